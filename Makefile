@@ -1,0 +1,49 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is set up by them.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATABASE_URL ?= sqlite:///$(CURDIR)/var/ecvet.sqlite3
+export DATABASE_URL
+
+.PHONY: run test bench lint setup system-deps migrate deploy clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null 2>&1 || $(MAKE) system-deps
+	@test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian packages the platform needs on a bare machine (we are root on development and CI machines).
+system-deps:
+	@if ! command -v $(PY) >/dev/null 2>&1; then \
+		apt-get update && apt-get install -y python3 python3-venv python3-dev; \
+	fi
+
+migrate: setup
+	@mkdir -p var
+	$(BIN)/ecvet db upgrade
+
+deploy: migrate
+	$(BIN)/ecvet deploy processes forms
+
+run: deploy
+	$(BIN)/ecvet bootstrap-demo
+	$(BIN)/ecvet serve --host 127.0.0.1 --port 5000
+
+test: setup
+	$(BIN)/ruff check engine api tests bench
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+lint: setup
+	$(BIN)/ruff check engine api tests bench
+
+clean:
+	rm -rf $(VENV) var

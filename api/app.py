@@ -1,0 +1,57 @@
+"""Flask app factory: wires settings, database, engine configuration, blueprints and OpenAPI."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+
+from engine import execution
+from engine.config import Settings, load_settings
+from engine.db import Database
+
+from . import definitions, health, instances, organisations, problems, tasks, tokens, users
+
+
+class ProblemApi(Api):
+    """flask-smorest, but its errors too come out as application/problem+json."""
+
+    def handle_http_exception(self, error: Any) -> Any:
+        return problems.from_http_exception(error)
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(
+        API_TITLE="ECVET mobility workflow API",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        MAX_CONTENT_LENGTH=settings.max_bundle_bytes + 1_000_000,
+        JSON_SORT_KEYS=False,
+    )
+    db = database or Database(settings.database_url)
+    app.extensions["ecvet_db"] = db
+    app.extensions["ecvet_settings"] = settings
+    execution.configure(time_limit=settings.script_time_limit)
+
+    api = ProblemApi(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearer": []}]
+    for module in (health, tokens, organisations, users, definitions, instances, tasks):
+        api.register_blueprint(module.blp)
+    problems.register(app)
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_assets(filename: str) -> Any:
+        """Swagger UI files from the installed swagger-ui-bundle package: no CDN."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return app

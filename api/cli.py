@@ -1,0 +1,104 @@
+"""The `ecvet` command: serve, deploy, migrate and bootstrap an administrator."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from engine import deployments, migrate, parties
+from engine.config import load_settings
+from engine.db import Database
+from engine.errors import EngineError
+
+BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
+
+
+@click.group()
+def main() -> None:
+    """ECVET mobility workflow platform."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply Alembic migrations to DATABASE_URL (default: embedded SQLite in var/)."""
+    url = load_settings().database_url
+    migrate.upgrade(url, revision)
+    click.echo(f"database at revision {migrate.current(url)}")
+
+
+def _collect(paths: tuple[str, ...]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for raw in paths:
+        path = Path(raw)
+        candidates = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for p in candidates:
+            if p.suffix in BUNDLE_SUFFIXES and not p.name.startswith("."):
+                if p.name in files:
+                    raise click.ClickException(f"two files named {p.name}")
+                files[p.name] = p.read_bytes()
+    return files
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+def deploy(paths: tuple[str, ...]) -> None:
+    """Deploy BPMN/DMN/form files (or folders) as one bundle; unchanged processes keep their version."""
+    settings = load_settings()
+    files = _collect(paths)
+    if not files:
+        raise click.ClickException("no .bpmn, .dmn or .json files found")
+    database = Database(settings.database_url)
+    try:
+        with database.transaction() as session:
+            results = deployments.deploy(session, actor=None, files=files, forms_dir=settings.forms_dir,
+                                         source="cli", max_bundle_bytes=settings.max_bundle_bytes)
+            for r in results:
+                state = "deployed" if r.created else "unchanged"
+                click.echo(f"{r.definition.key} v{r.definition.version} {state}")
+    except EngineError as exc:
+        click.echo(f"refused: {exc.message}", err=True)
+        for err in exc.errors or []:
+            click.echo(f"  {err.get('file')}: {err.get('element_id') or '-'}: {err.get('message')}", err=True)
+        sys.exit(1)
+    finally:
+        database.dispose()
+
+
+@main.command("create-admin")
+@click.argument("email")
+@click.option("--password", required=True, help="at least 10 characters")
+@click.option("--name", default="Administrator")
+def create_admin(email: str, password: str, name: str) -> None:
+    """Create the first administrator (or report that the e-mail exists)."""
+    database = Database(load_settings().database_url)
+    try:
+        with database.transaction() as session:
+            user = parties.create_user(session, actor=None, email=email, name=name, password=password,
+                                       is_admin=True)
+            click.echo(f"admin {user.email} created (id {user.id})")
+    except EngineError as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        database.dispose()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--debug/--no-debug", default=False)
+def serve(host: str, port: int, debug: bool) -> None:
+    """Serve the API (threaded WSGI server; put a real server in front in production)."""
+    from .app import create_app
+
+    create_app().run(host=host, port=port, debug=debug, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""/healthz: liveness plus a database round trip, for load balancers and `make run` checks."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from engine.health import check
+
+from .deps import database
+
+blp = Blueprint("health", __name__, description="Health")
+
+
+class Health(Schema):
+    status = fields.String()
+    database = fields.String()
+    schema_revision = fields.String(allow_none=True)
+
+
+@blp.route("/healthz", methods=["GET"])
+@blp.response(200, Health)
+def healthz() -> Any:
+    return check(database())

@@ -1,0 +1,119 @@
+"""/api/process-instances: start an instance with its party binding; read status, tasks and audit."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from engine import instances
+
+from .deps import authenticated
+from .schemas import PageArgs, page_schema
+
+blp = Blueprint(
+    "process_instances", __name__, url_prefix="/api/process-instances", description="Running processes"
+)
+
+
+class StartInstance(Schema):
+    process_key = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    version = fields.Integer(load_default=None, metadata={"description": "default: the latest version"})
+    business_key = fields.String(load_default=None, validate=validate.Length(max=255))
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+    parties = fields.Dict(
+        keys=fields.String(), values=fields.Raw(), required=True,
+        metadata={"description": "role -> organisation id, or {'organisation_id': n} / {'user_id': n}"},
+    )
+
+
+class PartySchema(Schema):
+    organisation_id = fields.Integer(allow_none=True)
+    user_id = fields.Integer(allow_none=True)
+
+
+class InstanceSummary(Schema):
+    id = fields.String()
+    process_key = fields.String()
+    version = fields.Function(lambda obj: obj.definition.version)
+    business_key = fields.String(allow_none=True)
+    status = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class ReadyTask(Schema):
+    id = fields.String(allow_none=True, metadata={"description": "null when the task is another party's"})
+    bpmn_id = fields.String()
+    name = fields.String()
+    role = fields.String(allow_none=True)
+    organisation_id = fields.Integer(allow_none=True)
+    user_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+    actionable = fields.Boolean()
+
+
+class IncidentSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    message = fields.String()
+    task_id = fields.String(allow_none=True)
+    bpmn_id = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    task_id = fields.String(allow_none=True)
+    detail = fields.Dict()
+
+
+class InstanceDetail(InstanceSummary):
+    parties = fields.Dict(keys=fields.String(), values=fields.Nested(PartySchema))
+    ready_tasks = fields.List(fields.Nested(ReadyTask))
+    incidents = fields.List(fields.Nested(IncidentSchema))
+    audit = fields.List(fields.Nested(AuditEventSchema))
+
+
+class InstanceListArgs(PageArgs):
+    process_key = fields.String(load_default=None)
+    status = fields.String(load_default=None)
+    business_key = fields.String(load_default=None)
+
+
+def _detail(described: dict[str, Any]) -> dict[str, Any]:
+    instance = described.pop("instance")
+    out = InstanceSummary().dump(instance)
+    out.update(described)
+    return out
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(StartInstance)
+@blp.response(201, InstanceDetail)
+def start(body: dict[str, Any]) -> Any:
+    with authenticated() as (session, actor):
+        instance = instances.start(session, actor=actor, **body)
+        return _detail(instances.describe(session, actor=actor, instance_id=instance.id))
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(InstanceListArgs, location="query")
+@blp.response(200, page_schema(InstanceSummary, "InstancePage"))
+def list_(args: dict[str, Any]) -> Any:
+    """Instances the caller takes part in (all of them for admins)."""
+    with authenticated(write=False) as (session, actor):
+        return instances.list_for(session, actor=actor, **args)
+
+
+@blp.route("/<instance_id>", methods=["GET"])
+@blp.response(200, InstanceDetail)
+def get(instance_id: str) -> Any:
+    with authenticated(write=False) as (session, actor):
+        return _detail(instances.describe(session, actor=actor, instance_id=instance_id))

@@ -1,0 +1,80 @@
+"""/api/organisations and members: the parties that lanes are bound to (admin-managed)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from engine import parties
+
+from .deps import authenticated
+from .schemas import PageArgs, page_schema
+
+blp = Blueprint("organisations", __name__, url_prefix="/api/organisations", description="Organisations")
+
+
+class OrganisationSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2"})
+    erasmus_oid = fields.String(load_default=None, allow_none=True, metadata={"description": "E + 8 digits"})
+    pic = fields.String(load_default=None, allow_none=True, metadata={"description": "9 digits"})
+    created_at = fields.DateTime(dump_only=True)
+
+
+class MemberRequest(Schema):
+    user_id = fields.Integer(required=True)
+
+
+class MemberSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(OrganisationSchema)
+@blp.response(201, OrganisationSchema)
+def create(body: dict[str, Any]) -> Any:
+    with authenticated() as (session, actor):
+        return parties.create_organisation(session, actor=actor, **body)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(OrganisationSchema, "OrganisationPage"))
+def list_(args: dict[str, Any]) -> Any:
+    with authenticated(write=False) as (session, actor):
+        return parties.list_organisations(session, actor=actor, cursor=args["cursor"], limit=args["limit"])
+
+
+@blp.route("/<int:organisation_id>", methods=["GET"])
+@blp.response(200, OrganisationSchema)
+def get(organisation_id: int) -> Any:
+    with authenticated(write=False) as (session, actor):
+        return parties.get_organisation(session, actor=actor, organisation_id=organisation_id)
+
+
+@blp.route("/<int:organisation_id>/members", methods=["GET"])
+@blp.response(200, MemberSchema(many=True))
+def members(organisation_id: int) -> Any:
+    with authenticated(write=False) as (session, actor):
+        return parties.list_members(session, actor=actor, organisation_id=organisation_id)
+
+
+@blp.route("/<int:organisation_id>/members", methods=["POST"])
+@blp.arguments(MemberRequest)
+@blp.response(201, MemberSchema)
+def add_member(body: dict[str, Any], organisation_id: int) -> Any:
+    with authenticated() as (session, actor):
+        membership = parties.add_member(session, actor=actor, organisation_id=organisation_id,
+                                        user_id=body["user_id"])
+        return membership.user
+
+
+@blp.route("/<int:organisation_id>/members/<int:user_id>", methods=["DELETE"])
+@blp.response(204)
+def remove_member(organisation_id: int, user_id: int) -> None:
+    with authenticated() as (session, actor):
+        parties.remove_member(session, actor=actor, organisation_id=organisation_id, user_id=user_id)

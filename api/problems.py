@@ -1,0 +1,63 @@
+"""Every error as RFC 9457 application/problem+json; never a traceback to the client."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import EngineError
+
+log = logging.getLogger("ecvet.api")
+
+PROBLEM_TYPE = "https://ecvet-flow.example/problems/"
+
+
+def problem(status: int, title: str, detail: str | None = None, errors: Any = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ecvet"'
+    return response
+
+
+def from_http_exception(error: HTTPException) -> Response:
+    data = getattr(error, "data", None) or {}
+    errors = data.get("messages")
+    if isinstance(errors, dict) and len(errors) == 1:
+        # webargs nests by location ("json", "query", "files"): one location needs no nesting
+        errors = next(iter(errors.values()))
+    status = error.code or 500
+    title = error.name or "Error"
+    detail = data.get("message") or error.description
+    if status == 422 and errors is not None:
+        detail = "The request body is not valid"
+    response = problem(status, title, detail, errors)
+    if status == 405 and error.get_response().headers.get("Allow"):
+        response.headers["Allow"] = error.get_response().headers["Allow"]
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(EngineError)
+    def _engine_error(error: EngineError) -> Response:
+        return problem(error.status, error.title, error.message, error.errors)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        return from_http_exception(error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.exception("unhandled error", exc_info=error)
+        return problem(500, "Internal server error", "Something went wrong on our side; it has been logged")

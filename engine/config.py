@@ -1,0 +1,35 @@
+"""One settings object, read from the environment once, so every layer agrees on paths and URLs."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_db_url() -> str:
+    return f"sqlite:///{ROOT / 'var' / 'ecvet.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=lambda: os.environ.get("DATABASE_URL") or _default_db_url())
+    forms_dir: Path = field(default_factory=lambda: Path(os.environ.get("ECVET_FORMS_DIR", ROOT / "forms")))
+    processes_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("ECVET_PROCESSES_DIR", ROOT / "processes"))
+    )
+    script_time_limit: float = field(
+        default_factory=lambda: float(os.environ.get("ECVET_SCRIPT_TIME_LIMIT", "1.0"))
+    )
+    max_bundle_bytes: int = 20_000_000
+    token_ttl_days: int = field(default_factory=lambda: int(os.environ.get("ECVET_TOKEN_TTL_DAYS", "30")))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (tests, CLI flags)."""
+    base = Settings()
+    if not overrides:
+        return base
+    values = {**base.__dict__, **overrides}
+    return Settings(**values)  # type: ignore[arg-type]

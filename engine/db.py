@@ -1,0 +1,99 @@
+"""Database access: one engine per URL, SQLite tuned for a server (WAL, FKs, immediate write locks)."""
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from .errors import Conflict
+
+# Set while a write unit of work opens its transaction: SQLite then takes the write lock up front
+# (BEGIN IMMEDIATE), so two writers queue on busy_timeout instead of failing on a stale snapshot.
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain postgres URLs and route them to psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+class Database:
+    """Owns the engine and hands out transactional sessions; the only way code reaches SQL."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url, **engine_kwargs)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back everything on any error.
+
+        Lost races surface as Conflict (409): a stale optimistic version or a lock timeout.
+        """
+        token = _write_intent.set(write)
+        session = self.sessionmaker()
+        try:
+            session.connection()  # open the transaction now, under the right lock mode
+            _write_intent.reset(token)
+            token = None
+            yield session
+            session.commit()
+        except StaleDataError as exc:
+            session.rollback()
+            raise Conflict("The instance was changed by another request; reload and try again") from exc
+        except OperationalError as exc:
+            session.rollback()
+            if "locked" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():
+                raise Conflict("The database is busy with a conflicting change; try again") from exc
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            if token is not None:
+                _write_intent.reset(token)
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

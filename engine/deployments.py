@@ -1,0 +1,171 @@
+"""Deploying bundles: validate everything first, then store each changed process as version n+1."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import audit
+from .bundle import BundleInvalid, ParsedProcess, parse_bundle
+from .errors import Conflict, Invalid, NotFound
+from .models import Deployment, DefinitionFile, FileBlob, ProcessDefinition, ProcessInstance
+from .pagination import Page, paginate
+from .parties import Actor, require_admin
+
+
+@dataclass
+class Deployed:
+    definition: ProcessDefinition
+    created: bool
+
+
+def _library(session: Session) -> dict[str, bytes]:
+    """Files of the latest version of every deployed key: called processes and decisions resolve here."""
+    latest = (
+        select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+        .group_by(ProcessDefinition.key)
+        .subquery()
+    )
+    stmt = (
+        select(DefinitionFile.filename, FileBlob.content)
+        .join(ProcessDefinition, ProcessDefinition.id == DefinitionFile.definition_id)
+        .join(latest, (latest.c.key == ProcessDefinition.key) & (latest.c.v == ProcessDefinition.version))
+        .join(FileBlob, FileBlob.sha256 == DefinitionFile.sha256)
+    )
+    return {name: content for name, content in session.execute(stmt)}
+
+
+def deploy(
+    session: Session,
+    *,
+    actor: Actor | None,
+    files: Mapping[str, bytes],
+    forms_dir: Path | None,
+    source: str = "api",
+    max_bundle_bytes: int = 20_000_000,
+) -> list[Deployed]:
+    """Deploy a bundle; `actor=None` only from the trusted CLI. Nothing is stored unless all is valid."""
+    if actor is not None:
+        require_admin(actor)
+    if sum(len(v) for v in files.values()) > max_bundle_bytes:
+        raise Invalid("The bundle is too large", errors=[{"file": None, "element_id": None,
+                                                         "message": f"bundle exceeds {max_bundle_bytes} bytes"}])
+    try:
+        parsed = parse_bundle(files, forms_dir=forms_dir, library=_library(session))
+    except BundleInvalid as exc:
+        raise Invalid(
+            f"The bundle was refused with {len(exc.errors)} error(s); nothing was deployed",
+            errors=[asdict(e) for e in exc.errors],
+        ) from exc
+
+    results: list[Deployed] = []
+    deployment: Deployment | None = None
+    for process in parsed.processes:
+        existing = session.scalar(
+            select(ProcessDefinition).where(
+                ProcessDefinition.key == process.key, ProcessDefinition.content_hash == process.content_hash
+            )
+        )
+        if existing is not None:
+            results.append(Deployed(existing, created=False))
+            continue
+        if deployment is None:
+            deployment = Deployment(deployed_by=actor.user_id if actor else None, source=source)
+            session.add(deployment)
+            session.flush()
+        results.append(Deployed(_store(session, deployment, process), created=True))
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict("Another deployment of the same process is in progress; try again") from exc
+    for item in results:
+        if item.created:
+            audit.record(session, actor_id=actor.user_id if actor else None, action="definition.deployed",
+                         key=item.definition.key, version=item.definition.version,
+                         content_hash=item.definition.content_hash, source=source)
+    return results
+
+
+def _store(session: Session, deployment: Deployment, process: ParsedProcess) -> ProcessDefinition:
+    current = session.scalar(
+        select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == process.key)
+    )
+    definition = ProcessDefinition(
+        key=process.key,
+        version=(current or 0) + 1,
+        name=process.name,
+        content_hash=process.content_hash,
+        deployment_id=deployment.id,
+        spec_json=json.dumps(process.spec_dict),
+        roles=dict(process.roles),
+        user_tasks=[asdict(t) for t in process.user_tasks],
+    )
+    session.add(definition)
+    session.flush()
+    for filename, content in sorted(process.files.items()):
+        digest = hashlib.sha256(content).hexdigest()
+        if session.get(FileBlob, digest) is None:
+            session.add(FileBlob(sha256=digest, content=content, size=len(content)))
+            session.flush()
+        session.add(DefinitionFile(definition_id=definition.id, filename=filename, sha256=digest))
+    return definition
+
+
+def list_definitions(
+    session: Session, *, key: str | None = None, cursor: str | None = None, limit: int = 50
+) -> Page[ProcessDefinition]:
+    """Every version, newest key-versions last; readable by any signed-in user (no personal data)."""
+    stmt = select(ProcessDefinition)
+    if key:
+        stmt = stmt.where(ProcessDefinition.key == key)
+    return paginate(session, stmt, [ProcessDefinition.id], cursor=cursor, limit=limit)
+
+
+def get_definition(session: Session, *, key: str, version: int | None = None) -> ProcessDefinition:
+    stmt = select(ProcessDefinition).where(ProcessDefinition.key == key)
+    if version is not None:
+        stmt = stmt.where(ProcessDefinition.version == version)
+    definition = session.scalar(stmt.order_by(ProcessDefinition.version.desc()).limit(1))
+    if definition is None:
+        raise NotFound(f"No process definition '{key}'" + (f" version {version}" if version else ""))
+    return definition
+
+
+def definition_file(session: Session, definition: ProcessDefinition, filename: str) -> bytes:
+    row = session.scalar(
+        select(DefinitionFile).where(
+            DefinitionFile.definition_id == definition.id, DefinitionFile.filename == filename
+        )
+    )
+    if row is None:
+        raise NotFound(f"Version {definition.version} of '{definition.key}' has no file '{filename}'")
+    return row.blob.content
+
+
+def instance_counts(session: Session, *, key: str) -> dict[int, int]:
+    """How many instances run on each version of a key (process owners ask before changing one)."""
+    stmt = (
+        select(ProcessDefinition.version, func.count(ProcessInstance.id))
+        .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+        .where(ProcessDefinition.key == key)
+        .group_by(ProcessDefinition.version)
+    )
+    return {version: count for version, count in session.execute(stmt)}
+
+
+def as_summary(definition: ProcessDefinition) -> dict[str, Any]:
+    return {
+        "key": definition.key,
+        "version": definition.version,
+        "name": definition.name,
+        "content_hash": definition.content_hash,
+        "roles": definition.roles,
+        "created_at": definition.created_at,
+    }

@@ -1,0 +1,167 @@
+"""Loading, running and saving one instance: the single path every engine step goes through."""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .models import HumanTask, Incident, InstanceStatus, ProcessDefinition, ProcessInstance, TaskState, utcnow
+from .runtime import SPEC_CACHE, RunOutcome, dump_state, load_state, ready_user_tasks, run_engine
+from .scripting import SandboxedScriptEngine
+
+_SCRIPT_ENGINE: SandboxedScriptEngine | None = None
+_SERVICES: dict[str, Callable[..., Any]] = {}
+_TIME_LIMIT = 1.0
+
+
+def configure(*, time_limit: float | None = None, services: Mapping[str, Callable[..., Any]] | None = None) -> None:
+    """Set the script time bound and service connectors once at start-up (app factory, CLI, tests)."""
+    global _SCRIPT_ENGINE, _TIME_LIMIT
+    if time_limit is not None:
+        _TIME_LIMIT = time_limit
+    if services is not None:
+        _SERVICES.clear()
+        _SERVICES.update(services)
+    _SCRIPT_ENGINE = None
+
+
+def script_engine() -> SandboxedScriptEngine:
+    global _SCRIPT_ENGINE
+    if _SCRIPT_ENGINE is None:
+        _SCRIPT_ENGINE = SandboxedScriptEngine(time_limit=_TIME_LIMIT, services=_SERVICES)
+    return _SCRIPT_ENGINE
+
+
+def specs_for(definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
+    return SPEC_CACHE.get(f"{definition.key}:{definition.content_hash}", lambda: definition.spec_json)
+
+
+def new_workflow(definition: ProcessDefinition, variables: Mapping[str, Any]) -> BpmnWorkflow:
+    spec, subs = specs_for(definition)
+    workflow = BpmnWorkflow(spec, subs, script_engine=script_engine())
+    workflow.task_tree.data.update(copy.deepcopy(dict(variables)))
+    return workflow
+
+
+def open_workflow(instance: ProcessInstance) -> BpmnWorkflow:
+    spec, subs = specs_for(instance.definition)
+    return load_state(instance.state, spec, subs, script_engine())
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str) -> Any:
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except Exception:  # noqa: BLE001 - Spiff raises its own TaskNotFoundException or KeyError
+        return None
+
+
+def compute_status(workflow: BpmnWorkflow, outcome: RunOutcome, has_open_incident: bool) -> str:
+    if outcome.incidents or has_open_incident:
+        return InstanceStatus.ERROR
+    if workflow.is_completed():
+        return InstanceStatus.COMPLETED
+    if ready_user_tasks(workflow):
+        return InstanceStatus.WAITING
+    return InstanceStatus.RUNNING
+
+
+def save(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    outcome: RunOutcome,
+    *,
+    actor_id: int | None,
+) -> None:
+    """Persist state, incidents, status and the task projection in the caller's unit of work."""
+    now = utcnow()
+    instance.state = dump_state(workflow)
+    instance.updated_at = now
+    for info in outcome.incidents:
+        incident = Incident(instance_id=instance.id, task_id=info.task_id, bpmn_id=info.bpmn_id,
+                            kind=info.kind, message=info.message)
+        session.add(incident)
+        audit.record(session, actor_id=actor_id, action="incident.raised", instance_id=instance.id,
+                     task_id=info.task_id, kind=info.kind, message=info.message, bpmn_id=info.bpmn_id)
+    for event in outcome.unrouted_events:
+        audit.record(session, actor_id=actor_id, action="event.unrouted", instance_id=instance.id, **event)
+    old_status = instance.status
+    new_status = compute_status(workflow, outcome, has_open_incident=old_status == InstanceStatus.ERROR)
+    if new_status != old_status:
+        instance.status = new_status
+        audit.record(session, actor_id=actor_id, action="instance.status_changed", instance_id=instance.id,
+                     old=old_status, new=new_status)
+    if new_status == InstanceStatus.COMPLETED and instance.completed_at is None:
+        instance.completed_at = now
+    sync_tasks(session, instance, workflow, actor_id=actor_id)
+
+
+def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *, actor_id: int | None) -> None:
+    """Make the tasks table match the engine: new ready tasks appear, vanished ones are cancelled."""
+    ready = {str(t.id): t for t in ready_user_tasks(workflow)}
+    if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
+        ready = {}
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
+        )
+    }
+    now = utcnow()
+    for task_id, row in rows.items():
+        if task_id not in ready:
+            row.state = TaskState.CANCELLED
+            row.completed_at = now
+            audit.record(session, actor_id=actor_id, action="task.cancelled", instance_id=instance.id,
+                         task_id=task_id, bpmn_id=row.bpmn_id)
+    lane_to_role = {lane: role for role, lane in (instance.definition.roles or {}).items()}
+    bindings = {p.role: p for p in instance.parties}
+    for task_id, task in ready.items():
+        if task_id in rows:
+            continue
+        if session.get(HumanTask, task_id) is not None:
+            continue  # completed earlier under the same id (loops reuse no ids, but be safe)
+        spec = task.task_spec
+        lane = getattr(spec, "lane", None)
+        role = lane_to_role.get(lane) if lane else None
+        party = bindings.get(role) if role else None
+        extensions = getattr(spec, "extensions", {}) or {}
+        properties = extensions.get("properties", {}) or {}
+        session.add(
+            HumanTask(
+                id=task_id,
+                instance_id=instance.id,
+                process_key=instance.process_key,
+                bpmn_id=spec.bpmn_id,
+                name=spec.bpmn_name or spec.bpmn_id,
+                lane=lane,
+                role=role,
+                organisation_id=party.organisation_id if party else None,
+                user_id=party.user_id if party else None,
+                form=properties.get("formJsonSchemaFilename"),
+                instructions=extensions.get("instructionsForEndUser"),
+                state=TaskState.READY,
+                created_at=now,
+            )
+        )
+        audit.record(session, actor_id=actor_id, action="task.created", instance_id=instance.id,
+                     task_id=task_id, bpmn_id=spec.bpmn_id, role=role)
+
+
+def advance(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    *,
+    actor_id: int | None,
+    before: Callable[[], None] | None = None,
+) -> RunOutcome:
+    outcome = run_engine(workflow, before=before)
+    save(session, instance, workflow, outcome, actor_id=actor_id)
+    return outcome

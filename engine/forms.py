@@ -1,0 +1,65 @@
+"""JSON Schema forms of user tasks: loaded from the deployed version, enforced on the server."""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import best_match  # noqa: F401  (kept for callers wanting one message)
+from jsonschema.validators import validator_for
+
+from .errors import Invalid
+
+_FORMAT_CHECKER = FormatChecker()
+
+
+@functools.lru_cache(maxsize=512)
+def _validator(schema_text: str) -> Any:
+    schema = json.loads(schema_text)
+    cls = validator_for(schema, default=Draft202012Validator)
+    return cls(schema, format_checker=_FORMAT_CHECKER)
+
+
+def parse_schema(schema_text: str) -> dict[str, Any]:
+    return json.loads(schema_text)
+
+
+def field_errors(schema_text: str, data: Any) -> dict[str, list[str]]:
+    """Errors keyed by field path ('weeks', 'units.0.points'); '_' for errors about the whole form."""
+    errors: dict[str, list[str]] = {}
+    for error in sorted(_validator(schema_text).iter_errors(data), key=lambda e: list(e.absolute_path)):
+        path = [str(p) for p in error.absolute_path]
+        if error.validator == "required" and isinstance(error.validator_value, list):
+            missing = [name for name in error.validator_value if isinstance(error.instance, dict)
+                       and name not in error.instance]
+            for name in missing:
+                errors.setdefault(".".join([*path, name]), []).append("This field is required")
+            continue
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set((error.schema or {}).get("properties", {}))
+            for name in error.instance:
+                if name not in allowed:
+                    errors.setdefault(".".join([*path, name]), []).append("This field is not part of the form")
+            continue
+        errors.setdefault(".".join(path) or "_", []).append(error.message)
+    return errors
+
+
+def validate(schema_text: str | None, data: Any) -> None:
+    """Raise Invalid (422) with per-field errors; a task without a form still needs an object."""
+    if not isinstance(data, dict):
+        raise Invalid("Task data must be a JSON object", errors={"_": ["Expected an object"]})
+    if schema_text is None:
+        return
+    errors = field_errors(schema_text, data)
+    if errors:
+        raise Invalid("The form has errors; nothing was saved", errors=errors)
+
+
+def prefill(schema_text: str | None, task_data: dict[str, Any]) -> dict[str, Any]:
+    """Current values for the form's own fields only, so a form never leaks unrelated process data."""
+    if schema_text is None:
+        return {}
+    properties = parse_schema(schema_text).get("properties", {})
+    return {name: task_data[name] for name in properties if name in task_data}

@@ -1,0 +1,238 @@
+"""Organisations, users, memberships and API tokens: who the parties are and how they sign in."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pycountry
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import audit
+from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from .models import ApiToken, Membership, Organisation, User, utcnow
+from .pagination import Page, paginate
+from .security import hash_password, new_token, token_digest, verify_password
+
+OID_RE = re.compile(r"^E\d{8}$")
+PIC_RE = re.compile(r"^\d{9}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller as the engine sees it: no Flask, just ids."""
+
+    user_id: int
+    email: str
+    is_admin: bool = False
+    organisation_ids: frozenset[int] = field(default_factory=frozenset)
+    token_id: int | None = None
+
+    @classmethod
+    def of(cls, user: User, token_id: int | None = None) -> Actor:
+        return cls(user.id, user.email, user.is_admin, frozenset(user.organisation_ids), token_id)
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only an administrator may do this")
+
+
+# --- organisations -------------------------------------------------------------------------------
+
+def create_organisation(
+    session: Session,
+    *,
+    actor: Actor | None,
+    name: str,
+    country: str,
+    erasmus_oid: str | None = None,
+    pic: str | None = None,
+) -> Organisation:
+    """Register an organisation; `actor=None` only from trusted code (CLI, demo seed)."""
+    if actor is not None:
+        require_admin(actor)
+    errors: dict[str, list[str]] = {}
+    country = (country or "").upper()
+    if pycountry.countries.get(alpha_2=country) is None:
+        errors["country"] = [f"'{country}' is not an ISO 3166-1 alpha-2 country code"]
+    if erasmus_oid and not OID_RE.match(erasmus_oid):
+        errors["erasmus_oid"] = ["An Erasmus+ OID is 'E' followed by 8 digits"]
+    if pic and not PIC_RE.match(pic):
+        errors["pic"] = ["A PIC is 9 digits"]
+    if not name.strip():
+        errors["name"] = ["A name is required"]
+    if errors:
+        raise Invalid("The organisation is not valid", errors=errors)
+    org = Organisation(name=name.strip(), country=country, erasmus_oid=erasmus_oid or None, pic=pic or None)
+    session.add(org)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict("An organisation with this OID or PIC already exists") from exc
+    audit.record(session, actor_id=actor.user_id if actor else None, action="organisation.created",
+                 organisation_id=org.id,
+                 name=org.name)
+    return org
+
+
+def get_organisation(session: Session, *, actor: Actor, organisation_id: int) -> Organisation:
+    org = session.get(Organisation, organisation_id)
+    if org is None or not (actor.is_admin or organisation_id in actor.organisation_ids):
+        raise NotFound(f"No organisation {organisation_id}")
+    return org
+
+
+def list_organisations(session: Session, *, actor: Actor, cursor: str | None, limit: int) -> Page[Organisation]:
+    """Admins see every organisation; a member sees the organisations they belong to."""
+    stmt = select(Organisation)
+    if not actor.is_admin:
+        stmt = stmt.where(Organisation.id.in_(actor.organisation_ids or {-1}))
+    return paginate(session, stmt, [Organisation.id], cursor=cursor, limit=limit)
+
+
+# --- users and memberships ----------------------------------------------------------------------
+
+def create_user(
+    session: Session,
+    *,
+    actor: Actor | None,
+    email: str,
+    name: str,
+    password: str,
+    is_admin: bool = False,
+    organisation_ids: list[int] | None = None,
+) -> User:
+    """Create a user; `actor=None` only from the trusted CLI (`ecvet create-admin`)."""
+    if actor is not None:
+        require_admin(actor)
+    email = (email or "").strip().lower()
+    errors: dict[str, list[str]] = {}
+    if not EMAIL_RE.match(email):
+        errors["email"] = ["Not a valid e-mail address"]
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = [f"A password needs at least {MIN_PASSWORD} characters"]
+    if errors:
+        raise Invalid("The user is not valid", errors=errors)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"A user with e-mail {email} already exists")
+    user = User(email=email, name=name.strip() or email, password_hash=hash_password(password), is_admin=is_admin)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor_id=actor.user_id if actor else None, action="user.created", user_id=user.id,
+                 email=email, is_admin=is_admin)
+    for org_id in organisation_ids or []:
+        add_member(session, actor=actor, organisation_id=org_id, user_id=user.id)
+    session.flush()
+    session.refresh(user, ["memberships"])
+    return user
+
+
+def get_user(session: Session, *, actor: Actor, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not (actor.is_admin or actor.user_id == user_id):
+        raise NotFound(f"No user {user_id}")
+    return user
+
+
+def list_users(session: Session, *, actor: Actor, cursor: str | None, limit: int) -> Page[User]:
+    require_admin(actor)
+    return paginate(session, select(User), [User.id], cursor=cursor, limit=limit)
+
+
+def add_member(session: Session, *, actor: Actor | None, organisation_id: int, user_id: int) -> Membership:
+    if actor is not None:
+        require_admin(actor)
+    if session.get(Organisation, organisation_id) is None:
+        raise NotFound(f"No organisation {organisation_id}")
+    if session.get(User, user_id) is None:
+        raise Invalid("Unknown user", errors={"user_id": [f"No user {user_id}"]})
+    existing = session.scalar(
+        select(Membership).where(Membership.organisation_id == organisation_id, Membership.user_id == user_id)
+    )
+    if existing is not None:
+        return existing
+    membership = Membership(organisation_id=organisation_id, user_id=user_id)
+    session.add(membership)
+    session.flush()
+    audit.record(session, actor_id=actor.user_id if actor else None, action="membership.added",
+                 organisation_id=organisation_id, user_id=user_id)
+    return membership
+
+
+def remove_member(session: Session, *, actor: Actor, organisation_id: int, user_id: int) -> None:
+    require_admin(actor)
+    membership = session.scalar(
+        select(Membership).where(Membership.organisation_id == organisation_id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        raise NotFound(f"User {user_id} is not a member of organisation {organisation_id}")
+    session.delete(membership)
+    audit.record(session, actor_id=actor.user_id, action="membership.removed",
+                 organisation_id=organisation_id, user_id=user_id)
+
+
+def list_members(session: Session, *, actor: Actor, organisation_id: int) -> list[User]:
+    get_organisation(session, actor=actor, organisation_id=organisation_id)
+    stmt = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == organisation_id)
+        .order_by(User.id)
+    )
+    return list(session.scalars(stmt))
+
+
+# --- authentication -----------------------------------------------------------------------------
+
+def authenticate(session: Session, *, email: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if user is None or not ok or not user.is_active:
+        raise Unauthorized("E-mail or password is wrong")
+    return user
+
+
+def issue_token(session: Session, *, email: str, password: str, ttl_days: int = 30) -> tuple[str, ApiToken]:
+    """Exchange credentials for a bearer token; the clear token is returned once and never stored."""
+    user = authenticate(session, email=email, password=password)
+    token = new_token()
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=token_digest(token),
+        prefix=token[:12],
+        expires_at=utcnow() + timedelta(days=ttl_days),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, actor_id=user.id, action="token.issued", token_id=row.id)
+    return token, row
+
+
+def actor_for_token(session: Session, token: str) -> Actor:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        raise Unauthorized("The bearer token is unknown, expired or revoked")
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("The bearer token's user is not active")
+    return Actor.of(user, token_id=row.id)
+
+
+def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None or not (actor.is_admin or row.user_id == actor.user_id):
+        raise NotFound(f"No token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(session, actor_id=actor.user_id, action="token.revoked", token_id=row.id)
+    return row
+
+
+def list_tokens(session: Session, *, actor: Actor) -> list[ApiToken]:
+    stmt = select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,204 @@
+"""SpiffWorkflow behind one door: spec cache, lean (spec-less) instance state, running and event draining."""
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    ErrorEventDefinition,
+    EscalationEventDefinition,
+)
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from .scripting import SandboxedScriptEngine
+
+
+class LeanWorkflowConverter(BpmnWorkflowConverter):
+    """Instance state without its spec (hazard 8): specs live once per version and come from a cache."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> BpmnWorkflow:
+        if spec is None:
+            return super().from_dict(dct)
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _uuid(value: str) -> Any:
+    from uuid import UUID
+
+    return UUID(value)
+
+
+def _make_registry() -> Any:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = LeanWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Hazard 9: `date` breaks the stock serializer; scripts may use it, so it round-trips here.
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    return registry
+
+
+REGISTRY = _make_registry()
+# Full serializer (spec included) used only to turn parsed specs into dicts at deploy time.
+SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+
+def spec_to_json(spec: Any, subprocess_specs: Mapping[str, Any]) -> str:
+    registry = SPEC_SERIALIZER.registry
+    return json.dumps(
+        {
+            "spec": registry.convert(spec),
+            "subprocess_specs": {k: registry.convert(v) for k, v in subprocess_specs.items()},
+        }
+    )
+
+
+def spec_from_json(spec_json: str) -> tuple[Any, dict[str, Any]]:
+    registry = SPEC_SERIALIZER.registry
+    dct = json.loads(spec_json)
+    spec = registry.restore(dct["spec"])
+    subs = {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()}
+    return spec, subs
+
+
+class SpecCache:
+    """Parsed specs by content hash: restoring a spec costs more than restoring an instance.
+
+    Keyed by content (not row id), so an entry can never describe another database's definition.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: OrderedDict[str, tuple[Any, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, cache_key: str, loader: Callable[[], str]) -> tuple[Any, dict[str, Any]]:
+        with self._lock:
+            hit = self._items.get(cache_key)
+            if hit is not None:
+                self._items.move_to_end(cache_key)
+                return hit
+        specs = spec_from_json(loader())
+        with self._lock:
+            self._items[cache_key] = specs
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return specs
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+SPEC_CACHE = SpecCache()
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    registry = REGISTRY
+    registry._encoder_mode = False
+    dct = registry.convert(workflow)
+    dct["serializer_version"] = VERSION
+    return json.dumps(dct, separators=(",", ":"))
+
+
+def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any], engine: SandboxedScriptEngine) -> BpmnWorkflow:
+    dct = json.loads(state)
+    version = dct.pop("serializer_version", VERSION)
+    if version != VERSION and version in MIGRATIONS:
+        MIGRATIONS[version](dct)
+    workflow = REGISTRY.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow.script_engine = engine  # not serialized: re-attach every time (notes, drive loop)
+    return workflow
+
+
+@dataclass
+class IncidentInfo:
+    kind: str
+    message: str
+    task_id: str | None = None
+    bpmn_id: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    """What one engine run produced, for the instance service to persist."""
+
+    incidents: list[IncidentInfo] = field(default_factory=list)
+    unrouted_events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = None) -> RunOutcome:
+    """Run every ready engine task, then drain get_events() (hazard 2) into incidents.
+
+    A script failure leaves its task in ERROR and becomes an incident; nothing continues silently.
+    """
+    outcome = RunOutcome()
+    try:
+        if before is not None:
+            before()
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        task = getattr(exc, "task", None)
+        outcome.incidents.append(
+            IncidentInfo(
+                kind="script" if task is not None else "engine",
+                message=_message(exc),
+                task_id=str(task.id) if task is not None else None,
+                bpmn_id=task.task_spec.bpmn_id if task is not None else None,
+            )
+        )
+    for event in workflow.get_events():
+        definition = event.event_definition
+        if isinstance(definition, (ErrorEventDefinition, EscalationEventDefinition)):
+            kind = "error" if isinstance(definition, ErrorEventDefinition) else "escalation"
+            code = getattr(definition, "code", None)
+            name = getattr(definition, "name", None) or kind
+            outcome.incidents.append(
+                IncidentInfo(
+                    kind=kind,
+                    message=f"Unhandled BPMN {kind} '{name}'" + (f" (code {code})" if code else ""),
+                )
+            )
+        else:
+            outcome.unrouted_events.append(
+                {"type": type(definition).__name__, "name": getattr(definition, "name", None)}
+            )
+    return outcome
+
+
+def _message(exc: BaseException) -> str:
+    parts = [str(exc)]
+    notes = getattr(exc, "__notes__", None) or []
+    parts.extend(str(n) for n in notes)
+    return "; ".join(p for p in parts if p)[:2000]
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def error_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    return workflow.get_tasks(state=TaskState.ERROR)

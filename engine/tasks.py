@@ -1,0 +1,130 @@
+"""Human tasks: the caller's task list as SQL, task detail with its form, completion with validation."""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.util.task import TaskState as SpiffState
+
+from . import audit, deployments, execution, forms
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .models import HumanTask, InstanceStatus, ProcessInstance, TaskState, utcnow
+from .pagination import Page, paginate
+from .parties import Actor
+
+
+def is_assignee(actor: Actor, task: HumanTask) -> bool:
+    """Members of the bound organisation, or the bound user: the only people who may act on a task."""
+    return (task.user_id is not None and task.user_id == actor.user_id) or (
+        task.organisation_id is not None and task.organisation_id in actor.organisation_ids
+    )
+
+
+def can_see(actor: Actor, task: HumanTask) -> bool:
+    return actor.is_admin or is_assignee(actor, task)
+
+
+def get(session: Session, *, actor: Actor, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None or not can_see(actor, task):
+        raise NotFound(f"No task {task_id}")
+    return task
+
+
+def list_for(
+    session: Session,
+    *,
+    actor: Actor,
+    state: str | None = TaskState.READY,
+    process_key: str | None = None,
+    instance_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[HumanTask]:
+    """Only the caller's tasks, even for admins: an admin's inbox is what is assigned to them."""
+    stmt = select(HumanTask)
+    conditions = [HumanTask.user_id == actor.user_id]
+    if actor.organisation_ids:
+        conditions.append(HumanTask.organisation_id.in_(actor.organisation_ids))
+    stmt = stmt.where(or_(*conditions))
+    if state:
+        if state not in TaskState.ALL:
+            raise Invalid("Unknown task state", errors={"state": [f"One of {', '.join(TaskState.ALL)}"]})
+        stmt = stmt.where(HumanTask.state == state)
+    if process_key:
+        stmt = stmt.where(HumanTask.process_key == process_key)
+    if instance_id:
+        stmt = stmt.where(HumanTask.instance_id == instance_id)
+    return paginate(session, stmt, [HumanTask.created_at, HumanTask.id], cursor=cursor, limit=limit)
+
+
+def form_schema(session: Session, task: HumanTask) -> str | None:
+    if not task.form:
+        return None
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    return deployments.definition_file(session, instance.definition, task.form).decode("utf-8")
+
+
+def detail(session: Session, *, actor: Actor, task_id: str) -> dict[str, Any]:
+    """Task row, its JSON Schema and current values of the form's own fields (never other data)."""
+    task = get(session, actor=actor, task_id=task_id)
+    schema_text = form_schema(session, task)
+    values: dict[str, Any] = {}
+    if task.state == TaskState.READY and schema_text is not None:
+        instance = session.get(ProcessInstance, task.instance_id)
+        assert instance is not None
+        workflow = execution.open_workflow(instance)
+        spiff_task = execution.find_task(workflow, task.id)
+        if spiff_task is not None:
+            values = forms.prefill(schema_text, spiff_task.data)
+    return {
+        "task": task,
+        "form": {"schema": forms.parse_schema(schema_text) if schema_text else None, "values": values},
+    }
+
+
+def complete(
+    session: Session,
+    *,
+    actor: Actor,
+    task_id: str,
+    data: dict[str, Any],
+    on_behalf: bool = False,
+) -> HumanTask:
+    """Validate against the form, run the task and the engine, project the result; all or nothing."""
+    task = get(session, actor=actor, task_id=task_id)
+    if not is_assignee(actor, task):
+        if not (actor.is_admin and on_behalf):
+            raise Forbidden("This task belongs to another party; an administrator must set on_behalf to act")
+    elif on_behalf:
+        on_behalf = False  # the assignee acts for themself
+    if task.state != TaskState.READY:
+        raise Conflict(f"Task {task_id} is already {task.state}")
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    if instance.status not in (InstanceStatus.WAITING, InstanceStatus.RUNNING):
+        raise Conflict(f"The instance is {instance.status}; its tasks cannot be completed")
+    forms.validate(form_schema(session, task), data)
+
+    workflow = execution.open_workflow(instance)
+    spiff_task = execution.find_task(workflow, task.id)
+    if spiff_task is None or spiff_task.state != SpiffState.READY:
+        raise Conflict(f"Task {task_id} is no longer ready")
+
+    def _run_task() -> None:
+        # Hazard 6: keep the submission independent of any nested data shared with earlier tasks.
+        spiff_task.data.update(copy.deepcopy(data))
+        spiff_task.run()
+
+    now = utcnow()
+    task.state = TaskState.COMPLETED
+    task.completed_at = now
+    task.completed_by = actor.user_id
+    task.completed_on_behalf = on_behalf
+    audit.record(session, actor_id=actor.user_id, action="task.completed", instance_id=instance.id,
+                 task_id=task.id, bpmn_id=task.bpmn_id, role=task.role, on_behalf=on_behalf, data=data)
+    execution.advance(session, instance, workflow, actor_id=actor.user_id, before=_run_task)
+    return task

@@ -1,0 +1,195 @@
+"""Lane routing, visibility, form validation and completion through the HTTP API alone."""
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import World
+
+PROPOSAL = {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": 6}
+
+
+def start(world: World, **extra: Any) -> dict[str, Any]:
+    body = {
+        "process_key": "two_lane_review",
+        "business_key": "mobility-1",
+        "parties": {"sending": world.sending_org, "hosting": {"organisation_id": world.hosting_org}},
+        **extra,
+    }
+    response = world.sender.post("/api/process-instances", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def my_tasks(caller: Any, **params: str) -> list[dict[str, Any]]:
+    response = caller.get("/api/tasks", query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
+def test_two_parties_each_see_and_complete_only_their_own_tasks(two_lane: World) -> None:
+    world = two_lane
+    instance = start(world)
+    assert instance["status"] == "waiting"
+    assert instance["parties"]["sending"] == {"organisation_id": world.sending_org, "user_id": None}
+
+    sender_tasks = my_tasks(world.sender)
+    assert [t["bpmn_id"] for t in sender_tasks] == ["propose"]
+    assert sender_tasks[0]["role"] == "sending"
+    assert my_tasks(world.host) == []
+    assert my_tasks(world.outsider) == []
+
+    task_id = sender_tasks[0]["id"]
+    # the hosting member and an outsider cannot even see the sending task
+    assert world.host.get(f"/api/tasks/{task_id}").status_code == 404
+    assert world.outsider.post(f"/api/tasks/{task_id}/complete", json={"data": PROPOSAL}).status_code == 404
+
+    detail = world.sender.get(f"/api/tasks/{task_id}").get_json()
+    assert detail["form"]["schema"]["required"] == ["placement_title", "start_date", "weeks"]
+    assert detail["form_file"] == "two_lane_propose.json"
+    assert "placement" in detail["instructions"]
+
+    done = world.sender.post(f"/api/tasks/{task_id}/complete", json={"data": PROPOSAL})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["state"] == "completed"
+    assert done.get_json()["completed_by"] == world.sender.person.id
+
+    assert my_tasks(world.sender) == []
+    host_tasks = my_tasks(world.host)
+    assert [t["bpmn_id"] for t in host_tasks] == ["review"]
+    assert world.sender.get(f"/api/tasks/{host_tasks[0]['id']}").status_code == 404
+
+    review = world.host.post(f"/api/tasks/{host_tasks[0]['id']}/complete", json={"data": {"accepted": True}})
+    assert review.status_code == 200, review.get_json()
+
+    final = world.sender.get(f"/api/process-instances/{instance['id']}").get_json()
+    assert final["status"] == "completed"
+    assert final["completed_at"] is not None
+    actions = [e["action"] for e in final["audit"]]
+    assert actions.count("task.completed") == 2
+    assert "instance.started" in actions and actions[-1] == "instance.status_changed"
+    assert [t["bpmn_id"] for t in my_tasks(world.sender, state="completed")] == ["propose"]
+
+
+def test_invalid_form_data_gets_422_per_field_and_changes_nothing(two_lane: World) -> None:
+    world = two_lane
+    instance = start(world)
+    task_id = my_tasks(world.sender)[0]["id"]
+    before = world.sender.get(f"/api/process-instances/{instance['id']}").get_json()
+
+    bad = world.sender.post(
+        f"/api/tasks/{task_id}/complete",
+        json={"data": {"placement_title": "x", "start_date": "not-a-date", "weeks": 99}},
+    )
+    assert bad.status_code == 422
+    assert bad.headers["Content-Type"] == "application/problem+json"
+    errors = bad.get_json()["errors"]
+    assert set(errors) == {"placement_title", "start_date", "weeks"}
+
+    missing = world.sender.post(f"/api/tasks/{task_id}/complete", json={"data": {"weeks": 3}})
+    assert missing.status_code == 422
+    assert missing.get_json()["errors"]["placement_title"] == ["This field is required"]
+
+    after = world.sender.get(f"/api/process-instances/{instance['id']}").get_json()
+    assert after["audit"] == before["audit"]
+    assert after["updated_at"] == before["updated_at"]
+    assert my_tasks(world.sender)[0]["id"] == task_id
+
+
+def test_completed_task_cannot_be_completed_again(two_lane: World) -> None:
+    world = two_lane
+    start(world)
+    task_id = my_tasks(world.sender)[0]["id"]
+    assert world.sender.post(f"/api/tasks/{task_id}/complete", json={"data": PROPOSAL}).status_code == 200
+    again = world.sender.post(f"/api/tasks/{task_id}/complete", json={"data": PROPOSAL})
+    assert again.status_code == 409
+    assert again.get_json()["title"] == "Conflict"
+
+
+def test_admin_sees_but_needs_on_behalf_to_complete(two_lane: World) -> None:
+    world = two_lane
+    instance = start(world)
+    task_id = my_tasks(world.sender)[0]["id"]
+    assert world.admin.get(f"/api/tasks/{task_id}").status_code == 200
+    refused = world.admin.post(f"/api/tasks/{task_id}/complete", json={"data": PROPOSAL})
+    assert refused.status_code == 403
+    done = world.admin.post(f"/api/tasks/{task_id}/complete", json={"data": PROPOSAL, "on_behalf": True})
+    assert done.status_code == 200
+    assert done.get_json()["completed_on_behalf"] is True
+    trail = world.admin.get(f"/api/process-instances/{instance['id']}").get_json()["audit"]
+    completed = [e for e in trail if e["action"] == "task.completed"]
+    assert completed[0]["actor_id"] == world.admin.person.id
+    assert completed[0]["detail"]["on_behalf"] is True
+
+
+def test_rejection_path_runs_a_script_and_completes(two_lane: World) -> None:
+    world = two_lane
+    instance = start(world)
+    world.sender.post(f"/api/tasks/{my_tasks(world.sender)[0]['id']}/complete", json={"data": PROPOSAL})
+    review_id = my_tasks(world.host)[0]["id"]
+    response = world.host.post(
+        f"/api/tasks/{review_id}/complete", json={"data": {"accepted": False, "comment": "Kitchen closed"}}
+    )
+    assert response.status_code == 200, response.get_json()
+    final = world.host.get(f"/api/process-instances/{instance['id']}").get_json()
+    assert final["status"] == "completed"
+
+
+def test_instances_are_invisible_to_non_parties(two_lane: World) -> None:
+    world = two_lane
+    instance = start(world)
+    assert world.outsider.get(f"/api/process-instances/{instance['id']}").status_code == 404
+    assert world.outsider.get("/api/process-instances").get_json()["items"] == []
+    assert [i["id"] for i in world.host.get("/api/process-instances").get_json()["items"]] == [instance["id"]]
+    view = world.host.get(f"/api/process-instances/{instance['id']}").get_json()
+    # the host sees that the sending side has work, but not the task's id
+    assert view["ready_tasks"][0]["id"] is None and view["ready_tasks"][0]["actionable"] is False
+
+
+def test_party_binding_must_cover_every_lane(two_lane: World) -> None:
+    world = two_lane
+    response = world.sender.post(
+        "/api/process-instances",
+        json={"process_key": "two_lane_review", "parties": {"sending": world.sending_org, "learner": 1}},
+    )
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert "parties.hosting" in errors and "parties.learner" in errors
+
+
+def test_outsider_cannot_start_an_instance_for_others(two_lane: World) -> None:
+    world = two_lane
+    response = world.outsider.post(
+        "/api/process-instances",
+        json={"process_key": "two_lane_review",
+              "parties": {"sending": world.sending_org, "hosting": world.hosting_org}},
+    )
+    assert response.status_code == 403
+
+
+def test_task_bound_to_a_single_user(two_lane: World) -> None:
+    world = two_lane
+    response = world.admin.post(
+        "/api/process-instances",
+        json={"process_key": "two_lane_review",
+              "parties": {"sending": {"user_id": world.outsider.person.id}, "hosting": world.hosting_org}},
+    )
+    assert response.status_code == 201
+    assert [t["bpmn_id"] for t in my_tasks(world.outsider)] == ["propose"]
+    assert my_tasks(world.sender) == []
+
+
+def test_pagination_walks_every_task_once(two_lane: World) -> None:
+    world = two_lane
+    for _ in range(5):
+        start(world)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = world.sender.get("/api/tasks", query_string=params).get_json()
+        seen.extend(t["id"] for t in page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 5 and len(set(seen)) == 5
+    assert world.sender.get("/api/tasks", query_string={"cursor": "garbage!"}).status_code == 422
