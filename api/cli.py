@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from engine import deployments, migrate, parties
+from engine import demo, deployments, migrate, parties
 from engine.config import load_settings
 from engine.db import Database
 from engine.errors import EngineError
@@ -87,6 +87,20 @@ def create_admin(email: str, password: str, name: str) -> None:
         raise click.ClickException(exc.message) from exc
     finally:
         database.dispose()
+
+
+@main.command("bootstrap-demo")
+def bootstrap_demo() -> None:
+    """Seed demo organisations and users (idempotent) and print their credentials."""
+    database = Database(load_settings().database_url)
+    try:
+        with database.transaction() as session:
+            logins = demo.seed(session)
+    finally:
+        database.dispose()
+    click.echo("Demo users (development only):")
+    for login in logins:
+        click.echo(f"  {login.email:<36} {login.password:<18} {login.what}")
 
 
 @main.command()

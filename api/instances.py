@@ -35,7 +35,7 @@ class PartySchema(Schema):
 class InstanceSummary(Schema):
     id = fields.String()
     process_key = fields.String()
-    version = fields.Function(lambda obj: obj.definition.version)
+    version = fields.Integer()
     business_key = fields.String(allow_none=True)
     status = fields.String()
     created_at = fields.DateTime()
@@ -89,7 +89,7 @@ class InstanceListArgs(PageArgs):
 
 def _detail(described: dict[str, Any]) -> dict[str, Any]:
     instance = described.pop("instance")
-    out = InstanceSummary().dump(instance)
+    out = {name: getattr(instance, name) for name in InstanceSummary().fields}
     out.update(described)
     return out
 

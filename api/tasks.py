@@ -72,8 +72,9 @@ def list_(args: dict[str, Any]) -> Any:
 def get(task_id: str) -> Any:
     with authenticated(write=False) as (session, actor):
         detail = tasks.detail(session, actor=actor, task_id=task_id)
-    out = TaskSchema().dump(detail["task"])
-    out["form_file"] = out.pop("form")
+    task = detail["task"]
+    out = {name: getattr(task, name) for name in TaskSchema().fields}
+    out["form_file"] = task.form
     out["form"] = detail["form"]
     return out
 

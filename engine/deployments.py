@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .bundle import BundleInvalid, ParsedProcess, parse_bundle
 from .errors import Conflict, Invalid, NotFound
-from .models import Deployment, DefinitionFile, FileBlob, ProcessDefinition, ProcessInstance
+from .models import DefinitionFile, Deployment, FileBlob, ProcessDefinition, ProcessInstance
 from .pagination import Page, paginate
 from .parties import Actor, require_admin
 

@@ -107,6 +107,9 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
         ready = {}
+    # An instance in error stops handing out new work: the engine may have run past an unhandled
+    # error (hazard 2), and nobody should act on what followed until an operator resolves it.
+    creating = instance.status != InstanceStatus.ERROR
     rows = {
         row.id: row
         for row in session.scalars(
@@ -123,7 +126,7 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
     lane_to_role = {lane: role for role, lane in (instance.definition.roles or {}).items()}
     bindings = {p.role: p for p in instance.parties}
     for task_id, task in ready.items():
-        if task_id in rows:
+        if task_id in rows or not creating:
             continue
         if session.get(HumanTask, task_id) is not None:
             continue  # completed earlier under the same id (loops reuse no ids, but be safe)

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import best_match  # noqa: F401  (kept for callers wanting one message)
 from jsonschema.validators import validator_for
 
 from .errors import Invalid
@@ -34,13 +33,16 @@ def field_errors(schema_text: str, data: Any) -> dict[str, list[str]]:
             missing = [name for name in error.validator_value if isinstance(error.instance, dict)
                        and name not in error.instance]
             for name in missing:
-                errors.setdefault(".".join([*path, name]), []).append("This field is required")
+                messages = errors.setdefault(".".join([*path, name]), [])
+                if "This field is required" not in messages:
+                    messages.append("This field is required")
             continue
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = set((error.schema or {}).get("properties", {}))
             for name in error.instance:
-                if name not in allowed:
-                    errors.setdefault(".".join([*path, name]), []).append("This field is not part of the form")
+                messages = errors.setdefault(".".join([*path, name]), []) if name not in allowed else None
+                if messages is not None and "This field is not part of the form" not in messages:
+                    messages.append("This field is not part of the form")
             continue
         errors.setdefault(".".join(path) or "_", []).append(error.message)
     return errors

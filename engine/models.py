@@ -197,6 +197,11 @@ class ProcessInstance(Base):
     # Optimistic locking: an UPDATE that finds another request's version raises StaleDataError.
     __mapper_args__ = {"version_id_col": lock_version}
 
+    @property
+    def version(self) -> int:
+        """The process definition version this instance runs on (it never changes by itself)."""
+        return self.definition.version
+
 
 class InstanceParty(Base):
     """Which organisation (or single user, e.g. the learner) plays a lane's role in one instance."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
@@ -62,6 +63,10 @@ def _make_registry() -> Any:
 
 
 REGISTRY = _make_registry()
+# Spiff 3.2 leaves task data unconverted in to_dict and relies on its JSON encoder for dates, UUIDs
+# and sets; our registry is only ever used that way, so encoder mode stays on (no shared toggling).
+REGISTRY._encoder_mode = True
+_ENCODER = create_encoder(REGISTRY)
 # Full serializer (spec included) used only to turn parsed specs into dicts at deploy time.
 SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 
@@ -117,11 +122,9 @@ SPEC_CACHE = SpecCache()
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
-    registry = REGISTRY
-    registry._encoder_mode = False
-    dct = registry.convert(workflow)
+    dct = REGISTRY.convert(workflow)
     dct["serializer_version"] = VERSION
-    return json.dumps(dct, separators=(",", ":"))
+    return json.dumps(dct, separators=(",", ":"), cls=_ENCODER)
 
 
 def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any], engine: SandboxedScriptEngine) -> BpmnWorkflow:

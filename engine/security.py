@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
-import os
 
 # Tests and local demos may lower the cost with ECVET_ARGON2_FAST=1; production keeps the library default.
 _hasher = (

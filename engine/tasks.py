@@ -4,9 +4,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from . import audit, deployments, execution, forms
 from .errors import Conflict, Forbidden, Invalid, NotFound

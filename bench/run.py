@@ -1,0 +1,227 @@
+"""`make bench`: the platform's task completion against bare SpiffWorkflow, measured in one run.
+
+Prints a table: (a) bare in-memory step and deserialise+step+serialise round trip, (b) median
+POST /api/tasks/{id}/complete through the WSGI app on SQLite and PostgreSQL, (c) b/a, and (d) the
+same call with 10,000 other instances in the database. Not a test: nothing here asserts a time.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+os.environ.setdefault("ECVET_ARGON2_FAST", "1")
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from bench.generate import LANES, sequential_process  # noqa: E402
+from engine import deployments, instances, migrate, parties  # noqa: E402
+from engine.config import load_settings  # noqa: E402
+from engine.db import Database  # noqa: E402
+from engine.models import HumanTask, InstanceParty, ProcessInstance  # noqa: E402
+
+PG_URL = os.environ.get("ECVET_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SIZES = (20, 100)
+BACKGROUND = int(os.environ.get("ECVET_BENCH_BACKGROUND", "10000"))
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+# --- (a) bare SpiffWorkflow ---------------------------------------------------------------------
+
+def bare(n_tasks: int) -> tuple[float, float]:
+    xml = sequential_process("bench", n_tasks)
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(xml, filename="bench.bpmn")
+    spec = parser.get_spec("bench")
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+    steps: list[float] = []
+    wf = BpmnWorkflow(spec)
+    wf.do_engine_steps()
+    while not wf.is_completed():
+        task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+        t0 = time.perf_counter()
+        task.run()
+        wf.do_engine_steps()
+        steps.append(time.perf_counter() - t0)
+
+    trips: list[float] = []
+    wf = BpmnWorkflow(spec)
+    wf.do_engine_steps()
+    state = serializer.serialize_json(wf)
+    while True:
+        t0 = time.perf_counter()
+        wf = serializer.deserialize_json(state)
+        ready = wf.get_tasks(state=TaskState.READY, manual=True)
+        if not ready:
+            break
+        ready[0].run()
+        wf.do_engine_steps()
+        state = serializer.serialize_json(wf)
+        trips.append(time.perf_counter() - t0)
+    return median_ms(steps), median_ms(trips)
+
+
+# --- (b) the platform through its WSGI app ------------------------------------------------------
+
+@dataclass
+class Platform:
+    db: Database
+    client: Any
+    token: str
+    org_ids: dict[str, int]
+    actor: parties.Actor
+
+
+def setup_platform(url: str) -> Platform:
+    migrate.upgrade(url)
+    db = Database(url)
+    app = create_app(load_settings(database_url=db.url), database=db)
+    logging_off()
+    with db.transaction() as s:
+        orgs = {}
+        for lane in LANES:
+            role = lane.split()[0].lower()
+            orgs[role] = parties.create_organisation(s, actor=None, name=lane, country="DE").id
+        user = parties.create_user(s, actor=None, email="bench@example.org", name="Bench",
+                                   password="bench-password-1", organisation_ids=list(orgs.values()))
+        actor = parties.Actor.of(user)
+        for n in SIZES:
+            deployments.deploy(s, actor=None, files={f"bench{n}.bpmn": sequential_process(f"bench{n}", n)},
+                               forms_dir=None)
+    client = app.test_client()
+    token = client.post("/api/tokens", json={"email": "bench@example.org", "password": "bench-password-1"})
+    return Platform(db, client, token.get_json()["token"], orgs, actor)
+
+
+def logging_off() -> None:
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("ecvet.api").setLevel(logging.ERROR)
+
+
+def platform_complete(p: Platform, n_tasks: int) -> float:
+    with p.db.transaction() as s:
+        inst = instances.start(s, actor=p.actor, process_key=f"bench{n_tasks}", parties=p.org_ids)
+        instance_id = inst.id
+    headers = {"Authorization": f"Bearer {p.token}"}
+    samples: list[float] = []
+    while True:
+        with p.db.transaction(write=False) as s:
+            ready = instances.ready_tasks(s, s.get(ProcessInstance, instance_id))
+        if not ready:
+            break
+        t0 = time.perf_counter()
+        response = p.client.post(f"/api/tasks/{ready[0].id}/complete", json={"data": {}}, headers=headers)
+        samples.append(time.perf_counter() - t0)
+        if response.status_code != 200:
+            raise SystemExit(f"complete failed: {response.status_code} {response.get_data(as_text=True)}")
+    return median_ms(samples)
+
+
+def add_background(p: Platform, count: int) -> None:
+    """Clone one running instance `count` times (rows, not requests) so tables hold real volume."""
+    with p.db.transaction() as s:
+        template = instances.start(s, actor=p.actor, process_key="bench20", parties=p.org_ids)
+        state, definition_id = template.state, template.definition_id
+    batch = 1000
+    with p.db.engine.begin() as conn:
+        for start in range(0, count, batch):
+            rows, party_rows, task_rows = [], [], []
+            now = time.time()
+            for _ in range(min(batch, count - start)):
+                iid = str(uuid.uuid4())
+                rows.append({"id": iid, "definition_id": definition_id, "process_key": "bench20",
+                             "status": "waiting", "state": state, "lock_version": 1,
+                             "created_at": _utc(now), "updated_at": _utc(now)})
+                party_rows += [{"instance_id": iid, "role": r, "organisation_id": o} for r, o in p.org_ids.items()]
+                task_rows.append({"id": str(uuid.uuid4()), "instance_id": iid, "process_key": "bench20",
+                                  "bpmn_id": "task_0", "name": "Step 0", "role": "sending",
+                                  "organisation_id": p.org_ids["sending"], "state": "ready",
+                                  "created_at": _utc(now), "completed_on_behalf": False})
+            conn.execute(insert(ProcessInstance.__table__), rows)
+            conn.execute(insert(InstanceParty.__table__), party_rows)
+            conn.execute(insert(HumanTask.__table__), task_rows)
+    with p.db.transaction(write=False) as s:
+        total = s.scalar(select(text("count(*)")).select_from(ProcessInstance.__table__))
+    print(f"  background: {total} instances in the database", file=sys.stderr)
+
+
+def _utc(ts: float) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
+
+
+def fresh_pg() -> str | None:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        return PG_URL
+    except Exception as exc:  # noqa: BLE001
+        print(f"PostgreSQL unavailable ({type(exc).__name__}); its rows are skipped", file=sys.stderr)
+        return None
+
+
+def repeat(fn: Callable[[], float], times: int = 3) -> float:
+    return statistics.median(fn() for _ in range(times))
+
+
+def main() -> None:
+    rows: list[tuple[str, ...]] = []
+    bare_numbers = {n: bare(n) for n in SIZES}
+    backends: list[tuple[str, str]] = []
+    tmp = tempfile.mkdtemp(prefix="ecvet-bench-")
+    backends.append(("sqlite", f"sqlite:///{tmp}/bench.sqlite3"))
+    pg = fresh_pg()
+    if pg:
+        backends.append(("postgresql", pg))
+
+    results: dict[tuple[str, int, str], float] = {}
+    for name, url in backends:
+        print(f"measuring {name}...", file=sys.stderr)
+        platform = setup_platform(url)
+        for n in SIZES:
+            results[(name, n, "empty")] = repeat(lambda n=n, p=platform: platform_complete(p, n))
+        add_background(platform, BACKGROUND)
+        for n in SIZES:
+            results[(name, n, "10k")] = repeat(lambda n=n, p=platform: platform_complete(p, n))
+        platform.db.dispose()
+
+    header = ("tasks", "bare step ms", "bare round trip ms", "backend", "complete ms", "ratio b/a",
+              f"complete ms, +{BACKGROUND} inst", "ratio b/a")
+    for n in SIZES:
+        step, trip = bare_numbers[n]
+        for name, _url in backends:
+            empty, loaded = results[(name, n, "empty")], results[(name, n, "10k")]
+            rows.append((str(n), f"{step:.2f}", f"{trip:.2f}", name, f"{empty:.2f}", f"{empty / trip:.2f}",
+                         f"{loaded:.2f}", f"{loaded / trip:.2f}"))
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("-+-".join("-" * w for w in widths))
+    for r in rows:
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    print("\nratio = platform HTTP completion / bare deserialise+step+serialise round trip (a).")
+
+
+if __name__ == "__main__":
+    main()
