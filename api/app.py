@@ -54,4 +54,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # SpiffWorkflow logs every task state change at INFO: far too chatty and slow for a server.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
     return app

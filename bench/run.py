@@ -166,7 +166,7 @@ def add_background(p: Platform, count: int) -> None:
 def _utc(ts: float) -> Any:
     from datetime import UTC, datetime
 
-    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def fresh_pg() -> str | None:
