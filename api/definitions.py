@@ -27,12 +27,9 @@ class DefinitionSchema(Schema):
     content_hash = fields.String()
     roles = fields.Dict(keys=fields.String(), values=fields.String(),
                         metadata={"description": "role key -> lane name; bind each in parties"})
-    files = fields.Method("_files")
+    files = fields.List(fields.String(), metadata={"description": "files this version consists of"})
     created_at = fields.DateTime()
     created = fields.Boolean(metadata={"description": "false when identical content was already deployed"})
-
-    def _files(self, obj: Any) -> list[str]:
-        return [f.filename for f in obj.files] if hasattr(obj, "files") else []
 
 
 class DeployResult(Schema):

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -102,6 +102,11 @@ def save(
     sync_tasks(session, instance, workflow, actor_id=actor_id)
 
 
+_READY_ROWS = select(HumanTask).where(
+    HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == TaskState.READY
+)
+
+
 def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *, actor_id: int | None) -> None:
     """Make the tasks table match the engine: new ready tasks appear, vanished ones are cancelled."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
@@ -110,12 +115,14 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
     # An instance in error stops handing out new work: the engine may have run past an unhandled
     # error (hazard 2), and nobody should act on what followed until an operator resolves it.
     creating = instance.status != InstanceStatus.ERROR
-    rows = {
-        row.id: row
-        for row in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == TaskState.READY)
-        )
-    }
+    # No autoflush: everything this unit of work changed goes to the database in one flush at commit;
+    # rows already completed in memory (the task being completed now) are skipped by their state.
+    with session.no_autoflush:
+        rows = {
+            row.id: row
+            for row in session.scalars(_READY_ROWS, {"instance_id": instance.id})
+            if row.state == TaskState.READY
+        }
     now = utcnow()
     for task_id, row in rows.items():
         if task_id not in ready:
@@ -127,9 +134,7 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
     bindings = {p.role: p for p in instance.parties}
     for task_id, task in ready.items():
         if task_id in rows or not creating:
-            continue
-        if session.get(HumanTask, task_id) is not None:
-            continue  # completed earlier under the same id (loops reuse no ids, but be safe)
+            continue  # Spiff gives every task instance a fresh UUID, loops included
         spec = task.task_spec
         lane = getattr(spec, "lane", None)
         role = lane_to_role.get(lane) if lane else None

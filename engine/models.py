@@ -141,7 +141,8 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(255))
     content_hash: Mapped[str] = mapped_column(String(64))
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
-    spec_json: Mapped[str] = mapped_column(Text)
+    # Deferred: the serialized spec is read only when the spec cache misses, not on every instance load.
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     roles: Mapped[dict[str, Any]]
     user_tasks: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -60,12 +60,23 @@ def list_for(
     return paginate(session, stmt, [HumanTask.created_at, HumanTask.id], cursor=cursor, limit=limit)
 
 
+_FORM_CACHE: dict[tuple[str, str], str] = {}
+
+
 def form_schema(session: Session, task: HumanTask) -> str | None:
+    """The task's JSON Schema as deployed with its version; immutable, so cached by content hash."""
     if not task.form:
         return None
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
-    return deployments.definition_file(session, instance.definition, task.form).decode("utf-8")
+    key = (instance.definition.content_hash, task.form)
+    cached = _FORM_CACHE.get(key)
+    if cached is None:
+        cached = deployments.definition_file(session, instance.definition, task.form).decode("utf-8")
+        if len(_FORM_CACHE) > 1024:
+            _FORM_CACHE.clear()
+        _FORM_CACHE[key] = cached
+    return cached
 
 
 def detail(session: Session, *, actor: Actor, task_id: str) -> dict[str, Any]:
