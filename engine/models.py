@@ -145,6 +145,8 @@ class ProcessDefinition(Base):
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     roles: Mapped[dict[str, Any]]
     user_tasks: Mapped[list[Any]]
+    # Names of messages that start this process (message start events), for POST /api/messages.
+    message_starts: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     files: Mapped[list[DefinitionFile]] = relationship(lazy="select", order_by="DefinitionFile.filename")
@@ -168,7 +170,9 @@ class InstanceStatus:
     COMPLETED = "completed"
     ERROR = "error"
     TERMINATED = "terminated"
-    ALL = (RUNNING, WAITING, COMPLETED, ERROR, TERMINATED)
+    SUSPENDED = "suspended"
+    ALL = (RUNNING, WAITING, COMPLETED, ERROR, TERMINATED, SUSPENDED)
+    ACTIVE = (RUNNING, WAITING)
 
 
 class ProcessInstance(Base):
@@ -189,6 +193,8 @@ class ProcessInstance(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # Earliest pending timer of this instance (from wf.waiting_events()): due work is one indexed query.
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
     parties: Mapped[list[InstanceParty]] = relationship(
@@ -279,3 +285,91 @@ class Incident(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+
+
+class JobStatus:
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Job(Base):
+    """Due work for `ecvet worker`: timers, service tasks, message delivery, notifications.
+
+    Claimed with SELECT ... FOR UPDATE SKIP LOCKED and a lease; the version column fences a worker
+    whose lease expired, so a job's effect commits at most once even when two workers ran it.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    instance_id: Mapped[str | None] = mapped_column(
+        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING)
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=1)
+    lease_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class MessageSubscription(Base):
+    """A message catch an instance is waiting for, kept in step with the engine on every save."""
+
+    __tablename__ = "message_subscriptions"
+    __table_args__ = (Index("ix_subscriptions_name", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    correlations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingMessage(Base):
+    """A message nobody waited for yet: kept until it expires, delivered when a matching catch appears."""
+
+    __tablename__ = "pending_messages"
+    __table_args__ = (Index("ix_pending_messages_name", "name", "delivered_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    correlation_keys: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source_instance_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    delivered_to: Mapped[str | None] = mapped_column(String(36))
+
+
+class OutboxMessage(Base):
+    """E-mails the platform sent or would send: the development mailbox and the delivery record."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to_email: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    instance_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    transport: Mapped[str] = mapped_column(String(16), default="outbox")
+    error: Mapped[str | None] = mapped_column(Text)
