@@ -1,25 +1,41 @@
 """Flask app factory: wires settings, database, engine configuration, blueprints and OpenAPI."""
 from __future__ import annotations
 
+import http
 import logging
 from typing import Any
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
-from engine import execution
+from engine import execution, services
 from engine.config import Settings, load_settings
 from engine.db import Database
 
-from . import definitions, health, instances, organisations, problems, tasks, tokens, users
+from . import definitions, health, instances, operations, organisations, problems, tasks, tokens, users
+from .schemas import ProblemSchema
 
 
 class ProblemApi(Api):
-    """flask-smorest, but its errors too come out as application/problem+json."""
+    """flask-smorest, but its errors come out, and are documented, as application/problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error: Any) -> Any:
         return problems.from_http_exception(error)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = ProblemSchema
+            prepare_response(response, self.spec, "application/problem+json")
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Error (RFC 9457 problem details)", "schema": ProblemSchema}
+        prepare_response(response, self.spec, "application/problem+json")
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Flask:
@@ -39,12 +55,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     db = database or Database(settings.database_url)
     app.extensions["ecvet_db"] = db
     app.extensions["ecvet_settings"] = settings
+    services.load_configured_connectors()
     execution.configure(time_limit=settings.script_time_limit)
 
     api = ProblemApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (health, tokens, organisations, users, definitions, instances, tasks):
+    for module in (health, tokens, organisations, users, definitions, instances, tasks, operations):
         api.register_blueprint(module.blp)
     problems.register(app)
 

@@ -89,6 +89,24 @@ def create_admin(email: str, password: str, name: str) -> None:
         database.dispose()
 
 
+@main.command()
+@click.option("--poll", default=1.0, type=float, help="seconds between polls when idle")
+def worker(poll: float) -> None:
+    """Run due jobs (timers, service tasks, messages, notifications) until SIGTERM."""
+    import logging
+
+    from engine.worker import serve as serve_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    settings = load_settings()
+    database = Database(settings.database_url)
+    try:
+        serve_worker(database, poll_seconds=poll, time_limit=settings.script_time_limit)
+    finally:
+        database.dispose()
+
+
 @main.command("bootstrap-demo")
 def bootstrap_demo() -> None:
     """Seed demo organisations and users (idempotent) and print their credentials."""

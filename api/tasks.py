@@ -30,6 +30,7 @@ class TaskSchema(Schema):
     state = fields.String()
     created_at = fields.DateTime()
     due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean(metadata={"description": "ready and past its due date"})
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.Integer(allow_none=True)
     completed_on_behalf = fields.Boolean()
@@ -49,6 +50,7 @@ class TaskListArgs(PageArgs):
     state = fields.String(load_default=TaskState.READY, validate=validate.OneOf(TaskState.ALL))
     process_key = fields.String(load_default=None)
     instance_id = fields.String(load_default=None)
+    overdue = fields.Boolean(load_default=None, metadata={"description": "only overdue (true) or not (false)"})
 
 
 class CompleteTask(Schema):

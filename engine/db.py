@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -53,6 +53,12 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    if getattr(exc.orig, "sqlstate", None) == "23505":  # psycopg: unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(exc.orig)
+
+
 class Database:
     """Owns the engine and hands out transactional sessions; the only way code reaches SQL."""
 
@@ -82,6 +88,12 @@ class Database:
         except StaleDataError as exc:
             session.rollback()
             raise Conflict("The instance was changed by another request; reload and try again") from exc
+        except IntegrityError as exc:
+            session.rollback()
+            if _is_unique_violation(exc):
+                # A unique key lost to a concurrent request (e.g. two completions racing): a conflict.
+                raise Conflict("A concurrent change got there first; reload and try again") from exc
+            raise
         except OperationalError as exc:
             session.rollback()
             if "locked" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():

@@ -10,8 +10,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .models import HumanTask, Incident, InstanceStatus, ProcessDefinition, ProcessInstance, TaskState, utcnow
+from . import audit, messages, notifications, services, timers
+from .models import HumanTask, Incident, InstanceStatus, Job, ProcessDefinition, ProcessInstance, TaskState, utcnow
 from .runtime import SPEC_CACHE, RunOutcome, dump_state, load_state, ready_user_tasks, run_engine
 from .scripting import SandboxedScriptEngine
 
@@ -34,12 +34,15 @@ def configure(*, time_limit: float | None = None, services: Mapping[str, Callabl
 def script_engine() -> SandboxedScriptEngine:
     global _SCRIPT_ENGINE
     if _SCRIPT_ENGINE is None:
-        _SCRIPT_ENGINE = SandboxedScriptEngine(time_limit=_TIME_LIMIT, services=_SERVICES)
+        connectors = _SERVICES if _SERVICES else services.CONNECTORS
+        _SCRIPT_ENGINE = SandboxedScriptEngine(time_limit=_TIME_LIMIT, services=connectors)
     return _SCRIPT_ENGINE
 
 
 def specs_for(definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
-    return SPEC_CACHE.get(f"{definition.key}:{definition.content_hash}", lambda: definition.spec_json)
+    return SPEC_CACHE.get(
+        f"{definition.key}:{definition.content_hash}", lambda: definition.spec_json, services.make_asynchronous
+    )
 
 
 def new_workflow(definition: ProcessDefinition, variables: Mapping[str, Any]) -> BpmnWorkflow:
@@ -61,7 +64,17 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Any:
         return None
 
 
-def compute_status(workflow: BpmnWorkflow, outcome: RunOutcome, has_open_incident: bool) -> str:
+def has_open_incident(session: Session, instance_id: str) -> bool:
+    stmt = select(Incident.id).where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None)).limit(1)
+    return session.scalar(stmt) is not None
+
+
+def compute_status(
+    workflow: BpmnWorkflow, outcome: RunOutcome, has_open_incident: bool, current: str = InstanceStatus.RUNNING
+) -> str:
+    """Terminated and suspended stay as an operator left them; otherwise the engine decides."""
+    if current in (InstanceStatus.TERMINATED, InstanceStatus.SUSPENDED):
+        return current
     if outcome.incidents or has_open_incident:
         return InstanceStatus.ERROR
     if workflow.is_completed():
@@ -92,14 +105,27 @@ def save(
     for event in outcome.unrouted_events:
         audit.record(session, actor_id=actor_id, action="event.unrouted", instance_id=instance.id, **event)
     old_status = instance.status
-    new_status = compute_status(workflow, outcome, has_open_incident=old_status == InstanceStatus.ERROR)
+    open_incident = old_status == InstanceStatus.ERROR and has_open_incident(session, instance.id)
+    new_status = compute_status(workflow, outcome, open_incident, old_status)
     if new_status != old_status:
         instance.status = new_status
         audit.record(session, actor_id=actor_id, action="instance.status_changed", instance_id=instance.id,
                      old=old_status, new=new_status)
     if new_status == InstanceStatus.COMPLETED and instance.completed_at is None:
         instance.completed_at = now
-    sync_tasks(session, instance, workflow, actor_id=actor_id)
+    created = sync_tasks(session, instance, workflow, actor_id=actor_id)
+    timers.schedule(session, instance, workflow)
+    services.schedule(session, instance, workflow, _pending_service_tasks(session, instance.id))
+    messages.on_save(session, instance, workflow, outcome)
+    if created:
+        notifications.on_tasks_created(session, instance, created)
+
+
+def _pending_service_tasks(session: Session, instance_id: str) -> set[str]:
+    stmt = select(Job.task_id).where(
+        Job.instance_id == instance_id, Job.kind == "service", Job.status.in_(("pending", "running"))
+    )
+    return {task_id for task_id in session.scalars(stmt) if task_id}
 
 
 _READY_ROWS = select(HumanTask).where(
@@ -107,14 +133,16 @@ _READY_ROWS = select(HumanTask).where(
 )
 
 
-def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *, actor_id: int | None) -> None:
+def sync_tasks(
+    session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, *, actor_id: int | None
+) -> list[HumanTask]:
     """Make the tasks table match the engine: new ready tasks appear, vanished ones are cancelled."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
         ready = {}
     # An instance in error stops handing out new work: the engine may have run past an unhandled
     # error (hazard 2), and nobody should act on what followed until an operator resolves it.
-    creating = instance.status != InstanceStatus.ERROR
+    creating = instance.status not in (InstanceStatus.ERROR, InstanceStatus.SUSPENDED)
     # No autoflush: everything this unit of work changed goes to the database in one flush at commit;
     # rows already completed in memory (the task being completed now) are skipped by their state.
     with session.no_autoflush:
@@ -132,6 +160,7 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
                          task_id=task_id, bpmn_id=row.bpmn_id)
     lane_to_role = {lane: role for role, lane in (instance.definition.roles or {}).items()}
     bindings = {p.role: p for p in instance.parties}
+    created: list[HumanTask] = []
     for task_id, task in ready.items():
         if task_id in rows or not creating:
             continue  # Spiff gives every task instance a fresh UUID, loops included
@@ -141,25 +170,27 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
         party = bindings.get(role) if role else None
         extensions = getattr(spec, "extensions", {}) or {}
         properties = extensions.get("properties", {}) or {}
-        session.add(
-            HumanTask(
-                id=task_id,
-                instance_id=instance.id,
-                process_key=instance.process_key,
-                bpmn_id=spec.bpmn_id,
-                name=spec.bpmn_name or spec.bpmn_id,
-                lane=lane,
-                role=role,
-                organisation_id=party.organisation_id if party else None,
-                user_id=party.user_id if party else None,
-                form=properties.get("formJsonSchemaFilename"),
-                instructions=extensions.get("instructionsForEndUser"),
-                state=TaskState.READY,
-                created_at=now,
-            )
+        row = HumanTask(
+            id=task_id,
+            instance_id=instance.id,
+            process_key=instance.process_key,
+            bpmn_id=spec.bpmn_id,
+            name=spec.bpmn_name or spec.bpmn_id,
+            lane=lane,
+            role=role,
+            organisation_id=party.organisation_id if party else None,
+            user_id=party.user_id if party else None,
+            form=properties.get("formJsonSchemaFilename"),
+            instructions=extensions.get("instructionsForEndUser"),
+            state=TaskState.READY,
+            created_at=now,
+            due_at=timers.task_due_at(task, now),
         )
+        session.add(row)
+        created.append(row)
         audit.record(session, actor_id=actor_id, action="task.created", instance_id=instance.id,
                      task_id=task_id, bpmn_id=spec.bpmn_id, role=role)
+    return created
 
 
 def advance(

@@ -20,9 +20,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from . import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the engine's clock (tests install a FrozenClock to move time)."""
+    return clock.now()
 
 
 def new_id() -> str:
@@ -257,6 +260,11 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     completed_on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def overdue(self) -> bool:
+        """Ready and past its due date (by the engine's clock)."""
+        return self.state == TaskState.READY and self.due_at is not None and self.due_at < utcnow()
 
 
 class AuditEvent(Base):

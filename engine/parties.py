@@ -116,6 +116,9 @@ def create_user(
         errors["email"] = ["Not a valid e-mail address"]
     if len(password or "") < MIN_PASSWORD:
         errors["password"] = [f"A password needs at least {MIN_PASSWORD} characters"]
+    unknown = [i for i in organisation_ids or [] if session.get(Organisation, i) is None]
+    if unknown:
+        errors["organisation_ids"] = [f"No organisation {i}" for i in unknown]
     if errors:
         raise Invalid("The user is not valid", errors=errors)
     if session.scalar(select(User.id).where(User.email == email)) is not None:

@@ -18,6 +18,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
     EscalationEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
@@ -100,13 +103,20 @@ class SpecCache:
         self._lock = threading.Lock()
         self._size = size
 
-    def get(self, cache_key: str, loader: Callable[[], str]) -> tuple[Any, dict[str, Any]]:
+    def get(
+        self,
+        cache_key: str,
+        loader: Callable[[], str],
+        prepare: Callable[[Any, dict[str, Any]], None] | None = None,
+    ) -> tuple[Any, dict[str, Any]]:
         with self._lock:
             hit = self._items.get(cache_key)
             if hit is not None:
                 self._items.move_to_end(cache_key)
                 return hit
         specs = spec_from_json(loader())
+        if prepare is not None:
+            prepare(*specs)
         with self._lock:
             self._items[cache_key] = specs
             while len(self._items) > self._size:
@@ -150,6 +160,7 @@ class RunOutcome:
     """What one engine run produced, for the instance service to persist."""
 
     incidents: list[IncidentInfo] = field(default_factory=list)
+    thrown_messages: list[BpmnEvent] = field(default_factory=list)
     unrouted_events: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -168,7 +179,7 @@ def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = No
         outcome.incidents.append(
             IncidentInfo(
                 kind="script" if task is not None else "engine",
-                message=_message(exc),
+                message=error_message(exc),
                 task_id=str(task.id) if task is not None else None,
                 bpmn_id=task.task_spec.bpmn_id if task is not None else None,
             )
@@ -185,6 +196,8 @@ def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = No
                     message=f"Unhandled BPMN {kind} '{name}'" + (f" (code {code})" if code else ""),
                 )
             )
+        elif isinstance(definition, MessageEventDefinition):
+            outcome.thrown_messages.append(event)
         else:
             outcome.unrouted_events.append(
                 {"type": type(definition).__name__, "name": getattr(definition, "name", None)}
@@ -192,7 +205,8 @@ def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = No
     return outcome
 
 
-def _message(exc: BaseException) -> str:
+def error_message(exc: BaseException) -> str:
+    """An exception's text with its notes, trimmed, for incident records."""
     parts = [str(exc)]
     notes = getattr(exc, "__notes__", None) or []
     parts.extend(str(n) for n in notes)
@@ -200,7 +214,9 @@ def _message(exc: BaseException) -> str:
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
-    return workflow.get_tasks(state=TaskState.READY, manual=True)
+    """Tasks waiting for a person; service tasks are 'manual' too (the worker runs them), so not these."""
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    return [t for t in ready if not isinstance(t.task_spec, ServiceTask)]
 
 
 def error_tasks(workflow: BpmnWorkflow) -> list[Task]:

@@ -40,6 +40,7 @@ def list_for(
     state: str | None = TaskState.READY,
     process_key: str | None = None,
     instance_id: str | None = None,
+    overdue: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[HumanTask]:
@@ -57,6 +58,9 @@ def list_for(
         stmt = stmt.where(HumanTask.process_key == process_key)
     if instance_id:
         stmt = stmt.where(HumanTask.instance_id == instance_id)
+    if overdue is not None:
+        late = HumanTask.due_at < utcnow()
+        stmt = stmt.where(late if overdue else or_(HumanTask.due_at.is_(None), ~late))
     return paginate(session, stmt, [HumanTask.created_at, HumanTask.id], cursor=cursor, limit=limit)
 
 
@@ -112,10 +116,17 @@ def complete(
             raise Forbidden("This task belongs to another party; an administrator must set on_behalf to act")
     elif on_behalf:
         on_behalf = False  # the assignee acts for themself
+    # Lock the instance row (PostgreSQL; SQLite already holds the write lock), then re-read the task:
+    # a racing request that got here first has committed by now, and we answer 409, not 500.
+    instance = session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == task.instance_id)
+        .with_for_update(of=ProcessInstance)
+        .execution_options(populate_existing=True)
+    ).one()
+    session.refresh(task)
     if task.state != TaskState.READY:
         raise Conflict(f"Task {task_id} is already {task.state}")
-    instance = session.get(ProcessInstance, task.instance_id)
-    assert instance is not None
     if instance.status not in (InstanceStatus.WAITING, InstanceStatus.RUNNING):
         raise Conflict(f"The instance is {instance.status}; its tasks cannot be completed")
     forms.validate(form_schema(session, task), data)

@@ -114,10 +114,17 @@ def test_duplicate_email_is_a_conflict(world: World) -> None:
 def test_unknown_organisation_is_refused_and_no_user_is_left_behind(world: World) -> None:
     before = user_ids(world)
     response = new_user(world, organisation_ids=[world.sending_org, 987654])
-    # a bad reference inside the body is a validation error of that field, as with party bindings
+    # nothing of the half-made user survives: not the user, not the first membership
+    assert user_ids(world) == before
+    assert [m["id"] for m in world.admin.get(f"/api/organisations/{world.sending_org}/members").get_json()] == [
+        world.sender.person.id
+    ]
+    login = world.client.post("/api/tokens", json={"email": "learner.two@example.org", "password": NEW_PASSWORD})
+    assert login.status_code == 401
+    # a bad reference inside the body is a validation error of that field (as for party bindings and
+    # for an unknown user_id when adding a member), not "the resource /api/users was not found"
     body = assert_problem(response, 422)
     assert "organisation_ids" in body["errors"]
-    assert user_ids(world) == before
 
 
 def test_users_me_for_every_kind_of_caller(world: World) -> None:

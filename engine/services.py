@@ -1,0 +1,93 @@
+"""Service tasks: named connectors run by the worker, retried with backoff, an incident at the end."""
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
+
+from . import audit, jobs
+from .models import InstanceStatus, Job, ProcessInstance
+from .runtime import IncidentInfo, RunOutcome, error_message
+
+CONNECTORS: dict[str, Callable[..., Any]] = {}
+
+
+def connector(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a plain Python function as the connector `name` (the BPMN serviceTaskOperator)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        CONNECTORS[name] = fn
+        return fn
+
+    return register
+
+
+def load_configured_connectors() -> None:
+    """Import the modules named in ECVET_CONNECTORS (comma-separated) so they register connectors."""
+    for module in filter(None, (m.strip() for m in os.environ.get("ECVET_CONNECTORS", "").split(","))):
+        importlib.import_module(module)
+
+
+def is_service_task(task: Any) -> bool:
+    return isinstance(task.task_spec, ServiceTask)
+
+
+def make_asynchronous(spec: Any, subprocess_specs: dict[str, Any]) -> None:
+    """Service tasks become 'manual' for Spiff, so requests never block on a connector: the worker runs them."""
+    for process_spec in [spec, *subprocess_specs.values()]:
+        for task_spec in process_spec.task_specs.values():
+            if isinstance(task_spec, ServiceTask):
+                task_spec.manual = True
+
+
+def retries_of(task: Any) -> int:
+    properties = (getattr(task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+    try:
+        return max(0, int(properties.get("retries", 0)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def schedule(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, known: set[str]) -> None:
+    """Enqueue a job for every ready service task that has none yet."""
+    if instance.status not in InstanceStatus.ACTIVE:
+        return
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        if is_service_task(task) and str(task.id) not in known:
+            jobs.enqueue(session, kind="service", instance_id=instance.id, task_id=str(task.id),
+                         max_attempts=retries_of(task) + 1,
+                         payload={"bpmn_id": task.task_spec.bpmn_id})
+
+
+@jobs.handler("service")
+def run(session: Session, job: Job) -> None:
+    from . import execution
+
+    instance = session.get(ProcessInstance, job.instance_id)
+    if instance is None or instance.status not in InstanceStatus.ACTIVE:
+        return
+    workflow = execution.open_workflow(instance)
+    task = execution.find_task(workflow, job.task_id or "")
+    if task is None or task.state != TaskState.READY:
+        return  # cancelled by a boundary event, or already run
+    try:
+        task.run()
+    except SpiffWorkflowException as exc:
+        message = error_message(exc)
+        if job.attempts < job.max_attempts:
+            raise jobs.RetryLater(message, delay=jobs.backoff(job.attempts)) from exc
+        outcome = RunOutcome(incidents=[IncidentInfo(
+            kind="service", message=f"{message} (after {job.attempts} attempt(s))",
+            task_id=str(task.id), bpmn_id=task.task_spec.bpmn_id)])
+        execution.save(session, instance, workflow, outcome, actor_id=None)
+        return
+    audit.record(session, actor_id=None, action="service.completed", instance_id=instance.id,
+                 task_id=str(task.id), bpmn_id=task.task_spec.bpmn_id, attempts=job.attempts)
+    execution.advance(session, instance, workflow, actor_id=None)

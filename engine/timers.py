@@ -1,0 +1,96 @@
+"""Timers: index each instance's next deadline, fire due timers from the worker, derive task due dates."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
+
+from . import audit, jobs
+from .models import InstanceStatus, Job, ProcessInstance, utcnow
+
+TIMER_EVENT_TYPES = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+
+
+def _deadline(value: Any) -> datetime | None:
+    """A pending timer's deadline from Spiff's event value (ISO string, or a cycle's dict)."""
+    if isinstance(value, dict):
+        value = value.get("next") if value.get("cycles", 0) != 0 else None
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return TimerEventDefinition.get_datetime(value)
+    except ValueError:
+        return None
+
+
+def next_due(workflow: BpmnWorkflow) -> datetime | None:
+    deadlines = [
+        d for e in workflow.waiting_events() if e.event_type in TIMER_EVENT_TYPES
+        if (d := _deadline(e.value)) is not None
+    ]
+    return min(deadlines) if deadlines else None
+
+
+def schedule(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Keep one pending timer job per instance at its earliest deadline (none while not active)."""
+    due = next_due(workflow) if instance.status in InstanceStatus.ACTIVE else None
+    if due == instance.next_due_at:
+        return
+    instance.next_due_at = due
+    if instance.id is not None:
+        jobs.cancel_pending(session, instance_id=instance.id, kinds=("timer",))
+    if due is not None:
+        jobs.enqueue(session, kind="timer", due_at=due, instance_id=instance.id)
+
+
+def task_due_at(task: Any, created: datetime) -> datetime | None:
+    """A user task's due date: its `dueDate` property (ISO date-time or duration from creation),
+    else the earliest timer on a boundary event attached to it."""
+    properties = (getattr(task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+    raw = properties.get("dueDate")
+    if raw:
+        raw = raw.strip().strip("'\"")
+        try:
+            if raw.upper().startswith("P"):
+                parsed = TimerEventDefinition.parse_iso_duration(raw)
+                return created + TimerEventDefinition.get_timedelta_from_start(parsed, created)
+            return TimerEventDefinition.get_datetime(raw)
+        except Exception:  # noqa: BLE001 - a malformed property must not break task creation
+            return None
+    parent = task.parent
+    if parent is None:
+        return None
+    deadlines = []
+    for sibling in parent.children:
+        definition = getattr(sibling.task_spec, "event_definition", None)
+        if sibling is task or not isinstance(definition, TimerEventDefinition):
+            continue
+        if sibling.state not in (TaskState.WAITING, TaskState.READY):
+            continue
+        deadline = _deadline(sibling._get_internal_data("event_value"))
+        if deadline is not None:
+            deadlines.append(deadline)
+    return min(deadlines) if deadlines else None
+
+
+@jobs.handler("timer")
+def fire(session: Session, job: Job) -> None:
+    """Worker: refresh the instance's timers and run what they released, like a request would."""
+    from . import execution
+
+    instance = session.get(ProcessInstance, job.instance_id)
+    if instance is None or instance.status not in InstanceStatus.ACTIVE:
+        return
+    workflow = execution.open_workflow(instance)
+    before = {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
+    # refresh_timers first: do_engine_steps only refreshes at its end, so a timer released
+    # there would sit READY until the next run (pinned in tests/engine/test_spiff_hazards.py).
+    execution.advance(session, instance, workflow, actor_id=None, before=workflow.refresh_timers)
+    fired = before - {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
+    audit.record(session, actor_id=None, action="timer.fired", instance_id=instance.id,
+                 due_at=job.due_at.isoformat(), released=len(fired), at_time=utcnow().isoformat())
+

@@ -1,0 +1,74 @@
+"""`ecvet worker`: a loop that claims due jobs and runs them until told to stop (SIGTERM/SIGINT)."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import timedelta
+from types import FrameType
+
+from . import execution, jobs, services
+from .db import Database
+
+log = logging.getLogger("ecvet.worker")
+
+
+class Worker:
+    """Polls the jobs table; several workers (processes or machines) may share one database."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        worker_id: str | None = None,
+        batch: int = 10,
+        poll_seconds: float = 1.0,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.db = db
+        self.worker_id = worker_id or jobs.default_worker_id()
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.lease = lease
+        self.stopping = threading.Event()
+
+    def run_once(self) -> int:
+        """Claim and run one batch; returns how many jobs were claimed."""
+        claims = jobs.claim(self.db, worker_id=self.worker_id, limit=self.batch, lease=self.lease)
+        for item in claims:
+            if self.stopping.is_set():
+                break  # unclaimed remainder: its lease expires and another worker takes it
+            result = jobs.run_claimed(self.db, item, worker_id=self.worker_id)
+            log.info("job %s %s: %s", item.job_id, item.kind, result,
+                     extra={"job_id": item.job_id, "job_kind": item.kind, "result": result})
+        return len(claims)
+
+    def run_forever(self) -> None:
+        log.info("worker %s started", self.worker_id)
+        while not self.stopping.is_set():
+            try:
+                ran = self.run_once()
+            except Exception:  # noqa: BLE001 - the database may blink; keep the worker alive
+                log.exception("worker loop error")
+                ran = 0
+            if ran == 0:
+                self.stopping.wait(self.poll_seconds)
+        log.info("worker %s stopped", self.worker_id)
+
+    def stop(self, *_args: object) -> None:
+        self.stopping.set()
+
+
+def serve(db: Database, *, poll_seconds: float = 1.0, time_limit: float | None = None) -> None:
+    """Run a worker in the foreground; SIGTERM and SIGINT finish the current job, then stop."""
+    services.load_configured_connectors()
+    execution.configure(time_limit=time_limit)
+    worker = Worker(db, poll_seconds=poll_seconds)
+
+    def _graceful(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after the current job", signum)
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, _graceful)
+    signal.signal(signal.SIGINT, _graceful)
+    worker.run_forever()

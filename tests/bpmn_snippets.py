@@ -1,0 +1,90 @@
+"""Small hand-written BPMN processes for timer, service and operations tests."""
+from __future__ import annotations
+
+from bench.generate import NS
+
+
+def _wrap(key: str, body: str, lanes: str = "") -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {NS} id="defs_{key}" '
+            f'targetNamespace="http://bpmn.io/schema/bpmn"><bpmn:process id="{key}" name="{key}" '
+            f'isExecutable="true">{lanes}{body}</bpmn:process></bpmn:definitions>').encode()
+
+
+def intermediate_timer(key: str, kind: str, expression: str) -> bytes:
+    """start -> timer catch (timeDate/timeDuration) -> user task 'after' -> end."""
+    return _wrap(key, f"""
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:intermediateCatchEvent id="wait" name="Wait"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+  <bpmn:timerEventDefinition><bpmn:{kind}>{expression}</bpmn:{kind}></bpmn:timerEventDefinition>
+</bpmn:intermediateCatchEvent>
+<bpmn:userTask id="after" name="After the wait"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+</bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="after"/>
+<bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end"/>""")
+
+
+def start_timer(key: str, duration: str) -> bytes:
+    return _wrap(key, f"""
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing>
+  <bpmn:timerEventDefinition><bpmn:timeDuration>{duration}</bpmn:timeDuration></bpmn:timerEventDefinition>
+</bpmn:startEvent>
+<bpmn:userTask id="after" name="After start"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+</bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="after"/>
+<bpmn:sequenceFlow id="f2" sourceRef="after" targetRef="end"/>""")
+
+
+LANES = """<bpmn:laneSet id="ls"><bpmn:lane id="l_send" name="Sending organisation">
+<bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>sign</bpmn:flowNodeRef>
+<bpmn:flowNodeRef>end</bpmn:flowNodeRef><bpmn:flowNodeRef>deadline</bpmn:flowNodeRef>
+<bpmn:flowNodeRef>remind</bpmn:flowNodeRef><bpmn:flowNodeRef>end2</bpmn:flowNodeRef></bpmn:lane>
+<bpmn:lane id="l_ci" name="Competent institution"><bpmn:flowNodeRef>escalate</bpmn:flowNodeRef>
+<bpmn:flowNodeRef>end3</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>"""
+
+
+def boundary_timer(key: str, *, interrupting: bool, kind: str, expression: str) -> bytes:
+    """'sign' (sending) with a boundary timer: interrupting -> 'escalate' (competent institution);
+    non-interrupting -> 'remind' (sending), while 'sign' stays open."""
+    target = "escalate" if interrupting else "remind"
+    return _wrap(key, f"""
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:userTask id="sign" name="Sign the Learning Agreement"><bpmn:incoming>f1</bpmn:incoming>
+  <bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+<bpmn:boundaryEvent id="deadline" attachedToRef="sign" cancelActivity="{'true' if interrupting else 'false'}">
+  <bpmn:outgoing>f3</bpmn:outgoing>
+  <bpmn:timerEventDefinition><bpmn:{kind}>{expression}</bpmn:{kind}></bpmn:timerEventDefinition>
+</bpmn:boundaryEvent>
+<bpmn:userTask id="{target}" name="{target.title()}"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+</bpmn:userTask>
+<bpmn:endEvent id="{'end3' if interrupting else 'end2'}"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sign"/>
+<bpmn:sequenceFlow id="f2" sourceRef="sign" targetRef="end"/>
+<bpmn:sequenceFlow id="f3" sourceRef="deadline" targetRef="{target}"/>
+<bpmn:sequenceFlow id="f4" sourceRef="{target}" targetRef="{'end3' if interrupting else 'end2'}"/>""",
+        lanes=LANES.replace("<bpmn:flowNodeRef>escalate</bpmn:flowNodeRef>",
+                            "<bpmn:flowNodeRef>escalate</bpmn:flowNodeRef>" if interrupting else "")
+        .replace("<bpmn:flowNodeRef>remind</bpmn:flowNodeRef><bpmn:flowNodeRef>end2</bpmn:flowNodeRef>",
+                 "" if interrupting else "<bpmn:flowNodeRef>remind</bpmn:flowNodeRef><bpmn:flowNodeRef>end2</bpmn:flowNodeRef>")
+        .replace("<bpmn:flowNodeRef>end3</bpmn:flowNodeRef>", "<bpmn:flowNodeRef>end3</bpmn:flowNodeRef>" if interrupting else ""))
+
+
+def service_process(key: str, operator: str, retries: int) -> bytes:
+    """start -> service task calling connector `operator` (result in `result`) -> user task -> end."""
+    return _wrap(key, f"""
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:serviceTask id="call" name="Call connector"><bpmn:extensionElements>
+  <spiffworkflow:serviceTaskOperator id="{operator}" resultVariable="result">
+    <spiffworkflow:parameters><spiffworkflow:parameter id="learner" type="str" value="'Ana'"/></spiffworkflow:parameters>
+  </spiffworkflow:serviceTaskOperator>
+  <spiffworkflow:properties><spiffworkflow:property name="retries" value="{retries}"/></spiffworkflow:properties>
+</bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>
+<bpmn:userTask id="after" name="After the call"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+</bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call"/>
+<bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="after"/>
+<bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end"/>""")
