@@ -31,8 +31,11 @@ migrate: setup
 deploy: migrate
 	$(BIN)/ecvet deploy processes forms
 
+# The worker runs beside the server (timers, service tasks, messages, notifications) and stops with it.
 run: deploy
 	$(BIN)/ecvet bootstrap-demo
+	@$(BIN)/ecvet worker --poll 0.5 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/ecvet serve --host 127.0.0.1 --port 5000
 
 test: setup

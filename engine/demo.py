@@ -23,12 +23,14 @@ ORGANISATIONS = [
     # name, country, Erasmus+ OID, PIC
     ("Berufskolleg Rhein (sending school)", "DE", "E10000001", "900000001"),
     ("Hotel Sol de Valencia (hosting company)", "ES", "E10000002", "900000002"),
+    ("Bezirksregierung Köln (competent institution)", "DE", "E10000003", "900000003"),
 ]
 
 PEOPLE = [
     ("admin@example.org", "Platform administrator", True, None),
     ("coordinator@berufskolleg.example", "Anna Schmidt, VET coordinator", False, 0),
     ("mentor@hotelsol.example", "Javier Ruiz, company mentor", False, 1),
+    ("officer@bezreg.example", "Petra Wagner, competent-institution officer", False, 2),
 ]
 
 

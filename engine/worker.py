@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from datetime import timedelta
@@ -63,7 +64,8 @@ def serve(db: Database, *, poll_seconds: float = 1.0, time_limit: float | None =
     """Run a worker in the foreground; SIGTERM and SIGINT finish the current job, then stop."""
     services.load_configured_connectors()
     execution.configure(time_limit=time_limit)
-    worker = Worker(db, poll_seconds=poll_seconds)
+    lease = timedelta(seconds=float(os.environ.get("ECVET_JOB_LEASE_SECONDS", "60")))
+    worker = Worker(db, poll_seconds=poll_seconds, lease=lease)
 
     def _graceful(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current job", signum)

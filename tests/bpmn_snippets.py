@@ -65,11 +65,19 @@ def boundary_timer(key: str, *, interrupting: bool, kind: str, expression: str) 
 <bpmn:sequenceFlow id="f2" sourceRef="sign" targetRef="end"/>
 <bpmn:sequenceFlow id="f3" sourceRef="deadline" targetRef="{target}"/>
 <bpmn:sequenceFlow id="f4" sourceRef="{target}" targetRef="{'end3' if interrupting else 'end2'}"/>""",
-        lanes=LANES.replace("<bpmn:flowNodeRef>escalate</bpmn:flowNodeRef>",
-                            "<bpmn:flowNodeRef>escalate</bpmn:flowNodeRef>" if interrupting else "")
-        .replace("<bpmn:flowNodeRef>remind</bpmn:flowNodeRef><bpmn:flowNodeRef>end2</bpmn:flowNodeRef>",
-                 "" if interrupting else "<bpmn:flowNodeRef>remind</bpmn:flowNodeRef><bpmn:flowNodeRef>end2</bpmn:flowNodeRef>")
-        .replace("<bpmn:flowNodeRef>end3</bpmn:flowNodeRef>", "<bpmn:flowNodeRef>end3</bpmn:flowNodeRef>" if interrupting else ""))
+        lanes=_lanes(interrupting))
+
+
+def _lanes(interrupting: bool) -> str:
+    """Only the nodes that exist in this variant are referenced from the lanes."""
+    lanes = LANES
+    remind = "<bpmn:flowNodeRef>remind</bpmn:flowNodeRef><bpmn:flowNodeRef>end2</bpmn:flowNodeRef>"
+    escalate = ("<bpmn:flowNodeRef>escalate</bpmn:flowNodeRef>", "<bpmn:flowNodeRef>end3</bpmn:flowNodeRef>")
+    if interrupting:
+        return lanes.replace(remind, "")
+    for ref in escalate:
+        lanes = lanes.replace(ref, "")
+    return lanes
 
 
 def service_process(key: str, operator: str, retries: int) -> bytes:
@@ -78,7 +86,9 @@ def service_process(key: str, operator: str, retries: int) -> bytes:
 <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
 <bpmn:serviceTask id="call" name="Call connector"><bpmn:extensionElements>
   <spiffworkflow:serviceTaskOperator id="{operator}" resultVariable="result">
-    <spiffworkflow:parameters><spiffworkflow:parameter id="learner" type="str" value="'Ana'"/></spiffworkflow:parameters>
+    <spiffworkflow:parameters>
+      <spiffworkflow:parameter id="learner" type="str" value="'Ana'"/>
+    </spiffworkflow:parameters>
   </spiffworkflow:serviceTaskOperator>
   <spiffworkflow:properties><spiffworkflow:property name="retries" value="{retries}"/></spiffworkflow:properties>
 </bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>

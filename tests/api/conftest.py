@@ -41,6 +41,9 @@ class Caller:
     def post(self, url: str, **kw: Any) -> Any:
         return self.client.post(url, headers=self._headers(), **kw)
 
+    def put(self, url: str, **kw: Any) -> Any:
+        return self.client.put(url, headers=self._headers(), **kw)
+
     def delete(self, url: str, **kw: Any) -> Any:
         return self.client.delete(url, headers=self._headers(), **kw)
 

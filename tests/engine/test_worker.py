@@ -1,0 +1,105 @@
+"""Workers racing for due jobs, and a worker killed with SIGKILL mid-job."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from engine import audit, instances, jobs
+from engine.config import ROOT
+from engine.db import Database
+from engine.models import AuditEvent, HumanTask, Job, JobStatus
+from engine.parties import Actor
+from engine.worker import Worker
+from tests import connectors
+from tests.bpmn_snippets import service_process
+from tests.engine.conftest import deploy
+
+
+@jobs.handler("probe")
+def _probe(session, job) -> None:  # type: ignore[no-untyped-def]
+    """A job whose whole effect is one audit row: counting rows counts effects."""
+    audit.record(session, actor_id=None, action="probe.ran", job_id=job.id)
+
+
+def test_two_workers_race_for_due_jobs_and_each_runs_exactly_once(db: Database) -> None:
+    count = 1000 if not db.is_sqlite else 300
+    with db.transaction() as s:
+        for _ in range(count):
+            jobs.enqueue(s, kind="probe")
+    results: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def work(name: str) -> None:
+        own_db = Database(db.url)
+        worker = Worker(own_db, worker_id=name, batch=25)
+        while True:
+            claims = jobs.claim(own_db, worker_id=name, limit=25)
+            if not claims:
+                break
+            for item in claims:
+                outcome = jobs.run_claimed(own_db, item, worker_id=name)
+                with lock:
+                    results[f"{name}:{outcome}"] += 1
+        own_db.dispose()
+        assert worker.worker_id == name
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    with db.transaction(write=False) as s:
+        ran = s.scalars(select(AuditEvent).where(AuditEvent.action == "probe.ran"))
+        per_job = Counter(e.detail["job_id"] for e in ran)
+        statuses = Counter(s.scalars(select(Job.status)))
+    assert len(per_job) == count and set(per_job.values()) == {1}
+    assert statuses == {JobStatus.DONE: count}
+    assert sum(results.values()) == count
+    assert results["w0:done"] > 0 and results["w1:done"] > 0, results  # both really took part
+
+
+def test_worker_killed_mid_job_loses_nothing_and_the_job_runs_once_elsewhere(
+    db_url: str, admin: Actor, tmp_path: Path
+) -> None:
+    assert "slow_probe" in connectors.CONNECTORS_REGISTERED  # the rescuer (this process) knows the connector
+    db = Database(db_url)
+    deploy(db, {"slow.bpmn": service_process("slow", "slow_probe", retries=0)})
+    with db.transaction() as s:
+        iid = instances.start(s, actor=admin, process_key="slow", parties={}).id
+    marker = tmp_path / "started"
+    env = {**os.environ, "DATABASE_URL": db.url, "ECVET_CONNECTORS": "tests.connectors",
+           "ECVET_TEST_SLOW_MARKER": str(marker), "ECVET_JOB_LEASE_SECONDS": "2", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--poll", "0.1"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            if marker.exists():
+                break
+            time.sleep(0.05)
+        assert marker.exists(), "the worker subprocess never reached the connector"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with db.transaction(write=False) as s:
+        job = s.scalars(select(Job).where(Job.kind == "service")).one()
+        assert job.status == JobStatus.RUNNING and job.attempts == 1  # claimed, never finished
+        assert s.scalar(select(func.count()).select_from(HumanTask)) == 0  # no effect was applied
+    time.sleep(2.2)  # let the dead worker's lease run out (real clock: the lease is wall time)
+    assert jobs.run_due(db, worker_id="rescuer") == 1
+    with db.transaction(write=False) as s:
+        job = s.scalars(select(Job).where(Job.kind == "service")).one()
+        assert (job.status, job.attempts, job.locked_by) == (JobStatus.DONE, 2, "rescuer")
+        done = s.scalars(select(AuditEvent).where(AuditEvent.action == "service.completed")).all()
+        assert len(done) == 1
+        assert [t.bpmn_id for t in s.scalars(select(HumanTask).where(HumanTask.instance_id == iid))] == ["after"]
+    db.dispose()
