@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -106,6 +108,7 @@ def _store(session: Session, deployment: Deployment, process: ParsedProcess) -> 
         spec_json=json.dumps(process.spec_dict),
         roles=dict(process.roles),
         user_tasks=[asdict(t) for t in process.user_tasks],
+        message_starts=message_starts(process.spec),
     )
     session.add(definition)
     session.flush()
@@ -116,6 +119,17 @@ def _store(session: Session, deployment: Deployment, process: ParsedProcess) -> 
             session.flush()
         session.add(DefinitionFile(definition_id=definition.id, filename=filename, sha256=digest))
     return definition
+
+
+def message_starts(spec: Any) -> list[str]:
+    """Names of the messages on the process's own message start events (POST /api/messages starts it)."""
+    names = {
+        task_spec.event_definition.name
+        for task_spec in spec.task_specs.values()
+        if isinstance(task_spec, StartEvent) and isinstance(task_spec.event_definition, MessageEventDefinition)
+        and task_spec.event_definition.name
+    }
+    return sorted(names)
 
 
 def list_definitions(

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import audit, messages, notifications, services, timers
-from .models import HumanTask, Incident, InstanceStatus, Job, ProcessDefinition, ProcessInstance, TaskState, utcnow
+from .models import HumanTask, Incident, InstanceStatus, ProcessDefinition, ProcessInstance, TaskState, utcnow
 from .runtime import SPEC_CACHE, RunOutcome, dump_state, load_state, ready_user_tasks, run_engine
 from .scripting import SandboxedScriptEngine
 
@@ -115,17 +115,11 @@ def save(
         instance.completed_at = now
     created = sync_tasks(session, instance, workflow, actor_id=actor_id)
     timers.schedule(session, instance, workflow)
-    services.schedule(session, instance, workflow, _pending_service_tasks(session, instance.id))
+    services.schedule(session, instance, workflow)
     messages.on_save(session, instance, workflow, outcome)
     if created:
         notifications.on_tasks_created(session, instance, created)
 
-
-def _pending_service_tasks(session: Session, instance_id: str) -> set[str]:
-    stmt = select(Job.task_id).where(
-        Job.instance_id == instance_id, Job.kind == "service", Job.status.in_(("pending", "running"))
-    )
-    return {task_id for task_id in session.scalars(stmt) if task_id}
 
 
 _READY_ROWS = select(HumanTask).where(

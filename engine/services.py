@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, jobs
@@ -55,12 +56,18 @@ def retries_of(task: Any) -> int:
         return 0
 
 
-def schedule(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, known: set[str]) -> None:
-    """Enqueue a job for every ready service task that has none yet."""
+def schedule(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Enqueue a job for every ready service task that has none yet (no query when there is none)."""
     if instance.status not in InstanceStatus.ACTIVE:
         return
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
-        if is_service_task(task) and str(task.id) not in known:
+    ready = [t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if is_service_task(t)]
+    if not ready:
+        return
+    known = set(session.scalars(select(Job.task_id).where(
+        Job.instance_id == instance.id, Job.kind == "service", Job.status.in_(("pending", "running"))
+    )))
+    for task in ready:
+        if str(task.id) not in known:
             jobs.enqueue(session, kind="service", instance_id=instance.id, task_id=str(task.id),
                          max_attempts=retries_of(task) + 1,
                          payload={"bpmn_id": task.task_spec.bpmn_id})

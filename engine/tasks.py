@@ -8,7 +8,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import audit, deployments, execution, forms
+from . import actions, audit, deployments, execution, forms
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import HumanTask, InstanceStatus, ProcessInstance, TaskState, utcnow
 from .pagination import Page, paginate
@@ -136,9 +136,15 @@ def complete(
     if spiff_task is None or spiff_task.state != SpiffState.READY:
         raise Conflict(f"Task {task_id} is no longer ready")
 
+    submitted = copy.deepcopy(data)
+    properties = (getattr(spiff_task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+    if properties.get("recordAction"):
+        context = actions.ActionContext(session, actor, instance, task, spiff_task.data)
+        submitted.update(actions.run(properties["recordAction"], context, copy.deepcopy(data)))
+
     def _run_task() -> None:
         # Hazard 6: keep the submission independent of any nested data shared with earlier tasks.
-        spiff_task.data.update(copy.deepcopy(data))
+        spiff_task.data.update(submitted)
         spiff_task.run()
 
     now = utcnow()
