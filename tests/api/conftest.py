@@ -1,6 +1,7 @@
 """API fixtures: an app per database backend and a small client that speaks bearer tokens."""
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,22 @@ def sign_in(client: FlaskClient, person: Person) -> Caller:
     response = client.post("/api/tokens", json={"email": person.email, "password": person.password})
     assert response.status_code == 201, response.get_json()
     return Caller(client, response.get_json()["token"], person)
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    """The response is an RFC 9457 problem document with this status."""
+    assert response.status_code == status, response.data
+    assert response.headers["Content-Type"] == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status
+    assert body["title"] and body["type"].startswith("https://")
+    return body
+
+
+def post_bundle(caller: Caller, files: dict[str, bytes]) -> Any:
+    """Deploy in-memory files as one multipart bundle."""
+    data = {"files[]": [(io.BytesIO(content), name) for name, content in files.items()]}
+    return caller.post("/api/process-definitions", data=data, content_type="multipart/form-data")
 
 
 def deploy_files(caller: Caller, paths: list[Path]) -> Any:

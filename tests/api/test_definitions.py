@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engine.config import ROOT
-from tests.api.conftest import TWO_LANE, Caller, World, deploy_files
+from tests.api.conftest import TWO_LANE, Caller, World, assert_problem, deploy_files, post_bundle
 
 FORMS = ROOT / "forms"
 PROPOSE_FORM = FORMS / "two_lane_propose.json"
@@ -43,14 +43,6 @@ def xxe(target: str) -> bytes:
     ).encode()
 
 
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.data
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status
-    assert body["title"] and body["type"].startswith("https://")
-    return body
-
 
 def assert_bundle_errors(response: Any) -> list[dict[str, Any]]:
     """422 problem+json whose errors are a non-empty list of {file, element_id, message}."""
@@ -65,10 +57,6 @@ def assert_bundle_errors(response: Any) -> list[dict[str, Any]]:
     assert "Traceback" not in response.get_data(as_text=True)
     return errors
 
-
-def post_bundle(caller: Caller, files: dict[str, bytes]) -> Any:
-    data = {"files[]": [(io.BytesIO(content), name) for name, content in files.items()]}
-    return caller.post("/api/process-definitions", data=data, content_type="multipart/form-data")
 
 
 def listing(caller: Caller) -> list[tuple[str, int, str]]:

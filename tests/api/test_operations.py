@@ -1,17 +1,9 @@
 """Operator controls over HTTP: suspend/resume/terminate, incidents and retry, due dates, migration."""
 from __future__ import annotations
 
-import io
-from typing import Any
-
 from bench.generate import script_process, sequential_process
-from tests.api.conftest import Caller, World
+from tests.api.conftest import World, post_bundle
 from tests.api.test_tasks import PROPOSAL, my_tasks, start
-
-
-def post_bundle(caller: Caller, files: dict[str, bytes]) -> Any:
-    data = {"files[]": [(io.BytesIO(content), name) for name, content in files.items()]}
-    return caller.post("/api/process-definitions", data=data, content_type="multipart/form-data")
 
 
 def test_suspend_blocks_completion_until_resumed(two_lane: World) -> None:

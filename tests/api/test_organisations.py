@@ -5,19 +5,11 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Caller, World, sign_in
+from tests.api.conftest import Caller, World, assert_problem, sign_in
 from tests.factories import make_user
 
 HOTEL = {"name": "Hotel Sol", "country": "es", "erasmus_oid": "E10234567", "pic": "912345678"}
 
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.data
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status
-    assert body["title"] and body["type"].startswith("https://")
-    return body
 
 
 def create(caller: Caller, **fields: Any) -> Any:

@@ -9,23 +9,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.api.conftest import World
+from tests.api.conftest import World, assert_problem
 
 TRACE_MARKERS = ("Traceback", 'File "', "site-packages", "sqlalchemy.exc", "werkzeug.exceptions")
 
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.data
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert body["type"].startswith("https://")
-    assert set(body) <= {"type", "title", "status", "detail", "errors"}
-    text = response.get_data(as_text=True)
-    for marker in TRACE_MARKERS:
-        assert marker not in text, f"{marker!r} leaked into {text}"
-    return body
 
 
 # --------------------------------------------------------------------------------------------------

@@ -9,17 +9,8 @@ import pytest
 from sqlalchemy import select, update
 
 from engine.models import ApiToken, Base, utcnow
-from tests.api.conftest import Caller, World, sign_in
+from tests.api.conftest import Caller, World, assert_problem, sign_in
 from tests.factories import PASSWORD, make_user
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.data
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status
-    assert body["title"] and body["type"].startswith("https://")
-    return body
 
 
 def assert_unauthorized(response: Any) -> dict[str, Any]:

@@ -5,19 +5,11 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import World, sign_in
+from tests.api.conftest import World, assert_problem, sign_in
 from tests.factories import Person
 
 NEW_PASSWORD = "Xk9-unusual-passphrase-77"
 
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.data
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status
-    assert body["title"] and body["type"].startswith("https://")
-    return body
 
 
 def assert_no_secret(response: Any, password: str = NEW_PASSWORD) -> None:
