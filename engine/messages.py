@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import os
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,9 +39,11 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from . import audit, jobs
@@ -60,8 +62,6 @@ from .models import (
 )
 from .parties import Actor
 from .runtime import RunOutcome
-
-log = logging.getLogger("ecvet.messages")
 
 TTL_ENV = "ECVET_MESSAGE_TTL_SECONDS"
 DEFAULT_TTL = timedelta(days=7)
@@ -179,8 +179,50 @@ def waiting_catches(workflow: BpmnWorkflow) -> list[_Catch]:
     return found
 
 
+# Per parsed spec object (specs are cached per deployed version, so this is computed once each).
+_CATCHING: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+_SUBSCRIPTIONS = select(MessageSubscription).where(MessageSubscription.instance_id == bindparam("instance_id"))
+
+
+def _catches_messages(workflow: BpmnWorkflow) -> bool:
+    """Whether the process (or anything it calls) can wait for a message at all.
+
+    Most processes cannot: their saves then cost no query here.
+    """
+    found = _CATCHING.get(workflow.spec)
+    if found is None:
+        specs = [workflow.spec, *(workflow.subprocess_specs or {}).values()]
+        found = any(_is_message_catch(task_spec) for spec in specs for task_spec in spec.task_specs.values())
+        _CATCHING[workflow.spec] = found
+    return found
+
+
+def _is_message_catch(task_spec: Any) -> bool:
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return any(isinstance(d, MessageEventDefinition) for d in definition.event_definitions)
+    return isinstance(definition, MessageEventDefinition) and isinstance(task_spec, CatchingEvent)
+
+
 def on_save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, outcome: RunOutcome) -> None:
     """Called by execution.save in the same unit of work: sync subscriptions, route thrown messages."""
+    # A migration (definition changed in this unit of work) may leave rows of the old version behind.
+    if _catches_messages(workflow) or sa_inspect(instance).attrs.definition_id.history.has_changes():
+        _sync_subscriptions(session, instance, workflow)
+    for event in outcome.thrown_messages:
+        definition = event.event_definition
+        jobs.enqueue(session, kind=JOB_KIND, payload={
+            "name": definition.name,
+            "correlation_keys": _jsonable(event.correlations or {}),
+            "payload": _jsonable(event.payload if event.payload is not None else {}),
+            "source_instance_id": instance.id,
+        })
+        audit.record(session, actor_id=None, action="message.thrown", instance_id=instance.id,
+                     name=definition.name, correlation_keys=_jsonable(event.correlations or {}))
+
+
+def _sync_subscriptions(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Make the instance's subscription rows match its waiting catches (none unless it is active)."""
     wanted: dict[str, tuple[str, Correlations]] = {}
     if instance.status in InstanceStatus.ACTIVE:
         for catch in waiting_catches(workflow):
@@ -188,8 +230,8 @@ def on_save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
     with session.no_autoflush:
         # One flush at commit (as execution.save wants): rows added earlier in this unit of work are
         # not in the database yet, so they are taken from the session, deleted ones left out.
-        rows = [r for r in session.scalars(select(MessageSubscription).where(
-            MessageSubscription.instance_id == instance.id)) if r not in session.deleted]
+        rows = [r for r in session.scalars(_SUBSCRIPTIONS, {"instance_id": instance.id})
+                if r not in session.deleted]
         rows += [o for o in session.new if isinstance(o, MessageSubscription) and o.instance_id == instance.id]
     have: dict[str, MessageSubscription] = {}
     for row in rows:
@@ -205,20 +247,15 @@ def on_save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
             session.add(MessageSubscription(instance_id=instance.id, name=name, correlations=correlations))
     if wanted:
         _schedule_kept(session, instance, list(wanted.values()))
-    for event in outcome.thrown_messages:
-        definition = event.event_definition
-        jobs.enqueue(session, kind=JOB_KIND, payload={
-            "name": definition.name,
-            "correlation_keys": _jsonable(event.correlations or {}),
-            "payload": _jsonable(event.payload if event.payload is not None else {}),
-            "source_instance_id": instance.id,
-        })
-        audit.record(session, actor_id=None, action="message.thrown", instance_id=instance.id,
-                     name=definition.name, correlation_keys=_jsonable(event.correlations or {}))
 
 
 def _schedule_kept(session: Session, instance: ProcessInstance, wanted: list[tuple[str, Correlations]]) -> None:
-    """Enqueue delivery of the oldest kept, unexpired message matching each subscription."""
+    """Enqueue delivery of the oldest kept, unexpired message matching each subscription.
+
+    Checked on every save of a waiting instance, not only when a subscription is new: a loop may
+    wait again for the same message with the same correlations, and a resumed instance for what was
+    kept while it was suspended. A message already queued for this instance is not queued twice.
+    """
     names = {name for name, _ in wanted}
     with session.no_autoflush:
         kept = list(session.scalars(
@@ -235,21 +272,21 @@ def _schedule_kept(session: Session, instance: ProcessInstance, wanted: list[tup
                 Job.kind == JOB_KIND, Job.instance_id == instance.id,
                 Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING))))
         }
-    scheduled |= {(o.payload or {}).get("pending_message_id") for o in session.new
-                  if isinstance(o, Job) and o.kind == JOB_KIND and o.instance_id == instance.id}
-    for name, correlations in wanted:
-        for message in kept:
-            if message.name != name or message.source_instance_id == instance.id:
-                continue
-            if not correlates(message.correlation_keys, correlations):
-                continue
-            if not _may_reach(session, _sender(session, message.sender_id), instance):
-                continue
-            if message.id not in scheduled:
-                scheduled.add(message.id)
-                jobs.enqueue(session, kind=JOB_KIND, instance_id=instance.id,
-                             payload={"pending_message_id": message.id})
-            break
+        scheduled |= {(o.payload or {}).get("pending_message_id") for o in session.new
+                      if isinstance(o, Job) and o.kind == JOB_KIND and o.instance_id == instance.id}
+        for name, correlations in wanted:
+            for message in kept:
+                if message.name != name or message.source_instance_id == instance.id:
+                    continue
+                if not correlates(message.correlation_keys, correlations):
+                    continue
+                if not _may_reach(session, _sender(session, message.sender_id), instance):
+                    continue
+                if message.id not in scheduled:
+                    scheduled.add(message.id)
+                    jobs.enqueue(session, kind=JOB_KIND, instance_id=instance.id,
+                                 payload={"pending_message_id": message.id})
+                break
 
 
 # --- who may reach whom --------------------------------------------------------------------------
@@ -260,7 +297,7 @@ def _sender(session: Session, user_id: int | None) -> Actor | None:
         return None
     user = session.get(User, user_id)
     if user is None or not user.is_active:
-        return Actor(user_id=user_id, email="", is_admin=False)  # reaches nobody
+        return Actor(user_id=-1, email="", is_admin=False)  # a party of nothing: reaches nobody
     return Actor.of(user)
 
 
@@ -349,7 +386,7 @@ def deliver(
     actor: Actor | None,
     name: str,
     correlation_keys: Correlations | None,
-    payload: dict[str, Any] | None,
+    payload: Any,
     source_instance_id: str | None = None,
     parties: dict[str, Any] | None = None,
     keep: bool = True,
@@ -371,9 +408,8 @@ def deliver(
     if not name:
         raise Invalid("A message needs a name", errors={"name": ["Missing"]})
     keys = _check_keys(correlation_keys)
-    data = _jsonable(payload or {})
-    if not isinstance(data, dict):
-        raise Invalid("The payload must be an object", errors={"payload": ["Expected an object"]})
+    # Any JSON value (a messagePayload expression may yield a list or a string); the API sends objects.
+    data = _jsonable(payload if payload is not None else {})
     found = candidates(session, actor=actor, name=name, correlation_keys=keys, exclude_instance_id=source_instance_id)
     if len(found) > 1:
         raise AmbiguousMessage(
@@ -411,7 +447,7 @@ def _start(
     actor: Actor | None,
     definition: ProcessDefinition,
     parties: dict[str, Any] | None,
-    payload: dict[str, Any],
+    payload: Any,
     source_instance_id: str | None,
 ) -> ProcessInstance:
     from . import instances
@@ -425,7 +461,7 @@ def _start(
             if p.role in roles
         }
     return instances.start(session, actor=actor or SYSTEM, process_key=definition.key, version=definition.version,
-                           variables=payload, parties=parties or {})
+                           variables=payload if isinstance(payload, dict) else {}, parties=parties or {})
 
 
 def deliver_into(
@@ -434,7 +470,7 @@ def deliver_into(
     *,
     name: str,
     correlation_keys: Correlations,
-    payload: dict[str, Any],
+    payload: Any,
     actor_id: int | None,
     source_instance_id: str | None = None,
     pending_message_id: int | None = None,
@@ -486,7 +522,7 @@ def deliver_kept(session: Session, pending_message_id: int) -> str | None:
     assert instance is not None
     try:
         deliver_into(session, instance, name=message.name, correlation_keys=message.correlation_keys or {},
-                     payload=message.payload or {}, actor_id=message.sender_id,
+                     payload=message.payload, actor_id=message.sender_id,
                      source_instance_id=message.source_instance_id, pending_message_id=message.id)
     except Invalid as exc:
         message.expires_at = now
@@ -507,7 +543,7 @@ def run(session: Session, job: Job) -> None:
         return
     try:
         deliver(session, actor=None, name=data["name"], correlation_keys=data.get("correlation_keys") or {},
-                payload=data.get("payload") or {}, source_instance_id=data.get("source_instance_id"),
+                payload=data.get("payload"), source_instance_id=data.get("source_instance_id"),
                 parties=data.get("parties"))
     except AmbiguousMessage as exc:
         # Not a race (a Conflict would be retried forever): the job fails with the reason.

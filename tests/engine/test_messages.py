@@ -1,0 +1,456 @@
+"""BPMN messages through the engine: correlation, keeping, message starts and instance-to-instance exchange."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import select
+
+from engine import clock, instances, jobs, messages, tasks
+from engine.clock import FrozenClock
+from engine.db import Database
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.execution import open_workflow
+from engine.models import (
+    AuditEvent,
+    HumanTask,
+    Job,
+    MessageSubscription,
+    PendingMessage,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskState,
+)
+from engine.parties import Actor
+from tests.engine.conftest import actor_for, deploy
+from tests.factories import make_org, make_user
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
+T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+CONFIRMED = "placement_confirmed"
+
+
+def files(*names: str) -> dict[str, bytes]:
+    return {f"{n}.bpmn": (FIXTURES / f"{n}.bpmn").read_bytes() for n in names}
+
+
+def keys(mobility_id: str) -> dict[str, Any]:
+    return {"mobility": {"mobility_id": mobility_id}}
+
+
+@pytest.fixture
+def frozen() -> Iterator[FrozenClock]:
+    frozen_clock = FrozenClock(T0)
+    previous = clock.use(frozen_clock)
+    yield frozen_clock
+    clock.use(previous)
+
+
+@pytest.fixture
+def orgs(db: Database) -> dict[str, Any]:
+    """A sending school and a hosting company with one member each, plus an outsider."""
+    sending, hosting, other = make_org(db), make_org(db), make_org(db)
+    return {
+        "sending": sending.id,
+        "hosting": hosting.id,
+        "sender": actor_for(db, make_user(db, organisation_ids=[sending.id]).id),
+        "host": actor_for(db, make_user(db, organisation_ids=[hosting.id]).id),
+        "outsider": actor_for(db, make_user(db, organisation_ids=[other.id]).id),
+    }
+
+
+def start(db: Database, actor: Actor, key: str, parties: dict[str, Any], **variables: Any) -> str:
+    with db.transaction() as s:
+        return instances.start(s, actor=actor, process_key=key, parties=parties, variables=variables).id
+
+
+def send(db: Database, actor: Actor | None, name: str, **kw: Any) -> messages.DeliveryResult:
+    with db.transaction() as s:
+        return messages.deliver(s, actor=actor, name=name, correlation_keys=kw.pop("correlation_keys", {}),
+                                payload=kw.pop("payload", {}), **kw)
+
+
+def ready(db: Database, instance_id: str) -> list[str]:
+    with db.transaction(write=False) as s:
+        rows = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                 HumanTask.state == TaskState.READY))
+        return [r.bpmn_id for r in rows]
+
+
+def data(db: Database, instance_id: str) -> dict[str, Any]:
+    """The data of the instance's ready task (or of its root when none is ready)."""
+    with db.transaction(write=False) as s:
+        workflow = open_workflow(s.get(ProcessInstance, instance_id))
+    ready_tasks = workflow.get_tasks(state=SpiffState.READY, manual=True)
+    return dict(ready_tasks[0].data) if ready_tasks else dict(workflow.task_tree.data)
+
+
+def subscriptions(db: Database, instance_id: str) -> list[tuple[str, dict[str, Any]]]:
+    with db.transaction(write=False) as s:
+        rows = s.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == instance_id))
+        return [(r.name, r.correlations) for r in rows]
+
+
+def audit_actions(db: Database, instance_id: str) -> list[str]:
+    with db.transaction(write=False) as s:
+        rows = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id))
+        return [r.action for r in rows]
+
+
+def complete(db: Database, actor: Actor, instance_id: str, bpmn_id: str, values: dict[str, Any]) -> None:
+    with db.transaction() as s:
+        row = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id,
+                                                HumanTask.state == TaskState.READY)).one()
+        tasks.complete(s, actor=actor, task_id=row.id, data=values)
+
+
+def run_message_jobs(db: Database) -> int:
+    """Run every due job (the worker's loop) and say how many message jobs finished in it.
+
+    Other kinds (notifications, timers) may run too: only message deliveries are counted.
+    """
+
+    def finished() -> set[int]:
+        with db.transaction(write=False) as s:
+            return set(s.scalars(select(Job.id).where(Job.kind == "message", Job.status.in_(("done", "failed")))))
+
+    before = finished()
+    jobs.run_due(db)
+    return len(finished() - before)
+
+
+# --- the rule itself -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("message", "subscription", "expected"), [
+    ({"k": {"p": 1}}, {"k": {"p": 1}}, True),
+    ({"k": {"p": 1}}, {"k": {"p": 2}}, False),                       # a shared key disagrees
+    ({"k": {"p": 1}}, {}, True),                                     # receiver has no correlations yet
+    ({}, {"k": {"p": 1}}, True),                                     # unkeyed message: name alone
+    ({"k": {"p": 1}}, {"other": {"q": 1}}, False),                   # both keyed, nothing shared
+    ({"k": {"p": 1}, "x": {"y": 2}}, {"k": {"p": 1}}, True),         # extra message key is fine
+    ({"k": {"p": 1}, "x": {"y": 2}}, {"k": {"p": 1}, "x": {"y": 3}}, False),  # every shared key must agree
+])
+def test_correlation_rule(message: dict[str, Any], subscription: dict[str, Any], expected: bool) -> None:
+    assert messages.correlates(message, subscription) is expected
+
+
+def test_deployment_records_the_messages_that_start_a_process(db: Database) -> None:
+    deploy(db, files("register_mobility", "await_confirmation", "announce_mobility"))
+    with db.transaction(write=False) as s:
+        starts = dict(s.execute(select(ProcessDefinition.key, ProcessDefinition.message_starts)).all())
+    # a message *thrown* by an end event (announce_mobility) starts nothing
+    assert starts == {"register_mobility": ["mobility_registered"], "await_confirmation": [],
+                      "announce_mobility": []}
+
+
+# --- correlation into the right instance ---------------------------------------------------------
+
+def test_a_message_correlates_into_the_right_one_of_several_waiting_instances(db: Database, orgs: dict) -> None:
+    deploy(db, files("await_confirmation"))
+    parties = {"sending": orgs["sending"]}
+    ids = {m: start(db, orgs["sender"], "await_confirmation", parties, mobility_id=m) for m in ("M-1", "M-2", "M-3")}
+    assert subscriptions(db, ids["M-2"]) == [(CONFIRMED, keys("M-2"))]
+
+    result = send(db, orgs["sender"], CONFIRMED, correlation_keys=keys("M-2"),
+                  payload={"mobility_id": "M-2", "confirmed_by": "Hotel Sol"})
+    assert result == messages.DeliveryResult(ids["M-2"])
+
+    assert ready(db, ids["M-2"]) == ["review"]
+    assert data(db, ids["M-2"])["confirmation"] == {"mobility_id": "M-2", "confirmed_by": "Hotel Sol"}
+    assert subscriptions(db, ids["M-2"]) == []
+    assert ready(db, ids["M-1"]) == [] and ready(db, ids["M-3"]) == []
+    assert subscriptions(db, ids["M-1"]) == [(CONFIRMED, keys("M-1"))]
+    assert "message.delivered" in audit_actions(db, ids["M-2"])
+    with db.transaction(write=False) as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "message.delivered")).one()
+        assert event.actor_id == orgs["sender"].user_id and event.detail["name"] == CONFIRMED
+
+
+def test_an_ambiguous_message_is_refused_and_changes_nothing(db: Database, admin: Actor, orgs: dict) -> None:
+    deploy(db, files("await_confirmation"))
+    parties = {"sending": orgs["sending"]}
+    first = start(db, admin, "await_confirmation", parties, mobility_id="M-7")
+    second = start(db, admin, "await_confirmation", parties, mobility_id="M-7")
+    with pytest.raises(Conflict, match="ambiguous: 2 instances"):
+        send(db, admin, CONFIRMED, correlation_keys=keys("M-7"), payload={"mobility_id": "M-7"})
+    # without keys the name alone matches every waiting instance: just as ambiguous
+    with pytest.raises(messages.AmbiguousMessage):
+        send(db, admin, CONFIRMED, payload={"mobility_id": "M-7"})
+    assert ready(db, first) == [] and ready(db, second) == []
+    with db.transaction(write=False) as s:
+        assert s.scalars(select(PendingMessage)).all() == []
+
+
+def test_unmatched_message_with_keep_false_is_not_found_and_not_kept(db: Database, admin: Actor, orgs: dict) -> None:
+    deploy(db, files("await_confirmation"))
+    iid = start(db, admin, "await_confirmation", {"sending": orgs["sending"]}, mobility_id="M-1")
+    with pytest.raises(NotFound):
+        send(db, admin, CONFIRMED, correlation_keys=keys("M-404"), payload={"mobility_id": "M-404"}, keep=False)
+    with pytest.raises(NotFound):
+        send(db, admin, "no_such_message", keep=False)
+    with db.transaction(write=False) as s:
+        assert s.scalars(select(PendingMessage)).all() == []
+    assert ready(db, iid) == []
+
+
+def test_a_payload_without_the_correlation_property_is_invalid(db: Database, admin: Actor, orgs: dict) -> None:
+    deploy(db, files("await_confirmation"))
+    iid = start(db, admin, "await_confirmation", {"sending": orgs["sending"]}, mobility_id="M-1")
+    with pytest.raises(Invalid, match="does not fit"):
+        send(db, admin, CONFIRMED, correlation_keys=keys("M-1"), payload={"note": "no mobility id"})
+    assert ready(db, iid) == [] and subscriptions(db, iid) == [(CONFIRMED, keys("M-1"))]
+
+
+def test_an_event_based_gateway_subscribes_to_each_of_its_messages(db: Database, admin: Actor) -> None:
+    """waiting_events() shows the gateway only as one nameless MultipleEventDefinition."""
+    deploy(db, files("await_decision"))
+    iid = start(db, admin, "await_decision", {})
+    assert sorted(subscriptions(db, iid)) == [("placement_accepted", {}), ("placement_rejected", {})]
+    assert send(db, admin, "placement_accepted", payload={"from": "2027-03-01"}).instance_id == iid
+    assert ready(db, iid) == ["ua"]
+    assert data(db, iid)["acc"] == {"from": "2027-03-01"}
+    assert subscriptions(db, iid) == []  # the other branch is gone with it
+
+
+# --- kept messages -------------------------------------------------------------------------------
+
+def test_a_message_sent_before_its_catch_is_kept_then_delivered_by_the_worker(
+    db: Database, orgs: dict, frozen: FrozenClock
+) -> None:
+    deploy(db, files("await_confirmation"))
+    result = send(db, orgs["sender"], CONFIRMED, correlation_keys=keys("M-9"),
+                  payload={"mobility_id": "M-9", "weeks": 6})
+    assert result.kept and result.instance_id is None
+    assert result.expires_at == T0 + timedelta(days=7)
+
+    parties = {"sending": orgs["sending"]}
+    other = start(db, orgs["sender"], "await_confirmation", parties, mobility_id="M-8")
+    assert run_message_jobs(db) == 0  # a catch for another mobility does not take it
+    target = start(db, orgs["sender"], "await_confirmation", parties, mobility_id="M-9")
+    assert ready(db, target) == []  # delivered by the worker, in the receiver's own unit of work
+    assert run_message_jobs(db) == 1
+
+    assert ready(db, target) == ["review"]
+    assert data(db, target)["confirmation"] == {"mobility_id": "M-9", "weeks": 6}
+    assert ready(db, other) == []
+    with db.transaction(write=False) as s:
+        kept = s.get(PendingMessage, result.pending_message_id)
+        assert kept.delivered_to == target and kept.delivered_at == T0
+    assert run_message_jobs(db) == 0
+
+
+def test_an_expired_message_is_never_delivered(
+    db: Database, orgs: dict, frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(messages.TTL_ENV, "3600")
+    deploy(db, files("await_confirmation"))
+    result = send(db, orgs["sender"], CONFIRMED, correlation_keys=keys("M-5"), payload={"mobility_id": "M-5"})
+    assert result.expires_at == T0 + timedelta(hours=1)
+    with db.transaction(write=False) as s:
+        assert [m.id for m in messages.list_kept(s, actor=Actor(0, "", is_admin=True)).items] == \
+            [result.pending_message_id]
+
+    frozen.advance(hours=1, seconds=1)
+    iid = start(db, orgs["sender"], "await_confirmation", {"sending": orgs["sending"]}, mobility_id="M-5")
+    run_message_jobs(db)
+    assert ready(db, iid) == []
+    assert subscriptions(db, iid) == [(CONFIRMED, keys("M-5"))]
+    with db.transaction() as s:
+        assert s.get(PendingMessage, result.pending_message_id).delivered_at is None
+        assert messages.list_kept(s, actor=Actor(0, "", is_admin=True)).items == []
+        # even a delivery job that was already queued refuses it once it has expired
+        assert messages.deliver_kept(s, result.pending_message_id) is None
+    assert ready(db, iid) == []
+
+
+def test_an_expired_message_queued_before_expiry_is_still_not_delivered(
+    db: Database, orgs: dict, frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(messages.TTL_ENV, "60")
+    deploy(db, files("await_confirmation"))
+    result = send(db, orgs["sender"], CONFIRMED, correlation_keys=keys("M-6"), payload={"mobility_id": "M-6"})
+    iid = start(db, orgs["sender"], "await_confirmation", {"sending": orgs["sending"]}, mobility_id="M-6")
+    with db.transaction(write=False) as s:
+        assert s.scalars(select(Job).where(Job.kind == "message", Job.instance_id == iid)).one().status == "pending"
+    frozen.advance(minutes=2)
+    assert run_message_jobs(db) == 1
+    assert ready(db, iid) == []
+    with db.transaction(write=False) as s:
+        assert s.get(PendingMessage, result.pending_message_id).delivered_at is None
+
+
+# --- message start events ------------------------------------------------------------------------
+
+def test_a_message_start_event_starts_a_process(db: Database, orgs: dict) -> None:
+    deploy(db, files("register_mobility"))
+    with pytest.raises(Invalid):  # every role needs a party
+        send(db, orgs["sender"], "mobility_registered", payload={"learner": "Ana"})
+    with pytest.raises(Forbidden):  # a non-admin must bind themselves
+        send(db, orgs["outsider"], "mobility_registered", payload={"learner": "Ana"},
+             parties={"sending": orgs["sending"]})
+
+    result = send(db, orgs["sender"], "mobility_registered", payload={"learner": "Ana"},
+                  parties={"sending": orgs["sending"]})
+    assert result.started and result.instance_id is not None
+    assert ready(db, result.instance_id) == ["welcome"]
+    assert data(db, result.instance_id)["registration"] == {"learner": "Ana"}
+    assert data(db, result.instance_id)["learner"] == "Ana"  # the payload also seeds the variables
+    assert subscriptions(db, result.instance_id) == []
+    actions = audit_actions(db, result.instance_id)
+    assert actions.index("instance.started") < actions.index("message.delivered")
+
+
+def test_a_thrown_message_starts_a_process_with_the_senders_parties(db: Database, orgs: dict) -> None:
+    deploy(db, files("register_mobility", "announce_mobility"))
+    source = start(db, orgs["sender"], "announce_mobility", {"sending": orgs["sending"]}, learner="Bea")
+    with db.transaction(write=False) as s:
+        assert s.get(ProcessInstance, source).status == "completed"
+        job = s.scalars(select(Job).where(Job.kind == "message")).one()
+        assert job.payload["source_instance_id"] == source and job.payload["name"] == "mobility_registered"
+    assert run_message_jobs(db) == 1
+    with db.transaction(write=False) as s:
+        started = s.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "register_mobility")).one()
+        assert {p.role: p.organisation_id for p in started.parties} == {"sending": orgs["sending"]}
+        assert started.started_by is None
+    assert data(db, started.id)["registration"] == {"learner": "Bea"}
+
+
+# --- instance to instance ------------------------------------------------------------------------
+
+def test_two_instances_exchange_messages_through_the_platform(db: Database, orgs: dict) -> None:
+    deploy(db, files("request_placement", "host_placement"))
+    hosting = {"hosting": orgs["hosting"]}
+    host_1 = start(db, orgs["host"], "host_placement", hosting, mobility_id="M-1")
+    host_2 = start(db, orgs["host"], "host_placement", hosting, mobility_id="M-2")
+    assert subscriptions(db, host_1) == [("placement_offer", keys("M-1"))]
+
+    school = start(db, orgs["sender"], "request_placement", {"sending": orgs["sending"]},
+                   mobility_id="M-1", title="Commis chef", weeks=6)
+    assert subscriptions(db, school) == [("placement_reply", keys("M-1"))]
+    assert ready(db, host_1) == []  # the sender's unit of work never touched the receiver
+
+    assert run_message_jobs(db) == 1
+    assert ready(db, host_1) == ["answer"]
+    assert data(db, host_1)["offer"] == {"mobility_id": "M-1", "title": "Commis chef", "weeks": 6}
+    assert ready(db, host_2) == [] and subscriptions(db, host_2) == [("placement_offer", keys("M-2"))]
+    with db.transaction(write=False) as s:
+        delivered = s.scalars(select(AuditEvent).where(AuditEvent.action == "message.delivered")).one()
+        assert delivered.instance_id == host_1 and delivered.detail["source_instance_id"] == school
+        assert delivered.actor_id is None
+
+    complete(db, orgs["host"], host_1, "answer", {"accepted": True})
+    with db.transaction(write=False) as s:
+        assert s.get(ProcessInstance, host_1).status == "completed"
+    assert ready(db, school) == []
+    assert run_message_jobs(db) == 1
+    assert ready(db, school) == ["read_reply"]
+    assert data(db, school)["reply"] == {"mobility_id": "M-1", "accepted": True}
+
+
+def test_a_thrown_message_nobody_waits_for_is_kept_for_its_receiver(db: Database, orgs: dict) -> None:
+    deploy(db, files("request_placement", "host_placement"))
+    school = start(db, orgs["sender"], "request_placement", {"sending": orgs["sending"]},
+                   mobility_id="M-3", title="Receptionist", weeks=4)
+    assert run_message_jobs(db) == 1
+    with db.transaction(write=False) as s:
+        kept = s.scalars(select(PendingMessage)).one()
+        assert (kept.name, kept.source_instance_id, kept.sender_id) == ("placement_offer", school, None)
+    host = start(db, orgs["host"], "host_placement", {"hosting": orgs["hosting"]}, mobility_id="M-3")
+    assert run_message_jobs(db) == 1
+    assert ready(db, host) == ["answer"]
+    assert data(db, host)["offer"]["title"] == "Receptionist"
+
+
+def test_an_ambiguous_thrown_message_fails_its_job_with_the_reason(db: Database, orgs: dict) -> None:
+    deploy(db, files("request_placement", "host_placement"))
+    hosting = {"hosting": orgs["hosting"]}
+    hosts = [start(db, orgs["host"], "host_placement", hosting, mobility_id="M-4") for _ in range(2)]
+    start(db, orgs["sender"], "request_placement", {"sending": orgs["sending"]},
+          mobility_id="M-4", title="Cook", weeks=2)
+    assert run_message_jobs(db) == 1  # run once: not retried as if it were a race
+    with db.transaction(write=False) as s:
+        job = s.scalars(select(Job).where(Job.kind == "message")).one()
+        assert job.status == "failed" and "ambiguous: 2 instances" in job.last_error
+        assert s.scalars(select(PendingMessage)).all() == []
+    assert all(ready(db, h) == [] for h in hosts)
+
+
+def test_a_suspended_receiver_gets_the_message_kept_for_it_after_resuming(
+    db: Database, admin: Actor, orgs: dict
+) -> None:
+    from engine import operations
+
+    deploy(db, files("await_confirmation"))
+    iid = start(db, orgs["sender"], "await_confirmation", {"sending": orgs["sending"]}, mobility_id="M-1")
+    with db.transaction() as s:
+        operations.suspend(s, actor=admin, instance_id=iid)
+    kept = send(db, admin, CONFIRMED, correlation_keys=keys("M-1"), payload={"mobility_id": "M-1"})
+    assert kept.kept  # a suspended instance takes nothing in
+    with db.transaction() as s:
+        operations.resume(s, actor=admin, instance_id=iid)
+    assert run_message_jobs(db) == 1
+    assert ready(db, iid) == ["review"]
+
+
+# --- who may send --------------------------------------------------------------------------------
+
+def test_a_non_party_cannot_deliver_into_someone_elses_instance(db: Database, orgs: dict) -> None:
+    deploy(db, files("await_confirmation"))
+    parties = {"sending": orgs["sending"]}
+    iid = start(db, orgs["sender"], "await_confirmation", parties, mobility_id="M-1")
+    payload = {"mobility_id": "M-1"}
+    for stranger in (orgs["outsider"], orgs["host"]):
+        with pytest.raises(NotFound):
+            send(db, stranger, CONFIRMED, correlation_keys=keys("M-1"), payload=payload, keep=False)
+    # kept instead: it reaches neither this instance nor a later one the stranger is no party of
+    kept = send(db, orgs["outsider"], CONFIRMED, correlation_keys=keys("M-2"), payload={"mobility_id": "M-2"})
+    assert kept.kept
+    later = start(db, orgs["sender"], "await_confirmation", parties, mobility_id="M-2")
+    assert run_message_jobs(db) == 0
+    assert ready(db, iid) == [] and ready(db, later) == []
+    with db.transaction(write=False) as s:
+        assert s.get(PendingMessage, kept.pending_message_id).delivered_at is None
+    # the party itself may
+    assert send(db, orgs["sender"], CONFIRMED, correlation_keys=keys("M-1"), payload=payload).instance_id == iid
+    assert ready(db, iid) == ["review"]
+
+
+# --- SpiffWorkflow 3.2.0 behaviour the delivery relies on (notes, hazard 3) ----------------------
+
+def test_spiff_send_event_refuses_what_catch_would_echo_back_out() -> None:
+    """send_event raises when nothing waits; catch() would quietly put the message back into
+    get_events(), where the next run would route it out again as if this instance had thrown it.
+    And spiff's message definition hands the payload over only through its messageVariable."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.bpmn.util import BpmnEvent
+    from SpiffWorkflow.exceptions import WorkflowException
+    from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+
+    from engine.bundle import parse_bundle
+    from engine.execution import script_engine
+
+    process = parse_bundle(files("await_confirmation")).processes[0]
+    workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=script_engine())
+    workflow.task_tree.data["mobility_id"] = "M-1"
+    workflow.do_engine_steps()
+    stray = BpmnEvent(MessageEventDefinition("nobody_waits"), payload={}, correlations={})
+    with pytest.raises(WorkflowException, match="not waiting"):
+        workflow.send_event(stray)
+    assert workflow.get_events() == []
+    workflow.catch(stray)
+    assert [e.event_definition.name for e in workflow.get_events()] == ["nobody_waits"]
+
+    [catch] = messages.waiting_catches(workflow)
+    assert (catch.name, catch.correlations) == (CONFIRMED, keys("M-1"))
+    # Spiff's own check: a key that disagrees is refused, whatever the payload says
+    with pytest.raises(WorkflowException):
+        workflow.send_event(BpmnEvent(catch.definition, {"mobility_id": "M-2"}, keys("M-2")))
+    workflow.send_event(BpmnEvent(catch.definition, {"mobility_id": "M-1", "ok": True}, keys("M-1")))
+    workflow.do_engine_steps()
+    [review] = workflow.get_tasks(state=SpiffState.READY, manual=True)
+    assert review.data["confirmation"] == {"mobility_id": "M-1", "ok": True}
+    assert "ok" not in review.data  # not spread into the data: only the messageVariable holds it
