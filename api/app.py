@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import http
-import logging
 from typing import Any
 
 import swagger_ui_bundle
@@ -10,11 +9,16 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
+import records.actions as _record_actions  # noqa: F401  (registers the mou.* task actions)
 from engine import execution, services
 from engine.config import Settings, load_settings
 from engine.db import Database
 
-from . import definitions, health, instances, operations, organisations, problems, tasks, tokens, users
+from . import definitions, health, instances, messages, operations, organisations, problems, tasks, tokens, users
+from . import logging as applog
+from . import metrics as app_metrics
+from .outbox import blp as outbox_blp
+from .records import blp as records_blp
 from .schemas import ProblemSchema
 
 
@@ -61,8 +65,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     api = ProblemApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (health, tokens, organisations, users, definitions, instances, tasks, operations):
+    for module in (health, tokens, organisations, users, definitions, instances, tasks, operations, messages):
         api.register_blueprint(module.blp)
+    api.register_blueprint(outbox_blp)
+    api.register_blueprint(records_blp)
     problems.register(app)
 
     @app.get("/api/docs/assets/<path:filename>")
@@ -70,7 +76,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         """Swagger UI files from the installed swagger-ui-bundle package: no CDN."""
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # SpiffWorkflow logs every task state change at INFO: far too chatty and slow for a server.
-    logging.getLogger("spiff").setLevel(logging.WARNING)
+    # JSON log lines (ECVET_LOG_FORMAT=text for a terminal), one per request with its latency;
+    # GET /metrics for Prometheus (ECVET_METRICS_TOKEN, when set, is required as a bearer token).
+    applog.configure()
+    app_metrics.init_app(app, db)
+    applog.init_app(app)
     return app

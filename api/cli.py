@@ -93,12 +93,12 @@ def create_admin(email: str, password: str, name: str) -> None:
 @click.option("--poll", default=1.0, type=float, help="seconds between polls when idle")
 def worker(poll: float) -> None:
     """Run due jobs (timers, service tasks, messages, notifications) until SIGTERM."""
-    import logging
-
+    import records.actions  # noqa: F401  (task actions of partnership records)
     from engine.worker import serve as serve_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("spiff").setLevel(logging.WARNING)
+    from .logging import configure as configure_logging
+
+    configure_logging()
     settings = load_settings()
     database = Database(settings.database_url)
     try:

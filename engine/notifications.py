@@ -1,11 +1,285 @@
-"""Notifications: e-mail the people concerned when a task is assigned, nearly due and overdue."""
+"""Notifications: e-mail the people concerned when a task is assigned, nearly due and overdue.
+
+`on_tasks_created` (called by execution.save in the same unit of work) only enqueues 'notify'
+jobs; the worker composes and sends the messages later, so a request never waits for a mail
+server. Each job checks again that the task is still ready before it sends anything: a reminder
+for finished work is noise.
+"""
 from __future__ import annotations
 
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
-from .models import HumanTask, ProcessInstance
+from . import audit, jobs
+from .mailer import DeliveryFailed, Mail, Mailer, configured_mailer
+from .models import (
+    HumanTask,
+    InstanceStatus,
+    Job,
+    JobStatus,
+    Membership,
+    Organisation,
+    OutboxMessage,
+    ProcessInstance,
+    TaskState,
+    User,
+    utcnow,
+)
+from .pagination import Page, paginate
+from .parties import Actor
+
+log = logging.getLogger("ecvet.notifications")
+
+ASSIGNED = "assigned"
+DUE_SOON = "due_soon"
+OVERDUE = "overdue"
+EVENTS = (ASSIGNED, DUE_SOON, OVERDUE)
+JOB_KIND = "notify"
+
+
+def reminder_lead() -> timedelta:
+    """How long before the due date the 'due soon' reminder goes (ECVET_REMINDER_LEAD_HOURS, default 24)."""
+    return timedelta(hours=float(os.environ.get("ECVET_REMINDER_LEAD_HOURS") or 24))
+
+
+def max_delivery_attempts() -> int:
+    return max(1, int(os.environ.get("ECVET_MAIL_MAX_ATTEMPTS") or 5))
+
+
+def _assigned(task: HumanTask) -> bool:
+    return task.organisation_id is not None or task.user_id is not None
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def schedule_reminders(session: Session, task: HumanTask) -> list[Job]:
+    """Enqueue 'due soon' (unless its time has passed) and 'overdue' for the task's current due date.
+
+    Reminders carry the due date they were made for; if the date changes later, the old ones do
+    nothing, so calling this again after a change is all a new due date needs.
+    """
+    if task.due_at is None or not _assigned(task):
+        return []
+    due = _utc(task.due_at)
+    now = utcnow()
+    out: list[Job] = []
+    lead = reminder_lead()
+    if lead > timedelta(0) and due - lead > now:
+        out.append(jobs.enqueue(session, kind=JOB_KIND, due_at=due - lead, instance_id=task.instance_id,
+                                task_id=task.id, payload={"event": DUE_SOON, "due_at": due.isoformat()}))
+    out.append(jobs.enqueue(session, kind=JOB_KIND, due_at=due, instance_id=task.instance_id, task_id=task.id,
+                            payload={"event": OVERDUE, "due_at": due.isoformat()}))
+    return out
 
 
 def on_tasks_created(session: Session, instance: ProcessInstance, created: list[HumanTask]) -> None:
     """Called by execution.save in the same unit of work for every newly projected user task."""
-    return None
+    now = utcnow()
+    for task in created:
+        if not _assigned(task):
+            continue  # a lane-less task is nobody's: there is no one to tell
+        jobs.enqueue(session, kind=JOB_KIND, due_at=now, instance_id=instance.id, task_id=task.id,
+                     payload={"event": ASSIGNED})
+        schedule_reminders(session, task)
+
+
+def on_tasks_closed(session: Session, closed: list[HumanTask]) -> int:
+    """Cancel the pending notifications of tasks that were completed or cancelled.
+
+    The handler would skip them anyway; cancelling keeps them out of the pending-jobs and job-lag
+    metrics and off the worker's plate.
+    """
+    if not closed:
+        return 0
+    # instance_id is indexed on jobs: the update touches the instances' own jobs, not every pending one
+    stmt = (
+        update(Job)
+        .where(Job.instance_id.in_(sorted({t.instance_id for t in closed})), Job.task_id.in_([t.id for t in closed]),
+               Job.kind == JOB_KIND, Job.status == JobStatus.PENDING)
+        .values(status=JobStatus.CANCELLED, finished_at=utcnow(), row_version=Job.row_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).rowcount or 0
+
+
+@event.listens_for(Session, "before_flush")
+def _closed_tasks_cancel_their_notifications(session: Session, _context: Any, _instances: Any) -> None:
+    """Every path that closes a task (tasks.complete, execution.sync_tasks) changes HumanTask.state
+    on a loaded row; this sees those changes in the flush that writes them, in the same transaction."""
+    closed = [
+        obj for obj in session.dirty
+        if isinstance(obj, HumanTask) and obj.state != TaskState.READY and _assigned(obj)
+        and inspect(obj).attrs.state.history.has_changes()
+    ]
+    if closed:
+        on_tasks_closed(session, closed)
+
+
+# --- the worker's side -----------------------------------------------------------------------------
+
+def recipients(session: Session, task: HumanTask) -> list[User]:
+    """Active members of the organisation bound to the task's role, or the one bound user."""
+    if task.user_id is not None:
+        stmt = select(User).where(User.id == task.user_id, User.is_active.is_(True))
+    elif task.organisation_id is not None:
+        stmt = (
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == task.organisation_id, User.is_active.is_(True))
+            .order_by(User.id)
+        )
+    else:
+        return []
+    return list(session.scalars(stmt))
+
+
+def _when(moment: datetime | None) -> str:
+    return _utc(moment).strftime("%Y-%m-%d %H:%M UTC") if moment else "no due date"
+
+
+def task_link(task: HumanTask) -> str:
+    """Path of the task in the API, prefixed with ECVET_BASE_URL when that is set."""
+    return f"{(os.environ.get('ECVET_BASE_URL') or '').rstrip('/')}/api/tasks/{task.id}"
+
+
+def compose(event: str, task: HumanTask, instance: ProcessInstance, user: User, party: str | None) -> Mail:
+    """The message for one recipient, written for a VET coordinator or company mentor."""
+    process = instance.process_key + (f" / {instance.business_key}" if instance.business_key else "")
+    due = _when(task.due_at)
+    if event == OVERDUE:
+        subject = f"[ECVET] OVERDUE: {task.name} ({process}) was due {due}"
+        opening = (f"The task \"{task.name}\" is overdue: it was due on {due} and has not been "
+                   "completed yet. Please complete it as soon as possible, or tell the other "
+                   "parties of the mobility about the delay.")
+    elif event == DUE_SOON:
+        subject = f"[ECVET] Due soon: {task.name} ({process}) is due {due}"
+        opening = f"Reminder: the task \"{task.name}\" is due on {due} and is still open."
+    else:
+        subject = f"[ECVET] New task: {task.name} ({process})"
+        opening = f"A new task \"{task.name}\" is waiting for {party or 'you'}."
+    lines = [
+        f"Hello {user.name},",
+        "",
+        opening,
+        "",
+        f"Task:         {task.name}",
+        f"Process:      {instance.process_key}",
+        f"Business key: {instance.business_key or '-'}",
+        f"Your role:    {task.lane or task.role or '-'}",
+        *([f"Organisation: {party}"] if party else []),
+        f"Due:          {due}",
+        f"Open it:      {task_link(task)}",
+    ]
+    if task.instructions:
+        lines += ["", "Instructions:", task.instructions]
+    lines += ["", "This message was sent automatically by ECVET Flow; you receive it because you are "
+              "a party to this task."]
+    return Mail(to=user.email, subject=subject, body="\n".join(lines), kind=event, task_id=task.id,
+                instance_id=instance.id)
+
+
+def _stale_reminder(task: HumanTask, payload: dict[str, Any]) -> bool:
+    """A reminder made for a due date the task no longer has (changed or cleared since)."""
+    made_for = payload.get("due_at")
+    if task.due_at is None or not made_for:
+        return True
+    try:
+        return datetime.fromisoformat(made_for) != task.due_at
+    except ValueError:
+        return True
+
+
+@jobs.handler(JOB_KIND)
+def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
+    """Worker: send one event's message to each recipient of a task that is still ready."""
+    payload = dict(job.payload or {})
+    event = payload.get("event", ASSIGNED)
+    task = session.get(HumanTask, job.task_id) if job.task_id else None
+    if task is None or task.state != TaskState.READY:
+        return
+    instance = session.get(ProcessInstance, task.instance_id)
+    if instance is None or instance.status not in InstanceStatus.ACTIVE:
+        return  # suspended, in error or ended: nobody can act on the task now
+    if event in (DUE_SOON, OVERDUE) and _stale_reminder(task, payload):
+        return
+    people = recipients(session, task)
+    only = payload.get("only")
+    if only is not None:
+        wanted = set(only)
+        people = [u for u in people if u.email in wanted]
+    party = None
+    if task.organisation_id is not None:
+        org = session.get(Organisation, task.organisation_id)
+        party = org.name if org else None
+    mailer = mailer or configured_mailer()
+    failed: list[str] = []
+    for user in people:
+        mail = compose(event, task, instance, user, party)
+        try:
+            row = mailer.send(session, mail)
+        except DeliveryFailed as exc:
+            failed.append(user.email)
+            audit.record(session, actor_id=None, action="notification.failed", instance_id=instance.id,
+                         task_id=task.id, event=event, to=user.email, transport=mailer.transport,
+                         outbox_id=exc.record.id, error=exc.record.error)
+            log.warning("notification %s to %s failed: %s", event, user.email, exc.record.error,
+                        extra={"instance_id": instance.id, "task_id": task.id})
+            continue
+        audit.record(session, actor_id=None, action="notification.sent", instance_id=instance.id,
+                     task_id=task.id, event=event, to=user.email, transport=row.transport, outbox_id=row.id)
+        log.info("notification %s sent to %s", event, user.email,
+                 extra={"instance_id": instance.id, "task_id": task.id, "transport": row.transport})
+    if failed:
+        _retry_failed(session, job, payload, failed)
+
+
+def _retry_failed(session: Session, job: Job, payload: dict[str, Any], failed: list[str]) -> None:
+    """Try again later for the recipients that failed only, so nobody gets the same mail twice.
+
+    Raising RetryLater instead would roll back the messages that did go out, and resend them.
+    """
+    attempt = int(payload.get("attempt", 1))
+    if attempt >= max_delivery_attempts():
+        log.error("notification %s for task %s abandoned after %s attempts: %s", payload.get("event"),
+                  job.task_id, attempt, ", ".join(failed),
+                  extra={"instance_id": job.instance_id, "task_id": job.task_id})
+        return
+    retry = {**payload, "only": sorted(failed), "attempt": attempt + 1}
+    jobs.enqueue(session, kind=JOB_KIND, due_at=utcnow() + jobs.backoff(attempt, base_seconds=60),
+                 instance_id=job.instance_id, task_id=job.task_id, payload=retry)
+
+
+# --- reading the outbox ----------------------------------------------------------------------------
+
+def list_outbox(
+    session: Session,
+    *,
+    actor: Actor,
+    to: str | None = None,
+    task_id: str | None = None,
+    instance_id: str | None = None,
+    kind: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[OutboxMessage]:
+    """Administrators see every message; anyone else only those addressed to their own e-mail."""
+    stmt = select(OutboxMessage)
+    if not actor.is_admin:
+        stmt = stmt.where(OutboxMessage.to_email == actor.email.strip().lower())
+    if to:
+        stmt = stmt.where(OutboxMessage.to_email == to.strip().lower())
+    if task_id:
+        stmt = stmt.where(OutboxMessage.task_id == task_id)
+    if instance_id:
+        stmt = stmt.where(OutboxMessage.instance_id == instance_id)
+    if kind:
+        stmt = stmt.where(OutboxMessage.kind == kind)
+    return paginate(session, stmt, [OutboxMessage.id], cursor=cursor, limit=limit)
+

@@ -9,7 +9,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, deployments, execution, jobs
+from . import audit, deployments, execution, jobs, notifications
 from .errors import Conflict, Invalid, NotFound
 from .models import HumanTask, Incident, InstanceStatus, ProcessInstance, TaskState, utcnow
 from .pagination import Page, paginate
@@ -140,11 +140,7 @@ def set_due_date(session: Session, *, actor: Actor, task_id: str, due_at: dateti
     audit.record(session, actor_id=actor.user_id, action="task.due_date_changed", instance_id=task.instance_id,
                  task_id=task.id, old=old.isoformat() if old else None,
                  new=due_at.isoformat() if due_at else None)
-    from . import notifications
-
-    reschedule = getattr(notifications, "reschedule_reminders", None)
-    if reschedule is not None:
-        reschedule(session, task)
+    notifications.schedule_reminders(session, task)
     return task
 
 

@@ -36,10 +36,12 @@ def test_two_workers_race_for_due_jobs_and_each_runs_exactly_once(db: Database) 
             jobs.enqueue(s, kind="probe")
     results: Counter[str] = Counter()
     lock = threading.Lock()
+    barrier = threading.Barrier(2)
 
     def work(name: str) -> None:
         own_db = Database(db.url)
         worker = Worker(own_db, worker_id=name, batch=25)
+        barrier.wait()
         while True:
             claims = jobs.claim(own_db, worker_id=name, limit=25)
             if not claims:
@@ -63,7 +65,8 @@ def test_two_workers_race_for_due_jobs_and_each_runs_exactly_once(db: Database) 
     assert len(per_job) == count and set(per_job.values()) == {1}
     assert statuses == {JobStatus.DONE: count}
     assert sum(results.values()) == count
-    assert results["w0:done"] > 0 and results["w1:done"] > 0, results  # both really took part
+    if not db.is_sqlite:  # SQLite serialises writers, so one worker may legitimately take everything
+        assert results["w0:done"] > 0 and results["w1:done"] > 0, results  # both really took part
 
 
 def test_worker_killed_mid_job_loses_nothing_and_the_job_runs_once_elsewhere(

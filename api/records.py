@@ -1,0 +1,161 @@
+"""/api/mous and /api/national-models: partnership records for their parties, national models for all."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from records import mou as mous
+from records import national_models
+from records.models import ApprovalRole
+
+from .deps import authenticated
+
+blp = Blueprint("records", __name__, url_prefix="/api", description="Partnership records: MoUs and national models")
+
+
+class SignerSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    position = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(required=True)
+
+
+class SignerOut(Schema):
+    name = fields.String(allow_none=True)
+    position = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class ApprovalRequest(Schema):
+    content_hash = fields.String(
+        required=True, validate=validate.Length(equal=64),
+        metadata={"description": "SHA-256 of the text you approve, as GET /api/mous/{id} gave it"},
+    )
+    signer = fields.Nested(SignerSchema, required=True)
+    as_role = fields.String(load_default=ApprovalRole.PARTNER, validate=validate.OneOf(ApprovalRole.ALL))
+    organisation_id = fields.Integer(
+        load_default=None, metadata={"description": "only when you belong to several approving organisations"}
+    )
+
+
+class ApprovalSchema(Schema):
+    id = fields.Integer()
+    version = fields.Integer(metadata={"description": "the MoU version this decision was given for"})
+    organisation_id = fields.Integer()
+    role = fields.String(metadata={"description": "partner | competent_institution"})
+    decision = fields.String(metadata={"description": "approved | rejected"})
+    comment = fields.String(allow_none=True)
+    mode = fields.String(metadata={"description": "explicit | implicit (no objection within the period)"})
+    signer = fields.Nested(SignerOut)
+    signed_at = fields.DateTime()
+    content_hash = fields.String()
+    counts = fields.Boolean(metadata={"description": "given for the current version and hash"})
+
+
+class RequiredApprovalSchema(Schema):
+    organisation_id = fields.Integer()
+    role = fields.String()
+    mode = fields.String(metadata={"description": "explicit | implicit"})
+    days = fields.Integer(metadata={"description": "response or objection period from submission"})
+    decision = fields.String(allow_none=True, metadata={"description": "latest decision on the current version"})
+
+
+class MouPartySchema(Schema):
+    organisation_id = fields.Integer()
+    roles = fields.List(fields.String())
+
+
+class NationalModelSchema(Schema):
+    model = fields.String()
+    mou_approval = fields.String(metadata={"description": "none | explicit | implicit"})
+    mou_approval_days = fields.Integer()
+    la_approval = fields.String(metadata={"description": "none | explicit | implicit"})
+    la_approval_days = fields.Integer()
+    recognition_by = fields.String(metadata={"description": "sending | competent_institution"})
+    validation_recognition_merged = fields.Boolean()
+    country = fields.String()
+    sector = fields.String(allow_none=True)
+    eqf_level = fields.Integer(allow_none=True)
+    source = fields.String(metadata={"description": "which table answered: deployed (key, version) or shipped"})
+    table_sha256 = fields.String()
+
+
+class MouSchema(Schema):
+    id = fields.Integer()
+    business_key = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "draft | in_approval | active | expired | superseded"})
+    sending_organisation_id = fields.Integer()
+    version = fields.Integer(metadata={"description": "number of the current version"})
+    content = fields.Dict(metadata={"description": "the current text (MoU template fields)"})
+    content_hash = fields.String(metadata={"description": "SHA-256 of the canonical JSON of content"})
+    active_version = fields.Integer(allow_none=True, metadata={"description": "the version last approved by all"})
+    submitted_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    is_active = fields.Boolean()
+    parties = fields.List(fields.Nested(MouPartySchema))
+    required_approvals = fields.List(fields.Nested(RequiredApprovalSchema))
+    national_models = fields.Dict(keys=fields.String(), values=fields.Nested(NationalModelSchema))
+    approvals = fields.List(fields.Nested(ApprovalSchema))
+    problems = fields.List(fields.String(), metadata={"description": "what stops the MoU from being approved"})
+
+
+class MouVersionSchema(Schema):
+    mou_id = fields.Integer()
+    number = fields.Integer()
+    content = fields.Dict()
+    content_hash = fields.String()
+    created_by = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class DecideArgs(Schema):
+    country = fields.String(required=True, validate=validate.Length(equal=2),
+                            metadata={"description": "ISO 3166-1 alpha-2"})
+    sector = fields.String(load_default=None)
+    eqf_level = fields.Integer(load_default=None, validate=validate.Range(min=1, max=8))
+
+
+@blp.route("/mous/<int:mou_id>", methods=["GET"])
+@blp.response(200, MouSchema)
+def get_mou(mou_id: int) -> Any:
+    """The current text, its hash, who must approve, and every approval given (parties and admins)."""
+    with authenticated(write=False) as (session, actor):
+        return mous.detail(session, actor=actor, mou_id=mou_id)
+
+
+@blp.route("/mous/<int:mou_id>/versions/<int:number>", methods=["GET"])
+@blp.response(200, MouVersionSchema)
+def get_version(mou_id: int, number: int) -> Any:
+    with authenticated(write=False) as (session, actor):
+        return mous.get_version(session, actor=actor, mou_id=mou_id, number=number)
+
+
+@blp.route("/mous/<int:mou_id>/approvals", methods=["POST"])
+@blp.arguments(ApprovalRequest)
+@blp.response(201, ApprovalSchema)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def approve(body: dict[str, Any], mou_id: int) -> Any:
+    """Approve the current text for your organisation.
+
+    403 when your organisation does not approve in that role, 404 when you are not a party of the MoU,
+    409 "stale" when the quoted hash is not the current text (nothing is stored; read it again), or when
+    the MoU is not in approval or your organisation already approved this version, 422 for an
+    incomplete signature.
+    """
+    with authenticated() as (session, actor):
+        approval = mous.approve(session, actor=actor, mou_id=mou_id, **body)
+        return mous.describe_approval(session, approval)
+
+
+@blp.route("/national-models/decide", methods=["GET"])
+@blp.arguments(DecideArgs, location="query")
+@blp.response(200, NationalModelSchema)
+def decide(args: dict[str, Any]) -> Any:
+    """Evaluate the deployed national models table (illustrative rows, not legal advice)."""
+    with authenticated(write=False) as (session, _actor):
+        return national_models.decide(args["country"], args["sector"], args["eqf_level"], session=session)

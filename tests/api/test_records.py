@@ -1,0 +1,162 @@
+"""/api/mous and /api/national-models: parties see and sign MoUs, outsiders see nothing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from flask.testing import FlaskClient
+
+from engine.db import Database
+from records import mou as mous
+from tests.api.conftest import Caller, World, assert_problem, sign_in
+from tests.engine.conftest import actor_for
+from tests.factories import make_org, make_user
+from tests.records.factories import SIGNER, Party, mou_content, register
+
+
+@dataclass
+class Partnership:
+    """The world's DE school and ES company, the DE chamber and ES authority, one MoU in approval."""
+
+    world: World
+    mou_id: int
+    content_hash: str
+    chamber: Caller
+    chamber_org: int
+    authority_org: int
+
+
+def _party(world: World, org_id: int, caller: Caller) -> Party:
+    return Party(org_id, actor_for(world.db, caller.person.id), caller.person.id, caller.person.email)
+
+
+def _member_of(db: Database, client: FlaskClient, org_id: int) -> Caller:
+    return sign_in(client, make_user(db, organisation_ids=[org_id]))
+
+
+@pytest.fixture
+def partnership(world: World) -> Partnership:
+    db = world.db
+    chamber = make_org(db, name="IHK Köln", country="DE")
+    authority = make_org(db, name="Junta de Andalucía", country="ES")
+    chamber_caller = _member_of(db, world.client, chamber.id)
+    register(db, chamber.id, "DE")
+    register(db, authority.id, "ES")
+    sender = _party(world, world.sending_org, world.sender)
+    host = _party(world, world.hosting_org, world.host)
+    with db.transaction() as s:
+        mou = mous.create_draft(s, actor=sender.actor, sending_organisation_id=sender.org_id,
+                                content=mou_content(sender, host, countries=("DE", "ES")),
+                                business_key="MoU-DE-ES-7")
+        mous.submit(s, actor=sender.actor, mou_id=mou.id)
+        digest = mous.current_version(mou).content_hash
+    return Partnership(world, mou.id, digest, chamber_caller, chamber.id, authority.id)
+
+
+def test_parties_and_admins_read_the_mou_others_get_404(partnership: Partnership) -> None:
+    p, w = partnership, partnership.world
+    for caller in (w.sender, w.host, p.chamber, w.admin):
+        response = caller.get(f"/api/mous/{p.mou_id}")
+        assert response.status_code == 200, response.get_json()
+    body = w.host.get(f"/api/mous/{p.mou_id}").get_json()
+    assert body["status"] == "in_approval" and body["version"] == 1 and body["content_hash"] == p.content_hash
+    assert body["content"]["file_code"] == "MoU-2027-001" and body["business_key"] == "MoU-DE-ES-7"
+    assert body["required_approvals"] == [
+        {"organisation_id": w.sending_org, "role": "partner", "mode": "explicit", "days": 0, "decision": None},
+        {"organisation_id": w.hosting_org, "role": "partner", "mode": "explicit", "days": 0, "decision": None},
+        {"organisation_id": p.chamber_org, "role": "competent_institution", "mode": "explicit", "days": 28,
+         "decision": None},
+        {"organisation_id": p.authority_org, "role": "competent_institution", "mode": "implicit", "days": 20,
+         "decision": None},
+    ]
+    assert {party["organisation_id"] for party in body["parties"]} == {
+        w.sending_org, w.hosting_org, p.chamber_org, p.authority_org,
+    }
+    assert body["national_models"]["DE"]["model"] == "chamber_approval"
+    assert body["approvals"] == [] and body["is_active"] is False and body["problems"] == []
+
+    assert_problem(w.outsider.get(f"/api/mous/{p.mou_id}"), 404)
+    assert_problem(w.outsider.get(f"/api/mous/{p.mou_id}/versions/1"), 404)
+    assert_problem(w.sender.get("/api/mous/999999"), 404)
+    assert_problem(w.client.get(f"/api/mous/{p.mou_id}"), 401)
+
+
+def test_a_version_is_read_by_number(partnership: Partnership) -> None:
+    p, w = partnership, partnership.world
+    body = w.sender.get(f"/api/mous/{p.mou_id}/versions/1").get_json()
+    assert (body["number"], body["content_hash"]) == (1, p.content_hash)
+    assert mous.content_hash(body["content"]) == p.content_hash
+    assert_problem(w.sender.get(f"/api/mous/{p.mou_id}/versions/2"), 404)
+
+
+def test_approve_with_the_current_hash_201(partnership: Partnership) -> None:
+    p, w = partnership, partnership.world
+    response = w.host.post(f"/api/mous/{p.mou_id}/approvals",
+                           json={"content_hash": p.content_hash, "signer": SIGNER})
+    assert response.status_code == 201, response.get_json()
+    approval = response.get_json()
+    assert approval["organisation_id"] == w.hosting_org and approval["role"] == "partner"
+    assert approval["decision"] == "approved" and approval["mode"] == "explicit" and approval["counts"] is True
+    assert approval["signer"] == SIGNER and approval["version"] == 1 and approval["content_hash"] == p.content_hash
+
+    response = p.chamber.post(f"/api/mous/{p.mou_id}/approvals",
+                              json={"content_hash": p.content_hash, "signer": SIGNER,
+                                    "as_role": "competent_institution"})
+    assert response.status_code == 201, response.get_json()
+    body = w.sender.get(f"/api/mous/{p.mou_id}").get_json()
+    decisions = {(r["organisation_id"], r["role"]): r["decision"] for r in body["required_approvals"]}
+    assert decisions[(w.hosting_org, "partner")] == "approved"
+    assert decisions[(p.chamber_org, "competent_institution")] == "approved"
+    assert decisions[(w.sending_org, "partner")] is None
+    assert [a["organisation_id"] for a in body["approvals"]] == [w.hosting_org, p.chamber_org]
+
+
+def test_a_stale_approval_is_409_and_nothing_is_stored(partnership: Partnership) -> None:
+    p, w = partnership, partnership.world
+    stale = "f" * 64
+    body = assert_problem(w.host.post(f"/api/mous/{p.mou_id}/approvals",
+                                      json={"content_hash": stale, "signer": SIGNER}), 409)
+    assert body["detail"] == "stale: the MoU changed since you read it"
+    assert p.content_hash in body["errors"]["content_hash"][0]
+    assert w.host.get(f"/api/mous/{p.mou_id}").get_json()["approvals"] == []
+
+
+def test_who_may_not_approve(partnership: Partnership) -> None:
+    p, w = partnership, partnership.world
+    url = f"/api/mous/{p.mou_id}/approvals"
+    good = {"content_hash": p.content_hash, "signer": SIGNER}
+    assert_problem(w.outsider.post(url, json=good), 404)
+    assert_problem(w.host.post(url, json={**good, "as_role": "competent_institution"}), 403)
+    assert_problem(w.admin.post(url, json=good), 403)
+    invalid = assert_problem(w.host.post(url, json={"content_hash": p.content_hash,
+                                                    "signer": {"name": "Javier"}}), 422)
+    assert set(invalid["errors"]["signer"]) == {"position", "email"}
+    assert w.sender.get(f"/api/mous/{p.mou_id}").get_json()["approvals"] == []
+
+
+def test_national_model_decision_endpoint(world: World) -> None:
+    body = world.sender.get("/api/national-models/decide?country=DE&eqf_level=4").get_json()
+    assert (body["model"], body["mou_approval"], body["recognition_by"]) == (
+        "chamber_approval", "explicit", "competent_institution")
+    assert body["source"].startswith("shipped") and len(body["table_sha256"]) == 64
+    nl = world.sender.get("/api/national-models/decide?country=nl").get_json()
+    assert (nl["model"], nl["validation_recognition_merged"]) == ("provider_responsibility", True)
+    es = world.host.get("/api/national-models/decide?country=ES").get_json()
+    assert (es["la_approval"], es["la_approval_days"]) == ("implicit", 10)
+    assert world.host.get("/api/national-models/decide?country=FR").get_json()["model"] == "default"
+    assert_problem(world.sender.get("/api/national-models/decide?country=D1"), 422)
+    assert_problem(world.sender.get("/api/national-models/decide?country=DE&eqf_level=9"), 422)
+    assert_problem(world.client.get("/api/national-models/decide?country=DE"), 401)
+
+
+def test_the_endpoints_are_documented(world: World) -> None:
+    spec = world.client.get("/api/openapi.json").get_json()
+    assert {"/api/mous/{mou_id}", "/api/mous/{mou_id}/versions/{number}", "/api/mous/{mou_id}/approvals",
+            "/api/national-models/decide"} <= set(spec["paths"])
+    responses = spec["paths"]["/api/mous/{mou_id}/approvals"]["post"]["responses"]
+    assert {"201", "403", "404", "409", "422"} <= set(responses)
+    assert responses["409"]["$ref"].endswith("/CONFLICT")
+    assert "stale" in spec["paths"]["/api/mous/{mou_id}/approvals"]["post"]["description"]
+    schemas = spec["components"]["schemas"]
+    assert {"Mou", "Approval", "ApprovalRequest", "NationalModel"} <= set(schemas)
+    assert "content_hash" in schemas["ApprovalRequest"]["required"]
