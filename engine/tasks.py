@@ -118,13 +118,17 @@ def complete(
         on_behalf = False  # the assignee acts for themself
     # Lock the instance row (PostgreSQL; SQLite already holds the write lock), then re-read the task:
     # a racing request that got here first has committed by now, and we answer 409, not 500.
-    instance = session.scalars(
-        select(ProcessInstance)
-        .where(ProcessInstance.id == task.instance_id)
-        .with_for_update(of=ProcessInstance)
-        .execution_options(populate_existing=True)
-    ).one()
-    session.refresh(task)
+    if session.get_bind().dialect.name == "sqlite":
+        instance = session.get(ProcessInstance, task.instance_id)  # BEGIN IMMEDIATE: already exclusive
+    else:
+        instance = session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.id == task.instance_id)
+            .with_for_update(of=ProcessInstance)
+            .execution_options(populate_existing=True)
+        ).one()
+        session.refresh(task)
+    assert instance is not None
     if task.state != TaskState.READY:
         raise Conflict(f"Task {task_id} is already {task.state}")
     if instance.status not in (InstanceStatus.WAITING, InstanceStatus.RUNNING):
