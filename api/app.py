@@ -10,6 +10,8 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 import records.actions as _record_actions  # noqa: F401  (registers the mou.* task actions)
+import records.la_actions  # noqa: F401
+import records.partnership_connectors  # noqa: F401  (partnership actions, mou.implicit_approval connector)
 from engine import execution, services
 from engine.config import Settings, load_settings
 from engine.db import Database

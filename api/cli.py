@@ -94,6 +94,8 @@ def create_admin(email: str, password: str, name: str) -> None:
 def worker(poll: float) -> None:
     """Run due jobs (timers, service tasks, messages, notifications) until SIGTERM."""
     import records.actions  # noqa: F401  (task actions of partnership records)
+    import records.la_actions  # noqa: F401
+    import records.partnership_connectors  # noqa: F401  (partnership actions, mou.implicit_approval)
     from engine.worker import serve as serve_worker
 
     from .logging import configure as configure_logging

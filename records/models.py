@@ -6,10 +6,10 @@ given for. The migration adds triggers that refuse UPDATE and DELETE on both tab
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models import Base, utcnow
@@ -215,4 +215,171 @@ class MouApproval(Base):
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     mode: Mapped[str] = mapped_column(String(16), default=ApprovalMode.EXPLICIT)
     content_hash: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Learners, mobilities and Learning Agreements
+# --------------------------------------------------------------------------------------------------
+
+
+class MobilityStatus:
+    NOMINATION = "nomination"
+    LIVE = "live"
+    RECOGNIZED = "recognized"
+    CANCELLED = "cancelled"
+    ALL = (NOMINATION, LIVE, RECOGNIZED, CANCELLED)
+
+
+class LaStatus:
+    """Derived from the signatures that count for the current version (see records.learning_agreement).
+
+    ``signed``: every party (learner, guardian of a minor, sending, hosting) signed the current text;
+    ``approved``: in addition the competent institution the national model requires approved it.
+    ``deleted`` is a soft delete: versions and signatures are evidence and are never removed.
+    """
+
+    DRAFT = "draft"
+    SIGNING = "signing"
+    SIGNED = "signed"
+    APPROVED = "approved"
+    DELETED = "deleted"
+    ALL = (DRAFT, SIGNING, SIGNED, APPROVED, DELETED)
+
+
+class LaParty:
+    """Who signs a Learning Agreement, in the order they sign (EWP: learner, sending, receiving)."""
+
+    LEARNER = "learner"
+    GUARDIAN = "guardian"
+    SENDING = "sending"
+    HOSTING = "hosting"
+    COMPETENT_INSTITUTION = "competent_institution"
+    ALL = (LEARNER, GUARDIAN, SENDING, HOSTING, COMPETENT_INSTITUTION)
+
+
+class LaChange:
+    ADDED = "added"
+    REMOVED = "removed"
+    ALL = (ADDED, REMOVED)
+
+
+class Learner(Base):
+    """A learner going abroad. ``user_id`` links the account the learner signs with, personally."""
+
+    __tablename__ = "learners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    email: Mapped[str] = mapped_column(String(254))
+    guardian_name: Mapped[str | None] = mapped_column(String(200))
+    guardian_email: Mapped[str | None] = mapped_column(String(254))
+    european_student_identifier: Mapped[str | None] = mapped_column(String(200), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # When set, the guardian signs personally; otherwise the sending organisation records the
+    # guardian's (paper) signature.
+    guardian_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def age_on(self, on_date: date) -> int:
+        born = self.date_of_birth
+        return on_date.year - born.year - ((on_date.month, on_date.day) < (born.month, born.day))
+
+    def is_minor(self, on_date: date) -> bool:
+        """Under 18 on that date: the Learning Agreement then needs a parent's or guardian's signature."""
+        return self.age_on(on_date) < 18
+
+
+class Mobility(Base):
+    """One learner's stay abroad under a MoU: nomination, then live, then recognized (or cancelled)."""
+
+    __tablename__ = "mobilities"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", MobilityStatus.ALL), name="ck_mobilities_status"),
+        CheckConstraint("end_date >= start_date", name="ck_mobilities_dates"),
+        CheckConstraint("qualification_eqf_level IS NULL OR qualification_eqf_level BETWEEN 1 AND 8",
+                        name="ck_mobilities_eqf_level"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    mou_id: Mapped[int] = mapped_column(ForeignKey("mous.id"), index=True)
+    sending_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    hosting_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    qualification_title: Mapped[str] = mapped_column(String(300))
+    qualification_eqf_level: Mapped[int | None] = mapped_column(Integer)
+    sector: Mapped[str | None] = mapped_column(String(100))  # selects sector rows of the national model
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=MobilityStatus.NOMINATION)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    learner: Mapped[Learner] = relationship(lazy="joined")
+
+
+class LearningAgreement(Base):
+    """A learner's Learning Agreement for one mobility: identity and status; its text lives in versions."""
+
+    __tablename__ = "learning_agreements"
+    __table_args__ = (CheckConstraint(_one_of("status", LaStatus.ALL), name="ck_learning_agreements_status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"), index=True)
+    # use_alter: learning_agreements and la_versions point at each other.
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("la_versions.id", use_alter=True, name="fk_learning_agreements_current_version_id")
+    )
+    status: Mapped[str] = mapped_column(String(16), default=LaStatus.DRAFT)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+
+class LaVersion(Base):
+    """One immutable text of a Learning Agreement; signatures bind to its ``content_hash``.
+
+    ``changes`` lists what this version changed against the previous one, each with its reason:
+    ``[{"unit": code, "change": "added"|"removed", "reason": text}]`` (empty for version 1).
+    """
+
+    __tablename__ = "la_versions"
+    __table_args__ = (
+        UniqueConstraint("la_id", "number"),
+        CheckConstraint("number >= 1", name="ck_la_versions_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    la_id: Mapped[int] = mapped_column(ForeignKey("learning_agreements.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    changes: Mapped[list[Any]]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LaSignature(Base):
+    """A signature of one party for the exact text it quotes. Append-only (triggers in migration 0004);
+    a change does not touch it: it stops counting because it quotes another version and hash."""
+
+    __tablename__ = "la_signatures"
+    __table_args__ = (
+        Index("ix_la_signatures_version_party", "la_version_id", "party"),
+        CheckConstraint(_one_of("party", LaParty.ALL), name="ck_la_signatures_party"),
+        CheckConstraint(_one_of("mode", ApprovalMode.ALL), name="ck_la_signatures_mode"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    la_id: Mapped[int] = mapped_column(ForeignKey("learning_agreements.id"), index=True)
+    la_version_id: Mapped[int] = mapped_column(ForeignKey("la_versions.id"))
+    party: Mapped[str] = mapped_column(String(32))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    signer_position: Mapped[str | None] = mapped_column(String(200))
+    signer_email: Mapped[str | None] = mapped_column(String(254))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16), default=ApprovalMode.EXPLICIT)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,554 @@
+"""Learning Agreements: one per learner and mobility, versions bound to a content hash, ordered signatures.
+
+The mechanics follow the Erasmus Without Paper network and the Erasmus+ ECVET LA template:
+
+* A signature binds to the SHA-256 of the exact text signed (canonical JSON, as for MoUs); quoting
+  another hash than the current one is refused (409) and nothing is stored.
+* The parties sign in order: the learner first (and a parent or guardian too when the learner is a
+  minor on the first day of the mobility), then the sending organisation, then the hosting one. When
+  the national model of the sending country (:func:`records.national_models.decide`) requires an
+  explicit LA approval, the competent institution registered for ``la_approval`` approves last.
+* The first text must be signed before the mobility starts. A change during the mobility is a new
+  version (every added or removed unit with its reason) that all parties sign again; the earlier
+  signatures stay as evidence but stop counting, because they quote another version and hash.
+* An LA can be deleted only before the sending organisation has signed; deletion is a status (the
+  versions and signatures are append-only evidence at database level).
+
+Status is derived from the signatures that count for the current version: ``draft`` (none),
+``signing`` (some), ``signed`` (every party), ``approved`` (every party and the required competent
+institution). Every change is written to the audit trail in the caller's unit of work.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from jsonschema.validators import Draft202012Validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.models import Organisation, utcnow
+from engine.parties import EMAIL_RE, Actor
+
+from . import national_models
+from .models import (
+    ApprovalMode,
+    CompetenceFunction,
+    LaChange,
+    LaParty,
+    LaSignature,
+    LaStatus,
+    LaVersion,
+    LearningAgreement,
+    Mobility,
+    MobilityStatus,
+    Mou,
+    MouStatus,
+    OrganisationCompetence,
+)
+from .mou import content_hash
+
+__all__ = [
+    "CONTENT_SCHEMA", "change", "content_hash", "current_version", "delete", "detail", "get", "next_party",
+    "prepare", "required_signatures", "sign", "signatures_counting",
+]
+
+STALE_MESSAGE = "stale: the Learning Agreement changed since you read it"
+
+# --------------------------------------------------------------------------------------------------
+# Content: the Erasmus+ ECVET Learning Agreement (June 2014) as JSON
+# --------------------------------------------------------------------------------------------------
+
+_TEXT = {"type": "string", "maxLength": 10_000}
+_SHORT = {"type": "string", "maxLength": 300}
+_UNIT = {
+    "type": "object",
+    "required": ["code"],
+    "properties": {
+        "code": {"type": "string", "minLength": 1, "maxLength": 50},
+        "title": _SHORT,
+        "ecvet_points": {"type": "number", "minimum": 0},
+        "learning_outcomes": {"type": "array", "items": _TEXT},
+        "learning_activities": {
+            "type": "object",
+            "properties": {"location": _SHORT, "tasks": _TEXT},
+        },
+    },
+}
+_ASSESSOR = {"type": "object", "properties": {"name": _SHORT, "organisation": _SHORT, "role": _SHORT}}
+
+#: What version content holds. Units are required (they are what the learner is to achieve abroad);
+#: the rest is checked for structure only.
+CONTENT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Learning Agreement (ECVET)",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["units"],
+    "properties": {
+        "units": {"type": "array", "items": _UNIT, "minItems": 1},
+        "assessment": {
+            "type": "object",
+            "properties": {
+                "assessors": {"type": "array", "items": _ASSESSOR},
+                "method": _TEXT,
+                "when": _SHORT,
+                "documentation": _TEXT,
+            },
+        },
+        "validation_and_recognition": {
+            "type": "object",
+            "properties": {"who": _SHORT, "how": _TEXT, "effect": _TEXT},
+        },
+        "duration": {
+            "type": "object",
+            "properties": {"start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"},
+                           "weeks": {"type": "integer", "minimum": 1}},
+        },
+        "intermediary": _SHORT,
+        "learner_progress": _TEXT,
+    },
+}
+_VALIDATOR = Draft202012Validator(CONTENT_SCHEMA)
+
+
+def _check_content(content: Any) -> dict[str, Any]:
+    if not isinstance(content, dict):
+        raise Invalid("The Learning Agreement content is an object", errors={"content": ["Not an object"]})
+    errors: dict[str, list[str]] = {}
+    for error in _VALIDATOR.iter_errors(content):
+        key = ".".join(str(p) for p in error.absolute_path) or "content"
+        errors.setdefault(key, []).append(error.message)
+    codes = [u.get("code") for u in content.get("units") or [] if isinstance(u, dict)]
+    if len(codes) != len(set(codes)):
+        errors.setdefault("units", []).append("Each unit appears once")
+    if errors:
+        raise Invalid("The Learning Agreement content is not valid", errors=errors)
+    return copy.deepcopy(content)
+
+
+# --------------------------------------------------------------------------------------------------
+# Who signs, in which order
+# --------------------------------------------------------------------------------------------------
+
+
+def _mobility(session: Session, la: LearningAgreement) -> Mobility:
+    mobility = session.get(Mobility, la.mobility_id)
+    assert mobility is not None
+    return mobility
+
+
+def _national_model(session: Session, mobility: Mobility) -> national_models.NationalModel:
+    country = session.scalar(select(Organisation.country).where(Organisation.id == mobility.sending_organisation_id))
+    return national_models.decide(country or "", mobility.sector, mobility.qualification_eqf_level, session=session)
+
+
+def _needs_guardian(mobility: Mobility) -> bool:
+    return mobility.learner.is_minor(mobility.start_date)
+
+
+def _party_order(session: Session, mobility: Mobility) -> list[str]:
+    order = [LaParty.LEARNER]
+    if _needs_guardian(mobility):
+        order.append(LaParty.GUARDIAN)
+    return order + [LaParty.SENDING, LaParty.HOSTING]
+
+
+def _needs_competent_institution(session: Session, mobility: Mobility) -> bool:
+    return _national_model(session, mobility).la_approval == ApprovalMode.EXPLICIT
+
+
+def required_signatures(session: Session, la: LearningAgreement) -> list[str]:
+    """The parties whose signatures put the current version in force, in signing order.
+
+    The guardian signs when the learner is a minor on the mobility's first day; the competent
+    institution approves when the sending country's national model requires an explicit LA approval
+    (implicit approval is not handled yet: such a model adds nobody)."""
+    mobility = _mobility(session, la)
+    order = _party_order(session, mobility)
+    if _needs_competent_institution(session, mobility):
+        order.append(LaParty.COMPETENT_INSTITUTION)
+    return order
+
+
+def current_version(session: Session, la: LearningAgreement) -> LaVersion:
+    version = session.get(LaVersion, la.current_version_id)
+    assert version is not None
+    return version
+
+
+def signatures_counting(session: Session, la: LearningAgreement) -> dict[str, LaSignature]:
+    """Per party, the signature given for exactly the current version and hash."""
+    version = current_version(session, la)
+    rows = session.scalars(
+        select(LaSignature)
+        .where(LaSignature.la_version_id == version.id, LaSignature.content_hash == version.content_hash)
+        .order_by(LaSignature.id)
+    )
+    return {s.party: s for s in rows}
+
+
+def next_party(session: Session, la: LearningAgreement) -> str | None:
+    """Who must sign next (None when every required signature holds)."""
+    signed = signatures_counting(session, la)
+    return next((p for p in required_signatures(session, la) if p not in signed), None)
+
+
+def _status_for(session: Session, la: LearningAgreement) -> str:
+    signed = signatures_counting(session, la)
+    required = required_signatures(session, la)
+    parties = [p for p in required if p != LaParty.COMPETENT_INSTITUTION]
+    if not signed:
+        return LaStatus.DRAFT
+    if not all(p in signed for p in parties):
+        return LaStatus.SIGNING
+    if LaParty.COMPETENT_INSTITUTION in signed:
+        return LaStatus.APPROVED
+    return LaStatus.SIGNED
+
+
+def _competent_institution_ids(session: Session, mobility: Mobility) -> set[int]:
+    country = session.scalar(select(Organisation.country).where(Organisation.id == mobility.sending_organisation_id))
+    return set(session.scalars(select(OrganisationCompetence.organisation_id).where(
+        OrganisationCompetence.country == country,
+        OrganisationCompetence.function == CompetenceFunction.LA_APPROVAL,
+    )))
+
+
+# --------------------------------------------------------------------------------------------------
+# Access
+# --------------------------------------------------------------------------------------------------
+
+
+def _is_sender(actor: Actor, mobility: Mobility) -> bool:
+    return actor.is_admin or mobility.sending_organisation_id in actor.organisation_ids
+
+
+def _visible(session: Session, actor: Actor, mobility: Mobility) -> bool:
+    learner = mobility.learner
+    if actor.is_admin or actor.user_id in (learner.user_id, learner.guardian_user_id):
+        return True
+    orgs = {mobility.sending_organisation_id, mobility.hosting_organisation_id}
+    if orgs & actor.organisation_ids:
+        return True
+    return bool(actor.organisation_ids & _competent_institution_ids(session, mobility))
+
+
+def get(session: Session, *, actor: Actor, la_id: int) -> LearningAgreement:
+    """The LA, for its learner, guardian, sending and hosting organisations, competent institutions and
+    admins; to anyone else it does not exist (404)."""
+    la = session.get(LearningAgreement, la_id)
+    if la is None or not _visible(session, actor, _mobility(session, la)):
+        raise NotFound(f"No Learning Agreement {la_id}")
+    return la
+
+
+def _locked(session: Session, actor: Actor, la_id: int) -> LearningAgreement:
+    """Lock the LA row so concurrent signatures serialise and each sees the ones before it."""
+    la = session.scalars(
+        select(LearningAgreement).where(LearningAgreement.id == la_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if la is None or not _visible(session, actor, _mobility(session, la)):
+        raise NotFound(f"No Learning Agreement {la_id}")
+    if la.status == LaStatus.DELETED:
+        raise Conflict("The Learning Agreement was deleted")
+    return la
+
+
+def _bound_organisation(session: Session, actor: Actor, mobility: Mobility, party: str) -> int | None:
+    """Check the actor is the party it signs as; return the organisation signed for, if any.
+
+    The learner signs personally (their linked account); a guardian with an account too, otherwise
+    the sending organisation records the guardian's signature."""
+    learner = mobility.learner
+    if party == LaParty.LEARNER:
+        if learner.user_id is None or actor.user_id != learner.user_id:
+            raise Forbidden("Only the learner signs as learner, with their own account")
+        return None
+    if party == LaParty.GUARDIAN:
+        if learner.guardian_user_id is not None:
+            if actor.user_id != learner.guardian_user_id:
+                raise Forbidden("Only the learner's parent or guardian signs as guardian")
+            return None
+        if mobility.sending_organisation_id not in actor.organisation_ids:
+            raise Forbidden("The guardian has no account: a member of the sending organisation records "
+                            "the guardian's signature")
+        return mobility.sending_organisation_id
+    if party == LaParty.SENDING:
+        if mobility.sending_organisation_id not in actor.organisation_ids:
+            raise Forbidden("Only members of the sending organisation sign for it")
+        return mobility.sending_organisation_id
+    if party == LaParty.HOSTING:
+        if mobility.hosting_organisation_id not in actor.organisation_ids:
+            raise Forbidden("Only members of the hosting organisation sign for it")
+        return mobility.hosting_organisation_id
+    ids = sorted(_competent_institution_ids(session, mobility) & actor.organisation_ids)
+    if not ids:
+        raise Forbidden("Only members of a competent institution registered for LA approval in the sending "
+                        "country approve in that role")
+    return ids[0]
+
+
+def _signer_fields(signer: dict[str, Any] | None, *, position_required: bool) -> dict[str, str | None]:
+    signer = signer or {}
+    fields_ = {k: (str(signer.get(k) or "").strip() or None) for k in ("name", "position", "email")}
+    errors: dict[str, list[str]] = {}
+    required = ("name", "position", "email") if position_required else ("name", "email")
+    for k in required:
+        if not fields_[k]:
+            errors[f"signer.{k}"] = ["Required: a signature says who signed"]
+    if fields_["email"] and not EMAIL_RE.match(fields_["email"]):
+        errors["signer.email"] = ["Not a valid e-mail address"]
+    for k, limit in (("name", 200), ("position", 200), ("email", 254)):
+        if fields_[k] and len(fields_[k] or "") > limit:
+            errors[f"signer.{k}"] = [f"At most {limit} characters"]
+    if errors:
+        raise Invalid("The signature is not complete", errors=errors)
+    return fields_
+
+
+# --------------------------------------------------------------------------------------------------
+# Services
+# --------------------------------------------------------------------------------------------------
+
+
+def _set_status(session: Session, la: LearningAgreement, *, actor_id: int | None, reason: str) -> None:
+    new = _status_for(session, la)
+    if new != la.status:
+        old, la.status = la.status, new
+        la.updated_at = utcnow()
+        session.flush()
+        audit.record(session, actor_id=actor_id, action="la.status_changed", la_id=la.id, old=old, new=new,
+                     reason=reason)
+
+
+def prepare(session: Session, *, actor: Actor, mobility_id: int, content: dict[str, Any]) -> LearningAgreement:
+    """Write version 1 of the mobility's LA. The sending organisation prepares it (it answers for the
+    learner's programme at home); one live LA per mobility, under a MoU in force."""
+    mobility = session.get(Mobility, mobility_id)
+    if mobility is None or not _visible(session, actor, mobility):
+        raise NotFound(f"No mobility {mobility_id}")
+    if not _is_sender(actor, mobility):
+        raise Forbidden("Only members of the sending organisation prepare the Learning Agreement")
+    if mobility.status in (MobilityStatus.CANCELLED, MobilityStatus.RECOGNIZED):
+        raise Conflict(f"The mobility is {mobility.status}")
+    mou = session.get(Mou, mobility.mou_id)
+    if mou is None or mou.status != MouStatus.ACTIVE:
+        raise Conflict("The mobility's MoU is not in force: a Learning Agreement is made under an active MoU")
+    content = _check_content(content)
+    existing = session.scalar(select(LearningAgreement.id).where(
+        LearningAgreement.mobility_id == mobility.id, LearningAgreement.status != LaStatus.DELETED))
+    if existing is not None:
+        raise Conflict(f"The mobility already has Learning Agreement {existing}; change it instead")
+    now = utcnow()
+    la = LearningAgreement(mobility_id=mobility.id, status=LaStatus.DRAFT, created_by=actor.user_id,
+                           created_at=now, updated_at=now)
+    session.add(la)
+    session.flush()
+    version = LaVersion(la_id=la.id, number=1, content=content, content_hash=content_hash(content), changes=[],
+                        created_by=actor.user_id, created_at=now)
+    session.add(version)
+    session.flush()
+    la.current_version_id = version.id
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="la.prepared", la_id=la.id, mobility_id=mobility.id,
+                 version=1, content_hash=version.content_hash)
+    return la
+
+
+def sign(
+    session: Session,
+    *,
+    actor: Actor,
+    la_id: int,
+    party: str,
+    content_hash: str,
+    signer: dict[str, Any],
+) -> LaSignature:
+    """Sign the current text as ``party``. Refused (nothing stored) when the actor is not that party
+    (403), the quoted hash is stale (409), the first text is signed once the mobility has started
+    (409), or it is not this party's turn (409, naming who signs next)."""
+    if party not in LaParty.ALL:
+        raise Invalid("Unknown party", errors={"party": [f"One of {', '.join(LaParty.ALL)}"]})
+    la = _locked(session, actor, la_id)
+    mobility = _mobility(session, la)
+    required = required_signatures(session, la)
+    if party not in required:
+        raise Invalid(f"No {party} signature is part of this Learning Agreement",
+                      errors={"party": [f"One of {', '.join(required)}"]})
+    organisation_id = _bound_organisation(session, actor, mobility, party)
+    signer_fields = _signer_fields(signer, position_required=party not in (LaParty.LEARNER, LaParty.GUARDIAN))
+    version = current_version(session, la)
+    if content_hash != version.content_hash:
+        raise Conflict(STALE_MESSAGE, errors={"content_hash": [
+            f"You quoted {content_hash!r}; the current text is version {version.number} ({version.content_hash})"
+        ]})
+    now = utcnow()
+    # The first text is signed before departure; a change during the mobility is signed when it is made.
+    if version.number == 1 and now.date() >= mobility.start_date:
+        raise Conflict(f"The mobility has started ({mobility.start_date.isoformat()}): the Learning Agreement "
+                       "had to be signed before; record a change instead")
+    signed = signatures_counting(session, la)
+    if party in signed:
+        raise Conflict(f"The {party} has already signed version {version.number}")
+    expected = next(p for p in required if p not in signed)
+    if party != expected:
+        raise Conflict(f"Signing order: the {expected} must sign next", errors={"party": [expected]})
+    signature = LaSignature(
+        la_id=la.id, la_version_id=version.id, party=party, organisation_id=organisation_id,
+        signer_name=signer_fields["name"], signer_position=signer_fields["position"],
+        signer_email=signer_fields["email"], signed_at=now, content_hash=version.content_hash,
+        mode=ApprovalMode.EXPLICIT, recorded_by=actor.user_id,
+    )
+    session.add(signature)
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="la.signed", la_id=la.id, version=version.number,
+                 content_hash=version.content_hash, party=party, organisation_id=organisation_id,
+                 signature_id=signature.id)
+    _set_status(session, la, actor_id=actor.user_id, reason=f"{party} signed")
+    return signature
+
+
+def _reason(entry: Any, index: int, kind: str, errors: dict[str, list[str]]) -> str:
+    reason = str(entry.get("reason") or "").strip() if isinstance(entry, dict) else ""
+    if not reason:
+        errors[f"{kind}.{index}.reason"] = ["Every added or removed unit needs a reason"]
+    return reason
+
+
+def _unit_code(unit: Any) -> str | None:
+    if isinstance(unit, dict):
+        unit = unit.get("code")
+    return unit.strip() if isinstance(unit, str) and unit.strip() else None
+
+
+def change(
+    session: Session,
+    *,
+    actor: Actor,
+    la_id: int,
+    added: list[dict[str, Any]] | None = None,
+    removed: list[dict[str, Any]] | None = None,
+) -> LaVersion:
+    """Add and remove units as version n+1, each with its reason (422 without). All parties sign the
+    new version again; the signatures of earlier versions stay as records but no longer count.
+
+    ``added``: ``[{"unit": {code, title, ecvet_points, ...}, "reason": ...}]``; ``removed``:
+    ``[{"unit": code or {code}, "reason": ...}]``. The sending or hosting organisation changes it."""
+    la = _locked(session, actor, la_id)
+    mobility = _mobility(session, la)
+    if not (actor.is_admin or {mobility.sending_organisation_id, mobility.hosting_organisation_id}
+            & actor.organisation_ids):
+        raise Forbidden("Only the sending or hosting organisation changes the Learning Agreement")
+    added, removed = list(added or []), list(removed or [])
+    if not added and not removed:
+        raise Invalid("A change adds or removes at least one unit", errors={"added": ["Empty"], "removed": ["Empty"]})
+    version = current_version(session, la)
+    content = copy.deepcopy(version.content)
+    units: list[dict[str, Any]] = content.get("units") or []
+    present = {u["code"] for u in units}
+    errors: dict[str, list[str]] = {}
+    changes: list[dict[str, Any]] = []
+    for i, entry in enumerate(removed):
+        reason = _reason(entry, i, "removed", errors)
+        code = _unit_code(entry.get("unit") if isinstance(entry, dict) else None)
+        if code is None or code not in present:
+            errors[f"removed.{i}.unit"] = [f"No unit {code!r} in version {version.number}"]
+            continue
+        present.discard(code)
+        units = [u for u in units if u["code"] != code]
+        changes.append({"unit": code, "change": LaChange.REMOVED, "reason": reason})
+    for i, entry in enumerate(added):
+        reason = _reason(entry, i, "added", errors)
+        unit = entry.get("unit") if isinstance(entry, dict) else None
+        if isinstance(unit, str):
+            unit = {"code": unit}
+        code = _unit_code(unit)
+        if code is None or not isinstance(unit, dict):
+            errors[f"added.{i}.unit"] = ["A unit with a code"]
+            continue
+        if code in present:
+            errors[f"added.{i}.unit"] = [f"Unit {code!r} is already in the agreement"]
+            continue
+        present.add(code)
+        units.append(copy.deepcopy(unit))
+        changes.append({"unit": code, "change": LaChange.ADDED, "reason": reason})
+    if errors:
+        raise Invalid("The change is not valid", errors=errors)
+    content["units"] = units
+    content = _check_content(content)
+    number = (session.scalar(select(func.max(LaVersion.number)).where(LaVersion.la_id == la.id)) or 0) + 1
+    now = utcnow()
+    new = LaVersion(la_id=la.id, number=number, content=content, content_hash=content_hash(content),
+                    changes=changes, created_by=actor.user_id, created_at=now)
+    session.add(new)
+    session.flush()
+    la.current_version_id = new.id
+    la.updated_at = now
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="la.changed", la_id=la.id, version=number,
+                 content_hash=new.content_hash, previous_hash=version.content_hash, changes=changes)
+    _set_status(session, la, actor_id=actor.user_id, reason="changed: every party signs again")
+    return new
+
+
+def delete(session: Session, *, actor: Actor, la_id: int) -> LearningAgreement:
+    """Withdraw the LA; allowed only until the sending organisation has signed any version of it, since
+    from then on it is a commitment of the school. The records stay (status ``deleted``)."""
+    la = _locked(session, actor, la_id)
+    mobility = _mobility(session, la)
+    if not _is_sender(actor, mobility):
+        raise Forbidden("Only the sending organisation deletes the Learning Agreement")
+    sent = session.scalar(select(LaSignature.id).where(LaSignature.la_id == la.id,
+                                                       LaSignature.party == LaParty.SENDING).limit(1))
+    if sent is not None:
+        raise Conflict("The sending organisation has signed: the Learning Agreement can no longer be deleted")
+    old = la.status
+    now = utcnow()
+    la.status = LaStatus.DELETED
+    la.deleted_at = now
+    la.updated_at = now
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="la.status_changed", la_id=la.id, old=old,
+                 new=LaStatus.DELETED, reason="deleted")
+    return la
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------------
+
+
+def detail(session: Session, *, actor: Actor, la_id: int) -> dict[str, Any]:
+    """What a party needs to sign: current text and hash, who signs in which order and who is next,
+    and every signature ever given with whether it still counts."""
+    la = get(session, actor=actor, la_id=la_id)
+    mobility = _mobility(session, la)
+    version = current_version(session, la)
+    numbers = dict(session.execute(select(LaVersion.id, LaVersion.number).where(LaVersion.la_id == la.id)).all())
+    signatures = session.scalars(select(LaSignature).where(LaSignature.la_id == la.id).order_by(LaSignature.id))
+    return {
+        "id": la.id,
+        "mobility_id": mobility.id,
+        "status": la.status,
+        "version": version.number,
+        "content": version.content,
+        "content_hash": version.content_hash,
+        "changes": version.changes,
+        "required_signatures": required_signatures(session, la),
+        "next_party": next_party(session, la) if la.status != LaStatus.DELETED else None,
+        "learner_is_minor": _needs_guardian(mobility),
+        "start_date": mobility.start_date,
+        "signatures": [
+            {"id": s.id, "version": numbers.get(s.la_version_id), "party": s.party,
+             "organisation_id": s.organisation_id, "mode": s.mode,
+             "signer": {"name": s.signer_name, "position": s.signer_position, "email": s.signer_email},
+             "signed_at": s.signed_at, "content_hash": s.content_hash,
+             "counts": s.la_version_id == version.id and s.content_hash == version.content_hash}
+            for s in signatures
+        ],
+    }
+
