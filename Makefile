@@ -39,14 +39,14 @@ run: deploy
 	$(BIN)/ecvet serve --host 127.0.0.1 --port 5000
 
 test: setup
-	$(BIN)/ruff check engine api tests bench
+	$(BIN)/ruff check engine api records tests bench migrations/env.py
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python -m bench.run
 
 lint: setup
-	$(BIN)/ruff check engine api tests bench
+	$(BIN)/ruff check engine api records tests bench migrations/env.py
 
 clean:
 	rm -rf $(VENV) var

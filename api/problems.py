@@ -51,7 +51,11 @@ def from_http_exception(error: HTTPException) -> Response:
 def register(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def _engine_error(error: EngineError) -> Response:
-        return problem(error.status, error.title, error.message, error.errors)
+        response = problem(error.status, error.title, error.message, error.errors)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(int(retry_after))
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

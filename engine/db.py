@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from .errors import Conflict
+from .errors import Conflict, EngineError
 
 # Set while a write unit of work opens its transaction: SQLite then takes the write lock up front
 # (BEGIN IMMEDIATE), so two writers queue on busy_timeout instead of failing on a stale snapshot.
@@ -93,6 +93,12 @@ class Database:
             if _is_unique_violation(exc):
                 # A unique key lost to a concurrent request (e.g. two completions racing): a conflict.
                 raise Conflict("A concurrent change got there first; reload and try again") from exc
+            raise
+        except EngineError as exc:
+            if exc.keep_changes:
+                session.commit()
+            else:
+                session.rollback()
             raise
         except OperationalError as exc:
             session.rollback()

@@ -9,6 +9,9 @@ class EngineError(Exception):
 
     status = 400
     title = "Bad request"
+    # Changes made before the error are kept (committed) instead of rolled back: evidence such as a
+    # failed sign-in must survive the refusal it causes.
+    keep_changes = False
 
     def __init__(self, message: str, *, errors: Any = None) -> None:
         super().__init__(message)
@@ -45,3 +48,14 @@ class Invalid(EngineError):
 
     status = 422
     title = "Unprocessable content"
+
+
+class TooManyRequests(EngineError):
+    """Refused for a while (e.g. sign-in locked after repeated failures); ``retry_after`` in seconds."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, message: str, *, retry_after: int, errors: Any = None) -> None:
+        super().__init__(message, errors=errors)
+        self.retry_after = retry_after

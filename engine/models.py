@@ -381,3 +381,17 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     transport: Mapped[str] = mapped_column(String(16), default="outbox")
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per e-mail address: after too many, the address is locked for a while.
+
+    Keyed by the address typed, known or not, so the lock-out does not reveal which accounts exist.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]

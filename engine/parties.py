@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, throttle
 from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from .models import ApiToken, Membership, Organisation, User, utcnow
 from .pagination import Page, paginate
@@ -193,10 +193,19 @@ def list_members(session: Session, *, actor: Actor, organisation_id: int) -> lis
 # --- authentication -----------------------------------------------------------------------------
 
 def authenticate(session: Session, *, email: str, password: str) -> User:
-    user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+    """Check credentials; repeated failures lock the address for a while (429), for known and unknown
+    addresses alike. Failures and lock-outs are kept in the audit trail even though the call fails."""
+    address = (email or "").strip().lower()[:254]
+    throttle.check(session, address)
+    user = session.scalar(select(User).where(User.email == address))
     ok = verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok or not user.is_active:
-        raise Unauthorized("E-mail or password is wrong")
+        locked = throttle.record_failure(session, address)
+        audit.record(session, actor_id=None, action="signin.failed", email=address, locked=locked)
+        error = Unauthorized("E-mail or password is wrong")
+        error.keep_changes = True
+        raise error
+    throttle.record_success(session, address)
     return user
 
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 os.environ.setdefault("ECVET_ARGON2_FAST", "1")
 
@@ -15,6 +17,9 @@ from engine.db import Database  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
 
 PG_URL = os.environ.get("ECVET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Each test session works in its own database, created from the server at PG_URL and dropped at the end,
+# so several suites (developers, CI, helpers) can share one PostgreSQL server without interfering.
+PG_SESSION_DB = f"ecvet_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -41,20 +46,35 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _drop_orphans(conn: Any) -> None:
+    """Drop databases of earlier test sessions on this machine whose process is gone (killed runs)."""
+    names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'ecvet_test_%'")).scalars()
+    for name in list(names):
+        try:
+            pid = int(name.split("_")[2])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
-def pg_migrated() -> str:
+def pg_migrated() -> Iterator[str]:
     reason = _pg_available()
     if reason is not None:
         if os.environ.get("ECVET_REQUIRE_PG") == "1":
             pytest.fail(f"PostgreSQL is required (ECVET_REQUIRE_PG=1) but unreachable at {PG_URL}: {reason}")
         pytest.skip(f"PostgreSQL not reachable at {PG_URL} ({reason}); set ECVET_REQUIRE_PG=1 to fail instead")
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(PG_URL)
-    return PG_URL
+    server = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        _drop_orphans(conn)
+        conn.execute(text(f'CREATE DATABASE "{PG_SESSION_DB}"'))
+    url = make_url(PG_URL).set(database=PG_SESSION_DB).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_SESSION_DB}" WITH (FORCE)'))
+    server.dispose()
 
 
 def _truncate_pg(db: Database) -> None:

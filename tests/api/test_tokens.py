@@ -177,3 +177,44 @@ def test_token_is_stored_only_as_its_sha256(world: World) -> None:
                     if isinstance(value, bytes):
                         value = value.decode("utf-8", "replace")
                     assert secret_part not in str(value), f"clear token found in {table.name}"
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["known-address", "unknown-address"])
+def test_repeated_failures_lock_the_address_then_it_unlocks(world: World, known: bool) -> None:
+    from engine import clock, throttle
+    from engine.clock import FrozenClock
+    from engine.models import AuditEvent
+
+    person = make_user(world.db) if known else None
+    email = person.email if person else "ghost@example.org"
+    frozen = FrozenClock(utcnow())
+    previous = clock.use(frozen)
+    try:
+        for _ in range(throttle.MAX_FAILURES):
+            assert_unauthorized(world.client.post("/api/tokens", json={"email": email, "password": "wrong-password"}))
+        # locked: even the right password is refused, and the answer says when to come back
+        locked = world.client.post("/api/tokens", json={"email": email, "password": PASSWORD})
+        body = assert_problem(locked, 429)
+        assert 0 < int(locked.headers["Retry-After"]) <= throttle.LOCK.total_seconds()
+        assert "try again" in body["detail"]
+        with world.db.transaction(write=False) as s:
+            failed = s.scalars(select(AuditEvent).where(AuditEvent.action == "signin.failed")).all()
+        assert [e.detail["locked"] for e in failed] == [False] * (throttle.MAX_FAILURES - 1) + [True]
+        assert {e.detail["email"] for e in failed} == {email}
+        # other addresses are not affected
+        assert sign_in(world.client, world.sender.person).token
+        frozen.advance(throttle.LOCK + timedelta(seconds=1))
+        after = world.client.post("/api/tokens", json={"email": email, "password": PASSWORD})
+        assert after.status_code == (201 if known else 401), after.get_json()
+    finally:
+        clock.use(previous)
+
+
+def test_a_success_resets_the_failure_count(world: World) -> None:
+    from engine import throttle
+
+    person = world.sender.person
+    for _round in range(3):
+        for _ in range(throttle.MAX_FAILURES - 1):
+            assert_unauthorized(world.client.post("/api/tokens", json={"email": person.email, "password": "nope-nope"}))
+        assert sign_in(world.client, person).token
