@@ -9,12 +9,10 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-import records.actions as _record_actions  # noqa: F401  (registers the mou.* task actions)
-import records.la_actions  # noqa: F401
-import records.partnership_connectors  # noqa: F401  (partnership actions, mou.implicit_approval connector)
 from engine import execution, services
 from engine.config import Settings, load_settings
 from engine.db import Database
+from records import wiring
 
 from . import definitions, health, instances, messages, operations, organisations, problems, tasks, tokens, users
 from . import logging as applog
@@ -61,6 +59,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     db = database or Database(settings.database_url)
     app.extensions["ecvet_db"] = db
     app.extensions["ecvet_settings"] = settings
+    wiring.load()
     services.load_configured_connectors()
     execution.configure(time_limit=settings.script_time_limit)
 

@@ -93,13 +93,12 @@ def create_admin(email: str, password: str, name: str) -> None:
 @click.option("--poll", default=1.0, type=float, help="seconds between polls when idle")
 def worker(poll: float) -> None:
     """Run due jobs (timers, service tasks, messages, notifications) until SIGTERM."""
-    import records.actions  # noqa: F401  (task actions of partnership records)
-    import records.la_actions  # noqa: F401
-    import records.partnership_connectors  # noqa: F401  (partnership actions, mou.implicit_approval)
     from engine.worker import serve as serve_worker
+    from records import wiring
 
     from .logging import configure as configure_logging
 
+    wiring.load()
     configure_logging()
     settings = load_settings()
     database = Database(settings.database_url)

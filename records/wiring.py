@@ -1,0 +1,20 @@
+"""Import every module that registers task actions or connectors, so the app and the worker agree.
+
+A BPMN task names its action (``recordAction``) or connector (``operatorId``) by string; the
+registrations happen at import time. The API app factory and ``ecvet worker`` both call :func:`load`,
+so a process behaves the same whether a request or the worker advances it.
+"""
+from __future__ import annotations
+
+import importlib
+
+MODULES = (
+    "records.actions",  # mou.* task actions
+    "records.la_actions",  # la.* task actions
+    "records.partnership_connectors",  # partnership.* actions, mou.implicit_approval connector
+)
+
+
+def load() -> None:
+    for name in MODULES:
+        importlib.import_module(name)
