@@ -16,7 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# Front-end libraries (bpmn-js, dmn-js, chart.js) from the committed lock file; the pages serve them
+# from node_modules/ (api/web/vendor.py), so nothing third-party is committed or fetched at run time.
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { apt-get update && apt-get install -y nodejs npm; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
 
 # Debian packages the platform needs on a bare machine (we are root on development and CI machines).
 system-deps:
