@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///$(CURDIR)/var/ecvet.sqlite3
 export DATABASE_URL
 
-.PHONY: run test bench lint setup system-deps migrate deploy clean
+.PHONY: run test bench lint setup system-deps fonts migrate deploy clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || $(MAKE) system-deps
@@ -25,13 +25,19 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $(NODE_STAMP)
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) fonts $(NODE_STAMP)
 
 # Debian packages the platform needs on a bare machine (we are root on development and CI machines).
 system-deps:
 	@if ! command -v $(PY) >/dev/null 2>&1; then \
 		apt-get update && apt-get install -y python3 python3-venv python3-dev; \
 	fi
+
+# PDF documents (records/pdf.py) embed DejaVu Sans: it covers Latin, Greek and Cyrillic (every EU language).
+FONTS := /usr/share/fonts/truetype/dejavu
+fonts:
+	@test -f $(FONTS)/DejaVuSans.ttf -a -f $(FONTS)/DejaVuSans-Bold.ttf || \
+		(apt-get update && apt-get install -y fonts-dejavu-core)
 
 migrate: setup
 	@mkdir -p var
