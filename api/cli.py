@@ -1,6 +1,7 @@
 """The `ecvet` command: serve, deploy, migrate and bootstrap an administrator."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -127,10 +128,18 @@ def bootstrap_demo() -> None:
 @click.option("--port", default=5000, type=int)
 @click.option("--debug/--no-debug", default=False)
 def serve(host: str, port: int, debug: bool) -> None:
-    """Serve the API (threaded WSGI server; put a real server in front in production)."""
+    """Serve the API and pages with waitress, a production WSGI server (``--debug``: Flask's own)."""
     from .app import create_app
 
-    create_app().run(host=host, port=port, debug=debug, threaded=True, use_reloader=False)
+    app = create_app()
+    if debug:
+        app.run(host=host, port=port, debug=True, threaded=True, use_reloader=False)
+        return
+    import waitress
+
+    click.echo(f"serving on http://{host}:{port}")
+    waitress.serve(app, host=host, port=port, threads=int(os.environ.get("ECVET_SERVER_THREADS", "8")),
+                   ident="ecvet-flow")
 
 
 if __name__ == "__main__":
