@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///$(CURDIR)/var/ecvet.sqlite3
 export DATABASE_URL
 
-.PHONY: run test bench lint setup system-deps fonts migrate deploy clean
+.PHONY: run test bench lint setup system-deps fonts chromium migrate deploy clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || $(MAKE) system-deps
@@ -49,11 +49,16 @@ deploy: migrate
 # The worker runs beside the server (timers, service tasks, messages, notifications) and stops with it.
 run: deploy
 	$(BIN)/ecvet bootstrap-demo
+	@echo "Sign in at http://127.0.0.1:5000/sign-in with one of the demo users above (API docs: /api/docs)."
 	@$(BIN)/ecvet worker --poll 0.5 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/ecvet serve --host 127.0.0.1 --port 5000
 
-test: setup
+# Browser tests (tests/web) drive Debian's chromium through Playwright; no browser is ever downloaded.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+
+test: setup chromium
 	$(BIN)/ruff check engine api records tests bench migrations/env.py
 	$(BIN)/python -m pytest -q
 

@@ -14,7 +14,7 @@ from engine.config import Settings, load_settings
 from engine.db import Database
 from records import wiring
 
-from . import definitions, health, instances, messages, operations, organisations, problems, tasks, tokens, users
+from . import definitions, health, instances, messages, operations, organisations, problems, tasks, tokens, users, web
 from . import logging as applog
 from . import metrics as app_metrics
 from .outbox import blp as outbox_blp
@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     api.register_blueprint(outbox_blp)
     api.register_blueprint(records_blp)
     problems.register(app)
+    # Pages (sign-in, tasks, documents...): session cookie, CSRF, HTML errors; not in the OpenAPI document.
+    web.init_app(app)
 
     @app.get("/api/docs/assets/<path:filename>")
     def swagger_assets(filename: str) -> Any:

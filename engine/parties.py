@@ -262,3 +262,47 @@ def revoke_token(session: Session, *, actor: Actor, token_id: int) -> ApiToken:
 def list_tokens(session: Session, *, actor: Actor) -> list[ApiToken]:
     stmt = select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)
     return list(session.scalars(stmt))
+
+
+# --- browser sessions (pages) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a page is for: the actor plus what the navigation bar shows (name, organisations)."""
+
+    actor: Actor
+    name: str
+    organisations: tuple[tuple[int, str], ...]
+    fingerprint: str
+
+
+def session_fingerprint(user: User) -> str:
+    """Changes when the password does: a signed session cookie issued before a password change stops working."""
+    return token_digest(f"session:{user.id}:{user.password_hash}")[:24]
+
+
+def _signed_in(session: Session, user: User) -> SignedIn:
+    ids = sorted(user.organisation_ids)
+    names = {oid: name for oid, name in session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids or [-1])))}
+    return SignedIn(Actor.of(user), user.name, tuple((i, names.get(i, f"Organisation {i}")) for i in ids),
+                    session_fingerprint(user))
+
+
+def sign_in(session: Session, *, email: str, password: str) -> SignedIn:
+    """Check credentials for a browser session (same lock-out as tokens) and audit the sign-in."""
+    user = authenticate(session, email=email, password=password)
+    audit.record(session, actor_id=user.id, action="session.signed_in")
+    return _signed_in(session, user)
+
+
+def signed_in_user(session: Session, *, user_id: int, fingerprint: str) -> SignedIn:
+    """Resolve the user of a session cookie; Unauthorized when deactivated or the password changed since."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or session_fingerprint(user) != fingerprint:
+        raise Unauthorized("Your session has ended; sign in again")
+    return _signed_in(session, user)
+
+
+def sign_out(session: Session, *, actor: Actor) -> None:
+    audit.record(session, actor_id=actor.user_id, action="session.signed_out")

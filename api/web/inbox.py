@@ -1,0 +1,63 @@
+"""My tasks: the signed-in person's inbox across all processes, with filters, ordering and pages."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+
+from engine import inbox
+from engine.errors import Invalid
+from engine.models import TaskState
+
+from .auth import page_session, require_viewer
+
+bp = Blueprint("web_inbox", __name__)
+
+STATES = {TaskState.READY: "To do", TaskState.COMPLETED: "Done", TaskState.CANCELLED: "Cancelled", "all": "All"}
+OVERDUE = {"": "Any", "yes": "Overdue only", "no": "Not overdue"}
+ORDERS = {"created": "Oldest first", "due": "Due soonest"}
+PAGE_SIZE = 25
+
+
+def _filters() -> dict[str, str]:
+    """The query string, checked: a hand-edited URL gets a clear 422 page, not a guess."""
+    values = {
+        "process": request.args.get("process", "").strip(),
+        "state": request.args.get("state", TaskState.READY),
+        "overdue": request.args.get("overdue", ""),
+        "order": request.args.get("order", "created"),
+    }
+    errors: dict[str, list[str]] = {}
+    for name, allowed in (("state", STATES), ("overdue", OVERDUE), ("order", ORDERS)):
+        if values[name] not in allowed:
+            errors[name] = [f"One of {', '.join(k or 'empty' for k in allowed)}"]
+    if errors:
+        raise Invalid("The task filter is not valid", errors=errors)
+    return values
+
+
+@bp.route("/tasks", endpoint="inbox")
+def inbox_view() -> Any:
+    """The tasks routed to the signed-in person or their organisations; the filters live in the URL."""
+    require_viewer()  # sign in first, then any complaint about the filters
+    filters = _filters()
+    cursor = request.args.get("cursor") or None
+    with page_session(write=False) as (session, actor):
+        page = inbox.list_for(
+            session, actor=actor,
+            state=None if filters["state"] == "all" else filters["state"],
+            process_key=filters["process"] or None,
+            overdue={"yes": True, "no": False}.get(filters["overdue"]),
+            order=filters["order"], cursor=cursor, limit=PAGE_SIZE,
+        )
+        processes = inbox.processes_of(session, actor=actor)
+    defaults = {("state", TaskState.READY), ("order", "created")}
+    filtered = any(v and (k, v) not in defaults for k, v in filters.items())
+    next_url = url_for("web_inbox.inbox", **filters, cursor=page.next_cursor) if page.next_cursor else None
+    first_url = url_for("web_inbox.inbox", **filters) if cursor else None
+    return render_template(
+        "tasks/inbox.html", active="tasks", rows=page.items, filters=filters, processes=processes,
+        states=STATES, overdue_choices=OVERDUE, orders=ORDERS, next_url=next_url, first_url=first_url,
+        filtered=filtered,
+    )
+
