@@ -383,3 +383,266 @@ class LaSignature(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16), default=ApprovalMode.EXPLICIT)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Partnerships: partner profiles, attachments and role maps; Reviews: evaluations and action plans
+# (migration 0007)
+# --------------------------------------------------------------------------------------------------
+
+
+class PartnershipSide:
+    """Which partner a profile describes; which country a role-map entry is about."""
+
+    SENDING = "sending"
+    HOSTING = "hosting"
+    ALL = (SENDING, HOSTING)
+    HOME = "home"
+    HOST = "host"
+    COUNTRIES = (HOME, HOST)
+
+
+class Partnership(Base):
+    """One ECVET partnership between a sending and a hosting organisation, run by one Partnership
+    process instance: the partner profiles, the role map and the MoU belong to it. Its parties (who may
+    read them) are the two partners and every organisation bound to a role of its process instance."""
+
+    __tablename__ = "partnerships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    sending_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    hosting_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    mou_id: Mapped[int | None] = mapped_column(ForeignKey("mous.id"), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AttachmentBlob(Base):
+    """Uploaded bytes, stored once per distinct content (several attachments may share one blob)."""
+
+    __tablename__ = "attachment_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes]
+    size: Mapped[int] = mapped_column(Integer)
+
+
+class Attachment(Base):
+    """An uploaded file (a Europass Certificate Supplement, a VET system description...): metadata only;
+    the media type is what the platform recognised in the content, never what the client said."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (CheckConstraint("size >= 0", name="ck_attachments_size"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("attachment_blobs.sha256"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AttachmentReference(Base):
+    """A record of a partnership refers to an attachment: the partnership's parties may then read it."""
+
+    __tablename__ = "attachment_references"
+    __table_args__ = (UniqueConstraint("attachment_id", "record_type", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), index=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), index=True)
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PartnerProfile(Base):
+    """What one partner tells the others about itself: organisation data, qualifications offered,
+    its VET system and Europass Certificate Supplements (attachments). A save is a new row (append-only
+    at database level); the newest row of an organisation in a partnership is its current profile."""
+
+    __tablename__ = "partner_profiles"
+    __table_args__ = (
+        Index("ix_partner_profiles_partnership_org", "partnership_id", "organisation_id", "id"),
+        CheckConstraint(_one_of("side", PartnershipSide.ALL), name="ck_partner_profiles_side"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    side: Mapped[str] = mapped_column(String(16))
+    content: Mapped[dict[str, Any]]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoleMap(Base):
+    """Who holds which ECVET function in each country, as the partners of one partnership mapped it.
+
+    It stays with the partnership and never writes :class:`OrganisationCompetence` (the platform's
+    registry of competent institutions, kept by administrators, which routes approvals): entries say
+    whether the organisation they name is registered for that function and country. A new mapping is
+    a new row; the newest is current."""
+
+    __tablename__ = "role_maps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    entries: Mapped[list[RoleMapEntry]] = relationship(
+        lazy="selectin", order_by="RoleMapEntry.id", cascade="all, delete-orphan"
+    )
+
+
+class RoleMapEntry(Base):
+    """One function in one country: the organisation holding it (registered, or named in words)."""
+
+    __tablename__ = "role_map_entries"
+    __table_args__ = (
+        UniqueConstraint("role_map_id", "function", "side"),
+        CheckConstraint(_one_of("function", CompetenceFunction.ALL), name="ck_role_map_entries_function"),
+        CheckConstraint(_one_of("side", PartnershipSide.COUNTRIES), name="ck_role_map_entries_side"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role_map_id: Mapped[int] = mapped_column(ForeignKey("role_maps.id", ondelete="CASCADE"), index=True)
+    function: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(8))
+    country: Mapped[str] = mapped_column(String(2))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    organisation_name: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class ReviewStatus:
+    EVALUATING = "evaluating"
+    PLANNED = "planned"
+    REVISION_REQUESTED = "revision_requested"
+    COMPLETED = "completed"
+    ALL = (EVALUATING, PLANNED, REVISION_REQUESTED, COMPLETED)
+
+
+class ReviewParty:
+    SENDING = "sending"
+    HOSTING = "hosting"
+    LEARNER = "learner"
+    ALL = (SENDING, HOSTING, LEARNER)
+
+
+class Answer:
+    """How far a statement of the evaluation sheet holds."""
+
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+    ALL = (YES, PARTLY, NO)
+
+
+class ActionItemStatus:
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped"
+    ALL = (OPEN, IN_PROGRESS, DONE, DROPPED)
+
+
+class Review(Base):
+    """The review of one learner's mobility (checklist: "reviewing the process and results of
+    individual mobility"): evaluation sheets by sending, hosting and learner, then an action plan, and
+    optionally a revision of the MoU. Its parties are copied from the mobility when it is opened."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (CheckConstraint(_one_of("status", ReviewStatus.ALL), name="ck_reviews_status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id"), unique=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"), index=True)
+    mou_id: Mapped[int | None] = mapped_column(ForeignKey("mous.id"), index=True)
+    sending_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    hosting_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    learner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), default=ReviewStatus.EVALUATING)
+    # The MoU version in force when the review asked for a revision, and the version that came of it.
+    mou_version_reviewed: Mapped[int | None] = mapped_column(Integer)
+    mou_version_revised: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+
+class Evaluation(Base):
+    """One party's evaluation sheet: were the agreed learning outcomes appropriate, was the assessment
+    evidence sufficient for recognition, what should change. Append-only evidence (triggers in 0007)."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        UniqueConstraint("review_id", "party"),
+        CheckConstraint(_one_of("party", ReviewParty.ALL), name="ck_evaluations_party"),
+        CheckConstraint(_one_of("outcomes_appropriate", Answer.ALL), name="ck_evaluations_outcomes"),
+        CheckConstraint(_one_of("evidence_sufficient", Answer.ALL), name="ck_evaluations_evidence"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    party: Mapped[str] = mapped_column(String(16))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcomes_appropriate: Mapped[str] = mapped_column(String(8))
+    outcomes_comment: Mapped[str | None] = mapped_column(Text)
+    evidence_sufficient: Mapped[str] = mapped_column(String(8))
+    evidence_comment: Mapped[str | None] = mapped_column(Text)
+    strengths: Mapped[str | None] = mapped_column(Text)
+    changes_proposed: Mapped[str | None] = mapped_column(Text)
+    unit_remarks: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActionPlan(Base):
+    """What the partners will change after a review, item by item, and whether the MoU is revised."""
+
+    __tablename__ = "action_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), unique=True)
+    summary: Mapped[str | None] = mapped_column(Text)
+    revise_mou: Mapped[bool] = mapped_column(default=False)
+    mou_changes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    items: Mapped[list[ActionPlanItem]] = relationship(
+        lazy="selectin", order_by="ActionPlanItem.position", cascade="all, delete-orphan"
+    )
+
+
+class ActionPlanItem(Base):
+    """One action with its owner (an organisation of the review, optionally a named person in it, or
+    the learner) and due date; its status is the only thing that changes later (audited)."""
+
+    __tablename__ = "action_plan_items"
+    __table_args__ = (
+        UniqueConstraint("action_plan_id", "position"),
+        CheckConstraint(_one_of("status", ActionItemStatus.ALL), name="ck_action_plan_items_status"),
+        CheckConstraint("(owner_organisation_id IS NULL) <> (owner_user_id IS NULL)",
+                        name="ck_action_plan_items_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_plan_id: Mapped[int] = mapped_column(ForeignKey("action_plans.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(Text)
+    owner_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    owner_name: Mapped[str | None] = mapped_column(String(200))
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=ActionItemStatus.OPEN)
+    status_note: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
