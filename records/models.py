@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.models import Base, utcnow
@@ -314,6 +325,18 @@ class Mobility(Base):
     end_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default=MobilityStatus.NOMINATION)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Added by migration 0006 (the Mobility process): who takes part besides sending and hosting, the
+    # process instance that runs the mobility, and the national model its gates were decided with.
+    process_instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    competent_institution_home_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    competent_institution_host_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    intermediary_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    # Snapshot of records.national_models.NationalModel.as_dict() taken from the table deployed with
+    # the process version the mobility runs on, so records and process gates always agree.
+    national_model: Mapped[dict[str, Any] | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime | None]
 
     learner: Mapped[Learner] = relationship(lazy="joined")
 
@@ -646,3 +669,254 @@ class ActionPlanItem(Base):
     status_note: Mapped[str | None] = mapped_column(Text)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --------------------------------------------------------------------------------------------------
+# Mobility records: status history, assessment sheets, Learner's Personal Transcripts, validation and
+# recognition decisions, credit awards (the learner's achievements) and practical implications.
+# All are evidence: migration 0006 makes every table here append-only (UPDATE and DELETE refused),
+# except that a transcript may be marked ready for recognition once.
+# --------------------------------------------------------------------------------------------------
+
+
+class AssessmentMethod:
+    """How a unit was assessed (the assessment sheet's methods)."""
+
+    OBSERVATION = "observation"
+    PRACTICAL_TASK = "practical_task"
+    PORTFOLIO = "portfolio"
+    INTERVIEW = "interview"
+    TEST = "test"
+    ALL = (OBSERVATION, PRACTICAL_TASK, PORTFOLIO, INTERVIEW, TEST)
+
+
+class AssessmentResult:
+    """Achieved or not; a grade, where the host's system gives one, is kept next to it."""
+
+    ACHIEVED = "achieved"
+    NOT_ACHIEVED = "not_achieved"
+    ALL = (ACHIEVED, NOT_ACHIEVED)
+
+
+class ValidationOutcome:
+    """The sending organisation's decision per unit after comparing the transcript with the LA."""
+
+    VALIDATED = "validated"
+    PARTLY = "partly_validated"
+    NOT_VALIDATED = "not_validated"
+    ALL = (VALIDATED, PARTLY, NOT_VALIDATED)
+
+
+class Recogniser:
+    """Who recognises, as the national model says (``recognition_by``)."""
+
+    SENDING = "sending"
+    COMPETENT_INSTITUTION = "competent_institution"
+    ALL = (SENDING, COMPETENT_INSTITUTION)
+
+
+class ImplicationKind:
+    """Practical implications agreed beforehand and applied after recognition (the seeds' checklist)."""
+
+    EXEMPTED_ACTIVITY = "exempted_activity"
+    NO_RETAKE = "no_retake"
+    EXTRA_CREDITS = "extra_credits"
+    OTHER = "other"
+    ALL = (EXEMPTED_ACTIVITY, NO_RETAKE, EXTRA_CREDITS, OTHER)
+
+
+class MobilityStatusChange(Base):
+    """One step of a mobility's life (nomination → live → recognized, or cancelled), with its reason."""
+
+    __tablename__ = "mobility_status_changes"
+    __table_args__ = (
+        CheckConstraint(_one_of("new_status", MobilityStatus.ALL), name="ck_mobility_status_changes_new"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"), index=True)
+    old_status: Mapped[str | None] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AssessmentRecord(Base):
+    """The assessment sheet of one unit (or one learning outcome of it), filled in by the host.
+
+    It refers to the Learning Agreement version in force when the learner was assessed. A correction
+    is a new row that names the one it replaces (``supersedes_id``); the replaced row stays."""
+
+    __tablename__ = "assessment_records"
+    __table_args__ = (
+        Index("ix_assessment_records_mobility_unit", "mobility_id", "unit_code"),
+        CheckConstraint(_one_of("method", AssessmentMethod.ALL), name="ck_assessment_records_method"),
+        CheckConstraint(_one_of("result", AssessmentResult.ALL), name="ck_assessment_records_result"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"))
+    la_id: Mapped[int] = mapped_column(ForeignKey("learning_agreements.id"))
+    la_version_id: Mapped[int] = mapped_column(ForeignKey("la_versions.id"))
+    unit_code: Mapped[str] = mapped_column(String(50))
+    unit_title: Mapped[str | None] = mapped_column(String(300))
+    learning_outcome: Mapped[str | None] = mapped_column(Text)
+    criteria: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(20))
+    context: Mapped[str | None] = mapped_column(Text)
+    assessor_name: Mapped[str] = mapped_column(String(200))
+    assessor_organisation: Mapped[str] = mapped_column(String(300))
+    assessor_role: Mapped[str | None] = mapped_column(String(200))
+    assessed_on: Mapped[date] = mapped_column(Date)
+    result: Mapped[str] = mapped_column(String(16))
+    grade: Mapped[str | None] = mapped_column(String(50))
+    comments: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_records.id"))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssessmentAcknowledgement(Base):
+    """The learner's acknowledgement of one assessment record (and whether they agree with it)."""
+
+    __tablename__ = "assessment_acknowledgements"
+    __table_args__ = (UniqueConstraint("assessment_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment_records.id"))
+    agrees: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class PersonalTranscript(Base):
+    """The Learner's Personal Transcript, issued by the host: per unit method, date, assessor, result,
+    ECVET points and evidence, for the Learning Agreement version (and hash) it refers to.
+
+    Immutable once issued (triggers); the single change allowed is marking it ready for recognition,
+    once, which is also when the home side may first read it (EWP practice)."""
+
+    __tablename__ = "personal_transcripts"
+    __table_args__ = (UniqueConstraint("mobility_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    sending_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    hosting_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    la_id: Mapped[int] = mapped_column(ForeignKey("learning_agreements.id"))
+    la_version_id: Mapped[int] = mapped_column(ForeignKey("la_versions.id"))
+    la_version_number: Mapped[int] = mapped_column(Integer)
+    la_hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_position: Mapped[str] = mapped_column(String(200))
+    signer_email: Mapped[str] = mapped_column(String(254))
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ready_for_recognition_at: Mapped[datetime | None]
+    ready_marked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ValidationDecision(Base):
+    """Validation of one unit by the sending organisation: the assessed learning outcomes correspond
+    to the unit (validated), partly, or not. Given once per unit, for the transcript hash it quotes."""
+
+    __tablename__ = "validation_decisions"
+    __table_args__ = (
+        UniqueConstraint("mobility_id", "unit_code"),
+        CheckConstraint(_one_of("outcome", ValidationOutcome.ALL), name="ck_validation_decisions_outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"))
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("personal_transcripts.id"))
+    transcript_hash: Mapped[str] = mapped_column(String(64))
+    unit_code: Mapped[str] = mapped_column(String(50))
+    outcome: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    merged_with_recognition: Mapped[bool] = mapped_column(Boolean, default=False)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_position: Mapped[str] = mapped_column(String(200))
+    signer_email: Mapped[str] = mapped_column(String(254))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class RecognitionDecision(Base):
+    """The recognition act: by the sending organisation or the competent institution the national
+    model names, merged with validation or not; per unit recognised or not, with the points given."""
+
+    __tablename__ = "recognition_decisions"
+    __table_args__ = (
+        UniqueConstraint("mobility_id"),
+        CheckConstraint(_one_of("recognised_by", Recogniser.ALL), name="ck_recognition_decisions_by"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"))
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("personal_transcripts.id"))
+    transcript_hash: Mapped[str] = mapped_column(String(64))
+    recognised_by: Mapped[str] = mapped_column(String(32))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    merged_with_validation: Mapped[bool] = mapped_column(Boolean, default=False)
+    units: Mapped[list[Any]]  # [{"unit", "recognised", "ecvet_points", "comment"}]
+    comment: Mapped[str | None] = mapped_column(Text)
+    national_model: Mapped[str | None] = mapped_column(String(100))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_position: Mapped[str] = mapped_column(String(200))
+    signer_email: Mapped[str] = mapped_column(String(254))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CreditAward(Base):
+    """A unit and its ECVET points awarded to a learner: one line of the learner's achievements."""
+
+    __tablename__ = "credit_awards"
+    __table_args__ = (
+        UniqueConstraint("mobility_id", "unit_code"),
+        CheckConstraint("ecvet_points >= 0", name="ck_credit_awards_points"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"))
+    recognition_id: Mapped[int] = mapped_column(ForeignKey("recognition_decisions.id"))
+    unit_code: Mapped[str] = mapped_column(String(50))
+    unit_title: Mapped[str | None] = mapped_column(String(300))
+    qualification_title: Mapped[str] = mapped_column(String(300))
+    eqf_level: Mapped[int | None] = mapped_column(Integer)
+    ecvet_points: Mapped[float] = mapped_column(Float)
+    awarded_by_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    awarded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class PracticalImplication(Base):
+    """What recognition changes in the learner's programme at home: an exempted activity, no retake,
+    extra credits (with their points), or another effect agreed beforehand."""
+
+    __tablename__ = "practical_implications"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", ImplicationKind.ALL), name="ck_practical_implications_kind"),
+        CheckConstraint("ecvet_points IS NULL OR ecvet_points >= 0", name="ck_practical_implications_points"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"), index=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    unit_code: Mapped[str | None] = mapped_column(String(50))
+    ecvet_points: Mapped[float | None] = mapped_column(Float)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
