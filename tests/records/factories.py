@@ -79,3 +79,171 @@ def mou_content(*signing: Party, countries: tuple[str, ...] | None = None, **ove
     for key, value in overrides.items():
         content[key] = value
     return copy.deepcopy(content)
+
+
+@dataclass
+class LearnerMobility:
+    """A learner (with an account to sign with) and their mobility under a MoU."""
+
+    mobility_id: int
+    learner_id: int
+    learner: Actor
+
+
+def make_learner_mobility(
+    db: Database,
+    *,
+    sending: Party,
+    hosting: Party,
+    mou_id: int,
+    learner_name: str = "Lena Vos",
+    born: Any = None,
+    qualification_title: str = "Cook",
+    start: Any = None,
+    end: Any = None,
+    sector: str | None = None,
+) -> LearnerMobility:
+    """A learner with an account and a mobility from `sending` to `hosting` (defaults: adult, March 2027)."""
+    from datetime import date
+
+    from records.models import Learner, Mobility
+
+    person = make_user(db)
+    with db.transaction() as s:
+        learner = Learner(name=learner_name, date_of_birth=born or date(2005, 5, 5),
+                          email=f"learner{person.id}@learner.example", guardian_name=None, guardian_email=None,
+                          user_id=person.id)
+        s.add(learner)
+        s.flush()
+        mobility = Mobility(learner_id=learner.id, mou_id=mou_id, sending_organisation_id=sending.org_id,
+                            hosting_organisation_id=hosting.org_id, qualification_title=qualification_title,
+                            qualification_eqf_level=4, sector=sector, start_date=start or date(2027, 3, 1),
+                            end_date=end or date(2027, 4, 9))
+        s.add(mobility)
+        s.flush()
+        ids = (mobility.id, learner.id)
+    return LearnerMobility(ids[0], ids[1], actor_for(db, person.id))
+
+
+# --------------------------------------------------------------------------------------------------
+# A partnership with its records in every state a document shows (used by the document tests)
+# --------------------------------------------------------------------------------------------------
+
+LEARNER_NAME = "Łukasz Wróbel"
+GREEK_HOTEL = "Ξενοδοχείο Ήλιος Αθήνα"
+BULGARIAN_HOTEL = "Хотел „София“ ЕООД"
+LA_CONTENT: dict[str, Any] = {
+    "units": [
+        {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12,
+         "learning_outcomes": ["Prepares cold starters to recipe"],
+         "learning_activities": {"location": "Hotel kitchen, Sofia", "tasks": "Garde-manger station"}},
+        {"code": "U2", "title": "Hygiene", "ecvet_points": 4},
+    ],
+    "assessment": {"assessors": [{"name": "Мария Иванова", "organisation": BULGARIAN_HOTEL, "role": "chef"}],
+                   "method": "Observation of a practical task", "when": "Week 6",
+                   "documentation": "Learner's Personal Transcript"},
+    "validation_and_recognition": {"who": "Sending school", "how": "Comparison with the LA",
+                                   "effect": "Units exempted at home"},
+    "duration": {"start": "2027-03-01", "end": "2027-04-09", "weeks": 6},
+}
+
+
+@dataclass
+class RecordsWorld:
+    """A MoU (DE school, Greek and Bulgarian hotels, DE chamber) signed on version 2 after a revision
+    voided the school's approval of version 1, and a Learning Agreement changed to version 2 after all
+    had signed version 1, with only the learner's signature on version 2 so far."""
+
+    sending: Party
+    hosting_gr: Party
+    hosting_bg: Party
+    chamber: Party
+    outsider: Party
+    mou_id: int
+    mou_hashes: list[str]
+    mobility: LearnerMobility
+    la_id: int
+    la_hashes: list[str]
+
+
+def make_records_world(db: Database, clock: Any) -> RecordsWorld:
+    """Build :class:`RecordsWorld` through the records' own services; `clock` (a FrozenClock) moves an
+    hour between steps so every signature has its own time."""
+    from datetime import timedelta
+
+    from records import learning_agreement as las
+    from records import mou as mous
+    from records.models import LaParty
+
+    sending = make_party(db, "DE", "Berufskolleg Köln")
+    hosting_gr = make_party(db, "GR", GREEK_HOTEL)
+    hosting_bg = make_party(db, "BG", BULGARIAN_HOTEL)
+    chamber = make_party(db, "DE", "IHK Köln")
+    register(db, chamber.org_id, "DE")
+    outsider = make_party(db, "DE", "Unrelated school")
+    content = mou_content(sending, hosting_gr, hosting_bg, countries=("DE", "GR", "BG"))
+    names = ["Berufskolleg Köln", GREEK_HOTEL, BULGARIAN_HOTEL]
+    contacts = ["Anna Schmidt", "Γιώργος Παπαδόπουλος", "Иван Петров"]
+    for org, name, contact in zip(content["signing_organisations"], names, contacts, strict=True):
+        org["name"] = name
+        org["contact_person"]["name"] = contact
+    content["qualifications"][0]["units"].append(
+        {"code": "U2", "title": "Hygiene", "ecvet_points": 4, "eqf_level": 4})
+
+    def step() -> None:
+        clock.advance(timedelta(hours=1))
+
+    def approve(party: Party, mou_id: int, signer: dict[str, str], as_role: str = "partner") -> None:
+        step()
+        with db.transaction() as s:
+            digest = mous.current_version(mous.get(s, actor=party.actor, mou_id=mou_id)).content_hash
+            mous.approve(s, actor=party.actor, mou_id=mou_id, content_hash=digest, signer=signer, as_role=as_role)
+
+    with db.transaction() as s:
+        mou = mous.create_draft(s, actor=sending.actor, sending_organisation_id=sending.org_id, content=content,
+                                business_key="mou-koeln-2027")
+        mous.submit(s, actor=sending.actor, mou_id=mou.id)
+        mou_id = mou.id
+        mou_hashes = [mous.current_version(mou).content_hash]
+    approve(sending, mou_id, SIGNER)
+    step()
+    revised = copy.deepcopy(content)
+    revised["evaluation_and_review"] = "Review meeting of the partners every spring"
+    with db.transaction() as s:
+        mou_hashes.append(mous.revise(s, actor=sending.actor, mou_id=mou_id, content=revised).content_hash)
+    approve(sending, mou_id, SIGNER)
+    approve(hosting_gr, mou_id, {"name": "Γιώργος Παπαδόπουλος", "position": "Διευθυντής",
+                                 "email": "g.papadopoulos@hotel.example"})
+    approve(hosting_bg, mou_id, {"name": "Иван Петров", "position": "Управител", "email": "ivan@hotel.example"})
+    approve(chamber, mou_id, {"name": "Jörg Müller", "position": "Ausbildungsberater", "email": "jm@ihk.example"},
+            as_role="competent_institution")
+
+    mobility = make_learner_mobility(db, sending=sending, hosting=hosting_bg, mou_id=mou_id,
+                                     learner_name=LEARNER_NAME)
+    step()
+    with db.transaction() as s:
+        la = las.prepare(s, actor=sending.actor, mobility_id=mobility.mobility_id, content=LA_CONTENT)
+        la_id = la.id
+        la_hashes = [las.current_version(s, la).content_hash]
+    signers = {
+        LaParty.LEARNER: (mobility.learner, {"name": LEARNER_NAME, "email": "lukasz@learner.example"}),
+        LaParty.SENDING: (sending.actor, SIGNER),
+        LaParty.HOSTING: (hosting_bg.actor, {"name": "Иван Петров", "position": "Управител",
+                                             "email": "ivan@hotel.example"}),
+    }
+    for party in (LaParty.LEARNER, LaParty.SENDING, LaParty.HOSTING):
+        step()
+        actor, signer = signers[party]
+        with db.transaction() as s:
+            las.sign(s, actor=actor, la_id=la_id, party=party, content_hash=la_hashes[-1], signer=signer)
+    step()
+    with db.transaction() as s:
+        version = las.change(s, actor=sending.actor, la_id=la_id,
+                             removed=[{"unit": "U2", "reason": "Hygiene is taught at home this year"}])
+        la_hashes.append(version.content_hash)
+    step()
+    actor, signer = signers[LaParty.LEARNER]
+    with db.transaction() as s:
+        las.sign(s, actor=actor, la_id=la_id, party=LaParty.LEARNER, content_hash=la_hashes[-1], signer=signer)
+    return RecordsWorld(sending, hosting_gr, hosting_bg, chamber, outsider, mou_id, mou_hashes, mobility, la_id,
+                        la_hashes)

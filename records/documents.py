@@ -1,0 +1,654 @@
+"""Documents for people: the records of a partnership or mobility as one printable, exportable structure.
+
+:func:`build` turns a record (MoU, Learning Agreement, assessment sheet, ...) into a :class:`Document`,
+with the same visibility as the record's own service (its ``get`` decides; anyone else gets
+:class:`~engine.errors.NotFound`). Renderers consume that structure and nothing else: the PDF
+(:mod:`records.pdf`), the web pages (HTML) and the JSON export (:meth:`Document.as_json`).
+
+The structure, top to bottom:
+
+* ``kind`` (one of :data:`KINDS`) and ``record_id``: what the document is generated from;
+* ``title`` (the template's name, e.g. "Learning Agreement") and ``subtitle`` (who and what it is about);
+* ``status``: the record's status in its own words (``active``, ``signed``, ...), or None;
+* ``reference``: :class:`Reference` with the record's code (e.g. the MoU file code), the version shown
+  and the SHA-256 the document was generated from. For versioned records (MoU, LA) that is the hash
+  the parties sign; for the others the hash of the canonical JSON of ``data`` (``hash_basis``
+  says which), so a printed copy can always be checked against the platform;
+* ``issued_at``: when this text was issued (the version's creation, the transcript's issue, ...);
+* ``sections``: :class:`Section` list in reading order, each with a ``heading`` and any of
+  ``fields`` (label/value pairs, values already formatted as text), ``table`` (:class:`Table` of
+  columns and rows of text) and ``text`` (a paragraph);
+* ``signatures``: :class:`Signature` list (every signature the record holds, of every version, with
+  whether it ``counts`` for the version shown: given for exactly this version's hash);
+* ``data``: the record's own structured data (JSON types only), exported under ``"data"``.
+
+:func:`references_in` finds the document references a process keeps in its data (the ids the
+records' task actions return, see :data:`REFERENCE_KEYS`); :func:`for_instance` lists those an
+instance holds and the caller may read.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import execution, instances
+from engine.errors import NotFound
+from engine.models import Organisation
+from engine.parties import Actor
+
+from . import learning_agreement as las
+from . import mou as mous
+from .models import (
+    ApprovalRole,
+    Decision,
+    LaParty,
+    LaSignature,
+    LaVersion,
+    Mobility,
+    Mou,
+    MouApproval,
+    MouVersion,
+)
+
+__all__ = [
+    "KINDS", "REFERENCE_KEYS", "Document", "DocumentRef", "Reference", "Section", "Signature", "Table",
+    "build", "for_instance", "references_in",
+]
+
+SCHEMA_PREFIX = "ecvet-flow/document/"
+
+#: Every document kind, in the order of the mobility lifecycle.
+KINDS = (
+    "mou", "learning-agreement", "assessment-sheet", "transcript", "recognition-record", "evaluation",
+    "action-plan",
+)
+
+#: The template name of each kind: the title of its documents.
+KIND_TITLES = {
+    "mou": "Memorandum of Understanding",
+    "learning-agreement": "Learning Agreement",
+    "assessment-sheet": "Assessment sheet",
+    "transcript": "Learner's Personal Transcript",
+    "recognition-record": "Validation and recognition record",
+    "evaluation": "Evaluation sheet",
+    "action-plan": "Action plan",
+}
+
+#: Keys of process data that hold record ids (as the records' task actions return them), and the
+#: document kind each refers to. A key ending in ``_ids`` holds a list. The one place this mapping lives.
+REFERENCE_KEYS: dict[str, str] = {
+    "mou_id": "mou",
+    "la_id": "learning-agreement",
+    "assessment_id": "assessment-sheet",
+    "assessment_ids": "assessment-sheet",
+    "transcript_id": "transcript",
+    "recognition_id": "recognition-record",
+    "evaluation_id": "evaluation",
+    "evaluation_ids": "evaluation",
+    "action_plan_id": "action-plan",
+}
+
+EMPTY = "—"
+
+
+# --------------------------------------------------------------------------------------------------
+# The structure
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of text under column headings (units with their ECVET points, results, assessors...)."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the document: label/value fields, a table and/or a paragraph, under a heading."""
+
+    heading: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    table: Table | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A signature (or an approval by silence) as evidence: who, in which position, when, for which text.
+
+    ``counts`` is true when it was given for exactly the version and hash the document shows."""
+
+    party: str
+    name: str | None
+    position: str | None
+    email: str | None
+    signed_at: datetime | None
+    mode: str
+    content_hash: str | None
+    counts: bool
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What identifies the printed text: code, version and the SHA-256 it was generated from."""
+
+    code: str | None
+    version: int | None
+    content_hash: str
+    hash_basis: str = "record"  # "record": the hash parties sign; "document": SHA-256 of the data
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.code, f"version {self.version}" if self.version else None) if p]
+        parts.append(f"SHA-256 {self.content_hash}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A record as people read it; see the module docstring for what each part holds."""
+
+    kind: str
+    record_id: int
+    title: str
+    subtitle: str | None
+    reference: Reference
+    issued_at: datetime | None
+    sections: list[Section]
+    signatures: list[Signature]
+    data: dict[str, Any]
+    status: str | None = None
+
+    @property
+    def schema(self) -> str:
+        return f"{SCHEMA_PREFIX}{self.kind}/v1"
+
+    @property
+    def content_hash(self) -> str:
+        return self.reference.content_hash
+
+    def as_json(self) -> dict[str, Any]:
+        """The document as JSON types, stable for the same records: no generation time, ISO 8601 times."""
+        return {
+            "schema": self.schema,
+            "kind": self.kind,
+            "record_id": self.record_id,
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "status": self.status,
+            "reference": {"code": self.reference.code, "version": self.reference.version,
+                          "content_hash": self.reference.content_hash, "hash_basis": self.reference.hash_basis},
+            "content_hash": self.content_hash,
+            "issued_at": _iso(self.issued_at),
+            "sections": [
+                {"heading": s.heading, "fields": [[label, value] for label, value in s.fields],
+                 "table": {"columns": list(s.table.columns), "rows": [list(r) for r in s.table.rows]}
+                 if s.table else None,
+                 "text": s.text}
+                for s in self.sections
+            ],
+            "signatures": [
+                {"party": s.party, "name": s.name, "position": s.position, "email": s.email,
+                 "signed_at": _iso(s.signed_at), "mode": s.mode, "content_hash": s.content_hash,
+                 "counts": s.counts, "version": s.version}
+                for s in self.signatures
+            ],
+            "data": jsonable(self.data),
+        }
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A pointer to a document: enough to link it (``/api/documents/{kind}/{record_id}``)."""
+
+    kind: str
+    record_id: int
+    title: str
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def jsonable(value: Any) -> Any:
+    """Dates and times as ISO 8601 text, tuples as lists: what a JSON document can hold."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def data_hash(data: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a record's data, for records that carry no hash of their own."""
+    return mous.content_hash(jsonable(data))
+
+
+def text(value: Any) -> str:
+    """A value as a person reads it in a field or cell."""
+    if value is None or value == "" or value == [] or value == {}:
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return "; ".join(text(v) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _fields(*pairs: tuple[str, Any]) -> list[tuple[str, str]]:
+    return [(label, text(value)) for label, value in pairs]
+
+
+def _organisations(session: Session, ids: Iterable[int | None]) -> dict[int, Organisation]:
+    wanted = {i for i in ids if isinstance(i, int)}
+    if not wanted:
+        return {}
+    return {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(wanted)))}
+
+
+def _org_label(orgs: Mapping[int, Organisation], org_id: int | None) -> str:
+    org = orgs.get(org_id) if org_id is not None else None
+    if org is None:
+        return EMPTY if org_id is None else f"Organisation {org_id}"
+    return f"{org.name} ({org.country})"
+
+
+def _points(value: Any) -> float | int:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+# --------------------------------------------------------------------------------------------------
+# MoU
+# --------------------------------------------------------------------------------------------------
+
+_MUTUAL_ACCEPTANCE = {
+    "quality_assurance": "quality assurance",
+    "assessment": "assessment",
+    "validation": "validation",
+    "recognition": "recognition",
+}
+_ARRANGEMENT_LABELS = {
+    "assessment": "Assessment",
+    "documentation": "Documentation",
+    "validation": "Validation",
+    "recognition": "Recognition",
+}
+_MOU_ROLES = {ApprovalRole.PARTNER: "Partner", ApprovalRole.COMPETENT_INSTITUTION: "Competent institution"}
+
+
+def _organisation_fields(org: Mapping[str, Any]) -> list[tuple[str, str]]:
+    contact = org.get("contact_person") or {}
+    return _fields(
+        ("Name", org.get("name")), ("Role", org.get("role")), ("Country", org.get("country")),
+        ("Address", org.get("address")), ("Website", org.get("website")),
+        ("Contact person", contact.get("name")), ("Position", contact.get("position")),
+        ("Phone", contact.get("phone")), ("E-mail", contact.get("email")),
+    )
+
+
+def _mou_version(session: Session, actor: Actor, mou: Mou, version: int | None) -> MouVersion:
+    if version is None:
+        return mous.current_version(mou)
+    return mous.get_version(session, actor=actor, mou_id=mou.id, number=version)
+
+
+def _build_mou(session: Session, actor: Actor, record_id: int, version: int | None) -> Document:
+    mou = mous.get(session, actor=actor, mou_id=record_id)
+    shown = _mou_version(session, actor, mou, version)
+    current = mous.current_version(mou)
+    content = shown.content
+    numbers = dict(session.execute(select(MouVersion.id, MouVersion.number).where(MouVersion.mou_id == mou.id)).all())
+    approvals = mous.approvals_of(session, mou)
+    try:
+        plan = mous.plan_for(session, content)
+    except Exception:  # noqa: BLE001 - a broken national-models table must not hide the MoU's text
+        plan = mous.Plan(problems=["the national models table could not be evaluated"])
+    signing = content.get("signing_organisations") or []
+    named_ids = [ci.get("organisation_id") for ci in content.get("competent_institutions") or []]
+    arrangement_ids = [i for a in (content.get("arrangements") or {}).values() for i in a.get("organisation_ids", [])]
+    orgs = _organisations(session, [mou.sending_organisation_id, *(o.get("organisation_id") for o in signing),
+                                    *named_ids, *arrangement_ids, *(a.organisation_id for a in approvals),
+                                    *(r.organisation_id for r in plan.requirements)])
+
+    def counts(a: MouApproval) -> bool:
+        return a.mou_version_id == shown.id and a.content_hash == shown.content_hash
+
+    sections: list[Section] = []
+    objectives = content.get("objectives") or {}
+    sections.append(Section("Objectives", _fields(
+        ("Mutual acceptance of procedures for",
+         [_MUTUAL_ACCEPTANCE.get(x, x) for x in objectives.get("mutual_acceptance") or []]),
+        ("Other objectives", objectives.get("other")),
+    )))
+    for i, org in enumerate(signing, start=1):
+        sections.append(Section(f"Signing organisation {i}", _organisation_fields(org)))
+    others = content.get("other_organisations") or []
+    if others:
+        sections.append(Section("Other organisations covered", table=Table(
+            ["Name", "Role", "Country", "Contact person", "E-mail"],
+            [[text(o.get("name")), text(o.get("role")), text(o.get("country")),
+              text((o.get("contact_person") or {}).get("name")), text((o.get("contact_person") or {}).get("email"))]
+             for o in others])))
+    if named_ids:
+        sections.append(Section("Competent institutions named", _fields(
+            *((f"Institution {n}", _org_label(orgs, org_id)) for n, org_id in enumerate(named_ids, start=1)))))
+    for i, qualification in enumerate(content.get("qualifications") or [], start=1):
+        units = qualification.get("units") or []
+        sections.append(Section(
+            f"Qualification {i}: {text(qualification.get('title'))}",
+            _fields(("Title", qualification.get("title")), ("Country", qualification.get("country")),
+                    ("EQF level", qualification.get("eqf_level")), ("NQF level", qualification.get("nqf_level")),
+                    ("ECVET points of the qualification", qualification.get("ecvet_points")),
+                    ("ECVET points of the units concerned", sum(_points(u.get("ecvet_points")) for u in units))),
+            table=Table(["Unit", "Title", "EQF level", "ECVET points"],
+                        [[text(u.get("code")), text(u.get("title")), text(u.get("eqf_level")),
+                          text(u.get("ecvet_points"))] for u in units]),
+        ))
+    arrangements = content.get("arrangements") or {}
+    sections.append(Section("Assessment, documentation, validation and recognition", table=Table(
+        ["Arrangement", "How", "Who"],
+        [[label, text((arrangements.get(name) or {}).get("how")),
+          text([_org_label(orgs, i) for i in (arrangements.get(name) or {}).get("organisation_ids", [])])]
+         for name, label in _ARRANGEMENT_LABELS.items()])))
+    duration = content.get("mobility_duration_weeks") or {}
+    sections.append(Section("Duration and validity", _fields(
+        ("Planned duration of mobilities (weeks)",
+         f"{text(duration.get('min'))} to {text(duration.get('max'))}" if duration else None),
+        ("Valid until", content.get("valid_until")), ("Sector", content.get("sector")),
+    )))
+    sections.append(Section("Evaluation and review", text=text(content.get("evaluation_and_review"))))
+
+    decided: dict[tuple[int, str], MouApproval] = {}
+    for a in approvals:
+        if counts(a):
+            decided[(a.organisation_id, a.role)] = a
+    required_rows = []
+    for r in plan.requirements:
+        mode, days = plan.modes[r]
+        how = mode if mode != "implicit" else f"implicit (no objection within {days} days)"
+        latest = decided.get((r.organisation_id, r.role))
+        required_rows.append([_org_label(orgs, r.organisation_id), _MOU_ROLES.get(r.role, r.role), how,
+                              text(latest.decision if latest else "pending")])
+    sections.append(Section("Approvals this version needs", table=Table(
+        ["Organisation", "Role", "How", "Decision on this version"], required_rows),
+        text="; ".join(plan.problems) or None))
+    refusals = [a for a in approvals if a.decision == Decision.REJECTED]
+    if refusals:
+        sections.append(Section("Refusals", table=Table(
+            ["Version", "Organisation", "By", "When", "Comment"],
+            [[text(numbers.get(a.mou_version_id)), _org_label(orgs, a.organisation_id), text(a.signer_name),
+              text(a.signed_at), text(a.comment)] for a in refusals])))
+
+    signatures = [
+        Signature(party=f"{_MOU_ROLES.get(a.role, a.role)}: {_org_label(orgs, a.organisation_id)}",
+                  name=a.signer_name, position=a.signer_position, email=a.signer_email, signed_at=a.signed_at,
+                  mode=a.mode, content_hash=a.content_hash, counts=counts(a), version=numbers.get(a.mou_version_id))
+        for a in approvals if a.decision == Decision.APPROVED
+    ]
+    names = [o.get("name") or _org_label(orgs, o.get("organisation_id")) for o in signing]
+    code = content.get("file_code") or mou.business_key
+    data = {
+        "id": mou.id, "business_key": mou.business_key, "status": mou.status,
+        "sending_organisation_id": mou.sending_organisation_id,
+        "version": shown.number, "current_version": current.number,
+        "active_version": numbers.get(mou.active_version_id) if mou.active_version_id else None,
+        "content": content, "content_hash": shown.content_hash, "created_at": shown.created_at,
+        "approvals": [
+            {"id": a.id, "version": numbers.get(a.mou_version_id), "organisation_id": a.organisation_id,
+             "role": a.role, "decision": a.decision, "comment": a.comment, "mode": a.mode,
+             "signer": {"name": a.signer_name, "position": a.signer_position, "email": a.signer_email},
+             "signed_at": a.signed_at, "content_hash": a.content_hash, "counts": counts(a)}
+            for a in approvals
+        ],
+    }
+    status = mou.status if shown.id == current.id else _older_status(mou, shown, current)
+    return Document(
+        kind="mou", record_id=mou.id, title=KIND_TITLES["mou"],
+        subtitle=" · ".join(p for p in (code, " – ".join(n for n in names if n)) if p) or None,
+        reference=Reference(code, shown.number, shown.content_hash), issued_at=shown.created_at,
+        sections=sections, signatures=signatures, data=data, status=status,
+    )
+
+
+def _older_status(mou: Mou, shown: MouVersion, current: MouVersion) -> str:
+    """How an earlier version stands: still in force while an amendment is in approval, else superseded."""
+    if mou.active_version_id == shown.id:
+        return f"in force; version {current.number} is in approval"
+    return f"superseded by version {current.number}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Learning Agreement
+# --------------------------------------------------------------------------------------------------
+
+_LA_PARTIES = {
+    LaParty.LEARNER: "Learner",
+    LaParty.GUARDIAN: "Parent or guardian",
+    LaParty.SENDING: "Sending organisation",
+    LaParty.HOSTING: "Hosting organisation",
+    LaParty.COMPETENT_INSTITUTION: "Competent institution",
+}
+
+
+def _build_learning_agreement(session: Session, actor: Actor, record_id: int, version: int | None) -> Document:
+    la = las.get(session, actor=actor, la_id=record_id)
+    current = las.current_version(session, la)
+    if version is None:
+        shown = current
+    else:
+        found = session.scalar(select(LaVersion).where(LaVersion.la_id == la.id, LaVersion.number == version))
+        if found is None:
+            raise NotFound(f"Learning Agreement {record_id} has no version {version}")
+        shown = found
+    mobility = session.get(Mobility, la.mobility_id)
+    assert mobility is not None
+    learner = mobility.learner
+    content = shown.content
+    numbers = dict(session.execute(select(LaVersion.id, LaVersion.number).where(LaVersion.la_id == la.id)).all())
+    signed = list(session.scalars(select(LaSignature).where(LaSignature.la_id == la.id).order_by(LaSignature.id)))
+    orgs = _organisations(session, [mobility.sending_organisation_id, mobility.hosting_organisation_id,
+                                    *(s.organisation_id for s in signed)])
+    mou = session.get(Mou, mobility.mou_id)
+    mou_code = None
+    if mou is not None and mou.current_version_id is not None:
+        mou_code = mous.current_version(mou).content.get("file_code") or mou.business_key
+    minor = learner.is_minor(mobility.start_date)
+    required = las.required_signatures(session, la)
+
+    def counts(s: LaSignature) -> bool:
+        return s.la_version_id == shown.id and s.content_hash == shown.content_hash
+
+    participants = [
+        ("Learner", learner.name), ("Date of birth", learner.date_of_birth), ("Learner's e-mail", learner.email),
+        ("European Student Identifier", learner.european_student_identifier),
+    ]
+    if minor or learner.guardian_name:
+        participants += [("Parent or guardian", learner.guardian_name), ("Guardian's e-mail", learner.guardian_email)]
+    participants += [
+        ("Sending organisation", _org_label(orgs, mobility.sending_organisation_id)),
+        ("Hosting organisation", _org_label(orgs, mobility.hosting_organisation_id)),
+        ("Intermediary", content.get("intermediary")),
+        ("Under the MoU", mou_code or (f"MoU {mobility.mou_id}")),
+    ]
+    duration = content.get("duration") or {}
+    units = content.get("units") or []
+    assessment = content.get("assessment") or {}
+    recognition = content.get("validation_and_recognition") or {}
+    sections = [
+        Section("Participants", _fields(*participants)),
+        Section("Duration of the mobility", _fields(
+            ("Start", duration.get("start") or mobility.start_date), ("End", duration.get("end") or mobility.end_date),
+            ("Weeks", duration.get("weeks")))),
+        Section("Qualification being taken", _fields(
+            ("Title", mobility.qualification_title), ("EQF level", mobility.qualification_eqf_level),
+            ("Sector", mobility.sector), ("Learner's progress so far", content.get("learner_progress")))),
+        Section(
+            "Units of learning outcomes to be achieved abroad",
+            _fields(("Total ECVET points", sum(_points(u.get("ecvet_points")) for u in units))),
+            table=Table(["Unit", "Title", "ECVET points", "Learning outcomes", "Location", "Tasks"],
+                        [[text(u.get("code")), text(u.get("title")), text(u.get("ecvet_points")),
+                          text(u.get("learning_outcomes")),
+                          text((u.get("learning_activities") or {}).get("location")),
+                          text((u.get("learning_activities") or {}).get("tasks"))] for u in units]),
+        ),
+        Section(
+            "Assessment",
+            _fields(("Method", assessment.get("method")), ("When", assessment.get("when")),
+                    ("How it is documented", assessment.get("documentation"))),
+            table=Table(["Assessor", "Organisation", "Role"],
+                        [[text(a.get("name")), text(a.get("organisation")), text(a.get("role"))]
+                         for a in assessment.get("assessors") or []]) if assessment.get("assessors") else None,
+        ),
+        Section("Validation and recognition", _fields(
+            ("Who", recognition.get("who")), ("How", recognition.get("how")),
+            ("Effect on the learner's programme", recognition.get("effect")))),
+    ]
+    if shown.changes:
+        sections.append(Section(f"Changes made by version {shown.number}", table=Table(
+            ["Unit", "Change", "Reason"],
+            [[text(c.get("unit")), text(c.get("change")), text(c.get("reason"))] for c in shown.changes])))
+    sections.append(Section("Signing", _fields(
+        ("Signed by, in this order", [_LA_PARTIES.get(p, p) for p in required]),
+        ("Next to sign", _LA_PARTIES.get(las.next_party(session, la) or "", None) if shown.id == current.id else None),
+        ("Learner is a minor on the first day", minor),
+    )))
+
+    def party_label(s: LaSignature) -> str:
+        label = _LA_PARTIES.get(s.party, s.party)
+        if s.party in (LaParty.SENDING, LaParty.HOSTING, LaParty.COMPETENT_INSTITUTION):
+            return f"{label}: {_org_label(orgs, s.organisation_id)}"
+        return label
+
+    signatures = [
+        Signature(party=party_label(s), name=s.signer_name, position=s.signer_position, email=s.signer_email,
+                  signed_at=s.signed_at, mode=s.mode, content_hash=s.content_hash, counts=counts(s),
+                  version=numbers.get(s.la_version_id))
+        for s in signed
+    ]
+    data = {
+        "id": la.id, "mobility_id": mobility.id, "status": la.status, "version": shown.number,
+        "current_version": current.number, "content": content, "content_hash": shown.content_hash,
+        "changes": shown.changes, "created_at": shown.created_at, "required_signatures": required,
+        "learner": {"name": learner.name, "date_of_birth": learner.date_of_birth, "email": learner.email,
+                    "european_student_identifier": learner.european_student_identifier,
+                    "guardian_name": learner.guardian_name, "guardian_email": learner.guardian_email,
+                    "is_minor": minor},
+        "mobility": {"mou_id": mobility.mou_id, "sending_organisation_id": mobility.sending_organisation_id,
+                     "hosting_organisation_id": mobility.hosting_organisation_id,
+                     "qualification_title": mobility.qualification_title,
+                     "qualification_eqf_level": mobility.qualification_eqf_level, "sector": mobility.sector,
+                     "start_date": mobility.start_date, "end_date": mobility.end_date, "status": mobility.status},
+        "signatures": [
+            {"id": s.id, "version": numbers.get(s.la_version_id), "party": s.party,
+             "organisation_id": s.organisation_id, "mode": s.mode,
+             "signer": {"name": s.signer_name, "position": s.signer_position, "email": s.signer_email},
+             "signed_at": s.signed_at, "content_hash": s.content_hash, "counts": counts(s)}
+            for s in signed
+        ],
+    }
+    status = la.status if shown.id == current.id else f"superseded by version {current.number}"
+    subtitle = " · ".join([
+        learner.name, mobility.qualification_title,
+        f"{_org_label(orgs, mobility.sending_organisation_id)} → {_org_label(orgs, mobility.hosting_organisation_id)}",
+    ])
+    return Document(
+        kind="learning-agreement", record_id=la.id, title=KIND_TITLES["learning-agreement"], subtitle=subtitle,
+        reference=Reference(f"LA-{la.id}", shown.number, shown.content_hash), issued_at=shown.created_at,
+        sections=sections, signatures=signatures, data=data, status=status,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------------------------------
+
+Builder = Callable[[Session, Actor, int, "int | None"], Document]
+
+_BUILDERS: dict[str, Builder] = {
+    "mou": _build_mou,
+    "learning-agreement": _build_learning_agreement,
+}
+
+#: Kinds whose records carry versions (``?version=n``).
+VERSIONED = frozenset({"mou", "learning-agreement"})
+
+
+def build(session: Session, *, actor: Actor, kind: str, record_id: int, version: int | None = None) -> Document:
+    """The document of one record, for whoever may read the record (anyone else: NotFound).
+
+    ``version`` picks an earlier text of a versioned record (MoU, LA); the current one by default.
+    An unknown kind, an unknown record and an invisible one all look the same (404)."""
+    builder = _BUILDERS.get(kind)
+    if builder is None:
+        raise NotFound(f"No document kind {kind!r}" if kind not in KINDS
+                       else f"Documents of kind {kind!r} are not available yet")
+    if version is not None and kind not in VERSIONED:
+        raise NotFound(f"{KIND_TITLES[kind]} documents have no versions")
+    return builder(session, actor, record_id, version)
+
+
+def _ids(value: Any) -> list[int]:
+    values = value if isinstance(value, list | tuple) else [value]
+    return [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+
+
+def references_in(data: Mapping[str, Any]) -> list[DocumentRef]:
+    """The documents a process's data refers to (by :data:`REFERENCE_KEYS`), in key order, once each.
+
+    Titles are generic ("Learning Agreement 3"): this reads no records and checks no access."""
+    found: list[DocumentRef] = []
+    seen: set[tuple[str, int]] = set()
+    for key, kind in REFERENCE_KEYS.items():
+        for record_id in _ids(data.get(key)):
+            if (kind, record_id) not in seen:
+                seen.add((kind, record_id))
+                found.append(DocumentRef(kind, record_id, f"{KIND_TITLES[kind]} {record_id}"))
+    return found
+
+
+def for_instance(session: Session, *, actor: Actor, instance_id: str) -> list[DocumentRef]:
+    """The documents of a process instance that the caller may read, titled from their records.
+
+    The instance itself is visible to its parties and admins only (NotFound otherwise); a document it
+    refers to but the caller may not read (e.g. a transcript before it is released) is left out."""
+    instance = instances.get(session, actor=actor, instance_id=instance_id)
+    workflow = execution.open_workflow(instance)
+    refs: list[DocumentRef] = []
+    seen: set[tuple[str, int]] = set()
+    for data in [*(t.data for t in workflow.get_tasks()), workflow.data]:
+        for ref in references_in(data):
+            if (ref.kind, ref.record_id) not in seen:
+                seen.add((ref.kind, ref.record_id))
+                refs.append(ref)
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    visible: list[DocumentRef] = []
+    for ref in sorted(refs, key=lambda r: (order[r.kind], r.record_id)):
+        try:
+            document = build(session, actor=actor, kind=ref.kind, record_id=ref.record_id)
+        except NotFound:
+            continue
+        title = f"{document.title}: {document.subtitle}" if document.subtitle else document.title
+        visible.append(DocumentRef(ref.kind, ref.record_id, title))
+    return visible

@@ -1,0 +1,262 @@
+"""Documents built from the records: what was agreed (names, units, points, hashes, signatures and whether
+they count), who may read them, references found in process data, and a stable JSON export."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import clock, instances
+from engine.actions import ActionContext
+from engine.clock import FrozenClock
+from engine.config import ROOT
+from engine.db import Database
+from engine.errors import NotFound
+from engine.parties import Actor
+from records import actions as mou_actions
+from records import documents, la_actions
+from records.documents import Document, DocumentRef, Section
+from tests.engine.conftest import actor_for
+from tests.engine.conftest import deploy as deploy_files
+from tests.factories import make_user
+from tests.records.factories import (
+    BULGARIAN_HOTEL,
+    GREEK_HOTEL,
+    LEARNER_NAME,
+    RecordsWorld,
+    make_records_world,
+)
+
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "documents"
+
+
+@pytest.fixture
+def frozen() -> Iterator[FrozenClock]:
+    frozen_clock = FrozenClock(T0)
+    previous = clock.use(frozen_clock)
+    yield frozen_clock
+    clock.use(previous)
+
+
+@pytest.fixture
+def world(db: Database, frozen: FrozenClock) -> RecordsWorld:
+    return make_records_world(db, frozen)
+
+
+def build(db: Database, actor: Actor, kind: str, record_id: int, version: int | None = None) -> Document:
+    with db.transaction(write=False) as s:
+        return documents.build(s, actor=actor, kind=kind, record_id=record_id, version=version)
+
+
+def section(document: Document, heading: str) -> Section:
+    found = [s for s in document.sections if s.heading == heading]
+    assert len(found) == 1, [s.heading for s in document.sections]
+    return found[0]
+
+
+def fields(document: Document, heading: str) -> dict[str, str]:
+    return dict(section(document, heading).fields)
+
+
+# --- MoU -------------------------------------------------------------------------------------------
+
+
+def test_mou_document_is_the_approved_text_with_the_signatures_that_count(db: Database, world: RecordsWorld) -> None:
+    doc = build(db, world.sending.actor, "mou", world.mou_id)
+    assert doc.title == "Memorandum of Understanding"
+    assert doc.status == "active"
+    assert (doc.reference.code, doc.reference.version) == ("MoU-2027-001", 2)
+    assert doc.reference.content_hash == doc.content_hash == world.mou_hashes[1]
+    assert doc.reference.hash_basis == "record"
+    assert GREEK_HOTEL in (doc.subtitle or "") and BULGARIAN_HOTEL in (doc.subtitle or "")
+    assert fields(doc, "Signing organisation 2")["Name"] == GREEK_HOTEL
+    assert fields(doc, "Signing organisation 2")["Contact person"] == "Γιώργος Παπαδόπουλος"
+    assert fields(doc, "Signing organisation 3")["Country"] == "BG"
+    qualification = section(doc, "Qualification 1: Cook")
+    assert dict(qualification.fields)["ECVET points of the units concerned"] == "16"
+    assert qualification.table is not None
+    assert qualification.table.rows == [["U1", "Preparing cold dishes", "4", "12"], ["U2", "Hygiene", "4", "4"]]
+    assert section(doc, "Evaluation and review").text == "Review meeting of the partners every spring"
+    required = section(doc, "Approvals this version needs").table
+    assert required is not None
+    assert [row[1:] for row in required.rows] == [
+        ["Partner", "explicit", "approved"], ["Partner", "explicit", "approved"], ["Partner", "explicit", "approved"],
+        ["Competent institution", "explicit", "approved"],
+    ]
+    # The school's approval of version 1 stays as evidence but does not count for version 2.
+    assert [(s.version, s.counts, s.name) for s in doc.signatures] == [
+        (1, False, "Anna Schmidt"), (2, True, "Anna Schmidt"), (2, True, "Γιώργος Παπαδόπουλος"),
+        (2, True, "Иван Петров"), (2, True, "Jörg Müller"),
+    ]
+    assert [s.content_hash for s in doc.signatures] == [world.mou_hashes[0]] + [world.mou_hashes[1]] * 4
+    chamber = doc.signatures[-1]
+    assert chamber.party == "Competent institution: IHK Köln (DE)"
+    assert (chamber.position, chamber.email, chamber.mode) == ("Ausbildungsberater", "jm@ihk.example", "explicit")
+    assert chamber.signed_at == datetime(2027, 1, 11, 15, 0, tzinfo=UTC)
+    assert doc.signatures[2].party == f"Partner: {GREEK_HOTEL} (GR)"
+
+
+def test_an_earlier_mou_version_shows_its_own_text_and_signatures(db: Database, world: RecordsWorld) -> None:
+    doc = build(db, world.hosting_gr.actor, "mou", world.mou_id, version=1)
+    assert doc.reference.version == 1 and doc.content_hash == world.mou_hashes[0]
+    assert doc.status == "superseded by version 2"
+    assert section(doc, "Evaluation and review").text == "Yearly review meeting of the partners"
+    assert [(s.version, s.counts) for s in doc.signatures] == [(1, True)] + [(2, False)] * 4
+    with pytest.raises(NotFound, match="no version 3"):
+        build(db, world.sending.actor, "mou", world.mou_id, version=3)
+
+
+def test_mou_is_readable_by_its_parties_and_admins_only(db: Database, world: RecordsWorld) -> None:
+    for party in (world.sending, world.hosting_gr, world.hosting_bg, world.chamber):
+        assert build(db, party.actor, "mou", world.mou_id).record_id == world.mou_id
+    admin = actor_for(db, make_user(db, is_admin=True).id)
+    assert build(db, admin, "mou", world.mou_id).record_id == world.mou_id
+    with pytest.raises(NotFound):
+        build(db, world.outsider.actor, "mou", world.mou_id)
+    with pytest.raises(NotFound):
+        build(db, world.mobility.learner, "mou", world.mou_id)
+    with pytest.raises(NotFound):
+        build(db, world.sending.actor, "mou", world.mou_id + 1000)
+
+
+# --- Learning Agreement ----------------------------------------------------------------------------
+
+
+def test_la_document_shows_learner_units_points_changes_and_signatures(db: Database, world: RecordsWorld) -> None:
+    doc = build(db, world.sending.actor, "learning-agreement", world.la_id)
+    assert doc.title == "Learning Agreement"
+    assert doc.status == "signing"
+    assert (doc.reference.version, doc.content_hash) == (2, world.la_hashes[1])
+    assert doc.subtitle == f"{LEARNER_NAME} · Cook · Berufskolleg Köln (DE) → {BULGARIAN_HOTEL} (BG)"
+    participants = fields(doc, "Participants")
+    assert participants["Learner"] == LEARNER_NAME
+    assert participants["Date of birth"] == "2005-05-05"
+    assert participants["Hosting organisation"] == f"{BULGARIAN_HOTEL} (BG)"
+    assert participants["Under the MoU"] == "MoU-2027-001"
+    assert "Parent or guardian" not in participants  # an adult: no guardian on the agreement
+    units = section(doc, "Units of learning outcomes to be achieved abroad")
+    assert dict(units.fields) == {"Total ECVET points": "12"}
+    assert units.table is not None
+    assert units.table.rows == [["U1", "Preparing cold dishes", "12", "Prepares cold starters to recipe",
+                                 "Hotel kitchen, Sofia", "Garde-manger station"]]
+    assessment = section(doc, "Assessment")
+    assert assessment.table is not None and assessment.table.rows == [["Мария Иванова", BULGARIAN_HOTEL, "chef"]]
+    changes = section(doc, "Changes made by version 2").table
+    assert changes is not None and changes.rows == [["U2", "removed", "Hygiene is taught at home this year"]]
+    assert fields(doc, "Signing")["Next to sign"] == "Sending organisation"
+    assert [(s.party, s.version, s.counts) for s in doc.signatures] == [
+        ("Learner", 1, False), ("Sending organisation: Berufskolleg Köln (DE)", 1, False),
+        (f"Hosting organisation: {BULGARIAN_HOTEL} (BG)", 1, False), ("Learner", 2, True),
+    ]
+    assert doc.signatures[2].name == "Иван Петров" and doc.signatures[2].position == "Управител"
+    assert doc.data["learner"]["name"] == LEARNER_NAME
+
+
+def test_la_version_1_shows_both_units_and_all_three_signatures_counting(db: Database, world: RecordsWorld) -> None:
+    doc = build(db, world.mobility.learner, "learning-agreement", world.la_id, version=1)
+    assert (doc.reference.version, doc.content_hash) == (1, world.la_hashes[0])
+    assert doc.status == "superseded by version 2"
+    units = section(doc, "Units of learning outcomes to be achieved abroad")
+    assert dict(units.fields) == {"Total ECVET points": "16"}
+    assert [(s.version, s.counts) for s in doc.signatures] == [(1, True)] * 3 + [(2, False)]
+    assert not [s for s in doc.sections if s.heading.startswith("Changes")]
+    with pytest.raises(NotFound):
+        build(db, world.sending.actor, "learning-agreement", world.la_id, version=9)
+
+
+def test_learners_personal_data_is_for_the_parties_of_their_mobility(db: Database, world: RecordsWorld) -> None:
+    for actor in (world.sending.actor, world.hosting_bg.actor, world.mobility.learner):
+        assert build(db, actor, "learning-agreement", world.la_id).data["learner"]["name"] == LEARNER_NAME
+    # A partner of the MoU that does not host this learner, the chamber (it approves MoUs, not LAs here),
+    # and anyone else: no such document.
+    for actor in (world.hosting_gr.actor, world.chamber.actor, world.outsider.actor):
+        with pytest.raises(NotFound):
+            build(db, actor, "learning-agreement", world.la_id)
+
+
+# --- kinds ---------------------------------------------------------------------------------------------
+
+
+def test_unknown_kinds_are_not_found(db: Database, world: RecordsWorld) -> None:
+    with pytest.raises(NotFound, match="No document kind"):
+        build(db, world.sending.actor, "passport", world.mou_id)
+    assert set(documents.KIND_TITLES) == set(documents.KINDS)
+
+
+# --- references in process data ------------------------------------------------------------------------
+
+
+def test_references_in_process_data_follow_the_well_known_keys() -> None:
+    data: dict[str, Any] = {"mou_id": 3, "la_id": 5, "assessment_ids": [1, 2, 2, True, "7", -1], "transcript_id": None,
+                            "action_plan_id": 4, "mou_hash": "abc", "other_id": 9}
+    refs = documents.references_in(data)
+    assert refs == [
+        DocumentRef("mou", 3, "Memorandum of Understanding 3"),
+        DocumentRef("learning-agreement", 5, "Learning Agreement 5"),
+        DocumentRef("assessment-sheet", 1, "Assessment sheet 1"),
+        DocumentRef("assessment-sheet", 2, "Assessment sheet 2"),
+        DocumentRef("action-plan", 4, "Action plan 4"),
+    ]
+    assert documents.references_in({}) == []
+    assert set(documents.REFERENCE_KEYS.values()) <= set(documents.KINDS)
+
+
+def test_the_record_actions_return_keys_that_references_in_knows(db: Database, world: RecordsWorld) -> None:
+    """The mapping follows what the task actions really put into process data."""
+    with db.transaction(write=False) as s:
+        context = ActionContext(s, world.sending.actor, None, None, {})  # type: ignore[arg-type]
+        data = {**mou_actions._references(context, world.mou_id), **la_actions._references(context, world.la_id)}
+    assert [(r.kind, r.record_id) for r in documents.references_in(data)] == [
+        ("mou", world.mou_id), ("learning-agreement", world.la_id)]
+
+
+def test_instance_documents_are_those_the_caller_may_read(db: Database, world: RecordsWorld) -> None:
+    deploy_files(db, {"two_lane_review.bpmn": (ROOT / "processes" / "two_lane_review.bpmn").read_bytes()})
+    with db.transaction() as s:
+        instance = instances.start(s, actor=world.sending.actor, process_key="two_lane_review",
+                                   variables={"mou_id": world.mou_id, "la_id": world.la_id},
+                                   parties={"sending": world.sending.org_id, "hosting": world.hosting_gr.org_id})
+        instance_id = instance.id
+
+    def refs(actor: Actor) -> list[DocumentRef]:
+        with db.transaction(write=False) as s:
+            return documents.for_instance(s, actor=actor, instance_id=instance_id)
+
+    mine = refs(world.sending.actor)
+    assert [(r.kind, r.record_id) for r in mine] == [("mou", world.mou_id), ("learning-agreement", world.la_id)]
+    assert mine[1].title == f"Learning Agreement: {LEARNER_NAME} · Cook · Berufskolleg Köln (DE) → " \
+                            f"{BULGARIAN_HOTEL} (BG)"
+    # The Greek hotel is a party of this instance and of the MoU, not of the learner's mobility.
+    assert [(r.kind, r.record_id) for r in refs(world.hosting_gr.actor)] == [("mou", world.mou_id)]
+    with pytest.raises(NotFound):
+        refs(world.outsider.actor)
+
+
+# --- JSON export ---------------------------------------------------------------------------------------
+
+
+def test_json_export_carries_schema_data_and_hash(db: Database, world: RecordsWorld) -> None:
+    doc = build(db, world.sending.actor, "learning-agreement", world.la_id)
+    exported = doc.as_json()
+    assert exported["schema"] == "ecvet-flow/document/learning-agreement/v1"
+    assert exported["content_hash"] == world.la_hashes[1]
+    assert exported["data"]["content_hash"] == world.la_hashes[1]
+    assert exported["data"]["content"]["units"][0]["code"] == "U1"
+    assert exported["data"]["learner"]["date_of_birth"] == "2005-05-05"
+    assert [s["counts"] for s in exported["signatures"]] == [False, False, False, True]
+    assert json.loads(json.dumps(exported)) == exported  # JSON types only
+
+
+def test_json_export_is_stable(db: Database, world: RecordsWorld) -> None:
+    """The same records give the same JSON, byte for byte, and the MoU export keeps its agreed shape
+    (tests/fixtures/documents/mou.json; regenerate it deliberately when the schema version changes)."""
+    first = build(db, world.chamber.actor, "mou", world.mou_id).as_json()
+    again = build(db, world.sending.actor, "mou", world.mou_id).as_json()
+    assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
+    expected = json.loads((FIXTURES / "mou.json").read_text(encoding="utf-8"))
+    assert first == expected
