@@ -148,8 +148,8 @@ def _title_block(pdf: _Pdf, document: Document) -> None:
     pdf.ln(3)
 
 
-def _heading(pdf: _Pdf, heading: str) -> None:
-    if pdf.get_y() > pdf.h - 45:  # keep a heading with at least a few lines of what follows
+def _heading(pdf: _Pdf, heading: str, keep: float = 45) -> None:
+    if pdf.get_y() > pdf.h - keep:  # keep a heading with at least a few lines of what follows
         pdf.add_page()
     pdf.ln(2)
     _line(pdf, heading, size=12, style="B", height=7)
@@ -192,7 +192,7 @@ def _table(pdf: _Pdf, columns: list[str], rows: list[list[str]], col_widths: tup
 
 
 def _signatures(pdf: _Pdf, signatures: list[Signature]) -> None:
-    _heading(pdf, "Signatures")
+    _heading(pdf, "Signatures", keep=70)
     _line(pdf, "A signature counts for this version when it was given for exactly this version's SHA-256; "
                "signatures of other versions stay as evidence.", size=8, height=4.2, grey=True)
     pdf.ln(1)
