@@ -2,8 +2,8 @@
 
 Interfaces other page modules rely on (keep them stable):
 
-* **Registering pages**: write a Flask ``Blueprint`` (name it ``web_<area>``) and register it in
-  :func:`init_app` below, or call ``app.register_blueprint`` after ``init_app``. Pages are plain
+* **Registering pages**: a module of this package with a Flask ``Blueprint`` named ``bp`` (blueprint
+  name ``web_<area>``), listed in :data:`PAGE_MODULES` below (a one-line registration). Pages are plain
   Flask routes, not flask-smorest ones, so they stay out of the OpenAPI document.
 * **Who is signed in**: ``from api.web.auth import page_session, current_viewer, require_viewer``.
   A route opens ``with page_session(write=False) as (session, actor):`` and calls one engine or
@@ -16,7 +16,8 @@ Interfaces other page modules rely on (keep them stable):
 * **Errors**: raise ``engine.errors`` exceptions from page routes. Page requests get HTML error
   pages (``errors/error.html``: 400/403/404/409/422/429/500) when the request accepts ``text/html``
   (every browser navigation does); anything else (a ``fetch`` from page JavaScript, curl) gets
-  problem+json, and ``Unauthorized`` a 401 instead of the redirect to the sign-in page; paths under ``/api/``, ``/metrics`` and ``/healthz`` are the API and keep problem+json always.
+  problem+json, and ``Unauthorized`` a 401 instead of the redirect to the sign-in page. Paths under
+  ``/api/``, ``/metrics`` and ``/healthz`` are the API and always keep problem+json.
 * **CSRF**: every non-API POST/PUT/PATCH/DELETE needs the token. In a form:
   ``{{ csrf_field() }}``; from JavaScript: send the header ``X-CSRFToken`` with the value of
   ``<meta name="csrf-token">`` that ``base.html`` renders.
@@ -38,6 +39,7 @@ Interfaces other page modules rely on (keep them stable):
 """
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,13 +137,15 @@ def render_instructions(text: str) -> str:
     return _MARKDOWN.render(text)
 
 
+#: Modules of this package whose ``bp`` blueprint holds pages; an area adds its module name here.
+PAGE_MODULES = ["auth", "inbox", "task_pages", "document_pages"]
+
+
 def init_app(app: Flask) -> None:
     """Wire sessions, CSRF, headers, page blueprints, HTML error pages and template helpers into the app."""
-    from . import auth, document_pages, inbox, task_pages
-
     security.configure(app)
-    for blueprint in (auth.bp, inbox.bp, task_pages.bp, document_pages.bp):
-        app.register_blueprint(blueprint)
+    for name in PAGE_MODULES:
+        app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
 
     app.add_template_filter(when, "when")
     app.add_template_filter(lambda v: v.isoformat()[:10] if v else "", "date")
