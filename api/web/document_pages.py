@@ -1,16 +1,83 @@
-"""Documents of the instances a participant is party of: readable HTML, PDF and JSON downloads."""
+"""Documents of the instances a participant is party of: readable HTML, PDF and JSON downloads.
+
+The documents come from ``records.documents`` (the same structure the API exports and the PDF
+renders), with the visibility of each record's own service: a document that is not yours is 404.
+"""
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from .auth import require_viewer
+from engine import instances
+from engine.errors import Invalid
+from engine.models import ProcessInstance, utcnow
+from records import documents, pdf
+
+from .auth import page_session
 
 bp = Blueprint("web_documents", __name__)
+
+PAGE_SIZE = 20
+
+
+@dataclass
+class InstanceDocuments:
+    instance: ProcessInstance
+    refs: list[documents.DocumentRef]
+
+
+def _version() -> int | None:
+    raw = request.args.get("version")
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise Invalid("The version is not valid", errors={"version": ["A version number from 1"]})
+    return int(raw)
 
 
 @bp.route("/documents", endpoint="index")
 def documents_index() -> Any:
-    require_viewer()
-    return render_template("documents/index.html", active="documents", documents=[])
+    """Every document of the processes the signed-in person's organisation takes part in, by process."""
+    cursor = request.args.get("cursor") or None
+    with page_session(write=False) as (session, actor):
+        page = instances.list_for(session, actor=actor, cursor=cursor, limit=PAGE_SIZE)
+        groups = []
+        for instance in page.items:
+            refs = documents.for_instance(session, actor=actor, instance_id=instance.id)
+            if refs:
+                groups.append(InstanceDocuments(instance, refs))
+    next_url = url_for("web_documents.index", cursor=page.next_cursor) if page.next_cursor else None
+    first_url = url_for("web_documents.index") if cursor else None
+    return render_template("documents/index.html", active="documents", groups=groups, next_url=next_url,
+                           first_url=first_url)
+
+
+@bp.route("/documents/<kind>/<int:record_id>", endpoint="document")
+def document_page(kind: str, record_id: int) -> Any:
+    """One document as a readable page (an earlier version of a MoU or LA with ?version=n)."""
+    version = _version()
+    with page_session(write=False) as (session, actor):
+        document = documents.build(session, actor=actor, kind=kind, record_id=record_id, version=version)
+    return render_template("documents/document.html", active="documents", document=document)
+
+
+@bp.route("/documents/<kind>/<int:record_id>.<fmt>", endpoint="download")
+def download(kind: str, record_id: int, fmt: str) -> Any:
+    """The document as a PDF or JSON file to keep or send on."""
+    if fmt not in ("pdf", "json"):
+        abort(404)
+    version = _version()
+    with page_session(write=False) as (session, actor):
+        document = documents.build(session, actor=actor, kind=kind, record_id=record_id, version=version)
+    suffix = f"-v{document.reference.version}" if document.reference.version else ""
+    name = f"{kind}-{record_id}{suffix}.{fmt}"
+    if fmt == "pdf":
+        body = pdf.render(document, generated_at=utcnow())
+        mimetype = "application/pdf"
+    else:
+        body = json.dumps(document.as_json(), ensure_ascii=False, indent=2).encode("utf-8")
+        mimetype = "application/json"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,87 @@
+"""Page tests without a browser: the Flask test client signed in through the sign-in form, with CSRF."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
+
+os.environ.setdefault("ECVET_SECRET_KEY", "page-tests-only-secret")
+
+from engine.db import Database  # noqa: E402
+from tests.api.conftest import World, deploy_files, sign_in  # noqa: E402
+from tests.factories import Person  # noqa: E402
+
+HTML = {"Accept": "text/html,application/xhtml+xml"}
+TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+@dataclass
+class Browser:
+    """A person using the pages: a cookie jar, the CSRF token of the last page, HTML accepted."""
+
+    client: FlaskClient
+    person: Person | None = None
+    token: str | None = None
+
+    def get(self, url: str, **kw: Any) -> Any:
+        response = self.client.get(url, headers={**HTML, **kw.pop("headers", {})}, **kw)
+        found = TOKEN.search(response.get_data(as_text=True))
+        if found:
+            self.token = found.group(1)
+        return response
+
+    def post(self, url: str, data: Any = None, *, csrf: bool = True, **kw: Any) -> Any:
+        if csrf and self.token is None:
+            self.get("/sign-in")
+        payload = MultiDict(data or {})
+        if csrf and "csrf_token" not in payload:
+            payload.add("csrf_token", self.token)
+        return self.client.post(url, data=payload, headers={**HTML, **kw.pop("headers", {})}, **kw)
+
+    def sign_in(self, person: Person) -> Any:
+        self.get("/sign-in")
+        response = self.post("/sign-in", {"email": person.email, "password": person.password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.person = person
+        self.get("/tasks")  # a fresh token: signing in starts a new session
+        return response
+
+
+def browser_for(app: Flask, person: Person | None = None) -> Browser:
+    browser = Browser(app.test_client())
+    if person is not None:
+        browser.sign_in(person)
+    return browser
+
+
+@pytest.fixture
+def pages(app: Flask, world: World) -> dict[str, Browser]:
+    """Signed-in page users of the API `world`: admin, sender, host, outsider."""
+    return {name: browser_for(app, getattr(world, name).person) for name in ("admin", "sender", "host", "outsider")}
+
+
+def start_two_lane(world: World, business_key: str = "mobility-42") -> str:
+    """Deploy the two-lane review process and start one instance; returns its id."""
+    from tests.api.conftest import TWO_LANE
+
+    deploy_files(world.admin, [TWO_LANE])
+    response = world.sender.post("/api/process-instances", json={
+        "process_key": "two_lane_review", "business_key": business_key,
+        "parties": {"sending": world.sending_org, "hosting": world.hosting_org},
+    })
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def ready_task(caller: Any, instance_id: str) -> dict[str, Any]:
+    (task,) = caller.get(f"/api/tasks?instance_id={instance_id}").get_json()["items"]
+    return task
+
+
+__all__ = ["Browser", "Database", "browser_for", "pages", "ready_task", "sign_in", "start_two_lane"]

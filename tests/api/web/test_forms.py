@@ -1,0 +1,147 @@
+"""Forms generated from JSON Schema: which widget each schema gets, and posted fields parsed back into data."""
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from api.web import forms
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Assessment",
+    "required": ["result", "units"],
+    "$defs": {"unit": {"type": "object", "title": "Unit", "required": ["code"],
+                       "properties": {"code": {"type": "string", "title": "Unit code"},
+                                      "points": {"type": "number", "minimum": 0}}}},
+    "properties": {
+        "result": {"type": "string", "enum": ["achieved", "not_achieved"], "title": "Result"},
+        "grade": {"type": "string", "enum": ["A", "B", "C", "D", "E"]},
+        "level": {"type": "integer", "oneOf": [{"const": 1, "title": "Basic"}, {"const": 2, "title": "Good"}]},
+        "assessed_on": {"type": "string", "format": "date"},
+        "signed_at": {"type": "string", "format": "date-time"},
+        "email": {"type": "string", "format": "email"},
+        "comment": {"type": "string", "maxLength": 2000, "description": "Visible to the learner"},
+        "short": {"type": "string", "x-widget": "textarea"},
+        "weeks": {"type": "integer", "minimum": 1, "maximum": 52},
+        "agreed": {"type": "boolean"},
+        "assessor": {"type": "object", "properties": {"name": {"type": "string"}, "role": {"type": "string"}}},
+        "units": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/unit"}},
+        "methods": {"type": "array", "items": {"type": "string", "enum": ["observation", "interview"]}},
+        "outcomes": {"type": "array", "items": {"type": "string"}},
+        "evidence": {"type": "integer", "format": "attachment-id"},
+        "la_hash": {"type": "string", "readOnly": True},
+        "party": {"type": "string", "x-widget": "hidden", "default": "learner"},
+        "extra": {"oneOf": [{"type": "object"}, {"type": "string"}]},
+    },
+}
+
+
+def widgets(form: forms.Form) -> dict[str, str]:
+    return {f.path: f.widget for f in form.fields}
+
+
+def test_each_schema_gets_its_widget() -> None:
+    form = forms.build(SCHEMA)
+    assert widgets(form) == {
+        "result": "radios", "grade": "select", "level": "radios", "assessed_on": "date", "signed_at": "datetime",
+        "email": "email", "comment": "textarea", "short": "textarea", "weeks": "number", "agreed": "checkbox",
+        "assessor": "fieldset", "units": "group-list", "methods": "checkboxes", "outcomes": "list",
+        "evidence": "file", "la_hash": "readonly", "party": "hidden", "extra": "json",
+    }
+    assert form.title == "Assessment" and form.has_files
+    by_path = {f.path: f for f in form.fields}
+    assert by_path["result"].required and not by_path["grade"].required
+    assert by_path["result"].choices == [("achieved", "achieved"), ("not_achieved", "not_achieved")]
+    assert by_path["level"].choices == [("1", "Basic"), ("2", "Good")]
+    assert by_path["weeks"].attrs == {"min": 1, "max": 52, "step": "1"}
+    assert by_path["comment"].help == "Visible to the learner" and by_path["comment"].attrs == {"maxlength": 2000}
+    assert by_path["party"].value == "learner"  # the schema's default
+    # minItems 1: one empty unit group is shown from the start, its fields from the $ref.
+    (unit,) = by_path["units"].children
+    assert unit.path == "units.0" and [c.path for c in unit.children] == ["units.0.code", "units.0.points"]
+    assert not unit.can_remove and by_path["units"].can_add
+
+
+def test_values_and_errors_land_on_their_fields_and_the_rest_at_the_top() -> None:
+    values = {"weeks": 6, "units": [{"code": "U1"}, {"code": "U2", "points": 4}], "assessor": {"name": "Ana"},
+              "signed_at": "2027-03-01T08:30:00+01:00"}
+    errors = {"units.1.points": ["4 is too small"], "_": ["Sign first"], "other": ["Unknown field"]}
+    form = forms.build(SCHEMA, values, errors)
+    by_path = {f.path: f for f in form.fields}
+    assert by_path["weeks"].text() == "6"
+    assert by_path["signed_at"].text() == "2027-03-01T07:30"  # shown in UTC, as every time on the pages
+    assert by_path["assessor"].children[0].value == "Ana"
+    units = by_path["units"].children
+    assert len(units) == 2 and all(u.can_remove for u in units)
+    assert units[1].children[1].errors == ["4 is too small"]
+    assert form.form_errors == ["Sign first", "other: Unknown field"]
+    assert form.all_errors() == [("f-units-1-points", "Points", "4 is too small")]
+    assert form.error_count == 3
+
+
+def test_posted_fields_become_typed_data_and_empty_inputs_are_left_out() -> None:
+    posted = MultiDict([
+        ("result", "achieved"), ("grade", ""), ("level", "2"), ("assessed_on", "2027-04-01"),
+        ("signed_at", "2027-04-01T10:15"), ("email", " mentor@hotel.example "), ("comment", "Line 1\r\nLine 2"),
+        ("weeks", "6"), ("agreed", "true"), ("assessor.name", "Ana"), ("assessor.role", ""),
+        ("units.__count", "2"), ("units.0.code", "U1"), ("units.0.points", "12"), ("units.1.code", "U2"),
+        ("units.1.points", "2.5"), ("methods.__count", "0"), ("methods", "interview"),
+        ("outcomes.__count", "3"), ("outcomes.0", "Prepares starters"), ("outcomes.1", ""), ("outcomes.2", "Plates"),
+        ("evidence.__current", "7"), ("la_hash", "abc123"), ("party", "learner"), ("extra", '{"a": 1}'),
+        ("not_in_schema", "sneaky"), ("csrf_token", "t"), ("_action", "complete"),
+    ])
+    submission = forms.parse(SCHEMA, posted)
+    assert submission.errors == {} and submission.action is None
+    assert submission.data == {
+        "result": "achieved", "level": 2, "assessed_on": "2027-04-01", "signed_at": "2027-04-01T10:15:00Z",
+        "email": "mentor@hotel.example", "comment": "Line 1\nLine 2", "weeks": 6, "agreed": True,
+        "assessor": {"name": "Ana"}, "units": [{"code": "U1", "points": 12}, {"code": "U2", "points": 2.5}],
+        "methods": ["interview"], "outcomes": ["Prepares starters", "Plates"], "evidence": 7, "la_hash": "abc123",
+        "party": "learner", "extra": {"a": 1},
+    }
+
+
+def test_unreadable_input_is_kept_to_show_again_with_an_error() -> None:
+    posted = MultiDict([("weeks", "six"), ("level", "9"), ("units.__count", "1"), ("units.0.points", "1,5"),
+                        ("signed_at", "tomorrow"), ("extra", "{not json"), ("agreed", "")])
+    submission = forms.parse(SCHEMA, posted)
+    assert submission.errors == {
+        "weeks": ["Enter a whole number"], "level": ["Choose one of the options"],
+        "units.0.points": ["Enter a number"], "signed_at": ["Enter a date and time like 2027-03-01T09:00"],
+        "extra": ["Enter valid JSON"],
+    }
+    assert submission.raw["weeks"] == "six" and submission.raw["units.0.points"] == "1,5"
+    assert submission.data == {"agreed": False, "units": [{}]}
+    form = forms.build(SCHEMA, submission.data, submission.errors, submission.raw)
+    weeks = next(f for f in form.fields if f.path == "weeks")
+    assert weeks.text() == "six" and weeks.errors == ["Enter a whole number"]
+
+
+def test_add_and_remove_work_without_javascript() -> None:
+    posted = MultiDict([("units.__count", "1"), ("units.0.code", "U1"), ("_action", "add:units")])
+    submission = forms.parse(SCHEMA, posted)
+    assert submission.action == ("add", "units")
+    data = forms.apply_action(SCHEMA, submission.data, submission.action)
+    assert data["units"] == [{"code": "U1"}, {}]
+    form = forms.build(SCHEMA, data)
+    assert len(next(f for f in form.fields if f.path == "units").children) == 2
+
+    posted = MultiDict([("units.__count", "2"), ("units.0.code", "U1"), ("units.1.code", "U2"),
+                        ("_action", "remove:units.0")])
+    submission = forms.parse(SCHEMA, posted)
+    assert forms.apply_action(SCHEMA, submission.data, submission.action or ("", "")) == {
+        "agreed": False, "units": [{"code": "U2"}]}
+
+    # A simple list gains an empty line; a path the schema does not have changes nothing.
+    posted = MultiDict([("outcomes.__count", "1"), ("outcomes.0", "Plates"), ("_action", "add:outcomes")])
+    submission = forms.parse(SCHEMA, posted)
+    assert forms.apply_action(SCHEMA, submission.data, ("add", "outcomes"))["outcomes"] == ["Plates", None]
+    assert forms.apply_action(SCHEMA, {"a": 1}, ("add", "nothing.here")) == {"a": 1}
+
+
+def test_only_declared_attachment_inputs_take_uploads() -> None:
+    assert forms.is_attachment_field(SCHEMA, "evidence")
+    assert not forms.is_attachment_field(SCHEMA, "weeks")
+    assert not forms.is_attachment_field(SCHEMA, "units.0.code")
+    assert not forms.is_attachment_field(SCHEMA, "not_in_schema")

@@ -1,0 +1,168 @@
+"""The task page without a browser: the form from the JSON Schema, errors next to fields, completion, access."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from engine.models import AuditEvent
+from tests.api.conftest import TWO_LANE as ROOT_TWO_LANE
+from tests.api.conftest import World
+from tests.api.web.conftest import Browser, ready_task, start_two_lane
+
+VALID = {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": "6"}
+
+
+def field_block(html: str, field_id: str) -> str:
+    """The markup of one generated field, from its wrapper to the next one."""
+    start = html.index(f'id="{field_id}"')
+    start = html.rindex('<div class="field', 0, start)
+    end = html.find('<div class="field', start + 10)
+    return html[start:end if end > 0 else None]
+
+
+def test_task_page_shows_instructions_context_and_the_generated_form(world: World, pages: dict[str, Browser]) -> None:
+    instance_id = start_two_lane(world, "mobility-42")
+    task = ready_task(world.sender, instance_id)
+    response = pages["sender"].get(f"/tasks/{task['id']}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<h1>Propose placement" in html
+    assert "Describe the placement you propose for the learner" in html  # instructionsForEndUser
+    assert "Two-lane review (version 1)" in html and "mobility-42" in html and "Sending organisation" in html
+    title = field_block(html, "f-placement_title")
+    assert '<label for="f-placement_title">Placement title' in title and "(required)" in title
+    assert 'minlength="3"' in title and "as the hosting organisation would recognise it" in title
+    assert 'type="date"' in field_block(html, "f-start_date")
+    weeks = field_block(html, "f-weeks")
+    assert 'type="number"' in weeks and 'min="1"' in weeks and 'max="52"' in weeks
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_invalid_submission_shows_errors_next_to_fields_and_saves_nothing(world: World,
+                                                                          pages: dict[str, Browser]) -> None:
+    instance_id = start_two_lane(world)
+    task = ready_task(world.sender, instance_id)
+    response = pages["sender"].post(f"/tasks/{task['id']}", {"placement_title": "Co", "weeks": "sixty",
+                                                            "_action": "complete"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    weeks = field_block(html, "f-weeks")
+    assert 'class="field has-error"' in weeks and "Enter a whole number" in weeks and 'value="sixty"' in weeks
+    assert 'aria-invalid="true"' in weeks
+    assert "This field is required" in field_block(html, "f-start_date")
+    assert "is too short" in field_block(html, "f-placement_title")
+    assert 'href="#f-weeks"' in html  # the summary links to each field
+    assert ready_task(world.sender, instance_id)["state"] == "ready"
+
+    # In range for a number, but outside the schema's bounds: the engine's own validation speaks.
+    response = pages["sender"].post(f"/tasks/{task['id']}", {**VALID, "weeks": "60"})
+    assert response.status_code == 422
+    assert "60 is greater than the maximum of 52" in field_block(response.get_data(as_text=True), "f-weeks")
+    assert ready_task(world.sender, instance_id)["state"] == "ready"
+
+
+def test_valid_submission_completes_and_the_next_party_gets_the_task(world: World,
+                                                                     pages: dict[str, Browser]) -> None:
+    instance_id = start_two_lane(world)
+    task = ready_task(world.sender, instance_id)
+    response = pages["sender"].post(f"/tasks/{task['id']}", {**VALID, "_action": "complete"})
+    assert response.status_code == 302 and response.headers["Location"] == "/tasks"
+    inbox = pages["sender"].get("/tasks").get_data(as_text=True)
+    assert "“Propose placement” is done." in inbox and "No tasks for you." in inbox
+    done = world.sender.get(f"/api/tasks/{task['id']}").get_json()
+    assert done["state"] == "completed"
+
+    review = ready_task(world.host, instance_id)
+    assert review["name"] == "Review placement"
+    page = pages["host"].get(f"/tasks/{review['id']}").get_data(as_text=True)
+    assert 'type="checkbox"' in field_block(page, "f-accepted")
+    assert "<textarea" in field_block(page, "f-comment")  # maxLength 2000: a text area
+    # The review form: an unticked box is a "no", and the process takes the rejection path.
+    response = pages["host"].post(f"/tasks/{review['id']}", {"comment": "Kitchen closed in March"})
+    assert response.status_code == 302
+    instance = world.sender.get(f"/api/process-instances/{instance_id}").get_json()
+    assert instance["status"] == "completed"
+    with world.db.transaction(write=False) as s:
+        audit = s.scalars(select(AuditEvent).where(AuditEvent.task_id == review["id"])).all()
+    assert [a.detail["data"] for a in audit if a.action == "task.completed"] == [
+        {"accepted": False, "comment": "Kitchen closed in March"}]
+
+
+def test_another_organisation_gets_404_for_the_task_by_url(world: World, pages: dict[str, Browser]) -> None:
+    instance_id = start_two_lane(world)
+    task = ready_task(world.sender, instance_id)
+    for person in ("outsider", "host"):
+        response = pages[person].get(f"/tasks/{task['id']}")
+        assert response.status_code == 404
+        html = response.get_data(as_text=True)
+        assert "Not found" in html and "Propose placement" not in html
+        response = pages[person].post(f"/tasks/{task['id']}", VALID)
+        assert response.status_code == 404
+    assert ready_task(world.sender, instance_id)["state"] == "ready"
+
+
+def test_signed_out_visitors_are_sent_to_sign_in_and_back(world: World, app: object) -> None:
+    from tests.api.web.conftest import browser_for
+
+    instance_id = start_two_lane(world)
+    task = ready_task(world.sender, instance_id)
+    visitor = browser_for(app)  # type: ignore[arg-type]
+    response = visitor.get(f"/tasks/{task['id']}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/sign-in?next=/tasks/{task['id']}"
+    visitor.get("/sign-in")
+    response = visitor.post(f"/sign-in?next=/tasks/{task['id']}",
+                            {"email": world.sender.person.email, "password": world.sender.person.password})
+    assert response.headers["Location"] == f"/tasks/{task['id']}"
+
+
+def test_admin_completes_only_on_behalf_and_the_audit_says_so(world: World, pages: dict[str, Browser]) -> None:
+    instance_id = start_two_lane(world)
+    task = ready_task(world.sender, instance_id)
+    html = pages["admin"].get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert "Complete on behalf of" in html
+    response = pages["admin"].post(f"/tasks/{task['id']}", VALID)
+    assert response.status_code == 403
+    assert "an administrator must set on_behalf" in response.get_data(as_text=True)
+    assert ready_task(world.sender, instance_id)["state"] == "ready"
+    response = pages["admin"].post(f"/tasks/{task['id']}", {**VALID, "_on_behalf": "true"})
+    assert response.status_code == 302
+    with world.db.transaction(write=False) as s:
+        (event,) = s.scalars(select(AuditEvent).where(AuditEvent.task_id == task["id"],
+                                                      AuditEvent.action == "task.completed")).all()
+    assert event.actor_id == world.admin.person.id and event.detail["on_behalf"] is True
+
+
+def test_a_task_completed_meanwhile_is_a_conflict_not_a_second_completion(world: World,
+                                                                          pages: dict[str, Browser]) -> None:
+    instance_id = start_two_lane(world)
+    task = ready_task(world.sender, instance_id)
+    pages["sender"].get(f"/tasks/{task['id']}")
+    other_tab = world.sender.post(f"/api/tasks/{task['id']}/complete", json={"data": {**VALID, "weeks": 6}})
+    assert other_tab.status_code == 200
+    response = pages["sender"].post(f"/tasks/{task['id']}", VALID)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "is already completed" in html and "This task is completed." in html
+
+
+def test_instructions_are_markdown_with_html_escaped(world: World, pages: dict[str, Browser]) -> None:
+    bpmn = (ROOT_TWO_LANE.read_text()
+            .replace("Describe the placement you propose for the learner",
+                     "**Describe** the placement &lt;script&gt;alert(1)&lt;/script&gt; [guide](javascript:alert(2))"))
+    from tests.api.conftest import post_bundle
+
+    response = post_bundle(world.admin, {"two_lane_review.bpmn": bpmn.encode()})
+    assert response.status_code == 201, response.get_json()
+    started = world.sender.post("/api/process-instances", json={
+        "process_key": "two_lane_review", "parties": {"sending": world.sending_org, "hosting": world.hosting_org}})
+    task = ready_task(world.sender, started.get_json()["id"])
+    html = pages["sender"].get(f"/tasks/{task['id']}").get_data(as_text=True)
+    section = re.search(r'<section class="instructions".*?</section>', html, re.S).group(0)  # type: ignore[union-attr]
+    assert "<strong>Describe</strong>" in section
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section and "<script>" not in section
+    assert 'href="javascript:' not in section
+
+
+
