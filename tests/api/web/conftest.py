@@ -31,7 +31,7 @@ class Browser:
 
     def get(self, url: str, **kw: Any) -> Any:
         response = self.client.get(url, headers={**HTML, **kw.pop("headers", {})}, **kw)
-        found = TOKEN.search(response.get_data(as_text=True))
+        found = TOKEN.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
         if found:
             self.token = found.group(1)
         return response

@@ -1,0 +1,115 @@
+"""Document pages without a browser: the documents of my processes as HTML, PDF and JSON, and nobody else's."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+
+from engine import clock, instances
+from engine.clock import FrozenClock
+from engine.config import ROOT
+from engine.db import Database
+from tests.api.web.conftest import Browser, browser_for
+from tests.engine.conftest import deploy as deploy_files
+from tests.factories import PASSWORD, Person
+from tests.records.factories import BULGARIAN_HOTEL, LEARNER_NAME, Party, RecordsWorld, make_records_world
+
+
+@pytest.fixture
+def records_world(db: Database) -> Iterator[RecordsWorld]:
+    frozen = FrozenClock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    previous = clock.use(frozen)
+    try:
+        yield make_records_world(db, frozen)
+    finally:
+        clock.use(previous)
+
+
+def person(party: Party) -> Person:
+    return Person(party.user_id, party.email, PASSWORD)
+
+
+def start_with_documents(db: Database, world: RecordsWorld) -> str:
+    """A two-lane instance whose data refers to the MoU and the Learning Agreement (as task actions leave it)."""
+    deploy_files(db, {"two_lane_review.bpmn": (ROOT / "processes" / "two_lane_review.bpmn").read_bytes(),
+                      "two_lane_propose.json": (ROOT / "forms" / "two_lane_propose.json").read_bytes(),
+                      "two_lane_review.json": (ROOT / "forms" / "two_lane_review.json").read_bytes()})
+    with db.transaction() as s:
+        instance = instances.start(s, actor=world.sending.actor, process_key="two_lane_review",
+                                   business_key="mobility-lukasz",
+                                   variables={"mou_id": world.mou_id, "la_id": world.la_id},
+                                   parties={"sending": world.sending.org_id, "hosting": world.hosting_bg.org_id})
+        return instance.id
+
+
+def test_documents_page_lists_the_documents_of_my_processes(app: Flask, db: Database,
+                                                             records_world: RecordsWorld) -> None:
+    start_with_documents(db, records_world)
+    html = browser_for(app, person(records_world.sending)).get("/documents").get_data(as_text=True)
+    assert "Two-lane review · mobility-lukasz" in html
+    assert f'href="/documents/mou/{records_world.mou_id}"' in html
+    assert f'href="/documents/learning-agreement/{records_world.la_id}"' in html
+    assert f'href="/documents/learning-agreement/{records_world.la_id}.pdf"' in html
+    assert LEARNER_NAME in html
+    outsider = browser_for(app, person(records_world.outsider)).get("/documents").get_data(as_text=True)
+    assert "No documents for you yet." in outsider and "mobility-lukasz" not in outsider
+
+
+def test_a_document_reads_as_a_page_with_its_signatures_and_versions(app: Flask, db: Database,
+                                                                      records_world: RecordsWorld) -> None:
+    browser = browser_for(app, person(records_world.sending))
+    response = browser.get(f"/documents/learning-agreement/{records_world.la_id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<h2" in html and "Learning Agreement" in html and LEARNER_NAME in html and BULGARIAN_HOTEL in html
+    assert records_world.la_hashes[-1] in html  # the hash of the text shown
+    assert "Preparing cold dishes" in html
+    assert html.count('class="counts"') == 1  # on version 2 only the learner has signed so far
+    first = browser.get(f"/documents/learning-agreement/{records_world.la_id}?version=1").get_data(as_text=True)
+    assert records_world.la_hashes[0] in first and first.count('class="counts"') == 3
+    assert browser.get(f"/documents/learning-agreement/{records_world.la_id}?version=x").status_code == 422
+    assert browser.get(f"/documents/learning-agreement/{records_world.la_id}?version=9").status_code == 404
+    assert browser.get(f"/documents/no-such-kind/{records_world.la_id}").status_code == 404
+
+
+def test_downloads_as_pdf_and_json(app: Flask, db: Database, records_world: RecordsWorld) -> None:
+    browser = browser_for(app, person(records_world.sending))
+    response = browser.get(f"/documents/mou/{records_world.mou_id}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    assert response.headers["Content-Disposition"] == f'attachment; filename="mou-{records_world.mou_id}-v2.pdf"'
+    response = browser.get(f"/documents/learning-agreement/{records_world.la_id}.json?version=1")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    exported = json.loads(response.data)
+    assert exported["kind"] == "learning-agreement" and exported["content_hash"] == records_world.la_hashes[0]
+    assert browser.get(f"/documents/mou/{records_world.mou_id}.exe").status_code == 404
+
+
+def test_documents_of_others_are_not_found(app: Flask, db: Database, records_world: RecordsWorld) -> None:
+    outsider = browser_for(app, person(records_world.outsider))
+    for url in (f"/documents/mou/{records_world.mou_id}", f"/documents/mou/{records_world.mou_id}.pdf",
+                f"/documents/learning-agreement/{records_world.la_id}.json"):
+        response = outsider.get(url)
+        assert response.status_code == 404, url
+        assert b"%PDF" not in response.data and LEARNER_NAME not in response.get_data(as_text=True)
+    # The Greek hotel signed the MoU but is no party of this learner's mobility.
+    greek = browser_for(app, person(records_world.hosting_gr))
+    assert greek.get(f"/documents/mou/{records_world.mou_id}").status_code == 200
+    assert greek.get(f"/documents/learning-agreement/{records_world.la_id}").status_code == 404
+
+
+def test_the_task_page_shows_the_document_being_decided(app: Flask, db: Database,
+                                                        records_world: RecordsWorld) -> None:
+    instance_id = start_with_documents(db, records_world)
+    browser: Browser = browser_for(app, person(records_world.sending))
+    with db.transaction(write=False) as s:
+        (task,) = instances.ready_tasks(s, instances.get(s, actor=records_world.sending.actor,
+                                                         instance_id=instance_id))
+    html = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
+    context = html[html.index('aria-label="What this task is about"'):html.index('class="task-form"')]
+    assert "Learning Agreement" in context and LEARNER_NAME in context  # the latest document, in full
+    others = html[html.index("Other documents of this process"):]
+    assert f'href="/documents/mou/{records_world.mou_id}"' in others
