@@ -1,0 +1,188 @@
+"""Participants in a real browser: a mentor assesses (one invalid, then a valid submission), a learner signs
+their Learning Agreement, another organisation cannot open the task by URL, and a phone-width inbox."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from engine import instances, tasks
+from engine.models import HumanTask, TaskState
+from engine.parties import Actor
+from records import learning_agreement as las
+from records.models import LaSignature, Learner, Mobility, Mou, MouStatus, MouVersion
+from tests.engine.conftest import actor_for
+from tests.engine.conftest import deploy as deploy_files
+from tests.web.conftest import Demo, LiveServer
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def deploy(server: LiveServer, *names: str) -> None:
+    deploy_files(server.db, {name: (FIXTURES / name).read_bytes() for name in names})
+
+
+def start(server: LiveServer, actor: Actor, process_key: str, parties: dict[str, Any], business_key: str,
+          variables: dict[str, Any] | None = None) -> str:
+    with server.db.transaction() as s:
+        return instances.start(s, actor=actor, process_key=process_key, business_key=business_key,
+                               parties=parties, variables=variables or {}).id
+
+
+def ready(server: LiveServer, instance_id: str) -> list[HumanTask]:
+    with server.db.transaction(write=False) as s:
+        return list(s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                      HumanTask.state == TaskState.READY)))
+
+
+def start_assessment(live_server: LiveServer, demo: Demo) -> tuple[str, HumanTask]:
+    deploy(live_server, "assessment.bpmn", "web_assessment.json")
+    coordinator = actor_for(live_server.db, demo.coordinator.id)
+    instance_id = start(live_server, coordinator, "web_assessment",
+                        {"hosting": demo.hosting_org, "sending": demo.sending_org}, "mobility-anna-valencia")
+    (task,) = ready(live_server, instance_id)
+    return instance_id, task
+
+
+def test_mentor_completes_an_assessment_after_one_invalid_submission(page: Any, live_server: LiveServer,
+                                                                     demo: Demo, sign_in_as: Any,
+                                                                     screenshot: Any) -> None:
+    instance_id, task = start_assessment(live_server, demo)
+    sign_in_as(page, demo.mentor)
+    row = page.locator(f'tr[data-task-id="{task.id}"]')
+    assert "Assess the learner's units" in row.inner_text() and "mobility-anna-valencia" in row.inner_text()
+    screenshot(page, "inbox")
+
+    page.get_by_role("link", name="Assess the learner's units").click()
+    page.wait_for_url(f"**/tasks/{task.id}")
+    assert page.locator(".instructions strong").inner_text() == "as agreed in the Learning Agreement"
+    page.get_by_label("Method").select_option("practical task")
+    page.get_by_label("Unit code").fill("U1")
+    page.get_by_role("radio", name="achieved", exact=True).check()
+    page.get_by_label("ECVET points").fill("75")
+    # A second unit, without JavaScript: the button posts the form and it comes back with one more group.
+    page.get_by_role("button", name="Add another unit").click()
+    second = page.locator("#f-results-1")
+    second.get_by_label("Unit code").fill("U2")
+    second.get_by_role("radio", name="not achieved").check()
+    assert page.locator("#f-results-0-points").input_value() == "75"  # kept across the round trip
+
+    page.get_by_role("button", name="Complete task", exact=True).click()
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    assert "This field is required" in page.locator("#f-assessed_on-error").inner_text()
+    assert "75 is greater than the maximum of 60" in page.locator("#f-results-0-points-error").inner_text()
+    assert page.locator("#f-results-0-points").get_attribute("aria-invalid") == "true"
+    screenshot(page, "task-page-errors")
+    assert [t.id for t in ready(live_server, instance_id)] == [task.id]  # nothing was saved
+
+    page.get_by_label("Date of the assessment").fill("2027-04-02")
+    page.locator("#f-results-0-points").fill("12")
+    page.get_by_role("button", name="Complete task", exact=True).click()
+    page.wait_for_url("**/tasks")
+    assert "“Assess the learner's units” is done." in page.locator(".flashes").inner_text()
+    assert page.get_by_text("No tasks for you.").is_visible()
+
+    (next_task,) = ready(live_server, instance_id)
+    assert next_task.name == "Acknowledge the assessment" and next_task.organisation_id == demo.sending_org
+    with live_server.db.transaction(write=False) as s:
+        completed = tasks.get(s, actor=actor_for(live_server.db, demo.mentor.id), task_id=task.id)
+        assert completed.state == TaskState.COMPLETED and completed.completed_by == demo.mentor.id
+
+
+def test_another_organisation_cannot_open_the_task_by_url(page: Any, live_server: LiveServer, demo: Demo,
+                                                          sign_in_as: Any) -> None:
+    _, task = start_assessment(live_server, demo)
+    sign_in_as(page, demo.outsider)
+    response = page.goto(f"/tasks/{task.id}")
+    assert response is not None and response.status == 404
+    assert page.get_by_role("heading", name="Not found").is_visible()
+    assert "Assess the learner" not in page.content()
+    assert page.locator("form.generated-form").count() == 0
+
+
+def make_learning_agreement(server: LiveServer, demo: Demo) -> tuple[int, str]:
+    """An active MoU, the learner's mobility under it (starting in two months) and its LA, version 1."""
+    start_day = date.today() + timedelta(days=60)
+    units = [{"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12},
+             {"code": "U2", "title": "Hygiene", "ecvet_points": 4}]
+    mou_content = {"qualifications": [{"title": "Cook", "eqf_level": 4, "units": units}]}
+    with server.db.transaction() as s:
+        mou = Mou(sending_organisation_id=demo.sending_org, status=MouStatus.ACTIVE)
+        s.add(mou)
+        s.flush()
+        version = MouVersion(mou_id=mou.id, number=1, content=mou_content,
+                             content_hash=las.content_hash(mou_content))
+        s.add(version)
+        s.flush()
+        mou.current_version_id = mou.active_version_id = version.id
+        learner = Learner(name="Lena Vos", date_of_birth=date(2005, 5, 5), email=demo.learner.email,
+                          user_id=demo.learner.id)
+        s.add(learner)
+        s.flush()
+        mobility = Mobility(learner_id=learner.id, mou_id=mou.id, sending_organisation_id=demo.sending_org,
+                            hosting_organisation_id=demo.hosting_org, qualification_title="Cook",
+                            qualification_eqf_level=4, start_date=start_day,
+                            end_date=start_day + timedelta(weeks=6))
+        s.add(mobility)
+        s.flush()
+        mobility_id = mobility.id
+    coordinator = actor_for(server.db, demo.coordinator.id)
+    with server.db.transaction() as s:
+        la = las.prepare(s, actor=coordinator, mobility_id=mobility_id, content={
+            "units": [{**units[0], "learning_outcomes": ["Prepares cold starters to recipe"],
+                       "learning_activities": {"location": "Hotel kitchen, Valencia", "tasks": "Garde-manger"}},
+                      units[1]],
+            "assessment": {"method": "Observation of a practical task", "when": "Week 6"},
+            "duration": {"start": start_day.isoformat(), "end": (start_day + timedelta(weeks=6)).isoformat(),
+                         "weeks": 6},
+        })
+        return la.id, las.current_version(s, la).content_hash
+
+
+def test_learner_signs_the_learning_agreement(page: Any, live_server: LiveServer, demo: Demo, sign_in_as: Any,
+                                              screenshot: Any) -> None:
+    la_id, la_hash = make_learning_agreement(live_server, demo)
+    deploy(live_server, "la_signing.bpmn", "web_la_sign_learner.json")
+    coordinator = actor_for(live_server.db, demo.coordinator.id)
+    instance_id = start(live_server, coordinator, "web_la_signing",
+                        {"learner": {"user_id": demo.learner.id}, "sending": demo.sending_org}, "mobility-lena",
+                        {"la_id": la_id, "la_hash": la_hash})
+
+    sign_in_as(page, demo.learner)
+    page.get_by_role("link", name="Sign your Learning Agreement").click()
+    document = page.locator("article.document")
+    assert "Learning Agreement" in document.locator("h2").first.inner_text()
+    assert "Preparing cold dishes" in document.inner_text() and "Lena Vos" in document.inner_text()
+    assert la_hash in page.locator("#f-la_hash").inner_text()  # the exact text being signed
+    page.get_by_label("Your full name").fill("Lena Vos")
+    page.get_by_label("Your e-mail address").fill("lena@learner.example")
+    page.get_by_label("I have read this Learning Agreement and agree to it").check()
+    screenshot(page, "task-page")
+    page.get_by_role("button", name="Complete task", exact=True).click()
+    page.wait_for_url("**/tasks")
+    assert "is done" in page.locator(".flashes").inner_text()
+
+    with live_server.db.transaction(write=False) as s:
+        (signature,) = s.scalars(select(LaSignature).where(LaSignature.la_id == la_id)).all()
+        assert (signature.party, signature.content_hash, signature.signer_name) == ("learner", la_hash, "Lena Vos")
+    (next_task,) = ready(live_server, instance_id)
+    assert next_task.organisation_id == demo.sending_org
+
+
+def test_inbox_and_task_page_fit_a_phone(page: Any, live_server: LiveServer, demo: Demo, sign_in_as: Any,
+                                         screenshot: Any) -> None:
+    _, task = start_assessment(live_server, demo)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_as(page, demo.mentor)
+    fits = "document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(fits)
+    assert page.locator(f'tr[data-task-id="{task.id}"]').is_visible()
+    screenshot(page, "inbox-phone")
+    page.goto(f"/tasks/{task.id}")
+    assert page.evaluate(fits)
+    # Keyboard: the skip link comes first, then the navigation.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
