@@ -121,12 +121,10 @@ def save_decision_table(
     """Deploy an edited DMN file with every process whose latest version uses it: one new version each.
 
     `check` lets the domain refuse a table the engine accepts but the services cannot act on (e.g. an
-    approval mode that does not exist); it runs before anything is deployed and raises Invalid.
+    approval mode that does not exist): it raises Invalid, and the caller's unit of work stores nothing.
     """
     require_admin(actor)
     _, users = decision_table(session, filename)
-    if check is not None:
-        check(xml)
     results: list[deployments.Deployed] = []
     for definition in users:
         diagram = monitoring.diagram_file(session, definition)
@@ -134,4 +132,6 @@ def save_decision_table(
         files[filename] = xml
         results += deployments.deploy(session, actor=actor, files=files, forms_dir=forms_dir, source="modeler",
                                       max_bundle_bytes=max_bundle_bytes)
+    if check is not None:
+        check(xml)  # after the engine's own validation, whose errors name elements; raising undoes the deploys
     return results

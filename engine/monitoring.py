@@ -312,6 +312,7 @@ class DiagramIndex:
     message_catches: dict[str, tuple[str, ...]]  # message name -> catching element ids
     timer_catches: tuple[str, ...]  # intermediate timer catch events (not boundary, not start)
     has_diagram: bool
+    names: dict[str, str] = field(default_factory=dict)  # element id -> its name in the diagram
 
 
 _INDEX_CACHE: dict[tuple[str, str], DiagramIndex] = {}
@@ -334,6 +335,7 @@ def _index(content: bytes, filename: str, process_id: str) -> DiagramIndex:
     flows: list[tuple[str, str, str]] = []
     catches: dict[str, list[str]] = defaultdict(list)
     timers: list[str] = []
+    names: dict[str, str] = {}
     messages = {m.get("id"): m.get("name") or m.get("id") for m in root.iterfind("bpmn:message", NS)}
     if process is not None:
         for element in process.iter():
@@ -342,6 +344,8 @@ def _index(content: bytes, filename: str, process_id: str) -> DiagramIndex:
             if not element_id:
                 continue
             ids.add(element_id)
+            if element.get("name"):
+                names[element_id] = " ".join(element.get("name", "").split())
             if name == "sequenceFlow":
                 flows.append((element_id, element.get("sourceRef", ""), element.get("targetRef", "")))
             elif name in ("intermediateCatchEvent", "boundaryEvent", "receiveTask"):
@@ -355,7 +359,7 @@ def _index(content: bytes, filename: str, process_id: str) -> DiagramIndex:
                     timers.append(element_id)
     has_diagram = root.find("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNDiagram") is not None
     index = DiagramIndex(frozenset(ids), tuple(flows), {k: tuple(v) for k, v in catches.items()},
-                         tuple(timers), has_diagram)
+                         tuple(timers), has_diagram, names)
     with _INDEX_LOCK:
         if len(_INDEX_CACHE) > 256:
             _INDEX_CACHE.clear()
@@ -386,6 +390,20 @@ def diagram_index(session: Session, definition: ProcessDefinition) -> tuple[str,
     return filename, _index(deployments.definition_file(session, definition, filename), filename, definition.key)
 
 
+def version_diagram(session: Session, *, key: str, version: int | None = None) -> tuple[str, bytes]:
+    """File name and BPMN XML drawing one version (definitions are readable by anyone signed in)."""
+    definition = deployments.get_definition(session, key=key, version=version)
+    filename = diagram_file(session, definition)
+    return filename, deployments.definition_file(session, definition, filename)
+
+
+def instance_diagram(session: Session, *, actor: Actor, instance_id: str) -> tuple[str, bytes]:
+    """The diagram of the version an instance runs on, for its parties and admins only."""
+    instance = instances.get(session, actor=actor, instance_id=instance_id)
+    filename = diagram_file(session, instance.definition)
+    return filename, deployments.definition_file(session, instance.definition, filename)
+
+
 # --------------------------------------------------------------------------------------------------
 # Heatmap: where the instances of one version wait now
 # --------------------------------------------------------------------------------------------------
@@ -407,6 +425,7 @@ class Heatmap:
     open_instances: int
     cells: list[HeatCell]
     unplaced_timers: int = 0  # instances waiting on a timer that cannot be pinned to one element
+    element_names: dict[str, str] = field(default_factory=dict)
 
     def totals(self) -> dict[str, int]:
         """Count per element id, summed over kinds (what the diagram overlay shows)."""
@@ -470,7 +489,8 @@ def heatmap(session: Session, *, actor: Actor, process_key: str, version: int | 
 
     open_count = session.scalar(_visible(select(func.count(ProcessInstance.id)).where(of_version), actor)) or 0
     cells.sort(key=lambda c: (-c.count, c.element_id, c.kind))
-    return Heatmap(definition.key, definition.version, filename, open_count, cells, unplaced)
+    names = {c.element_id: index.names.get(c.element_id, c.element_id) for c in cells}
+    return Heatmap(definition.key, definition.version, filename, open_count, cells, unplaced, names)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -495,6 +515,7 @@ class InstanceHighlights:
     filename: str
     states: dict[str, str]
     flows_taken: list[str]
+    names: dict[str, str] = field(default_factory=dict)  # element id -> name, for the text beside the diagram
 
     def ids(self, state: str) -> list[str]:
         return sorted(k for k, v in self.states.items() if v == state)
@@ -535,7 +556,9 @@ def element_states(session: Session, *, actor: Actor, instance_id: str) -> Insta
     reached = set(states)
     done = {k for k, v in states.items() if v == ElementState.COMPLETED}
     taken = sorted(flow for flow, source, target in index.flows if source in done and target in reached)
-    return InstanceHighlights(instance.id, instance.process_key, instance.definition.version, filename, states, taken)
+    names = {k: index.names.get(k, k) for k in states}
+    return InstanceHighlights(instance.id, instance.process_key, instance.definition.version, filename, states, taken,
+                              names)
 
 
 def parties_of(session: Session, *, actor: Actor, instance_id: str) -> list[dict[str, Any]]:
@@ -559,6 +582,53 @@ def parties_of(session: Session, *, actor: Actor, instance_id: str) -> list[dict
     return out
 
 
+@dataclass
+class InstanceOverview:
+    """Everything the instance page shows, from indexed queries plus this one instance's state."""
+
+    instance: ProcessInstance
+    version: int
+    process_name: str
+    parties: list[dict[str, Any]]
+    ready_tasks: list[dict[str, Any]]
+    incidents: list[Incident]
+    audit: list[dict[str, Any]]
+    highlights: InstanceHighlights
+
+
+def instance_overview(session: Session, *, actor: Actor, instance_id: str) -> InstanceOverview:
+    """One instance for its parties and monitors: parties, ready tasks and audit trail with names."""
+    described = instances.describe(session, actor=actor, instance_id=instance_id)
+    instance: ProcessInstance = described["instance"]
+    org_ids = {t["organisation_id"] for t in described["ready_tasks"] if t["organisation_id"]}
+    user_ids = {t["user_id"] for t in described["ready_tasks"] if t["user_id"]}
+    user_ids |= {e.actor_id for e in described["audit"] if e.actor_id}
+    now = utcnow()
+    orgs = {i: n for i, n in session.execute(select(Organisation.id, Organisation.name)
+                                             .where(Organisation.id.in_(org_ids or {-1})))}
+    users = {i: n for i, n in session.execute(select(User.id, User.name).where(User.id.in_(user_ids or {-1})))}
+    ready = [
+        {**task, "assignee": orgs.get(task["organisation_id"]) or users.get(task["user_id"]),
+         "overdue": task["due_at"] is not None and task["due_at"] < now}
+        for task in described["ready_tasks"]
+    ]
+    trail = [
+        {"at": e.at, "action": e.action, "actor": users.get(e.actor_id) if e.actor_id else None,
+         "task_id": e.task_id, "detail": e.detail or {}}
+        for e in described["audit"]
+    ]
+    return InstanceOverview(
+        instance=instance,
+        version=described["version"],
+        process_name=instance.definition.name,
+        parties=parties_of(session, actor=actor, instance_id=instance_id),
+        ready_tasks=ready,
+        incidents=described["incidents"],
+        audit=trail,
+        highlights=element_states(session, actor=actor, instance_id=instance_id),
+    )
+
+
 def instances_of_version(session: Session, *, actor: Actor, process_key: str, version: int | None = None,
                          limit: int = 100) -> list[ProcessInstance]:
     """Newest instances on one version: the owner's 'which instances run here' and the heatmap's list."""
@@ -573,8 +643,9 @@ def instances_of_version(session: Session, *, actor: Actor, process_key: str, ve
 
 
 __all__ = [
-    "DayCount", "ElementState", "HeatCell", "Heatmap", "InstanceHighlights", "OpenIncident", "OverdueTask",
-    "PhaseCount", "ProcessVersions", "StatusCount", "VersionInfo", "counts_over_time", "definitions_overview",
-    "diagram_file", "diagram_index", "element_states", "heatmap", "instances_by_phase", "instances_by_status",
-    "instances_of_version", "open_incidents", "overdue_tasks", "parties_of",
+    "DayCount", "ElementState", "HeatCell", "Heatmap", "InstanceHighlights", "InstanceOverview", "OpenIncident",
+    "OverdueTask", "PhaseCount", "ProcessVersions", "StatusCount", "VersionInfo", "counts_over_time",
+    "definitions_overview", "diagram_file", "diagram_index", "element_states", "heatmap", "instance_diagram",
+    "instance_overview", "instances_by_phase", "instances_by_status", "instances_of_version", "open_incidents",
+    "overdue_tasks", "parties_of", "version_diagram",
 ]

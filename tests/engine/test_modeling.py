@@ -14,6 +14,7 @@ from tests.engine.conftest import FORMS, deploy
 
 PROCESSES = ROOT / "processes"
 TWO_LANE = (PROCESSES / "two_lane_review.bpmn").read_bytes()
+USES_TABLE = ROOT / "tests" / "fixtures" / "modeling" / "uses_national_model.bpmn"
 LIMIT = 20_000_000
 
 
@@ -69,27 +70,30 @@ def test_only_admins_save_and_unknown_keys_are_404(db: Database, admin: Actor, m
         _save(db, admin, "nope", TWO_LANE)
 
 
-def _partnership_bundle() -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in PROCESSES.iterdir() if p.suffix in (".bpmn", ".dmn")}
+def _table_bundle() -> dict[str, bytes]:
+    return {name: (PROCESSES / name).read_bytes() for name in ("national_models.dmn",)} | {
+        USES_TABLE.name: USES_TABLE.read_bytes()}
 
 
 def test_decision_table_is_saved_with_every_process_using_it(db: Database, admin: Actor) -> None:
-    deploy(db, _partnership_bundle())
+    deploy(db, _table_bundle())
     with db.transaction(write=False) as s:
         tables = modeling.decision_tables(s)
         content, users = modeling.decision_table(s, "national_models.dmn")
-    assert tables == {"national_models.dmn": ["partnership"]}
-    assert content == (PROCESSES / "national_models.dmn").read_bytes() and [u.key for u in users] == ["partnership"]
+    assert tables == {"national_models.dmn": ["uses_national_model"]}
+    assert content == (PROCESSES / "national_models.dmn").read_bytes()
+    assert [u.key for u in users] == ["uses_national_model"]
 
     edited = content.replace(b"</definitions>", b"<!-- reviewed --></definitions>")
     assert edited != content
     with db.transaction() as s:
         results = modeling.save_decision_table(s, actor=admin, filename="national_models.dmn", xml=edited,
                                                forms_dir=FORMS, max_bundle_bytes=LIMIT)
-    assert [(r.definition.key, r.definition.version, r.created) for r in results] == [("partnership", 2, True)]
+    assert [(r.definition.key, r.definition.version, r.created) for r in results] == [
+        ("uses_national_model", 2, True)]
     with db.transaction(write=False) as s:
-        v1 = deployments.get_definition(s, key="partnership", version=1)
-        v2 = deployments.get_definition(s, key="partnership", version=2)
+        v1 = deployments.get_definition(s, key="uses_national_model", version=1)
+        v2 = deployments.get_definition(s, key="uses_national_model", version=2)
         old, new = modeling.version_files(s, v1), modeling.version_files(s, v2)
         assert modeling.decision_table(s, "national_models.dmn")[0] == edited
     assert new["national_models.dmn"] == edited
@@ -98,7 +102,7 @@ def test_decision_table_is_saved_with_every_process_using_it(db: Database, admin
 
 
 def test_decision_table_refusals_store_nothing(db: Database, admin: Actor) -> None:
-    deploy(db, _partnership_bundle())
+    deploy(db, _table_bundle())
 
     def refuse(_xml: bytes) -> None:
         raise Invalid("no", errors={"table": ["refused by the domain check"]})
@@ -109,6 +113,6 @@ def test_decision_table_refusals_store_nothing(db: Database, admin: Actor) -> No
         with pytest.raises(Invalid), db.transaction() as s:
             modeling.save_decision_table(s, actor=admin, filename="national_models.dmn", xml=xml,
                                          forms_dir=FORMS, max_bundle_bytes=LIMIT, check=check)
-    assert _versions(db, "partnership") == 1
+    assert _versions(db, "uses_national_model") == 1
     with pytest.raises(NotFound), db.transaction() as s:
         modeling.decision_table(s, "other.dmn")

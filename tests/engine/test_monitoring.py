@@ -24,6 +24,7 @@ from tests.factories import make_org, make_user
 T0 = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 TWO_LANE = {"two_lane_review.bpmn": (ROOT / "processes" / "two_lane_review.bpmn").read_bytes()}
 MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
+USES_TABLE = Path(__file__).resolve().parent.parent / "fixtures" / "modeling" / "uses_national_model.bpmn"
 PROPOSAL = {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": 6}
 
 
@@ -259,12 +260,13 @@ def test_definitions_overview_counts_instances_per_version(db: Database, scene: 
 
 
 def test_diagram_file_is_the_bpmn_that_defines_the_process(db: Database, admin: Actor) -> None:
-    bundle = {p.name: p.read_bytes() for p in (ROOT / "processes").iterdir() if p.suffix in (".bpmn", ".dmn")}
+    bundle = {name: (ROOT / "processes" / name).read_bytes() for name in ("national_models.dmn",)} | {
+        USES_TABLE.name: USES_TABLE.read_bytes()}
     deploy(db, bundle)
     with db.transaction(write=False) as s:
-        partnership = instances.deployments.get_definition(s, key="partnership")
-        assert monitoring.diagram_file(s, partnership) == "partnership.bpmn"
-        assert "national_models.dmn" in [f.filename for f in partnership.files]
+        definition = instances.deployments.get_definition(s, key="uses_national_model")
+        assert monitoring.diagram_file(s, definition) == "uses_national_model.bpmn"
+        assert sorted(f.filename for f in definition.files) == ["national_models.dmn", "uses_national_model.bpmn"]
 
 
 def test_parties_of_names_each_role(db: Database, scene: Scene) -> None:
@@ -273,3 +275,17 @@ def test_parties_of_names_each_role(db: Database, scene: Scene) -> None:
     assert [(p["role"], p["lane"]) for p in parties] == [("hosting", "Hosting organisation"),
                                                           ("sending", "Sending organisation")]
     assert parties[1]["organisation"]["name"].startswith("Berufsschule")
+
+
+def test_instance_overview_names_assignees_and_actors(db: Database, scene: Scene) -> None:
+    with db.transaction(write=False) as s:
+        overview = monitoring.instance_overview(s, actor=scene.sender, instance_id=scene.i2)
+        with pytest.raises(NotFound):
+            monitoring.instance_overview(s, actor=scene.outsider, instance_id=scene.i2)
+    (task,) = overview.ready_tasks
+    assert task["name"] == "Review placement" and task["assignee"].startswith("Empresa")
+    assert task["overdue"] is False and task["actionable"] is False
+    completed = next(e for e in overview.audit if e["action"] == "task.completed")
+    assert completed["actor"].startswith("user") and completed["detail"]["bpmn_id"] == "propose"
+    assert overview.highlights.ids("active") == ["review"] and overview.process_name == "Two-lane review"
+    assert overview.highlights.names["review"] == "Review placement"
