@@ -37,7 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import execution, instances
-from engine.errors import NotFound
+from engine.errors import Invalid, NotFound
 from engine.models import Organisation
 from engine.parties import Actor
 
@@ -323,7 +323,7 @@ def _build_mou(session: Session, actor: Actor, record_id: int, version: int | No
     approvals = mous.approvals_of(session, mou)
     try:
         plan = mous.plan_for(session, content)
-    except Exception:  # noqa: BLE001 - a broken national-models table must not hide the MoU's text
+    except Invalid:  # a broken national-models table must not hide the MoU's text
         plan = mous.Plan(problems=["the national models table could not be evaluated"])
     signing = content.get("signing_organisations") or []
     named_ids = [ci.get("organisation_id") for ci in content.get("competent_institutions") or []]
