@@ -39,7 +39,8 @@ class Browser:
     def post(self, url: str, data: Any = None, *, csrf: bool = True, **kw: Any) -> Any:
         if csrf and self.token is None:
             self.get("/sign-in")
-        payload = MultiDict(data or {})
+        # From pairs: MultiDict({...}) would split a (file, name) tuple into two values.
+        payload = MultiDict(list(data.items()) if isinstance(data, dict) else data or [])
         if csrf and "csrf_token" not in payload:
             payload.add("csrf_token", self.token)
         return self.client.post(url, data=payload, headers={**HTML, **kw.pop("headers", {})}, **kw)

@@ -166,3 +166,72 @@ def test_instructions_are_markdown_with_html_escaped(world: World, pages: dict[s
 
 
 
+
+
+EVIDENCE_FORM = {
+    "type": "object", "required": ["assessed_on", "method", "results", "evidence"],
+    "properties": {
+        "assessed_on": {"type": "string", "format": "date"},
+        "method": {"type": "string", "enum": ["observation", "test"]},
+        "results": {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
+            "unit": {"type": "string"}}}},
+        "evidence": {"type": "integer", "format": "attachment-id", "title": "Evidence (PDF)"},
+    },
+}
+
+
+def start_evidence_task(world: World) -> tuple[str, dict[str, object]]:
+    """The browser tests' assessment process, deployed with a form that asks for an attachment."""
+    import json
+
+    from tests.api.conftest import post_bundle
+    from tests.web.test_task_pages import FIXTURES
+
+    response = post_bundle(world.admin, {"assessment.bpmn": (FIXTURES / "assessment.bpmn").read_bytes(),
+                                         "web_assessment.json": json.dumps(EVIDENCE_FORM).encode()})
+    assert response.status_code == 201, response.get_json()
+    started = world.host.post("/api/process-instances", json={
+        "process_key": "web_assessment", "parties": {"hosting": world.hosting_org, "sending": world.sending_org}})
+    instance_id = started.get_json()["id"]
+    return instance_id, ready_task(world.host, instance_id)
+
+
+def test_an_attachment_field_uploads_the_file_and_completes_with_its_id(world: World,
+                                                                       pages: dict[str, Browser]) -> None:
+    import io
+
+    from records.models import Attachment
+
+    instance_id, task = start_evidence_task(world)
+    html = pages["host"].get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in html and 'type="file" id="f-evidence" name="evidence"' in html
+    fields = {"assessed_on": "2027-04-02", "method": "test", "results.__count": "1", "results.0.unit": "U1"}
+
+    # Not a document type the platform accepts: the error sits on the field, and nothing is stored.
+    response = pages["host"].post(f"/tasks/{task['id']}", {**fields, "evidence": (io.BytesIO(b"MZ\x90"), "x.exe")},
+                                  content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Only PDF, PNG, JPEG, ODT and DOCX documents are accepted" in field_block(
+        response.get_data(as_text=True), "f-evidence")
+    with world.db.transaction(write=False) as s:
+        assert s.scalars(select(Attachment)).all() == []
+
+    # A valid one with an invalid date elsewhere: the whole submission rolls back, upload included.
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    response = pages["host"].post(f"/tasks/{task['id']}", {**fields, "assessed_on": "2 April",
+                                                          "evidence": (io.BytesIO(pdf), "evidence.pdf")},
+                                  content_type="multipart/form-data")
+    assert response.status_code == 422
+    with world.db.transaction(write=False) as s:
+        assert s.scalars(select(Attachment)).all() == []
+
+    response = pages["host"].post(f"/tasks/{task['id']}", {**fields, "evidence": (io.BytesIO(pdf), "evidence.pdf")},
+                                  content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with world.db.transaction(write=False) as s:
+        (attachment,) = s.scalars(select(Attachment)).all()
+        (event,) = s.scalars(select(AuditEvent).where(AuditEvent.task_id == task["id"],
+                                                      AuditEvent.action == "task.completed")).all()
+    assert attachment.filename == "evidence.pdf" and attachment.uploaded_by == world.host.person.id
+    assert event.detail["data"]["evidence"] == attachment.id
+    assert ready_task(world.sender, instance_id)["name"] == "Acknowledge the assessment"
