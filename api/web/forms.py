@@ -515,6 +515,15 @@ def apply_action(schema: Mapping[str, Any] | None, data: dict[str, Any], action:
     return data
 
 
+def focus_after(data: dict[str, Any], action: tuple[str, str]) -> str:
+    """The id of the element to focus once an item was added (the new one) or removed (its list)."""
+    kind, target = action
+    if kind == "add":
+        items = _container(data, target.split("."))
+        return Field(_join(target, max(len(items) - 1, 0)) if isinstance(items, list) else target, "", "").id
+    return Field(target.rpartition(".")[0] or target, "", "").id
+
+
 def is_attachment_field(schema: Mapping[str, Any] | None, path: str) -> bool:
     """True when `path` is an attachment input of the form: only those may receive an uploaded file."""
     node = schema_at(schema or {}, path.split("."))

@@ -52,7 +52,7 @@ def task_context(session: Session, actor: Actor, task: HumanTask, values: dict[s
 
 def _render(task_id: str, *, status: int = 200, values: dict[str, Any] | None = None,
             errors: dict[str, list[str]] | None = None, raw: dict[str, str] | None = None,
-            alert: str | None = None, on_behalf: bool = False) -> Any:
+            alert: str | None = None, on_behalf: bool = False, focus: str | None = None) -> Any:
     with page_session(write=False) as (session, actor):
         detail = tasks.detail(session, actor=actor, task_id=task_id)
         task: HumanTask = detail["task"]
@@ -67,7 +67,7 @@ def _render(task_id: str, *, status: int = 200, values: dict[str, Any] | None = 
     without_form = [m for ms in (errors or {}).values() for m in ms] if form is None or not form.fields else []
     return render_template(
         "tasks/task.html", active="tasks", task=task, row=row, form=form, context=context, alert=alert,
-        assignee=assignee, on_behalf=on_behalf, errors_without_form=without_form,
+        assignee=assignee, on_behalf=on_behalf, errors_without_form=without_form, focus=focus,
     ), status
 
 
@@ -128,8 +128,10 @@ def complete(task_id: str) -> Any:
             done = tasks.complete(session, actor=actor, task_id=task_id, data=submission.data, on_behalf=on_behalf)
             name = done.name
     except _ShowAgain as again:
-        data = forms.apply_action(schema, again.submission.data, again.submission.action or ("", ""))
-        return _render(task_id, values=data, raw=again.submission.raw, on_behalf=on_behalf)
+        action = again.submission.action or ("", "")
+        data = forms.apply_action(schema, again.submission.data, action)
+        return _render(task_id, values=data, raw=again.submission.raw, on_behalf=on_behalf,
+                       focus=forms.focus_after(data, action))
     except Invalid as exc:
         if submission is None:
             raise

@@ -139,6 +139,10 @@ def test_add_and_remove_work_without_javascript() -> None:
     assert forms.apply_action(SCHEMA, submission.data, ("add", "outcomes"))["outcomes"] == ["Plates", None]
     assert forms.apply_action(SCHEMA, {"a": 1}, ("add", "nothing.here")) == {"a": 1}
 
+    # Where the keyboard goes next: the new group, or the list an item left.
+    assert forms.focus_after({"units": [{}, {}]}, ("add", "units")) == "f-units-1"
+    assert forms.focus_after({"units": [{}]}, ("remove", "units.1")) == "f-units"
+
 
 def test_only_declared_attachment_inputs_take_uploads() -> None:
     assert forms.is_attachment_field(SCHEMA, "evidence")
