@@ -78,6 +78,13 @@
         say("");
         if (result.ok) {
           dirty = false;
+          (result.body.versions || []).forEach(function (v) {
+            if (v.key !== host.getAttribute("data-process-key")) { return; }
+            var current = document.querySelector("[data-current-version]");
+            var next = document.querySelector("[data-next-version]");
+            if (current) { current.textContent = String(v.version); }
+            if (next) { next.textContent = String(v.version + 1); }
+          });
         } else if (Array.isArray(result.body.errors)) {
           mark(result.body.errors);
         }
