@@ -52,10 +52,14 @@ def _content(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _references(context: ActionContext, mou_id: int) -> dict[str, Any]:
+    """What the process keeps of the MoU: ids, the current version and hash, its status and validity
+    (``mou_expires_at``, an ISO date-time, is what the lifecycle's expiry timer waits for)."""
     mou = mous.get(context.session, actor=context.actor, mou_id=mou_id)
     version = mous.current_version(mou)
+    expiry = mous.expires_at(version)
     return {"mou_id": mou.id, "mou_version": version.number, "mou_hash": version.content_hash,
-            "mou_status": mou.status}
+            "mou_status": mou.status, "mou_valid_until": version.content.get("valid_until"),
+            "mou_expires_at": expiry.isoformat() if expiry else None}
 
 
 @action("mou.draft")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from jsonschema.validators import Draft202012Validator
@@ -354,6 +354,26 @@ def current_version(mou: Mou) -> MouVersion:
     version = _session_of(mou).get(MouVersion, mou.current_version_id)
     assert version is not None, "a MoU always has a current version"
     return version
+
+
+def in_force_version(mou: Mou) -> MouVersion | None:
+    """The version in force: the one last approved by everyone, also while an amendment is in approval
+    (the amendment replaces it only once approved); None before the first approval and once closed."""
+    if mou.status in MouStatus.CLOSED or mou.active_version_id is None:
+        return None
+    return _session_of(mou).get(MouVersion, mou.active_version_id)
+
+
+def expires_at(version: MouVersion) -> datetime | None:
+    """When a version stops being valid: the end (UTC) of its validity date, ``valid_until``."""
+    raw = version.content.get("valid_until")
+    try:
+        day = date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=UTC)
 
 
 def required_approvals(mou: Mou) -> list[Requirement]:

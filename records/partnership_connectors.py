@@ -1,20 +1,39 @@
 """Task actions and connectors of the Partnership process (``processes/partnership.bpmn``).
 
 Importing this module registers them, like :mod:`records.actions`; the API app and the worker import
-it at start-up.
+it at start-up (:mod:`records.wiring`).
 
-* ``partnership.submit`` (action): the sending organisation puts its MoU draft up for approval and
-  signs it in the same step (every signing partner, the sender included, must approve the same
-  hash). Returns the MoU references plus the inputs of the ``national_model`` decision for the home
-  country (``country``, ``sector``, ``eqf_level``), so the business rule task that follows decides on
-  the sending organisation's registered country, not on what a form said.
+The partnership record (:mod:`records.partnerships`) is opened by the first action of an instance and
+every action below works on it:
+
+* ``partnership.profile`` (action): the partner whose lane the task is in saves its profile
+  (``sending_profile`` / ``hosting_profile``, see :mod:`records.profiles`); attachments it names must
+  exist and be visible to the person completing the task. Returns ``partnership_id`` and
+  ``<side>_profile_id``.
+* ``partnership.roles`` (action): the role map (``ecvet_roles``, ``roles_notes``; :mod:`records.roles`).
+  Returns ``role_map_id``.
+* ``partnership.draft`` (action): creates the partnership's MoU (first round) or saves a new version of
+  it (later rounds: after a rejection, for a renewal or a review). Refuses, for a MoU in force, a
+  "revision" identical to the text in force. Returns the MoU references, validity date and expiry.
+* ``partnership.submit`` (action): the sending organisation puts the draft up for approval and signs it
+  in the same step (every signing partner, the sender included, must approve the same hash). The MoU
+  must be signed by exactly the two partners of the partnership, and a competent institution that a
+  national model requires must be the organisation bound to that country's competent-institution
+  lane; otherwise 422 before anyone is asked. Returns the MoU references plus the inputs of the
+  ``national_model`` decision (``home_country``, ``host_country``, ``country``, ``sector``,
+  ``eqf_level``), so the business rule tasks decide on registered countries, not on what a form said.
 * ``partnership.approve`` / ``partnership.approve_as_competent_institution`` (actions):
   ``mou.approve`` as signing partner / as the competent institution the national model requires
   (decision approved or rejected with a comment). Re-approving a text one's organisation already
   approved (resubmitted unchanged after another party's rejection) confirms the earlier approval.
-* ``mou.implicit_approval`` (connector, run by the worker after the objection-period timer): records
-  the implicit approval of every competent institution whose national model approves by silence
-  and whose period has run out; returns the MoU status.
+* ``partnership.renewal`` (action): the sending organisation's answer to the renewal reminder,
+  ``decision`` ``revise`` or ``let_expire``. Returns ``revise_mou``, ``mou_reminded_for`` and, when
+  revising, ``revision_request``.
+* ``mou.implicit_approval`` (connector, run by the worker after an objection-period timer): records
+  the implicit approval of the competent institution of ``country`` (or of every one whose period has
+  run out) and returns the MoU status.
+* ``mou.expire`` (connector, run by the worker at the validity date): ends the MoU and returns its
+  status.
 
 Connectors get only their parameters, no unit of work (see :mod:`engine.services`). The worker runs a
 service task inside the job's transaction, so this module wraps the ``service`` job handler to make
@@ -29,14 +48,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import jobs, services
+from engine import audit, jobs, services
 from engine.actions import ActionContext, action
-from engine.errors import Conflict, EngineError, Invalid
-from engine.models import Job, Organisation, utcnow
+from engine.errors import Conflict, EngineError, Forbidden, Invalid
+from engine.models import Job, utcnow
 
 from . import actions as mou_actions
 from . import mou as mous
-from .models import ApprovalMode, ApprovalRole, Decision, MouStatus
+from . import partnerships, profiles, roles
+from .models import ApprovalMode, ApprovalRole, Decision, MouStatus, Partnership, PartnershipSide
 
 # --------------------------------------------------------------------------------------------------
 # The job's session for connectors
@@ -58,7 +78,7 @@ def job_session(session: Session) -> Iterator[Session]:
 def _current_session() -> Session:
     session = _SESSION.get()
     if session is None:
-        raise RuntimeError("mou.implicit_approval runs only inside a worker job (no unit of work here)")
+        raise RuntimeError("partnership connectors run only inside a worker job (no unit of work here)")
     return session
 
 
@@ -83,30 +103,126 @@ _install_service_wrapper()
 # --------------------------------------------------------------------------------------------------
 
 
-def _decision_inputs(content: dict[str, Any], country: str) -> dict[str, Any]:
+def _partnership(context: ActionContext) -> Partnership:
+    return partnerships.for_instance(context.session, actor=context.actor, instance=context.instance)
+
+
+def _prefixed(exc: Invalid, prefix: str) -> Invalid:
+    """The same refusal with field paths as the form has them (the record knows no form keys)."""
+    errors = exc.errors
+    if isinstance(errors, dict):
+        errors = {f"{prefix}.{k}" if k != "profile" else prefix: v for k, v in errors.items()}
+    return Invalid(exc.message, errors=errors)
+
+
+@action("partnership.profile")
+def save_profile(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """The partner of the task's lane saves its profile (a new version of it)."""
+    partnership = _partnership(context)
+    side = context.task.role
+    if side not in PartnershipSide.ALL or context.task.organisation_id is None:
+        raise Invalid("Profiles are written in the sending or the hosting organisation's lane",
+                      errors={"_": [f"lane role {side!r}"]})
+    key = f"{side}_profile"
+    try:
+        profile = profiles.save(context.session, actor=context.actor, partnership=partnership,
+                                organisation_id=context.task.organisation_id, content=data.get(key))
+    except Invalid as exc:
+        raise _prefixed(exc, key) from exc
+    return {"partnership_id": partnership.id, f"{key}_id": profile.id}
+
+
+@action("partnership.roles")
+def map_roles(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Store who holds which ECVET function in the home and the host country."""
+    partnership = _partnership(context)
+    role_map = roles.save(context.session, actor=context.actor, partnership=partnership,
+                          functions=data.get("ecvet_roles"), notes=data.get("roles_notes"))
+    return {"partnership_id": partnership.id, "role_map_id": role_map.id}
+
+
+@action("partnership.draft")
+def draft(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Create the partnership's MoU, or save a new version of it."""
+    session = context.session
+    partnership = _partnership(context)
+    content = mou_actions._content(data)
+    mou_id = context.task_data.get("mou_id", partnership.mou_id)
+    if mou_id is None:
+        mou = mous.create_draft(session, actor=context.actor,
+                                sending_organisation_id=partnership.sending_organisation_id,
+                                content=content, business_key=data.get("business_key") or None)
+        partnerships.attach_mou(session, partnership, mou.id, actor=context.actor)
+        return {**mou_actions._references(context, mou.id), "partnership_id": partnership.id}
+    if mou_id != partnership.mou_id:
+        raise Invalid("The process data names another MoU than the partnership's", errors={"mou_id": [str(mou_id)]})
+    mou = mous.get(session, actor=context.actor, mou_id=mou_id)
+    if mou.status == MouStatus.ACTIVE and mous.content_hash(content) == mous.current_version(mou).content_hash:
+        raise Invalid("This is the text in force: change what the revision is for",
+                      errors={"_": ["Identical to the version in force"]})
+    mous.revise(session, actor=context.actor, mou_id=mou_id, content=content)
+    return {**mou_actions._references(context, mou_id), "partnership_id": partnership.id}
+
+
+def _decision_inputs(content: dict[str, Any], home: str, host: str) -> dict[str, Any]:
     levels = [q["eqf_level"] for q in content.get("qualifications") or [] if isinstance(q.get("eqf_level"), int)]
-    return {"country": country, "sector": content.get("sector") or None, "eqf_level": max(levels) if levels else 0}
+    return {"country": home, "home_country": home, "host_country": host, "sector": content.get("sector") or None,
+            "eqf_level": max(levels) if levels else 0}
+
+
+def _check_parties(context: ActionContext, partnership: Partnership, content: dict[str, Any]) -> None:
+    """Everyone whose approval the MoU needs must be someone this process asks."""
+    session = context.session
+    signing = set(mous._signing_ids(content))
+    partners = {partnership.sending_organisation_id, partnership.hosting_organisation_id}
+    if signing != partners:
+        raise Invalid("The MoU of this partnership is signed by its sending and its hosting organisation",
+                      errors={"signing_organisations": [f"Expected organisations {sorted(partners)}, "
+                                                        f"found {sorted(signing)}"]})
+    home, host = partnerships.countries(session, partnership)
+    bound = {p.role: p.organisation_id for p in context.instance.parties}
+    plan = mous.plan_for(session, content)
+    errors: dict[str, list[str]] = {}
+    for requirement in plan.requirements:
+        if requirement.role != ApprovalRole.COMPETENT_INSTITUTION:
+            continue
+        country = plan.countries[requirement]
+        role = "competent-institution-home" if country == home else "competent-institution-host"
+        if bound.get(role) != requirement.organisation_id:
+            errors.setdefault("competent_institutions", []).append(
+                f"The national model of {country} requires MoU approval by organisation "
+                f"{requirement.organisation_id}, but this partnership binds organisation {bound.get(role)} "
+                f"as {role.replace('-', ' ')}")
+    if errors:
+        raise Invalid("The MoU needs an approval this partnership cannot collect", errors=errors)
 
 
 @action("partnership.submit")
 def submit_and_sign(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """Submit the current draft and sign it for the sending organisation (unless it already signed
-    exactly this text, e.g. resubmitted unchanged after a rejection)."""
+    exactly this text, e.g. resubmitted unchanged after a rejection). A revision of a MoU in force is
+    in approval as soon as it is saved; submitting it only signs it."""
     if data.get("confirmed") is not True:
         raise Invalid("Confirm that the text is final before you submit it", errors={"confirmed": ["Required"]})
-    mou_id = mou_actions._mou_id(context, data)
     session = context.session
-    mous.submit(session, actor=context.actor, mou_id=mou_id)
+    partnership = _partnership(context)
+    mou_id = mou_actions._mou_id(context, data)
     mou = mous.get(session, actor=context.actor, mou_id=mou_id)
     version = mous.current_version(mou)
+    _check_parties(context, partnership, version.content)
+    if mou.status == MouStatus.DRAFT:
+        mous.submit(session, actor=context.actor, mou_id=mou_id)
+    elif mou.status != MouStatus.IN_APPROVAL:
+        raise Conflict(f"The MoU is {mou.status}: there is no new version to submit")
     sender = mous.Requirement(mou.sending_organisation_id, ApprovalRole.PARTNER)
     latest = mous._latest_decisions(session, version).get(sender)
     if latest is None or latest.decision != Decision.APPROVED:
         mous.approve(session, actor=context.actor, mou_id=mou_id, content_hash=version.content_hash,
                      signer=data.get("signer") or {}, organisation_id=mou.sending_organisation_id)
-    home = session.get(Organisation, mou.sending_organisation_id)
-    assert home is not None
-    return {**mou_actions._references(context, mou_id), **_decision_inputs(version.content, home.country)}
+    home, host = partnerships.countries(session, partnership)
+    # The comment of an earlier rejection has been dealt with: it is not shown in the next round.
+    return {**mou_actions._references(context, mou_id), **_decision_inputs(version.content, home, host),
+            "rejection": None}
 
 
 def _approve(context: ActionContext, data: dict[str, Any], role: str) -> dict[str, Any]:
@@ -139,15 +255,43 @@ def approve_as_competent_institution(context: ActionContext, data: dict[str, Any
     return _approve(context, data, ApprovalRole.COMPETENT_INSTITUTION)
 
 
+RENEWAL_DECISIONS = ("revise", "let_expire")
+
+
+@action("partnership.renewal")
+def renewal(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """The sending organisation, reminded of the validity date, revises the MoU or lets it expire."""
+    decision = data.get("decision")
+    if decision not in RENEWAL_DECISIONS:
+        raise Invalid("Say whether you revise the MoU or let it expire",
+                      errors={"decision": [f"One of {', '.join(RENEWAL_DECISIONS)}"]})
+    mou_id = mou_actions._mou_id(context, data)
+    mou = mous.get(context.session, actor=context.actor, mou_id=mou_id)
+    if not mous._is_sender(context.actor, mou):
+        raise Forbidden("The sending organisation decides on renewing its MoU")
+    if decision == "revise" and mou.status != MouStatus.ACTIVE:
+        raise Conflict(f"The MoU is {mou.status}; only a MoU in force is revised from here")
+    valid_until = mous.current_version(mou).content.get("valid_until")
+    comment = (data.get("comment") or "").strip() or None
+    audit.record(context.session, actor_id=context.actor.user_id, action="mou.renewal_decided",
+                 instance_id=context.instance.id, mou_id=mou.id, decision=decision, valid_until=valid_until,
+                 comment=comment)
+    out: dict[str, Any] = {"revise_mou": decision == "revise", "mou_reminded_for": valid_until}
+    if decision == "revise":
+        out["revision_request"] = {"source": "reminder", "review_id": None, "changes": None, "comment": comment}
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # Connectors
 # --------------------------------------------------------------------------------------------------
 
 
 @services.connector("mou.implicit_approval")
-def implicit_approval(mou_id: int) -> str:
-    """Record every implicit approval that is due (objection period over, no decision yet) and return
-    the MoU status; a MoU that is no longer in approval is left alone (someone decided meanwhile)."""
+def implicit_approval(mou_id: int, country: str | None = None) -> str:
+    """Record the implicit approval of the competent institution of `country` (every one whose
+    objection period has run out and that has not decided, without a country) and return the MoU
+    status; a MoU that is no longer in approval is left alone (someone decided meanwhile)."""
     session = _current_session()
     mou = session.get(mous.Mou, mou_id)
     if mou is None:
@@ -160,9 +304,12 @@ def implicit_approval(mou_id: int) -> str:
     due: list[mous.Requirement] = [
         r for r in plan.requirements
         if plan.modes[r][0] == ApprovalMode.IMPLICIT and r not in decided
+        and (country is None or plan.countries.get(r) == country)
     ]
     if not due:
-        raise Conflict("No competent institution of this MoU approves implicitly")
+        if country is not None and any(plan.countries.get(r) == country for r in decided):
+            return mou.status  # the institution decided explicitly before its period ran out
+        raise Conflict(f"No competent institution of this MoU approves implicitly{' in ' + country if country else ''}")
     for requirement in due:
         try:
             mous.implicit_approval(session, mou_id=mou_id, organisation_id=requirement.organisation_id)
@@ -170,3 +317,20 @@ def implicit_approval(mou_id: int) -> str:
             raise Conflict(f"Implicit approval not recorded at {utcnow().isoformat()}: {exc}") from exc
     session.refresh(mou)
     return mou.status
+
+
+@services.connector("mou.expire")
+def expire(mou_id: int) -> str:
+    """End the MoU once the validity date of the version in force has passed; returns its status.
+    Refuses (the job is retried, then an incident) when that date has not passed yet."""
+    session = _current_session()
+    mou = session.get(mous.Mou, mou_id)
+    if mou is None:
+        raise Invalid(f"No MoU {mou_id}")
+    if mou.status in MouStatus.CLOSED:
+        return mou.status
+    expires_at = mous.expires_at(mous.in_force_version(mou) or mous.current_version(mou))
+    if expires_at is not None and utcnow() < expires_at:
+        raise Conflict(f"The MoU is valid until {expires_at.isoformat()}; it does not expire yet")
+    mous.expire(session, mou_id=mou_id)
+    return MouStatus.EXPIRED
