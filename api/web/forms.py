@@ -75,7 +75,7 @@ class Field:
             return ""
         if self.widget == "datetime" and isinstance(self.value, str):
             return _datetime_local(self.value)
-        if self.widget == "json":
+        if self.widget == "json" or (self.widget == "readonly" and isinstance(self.value, list | dict)):
             return self.value if isinstance(self.value, str) else json.dumps(self.value, indent=2, ensure_ascii=False)
         if isinstance(self.value, bool):
             return "true" if self.value else "false"
@@ -159,11 +159,19 @@ def _choices(node: Mapping[str, Any]) -> list[tuple[Any, str]] | None:
         values = node["enum"]
         if isinstance(names, list) and len(names) == len(values):
             return [(v, str(n)) for v, n in zip(values, names, strict=True)]
-        return [(v, str(v)) for v in values if v is not None]
+        return [(v, _humanise(v)) for v in values if v is not None]
     options = node.get("oneOf") or node.get("anyOf")
     if isinstance(options, list) and options and all(isinstance(o, dict) and "const" in o for o in options):
         return [(o["const"], str(o.get("title", o["const"]))) for o in options]
     return None
+
+
+def _humanise(value: Any) -> str:
+    """An enum value as a person reads it: 'request_changes' → 'Request changes'."""
+    if not isinstance(value, str):
+        return str(value)
+    words = value.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else value
 
 
 def _widget(node: Mapping[str, Any]) -> str:
@@ -373,7 +381,7 @@ def _parse_value(node: Mapping[str, Any], root: Mapping[str, Any], path: str, fo
     text = _text(form, path + CURRENT_SUFFIX if widget == "file" else path)
     if text is None or text.strip() == "":
         return MISSING
-    if widget == "json":
+    if widget == "json" or (widget == "readonly" and kind in ("array", "object")):
         try:
             return json.loads(text)
         except ValueError:

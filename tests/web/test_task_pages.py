@@ -60,14 +60,14 @@ def test_mentor_completes_an_assessment_after_one_invalid_submission(page: Any, 
     assert page.locator(".instructions strong").inner_text() == "as agreed in the Learning Agreement"
     page.get_by_label("Method").select_option("practical task")
     page.get_by_label("Unit code").fill("U1")
-    page.get_by_role("radio", name="achieved", exact=True).check()
+    page.get_by_role("radio", name="Achieved", exact=True).check()
     page.get_by_label("ECVET points").fill("75")
     # A second unit, without JavaScript: the button posts the form and it comes back with one more group.
     page.get_by_role("button", name="Add another unit").click()
     second = page.locator("#f-results-1")
     page.wait_for_function("document.activeElement && document.activeElement.id === 'f-results-1-unit'")
     second.get_by_label("Unit code").fill("U2")
-    second.get_by_role("radio", name="not achieved").check()
+    second.get_by_role("radio", name="Not achieved").check()
     assert page.locator("#f-results-0-points").input_value() == "75"  # kept across the round trip
 
     page.get_by_role("button", name="Complete task", exact=True).click()

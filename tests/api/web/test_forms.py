@@ -1,8 +1,13 @@
 """Forms generated from JSON Schema: which widget each schema gets, and posted fields parsed back into data."""
 from __future__ import annotations
 
+import json
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader
 from werkzeug.datastructures import MultiDict
 
 from api.web import forms
@@ -52,7 +57,7 @@ def test_each_schema_gets_its_widget() -> None:
     assert form.title == "Assessment" and form.has_files
     by_path = {f.path: f for f in form.fields}
     assert by_path["result"].required and not by_path["grade"].required
-    assert by_path["result"].choices == [("achieved", "achieved"), ("not_achieved", "not_achieved")]
+    assert by_path["result"].choices == [("achieved", "Achieved"), ("not_achieved", "Not achieved")]
     assert by_path["level"].choices == [("1", "Basic"), ("2", "Good")]
     assert by_path["weeks"].attrs == {"min": 1, "max": 52, "step": "1"}
     assert by_path["comment"].help == "Visible to the learner" and by_path["comment"].attrs == {"maxlength": 2000}
@@ -149,3 +154,105 @@ def test_only_declared_attachment_inputs_take_uploads() -> None:
     assert not forms.is_attachment_field(SCHEMA, "weeks")
     assert not forms.is_attachment_field(SCHEMA, "units.0.code")
     assert not forms.is_attachment_field(SCHEMA, "not_in_schema")
+
+
+# --------------------------------------------------------------------------------------------------
+# The rendered form, submitted as a browser would, gives back the data it was filled with
+# --------------------------------------------------------------------------------------------------
+
+ROOT_DIR = Path(__file__).resolve().parents[3]
+
+
+class Submitter(HTMLParser):
+    """Collects what a browser sends for a form: inputs, checked boxes, selected options, text areas."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[str, str]] = []
+        self.ids: list[str] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "input" and "name" in a and a.get("type") not in ("file", "submit"):
+            if a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.pairs.append((a["name"], a.get("value", "on")))
+            else:
+                self.pairs.append((a["name"], a.get("value", "")))
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            self.pairs.append((self._select, a.get("value", "")))
+        elif tag == "textarea":
+            self._textarea, self._text = a["name"], []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self.pairs.append((self._textarea, unescape("".join(self._text)).removeprefix("\n")))
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self._text.append(data)
+
+
+def render(form: forms.Form) -> str:
+    env = Environment(loader=FileSystemLoader(ROOT_DIR / "api" / "templates"), autoescape=True)
+    template = env.from_string('{% import "macros/form.html" as fm %}{% for f in form.fields %}{{ fm.field(f) }}'
+                               '{% endfor %}')
+    return template.render(form=form)
+
+
+def submitted(html: str) -> tuple[MultiDict[str, str], list[str]]:
+    parser = Submitter()
+    parser.feed(html)
+    return MultiDict(parser.pairs), parser.ids
+
+
+def test_a_filled_form_round_trips_through_its_html() -> None:
+    values = {
+        "result": "not_achieved", "grade": "B", "level": 2, "assessed_on": "2027-04-01",
+        "signed_at": "2027-04-01T10:15:00Z", "email": "mentor@hotel.example", "comment": "<b>Line 1</b>\nLine 2",
+        "short": "Short & sweet", "weeks": 6, "agreed": True, "assessor": {"name": "Ana", "role": "Chef"},
+        "units": [{"code": "U1", "points": 12}, {"code": "U2", "points": 2.5}], "methods": ["observation"],
+        "outcomes": ["Prepares starters", "Plates"], "evidence": 7, "la_hash": "ab" * 32, "party": "learner",
+        "extra": {"a": [1, 2]},
+    }
+    html = render(forms.build(SCHEMA, values))
+    posted, ids = submitted(html)
+    assert len(ids) == len(set(ids))  # every id once: labels point at one input each
+    posted.add("evidence.__current", "7")  # the file input's hidden companion is rendered only with a value
+    assert forms.parse(SCHEMA, posted).data == values
+
+
+def test_read_only_structures_are_shown_readably_and_sent_back_unchanged() -> None:
+    schema = {"type": "object", "properties": {
+        "la_units": {"type": "array", "readOnly": True, "items": {"type": "object"}},
+        "la_version": {"type": "integer", "readOnly": True},
+        "decision": {"type": "string", "enum": ["sign", "request_changes"]},
+    }}
+    values = {"la_units": [{"code": "U1", "title": "Cold dishes", "ecvet_points": 12}, {"code": "U2"}],
+              "la_version": 2, "decision": "sign"}
+    html = render(forms.build(schema, values))
+    assert "<th scope=\"col\">ecvet points</th>" in html and "<td>Cold dishes</td>" in html
+    assert 'value="request_changes">\n    Request changes\n' in html  # enum values read as words
+    posted, _ = submitted(html)
+    assert forms.parse(schema, posted).data == values
+
+
+def test_every_shipped_form_renders_and_submits_empty_without_parse_errors() -> None:
+    paths = sorted((ROOT_DIR / "forms").glob("*.json"))
+    assert paths
+    for path in paths:
+        schema = json.loads(path.read_text())
+        html = render(forms.build(schema))
+        posted, ids = submitted(html)
+        assert len(ids) == len(set(ids)), path.name
+        assert forms.parse(schema, posted).errors == {}, path.name
