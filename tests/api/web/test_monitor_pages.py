@@ -141,3 +141,24 @@ def test_dashboard_nav_entry_for_every_member(world: World, pages: dict[str, Bro
     assert 'href="/monitor"' in html
     assert 'href="/definitions"' not in html
     assert 'href="/definitions"' in pages["admin"].get("/tasks").get_data(as_text=True)
+
+
+def test_instance_page_links_the_documents_it_holds(world: World, pages: dict[str, Browser]) -> None:
+    from records import mou as mous
+    from tests.engine.conftest import actor_for
+    from tests.records.factories import Party, mou_content
+
+    sender_actor = actor_for(world.db, world.sender.person.id)
+    host_actor = actor_for(world.db, world.host.person.id)
+    sending = Party(world.sending_org, sender_actor, world.sender.person.id, world.sender.person.email)
+    hosting = Party(world.hosting_org, host_actor, world.host.person.id, world.host.person.email)
+    with world.db.transaction() as s:
+        mou_id = mous.create_draft(s, actor=sender_actor, sending_organisation_id=world.sending_org,
+                                   content=mou_content(sending, hosting)).id
+    start_two_lane(world)
+    created = world.sender.post("/api/process-instances", json={
+        "process_key": "two_lane_review", "variables": {"mou_id": mou_id},
+        "parties": {"sending": world.sending_org, "hosting": world.hosting_org}})
+    instance_id = created.get_json()["id"]
+    html = pages["sender"].get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert f'href="/documents/mou/{mou_id}"' in html and "No documents yet." not in html
