@@ -6,11 +6,16 @@ The mechanics follow the Erasmus Without Paper network and the Erasmus+ ECVET LA
   another hash than the current one is refused (409) and nothing is stored.
 * The parties sign in order: the learner first (and a parent or guardian too when the learner is a
   minor on the first day of the mobility), then the sending organisation, then the hosting one. When
-  the national model of the sending country (:func:`records.national_models.decide`) requires an
-  explicit LA approval, the competent institution registered for ``la_approval`` approves last.
-* The first text must be signed before the mobility starts. A change during the mobility is a new
-  version (every added or removed unit with its reason) that all parties sign again; the earlier
-  signatures stay as evidence but stop counting, because they quote another version and hash.
+  the mobility's national model (:func:`records.mobility.national_model`) requires an LA approval,
+  the competent institution (home) approves last: explicitly, or implicitly once its period has passed
+  without objection (:func:`implicit_approval`, run by the process's timer through the worker).
+* Units come from the MoU in force: only units the MoU covers for the mobility's qualification, with
+  the ECVET points the MoU gives them.
+* A text written before the mobility starts must be signed before it starts. A change during the
+  mobility is a new version (every added or removed unit with its reason) that all parties sign
+  again; the earlier signatures stay as evidence but stop counting, because they quote another
+  version and hash. A party may refuse to sign (with a comment) instead: nothing is signed and the
+  text goes back to be revised (:func:`refuse`).
 * An LA can be deleted only before the sending organisation has signed; deletion is a status (the
   versions and signatures are append-only evidence at database level).
 
@@ -21,6 +26,7 @@ institution). Every change is written to the audit trail in the caller's unit of
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 from jsonschema.validators import Draft202012Validator
@@ -32,6 +38,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Organisation, utcnow
 from engine.parties import EMAIL_RE, Actor
 
+from . import mobility as mobilities
 from . import national_models
 from .models import (
     ApprovalMode,
@@ -51,11 +58,15 @@ from .models import (
 from .mou import content_hash
 
 __all__ = [
-    "CONTENT_SCHEMA", "change", "content_hash", "current_version", "delete", "detail", "get", "next_party",
-    "prepare", "required_signatures", "sign", "signatures_counting",
+    "CONTENT_SCHEMA", "SECTIONS", "change", "content_hash", "current_version", "delete", "detail", "get",
+    "implicit_approval", "in_force", "next_party", "prepare", "refuse", "required_signatures", "sign",
+    "signatures_counting",
 ]
 
 STALE_MESSAGE = "stale: the Learning Agreement changed since you read it"
+#: Versions an LA may have: every version is a signing round in the Mobility process, whose task tree
+#: must stay far below SpiffWorkflow's depth limit (hazard 7 of the engine notes).
+MAX_VERSIONS = 30
 
 # --------------------------------------------------------------------------------------------------
 # Content: the Erasmus+ ECVET Learning Agreement (June 2014) as JSON
@@ -95,6 +106,7 @@ CONTENT_SCHEMA: dict[str, Any] = {
                 "assessors": {"type": "array", "items": _ASSESSOR},
                 "method": _TEXT,
                 "when": _SHORT,
+                "where": _SHORT,
                 "documentation": _TEXT,
             },
         },
@@ -112,6 +124,32 @@ CONTENT_SCHEMA: dict[str, Any] = {
     },
 }
 _VALIDATOR = Draft202012Validator(CONTENT_SCHEMA)
+#: Parts of the text other than units that a change may replace as a whole (with a reason).
+SECTIONS = ("assessment", "validation_and_recognition", "duration", "intermediary", "learner_progress")
+
+
+def _units_from_mou(session: Session, mobility: Mobility, content: dict[str, Any]) -> dict[str, Any]:
+    """Units must be ones the MoU in force covers for the mobility's qualification; their title and
+    ECVET points come from the MoU when the text leaves them out, and may not contradict it."""
+    offered = mobilities.mou_units(session, mobility)
+    errors: dict[str, list[str]] = {}
+    for i, unit in enumerate(content.get("units") or []):
+        known = offered.get(unit["code"])
+        if known is None:
+            errors[f"units.{i}.code"] = [f"The MoU does not cover unit {unit['code']!r} for "
+                                         f"{mobility.qualification_title}; it covers {sorted(offered)}"]
+            continue
+        if "title" not in unit and known.get("title"):
+            unit["title"] = known["title"]
+        points = known.get("ecvet_points")
+        if points is not None:
+            if "ecvet_points" not in unit:
+                unit["ecvet_points"] = points
+            elif unit["ecvet_points"] != points:
+                errors[f"units.{i}.ecvet_points"] = [f"The MoU gives unit {unit['code']} {points} ECVET points"]
+    if errors:
+        raise Invalid("The Learning Agreement names units the MoU does not cover as written", errors=errors)
+    return content
 
 
 def _check_content(content: Any) -> dict[str, Any]:
@@ -141,8 +179,7 @@ def _mobility(session: Session, la: LearningAgreement) -> Mobility:
 
 
 def _national_model(session: Session, mobility: Mobility) -> national_models.NationalModel:
-    country = session.scalar(select(Organisation.country).where(Organisation.id == mobility.sending_organisation_id))
-    return national_models.decide(country or "", mobility.sector, mobility.qualification_eqf_level, session=session)
+    return mobilities.national_model(session, mobility)
 
 
 def _needs_guardian(mobility: Mobility) -> bool:
@@ -157,15 +194,15 @@ def _party_order(session: Session, mobility: Mobility) -> list[str]:
 
 
 def _needs_competent_institution(session: Session, mobility: Mobility) -> bool:
-    return _national_model(session, mobility).la_approval == ApprovalMode.EXPLICIT
+    return _national_model(session, mobility).la_approval in (ApprovalMode.EXPLICIT, ApprovalMode.IMPLICIT)
 
 
 def required_signatures(session: Session, la: LearningAgreement) -> list[str]:
     """The parties whose signatures put the current version in force, in signing order.
 
     The guardian signs when the learner is a minor on the mobility's first day; the competent
-    institution approves when the sending country's national model requires an explicit LA approval
-    (implicit approval is not handled yet: such a model adds nobody)."""
+    institution approves last when the mobility's national model requires an LA approval, explicit
+    or implicit (then recorded as such when its period passed without objection)."""
     mobility = _mobility(session, la)
     order = _party_order(session, mobility)
     if _needs_competent_institution(session, mobility):
@@ -209,7 +246,16 @@ def _status_for(session: Session, la: LearningAgreement) -> str:
     return LaStatus.SIGNED
 
 
+def in_force(session: Session, la: LearningAgreement) -> bool:
+    """Every required signature (and approval) holds for the current version."""
+    return la.status != LaStatus.DELETED and next_party(session, la) is None
+
+
 def _competent_institution_ids(session: Session, mobility: Mobility) -> set[int]:
+    """The competent institution (home) named at nomination; for mobilities recorded without one, any
+    organisation registered for LA approval in the sending country."""
+    if mobility.competent_institution_home_id is not None:
+        return {mobility.competent_institution_home_id}
     country = session.scalar(select(Organisation.country).where(Organisation.id == mobility.sending_organisation_id))
     return set(session.scalars(select(OrganisationCompetence.organisation_id).where(
         OrganisationCompetence.country == country,
@@ -227,11 +273,7 @@ def _is_sender(actor: Actor, mobility: Mobility) -> bool:
 
 
 def _visible(session: Session, actor: Actor, mobility: Mobility) -> bool:
-    learner = mobility.learner
-    if actor.is_admin or actor.user_id in (learner.user_id, learner.guardian_user_id):
-        return True
-    orgs = {mobility.sending_organisation_id, mobility.hosting_organisation_id}
-    if orgs & actor.organisation_ids:
+    if mobilities.is_party(actor, mobility):
         return True
     return bool(actor.organisation_ids & _competent_institution_ids(session, mobility))
 
@@ -245,16 +287,20 @@ def get(session: Session, *, actor: Actor, la_id: int) -> LearningAgreement:
     return la
 
 
-def _locked(session: Session, actor: Actor, la_id: int) -> LearningAgreement:
-    """Lock the LA row so concurrent signatures serialise and each sees the ones before it."""
+def _locked(session: Session, actor: Actor | None, la_id: int) -> LearningAgreement:
+    """Lock the LA row so concurrent signatures serialise and each sees the ones before it
+    (``actor=None``: the platform itself, e.g. a deadline timer)."""
     la = session.scalars(
         select(LearningAgreement).where(LearningAgreement.id == la_id).with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()
-    if la is None or not _visible(session, actor, _mobility(session, la)):
+    if la is None or (actor is not None and not _visible(session, actor, _mobility(session, la))):
         raise NotFound(f"No Learning Agreement {la_id}")
     if la.status == LaStatus.DELETED:
         raise Conflict("The Learning Agreement was deleted")
+    mobility = _mobility(session, la)
+    if mobility.status in (MobilityStatus.CANCELLED, MobilityStatus.RECOGNIZED):
+        raise Conflict(f"The mobility is {mobility.status}: its Learning Agreement no longer changes")
     return la
 
 
@@ -338,7 +384,7 @@ def prepare(session: Session, *, actor: Actor, mobility_id: int, content: dict[s
     mou = session.get(Mou, mobility.mou_id)
     if mou is None or mou.status != MouStatus.ACTIVE:
         raise Conflict("The mobility's MoU is not in force: a Learning Agreement is made under an active MoU")
-    content = _check_content(content)
+    content = _units_from_mou(session, mobility, _check_content(content))
     existing = session.scalar(select(LearningAgreement.id).where(
         LearningAgreement.mobility_id == mobility.id, LearningAgreement.status != LaStatus.DELETED))
     if existing is not None:
@@ -387,8 +433,9 @@ def sign(
             f"You quoted {content_hash!r}; the current text is version {version.number} ({version.content_hash})"
         ]})
     now = utcnow()
-    # The first text is signed before departure; a change during the mobility is signed when it is made.
-    if version.number == 1 and now.date() >= mobility.start_date:
+    # A text written before departure is signed before departure; a change during the mobility is
+    # signed when it is made.
+    if version.created_at.date() < mobility.start_date <= now.date():
         raise Conflict(f"The mobility has started ({mobility.start_date.isoformat()}): the Learning Agreement "
                        "had to be signed before; record a change instead")
     signed = signatures_counting(session, la)
@@ -432,20 +479,28 @@ def change(
     la_id: int,
     added: list[dict[str, Any]] | None = None,
     removed: list[dict[str, Any]] | None = None,
+    sections: dict[str, Any] | None = None,
+    reason: str | None = None,
 ) -> LaVersion:
     """Add and remove units as version n+1, each with its reason (422 without). All parties sign the
     new version again; the signatures of earlier versions stay as records but no longer count.
 
     ``added``: ``[{"unit": {code, title, ecvet_points, ...}, "reason": ...}]``; ``removed``:
-    ``[{"unit": code or {code}, "reason": ...}]``. The sending or hosting organisation changes it."""
+    ``[{"unit": code or {code}, "reason": ...}]``; ``sections``: parts of the text replaced as a whole
+    (:data:`SECTIONS`, e.g. the assessment arrangements the host agreed), with one ``reason``. Added
+    units must be covered by the MoU. The sending or hosting organisation changes it, until the
+    transcript is issued; an identical text makes no new version (nothing to sign again)."""
     la = _locked(session, actor, la_id)
     mobility = _mobility(session, la)
     if not (actor.is_admin or {mobility.sending_organisation_id, mobility.hosting_organisation_id}
             & actor.organisation_ids):
         raise Forbidden("Only the sending or hosting organisation changes the Learning Agreement")
-    added, removed = list(added or []), list(removed or [])
-    if not added and not removed:
-        raise Invalid("A change adds or removes at least one unit", errors={"added": ["Empty"], "removed": ["Empty"]})
+    added, removed, sections = list(added or []), list(removed or []), dict(sections or {})
+    if not added and not removed and not sections:
+        raise Invalid("A change adds or removes at least one unit, or replaces a part of the text",
+                      errors={"added": ["Empty"], "removed": ["Empty"]})
+    if _transcript_issued(session, mobility):
+        raise Conflict("The transcript was issued for this Learning Agreement: it no longer changes")
     version = current_version(session, la)
     content = copy.deepcopy(version.content)
     units: list[dict[str, Any]] = content.get("units") or []
@@ -453,16 +508,16 @@ def change(
     errors: dict[str, list[str]] = {}
     changes: list[dict[str, Any]] = []
     for i, entry in enumerate(removed):
-        reason = _reason(entry, i, "removed", errors)
+        why = _reason(entry, i, "removed", errors)
         code = _unit_code(entry.get("unit") if isinstance(entry, dict) else None)
         if code is None or code not in present:
             errors[f"removed.{i}.unit"] = [f"No unit {code!r} in version {version.number}"]
             continue
         present.discard(code)
         units = [u for u in units if u["code"] != code]
-        changes.append({"unit": code, "change": LaChange.REMOVED, "reason": reason})
+        changes.append({"unit": code, "change": LaChange.REMOVED, "reason": why})
     for i, entry in enumerate(added):
-        reason = _reason(entry, i, "added", errors)
+        why = _reason(entry, i, "added", errors)
         unit = entry.get("unit") if isinstance(entry, dict) else None
         if isinstance(unit, str):
             unit = {"code": unit}
@@ -475,12 +530,30 @@ def change(
             continue
         present.add(code)
         units.append(copy.deepcopy(unit))
-        changes.append({"unit": code, "change": LaChange.ADDED, "reason": reason})
+        changes.append({"unit": code, "change": LaChange.ADDED, "reason": why})
+    unknown = sorted(set(sections) - set(SECTIONS))
+    for name in unknown:
+        errors[f"sections.{name}"] = [f"Not a part of the text that can be replaced; one of {', '.join(SECTIONS)}"]
+    reason = (reason or "").strip()
+    if sections and not reason:
+        errors["reason"] = ["Say why these parts of the text change"]
+    for name in sorted(set(sections) & set(SECTIONS)):
+        if sections[name] is None:
+            content.pop(name, None)
+        else:
+            content[name] = copy.deepcopy(sections[name])
+        if content.get(name) != version.content.get(name):
+            changes.append({"section": name, "change": LaChange.REPLACED, "reason": reason})
     if errors:
         raise Invalid("The change is not valid", errors=errors)
     content["units"] = units
-    content = _check_content(content)
+    content = _units_from_mou(session, mobility, _check_content(content))
+    if content_hash(content) == version.content_hash:
+        return version
     number = (session.scalar(select(func.max(LaVersion.number)).where(LaVersion.la_id == la.id)) or 0) + 1
+    if number > MAX_VERSIONS:
+        raise Conflict(f"The Learning Agreement has {number - 1} versions already, the most one may have; "
+                       "agree the remaining changes outside the platform")
     now = utcnow()
     new = LaVersion(la_id=la.id, number=number, content=content, content_hash=content_hash(content),
                     changes=changes, created_by=actor.user_id, created_at=now)
@@ -493,6 +566,92 @@ def change(
                  content_hash=new.content_hash, previous_hash=version.content_hash, changes=changes)
     _set_status(session, la, actor_id=actor.user_id, reason="changed: every party signs again")
     return new
+
+
+def _transcript_issued(session: Session, mobility: Mobility) -> bool:
+    from .models import PersonalTranscript
+
+    return session.scalar(select(PersonalTranscript.id).where(PersonalTranscript.mobility_id == mobility.id)) \
+        is not None
+
+
+def refuse(
+    session: Session,
+    *,
+    actor: Actor,
+    la_id: int,
+    party: str,
+    content_hash: str,
+    comment: str,
+) -> dict[str, Any]:
+    """Refuse to sign the current text, with a comment saying what has to change (its turn, the
+    quoted hash current, as for :func:`sign`). Nothing is signed; the refusal is in the audit trail
+    and returned so the process can hand the text back to be revised."""
+    if party not in LaParty.ALL:
+        raise Invalid("Unknown party", errors={"party": [f"One of {', '.join(LaParty.ALL)}"]})
+    comment = (comment or "").strip()
+    if not comment:
+        raise Invalid("A refusal needs a comment", errors={"comment": ["Say what has to change"]})
+    la = _locked(session, actor, la_id)
+    mobility = _mobility(session, la)
+    required = required_signatures(session, la)
+    if party not in required:
+        raise Invalid(f"No {party} signature is part of this Learning Agreement",
+                      errors={"party": [f"One of {', '.join(required)}"]})
+    organisation_id = _bound_organisation(session, actor, mobility, party)
+    version = current_version(session, la)
+    if content_hash != version.content_hash:
+        raise Conflict(STALE_MESSAGE, errors={"content_hash": [
+            f"You quoted {content_hash!r}; the current text is version {version.number} ({version.content_hash})"
+        ]})
+    expected = next_party(session, la)
+    if party != expected:
+        raise Conflict(f"It is not the {party}'s turn: the {expected} must sign next", errors={"party": [expected]})
+    audit.record(session, actor_id=actor.user_id, action="la.refused", la_id=la.id, version=version.number,
+                 content_hash=version.content_hash, party=party, organisation_id=organisation_id, comment=comment)
+    return {"party": party, "comment": comment, "version": version.number}
+
+
+def implicit_approval(session: Session, *, la_id: int, actor: Actor | None = None) -> LaSignature:
+    """Record the competent institution's approval by silence: every party signed the current text,
+    the national model approves implicitly, and its period (counted from the last party's signature)
+    has passed without an objection. Run by the process's timer through the worker (``actor=None``)."""
+    if actor is not None and not actor.is_admin:
+        raise Forbidden("Implicit approvals are recorded by the platform's deadline timers")
+    la = _locked(session, None, la_id)
+    mobility = _mobility(session, la)
+    model = _national_model(session, mobility)
+    if model.la_approval != ApprovalMode.IMPLICIT:
+        raise Conflict(f"The national model ({model.model}) does not approve Learning Agreements implicitly")
+    signed = signatures_counting(session, la)
+    parties = [p for p in required_signatures(session, la) if p != LaParty.COMPETENT_INSTITUTION]
+    missing = [p for p in parties if p not in signed]
+    if missing:
+        raise Conflict(f"The {missing[0]} has not signed the current text yet: nothing to approve")
+    if LaParty.COMPETENT_INSTITUTION in signed:
+        raise Conflict("The competent institution has already approved the current text")
+    since = max(signed[p].signed_at for p in parties)
+    deadline = since + timedelta(days=model.la_approval_days)
+    if utcnow() < deadline:
+        raise Conflict(f"The objection period runs until {deadline.isoformat()}")
+    institutions = sorted(_competent_institution_ids(session, mobility))
+    if len(institutions) != 1:
+        raise Conflict("No single competent institution (home) is named for this mobility")
+    version = current_version(session, la)
+    signature = LaSignature(
+        la_id=la.id, la_version_id=version.id, party=LaParty.COMPETENT_INSTITUTION, organisation_id=institutions[0],
+        signed_at=utcnow(), content_hash=version.content_hash, mode=ApprovalMode.IMPLICIT,
+        recorded_by=actor.user_id if actor else None,
+    )
+    session.add(signature)
+    session.flush()
+    audit.record(session, actor_id=actor.user_id if actor else None, action="la.signed", la_id=la.id,
+                 version=version.number, content_hash=version.content_hash, party=LaParty.COMPETENT_INSTITUTION,
+                 organisation_id=institutions[0], signature_id=signature.id, mode=ApprovalMode.IMPLICIT,
+                 period_days=model.la_approval_days)
+    _set_status(session, la, actor_id=actor.user_id if actor else None,
+                reason=f"no objection within {model.la_approval_days} days")
+    return signature
 
 
 def delete(session: Session, *, actor: Actor, la_id: int) -> LearningAgreement:
@@ -540,6 +699,7 @@ def detail(session: Session, *, actor: Actor, la_id: int) -> dict[str, Any]:
         "changes": version.changes,
         "required_signatures": required_signatures(session, la),
         "next_party": next_party(session, la) if la.status != LaStatus.DELETED else None,
+        "in_force": in_force(session, la),
         "learner_is_minor": _needs_guardian(mobility),
         "start_date": mobility.start_date,
         "signatures": [

@@ -272,7 +272,8 @@ class LaParty:
 class LaChange:
     ADDED = "added"
     REMOVED = "removed"
-    ALL = (ADDED, REMOVED)
+    REPLACED = "replaced"  # a part of the text other than units (e.g. the assessment arrangements)
+    ALL = (ADDED, REMOVED, REPLACED)
 
 
 class Learner(Base):

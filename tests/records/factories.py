@@ -247,3 +247,50 @@ def make_records_world(db: Database, clock: Any) -> RecordsWorld:
         las.sign(s, actor=actor, la_id=la_id, party=LaParty.LEARNER, content_hash=la_hashes[-1], signer=signer)
     return RecordsWorld(sending, hosting_gr, hosting_bg, chamber, outsider, mou_id, mou_hashes, mobility, la_id,
                         la_hashes)
+
+
+# --------------------------------------------------------------------------------------------------
+# Mobility process: a MoU in force covering a qualification with three units
+# --------------------------------------------------------------------------------------------------
+
+MOBILITY_UNITS = [
+    {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12, "eqf_level": 4},
+    {"code": "U2", "title": "Hygiene and food safety", "ecvet_points": 4, "eqf_level": 4},
+    {"code": "U3", "title": "Serving guests", "ecvet_points": 6, "eqf_level": 4},
+]
+
+
+def active_mou(
+    db: Database,
+    sending: Party,
+    hosting: Party,
+    *,
+    countries: tuple[str, str],
+    competent_institution: Party | None = None,
+    sector: str | None = None,
+) -> int:
+    """A MoU in force between `sending` and `hosting` for the qualification "Cook" (EQF 4, units U1-U3),
+    approved by every partner and, where the home country's national model requires it, by
+    `competent_institution` (registered by the caller for ``mou_approval``)."""
+    from records import mou as mous
+    from records.models import ApprovalRole, MouStatus
+
+    overrides: dict[str, Any] = {"qualifications": [{
+        "title": "Cook", "country": countries[0], "eqf_level": 4, "nqf_level": "4", "ecvet_points": 180,
+        "units": copy.deepcopy(MOBILITY_UNITS)}]}
+    if sector:
+        overrides["sector"] = sector
+    content = mou_content(sending, hosting, countries=countries, **overrides)
+    with db.transaction() as s:
+        mou = mous.create_draft(s, actor=sending.actor, sending_organisation_id=sending.org_id, content=content)
+        mous.submit(s, actor=sending.actor, mou_id=mou.id)
+        digest = mous.current_version(mou).content_hash
+        for party in (sending, hosting):
+            mous.approve(s, actor=party.actor, mou_id=mou.id, content_hash=digest, signer=SIGNER,
+                         organisation_id=party.org_id)
+        if competent_institution is not None:
+            mous.approve(s, actor=competent_institution.actor, mou_id=mou.id, content_hash=digest, signer=SIGNER,
+                         as_role=ApprovalRole.COMPETENT_INSTITUTION, organisation_id=competent_institution.org_id)
+        assert mou.status == MouStatus.ACTIVE, mous.detail(s, actor=sending.actor, mou_id=mou.id)["problems"]
+        return mou.id
+

@@ -32,6 +32,7 @@ from records.models import (
     Mobility,
     Mou,
     MouStatus,
+    MouVersion,
 )
 from tests.engine.conftest import actor_for
 from tests.factories import make_user
@@ -56,6 +57,14 @@ CONTENT: dict[str, Any] = {
                                    "effect": "Units exempted at home"},
     "duration": {"start": "2027-03-01", "end": "2027-04-09", "weeks": 6},
 }
+
+
+#: What the MoU in force covers: the LA may only contain these units, with these points.
+MOU_CONTENT: dict[str, Any] = {"qualifications": [{"title": "Cook", "eqf_level": 4, "units": [
+    {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12},
+    {"code": "U2", "title": "Hygiene", "ecvet_points": 4},
+    {"code": "U3", "title": "Serving", "ecvet_points": 6},
+]}]}
 
 
 @pytest.fixture(autouse=True)
@@ -117,6 +126,12 @@ def make_case(
     guardian_user = make_user(db) if guardian_account else None
     with db.transaction() as s:
         mou = Mou(sending_organisation_id=sending.org_id, status=MouStatus.ACTIVE)
+        s.add(mou)
+        s.flush()
+        version = MouVersion(mou_id=mou.id, number=1, content=MOU_CONTENT, content_hash=las.content_hash(MOU_CONTENT))
+        s.add(version)
+        s.flush()
+        mou.current_version_id = mou.active_version_id = version.id
         learner = Learner(name="Lena Vos", date_of_birth=born, email="lena@learner.example",
                           guardian_name="Marta Vos", guardian_email="marta@parent.example",
                           user_id=learner_user.id, guardian_user_id=guardian_user.id if guardian_user else None)

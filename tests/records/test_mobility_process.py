@@ -1,0 +1,638 @@
+"""The Mobility process (processes/mobility.bpmn) end to end, on both database backends.
+
+For each illustrative national model of the shipped table (NL: the provider has full responsibility;
+DE: a chamber approves the MoU and recognises units, and in the crafts sector approves Learning
+Agreements too; ES: a regional authority approves Learning Agreements implicitly) two learners go
+abroad, one of them a minor: Learning Agreement prepared, assessment agreed, signed in order (and
+approved where the model says so), changed during the mobility and signed again, assessed, transcript
+issued and released, validated and recognised, credits in the learner's achievements. Every task must
+be in the inbox of exactly the party its lane names; gates must appear exactly where the model
+requires them; an implicit approval and the mobility going live happen by the worker alone on a frozen
+clock; outsiders see nothing; the home side cannot read the transcript before the host releases it.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+import records.mobility_actions  # noqa: F401  (registers the mobility.* actions, as the app and worker do)
+import records.mobility_connectors  # noqa: F401  (mobility.go_live, mobility.la_implicit_approval)
+from engine import clock, deployments, instances, jobs, tasks
+from engine.clock import FrozenClock
+from engine.config import ROOT
+from engine.db import Database
+from engine.errors import Conflict, NotFound
+from engine.execution import open_workflow
+from engine.models import HumanTask, InstanceStatus, TaskState
+from engine.parties import Actor
+from records import assessment, recognition, transcript
+from records import learning_agreement as las
+from records import mobility as mobilities
+from records.models import (
+    ApprovalMode,
+    CompetenceFunction,
+    CreditAward,
+    LaParty,
+    LaSignature,
+    LaStatus,
+    MobilityStatus,
+    MobilityStatusChange,
+    PersonalTranscript,
+)
+from tests.engine.conftest import actor_for
+from tests.factories import make_user
+from tests.records.factories import SIGNER, Party, active_mou, make_party, register
+
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+START, END = date(2027, 3, 1), date(2027, 4, 9)
+FILES = ("mobility.bpmn", "national_models.dmn")
+HOST_SIGNER = {"name": "Javier Ruiz", "position": "Company mentor", "email": "javier@hotel.example"}
+CI_SIGNER = {"name": "Jonas Weber", "position": "Ausbildungsberater", "email": "weber@chamber.example"}
+ASSESSMENT_AGREED = {
+    "assessors": [{"name": "Javier Ruiz", "organisation": "Hotel Sol", "role": "company mentor"}],
+    "method": "Observation of a practical task, followed by a short interview",
+    "when": "Last week of the mobility", "where": "Hotel kitchen", "documentation": "Assessment sheet per unit",
+}
+
+
+@pytest.fixture
+def frozen() -> Iterator[FrozenClock]:
+    frozen_clock = FrozenClock(T0)
+    previous = clock.use(frozen_clock)
+    yield frozen_clock
+    clock.use(previous)
+
+
+@dataclass
+class Scenario:
+    """One partnership (a MoU in force) under one national model, with every party signed in."""
+
+    db: Database
+    frozen: FrozenClock
+    home: str
+    sending: Party
+    hosting: Party
+    ci_home: Party | None
+    outsider: Party
+    mou_id: int
+    runs: list[Run] = field(default_factory=list)
+
+    def nominate(self, name: str, born: date, *, sector: str | None = None, guardian_account: bool = False,
+                 start: date = START, end: date = END) -> Run:
+        learner_user = make_user(self.db)
+        guardian_user = make_user(self.db) if guardian_account else None
+        details = {"name": name, "date_of_birth": born.isoformat(), "email": learner_user.email}
+        if born > date(2009, 3, 1):
+            details.update(guardian_name=f"Parent of {name}",
+                           guardian_email=guardian_user.email if guardian_user else "parent@family.example")
+        with self.db.transaction() as s:
+            mobility = mobilities.nominate(s, actor=self.sending.actor, mou_id=self.mou_id,
+                                           hosting_organisation_id=self.hosting.org_id, qualification_title="Cook",
+                                           start_date=start, end_date=end, sector=sector, learner=details)
+            run = Run(self, mobility.id, mobility.process_instance_id, mobility.learner_id,
+                      actor_for(self.db, learner_user.id),
+                      actor_for(self.db, guardian_user.id) if guardian_user else None, name)
+        self.runs.append(run)
+        return run
+
+    def worker(self) -> int:
+        return jobs.run_due(self.db)
+
+
+@dataclass
+class Run:
+    """One learner's mobility and its process instance."""
+
+    sc: Scenario
+    mobility_id: int
+    instance_id: str
+    learner_id: int
+    learner: Actor
+    guardian: Actor | None
+    name: str
+
+    # Who is who ----------------------------------------------------------------------------------
+
+    @property
+    def people(self) -> dict[str, Actor]:
+        out = {"sending": self.sc.sending.actor, "hosting": self.sc.hosting.actor, "learner": self.learner,
+               "outsider": self.sc.outsider.actor}
+        if self.sc.ci_home is not None:
+            out["ci_home"] = self.sc.ci_home.actor
+        if self.guardian is not None:
+            out["guardian"] = self.guardian
+        return out
+
+    @property
+    def db(self) -> Database:
+        return self.sc.db
+
+    # Tasks -----------------------------------------------------------------------------------------
+
+    def ready(self) -> list[HumanTask]:
+        with self.db.transaction(write=False) as s:
+            return instances.ready_tasks(s, s.get(instances.ProcessInstance, self.instance_id))
+
+    def open_steps(self) -> set[str]:
+        return {t.bpmn_id for t in self.ready()}
+
+    def only_for(self, who: str, bpmn_id: str) -> HumanTask:
+        """The ready task `bpmn_id`: in the inbox of `who` and of no other party of the mobility, and
+        invisible (404) to an outsider."""
+        matching = [t for t in self.ready() if t.bpmn_id == bpmn_id]
+        assert len(matching) == 1, (bpmn_id, self.open_steps())
+        task = matching[0]
+        for name, actor in self.people.items():
+            with self.db.transaction(write=False) as s:
+                seen = task.id in {t.id for t in tasks.list_for(s, actor=actor, instance_id=self.instance_id).items}
+            assert seen == (name == who), f"{bpmn_id}: {'seen' if seen else 'not seen'} by {name}"
+        with pytest.raises(NotFound), self.db.transaction(write=False) as s:
+            tasks.get(s, actor=self.sc.outsider.actor, task_id=task.id)
+        return task
+
+    def values(self, who: str, bpmn_id: str) -> dict[str, Any]:
+        task = self.only_for(who, bpmn_id)
+        with self.db.transaction(write=False) as s:
+            return tasks.detail(s, actor=self.people[who], task_id=task.id)["form"]["values"]
+
+    def complete(self, who: str, bpmn_id: str, data: dict[str, Any]) -> None:
+        task = self.only_for(who, bpmn_id)
+        with self.db.transaction() as s:
+            tasks.complete(s, actor=self.people[who], task_id=task.id, data=data)
+
+    def roles_with_tasks(self) -> set[str]:
+        with self.db.transaction(write=False) as s:
+            return set(s.scalars(select(HumanTask.role).where(HumanTask.instance_id == self.instance_id)))
+
+    def bpmn_ids_done(self) -> list[str]:
+        with self.db.transaction(write=False) as s:
+            return list(s.scalars(select(HumanTask.bpmn_id).where(HumanTask.instance_id == self.instance_id)
+                                  .order_by(HumanTask.created_at, HumanTask.id)))
+
+    def data(self) -> dict[str, Any]:
+        with self.db.transaction(write=False) as s:
+            return dict(open_workflow(s.get(instances.ProcessInstance, self.instance_id)).last_task.data)
+
+    def instance_status(self) -> str:
+        with self.db.transaction(write=False) as s:
+            return s.get(instances.ProcessInstance, self.instance_id).status
+
+    # Records ---------------------------------------------------------------------------------------
+
+    def status(self) -> str:
+        with self.db.transaction(write=False) as s:
+            return mobilities.get(s, actor=self.sc.sending.actor, mobility_id=self.mobility_id).status
+
+    def la(self) -> dict[str, Any]:
+        with self.db.transaction(write=False) as s:
+            la = mobilities.current_agreement(s, mobilities.get(s, actor=self.sc.sending.actor,
+                                                                mobility_id=self.mobility_id))
+            return las.detail(s, actor=self.sc.sending.actor, la_id=la.id)
+
+    # Steps -----------------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        values = self.values("sending", "prepare_la")
+        assert [u["code"] for u in values["mou_units"]] == ["U1", "U2", "U3"]
+        assert values["qualification_title"] == "Cook"
+        self.complete("sending", "prepare_la", {
+            "units": [{"code": "U1", "learning_outcomes": ["Prepares cold starters to recipe"],
+                       "learning_activities": {"location": "Hotel kitchen", "tasks": "Garde-manger station"}},
+                      {"code": "U2"}],
+            "assessment": {"method": "Practical task"},
+            "validation_and_recognition": {"who": "Sending school", "how": "Comparison with the LA",
+                                           "effect": "Units exempted at home"},
+        })
+        values = self.values("hosting", "agree_assessment")
+        self.complete("hosting", "agree_assessment", {"la_hash": values["la_hash"], "assessment": ASSESSMENT_AGREED})
+
+    def sign(self, bpmn_id: str, who: str, signer: dict[str, str]) -> None:
+        values = self.values(who, bpmn_id)
+        self.complete(who, bpmn_id, {"la_hash": values["la_hash"], "decision": "sign", "signer": signer})
+
+    def parties_sign(self, prefix: str = "sign") -> None:
+        """Learner, guardian of a minor (personally or recorded by the sending organisation), sending,
+        hosting, each only when it is their turn."""
+        self.sign(f"{prefix}_learner", "learner", {"name": self.name, "email": "learner@example.org"})
+        if self.la()["learner_is_minor"]:
+            who = "guardian" if self.guardian else "sending"
+            self.sign(f"{prefix}_guardian", who, {"name": f"Parent of {self.name}", "email": "parent@family.example"})
+        self.sign(f"{prefix}_sending", "sending", SIGNER)
+        self.sign(f"{prefix}_hosting", "hosting", HOST_SIGNER)
+
+    def change_units(self) -> None:
+        """During the mobility the host removes U2 and adds U3, each with its reason."""
+        values = self.values("hosting", "checkpoint")
+        self.complete("hosting", "checkpoint", {
+            "la_hash": values["la_hash"], "decision": "change_la",
+            "removed": [{"unit": "U2", "reason": "The hygiene course is not offered this season"}],
+            "added": [{"unit": {"code": "U3", "learning_outcomes": ["Serves guests at table"]},
+                       "reason": "The learner works in the restaurant instead"}],
+        })
+
+    def assess(self, results: dict[str, str]) -> None:
+        """In the last week of the mobility the host assesses; the learner acknowledges."""
+        self.sc.frozen.set(max(self.sc.frozen.now(), datetime(2027, 4, 5, 10, 0, tzinfo=UTC)))
+        values = self.values("hosting", "checkpoint")
+        self.complete("hosting", "checkpoint", {"la_hash": values["la_hash"], "decision": "assess"})
+        values = self.values("hosting", "record_assessment")
+        assert [u["code"] for u in values["la_units"]] == list(results)
+        sheets = []
+        for code, result in results.items():
+            sheet = {"unit": code, "criteria": f"Criteria of {code}", "method": "practical_task",
+                     "context": "Lunch service", "assessor": {"name": "Javier Ruiz", "organisation": "Hotel Sol"},
+                     "date": "2027-04-05", "result": result, "evidence": f"Observation notes {code}"}
+            if result == "achieved":
+                sheet["grade"] = "8/10"
+            sheets.append(sheet)
+        self.complete("hosting", "record_assessment", {"assessments": sheets})
+        self.complete("learner", "acknowledge_assessment", {"agrees": True})
+
+    def issue_transcript(self) -> None:
+        self.complete("hosting", "issue_transcript", {"signer": HOST_SIGNER})
+
+    def release_transcript(self) -> None:
+        self.complete("hosting", "release_transcript", {"ready_for_recognition": True})
+
+
+def start(db: Database, frozen: FrozenClock, home: str, abroad: str, *, ci_functions: tuple[str, ...] = (),
+          sector: str | None = None) -> Scenario:
+    with db.transaction() as s:
+        files = {name: (ROOT / "processes" / name).read_bytes() for name in FILES}
+        deployments.deploy(s, actor=None, files=files, forms_dir=ROOT / "forms")
+    sending = make_party(db, home, "Sending school")
+    hosting = make_party(db, abroad, "Hotel Sol")
+    outsider = make_party(db, home, "Another school")
+    ci_home = None
+    if ci_functions:
+        ci_home = make_party(db, home, "Competent institution at home")
+        for function in ci_functions:
+            register(db, ci_home.org_id, home, function)
+    mou_id = active_mou(db, sending, hosting, countries=(home, abroad), sector=sector,
+                        competent_institution=ci_home if CompetenceFunction.MOU_APPROVAL in ci_functions else None)
+    return Scenario(db, frozen, home, sending, hosting, ci_home, outsider, mou_id)
+
+
+def go_live(sc: Scenario) -> None:
+    """The worker alone: nothing happens the day before the start date; at the start date every
+    mobility whose agreement is in force goes live and its host gets the first task."""
+    sc.frozen.set(datetime(2027, 2, 28, 23, 0, tzinfo=UTC))
+    sc.worker()
+    assert all(r.status() == MobilityStatus.NOMINATION for r in sc.runs)
+    sc.frozen.set(datetime(2027, 3, 1, 0, 0, 1, tzinfo=UTC))
+    sc.worker()
+    for run in sc.runs:
+        assert run.status() == MobilityStatus.LIVE
+        assert run.open_steps() == {"checkpoint"}
+
+
+def visibility_before_release(run: Run) -> None:
+    """Issued, not released: the host and the learner read the transcript, the home side does not."""
+    sc = run.sc
+    with sc.db.transaction(write=False) as s:
+        assert transcript.get(s, actor=sc.hosting.actor, mobility_id=run.mobility_id).content_hash
+        assert transcript.get(s, actor=run.learner, mobility_id=run.mobility_id).learner_id == run.learner_id
+        home = [sc.sending.actor] + ([sc.ci_home.actor] if sc.ci_home else [])
+        for actor in home:
+            with pytest.raises(NotFound):
+                transcript.get(s, actor=actor, mobility_id=run.mobility_id)
+            with pytest.raises(NotFound):
+                assessment.sheets(s, actor=actor, mobility_id=run.mobility_id)
+        for getter in (lambda: mobilities.get(s, actor=sc.outsider.actor, mobility_id=run.mobility_id),
+                       lambda: mobilities.get_learner(s, actor=sc.outsider.actor, learner_id=run.learner_id),
+                       lambda: transcript.get(s, actor=sc.outsider.actor, mobility_id=run.mobility_id),
+                       lambda: instances.get(s, actor=sc.outsider.actor, instance_id=run.instance_id)):
+            with pytest.raises(NotFound):
+                getter()
+
+
+def after_release(run: Run) -> dict[str, Any]:
+    """Released: the home side reads the same transcript, bound to the agreement version in force."""
+    with run.db.transaction(write=False) as s:
+        view = transcript.detail(s, actor=run.sc.sending.actor, mobility_id=run.mobility_id)
+    la = run.la()
+    assert (view["la_version"], view["la_hash"]) == (la["version"], la["content_hash"])
+    assert view["ready_for_recognition_at"] is not None
+    assert run.values("sending" if "validate_units" in run.open_steps() or "validate_and_recognise_sending" in
+                      run.open_steps() else "ci_home", next(iter(run.open_steps())))["transcript_hash"] \
+        == view["content_hash"]
+    return view
+
+
+def credits(run: Run) -> dict[str, float]:
+    with run.db.transaction(write=False) as s:
+        mine = recognition.achievements(s, actor=run.learner, learner_id=run.learner_id)
+    return {c["unit"]: c["ecvet_points"] for c in mine["credits"]}
+
+
+def finish(run: Run, implications: list[dict[str, Any]] | None = None) -> None:
+    if implications:
+        run.complete("sending", "record_implications", {"implications": implications})
+    else:
+        run.complete("sending", "record_implications", {"none": True})
+    assert run.instance_status() == InstanceStatus.COMPLETED and run.ready() == []
+    assert run.status() == MobilityStatus.RECOGNIZED
+    with run.db.transaction(write=False) as s:
+        history = [(c.old_status, c.new_status) for c in s.scalars(
+            select(MobilityStatusChange).where(MobilityStatusChange.mobility_id == run.mobility_id)
+            .order_by(MobilityStatusChange.id))]
+    assert history == [(None, "nomination"), ("nomination", "live"), ("live", "recognized")]
+
+
+def check_changed_agreement(run: Run) -> None:
+    la = run.la()
+    assert la["version"] == 3 and la["status"] in (LaStatus.SIGNED, LaStatus.APPROVED) and la["in_force"]
+    assert [u["code"] for u in la["content"]["units"]] == ["U1", "U3"]
+    assert la["content"]["units"][1]["ecvet_points"] == 6, "points come from the MoU"
+    assert la["changes"] == [
+        {"unit": "U2", "change": "removed", "reason": "The hygiene course is not offered this season"},
+        {"unit": "U3", "change": "added", "reason": "The learner works in the restaurant instead"},
+    ]
+    counting = [s for s in la["signatures"] if s["counts"]]
+    assert [s["party"] for s in counting] == la["required_signatures"]
+
+
+# --------------------------------------------------------------------------------------------------
+# NL: the provider has full responsibility
+# --------------------------------------------------------------------------------------------------
+
+
+def test_nl_provider_responsibility(db: Database, frozen: FrozenClock) -> None:
+    """No competent institution anywhere; the sending school validates and recognises in one act."""
+    sc = start(db, frozen, "NL", "BE")
+    adult = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    minor = sc.nominate("Sanne Bakker", date(2010, 6, 15))
+    for run in (adult, minor):
+        assert run.data()["model"] == "provider_responsibility" and run.data()["la_approval"] == "none"
+        run.prepare()
+    # The host asks for changes: the text goes back to the sending school, and everyone signs the revision.
+    adult.sign("sign_learner", "learner", {"name": adult.name, "email": "daan@example.org"})
+    values = adult.values("sending", "sign_sending")
+    adult.complete("sending", "sign_sending", {"la_hash": values["la_hash"], "decision": "sign", "signer": SIGNER})
+    values = adult.values("hosting", "sign_hosting")
+    adult.complete("hosting", "sign_hosting", {"la_hash": values["la_hash"], "decision": "request_changes",
+                                               "comment": "Learning outcomes of U2 are missing"})
+    values = adult.values("sending", "revise_la")
+    assert values["la_refusal"] == {"party": "hosting", "comment": "Learning outcomes of U2 are missing",
+                                    "version": 2}
+    adult.complete("sending", "revise_la", {
+        "la_hash": values["la_hash"],
+        "removed": [{"unit": "U2", "reason": "Replaced by the version with learning outcomes"}],
+        "added": [{"unit": {"code": "U2", "learning_outcomes": ["Applies HACCP rules"]},
+                   "reason": "Learning outcomes added as the host asked"}],
+    })
+    assert adult.la()["version"] == 3 and adult.la()["next_party"] == LaParty.LEARNER
+    adult.parties_sign()
+    minor.parties_sign()
+    for run in (adult, minor):
+        assert run.la()["status"] == LaStatus.SIGNED and run.la()["in_force"]
+        assert run.ready() == [] and run.status() == MobilityStatus.NOMINATION
+    assert minor.la()["required_signatures"] == ["learner", "guardian", "sending", "hosting"]
+    go_live(sc)
+
+    adult.assess({"U1": "achieved", "U2": "achieved"})
+    minor.change_units()
+    minor.parties_sign(prefix="resign")
+    check_changed_agreement(minor)
+    minor.assess({"U1": "achieved", "U3": "achieved"})
+    for run in (adult, minor):
+        run.issue_transcript()
+        visibility_before_release(run)
+        run.release_transcript()
+        assert run.open_steps() == {"validate_and_recognise_sending"}
+        after_release(run)
+    digest = adult.values("sending", "validate_and_recognise_sending")["transcript_hash"]
+    adult.complete("sending", "validate_and_recognise_sending", {
+        "transcript_hash": digest, "signer": SIGNER,
+        "unit_decisions": [{"unit": "U1", "outcome": "validated"}, {"unit": "U2", "outcome": "validated"}]})
+    digest = minor.values("sending", "validate_and_recognise_sending")["transcript_hash"]
+    minor.complete("sending", "validate_and_recognise_sending", {
+        "transcript_hash": digest, "signer": SIGNER,
+        "unit_decisions": [{"unit": "U1", "outcome": "validated"},
+                           {"unit": "U3", "outcome": "partly_validated", "ecvet_points": 3,
+                            "comment": "Table service only at breakfast"}]})
+    finish(adult, [{"kind": "exempted_activity", "description": "Exempted from the cold kitchen module",
+                    "unit": "U1"}, {"kind": "extra_credits", "description": "Extra credit", "ecvet_points": 2}])
+    finish(minor)
+    assert credits(adult) == {"U1": 12.0, "U2": 4.0}
+    assert credits(minor) == {"U1": 12.0, "U3": 3.0}
+    for run in (adult, minor):
+        assert "competent-institution-home" not in run.roles_with_tasks()
+        assert "competent-institution-host" not in run.roles_with_tasks()
+        assert not {"validate_units", "recognise_sending", "recognise_ci", "approve_la_ci", "object_la_ci"} \
+            & set(run.bpmn_ids_done())
+    assert "guardian" not in adult.roles_with_tasks() and "guardian" in minor.roles_with_tasks()
+    with db.transaction(write=False) as s:
+        mine = recognition.achievements(s, actor=adult.learner, learner_id=adult.learner_id)
+        assert mine["total_ecvet_points"] == 16 and mine["extra_ecvet_points"] == 2
+        assert [i["kind"] for i in mine["implications"]] == ["exempted_activity", "extra_credits"]
+        with pytest.raises(NotFound):
+            recognition.achievements(s, actor=sc.outsider.actor, learner_id=adult.learner_id)
+        with pytest.raises(NotFound):
+            recognition.achievements(s, actor=adult.learner, learner_id=minor.learner_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# DE: the chamber approves the MoU, approves LAs in the crafts sector, and recognises units
+# --------------------------------------------------------------------------------------------------
+
+
+def test_de_chamber_recognises_and_approves_crafts_agreements(db: Database, frozen: FrozenClock) -> None:
+    sc = start(db, frozen, "DE", "NL", ci_functions=(CompetenceFunction.MOU_APPROVAL, CompetenceFunction.LA_APPROVAL,
+                                                     CompetenceFunction.RECOGNITION))
+    crafts = sc.nominate("Lukas Becker", date(2003, 2, 1), sector="crafts")
+    minor = sc.nominate("Mia Wagner", date(2010, 1, 20), guardian_account=True)
+    assert (crafts.data()["model"], crafts.data()["la_approval"]) == ("chamber_crafts", "explicit")
+    assert (minor.data()["model"], minor.data()["la_approval"]) == ("chamber_approval", "none")
+    for run in (crafts, minor):
+        assert run.data()["recognition_by"] == "competent_institution"
+        run.prepare()
+        run.parties_sign()
+    # The crafts agreement needs the chamber's approval; the other is in force with the parties' signatures.
+    assert crafts.open_steps() == {"approve_la_ci"} and crafts.la()["status"] == LaStatus.SIGNED
+    assert minor.ready() == [] and minor.la()["status"] == LaStatus.SIGNED and minor.la()["in_force"]
+    values = crafts.values("ci_home", "approve_la_ci")
+    crafts.complete("ci_home", "approve_la_ci", {"la_hash": values["la_hash"], "decision": "approved",
+                                                 "signer": CI_SIGNER})
+    assert crafts.la()["status"] == LaStatus.APPROVED and crafts.ready() == []
+    go_live(sc)
+
+    for run in (crafts, minor):
+        run.change_units()
+        run.parties_sign(prefix="resign")
+    assert crafts.open_steps() == {"reapprove_la_ci"}
+    values = crafts.values("ci_home", "reapprove_la_ci")
+    crafts.complete("ci_home", "reapprove_la_ci", {"la_hash": values["la_hash"], "decision": "approved",
+                                                   "signer": CI_SIGNER})
+    for run in (crafts, minor):
+        check_changed_agreement(run)
+        run.assess({"U1": "achieved", "U3": "not_achieved"})
+        run.issue_transcript()
+        visibility_before_release(run)
+        run.release_transcript()
+        assert run.open_steps() == {"validate_units"}
+        after_release(run)
+        digest = run.values("sending", "validate_units")["transcript_hash"]
+        run.complete("sending", "validate_units", {"transcript_hash": digest, "signer": SIGNER, "unit_outcomes": [
+            {"unit": "U1", "outcome": "validated"},
+            {"unit": "U3", "outcome": "not_validated", "comment": "Not achieved abroad"}]})
+        values = run.values("ci_home", "recognise_ci")
+        assert values["validation"] == {"U1": "validated", "U3": "not_validated"}
+        with pytest.raises(Conflict, match="stale"):
+            run.complete("ci_home", "recognise_ci", {"transcript_hash": "0" * 64, "signer": CI_SIGNER,
+                                                     "unit_recognition": [{"unit": "U1", "recognised": True},
+                                                                          {"unit": "U3", "recognised": False}]})
+        run.complete("ci_home", "recognise_ci", {"transcript_hash": values["transcript_hash"], "signer": CI_SIGNER,
+                                                 "unit_recognition": [{"unit": "U1", "recognised": True},
+                                                                      {"unit": "U3", "recognised": False}]})
+        finish(run)
+        assert credits(run) == {"U1": 12.0}
+        assert "recognise_sending" not in run.bpmn_ids_done()
+    assert "approve_la_ci" not in minor.bpmn_ids_done() and "reapprove_la_ci" not in minor.bpmn_ids_done()
+    assert "guardian" in minor.roles_with_tasks()
+    with db.transaction(write=False) as s:
+        award = s.scalars(select(CreditAward).where(CreditAward.mobility_id == crafts.mobility_id)).one()
+        assert award.awarded_by_organisation_id == sc.ci_home.org_id
+        guardian_signatures = s.scalars(select(LaSignature).where(LaSignature.party == LaParty.GUARDIAN)).all()
+        assert {g.organisation_id for g in guardian_signatures} == {None}, "the guardian signed personally"
+
+
+# --------------------------------------------------------------------------------------------------
+# ES: the regional authority approves Learning Agreements implicitly
+# --------------------------------------------------------------------------------------------------
+
+
+def test_es_implicit_approval_by_the_worker_alone(db: Database, frozen: FrozenClock) -> None:
+    sc = start(db, frozen, "ES", "NL", ci_functions=(CompetenceFunction.MOU_APPROVAL, CompetenceFunction.LA_APPROVAL))
+    adult = sc.nominate("Lucía García", date(2001, 11, 3))
+    minor = sc.nominate("Pablo Martín", date(2011, 4, 2))
+    for run in (adult, minor):
+        assert (run.data()["la_approval"], run.data()["la_approval_days"]) == ("implicit", 10)
+        run.prepare()
+        run.parties_sign()
+        task = run.only_for("ci_home", "object_la_ci")
+        assert task.due_at == T0 + timedelta(days=10), "due when the objection period ends"
+    # The authority objects to the minor's agreement in time: it goes back to the sending school.
+    values = minor.values("ci_home", "object_la_ci")
+    minor.complete("ci_home", "object_la_ci", {"la_hash": values["la_hash"], "decision": "rejected",
+                                               "comment": "A minor needs a named tutor at the host"})
+    revise = minor.values("sending", "revise_la")
+    minor.complete("sending", "revise_la", {
+        "la_hash": revise["la_hash"], "reason": "Tutor named as the authority asked",
+        "assessment": {**ASSESSMENT_AGREED, "assessors": ASSESSMENT_AGREED["assessors"] + [
+            {"name": "Ana López", "organisation": "Hotel Sol", "role": "tutor for minors"}]}})
+    minor.parties_sign()
+    minor.only_for("ci_home", "object_la_ci")
+
+    sc.frozen.advance(days=9)
+    sc.worker()
+    assert adult.la()["status"] == LaStatus.SIGNED, "the objection period is still running"
+    assert adult.open_steps() == {"object_la_ci"}
+    sc.frozen.advance(days=1, seconds=1)
+    sc.worker()
+    assert adult.la()["status"] == LaStatus.APPROVED and adult.ready() == []
+    assert minor.la()["status"] == LaStatus.APPROVED, "its period started when the revision was signed, at once"
+    with db.transaction(write=False) as s:
+        implicit = s.scalars(select(LaSignature).where(LaSignature.mode == ApprovalMode.IMPLICIT)).all()
+        assert len(implicit) == 2 and {i.recorded_by for i in implicit} == {None}
+        assert {i.organisation_id for i in implicit} == {sc.ci_home.org_id}
+    cancelled = [t for t in adult.bpmn_ids_done() if t == "object_la_ci"]
+    assert cancelled == ["object_la_ci"]
+    go_live(sc)
+
+    adult.change_units()
+    adult.parties_sign(prefix="resign")
+    adult.only_for("ci_home", "reobject_la_ci")
+    sc.frozen.advance(days=10, seconds=1)
+    sc.worker()
+    check_changed_agreement(adult)
+    assert adult.la()["status"] == LaStatus.APPROVED
+    adult.assess({"U1": "achieved", "U3": "achieved"})
+    minor.assess({"U1": "achieved", "U2": "achieved"})
+    for run in (adult, minor):
+        run.issue_transcript()
+        visibility_before_release(run)
+        run.release_transcript()
+        after_release(run)
+        digest = run.values("sending", "validate_units")["transcript_hash"]
+        units = [u["unit"] for u in run.values("sending", "validate_units")["transcript_units"]]
+        run.complete("sending", "validate_units", {"transcript_hash": digest, "signer": SIGNER, "unit_outcomes": [
+            {"unit": code, "outcome": "validated"} for code in units]})
+        run.complete("sending", "recognise_sending", {"transcript_hash": digest, "signer": SIGNER,
+                                                      "unit_recognition": [{"unit": code, "recognised": True}
+                                                                           for code in units]})
+        finish(run)
+        assert "recognise_ci" not in run.bpmn_ids_done()
+    assert credits(adult) == {"U1": 12.0, "U3": 6.0}
+    assert credits(minor) == {"U1": 12.0, "U2": 4.0}
+
+
+# --------------------------------------------------------------------------------------------------
+# The start date comes before the agreement is in force
+# --------------------------------------------------------------------------------------------------
+
+
+def test_start_date_alert_postpone_then_cancel(db: Database, frozen: FrozenClock) -> None:
+    """The learner signed, the school did not: on the start date the mobility cannot start; the sending
+    coordinator alone is alerted, postpones (signing resumes where it stopped), and later cancels."""
+    sc = start(db, frozen, "NL", "BE")
+    run = sc.nominate("Noah Jansen", date(2005, 1, 1))
+    run.prepare()
+    run.sign("sign_learner", "learner", {"name": run.name, "email": "noah@example.org"})
+    assert run.open_steps() == {"sign_sending"}
+    sc.frozen.set(datetime(2027, 3, 1, 0, 0, 1, tzinfo=UTC))
+    sc.worker()
+    assert run.open_steps() == {"alert_start_missed"}
+    values = run.values("sending", "alert_start_missed")
+    assert values["missed_start"] == {"la_id": run.la()["id"], "la_status": "signing", "la_version": 2,
+                                      "la_next_party": "sending"}
+    with db.transaction(write=False) as s:
+        states = dict(s.execute(select(HumanTask.bpmn_id, HumanTask.state).where(
+            HumanTask.instance_id == run.instance_id, HumanTask.bpmn_id == "sign_sending")).all())
+    assert states == {"sign_sending": TaskState.CANCELLED}
+    with pytest.raises(Conflict, match="has started"), db.transaction() as s:
+        la = mobilities.current_agreement(s, s.get(mobilities.Mobility, run.mobility_id))
+        las.sign(s, actor=sc.sending.actor, la_id=la.id, party="sending",
+                 content_hash=las.current_version(s, la).content_hash, signer=SIGNER)
+
+    run.complete("sending", "alert_start_missed", {"decision": "postpone", "new_start_date": "2027-04-05",
+                                                   "new_end_date": "2027-05-14", "reason": "School signature late"})
+    assert run.open_steps() == {"sign_sending"}, "signing resumes where it stopped"
+    assert run.status() == MobilityStatus.NOMINATION
+    assert run.data()["start_deadline"] == "2027-04-05T00:00:00+00:00"
+    sc.frozen.set(datetime(2027, 4, 5, 0, 0, 1, tzinfo=UTC))
+    sc.worker()
+    run.complete("sending", "alert_start_missed", {"decision": "cancel", "reason": "The learner withdrew"})
+    assert run.status() == MobilityStatus.CANCELLED
+    assert run.instance_status() == InstanceStatus.COMPLETED and run.ready() == []
+    with db.transaction(write=False) as s:
+        reasons = list(s.scalars(select(MobilityStatusChange.reason).where(
+            MobilityStatusChange.mobility_id == run.mobility_id).order_by(MobilityStatusChange.id)))
+        assert reasons[0] == "nominated"
+        assert reasons[1] == f"{mobilities.START_MISSED}: the Learning Agreement was signing (version 2, sending " \
+                             "to sign next)"
+        assert reasons[2].startswith("postponed from 2027-03-01 to 2027-04-05: School signature late")
+        assert reasons[3].startswith(mobilities.START_MISSED)
+        assert reasons[-1] == "The learner withdrew"
+        assert s.scalar(select(func.count(PersonalTranscript.id))) == 0
+
+
+def test_postponed_mobility_starts_once_signed(db: Database, frozen: FrozenClock) -> None:
+    sc = start(db, frozen, "NL", "BE")
+    run = sc.nominate("Emma Visser", date(2005, 1, 1))
+    run.prepare()
+    sc.frozen.set(datetime(2027, 3, 1, 0, 0, 1, tzinfo=UTC))
+    sc.worker()
+    run.complete("sending", "alert_start_missed", {"decision": "postpone", "new_start_date": "2027-03-15",
+                                                   "new_end_date": "2027-04-23", "reason": "Late signatures"})
+    assert run.open_steps() == {"sign_learner"}
+    run.parties_sign()
+    assert run.ready() == [] and run.la()["in_force"]
+    sc.frozen.set(datetime(2027, 3, 15, 0, 0, 1, tzinfo=UTC))
+    sc.worker()
+    assert run.status() == MobilityStatus.LIVE and run.open_steps() == {"checkpoint"}
