@@ -1,0 +1,272 @@
+"""The Review process (processes/review.bpmn) after a partnership, for each illustrative national model.
+
+A partnership with two partners gets its MoU approved through the gates its national model requires
+(DE: after a rejected-then-revised round), a learner's mobility under it is recognised, then the
+review: evaluation sheets by sending, hosting and learner (each task only in that party's inbox), an
+action plan, and a revision of the MoU that the Partnership process runs through the same gates again
+(the ES regional authority's implicit approval by the worker alone). The records hold what was agreed.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select, text
+
+import records.actions  # noqa: F401  (registers the actions, as the app and worker do)
+import records.partnership_connectors  # noqa: F401
+import records.review_actions  # noqa: F401
+from engine import clock, jobs, messages, tasks
+from engine.clock import FrozenClock
+from engine.db import Database
+from engine.errors import Conflict, Invalid
+from engine.models import HumanTask, InstanceStatus, TaskState
+from engine.parties import Actor
+from records import review as reviews
+from records.models import ActionItemStatus, Evaluation, MouStatus, Review, ReviewStatus
+from tests.engine.conftest import actor_for
+from tests.factories import make_user
+from tests.records.factories import make_party
+from tests.records.partnership_driver import PartnershipRun, reject, start
+from tests.records.review_driver import action_items, evaluation, start_review
+
+T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+MODELS = {
+    "provider_responsibility": ("NL", "BE"),
+    "chamber_approval": ("DE", "NL"),
+    "regional_authority": ("ES", "NL"),
+}
+
+
+@pytest.fixture
+def frozen() -> Iterator[FrozenClock]:
+    frozen_clock = FrozenClock(T0)
+    previous = clock.use(frozen_clock)
+    yield frozen_clock
+    clock.use(previous)
+
+
+@pytest.fixture
+def admin(db: Database) -> Actor:
+    return actor_for(db, make_user(db, is_admin=True).id)
+
+
+def pass_the_gates(p: PartnershipRun, frozen: FrozenClock) -> None:
+    """Whatever the home country's national model requires, and nothing else, is asked."""
+    if p.home == "NL":
+        assert p.open_steps() == {"approve_hosting"}
+        p.approve_all("hosting")
+    elif p.home == "DE":
+        assert p.open_steps() == {"approve_hosting", "approve_ci_home"}
+        p.approve_all("hosting", "competent-institution-home")
+    else:
+        assert p.open_steps() == {"approve_hosting"}, "the regional authority approves by silence"
+        p.approve_all("hosting")
+        assert p.mou()[0] == MouStatus.IN_APPROVAL
+        frozen.advance(days=20, seconds=1)
+        jobs.run_due(p.db)
+
+
+def partnership_in_force(db: Database, admin: Actor, frozen: FrozenClock, model: str) -> PartnershipRun:
+    home, abroad = MODELS[model]
+    p = start(db, admin, home, abroad, ci_home_for=home if home != "NL" else None)
+    p.build()
+    if home == "DE":  # a rejected-then-revised round first
+        p.draft_and_submit()
+        p.complete("hosting", "approve_hosting",
+                   reject(p.form_values("hosting", "approve_hosting"), "At most eight weeks, please."))
+        assert p.open_steps() == {"draft_mou"}
+        p.draft_and_submit(mobility_duration_weeks={"min": 3, "max": 8})
+    else:
+        p.draft_and_submit()
+    assert p.data()["national_model_home"]["model"] == model
+    pass_the_gates(p, frozen)
+    status, version, _count, active = p.mou()
+    assert (status, active) == (MouStatus.ACTIVE, True)
+    assert version == (2 if home == "DE" else 1)
+    return p
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_review_with_action_plan_and_a_mou_revision_through_the_gates(
+    db: Database, admin: Actor, frozen: FrozenClock, model: str
+) -> None:
+    p = partnership_in_force(db, admin, frozen, model)
+    version_before = p.mou()[1]
+    r = start_review(db, p)
+
+    # Evaluation sheets in parallel, each only in its party's inbox (the learner's own account).
+    assert r.open_steps() == {"evaluate_sending", "evaluate_hosting", "evaluate_learner"}
+    r.only_for("learner", "evaluate_learner")
+    r.complete("learner", "evaluate_learner", evaluation(unit_remarks=[{"unit": "U1", "remark": "Too short"}]))
+    r.complete("hosting", "evaluate_hosting", evaluation("partly", "no"))
+    assert r.open_steps() == {"evaluate_sending"}, "the action plan waits for every sheet"
+    r.complete("sending", "evaluate_sending", evaluation("partly", "yes"))
+
+    assert r.open_steps() == {"plan_actions"}
+    changes = "Eight weeks for unit U1; assessment criteria in the transcript."
+    r.complete("sending", "plan_actions", {"summary": "U1 needs more time; the host documents criteria.",
+                                           "items": action_items(), "revise_mou": True, "mou_changes": changes})
+    review = r.review()
+    assert (review.status, review.mou_version_reviewed, review.mobility_id) == (
+        ReviewStatus.REVISION_REQUESTED, version_before, r.mobility_id)
+    assert r.status() in InstanceStatus.ACTIVE and r.ready() == []
+
+    # The worker delivers the request: the partnership's sending organisation drafts the revision.
+    jobs.run_due(db)
+    assert p.open_steps() == {"draft_mou"}
+    assert p.form_values("sending", "draft_mou")["revision_request"] == {
+        "mou_id": p.partnership().mou_id, "review_id": review.id, "source": "review", "changes": changes,
+        "comment": None}
+    p.draft_and_submit(mobility_duration_weeks={"min": 4, "max": 8})
+    assert p.mou()[:2] == (MouStatus.IN_APPROVAL, version_before + 1)
+    assert p.in_force_version() == version_before
+    pass_the_gates(p, frozen)
+    assert p.mou()[0] == MouStatus.ACTIVE and p.mou()[1] == version_before + 1
+
+    # The partnership answers; the worker records the new version in the review, which ends.
+    jobs.run_due(db)
+    review = r.review()
+    assert (review.status, review.mou_version_revised) == (ReviewStatus.COMPLETED, version_before + 1)
+    assert review.completed_at is not None
+    assert r.status() == InstanceStatus.COMPLETED
+    assert p.ready() == [] and p.status() in InstanceStatus.ACTIVE, "the partnership is back in force"
+
+    with db.transaction(write=False) as s:
+        found = reviews.detail(s, actor=p.sender.actor, review_id=review.id)
+    sheets = {e["party"]: e for e in found["evaluations"]}
+    assert (sheets["hosting"]["outcomes_appropriate"], sheets["hosting"]["evidence_sufficient"]) == ("partly", "no")
+    assert sheets["hosting"]["evidence_comment"] == "The transcript names no assessment criteria."
+    assert sheets["learner"]["unit_remarks"] == [{"unit": "U1", "remark": "Too short"}]
+    assert sheets["learner"]["organisation_id"] is None and sheets["sending"]["organisation_id"] == p.sender.org_id
+    plan = found["action_plan"]
+    assert (plan["revise_mou"], plan["mou_changes"]) == (True, changes)
+    assert [(i["owner"], i["owner_organisation_id"], i["owner_user_id"], i["due_date"], i["status"])
+            for i in plan["items"]] == [
+        ("hosting", p.host.org_id, None, date(2099, 6, 30), ActionItemStatus.OPEN),
+        ("sending", p.sender.org_id, None, date(2099, 6, 30), ActionItemStatus.OPEN),
+        ("learner", None, r.learner.user_id, date(2099, 6, 30), ActionItemStatus.OPEN),
+    ]
+
+
+def test_a_review_without_revision_ends_with_its_action_plan(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+    p = partnership_in_force(db, admin, frozen, "provider_responsibility")
+    r = start_review(db, p)
+    r.evaluate_all()
+    r.complete("sending", "plan_actions", {"items": action_items()[:1], "revise_mou": False})
+    assert r.review().status == ReviewStatus.COMPLETED and r.status() == InstanceStatus.COMPLETED
+    jobs.run_due(db)
+    assert p.ready() == [], "nothing is asked of the partnership"
+
+
+def test_the_action_plan_form_refuses_a_revision_without_changes_and_past_due_dates(
+    db: Database, admin: Actor, frozen: FrozenClock
+) -> None:
+    p = partnership_in_force(db, admin, frozen, "provider_responsibility")
+    r = start_review(db, p)
+    r.evaluate_all()
+    with pytest.raises(Invalid) as refused:
+        r.complete("sending", "plan_actions", {"items": action_items(), "revise_mou": True})
+    assert "mou_changes" in refused.value.errors
+    with pytest.raises(Invalid) as refused:
+        r.complete("sending", "plan_actions", {"items": action_items(due="2027-02-28"), "revise_mou": False})
+    assert refused.value.errors["items.0.due_date"] == ["The due date has passed"]
+    assert r.open_steps() == {"plan_actions"} and r.review().status == ReviewStatus.EVALUATING
+
+
+def test_an_evaluation_that_is_not_all_yes_needs_its_reason(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+    p = partnership_in_force(db, admin, frozen, "provider_responsibility")
+    r = start_review(db, p)
+    with pytest.raises(Invalid) as refused:
+        r.complete("hosting", "evaluate_hosting", {"outcomes_appropriate": "no", "evidence_sufficient": "yes"})
+    assert "outcomes_comment" in refused.value.errors
+    with db.transaction(write=False) as s:
+        assert s.scalar(select(Evaluation.id)) is None
+    assert r.open_steps() == {"evaluate_sending", "evaluate_hosting", "evaluate_learner"}
+
+
+def test_a_review_of_someone_elses_mobility_records_nothing(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+    """An outsider may start a review process binding themselves as sending organisation, but the
+    mobility it names is not theirs: their sheet is refused and no review exists for them."""
+    p = partnership_in_force(db, admin, frozen, "provider_responsibility")
+    genuine = start_review(db, p)
+    outsider = make_party(db, "FR", "Outsider school")
+    with db.transaction() as s:
+        result = messages.deliver(
+            s, actor=outsider.actor, name="mobility_recognized", correlation_keys=None,
+            payload={"mobility_id": genuine.mobility_id},
+            parties={"sending": outsider.org_id, "hosting": p.host.org_id,
+                     "learner": {"user_id": genuine.learner.user_id}})
+    assert result.instance_id is not None and result.instance_id != genuine.instance_id
+    with db.transaction(write=False) as s:
+        (task,) = [t for t in tasks.list_for(s, actor=outsider.actor, instance_id=result.instance_id).items
+                   if t.bpmn_id == "evaluate_sending"]
+    with pytest.raises(Invalid) as refused, db.transaction() as s:
+        tasks.complete(s, actor=outsider.actor, task_id=task.id, data=evaluation())
+    assert refused.value.errors == {
+        "parties.sending": [f"Must be the mobility's sending (organisation {p.sender.org_id})"]}
+    with db.transaction(write=False) as s:
+        assert reviews.list_for(s, actor=outsider.actor).items == []
+        assert s.scalar(select(Review.id).where(Review.instance_id == result.instance_id)) is None
+        refreshed = s.get(HumanTask, task.id)
+        assert refreshed is not None and refreshed.state == TaskState.READY
+
+
+def test_evaluation_sheets_are_append_only(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+    p = partnership_in_force(db, admin, frozen, "provider_responsibility")
+    r = start_review(db, p)
+    r.complete("learner", "evaluate_learner", evaluation())
+    with pytest.raises(Exception, match="append-only"), db.transaction() as s:
+        s.execute(text("UPDATE evaluations SET outcomes_appropriate = 'no'"))
+    with pytest.raises(Exception, match="append-only"), db.transaction() as s:
+        s.execute(text("DELETE FROM evaluations"))
+    with db.transaction(write=False) as s:
+        assert s.scalars(select(Evaluation.outcomes_appropriate)).all() == ["yes"]
+
+
+def test_the_review_is_visible_to_its_parties_only(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+    p = partnership_in_force(db, admin, frozen, "chamber_approval")
+    r = start_review(db, p)
+    r.evaluate_all()
+    review_id = r.review().id
+    outsider = make_party(db, "FR", "Outsider")
+    with db.transaction(write=False) as s:
+        for actor in (p.sender.actor, p.host.actor, r.learner, admin):
+            assert reviews.detail(s, actor=actor, review_id=review_id)["status"] == ReviewStatus.EVALUATING
+        for actor in (outsider.actor, p.ci_home.actor):
+            with pytest.raises(Exception, match="No review"):
+                reviews.get(s, actor=actor, review_id=review_id)
+        evaluation_id = s.scalars(select(Evaluation.id)).first()
+        with pytest.raises(Exception, match="No evaluation sheet"):
+            reviews.get_evaluation(s, actor=outsider.actor, evaluation_id=evaluation_id)
+
+
+def test_action_items_move_on_by_their_owner_or_the_sender(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+    p = partnership_in_force(db, admin, frozen, "provider_responsibility")
+    r = start_review(db, p)
+    r.evaluate_all()
+    r.complete("sending", "plan_actions", {"items": action_items(), "revise_mou": False})
+    with db.transaction(write=False) as s:
+        plan = reviews.action_plan_of(s, r.review())
+        assert plan is not None
+        hosting_item, sending_item, learner_item = (i.id for i in plan.items)
+        plan_id = plan.id
+    with db.transaction() as s:
+        item = reviews.update_item(s, actor=p.host.actor, action_plan_id=plan_id, item_id=hosting_item,
+                                   status=ActionItemStatus.DONE, note="New template in use")
+        assert (item.status, item.updated_by) == (ActionItemStatus.DONE, p.host.user_id)
+    with db.transaction() as s:
+        reviews.update_item(s, actor=r.learner, action_plan_id=plan_id, item_id=learner_item,
+                            status=ActionItemStatus.IN_PROGRESS)
+    with pytest.raises(Exception, match="Only the sending organisation or the item's owner"), db.transaction() as s:
+        reviews.update_item(s, actor=r.learner, action_plan_id=plan_id, item_id=sending_item,
+                            status=ActionItemStatus.DONE)
+    with pytest.raises(Invalid), db.transaction() as s:
+        reviews.update_item(s, actor=p.sender.actor, action_plan_id=plan_id, item_id=sending_item, status="finished")
+    outsider = make_party(db, "FR", "Outsider")
+    with pytest.raises(Exception, match="No action plan"), db.transaction() as s:
+        reviews.update_item(s, actor=outsider.actor, action_plan_id=plan_id, item_id=sending_item,
+                            status=ActionItemStatus.DONE)
+    with pytest.raises(Conflict), db.transaction() as s:
+        reviews.record_revision(s, review_id=r.review().id, mou_version=9)
