@@ -13,6 +13,8 @@ MODULES = (
     "records.la_actions",  # la.* task actions
     "records.partnership_connectors",  # partnership.* actions, mou.implicit_approval and mou.expire connectors
     "records.review_actions",  # review.* task actions, review.revision_done connector (processes/review.bpmn)
+    "records.mobility_actions",  # mobility.* task actions (processes/mobility.bpmn)
+    "records.mobility_connectors",  # mobility.go_live, mobility.la_implicit_approval connectors
 )
 
 
