@@ -18,6 +18,7 @@ from . import definitions, health, instances, messages, operations, organisation
 from . import logging as applog
 from . import metrics as app_metrics
 from .documents import blp as documents_blp
+from .mobilities import blp as mobilities_blp
 from .outbox import blp as outbox_blp
 from .records import blp as records_blp
 from .schemas import ProblemSchema
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     api.register_blueprint(outbox_blp)
     api.register_blueprint(records_blp)
     api.register_blueprint(documents_blp)
+    api.register_blueprint(mobilities_blp)
     problems.register(app)
     # Pages (sign-in, tasks, documents...): session cookie, CSRF, HTML errors; not in the OpenAPI document.
     web.init_app(app)

@@ -1,0 +1,182 @@
+"""/api/mobilities and /api/learners over HTTP: nominating starts the process; parties read the records,
+the home side sees the transcript only once released, outsiders get 404 for everything."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from engine import clock
+from engine.clock import FrozenClock
+from engine.db import Database
+from engine.parties import Actor
+from records.models import Learner, Mobility, MobilityStatus
+from tests.api.conftest import Caller, assert_problem, sign_in
+from tests.factories import PASSWORD, Person, make_user
+from tests.records.factories import Party, make_party
+from tests.records.test_mobility_process import T0, Run, Scenario, go_live, start
+
+
+@pytest.fixture
+def frozen() -> Iterator[FrozenClock]:
+    frozen_clock = FrozenClock(T0)
+    previous = clock.use(frozen_clock)
+    yield frozen_clock
+    clock.use(previous)
+
+
+def caller(app: Flask, who: Party | Actor) -> Caller:
+    actor = who.actor if isinstance(who, Party) else who
+    return sign_in(app.test_client(), Person(actor.user_id, actor.email, PASSWORD))
+
+
+def body(sc: Scenario, learner_email: str, **overrides: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "mou_id": sc.mou_id, "hosting_organisation_id": sc.hosting.org_id, "qualification_title": "Cook",
+        "start_date": "2027-03-01", "end_date": "2027-04-09",
+        "learner": {"name": "Fenna Smit", "date_of_birth": "2004-02-02", "email": learner_email},
+    }
+    out.update(overrides)
+    return out
+
+
+def count(db: Database) -> tuple[int, int]:
+    with db.transaction(write=False) as s:
+        return (s.scalar(select(func.count(Mobility.id))), s.scalar(select(func.count(Learner.id))))
+
+
+def test_nominate_starts_the_mobility_process(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    sc = start(db, frozen, "NL", "BE")
+    sender = caller(app, sc.sending)
+    learner = make_user(db)
+    response = sender.post("/api/mobilities", json=body(sc, learner.email, business_key="fenna-2027"))
+    assert response.status_code == 201, response.get_json()
+    created = response.get_json()
+    assert created["status"] == MobilityStatus.NOMINATION and created["process_instance_id"]
+    assert created["learner"]["name"] == "Fenna Smit" and created["learner"]["has_account"] is True
+    assert created["national_model"]["model"] == "provider_responsibility"
+    assert created["learning_agreement"] is None and created["transcript_status"] == "not_issued"
+    assert [c["new_status"] for c in created["status_history"]] == ["nomination"]
+    tasks = sender.get("/api/tasks").get_json()["items"]
+    assert [(t["bpmn_id"], t["instance_id"]) for t in tasks] == [("prepare_la", created["process_instance_id"])]
+    as_learner = sign_in(app.test_client(), learner)
+    assert as_learner.get(f"/api/mobilities/{created['id']}").status_code == 200
+    assert as_learner.get("/api/tasks").get_json()["items"] == [], "nothing to sign before the text exists"
+    instance = sender.get(f"/api/process-instances/{created['process_instance_id']}").get_json()
+    assert instance["business_key"] == "fenna-2027"
+    assert instance["parties"]["learner"] == {"organisation_id": None, "user_id": learner.id}
+    assert instance["parties"]["competent-institution-home"]["organisation_id"] == sc.sending.org_id
+
+
+def test_nomination_refusals_change_nothing(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    sc = start(db, frozen, "NL", "BE")
+    sender, host, outsider = caller(app, sc.sending), caller(app, sc.hosting), caller(app, sc.outsider)
+    learner = make_user(db)
+    before = count(db)
+    cases = [
+        (outsider, body(sc, learner.email), 404),  # a MoU the caller is no party of does not exist for them
+        (host, body(sc, learner.email), 403),  # the hosting partner does not nominate
+        (sender, body(sc, learner.email, qualification_title="Baker"), 422),
+        (sender, body(sc, learner.email, hosting_organisation_id=sc.outsider.org_id), 422),
+        (sender, body(sc, learner.email, start_date="2027-01-01"), 422),  # before today
+        (sender, body(sc, learner.email, end_date="2027-03-07"), 422),  # 1 week: the MoU plans 3 to 12
+        (sender, body(sc, "nobody@nowhere.example"), 422),  # no account to sign with
+        (sender, body(sc, learner.email, learner={"name": "Kid", "date_of_birth": "2012-01-01",
+                                                  "email": learner.email}), 422),  # a minor without guardian
+        (sender, body(sc, learner.email, learner=None), 422),  # neither learner nor learner_id
+        (sender, {**body(sc, learner.email), "unknown": 1}, 422),
+    ]
+    for who, payload, status in cases:
+        problem = assert_problem(who.post("/api/mobilities", json=payload), status)
+        if status == 422:
+            assert problem["errors"], problem
+    assert count(db) == before
+
+
+def test_reading_a_mobility_through_its_life(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    sc = start(db, frozen, "NL", "BE")
+    run = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    other = sc.nominate("Sanne Bakker", date(2005, 6, 15))
+    admin_person = make_user(db, is_admin=True)
+
+    def sign_in_all() -> tuple[Caller, ...]:
+        """Tokens live 30 days of the (frozen) clock: sign in again whenever it moved."""
+        return (caller(app, sc.sending), caller(app, sc.hosting), caller(app, sc.outsider), caller(app, run.learner),
+                sign_in(app.test_client(), admin_person))
+
+    sender, host, outsider, learner, admin = sign_in_all()
+    url = f"/api/mobilities/{run.mobility_id}"
+    for path in (url, f"{url}/transcript", f"{url}/assessments", f"/api/learners/{run.learner_id}",
+                 f"/api/learners/{run.learner_id}/achievements", f"/api/process-instances/{run.instance_id}"):
+        assert_problem(outsider.get(path), 404)
+    assert outsider.get("/api/mobilities").get_json()["items"] == []
+    assert learner.get(f"/api/learners/{other.learner_id}").status_code == 404, "another learner's data"
+    first = sender.get("/api/mobilities?limit=1").get_json()
+    second = sender.get(f"/api/mobilities?limit=1&cursor={first['next_cursor']}").get_json()
+    assert [m["id"] for m in first["items"] + second["items"]] == [run.mobility_id, other.mobility_id]
+    assert second["next_cursor"] is None
+    assert [m["id"] for m in learner.get("/api/mobilities").get_json()["items"]] == [run.mobility_id]
+    assert_problem(sender.get("/api/mobilities?status=unknown"), 422)
+    assert_problem(sender.get("/api/mobilities?cursor=%%%"), 422)
+
+    run.prepare()
+    run.parties_sign()
+    other.prepare()
+    other.parties_sign()
+    go_live(sc)
+    run.assess({"U1": "achieved", "U2": "not_achieved"})
+    run.issue_transcript()
+    sender, host, outsider, learner, admin = sign_in_all()
+    seen = sender.get(url).get_json()
+    assert seen["status"] == MobilityStatus.LIVE and seen["transcript_status"] == "issued"
+    assert seen["transcript"] is None and seen["assessments"] is None
+    la = seen["learning_agreement"]
+    assert la["in_force"] and [v["number"] for v in la["versions"]] == [1, 2]
+    assert [s["party"] for s in la["signatures"]] == ["learner", "sending", "hosting"]
+    assert_problem(sender.get(f"{url}/transcript"), 404)
+    assert_problem(sender.get(f"{url}/assessments"), 404)
+    for reader in (host, learner, admin):
+        assert reader.get(f"{url}/transcript").status_code == 200
+        assert reader.get(url).get_json()["transcript"]["content"]["units"][1]["result"] == "not_achieved"
+    sheets = host.get(f"{url}/assessments").get_json()
+    assert [(s["unit"], s["result"], s["learner_acknowledgement"]["agrees"]) for s in sheets] == [
+        ("U1", "achieved", True), ("U2", "not_achieved", True)]
+
+    run.release_transcript()
+    released = sender.get(f"{url}/transcript").get_json()
+    assert released["la_version"] == 2 and released["ready_for_recognition_at"]
+    assert released["content"]["ecvet_points_achieved"] == 12
+    digest = run.values("sending", "validate_and_recognise_sending")["transcript_hash"]
+    assert digest == released["content_hash"]
+    run.complete("sending", "validate_and_recognise_sending", {
+        "transcript_hash": digest, "signer": {"name": "A", "position": "B", "email": "a@b.example"},
+        "unit_decisions": [{"unit": "U1", "outcome": "validated"},
+                           {"unit": "U2", "outcome": "not_validated", "comment": "Not achieved"}]})
+    done = sender.get(url).get_json()
+    assert done["status"] == MobilityStatus.RECOGNIZED
+    assert [(v["unit"], v["outcome"]) for v in done["validation"]] == [("U1", "validated"),
+                                                                       ("U2", "not_validated")]
+    assert done["recognition"]["merged_with_validation"] is True
+    assert [(c["unit"], c["ecvet_points"]) for c in done["credits"]] == [("U1", 12.0)]
+    mine = learner.get(f"/api/learners/{run.learner_id}/achievements").get_json()
+    assert mine["total_ecvet_points"] == 12 and mine["mobility_ids"] == [run.mobility_id]
+    assert host.get(f"/api/learners/{run.learner_id}/achievements").get_json()["credits"][0]["unit"] == "U1"
+    assert admin.get(f"/api/learners/{run.learner_id}").get_json()["email"] == run.learner.email
+
+
+def test_learner_nominated_again_by_id(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    """The same learner's second mobility: by learner_id, and only for a school that nominated them."""
+    sc = start(db, frozen, "NL", "BE")
+    run: Run = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    sender = caller(app, sc.sending)
+    payload = body(sc, run.learner.email, learner=None, learner_id=run.learner_id, start_date="2027-06-01",
+                   end_date="2027-07-09")
+    created = sender.post("/api/mobilities", json=payload)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["learner_id"] == run.learner_id
+    stranger = make_party(db, "NL", "Another school with the learner's id")
+    assert_problem(caller(app, stranger).post("/api/mobilities", json=payload), 404)
