@@ -41,10 +41,14 @@ from engine.errors import Invalid, NotFound
 from engine.models import Organisation
 from engine.parties import Actor
 
+from . import assessment, recognition
 from . import learning_agreement as las
+from . import mobility as mobilities
 from . import mou as mous
+from . import transcript as transcripts
 from .models import (
     ApprovalRole,
+    AssessmentRecord,
     Decision,
     LaParty,
     LaSignature,
@@ -53,6 +57,8 @@ from .models import (
     Mou,
     MouApproval,
     MouVersion,
+    PersonalTranscript,
+    RecognitionDecision,
 )
 
 __all__ = [
@@ -581,6 +587,240 @@ def _build_learning_agreement(session: Session, actor: Actor, record_id: int, ve
 
 
 # --------------------------------------------------------------------------------------------------
+# Mobility records: assessment sheet, Learner's Personal Transcript, validation and recognition record
+# --------------------------------------------------------------------------------------------------
+
+_METHODS = {
+    "observation": "observation", "practical_task": "practical task", "portfolio": "portfolio",
+    "interview": "interview", "test": "test",
+}
+_RESULTS = {"achieved": "achieved", "not_achieved": "not achieved"}
+_VALIDATION = {"validated": "validated", "partly_validated": "partly validated", "not_validated": "not validated"}
+_IMPLICATIONS = {
+    "exempted_activity": "exempted from a learning activity", "no_retake": "no retake of the exam",
+    "extra_credits": "extra credits", "other": "other",
+}
+
+
+def _learner_fields(mobility: Mobility, orgs: Mapping[int, Organisation]) -> list[tuple[str, str]]:
+    learner = mobility.learner
+    return _fields(
+        ("Learner", learner.name), ("Date of birth", learner.date_of_birth),
+        ("European Student Identifier", learner.european_student_identifier),
+        ("Sending organisation", _org_label(orgs, mobility.sending_organisation_id)),
+        ("Hosting organisation", _org_label(orgs, mobility.hosting_organisation_id)),
+        ("Qualification", f"{mobility.qualification_title}"
+                          + (f" (EQF {mobility.qualification_eqf_level})" if mobility.qualification_eqf_level else "")),
+        ("Mobility period", f"{mobility.start_date.isoformat()} to {mobility.end_date.isoformat()}"),
+    )
+
+
+def _mobility_orgs(session: Session, mobility: Mobility, *more: int | None) -> dict[int, Organisation]:
+    return _organisations(session, [mobility.sending_organisation_id, mobility.hosting_organisation_id,
+                                    mobility.competent_institution_home_id, mobility.competent_institution_host_id,
+                                    *more])
+
+
+def _build_assessment_sheet(session: Session, actor: Actor, record_id: int, version: int | None) -> Document:
+    sheet = session.get(AssessmentRecord, record_id)
+    if sheet is None:
+        raise NotFound(f"No assessment sheet {record_id}")
+    try:
+        mobility = mobilities.get(session, actor=actor, mobility_id=sheet.mobility_id)
+    except NotFound:
+        raise NotFound(f"No assessment sheet {record_id}") from None
+    if not assessment.readable(session, actor, mobility):
+        raise NotFound(f"No assessment sheet {record_id} you can read yet")
+    acknowledgement = assessment.acknowledgements(session, mobility).get(sheet.id)
+    replaced_by = session.scalar(select(AssessmentRecord.id).where(AssessmentRecord.supersedes_id == sheet.id))
+    la_version = session.get(LaVersion, sheet.la_version_id)
+    unit = next((u for u in (la_version.content.get("units") if la_version else None) or []
+                 if u.get("code") == sheet.unit_code), {})
+    orgs = _mobility_orgs(session, mobility, sheet.organisation_id)
+    sections = [
+        Section("Learner and mobility", _learner_fields(mobility, orgs) + _fields(
+            ("Learning Agreement", f"LA-{sheet.la_id} version {la_version.number if la_version else '?'}"),
+            ("Text assessed against (SHA-256)", la_version.content_hash if la_version else None))),
+        Section("Unit of learning outcomes", _fields(
+            ("Unit", sheet.unit_code), ("Title", sheet.unit_title), ("ECVET points", unit.get("ecvet_points")),
+            ("Learning outcome assessed", sheet.learning_outcome))),
+        Section("Assessment", _fields(
+            ("Criteria", sheet.criteria), ("Method", _METHODS.get(sheet.method, sheet.method)),
+            ("Context", sheet.context), ("Assessor", sheet.assessor_name),
+            ("Assessor's organisation", sheet.assessor_organisation), ("Assessor's role", sheet.assessor_role),
+            ("Date", sheet.assessed_on), ("Result", _RESULTS.get(sheet.result, sheet.result)),
+            ("Grade", sheet.grade), ("Comments", sheet.comments), ("Evidence", sheet.evidence))),
+        Section("Learner's acknowledgement", _fields(
+            ("Acknowledged", acknowledgement is not None),
+            ("Agrees with the assessment", acknowledgement.agrees if acknowledgement else None),
+            ("Learner's comment", acknowledgement.comment if acknowledgement else None),
+            ("When", acknowledgement.acknowledged_at if acknowledgement else None))),
+    ]
+    if sheet.supersedes_id or replaced_by:
+        sections.append(Section("Corrections", _fields(
+            ("Replaces sheet", f"AS-{sheet.supersedes_id}" if sheet.supersedes_id else None),
+            ("Replaced by sheet", f"AS-{replaced_by}" if replaced_by else None))))
+    signatures = []
+    if acknowledgement is not None:
+        signatures.append(Signature(
+            party="Learner (acknowledgement)", name=mobility.learner.name, position=None, email=None,
+            signed_at=acknowledgement.acknowledged_at, mode="explicit", content_hash=None, counts=True))
+    data = {**assessment.view(sheet, acknowledgement), "mobility_id": mobility.id, "la_id": sheet.la_id,
+            "la_version": la_version.number if la_version else None,
+            "la_hash": la_version.content_hash if la_version else None,
+            "organisation_id": sheet.organisation_id, "superseded_by": replaced_by,
+            "learner": {"name": mobility.learner.name, "date_of_birth": mobility.learner.date_of_birth}}
+    return Document(
+        kind="assessment-sheet", record_id=sheet.id, title=KIND_TITLES["assessment-sheet"],
+        subtitle=" · ".join([mobility.learner.name, f"Unit {sheet.unit_code} {sheet.unit_title or ''}".strip(),
+                             _org_label(orgs, sheet.organisation_id)]),
+        reference=Reference(f"AS-{sheet.id}", None, data_hash(data), "document"), issued_at=sheet.recorded_at,
+        sections=sections, signatures=signatures, data=data,
+        status=f"replaced by AS-{replaced_by}" if replaced_by else "current",
+    )
+
+
+def _build_transcript(session: Session, actor: Actor, record_id: int, version: int | None) -> Document:
+    row = session.get(PersonalTranscript, record_id)
+    if row is None:
+        raise NotFound(f"No transcript {record_id}")
+    try:
+        transcript = transcripts.get(session, actor=actor, mobility_id=row.mobility_id)
+    except NotFound:
+        raise NotFound(f"No transcript {record_id} you can read") from None
+    mobility = mobilities.get(session, actor=actor, mobility_id=transcript.mobility_id)
+    content = transcript.content
+    orgs = _mobility_orgs(session, mobility)
+    units = content.get("units") or []
+    learner = content.get("learner") or {}
+    home, host = content.get("home") or {}, content.get("host") or {}
+    qualification = content.get("qualification") or {}
+    period = content.get("period") or {}
+    la = content.get("learning_agreement") or {}
+    sections = [
+        Section("Learner", _fields(("Name", learner.get("name")), ("Date of birth", learner.get("date_of_birth")),
+                                   ("European Student Identifier", learner.get("european_student_identifier")))),
+        Section("Organisations", _fields(
+            ("Issued by (hosting organisation)", f"{host.get('name')} ({host.get('country')})" if host else None),
+            ("Home (sending organisation)", f"{home.get('name')} ({home.get('country')})" if home else None))),
+        Section("Qualification and period", _fields(
+            ("Qualification", qualification.get("title")), ("EQF level", qualification.get("eqf_level")),
+            ("Start", period.get("start")), ("End", period.get("end")))),
+        Section("Learning Agreement", _fields(
+            ("Agreement", f"LA-{la.get('id')} version {la.get('version')}" if la else None),
+            ("Text the results refer to (SHA-256)", la.get("hash")))),
+        Section(
+            "Results per unit",
+            _fields(("ECVET points achieved", content.get("ecvet_points_achieved"))),
+            table=Table(["Unit", "Title", "Method", "Date", "Assessor", "Result", "Grade", "ECVET points", "Evidence"],
+                        [[text(u.get("code")), text(u.get("title")),
+                          text(_METHODS.get(u.get("method"), u.get("method"))), text(u.get("date")),
+                          text(_assessor(u.get("assessor"))),
+                          text(_RESULTS.get(u.get("result"), u.get("result"))), text(u.get("grade")),
+                          text(u.get("ecvet_points")), text(u.get("evidence"))] for u in units]),
+        ),
+    ]
+    remarks = [[text(u.get("code")), text(u.get("learner_agrees")), text(u.get("learner_comment"))]
+               for u in units if u.get("learner_comment") or u.get("learner_agrees") is False]
+    if remarks:
+        sections.append(Section("Learner's remarks", table=Table(["Unit", "Agrees", "Comment"], remarks)))
+    sections.append(Section("Recognition", _fields(
+        ("Issued on", content.get("issued_on")),
+        ("Ready for recognition since", transcript.ready_for_recognition_at))))
+    signature = Signature(
+        party=f"Hosting organisation: {_org_label(orgs, transcript.hosting_organisation_id)}",
+        name=transcript.signer_name, position=transcript.signer_position, email=transcript.signer_email,
+        signed_at=transcript.issued_at, mode="explicit", content_hash=transcript.content_hash, counts=True)
+    return Document(
+        kind="transcript", record_id=transcript.id, title=KIND_TITLES["transcript"],
+        subtitle=" · ".join([mobility.learner.name, mobility.qualification_title,
+                             _org_label(orgs, mobility.hosting_organisation_id)]),
+        reference=Reference(f"LPT-{transcript.id}", None, transcript.content_hash), issued_at=transcript.issued_at,
+        sections=sections, signatures=[signature], data=transcripts.view(transcript),
+        status="ready for recognition" if transcript.ready_for_recognition_at else "issued",
+    )
+
+
+def _assessor(value: Any) -> str | None:
+    if not isinstance(value, Mapping):
+        return None
+    name, role = value.get("name"), value.get("role")
+    return f"{name} ({role})" if name and role else name or None
+
+
+def _build_recognition_record(session: Session, actor: Actor, record_id: int, version: int | None) -> Document:
+    row = session.get(RecognitionDecision, record_id)
+    if row is None:
+        raise NotFound(f"No recognition record {record_id}")
+    try:
+        mobility = mobilities.get(session, actor=actor, mobility_id=row.mobility_id)
+    except NotFound:
+        raise NotFound(f"No recognition record {record_id}") from None
+    decided = recognition.decisions(session, mobility)
+    transcript = transcripts.of(session, mobility)
+    validation_rows = list(recognition.validations(session, mobility).values())
+    credits = decided["credits"]
+    implications = decided["implications"]
+    orgs = _mobility_orgs(session, mobility, row.organisation_id, *(v.organisation_id for v in validation_rows))
+    recogniser = "competent institution" if row.recognised_by == "competent_institution" else "sending organisation"
+    sections = [
+        Section("Learner and mobility", _learner_fields(mobility, orgs)),
+        Section("Transcript decided on", _fields(
+            ("Learner's Personal Transcript", f"LPT-{row.transcript_id}"),
+            ("Its SHA-256", row.transcript_hash),
+            ("Still the transcript issued",
+             transcript is not None and transcript.content_hash == row.transcript_hash))),
+        Section("Validation", _fields(("Merged with recognition", row.merged_with_validation)), table=Table(
+            ["Unit", "Outcome", "Comment", "Decided by", "When"],
+            [[text(v.unit_code), text(_VALIDATION.get(v.outcome, v.outcome)), text(v.comment),
+              _org_label(orgs, v.organisation_id), text(v.decided_at)] for v in validation_rows])),
+        Section("Recognition", _fields(
+            ("Recognised by", f"{recogniser}: {_org_label(orgs, row.organisation_id)}"),
+            ("National model", row.national_model), ("Comment", row.comment), ("Decided", row.decided_at)),
+            table=Table(["Unit", "Title", "Validation", "Recognised", "ECVET points", "Comment"],
+                        [[text(u.get("unit")), text(u.get("title")),
+                          text(_VALIDATION.get(u.get("validation"), u.get("validation"))), text(u.get("recognised")),
+                          text(u.get("ecvet_points")), text(u.get("comment"))] for u in row.units or []])),
+        Section("Credits awarded to the learner",
+                _fields(("Total ECVET points", sum(_points(c["ecvet_points"]) for c in credits))),
+                table=Table(["Unit", "Title", "Qualification", "EQF level", "ECVET points", "Awarded"],
+                            [[text(c["unit"]), text(c["unit_title"]), text(c["qualification_title"]),
+                              text(c["eqf_level"]), text(c["ecvet_points"]), text(c["awarded_at"])] for c in credits])),
+        Section("Practical implications", table=Table(
+            ["Implication", "Description", "Unit", "ECVET points"],
+            [[text(_IMPLICATIONS.get(i["kind"], i["kind"])), text(i["description"]), text(i["unit"]),
+              text(i["ecvet_points"])] for i in implications]),
+            text=None if implications else "None recorded yet."),
+    ]
+    current_hash = transcript.content_hash if transcript is not None else None
+    signatures: list[Signature] = []
+    seen: set[tuple[Any, ...]] = set()
+    for v in validation_rows:
+        key = (v.organisation_id, v.signer_name, v.decided_at)
+        if key not in seen and not v.merged_with_recognition:
+            seen.add(key)
+            signatures.append(Signature(
+                party=f"Validation: {_org_label(orgs, v.organisation_id)}", name=v.signer_name,
+                position=v.signer_position, email=v.signer_email, signed_at=v.decided_at, mode="explicit",
+                content_hash=v.transcript_hash, counts=v.transcript_hash == current_hash))
+    label = "Validation and recognition" if row.merged_with_validation else "Recognition"
+    signatures.append(Signature(
+        party=f"{label}: {_org_label(orgs, row.organisation_id)}", name=row.signer_name,
+        position=row.signer_position, email=row.signer_email, signed_at=row.decided_at, mode="explicit",
+        content_hash=row.transcript_hash, counts=row.transcript_hash == current_hash))
+    data = {"id": row.id, "mobility_id": mobility.id, "mobility_status": mobility.status,
+            "learner": {"name": mobility.learner.name, "date_of_birth": mobility.learner.date_of_birth},
+            "transcript_id": row.transcript_id, **decided}
+    return Document(
+        kind="recognition-record", record_id=row.id, title=KIND_TITLES["recognition-record"],
+        subtitle=" · ".join([mobility.learner.name, mobility.qualification_title,
+                             _org_label(orgs, row.organisation_id)]),
+        reference=Reference(f"REC-{row.id}", None, data_hash(data), "document"), issued_at=row.decided_at,
+        sections=sections, signatures=signatures, data=data, status=mobility.status,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
 # Entry points
 # --------------------------------------------------------------------------------------------------
 
@@ -589,6 +829,9 @@ Builder = Callable[[Session, Actor, int, "int | None"], Document]
 _BUILDERS: dict[str, Builder] = {
     "mou": _build_mou,
     "learning-agreement": _build_learning_agreement,
+    "assessment-sheet": _build_assessment_sheet,
+    "transcript": _build_transcript,
+    "recognition-record": _build_recognition_record,
 }
 
 #: Kinds whose records carry versions (``?version=n``).

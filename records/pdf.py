@@ -140,7 +140,7 @@ def _title_block(pdf: _Pdf, document: Document) -> None:
     ) if p)
     if reference:
         _line(pdf, reference, size=9, height=5)
-    basis = "the text the parties sign" if ref.hash_basis == "record" else "this document's data"
+    basis = "the signed text" if ref.hash_basis == "record" else "this document's data"
     _line(pdf, f"SHA-256 of {basis}: {ref.content_hash}", size=8, height=4.5, grey=True)
     pdf.ln(1)
     pdf.set_draw_color(*_GREY)

@@ -18,9 +18,18 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
 from records import documents
+from records import transcript as transcripts
 from tests.api.conftest import TWO_LANE, Caller, assert_problem, deploy_files, sign_in
 from tests.factories import PASSWORD, Person, make_user
-from tests.records.factories import GREEK_HOTEL, LEARNER_NAME, Party, RecordsWorld, make_records_world
+from tests.records.factories import (
+    GREEK_HOTEL,
+    LEARNER_NAME,
+    LIFECYCLE_LEARNER,
+    Party,
+    RecordsWorld,
+    make_lifecycle_world,
+    make_records_world,
+)
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
@@ -190,3 +199,32 @@ def test_openapi_documents_both_formats(readers: Readers) -> None:
     ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.rsplit("/", 1)[1] in spec["components"]["schemas"]
     assert "/api/process-instances/{instance_id}/documents" in spec["paths"]
+
+
+# --- mobility records ------------------------------------------------------------------------------
+
+
+def test_transcript_for_the_home_side_only_once_ready(app: Flask, db: Database) -> None:
+    frozen = FrozenClock(T0)
+    previous = clock.use(frozen)
+    try:
+        life = make_lifecycle_world(db, frozen, "issued")
+        client = app.test_client()
+        host, sender, outsider = (_caller(client, p) for p in (life.hosting, life.sending, life.outsider))
+        url = f"/api/documents/transcript/{life.transcript_id}"
+        assert host.get(url).get_json()["status"] == "issued"
+        assert_problem(sender.get(url), 404)
+        assert_problem(sender.get(url + "?format=pdf"), 404)
+        with db.transaction() as s:
+            transcripts.mark_ready(s, actor=life.hosting.actor, mobility_id=life.mobility_id)
+        body = sender.get(url).get_json()
+        assert body["schema"] == "ecvet-flow/document/transcript/v1"
+        assert body["content_hash"] == life.transcript_hash and body["data"]["content_hash"] == life.transcript_hash
+        as_pdf = sender.get(url + "?format=pdf")
+        assert as_pdf.headers["Content-Disposition"] == f'attachment; filename="transcript-{life.transcript_id}.pdf"'
+        assert "".join(LIFECYCLE_LEARNER.split()) in pdf_text(as_pdf.data)
+        # A transcript has no versions: asking for one finds nothing.
+        assert_problem(sender.get(url + "?version=1"), 404)
+        assert_problem(outsider.get(url), 404)
+    finally:
+        clock.use(previous)

@@ -19,15 +19,23 @@ from engine.errors import NotFound
 from engine.parties import Actor
 from records import actions as mou_actions
 from records import documents, la_actions
+from records import learning_agreement as las
+from records import transcript as transcripts
 from records.documents import Document, DocumentRef, Section
+from records.models import LearningAgreement
 from tests.engine.conftest import actor_for
 from tests.engine.conftest import deploy as deploy_files
 from tests.factories import make_user
 from tests.records.factories import (
     BULGARIAN_HOTEL,
+    CZECH_SCHOOL,
+    DANISH_HOTEL,
     GREEK_HOTEL,
     LEARNER_NAME,
+    LIFECYCLE_LEARNER,
+    LifecycleWorld,
     RecordsWorld,
+    make_lifecycle_world,
     make_records_world,
 )
 
@@ -260,3 +268,118 @@ def test_json_export_is_stable(db: Database, world: RecordsWorld) -> None:
     assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
     expected = json.loads((FIXTURES / "mou.json").read_text(encoding="utf-8"))
     assert first == expected
+
+
+# --- mobility records: assessment sheets, transcript, validation and recognition ----------------------
+
+
+def lifecycle(db: Database, frozen: FrozenClock, stage: str = "implications") -> LifecycleWorld:
+    return make_lifecycle_world(db, frozen, stage)
+
+
+def test_assessment_sheet_shows_the_assessment_and_the_learners_acknowledgement(
+    db: Database, frozen: FrozenClock
+) -> None:
+    life = lifecycle(db, frozen, "acknowledged")
+    first_u1, first_u2, second_u2 = life.sheet_ids
+    doc = build(db, life.hosting.actor, "assessment-sheet", first_u1)
+    assert doc.title == "Assessment sheet" and doc.status == "current"
+    assert doc.subtitle == f"{LIFECYCLE_LEARNER} · Unit U1 Preparing cold dishes · {DANISH_HOTEL} (DK)"
+    assessed = fields(doc, "Assessment")
+    assert (assessed["Criteria"], assessed["Method"], assessed["Assessor"], assessed["Date"], assessed["Result"],
+            assessed["Grade"], assessed["Evidence"]) == (
+        "Criteria of U1", "practical task", "Søren Ørsted", "2027-03-18", "achieved", "sehr gut",
+        "Photos of the buffet")
+    assert fields(doc, "Unit of learning outcomes")["ECVET points"] == "12"
+    acknowledgement = fields(doc, "Learner's acknowledgement")
+    assert acknowledgement["Agrees with the assessment"] == "no"
+    assert acknowledgement["Learner's comment"].startswith("U2 took two attempts")
+    assert [(s.party, s.name, s.counts) for s in doc.signatures] == [
+        ("Learner (acknowledgement)", LIFECYCLE_LEARNER, True)]
+    assert doc.reference.hash_basis == "document" and doc.content_hash == documents.data_hash(doc.data)
+
+    replaced = build(db, life.learner, "assessment-sheet", first_u2)
+    assert replaced.status == f"replaced by AS-{second_u2}"
+    assert fields(replaced, "Assessment")["Result"] == "not achieved"
+    assert fields(replaced, "Corrections") == {"Replaces sheet": "—", "Replaced by sheet": f"AS-{second_u2}"}
+    assert replaced.signatures == []  # the learner acknowledged the current sheets only
+    current = build(db, life.learner, "assessment-sheet", second_u2)
+    assert fields(current, "Corrections")["Replaces sheet"] == f"AS-{first_u2}"
+
+
+def test_transcript_shows_results_points_and_the_hosts_signature(db: Database, frozen: FrozenClock) -> None:
+    life = lifecycle(db, frozen, "ready")
+    assert life.transcript_id is not None
+    doc = build(db, life.sending.actor, "transcript", life.transcript_id)
+    assert doc.title == "Learner's Personal Transcript" and doc.status == "ready for recognition"
+    assert (doc.reference.code, doc.content_hash, doc.reference.hash_basis) == (
+        f"LPT-{life.transcript_id}", life.transcript_hash, "record")
+    results = section(doc, "Results per unit")
+    assert dict(results.fields) == {"ECVET points achieved": "16"}
+    assert results.table is not None
+    assert [row[:8] for row in results.table.rows] == [
+        ["U1", "Preparing cold dishes", "practical task", "2027-03-18", "Søren Ørsted (Køkkenchef)", "achieved",
+         "sehr gut", "12"],
+        ["U2", "Hygiene", "practical task", "2027-04-01", "Søren Ørsted (Køkkenchef)", "achieved", "—", "4"],
+    ]
+    with db.transaction(write=False) as s:
+        la_hash = las.current_version(s, s.get(LearningAgreement, life.la_id)).content_hash
+    assert fields(doc, "Learning Agreement")["Text the results refer to (SHA-256)"] == la_hash
+    assert [(s.party, s.name, s.position, s.content_hash, s.counts) for s in doc.signatures] == [
+        (f"Hosting organisation: {DANISH_HOTEL} (DK)", "Søren Ørsted", "Køkkenchef", life.transcript_hash, True)]
+
+
+def test_home_side_reads_transcript_and_sheets_once_ready_for_recognition(db: Database, frozen: FrozenClock) -> None:
+    life = lifecycle(db, frozen, "issued")
+    assert life.transcript_id is not None
+    for actor in (life.hosting.actor, life.learner):
+        assert build(db, actor, "transcript", life.transcript_id).status == "issued"
+        assert build(db, actor, "assessment-sheet", life.sheet_ids[0]).record_id == life.sheet_ids[0]
+    for actor in (life.sending.actor, life.outsider.actor):
+        with pytest.raises(NotFound):
+            build(db, actor, "transcript", life.transcript_id)
+        with pytest.raises(NotFound):
+            build(db, actor, "assessment-sheet", life.sheet_ids[0])
+    with db.transaction() as s:
+        transcripts.mark_ready(s, actor=life.hosting.actor, mobility_id=life.mobility_id)
+    assert build(db, life.sending.actor, "transcript", life.transcript_id).status == "ready for recognition"
+    assert build(db, life.sending.actor, "assessment-sheet", life.sheet_ids[0]).record_id == life.sheet_ids[0]
+    with pytest.raises(NotFound):
+        build(db, life.outsider.actor, "transcript", life.transcript_id)
+
+
+def test_recognition_record_shows_validation_recognition_credits_and_implications(
+    db: Database, frozen: FrozenClock
+) -> None:
+    life = lifecycle(db, frozen)
+    assert life.recognition_id is not None
+    doc = build(db, life.hosting.actor, "recognition-record", life.recognition_id)
+    assert doc.title == "Validation and recognition record" and doc.status == "recognized"
+    assert fields(doc, "Transcript decided on") == {
+        "Learner's Personal Transcript": f"LPT-{life.transcript_id}", "Its SHA-256": life.transcript_hash,
+        "Still the transcript issued": "yes"}
+    validation = section(doc, "Validation").table
+    assert validation is not None
+    assert [row[:3] for row in validation.rows] == [["U1", "validated", "—"],
+                                                    ["U2", "partly validated", "Cold chain only"]]
+    recognised = section(doc, "Recognition")
+    assert dict(recognised.fields)["Recognised by"] == f"sending organisation: {CZECH_SCHOOL} (CZ)"
+    assert recognised.table is not None
+    assert [row[:5] for row in recognised.table.rows] == [
+        ["U1", "Preparing cold dishes", "validated", "yes", "12"], ["U2", "Hygiene", "partly validated", "yes", "2"]]
+    credits = section(doc, "Credits awarded to the learner")
+    assert dict(credits.fields) == {"Total ECVET points": "14"}
+    assert credits.table is not None and [row[4] for row in credits.table.rows] == ["12", "2"]
+    implications = section(doc, "Practical implications").table
+    assert implications is not None
+    assert implications.rows == [["exempted from a learning activity", "No cold-kitchen module in term 3", "U1", "—"]]
+    assert [(s.party, s.content_hash, s.counts) for s in doc.signatures] == [
+        (f"Validation: {CZECH_SCHOOL} (CZ)", life.transcript_hash, True),
+        (f"Recognition: {CZECH_SCHOOL} (CZ)", life.transcript_hash, True)]
+    assert doc.data["credits"][1]["ecvet_points"] == 2
+    for actor in (life.sending.actor, life.learner):
+        assert build(db, actor, "recognition-record", life.recognition_id).content_hash == doc.content_hash
+    with pytest.raises(NotFound):
+        build(db, life.outsider.actor, "recognition-record", life.recognition_id)
+    with pytest.raises(NotFound):
+        build(db, life.sending.actor, "recognition-record", life.recognition_id, version=1)

@@ -16,7 +16,17 @@ from engine.db import Database
 from engine.parties import Actor
 from records import documents, pdf
 from records.documents import Document, Reference, Section, Signature, Table
-from tests.records.factories import BULGARIAN_HOTEL, GREEK_HOTEL, LEARNER_NAME, RecordsWorld, make_records_world
+from tests.records.factories import (
+    BULGARIAN_HOTEL,
+    CZECH_SCHOOL,
+    DANISH_HOTEL,
+    GREEK_HOTEL,
+    LEARNER_NAME,
+    LIFECYCLE_LEARNER,
+    RecordsWorld,
+    make_lifecycle_world,
+    make_records_world,
+)
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 GENERATED = datetime(2027, 2, 1, 8, 30, tzinfo=UTC)
@@ -144,3 +154,19 @@ def test_la_pdf_shows_the_learner_units_and_points(db: Database, world: RecordsW
     signatures = content[content.index("\nSignatures\n"):]
     assert [line for line in signatures.splitlines() if line in ("yes", "no")] == ["yes", "yes", "yes", "no"]
     assert world.la_hashes[0] in flat(content)
+
+
+def test_transcript_pdf_shows_results_and_the_hash_to_check(db: Database) -> None:
+    frozen = FrozenClock(T0)
+    previous = clock.use(frozen)
+    try:
+        life = make_lifecycle_world(db, frozen, "ready")
+    finally:
+        clock.use(previous)
+    assert life.transcript_id is not None and life.transcript_hash is not None
+    document = build(db, life.sending.actor, "transcript", life.transcript_id)
+    _, content = read(pdf.render(document, generated_at=GENERATED))
+    for expected in ("Learner's Personal Transcript", LIFECYCLE_LEARNER, DANISH_HOTEL, CZECH_SCHOOL, "Søren Ørsted",
+                     "Køkkenchef", "ECVET points achieved 16", "ready for recognition", "Photos of the buffet"):
+        assert flat(expected) in flat(content), expected
+    assert life.transcript_hash in flat(content)
