@@ -20,6 +20,7 @@ and an audit event. Who may see a mobility, its learner and its documents is dec
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -350,7 +351,7 @@ def _model_for_process(session: Session, country: str, sector: str | None, eqf_l
             from exc
     table = deployments.definition_file(session, definition, national_models.FILENAME)
     model = national_models.decide(country, sector, eqf_level, dmn_bytes=table, session=session)
-    return model, definition
+    return replace(model, source=f"deployed: {definition.key} v{definition.version}"), definition
 
 
 def start_deadline(start: date) -> str:

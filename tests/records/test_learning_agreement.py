@@ -435,3 +435,126 @@ def test_task_actions_return_references_for_the_process_data(db: Database) -> No
              {"content_hash": data["la_hash"], "party": "learner", "signer": LEARNER_SIGNER}, data)
     with pytest.raises(Invalid, match="content_hash"):
         _run(db, "la.sign", case.learner, {"party": "learner"}, data)
+
+
+# --- units from the MoU, parts of the text, refusals, implicit approval, limits ---------------------------
+
+
+def test_units_come_from_the_mou_with_its_points(db: Database) -> None:
+    case = make_case(db)
+    for units, field in (([{"code": "U9"}], "units.0.code"), ([{"code": "U1", "ecvet_points": 10}],
+                                                              "units.0.ecvet_points")):
+        with pytest.raises(Invalid) as refused:
+            case.prepare({"units": units})
+        assert field in refused.value.errors
+    la_id = case.prepare({"units": [{"code": "U2"}]})
+    assert case.state(la_id)["content"]["units"] == [{"code": "U2", "title": "Hygiene", "ecvet_points": 4}]
+    with pytest.raises(Invalid) as refused, db.transaction() as s:
+        las.change(s, actor=case.sending.actor, la_id=la_id, added=[{"unit": "U7", "reason": "Not in the MoU"}])
+    assert "units.1.code" in refused.value.errors
+
+
+def test_replacing_a_part_of_the_text_needs_a_reason_and_a_real_change(db: Database) -> None:
+    case = make_case(db)
+    la_id = case.prepare()
+    agreed = {**CONTENT["assessment"], "where": "Hotel kitchen"}
+    with pytest.raises(Invalid) as refused, db.transaction() as s:
+        las.change(s, actor=case.hosting.actor, la_id=la_id, sections={"assessment": agreed, "units": []})
+    assert set(refused.value.errors) == {"sections.units", "reason"}
+    with db.transaction() as s:
+        version = las.change(s, actor=case.hosting.actor, la_id=la_id, sections={"assessment": agreed},
+                             reason="Assessment agreed by the host")
+        assert version.number == 2
+        assert version.changes == [{"section": "assessment", "change": "replaced",
+                                    "reason": "Assessment agreed by the host"}]
+    with db.transaction() as s:
+        same = las.change(s, actor=case.hosting.actor, la_id=la_id, sections={"assessment": agreed},
+                          reason="Nothing new")
+        assert same.number == 2, "an identical text is no new version: nothing to sign again"
+
+
+def test_a_party_refuses_in_its_turn_with_a_comment(db: Database) -> None:
+    case = make_case(db)
+    la_id = case.prepare()
+    digest = case.digest(la_id)
+
+    def refuse(party: str, actor: Actor, comment: str = "Add the hygiene outcomes", quoted: str = digest) -> Any:
+        with db.transaction() as s:
+            return las.refuse(s, actor=actor, la_id=la_id, party=party, content_hash=quoted, comment=comment)
+
+    with pytest.raises(Invalid, match="comment"):
+        refuse(LaParty.LEARNER, case.learner, comment=" ")
+    with pytest.raises(Conflict, match="not the sending's turn"):
+        refuse(LaParty.SENDING, case.sending.actor)
+    with pytest.raises(Forbidden):
+        refuse(LaParty.LEARNER, case.sending.actor)
+    with pytest.raises(Conflict, match="stale"):
+        refuse(LaParty.LEARNER, case.learner, quoted="0" * 64)
+    assert refuse(LaParty.LEARNER, case.learner) == {"party": "learner", "comment": "Add the hygiene outcomes",
+                                                     "version": 1}
+    assert case.signature_count(la_id) == 0 and case.state(la_id)["status"] == LaStatus.DRAFT
+    with db.transaction(write=False) as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "la.refused")).one()
+        assert event.detail["comment"] == "Add the hygiene outcomes" and event.detail["la_id"] == la_id
+
+
+def test_implicit_approval_after_the_period_without_objection(db: Database, frozen: FrozenClock) -> None:
+    """ES (illustrative): the regional authority approves by silence within 10 days of the last party."""
+    case = make_case(db, sending_country="ES")
+    authority = make_party(db, "ES", "Regional authority")
+    register(db, authority.org_id, "ES", CompetenceFunction.LA_APPROVAL)
+    la_id = case.prepare()
+    assert las_required(case, la_id)[-1] == LaParty.COMPETENT_INSTITUTION
+
+    def implicit() -> LaSignature:
+        with db.transaction() as s:
+            return las.implicit_approval(s, la_id=la_id)
+
+    with pytest.raises(Conflict, match="has not signed"):
+        implicit()
+    sign_all(case, la_id)
+    frozen.advance(days=9, hours=23)
+    with pytest.raises(Conflict, match="objection period runs until"):
+        implicit()
+    with pytest.raises(Forbidden), db.transaction() as s:
+        las.implicit_approval(s, la_id=la_id, actor=case.sending.actor)
+    frozen.advance(hours=1)
+    signature = implicit()
+    assert (signature.mode, signature.organisation_id, signature.signer_name) == ("implicit", authority.org_id, None)
+    state = case.state(la_id)
+    assert state["status"] == LaStatus.APPROVED and state["in_force"]
+    with pytest.raises(Conflict, match="already approved"):
+        implicit()
+
+    nl = make_case(db, sending_country="NL")
+    nl_la = nl.prepare()
+    sign_all(nl, nl_la)
+    with pytest.raises(Conflict, match="does not approve"), db.transaction() as s:
+        las.implicit_approval(s, la_id=nl_la)
+
+
+def test_a_text_written_before_departure_is_signed_before_departure(db: Database, frozen: FrozenClock) -> None:
+    """Also a revision made before the start (version 2), not only version 1."""
+    case = make_case(db)
+    la_id = case.prepare()
+    with db.transaction() as s:
+        las.change(s, actor=case.sending.actor, la_id=la_id, removed=[{"unit": "U2", "reason": "Covered at home"}])
+    case.sign(la_id, LaParty.LEARNER)
+    frozen.set(datetime(2027, 3, 1, 0, 0, tzinfo=UTC))
+    with pytest.raises(Conflict, match="mobility has started"):
+        case.sign(la_id, LaParty.SENDING)
+
+
+def test_the_number_of_versions_is_bounded(db: Database) -> None:
+    case = make_case(db)
+    la_id = case.prepare({"units": [{"code": "U1"}]})
+    for i in range(las.MAX_VERSIONS - 1):
+        code = ("U2", "U3")[i % 2]
+        with db.transaction() as s:
+            current = [u["code"] for u in las.current_version(s, s.get(LearningAgreement, la_id)).content["units"]]
+            added = [{"unit": code, "reason": f"round {i}"}]
+            removed = [{"unit": u, "reason": f"round {i}"} for u in current if u != "U1"]
+            las.change(s, actor=case.sending.actor, la_id=la_id, added=added, removed=removed)
+    assert case.state(la_id)["version"] == las.MAX_VERSIONS
+    with pytest.raises(Conflict, match="the most one may have"), db.transaction() as s:
+        las.change(s, actor=case.sending.actor, la_id=la_id, removed=[{"unit": "U1", "reason": "one more"}])
