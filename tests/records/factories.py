@@ -364,3 +364,179 @@ def make_live_mobility(
         mobilities.go_live(s, mobility_id=lm.mobility_id)
     return LiveMobility(sending, hosting, institution, outsider, lm.learner, lm.mobility_id, lm.learner_id, la_id)
 
+
+# --------------------------------------------------------------------------------------------------
+# One mobility through its whole life: assessment, transcript, validation, recognition, implications
+# --------------------------------------------------------------------------------------------------
+
+CZECH_SCHOOL = "Střední odborná škola Šťastný"
+DANISH_HOTEL = "Ørsted Hotel ApS"
+LIFECYCLE_LEARNER = "Jana Šťastná"
+LIFECYCLE_STAGES = ("assessed", "acknowledged", "issued", "ready", "validated", "recognised", "implications")
+
+
+@dataclass
+class LifecycleWorld:
+    """A CZ school (default national model: the school validates, then recognises) sends a learner to a
+    Danish hotel; the mobility has run through `stage` (see :data:`LIFECYCLE_STAGES`). Unit U2 was first
+    assessed "not achieved" and then re-assessed, so its first sheet is superseded."""
+
+    sending: Party
+    hosting: Party
+    outsider: Party
+    learner: Actor
+    mobility_id: int
+    la_id: int
+    sheet_ids: list[int]  # U1, U2 (superseded), U2 (current)
+    transcript_id: int | None = None
+    transcript_hash: str | None = None
+    recognition_id: int | None = None
+
+
+def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") -> LifecycleWorld:
+    """Drive one mobility through the records' own services up to `stage`; `clock` (a FrozenClock) is
+    moved from before the mobility (signatures) into it (assessment) and after it (recognition)."""
+    from datetime import datetime, timedelta
+
+    from records import assessment, recognition
+    from records import learning_agreement as las
+    from records import mobility as mobilities
+    from records import mou as mous
+    from records import transcript as transcripts
+    from records.models import LaParty
+
+    stop = LIFECYCLE_STAGES.index(stage)
+    clock.set(datetime(2027, 1, 11, 9, 0, tzinfo=clock.now().tzinfo))
+    sending = make_party(db, "CZ", CZECH_SCHOOL)
+    hosting = make_party(db, "DK", DANISH_HOTEL)
+    outsider = make_party(db, "CZ", "Jiná škola")
+    content = mou_content(sending, hosting, countries=("CZ", "DK"))
+    content["qualifications"][0]["units"].append({"code": "U2", "title": "Hygiene", "ecvet_points": 4, "eqf_level": 4})
+    with db.transaction() as s:
+        mou = mous.create_draft(s, actor=sending.actor, sending_organisation_id=sending.org_id, content=content)
+        mous.submit(s, actor=sending.actor, mou_id=mou.id)
+        mou_id, digest = mou.id, mous.current_version(mou).content_hash
+    for party in (sending, hosting):
+        with db.transaction() as s:
+            mous.approve(s, actor=party.actor, mou_id=mou_id, content_hash=digest, signer=SIGNER)
+    mobility = make_learner_mobility(db, sending=sending, hosting=hosting, mou_id=mou_id,
+                                     learner_name=LIFECYCLE_LEARNER)
+    host_signer = {"name": "Søren Ørsted", "position": "Køkkenchef", "email": "soren@orsted.example"}
+    with db.transaction() as s:
+        la = las.prepare(s, actor=sending.actor, mobility_id=mobility.mobility_id, content=LA_CONTENT)
+        la_id, la_hash = la.id, las.current_version(s, la).content_hash
+    learner_signer = {"name": LIFECYCLE_LEARNER, "email": "jana@learner.example"}
+    for party, actor, signer in ((LaParty.LEARNER, mobility.learner, learner_signer),
+                                 (LaParty.SENDING, sending.actor, SIGNER),
+                                 (LaParty.HOSTING, hosting.actor, host_signer)):
+        clock.advance(timedelta(hours=1))
+        with db.transaction() as s:
+            las.sign(s, actor=actor, la_id=la_id, party=party, content_hash=la_hash, signer=signer)
+    clock.set(datetime(2027, 3, 1, 8, 0, tzinfo=clock.now().tzinfo))
+    with db.transaction() as s:
+        mobilities.go_live(s, mobility_id=mobility.mobility_id)
+    clock.set(datetime(2027, 3, 20, 10, 0, tzinfo=clock.now().tzinfo))
+    assessor = {"name": "Søren Ørsted", "organisation": DANISH_HOTEL, "role": "Køkkenchef"}
+
+    def sheet(unit: str, result: str, on: str, **extra: Any) -> dict[str, Any]:
+        return {"unit": unit, "method": "practical_task", "result": result, "assessor": assessor, "date": on,
+                "criteria": f"Criteria of {unit}", "learning_outcome": f"Outcomes of {unit}", **extra}
+
+    with db.transaction() as s:
+        first = assessment.record(s, actor=hosting.actor, mobility_id=mobility.mobility_id, assessments=[
+            sheet("U1", "achieved", "2027-03-18", grade="sehr gut", evidence="Photos of the buffet"),
+            sheet("U2", "not_achieved", "2027-03-19", comments="Temperature log incomplete")])
+        first_ids = [r.id for r in first]
+    clock.set(datetime(2027, 4, 2, 10, 0, tzinfo=clock.now().tzinfo))
+    with db.transaction() as s:
+        again = assessment.record(s, actor=hosting.actor, mobility_id=mobility.mobility_id, assessments=[
+            sheet("U2", "achieved", "2027-04-01", comments="Re-assessed: complete log")])
+        sheet_ids = first_ids + [again[0].id]
+    world = LifecycleWorld(sending, hosting, outsider, mobility.learner, mobility.mobility_id, la_id, sheet_ids)
+    clock.set(datetime(2027, 4, 8, 10, 0, tzinfo=clock.now().tzinfo))
+
+    def acknowledged(s: Any) -> None:
+        assessment.acknowledge(s, actor=mobility.learner, mobility_id=mobility.mobility_id, agrees=False,
+                               comment="U2 took two attempts because the log template was new to me")
+
+    def issued(s: Any) -> None:
+        row = transcripts.issue(s, actor=hosting.actor, mobility_id=mobility.mobility_id, signer=host_signer)
+        world.transcript_id, world.transcript_hash = row.id, row.content_hash
+
+    def ready(s: Any) -> None:
+        transcripts.mark_ready(s, actor=hosting.actor, mobility_id=mobility.mobility_id)
+
+    def validated(s: Any) -> None:
+        recognition.validate(s, actor=sending.actor, mobility_id=mobility.mobility_id,
+                             transcript_hash=world.transcript_hash, signer=SIGNER, units=[
+                                 {"unit": "U1", "outcome": "validated"},
+                                 {"unit": "U2", "outcome": "partly_validated", "comment": "Cold chain only"}])
+
+    def recognised(s: Any) -> None:
+        decision = recognition.recognise(s, actor=sending.actor, mobility_id=mobility.mobility_id,
+                                         transcript_hash=world.transcript_hash, signer=SIGNER, units=[
+                                             {"unit": "U1", "recognised": True},
+                                             {"unit": "U2", "recognised": True, "ecvet_points": 2}])
+        world.recognition_id = decision.id
+
+    def implications(s: Any) -> None:
+        recognition.record_implications(s, actor=sending.actor, mobility_id=mobility.mobility_id, implications=[
+            {"kind": "exempted_activity", "description": "No cold-kitchen module in term 3", "unit": "U1"}])
+
+    steps = [acknowledged, issued, ready, validated, recognised, implications]
+    for step in steps[:stop]:
+        clock.advance(timedelta(hours=2))
+        with db.transaction() as s:
+            step(s)
+    return world
+
+
+@dataclass
+class ReviewRecords:
+    """The review of a recognised mobility: three evaluation sheets (sending, hosting, learner) and a plan."""
+
+    review_id: int
+    evaluation_ids: dict[str, int]
+    action_plan_id: int
+
+
+def make_review(db: Database, life: LifecycleWorld) -> ReviewRecords:
+    """Open a review of the lifecycle world's mobility (as its Review process would) and write the sheets
+    and the action plan through :mod:`records.review`."""
+    from records import review as reviews
+    from records.models import Mobility, Review
+
+    with db.transaction() as s:
+        mobility = s.get(Mobility, life.mobility_id)
+        review = Review(mobility_id=mobility.id, mou_id=mobility.mou_id,
+                        sending_organisation_id=mobility.sending_organisation_id,
+                        hosting_organisation_id=mobility.hosting_organisation_id,
+                        learner_user_id=mobility.learner.user_id, status="evaluating")
+        s.add(review)
+        s.flush()
+        review_id = review.id
+    answers = {
+        "sending": {"outcomes_appropriate": "yes", "evidence_sufficient": "partly",
+                    "evidence_comment": "The U2 sheet lacked the temperature log", "strengths": "Clear criteria",
+                    "changes_proposed": "Send the log template before departure",
+                    "unit_remarks": [{"unit": "U2", "remark": "Log template unknown to the learner"}]},
+        "hosting": {"outcomes_appropriate": "yes", "evidence_sufficient": "yes", "strengths": "Motivated learner"},
+        "learner": {"outcomes_appropriate": "partly", "outcomes_comment": "U2 needed more time",
+                    "evidence_sufficient": "yes", "changes_proposed": "Two weeks more for hygiene"},
+    }
+    actors = {"sending": life.sending.actor, "hosting": life.hosting.actor, "learner": life.learner}
+    evaluation_ids = {}
+    for party, values in answers.items():
+        with db.transaction() as s:
+            review = reviews.get(s, actor=actors[party], review_id=review_id)
+            evaluation_ids[party] = reviews.evaluate(s, actor=actors[party], review=review, party=party,
+                                                     answers=values).id
+    with db.transaction() as s:
+        review = reviews.get(s, actor=life.sending.actor, review_id=review_id)
+        plan = reviews.plan(s, actor=life.sending.actor, review=review, summary="Prepare hygiene logging earlier",
+                            items=[{"action": "Send the log template with the LA", "owner": "sending",
+                                    "owner_name": "Anna Schmidt", "due_date": "2027-06-30"},
+                                   {"action": "Brief the learner on HACCP logs", "owner": "hosting",
+                                    "due_date": "2027-09-01"}])
+        action_plan_id = plan.id
+    return ReviewRecords(review_id, evaluation_ids, action_plan_id)
