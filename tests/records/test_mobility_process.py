@@ -636,3 +636,63 @@ def test_postponed_mobility_starts_once_signed(db: Database, frozen: FrozenClock
     sc.frozen.set(datetime(2027, 3, 15, 0, 0, 1, tzinfo=UTC))
     sc.worker()
     assert run.status() == MobilityStatus.LIVE and run.open_steps() == {"checkpoint"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Hazard 7: the loops of the process stay far below SpiffWorkflow's depth limit
+# --------------------------------------------------------------------------------------------------
+
+
+def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(frozen: FrozenClock) -> None:
+    """The process graph alone (bare SpiffWorkflow, connectors stubbed, data set by hand): the worst
+    case of every party including a guardian and an explicit approval re-signing each of the
+    MAX_VERSIONS versions still completes, and no task tree gets near the 1000 levels at which
+    SpiffWorkflow stops walking (hazard 7: the instance would stall silently)."""
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState as SpiffState
+
+    from engine.bundle import parse_bundle
+    from engine.scripting import SandboxedScriptEngine
+
+    files = {name: (ROOT / "processes" / name).read_bytes() for name in FILES}
+    (process,) = parse_bundle(files, forms_dir=ROOT / "forms").processes
+    engine = SandboxedScriptEngine({"mobility.go_live": lambda mobility_id: "live",
+                                    "mobility.la_implicit_approval": lambda la_id: "approved",
+                                    "mobility.start_missed": lambda mobility_id: {}}, time_limit=2.0)
+    workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=engine)
+    workflow.task_tree.data.update({
+        "mobility_id": 1, "start_deadline": "2027-03-01T00:00:00+00:00", "country": "DE", "sector": "crafts",
+        "eqf_level": 4, "la_id": None, "la_refused": False, "la_next_party": None})
+    workflow.do_engine_steps()
+
+    def step(bpmn_id: str, **data: Any) -> None:
+        ready = [t for t in workflow.get_tasks(state=SpiffState.READY, manual=True)
+                 if t.task_spec.bpmn_id == bpmn_id]
+        assert len(ready) == 1, (bpmn_id, [t.task_spec.bpmn_id for t in workflow.get_tasks(
+            state=SpiffState.READY, manual=True)])
+        ready[0].data.update(data)
+        ready[0].run()
+        workflow.do_engine_steps()
+
+    def signing_round(prefix: str, approval: str) -> None:
+        order = ["learner", "guardian", "sending", "hosting", "competent_institution", None]
+        for party, following in zip(order, order[1:], strict=False):
+            step(f"{prefix}_{party}" if party != "competent_institution" else approval, la_next_party=following)
+
+    step("prepare_la", la_id=1, la_next_party="learner")
+    step("agree_assessment")
+    signing_round("sign", "approve_la_ci")
+    frozen.set(datetime(2027, 3, 1, 0, 0, 1, tzinfo=UTC))
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+    for _ in range(las.MAX_VERSIONS - 1):
+        step("checkpoint", checkpoint_decision="change_la", la_next_party="learner")
+        signing_round("resign", "reapprove_la_ci")
+    step("checkpoint", checkpoint_decision="assess")
+    for bpmn_id in ("record_assessment", "acknowledge_assessment", "issue_transcript", "release_transcript",
+                    "validate_units", "recognise_ci", "record_implications"):
+        step(bpmn_id)
+    assert workflow.is_completed()
+    trees = [workflow, *workflow.subprocesses.values()]
+    deepest = max(task.depth for tree in trees for task in tree.tasks.values())
+    assert deepest < 500, f"{deepest} levels: too close to SpiffWorkflow's limit of 1000"
