@@ -29,6 +29,7 @@ from tests.records.factories import (
     RecordsWorld,
     make_lifecycle_world,
     make_records_world,
+    make_review,
 )
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
@@ -226,5 +227,27 @@ def test_transcript_for_the_home_side_only_once_ready(app: Flask, db: Database) 
         # A transcript has no versions: asking for one finds nothing.
         assert_problem(sender.get(url + "?version=1"), 404)
         assert_problem(outsider.get(url), 404)
+    finally:
+        clock.use(previous)
+
+
+def test_review_documents_for_the_reviews_parties(app: Flask, db: Database) -> None:
+    frozen = FrozenClock(T0)
+    previous = clock.use(frozen)
+    try:
+        life = make_lifecycle_world(db, frozen)
+        review = make_review(db, life)
+        client = app.test_client()
+        learner, outsider = _caller(client, life.learner), _caller(client, life.outsider)
+        plan = learner.get(f"/api/documents/action-plan/{review.action_plan_id}?format=pdf")
+        assert plan.status_code == 200
+        assert plan.headers["Content-Disposition"] == \
+            f'attachment; filename="action-plan-{review.action_plan_id}.pdf"'
+        assert "SendthelogtemplatewiththeLA" in pdf_text(plan.data)
+        sheet = learner.get(f"/api/documents/evaluation/{review.evaluation_ids['hosting']}").get_json()
+        assert sheet["schema"] == "ecvet-flow/document/evaluation/v1"
+        assert sheet["data"]["strengths"] == "Motivated learner"
+        assert_problem(outsider.get(f"/api/documents/action-plan/{review.action_plan_id}"), 404)
+        assert_problem(outsider.get(f"/api/documents/evaluation/{review.evaluation_ids['hosting']}?format=pdf"), 404)
     finally:
         clock.use(previous)

@@ -489,3 +489,54 @@ def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") 
         with db.transaction() as s:
             step(s)
     return world
+
+
+@dataclass
+class ReviewRecords:
+    """The review of a recognised mobility: three evaluation sheets (sending, hosting, learner) and a plan."""
+
+    review_id: int
+    evaluation_ids: dict[str, int]
+    action_plan_id: int
+
+
+def make_review(db: Database, life: LifecycleWorld) -> ReviewRecords:
+    """Open a review of the lifecycle world's mobility (as its Review process would) and write the sheets
+    and the action plan through :mod:`records.review`."""
+    from records import review as reviews
+    from records.models import Mobility, Review
+
+    with db.transaction() as s:
+        mobility = s.get(Mobility, life.mobility_id)
+        review = Review(mobility_id=mobility.id, mou_id=mobility.mou_id,
+                        sending_organisation_id=mobility.sending_organisation_id,
+                        hosting_organisation_id=mobility.hosting_organisation_id,
+                        learner_user_id=mobility.learner.user_id, status="evaluating")
+        s.add(review)
+        s.flush()
+        review_id = review.id
+    answers = {
+        "sending": {"outcomes_appropriate": "yes", "evidence_sufficient": "partly",
+                    "evidence_comment": "The U2 sheet lacked the temperature log", "strengths": "Clear criteria",
+                    "changes_proposed": "Send the log template before departure",
+                    "unit_remarks": [{"unit": "U2", "remark": "Log template unknown to the learner"}]},
+        "hosting": {"outcomes_appropriate": "yes", "evidence_sufficient": "yes", "strengths": "Motivated learner"},
+        "learner": {"outcomes_appropriate": "partly", "outcomes_comment": "U2 needed more time",
+                    "evidence_sufficient": "yes", "changes_proposed": "Two weeks more for hygiene"},
+    }
+    actors = {"sending": life.sending.actor, "hosting": life.hosting.actor, "learner": life.learner}
+    evaluation_ids = {}
+    for party, values in answers.items():
+        with db.transaction() as s:
+            review = reviews.get(s, actor=actors[party], review_id=review_id)
+            evaluation_ids[party] = reviews.evaluate(s, actor=actors[party], review=review, party=party,
+                                                     answers=values).id
+    with db.transaction() as s:
+        review = reviews.get(s, actor=life.sending.actor, review_id=review_id)
+        plan = reviews.plan(s, actor=life.sending.actor, review=review, summary="Prepare hygiene logging earlier",
+                            items=[{"action": "Send the log template with the LA", "owner": "sending",
+                                    "owner_name": "Anna Schmidt", "due_date": "2027-06-30"},
+                                   {"action": "Brief the learner on HACCP logs", "owner": "hosting",
+                                    "due_date": "2027-09-01"}])
+        action_plan_id = plan.id
+    return ReviewRecords(review_id, evaluation_ids, action_plan_id)

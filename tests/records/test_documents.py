@@ -20,9 +20,10 @@ from engine.parties import Actor
 from records import actions as mou_actions
 from records import documents, la_actions
 from records import learning_agreement as las
+from records import review as reviews
 from records import transcript as transcripts
 from records.documents import Document, DocumentRef, Section
-from records.models import LearningAgreement
+from records.models import ActionPlan, LearningAgreement
 from tests.engine.conftest import actor_for
 from tests.engine.conftest import deploy as deploy_files
 from tests.factories import make_user
@@ -37,6 +38,7 @@ from tests.records.factories import (
     RecordsWorld,
     make_lifecycle_world,
     make_records_world,
+    make_review,
 )
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
@@ -383,3 +385,68 @@ def test_recognition_record_shows_validation_recognition_credits_and_implication
         build(db, life.outsider.actor, "recognition-record", life.recognition_id)
     with pytest.raises(NotFound):
         build(db, life.sending.actor, "recognition-record", life.recognition_id, version=1)
+
+
+# --- review: evaluation sheets and action plan ----------------------------------------------------------
+
+
+def test_evaluation_sheet_shows_the_answers_and_who_handed_it_in(db: Database, frozen: FrozenClock) -> None:
+    life = lifecycle(db, frozen)
+    review = make_review(db, life)
+    doc = build(db, life.hosting.actor, "evaluation", review.evaluation_ids["sending"])
+    assert doc.title == "Evaluation sheet"
+    assert doc.subtitle == f"Sending organisation: {CZECH_SCHOOL} (CZ) · {LIFECYCLE_LEARNER} · Cook"
+    assert fields(doc, "Was the documentation of the assessment sufficient evidence for recognition?") == {
+        "Answer": "partly", "Why": "The U2 sheet lacked the temperature log"}
+    assert section(doc, "What should change").text == "Send the log template before departure"
+    remarks = section(doc, "Remarks per unit").table
+    assert remarks is not None and remarks.rows == [["U2", "Log template unknown to the learner"]]
+    assert [(s.party, s.email, s.counts) for s in doc.signatures] == [
+        (f"Sending organisation: {CZECH_SCHOOL} (CZ)", life.sending.email, True)]
+    learner_sheet = build(db, life.learner, "evaluation", review.evaluation_ids["learner"])
+    assert learner_sheet.signatures[0].party == "Learner" and learner_sheet.signatures[0].name == LIFECYCLE_LEARNER
+    assert fields(learner_sheet, "Were the agreed learning outcomes appropriate?") == {
+        "Answer": "partly", "Why": "U2 needed more time"}
+    with pytest.raises(NotFound):
+        build(db, life.outsider.actor, "evaluation", review.evaluation_ids["sending"])
+
+
+def test_action_plan_shows_actions_owners_and_progress(db: Database, frozen: FrozenClock) -> None:
+    life = lifecycle(db, frozen)
+    review = make_review(db, life)
+    doc = build(db, life.learner, "action-plan", review.action_plan_id)
+    assert doc.title == "Action plan" and doc.status == "completed"
+    actions = section(doc, "Actions")
+    assert dict(actions.fields) == {"Done": "0 of 2"}
+    assert actions.table is not None
+    assert [row[:5] for row in actions.table.rows] == [
+        ["1", "Send the log template with the LA", f"Sending organisation: {CZECH_SCHOOL} (CZ) (Anna Schmidt)",
+         "2027-06-30", "open"],
+        ["2", "Brief the learner on HACCP logs", f"Hosting organisation: {DANISH_HOTEL} (DK)", "2027-09-01", "open"],
+    ]
+    sheets = section(doc, "Evaluation sheets").table
+    assert sheets is not None
+    assert [row[1:] for row in sheets.rows] == [
+        ["yes", "partly", f"EV-{review.evaluation_ids['sending']}"],
+        ["yes", "yes", f"EV-{review.evaluation_ids['hosting']}"],
+        ["partly", "yes", f"EV-{review.evaluation_ids['learner']}"],
+    ]
+    assert fields(doc, "Revision of the MoU")["Revision asked for"] == "no"
+    assert doc.signatures[0].party == f"Sending organisation: {CZECH_SCHOOL} (CZ)"
+    # Progress on an action changes the document, and so its hash.
+    with db.transaction() as s:
+        item_id = s.get(ActionPlan, review.action_plan_id).items[0].id
+        reviews.update_item(s, actor=life.sending.actor, action_plan_id=review.action_plan_id, item_id=item_id,
+                            status="done", note="Sent with LA version 1")
+    later = build(db, life.hosting.actor, "action-plan", review.action_plan_id)
+    assert dict(section(later, "Actions").fields) == {"Done": "1 of 2"}
+    assert later.content_hash != doc.content_hash
+    for actor in (life.outsider.actor,):
+        with pytest.raises(NotFound):
+            build(db, actor, "action-plan", review.action_plan_id)
+
+
+def test_review_actions_return_keys_that_references_in_knows() -> None:
+    keys = {"review_id": 1, "sending_evaluation_id": 4, "evaluation_ids": [4, 5, 6], "action_plan_id": 2}
+    assert [(r.kind, r.record_id) for r in documents.references_in(keys)] == [
+        ("evaluation", 4), ("evaluation", 5), ("evaluation", 6), ("action-plan", 2)]
