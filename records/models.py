@@ -175,6 +175,10 @@ class Mou(Base):
     )
     # When the current version was put up for approval: implicit-approval periods count from here.
     submitted_at: Mapped[datetime | None]
+    # SHA-256 of the national models table (DMN) that decides who approves this MoU: the one deployed
+    # with the process version that submitted it, so a table redeployed later changes the gates of new
+    # partnerships only. None: the newest deployed table decides (added by migration 0007).
+    national_models_sha256: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, object_session
 
 from engine import audit
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.models import Organisation, utcnow
+from engine.models import FileBlob, Organisation, utcnow
 from engine.parties import EMAIL_RE, Actor
 
 from . import national_models
@@ -311,9 +311,18 @@ def _competent_institution(
     return None, f"several competent institutions approve MoUs in {country}: name one in competent_institutions"
 
 
-def plan_for(session: Session, content: dict[str, Any]) -> Plan:
+def _pinned_table(session: Session, mou: Mou | None) -> bytes | None:
+    if mou is None or not mou.national_models_sha256:
+        return None
+    blob = session.get(FileBlob, mou.national_models_sha256)
+    return bytes(blob.content) if blob is not None else None
+
+
+def plan_for(session: Session, content: dict[str, Any], *, mou: Mou | None = None) -> Plan:
     """Every signing partner, then per partner country the competent institution its national model
-    requires (evaluated from the deployed DMN table with the MoU's sector and highest EQF level)."""
+    requires (evaluated with the MoU's sector and highest EQF level from the table pinned on `mou` by
+    :func:`pin_national_models`, else from the newest deployed DMN table)."""
+    table = _pinned_table(session, mou)
     plan = Plan()
     signing = _signing_ids(content)
     for org_id in signing:
@@ -327,7 +336,8 @@ def plan_for(session: Session, content: dict[str, Any]) -> Plan:
         if org is not None and org.country not in countries:
             countries.append(org.country)
     for country in countries:
-        model = national_models.decide(country, content.get("sector"), _highest_eqf(content), session=session)
+        model = national_models.decide(country, content.get("sector"), _highest_eqf(content), session=session,
+                                       dmn_bytes=table)
         plan.models[country] = model
         if model.mou_approval == "none":
             continue
@@ -341,6 +351,21 @@ def plan_for(session: Session, content: dict[str, Any]) -> Plan:
             plan.modes[requirement] = (model.mou_approval, model.mou_approval_days)
             plan.countries[requirement] = country
     return plan
+
+
+def pin_national_models(session: Session, *, mou: Mou, table_sha256: str, actor_id: int | None) -> None:
+    """Decide this MoU's approvals with one deployed national models table from now on (the one the
+    submitting process version carries), so that a table redeployed later does not change the gates
+    of a partnership already under way, only those of new ones."""
+    if mou.national_models_sha256 == table_sha256:
+        return
+    if session.get(FileBlob, table_sha256) is None:
+        raise Invalid("No deployed national models table has this SHA-256", errors={"table": [table_sha256]})
+    old = mou.national_models_sha256
+    mou.national_models_sha256 = table_sha256
+    session.flush()
+    audit.record(session, actor_id=actor_id, action="mou.national_models_pinned", mou_id=mou.id,
+                 table_sha256=table_sha256, previous=old)
 
 
 def _session_of(mou: Mou) -> Session:
@@ -383,7 +408,7 @@ def required_approvals(mou: Mou) -> list[Requirement]:
     :func:`submit` refuses such a MoU and :func:`is_active` stays False (see ``plan_for().problems``).
     """
     session = _session_of(mou)
-    return plan_for(session, current_version(mou).content).requirements
+    return plan_for(session, current_version(mou).content, mou=mou).requirements
 
 
 def _latest_decisions(session: Session, version: MouVersion) -> dict[Requirement, MouApproval]:
@@ -411,7 +436,7 @@ def is_active(mou: Mou) -> bool:
         return False
     session = _session_of(mou)
     version = current_version(mou)
-    return _all_approved(session, version, plan_for(session, version.content))
+    return _all_approved(session, version, plan_for(session, version.content, mou=mou))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -429,7 +454,7 @@ def party_ids(session: Session, mou: Mou) -> set[int]:
     content = current_version(mou).content
     ids = {mou.sending_organisation_id, *_signing_ids(content)}
     try:
-        ids.update(r.organisation_id for r in plan_for(session, content).requirements)
+        ids.update(r.organisation_id for r in plan_for(session, content, mou=mou).requirements)
     except Invalid:
         pass  # a broken national model table must not hide the MoU from its partners
     return ids
@@ -520,7 +545,7 @@ def revise(session: Session, *, actor: Actor, mou_id: int, content: dict[str, An
         return current
     if mou.status in (MouStatus.IN_APPROVAL, MouStatus.ACTIVE):
         _check_complete(mou, content)
-        problems = plan_for(session, content).problems
+        problems = plan_for(session, content, mou=mou).problems
         if problems:
             raise Invalid("The MoU cannot be approved as written", errors={"competent_institutions": problems})
     number = (session.scalar(select(func.max(MouVersion.number)).where(MouVersion.mou_id == mou.id)) or 0) + 1
@@ -550,7 +575,7 @@ def submit(session: Session, *, actor: Actor, mou_id: int) -> Mou:
         raise Conflict(f"The MoU is {mou.status}; only a draft can be submitted")
     version = current_version(mou)
     _check_complete(mou, version.content)
-    plan = plan_for(session, version.content)
+    plan = plan_for(session, version.content, mou=mou)
     if plan.problems:
         raise Invalid("The MoU cannot be approved as written", errors={"competent_institutions": plan.problems})
     now = utcnow()
@@ -618,7 +643,7 @@ def _decide_checks(
     """What approving and rejecting share: role, freshness of the text, state."""
     _check_role(as_role)
     version = current_version(mou)
-    plan = plan_for(session, version.content)
+    plan = plan_for(session, version.content, mou=mou)
     requirement = _choose_organisation(plan, actor, as_role, organisation_id)
     if given_hash != version.content_hash:
         raise Conflict(STALE_MESSAGE, errors={"content_hash": [
@@ -705,7 +730,7 @@ def implicit_approval(
     if mou.status != MouStatus.IN_APPROVAL:
         raise Conflict(f"The MoU is {mou.status}, not in approval")
     version = current_version(mou)
-    plan = plan_for(session, version.content)
+    plan = plan_for(session, version.content, mou=mou)
     requirement = Requirement(organisation_id, ApprovalRole.COMPETENT_INSTITUTION)
     if requirement not in plan.modes:
         raise Invalid("This organisation is not a competent institution the MoU requires",
@@ -828,7 +853,7 @@ def detail(session: Session, *, actor: Actor, mou_id: int) -> dict[str, Any]:
     mou = get(session, actor=actor, mou_id=mou_id)
     version = current_version(mou)
     try:
-        plan = plan_for(session, version.content)
+        plan = plan_for(session, version.content, mou=mou)
     except Invalid as exc:
         plan = Plan(problems=[exc.message])
     decisions = _latest_decisions(session, version)
@@ -865,6 +890,7 @@ def detail(session: Session, *, actor: Actor, mou_id: int) -> dict[str, Any]:
         "parties": parties,
         "required_approvals": required,
         "national_models": {c: m.as_dict() for c, m in plan.models.items()},
+        "national_models_table": mou.national_models_sha256,
         "approvals": approvals,
         "problems": plan.problems,
     }

@@ -46,16 +46,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, jobs, services
 from engine.actions import ActionContext, action
 from engine.errors import Conflict, EngineError, Forbidden, Invalid
-from engine.models import Job, utcnow
+from engine.models import DefinitionFile, Job, utcnow
 
 from . import actions as mou_actions
 from . import mou as mous
-from . import partnerships, profiles, roles
+from . import national_models, partnerships, profiles, roles
 from .models import ApprovalMode, ApprovalRole, Decision, MouStatus, Partnership, PartnershipSide
 
 # --------------------------------------------------------------------------------------------------
@@ -170,7 +171,17 @@ def _decision_inputs(content: dict[str, Any], home: str, host: str) -> dict[str,
             "eqf_level": max(levels) if levels else 0}
 
 
-def _check_parties(context: ActionContext, partnership: Partnership, content: dict[str, Any]) -> None:
+def _pin_table(context: ActionContext, mou: mous.Mou) -> None:
+    """Decide the MoU's approvals with the national models table this process version carries (the
+    one its business rule tasks evaluate), so records and gates agree even after a redeployment."""
+    sha = context.session.scalar(select(DefinitionFile.sha256).where(
+        DefinitionFile.definition_id == context.instance.definition_id,
+        DefinitionFile.filename == national_models.FILENAME))
+    if sha is not None:
+        mous.pin_national_models(context.session, mou=mou, table_sha256=sha, actor_id=context.actor.user_id)
+
+
+def _check_parties(context: ActionContext, partnership: Partnership, mou: mous.Mou, content: dict[str, Any]) -> None:
     """Everyone whose approval the MoU needs must be someone this process asks."""
     session = context.session
     signing = set(mous._signing_ids(content))
@@ -181,7 +192,7 @@ def _check_parties(context: ActionContext, partnership: Partnership, content: di
                                                         f"found {sorted(signing)}"]})
     home, host = partnerships.countries(session, partnership)
     bound = {p.role: p.organisation_id for p in context.instance.parties}
-    plan = mous.plan_for(session, content)
+    plan = mous.plan_for(session, content, mou=mou)
     errors: dict[str, list[str]] = {}
     for requirement in plan.requirements:
         if requirement.role != ApprovalRole.COMPETENT_INSTITUTION:
@@ -209,7 +220,8 @@ def submit_and_sign(context: ActionContext, data: dict[str, Any]) -> dict[str, A
     mou_id = mou_actions._mou_id(context, data)
     mou = mous.get(session, actor=context.actor, mou_id=mou_id)
     version = mous.current_version(mou)
-    _check_parties(context, partnership, version.content)
+    _pin_table(context, mou)
+    _check_parties(context, partnership, mou, version.content)
     if mou.status == MouStatus.DRAFT:
         mous.submit(session, actor=context.actor, mou_id=mou_id)
     elif mou.status != MouStatus.IN_APPROVAL:
@@ -299,7 +311,7 @@ def implicit_approval(mou_id: int, country: str | None = None) -> str:
     if mou.status != MouStatus.IN_APPROVAL:
         return mou.status
     version = mous.current_version(mou)
-    plan = mous.plan_for(session, version.content)
+    plan = mous.plan_for(session, version.content, mou=mou)
     decided = mous._latest_decisions(session, version)
     due: list[mous.Requirement] = [
         r for r in plan.requirements

@@ -1,4 +1,4 @@
-"""Partnerships (profiles, attachments, role maps) and reviews (evaluations, action plans)
+"""Partnerships (profiles, attachments, role maps), reviews (evaluations, action plans), MoU table pin
 
 Revision ID: 0007
 Revises: 0006
@@ -18,6 +18,9 @@ _APPEND_ONLY = ("partner_profiles", "evaluations")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('mous', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('national_models_sha256', sa.String(length=64), nullable=True))
+
     op.create_table('partnerships',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.String(length=36), nullable=True),
@@ -262,3 +265,5 @@ def downgrade() -> None:
     for table in ('action_plan_items', 'action_plans', 'evaluations', 'reviews', 'role_map_entries', 'role_maps',
                   'partner_profiles', 'attachment_references', 'attachments', 'attachment_blobs', 'partnerships'):
         op.drop_table(table)
+    with op.batch_alter_table('mous', schema=None) as batch_op:
+        batch_op.drop_column('national_models_sha256')

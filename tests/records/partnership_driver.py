@@ -203,9 +203,12 @@ def start(
     ci_home_for: str | None = None,
     ci_host_for: str | None = None,
     valid_until: str | None = None,
+    deploy_shipped: bool = True,
 ) -> PartnershipRun:
-    """Deploy, register the competent institutions the national models need, start an instance."""
-    deploy(db)
+    """Deploy (unless told not to), register the competent institutions the national models need,
+    start an instance of the latest version."""
+    if deploy_shipped:
+        deploy(db)
     sender, host = make_party(db, home, "Sending school"), make_party(db, abroad, "Hosting company")
     ci_home, ci_host = make_party(db, home, "Chamber at home"), make_party(db, abroad, "Authority abroad")
     if ci_home_for:

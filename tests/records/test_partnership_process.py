@@ -9,6 +9,8 @@ renewal reminder, a revision through the same gates, and expiry at the validity 
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +20,9 @@ from sqlalchemy import select
 
 import records.actions  # noqa: F401  (registers the mou.* actions, as the app and worker do)
 import records.partnership_connectors  # noqa: F401  (partnership actions and connectors)
-from engine import clock, jobs
+from engine import clock, deployments, jobs
 from engine.clock import FrozenClock
+from engine.config import ROOT
 from engine.db import Database
 from engine.errors import Conflict, Invalid
 from engine.models import AuditEvent, Incident, InstanceStatus, TaskState
@@ -30,6 +33,7 @@ from records.models import (
     ApprovalMode,
     ApprovalRole,
     CompetenceFunction,
+    Mou,
     MouApproval,
     MouStatus,
     PartnerProfile,
@@ -495,3 +499,42 @@ def test_a_partnership_is_visible_to_its_parties_only(db: Database, admin: Actor
         assert [x.id for x in partnerships.list_for(s, actor=outsider.actor).items] == []
         assert [x.id for x in partnerships.list_for(s, actor=p.ci_host.actor).items] == [partnership_id]
         assert s.scalar(select(RoleMap.partnership_id)) == partnership_id
+
+
+def test_a_redeployed_table_changes_the_gates_of_new_partnerships_only(db: Database, admin: Actor) -> None:
+    """Process owners make MoUs in NL need the approval of a competent institution and redeploy: a
+    partnership started afterwards gets the gate, one already under way keeps the rules it started
+    with (its MoU is decided with the table its process version carries), without any Python change."""
+    before = start(db, admin, "NL", "BE")
+    before.build()
+    before.complete("sending", "draft_mou", before.content())
+
+    shipped = (ROOT / "processes" / "national_models.dmn").read_text()
+    pattern = r'(<outputEntry id="LiteralExpression_provider_responsibility_mou_approval">\s*<text>)"none"(</text>)'
+    changed, count = re.subn(pattern, r'\1"explicit"\2', shipped)
+    assert count == 1
+    with db.transaction() as s:
+        deployed = deployments.deploy(s, actor=None, forms_dir=ROOT / "forms", files={
+            "partnership.bpmn": (ROOT / "processes" / "partnership.bpmn").read_bytes(),
+            "national_models.dmn": changed.encode()})
+        assert {d.definition.key: d.definition.version for d in deployed}["partnership"] == 2
+
+    after = start(db, admin, "NL", "BE", ci_home_for="NL", deploy_shipped=False)
+    after.build()
+    after.draft_and_submit()
+    assert after.data()["national_model_home"]["mou_approval"] == "explicit"
+    assert after.open_steps() == {"approve_hosting", "approve_ci_home"}
+    after.approve_all("hosting")
+    assert after.mou()[0] == MouStatus.IN_APPROVAL, "the NL competent institution must approve too"
+    after.approve_all("competent-institution-home")
+    assert after.mou()[0] == MouStatus.ACTIVE
+
+    before.complete("sending", "submit_mou", {"confirmed": True, "signer": SIGNER})
+    assert before.data()["national_model_home"]["mou_approval"] == "none"
+    assert before.open_steps() == {"approve_hosting"}
+    before.approve_all("hosting")
+    assert before.mou() == (MouStatus.ACTIVE, 1, 2, True), "decided with the table it started with"
+    with db.transaction(write=False) as s:
+        pinned = {mou.id: mou.national_models_sha256 for mou in s.scalars(select(Mou))}
+    assert pinned[before.partnership().mou_id] == hashlib.sha256(shipped.encode()).hexdigest()
+    assert pinned[after.partnership().mou_id] == hashlib.sha256(changed.encode()).hexdigest()
