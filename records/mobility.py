@@ -239,6 +239,8 @@ def _user_by_email(session: Session, email: str | None) -> int | None:
 
 
 def _new_learner(session: Session, actor: Actor, data: dict[str, Any], start: date | None) -> Learner:
+    """A new learner from the nomination's details, or the one already known by the same European
+    Student Identifier and e-mail address."""
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(data) - set(_LEARNER_FIELDS))
     for name in unknown:
@@ -262,9 +264,14 @@ def _new_learner(session: Session, actor: Actor, data: dict[str, Any], start: da
     if born is not None and start is not None and learner.is_minor(start) and not (guardian_name and guardian_email):
         errors["learner.guardian_name"] = ["The learner is a minor on the first day of the mobility: a parent or "
                                            "guardian (name and e-mail) signs the Learning Agreement too"]
-    if esi and session.scalar(select(Learner.id).where(Learner.european_student_identifier == esi)) is not None:
-        errors["learner.european_student_identifier"] = ["A learner with this identifier exists: nominate them by "
-                                                         "learner_id"]
+    known = session.scalar(select(Learner).where(Learner.european_student_identifier == esi)) if esi else None
+    if known is not None:
+        # The same person, already known from another mobility: the European Student Identifier and the
+        # e-mail address together say so, and their record (and achievements) is reused.
+        if known.email.lower() == email and not errors:
+            return known
+        errors["learner.european_student_identifier"] = ["This identifier belongs to a learner with another "
+                                                         "e-mail address"]
     learner.user_id = _user_by_email(session, email) if email else None
     if email and EMAIL_RE.match(email) and learner.user_id is None:
         errors["learner.email"] = [f"No account for {email}: the learner signs with their own account; ask an "

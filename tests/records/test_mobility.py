@@ -306,3 +306,24 @@ def test_the_learner_signs_with_the_units_the_mou_covers(db: Database, frozen: F
         la = las.prepare(s, actor=sending.actor, mobility_id=mobility.id, content={"units": [{"code": "U3"}]})
         unit = las.current_version(s, la).content["units"][0]
         assert (unit["title"], unit["ecvet_points"]) == ("Serving guests", 6)
+
+
+def test_a_learner_known_by_their_european_student_identifier_is_reused(db: Database, frozen: FrozenClock) -> None:
+    """Another school nominates the same person: identifier and e-mail together say it is them, so their
+    achievements stay in one record; the identifier with another address is refused."""
+    deploy(db)
+    email = make_user(db).email
+    details = {"name": "Lena Vos", "date_of_birth": "2004-05-05", "email": email,
+               "european_student_identifier": "urn:schac:personalUniqueCode:int:esi:nl:12345"}
+    sending, hosting, mou_id = partners(db)
+    first = nominate(db, sending, hosting, mou_id, learner=details)
+    other_sending, other_hosting, other_mou = partners(db)
+    second = nominate(db, other_sending, other_hosting, other_mou, learner={**details, "email": email.upper()})
+    assert second.learner_id == first.learner_id
+    with pytest.raises(Invalid) as refused:
+        nominate(db, other_sending, other_hosting, other_mou,
+                 learner={**details, "email": make_user(db).email})
+    assert "learner.european_student_identifier" in refused.value.errors
+    with db.transaction(write=False) as s:
+        assert s.scalar(select(func.count(Learner.id))) == 1
+        assert mobilities.get_learner(s, actor=other_sending.actor, learner_id=first.learner_id).name == "Lena Vos"
