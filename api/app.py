@@ -20,7 +20,9 @@ from . import metrics as app_metrics
 from .documents import blp as documents_blp
 from .mobilities import blp as mobilities_blp
 from .outbox import blp as outbox_blp
+from .partnerships import blp as partnerships_blp
 from .records import blp as records_blp
+from .reviews import blp as reviews_blp
 from .schemas import ProblemSchema
 
 
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     api.register_blueprint(records_blp)
     api.register_blueprint(documents_blp)
     api.register_blueprint(mobilities_blp)
+    api.register_blueprint(partnerships_blp)
+    api.register_blueprint(reviews_blp)
     problems.register(app)
     # Pages (sign-in, tasks, documents...): session cookie, CSRF, HTML errors; not in the OpenAPI document.
     web.init_app(app)

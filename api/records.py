@@ -97,6 +97,9 @@ class MouSchema(Schema):
     parties = fields.List(fields.Nested(MouPartySchema))
     required_approvals = fields.List(fields.Nested(RequiredApprovalSchema))
     national_models = fields.Dict(keys=fields.String(), values=fields.Nested(NationalModelSchema))
+    national_models_table = fields.String(allow_none=True, metadata={
+        "description": "SHA-256 of the national models table this MoU is decided with (the one deployed with the "
+                       "process that submitted it); null: the newest deployed table"})
     approvals = fields.List(fields.Nested(ApprovalSchema))
     problems = fields.List(fields.String(), metadata={"description": "what stops the MoU from being approved"})
 
