@@ -970,8 +970,7 @@ def build(session: Session, *, actor: Actor, kind: str, record_id: int, version:
     An unknown kind, an unknown record and an invisible one all look the same (404)."""
     builder = _BUILDERS.get(kind)
     if builder is None:
-        raise NotFound(f"No document kind {kind!r}" if kind not in KINDS
-                       else f"Documents of kind {kind!r} are not available yet")
+        raise NotFound(f"No document kind {kind!r}; kinds: {', '.join(KINDS)}")
     if version is not None and kind not in VERSIONED:
         raise NotFound(f"{KIND_TITLES[kind]} documents have no versions")
     return builder(session, actor, record_id, version)

@@ -196,6 +196,7 @@ def test_unknown_kinds_are_not_found(db: Database, world: RecordsWorld) -> None:
     with pytest.raises(NotFound, match="No document kind"):
         build(db, world.sending.actor, "passport", world.mou_id)
     assert set(documents.KIND_TITLES) == set(documents.KINDS)
+    assert set(documents._BUILDERS) == set(documents.KINDS)  # every kind of the lifecycle is built
 
 
 # --- references in process data ------------------------------------------------------------------------
