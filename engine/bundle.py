@@ -99,6 +99,9 @@ _PREFIXES = {
 }
 
 
+_SPIFF_RESERVED_IDS = frozenset({"Start", "End"})
+
+
 def _readable(message: str) -> str:
     for clark, prefix in _PREFIXES.items():
         message = message.replace(clark, prefix)
@@ -581,6 +584,14 @@ class _BundleParser:
                 pid = process.get("id")
                 if not pid:
                     continue  # the XSD check reports it
+                for element in process.xpath(".//*[@id]"):
+                    element_id = element.get("id")
+                    if element_id in _SPIFF_RESERVED_IDS or element_id.endswith(".EndJoin"):
+                        # SpiffWorkflow names its own start/end tasks so; an element with such an id
+                        # silently replaces them and the process cannot run ("No output task connected").
+                        problem(BundleError(doc.name, element_id, f"the id '{element_id}' is reserved by "
+                                                                  "SpiffWorkflow's internal tasks; rename it",
+                                            element.sourceline))
                 doc.process_ids.append(pid)
                 if _is_executable(process):
                     doc.executable_ids.append(pid)

@@ -277,6 +277,17 @@ def test_xsd_invalid_bpmn_is_reported() -> None:
     assert error.message.startswith("BPMN schema: Element 'bpmn:notAnElement': This element is not expected")
 
 
+@pytest.mark.parametrize("reserved", ["Start", "End", "p.EndJoin"])
+def test_ids_spiffworkflow_reserves_for_its_own_tasks_are_refused(reserved: str) -> None:
+    """An element called 'Start' silently replaces Spiff's internal start task: refuse it at deploy time."""
+    bad = process("p", [("t1", user_task("t1"))]).replace(b'id="p_start"', f'id="{reserved}"'.encode())
+    bad = bad.replace(b'sourceRef="p_start"', f'sourceRef="{reserved}"'.encode())
+    errors = errors_of({"p.bpmn": bad})
+    assert [(e.file, e.element_id) for e in errors][:1] == [("p.bpmn", reserved)]
+    assert "reserved by SpiffWorkflow" in errors[0].message
+    assert errors[0].line is not None
+
+
 def test_missing_form_names_task_and_form() -> None:
     files = {"p.bpmn": process("p", [("fill_in", user_task("fill_in", form="nowhere.json"))])}
     (error,) = errors_of(files, forms_dir=FORMS)
