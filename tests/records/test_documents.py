@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from engine.parties import Actor
 from records import actions as mou_actions
 from records import documents, la_actions
 from records import learning_agreement as las
+from records import mou as mous
 from records import review as reviews
 from records import transcript as transcripts
 from records.documents import Document, DocumentRef, Section
@@ -34,11 +35,15 @@ from tests.records.factories import (
     GREEK_HOTEL,
     LEARNER_NAME,
     LIFECYCLE_LEARNER,
+    SIGNER,
     LifecycleWorld,
     RecordsWorld,
     make_lifecycle_world,
+    make_party,
     make_records_world,
     make_review,
+    mou_content,
+    register,
 )
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
@@ -451,3 +456,30 @@ def test_review_actions_return_keys_that_references_in_knows() -> None:
     keys = {"review_id": 1, "sending_evaluation_id": 4, "evaluation_ids": [4, 5, 6], "action_plan_id": 2}
     assert [(r.kind, r.record_id) for r in documents.references_in(keys)] == [
         ("evaluation", 4), ("evaluation", 5), ("evaluation", 6), ("action-plan", 2)]
+
+
+def test_an_implicit_approval_is_shown_as_such(db: Database, frozen: FrozenClock) -> None:
+    """ES: the regional authority approves MoUs by raising no objection within its period."""
+    school, hotel, authority = (make_party(db, c, n) for c, n in (("NL", "ROC Amsterdam"), ("ES", "Hotel Sol"),
+                                                                   ("ES", "Junta de Andalucía")))
+    register(db, authority.org_id, "ES")
+    with db.transaction() as s:
+        mou = mous.create_draft(s, actor=school.actor, sending_organisation_id=school.org_id,
+                                content=mou_content(school, hotel, countries=("NL", "ES")))
+        mous.submit(s, actor=school.actor, mou_id=mou.id)
+        mou_id, digest = mou.id, mous.current_version(mou).content_hash
+    for party in (school, hotel):
+        with db.transaction() as s:
+            mous.approve(s, actor=party.actor, mou_id=mou_id, content_hash=digest, signer=SIGNER)
+    frozen.advance(timedelta(days=21))
+    with db.transaction() as s:
+        mous.implicit_approval(s, mou_id=mou_id, organisation_id=authority.org_id)
+    doc = build(db, authority.actor, "mou", mou_id)
+    assert doc.status == "active"
+    silent = doc.signatures[-1]
+    assert (silent.party, silent.mode, silent.name, silent.counts, silent.content_hash) == (
+        "Competent institution: Junta de Andalucía (ES)", "implicit", None, True, digest)
+    required = section(doc, "Approvals this version needs").table
+    assert required is not None
+    assert required.rows[-1] == ["Junta de Andalucía (ES)", "Competent institution",
+                                 "implicit (no objection within 20 days)", "approved"]

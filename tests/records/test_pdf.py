@@ -54,7 +54,9 @@ def handmade(**overrides: object) -> Document:
             Section("Comment", text="Très bien — ganz gut."),
         ],
         signatures=[Signature("Hosting organisation: Хотел (BG)", "Иван Петров", "Управител", "ivan@hotel.example",
-                              datetime(2027, 4, 9, 17, 0, tzinfo=UTC), "explicit", "ab" * 32, True, None)],
+                              datetime(2027, 4, 9, 17, 0, tzinfo=UTC), "explicit", "ab" * 32, True, None),
+                    Signature("Competent institution: Junta (ES)", None, None, None,
+                              datetime(2027, 4, 30, 0, 0, tzinfo=UTC), "implicit", "cd" * 32, False, 1)],
         data={"id": 7}, status="issued",
     )
     values.update(overrides)
@@ -73,6 +75,10 @@ def test_pdf_is_valid_and_carries_every_script_the_eu_needs() -> None:
                      "Иван Петров", "Управител", "not achieved", "Très bien — ganz gut.", "Page 1 of 1",
                      "Generated 2027-02-01 08:30 UTC", "Reference T-7", "Status: issued"):
         assert expected in content, expected
+    for expected in ("implicit (no objection in time)", "cdcdcdcdcdcd…"):
+        assert flat(expected) in flat(content), expected
+    signatures = content[content.index("\nSignatures\n"):]
+    assert [line for line in signatures.splitlines() if line in ("yes", "no")] == ["yes", "no"]
     assert ("ab" * 32) in flat(content)
     assert reader.metadata is not None
     assert reader.metadata.title == "Learner's Personal Transcript"
