@@ -13,9 +13,10 @@ from sqlalchemy.exc import DBAPIError
 
 from engine import clock
 from engine.clock import FrozenClock
+from engine.config import ROOT
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.models import AuditEvent
+from engine.models import AuditEvent, FileBlob
 from records import mou as mous
 from records.models import ApprovalMode, ApprovalRole, Decision, Mou, MouApproval, MouStatus, MouVersion
 from tests.engine.conftest import actor_for
@@ -404,3 +405,48 @@ def test_an_expired_mou_can_no_longer_change(db: Database, nl: Party, be: Party)
         mous.revise(s, actor=nl.actor, mou_id=mou.id, content=mou_content(nl, be, file_code="late"))
     with pytest.raises(Conflict), db.transaction() as s:
         mous.expire(s, mou_id=mou.id)
+
+
+# --- validity and the table the MoU is decided with -----------------------------------------------
+
+
+def test_the_version_in_force_and_when_it_expires(db: Database, nl: Party, be: Party) -> None:
+    mou = draft(db, nl, be, valid_until="2028-06-30")
+    with db.transaction(write=False) as s:
+        current = s.get(Mou, mou.id)
+        assert mous.in_force_version(current) is None, "not approved by everyone yet"
+        assert mous.expires_at(mous.current_version(current)) == datetime(2028, 7, 1, tzinfo=UTC)
+    approve(db, nl, mou.id)
+    approve(db, be, mou.id)
+    with db.transaction() as s:
+        mous.revise(s, actor=nl.actor, mou_id=mou.id, content=mou_content(nl, be, valid_until="2030-06-30"))
+    with db.transaction(write=False) as s:
+        current = s.get(Mou, mou.id)
+        in_force = mous.in_force_version(current)
+        assert in_force is not None and in_force.number == 1, "the amendment is not in force before approval"
+        assert mous.expires_at(in_force) == datetime(2028, 7, 1, tzinfo=UTC)
+    with db.transaction() as s:
+        mous.expire(s, mou_id=mou.id)
+    with db.transaction(write=False) as s:
+        assert mous.in_force_version(s.get(Mou, mou.id)) is None
+
+
+def test_a_pinned_table_decides_whatever_is_deployed_later(db: Database, de: Party, be: Party,
+                                                           chamber: Party) -> None:
+    """With the shipped table DE needs its chamber; pinned to a table where DE needs nobody, it does not."""
+    lenient = (ROOT / "processes" / "national_models.dmn").read_text().replace(
+        '<text>"explicit"</text>', '<text>"none"</text>').encode()
+    digest = hashlib.sha256(lenient).hexdigest()
+    mou = draft(db, de, be, submit=False)
+    with db.transaction() as s:
+        with pytest.raises(Invalid):
+            mous.pin_national_models(s, mou=s.get(Mou, mou.id), table_sha256=digest, actor_id=None)
+        s.add(FileBlob(sha256=digest, content=lenient, size=len(lenient)))
+        s.flush()
+        mous.pin_national_models(s, mou=s.get(Mou, mou.id), table_sha256=digest, actor_id=de.user_id)
+    with db.transaction(write=False) as s:
+        current = s.get(Mou, mou.id)
+        assert [r.role for r in mous.required_approvals(current)] == [ApprovalRole.PARTNER, ApprovalRole.PARTNER]
+        assert mous.detail(s, actor=de.actor, mou_id=mou.id)["national_models_table"] == digest
+        unpinned = mous.plan_for(s, mous.current_version(current).content)
+        assert (chamber.org_id, ApprovalRole.COMPETENT_INSTITUTION) in unpinned.requirements

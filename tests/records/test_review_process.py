@@ -270,3 +270,37 @@ def test_action_items_move_on_by_their_owner_or_the_sender(db: Database, admin: 
                             status=ActionItemStatus.DONE)
     with pytest.raises(Conflict), db.transaction() as s:
         reviews.record_revision(s, review_id=r.review().id, mou_version=9)
+
+
+def test_a_review_can_still_ask_for_a_revision_after_the_renewal_reminder_was_declined(
+    db: Database, admin: Actor, frozen: FrozenClock
+) -> None:
+    """Reminded and told to let the MoU expire, the partnership still listens for revision requests
+    until the validity date; a revision that extends the validity gets a reminder of its own."""
+    home, abroad = MODELS["provider_responsibility"]
+    p = start(db, admin, home, abroad, valid_until="2027-12-31")
+    p.build()
+    p.draft_and_submit()
+    pass_the_gates(p, frozen)
+    frozen.set(datetime(2027, 11, 2, 9, tzinfo=UTC))
+    jobs.run_due(db)
+    p.complete("sending", "renew_mou", {"decision": "let_expire"})
+    assert p.ready() == []
+
+    r = start_review(db, p)
+    r.evaluate_all()
+    r.complete("sending", "plan_actions", {"items": action_items(), "revise_mou": True,
+                                           "mou_changes": "Run the exchange two more years"})
+    jobs.run_due(db)
+    assert p.open_steps() == {"draft_mou"}
+    p.valid_until = "2029-12-31"
+    p.draft_and_submit()
+    pass_the_gates(p, frozen)
+    jobs.run_due(db)
+    assert r.review().mou_version_revised == 2 and r.status() == InstanceStatus.COMPLETED
+    frozen.set(datetime(2028, 1, 2, tzinfo=UTC))
+    jobs.run_due(db)
+    assert p.mou()[0] == MouStatus.ACTIVE, "the revised MoU is valid until 2029"
+    frozen.set(datetime(2029, 11, 2, 0, 0, 1, tzinfo=UTC))
+    jobs.run_due(db)
+    assert p.open_steps() == {"renew_mou"}
