@@ -57,6 +57,11 @@ class NominateRequest(Schema):
     business_key = fields.String(load_default=None, validate=validate.Length(max=255))
 
 
+class WithdrawRequest(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=4000),
+                           metadata={"description": "why the mobility is cancelled"})
+
+
 class MobilityListArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(MobilityStatus.ALL))
     mou_id = fields.Integer(load_default=None)
@@ -323,6 +328,20 @@ def get(mobility_id: int) -> Any:
     """Status, learner, Learning Agreement versions and signatures, assessment and transcript (the home
     side only once released for recognition), validation, recognition and credits."""
     with authenticated(write=False) as (session, actor):
+        return views.detail(session, actor=actor, mobility_id=mobility_id)
+
+
+@blp.route("/mobilities/<int:mobility_id>/cancel", methods=["POST"])
+@blp.arguments(WithdrawRequest)
+@blp.response(200, MobilityDetail)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def cancel(body: dict[str, Any], mobility_id: int) -> Any:
+    """Cancel the mobility before it is recognised (the sending organisation, with a reason): its process
+    ends and its open tasks are withdrawn. 409 once recognised or cancelled."""
+    with authenticated() as (session, actor):
+        mobilities.withdraw(session, actor=actor, mobility_id=mobility_id, reason=body["reason"])
         return views.detail(session, actor=actor, mobility_id=mobility_id)
 
 

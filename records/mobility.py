@@ -673,6 +673,24 @@ def cancel(session: Session, *, actor: Actor, mobility_id: int, reason: str) -> 
     return mobility
 
 
+def withdraw(session: Session, *, actor: Actor, mobility_id: int, reason: str) -> Mobility:
+    """The sending organisation cancels a mobility at any time before recognition (the learner drops
+    out, the host closes...): the mobility is cancelled and its process instance ends, its open tasks
+    withdrawn. The instance is terminated by the platform on the sender's behalf; the audit trail
+    names the person who withdrew the mobility."""
+    from engine import messages, operations
+    from engine.models import InstanceStatus, ProcessInstance
+
+    mobility = cancel(session, actor=actor, mobility_id=mobility_id, reason=reason)
+    instance = session.get(ProcessInstance, mobility.process_instance_id) if mobility.process_instance_id else None
+    if instance is not None and instance.status not in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
+        operations.terminate(session, actor=messages.SYSTEM, instance_id=instance.id,
+                             reason=f"mobility {mobility.id} withdrawn by user {actor.user_id}: {reason.strip()}")
+    audit.record(session, actor_id=actor.user_id, action="mobility.withdrawn", mobility_id=mobility.id,
+                 instance_id=instance.id if instance is not None else None, reason=reason.strip())
+    return mobility
+
+
 def status_history(session: Session, mobility: Mobility) -> list[MobilityStatusChange]:
     return list(session.scalars(select(MobilityStatusChange).where(MobilityStatusChange.mobility_id == mobility.id)
                                 .order_by(MobilityStatusChange.id)))

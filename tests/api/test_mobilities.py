@@ -180,3 +180,24 @@ def test_learner_nominated_again_by_id(app: Flask, db: Database, frozen: FrozenC
     assert created.get_json()["learner_id"] == run.learner_id
     stranger = make_party(db, "NL", "Another school with the learner's id")
     assert_problem(caller(app, stranger).post("/api/mobilities", json=payload), 404)
+
+
+def test_the_sending_school_withdraws_a_live_mobility(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    sc = start(db, frozen, "NL", "BE")
+    run = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    run.prepare()
+    run.parties_sign()
+    go_live(sc)
+    sender, host = caller(app, sc.sending), caller(app, sc.hosting)
+    url = f"/api/mobilities/{run.mobility_id}/cancel"
+    assert_problem(host.post(url, json={"reason": "Hotel closed"}), 403)
+    assert_problem(caller(app, sc.outsider).post(url, json={"reason": "x"}), 404)
+    assert_problem(sender.post(url, json={"reason": ""}), 422)
+    assert run.open_steps() == {"checkpoint"}
+    done = sender.post(url, json={"reason": "The learner fell ill"})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["status"] == MobilityStatus.CANCELLED
+    assert done.get_json()["cancel_reason"] == "The learner fell ill"
+    assert run.instance_status() == "terminated" and run.ready() == []
+    assert host.get("/api/tasks").get_json()["items"] == []
+    assert_problem(sender.post(url, json={"reason": "again"}), 409)
