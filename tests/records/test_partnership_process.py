@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 
 import records.actions  # noqa: F401  (registers the mou.* actions, as the app and worker do)
@@ -538,3 +539,22 @@ def test_a_redeployed_table_changes_the_gates_of_new_partnerships_only(db: Datab
         pinned = {mou.id: mou.national_models_sha256 for mou in s.scalars(select(Mou))}
     assert pinned[before.partnership().mou_id] == hashlib.sha256(shipped.encode()).hexdigest()
     assert pinned[after.partnership().mou_id] == hashlib.sha256(changed.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("name", ["partnership.bpmn", "review.bpmn"])
+def test_every_element_has_its_place_in_the_diagram(name: str) -> None:
+    """bpmn-js and Camunda Modeler draw only what has a shape or an edge: every pool, lane, flow node
+    and sequence flow has one, and every edge runs along at least two points."""
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+          "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "di": "http://www.omg.org/spec/DD/20100524/DI"}
+    root = etree.parse(str(ROOT / "processes" / name)).getroot()
+    kinds = ("participant", "lane", "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+             "boundaryEvent", "userTask", "scriptTask", "serviceTask", "businessRuleTask", "receiveTask",
+             "callActivity", "subProcess", "exclusiveGateway", "parallelGateway", "eventBasedGateway")
+    elements = {e.get("id") for kind in kinds for e in root.iterfind(f".//bpmn:{kind}", ns)}
+    flows = {e.get("id") for e in root.iterfind(".//bpmn:sequenceFlow", ns)}
+    shapes = {e.get("bpmnElement") for e in root.iterfind(".//bpmndi:BPMNShape", ns)}
+    edges = {e.get("bpmnElement"): e for e in root.iterfind(".//bpmndi:BPMNEdge", ns)}
+    assert elements and elements <= shapes
+    assert flows and flows <= set(edges)
+    assert all(len(edge.findall("di:waypoint", ns)) >= 2 for edge in edges.values())
