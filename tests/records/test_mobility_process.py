@@ -696,3 +696,30 @@ def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(
     trees = [workflow, *workflow.subprocesses.values()]
     deepest = max(task.depth for tree in trees for task in tree.tasks.values())
     assert deepest < 500, f"{deepest} levels: too close to SpiffWorkflow's limit of 1000"
+
+
+def test_the_diagram_draws_every_element() -> None:
+    """Opens in bpmn-js and Camunda Modeler: every lane, flow node and sequence flow has its shape or
+    edge, shapes have bounds inside the pool, and every edge has at least two waypoints."""
+    from lxml import etree
+
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+          "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "dc": "http://www.omg.org/spec/DD/20100524/DC",
+          "di": "http://www.omg.org/spec/DD/20100524/DI"}
+    root = etree.parse(str(ROOT / "processes" / "mobility.bpmn")).getroot()
+    process = root.find("bpmn:process", ns)
+    elements = {e.get("id") for e in process.iter() if e.get("id") and etree.QName(e).namespace == ns["bpmn"]
+                and etree.QName(e).localname not in (
+        "process", "laneSet", "documentation", "extensionElements", "conditionExpression", "timerEventDefinition",
+        "messageEventDefinition")}
+    shapes = {s.get("bpmnElement"): s for s in root.iterfind(".//bpmndi:BPMNShape", ns)}
+    edges = {e.get("bpmnElement"): e for e in root.iterfind(".//bpmndi:BPMNEdge", ns)}
+    assert elements - set(shapes) - set(edges) == set()
+    pool = shapes["Participant_mobility"].find("dc:Bounds", ns)
+    left, top = float(pool.get("x")), float(pool.get("y"))
+    right, bottom = left + float(pool.get("width")), top + float(pool.get("height"))
+    for element_id, shape in shapes.items():
+        bounds = shape.find("dc:Bounds", ns)
+        x, y, w, h = (float(bounds.get(k)) for k in ("x", "y", "width", "height"))
+        assert left <= x and x + w <= right and top <= y and y + h <= bottom, element_id
+    assert all(len(edge.findall("di:waypoint", ns)) >= 2 for edge in edges.values())
