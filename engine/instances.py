@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, or_, select
@@ -168,8 +170,46 @@ def incidents(session: Session, instance: ProcessInstance) -> list[Incident]:
     return list(session.scalars(stmt))
 
 
-def trail(session: Session, instance: ProcessInstance) -> list[Any]:
-    return audit.for_instance(session, instance.id)
+@dataclass(frozen=True)
+class TrailEvent:
+    """An audit event as one caller may read it (see :func:`trail`)."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    task_id: str | None
+    detail: dict[str, Any]
+
+
+# Detail keys that carry what a party submitted or an operator corrected: readable by that party only.
+_SUBMITTED = ("data",)
+
+
+def trail(session: Session, instance: ProcessInstance, *, actor: Actor | None = None) -> list[TrailEvent]:
+    """The instance's audit trail; for a party, what other parties submitted in their tasks is withheld.
+
+    Every party sees that a task was completed, by whom and when, but the form data stays with the
+    party the task belonged to (and admins): the host's assessment results, for instance, must not
+    reach the home side through the trail before the transcript is released.
+    """
+    events = audit.for_instance(session, instance.id)
+    own_tasks: set[str] | None = None
+    if actor is not None and not actor.is_admin:
+        from . import tasks as task_service
+
+        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))
+        own_tasks = {t.id for t in rows if task_service.is_assignee(actor, t)}
+    out = []
+    for e in events:
+        detail = dict(e.detail or {})
+        if own_tasks is not None and any(k in detail for k in _SUBMITTED) and e.task_id not in own_tasks:
+            for key in _SUBMITTED:
+                if key in detail:
+                    detail[key] = None
+            detail["withheld"] = "submitted by another party"
+        out.append(TrailEvent(e.id, e.at, e.actor_id, e.action, e.task_id, detail))
+    return out
 
 
 def describe(session: Session, *, actor: Actor, instance_id: str) -> dict[str, Any]:
@@ -197,5 +237,5 @@ def describe(session: Session, *, actor: Actor, instance_id: str) -> dict[str, A
         "parties": {p.role: {"organisation_id": p.organisation_id, "user_id": p.user_id} for p in instance.parties},
         "ready_tasks": ready,
         "incidents": incidents(session, instance),
-        "audit": trail(session, instance),
+        "audit": trail(session, instance, actor=actor),
     }

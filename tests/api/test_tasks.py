@@ -193,3 +193,25 @@ def test_pagination_walks_every_task_once(two_lane: World) -> None:
             break
     assert len(seen) == 5 and len(set(seen)) == 5
     assert world.sender.get("/api/tasks", query_string={"cursor": "garbage!"}).status_code == 422
+
+
+def test_the_audit_trail_withholds_what_another_party_submitted(two_lane: World) -> None:
+    """Every party sees that a task was completed, but only its own party (and admins) what was in it."""
+    world = two_lane
+    instance = start(world)
+    (task,) = my_tasks(world.sender)
+    done = world.sender.post(f"/api/tasks/{task['id']}/complete", json={"data": PROPOSAL})
+    assert done.status_code == 200, done.get_json()
+
+    def completed(caller: Any) -> dict[str, Any]:
+        body = caller.get(f"/api/process-instances/{instance['id']}").get_json()
+        (event,) = [e for e in body["audit"] if e["action"] == "task.completed"]
+        return event
+
+    assert completed(world.sender)["detail"]["data"] == PROPOSAL
+    assert completed(world.admin)["detail"]["data"] == PROPOSAL
+    seen_by_host = completed(world.host)
+    assert seen_by_host["detail"]["data"] is None
+    assert seen_by_host["detail"]["withheld"] == "submitted by another party"
+    assert (seen_by_host["task_id"], seen_by_host["actor_id"]) == (task["id"], world.sender.person.id)
+    assert "Commis chef" not in world.host.get(f"/api/process-instances/{instance['id']}").get_data(as_text=True)
