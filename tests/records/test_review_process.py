@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -17,11 +18,12 @@ from sqlalchemy import select, text
 import records.actions  # noqa: F401  (registers the actions, as the app and worker do)
 import records.partnership_connectors  # noqa: F401
 import records.review_actions  # noqa: F401
-from engine import clock, jobs, messages, tasks
+from engine import clock, deployments, instances, jobs, messages, tasks
 from engine.clock import FrozenClock
+from engine.config import ROOT
 from engine.db import Database
 from engine.errors import Conflict, Invalid
-from engine.models import HumanTask, InstanceStatus, TaskState
+from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskState
 from engine.parties import Actor
 from records import review as reviews
 from records.models import ActionItemStatus, Evaluation, MouStatus, Review, ReviewStatus
@@ -29,7 +31,14 @@ from tests.engine.conftest import actor_for
 from tests.factories import make_user
 from tests.records.factories import make_party
 from tests.records.partnership_driver import PartnershipRun, reject, start
-from tests.records.review_driver import action_items, evaluation, start_review
+from tests.records.review_driver import (
+    ReviewRun,
+    action_items,
+    deploy_review,
+    evaluation,
+    recognised_mobility,
+    start_review,
+)
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 MODELS = {
@@ -304,3 +313,33 @@ def test_a_review_can_still_ask_for_a_revision_after_the_renewal_reminder_was_de
     frozen.set(datetime(2029, 11, 2, 0, 0, 1, tzinfo=UTC))
     jobs.run_due(db)
     assert p.open_steps() == {"renew_mou"}
+
+
+def test_the_end_of_a_mobility_starts_its_review_with_the_same_parties(
+    db: Database, admin: Actor, frozen: FrozenClock
+) -> None:
+    """The contract with the Mobility process: it ends by throwing ``mobility_recognized`` with
+    ``{"mobility_id": n}``; the worker starts the review, binding the roles both processes have."""
+    p = partnership_in_force(db, admin, frozen, "provider_responsibility")
+    deploy_review(db)
+    mobility_id, learner = recognised_mobility(db, p)
+    fixture = (Path(__file__).resolve().parent.parent / "fixtures" / "records" / "mobility_recognized.bpmn")
+    with db.transaction() as s:
+        deployments.deploy(s, actor=None, files={"mobility_recognized.bpmn": fixture.read_bytes()},
+                           forms_dir=ROOT / "forms")
+        mobility_instance = instances.start(s, actor=admin, process_key="mobility_recognized_fixture", parties={
+            "sending": p.sender.org_id, "hosting": p.host.org_id, "learner": {"user_id": learner.user_id},
+            "competent-institution-home": p.ci_home.org_id}, variables={"mobility_id": mobility_id})
+        (task,) = instances.ready_tasks(s, mobility_instance)
+    with db.transaction() as s:
+        tasks.complete(s, actor=p.sender.actor, task_id=task.id, data={})
+    jobs.run_due(db)
+    with db.transaction(write=False) as s:
+        (review_instance,) = s.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "review")).all()
+        bound = {b.role: (b.organisation_id, b.user_id) for b in review_instance.parties}
+    assert bound == {"sending": (p.sender.org_id, None), "hosting": (p.host.org_id, None),
+                     "learner": (None, learner.user_id)}
+    r = ReviewRun(db, p, mobility_id, learner, review_instance.id)
+    assert r.open_steps() == {"evaluate_sending", "evaluate_hosting", "evaluate_learner"}
+    r.evaluate_all()
+    assert r.review().mobility_id == mobility_id
