@@ -3,9 +3,9 @@
 A lifecycle process puts ``<spiffworkflow:property name="recordAction" value="mou.approve"/>`` on a
 user task. When the task completes, the function registered here runs in the same unit of work:
 it writes the MoU records through :mod:`records.mou` and returns a few references (id, version,
-hash, status) that land in the process data, so gateways can branch on them while the document
-itself stays in its own tables. A refusal (stale hash, missing comment...) raises an engine error
-and nothing of the completion is kept.
+hash, status, validity date and the moment it expires) that land in the process data, so gateways
+and timers can use them while the document itself stays in its own tables. A refusal (stale hash,
+missing comment...) raises an engine error and nothing of the completion is kept.
 
 Importing this module registers the actions; the API app and the worker import it at start-up.
 
