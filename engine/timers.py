@@ -12,8 +12,6 @@ from sqlalchemy.orm import Session
 from . import audit, jobs
 from .models import InstanceStatus, Job, ProcessInstance, utcnow
 
-TIMER_EVENT_TYPES = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
-
 
 def _deadline(value: Any) -> datetime | None:
     """A pending timer's deadline from Spiff's event value (ISO string, or a cycle's dict)."""
@@ -27,10 +25,23 @@ def _deadline(value: Any) -> datetime | None:
         return None
 
 
+def _has_timer(definition: Any) -> bool:
+    """A timer, or a multiple event holding one (an event-based gateway keeps its branches' events)."""
+    if isinstance(definition, TimerEventDefinition):
+        return True
+    return any(isinstance(d, TimerEventDefinition) for d in getattr(definition, "event_definitions", None) or ())
+
+
 def next_due(workflow: BpmnWorkflow) -> datetime | None:
+    """The earliest deadline among the timers the instance waits for.
+
+    Read from the waiting tasks themselves rather than ``waiting_events()``: an event-based gateway
+    shows up there as one MultipleEventDefinition with no value, and its timer would never be
+    scheduled. Spiff keeps a timer's deadline in the waiting task's ``event_value``.
+    """
     deadlines = [
-        d for e in workflow.waiting_events() if e.event_type in TIMER_EVENT_TYPES
-        if (d := _deadline(e.value)) is not None
+        d for task in workflow.event_manager.tasks.values() if _has_timer(task.task_spec.event_definition)
+        if (d := _deadline(task._get_internal_data("event_value"))) is not None
     ]
     return min(deadlines) if deadlines else None
 

@@ -98,3 +98,34 @@ def service_process(key: str, operator: str, retries: int) -> bytes:
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call"/>
 <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="after"/>
 <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end"/>""")
+
+
+def event_gateway_timer(key: str, duration: str, message: str = "answer") -> bytes:
+    """start -> event-based gateway: timer (duration) -> user task 'chase' | message -> 'answered'."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {NS} id="defs_{key}" '
+            f'targetNamespace="http://bpmn.io/schema/bpmn"><bpmn:message id="msg_{key}" name="{message}"/>'
+            f'<bpmn:process id="{key}" name="{key}" isExecutable="true">' + f"""
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:eventBasedGateway id="which"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+  <bpmn:outgoing>f3</bpmn:outgoing></bpmn:eventBasedGateway>
+<bpmn:intermediateCatchEvent id="late" name="No answer in time"><bpmn:incoming>f2</bpmn:incoming>
+  <bpmn:outgoing>f4</bpmn:outgoing>
+  <bpmn:timerEventDefinition><bpmn:timeDuration>{duration}</bpmn:timeDuration></bpmn:timerEventDefinition>
+</bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="got" name="Answer"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing>
+  <bpmn:messageEventDefinition messageRef="msg_{key}"/>
+</bpmn:intermediateCatchEvent>
+<bpmn:userTask id="chase" name="Chase the answer"><bpmn:incoming>f4</bpmn:incoming><bpmn:outgoing>f6</bpmn:outgoing>
+</bpmn:userTask>
+<bpmn:userTask id="answered" name="Read the answer"><bpmn:incoming>f5</bpmn:incoming><bpmn:outgoing>f7</bpmn:outgoing>
+</bpmn:userTask>
+<bpmn:endEvent id="end1"><bpmn:incoming>f6</bpmn:incoming></bpmn:endEvent>
+<bpmn:endEvent id="end2"><bpmn:incoming>f7</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="which"/>
+<bpmn:sequenceFlow id="f2" sourceRef="which" targetRef="late"/>
+<bpmn:sequenceFlow id="f3" sourceRef="which" targetRef="got"/>
+<bpmn:sequenceFlow id="f4" sourceRef="late" targetRef="chase"/>
+<bpmn:sequenceFlow id="f5" sourceRef="got" targetRef="answered"/>
+<bpmn:sequenceFlow id="f6" sourceRef="chase" targetRef="end1"/>
+<bpmn:sequenceFlow id="f7" sourceRef="answered" targetRef="end2"/>
+</bpmn:process></bpmn:definitions>""").encode()

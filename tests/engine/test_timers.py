@@ -13,7 +13,7 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, TaskState
 from engine.parties import Actor
-from tests.bpmn_snippets import boundary_timer, intermediate_timer, start_timer
+from tests.bpmn_snippets import boundary_timer, event_gateway_timer, intermediate_timer, start_timer
 from tests.engine.conftest import actor_for, deploy
 from tests.factories import make_org, make_user
 
@@ -143,3 +143,17 @@ def test_completing_before_the_deadline_cancels_the_timer(
         assert [j.status for j in timer_jobs] == ["cancelled"]
         assert s.scalars(select(AuditEvent).where(AuditEvent.action == "timer.fired")).all() == []
     assert state(db, iid)[1] == [("sign", TaskState.COMPLETED)]
+
+
+def test_a_timer_behind_an_event_based_gateway_fires_from_the_worker(
+    db: Database, admin: Actor, frozen: FrozenClock
+) -> None:
+    """Spiff reports the gateway as one MultipleEventDefinition without a deadline: it must still fire."""
+    deploy(db, {"g.bpmn": event_gateway_timer("g", '"P2D"')})
+    iid = start(db, admin, "g")
+    assert state(db, iid) == ("running", [], T0 + timedelta(days=2))
+    frozen.advance(days=1)
+    assert jobs.run_due(db) == 0
+    frozen.advance(days=1, seconds=1)
+    assert jobs.run_due(db) == 1
+    assert state(db, iid) == ("waiting", [("chase", "ready")], None)
