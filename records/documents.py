@@ -333,7 +333,7 @@ def _build_mou(session: Session, actor: Actor, record_id: int, version: int | No
     numbers = dict(session.execute(select(MouVersion.id, MouVersion.number).where(MouVersion.mou_id == mou.id)).all())
     approvals = mous.approvals_of(session, mou)
     try:
-        plan = mous.plan_for(session, content)
+        plan = mous.plan_for(session, content, mou=mou)  # the table pinned at submission
     except Invalid:  # a broken national-models table must not hide the MoU's text
         plan = mous.Plan(problems=["the national models table could not be evaluated"])
     signing = content.get("signing_organisations") or []

@@ -450,3 +450,9 @@ def test_a_pinned_table_decides_whatever_is_deployed_later(db: Database, de: Par
         assert mous.detail(s, actor=de.actor, mou_id=mou.id)["national_models_table"] == digest
         unpinned = mous.plan_for(s, mous.current_version(current).content)
         assert (chamber.org_id, ApprovalRole.COMPETENT_INSTITUTION) in unpinned.requirements
+        # the MoU document lists the approvals of the pinned table too, not those of the newest one
+        from records import documents
+
+        document = documents.build(s, actor=de.actor, kind="mou", record_id=mou.id)
+        (needed,) = [sec for sec in document.sections if sec.heading == "Approvals this version needs"]
+        assert [row[1] for row in needed.table.rows] == ["Partner", "Partner"], needed.table.rows
