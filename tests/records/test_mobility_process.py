@@ -28,7 +28,7 @@ from engine.config import ROOT
 from engine.db import Database
 from engine.errors import Conflict, NotFound
 from engine.execution import open_workflow
-from engine.models import HumanTask, InstanceStatus, TaskState
+from engine.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
 from engine.parties import Actor
 from records import assessment, recognition, transcript
 from records import learning_agreement as las
@@ -573,6 +573,53 @@ def test_es_implicit_approval_by_the_worker_alone(db: Database, frozen: FrozenCl
 
 
 # --------------------------------------------------------------------------------------------------
+# Recognition starts the review of the mobility (processes/review.bpmn)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_recognition_starts_the_review_with_the_parties_of_the_mobility(db: Database, frozen: FrozenClock) -> None:
+    """The process ends by throwing ``mobility_recognized`` with ``{"mobility_id": n}``; the worker starts
+    the Review process, binding its sending, hosting and learner roles to this mobility's parties (the
+    learner's own account), and each evaluation sheet is in exactly its party's inbox."""
+    sc = start(db, frozen, "NL", "BE")
+    with db.transaction() as s:
+        deployments.deploy(s, actor=None, files={"review.bpmn": (ROOT / "processes" / "review.bpmn").read_bytes()},
+                           forms_dir=ROOT / "forms")
+    run = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    run.prepare()
+    run.parties_sign()
+    go_live(sc)
+    run.assess({"U1": "achieved", "U2": "achieved"})
+    run.issue_transcript()
+    run.release_transcript()
+    digest = run.values("sending", "validate_and_recognise_sending")["transcript_hash"]
+    run.complete("sending", "validate_and_recognise_sending", {
+        "transcript_hash": digest, "signer": SIGNER,
+        "unit_decisions": [{"unit": "U1", "outcome": "validated"}, {"unit": "U2", "outcome": "validated"}]})
+    with db.transaction(write=False) as s:
+        assert s.scalar(select(func.count(ProcessInstance.id)).where(ProcessInstance.process_key == "review")) == 0
+    finish(run)
+    with db.transaction(write=False) as s:
+        thrown = s.scalars(select(AuditEvent).where(AuditEvent.action == "message.thrown",
+                                                    AuditEvent.instance_id == run.instance_id)).all()
+        assert [e.detail["name"] for e in thrown] == ["mobility_recognized"]
+    sc.worker()
+    with db.transaction(write=False) as s:
+        (review,) = s.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "review")).all()
+        bound = {p.role: (p.organisation_id, p.user_id) for p in review.parties}
+        assert open_workflow(review).last_task.data["mobility_id"] == run.mobility_id
+    assert bound == {"sending": (sc.sending.org_id, None), "hosting": (sc.hosting.org_id, None),
+                     "learner": (None, run.learner.user_id)}
+    inboxes = {}
+    for who, actor in (("sending", sc.sending.actor), ("hosting", sc.hosting.actor), ("learner", run.learner),
+                       ("outsider", sc.outsider.actor)):
+        with db.transaction(write=False) as s:
+            inboxes[who] = {t.bpmn_id for t in tasks.list_for(s, actor=actor, instance_id=review.id).items}
+    assert inboxes == {"sending": {"evaluate_sending"}, "hosting": {"evaluate_hosting"},
+                       "learner": {"evaluate_learner"}, "outsider": set()}
+
+
+# --------------------------------------------------------------------------------------------------
 # The start date comes before the agreement is in force
 # --------------------------------------------------------------------------------------------------
 
@@ -610,6 +657,9 @@ def test_start_date_alert_postpone_then_cancel(db: Database, frozen: FrozenClock
     run.complete("sending", "alert_start_missed", {"decision": "cancel", "reason": "The learner withdrew"})
     assert run.status() == MobilityStatus.CANCELLED
     assert run.instance_status() == InstanceStatus.COMPLETED and run.ready() == []
+    with db.transaction(write=False) as s:
+        thrown = s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "message.thrown"))
+        assert thrown == 0, "a cancelled mobility is not reviewed: only recognition throws mobility_recognized"
     with db.transaction(write=False) as s:
         reasons = list(s.scalars(select(MobilityStatusChange.reason).where(
             MobilityStatusChange.mobility_id == run.mobility_id).order_by(MobilityStatusChange.id)))
