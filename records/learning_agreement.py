@@ -39,6 +39,7 @@ from engine.models import Organisation, utcnow
 from engine.parties import EMAIL_RE, Actor
 
 from . import mobility as mobilities
+from . import mou as mous
 from . import national_models
 from .models import (
     ApprovalMode,
@@ -52,7 +53,6 @@ from .models import (
     Mobility,
     MobilityStatus,
     Mou,
-    MouStatus,
     OrganisationCompetence,
 )
 from .mou import content_hash
@@ -382,7 +382,7 @@ def prepare(session: Session, *, actor: Actor, mobility_id: int, content: dict[s
     if mobility.status in (MobilityStatus.CANCELLED, MobilityStatus.RECOGNIZED):
         raise Conflict(f"The mobility is {mobility.status}")
     mou = session.get(Mou, mobility.mou_id)
-    if mou is None or mou.status != MouStatus.ACTIVE:
+    if mou is None or mous.in_force_version(mou) is None:
         raise Conflict("The mobility's MoU is not in force: a Learning Agreement is made under an active MoU")
     content = _units_from_mou(session, mobility, _check_content(content))
     existing = session.scalar(select(LearningAgreement.id).where(

@@ -44,7 +44,6 @@ from .models import (
     MobilityStatus,
     MobilityStatusChange,
     Mou,
-    MouStatus,
     MouVersion,
     OrganisationCompetence,
 )
@@ -421,8 +420,10 @@ def nominate(
     mou = mous.get(session, actor=actor, mou_id=mou_id)
     if not (actor.is_admin or mou.sending_organisation_id in actor.organisation_ids):
         raise Forbidden("Only members of the MoU's sending organisation nominate learners under it")
-    if mou.status != MouStatus.ACTIVE:
-        raise Conflict(f"The MoU is {mou.status}: a mobility runs under a MoU in force")
+    # In force = a version approved by everyone and not closed; an amendment in approval keeps the
+    # approved version in force, so nominations go on meanwhile.
+    if mous.in_force_version(mou) is None:
+        raise Conflict(f"The MoU is {mou.status} and has no version in force: a mobility runs under a MoU in force")
     content = _active_content(session, mou) or {}
     errors: dict[str, list[str]] = {}
     start = _date(start_date, "start_date", errors)

@@ -141,6 +141,22 @@ def test_refusals_store_nothing(db: Database, frozen: FrozenClock) -> None:
     assert counts(db) == before
 
 
+def test_nominations_go_on_while_an_amendment_of_the_mou_is_in_approval(db: Database, frozen: FrozenClock) -> None:
+    """The approved version stays in force until the amendment is approved by everyone."""
+    from tests.records.factories import mou_content
+
+    deploy(db)
+    sending, hosting, mou_id = partners(db)
+    with db.transaction() as s:
+        mous.revise(s, actor=sending.actor, mou_id=mou_id,
+                    content=mou_content(sending, hosting, countries=("NL", "BE"), file_code="MoU-2027-002"))
+    with db.transaction(write=False) as s:
+        current = s.get(mous.Mou, mou_id)
+        assert current.status != "active" and mous.in_force_version(current) is not None
+    mobility = nominate(db, sending, hosting, mou_id)
+    assert mobility.status == MobilityStatus.NOMINATION
+
+
 def test_the_process_must_be_deployed(db: Database, frozen: FrozenClock) -> None:
     sending, hosting, mou_id = partners(db)
     with pytest.raises(Conflict, match="not deployed"):
