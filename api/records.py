@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from records import mou as mous
 from records import national_models
-from records.models import ApprovalRole
+from records.models import ApprovalRole, CompetenceFunction
 
 from .deps import authenticated
 
@@ -162,3 +162,49 @@ def decide(args: dict[str, Any]) -> Any:
     """Evaluate the deployed national models table (illustrative rows, not legal advice)."""
     with authenticated(write=False) as (session, _actor):
         return national_models.decide(args["country"], args["sector"], args["eqf_level"], session=session)
+
+
+class CompetenceRequest(Schema):
+    organisation_id = fields.Integer(required=True)
+    country = fields.String(required=True, validate=validate.Length(equal=2),
+                            metadata={"description": "ISO 3166-1 alpha-2 of the country it acts for"})
+    function = fields.String(required=True, validate=validate.OneOf(CompetenceFunction.ALL))
+    notes = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class CompetenceSchema(Schema):
+    id = fields.Integer()
+    organisation_id = fields.Integer()
+    country = fields.String()
+    function = fields.String(metadata={"description": ", ".join(CompetenceFunction.ALL)})
+    notes = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class CompetenceArgs(Schema):
+    country = fields.String(load_default=None, validate=validate.Length(equal=2))
+    function = fields.String(load_default=None, validate=validate.OneOf(CompetenceFunction.ALL))
+
+
+@blp.route("/competent-institutions", methods=["POST"])
+@blp.arguments(CompetenceRequest)
+@blp.response(201, CompetenceSchema)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def register_competence(body: dict[str, Any]) -> Any:
+    """Register an organisation as the competent institution for a function in a country (admins).
+
+    The national model says whether e.g. MoU approval needs a competent institution; this registry says
+    which organisation that is. 409 when already registered, 422 for an unknown organisation."""
+    with authenticated() as (session, actor):
+        return national_models.register_competence(session, actor=actor, **body)
+
+
+@blp.route("/competent-institutions", methods=["GET"])
+@blp.arguments(CompetenceArgs, location="query")
+@blp.response(200, CompetenceSchema(many=True))
+def list_competences(args: dict[str, Any]) -> Any:
+    """The registry of competent institutions, optionally for one country or function (signed in)."""
+    with authenticated(write=False) as (session, actor):
+        return national_models.list_competences(session, actor=actor, **args)

@@ -269,3 +269,24 @@ def register_competence(
     audit.record(session, actor_id=actor.user_id if actor else None, action="competence.registered",
                  organisation_id=organisation_id, country=country, function=function)
     return competence
+
+
+def list_competences(
+    session: Session,
+    *,
+    actor: Actor,
+    country: str | None = None,
+    function: str | None = None,
+) -> list[OrganisationCompetence]:
+    """The registry of competent institutions (which organisation acts for which function where).
+
+    Public knowledge about institutions, like the national models table: any signed-in user reads it,
+    so a sending organisation can see who will have to approve before it starts a partnership."""
+    del actor  # authenticated by the caller; every signed-in user may read the registry
+    stmt = select(OrganisationCompetence).order_by(OrganisationCompetence.country, OrganisationCompetence.function,
+                                                   OrganisationCompetence.organisation_id)
+    if country:
+        stmt = stmt.where(OrganisationCompetence.country == country.strip().upper())
+    if function:
+        stmt = stmt.where(OrganisationCompetence.function == function)
+    return list(session.scalars(stmt))
