@@ -1,9 +1,11 @@
 """Service tasks: named connectors run by the worker, retried with backoff, an incident at the end."""
 from __future__ import annotations
 
+import contextvars
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -18,6 +20,28 @@ from .models import InstanceStatus, Job, ProcessInstance
 from .runtime import IncidentInfo, RunOutcome, error_message
 
 CONNECTORS: dict[str, Callable[..., Any]] = {}
+
+# The unit of work of the worker job running a service task: connectors that write domain records do
+# so in it, so their effect commits together with the task's completion, or not at all.
+_JOB_SESSION: contextvars.ContextVar[Session | None] = contextvars.ContextVar("service_job_session", default=None)
+
+
+@contextmanager
+def job_session(session: Session) -> Iterator[Session]:
+    """Make `session` the unit of work of connectors called inside this block (the worker, tests)."""
+    token = _JOB_SESSION.set(session)
+    try:
+        yield session
+    finally:
+        _JOB_SESSION.reset(token)
+
+
+def current_session() -> Session:
+    """The worker job's unit of work, for a connector that writes records; refused outside a job."""
+    session = _JOB_SESSION.get()
+    if session is None:
+        raise RuntimeError("this connector runs only inside a worker job (no unit of work here)")
+    return session
 
 
 def connector(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -85,7 +109,8 @@ def run(session: Session, job: Job) -> None:
     if task is None or task.state != TaskState.READY:
         return  # cancelled by a boundary event, or already run
     try:
-        task.run()
+        with job_session(session):
+            task.run()
     except SpiffWorkflowException as exc:
         message = error_message(exc)
         if job.attempts < job.max_attempts:

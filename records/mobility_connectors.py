@@ -1,8 +1,8 @@
 """Connectors of the Mobility process, run by the worker: the mobility goes live at its start date, and
 the competent institution's silence becomes an implicit approval of the Learning Agreement.
 
-Connectors get only their parameters; the unit of work is the worker job's, made available by
-:mod:`records.partnership_connectors` (its wrapper of the ``service`` job handler). Importing this
+Connectors get only their parameters; the unit of work is the worker job's
+(:func:`engine.services.current_session`). Importing this
 module registers the connectors (see :mod:`records.wiring`).
 """
 from __future__ import annotations
@@ -15,15 +15,11 @@ from engine import services
 
 from . import learning_agreement as las
 from . import mobility as mobilities
-from . import partnership_connectors
 from .models import LearningAgreement
 
 
 def _session() -> Session:
-    session = partnership_connectors._SESSION.get()
-    if session is None:
-        raise RuntimeError("Mobility connectors run only inside a worker job (no unit of work here)")
-    return session
+    return services.current_session()
 
 
 @services.connector("mobility.go_live")

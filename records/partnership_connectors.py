@@ -35,68 +35,26 @@ every action below works on it:
 * ``mou.expire`` (connector, run by the worker at the validity date): ends the MoU and returns its
   status.
 
-Connectors get only their parameters, no unit of work (see :mod:`engine.services`). The worker runs a
-service task inside the job's transaction, so this module wraps the ``service`` job handler to make
-that session available to its own connectors (:func:`job_session`); nothing else changes.
+Connectors get only their parameters; they write records in the worker job's unit of work
+(:func:`engine.services.current_session`), so their effect commits with the service task or not at all.
 """
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from engine import audit, jobs, services
+from engine import audit, services
 from engine.actions import ActionContext, action
 from engine.errors import Conflict, EngineError, Forbidden, Invalid
-from engine.models import DefinitionFile, Job, utcnow
+from engine.models import DefinitionFile, utcnow
 
 from . import actions as mou_actions
 from . import mou as mous
 from . import national_models, partnerships, profiles, roles
 from .models import ApprovalMode, ApprovalRole, Decision, MouStatus, Partnership, PartnershipSide
 
-# --------------------------------------------------------------------------------------------------
-# The job's session for connectors
-# --------------------------------------------------------------------------------------------------
-
-_SESSION: contextvars.ContextVar[Session | None] = contextvars.ContextVar("partnership_job_session", default=None)
-
-
-@contextmanager
-def job_session(session: Session) -> Iterator[Session]:
-    """Make `session` the unit of work of connectors run inside this block (tests, the worker)."""
-    token = _SESSION.set(session)
-    try:
-        yield session
-    finally:
-        _SESSION.reset(token)
-
-
-def _current_session() -> Session:
-    session = _SESSION.get()
-    if session is None:
-        raise RuntimeError("partnership connectors run only inside a worker job (no unit of work here)")
-    return session
-
-
-def _install_service_wrapper() -> None:
-    original = jobs.HANDLERS.get("service", services.run)
-    if getattr(original, "_gives_session", False):
-        return
-
-    def run_service(session: Session, job: Job) -> None:
-        with job_session(session):
-            original(session, job)
-
-    run_service._gives_session = True  # type: ignore[attr-defined]
-    jobs.HANDLERS["service"] = run_service
-
-
-_install_service_wrapper()
+_current_session = services.current_session  # the worker job's unit of work (engine.services)
 
 
 # --------------------------------------------------------------------------------------------------

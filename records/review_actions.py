@@ -22,7 +22,6 @@ from engine.errors import Invalid
 
 from . import review as reviews
 from .models import ReviewParty
-from .partnership_connectors import _current_session
 
 
 def _review(context: ActionContext) -> Any:
@@ -60,5 +59,5 @@ def plan(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 @services.connector("review.revision_done")
 def revision_done(review_id: int, mou_version: int) -> str:
     """The partnership answered: note the MoU version the review's revision request produced."""
-    review = reviews.record_revision(_current_session(), review_id=review_id, mou_version=mou_version)
+    review = reviews.record_revision(services.current_session(), review_id=review_id, mou_version=mou_version)
     return review.status

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 import records.actions  # noqa: F401  (registers the mou.* actions, as the app and worker do)
 import records.partnership_connectors  # noqa: F401  (partnership actions and connectors)
-from engine import clock, deployments, jobs
+from engine import clock, deployments, jobs, services
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
@@ -480,7 +480,7 @@ def test_the_connectors_need_the_worker_job(db: Database) -> None:
 
 def test_the_expire_connector_refuses_before_the_validity_date(db: Database, admin: Actor) -> None:
     p = in_force(db, admin, valid_until="2099-12-31")
-    with db.transaction() as s, records.partnership_connectors.job_session(s):
+    with db.transaction() as s, services.job_session(s):
         with pytest.raises(Conflict, match="does not expire yet"):
             records.partnership_connectors.expire(mou_id=p.partnership().mou_id)
     assert p.mou()[0] == MouStatus.ACTIVE
