@@ -15,13 +15,12 @@ from engine.errors import Invalid
 from engine.models import InstanceStatus
 from records import monitoring as record_monitoring
 
-from . import nav_item, security
+from . import security
 from .auth import page_session
 
 bp = Blueprint("web_monitor", __name__)
 
 # Monitoring is scoped, not privileged: every member sees the dashboard of their own organisation's work.
-nav_item("dashboard", "Dashboard", "web_monitor.dashboard", lambda viewer: True, 40)
 
 DAY_CHOICES = (7, 30, 90)
 
