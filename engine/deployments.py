@@ -142,6 +142,16 @@ def list_definitions(
     return paginate(session, stmt, [ProcessDefinition.id], cursor=cursor, limit=limit)
 
 
+def latest_versions(session: Session) -> list[ProcessDefinition]:
+    """The newest version of every process key, by key: what a new instance of each starts on."""
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    return list(session.scalars(
+        select(ProcessDefinition)
+        .join(newest, (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.version))
+        .order_by(ProcessDefinition.key)))
+
+
 def get_definition(session: Session, *, key: str, version: int | None = None) -> ProcessDefinition:
     stmt = select(ProcessDefinition).where(ProcessDefinition.key == key)
     if version is not None:

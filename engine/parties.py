@@ -95,6 +95,15 @@ def list_organisations(session: Session, *, actor: Actor, cursor: str | None, li
     return paginate(session, stmt, [Organisation.id], cursor=cursor, limit=limit)
 
 
+def directory(session: Session, *, actor: Actor, limit: int = 1000) -> list[Organisation]:
+    """Every registered organisation by country and name, for choosing a partner or a competent
+    institution: names, countries and Erasmus+ identifiers are public (as in the EWP registry), so any
+    signed-in member reads them; members, processes and records stay private to their parties."""
+    del actor  # authenticated by the caller; the directory holds no one's work
+    return list(session.scalars(select(Organisation).order_by(Organisation.country, Organisation.name,
+                                                              Organisation.id).limit(limit)))
+
+
 # --- users and memberships ----------------------------------------------------------------------
 
 def create_user(

@@ -894,3 +894,57 @@ def detail(session: Session, *, actor: Actor, mou_id: int) -> dict[str, Any]:
         "approvals": approvals,
         "problems": plan.problems,
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Nominating learners under a MoU in force
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NominationTerms:
+    """What a nomination under a MoU may choose, read from the version in force: the hosting
+    partners, the qualifications covered, the planned duration of mobilities and the validity date."""
+
+    mou: Mou
+    version: MouVersion
+    hosting: list[Organisation]
+    qualifications: list[dict[str, Any]]
+    min_weeks: int | None
+    max_weeks: int | None
+    valid_until: str | None
+
+    @property
+    def file_code(self) -> str:
+        return str(self.version.content.get("file_code") or f"MoU {self.mou.id}")
+
+
+def nominable(session: Session, *, actor: Actor) -> list[Mou]:
+    """The MoUs in force that the caller's organisation sends learners under (administrators: every
+    MoU in force), newest first: where "Nominate a learner" may start."""
+    stmt = select(Mou).where(Mou.active_version_id.is_not(None), Mou.status.not_in(MouStatus.CLOSED))
+    if not actor.is_admin:
+        stmt = stmt.where(Mou.sending_organisation_id.in_(actor.organisation_ids or {-1}))
+    return [mou for mou in session.scalars(stmt.order_by(Mou.id.desc())) if in_force_version(mou) is not None]
+
+
+def nomination_terms(session: Session, *, actor: Actor, mou_id: int) -> NominationTerms:
+    """The choices a nomination under this MoU has (404 to non-parties, 403 to parties that are not its
+    sending organisation, 409 when no version is in force), as :func:`records.mobility.nominate` checks them."""
+    mou = get(session, actor=actor, mou_id=mou_id)
+    if not _is_sender(actor, mou):
+        raise Forbidden("Only members of the MoU's sending organisation nominate learners under it")
+    version = in_force_version(mou)
+    if version is None:
+        raise Conflict(f"The MoU is {mou.status} and has no version in force")
+    content = version.content
+    hosting_ids = [i for i in _signing_ids(content) if i != mou.sending_organisation_id]
+    found = {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(hosting_ids or [-1])))}
+    duration = content.get("mobility_duration_weeks") or {}
+    return NominationTerms(
+        mou=mou, version=version, hosting=[found[i] for i in hosting_ids if i in found],
+        qualifications=[q for q in content.get("qualifications") or [] if isinstance(q.get("title"), str)],
+        min_weeks=duration.get("min") if isinstance(duration.get("min"), int) else None,
+        max_weeks=duration.get("max") if isinstance(duration.get("max"), int) else None,
+        valid_until=content.get("valid_until") if isinstance(content.get("valid_until"), str) else None,
+    )

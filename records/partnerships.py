@@ -8,19 +8,21 @@ everything of it; to anyone else it does not exist (404).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from engine import audit
-from engine.errors import Invalid, NotFound
+from engine import audit, deployments, instances
+from engine.errors import Conflict, Invalid, NotFound
 from engine.models import InstanceParty, Organisation, ProcessInstance
 from engine.pagination import Page, paginate
 from engine.parties import Actor
 
 from . import mou as mous
-from .models import Mou, Partnership
+from . import national_models
+from .models import CompetenceFunction, Mou, Partnership
 
 
 def for_instance(session: Session, *, actor: Actor | None, instance: ProcessInstance) -> Partnership:
@@ -138,3 +140,150 @@ def detail(session: Session, *, actor: Actor, partnership_id: int) -> dict[str, 
         "role_map": roles.describe(session, role_map) if role_map is not None else None,
         "mou": mou_summary,
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Starting a partnership: the Partnership process with its four parties
+# --------------------------------------------------------------------------------------------------
+
+PROCESS_KEY = "partnership"
+SIDES = {"home": "competent-institution-home", "host": "competent-institution-host"}
+
+
+@dataclass(frozen=True)
+class InstitutionChoice:
+    """An organisation that may stand in a country's competent-institution lane: one registered as a
+    competent institution of that country (for `functions`), or the partner itself (no functions:
+    where the national model names no institution, the school or host holds the function)."""
+
+    organisation: Organisation
+    functions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One country of a partnership to start: what its national model asks for the MoU, who may stand in
+    its competent-institution lane, and the sensible default (None when the caller must choose)."""
+
+    side: str
+    role: str
+    country: str
+    partner: Organisation
+    model: national_models.NationalModel
+    choices: list[InstitutionChoice]
+    default_id: int | None
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.model.mou_approval != "none"
+
+    def approvers(self) -> list[InstitutionChoice]:
+        return [c for c in self.choices if CompetenceFunction.MOU_APPROVAL in c.functions]
+
+
+@dataclass(frozen=True)
+class StartPlan:
+    sending: Organisation
+    hosting: Organisation
+    gates: dict[str, Gate]
+
+
+def _organisation(session: Session, org_id: Any, field: str, errors: dict[str, list[str]]) -> Organisation | None:
+    if isinstance(org_id, bool) or not isinstance(org_id, int):
+        errors[field] = ["Choose an organisation"]
+        return None
+    org = session.get(Organisation, org_id)
+    if org is None:
+        errors[field] = [f"No organisation {org_id}"]
+    return org
+
+
+def _gate(session: Session, actor: Actor, side: str, partner: Organisation, table: bytes,
+          same_country: bool) -> Gate:
+    model = national_models.decide(partner.country, None, None, session=session, dmn_bytes=table)
+    if same_country:
+        # Partners in one country share one competent institution: the home lane asks it (as the process does).
+        model = replace(model, mou_approval="none", mou_approval_days=0)
+    functions: dict[int, list[str]] = {}
+    for competence in national_models.list_competences(session, actor=actor, country=partner.country):
+        functions.setdefault(competence.organisation_id, []).append(competence.function)
+    registered = {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(functions or [-1])))}
+    choices = [InstitutionChoice(partner, tuple(functions.get(partner.id, ())))] + [
+        InstitutionChoice(registered[i], tuple(f)) for i, f in functions.items() if i != partner.id and i in registered]
+    approvers = [c.organisation.id for c in choices if CompetenceFunction.MOU_APPROVAL in c.functions]
+    if model.mou_approval == "none":
+        default: int | None = partner.id
+    else:
+        default = approvers[0] if len(approvers) == 1 else None
+    return Gate(side, SIDES[side], partner.country, partner, model, choices, default)
+
+
+def start_plan(session: Session, *, actor: Actor, sending_organisation_id: Any, hosting_organisation_id: Any
+               ) -> StartPlan:
+    """Who would take part in a partnership between these two organisations: per country, the national
+    model's MoU approval, the organisations that may stand as its competent institution (the registry's,
+    or the partner itself) and the default. 422 unless the caller sends for `sending` (admins: anyone)
+    and the partner is another organisation; 409 when the Partnership process is not deployed."""
+    errors: dict[str, list[str]] = {}
+    sending = _organisation(session, sending_organisation_id, "sending_organisation_id", errors)
+    hosting = _organisation(session, hosting_organisation_id, "hosting_organisation_id", errors)
+    if sending is not None and not (actor.is_admin or sending.id in actor.organisation_ids):
+        errors["sending_organisation_id"] = ["Not one of your organisations: you start partnerships for your own"]
+    if sending is not None and hosting is not None and sending.id == hosting.id:
+        errors["hosting_organisation_id"] = ["The partner is another organisation than the sending one"]
+    if errors:
+        raise Invalid("The partnership cannot start like this", errors=errors)
+    assert sending is not None and hosting is not None
+    try:
+        definition = deployments.get_definition(session, key=PROCESS_KEY)
+    except NotFound as exc:
+        raise Conflict("The Partnership process is not deployed; an administrator deploys processes/") from exc
+    table = deployments.definition_file(session, definition, national_models.FILENAME)
+    same = sending.country == hosting.country
+    return StartPlan(sending, hosting, {
+        "home": _gate(session, actor, "home", sending, table, False),
+        "host": _gate(session, actor, "host", hosting, table, same),
+    })
+
+
+def start(
+    session: Session,
+    *,
+    actor: Actor,
+    sending_organisation_id: Any,
+    hosting_organisation_id: Any,
+    competent_institution_home_id: int | None = None,
+    competent_institution_host_id: int | None = None,
+    business_key: str | None = None,
+) -> ProcessInstance:
+    """Start the Partnership process: the caller's organisation sends, the partner hosts, and each
+    country's competent-institution lane is bound to the chosen organisation (default: see
+    :func:`start_plan`). Where the national model requires MoU approval, the lane must be an institution
+    registered for it, since only the organisation bound there is asked; 422 with errors per field."""
+    plan = start_plan(session, actor=actor, sending_organisation_id=sending_organisation_id,
+                      hosting_organisation_id=hosting_organisation_id)
+    errors: dict[str, list[str]] = {}
+    bound: dict[str, int] = {}
+    for side, chosen in (("home", competent_institution_home_id), ("host", competent_institution_host_id)):
+        gate = plan.gates[side]
+        field = f"competent_institution_{side}_id"
+        org_id = chosen if chosen is not None else gate.default_id
+        allowed = {c.organisation.id for c in (gate.approvers() if gate.needs_approval else gate.choices)}
+        if gate.needs_approval and not allowed:
+            errors[field] = [f"The national model of {gate.country} ({gate.model.model}) requires MoU approval by a "
+                             f"competent institution, but none is registered for {gate.country}: an administrator "
+                             "registers it first"]
+        elif org_id is None:
+            errors[field] = [f"Several institutions approve MoUs in {gate.country}: choose one"]
+        elif org_id not in allowed:
+            errors[field] = [f"Not an organisation that may stand for {gate.country} here: choose one of "
+                             f"{', '.join(c.organisation.name for c in gate.choices if c.organisation.id in allowed)}"]
+        else:
+            bound[gate.role] = org_id
+    key = (business_key or "").strip() or None
+    if key is not None and len(key) > 255:
+        errors["business_key"] = ["At most 255 characters"]
+    if errors:
+        raise Invalid("The partnership cannot start like this", errors=errors)
+    return instances.start(session, actor=actor, process_key=PROCESS_KEY, business_key=key, parties={
+        "sending": plan.sending.id, "hosting": plan.hosting.id, **bound})

@@ -66,3 +66,11 @@ def test_spec_is_stored_once_per_version_not_per_instance(db: Database, admin: A
         inst = instances.start(s, actor=admin, process_key="p", parties={"sending": org_id})
         assert '"task_specs"' not in inst.state
         assert len(inst.state) < len(inst.definition.spec_json)
+
+
+def test_latest_versions_gives_the_newest_version_of_each_key(db: Database) -> None:
+    deploy(db, {"b.bpmn": sequential_process("b", 2)})
+    deploy(db, {"a.bpmn": sequential_process("a", 2)})
+    deploy(db, {"b.bpmn": sequential_process("b", 3)})
+    with db.transaction(write=False) as s:
+        assert [(d.key, d.version) for d in deployments.latest_versions(s)] == [("a", 1), ("b", 2)]

@@ -456,3 +456,42 @@ def test_a_pinned_table_decides_whatever_is_deployed_later(db: Database, de: Par
         document = documents.build(s, actor=de.actor, kind="mou", record_id=mou.id)
         (needed,) = [sec for sec in document.sections if sec.heading == "Approvals this version needs"]
         assert [row[1] for row in needed.table.rows] == ["Partner", "Partner"], needed.table.rows
+
+
+# --------------------------------------------------------------------------------------------------
+# Nominating under a MoU in force: which MoUs, and what a nomination may choose
+# --------------------------------------------------------------------------------------------------
+
+
+def test_nominable_mous_are_those_in_force_of_the_callers_sending_organisation(db: Database, nl: Party,
+                                                                              be: Party) -> None:
+    from tests.records.factories import active_mou
+
+    in_force = active_mou(db, nl, be, countries=("NL", "BE"))
+    with db.transaction() as s:  # a draft of the same school is not (yet) a MoU to nominate under
+        mous.create_draft(s, actor=nl.actor, sending_organisation_id=nl.org_id, content=mou_content(nl, be))
+    other_school = make_party(db, "NL", "Another school")
+    admin = actor_for(db, make_user(db, is_admin=True).id)
+    with db.transaction(write=False) as s:
+        assert [m.id for m in mous.nominable(s, actor=nl.actor)] == [in_force]
+        assert mous.nominable(s, actor=be.actor) == [], "the host signed it but does not send under it"
+        assert mous.nominable(s, actor=other_school.actor) == []
+        assert [m.id for m in mous.nominable(s, actor=admin)] == [in_force]
+
+        terms = mous.nomination_terms(s, actor=nl.actor, mou_id=in_force)
+        assert [o.id for o in terms.hosting] == [be.org_id]
+        assert [q["title"] for q in terms.qualifications] == ["Cook"]
+        assert (terms.min_weeks, terms.max_weeks, terms.valid_until) == (3, 12, "2099-12-31")
+        assert terms.file_code == "MoU-2027-001"
+        with pytest.raises(Forbidden):
+            mous.nomination_terms(s, actor=be.actor, mou_id=in_force)
+        with pytest.raises(NotFound):
+            mous.nomination_terms(s, actor=other_school.actor, mou_id=in_force)
+
+
+def test_nomination_terms_of_a_mou_without_a_version_in_force_conflict(db: Database, nl: Party, be: Party) -> None:
+    with db.transaction() as s:
+        mou = mous.create_draft(s, actor=nl.actor, sending_organisation_id=nl.org_id, content=mou_content(nl, be))
+        mou_id = mou.id
+    with pytest.raises(Conflict, match="no version in force"), db.transaction(write=False) as s:
+        mous.nomination_terms(s, actor=nl.actor, mou_id=mou_id)
