@@ -47,9 +47,10 @@ deploy: migrate
 	$(BIN)/ecvet deploy processes forms
 
 # The worker runs beside the server (timers, service tasks, messages, notifications) and stops with it.
+# The demo seed is idempotent: a second `make run` on the same var/ecvet.sqlite3 adds nothing and prints
+# the table again, with each demo user's tasks as they are now.
 run: deploy
-	$(BIN)/ecvet bootstrap-demo
-	@echo "Sign in at http://127.0.0.1:5000/sign-in with one of the demo users above (API docs: /api/docs)."
+	$(BIN)/ecvet bootstrap-demo --url http://127.0.0.1:5000
 	@$(BIN)/ecvet worker --poll 0.5 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/ecvet serve --host 127.0.0.1 --port 5000

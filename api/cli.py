@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from engine import demo, deployments, migrate, parties
+from engine import deployments, migrate, parties
 from engine.config import load_settings
 from engine.db import Database
 from engine.errors import EngineError
@@ -110,17 +111,35 @@ def worker(poll: float) -> None:
 
 
 @main.command("bootstrap-demo")
-def bootstrap_demo() -> None:
-    """Seed demo organisations and users (idempotent) and print their credentials."""
+@click.option("--url", default=lambda: os.environ.get("ECVET_BASE_URL") or "http://127.0.0.1:5000",
+              show_default="ECVET_BASE_URL or http://127.0.0.1:5000", help="where the printed sign-in link points")
+def bootstrap_demo(url: str) -> None:
+    """Seed the demo (idempotent: safe on every start) and print who can sign in and do what first."""
+    from records import demo
+
     database = Database(load_settings().database_url)
     try:
-        with database.transaction() as session:
-            logins = demo.seed(session)
+        result = demo.seed(database)
+    except EngineError as exc:
+        raise click.ClickException(f"the demo could not be seeded: {exc.message} {exc.errors or ''}") from exc
     finally:
         database.dispose()
-    click.echo("Demo users (development only):")
-    for login in logins:
-        click.echo(f"  {login.email:<36} {login.password:<18} {login.what}")
+    click.echo(demo_table(result))
+    click.echo(f"Sign in at {url.rstrip('/')}/sign-in (API: {url.rstrip('/')}/api/docs)")
+
+
+def demo_table(result: Any) -> str:
+    """The credentials table: per person, who they are and what waits for them now (or what to look at)."""
+    lines = [f"Demo users (development only). Every password: {result.logins[0].password}", ""]
+    for login in result.logins:
+        who = f"{login.name}, {login.what}" + (f", {login.organisation}" if login.organisation else "")
+        lines.append(f"  {login.email:<35} {who}")
+        if login.tasks:
+            lines.append(f"  {'':<35} {'task' if len(login.tasks) == 1 else 'tasks'}: {'; '.join(login.tasks)}")
+        else:
+            lines.append(f"  {'':<35} no task now; {login.otherwise}")
+    lines.extend(f"  note: {note}" for note in result.notes)
+    return "\n".join(lines) + "\n"
 
 
 @main.command()

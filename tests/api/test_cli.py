@@ -1,0 +1,27 @@
+"""The `ecvet` command (api/cli.py): bootstrap-demo seeds and prints the credentials table, twice alike."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import main
+from engine.db import Database
+from records.demo import DEMO_PASSWORD
+
+
+def test_bootstrap_demo_prints_who_can_do_what_and_runs_again(db: Database, db_url: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    runner = CliRunner()
+    first = runner.invoke(main, ["bootstrap-demo", "--url", "http://demo.example:5000/"])
+    assert first.exit_code == 0, first.output
+    assert f"Every password: {DEMO_PASSWORD}" in first.output
+    lines = first.output.splitlines()
+    at = lines.index(next(line for line in lines if "jonas.keller@learner.example" in line))
+    assert lines[at + 1].strip() == "task: Sign your Learning Agreement"
+    at = lines.index(next(line for line in lines if "lukas.becker@learner.example" in line))
+    assert lines[at + 1].strip().startswith("no task now; not nominated yet")
+    assert "Sign in at http://demo.example:5000/sign-in" in first.output
+    second = runner.invoke(main, ["bootstrap-demo", "--url", "http://demo.example:5000/"])
+    assert second.exit_code == 0, second.output
+    assert second.output == first.output
