@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# One ECVET mobility through the HTTP API with curl: read it top to bottom, or run it.
+#
+#   make run                          # other terminal: migrate, deploy processes/, seed the demo, serve :5000 + worker
+#   docs/walkthrough.sh               # or: B=http://127.0.0.1:5057 docs/walkthrough.sh
+#
+# It uses the demo that `make run` seeds (records/demo.py): Berufskolleg Rhein (Köln, DE) sends cooks in
+# training to Hotel Sol de Valencia (ES) under a MoU in force; the IHK Köln (chamber) recognises units.
+# Two parts, because a mobility lives in real time:
+#   1. Before the mobility: the school nominates Lukas Becker, the Learning Agreement is prepared, the
+#      host agrees the assessment, and Lukas, the school and the hotel sign, in that order. His mobility
+#      then waits for its start date: at midnight UTC of that day the worker sets it live.
+#   2. During and after: Lea Hoffmann (16) is in València since last week, on the same process. The hotel
+#      assesses her, she acknowledges, the hotel issues the Learner's Personal Transcript and releases it,
+#      the school validates, the chamber recognises, the credits are in her achievements, documents are
+#      downloaded as PDF, and the worker starts the review of her mobility.
+# Run it once on a fresh demo (it completes the demo's open tasks): `rm var/ecvet.sqlite3 && make run`.
+set -euo pipefail
+
+B=${B:-http://127.0.0.1:5000}
+PASSWORD=${PASSWORD:-ecvet-demo-2026}      # every demo user's password (development only)
+OUT=${OUT:-$(mktemp -d)}                   # where the PDFs go
+TODAY=$(date -u +%F)
+
+step() { printf '\n== %s\n' "$*"; }
+
+# --- JSON and HTTP helpers ---------------------------------------------------------------------------
+# get PATH < json: the value at a simple path (.a.b[0].c; [] iterates, one line per item), with jq when it
+# is installed, otherwise with python3 (JSON=python3 forces that).
+JSON=${JSON:-$(command -v jq >/dev/null 2>&1 && echo jq || echo python3)}
+if [ "$JSON" = jq ]; then
+  get() { jq -r "$1"; }
+  task_of() { jq -r --arg b "$1" '[.items[] | select(.bpmn_id == $b)][0].id // empty'; }   # < task list
+else
+  get() {
+    python3 -c '
+import json, re, sys
+values = [json.load(sys.stdin)]
+for name, index, every in re.findall(r"\.(\w+)|\[(\d+)\]|\[(\])", sys.argv[1]):
+    if every:
+        values = [item for value in values for item in value]
+    else:
+        values = [value[name] if name else value[int(index)] for value in values]
+for value in values:
+    print("null" if value is None else str(value).lower() if isinstance(value, bool) else
+          json.dumps(value) if isinstance(value, (dict, list)) else value)' "$1"
+  }
+  task_of() {
+    python3 -c '
+import json, sys
+print(next((t["id"] for t in json.load(sys.stdin)["items"] if t["bpmn_id"] == sys.argv[1]), ""))' "$1"
+  }
+fi
+
+# api METHOD PATH TOKEN [JSON BODY]: the body of the answer; stops the walk-through on an error status,
+# printing the RFC 9457 problem document the API answered with.
+api() {
+  local method=$1 path=$2 token=$3 body=${4:-} answer status
+  local args=(-sS -X "$method" "$B$path" -H "Authorization: Bearer $token" -w '\n%{http_code}')
+  if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' -d "$body"); fi
+  answer=$(curl "${args[@]}")
+  status=${answer##*$'\n'}
+  answer=${answer%$'\n'*}
+  if [ "$status" -ge 400 ]; then
+    echo "$method $path -> HTTP $status: $answer" >&2
+    return 1
+  fi
+  printf '%s' "$answer"
+}
+
+# status METHOD PATH TOKEN: only the HTTP status (to show what someone may not see)
+status() { curl -s -o /dev/null -w '%{http_code}' -X "$1" "$B$2" -H "Authorization: Bearer $3"; }
+
+# complete TOKEN INSTANCE BPMN_ID JSON: the caller finds the task in their own task list and completes it
+complete() {
+  local token=$1 instance=$2 bpmn_id=$3 data=$4 task
+  task=$(api GET "/api/tasks?instance_id=$instance" "$token" | task_of "$bpmn_id")
+  if [ -z "$task" ]; then echo "no task $bpmn_id in this person's task list" >&2; return 1; fi
+  api POST "/api/tasks/$task/complete" "$token" "{\"data\": $data}" >/dev/null
+  echo "   done: $bpmn_id (task $task)"
+}
+
+# form TOKEN INSTANCE BPMN_ID: the task's form values (read-only fields the process filled in)
+form() {
+  local task
+  task=$(api GET "/api/tasks?instance_id=$2" "$1" | task_of "$3")
+  api GET "/api/tasks/$task" "$1" | get '.form.values'
+}
+
+# inbox TOKEN [QUERY]: the caller's ready tasks (GET /api/tasks), one "bpmn id: name" line each
+inbox() {
+  local tasks
+  tasks=$(api GET "/api/tasks?${2:-}" "$1")
+  if [ -z "$(echo "$tasks" | get '.items[].id')" ]; then echo "   (nothing)"; return; fi
+  paste -d ':' <(echo "$tasks" | get '.items[].bpmn_id') <(echo "$tasks" | get '.items[].name') | sed 's/^/   /; s/:/: /'
+}
+
+# --- 0. Sign in: one bearer token per person --------------------------------------------------------
+step "0. Sign in (POST /api/tokens)"
+token() {
+  curl -sS "$B/api/tokens" -H 'Content-Type: application/json' \
+       -d "{\"email\": \"$1\", \"password\": \"$PASSWORD\"}" | get '.token'
+}
+SCHOOL=$(token coordinator@berufskolleg.example)    # Anna Schmidt, VET coordinator of the sending school
+HOTEL=$(token mentor@hotelsol.example)              # Javier Ruiz, company mentor of the hosting hotel
+CHAMBER=$(token officer@ihk-koeln.example)          # Petra Wagner, IHK Köln (competent institution, DE)
+LUKAS=$(token lukas.becker@learner.example)         # a learner, not nominated yet
+LEA=$(token lea.hoffmann@learner.example)           # a learner, abroad since last week
+echo "   tokens for the school, the hotel, the chamber, Lukas and Lea"
+
+# --- 1. Before the mobility: Lukas ------------------------------------------------------------------
+step "1. The MoU in force between the school and the hotel (GET /api/partnerships, GET /api/mous/{id})"
+MOU=""
+for id in $(api GET /api/partnerships "$SCHOOL" | get '.items[].mou_id'); do
+  if [ "$(api GET "/api/mous/$id" "$SCHOOL" | get '.status')" = active ]; then MOU=$id; fi
+done
+HOTEL_ID=$(api GET "/api/mous/$MOU" "$SCHOOL" | get '.content.signing_organisations[1].organisation_id')
+echo "   MoU $MOU, hosting organisation $HOTEL_ID: $(api GET "/api/mous/$MOU" "$SCHOOL" | get '.content.file_code')"
+
+step "2. The school nominates Lukas (POST /api/mobilities): the Mobility process starts"
+START=$(date -u -d '+30 days' +%F)
+END=$(date -u -d '+71 days' +%F)                    # six weeks: the MoU plans 3 to 12
+MOBILITY=$(api POST /api/mobilities "$SCHOOL" "{
+  \"mou_id\": $MOU, \"hosting_organisation_id\": $HOTEL_ID, \"qualification_title\": \"Cook\",
+  \"start_date\": \"$START\", \"end_date\": \"$END\",
+  \"learner\": {\"name\": \"Lukas Becker\", \"date_of_birth\": \"2005-05-20\", \"email\": \"lukas.becker@learner.example\"}}")
+M=$(echo "$MOBILITY" | get '.id')
+I=$(echo "$MOBILITY" | get '.process_instance_id')
+echo "   mobility $M ($(echo "$MOBILITY" | get '.status')), process instance $I," \
+     "national model $(echo "$MOBILITY" | get '.national_model.model') (LA approval:" \
+     "$(echo "$MOBILITY" | get '.national_model.la_approval'), recognition by" \
+     "$(echo "$MOBILITY" | get '.national_model.recognition_by'))"
+
+step "3. Each party's task list (GET /api/tasks): only the school has something to do"
+echo " school:"; inbox "$SCHOOL" "instance_id=$I"
+echo " hotel:";  inbox "$HOTEL" "instance_id=$I"
+echo " Lukas:";  inbox "$LUKAS" "instance_id=$I"
+
+step "4. The school prepares the Learning Agreement from the MoU's units; the hotel agrees the assessment"
+echo "   units the MoU offers: $(form "$SCHOOL" "$I" prepare_la | get '.mou_units[].code' | paste -sd ' ')"
+complete "$SCHOOL" "$I" prepare_la '{
+  "units": [{"code": "U1", "learning_outcomes": ["Prepares cold starters following the recipe"],
+             "learning_activities": {"location": "Hotel kitchen", "tasks": "Garde-manger station"}},
+            {"code": "U3", "learning_activities": {"location": "Hotel kitchen", "tasks": "Hot line at lunch"}}],
+  "assessment": {"method": "Practical tasks observed by the mentor"},
+  "validation_and_recognition": {"who": "The school validates, the IHK Köln recognises",
+                                 "how": "Transcript compared with this agreement", "effect": "Units exempted at home"}}'
+LA_HASH=$(form "$HOTEL" "$I" agree_assessment | get '.la_hash')
+complete "$HOTEL" "$I" agree_assessment "{\"la_hash\": \"$LA_HASH\", \"assessment\": {
+  \"assessors\": [{\"name\": \"Javier Ruiz\", \"organisation\": \"Hotel Sol de Valencia\", \"role\": \"company mentor\"}],
+  \"method\": \"Observation of practical tasks, then a short interview\", \"when\": \"Last week of the mobility\",
+  \"where\": \"Hotel kitchen\", \"documentation\": \"One assessment sheet per unit\"}}"
+
+step "5. Signatures in order: Lukas, the school, the hotel; each signs the hash of the text they read"
+LA_HASH=$(form "$LUKAS" "$I" sign_learner | get '.la_hash')
+echo "   the text to sign: SHA-256 $LA_HASH; the hotel may not sign yet: its task list is empty:"
+inbox "$HOTEL" "instance_id=$I"
+complete "$LUKAS" "$I" sign_learner \
+  "{\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\", \"signer\": {\"name\": \"Lukas Becker\", \"email\": \"lukas.becker@learner.example\"}}"
+complete "$SCHOOL" "$I" sign_sending "{\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\",
+  \"signer\": {\"name\": \"Anna Schmidt\", \"position\": \"VET coordinator\", \"email\": \"coordinator@berufskolleg.example\"}}"
+complete "$HOTEL" "$I" sign_hosting "{\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\",
+  \"signer\": {\"name\": \"Javier Ruiz\", \"position\": \"Company mentor\", \"email\": \"mentor@hotelsol.example\"}}"
+SEEN=$(api GET "/api/mobilities/$M" "$LUKAS")
+echo "   mobility $(echo "$SEEN" | get '.status'); Learning Agreement version $(echo "$SEEN" | get '.learning_agreement.version')" \
+     "$(echo "$SEEN" | get '.learning_agreement.status'), in force: $(echo "$SEEN" | get '.learning_agreement.in_force');" \
+     "signatures: $(echo "$SEEN" | get '.learning_agreement.signatures[].party' | paste -sd ' ')"
+echo "   Lukas's mobility now waits for $START: at midnight UTC the worker sets it live and the hotel gets its first task."
+LA_ID=$(api GET "/api/mobilities/$M" "$SCHOOL" | get '.learning_agreement.id')
+curl -sS "$B/api/documents/learning-agreement/$LA_ID?format=pdf" -H "Authorization: Bearer $LUKAS" \
+     -o "$OUT/learning-agreement-$LA_ID.pdf"
+echo "   his Learning Agreement as PDF: $OUT/learning-agreement-$LA_ID.pdf"
+
+# --- 2. During and after the mobility: Lea, abroad since last week ---------------------------------
+step "6. Lea's mobility, live since its start date (GET /api/mobilities as Lea)"
+LEA_M=$(api GET /api/mobilities "$LEA" | get '.items[0].id')
+LEA_MOBILITY=$(api GET "/api/mobilities/$LEA_M" "$LEA")
+LI=$(echo "$LEA_MOBILITY" | get '.process_instance_id')
+LEARNER=$(echo "$LEA_MOBILITY" | get '.learner_id')
+echo "   mobility $LEA_M: $(echo "$LEA_MOBILITY" | get '.status') since $(echo "$LEA_MOBILITY" | get '.start_date')"
+echo " hotel:"; inbox "$HOTEL" "instance_id=$LI"
+
+step "7. The hotel assesses each unit of her agreement (assessment sheets); Lea acknowledges"
+LA_HASH=$(form "$HOTEL" "$LI" checkpoint | get '.la_hash')
+complete "$HOTEL" "$LI" checkpoint "{\"la_hash\": \"$LA_HASH\", \"decision\": \"assess\"}"
+SHEETS=""
+for unit in $(form "$HOTEL" "$LI" record_assessment | get '.la_units[].code'); do
+  SHEETS="$SHEETS${SHEETS:+,}{\"unit\": \"$unit\", \"criteria\": \"Works to the recipe and the hygiene rules\",
+    \"method\": \"practical_task\", \"context\": \"Lunch service\",
+    \"assessor\": {\"name\": \"Javier Ruiz\", \"organisation\": \"Hotel Sol de Valencia\", \"role\": \"company mentor\"},
+    \"date\": \"$TODAY\", \"result\": \"achieved\", \"grade\": \"8/10\", \"evidence\": \"Observation notes, photos of the plates\"}"
+done
+complete "$HOTEL" "$LI" record_assessment "{\"assessments\": [$SHEETS]}"
+complete "$LEA" "$LI" acknowledge_assessment '{"agrees": true, "comment": "Thank you, it was a great kitchen"}'
+
+step "8. The hotel issues the Learner's Personal Transcript; the school reads it only once released"
+complete "$HOTEL" "$LI" issue_transcript \
+  '{"signer": {"name": "Javier Ruiz", "position": "Company mentor", "email": "mentor@hotelsol.example"}}'
+echo "   the school asks for it before the release: HTTP $(status GET "/api/mobilities/$LEA_M/transcript" "$SCHOOL")"
+complete "$HOTEL" "$LI" release_transcript '{"ready_for_recognition": true}'
+TRANSCRIPT=$(api GET "/api/mobilities/$LEA_M/transcript" "$SCHOOL")
+T_HASH=$(echo "$TRANSCRIPT" | get '.content_hash')
+echo "   released: $(echo "$TRANSCRIPT" | get '.content.ecvet_points_achieved') ECVET points achieved, SHA-256 $T_HASH"
+
+step "9. Validation by the school, recognition by the party the national model names"
+MODEL=$(echo "$LEA_MOBILITY" | get '.national_model.model')
+MERGED=$(echo "$LEA_MOBILITY" | get '.national_model.validation_recognition_merged')
+RECOGNISER=$(echo "$LEA_MOBILITY" | get '.national_model.recognition_by')
+echo "   national model $MODEL: recognition by $RECOGNISER, merged with validation: $MERGED"
+UNITS=$(form "$SCHOOL" "$LI" "$([ "$MERGED" = true ] && echo validate_and_recognise_sending || echo validate_units)" \
+        | get '.transcript_units[].unit')
+list() { local out="" u; for u in $UNITS; do out="$out${out:+,}$(printf "$1" "$u")"; done; echo "[$out]"; }
+SCHOOL_SIGNER='{"name": "Anna Schmidt", "position": "VET coordinator", "email": "coordinator@berufskolleg.example"}'
+if [ "$MERGED" = true ]; then
+  complete "$SCHOOL" "$LI" validate_and_recognise_sending "{\"transcript_hash\": \"$T_HASH\", \"signer\": $SCHOOL_SIGNER,
+    \"unit_decisions\": $(list '{"unit": "%s", "outcome": "validated"}')}"
+else
+  complete "$SCHOOL" "$LI" validate_units "{\"transcript_hash\": \"$T_HASH\", \"signer\": $SCHOOL_SIGNER,
+    \"unit_outcomes\": $(list '{"unit": "%s", "outcome": "validated"}')}"
+  if [ "$RECOGNISER" = competent_institution ]; then
+    echo "   the chamber's task list:"; inbox "$CHAMBER" "instance_id=$LI"
+    complete "$CHAMBER" "$LI" recognise_ci "{\"transcript_hash\": \"$T_HASH\",
+      \"signer\": {\"name\": \"Petra Wagner\", \"position\": \"Training adviser\", \"email\": \"officer@ihk-koeln.example\"},
+      \"unit_recognition\": $(list '{"unit": "%s", "recognised": true}')}"
+  else
+    complete "$SCHOOL" "$LI" recognise_sending "{\"transcript_hash\": \"$T_HASH\", \"signer\": $SCHOOL_SIGNER,
+      \"unit_recognition\": $(list '{"unit": "%s", "recognised": true}')}"
+  fi
+fi
+complete "$SCHOOL" "$LI" record_implications '{"implications": [{"kind": "exempted_activity", "unit": "U1",
+  "description": "Exempted from the cold kitchen module of the third year"}]}'
+echo "   mobility $LEA_M: $(api GET "/api/mobilities/$LEA_M" "$LEA" | get '.status')"
+
+step "10. The credits in Lea's achievements (GET /api/learners/{id}/achievements)"
+ACHIEVEMENTS=$(api GET "/api/learners/$LEARNER/achievements" "$LEA")
+paste -d ' ' <(echo "$ACHIEVEMENTS" | get '.credits[].unit') <(echo "$ACHIEVEMENTS" | get '.credits[].ecvet_points') \
+  | sed 's/^/   unit /; s/$/ ECVET points/'
+echo "   total: $(echo "$ACHIEVEMENTS" | get '.total_ecvet_points') ECVET points"
+
+step "11. Documents (GET /api/documents/{kind}/{id}, ?format=pdf)"
+api GET "/api/process-instances/$LI/documents" "$SCHOOL" | get '.items[].href' | sed 's/^/   /'
+RECOGNITION=$(api GET "/api/mobilities/$LEA_M" "$SCHOOL" | get '.recognition.id')
+curl -sS "$B/api/documents/recognition-record/$RECOGNITION?format=pdf" -H "Authorization: Bearer $LEA" \
+     -o "$OUT/recognition-record-$RECOGNITION.pdf"
+echo "   $OUT/recognition-record-$RECOGNITION.pdf ($(head -c 8 "$OUT/recognition-record-$RECOGNITION.pdf"))"
+
+step "12. The review: the end of the mobility threw mobility_recognized; the worker starts the Review process"
+for _ in $(seq 1 30); do
+  REVIEW_TASK=$(api GET "/api/tasks?process_key=review" "$LEA" | task_of evaluate_learner)
+  if [ -n "$REVIEW_TASK" ]; then break; fi
+  sleep 1
+done
+if [ -z "$REVIEW_TASK" ]; then echo "no review task after 30 s: is the worker running (ecvet worker)?" >&2; exit 1; fi
+echo " Lea:";    inbox "$LEA" "process_key=review"
+echo " school:"; inbox "$SCHOOL" "process_key=review"
+echo " hotel:";  inbox "$HOTEL" "process_key=review"
+
+step "13. Evaluation sheets by the three parties, then the school's action plan"
+REVIEW=$(api GET "/api/tasks?process_key=review" "$LEA" | get '.items[0].instance_id')
+complete "$LEA" "$REVIEW" evaluate_learner '{"outcomes_appropriate": "yes", "evidence_sufficient": "yes",
+  "strengths": "I ran the cold station alone by the third week"}'
+complete "$HOTEL" "$REVIEW" evaluate_hosting '{"outcomes_appropriate": "partly", "evidence_sufficient": "yes",
+  "outcomes_comment": "Six weeks are short for U4 in the low season"}'
+complete "$SCHOOL" "$REVIEW" evaluate_sending '{"outcomes_appropriate": "yes", "evidence_sufficient": "partly",
+  "evidence_comment": "The sheets name no criteria per learning outcome"}'
+complete "$SCHOOL" "$REVIEW" plan_actions "{\"summary\": \"Criteria per outcome; U4 only in the high season\",
+  \"items\": [{\"action\": \"Add criteria per learning outcome to the assessment sheet\", \"owner\": \"hosting\",
+              \"owner_name\": \"Javier Ruiz\", \"due_date\": \"$(date -u -d '+60 days' +%F)\"},
+             {\"action\": \"Plan U4 for stays between May and September\", \"owner\": \"sending\",
+              \"due_date\": \"$(date -u -d '+90 days' +%F)\"}],
+  \"revise_mou\": false}"
+REVIEW_ID=$(api GET "/api/reviews?mobility_id=$LEA_M" "$LEA" | get '.items[0].id')
+PLAN=$(api GET "/api/reviews/$REVIEW_ID" "$HOTEL" | get '.action_plan.id')
+echo "   review $REVIEW_ID: $(api GET "/api/reviews/$REVIEW_ID" "$HOTEL" | get '.status');" \
+     "action plan: $B/api/documents/action-plan/$PLAN"
+echo
+echo "Done: Lukas's Learning Agreement is in force; Lea's mobility is recognised, credited and reviewed."
