@@ -515,6 +515,7 @@ def process_variables(session: Session, mobility: Mobility) -> dict[str, Any]:
     country = session.scalar(select(Organisation.country).where(Organisation.id == mobility.sending_organisation_id))
     return {
         "mobility_id": mobility.id,
+        "mou_id": mobility.mou_id,  # the agreement it runs under: listed among the instance's documents
         "qualification_title": mobility.qualification_title,
         "start_date": mobility.start_date.isoformat(),
         "end_date": mobility.end_date.isoformat(),

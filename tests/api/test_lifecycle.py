@@ -596,7 +596,7 @@ def check_mobility_documents(w: World, released: dict[str, dict[str, Any]]) -> N
 
         refs = {(r["kind"], r["record_id"]) for r in
                 p.people["sending"].get(f"/api/process-instances/{m.instance_id}/documents").get_json()["items"]}
-        assert {("learning-agreement", la_id), ("transcript", released[key]["id"]),
+        assert {("mou", w.partnership.mou_id), ("learning-agreement", la_id), ("transcript", released[key]["id"]),
                 ("recognition-record", detail["recognition"]["id"])} <= refs
 
         review = w.reviews[key].record("sending")

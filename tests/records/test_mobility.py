@@ -17,6 +17,7 @@ from engine.config import ROOT
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import InstanceParty, ProcessInstance
+from records import documents
 from records import learning_agreement as las
 from records import mobility as mobilities
 from records import mou as mous
@@ -100,6 +101,21 @@ def test_nomination_starts_the_process_with_every_lane_bound(db: Database, froze
         "guardian": (None, guardian.id), "competent-institution-home": (sending.org_id, None),
         "competent-institution-host": (hosting.org_id, None),
     }
+
+
+def test_the_mou_is_among_the_documents_of_the_mobility(db: Database, frozen: FrozenClock) -> None:
+    """The process data refers to the MoU the mobility runs under, so its parties find it with the
+    mobility's other documents (GET /api/process-instances/{id}/documents); the learner, who is no party
+    of the MoU, does not."""
+    deploy(db)
+    sending, hosting, mou_id = partners(db)
+    mobility = nominate(db, sending, hosting, mou_id)
+    with db.transaction(write=False) as s:
+        learner = actor_for(db, s.get(Learner, mobility.learner_id).user_id)
+        for party in (sending, hosting):
+            refs = documents.for_instance(s, actor=party.actor, instance_id=mobility.process_instance_id)
+            assert [(r.kind, r.record_id) for r in refs] == [("mou", mou_id)]
+        assert documents.for_instance(s, actor=learner, instance_id=mobility.process_instance_id) == []
 
 
 def test_refusals_store_nothing(db: Database, frozen: FrozenClock) -> None:
