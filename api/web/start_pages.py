@@ -121,6 +121,10 @@ def index() -> Any:
 # Start a partnership
 # --------------------------------------------------------------------------------------------------
 
+#: ECVET functions as people read them (the registry stores codes).
+FUNCTIONS = {"assessment": "assessment", "validation": "validation", "recognition": "recognition",
+             "award_of_credit": "award of credit", "mou_approval": "MoU approval", "la_approval": "LA approval"}
+
 PARTNERSHIP_LABELS = {
     "sending_organisation_id": "Sending organisation",
     "hosting_organisation_id": "Partner (hosting organisation)",
@@ -150,7 +154,8 @@ def _partnership_page(form: Form, status: int = 200) -> Any:
             if name not in form.values and gate.default_id is not None:
                 form.values[name] = str(gate.default_id)
     return render_template("start/partnership.html", active="start", form=form, own=own, directory=directory,
-                           plan=plan, labels=PARTNERSHIP_LABELS, summary=form.summary(PARTNERSHIP_LABELS)), status
+                           plan=plan, labels=PARTNERSHIP_LABELS, functions=FUNCTIONS,
+                           summary=form.summary(PARTNERSHIP_LABELS)), status
 
 
 @bp.route("/start/partnership", endpoint="partnership", methods=["GET"])

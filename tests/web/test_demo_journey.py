@@ -1,0 +1,125 @@
+"""A newcomer's first minutes in a real browser, on the demo `make run` seeds (records/demo.py): the
+learner signs his Learning Agreement, the sending coordinator signs it next, then she nominates a new
+learner through "Start > Nominate a learner" and lands on the task that follows. Screenshots are saved
+like the other browser tests'."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engine import clock
+from engine.models import HumanTask, TaskState
+from records import demo
+from records.models import LaSignature, Learner, LearningAgreement, Mobility
+from tests.factories import Person
+from tests.web.conftest import LiveServer
+
+JONAS = "Jonas Keller · Cook · Köln → València"
+
+
+def demo_person(email: str) -> Person:
+    (found,) = [p for p in demo.PEOPLE if p.email == email]
+    return Person(0, found.email, demo.DEMO_PASSWORD)
+
+
+@pytest.fixture
+def seeded(live_server: LiveServer) -> demo.DemoResult:
+    return demo.seed(live_server.db)
+
+
+def open_task(page: Any, name: str, business_key: str) -> None:
+    row = page.locator("tr.task-row", has_text=business_key).filter(has_text=name)
+    row.locator("a.task-link").click()
+    page.wait_for_url("**/tasks/*")
+    assert page.locator("h1").inner_text().startswith(name)
+
+
+def sign(page: Any, signer: dict[str, str]) -> None:
+    page.get_by_role("radio", name="Sign", exact=True).check()
+    page.locator("#f-signer-name").fill(signer["name"])
+    if page.locator("#f-signer-position").count():
+        page.locator("#f-signer-position").fill(signer["position"])
+    page.locator("#f-signer-email").fill(signer["email"])
+
+
+def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner(
+        page: Any, live_server: LiveServer, seeded: demo.DemoResult, sign_in_as: Any, screenshot: Any) -> None:
+    db = live_server.db
+    # The learner finds his task at once, reads the agreement and signs it.
+    sign_in_as(page, demo_person("jonas.keller@learner.example"))
+    assert page.locator("tr.task-row").count() == 1
+    screenshot(page, "demo-learner-inbox")
+    open_task(page, "Sign your Learning Agreement", JONAS)
+    document = page.locator("article.document").first
+    assert "Learning Agreement" in document.inner_text() and "Jonas Keller" in document.inner_text()
+    sign(page, {"name": "Jonas Keller", "email": "jonas.keller@learner.example"})
+    screenshot(page, "demo-learner-signs")
+    page.get_by_role("button", name="Complete task", exact=True).click()
+    page.wait_for_url("**/tasks")
+    assert "is done" in page.locator(".flashes").inner_text()
+    assert page.locator("tr.task-row").count() == 0
+    page.get_by_role("button", name="Sign out").click()
+
+    # The sending coordinator signs next (the signing order: learner, sending, hosting).
+    sign_in_as(page, demo_person("coordinator@berufskolleg.example"))
+    open_task(page, "Sign the Learning Agreement", JONAS)
+    sign(page, demo.SIGNERS["coordinator"])
+    page.get_by_role("button", name="Complete task", exact=True).click()
+    page.wait_for_url("**/tasks")
+    assert "is done" in page.locator(".flashes").inner_text()
+    with db.transaction(write=False) as s:
+        mobility = s.scalar(select(Mobility).join(Learner).where(Learner.name == "Jonas Keller"))
+        signed = set(s.scalars(select(LaSignature.party)
+                               .join(LearningAgreement, LearningAgreement.id == LaSignature.la_id)
+                               .where(LearningAgreement.mobility_id == mobility.id)))
+        waiting = s.scalars(select(HumanTask.bpmn_id).where(
+            HumanTask.instance_id == mobility.process_instance_id, HumanTask.state == TaskState.READY)).all()
+    assert signed == {"learner", "sending"} and waiting == ["sign_hosting"]
+
+    # Then she nominates Lukas, who has an account but no mobility yet.
+    page.get_by_role("link", name="Start", exact=True).click()
+    page.get_by_role("link", name="Nominate a learner").click()
+    page.wait_for_url("**/start/mobility")
+    start = clock.now().date() + timedelta(days=60)
+    page.get_by_label("First day abroad").fill(start.isoformat())
+    page.get_by_label("Last day abroad").fill((start + timedelta(days=3)).isoformat())  # too short for the MoU
+    page.get_by_label("Learner's name").fill("Lukas Becker")
+    page.get_by_label("Date of birth").fill("2007-02-11")
+    page.get_by_label("Learner's e-mail address").fill("lukas.becker@learner.example")
+    page.get_by_role("button", name="Nominate and start the mobility").click()
+    assert page.locator("#error-summary").is_visible()
+    assert "the MoU plans at least 3" in page.locator("#f-end_date-error").inner_text()
+    screenshot(page, "demo-nominate-refused")
+    page.get_by_label("Last day abroad").fill((start + timedelta(days=27)).isoformat())
+    page.get_by_role("button", name="Nominate and start the mobility").click()
+    page.wait_for_url("**/tasks/*")
+    assert "Lukas Becker is nominated" in page.locator(".flashes").inner_text()
+    assert page.locator("h1").inner_text().startswith("Prepare the Learning Agreement")
+    screenshot(page, "demo-nominated")
+    with db.transaction(write=False) as s:
+        lukas = s.scalar(select(Mobility).join(Learner).where(Learner.name == "Lukas Becker"))
+        assert lukas is not None and lukas.start_date == start
+
+
+def test_the_coordinator_starts_a_partnership_with_the_proposed_institutions(
+        page: Any, live_server: LiveServer, seeded: demo.DemoResult, sign_in_as: Any, screenshot: Any) -> None:
+    sign_in_as(page, demo_person("coordinator@berufskolleg.example"))
+    page.get_by_role("link", name="Start", exact=True).click()
+    screenshot(page, "demo-start")
+    page.get_by_role("link", name="Start a partnership").click()
+    page.get_by_label("Partner (hosting organisation)").select_option(label="Hotel Sol de Valencia")
+    page.get_by_role("button", name="Continue").click()
+    home, host = page.locator("#f-competent_institution_home_id"), page.locator("#f-competent_institution_host_id")
+    assert "IHK Köln" in home.locator("option:checked").inner_text()
+    assert "Conselleria" in host.locator("option:checked").inner_text()
+    assert "may object within 20 days" in page.locator("#gate-host-model").inner_text()
+    page.get_by_label("Reference").fill("Köln – València, pastry cooks")
+    screenshot(page, "demo-start-partnership")
+    page.get_by_role("button", name="Start the partnership").click()
+    page.wait_for_url("**/tasks/*")
+    assert page.locator("h1").inner_text().startswith("Describe your organisation and VET system")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My tasks").click()
+    assert page.locator("tr.task-row", has_text="Köln – València, pastry cooks").count() == 1
