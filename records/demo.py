@@ -33,7 +33,7 @@ from engine.parties import Actor
 
 from . import mobility as mobilities
 from . import national_models, partnerships, qualifications, wiring
-from .models import CompetenceFunction, Decision, Mou, MouStatus, OrganisationCompetence, Partnership
+from .models import CompetenceFunction, Decision, Mou, MouStatus, OrganisationCompetence, Partnership, Qualification
 
 #: One password for every demo user, printed by `make run`: development only.
 DEMO_PASSWORD = "ecvet-demo-2026"
@@ -310,13 +310,12 @@ class _Seeder:
         mobility (waiting for his signature) and Elif's (just nominated)."""
         n = self.now
         valencia = self._run("Partnership Köln – València (cooks)", lambda: self._partnership_valencia(n))
-        if valencia is None:
-            return self._run("Partnership Köln – Amsterdam (cooks)", lambda: self._partnership_amsterdam(n))
-        self._run("Lea Hoffmann · Cook · Köln → València", lambda: self._mobility_lea(n, valencia))
+        if valencia is not None:  # the mobilities need its MoU in force
+            self._run("Lea Hoffmann · Cook · Köln → València", lambda: self._mobility_lea(n, valencia))
         self._run("Partnership Köln – Amsterdam (cooks)", lambda: self._partnership_amsterdam(n))
-        self._run("Jonas Keller · Cook · Köln → València", lambda: self._mobility_jonas(n, valencia))
-        self._run("Elif Yılmaz · Cook · Köln → València", lambda: self._mobility_elif(n, valencia))
-        return None
+        if valencia is not None:
+            self._run("Jonas Keller · Cook · Köln → València", lambda: self._mobility_jonas(n, valencia))
+            self._run("Elif Yılmaz · Cook · Köln → València", lambda: self._mobility_elif(n, valencia))
 
     def _run(self, name: str, scenario: Callable[[], Any]) -> Any:
         try:
@@ -430,10 +429,10 @@ class _Seeder:
         signer = SIGNERS[CONTACTS[key]]
         return {"name": signer["name"], "position": signer["position"], "email": signer["email"]}
 
-    def _cook(self, s: Session) -> Any:
-        from .models import Qualification
-
-        return s.get(Qualification, self.cook_id)
+    def _cook(self, s: Session) -> Qualification:
+        cook = s.get(Qualification, self.cook_id)
+        assert cook is not None
+        return cook
 
     def _profile(self, key: str, vet_system: str) -> dict[str, Any]:
         org = self._organisation(key)
