@@ -108,11 +108,17 @@ def may_start_anything(viewer: Viewer) -> bool:
     return viewer.is_admin or bool(viewer.organisations)
 
 
-@bp.route("/start", endpoint="index")
-def index() -> Any:
+def _require_member() -> Viewer:
+    """Work is started by organisations (and administrators); a learner's mobility by their school."""
     viewer = require_viewer()
     if not may_start_anything(viewer):
         raise Forbidden("Work is started by organisations: a learner's mobility by their school")
+    return viewer
+
+
+@bp.route("/start", endpoint="index")
+def index() -> Any:
+    viewer = _require_member()
     return render_template("start/index.html", active="start", partnership=may_start_partnership(viewer),
                            nominate=may_nominate(viewer), instance=viewer.is_admin)
 
@@ -135,7 +141,7 @@ PARTNERSHIP_LABELS = {
 
 
 def _partnership_page(form: Form, status: int = 200) -> Any:
-    viewer = require_viewer()
+    viewer = _require_member()
     with page_session(write=False) as (session, actor):
         directory = parties.directory(session, actor=actor)
         own = [o for o in directory if viewer.is_admin or o.id in actor.organisation_ids]
@@ -162,7 +168,7 @@ def _partnership_page(form: Form, status: int = 200) -> Any:
 def partnership_form() -> Any:
     """Step 1 picks the two partners; step 2 (both given) shows each country's national model and who
     stands as its competent institution, with the defaults preselected."""
-    require_viewer()
+    _require_member()
     form = Form(values={k: v for k in ("sending_organisation_id", "hosting_organisation_id")
                         if (v := _text(k))})
     if "hosting_organisation_id" in request.args and not form.get("hosting_organisation_id"):
@@ -176,7 +182,7 @@ def partnership_form() -> Any:
 
 @bp.route("/start/partnership", methods=["POST"])
 def start_partnership() -> Any:
-    require_viewer()
+    _require_member()
     form = Form(values={k: _text(k) for k in PARTNERSHIP_LABELS})
     try:
         with page_session() as (session, actor):
@@ -222,7 +228,7 @@ REQUIRED_FOR_NOMINATION = ("hosting_organisation_id", "qualification_title", "st
 
 
 def _mobility_page(form: Form, status: int = 200) -> Any:
-    require_viewer()
+    _require_member()
     terms = None
     institutions: list[tuple[int, str]] = []
     with page_session(write=False) as (session, actor):
@@ -262,13 +268,13 @@ def _partner_names(session: Session, mou: Any) -> str:
 def mobility_form() -> Any:
     """Step 1 picks the MoU in force (skipped when there is one); step 2 the host, qualification,
     dates and learner, as the MoU in force allows them."""
-    require_viewer()
+    _require_member()
     return _mobility_page(Form(values={"mou_id": v} if (v := _text("mou_id")) else {}))
 
 
 @bp.route("/start/mobility", methods=["POST"])
 def nominate() -> Any:
-    require_viewer()
+    _require_member()
     form = Form(values={k: _text(k) for k in MOBILITY_LABELS if k not in ("learner", "learner_id")})
     for name in REQUIRED_FOR_NOMINATION:
         if not form.get(name):

@@ -83,7 +83,10 @@ def nav_links(html: str) -> list[str]:
 def test_start_is_in_the_navigation_of_members_and_admins_and_shows_what_each_may_start(setting: Setting) -> None:
     learner = setting.browser(setting.learner)
     assert "Start" not in nav_links(learner.get("/tasks").get_data(as_text=True))
-    assert learner.get("/start").status_code == 403
+    for url in ("/start", "/start/partnership", "/start/mobility", "/start/instance"):
+        assert learner.get(url).status_code == 403, url
+    assert learner.post("/start/partnership", {"sending_organisation_id": setting.school.org_id,
+                                               "hosting_organisation_id": setting.hotel.org_id}).status_code == 403
 
     html = setting.browser(setting.nl).get("/start").get_data(as_text=True)
     assert "Start" in nav_links(html)
