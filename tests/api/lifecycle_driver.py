@@ -88,12 +88,6 @@ class Platform:
         self.people[key] = caller
         return caller
 
-    def account(self, email: str, name: str) -> int:
-        """An account that exists (so the platform finds it by e-mail) but is not one of the actors."""
-        response = self.admin.post("/api/users", json={"email": email, "name": name, "password": PASSWORD})
-        assert response.status_code == 201, response.get_json()
-        return int(response.get_json()["id"])
-
     def register(self, organisation_id: int, country: str, *functions: str) -> None:
         """The organisation is the competent institution for these functions in the country."""
         for function in functions:
@@ -250,12 +244,12 @@ class PartnershipFlow:
         return self.platform.complete(who, self.instance_id, bpmn_id, data)
 
     def profiles(self) -> None:
-        p, orgs = self.platform, self.organisations
+        """Each partner describes its organisation, qualifications and VET system, the sender first."""
+        p = self.platform
         self.complete("sending", "describe_sending", {"sending_profile": profile(
             "Sending school", self.home, p.people["sending"].person.email)})
         self.complete("hosting", "describe_hosting", {"hosting_profile": profile(
             "Hosting company", self.abroad, p.people["hosting"].person.email)})
-        assert set(orgs) >= {"sending", "hosting"}
 
     def role_map(self, holders: dict[str, dict[str, int]]) -> None:
         """`holders`: {function: {"home": organisation id, "host": organisation id}}."""
@@ -326,7 +320,7 @@ def start_partnership(platform: Platform, home: str, abroad: str, parties: dict[
 
 @dataclass
 class MobilityFlow:
-    """One learner's mobility and its process instance; `people` maps the lanes to people's keys."""
+    """One learner's mobility and its process instance; people are named by their keys in the platform."""
 
     platform: Platform
     mobility_id: int
@@ -497,7 +491,6 @@ class ReviewFlow:
 
 def review_of(platform: Platform, mobility: MobilityFlow) -> ReviewFlow:
     """The Review process the mobility's end started: found, as the learner would, in their task list."""
-    mine = [t for t in platform.inbox(mobility.learner, process_key="review")]
-    (task,) = mine
+    (task,) = platform.inbox(mobility.learner, process_key="review")
     assert task["bpmn_id"] == "evaluate_learner"
     return ReviewFlow(platform, task["instance_id"], mobility)
