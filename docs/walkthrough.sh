@@ -58,7 +58,7 @@ api() {
   local method=$1 path=$2 token=$3 body=${4:-} answer status
   local args=(-sS -X "$method" "$B$path" -H "Authorization: Bearer $token" -w '\n%{http_code}')
   if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' -d "$body"); fi
-  answer=$(curl "${args[@]}")
+  answer=$(curl "${args[@]}") || { echo "cannot reach $B ($method $path)" >&2; return 1; }
   status=${answer##*$'\n'}
   answer=${answer%$'\n'*}
   if [ "$status" -ge 400 ]; then
@@ -95,11 +95,15 @@ inbox() {
   paste -d ':' <(echo "$tasks" | get '.items[].bpmn_id') <(echo "$tasks" | get '.items[].name') | sed 's/^/   /; s/:/: /'
 }
 
+curl -sf "$B/healthz" >/dev/null || { echo "no server at $B: start it with make run (or set B=...)" >&2; exit 1; }
+
 # --- 0. Sign in: one bearer token per person --------------------------------------------------------
 step "0. Sign in (POST /api/tokens)"
 token() {
-  curl -sS "$B/api/tokens" -H 'Content-Type: application/json' \
-       -d "{\"email\": \"$1\", \"password\": \"$PASSWORD\"}" | get '.token'
+  local answer
+  answer=$(api POST /api/tokens "" "{\"email\": \"$1\", \"password\": \"$PASSWORD\"}") \
+    || { echo "cannot sign in as $1: is the server at $B running with the demo (make run)?" >&2; exit 1; }
+  echo "$answer" | get '.token'
 }
 SCHOOL=$(token coordinator@berufskolleg.example)    # Anna Schmidt, VET coordinator of the sending school
 HOTEL=$(token mentor@hotelsol.example)              # Javier Ruiz, company mentor of the hosting hotel
@@ -114,6 +118,7 @@ MOU=""
 for id in $(api GET /api/partnerships "$SCHOOL" | get '.items[].mou_id'); do
   if [ "$(api GET "/api/mous/$id" "$SCHOOL" | get '.status')" = active ]; then MOU=$id; fi
 done
+if [ -z "$MOU" ]; then echo "no MoU in force for the school: the demo seeds one (make run)" >&2; exit 1; fi
 HOTEL_ID=$(api GET "/api/mous/$MOU" "$SCHOOL" | get '.content.signing_organisations[1].organisation_id')
 echo "   MoU $MOU, hosting organisation $HOTEL_ID: $(api GET "/api/mous/$MOU" "$SCHOOL" | get '.content.file_code')"
 
