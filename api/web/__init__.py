@@ -80,7 +80,7 @@ nav_item("tasks", "My tasks", "web_inbox.inbox", lambda v: True, 10)
 nav_item("documents", "Documents", "web_documents.index", lambda v: True, 20)
 nav_item("definitions", "Process definitions", "web_definitions.index", lambda v: v.may_edit_processes, 30)
 nav_item("dashboard", "Dashboard", "web_monitor.dashboard", lambda v: v.may_monitor, 40)
-nav_item("start", "Start", "web_start.index", lambda v: v.is_admin or bool(v.organisations), 15)
+nav_item("start", "Start", "web_start.index", lambda v: v.is_admin or bool(v.organisations), 25)
 
 
 def navigation(app: Flask, viewer: Any) -> list[NavItem]:

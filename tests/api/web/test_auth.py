@@ -138,5 +138,5 @@ def test_navigation_shows_what_each_person_may_use(app: Flask, pages: dict[str, 
     assert participant_nav[:2] == ["My tasks", "Documents"] and "Process definitions" not in participant_nav
     admin_nav = nav_labels(pages["admin"].get("/tasks").get_data(as_text=True))
     assert admin_nav[:2] == ["My tasks", "Documents"]
-    assert set(admin_nav) <= {"My tasks", "Documents", "Process definitions", "Dashboard"}
+    assert set(admin_nav) <= {"My tasks", "Documents", "Start", "Process definitions", "Dashboard"}
     assert nav_labels(browser_for(app).get("/sign-in").get_data(as_text=True)) == []
