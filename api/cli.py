@@ -56,6 +56,9 @@ def deploy(paths: tuple[str, ...]) -> None:
     files = _collect(paths)
     if not files:
         raise click.ClickException("no .bpmn, .dmn or .json files found")
+    from records import wiring
+
+    wiring.load()  # the domain's checks of deployed files (e.g. national_models.dmn)
     database = Database(settings.database_url)
     try:
         with database.transaction() as session:

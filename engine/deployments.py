@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,21 @@ from .parties import Actor, require_admin
 class Deployed:
     definition: ProcessDefinition
     created: bool
+
+
+FileCheck = Callable[[bytes], None]
+# Domain checks of files the engine accepts but the services must also be able to act on (e.g. the
+# national-models decision table), by file name. Registered by the domain (records), run on every
+# deployment path (API, CLI, modeler) after the engine's own validation; raising Invalid stores nothing.
+FILE_CHECKS: dict[str, FileCheck] = {}
+
+
+def file_check(filename: str) -> Callable[[FileCheck], FileCheck]:
+    def register(fn: FileCheck) -> FileCheck:
+        FILE_CHECKS[filename] = fn
+        return fn
+
+    return register
 
 
 def _library(session: Session) -> dict[str, bytes]:
@@ -66,6 +81,10 @@ def deploy(
             f"The bundle was refused with {len(exc.errors)} error(s); nothing was deployed",
             errors=[asdict(e) for e in exc.errors],
         ) from exc
+    for name, content in files.items():
+        check = FILE_CHECKS.get(name)
+        if check is not None:
+            check(content)
 
     results: list[Deployed] = []
     deployment: Deployment | None = None

@@ -8,7 +8,6 @@ kept with this version can never be deployed again over a newer one. Everything 
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -116,12 +115,11 @@ def save_decision_table(
     xml: bytes,
     forms_dir: Path | None,
     max_bundle_bytes: int,
-    check: Callable[[bytes], None] | None = None,
 ) -> list[deployments.Deployed]:
     """Deploy an edited DMN file with every process whose latest version uses it: one new version each.
 
-    `check` lets the domain refuse a table the engine accepts but the services cannot act on (e.g. an
-    approval mode that does not exist): it raises Invalid, and the caller's unit of work stores nothing.
+    Each deployment runs the domain's checks of the file (:data:`engine.deployments.FILE_CHECKS`), so a
+    table the services cannot act on is refused and the caller's unit of work stores nothing.
     """
     require_admin(actor)
     _, users = decision_table(session, filename)
@@ -132,6 +130,4 @@ def save_decision_table(
         files[filename] = xml
         results += deployments.deploy(session, actor=actor, files=files, forms_dir=forms_dir, source="modeler",
                                       max_bundle_bytes=max_bundle_bytes)
-    if check is not None:
-        check(xml)  # after the engine's own validation, whose errors name elements; raising undoes the deploys
     return results

@@ -13,6 +13,7 @@ exactly as a business rule task in a process would evaluate it.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, execution
+from engine import audit, deployments, execution
 from engine.bundle import BundleInvalid, safe_parse_xml
 from engine.config import ROOT
 from engine.errors import Conflict, Invalid
@@ -290,3 +291,27 @@ def list_competences(
     if function:
         stmt = stmt.where(OrganisationCompetence.function == function)
     return list(session.scalars(stmt))
+
+
+_COUNTRY_CELL = re.compile(rb'"([A-Z]{2})"')
+
+
+@deployments.file_check(FILENAME)
+def check_table(xml: bytes) -> None:
+    """Refuse a table the engine accepts but the services cannot act on: every country it names, and a
+    country without a row of its own, must get an answer :func:`decide` accepts (a known approval mode,
+    a known recogniser, whole days), or nothing is deployed."""
+    countries = sorted({m.decode() for m in _COUNTRY_CELL.findall(xml)} | {"ZZ"})  # ZZ: the default row
+    errors = []
+    for country in countries:
+        try:
+            decide(country, dmn_bytes=xml)
+        except Invalid as exc:
+            detail = exc.errors if isinstance(exc.errors, dict) else {}
+            reasons = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in detail.items()) or exc.message
+            errors.append({"file": FILENAME, "element_id": DECISION_ID, "line": None,
+                           "message": f"for {country if country != 'ZZ' else 'a country without its own row'}: "
+                                      f"{reasons}"})
+    if errors:
+        raise Invalid("The table deploys, but the platform cannot use all of its answers; nothing was deployed",
+                      errors=errors)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 MODULES = (
+    "records.national_models",  # deploy-time check of national_models.dmn (engine.deployments.FILE_CHECKS)
     "records.actions",  # mou.* task actions
     "records.la_actions",  # la.* task actions
     "records.partnership_connectors",  # partnership.* actions, mou.implicit_approval and mou.expire connectors

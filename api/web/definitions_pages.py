@@ -9,7 +9,6 @@ JavaScript callers get them as problem+json and mark the elements in the modeler
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
@@ -23,7 +22,6 @@ from .auth import page_session
 
 bp = Blueprint("web_definitions", __name__)
 
-_COUNTRY_CELL = re.compile(rb'"([A-Z]{2})"')
 
 
 def _settings() -> Any:
@@ -141,26 +139,6 @@ def modeler(key: str) -> Any:
 # --- decision tables ----------------------------------------------------------------------------------
 
 
-def _check_national_models(xml: bytes) -> None:
-    """The engine accepts any valid DMN; the services need answers they can act on for every country."""
-    from records import national_models
-
-    countries = sorted({m.decode() for m in _COUNTRY_CELL.findall(xml)} | {"ZZ"})  # ZZ: the default row
-    errors = []
-    for country in countries:
-        try:
-            national_models.decide(country, dmn_bytes=xml)
-        except Invalid as exc:
-            detail = exc.errors if isinstance(exc.errors, dict) else {}
-            reasons = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in detail.items()) or exc.message
-            errors.append({"file": national_models.FILENAME, "element_id": national_models.DECISION_ID, "line": None,
-                           "message": f"for {country if country != 'ZZ' else 'a country without its own row'}: "
-                                      f"{reasons}"})
-    if errors:
-        raise Invalid("The table deploys, but the platform cannot use all of its answers; nothing was deployed",
-                      errors=errors)
-
-
 def _table_page(filename: str, errors: Any = None, message: str | None = None, status: int = 200) -> Any:
     with page_session(write=False) as (session, actor):
         require_admin(actor)
@@ -184,11 +162,9 @@ def decision_table(filename: str) -> Any:
     try:
         xml = _submitted_xml()
         cfg = _settings()
-        check = _check_national_models if filename == "national_models.dmn" else None
         with page_session() as (session, actor):
             results = modeling.save_decision_table(session, actor=actor, filename=filename, xml=xml,
-                                                   forms_dir=cfg.forms_dir, max_bundle_bytes=cfg.max_bundle_bytes,
-                                                   check=check)
+                                                   forms_dir=cfg.forms_dir, max_bundle_bytes=cfg.max_bundle_bytes)
             answer = _saved(results, url_for("web_definitions.decision_table", filename=filename))
     except Invalid as exc:
         if wants_json():

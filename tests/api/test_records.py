@@ -185,3 +185,21 @@ def test_admins_register_competent_institutions(world: World) -> None:
                                                                        (chamber.id, "recognition")]
     assert world.host.get("/api/competent-institutions?function=recognition").get_json()[0]["id"] != row["id"]
     assert world.host.get("/api/competent-institutions?country=ES").get_json() == []
+
+
+def test_a_national_models_table_the_services_cannot_use_is_refused_on_every_deploy_path(world: World) -> None:
+    """The engine accepts any valid DMN; the domain's check refuses a typo'd approval mode, via the API too."""
+    from engine.config import ROOT
+    from tests.api.conftest import post_bundle
+
+    table = (ROOT / "processes" / "national_models.dmn").read_bytes()
+    process = (ROOT / "tests" / "fixtures" / "records" / "uses_national_model.bpmn").read_bytes()
+    typo = table.replace(b'<text>"implicit"</text>', b'<text>"implict"</text>', 1)
+    assert typo != table
+    refused = post_bundle(world.admin, {"uses_national_model.bpmn": process, "national_models.dmn": typo})
+    body = assert_problem(refused, 422)
+    assert "nothing was deployed" in body["detail"]
+    assert any("implict" in e["message"] and e["file"] == "national_models.dmn" for e in body["errors"])
+    assert world.admin.get("/api/process-definitions/uses_national_model").status_code == 404
+    accepted = post_bundle(world.admin, {"uses_national_model.bpmn": process, "national_models.dmn": table})
+    assert accepted.status_code == 201, accepted.get_json()

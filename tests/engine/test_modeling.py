@@ -101,7 +101,7 @@ def test_decision_table_is_saved_with_every_process_using_it(db: Database, admin
         {k: v for k, v in old.items() if k != "national_models.dmn"}
 
 
-def test_decision_table_refusals_store_nothing(db: Database, admin: Actor) -> None:
+def test_decision_table_refusals_store_nothing(db: Database, admin: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
     deploy(db, _table_bundle())
 
     def refuse(_xml: bytes) -> None:
@@ -109,10 +109,14 @@ def test_decision_table_refusals_store_nothing(db: Database, admin: Actor) -> No
 
     with db.transaction(write=False) as s:
         content, _ = modeling.decision_table(s, "national_models.dmn")
-    for xml, check in ((b"<definitions", None), (content, refuse)):
-        with pytest.raises(Invalid), db.transaction() as s:
-            modeling.save_decision_table(s, actor=admin, filename="national_models.dmn", xml=xml,
-                                         forms_dir=FORMS, max_bundle_bytes=LIMIT, check=check)
+    with pytest.raises(Invalid), db.transaction() as s:
+        modeling.save_decision_table(s, actor=admin, filename="national_models.dmn", xml=b"<definitions",
+                                     forms_dir=FORMS, max_bundle_bytes=LIMIT)
+    # a domain check registered for the file (engine.deployments.FILE_CHECKS) refuses on this path too
+    monkeypatch.setitem(deployments.FILE_CHECKS, "national_models.dmn", refuse)
+    with pytest.raises(Invalid, match="no"), db.transaction() as s:
+        modeling.save_decision_table(s, actor=admin, filename="national_models.dmn", xml=content,
+                                     forms_dir=FORMS, max_bundle_bytes=LIMIT)
     assert _versions(db, "uses_national_model") == 1
     with pytest.raises(NotFound), db.transaction() as s:
         modeling.decision_table(s, "other.dmn")
