@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, make_url, text
 
 os.environ.setdefault("ECVET_ARGON2_FAST", "1")
 
+from engine import clock  # noqa: E402
+from engine.clock import FrozenClock  # noqa: E402
 from engine.db import Database  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
 
@@ -112,3 +114,18 @@ def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def frozen(request: pytest.FixtureRequest) -> Iterator[FrozenClock]:
+    """The engine's clock (the one SpiffWorkflow's timers read too) frozen at the test module's ``T0``.
+
+    Tests move time with ``frozen.advance(...)`` instead of sleeping; the previous clock comes back after.
+    """
+    start = getattr(request.module, "T0", None)
+    if start is None:
+        raise pytest.UsageError(f"{request.module.__name__} uses the 'frozen' fixture but defines no T0")
+    frozen_clock = FrozenClock(start)
+    previous = clock.use(frozen_clock)
+    yield frozen_clock
+    clock.use(previous)

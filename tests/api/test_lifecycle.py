@@ -19,7 +19,6 @@ was agreed (units, points, results, signatures that count, hashes). Timers fire 
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -27,7 +26,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from engine import clock
 from engine.clock import FrozenClock
 from engine.db import Database
 from tests.api.conftest import assert_problem, sign_in
@@ -92,14 +90,6 @@ MODELS = {
                 {"adult": "regional_authority", "minor": "regional_authority"},
                 (("sending", "validate_units"), ("sending", "recognise_sending")), guardian_account=True),
 }
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 @dataclass

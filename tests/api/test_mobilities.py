@@ -2,15 +2,12 @@
 the home side sees the transcript only once released, outsiders get 404 for everything."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from engine import clock
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
@@ -18,15 +15,8 @@ from records.models import Learner, Mobility, MobilityStatus
 from tests.api.conftest import Caller, assert_problem, sign_in
 from tests.factories import PASSWORD, Person, make_user
 from tests.records.factories import Party, make_party
-from tests.records.test_mobility_process import T0, Run, Scenario, go_live, start
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
+from tests.records.mobility_driver import T0 as T0  # the frozen fixture starts the clock here
+from tests.records.mobility_driver import Run, Scenario, go_live, start
 
 
 def caller(app: Flask, who: Party | Actor) -> Caller:

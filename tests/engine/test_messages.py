@@ -1,7 +1,6 @@
 """BPMN messages through the engine: correlation, keeping, message starts and instance-to-instance exchange."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ import pytest
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from engine import clock, instances, jobs, messages, tasks
+from engine import instances, jobs, messages, tasks
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -40,14 +39,6 @@ def files(*names: str) -> dict[str, bytes]:
 
 def keys(mobility_id: str) -> dict[str, Any]:
     return {"mobility": {"mobility_id": mobility_id}}
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 @pytest.fixture

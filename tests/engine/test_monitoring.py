@@ -1,7 +1,6 @@
 """Monitoring aggregates: per-status, per-phase, overdue, incidents, time series, heatmap, highlights."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 from bench.generate import script_process
-from engine import clock, instances, monitoring, operations, tasks
+from engine import instances, monitoring, operations, tasks
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
@@ -26,14 +25,6 @@ TWO_LANE = {"two_lane_review.bpmn": (ROOT / "processes" / "two_lane_review.bpmn"
 MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
 USES_TABLE = Path(__file__).resolve().parent.parent / "fixtures" / "modeling" / "uses_national_model.bpmn"
 PROPOSAL = {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": 6}
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
-from engine import clock, instances, jobs, notifications, tasks
+from engine import instances, jobs, notifications, tasks
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
@@ -28,14 +28,6 @@ from tests.factories import make_org, make_user
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 DUE = T0 + timedelta(hours=48)  # the fixture's first task has dueDate PT48H
 FIXTURE = ROOT / "tests" / "fixtures" / "notifications" / "due_date_review.bpmn"
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 @pytest.fixture(autouse=True)

@@ -1,14 +1,13 @@
 """Time-travel tests: every timer kind fires from the worker alone when the clock passes it."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from engine import clock, instances, jobs, tasks
+from engine import instances, jobs, tasks
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, TaskState
@@ -18,14 +17,6 @@ from tests.engine.conftest import actor_for, deploy
 from tests.factories import make_org, make_user
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 def start(db: Database, admin: Actor, key: str, parties: dict[str, Any] | None = None) -> str:

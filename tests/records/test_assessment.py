@@ -2,7 +2,6 @@
 the learner acknowledges; refusals store nothing; the home side reads the sheets only once released."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +9,6 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from engine import clock
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -18,13 +16,7 @@ from records import assessment, transcript
 from records.models import AssessmentAcknowledgement, AssessmentRecord
 from tests.records.factories import SIGNER, LiveMobility, make_live_mobility
 
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

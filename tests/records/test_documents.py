@@ -3,14 +3,13 @@ they count), who may read them, references found in process data, and a stable J
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine import clock, instances
+from engine import instances
 from engine.actions import ActionContext
 from engine.clock import FrozenClock
 from engine.config import ROOT
@@ -48,14 +47,6 @@ from tests.records.factories import (
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "documents"
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 changes with reasons that void signatures, the start-date rule, deletion and append-only evidence."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -13,7 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 import records.la_actions  # noqa: F401  (registers the la.* actions, as the app and worker do)
-from engine import actions, clock
+from engine import actions
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -67,12 +66,7 @@ MOU_CONTENT: dict[str, Any] = {"qualifications": [{"title": "Cook", "eqf_level":
 ]}]}
 
 
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @dataclass

@@ -3,7 +3,6 @@ lanes bound from the national model deployed with the process, status transition
 who sees a mobility and its learner."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 import records.mobility_actions  # noqa: F401  (the process's actions)
-from engine import clock, deployments, instances
+from engine import deployments, instances
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
@@ -27,14 +26,6 @@ from tests.factories import make_user
 from tests.records.factories import Party, active_mou, make_live_mobility, make_party, register
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 def deploy(db: Database, dmn: bytes | None = None) -> int:

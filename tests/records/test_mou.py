@@ -4,14 +4,12 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from engine import clock
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
@@ -24,14 +22,6 @@ from tests.factories import make_user
 from tests.records.factories import SIGNER, Party, make_party, mou_content, register
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ expire, and the worker ends it at its validity date.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,7 +20,7 @@ from sqlalchemy import select
 import records.actions  # noqa: F401  (registers the actions and connectors, as the app and worker do)
 import records.partnership_connectors  # noqa: F401
 import records.review_actions  # noqa: F401
-from engine import clock, jobs
+from engine import jobs
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import NotFound
@@ -52,14 +51,6 @@ MODELS = {
     "chamber_approval": Model("DE", "ES", "explicit", "implicit"),  # DE chamber at home; ES authority abroad
     "regional_authority": Model("ES", "NL", "implicit", None),  # ES authority at home; nothing in NL
 }
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 @pytest.fixture

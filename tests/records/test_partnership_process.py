@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from sqlalchemy import select
 
 import records.actions  # noqa: F401  (registers the mou.* actions, as the app and worker do)
 import records.partnership_connectors  # noqa: F401  (partnership actions and connectors)
-from engine import clock, deployments, jobs, services
+from engine import deployments, jobs, services
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
@@ -53,14 +52,6 @@ from tests.records.partnership_driver import (
 )
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 bound to the transcript's hash; achievements visible per mobility."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from engine import clock
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -30,12 +28,7 @@ from tests.records.factories import SIGNER, LiveMobility, make_live_mobility
 DE_CHAMBER = (CompetenceFunction.MOU_APPROVAL, CompetenceFunction.RECOGNITION)
 
 
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 
 def released(db: Database, frozen: FrozenClock, *, results: tuple[str, str] = ("achieved", "achieved"),

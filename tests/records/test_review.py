@@ -1,15 +1,13 @@
 """records.review: opening a review from its mobility, evaluation sheets, the action plan, the revision."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from engine import clock, deployments, instances
-from engine.clock import FrozenClock
+from engine import deployments, instances
 from engine.config import ROOT
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid
@@ -25,12 +23,7 @@ from tests.records.review_driver import action_items, evaluation
 T0 = datetime(2027, 5, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @dataclass

@@ -8,7 +8,6 @@ action plan, and a revision of the MoU that the Partnership process runs through
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from sqlalchemy import select, text
 import records.actions  # noqa: F401  (registers the actions, as the app and worker do)
 import records.partnership_connectors  # noqa: F401
 import records.review_actions  # noqa: F401
-from engine import clock, deployments, instances, jobs, messages, tasks
+from engine import deployments, instances, jobs, messages, tasks
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
@@ -46,14 +45,6 @@ MODELS = {
     "chamber_approval": ("DE", "NL"),
     "regional_authority": ("ES", "NL"),
 }
-
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(T0)
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
 
 
 @pytest.fixture

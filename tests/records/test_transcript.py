@@ -2,14 +2,12 @@
 once, immutable in the database except for its one release, readable by the home side only after it."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from engine import clock
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -19,13 +17,7 @@ from records.models import CompetenceFunction, PersonalTranscript
 from records.mou import content_hash
 from tests.records.factories import SIGNER, LiveMobility, make_live_mobility
 
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    frozen_clock = FrozenClock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 
 def assessed(db: Database, frozen: FrozenClock, *, acknowledge: bool = True, **world: object) -> LiveMobility:

@@ -4,30 +4,21 @@ invalid, then a valid submission. The steps in between are driven through the se
 process tests do (tests/records/test_mobility_process.py), on the live server's database."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from engine import clock
 from engine.clock import FrozenClock
 from engine.models import TaskState
 from records.models import LaSignature
 from tests.factories import PASSWORD, Person
 from tests.records.factories import SIGNER, Party
-from tests.records.test_mobility_process import HOST_SIGNER, Run, Scenario, go_live, start
+from tests.records.mobility_driver import HOST_SIGNER, Run, Scenario, go_live, start
 from tests.web.conftest import LiveServer
 
-
-@pytest.fixture
-def frozen() -> Iterator[FrozenClock]:
-    """The engine's clock in January 2027, before the mobility starts; the server thread reads it too."""
-    frozen_clock = FrozenClock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
-    previous = clock.use(frozen_clock)
-    yield frozen_clock
-    clock.use(previous)
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 
 def person(party: Party) -> Person:
