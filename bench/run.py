@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noq
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, insert, make_url, select, text  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from bench.generate import LANES, sequential_process  # noqa: E402
@@ -170,13 +170,14 @@ def _utc(ts: float) -> Any:
 
 
 def fresh_pg() -> str | None:
+    """A fresh database of its own on the server at PG_URL (``ecvet_bench``), never someone else's."""
     try:
-        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        return PG_URL
+        server = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with server.connect() as conn:
+            conn.execute(text('DROP DATABASE IF EXISTS "ecvet_bench" WITH (FORCE)'))
+            conn.execute(text('CREATE DATABASE "ecvet_bench"'))
+        server.dispose()
+        return make_url(PG_URL).set(database="ecvet_bench").render_as_string(hide_password=False)
     except Exception as exc:  # noqa: BLE001
         print(f"PostgreSQL unavailable ({type(exc).__name__}); its rows are skipped", file=sys.stderr)
         return None
