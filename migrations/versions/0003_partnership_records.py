@@ -7,6 +7,8 @@ Create Date: 2026-11-22 15:02:29.477912
 from alembic import op
 import sqlalchemy as sa
 
+from migrations.append_only import protect, unprotect
+
 
 revision = '0003'
 down_revision = '0002'
@@ -156,34 +158,14 @@ def upgrade() -> None:
     # ### end Alembic commands ###
 
     # Signed texts and signatures are evidence: UPDATE and DELETE are refused, as on audit_events.
-    bind = op.get_bind()
     for table in _APPEND_ONLY:
-        if bind.dialect.name == "sqlite":
-            for verb in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-                )
-        elif bind.dialect.name == "postgresql":
-            op.execute(
-                f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                f"BEGIN RAISE EXCEPTION '{table} is append-only'; END $$"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-            )
+        protect(table)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     for table in _APPEND_ONLY:
-        if bind.dialect.name == "postgresql":
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
-        elif bind.dialect.name == "sqlite":
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        unprotect(table)
     op.execute("UPDATE mous SET current_version_id = NULL, active_version_id = NULL")
     if bind.dialect.name != "sqlite":
         for name, _column in _VERSION_FKS:

@@ -13,6 +13,8 @@ Create Date: 2026-12-01 09:00:00
 from alembic import op
 import sqlalchemy as sa
 
+from migrations.append_only import protect, unprotect
+
 from engine.models import UTCDateTime
 
 
@@ -83,25 +85,6 @@ def _drop_mobility_columns() -> None:
             op.drop_column("mobilities", column)
 
 
-def _append_only(table: str) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-    elif bind.dialect.name == "postgresql":
-        op.execute(
-            f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN RAISE EXCEPTION '{table} is append-only'; END $$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-        )
-
-
 def _transcript_triggers() -> None:
     """Issued transcripts never change; ready_for_recognition_at (and who set it) may go from NULL to a
     value once. Everything else, a second release, or a DELETE is refused."""
@@ -135,16 +118,14 @@ def _transcript_triggers() -> None:
 
 def _drop_triggers() -> None:
     bind = op.get_bind()
+    for table in _APPEND_ONLY:
+        unprotect(table)
     if bind.dialect.name == "postgresql":
-        for table in _APPEND_ONLY:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
         op.execute("DROP TRIGGER IF EXISTS personal_transcripts_immutable ON personal_transcripts")
         op.execute("DROP FUNCTION IF EXISTS personal_transcripts_immutable()")
     elif bind.dialect.name == "sqlite":
-        for table in (*_APPEND_ONLY, "personal_transcripts"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        op.execute("DROP TRIGGER IF EXISTS personal_transcripts_no_update")
+        op.execute("DROP TRIGGER IF EXISTS personal_transcripts_no_delete")
 
 
 def upgrade() -> None:
@@ -344,7 +325,7 @@ def upgrade() -> None:
     op.create_index('ix_practical_implications_mobility_id', 'practical_implications', ['mobility_id'], unique=False)
 
     for table in _APPEND_ONLY:
-        _append_only(table)
+        protect(table)
     _transcript_triggers()
 
 

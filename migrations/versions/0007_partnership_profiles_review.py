@@ -7,6 +7,8 @@ Create Date: 2026-12-01 10:00:00
 from alembic import op
 import sqlalchemy as sa
 
+from migrations.append_only import protect, unprotect
+
 
 revision = '0007'
 down_revision = '0006'
@@ -234,34 +236,13 @@ def upgrade() -> None:
     with op.batch_alter_table('action_plan_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_action_plan_items_action_plan_id'), ['action_plan_id'], unique=False)
 
-    bind = op.get_bind()
     for table in _APPEND_ONLY:
-        if bind.dialect.name == "sqlite":
-            for verb in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-                )
-        elif bind.dialect.name == "postgresql":
-            op.execute(
-                f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                f"BEGIN RAISE EXCEPTION '{table} is append-only'; END $$"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-            )
+        protect(table)
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
     for table in _APPEND_ONLY:
-        if bind.dialect.name == "postgresql":
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
-        elif bind.dialect.name == "sqlite":
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        unprotect(table)
     for table in ('action_plan_items', 'action_plans', 'evaluations', 'reviews', 'role_map_entries', 'role_maps',
                   'partner_profiles', 'attachment_references', 'attachments', 'attachment_blobs', 'partnerships'):
         op.drop_table(table)
