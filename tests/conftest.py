@@ -1,6 +1,7 @@
 """Test harness: every database test runs on SQLite and on PostgreSQL, migrated once per session."""
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -12,6 +13,8 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 os.environ.setdefault("ECVET_ARGON2_FAST", "1")
+# The SMTP test server (aiosmtpd) logs every connection at INFO; keep test output to what fails.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 from engine import clock  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
