@@ -20,6 +20,7 @@ set -euo pipefail
 B=${B:-http://127.0.0.1:5000}
 PASSWORD=${PASSWORD:-ecvet-demo-2026}      # every demo user's password (development only)
 OUT=${OUT:-$(mktemp -d)}                   # where the PDFs go
+mkdir -p "$OUT"
 TODAY=$(date -u +%F)
 
 step() { printf '\n== %s\n' "$*"; }
