@@ -18,7 +18,7 @@ from records import mobility_views as views
 from records.models import MobilityStatus
 
 from .deps import authenticated
-from .schemas import PageArgs, page_schema
+from .schemas import PageArgs, SignerOut, page_schema
 
 blp = Blueprint("mobilities", __name__, url_prefix="/api", description="Learner mobilities and their records")
 
@@ -127,19 +127,13 @@ class StatusChangeOut(Schema):
     changed_by = fields.Integer(allow_none=True)
 
 
-class MobilitySignerOut(Schema):
-    name = fields.String(allow_none=True)
-    position = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-
-
 class LaSignatureOut(Schema):
     id = fields.Integer()
     version = fields.Integer()
     party = fields.String(metadata={"description": "learner | guardian | sending | hosting | competent_institution"})
     organisation_id = fields.Integer(allow_none=True)
     mode = fields.String(metadata={"description": "explicit | implicit (no objection within the period)"})
-    signer = fields.Nested(MobilitySignerOut)
+    signer = fields.Nested(SignerOut)
     signed_at = fields.DateTime()
     content_hash = fields.String()
     counts = fields.Boolean(metadata={"description": "given for the current version and hash"})
@@ -198,7 +192,7 @@ class AssessmentOut(Schema):
     learner_acknowledgement = fields.Nested(AcknowledgementOut, allow_none=True)
 
 
-class TranscriptIssuerOut(MobilitySignerOut):
+class TranscriptIssuerOut(SignerOut):
     organisation_id = fields.Integer()
 
 
@@ -223,7 +217,7 @@ class ValidationOut(Schema):
     organisation_id = fields.Integer()
     merged_with_recognition = fields.Boolean()
     transcript_hash = fields.String()
-    signer = fields.Nested(MobilitySignerOut)
+    signer = fields.Nested(SignerOut)
     decided_at = fields.DateTime()
 
 
@@ -236,7 +230,7 @@ class RecognitionOut(Schema):
     comment = fields.String(allow_none=True)
     national_model = fields.String(allow_none=True)
     transcript_hash = fields.String()
-    signer = fields.Nested(MobilitySignerOut)
+    signer = fields.Nested(SignerOut)
     decided_at = fields.DateTime()
 
 

@@ -11,6 +11,7 @@ from records import national_models
 from records.models import ApprovalRole, CompetenceFunction
 
 from .deps import authenticated
+from .schemas import SignerOut
 
 blp = Blueprint("records", __name__, url_prefix="/api", description="Partnership records: MoUs and national models")
 
@@ -19,12 +20,6 @@ class SignerSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     position = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(required=True)
-
-
-class SignerOut(Schema):
-    name = fields.String(allow_none=True)
-    position = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
 
 
 class ApprovalRequest(Schema):

@@ -1,4 +1,4 @@
-"""Marshmallow schemas shared by every resource: pagination and problem documents."""
+"""Marshmallow schemas shared by every resource: pagination, problem documents, signers."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -7,6 +7,14 @@ from marshmallow import Schema, fields, validate
 class PageArgs(Schema):
     cursor = fields.String(load_default=None, metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class SignerOut(Schema):
+    """Who signed or decided a text (MoU approvals, Learning Agreement signatures, transcripts)."""
+
+    name = fields.String(allow_none=True)
+    position = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
 
 
 class ProblemSchema(Schema):
