@@ -101,6 +101,28 @@ def detail(session: Session, *, actor: Actor, task_id: str) -> dict[str, Any]:
     }
 
 
+def lock_instance(session: Session, task: HumanTask) -> ProcessInstance:
+    """Lock the task's instance row, then re-read the task: a racing request that got here first has
+    committed by now, so the loser answers 409, not 500 and not a second completion.
+
+    One of three protections against double completion, each tested on its own
+    (tests/api/test_concurrency.py): this row lock (PostgreSQL), SQLite's up-front write lock
+    (BEGIN IMMEDIATE, engine/db.py) and the instance's optimistic ``lock_version``.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        instance = session.get(ProcessInstance, task.instance_id)  # BEGIN IMMEDIATE: already exclusive
+    else:
+        instance = session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.id == task.instance_id)
+            .with_for_update(of=ProcessInstance)
+            .execution_options(populate_existing=True)
+        ).one()
+        session.refresh(task)
+    assert instance is not None
+    return instance
+
+
 def complete(
     session: Session,
     *,
@@ -116,19 +138,7 @@ def complete(
             raise Forbidden("This task belongs to another party; an administrator must set on_behalf to act")
     elif on_behalf:
         on_behalf = False  # the assignee acts for themself
-    # Lock the instance row (PostgreSQL; SQLite already holds the write lock), then re-read the task:
-    # a racing request that got here first has committed by now, and we answer 409, not 500.
-    if session.get_bind().dialect.name == "sqlite":
-        instance = session.get(ProcessInstance, task.instance_id)  # BEGIN IMMEDIATE: already exclusive
-    else:
-        instance = session.scalars(
-            select(ProcessInstance)
-            .where(ProcessInstance.id == task.instance_id)
-            .with_for_update(of=ProcessInstance)
-            .execution_options(populate_existing=True)
-        ).one()
-        session.refresh(task)
-    assert instance is not None
+    instance = lock_instance(session, task)
     if task.state != TaskState.READY:
         raise Conflict(f"Task {task_id} is already {task.state}")
     if instance.status not in (InstanceStatus.WAITING, InstanceStatus.RUNNING):
