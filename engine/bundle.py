@@ -917,9 +917,10 @@ class _BundleParser:
         """A catch of a message some process throws must correlate, or any instance could take it.
 
         A message thrown by one instance is delivered by the platform to an instance waiting for it.
-        A catch (intermediate, boundary, receive task) that computes no correlation from its own data
-        (``spiffworkflow:processVariableCorrelation``) accepts any message of its name, so an
-        instance anyone started could receive another party's message. Such a catch is refused when
+        A catch (intermediate, boundary, receive task) accepts any message of its name unless its
+        message has correlation properties (``bpmn:correlationPropertyRetrievalExpression``) and the
+        waiting instance has their values from its own data (``spiffworkflow:processVariableCorrelation``),
+        so an instance anyone started could receive another party's message. Such a catch is refused when
         any executable process of the bundle or the latest deployed versions throws that message;
         likewise a bundle process that throws a message a deployed process catches so. Message start
         events are not catches of a running instance: a message starts a new instance there.
@@ -935,10 +936,16 @@ class _BundleParser:
         throwers: dict[str, list[tuple[_Doc, etree._Element, etree._Element]]] = {}
         loose: dict[str, list[tuple[_Doc, etree._Element, etree._Element]]] = {}
         for doc, process in processes:
+            assert doc.root is not None
+            retrieved = {str(ref) for ref in doc.root.xpath(
+                "./bpmn:correlationProperty/bpmn:correlationPropertyRetrievalExpression/@messageRef", namespaces=NS)}
             for name, el in self._messages(doc, process, self._THROW_XPATH):
                 throwers.setdefault(name, []).append((doc, process, el))
             for name, el in self._messages(doc, process, self._CATCH_XPATH):
-                if not el.xpath(".//spiffworkflow:processVariableCorrelation", namespaces=NS):
+                # SpiffWorkflow checks a catch's correlation only when its message has retrieval
+                # expressions, and the waiting instance has values only from its own data.
+                own = el.xpath(".//spiffworkflow:processVariableCorrelation", namespaces=NS)
+                if not own or el.get("messageRef") not in retrieved:
                     loose.setdefault(name, []).append((doc, process, el))
         for name, catches in loose.items():
             for catch_doc, catch_process, catch in catches:
@@ -948,8 +955,9 @@ class _BundleParser:
                         self.error(catch_doc.name, _owning_element_id(catch) or catch.get("id"),
                                    f"it waits for message '{name}', which process '{throw_process.get('id')}'"
                                    f"{deployed} throws, without a correlation: any instance waiting here could "
-                                   f"receive another instance's message. Correlate it with "
-                                   f"spiffworkflow:processVariableCorrelation on a property the message carries",
+                                   f"receive another instance's message. Correlate it: a bpmn:correlationProperty "
+                                   f"with a retrieval expression for this message, and "
+                                   f"spiffworkflow:processVariableCorrelation on it from this instance's data",
                                    catch.sourceline)
                         break
                     if not throw_doc.library:
