@@ -14,7 +14,10 @@ How a message travels (SpiffWorkflow 3.2.0, notes hazard 3):
   (``ECVET_MESSAGE_TTL_SECONDS``, default 7 days).
 * **Thrown.** A message an instance throws and does not catch itself leaves the run in
   ``RunOutcome.thrown_messages``; :func:`on_save` turns each into a ``message`` job, so the receiver
-  is changed in its own unit of work by the worker, never in the sender's.
+  is changed in its own unit of work by the worker, never in the sender's. It reaches only instances
+  that share its sender's context (:func:`candidates`): a catch it singles out by a correlation key,
+  or an instance whose parties are all the sender's. Deployment refuses catches of thrown messages
+  that could not be singled out so (``engine.bundle``).
 * **Kept, then caught.** When a save shows a subscription that a kept, unexpired message matches,
   :func:`on_save` enqueues a ``message`` job that delivers it.
 
