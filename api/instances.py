@@ -97,7 +97,18 @@ def _detail(described: dict[str, Any]) -> dict[str, Any]:
 @blp.route("", methods=["POST"])
 @blp.arguments(StartInstance)
 @blp.response(201, InstanceDetail)
+@blp.alt_response(403, response="FORBIDDEN",
+                  description="The process's start rule (startableBy) does not let the caller start it")
+@blp.alt_response(409, response="CONFLICT", description="The process's start check refuses the state of its records")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY",
+                  description="A binding is missing or invalid, or the process's start check refuses it")
 def start(body: dict[str, Any]) -> Any:
+    """Start an instance of a deployed process, every role bound to an organisation or one user.
+
+    Who may start it is declared by the process (``startableBy``: members of the organisation bound to
+    the roles it names, ``platform`` for nobody but messages; otherwise any party that binds itself)
+    and its domain check (``startCheck``); administrators start anything.
+    """
     with authenticated() as (session, actor):
         instance = instances.start(session, actor=actor, **body)
         return _detail(instances.describe(session, actor=actor, instance_id=instance.id))

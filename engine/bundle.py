@@ -22,6 +22,11 @@ Conventions (SpiffWorkflow 3.2.0, spiff-arena compatible):
 * Its due date is the spiff property ``dueDate`` (stored as written), its instructions the
   ``spiffworkflow:instructionsForEndUser`` element.
 * A lane is a party; its role key comes from :func:`role_key` or an explicit ``roleKey`` property.
+* Who may start a process is the process's own ``spiffworkflow:properties`` (:class:`StartRule`):
+  ``startableBy`` names role keys, or ``platform``; ``startCheck`` names a domain check.
+* A message that a process throws reaches other instances, so every intermediate, boundary or
+  receive-task catch of it must correlate (``spiffworkflow:processVariableCorrelation``): otherwise
+  any instance waiting there could take another instance's message.
 """
 from __future__ import annotations
 
@@ -55,10 +60,12 @@ __all__ = [
     "BundleInvalid",
     "ParsedBundle",
     "ParsedProcess",
+    "StartRule",
     "UserTaskInfo",
     "parse_bundle",
     "role_key",
     "safe_parse_xml",
+    "start_rule_of",
 ]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -74,10 +81,15 @@ FORM_PROPERTY = "formJsonSchemaFilename"
 UI_FORM_PROPERTY = "formUiSchemaFilename"
 DUE_PROPERTY = "dueDate"
 ROLE_KEY_PROPERTY = "roleKey"
+STARTABLE_BY_PROPERTY = "startableBy"
+START_CHECK_PROPERTY = "startCheck"
+#: ``startableBy`` value: no person starts the process; messages other instances throw do (and admins).
+PLATFORM = "platform"
 
 _BPMN_SUFFIXES = (".bpmn20.xml", ".bpmn")
 _ORGANISATION_SUFFIXES = ("-organisation", "-organization")
 _ROLE_KEY_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_CHECK_NAME_RE = re.compile(r"^[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*$")
 # Markers refused before lxml sees the bytes, in the encodings XML allows without a declaration.
 _DTD_MARKERS = tuple(
     marker.encode(encoding)
@@ -159,6 +171,33 @@ class UserTaskInfo:
     ui_form: str | None = None  # the spiff property 'formUiSchemaFilename'
 
 
+@dataclass(frozen=True)
+class StartRule:
+    """Who may start a process, as its BPMN declares it (``spiffworkflow:properties`` of the process).
+
+    * ``startableBy`` = role keys (``"sending"``, ``"sending, hosting"``): only a member of the
+      organisation bound to one of these roles, or the user bound to it, starts an instance.
+    * ``startableBy`` = ``platform``: no person does; a message another instance throws does.
+    * nothing declared: anyone who binds their organisation (or themselves) to one of its roles.
+    * ``startCheck`` = the name of a domain check (``engine.instances.start_check``) every start by
+      a person must pass, e.g. that the bound organisations are the parties of the same MoU.
+
+    Administrators (and the platform itself) start anything; see ``engine.instances.start``.
+    """
+
+    roles: tuple[str, ...] = ()
+    platform_only: bool = False
+    check: str | None = None
+
+    def describe(self) -> str:
+        """The rule in words, for refusals and listings."""
+        if self.platform_only:
+            return "the platform only (a message another instance throws)"
+        if self.roles:
+            return "members of the organisation bound to " + " or ".join(repr(r) for r in self.roles)
+        return "any party that binds itself to one of its roles"
+
+
 @dataclass
 class ParsedProcess:
     """One executable process of the bundle, ready to be stored as a new version."""
@@ -172,6 +211,7 @@ class ParsedProcess:
     roles: dict[str, str]
     user_tasks: list[UserTaskInfo]
     files: dict[str, bytes]
+    start_rule: StartRule = field(default_factory=StartRule)
 
 
 @dataclass
@@ -216,6 +256,57 @@ def safe_parse_xml(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_F
         raise BundleInvalid([error])
     assert root is not None
     return root
+
+
+def read_start_rule(process: etree._Element) -> tuple[StartRule, list[tuple[str | None, str]]]:
+    """The :class:`StartRule` a ``bpmn:process`` element declares, with what is wrong in it.
+
+    Problems come as (element id, message); role keys are not checked here (the caller knows the
+    process's roles). The rule returned is the strictest reading of what was written.
+    """
+    problems: list[tuple[str | None, str]] = []
+    properties: dict[str, list[str]] = {}
+    for prop in process.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
+                              namespaces=NS):
+        properties.setdefault(prop.get("name") or "", []).append((prop.get("value") or "").strip())
+    pid = process.get("id")
+    for name in (STARTABLE_BY_PROPERTY, START_CHECK_PROPERTY):
+        if len(properties.get(name, [])) > 1:
+            problems.append((pid, f"the process declares '{name}' {len(properties[name])} times: declare it once"))
+    roles: tuple[str, ...] = ()
+    platform_only = False
+    if STARTABLE_BY_PROPERTY in properties:
+        raw = properties[STARTABLE_BY_PROPERTY][0]
+        items = [item.strip() for item in raw.split(",")]
+        if not raw or any(not item for item in items):
+            problems.append((pid, f"'{STARTABLE_BY_PROPERTY}' must name role keys separated by commas, "
+                                  f"or '{PLATFORM}'; it is {raw!r}"))
+            platform_only = True  # strictest reading: nobody but administrators
+        elif PLATFORM in items:
+            platform_only = True
+            if len(items) > 1:
+                problems.append((pid, f"'{STARTABLE_BY_PROPERTY}': '{PLATFORM}' stands alone (no person starts "
+                                      f"the process), it cannot be combined with roles"))
+        else:
+            roles = tuple(dict.fromkeys(items))
+    check: str | None = None
+    if START_CHECK_PROPERTY in properties:
+        check = properties[START_CHECK_PROPERTY][0]
+        if not _CHECK_NAME_RE.match(check):
+            problems.append((pid, f"'{START_CHECK_PROPERTY}' must name a registered start check such as "
+                                  f"'review.of_mobility'; it is {check!r}"))
+    return StartRule(roles=roles, platform_only=platform_only, check=check), problems
+
+
+def start_rule_of(files: Mapping[str, bytes], process_id: str) -> StartRule:
+    """The start rule of ``process_id`` in the BPMN files of a deployed version (validated at deploy)."""
+    for name, data in sorted(files.items()):
+        if _kind(name) != "bpmn":
+            continue
+        root = safe_parse_xml(data, name)
+        for process in root.xpath("./bpmn:process[@id=$pid]", namespaces=NS, pid=process_id):
+            return read_start_rule(process)[0]
+    return StartRule()
 
 
 def parse_bundle(
@@ -494,6 +585,7 @@ class _BundleParser:
         self._check_expressions()
         self._check_bundle_forms()
         self._precheck_decisions()
+        self._check_message_correlations()
 
         processes: list[ParsedProcess] = []
         for doc in self.docs.values():
@@ -802,6 +894,79 @@ class _BundleParser:
                     self.error(doc.name, _owning_element_id(el),
                                f"{etree.QName(el).localname} is not valid Python: {exc}", el.sourceline)
 
+    _THROW_XPATH = ("./bpmn:intermediateThrowEvent/bpmn:messageEventDefinition | "
+                    "./bpmn:endEvent/bpmn:messageEventDefinition | ./bpmn:sendTask")
+    _CATCH_XPATH = ("./bpmn:intermediateCatchEvent/bpmn:messageEventDefinition | "
+                    "./bpmn:boundaryEvent/bpmn:messageEventDefinition | ./bpmn:receiveTask")
+
+    @staticmethod
+    def _messages(doc: _Doc, process: etree._Element, xpath: str) -> list[tuple[str, etree._Element]]:
+        """(message name, element) of the process's message throws or catches, sub-processes included."""
+        assert doc.root is not None
+        names = {m.get("id"): m.get("name") or m.get("id") for m in doc.root.xpath("./bpmn:message", namespaces=NS)}
+        found = []
+        nested = ".//bpmn:subProcess | .//bpmn:transaction | .//bpmn:adHocSubProcess"
+        for container in [process, *process.xpath(nested, namespaces=NS)]:
+            for el in container.xpath(xpath, namespaces=NS):
+                name = names.get(el.get("messageRef"))
+                if name:
+                    found.append((name, el))
+        return found
+
+    def _check_message_correlations(self) -> None:
+        """A catch of a message some process throws must correlate, or any instance could take it.
+
+        A message thrown by one instance is delivered by the platform to an instance waiting for it.
+        A catch (intermediate, boundary, receive task) accepts any message of its name unless its
+        message has correlation properties (``bpmn:correlationPropertyRetrievalExpression``) and the
+        waiting instance has their values from its own data (``spiffworkflow:processVariableCorrelation``),
+        so an instance anyone started could receive another party's message. Such a catch is refused when
+        any executable process of the bundle or the latest deployed versions throws that message;
+        likewise a bundle process that throws a message a deployed process catches so. Message start
+        events are not catches of a running instance: a message starts a new instance there.
+        """
+        processes: list[tuple[_Doc, etree._Element]] = []
+        for doc in self.docs.values():
+            if doc.kind == "bpmn" and doc.root is not None:
+                processes += [(doc, p) for p in doc.root.xpath("./bpmn:process", namespaces=NS) if _is_executable(p)]
+        for doc in self.lib_docs.values():
+            if doc.kind == "bpmn" and doc.root is not None:
+                processes += [(doc, p) for p in doc.root.xpath("./bpmn:process", namespaces=NS)
+                              if _is_executable(p) and self.lib_process_index.get(p.get("id")) is doc]
+        throwers: dict[str, list[tuple[_Doc, etree._Element, etree._Element]]] = {}
+        loose: dict[str, list[tuple[_Doc, etree._Element, etree._Element]]] = {}
+        for doc, process in processes:
+            assert doc.root is not None
+            retrieved = {str(ref) for ref in doc.root.xpath(
+                "./bpmn:correlationProperty/bpmn:correlationPropertyRetrievalExpression/@messageRef", namespaces=NS)}
+            for name, el in self._messages(doc, process, self._THROW_XPATH):
+                throwers.setdefault(name, []).append((doc, process, el))
+            for name, el in self._messages(doc, process, self._CATCH_XPATH):
+                # SpiffWorkflow checks a catch's correlation only when its message has retrieval
+                # expressions, and the waiting instance has values only from its own data.
+                own = el.xpath(".//spiffworkflow:processVariableCorrelation", namespaces=NS)
+                if not own or el.get("messageRef") not in retrieved:
+                    loose.setdefault(name, []).append((doc, process, el))
+        for name, catches in loose.items():
+            for catch_doc, catch_process, catch in catches:
+                for throw_doc, throw_process, throw in throwers.get(name, []):
+                    deployed = " (deployed)" if throw_doc.library else ""
+                    if not catch_doc.library:
+                        self.error(catch_doc.name, _owning_element_id(catch) or catch.get("id"),
+                                   f"it waits for message '{name}', which process '{throw_process.get('id')}'"
+                                   f"{deployed} throws, without a correlation: any instance waiting here could "
+                                   f"receive another instance's message. Correlate it: a bpmn:correlationProperty "
+                                   f"with a retrieval expression for this message, and "
+                                   f"spiffworkflow:processVariableCorrelation on it from this instance's data",
+                                   catch.sourceline)
+                        break
+                    if not throw_doc.library:
+                        self.error(throw_doc.name, _owning_element_id(throw) or throw.get("id"),
+                                   f"it throws message '{name}', which the deployed process "
+                                   f"'{catch_process.get('id')}' ({catch_doc.name}) waits for without a "
+                                   f"correlation, so any of its instances could receive it: correlate that "
+                                   f"catch first", throw.sourceline)
+
     def _check_bundle_forms(self) -> None:
         """Every bundle .json file must be a JSON Schema, or a JSON object if it is a UI schema."""
         for doc in self.docs.values():
@@ -998,6 +1163,7 @@ class _BundleParser:
                 user_tasks.append(info)
         # Document order, so forms and task lists read like the diagram.
         user_tasks.sort(key=lambda t: getattr(process_parser.get_node_by_id(t.bpmn_id), "sourceline", 0) or 0)
+        start_rule = self._start_rule(doc, process_el, roles)
 
         # Files of everything this process runs: called processes, their decisions and forms.
         for pid in [key, *subs]:
@@ -1051,7 +1217,21 @@ class _BundleParser:
             roles=roles,
             user_tasks=user_tasks,
             files=files,
+            start_rule=start_rule,
         )
+
+    def _start_rule(self, doc: _Doc, process_el: etree._Element, roles: Mapping[str, str]) -> StartRule:
+        """The process's declared start rule; every role it names must be one of its lanes' roles."""
+        rule, problems = read_start_rule(process_el)
+        for element_id, message in problems:
+            self.error(doc.name, element_id, message)
+        unknown = [r for r in rule.roles if r not in roles]
+        if unknown:
+            self.error(doc.name, process_el.get("id"),
+                       f"'{STARTABLE_BY_PROPERTY}' names {', '.join(repr(r) for r in unknown)}, which "
+                       f"{'is not a role' if len(unknown) == 1 else 'are not roles'} of this process; "
+                       f"its roles: {', '.join(sorted(roles)) or 'none (it has no lanes)'}")
+        return rule
 
     def _file_bytes(self, filename: str | None) -> bytes | None:
         if filename is None:

@@ -10,12 +10,12 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit
-from .bundle import BundleInvalid, ParsedProcess, parse_bundle
+from .bundle import BundleInvalid, ParsedProcess, StartRule, parse_bundle, start_rule_of
 from .errors import Conflict, Invalid, NotFound
 from .models import DefinitionFile, Deployment, FileBlob, ProcessDefinition, ProcessInstance
 from .pagination import Page, paginate
@@ -179,6 +179,27 @@ def get_definition(session: Session, *, key: str, version: int | None = None) ->
     if definition is None:
         raise NotFound(f"No process definition '{key}'" + (f" version {version}" if version else ""))
     return definition
+
+
+# Per (key, content hash): a deployed version never changes, so its start rule is read from its BPMN once.
+_START_RULES: dict[tuple[str, str], StartRule] = {}
+
+
+def start_rule(session: Session, definition: ProcessDefinition) -> StartRule:
+    """Who may start this version, as its BPMN declares (``startableBy``/``startCheck``, see
+    :class:`engine.bundle.StartRule`); read from the stored files, so versions deployed before the
+    declaration existed have the default rule."""
+    cache_key = (definition.key, definition.content_hash)
+    rule = _START_RULES.get(cache_key)
+    if rule is None:
+        files = dict(session.execute(
+            select(DefinitionFile.filename, FileBlob.content)
+            .join(FileBlob, FileBlob.sha256 == DefinitionFile.sha256)
+            .where(DefinitionFile.definition_id == definition.id,
+                   or_(DefinitionFile.filename.like("%.bpmn"), DefinitionFile.filename.like("%.bpmn20.xml")))).all())
+        rule = start_rule_of(files, definition.key)
+        _START_RULES[cache_key] = rule
+    return rule
 
 
 def definition_file(session: Session, definition: ProcessDefinition, filename: str) -> bytes:

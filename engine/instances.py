@@ -1,22 +1,31 @@
-"""Process instances: start with a party binding, read what the caller may see, list by SQL."""
+"""Process instances: start with a party binding, read what the caller may see, list by SQL.
+
+Every start goes through :func:`start`: the API, the pages, the domain services (nominating a
+learner, starting a partnership) and messages that start a process. There the engine enforces who
+may start what: the process's declared :class:`~engine.bundle.StartRule` (``startableBy``) and the
+domain check it names (``startCheck``, registered with :func:`start_check`). Administrators and the
+platform (a message another instance threw) start anything.
+"""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import audit, deployments, execution
-from .errors import Forbidden, Invalid, NotFound
+from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .models import (
     HumanTask,
     Incident,
     InstanceParty,
     InstanceStatus,
     Organisation,
+    ProcessDefinition,
     ProcessInstance,
     TaskState,
     User,
@@ -27,21 +36,95 @@ from .parties import Actor
 PartyRef = int | Mapping[str, int]
 
 
-def _parse_binding(role: str, value: Any) -> tuple[int | None, int | None]:
+class Bound(NamedTuple):
+    """The party bound to one role: an organisation, or one user."""
+
+    organisation_id: int | None
+    user_id: int | None
+
+
+def _parse_binding(role: str, value: Any) -> Bound:
     """An int is an organisation id; {"organisation_id": n} or {"user_id": n} say it explicitly."""
     if isinstance(value, bool):
         raise Invalid("Invalid party binding", errors={f"parties.{role}": ["Expected an id"]})
     if isinstance(value, int):
-        return value, None
+        return Bound(value, None)
     if isinstance(value, Mapping) and len(value) == 1:
-        if isinstance(value.get("organisation_id"), int):
-            return value["organisation_id"], None
-        if isinstance(value.get("user_id"), int):
-            return None, value["user_id"]
+        if isinstance(value.get("organisation_id"), int) and not isinstance(value["organisation_id"], bool):
+            return Bound(value["organisation_id"], None)
+        if isinstance(value.get("user_id"), int) and not isinstance(value["user_id"], bool):
+            return Bound(None, value["user_id"])
     raise Invalid(
         "Invalid party binding",
         errors={f"parties.{role}": ["Expected an organisation id, {'organisation_id': n} or {'user_id': n}"]},
     )
+
+
+def binding(value: PartyRef) -> Bound:
+    """A party reference as :func:`start` reads it (``3``, ``{"organisation_id": 3}``, ``{"user_id": 7}``)."""
+    return _parse_binding("_", value)
+
+
+# --- who may start what --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StartRequest:
+    """What a start check sees: who starts which version, binding whom, with which variables."""
+
+    actor: Actor
+    definition: ProcessDefinition
+    parties: Mapping[str, Bound]
+    variables: Mapping[str, Any]
+    business_key: str | None
+
+
+StartCheck = Callable[[Session, StartRequest], None]
+# Domain checks by name, named by a process's `startCheck` property (e.g. that the organisations bound
+# to a review are the parties of the mobility it reviews). Registered by the domain at import time
+# (records/, loaded by records.wiring), like engine.actions; a check refuses by raising Invalid (422),
+# Forbidden (403) or Conflict (409), and then nothing is started.
+START_CHECKS: dict[str, StartCheck] = {}
+
+
+def start_check(name: str) -> Callable[[StartCheck], StartCheck]:
+    def register(fn: StartCheck) -> StartCheck:
+        START_CHECKS[name] = fn
+        return fn
+
+    return register
+
+
+def _speaks_for(actor: Actor, bound: Bound) -> bool:
+    return (bound.organisation_id is not None and bound.organisation_id in actor.organisation_ids) or \
+        (bound.user_id is not None and bound.user_id == actor.user_id)
+
+
+def authorise_start(session: Session, request: StartRequest) -> None:
+    """Refuse a start the process does not allow this actor (403), or its domain check refuses.
+
+    Administrators (and the platform) start anything. Anyone else: ``startableBy`` roles -> they
+    must be a member of the organisation bound to one of those roles (or the user bound to it);
+    ``platform`` -> nobody; undeclared -> they must be bound to some role. Then the process's
+    ``startCheck``, which a server that does not know it refuses (fail closed, 409).
+    """
+    actor, definition = request.actor, request.definition
+    if actor.is_admin:
+        return
+    rule = deployments.start_rule(session, definition)
+    if rule.platform_only:
+        raise Forbidden(f"'{definition.key}' is started by the platform only (a message another instance "
+                        f"throws), not by a person")
+    if rule.roles:
+        if not any(_speaks_for(actor, bound) for role, bound in request.parties.items() if role in rule.roles):
+            raise Forbidden(f"Only {rule.describe()} start '{definition.key}': you are not")
+    elif not any(_speaks_for(actor, bound) for bound in request.parties.values()):
+        raise Forbidden("You may only start instances in which your organisation takes part")
+    if rule.check is not None:
+        check = START_CHECKS.get(rule.check)
+        if check is None:
+            raise Conflict(f"'{definition.key}' names the start check '{rule.check}', which this server does "
+                           f"not know: it cannot be started until an administrator fixes the deployment")
+        check(session, request)
 
 
 def start(
@@ -54,11 +137,15 @@ def start(
     variables: Mapping[str, Any] | None = None,
     parties: Mapping[str, Any],
 ) -> ProcessInstance:
-    """Start an instance and run it until it waits; every lane role must be bound to a party."""
+    """Start an instance and run it until it waits; every lane role must be bound to a party.
+
+    Who may start it is the process's start rule and check (:func:`authorise_start`), whichever path
+    the start comes from: 422 for a binding that is not valid, 403 for a caller the rule refuses.
+    """
     definition = deployments.get_definition(session, key=process_key, version=version)
     roles = definition.roles or {}
     errors: dict[str, list[str]] = {}
-    bindings: dict[str, tuple[int | None, int | None]] = {}
+    bindings: dict[str, Bound] = {}
     for role, value in (parties or {}).items():
         if role not in roles:
             errors[f"parties.{role}"] = [f"'{role}' is not a role of this process; roles: {sorted(roles)}"]
@@ -77,13 +164,8 @@ def start(
             errors[f"parties.{role}"] = [f"No user {user_id}"]
     if errors:
         raise Invalid("The party binding is not valid", errors=errors)
-    if not actor.is_admin:
-        own = any(
-            (org_id in actor.organisation_ids) or (user_id == actor.user_id)
-            for org_id, user_id in bindings.values()
-        )
-        if not own:
-            raise Forbidden("You may only start instances in which your organisation takes part")
+    authorise_start(session, StartRequest(actor=actor, definition=definition, parties=dict(bindings),
+                                          variables=dict(variables or {}), business_key=business_key))
 
     instance = ProcessInstance(
         definition_id=definition.id,
@@ -104,7 +186,14 @@ def start(
                  process_key=definition.key, version=definition.version, business_key=business_key,
                  parties={r: {"organisation_id": o, "user_id": u} for r, (o, u) in bindings.items()})
     workflow = execution.new_workflow(definition, variables or {})
-    execution.advance(session, instance, workflow, actor_id=actor.user_id)
+    try:
+        execution.advance(session, instance, workflow, actor_id=actor.user_id)
+    except (EngineError, SQLAlchemyError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - an expression the start data cannot satisfy (SpiffWorkflow
+        # evaluates a start event's correlation outside its task error handling): nothing is started.
+        raise Invalid(f"'{definition.key}' cannot start with these variables: {type(exc).__name__}: {exc}",
+                      errors={"variables": [str(exc)]}) from exc
     return instance
 
 

@@ -14,7 +14,10 @@ How a message travels (SpiffWorkflow 3.2.0, notes hazard 3):
   (``ECVET_MESSAGE_TTL_SECONDS``, default 7 days).
 * **Thrown.** A message an instance throws and does not catch itself leaves the run in
   ``RunOutcome.thrown_messages``; :func:`on_save` turns each into a ``message`` job, so the receiver
-  is changed in its own unit of work by the worker, never in the sender's.
+  is changed in its own unit of work by the worker, never in the sender's. It reaches only instances
+  that share its sender's context (:func:`candidates`): a catch it singles out by a correlation key,
+  or an instance whose parties are all the sender's. Deployment refuses catches of thrown messages
+  that could not be singled out so (``engine.bundle``).
 * **Kept, then caught.** When a save shows a subscription that a kept, unexpired message matches,
   :func:`on_save` enqueues a ``message`` job that delivers it.
 
@@ -113,6 +116,13 @@ def correlates(message_keys: Correlations | None, subscription: Correlations | N
     if any(message_keys[key] != subscription[key] for key in common):
         return False
     return not (message_keys and subscription and not common)
+
+
+def keyed(message_keys: Correlations | None, subscription: Correlations | None) -> bool:
+    """Did the message single the catch out by a correlation key (a key both have, equal values)?"""
+    message_keys = message_keys or {}
+    subscription = subscription or {}
+    return correlates(message_keys, subscription) and bool(set(message_keys) & set(subscription))
 
 
 def _jsonable(value: Any) -> Any:
@@ -282,6 +292,9 @@ def _schedule_kept(session: Session, instance: ProcessInstance, wanted: list[tup
                     continue
                 if not _may_reach(session, _sender(session, message.sender_id), instance):
                     continue
+                if not _in_context(session, message.source_instance_id, instance.id,
+                                   message.correlation_keys, correlations):
+                    continue
                 if message.id not in scheduled:
                     scheduled.add(message.id)
                     jobs.enqueue(session, kind=JOB_KIND, instance_id=instance.id,
@@ -317,18 +330,52 @@ def _may_reach(session: Session, actor: Actor | None, instance: ProcessInstance)
     )
 
 
+Party = tuple[int | None, int | None]
+
+
+def _parties_of(session: Session, instance_ids: list[str]) -> dict[str, set[Party]]:
+    """The (organisation id, user id) pairs bound in each instance, whatever their roles."""
+    found: dict[str, set[Party]] = {i: set() for i in instance_ids}
+    if instance_ids:
+        rows = session.execute(select(InstanceParty.instance_id, InstanceParty.organisation_id, InstanceParty.user_id)
+                               .where(InstanceParty.instance_id.in_(instance_ids)))
+        for instance_id, org_id, user_id in rows:
+            found[instance_id].add((org_id, user_id))
+    return found
+
+
+def _within(sender: set[Party], receiver: set[Party]) -> bool:
+    """The receiver's parties are all parties of the sender: the message tells no one anything new."""
+    return receiver <= sender
+
+
+def _in_context(session: Session, source_instance_id: str | None, receiver_id: str,
+                message_keys: Correlations | None, subscription: Correlations | None) -> bool:
+    """May a message from ``source_instance_id`` (None: not from an instance) reach this catch?"""
+    if source_instance_id is None or keyed(message_keys, subscription):
+        return True
+    parties = _parties_of(session, [source_instance_id, receiver_id])
+    return _within(parties[source_instance_id], parties[receiver_id])
+
+
 def candidates(
     session: Session,
     *,
     actor: Actor | None,
     name: str,
     correlation_keys: Correlations,
-    exclude_instance_id: str | None = None,
+    source_instance_id: str | None = None,
 ) -> list[str]:
     """Ids of the active instances the caller may reach that wait for this message.
 
     A non-admin reaches only instances in which their organisation or they themselves are a party;
     every other instance is left out before matching, so it is never revealed (nor counted).
+
+    A message thrown by an instance (``source_instance_id``) never returns to it, and reaches another
+    instance only within the sender's context: the message singled the catch out by a correlation key
+    (:func:`keyed`), or every party of the receiver is a party of the sender. So an instance someone
+    started waiting for a message with no correlation cannot take another partnership's or mobility's
+    message: that message starts its own instance or is kept instead.
     """
     stmt = (
         select(MessageSubscription.instance_id, MessageSubscription.correlations)
@@ -338,13 +385,21 @@ def candidates(
     )
     if actor is not None and not actor.is_admin:
         stmt = stmt.where(_party_clause(actor))
-    if exclude_instance_id is not None:
-        stmt = stmt.where(MessageSubscription.instance_id != exclude_instance_id)
-    found: list[str] = []
+    if source_instance_id is not None:
+        stmt = stmt.where(MessageSubscription.instance_id != source_instance_id)
+    matches: dict[str, bool] = {}  # instance id -> singled out by a key
     for instance_id, correlations in session.execute(stmt):
-        if instance_id not in found and correlates(correlation_keys, correlations):
-            found.append(instance_id)
-    return found
+        if correlates(correlation_keys, correlations):
+            matches[instance_id] = matches.get(instance_id, False) or keyed(correlation_keys, correlations)
+    if source_instance_id is not None:
+        loose = [i for i, by_key in matches.items() if not by_key]
+        if loose:
+            parties = _parties_of(session, [source_instance_id, *loose])
+            sender = parties.pop(source_instance_id)
+            for instance_id, receiver in parties.items():
+                if not _within(sender, receiver):
+                    del matches[instance_id]
+    return list(matches)
 
 
 def starter(session: Session, name: str) -> ProcessDefinition | None:
@@ -410,7 +465,7 @@ def deliver(
     keys = _check_keys(correlation_keys)
     # Any JSON value (a messagePayload expression may yield a list or a string); the API sends objects.
     data = _jsonable(payload if payload is not None else {})
-    found = candidates(session, actor=actor, name=name, correlation_keys=keys, exclude_instance_id=source_instance_id)
+    found = candidates(session, actor=actor, name=name, correlation_keys=keys, source_instance_id=source_instance_id)
     if len(found) > 1:
         raise AmbiguousMessage(
             f"Message '{name}' is ambiguous: {len(found)} instances wait for it with matching correlations; "
@@ -515,7 +570,7 @@ def deliver_kept(session: Session, pending_message_id: int) -> str | None:
         return None
     sender = _sender(session, message.sender_id)
     found = candidates(session, actor=sender, name=message.name, correlation_keys=message.correlation_keys or {},
-                       exclude_instance_id=message.source_instance_id)
+                       source_instance_id=message.source_instance_id)
     if len(found) != 1:
         return None  # nobody waits any more, or several do: it stays kept until one alone does
     instance = session.get(ProcessInstance, found[0])

@@ -509,6 +509,26 @@ def _bindings(mobility: Mobility) -> dict[str, Any]:
     }
 
 
+@instances.start_check("mobility.nominated")
+def _nominated(session: Session, request: instances.StartRequest) -> None:
+    """Every start of the Mobility process (``startCheck`` in processes/mobility.bpmn) is a nomination:
+    :func:`nominate` records the mobility and starts its one instance in the same unit of work, binding
+    exactly the mobility's parties. So an instance naming a mobility that already has its process, or
+    that does not exist, or binding other organisations or another learner, is refused: nobody steers
+    someone else's mobility from a process they started themselves."""
+    mobility_id = request.variables.get("mobility_id")
+    mobility = session.get(Mobility, mobility_id) \
+        if isinstance(mobility_id, int) and not isinstance(mobility_id, bool) else None
+    if mobility is None or mobility.process_instance_id is not None:
+        raise Invalid("A Mobility process starts with the nomination of its learner (POST /api/mobilities)",
+                      errors={"variables.mobility_id": ["Not a mobility being nominated"]})
+    expected = {role: instances.binding(value) for role, value in _bindings(mobility).items()}
+    errors = {f"parties.{role}": [f"Must be the mobility's {role}"]
+              for role, bound in expected.items() if request.parties.get(role) != bound}
+    if errors:
+        raise Invalid("The parties are not the mobility's", errors=errors)
+
+
 def process_variables(session: Session, mobility: Mobility) -> dict[str, Any]:
     """What the process starts with: references, dates, the national model's inputs and the units
     the MoU offers (small JSON only; the documents stay in their tables)."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, deployments, instances
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import InstanceParty, Organisation, ProcessInstance
+from engine.models import InstanceParty, Organisation, ProcessDefinition, ProcessInstance
 from engine.pagination import Page, paginate
 from engine.parties import Actor
 
@@ -238,12 +238,45 @@ def start_plan(session: Session, *, actor: Actor, sending_organisation_id: Any, 
         definition = deployments.get_definition(session, key=PROCESS_KEY)
     except NotFound as exc:
         raise Conflict("The Partnership process is not deployed; an administrator deploys processes/") from exc
+    return _plan(session, actor, sending, hosting, definition)
+
+
+def _plan(session: Session, actor: Actor, sending: Organisation, hosting: Organisation,
+          definition: ProcessDefinition) -> StartPlan:
+    """The gates of both countries, decided with the national models table this process version carries."""
     table = deployments.definition_file(session, definition, national_models.FILENAME)
     same = sending.country == hosting.country
     return StartPlan(sending, hosting, {
         "home": _gate(session, actor, "home", sending, table, False),
         "host": _gate(session, actor, "host", hosting, table, same),
     })
+
+
+def _institution_errors(plan: StartPlan, chosen: dict[str, int | None], field: str) -> tuple[dict[str, int],
+                                                                                          dict[str, list[str]]]:
+    """Bind each country's competent-institution lane to the chosen organisation (default: the gate's),
+    or say why not: where the national model requires MoU approval, only an institution registered for
+    it may stand there, since only the organisation bound there is asked. ``field`` names the error key
+    from the side (``home``/``host``) and the lane's role."""
+    errors: dict[str, list[str]] = {}
+    bound: dict[str, int] = {}
+    for side, gate in plan.gates.items():
+        name = field.format(side=side, role=gate.role)
+        org_id = chosen.get(side, None)
+        org_id = org_id if org_id is not None else gate.default_id
+        allowed = {c.organisation.id for c in (gate.approvers() if gate.needs_approval else gate.choices)}
+        if gate.needs_approval and not allowed:
+            errors[name] = [f"The national model of {gate.country} ({gate.model.model}) requires MoU approval by a "
+                            f"competent institution, but none is registered for {gate.country}: an administrator "
+                            "registers it first"]
+        elif org_id is None:
+            errors[name] = [f"Several institutions approve MoUs in {gate.country}: choose one"]
+        elif org_id not in allowed:
+            errors[name] = [f"Not an organisation that may stand for {gate.country} here: choose one of "
+                            f"{', '.join(c.organisation.name for c in gate.choices if c.organisation.id in allowed)}"]
+        else:
+            bound[gate.role] = org_id
+    return bound, errors
 
 
 def start(
@@ -262,24 +295,9 @@ def start(
     registered for it, since only the organisation bound there is asked; 422 with errors per field."""
     plan = start_plan(session, actor=actor, sending_organisation_id=sending_organisation_id,
                       hosting_organisation_id=hosting_organisation_id)
-    errors: dict[str, list[str]] = {}
-    bound: dict[str, int] = {}
-    for side, chosen in (("home", competent_institution_home_id), ("host", competent_institution_host_id)):
-        gate = plan.gates[side]
-        field = f"competent_institution_{side}_id"
-        org_id = chosen if chosen is not None else gate.default_id
-        allowed = {c.organisation.id for c in (gate.approvers() if gate.needs_approval else gate.choices)}
-        if gate.needs_approval and not allowed:
-            errors[field] = [f"The national model of {gate.country} ({gate.model.model}) requires MoU approval by a "
-                             f"competent institution, but none is registered for {gate.country}: an administrator "
-                             "registers it first"]
-        elif org_id is None:
-            errors[field] = [f"Several institutions approve MoUs in {gate.country}: choose one"]
-        elif org_id not in allowed:
-            errors[field] = [f"Not an organisation that may stand for {gate.country} here: choose one of "
-                             f"{', '.join(c.organisation.name for c in gate.choices if c.organisation.id in allowed)}"]
-        else:
-            bound[gate.role] = org_id
+    bound, errors = _institution_errors(plan, {"home": competent_institution_home_id,
+                                               "host": competent_institution_host_id},
+                                        "competent_institution_{side}_id")
     key = (business_key or "").strip() or None
     if key is not None and len(key) > 255:
         errors["business_key"] = ["At most 255 characters"]
@@ -287,3 +305,38 @@ def start(
         raise Invalid("The partnership cannot start like this", errors=errors)
     return instances.start(session, actor=actor, process_key=PROCESS_KEY, business_key=key, parties={
         "sending": plan.sending.id, "hosting": plan.hosting.id, **bound})
+
+
+@instances.start_check("partnership.partners")
+def _partners(session: Session, request: instances.StartRequest) -> None:
+    """Every start of the Partnership process (``startCheck`` in processes/partnership.bpmn), whatever
+    the path (this module's :func:`start`, ``POST /api/process-instances``, the pages), binds what
+    :func:`start` would: two different organisations as partners and, in each country's
+    competent-institution lane, an organisation the national model and the registry allow there, so no
+    organisation is drawn into a partnership's approvals that may not act for it. The process starts
+    without variables: its records come from its tasks."""
+    errors: dict[str, list[str]] = {}
+    partners: dict[str, Organisation] = {}
+    for role in ("sending", "hosting"):
+        bound = request.parties.get(role)
+        org = session.get(Organisation, bound.organisation_id) if bound and bound.organisation_id else None
+        if org is None:
+            errors[f"parties.{role}"] = ["An organisation: the partnership is between two organisations"]
+        else:
+            partners[role] = org
+    if len(partners) == 2 and partners["sending"].id == partners["hosting"].id:
+        errors["parties.hosting"] = ["The partner is another organisation than the sending one"]
+    if request.variables:
+        errors["variables"] = ["The Partnership process starts without variables: its records come from its tasks"]
+    if errors:
+        raise Invalid("The partnership cannot start like this", errors=errors)
+    plan = _plan(session, request.actor, partners["sending"], partners["hosting"], request.definition)
+    chosen = {side: (request.parties[gate.role].organisation_id if gate.role in request.parties else None)
+              for side, gate in plan.gates.items()}
+    for side, gate in plan.gates.items():
+        if chosen[side] is None:
+            errors[f"parties.{gate.role}"] = ["An organisation: a competent institution or the partner itself"]
+    _, more = _institution_errors(plan, chosen, "parties.{role}")
+    errors.update(more)
+    if errors:
+        raise Invalid("The partnership cannot start like this", errors=errors)

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, instances
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import ProcessInstance, utcnow
 from engine.pagination import Page, paginate
@@ -79,7 +79,23 @@ def for_instance(session: Session, *, actor: Actor | None, instance: ProcessInst
         raise Invalid(f"No mobility {mobility_id}", errors={"mobility_id": [f"No mobility {mobility_id}"]})
     if mobility.status not in REVIEWABLE:
         raise Conflict(f"The mobility is {mobility.status}; it is reviewed once recognised or cancelled")
-    bound = {p.role: p for p in instance.parties}
+    errors = _party_errors(mobility, {p.role: p for p in instance.parties})
+    if errors:
+        raise Invalid("The parties of this review are not the parties of the mobility", errors=errors)
+    review = Review(instance_id=instance.id, mobility_id=mobility.id, mou_id=mobility.mou_id,
+                    sending_organisation_id=mobility.sending_organisation_id,
+                    hosting_organisation_id=mobility.hosting_organisation_id,
+                    learner_user_id=mobility.learner.user_id, status=ReviewStatus.EVALUATING)
+    session.add(review)
+    session.flush()
+    audit.record(session, actor_id=actor.user_id if actor else None, action="review.opened",
+                 instance_id=instance.id, review_id=review.id, mobility_id=mobility.id, mou_id=mobility.mou_id)
+    return review
+
+
+def _party_errors(mobility: Mobility, bound: dict[str, Any]) -> dict[str, list[str]]:
+    """Why the parties bound (role -> an object with organisation_id and user_id) are not the
+    mobility's sending and hosting organisations and the learner's own account."""
     expected = {
         ReviewParty.SENDING: ("organisation_id", mobility.sending_organisation_id),
         ReviewParty.HOSTING: ("organisation_id", mobility.hosting_organisation_id),
@@ -92,17 +108,37 @@ def for_instance(session: Session, *, actor: Actor | None, instance: ProcessInst
             errors[f"parties.{role}"] = ["The learner of this mobility has no account to evaluate with"]
         elif party is None or getattr(party, column) != value:
             errors[f"parties.{role}"] = [f"Must be the mobility's {role} ({column.replace('_id', '')} {value})"]
+    return errors
+
+
+#: What a review starts with: the message mobility_recognized carries the mobility's id, nothing else.
+START_VARIABLES = frozenset({"mobility_id"})
+
+
+@instances.start_check("review.of_mobility")
+def _of_mobility(session: Session, request: instances.StartRequest) -> None:
+    """Every start of the Review process by a person (``startCheck`` in processes/review.bpmn; its
+    ``startableBy`` already requires a member of the organisation bound as sending): it names a
+    mobility that is over (recognised or cancelled) and binds exactly that mobility's sending and
+    hosting organisations and its learner. So nobody starts a review of someone else's mobility, nor
+    one that draws in organisations the mobility never had; and an instance started so waits only for
+    that mobility's message (its start event correlates on the mobility id)."""
+    extra = sorted(set(request.variables) - START_VARIABLES)
+    if extra:
+        raise Invalid("A review starts with the id of the mobility it reviews, nothing else",
+                      errors={f"variables.{name}": ["Not a start variable of the review"] for name in extra})
+    mobility_id = request.variables.get("mobility_id")
+    mobility = session.get(Mobility, mobility_id) \
+        if isinstance(mobility_id, int) and not isinstance(mobility_id, bool) else None
+    if mobility is None or mobility.sending_organisation_id not in request.actor.organisation_ids:
+        # Someone else's mobility looks like none at all (as everywhere else: 404 semantics, 422 here).
+        raise Invalid("A review names a mobility of your organisation",
+                      errors={"variables.mobility_id": [f"No mobility {mobility_id!r} of yours"]})
+    if mobility.status not in REVIEWABLE:
+        raise Conflict(f"The mobility is {mobility.status}; it is reviewed once recognised or cancelled")
+    errors = _party_errors(mobility, dict(request.parties))
     if errors:
         raise Invalid("The parties of this review are not the parties of the mobility", errors=errors)
-    review = Review(instance_id=instance.id, mobility_id=mobility.id, mou_id=mobility.mou_id,
-                    sending_organisation_id=mobility.sending_organisation_id,
-                    hosting_organisation_id=mobility.hosting_organisation_id,
-                    learner_user_id=mobility.learner.user_id, status=ReviewStatus.EVALUATING)
-    session.add(review)
-    session.flush()
-    audit.record(session, actor_id=actor.user_id if actor else None, action="review.opened",
-                 instance_id=instance.id, review_id=review.id, mobility_id=mobility.id, mou_id=mobility.mou_id)
-    return review
 
 
 def parties_of(actor: Actor, review: Review) -> set[str]:

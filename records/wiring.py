@@ -10,6 +10,10 @@ import importlib
 
 MODULES = (
     "records.national_models",  # deploy-time check of national_models.dmn (engine.deployments.FILE_CHECKS)
+    # start checks the processes name (startCheck; engine.instances.START_CHECKS): who may start them
+    "records.partnerships",  # partnership.partners
+    "records.mobility",  # mobility.nominated
+    "records.review",  # review.of_mobility
     "records.actions",  # mou.* task actions
     "records.la_actions",  # la.* task actions
     "records.partnership_connectors",  # partnership.* actions, mou.implicit_approval and mou.expire connectors

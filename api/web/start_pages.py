@@ -333,11 +333,12 @@ def _instance_page(form: Form, status: int = 200) -> Any:
         organisations = parties.directory(session, actor=actor)
         users = list(parties.list_users(session, actor=actor, cursor=None, limit=500).items)
         roles = dict(sorted((chosen.roles or {}).items())) if chosen else {}
+        rule = deployments.start_rule(session, chosen) if chosen else None
     labels = {**INSTANCE_LABELS, **{f"parties.{role}": f"{lane} ({role})" for role, lane in roles.items()}}
     own_page = OWN_PAGES.get(chosen.key) if chosen else None
     return render_template("start/instance.html", active="start", form=form, processes=processes, chosen=chosen,
                            roles=roles, organisations=organisations, users=users, labels=labels,
-                           own_page=own_page, summary=form.summary(labels)), status
+                           own_page=own_page, rule=rule, summary=form.summary(labels)), status
 
 
 def _require_admin() -> None:

@@ -25,6 +25,7 @@ from engine.models import (
     TaskState,
 )
 from engine.parties import Actor
+from tests.bpmn_snippets import _wrap
 from tests.engine.conftest import actor_for, deploy
 from tests.factories import make_org, make_user
 
@@ -43,11 +44,12 @@ def keys(mobility_id: str) -> dict[str, Any]:
 
 @pytest.fixture
 def orgs(db: Database) -> dict[str, Any]:
-    """A sending school and a hosting company with one member each, plus an outsider."""
+    """A sending school and a hosting company with one member each, plus an outsider (of "other")."""
     sending, hosting, other = make_org(db), make_org(db), make_org(db)
     return {
         "sending": sending.id,
         "hosting": hosting.id,
+        "other": other.id,
         "sender": actor_for(db, make_user(db, organisation_ids=[sending.id]).id),
         "host": actor_for(db, make_user(db, organisation_ids=[hosting.id]).id),
         "outsider": actor_for(db, make_user(db, organisation_ids=[other.id]).id),
@@ -445,3 +447,132 @@ def test_spiff_send_event_refuses_what_catch_would_echo_back_out() -> None:
     [review] = workflow.get_tasks(state=SpiffState.READY, manual=True)
     assert review.data["confirmation"] == {"mobility_id": "M-1", "ok": True}
     assert "ok" not in review.data  # not spread into the data: only the messageVariable holds it
+
+
+# --- a message thrown by an instance stays within its sender's context ---------------------------
+
+def test_a_thrown_message_reaches_an_uncorrelated_waiting_instance_only_within_the_senders_parties(
+    db: Database, orgs: dict
+) -> None:
+    """The review hijack, in general: someone starts a process whose message start event waits with no
+    correlation; a message another party's instance throws must not land in it."""
+    deploy(db, files("register_mobility", "announce_mobility"))
+    theirs = start(db, orgs["outsider"], "register_mobility", {"sending": orgs["other"]})
+    assert subscriptions(db, theirs) == [("mobility_registered", {})]
+
+    start(db, orgs["sender"], "announce_mobility", {"sending": orgs["sending"]}, learner="Cleo")
+    assert run_message_jobs(db) == 1
+    assert subscriptions(db, theirs) == [("mobility_registered", {})] and ready(db, theirs) == []
+    assert "message.delivered" not in audit_actions(db, theirs)
+    with db.transaction(write=False) as s:  # the sender's message started its own instance instead
+        (own,) = s.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "register_mobility",
+                                                          ProcessInstance.id != theirs)).all()
+        assert {p.role: p.organisation_id for p in own.parties} == {"sending": orgs["sending"]}
+    assert data(db, own.id)["registration"] == {"learner": "Cleo"}
+
+    # an uncorrelated instance of the sender's own parties shares its context: it takes the next one
+    ours = start(db, orgs["sender"], "register_mobility", {"sending": orgs["sending"]})
+    start(db, orgs["sender"], "announce_mobility", {"sending": orgs["sending"]}, learner="Dan")
+    assert run_message_jobs(db) == 1
+    assert ready(db, ours) == ["welcome"] and data(db, ours)["registration"] == {"learner": "Dan"}
+    assert ready(db, theirs) == [] and subscriptions(db, theirs) == [("mobility_registered", {})]
+
+
+HANDOVER_LANE = ('<bpmn:laneSet id="ls"><bpmn:lane id="l_s" name="Sending organisation">'
+                 '<bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef>'
+                 '<bpmn:flowNodeRef>wait</bpmn:flowNodeRef><bpmn:flowNodeRef>use</bpmn:flowNodeRef>'
+                 '</bpmn:lane></bpmn:laneSet>')
+HANDOVER = '<bpmn:message id="m" name="handover"/>'
+
+
+def handover_thrower(*, throws: bool = True) -> bytes:
+    """Process 'notify': ends by throwing 'handover' (no correlation), or, as a later version, not."""
+    definition = ('<bpmn:messageEventDefinition id="d" messageRef="m"><bpmn:extensionElements>'
+                  '<spiffworkflow:messagePayload>{"note": note}</spiffworkflow:messagePayload>'
+                  '</bpmn:extensionElements></bpmn:messageEventDefinition>') if throws else ""
+    return _wrap("notify", f"""<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:endEvent id="end"><bpmn:incoming>f1</bpmn:incoming>{definition}</bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end"/>""", HANDOVER_LANE).replace(
+        b"<bpmn:process ", HANDOVER.encode() + b"<bpmn:process ", 1)
+
+
+def handover_catcher(catch: str = "event") -> bytes:
+    """Process 'await_handover': waits for 'handover' with no correlation, then a user task 'use'."""
+    if catch == "event":
+        wait = ('<bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2'
+                '</bpmn:outgoing><bpmn:messageEventDefinition id="d" messageRef="m"><bpmn:extensionElements>'
+                '<spiffworkflow:messageVariable>got</spiffworkflow:messageVariable></bpmn:extensionElements>'
+                '</bpmn:messageEventDefinition></bpmn:intermediateCatchEvent>')
+    else:
+        wait = ('<bpmn:receiveTask id="wait" messageRef="m"><bpmn:incoming>f1</bpmn:incoming>'
+                '<bpmn:outgoing>f2</bpmn:outgoing></bpmn:receiveTask>')
+    return _wrap("await_handover", f"""<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+{wait}<bpmn:userTask id="use" name="Use it"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+</bpmn:userTask><bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="use"/>
+<bpmn:sequenceFlow id="f3" sourceRef="use" targetRef="end"/>""", HANDOVER_LANE).replace(
+        b"<bpmn:process ", HANDOVER.encode() + b"<bpmn:process ", 1)
+
+
+def test_a_kept_message_from_an_instance_waits_for_a_catch_within_the_senders_parties(
+    db: Database, orgs: dict
+) -> None:
+    deploy(db, {"notify.bpmn": handover_thrower()})
+    start(db, orgs["sender"], "notify", {"sending": orgs["sending"]}, note="keys are at the desk")
+    assert run_message_jobs(db) == 1
+    with db.transaction(write=False) as s:
+        kept = s.scalars(select(PendingMessage)).one()
+    # an uncorrelated catch of a message a deployed process throws cannot even be deployed ...
+    with pytest.raises(Invalid):
+        deploy(db, {"await_handover.bpmn": handover_catcher()})
+    # ... but once no deployed version throws it any more, an old instance's kept message is still there
+    deploy(db, {"notify.bpmn": handover_thrower(throws=False)})
+    deploy(db, {"await_handover.bpmn": handover_catcher()})
+
+    theirs = start(db, orgs["outsider"], "await_handover", {"sending": orgs["other"]})
+    assert run_message_jobs(db) == 0
+    assert ready(db, theirs) == [] and subscriptions(db, theirs) == [("handover", {})]
+    ours = start(db, orgs["sender"], "await_handover", {"sending": orgs["sending"]})
+    assert run_message_jobs(db) == 1
+    assert ready(db, ours) == ["use"] and data(db, ours)["got"] == {"note": "keys are at the desk"}
+    assert ready(db, theirs) == []
+    with db.transaction(write=False) as s:
+        assert s.get(PendingMessage, kept.id).delivered_to == ours
+
+
+# --- deploy time: a catch of a message some process throws must correlate ------------------------
+
+@pytest.mark.parametrize("catch", ["event", "receive"])
+def test_an_uncorrelated_catch_of_a_thrown_message_is_refused_at_deploy(db: Database, catch: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        deploy(db, {"notify.bpmn": handover_thrower(), "await_handover.bpmn": handover_catcher(catch)})
+    (error,) = refused.value.errors
+    assert (error["file"], error["element_id"]) == ("await_handover.bpmn", "wait")
+    assert "waits for message 'handover', which process 'notify' throws, without a correlation" in error["message"]
+    with db.transaction(write=False) as s:
+        assert s.scalars(select(ProcessDefinition)).all() == []
+
+
+def test_a_thrower_of_what_a_deployed_process_catches_uncorrelated_is_refused(db: Database) -> None:
+    deploy(db, {"await_handover.bpmn": handover_catcher()})  # nobody throws it yet: messages from outside
+    with pytest.raises(Invalid) as refused:
+        deploy(db, {"notify.bpmn": handover_thrower()})
+    (error,) = refused.value.errors
+    assert (error["file"], error["element_id"]) == ("notify.bpmn", "end")
+    assert "the deployed process 'await_handover' (await_handover.bpmn) waits for without a correlation" \
+        in error["message"]
+
+
+def test_a_catch_correlated_only_from_its_own_data_is_still_uncorrelated_for_spiff(db: Database) -> None:
+    """SpiffWorkflow checks correlations only for a message with retrieval expressions: a
+    processVariableCorrelation alone leaves the catch open to every message of its name."""
+    half = handover_catcher().replace(
+        b"<spiffworkflow:messageVariable>got</spiffworkflow:messageVariable>",
+        b"<spiffworkflow:messageVariable>got</spiffworkflow:messageVariable><spiffworkflow:processVariableCorrelation>"
+        b"<spiffworkflow:propertyId>note</spiffworkflow:propertyId><spiffworkflow:expression>note"
+        b"</spiffworkflow:expression></spiffworkflow:processVariableCorrelation>")
+    with pytest.raises(Invalid) as refused:
+        deploy(db, {"notify.bpmn": handover_thrower(), "await_handover.bpmn": half})
+    (error,) = refused.value.errors
+    assert error["element_id"] == "wait" and "without a correlation" in error["message"]

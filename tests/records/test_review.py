@@ -74,11 +74,13 @@ def set_status(db: Database, mobility_id: int, status: str) -> None:
 
 
 def instance(w: World, **parties: object) -> str:
-    """A review process instance (it waits at its message start event) with the given parties."""
+    """A review process instance an administrator started (so no start check stops it; it waits at its
+    message start event for this mobility's message) with the given parties."""
     bound = {"sending": w.sender.org_id, "hosting": w.host.org_id, "learner": {"user_id": w.learner.user_id},
              **parties}
     with w.db.transaction() as s:
-        return instances.start(s, actor=w.admin, process_key="review", parties=bound).id
+        return instances.start(s, actor=w.admin, process_key="review", parties=bound,
+                               variables={"mobility_id": w.mobility_id}).id
 
 
 def opened(w: World) -> int:

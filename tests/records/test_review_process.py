@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 import records.actions  # noqa: F401  (registers the actions, as the app and worker do)
 import records.partnership_connectors  # noqa: F401
@@ -21,8 +21,8 @@ from engine import deployments, instances, jobs, messages, tasks
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
-from engine.errors import Conflict, Invalid
-from engine.models import HumanTask, InstanceStatus, ProcessInstance, TaskState
+from engine.errors import Conflict, Forbidden, Invalid
+from engine.models import InstanceStatus, ProcessInstance
 from engine.parties import Actor
 from records import review as reviews
 from records.models import ActionItemStatus, Evaluation, MouStatus, Review, ReviewStatus
@@ -186,31 +186,30 @@ def test_an_evaluation_that_is_not_all_yes_needs_its_reason(db: Database, admin:
     assert r.open_steps() == {"evaluate_sending", "evaluate_hosting", "evaluate_learner"}
 
 
-def test_a_review_of_someone_elses_mobility_records_nothing(db: Database, admin: Actor, frozen: FrozenClock) -> None:
-    """An outsider may start a review process binding themselves as sending organisation, but the
-    mobility it names is not theirs: their sheet is refused and no review exists for them."""
+def test_a_review_of_someone_elses_mobility_cannot_be_started(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+    """An outsider binds themselves as sending organisation of a review naming another school's
+    mobility (and its real host and learner): the Review process's start check refuses it, so no
+    instance exists, nobody is asked anything and no review is recorded. (A review an administrator
+    starts so is still refused a record by reviews.for_instance: tests/records/test_review.py.)"""
     p = partnership_in_force(db, admin, frozen, "provider_responsibility")
     genuine = start_review(db, p)
     outsider = make_party(db, "FR", "Outsider school")
-    with db.transaction() as s:
-        result = messages.deliver(
-            s, actor=outsider.actor, name="mobility_recognized", correlation_keys=None,
-            payload={"mobility_id": genuine.mobility_id},
-            parties={"sending": outsider.org_id, "hosting": p.host.org_id,
-                     "learner": {"user_id": genuine.learner.user_id}})
-    assert result.instance_id is not None and result.instance_id != genuine.instance_id
     with db.transaction(write=False) as s:
-        (task,) = [t for t in tasks.list_for(s, actor=outsider.actor, instance_id=result.instance_id).items
-                   if t.bpmn_id == "evaluate_sending"]
-    with pytest.raises(Invalid) as refused, db.transaction() as s:
-        tasks.complete(s, actor=outsider.actor, task_id=task.id, data=evaluation())
-    assert refused.value.errors == {
-        "parties.sending": [f"Must be the mobility's sending (organisation {p.sender.org_id})"]}
+        before = s.scalar(select(func.count(ProcessInstance.id)))
+    bindings = [
+        {"sending": outsider.org_id, "hosting": p.host.org_id, "learner": {"user_id": genuine.learner.user_id}},
+        # binding the real sending school does not help: the outsider does not speak for it
+        {"sending": p.sender.org_id, "hosting": p.host.org_id, "learner": {"user_id": genuine.learner.user_id}},
+    ]
+    for parties, refusal in zip(bindings, (Invalid, Forbidden), strict=True):
+        with pytest.raises(refusal), db.transaction() as s:
+            messages.deliver(s, actor=outsider.actor, name="mobility_recognized", correlation_keys=None,
+                             payload={"mobility_id": genuine.mobility_id}, parties=parties)
     with db.transaction(write=False) as s:
+        assert s.scalar(select(func.count(ProcessInstance.id))) == before
+        assert tasks.list_for(s, actor=outsider.actor).items == []
         assert reviews.list_for(s, actor=outsider.actor).items == []
-        assert s.scalar(select(Review.id).where(Review.instance_id == result.instance_id)) is None
-        refreshed = s.get(HumanTask, task.id)
-        assert refreshed is not None and refreshed.state == TaskState.READY
+        assert s.scalar(select(func.count(Review.id))) == 0
 
 
 def test_evaluation_sheets_are_append_only(db: Database, admin: Actor, frozen: FrozenClock) -> None:

@@ -3,6 +3,7 @@ their defaults, refusals shown next to the fields with nothing started, and what
 from __future__ import annotations
 
 from datetime import timedelta
+from html import unescape
 from typing import Any
 
 import pytest
@@ -303,6 +304,34 @@ def test_an_administrator_starts_any_process_binding_each_role(setting: Setting)
     assert instance.business_key == "mobility-7"
     assert bound == {"sending": (setting.nl.org_id, None), "hosting": (None, setting.learner.id)}
     assert "mobility-7" in admin.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_instance_page_says_who_may_start_the_chosen_process(setting: Setting) -> None:
+    """The start rule each process declares in its BPMN (startableBy, startCheck) is what the engine
+    enforces on every path; the administrators' page shows it before anything is started."""
+    admin = setting.browser(setting.admin)
+
+    def rule(process_key: str) -> str:
+        page = admin.get(f"/start/instance?process_key={process_key}").get_data(as_text=True)
+        start = page.index('id="start-rule"')
+        return unescape(page[start:page.index("</p>", start)])
+
+    assert "members of the organisation bound to 'sending'" in rule("mobility")
+    assert "<code>mobility.nominated</code>" in rule("mobility")
+    assert "the platform only" in rule("mou_approval_round")
+
+
+def test_a_partnership_page_cannot_draw_in_an_institution_the_start_check_refuses(setting: Setting) -> None:
+    """The page's service and the engine's start check (partnership.partners) agree: the DE chamber is
+    the one MoU approver registered, so another DE organisation in its lane is refused, nothing started."""
+    page = setting.browser(setting.school)
+    response = page.post("/start/partnership", {
+        "sending_organisation_id": setting.school.org_id, "hosting_organisation_id": setting.hotel.org_id,
+        "competent_institution_home_id": setting.outsider.org_id,
+        "competent_institution_host_id": setting.region.org_id})
+    assert response.status_code == 422
+    assert "Not an organisation that may stand for" in response.get_data(as_text=True)
+    assert count(setting.db, ProcessInstance) == 0
 
 
 def test_pages_need_a_deployed_process(app: Flask, db: Database) -> None:
