@@ -337,10 +337,10 @@ def _build_mou(session: Session, actor: Actor, record_id: int, version: int | No
         plan = mous.plan_for(session, content, mou=mou)  # the table pinned at submission
     except Invalid:  # a broken national-models table must not hide the MoU's text
         plan = mous.Plan(problems=["the national models table could not be evaluated"])
-    signing = content.get("signing_organisations") or []
+    partners = content.get("signing_organisations") or []
     named_ids = [ci.get("organisation_id") for ci in content.get("competent_institutions") or []]
     arrangement_ids = [i for a in (content.get("arrangements") or {}).values() for i in a.get("organisation_ids", [])]
-    orgs = _organisations(session, [mou.sending_organisation_id, *(o.get("organisation_id") for o in signing),
+    orgs = _organisations(session, [mou.sending_organisation_id, *(o.get("organisation_id") for o in partners),
                                     *named_ids, *arrangement_ids, *(a.organisation_id for a in approvals),
                                     *(r.organisation_id for r in plan.requirements)])
 
@@ -354,7 +354,7 @@ def _build_mou(session: Session, actor: Actor, record_id: int, version: int | No
          [_MUTUAL_ACCEPTANCE.get(x, x) for x in objectives.get("mutual_acceptance") or []]),
         ("Other objectives", objectives.get("other")),
     )))
-    for i, org in enumerate(signing, start=1):
+    for i, org in enumerate(partners, start=1):
         sections.append(Section(f"Signing organisation {i}", _organisation_fields(org)))
     others = content.get("other_organisations") or []
     if others:
@@ -420,7 +420,7 @@ def _build_mou(session: Session, actor: Actor, record_id: int, version: int | No
                   place=a.signer_place)
         for a in approvals if a.decision == Decision.APPROVED
     ]
-    names = [o.get("name") or _org_label(orgs, o.get("organisation_id")) for o in signing]
+    names = [o.get("name") or _org_label(orgs, o.get("organisation_id")) for o in partners]
     code = content.get("file_code") or mou.business_key
     data = {
         "id": mou.id, "business_key": mou.business_key, "status": mou.status,
