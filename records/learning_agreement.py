@@ -308,7 +308,18 @@ def _bound_organisation(session: Session, actor: Actor, mobility: Mobility, part
     """Check the actor is the party it signs as; return the organisation signed for, if any.
 
     The learner signs personally (their linked account); a guardian with an account too, otherwise
-    the sending organisation records the guardian's signature."""
+    the sending organisation records the guardian's signature. An administrator is none of these: a
+    signature is personal, so "on behalf" does not reach it."""
+    try:
+        return _party_organisation(session, actor, mobility, party)
+    except Forbidden as exc:
+        if actor.is_admin:
+            raise Forbidden(f"A signature is personal: an administrator cannot sign on a party's behalf. "
+                            f"{exc.message}") from exc
+        raise
+
+
+def _party_organisation(session: Session, actor: Actor, mobility: Mobility, party: str) -> int | None:
     learner = mobility.learner
     if party == LaParty.LEARNER:
         if learner.user_id is None or actor.user_id != learner.user_id:
