@@ -29,7 +29,7 @@ class UserSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
 
 
-class ProfileSchema(Schema):
+class SigningProfileSchema(Schema):
     """What a person may change about themself: what a signature takes beyond the account."""
 
     position = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -60,7 +60,7 @@ def me() -> Any:
 
 
 @blp.route("/me", methods=["PATCH"])
-@blp.arguments(ProfileSchema)
+@blp.arguments(SigningProfileSchema)
 @blp.response(200, UserSchema)
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def update_me(body: dict[str, Any]) -> Any:
