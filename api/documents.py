@@ -51,6 +51,7 @@ class DocumentSignatureSchema(Schema):
     name = fields.String(allow_none=True)
     position = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
+    place = fields.String(allow_none=True, metadata={"description": "where the signer signed"})
     signed_at = fields.String(allow_none=True, metadata={"description": "ISO 8601, UTC"})
     mode = fields.String(metadata={"description": "explicit | implicit (no objection within the period)"})
     content_hash = fields.String(allow_none=True, metadata={"description": "the hash of the text signed"})

@@ -134,6 +134,8 @@ class LaSignatureOut(Schema):
     organisation_id = fields.Integer(allow_none=True)
     mode = fields.String(metadata={"description": "explicit | implicit (no objection within the period)"})
     signer = fields.Nested(SignerOut)
+    recorded_by = fields.Integer(allow_none=True, metadata={
+        "description": "the account that recorded it: the signer, or the school member for a paper signature"})
     signed_at = fields.DateTime()
     content_hash = fields.String()
     counts = fields.Boolean(metadata={"description": "given for the current version and hash"})
@@ -189,6 +191,8 @@ class AssessmentOut(Schema):
     evidence = fields.String(allow_none=True)
     supersedes_id = fields.Integer(allow_none=True)
     recorded_at = fields.DateTime()
+    organisation_id = fields.Integer()
+    signer = fields.Nested(SignerOut, metadata={"description": "the member who recorded and signed the sheet"})
     learner_acknowledgement = fields.Nested(AcknowledgementOut, allow_none=True)
 
 

@@ -11,15 +11,9 @@ from records import national_models
 from records.models import ApprovalRole, CompetenceFunction
 
 from .deps import authenticated
-from .schemas import SignerOut
+from .schemas import SignerIn, SignerOut
 
 blp = Blueprint("records", __name__, url_prefix="/api", description="Partnership records: MoUs and national models")
-
-
-class SignerSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    position = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    email = fields.Email(required=True)
 
 
 class ApprovalRequest(Schema):
@@ -27,7 +21,8 @@ class ApprovalRequest(Schema):
         required=True, validate=validate.Length(equal=64),
         metadata={"description": "SHA-256 of the text you approve, as GET /api/mous/{id} gave it"},
     )
-    signer = fields.Nested(SignerSchema, required=True)
+    signer = fields.Nested(SignerIn, load_default=None, metadata={
+        "description": "position and place; the signer is you, the signed-in member"})
     as_role = fields.String(load_default=ApprovalRole.PARTNER, validate=validate.OneOf(ApprovalRole.ALL))
     organisation_id = fields.Integer(
         load_default=None, metadata={"description": "only when you belong to several approving organisations"}
@@ -138,12 +133,14 @@ def get_version(mou_id: int, number: int) -> Any:
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def approve(body: dict[str, Any], mou_id: int) -> Any:
-    """Approve the current text for your organisation.
+    """Approve the current text for your organisation, signed by you.
 
-    403 when your organisation does not approve in that role, 404 when you are not a party of the MoU,
-    409 "stale" when the quoted hash is not the current text (nothing is stored; read it again), or when
-    the MoU is not in approval or your organisation already approved this version, 422 for an
-    incomplete signature.
+    The approval records your account (name, e-mail), the organisation you approve for, and your
+    position and place (from `signer`, else from your profile). 403 when your organisation does not
+    approve in that role, 404 when you are not a party of the MoU, 409 "stale" when the quoted hash is
+    not the current text (nothing is stored; read it again), or when the MoU is not in approval or your
+    organisation already approved this version, 422 when `signer` names someone other than you or no
+    position is known.
     """
     with authenticated() as (session, actor):
         approval = mous.approve(session, actor=actor, mou_id=mou_id, **body)

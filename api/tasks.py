@@ -57,7 +57,8 @@ class CompleteTask(Schema):
     data = fields.Dict(keys=fields.String(), load_default=dict)
     on_behalf = fields.Boolean(
         load_default=False,
-        metadata={"description": "admins only: complete another party's task; recorded in the audit trail"},
+        metadata={"description": "admins only: complete another party's task; recorded in the audit trail. "
+                                 "Not for tasks that sign (403): a signature is personal"},
     )
 
 

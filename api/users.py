@@ -22,7 +22,18 @@ class UserSchema(Schema):
     is_admin = fields.Boolean(load_default=False)
     is_active = fields.Boolean(dump_only=True)
     organisation_ids = fields.List(fields.Integer(), load_default=list)
+    position = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "the position this person signs in (e.g. VET coordinator); signing forms are filled from it"})
+    place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "where this person usually signs (e.g. Köln); signing forms are filled from it"})
     created_at = fields.DateTime(dump_only=True)
+
+
+class SigningProfileSchema(Schema):
+    """What a person may change about themself: what a signature takes beyond the account."""
+
+    position = fields.String(allow_none=True, validate=validate.Length(max=200))
+    place = fields.String(allow_none=True, validate=validate.Length(max=200))
 
 
 @blp.route("", methods=["POST"])
@@ -46,6 +57,17 @@ def list_(args: dict[str, Any]) -> Any:
 def me() -> Any:
     with authenticated(write=False) as (session, actor):
         return parties.get_user(session, actor=actor, user_id=actor.user_id)
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.arguments(SigningProfileSchema)
+@blp.response(200, UserSchema)
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def update_me(body: dict[str, Any]) -> Any:
+    """Change your signing profile (position, place). Your name and e-mail come with your account: a
+    signature always takes them from it."""
+    with authenticated() as (session, actor):
+        return parties.update_profile(session, actor=actor, user_id=actor.user_id, changes=body)
 
 
 @blp.route("/<int:user_id>", methods=["GET"])

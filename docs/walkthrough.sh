@@ -161,12 +161,15 @@ step "5. Signatures in order: Lukas, the school, the hotel; each signs the hash 
 LA_HASH=$(form "$LUKAS" "$I" sign_learner | get '.la_hash')
 echo "   the text to sign: SHA-256 $LA_HASH; the hotel may not sign yet: its task list is empty:"
 inbox "$HOTEL" "instance_id=$I"
-complete "$LUKAS" "$I" sign_learner \
-  "{\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\", \"signer\": {\"name\": \"Lukas Becker\", \"email\": \"lukas.becker@learner.example\"}}"
-complete "$SCHOOL" "$I" sign_sending "{\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\",
-  \"signer\": {\"name\": \"Anna Schmidt\", \"position\": \"VET coordinator\", \"email\": \"coordinator@berufskolleg.example\"}}"
-complete "$HOTEL" "$I" sign_hosting "{\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\",
-  \"signer\": {\"name\": \"Javier Ruiz\", \"position\": \"Company mentor\", \"email\": \"mentor@hotelsol.example\"}}"
+# Who signs is the signed-in account (name, e-mail), for the organisation the task is bound to; a form
+# gives only position and place (else the profile's: PATCH /api/users/me). Another person's name: 422.
+TASK=$(api GET "/api/tasks?instance_id=$I" "$LUKAS" | task_of sign_learner)
+echo "   signing in someone else's name is refused: HTTP $(curl -s -o /dev/null -w '%{http_code}' -X POST \
+  "$B/api/tasks/$TASK/complete" -H "Authorization: Bearer $LUKAS" -H 'Content-Type: application/json' \
+  -d "{\"data\": {\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\", \"signer\": {\"name\": \"Anna Schmidt\"}}}")"
+complete "$LUKAS" "$I" sign_learner "{\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\"}"
+complete "$SCHOOL" "$I" sign_sending "{\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\", \"signer\": {\"place\": \"Köln\"}}"
+complete "$HOTEL" "$I" sign_hosting "{\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\"}"
 SEEN=$(api GET "/api/mobilities/$M" "$LUKAS")
 echo "   mobility $(echo "$SEEN" | get '.status'); Learning Agreement version $(echo "$SEEN" | get '.learning_agreement.version')" \
      "$(echo "$SEEN" | get '.learning_agreement.status'), in force: $(echo "$SEEN" | get '.learning_agreement.in_force');" \
@@ -200,8 +203,7 @@ complete "$HOTEL" "$LI" record_assessment "{\"assessments\": [$SHEETS]}"
 complete "$LEA" "$LI" acknowledge_assessment '{"agrees": true, "comment": "Thank you, it was a great kitchen"}'
 
 step "8. The hotel issues the Learner's Personal Transcript; the school reads it only once released"
-complete "$HOTEL" "$LI" issue_transcript \
-  '{"signer": {"name": "Javier Ruiz", "position": "Company mentor", "email": "mentor@hotelsol.example"}}'
+complete "$HOTEL" "$LI" issue_transcript '{"signer": {"place": "València"}}'
 echo "   the school asks for it before the release: HTTP $(status GET "/api/mobilities/$LEA_M/transcript" "$SCHOOL")"
 complete "$HOTEL" "$LI" release_transcript '{"ready_for_recognition": true}'
 TRANSCRIPT=$(api GET "/api/mobilities/$LEA_M/transcript" "$SCHOOL")
@@ -216,7 +218,7 @@ echo "   national model $MODEL: recognition by $RECOGNISER, merged with validati
 UNITS=$(form "$SCHOOL" "$LI" "$([ "$MERGED" = true ] && echo validate_and_recognise_sending || echo validate_units)" \
         | get '.transcript_units[].unit')
 list() { local out="" u; for u in $UNITS; do out="$out${out:+,}$(printf "$1" "$u")"; done; echo "[$out]"; }
-SCHOOL_SIGNER='{"name": "Anna Schmidt", "position": "VET coordinator", "email": "coordinator@berufskolleg.example"}'
+SCHOOL_SIGNER='{"position": "VET coordinator", "place": "Köln"}'
 if [ "$MERGED" = true ]; then
   complete "$SCHOOL" "$LI" validate_and_recognise_sending "{\"transcript_hash\": \"$T_HASH\", \"signer\": $SCHOOL_SIGNER,
     \"unit_decisions\": $(list '{"unit": "%s", "outcome": "validated"}')}"
@@ -226,7 +228,7 @@ else
   if [ "$RECOGNISER" = competent_institution ]; then
     echo "   the chamber's task list:"; inbox "$CHAMBER" "instance_id=$LI"
     complete "$CHAMBER" "$LI" recognise_ci "{\"transcript_hash\": \"$T_HASH\",
-      \"signer\": {\"name\": \"Petra Wagner\", \"position\": \"Training adviser\", \"email\": \"officer@ihk-koeln.example\"},
+      \"signer\": {\"position\": \"Training adviser\"},
       \"unit_recognition\": $(list '{"unit": "%s", "recognised": true}')}"
   else
     complete "$SCHOOL" "$LI" recognise_sending "{\"transcript_hash\": \"$T_HASH\", \"signer\": $SCHOOL_SIGNER,

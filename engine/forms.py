@@ -65,3 +65,17 @@ def prefill(schema_text: str | None, task_data: dict[str, Any]) -> dict[str, Any
         return {}
     properties = parse_schema(schema_text).get("properties", {})
     return {name: task_data[name] for name in properties if name in task_data}
+
+
+def fit(schema_text: str, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` for the form's own fields only, objects cut to the properties their schema declares,
+    so values the server supplies can be sent back as they are."""
+    properties = parse_schema(schema_text).get("properties", {})
+
+    def cut(value: Any, node: Any) -> Any:
+        declared = node.get("properties") if isinstance(node, dict) else None
+        if isinstance(value, dict) and isinstance(declared, dict):
+            return {k: cut(v, declared[k]) for k, v in value.items() if k in declared}
+        return value
+
+    return {name: cut(value, properties[name]) for name, value in values.items() if name in properties}

@@ -76,6 +76,10 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The profile a signature takes what the account does not prove (migration 0008): the position a
+    # person usually signs in and the place they sign at. Forms are pre-filled from them.
+    position: Mapped[str | None] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(String(200))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="selectin")
 

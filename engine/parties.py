@@ -115,6 +115,8 @@ def create_user(
     password: str,
     is_admin: bool = False,
     organisation_ids: list[int] | None = None,
+    position: str | None = None,
+    place: str | None = None,
 ) -> User:
     """Create a user; `actor=None` only from the trusted CLI (`ecvet create-admin`)."""
     if actor is not None:
@@ -128,11 +130,13 @@ def create_user(
     unknown = [i for i in organisation_ids or [] if session.get(Organisation, i) is None]
     if unknown:
         errors["organisation_ids"] = [f"No organisation {i}" for i in unknown]
+    profile = _profile_fields({"position": position, "place": place}, errors)
     if errors:
         raise Invalid("The user is not valid", errors=errors)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"A user with e-mail {email} already exists")
-    user = User(email=email, name=name.strip() or email, password_hash=hash_password(password), is_admin=is_admin)
+    user = User(email=email, name=name.strip() or email, password_hash=hash_password(password), is_admin=is_admin,
+                **profile)
     session.add(user)
     session.flush()
     audit.record(session, actor_id=actor.user_id if actor else None, action="user.created", user_id=user.id,
@@ -141,6 +145,45 @@ def create_user(
         add_member(session, actor=actor, organisation_id=org_id, user_id=user.id)
     session.flush()
     session.refresh(user, ["memberships"])
+    return user
+
+
+PROFILE_FIELDS = ("position", "place")
+PROFILE_MAX = 200
+
+
+def _profile_fields(values: dict[str, object], errors: dict[str, list[str]]) -> dict[str, str | None]:
+    """Position and place as stored: trimmed text of at most 200 characters, empty meaning none."""
+    out: dict[str, str | None] = {}
+    for name in PROFILE_FIELDS:
+        value = values.get(name)
+        if value is not None and not isinstance(value, str):
+            errors[name] = ["A text"]
+            continue
+        text = (value or "").strip()
+        if len(text) > PROFILE_MAX:
+            errors[name] = [f"At most {PROFILE_MAX} characters"]
+        out[name] = text or None
+    return out
+
+
+def update_profile(session: Session, *, actor: Actor, user_id: int, changes: dict[str, object]) -> User:
+    """Change the position and place a person signs in (yourself, or anyone for an admin). Name and
+    e-mail are not part of it: a signature takes them from the account, so they change only with it."""
+    user = get_user(session, actor=actor, user_id=user_id)
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(changes) - set(PROFILE_FIELDS))
+    for name in unknown:
+        errors[name] = [f"Not part of the profile; it holds {', '.join(PROFILE_FIELDS)}"]
+    profile = _profile_fields({k: v for k, v in changes.items() if k in PROFILE_FIELDS}, errors)
+    if errors:
+        raise Invalid("The profile is not valid", errors=errors)
+    old = {name: getattr(user, name) for name in changes}
+    for name in changes:
+        setattr(user, name, profile[name])
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="user.profile_changed", user_id=user.id,
+                 old=old, new={name: profile[name] for name in changes})
     return user
 
 

@@ -83,6 +83,11 @@ def form_schema(session: Session, task: HumanTask) -> str | None:
     return cached
 
 
+def _properties(spiff_task: Any) -> dict[str, Any]:
+    """The spiff extension properties of a task (``recordAction``, ``formJsonSchemaFilename``...)."""
+    return (getattr(spiff_task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+
+
 def detail(session: Session, *, actor: Actor, task_id: str) -> dict[str, Any]:
     """Task row, its JSON Schema and current values of the form's own fields (never other data)."""
     task = get(session, actor=actor, task_id=task_id)
@@ -95,6 +100,10 @@ def detail(session: Session, *, actor: Actor, task_id: str) -> dict[str, Any]:
         spiff_task = execution.find_task(workflow, task.id)
         if spiff_task is not None:
             values = forms.prefill(schema_text, spiff_task.data)
+            action = _properties(spiff_task).get("recordAction")
+            if action:
+                context = actions.ActionContext(session, actor, instance, task, spiff_task.data)
+                values.update(forms.fit(schema_text, actions.prefilled(action, context)))
     return {
         "task": task,
         "form": {"schema": forms.parse_schema(schema_text) if schema_text else None, "values": values},
@@ -151,7 +160,7 @@ def complete(
         raise Conflict(f"Task {task_id} is no longer ready")
 
     submitted = copy.deepcopy(data)
-    properties = (getattr(spiff_task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+    properties = _properties(spiff_task)
     if properties.get("recordAction"):
         context = actions.ActionContext(session, actor, instance, task, spiff_task.data)
         submitted.update(actions.run(properties["recordAction"], context, copy.deepcopy(data)))

@@ -15,18 +15,22 @@ Form fields read by the actions:
   the form, or one ``content`` object; optional ``business_key``. Creates the MoU for the
   organisation bound to the task, or revises the one named by ``mou_id`` (form or process data).
 * ``mou.submit``: nothing but ``mou_id`` in the process data.
-* ``mou.approve``: ``content_hash`` (or ``mou_hash``) of the text read, ``signer`` {name, position,
-  email}, optional ``as_role`` (partner by default). With ``decision: "rejected"`` it rejects instead.
+* ``mou.approve``: ``content_hash`` (or ``mou_hash``) of the text read, optional ``signer`` {position,
+  place} (the signer is the signed-in member, :mod:`records.signing`; a name or e-mail sent along must
+  be theirs), optional ``as_role`` (partner by default). With ``decision: "rejected"`` it rejects
+  instead. Its form starts with the reader's own name, e-mail, position and place (a prefill), and the
+  action clears ``signer`` from the process data so no later form shows it.
 * ``mou.reject``: ``comment``, ``content_hash``, optional ``as_role`` and ``signer``.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from engine.actions import ActionContext, action
+from engine.actions import ActionContext, action, prefill
 from engine.errors import Invalid
 
 from . import mou as mous
+from . import signing
 from .models import ApprovalRole, Decision
 
 
@@ -98,9 +102,10 @@ def approve(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
         return reject(context, data)
     mou_id = _mou_id(context, data)
     approval = mous.approve(context.session, actor=context.actor, mou_id=mou_id, content_hash=_hash(data),
-                            signer=data.get("signer") or {}, as_role=_role(data),
+                            signer=data.get("signer"), as_role=_role(data),
                             organisation_id=context.task.organisation_id)
-    return {**_references(context, mou_id), "mou_approval_id": approval.id, "mou_decision": approval.decision}
+    return {**_references(context, mou_id), "mou_approval_id": approval.id, "mou_decision": approval.decision,
+            "signer": None}
 
 
 @action("mou.reject")
@@ -110,4 +115,16 @@ def reject(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     approval = mous.reject(context.session, actor=context.actor, mou_id=mou_id, content_hash=_hash(data),
                            comment=data.get("comment") or "", as_role=_role(data), signer=data.get("signer"),
                            organisation_id=context.task.organisation_id)
-    return {**_references(context, mou_id), "mou_approval_id": approval.id, "mou_decision": approval.decision}
+    return {**_references(context, mou_id), "mou_approval_id": approval.id, "mou_decision": approval.decision,
+            "signer": None}
+
+
+def signer_values(context: ActionContext) -> dict[str, Any]:
+    """A signing form starts with who signs: the reader, for the party the task is bound to (nothing
+    for someone who cannot sign it; never what the process data holds from another party)."""
+    return {"signer": signing.form_values(context.session, context.actor,
+                                          organisation_id=context.task.organisation_id, user_id=context.task.user_id)}
+
+
+prefill("mou.approve")(signer_values)
+prefill("mou.reject")(signer_values)

@@ -6,6 +6,10 @@ again replaces its sheet (the new row names the one it supersedes, which stays a
 learner then acknowledges the sheets, saying whether they agree. Once the transcript is issued the
 sheets are final.
 
+Each sheet is signed by the member of the host who records it (:mod:`records.signing`); the assessor
+a sheet names is what it states (who observed the learner, possibly a colleague) and, when left out,
+is that signer.
+
 Sheets are host-side working documents: the host side, the learner and admins read them at any time;
 the home side once the transcript is ready for recognition (EWP practice), like the transcript.
 """
@@ -19,11 +23,12 @@ from sqlalchemy.orm import Session, aliased
 
 from engine import audit
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.models import utcnow
+from engine.models import Organisation, utcnow
 from engine.parties import Actor
 
 from . import learning_agreement as las
 from . import mobility as mobilities
+from . import signing
 from .models import (
     AssessmentAcknowledgement,
     AssessmentMethod,
@@ -72,7 +77,7 @@ def _text(entry: dict[str, Any], name: str, path: str, errors: dict[str, list[st
 
 
 def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobility: Mobility,
-                   errors: dict[str, list[str]]) -> dict[str, Any] | None:
+                   errors: dict[str, list[str]], signer: dict[str, str | None]) -> dict[str, Any] | None:
     path = f"assessments.{i}"
     if not isinstance(entry, dict):
         errors[path] = ["An assessment sheet (object)"]
@@ -84,7 +89,12 @@ def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobilit
         errors[f"{path}.method"] = [f"One of {', '.join(AssessmentMethod.ALL)}"]
     if entry.get("result") not in AssessmentResult.ALL:
         errors[f"{path}.result"] = [f"One of {', '.join(AssessmentResult.ALL)}"]
-    assessor = entry.get("assessor") if isinstance(entry.get("assessor"), dict) else {}
+    assessor = entry.get("assessor")
+    if assessor is None or assessor == {}:
+        assessor = signer  # the person signing the sheet assessed the learner
+    elif not isinstance(assessor, dict):
+        errors[f"{path}.assessor"] = ["An object: name, organisation, role (leave it out when you assessed)"]
+        assessor = {}
     name = _text(assessor, "name", f"{path}.assessor", errors, required=True)
     organisation = _text(assessor, "organisation", f"{path}.assessor", errors, required=True)
     role = _text(assessor, "role", f"{path}.assessor", errors)
@@ -103,16 +113,22 @@ def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobilit
 
 
 def record(
-    session: Session, *, actor: Actor, mobility_id: int, assessments: list[dict[str, Any]]
+    session: Session, *, actor: Actor, mobility_id: int, assessments: list[dict[str, Any]],
+    signer: dict[str, Any] | None = None,
 ) -> list[AssessmentRecord]:
-    """The host records assessment sheets, one per unit of the Learning Agreement in force, during
-    the live mobility; a unit assessed again gets a new sheet superseding the earlier one. 403 for
-    anyone but the hosting organisation, 409 outside a live mobility or once the transcript is
-    issued, 422 for an incomplete sheet (nothing is stored then)."""
+    """A member of the host records and signs assessment sheets, one per unit of the Learning Agreement
+    in force, during the live mobility; a unit assessed again gets a new sheet superseding the earlier
+    one. 403 for anyone but a member of the hosting organisation (administrators included), 409
+    outside a live mobility or once the transcript is issued, 422 for an incomplete sheet or a
+    `signer` naming someone else (nothing is stored then)."""
     mobility = mobilities.get(session, actor=actor, mobility_id=mobility_id)
     if not (actor.is_admin or mobilities.is_host(actor, mobility)):
         raise Forbidden("Only the hosting organisation assesses the learner")
     mobility = mobilities.locked(session, mobility.id)
+    signed = signing.for_organisation(session, actor=actor, organisation_id=mobility.hosting_organisation_id,
+                                      submitted=signer)
+    host = session.get(Organisation, mobility.hosting_organisation_id)
+    assessor = {"name": signed.name, "organisation": host.name if host else None, "role": signed.position}
     if mobility.status != MobilityStatus.LIVE:
         raise Conflict(f"The mobility is {mobility.status}: units are assessed while it is live")
     if _transcript(session, mobility) is not None:
@@ -122,7 +138,7 @@ def record(
     if not isinstance(assessments, list) or not assessments:
         raise Invalid("Record at least one assessment sheet", errors={"assessments": ["At least one"]})
     errors: dict[str, list[str]] = {}
-    entries = [_checked_entry(e, i, units, mobility, errors) for i, e in enumerate(assessments)]
+    entries = [_checked_entry(e, i, units, mobility, errors, assessor) for i, e in enumerate(assessments)]
     seen: set[str] = set()
     for i, entry in enumerate(entries):
         if entry and entry["unit"] in seen:
@@ -132,7 +148,7 @@ def record(
     if errors:
         raise Invalid("The assessment is not complete", errors=errors)
     earlier = {r.unit_code: r for r in current(session, mobility)}
-    now = utcnow()
+    now = signed.signed_at
     rows: list[AssessmentRecord] = []
     for entry in entries:
         assert entry is not None
@@ -145,7 +161,7 @@ def record(
             assessor_role=entry["assessor_role"], assessed_on=entry["assessed_on"], result=entry["result"],
             grade=entry["grade"], comments=entry["comments"], evidence=entry["evidence"],
             organisation_id=mobility.hosting_organisation_id, supersedes_id=previous.id if previous else None,
-            recorded_by=actor.user_id, recorded_at=now,
+            recorded_by=actor.user_id, recorded_at=now, **signed.columns(),
         )
         session.add(row)
         rows.append(row)
@@ -220,7 +236,8 @@ def view(record_: AssessmentRecord, acknowledgement: AssessmentAcknowledgement |
                      "role": record_.assessor_role},
         "date": record_.assessed_on, "result": record_.result, "grade": record_.grade,
         "comments": record_.comments, "evidence": record_.evidence, "supersedes_id": record_.supersedes_id,
-        "recorded_at": record_.recorded_at,
+        "recorded_at": record_.recorded_at, "organisation_id": record_.organisation_id,
+        "signer": signing.view(record_),
         "learner_acknowledgement": None if acknowledgement is None else {
             "agrees": acknowledgement.agrees, "comment": acknowledgement.comment,
             "acknowledged_at": acknowledgement.acknowledged_at},

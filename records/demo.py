@@ -95,6 +95,8 @@ class DemoPerson:
     otherwise: str = ""
     #: The tasks a fresh seed leaves in their inbox (tests/records/test_demo.py holds the seed to it).
     tasks: tuple[str, ...] = ()
+    #: The signing profile: the position they sign in (their place is their organisation's city).
+    position: str | None = None
 
 
 PEOPLE = (
@@ -102,17 +104,20 @@ PEOPLE = (
                is_admin=True, otherwise="Dashboard, Process definitions, Start > Start an instance"),
     DemoPerson("coordinator", "coordinator@berufskolleg.example", "Anna Schmidt", "VET coordinator", "school",
                otherwise="Start > Nominate a learner or Start a partnership",
-               tasks=("Prepare the Learning Agreement",)),
+               tasks=("Prepare the Learning Agreement",), position="VET coordinator"),
     DemoPerson("mentor", "mentor@hotelsol.example", "Javier Ruiz", "company mentor", "hotel",
-               otherwise="Documents: the MoU and the Learning Agreements", tasks=("Follow the learning activities",)),
+               otherwise="Documents: the MoU and the Learning Agreements", tasks=("Follow the learning activities",),
+               position="Company mentor, head chef"),
     DemoPerson("nl_coordinator", "coordinator@horecacollege.example", "Sanne de Vries", "international coordinator",
-               "college", otherwise="Documents: the MoU with Berufskolleg Rhein", tasks=("Approve the MoU",)),
+               "college", otherwise="Documents: the MoU with Berufskolleg Rhein", tasks=("Approve the MoU",),
+               position="International coordinator"),
     DemoPerson("chamber_officer", "officer@ihk-koeln.example", "Petra Wagner", "training adviser at the chamber",
                "chamber", otherwise="Documents: MoUs and Learning Agreements of Köln",
-               tasks=("Approve the MoU",)),
+               tasks=("Approve the MoU",), position="Ausbildungsberaterin"),
     DemoPerson("regional_officer", "officer@gva-educacio.example", "Carmen López", "regional VET officer",
                "region",
-               otherwise="Documents: the MoU Köln-València, approved by silence after 20 days"),
+               otherwise="Documents: the MoU Köln-València, approved by silence after 20 days",
+               position="Técnica de formación profesional"),
     DemoPerson("jonas", "jonas.keller@learner.example", "Jonas Keller", "learner (cook), 20",
                otherwise="Documents: his Learning Agreement", tasks=("Sign your Learning Agreement",)),
     DemoPerson("lea", "lea.hoffmann@learner.example", "Lea Hoffmann", "learner (cook), 16, in València now",
@@ -153,14 +158,7 @@ COOK_UNITS: list[dict[str, Any]] = [
          {"kind": "competence", "text": "Solves guests' special requests together with the service staff"}]},
 ]
 
-SIGNERS = {
-    "coordinator": {"name": "Anna Schmidt", "position": "VET coordinator", "email": "coordinator@berufskolleg.example"},
-    "mentor": {"name": "Javier Ruiz", "position": "Company mentor, head chef", "email": "mentor@hotelsol.example"},
-    "nl_coordinator": {"name": "Sanne de Vries", "position": "International coordinator",
-                       "email": "coordinator@horecacollege.example"},
-    "chamber_officer": {"name": "Petra Wagner", "position": "Ausbildungsberaterin",
-                        "email": "officer@ihk-koeln.example"},
-}
+#: The contact person of each partner in profiles and MoUs: the member who signs for it.
 CONTACTS = {"school": "coordinator", "hotel": "mentor", "college": "nl_coordinator"}
 
 
@@ -277,7 +275,9 @@ class _Seeder:
                     user = parties.create_user(
                         s, actor=None, email=person.email, name=person.name, password=DEMO_PASSWORD,
                         is_admin=person.is_admin,
-                        organisation_ids=[self.orgs[person.organisation]] if person.organisation else [])
+                        organisation_ids=[self.orgs[person.organisation]] if person.organisation else [],
+                        position=person.position,
+                        place=self._organisation(person.organisation).city if person.organisation else None)
                 self.users[person.key] = user.id
             cook = qualifications.find(s, title="Cook", country="DE")
             if cook is None:
@@ -381,7 +381,7 @@ class _Seeder:
             Step("draft_mou", "coordinator", timedelta(days=2),
                  lambda _: self._mou(hosting, file_code)),
             Step("submit_mou", "coordinator", timedelta(days=2, hours=1),
-                 lambda _: {"confirmed": True, "signer": SIGNERS["coordinator"]}),
+                 lambda v: {"confirmed": True, "signer": v.get("signer")}),
         ]
 
     def _partnership_valencia(self, n: datetime) -> int:
@@ -393,8 +393,8 @@ class _Seeder:
             *self._partnership_steps("hotel", "Formación Profesional in the Comunitat Valenciana: the hotel trains "
                                               "apprentices of the Técnico en Cocina y Gastronomía (FP Dual).",
                                      f"MoU-KOELN-VALENCIA-{began.year}"),
-            Step("approve_hosting", "mentor", timedelta(days=4), lambda v: _approve(v, "mentor")),
-            Step("approve_ci_home", "chamber_officer", timedelta(days=6), lambda v: _approve(v, "chamber_officer")),
+            Step("approve_hosting", "mentor", timedelta(days=4), _approve),
+            Step("approve_ci_home", "chamber_officer", timedelta(days=6), _approve),
         ])
         mou = self._mou_of(instance_id)
         if mou.status != MouStatus.ACTIVE:
@@ -425,9 +425,9 @@ class _Seeder:
     def _organisation(self, key: str) -> DemoOrganisation:
         return next(o for o in ORGANISATIONS if o.key == key)
 
-    def _contact(self, key: str) -> dict[str, str]:
-        signer = SIGNERS[CONTACTS[key]]
-        return {"name": signer["name"], "position": signer["position"], "email": signer["email"]}
+    def _contact(self, key: str) -> dict[str, str | None]:
+        person = next(p for p in PEOPLE if p.key == CONTACTS[key])
+        return {"name": person.name, "position": person.position, "email": person.email}
 
     def _cook(self, s: Session) -> Qualification:
         cook = s.get(Qualification, self.cook_id)
@@ -546,12 +546,10 @@ class _Seeder:
                                                                                              "the breakfast buffet"}},
                 {"code": "U4", "learning_activities": {"location": "Restaurant and pass",
                                                        "tasks": "Passing dishes during lunch service"}}]),
-            Step("sign_learner", "lea", timedelta(days=2),
-                 lambda v: _sign(v, {"name": "Lea Hoffmann", "email": "lea.hoffmann@learner.example"})),
-            Step("sign_guardian", "guardian", timedelta(days=2, hours=5),
-                 lambda v: _sign(v, {"name": "Thomas Hoffmann", "email": "thomas.hoffmann@family.example"})),
-            Step("sign_sending", "coordinator", timedelta(days=3), lambda v: _sign(v, SIGNERS["coordinator"])),
-            Step("sign_hosting", "mentor", timedelta(days=4), lambda v: _sign(v, SIGNERS["mentor"])),
+            Step("sign_learner", "lea", timedelta(days=2), _sign),
+            Step("sign_guardian", "guardian", timedelta(days=2, hours=5), _sign),
+            Step("sign_sending", "coordinator", timedelta(days=3), _sign),
+            Step("sign_hosting", "mentor", timedelta(days=4), _sign),
         ])
 
     def _mobility_jonas(self, n: datetime, mou_id: int) -> None:
@@ -574,12 +572,16 @@ class _Seeder:
             "date_of_birth": _born(start, 19).isoformat()})
 
 
-def _approve(values: dict[str, Any], who: str) -> dict[str, Any]:
-    return {"mou_hash": values["mou_hash"], "decision": Decision.APPROVED, "signer": SIGNERS[who]}
+# Signing steps send the form back as it came, as a person clicking "Approve" does: the signer in it is
+# the signed-in person the platform filled in, with the position and place of their profile.
 
 
-def _sign(values: dict[str, Any], signer: dict[str, str]) -> dict[str, Any]:
-    return {"la_hash": values["la_hash"], "decision": "sign", "signer": signer}
+def _approve(values: dict[str, Any]) -> dict[str, Any]:
+    return {"mou_hash": values["mou_hash"], "decision": Decision.APPROVED, "signer": values["signer"]}
+
+
+def _sign(values: dict[str, Any]) -> dict[str, Any]:
+    return {"la_hash": values["la_hash"], "decision": "sign", "signer": values["signer"]}
 
 
 def _born(on: date, years: int) -> date:

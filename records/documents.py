@@ -41,7 +41,7 @@ from engine.errors import Invalid, NotFound
 from engine.models import Organisation, User
 from engine.parties import Actor
 
-from . import assessment, recognition
+from . import assessment, recognition, signing
 from . import learning_agreement as las
 from . import mobility as mobilities
 from . import mou as mous
@@ -145,6 +145,7 @@ class Signature:
     content_hash: str | None
     counts: bool
     version: int | None = None
+    place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ class Document:
                 for s in self.sections
             ],
             "signatures": [
-                {"party": s.party, "name": s.name, "position": s.position, "email": s.email,
+                {"party": s.party, "name": s.name, "position": s.position, "email": s.email, "place": s.place,
                  "signed_at": _iso(s.signed_at), "mode": s.mode, "content_hash": s.content_hash,
                  "counts": s.counts, "version": s.version}
                 for s in self.signatures
@@ -336,10 +337,10 @@ def _build_mou(session: Session, actor: Actor, record_id: int, version: int | No
         plan = mous.plan_for(session, content, mou=mou)  # the table pinned at submission
     except Invalid:  # a broken national-models table must not hide the MoU's text
         plan = mous.Plan(problems=["the national models table could not be evaluated"])
-    signing = content.get("signing_organisations") or []
+    partners = content.get("signing_organisations") or []
     named_ids = [ci.get("organisation_id") for ci in content.get("competent_institutions") or []]
     arrangement_ids = [i for a in (content.get("arrangements") or {}).values() for i in a.get("organisation_ids", [])]
-    orgs = _organisations(session, [mou.sending_organisation_id, *(o.get("organisation_id") for o in signing),
+    orgs = _organisations(session, [mou.sending_organisation_id, *(o.get("organisation_id") for o in partners),
                                     *named_ids, *arrangement_ids, *(a.organisation_id for a in approvals),
                                     *(r.organisation_id for r in plan.requirements)])
 
@@ -353,7 +354,7 @@ def _build_mou(session: Session, actor: Actor, record_id: int, version: int | No
          [_MUTUAL_ACCEPTANCE.get(x, x) for x in objectives.get("mutual_acceptance") or []]),
         ("Other objectives", objectives.get("other")),
     )))
-    for i, org in enumerate(signing, start=1):
+    for i, org in enumerate(partners, start=1):
         sections.append(Section(f"Signing organisation {i}", _organisation_fields(org)))
     others = content.get("other_organisations") or []
     if others:
@@ -415,10 +416,11 @@ def _build_mou(session: Session, actor: Actor, record_id: int, version: int | No
     signatures = [
         Signature(party=f"{_MOU_ROLES.get(a.role, a.role)}: {_org_label(orgs, a.organisation_id)}",
                   name=a.signer_name, position=a.signer_position, email=a.signer_email, signed_at=a.signed_at,
-                  mode=a.mode, content_hash=a.content_hash, counts=counts(a), version=numbers.get(a.mou_version_id))
+                  mode=a.mode, content_hash=a.content_hash, counts=counts(a), version=numbers.get(a.mou_version_id),
+                  place=a.signer_place)
         for a in approvals if a.decision == Decision.APPROVED
     ]
-    names = [o.get("name") or _org_label(orgs, o.get("organisation_id")) for o in signing]
+    names = [o.get("name") or _org_label(orgs, o.get("organisation_id")) for o in partners]
     code = content.get("file_code") or mou.business_key
     data = {
         "id": mou.id, "business_key": mou.business_key, "status": mou.status,
@@ -429,7 +431,7 @@ def _build_mou(session: Session, actor: Actor, record_id: int, version: int | No
         "approvals": [
             {"id": a.id, "version": numbers.get(a.mou_version_id), "organisation_id": a.organisation_id,
              "role": a.role, "decision": a.decision, "comment": a.comment, "mode": a.mode,
-             "signer": {"name": a.signer_name, "position": a.signer_position, "email": a.signer_email},
+             "signer": signing.view(a),
              "signed_at": a.signed_at, "content_hash": a.content_hash, "counts": counts(a)}
             for a in approvals
         ],
@@ -555,7 +557,7 @@ def _build_learning_agreement(session: Session, actor: Actor, record_id: int, ve
     signatures = [
         Signature(party=party_label(s), name=s.signer_name, position=s.signer_position, email=s.signer_email,
                   signed_at=s.signed_at, mode=s.mode, content_hash=s.content_hash, counts=counts(s),
-                  version=numbers.get(s.la_version_id))
+                  version=numbers.get(s.la_version_id), place=s.signer_place)
         for s in signed
     ]
     data = {
@@ -574,7 +576,7 @@ def _build_learning_agreement(session: Session, actor: Actor, record_id: int, ve
         "signatures": [
             {"id": s.id, "version": numbers.get(s.la_version_id), "party": s.party,
              "organisation_id": s.organisation_id, "mode": s.mode,
-             "signer": {"name": s.signer_name, "position": s.signer_position, "email": s.signer_email},
+             "signer": signing.view(s), "recorded_by": s.recorded_by,
              "signed_at": s.signed_at, "content_hash": s.content_hash, "counts": counts(s)}
             for s in signed
         ],
@@ -666,6 +668,11 @@ def _build_assessment_sheet(session: Session, actor: Actor, record_id: int, vers
             ("Replaces sheet", f"AS-{sheet.supersedes_id}" if sheet.supersedes_id else None),
             ("Replaced by sheet", f"AS-{replaced_by}" if replaced_by else None))))
     signatures = []
+    if sheet.signer_name:  # sheets recorded before signers were accounts name no signer
+        signatures.append(Signature(
+            party=f"Hosting organisation: {_org_label(orgs, sheet.organisation_id)}", name=sheet.signer_name,
+            position=sheet.signer_position, email=sheet.signer_email, signed_at=sheet.recorded_at, mode="explicit",
+            content_hash=None, counts=True, place=sheet.signer_place))
     if acknowledgement is not None:
         signatures.append(Signature(
             party="Learner (acknowledgement)", name=mobility.learner.name, position=None, email=None,
@@ -735,7 +742,8 @@ def _build_transcript(session: Session, actor: Actor, record_id: int, version: i
     signature = Signature(
         party=f"Hosting organisation: {_org_label(orgs, transcript.hosting_organisation_id)}",
         name=transcript.signer_name, position=transcript.signer_position, email=transcript.signer_email,
-        signed_at=transcript.issued_at, mode="explicit", content_hash=transcript.content_hash, counts=True)
+        signed_at=transcript.issued_at, mode="explicit", content_hash=transcript.content_hash, counts=True,
+        place=transcript.signer_place)
     return Document(
         kind="transcript", record_id=transcript.id, title=KIND_TITLES["transcript"],
         subtitle=" · ".join([mobility.learner.name, mobility.qualification_title,
@@ -807,12 +815,12 @@ def _build_recognition_record(session: Session, actor: Actor, record_id: int, ve
             signatures.append(Signature(
                 party=f"Validation: {_org_label(orgs, v.organisation_id)}", name=v.signer_name,
                 position=v.signer_position, email=v.signer_email, signed_at=v.decided_at, mode="explicit",
-                content_hash=v.transcript_hash, counts=v.transcript_hash == current_hash))
+                content_hash=v.transcript_hash, counts=v.transcript_hash == current_hash, place=v.signer_place))
     label = "Validation and recognition" if row.merged_with_validation else "Recognition"
     signatures.append(Signature(
         party=f"{label}: {_org_label(orgs, row.organisation_id)}", name=row.signer_name,
         position=row.signer_position, email=row.signer_email, signed_at=row.decided_at, mode="explicit",
-        content_hash=row.transcript_hash, counts=row.transcript_hash == current_hash))
+        content_hash=row.transcript_hash, counts=row.transcript_hash == current_hash, place=row.signer_place))
     data = {"id": row.id, "mobility_id": mobility.id, "mobility_status": mobility.status,
             "learner": {"name": mobility.learner.name, "date_of_birth": mobility.learner.date_of_birth},
             "transcript_id": row.transcript_id, **decided}

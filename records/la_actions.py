@@ -10,18 +10,20 @@ Form fields read by the actions:
 * ``la.prepare``: ``content`` (the LA template object) or its fields at the top level of the form;
   ``mobility_id`` in the form or the process data.
 * ``la.sign``: ``content_hash`` (or ``la_hash``) of the text read, ``party`` (learner, guardian,
-  sending, hosting, competent_institution), ``signer`` {name, position, email}; ``la_id`` in the
-  form or the process data.
+  sending, hosting, competent_institution), optional ``signer`` {position, place} (the signer is the
+  signed-in person, :mod:`records.signing`); ``la_id`` in the form or the process data. Its form
+  starts with the reader as signer.
 * ``la.change``: ``added`` [{unit, reason}] and/or ``removed`` [{unit, reason}]; ``la_id``.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from engine.actions import ActionContext, action
+from engine.actions import ActionContext, action, prefill
 from engine.errors import Invalid
 
 from . import learning_agreement as las
+from .actions import signer_values
 
 
 def _id(context: ActionContext, data: dict[str, Any], name: str, what: str) -> int:
@@ -63,8 +65,12 @@ def sign(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(party, str) or not party:
         raise Invalid("Say as whom you sign: party is required", errors={"party": ["Required"]})
     signature = las.sign(context.session, actor=context.actor, la_id=la_id, party=party, content_hash=digest,
-                         signer=data.get("signer") or {})
-    return {**_references(context, la_id), "la_signature_id": signature.id, "la_party": signature.party}
+                         signer=data.get("signer"))
+    return {**_references(context, la_id), "la_signature_id": signature.id, "la_party": signature.party,
+            "signer": None}
+
+
+prefill("la.sign")(signer_values)
 
 
 @action("la.change")

@@ -36,11 +36,11 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Organisation, utcnow
-from engine.parties import EMAIL_RE, Actor
+from engine.parties import Actor
 
 from . import mobility as mobilities
 from . import mou as mous
-from . import national_models
+from . import national_models, signing
 from .models import (
     ApprovalMode,
     CompetenceFunction,
@@ -308,7 +308,18 @@ def _bound_organisation(session: Session, actor: Actor, mobility: Mobility, part
     """Check the actor is the party it signs as; return the organisation signed for, if any.
 
     The learner signs personally (their linked account); a guardian with an account too, otherwise
-    the sending organisation records the guardian's signature."""
+    the sending organisation records the guardian's signature. An administrator is none of these: a
+    signature is personal, so "on behalf" does not reach it."""
+    try:
+        return _party_organisation(session, actor, mobility, party)
+    except Forbidden as exc:
+        if actor.is_admin:
+            raise Forbidden(f"A signature is personal: an administrator cannot sign on a party's behalf. "
+                            f"{exc.message}") from exc
+        raise
+
+
+def _party_organisation(session: Session, actor: Actor, mobility: Mobility, party: str) -> int | None:
     learner = mobility.learner
     if party == LaParty.LEARNER:
         if learner.user_id is None or actor.user_id != learner.user_id:
@@ -338,22 +349,23 @@ def _bound_organisation(session: Session, actor: Actor, mobility: Mobility, part
     return ids[0]
 
 
-def _signer_fields(signer: dict[str, Any] | None, *, position_required: bool) -> dict[str, str | None]:
-    signer = signer or {}
-    fields_ = {k: (str(signer.get(k) or "").strip() or None) for k in ("name", "position", "email")}
-    errors: dict[str, list[str]] = {}
-    required = ("name", "position", "email") if position_required else ("name", "email")
-    for k in required:
-        if not fields_[k]:
-            errors[f"signer.{k}"] = ["Required: a signature says who signed"]
-    if fields_["email"] and not EMAIL_RE.match(fields_["email"]):
-        errors["signer.email"] = ["Not a valid e-mail address"]
-    for k, limit in (("name", 200), ("position", 200), ("email", 254)):
-        if fields_[k] and len(fields_[k] or "") > limit:
-            errors[f"signer.{k}"] = [f"At most {limit} characters"]
-    if errors:
-        raise Invalid("The signature is not complete", errors=errors)
-    return fields_
+def _signer(session: Session, actor: Actor, mobility: Mobility, party: str, organisation_id: int | None,
+            submitted: Any) -> signing.Signer:
+    """Who signs as `party` (the actor is that party, see :func:`_bound_organisation`): the learner's or
+    guardian's own account, a member for an organisation, or, for a paper signature the school
+    records, the guardian on the learner's record."""
+    learner = mobility.learner
+    if party == LaParty.LEARNER and learner.user_id is not None:
+        return signing.personally(session, actor=actor, user_id=learner.user_id, submitted=submitted,
+                                  refusal="Only the learner signs as learner, with their own account")
+    if party == LaParty.GUARDIAN and learner.guardian_user_id is not None:
+        return signing.personally(session, actor=actor, user_id=learner.guardian_user_id, submitted=submitted,
+                                  refusal="Only the learner's parent or guardian signs as guardian")
+    assert organisation_id is not None
+    if party == LaParty.GUARDIAN:
+        return signing.on_paper(session, actor=actor, name=learner.guardian_name, email=learner.guardian_email,
+                                organisation_id=organisation_id, submitted=submitted)
+    return signing.for_organisation(session, actor=actor, organisation_id=organisation_id, submitted=submitted)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -412,11 +424,13 @@ def sign(
     la_id: int,
     party: str,
     content_hash: str,
-    signer: dict[str, Any],
+    signer: dict[str, Any] | None = None,
 ) -> LaSignature:
-    """Sign the current text as ``party``. Refused (nothing stored) when the actor is not that party
-    (403), the quoted hash is stale (409), the first text is signed once the mobility has started
-    (409), or it is not this party's turn (409, naming who signs next)."""
+    """Sign the current text as ``party``, as the signed-in person (:mod:`records.signing`). Refused
+    (nothing stored) when the actor is not that party (403), `signer` names someone else or an
+    organisation's signature lacks a position (422), the quoted hash is stale (409), the first text is
+    signed once the mobility has started (409), or it is not this party's turn (409, naming who signs
+    next)."""
     if party not in LaParty.ALL:
         raise Invalid("Unknown party", errors={"party": [f"One of {', '.join(LaParty.ALL)}"]})
     la = _locked(session, actor, la_id)
@@ -426,13 +440,13 @@ def sign(
         raise Invalid(f"No {party} signature is part of this Learning Agreement",
                       errors={"party": [f"One of {', '.join(required)}"]})
     organisation_id = _bound_organisation(session, actor, mobility, party)
-    signer_fields = _signer_fields(signer, position_required=party not in (LaParty.LEARNER, LaParty.GUARDIAN))
+    signer_ = _signer(session, actor, mobility, party, organisation_id, signer)
     version = current_version(session, la)
     if content_hash != version.content_hash:
         raise Conflict(STALE_MESSAGE, errors={"content_hash": [
             f"You quoted {content_hash!r}; the current text is version {version.number} ({version.content_hash})"
         ]})
-    now = utcnow()
+    now = signer_.signed_at
     # A text written before departure is signed before departure; a change during the mobility is
     # signed when it is made.
     if version.created_at.date() < mobility.start_date <= now.date():
@@ -445,16 +459,15 @@ def sign(
     if party != expected:
         raise Conflict(f"Signing order: the {expected} must sign next", errors={"party": [expected]})
     signature = LaSignature(
-        la_id=la.id, la_version_id=version.id, party=party, organisation_id=organisation_id,
-        signer_name=signer_fields["name"], signer_position=signer_fields["position"],
-        signer_email=signer_fields["email"], signed_at=now, content_hash=version.content_hash,
-        mode=ApprovalMode.EXPLICIT, recorded_by=actor.user_id,
+        la_id=la.id, la_version_id=version.id, party=party, organisation_id=organisation_id, signed_at=now,
+        content_hash=version.content_hash, mode=ApprovalMode.EXPLICIT, recorded_by=actor.user_id,
+        **signer_.columns(),
     )
     session.add(signature)
     session.flush()
     audit.record(session, actor_id=actor.user_id, action="la.signed", la_id=la.id, version=version.number,
                  content_hash=version.content_hash, party=party, organisation_id=organisation_id,
-                 signature_id=signature.id)
+                 signature_id=signature.id, signer_user_id=signer_.user_id)
     _set_status(session, la, actor_id=actor.user_id, reason=f"{party} signed")
     return signature
 
@@ -705,7 +718,7 @@ def detail(session: Session, *, actor: Actor, la_id: int) -> dict[str, Any]:
         "signatures": [
             {"id": s.id, "version": numbers.get(s.la_version_id), "party": s.party,
              "organisation_id": s.organisation_id, "mode": s.mode,
-             "signer": {"name": s.signer_name, "position": s.signer_position, "email": s.signer_email},
+             "signer": signing.view(s), "recorded_by": s.recorded_by,
              "signed_at": s.signed_at, "content_hash": s.content_hash,
              "counts": s.la_version_id == version.id and s.content_hash == version.content_hash}
             for s in signatures

@@ -4,7 +4,9 @@ Like :mod:`records.actions` for MoUs, every action writes through a service modu
 of work (a refusal raises and nothing of the completion is kept) and returns small references that
 land in the process data for the gateways: ids, versions, hashes, who signs next, whether a party
 refused. ``mobility_id`` and ``la_id`` come from the process data, never from the form, and the
-party a signature is given as comes from the lane the task is in, never from the form either.
+party a signature is given as comes from the lane the task is in, never from the form either. Who
+signs is the signed-in person (:mod:`records.signing`): a form's ``signer`` gives only position and
+place, and every signing form starts with the reader's own name, e-mail and profile (a prefill).
 
 Importing this module registers the actions (see :mod:`records.wiring`).
 """
@@ -12,13 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.actions import ActionContext, action
-from engine.errors import Conflict, Invalid
+from engine.actions import ActionContext, action, prefill
+from engine.errors import Conflict, EngineError, Invalid
 
-from . import assessment, recognition
+from . import assessment, recognition, signing
 from . import learning_agreement as las
 from . import mobility as mobilities
 from . import transcript as transcripts
+from .actions import signer_values
 from .models import LaParty
 
 #: Lane role → the party a signature in that lane is given as.
@@ -129,9 +132,25 @@ def sign_la(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     if decision not in SIGN:
         raise Invalid("Sign or refuse", errors={"decision": [f"One of {', '.join(SIGN + REFUSE)}"]})
     signature = las.sign(context.session, actor=context.actor, la_id=la_id, party=party, content_hash=digest,
-                         signer=data.get("signer") or {})
+                         signer=data.get("signer"))
     return {**_la_references(context, la_id), **SIGNING_FIELDS, "la_refused": False,
             "la_signature_id": signature.id}
+
+
+@prefill("mobility.sign_la")
+def sign_la_values(context: ActionContext) -> dict[str, Any]:
+    """The reader as signer; in the guardian's lane bound to the school (the parent has no account and
+    signed on paper), the parent on the learner's record, whose signature the school records."""
+    if context.task.role == "guardian" and context.task.user_id is None:
+        try:
+            learner = mobilities.get(context.session, actor=context.actor,
+                                     mobility_id=_mobility_id(context)).learner
+        except EngineError:
+            return {"signer": {}}
+        return {"signer": signing.form_values(context.session, context.actor,
+                                              organisation_id=context.task.organisation_id,
+                                              on_record=(learner.guardian_name, learner.guardian_email))}
+    return signer_values(context)
 
 
 def _change(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
@@ -206,8 +225,8 @@ def checkpoint(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 def record_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """The host's assessment sheets, one per unit of the agreement in force."""
     rows = assessment.record(context.session, actor=context.actor, mobility_id=_mobility_id(context),
-                             assessments=data.get("assessments") or [])
-    return {"assessment_ids": [r.id for r in rows]}
+                             assessments=data.get("assessments") or [], signer=data.get("signer"))
+    return {"assessment_ids": [r.id for r in rows], "signer": None}
 
 
 @action("mobility.acknowledge_assessment")
@@ -220,7 +239,7 @@ def acknowledge_assessment(context: ActionContext, data: dict[str, Any]) -> dict
 @action("mobility.issue_transcript")
 def issue_transcript(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     transcript = transcripts.issue(context.session, actor=context.actor, mobility_id=_mobility_id(context),
-                                   signer=data.get("signer") or {})
+                                   signer=data.get("signer"))
     return {"transcript_id": transcript.id, "transcript_hash": transcript.content_hash, "signer": None}
 
 
@@ -253,7 +272,7 @@ def _transcript_hash(data: dict[str, Any]) -> str:
 def validate(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     rows = recognition.validate(context.session, actor=context.actor, mobility_id=_mobility_id(context),
                                 transcript_hash=_transcript_hash(data), units=data.get("unit_outcomes") or [],
-                                signer=data.get("signer") or {})
+                                signer=data.get("signer"))
     return {"validation": {r.unit_code: r.outcome for r in rows}, "signer": None}
 
 
@@ -268,7 +287,7 @@ def _recognised(context: ActionContext, decision: Any) -> dict[str, Any]:
 def recognise(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     decision = recognition.recognise(context.session, actor=context.actor, mobility_id=_mobility_id(context),
                                      transcript_hash=_transcript_hash(data),
-                                     units=data.get("unit_recognition") or [], signer=data.get("signer") or {},
+                                     units=data.get("unit_recognition") or [], signer=data.get("signer"),
                                      comment=data.get("comment"))
     return _recognised(context, decision)
 
@@ -278,8 +297,13 @@ def validate_and_recognise(context: ActionContext, data: dict[str, Any]) -> dict
     decision = recognition.validate_and_recognise(
         context.session, actor=context.actor, mobility_id=_mobility_id(context),
         transcript_hash=_transcript_hash(data), units=data.get("unit_decisions") or [],
-        signer=data.get("signer") or {}, comment=data.get("comment"))
+        signer=data.get("signer"), comment=data.get("comment"))
     return _recognised(context, decision)
+
+
+for _name in ("mobility.record_assessment", "mobility.issue_transcript", "mobility.validate", "mobility.recognise",
+              "mobility.validate_and_recognise"):
+    prefill(_name)(signer_values)
 
 
 @action("mobility.record_implications")

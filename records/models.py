@@ -227,6 +227,10 @@ class MouApproval(Base):
     signer_name: Mapped[str | None] = mapped_column(String(200))
     signer_position: Mapped[str | None] = mapped_column(String(200))
     signer_email: Mapped[str | None] = mapped_column(String(254))
+    signer_place: Mapped[str | None] = mapped_column(String(200))
+    # The account that signed (migration 0008); NULL for an approval by silence, a parent's signature
+    # on paper recorded by the school, and signatures recorded before accounts signed.
+    signer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     mode: Mapped[str] = mapped_column(String(16), default=ApprovalMode.EXPLICIT)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -407,6 +411,10 @@ class LaSignature(Base):
     signer_name: Mapped[str | None] = mapped_column(String(200))
     signer_position: Mapped[str | None] = mapped_column(String(200))
     signer_email: Mapped[str | None] = mapped_column(String(254))
+    signer_place: Mapped[str | None] = mapped_column(String(200))
+    # The account that signed (migration 0008); NULL for an approval by silence, a parent's signature
+    # on paper recorded by the school, and signatures recorded before accounts signed.
+    signer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16), default=ApprovalMode.EXPLICIT)
@@ -779,6 +787,13 @@ class AssessmentRecord(Base):
     comments: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[str | None] = mapped_column(Text)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # Who signed the sheet for the host (migration 0008): the account that recorded it. The assessor
+    # above is what the sheet states; it may be a colleague. NULL on sheets recorded before.
+    signer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    signer_position: Mapped[str | None] = mapped_column(String(200))
+    signer_email: Mapped[str | None] = mapped_column(String(254))
+    signer_place: Mapped[str | None] = mapped_column(String(200))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_records.id"))
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -823,6 +838,8 @@ class PersonalTranscript(Base):
     signer_name: Mapped[str] = mapped_column(String(200))
     signer_position: Mapped[str] = mapped_column(String(200))
     signer_email: Mapped[str] = mapped_column(String(254))
+    signer_place: Mapped[str | None] = mapped_column(String(200))
+    signer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # NULL before migration 0008
     issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     ready_for_recognition_at: Mapped[datetime | None]
@@ -851,6 +868,8 @@ class ValidationDecision(Base):
     signer_name: Mapped[str] = mapped_column(String(200))
     signer_position: Mapped[str] = mapped_column(String(200))
     signer_email: Mapped[str] = mapped_column(String(254))
+    signer_place: Mapped[str | None] = mapped_column(String(200))
+    signer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # NULL before migration 0008
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -878,6 +897,8 @@ class RecognitionDecision(Base):
     signer_name: Mapped[str] = mapped_column(String(200))
     signer_position: Mapped[str] = mapped_column(String(200))
     signer_email: Mapped[str] = mapped_column(String(254))
+    signer_place: Mapped[str | None] = mapped_column(String(200))
+    signer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # NULL before migration 0008
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

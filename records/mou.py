@@ -32,7 +32,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import FileBlob, Organisation, utcnow
 from engine.parties import EMAIL_RE, Actor
 
-from . import national_models
+from . import national_models, signing
 from .models import (
     ApprovalMode,
     ApprovalRole,
@@ -612,24 +612,6 @@ def _check_role(as_role: str) -> None:
         raise Invalid("Unknown approval role", errors={"as_role": [f"One of {', '.join(ApprovalRole.ALL)}"]})
 
 
-def _signer_fields(signer: dict[str, Any] | None, *, required: bool) -> dict[str, str | None]:
-    signer = signer or {}
-    fields_ = {k: (str(signer.get(k) or "").strip() or None) for k in ("name", "position", "email")}
-    errors: dict[str, list[str]] = {}
-    if required:
-        for k in ("name", "position", "email"):
-            if not fields_[k]:
-                errors[f"signer.{k}"] = ["Required: a signature says who signed, in which position"]
-    if fields_["email"] and not EMAIL_RE.match(fields_["email"]):
-        errors["signer.email"] = ["Not a valid e-mail address"]
-    for k, limit in (("name", 200), ("position", 200), ("email", 254)):
-        if fields_[k] and len(fields_[k] or "") > limit:
-            errors[f"signer.{k}"] = [f"At most {limit} characters"]
-    if errors:
-        raise Invalid("The signature is not complete", errors=errors)
-    return fields_
-
-
 def _visible_locked(session: Session, actor: Actor, mou_id: int) -> Mou:
     mou = _locked(session, mou_id)
     if not _visible(session, actor, mou):
@@ -663,17 +645,20 @@ def approve(
     actor: Actor,
     mou_id: int,
     content_hash: str,
-    signer: dict[str, Any],
+    signer: dict[str, Any] | None = None,
     as_role: str = ApprovalRole.PARTNER,
     organisation_id: int | None = None,
 ) -> MouApproval:
-    """Sign the current text for the caller's organisation. The quoted hash must be the current one:
-    an approval of a text the approver did not read would be worthless (409, nothing stored)."""
+    """Sign the current text for the caller's organisation, as the signed-in person (:mod:`records.signing`:
+    `signer` may only give position and place; a name or e-mail that is not the caller's is refused, 422).
+    The quoted hash must be the current one: an approval of a text the approver did not read would be
+    worthless (409, nothing stored)."""
     mou = _visible_locked(session, actor, mou_id)
-    signer_fields = _signer_fields(signer, required=True)
     version, plan, requirement = _decide_checks(session, actor, mou, content_hash, as_role, organisation_id)
+    signed = signing.for_organisation(session, actor=actor, organisation_id=requirement.organisation_id,
+                                      submitted=signer)
     approval = _record(session, mou, version, requirement, decision=Decision.APPROVED, mode=ApprovalMode.EXPLICIT,
-                       signer=signer_fields, comment=None, actor_id=actor.user_id)
+                       signer=signed, comment=None, actor_id=actor.user_id)
     _activate_if_complete(session, mou, version, plan, actor_id=actor.user_id)
     return approval
 
@@ -695,12 +680,12 @@ def reject(
     mou = _visible_locked(session, actor, mou_id)
     if not (comment or "").strip():
         raise Invalid("A rejection needs a comment", errors={"comment": ["Say what has to change"]})
-    signer_fields = _signer_fields(signer, required=False)
-    if not signer_fields["email"]:
-        signer_fields["email"] = actor.email or None
     version, _plan, requirement = _decide_checks(session, actor, mou, content_hash, as_role, organisation_id)
+    # A rejection is a decision of the organisation too: it says who gave it, the position may be unknown.
+    signed = signing.for_organisation(session, actor=actor, organisation_id=requirement.organisation_id,
+                                      submitted=signer, position_required=False)
     approval = _record(session, mou, version, requirement, decision=Decision.REJECTED, mode=ApprovalMode.EXPLICIT,
-                       signer=signer_fields, comment=comment.strip(), actor_id=actor.user_id)
+                       signer=signed, comment=comment.strip(), actor_id=actor.user_id)
     old = mou.status
     mou.status = MouStatus.DRAFT
     mou.submitted_at = None
@@ -745,8 +730,8 @@ def implicit_approval(
     if _latest_decisions(session, version).get(requirement) is not None:
         raise Conflict("The competent institution has already decided on this version")
     approval = _record(session, mou, version, requirement, decision=Decision.APPROVED, mode=ApprovalMode.IMPLICIT,
-                       signer={"name": None, "position": None, "email": None},
-                       comment=f"No objection within {days} days", actor_id=actor.user_id if actor else None)
+                       signer=None, comment=f"No objection within {days} days",
+                       actor_id=actor.user_id if actor else None)
     _activate_if_complete(session, mou, version, plan, actor_id=actor.user_id if actor else None)
     return approval
 
@@ -778,21 +763,23 @@ def _record(
     *,
     decision: str,
     mode: str,
-    signer: dict[str, str | None],
+    signer: signing.Signer | None,
     comment: str | None,
     actor_id: int | None,
 ) -> MouApproval:
+    """One decision row; `signer` None for an approval by silence (no person signed)."""
     approval = MouApproval(
         mou_id=mou.id, mou_version_id=version.id, organisation_id=requirement.organisation_id,
-        role=requirement.role, decision=decision, comment=comment, signer_name=signer["name"],
-        signer_position=signer["position"], signer_email=signer["email"], signed_at=utcnow(), mode=mode,
-        content_hash=version.content_hash, recorded_by=actor_id,
+        role=requirement.role, decision=decision, comment=comment,
+        signed_at=signer.signed_at if signer else utcnow(), mode=mode, content_hash=version.content_hash,
+        recorded_by=actor_id, **(signer.columns() if signer else {}),
     )
     session.add(approval)
     session.flush()
     audit.record(session, actor_id=actor_id, action=f"mou.{decision}", mou_id=mou.id, version=version.number,
                  content_hash=version.content_hash, organisation_id=requirement.organisation_id,
-                 role=requirement.role, mode=mode, approval_id=approval.id, comment=comment)
+                 role=requirement.role, mode=mode, approval_id=approval.id, comment=comment,
+                 signer_user_id=approval.signer_user_id)
     return approval
 
 
@@ -832,8 +819,7 @@ def _approval_view(approval: MouApproval, numbers: dict[int, int], current: MouV
         "id": approval.id, "version": numbers.get(approval.mou_version_id),
         "organisation_id": approval.organisation_id, "role": approval.role, "decision": approval.decision,
         "comment": approval.comment, "mode": approval.mode,
-        "signer": {"name": approval.signer_name, "position": approval.signer_position,
-                   "email": approval.signer_email},
+        "signer": signing.view(approval),
         "signed_at": approval.signed_at, "content_hash": approval.content_hash,
         "counts": approval.mou_version_id == current.id and approval.content_hash == current.content_hash,
     }

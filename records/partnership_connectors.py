@@ -16,7 +16,8 @@ every action below works on it:
   it (later rounds: after a rejection, for a renewal or a review). Refuses, for a MoU in force, a
   "revision" identical to the text in force. Returns the MoU references, validity date and expiry.
 * ``partnership.submit`` (action): the sending organisation puts the draft up for approval and signs it
-  in the same step (every signing partner, the sender included, must approve the same hash). The MoU
+  in the same step as the signed-in member (every signing partner, the sender included, must approve
+  the same hash; ``signer`` gives only position and place, :mod:`records.signing`). The MoU
   must be signed by exactly the two partners of the partnership, and a competent institution that a
   national model requires must be the organisation bound to that country's competent-institution
   lane; otherwise 422 before anyone is asked. Returns the MoU references plus the inputs of the
@@ -26,6 +27,8 @@ every action below works on it:
   ``mou.approve`` as signing partner / as the competent institution the national model requires
   (decision approved or rejected with a comment). Re-approving a text one's organisation already
   approved (resubmitted unchanged after another party's rejection) confirms the earlier approval.
+  The forms of these three actions start with the reader as signer (a prefill), and each clears
+  ``signer`` from the process data, so no other party's form shows who signed before.
 * ``partnership.renewal`` (action): the sending organisation's answer to the renewal reminder,
   ``decision`` ``revise`` or ``let_expire``. Returns ``revise_mou``, ``mou_reminded_for`` and, when
   revising, ``revision_request``.
@@ -45,7 +48,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine import audit, services
-from engine.actions import ActionContext, action
+from engine.actions import ActionContext, action, prefill
 from engine.errors import Conflict, EngineError, Forbidden, Invalid
 from engine.models import DefinitionFile, utcnow
 
@@ -188,11 +191,11 @@ def submit_and_sign(context: ActionContext, data: dict[str, Any]) -> dict[str, A
     latest = mous._latest_decisions(session, version).get(sender)
     if latest is None or latest.decision != Decision.APPROVED:
         mous.approve(session, actor=context.actor, mou_id=mou_id, content_hash=version.content_hash,
-                     signer=data.get("signer") or {}, organisation_id=mou.sending_organisation_id)
+                     signer=data.get("signer"), organisation_id=mou.sending_organisation_id)
     home, host = partnerships.countries(session, partnership)
     # The comment of an earlier rejection has been dealt with: it is not shown in the next round.
     return {**mou_actions._references(context, mou_id), **_decision_inputs(version.content, home, host),
-            "rejection": None}
+            "rejection": None, "signer": None}
 
 
 def _approve(context: ActionContext, data: dict[str, Any], role: str) -> dict[str, Any]:
@@ -209,7 +212,7 @@ def _approve(context: ActionContext, data: dict[str, Any], role: str) -> dict[st
             prior = mous._latest_decisions(context.session, version).get(mous.Requirement(organisation_id, role))
             if prior is not None and prior.decision == Decision.APPROVED:
                 return {**mou_actions._references(context, mou_id), "mou_approval_id": prior.id,
-                        "mou_decision": prior.decision}
+                        "mou_decision": prior.decision, "signer": None}
     return mou_actions.approve(context, {**data, "as_role": role})
 
 
@@ -223,6 +226,10 @@ def approve_as_partner(context: ActionContext, data: dict[str, Any]) -> dict[str
 def approve_as_competent_institution(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """The competent institution's decision on the current text (approved, or rejected with a comment)."""
     return _approve(context, data, ApprovalRole.COMPETENT_INSTITUTION)
+
+
+for _name in ("partnership.submit", "partnership.approve", "partnership.approve_as_competent_institution"):
+    prefill(_name)(mou_actions.signer_values)
 
 
 RENEWAL_DECISIONS = ("revise", "let_expire")

@@ -198,7 +198,8 @@ def _signatures(pdf: _Pdf, signatures: list[Signature]) -> None:
     pdf.ln(1)
     rows = []
     for s in signatures:
-        who = "\n".join(v for v in (s.name, s.position, s.email) if v) or EMPTY
+        who = "\n".join(v for v in (s.name, s.position, s.email, f"at {s.place}" if s.place else None) if v) \
+            or EMPTY
         rows.append([
             s.party, who, text(s.signed_at),
             "implicit (no objection in time)" if s.mode == "implicit" else s.mode,

@@ -28,6 +28,7 @@ from engine.models import utcnow
 from engine.parties import Actor
 
 from . import mobility as mobilities
+from . import signing
 from . import transcript as transcripts
 from .models import (
     CreditAward,
@@ -82,8 +83,9 @@ def _live(session: Session, actor: Actor, mobility_id: int) -> Mobility:
     return mobility
 
 
-def _signer(signer: Any) -> dict[str, str]:
-    return transcripts._signer(signer)
+def _signer(session: Session, actor: Actor, organisation_id: int, signer: Any) -> signing.Signer:
+    """The member deciding for `organisation_id` (never an administrator on someone's behalf)."""
+    return signing.for_organisation(session, actor=actor, organisation_id=organisation_id, submitted=signer)
 
 
 def _transcript_units(transcript: PersonalTranscript) -> dict[str, dict[str, Any]]:
@@ -125,9 +127,9 @@ def _comment(entry: dict[str, Any]) -> str | None:
 
 def _validation_rows(
     mobility: Mobility, transcript: PersonalTranscript, entries: list[dict[str, Any]], organisation_id: int,
-    signer: dict[str, str], actor: Actor, *, merged: bool, errors: dict[str, list[str]],
+    signer: signing.Signer, actor: Actor, *, merged: bool, errors: dict[str, list[str]],
 ) -> list[ValidationDecision]:
-    now = utcnow()
+    now = signer.signed_at
     rows = []
     for entry in entries:
         i, outcome = entry["_index"], entry.get("outcome")
@@ -140,8 +142,7 @@ def _validation_rows(
         rows.append(ValidationDecision(
             mobility_id=mobility.id, transcript_id=transcript.id, transcript_hash=transcript.content_hash,
             unit_code=entry["unit"], outcome=outcome, comment=comment, merged_with_recognition=merged,
-            organisation_id=organisation_id, signer_name=signer["name"], signer_position=signer["position"],
-            signer_email=signer["email"], decided_at=now, recorded_by=actor.user_id,
+            organisation_id=organisation_id, decided_at=now, recorded_by=actor.user_id, **signer.columns(),
         ))
     return rows
 
@@ -159,7 +160,7 @@ def validate(
     mobility_id: int,
     transcript_hash: str,
     units: list[dict[str, Any]],
-    signer: dict[str, Any],
+    signer: dict[str, Any] | None = None,
 ) -> list[ValidationDecision]:
     """The sending organisation validates each unit of the transcript against the Learning Agreement:
     ``[{unit, outcome: validated|partly_validated|not_validated, comment}]`` (a comment is required
@@ -172,7 +173,7 @@ def validate(
     transcript = _ready_transcript(session, mobility, transcript_hash)
     if validations(session, mobility):
         raise Conflict("The units are validated already")
-    signed_by = _signer(signer)
+    signed_by = _signer(session, actor, mobility.sending_organisation_id, signer)
     errors: dict[str, list[str]] = {}
     entries = _per_unit(units, _transcript_units(transcript), errors)
     rows = _validation_rows(mobility, transcript, entries, mobility.sending_organisation_id, signed_by, actor,
@@ -215,7 +216,7 @@ def _points(entry: dict[str, Any], unit: dict[str, Any], outcome: str, errors: d
 
 def _award(
     session: Session, mobility: Mobility, transcript: PersonalTranscript, entries: list[dict[str, Any]],
-    outcomes: dict[str, str], by: str, organisation_id: int, signer: dict[str, str], actor: Actor,
+    outcomes: dict[str, str], by: str, organisation_id: int, signer: signing.Signer, actor: Actor,
     comment: str | None, *, merged: bool, errors: dict[str, list[str]],
 ) -> RecognitionDecision:
     units = _transcript_units(transcript)
@@ -239,12 +240,12 @@ def _award(
     if errors:
         raise Invalid("The recognition is not complete", errors=errors)
     model = mobilities.national_model(session, mobility)
-    now = utcnow()
+    now = signer.signed_at
     decision = RecognitionDecision(
         mobility_id=mobility.id, transcript_id=transcript.id, transcript_hash=transcript.content_hash,
         recognised_by=by, organisation_id=organisation_id, merged_with_validation=merged, units=decided,
-        comment=comment, national_model=model.model, signer_name=signer["name"],
-        signer_position=signer["position"], signer_email=signer["email"], decided_at=now, recorded_by=actor.user_id,
+        comment=comment, national_model=model.model, decided_at=now, recorded_by=actor.user_id,
+        **signer.columns(),
     )
     session.add(decision)
     session.flush()
@@ -280,7 +281,7 @@ def recognise(
     mobility_id: int,
     transcript_hash: str,
     units: list[dict[str, Any]],
-    signer: dict[str, Any],
+    signer: dict[str, Any] | None = None,
     comment: str | None = None,
 ) -> RecognitionDecision:
     """The recogniser the national model names recognises the validated units:
@@ -296,7 +297,7 @@ def recognise(
     validated = validations(session, mobility)
     if set(validated) != set(_transcript_units(transcript)):
         raise Conflict("The sending organisation has not validated the units yet")
-    signed_by = _signer(signer)
+    signed_by = _signer(session, actor, organisation_id, signer)
     errors: dict[str, list[str]] = {}
     entries = _per_unit(units, _transcript_units(transcript), errors)
     outcomes = {code: v.outcome for code, v in validated.items()}
@@ -311,7 +312,7 @@ def validate_and_recognise(
     mobility_id: int,
     transcript_hash: str,
     units: list[dict[str, Any]],
-    signer: dict[str, Any],
+    signer: dict[str, Any] | None = None,
     comment: str | None = None,
 ) -> RecognitionDecision:
     """Validation and recognition in one act, where the national model merges them: per unit the
@@ -324,7 +325,7 @@ def validate_and_recognise(
         raise Conflict("The national model keeps validation and recognition apart: validate first")
     transcript = _ready_transcript(session, mobility, transcript_hash)
     _not_recognised_yet(session, mobility)
-    signed_by = _signer(signer)
+    signed_by = _signer(session, actor, organisation_id, signer)
     errors: dict[str, list[str]] = {}
     entries = _per_unit(units, _transcript_units(transcript), errors)
     rows = _validation_rows(mobility, transcript, entries, organisation_id, signed_by, actor, merged=True,
@@ -422,7 +423,7 @@ def decisions(session: Session, mobility: Mobility) -> dict[str, Any]:
         "validation": [
             {"unit": v.unit_code, "outcome": v.outcome, "comment": v.comment, "organisation_id": v.organisation_id,
              "merged_with_recognition": v.merged_with_recognition, "transcript_hash": v.transcript_hash,
-             "signer": {"name": v.signer_name, "position": v.signer_position, "email": v.signer_email},
+             "signer": signing.view(v),
              "decided_at": v.decided_at}
             for v in validations(session, mobility).values()
         ],
@@ -432,8 +433,7 @@ def decisions(session: Session, mobility: Mobility) -> dict[str, Any]:
             "merged_with_validation": recognition.merged_with_validation, "units": recognition.units,
             "comment": recognition.comment, "national_model": recognition.national_model,
             "transcript_hash": recognition.transcript_hash,
-            "signer": {"name": recognition.signer_name, "position": recognition.signer_position,
-                       "email": recognition.signer_email},
+            "signer": signing.view(recognition),
             "decided_at": recognition.decided_at,
         },
         "credits": [credit_view(c) for c in credits],

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.errors import Conflict, Forbidden, NotFound
 from engine.models import Organisation, utcnow
-from engine.parties import EMAIL_RE, Actor
+from engine.parties import Actor
 
-from . import assessment
+from . import assessment, signing
 from . import learning_agreement as las
 from . import mobility as mobilities
 from .models import AssessmentResult, Mobility, MobilityStatus, PersonalTranscript
@@ -40,35 +40,24 @@ def readable(actor: Actor, mobility: Mobility, transcript: PersonalTranscript) -
     return transcript.ready_for_recognition_at is not None and mobilities.is_party(actor, mobility)
 
 
-def _signer(signer: Any) -> dict[str, str]:
-    signer = signer if isinstance(signer, dict) else {}
-    out = {k: str(signer.get(k) or "").strip() for k in ("name", "position", "email")}
-    errors = {f"signer.{k}": ["Required: the transcript says who issued it"] for k, v in out.items() if not v}
-    if out["email"] and not EMAIL_RE.match(out["email"]):
-        errors["signer.email"] = ["Not a valid e-mail address"]
-    for k, limit in (("name", 200), ("position", 200), ("email", 254)):
-        if len(out[k]) > limit:
-            errors[f"signer.{k}"] = [f"At most {limit} characters"]
-    if errors:
-        raise Invalid("The signature is not complete", errors=errors)
-    return out
-
-
 def _organisation(session: Session, org_id: int) -> dict[str, Any]:
     org = session.get(Organisation, org_id)
     assert org is not None
     return {"organisation_id": org.id, "name": org.name, "country": org.country, "erasmus_oid": org.erasmus_oid}
 
 
-def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str, Any]) -> PersonalTranscript:
+def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str, Any] | None = None
+          ) -> PersonalTranscript:
     """The host issues the transcript from the current assessment sheets, once every unit of the
     Learning Agreement in force is assessed and the learner acknowledged the sheets (409 otherwise).
-    Only the hosting organisation issues it (403); a second issue is refused (409)."""
+    A member of the hosting organisation issues and signs it (403 for anyone else, administrators
+    included: :mod:`records.signing`); a second issue is refused (409)."""
     mobility = mobilities.get(session, actor=actor, mobility_id=mobility_id)
     if not (actor.is_admin or mobilities.is_host(actor, mobility)):
         raise Forbidden("Only the hosting organisation issues the Learner's Personal Transcript")
     mobility = mobilities.locked(session, mobility.id)
-    signed_by = _signer(signer)
+    signed_by = signing.for_organisation(session, actor=actor, organisation_id=mobility.hosting_organisation_id,
+                                         submitted=signer)
     if mobility.status != MobilityStatus.LIVE:
         raise Conflict(f"The mobility is {mobility.status}: the transcript is issued for a live mobility")
     if of(session, mobility) is not None:
@@ -99,7 +88,7 @@ def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str,
             "learner_agrees": ack.agrees, "learner_comment": ack.comment,
         })
     learner = mobility.learner
-    now = utcnow()
+    now = signed_by.signed_at
     content = {
         "learner": {"name": learner.name, "date_of_birth": learner.date_of_birth.isoformat(),
                     "european_student_identifier": learner.european_student_identifier},
@@ -117,8 +106,7 @@ def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str,
         mobility_id=mobility.id, learner_id=learner.id, sending_organisation_id=mobility.sending_organisation_id,
         hosting_organisation_id=mobility.hosting_organisation_id, la_id=la.id, la_version_id=version.id,
         la_version_number=version.number, la_hash=version.content_hash, content=content,
-        content_hash=content_hash(content), signer_name=signed_by["name"], signer_position=signed_by["position"],
-        signer_email=signed_by["email"], issued_by=actor.user_id, issued_at=now,
+        content_hash=content_hash(content), issued_by=actor.user_id, issued_at=now, **signed_by.columns(),
     )
     session.add(transcript)
     session.flush()
@@ -161,8 +149,7 @@ def view(transcript: PersonalTranscript) -> dict[str, Any]:
         "id": transcript.id, "mobility_id": transcript.mobility_id, "learner_id": transcript.learner_id,
         "la_id": transcript.la_id, "la_version": transcript.la_version_number, "la_hash": transcript.la_hash,
         "content": transcript.content, "content_hash": transcript.content_hash,
-        "issued_by": {"name": transcript.signer_name, "position": transcript.signer_position,
-                      "email": transcript.signer_email, "organisation_id": transcript.hosting_organisation_id},
+        "issued_by": {**signing.view(transcript), "organisation_id": transcript.hosting_organisation_id},
         "issued_at": transcript.issued_at, "ready_for_recognition_at": transcript.ready_for_recognition_at,
     }
 

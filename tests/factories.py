@@ -49,9 +49,12 @@ def make_org(db: Database, **traits: object) -> Organisation:
 
 
 def make_user(db: Database, *, organisation_ids: list[int] | None = None, is_admin: bool = False,
-              email: str | None = None) -> Person:
+              email: str | None = None, name: str | None = None, position: str | None = None,
+              place: str | None = None) -> Person:
+    """A user (named after their e-mail unless `name` is given) with an optional signing profile."""
     email = email or f"user{next(_seq)}@example.org"
     with db.transaction() as s:
-        user = parties.create_user(s, actor=None, email=email, name=email.split("@")[0], password=PASSWORD,
-                                   is_admin=is_admin, organisation_ids=organisation_ids or [])
+        user = parties.create_user(s, actor=None, email=email, name=name or email.split("@")[0], password=PASSWORD,
+                                   is_admin=is_admin, organisation_ids=organisation_ids or [], position=position,
+                                   place=place)
     return Person(user.id, user.email, PASSWORD)

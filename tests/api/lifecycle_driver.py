@@ -40,10 +40,6 @@ ASSESSMENT = {
 }
 
 
-def signer(name: str, email: str, position: str = "Coordinator") -> dict[str, str]:
-    return {"name": name, "position": position, "email": email}
-
-
 # --------------------------------------------------------------------------------------------------
 # The platform: HTTP client, administrator, clock and worker
 # --------------------------------------------------------------------------------------------------
@@ -75,10 +71,13 @@ class Platform:
         assert response.status_code == 201, response.get_json()
         return int(response.get_json()["id"])
 
-    def person(self, key: str, name: str, *, organisation_id: int | None = None, email: str | None = None) -> Caller:
-        """A user created by the admin, made a member of the organisation, signed in."""
+    def person(self, key: str, name: str, *, organisation_id: int | None = None, email: str | None = None,
+               position: str | None = None) -> Caller:
+        """A user created by the admin (with the position they sign in), made a member of the
+        organisation, signed in."""
         email = email or f"{key}@{key.replace('-', '')}.example"
-        response = self.admin.post("/api/users", json={"email": email, "name": name, "password": PASSWORD})
+        response = self.admin.post("/api/users", json={"email": email, "name": name, "password": PASSWORD,
+                                                       "position": position})
         assert response.status_code == 201, response.get_json()
         user_id = int(response.get_json()["id"])
         if organisation_id is not None:
@@ -160,6 +159,14 @@ class Platform:
         response = self.people[who].get(f"/api/tasks/{task['id']}")
         assert response.status_code == 200, response.get_json()
         return dict(response.get_json()["form"]["values"])
+
+    def shown_signer(self, who: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The signer a signing form shows `who`: themself (account and profile), never another party;
+        returned to be sent back as it is, as the task page does."""
+        me = self.people[who].get("/api/users/me").get_json()
+        expected = {k: me[k] for k in ("name", "email", "position", "place") if me[k]}
+        assert values["signer"] == expected, (who, values["signer"])
+        return dict(values["signer"])
 
     def complete(self, who: str, instance_id: str, bpmn_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """`who` completes the task a minute after the previous step (people take time; it also orders
@@ -289,17 +296,18 @@ class PartnershipFlow:
             content["sector"] = sector
         return content
 
-    def draft_and_submit(self, content: dict[str, Any], sending_signer: dict[str, str]) -> None:
+    def draft_and_submit(self, content: dict[str, Any]) -> None:
         self.complete("sending", "draft_mou", content)
         values = self.values("sending", "submit_mou")
         assert values["mou_hash"] == self.mou()["content_hash"], "the sender signs the text it drafted"
-        self.complete("sending", "submit_mou", {"confirmed": True, "signer": sending_signer})
+        self.complete("sending", "submit_mou", {"confirmed": True, "signer": self.platform.shown_signer(
+            "sending", values)})
 
-    def decide(self, who: str, bpmn_id: str, decision: str, who_signs: dict[str, str],
-               comment: str | None = None) -> None:
+    def decide(self, who: str, bpmn_id: str, decision: str, comment: str | None = None) -> None:
         values = self.values(who, bpmn_id)
         assert values["mou_hash"] == self.mou(who)["content_hash"], "the approver is shown the current text's hash"
-        data: dict[str, Any] = {"mou_hash": values["mou_hash"], "decision": decision, "signer": who_signs}
+        data: dict[str, Any] = {"mou_hash": values["mou_hash"], "decision": decision,
+                                "signer": self.platform.shown_signer(who, values)}
         if comment is not None:
             data["comment"] = comment
         self.complete(who, bpmn_id, data)
@@ -366,13 +374,19 @@ class MobilityFlow:
         values = self.values("hosting", "agree_assessment")
         self.complete("hosting", "agree_assessment", {"la_hash": values["la_hash"], "assessment": ASSESSMENT})
 
-    def sign(self, who: str, bpmn_id: str, who_signs: dict[str, str]) -> None:
-        """`who` signs the version it is shown, whose hash is the agreement's current one."""
+    def sign(self, who: str, bpmn_id: str) -> None:
+        """`who` signs the version it is shown, whose hash is the agreement's current one, as the form
+        shows the signer (themself; for a paper signature the school records, the parent on record)."""
         values = self.values(who, bpmn_id)
         assert values["la_hash"] == self.la["content_hash"]
-        self.complete(who, bpmn_id, {"la_hash": values["la_hash"], "decision": "sign", "signer": who_signs})
+        signer = values["signer"]
+        if bpmn_id.endswith("_guardian") and who == "sending":
+            assert signer == {"name": f"Parent of {self.name}", "email": "parent@family.example"}
+        else:
+            assert signer == self.platform.shown_signer(who, values)
+        self.complete(who, bpmn_id, {"la_hash": values["la_hash"], "decision": "sign", "signer": signer})
 
-    def signing_round(self, prefix: str, signers: dict[str, dict[str, str]]) -> list[str]:
+    def signing_round(self, prefix: str) -> list[str]:
         """Every party signs in the order the agreement requires (learner, guardian of a minor,
         sending, hosting), each only when it is their turn: nobody else has a signing task then."""
         order = []
@@ -384,7 +398,7 @@ class MobilityFlow:
             assert self.la["next_party"] == party
             steps = self.open_steps()
             assert steps == {f"{prefix}_{party}"}, (party, steps)
-            self.sign(who, f"{prefix}_{party}", signers[party])
+            self.sign(who, f"{prefix}_{party}")
             order.append(party)
         return order
 
@@ -418,10 +432,11 @@ class MobilityFlow:
         self.complete("hosting", "record_assessment", {"assessments": sheets})
         self.complete(self.learner, "acknowledge_assessment", {"agrees": True})
 
-    def issue_and_release(self, host_signer: dict[str, str]) -> dict[str, Any]:
+    def issue_and_release(self) -> dict[str, Any]:
         """The host issues the Learner's Personal Transcript; the home side reads it only once the host
         marks it ready for recognition. Returns the transcript as the home side then reads it."""
-        self.complete("hosting", "issue_transcript", {"signer": host_signer})
+        values = self.values("hosting", "issue_transcript")
+        self.complete("hosting", "issue_transcript", {"signer": self.platform.shown_signer("hosting", values)})
         url = f"/api/mobilities/{self.mobility_id}"
         self.platform.hidden_from("sending", f"{url}/transcript", f"{url}/assessments")
         assert self.detail("sending")["transcript_status"] == "issued"

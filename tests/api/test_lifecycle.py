@@ -36,15 +36,15 @@ from tests.api.lifecycle_driver import (
     ReviewFlow,
     nominate,
     review_of,
-    signer,
     start_partnership,
 )
 from tests.factories import make_user
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
-SENDING = signer("Anna Schmidt", "anna@school.example", "VET coordinator")
-HOSTING = signer("Javier Ruiz", "javier@host.example", "Company mentor")
-CI = signer("Jonas Weber", "weber@ci.example", "Head of vocational training")
+# Who signs for the parties, with the position the administrator gave them (their signing profile).
+SIGNERS = {"sending": ("Anna Schmidt", "VET coordinator"), "hosting": ("Javier Ruiz", "Company mentor"),
+           "ci-home": ("Jonas Weber", "Head of vocational training"), "ci-host": ("Carmen López", "Técnica de FP"),
+           "outsider": ("Member of outsider", "Coordinator")}
 CHANGE_REMOVED = {"U2": "The hygiene course is not offered this season"}
 CHANGE_ADDED = {"U3": "The learner works in the restaurant instead"}
 RESULTS = {"adult": {"U1": "achieved", "U3": "achieved"}, "minor": {"U1": "achieved", "U3": "not_achieved"}}
@@ -120,7 +120,8 @@ def set_up(app: Flask, db: Database, frozen: FrozenClock, model: Model) -> World
         orgs["ci-host"] = p.organisation("Competent institution (host)", model.abroad)
         p.register(orgs["ci-host"], model.abroad, *model.ci_host_functions)
     for key, org_id in orgs.items():
-        p.person(key, f"Member of {key}", organisation_id=org_id)
+        name, position = SIGNERS[key]
+        p.person(key, name, organisation_id=org_id, position=position)
     p.person("adult", "Daan de Vries")
     p.person("minor", "Sanne Bakker")
     if model.guardian_account:
@@ -177,28 +178,27 @@ def build_and_formalise(w: World) -> PartnershipFlow:
                         "host": (holders["mou_approval"]["host"], "ci-host" in orgs)}
 
     # Formalising: the first version goes round and is sent back with a comment.
-    pf.draft_and_submit(pf.content(max_weeks=12), SENDING)
+    pf.draft_and_submit(pf.content(max_weeks=12))
     mou_gates_asked(w, pf)
     first_hash = pf.mou()["content_hash"]
     who, bpmn_id = model.rejected_by
-    pf.decide(who, bpmn_id, "rejected", CI if who.startswith("ci-") else HOSTING,
-              comment="At most eight weeks abroad for learners of this qualification")
+    pf.decide(who, bpmn_id, "rejected", comment="At most eight weeks abroad for learners of this qualification")
     assert pf.open_steps() == {"draft_mou"}, "a rejection ends the round and returns the draft to the sender"
     assert pf.mou()["status"] == "draft"
     assert pf.values("sending", "draft_mou")["rejection"] == {
         "comment": "At most eight weeks abroad for learners of this qualification", "version": 1}
 
     # The revised version: a stale approval is refused; every required party approves the new text.
-    pf.draft_and_submit(pf.content(max_weeks=8), SENDING)
+    pf.draft_and_submit(pf.content(max_weeks=8))
     assert pf.mou()["version"] == 2 and pf.mou()["content_hash"] != first_hash
     mou_gates_asked(w, pf)
     stale = p.people["hosting"].post(f"/api/mous/{pf.mou_id}/approvals", json={
-        "content_hash": first_hash, "signer": HOSTING})
+        "content_hash": first_hash, "signer": {"position": SIGNERS["hosting"][1]}})
     assert_problem(stale, 409)
-    pf.decide("hosting", "approve_hosting", "approved", HOSTING)
+    pf.decide("hosting", "approve_hosting", "approved")
     for who, mode in model.mou_gates.items():
         if mode == "explicit":
-            pf.decide(who, GATE_TASKS[(who, mode)], "approved", CI)
+            pf.decide(who, GATE_TASKS[(who, mode)], "approved")
     assert pf.open_steps() == set()
     if "implicit" in model.mou_gates.values():
         # The worker alone records the approval by silence, once the objection period (20 days) is over.
@@ -211,6 +211,15 @@ def build_and_formalise(w: World) -> PartnershipFlow:
     mou = pf.mou()
     assert (mou["status"], mou["version"], mou["active_version"], mou["is_active"]) == ("active", 2, 2, True)
     assert mou["content"]["mobility_duration_weeks"] == {"min": 3, "max": 8}
+    # Every decision is its signer's: the account of a member of the organisation it was given for.
+    for decision in mou["approvals"]:
+        if decision["mode"] == "implicit":
+            assert decision["signer"]["user_id"] is None, "approved by silence: nobody signed"
+            continue
+        key = next(k for k, org_id in orgs.items() if org_id == decision["organisation_id"])
+        assert decision["signer"] == {"user_id": p.people[key].person.id, "name": SIGNERS[key][0],
+                                      "email": p.people[key].person.email, "position": SIGNERS[key][1],
+                                      "place": None}
 
     # Competent institutions were asked exactly where a model says so, and acted as it says.
     for who in ("ci-home", "ci-host"):
@@ -257,13 +266,6 @@ def check_mou_document(w: World, pf: PartnershipFlow) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def signers(w: World, learner: str) -> dict[str, dict[str, str]]:
-    m = w.mobilities[learner]
-    return {"learner": {"name": m.name, "email": w.platform.people[learner].person.email},
-            "guardian": {"name": f"Parent of {m.name}", "email": "parent@family.example"},
-            "sending": SENDING, "hosting": HOSTING}
-
-
 def nominate_learners(w: World, pf: PartnershipFlow) -> None:
     p, model = w.platform, w.model
     guardian_email = p.people["guardian"].person.email if model.guardian_account else "parent@family.example"
@@ -302,7 +304,8 @@ def la_gate(w: World, key: str, prefix: str) -> None:
         task = "approve_la_ci" if prefix == "sign" else "reapprove_la_ci"
         assert m.open_steps() == {task} and m.la["status"] == "signed" and not m.la["in_force"]
         values = m.values("ci-home", task)
-        m.complete("ci-home", task, {"la_hash": values["la_hash"], "decision": "approved", "signer": CI})
+        m.complete("ci-home", task, {"la_hash": values["la_hash"], "decision": "approved",
+                                     "signer": w.platform.shown_signer("ci-home", values)})
         assert m.la["status"] == "approved" and m.la["in_force"] and m.open_steps() == then
     else:
         task = "object_la_ci" if prefix == "sign" else "reobject_la_ci"
@@ -348,10 +351,33 @@ def before_the_mobility(w: World) -> None:
         if w.model.la_gates[key]:
             expected.append("competent_institution")
         assert la["required_signatures"] == expected
-        order = m.signing_round("sign", signers(w, key))
+        order = m.signing_round("sign")
         assert order == [party for party in expected if party != "competent_institution"]
         la_gate(w, key, "sign")
+        signed_by_accounts(w, key)
     implicit_approvals_by_the_worker(w, "sign")
+
+
+def signed_by_accounts(w: World, key: str) -> None:
+    """Each signature records the account that gave it and the organisation it was given for; a parent
+    without an account signed on paper: the parent on record, recorded by the school."""
+    m, p = w.mobilities[key], w.platform
+    for signature in m.la["signatures"]:
+        party, signer = signature["party"], signature["signer"]
+        if signature["mode"] == "implicit":
+            assert signer["user_id"] is None
+        elif party == "learner":
+            assert (signer["user_id"], signer["name"], signature["organisation_id"]) == (
+                p.people[m.learner].person.id, m.name, None)
+        elif party == "guardian" and m.signs_for_guardian == "sending":
+            assert (signer["user_id"], signer["name"], signature["recorded_by"], signature["organisation_id"]) == (
+                None, f"Parent of {m.name}", p.people["sending"].person.id, w.orgs["sending"])
+        elif party == "guardian":
+            assert (signer["user_id"], signature["organisation_id"]) == (p.people["guardian"].person.id, None)
+        else:
+            who = "ci-home" if party == "competent_institution" else party
+            assert (signer["user_id"], signer["position"], signature["organisation_id"]) == (
+                p.people[who].person.id, SIGNERS[who][1], w.orgs[who])
 
 
 def go_live(w: World) -> None:
@@ -379,7 +405,7 @@ def change_the_agreement(w: World) -> None:
         la = m.la
         assert la["version"] == 3 and la["content_hash"] != signed_version and not la["in_force"]
         assert [u["code"] for u in la["content"]["units"]] == ["U1", "U3"]
-        m.signing_round("resign", signers(w, key))
+        m.signing_round("resign")
         la_gate(w, key, "resign")
     implicit_approvals_by_the_worker(w, "resign")
     for m in w.mobilities.values():
@@ -400,7 +426,7 @@ def assess_and_document(w: World) -> dict[str, dict[str, Any]]:
     released: dict[str, dict[str, Any]] = {}
     for key, m in w.mobilities.items():
         m.assess(RESULTS[key])
-        released[key] = m.issue_and_release(HOSTING)
+        released[key] = m.issue_and_release()
         transcript = released[key]
         la = m.la
         assert (transcript["la_version"], transcript["la_hash"]) == (3, la["content_hash"])
@@ -438,7 +464,7 @@ def validate_and_recognise(w: World, released: dict[str, dict[str, Any]]) -> Non
                 data = {"unit_recognition": [{"unit": code, "recognised": outcome == "validated"}
                                              for code, outcome in outcomes.items()]}
             m.complete(who, task, {"transcript_hash": values["transcript_hash"],
-                                   "signer": CI if who == "ci-home" else SENDING, **data})
+                                   "signer": w.platform.shown_signer(who, values), **data})
         implications = ({"implications": [{"kind": "exempted_activity", "unit": "U1",
                                            "description": "Exempted from the cold kitchen module at home"}]}
                         if key == "adult" else {"none": True})
@@ -569,20 +595,22 @@ def check_mobility_documents(w: World, released: dict[str, dict[str, Any]]) -> N
             doc = p.document("sending", "assessment-sheet", sheet["id"])
             assert (doc["data"]["unit"], doc["data"]["result"], doc["data"]["la_version"]) == (
                 sheet["unit"], sheet["result"], 3)
-            assert [s["party"] for s in doc["signatures"]] == ["Learner (acknowledgement)"]
+            assert [(s["party"], s["name"]) for s in doc["signatures"]] == [
+                ("Hosting organisation: Hosting company (" + w.model.abroad + ")", SIGNERS["hosting"][0]),
+                ("Learner (acknowledgement)", m.name)]
 
         transcript = p.document("sending", "transcript", released[key]["id"])
         assert transcript["content_hash"] == released[key]["content_hash"]
         assert transcript["status"] == "ready for recognition"
         assert [(u["code"], u["result"], u["ecvet_points"]) for u in transcript["data"]["content"]["units"]] == [
             (code, result, {"U1": 12, "U3": 6}[code]) for code, result in RESULTS[key].items()]
-        assert [s["name"] for s in transcript["signatures"]] == [HOSTING["name"]]
+        assert [(s["name"], s["position"]) for s in transcript["signatures"]] == [SIGNERS["hosting"]]
 
         record = p.document(key, "recognition-record", detail["recognition"]["id"])
         assert {c["unit"]: c["ecvet_points"] for c in record["data"]["credits"]} == CREDITS[key]
         assert all(s["counts"] and s["content_hash"] == released[key]["content_hash"] for s in record["signatures"])
         signed_by = [s["name"] for s in record["signatures"]]
-        assert signed_by == [CI["name"] if who == "ci-home" else SENDING["name"] for who, _ in w.model.after]
+        assert signed_by == [SIGNERS[who][0] for who, _ in w.model.after]
 
         refs = {(r["kind"], r["record_id"]) for r in
                 p.people["sending"].get(f"/api/process-instances/{m.instance_id}/documents").get_json()["items"]}

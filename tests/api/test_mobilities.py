@@ -143,7 +143,7 @@ def test_reading_a_mobility_through_its_life(app: Flask, db: Database, frozen: F
     digest = run.values("sending", "validate_and_recognise_sending")["transcript_hash"]
     assert digest == released["content_hash"]
     run.complete("sending", "validate_and_recognise_sending", {
-        "transcript_hash": digest, "signer": {"name": "A", "position": "B", "email": "a@b.example"},
+        "transcript_hash": digest, "signer": {"position": "Head of training"},
         "unit_decisions": [{"unit": "U1", "outcome": "validated"},
                            {"unit": "U2", "outcome": "not_validated", "comment": "Not achieved"}]})
     done = sender.get(url).get_json()
@@ -151,6 +151,11 @@ def test_reading_a_mobility_through_its_life(app: Flask, db: Database, frozen: F
     assert [(v["unit"], v["outcome"]) for v in done["validation"]] == [("U1", "validated"),
                                                                        ("U2", "not_validated")]
     assert done["recognition"]["merged_with_validation"] is True
+    assert done["recognition"]["signer"]["user_id"] == sc.sending.user_id
+    assert done["recognition"]["signer"]["position"] == "Head of training"
+    assert released["issued_by"]["user_id"] == sc.hosting.user_id
+    assert released["issued_by"]["organisation_id"] == sc.hosting.org_id
+    assert {s["signer"]["user_id"] for s in sheets} == {sc.hosting.user_id}
     assert [(c["unit"], c["ecvet_points"]) for c in done["credits"]] == [("U1", 12.0)]
     mine = learner.get(f"/api/learners/{run.learner_id}/achievements").get_json()
     assert mine["total_ecvet_points"] == 12 and mine["mobility_ids"] == [run.mobility_id]

@@ -97,7 +97,11 @@ def test_approve_with_the_current_hash_201(partnership: Partnership) -> None:
     approval = response.get_json()
     assert approval["organisation_id"] == w.hosting_org and approval["role"] == "partner"
     assert approval["decision"] == "approved" and approval["mode"] == "explicit" and approval["counts"] is True
-    assert approval["signer"] == SIGNER and approval["version"] == 1 and approval["content_hash"] == p.content_hash
+    # Signed by the caller's account, for the organisation the caller is a member of.
+    me = w.host.get("/api/users/me").get_json()
+    assert approval["signer"] == {"user_id": me["id"], "name": me["name"], "email": me["email"],
+                                  "position": SIGNER["position"], "place": None}
+    assert approval["version"] == 1 and approval["content_hash"] == p.content_hash
 
     response = p.chamber.post(f"/api/mous/{p.mou_id}/approvals",
                               json={"content_hash": p.content_hash, "signer": SIGNER,
@@ -129,9 +133,41 @@ def test_who_may_not_approve(partnership: Partnership) -> None:
     assert_problem(w.host.post(url, json={**good, "as_role": "competent_institution"}), 403)
     assert_problem(w.admin.post(url, json=good), 403)
     invalid = assert_problem(w.host.post(url, json={"content_hash": p.content_hash,
-                                                    "signer": {"name": "Javier"}}), 422)
-    assert set(invalid["errors"]["signer"]) == {"position", "email"}
+                                                    "signer": {"position": "x" * 201, "seal": "yes"}}), 422)
+    assert set(invalid["errors"]["signer"]) == {"position", "seal"}
     assert w.sender.get(f"/api/mous/{p.mou_id}").get_json()["approvals"] == []
+
+
+def test_an_approval_in_another_persons_name_is_422_and_nothing_is_recorded(partnership: Partnership) -> None:
+    """Issue 9: a Dutch college's member approved "as" the German coordinator by typing her name."""
+    p, w = partnership, partnership.world
+    url = f"/api/mous/{p.mou_id}/approvals"
+    sender = w.sender.get("/api/users/me").get_json()
+    forged = {"name": sender["name"], "email": sender["email"], "position": "VET coordinator"}
+    body = assert_problem(w.host.post(url, json={"content_hash": p.content_hash, "signer": forged}), 422)
+    assert set(body["errors"]) == {"signer.name", "signer.email"}
+    assert "signed-in person" in body["errors"]["signer.name"][0]
+    assert w.sender.get(f"/api/mous/{p.mou_id}").get_json()["approvals"] == []
+    # The same request naming the caller (an older client sending its own name) is the caller's approval.
+    me = w.host.get("/api/users/me").get_json()
+    own = {"name": me["name"].upper(), "email": me["email"], "position": "Director"}
+    approval = w.host.post(url, json={"content_hash": p.content_hash, "signer": own})
+    assert approval.status_code == 201, approval.get_json()
+    assert approval.get_json()["signer"]["name"] == me["name"], "the account's spelling is recorded"
+
+
+def test_position_and_place_come_from_the_profile_when_the_form_leaves_them_out(partnership: Partnership) -> None:
+    p, w = partnership, partnership.world
+    url = f"/api/mous/{p.mou_id}/approvals"
+    body = assert_problem(w.host.post(url, json={"content_hash": p.content_hash}), 422)
+    assert set(body["errors"]) == {"signer.position"}
+    profile = w.host.patch("/api/users/me", json={"position": "Jefe de cocina", "place": "Sevilla"})
+    assert profile.status_code == 200, profile.get_json()
+    assert (profile.get_json()["position"], profile.get_json()["place"]) == ("Jefe de cocina", "Sevilla")
+    approval = w.host.post(url, json={"content_hash": p.content_hash})
+    assert approval.status_code == 201, approval.get_json()
+    assert (approval.get_json()["signer"]["position"], approval.get_json()["signer"]["place"]) == (
+        "Jefe de cocina", "Sevilla")
 
 
 def test_national_model_decision_endpoint(world: World) -> None:

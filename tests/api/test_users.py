@@ -35,7 +35,8 @@ def test_admin_creates_a_user_who_can_sign_in(world: World) -> None:
     assert response.status_code == 201, response.get_json()
     assert_no_secret(response)
     user = response.get_json()
-    assert set(user) == {"id", "email", "name", "is_admin", "is_active", "organisation_ids", "created_at"}
+    assert set(user) == {"id", "email", "name", "is_admin", "is_active", "organisation_ids", "position", "place",
+                         "created_at"}
     assert user["email"] == "learner.two@example.org"  # stored lower-case
     assert (user["name"], user["is_admin"], user["is_active"]) == ("Lea Learner", False, True)
     assert user["organisation_ids"] == [world.hosting_org]
@@ -167,3 +168,25 @@ def test_user_list_paginates(world: World) -> None:
         if not cursor:
             break
     assert seen == expected
+
+
+def test_a_person_sets_their_signing_profile_but_not_their_identity(world: World) -> None:
+    """Position and place are what a signature takes beyond the account; name and e-mail are not
+    changed through the profile (a signature would otherwise carry a name the admin never gave)."""
+    created = new_user(world, position="Learner", place="Köln")
+    assert created.status_code == 201, created.get_json()
+    assert (created.get_json()["position"], created.get_json()["place"]) == ("Learner", "Köln")
+    me = world.host.get("/api/users/me").get_json()
+    changed = world.host.patch("/api/users/me", json={"position": "  Company mentor ", "place": "València"})
+    assert changed.status_code == 200, changed.get_json()
+    assert (changed.get_json()["position"], changed.get_json()["place"]) == ("Company mentor", "València")
+    cleared = world.host.patch("/api/users/me", json={"place": None})
+    assert (cleared.get_json()["position"], cleared.get_json()["place"]) == ("Company mentor", None)
+    refused = assert_problem(world.host.patch("/api/users/me", json={"name": "Anna Schmidt",
+                                                                      "email": "anna@school.example"}), 422)
+    assert set(refused["errors"]) >= {"name", "email"}
+    too_long = assert_problem(world.host.patch("/api/users/me", json={"position": "x" * 201}), 422)
+    assert "position" in too_long["errors"]
+    after = world.host.get("/api/users/me").get_json()
+    assert (after["name"], after["email"], after["position"]) == (me["name"], me["email"], "Company mentor")
+    assert_problem(world.client.patch("/api/users/me", json={"place": "x"}), 401)

@@ -12,7 +12,8 @@ from records.models import CompetenceFunction
 from tests.engine.conftest import actor_for
 from tests.factories import make_org, make_user
 
-SIGNER = {"name": "Anna Schmidt", "position": "VET coordinator", "email": "anna@school.example"}
+#: What a form asks of a signer: the position (and place); name and e-mail come from the account.
+SIGNER = {"position": "VET coordinator"}
 
 
 @dataclass
@@ -23,15 +24,22 @@ class Party:
     actor: Actor
     user_id: int
     email: str
+    name: str = ""
 
 
-def make_party(db: Database, country: str, name: str | None = None) -> Party:
+#: The position a party's member signs in unless a test says otherwise (None: a profile without one).
+MEMBER_POSITION = "Coordinator"
+
+
+def make_party(db: Database, country: str, name: str | None = None, *, member: str | None = None,
+               email: str | None = None, position: str | None = MEMBER_POSITION, place: str | None = None) -> Party:
+    """An organisation of `country` and one member (named `member`, with that signing profile)."""
     traits: dict[str, Any] = {"country": country}
     if name:
         traits["name"] = name
     org = make_org(db, **traits)
-    person = make_user(db, organisation_ids=[org.id])
-    return Party(org.id, actor_for(db, person.id), person.id, person.email)
+    person = make_user(db, organisation_ids=[org.id], name=member, email=email, position=position, place=place)
+    return Party(org.id, actor_for(db, person.id), person.id, person.email, member or person.email.split("@")[0])
 
 
 def register(db: Database, org_id: int, country: str, function: str = CompetenceFunction.MOU_APPROVAL) -> None:
@@ -108,7 +116,7 @@ def make_learner_mobility(
 
     from records.models import Learner, Mobility
 
-    person = make_user(db)
+    person = make_user(db, name=learner_name)
     with db.transaction() as s:
         learner = Learner(name=learner_name, date_of_birth=born or date(2005, 5, 5),
                           email=f"learner{person.id}@learner.example", guardian_name=None, guardian_email=None,
@@ -175,10 +183,15 @@ def make_records_world(db: Database, clock: Any) -> RecordsWorld:
     from records import mou as mous
     from records.models import LaParty
 
-    sending = make_party(db, "DE", "Berufskolleg Köln")
-    hosting_gr = make_party(db, "GR", GREEK_HOTEL)
-    hosting_bg = make_party(db, "BG", BULGARIAN_HOTEL)
-    chamber = make_party(db, "DE", "IHK Köln")
+    # Members named in their own scripts: signatures take names from accounts, documents must print them.
+    sending = make_party(db, "DE", "Berufskolleg Köln", member="Anna Schmidt", email="anna@school.example",
+                         position="VET coordinator", place="Köln")
+    hosting_gr = make_party(db, "GR", GREEK_HOTEL, member="Γιώργος Παπαδόπουλος",
+                            email="g.papadopoulos@hotel.example", position="Διευθυντής")
+    hosting_bg = make_party(db, "BG", BULGARIAN_HOTEL, member="Иван Петров", email="ivan@hotel.example",
+                            position="Управител")
+    chamber = make_party(db, "DE", "IHK Köln", member="Jörg Müller", email="jm@ihk.example",
+                         position="Ausbildungsberater")
     register(db, chamber.org_id, "DE")
     outsider = make_party(db, "DE", "Unrelated school")
     content = mou_content(sending, hosting_gr, hosting_bg, countries=("DE", "GR", "BG"))
@@ -193,7 +206,7 @@ def make_records_world(db: Database, clock: Any) -> RecordsWorld:
     def step() -> None:
         clock.advance(timedelta(hours=1))
 
-    def approve(party: Party, mou_id: int, signer: dict[str, str], as_role: str = "partner") -> None:
+    def approve(party: Party, mou_id: int, signer: dict[str, str] | None = None, as_role: str = "partner") -> None:
         step()
         with db.transaction() as s:
             digest = mous.current_version(mous.get(s, actor=party.actor, mou_id=mou_id)).content_hash
@@ -205,18 +218,16 @@ def make_records_world(db: Database, clock: Any) -> RecordsWorld:
         mous.submit(s, actor=sending.actor, mou_id=mou.id)
         mou_id = mou.id
         mou_hashes = [mous.current_version(mou).content_hash]
-    approve(sending, mou_id, SIGNER)
+    approve(sending, mou_id)
     step()
     revised = copy.deepcopy(content)
     revised["evaluation_and_review"] = "Review meeting of the partners every spring"
     with db.transaction() as s:
         mou_hashes.append(mous.revise(s, actor=sending.actor, mou_id=mou_id, content=revised).content_hash)
-    approve(sending, mou_id, SIGNER)
-    approve(hosting_gr, mou_id, {"name": "Γιώργος Παπαδόπουλος", "position": "Διευθυντής",
-                                 "email": "g.papadopoulos@hotel.example"})
-    approve(hosting_bg, mou_id, {"name": "Иван Петров", "position": "Управител", "email": "ivan@hotel.example"})
-    approve(chamber, mou_id, {"name": "Jörg Müller", "position": "Ausbildungsberater", "email": "jm@ihk.example"},
-            as_role="competent_institution")
+    approve(sending, mou_id)
+    approve(hosting_gr, mou_id, {"place": "Αθήνα"})
+    approve(hosting_bg, mou_id)
+    approve(chamber, mou_id, as_role="competent_institution")
 
     mobility = make_learner_mobility(db, sending=sending, hosting=hosting_bg, mou_id=mou_id,
                                      learner_name=LEARNER_NAME)
@@ -225,11 +236,10 @@ def make_records_world(db: Database, clock: Any) -> RecordsWorld:
         la = las.prepare(s, actor=sending.actor, mobility_id=mobility.mobility_id, content=LA_CONTENT)
         la_id = la.id
         la_hashes = [las.current_version(s, la).content_hash]
-    signers = {
-        LaParty.LEARNER: (mobility.learner, {"name": LEARNER_NAME, "email": "lukasz@learner.example"}),
-        LaParty.SENDING: (sending.actor, SIGNER),
-        LaParty.HOSTING: (hosting_bg.actor, {"name": "Иван Петров", "position": "Управител",
-                                             "email": "ivan@hotel.example"}),
+    signers: dict[str, tuple[Actor, dict[str, str] | None]] = {
+        LaParty.LEARNER: (mobility.learner, None),
+        LaParty.SENDING: (sending.actor, None),
+        LaParty.HOSTING: (hosting_bg.actor, None),
     }
     for party in (LaParty.LEARNER, LaParty.SENDING, LaParty.HOSTING):
         step()
@@ -348,8 +358,9 @@ def make_live_mobility(
             "units": [{"code": code} for code in units],
             "assessment": {"method": "Practical task observed by the mentor"}})
         la_id = la.id
-    signers = {LaParty.LEARNER: (lm.learner, {"name": "Lena Vos", "email": "lena@learner.example"}),
-               LaParty.SENDING: (sending.actor, SIGNER), LaParty.HOSTING: (hosting.actor, SIGNER)}
+    signers: dict[str, tuple[Actor, dict[str, str] | None]] = {
+        LaParty.LEARNER: (lm.learner, None), LaParty.SENDING: (sending.actor, SIGNER),
+        LaParty.HOSTING: (hosting.actor, SIGNER)}
     if institution is not None:
         signers[LaParty.COMPETENT_INSTITUTION] = (institution.actor, SIGNER)
     with db.transaction() as s:
@@ -407,8 +418,8 @@ def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") 
 
     stop = LIFECYCLE_STAGES.index(stage)
     clock.set(datetime(2027, 1, 11, 9, 0, tzinfo=clock.now().tzinfo))
-    sending = make_party(db, "CZ", CZECH_SCHOOL)
-    hosting = make_party(db, "DK", DANISH_HOTEL)
+    sending = make_party(db, "CZ", CZECH_SCHOOL, member="Anna Schmidt", position="VET coordinator")
+    hosting = make_party(db, "DK", DANISH_HOTEL, member="Søren Ørsted", position="Køkkenchef", place="Aarhus")
     outsider = make_party(db, "CZ", "Jiná škola")
     content = mou_content(sending, hosting, countries=("CZ", "DK"))
     content["qualifications"][0]["units"].append({"code": "U2", "title": "Hygiene", "ecvet_points": 4, "eqf_level": 4})
@@ -421,11 +432,11 @@ def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") 
             mous.approve(s, actor=party.actor, mou_id=mou_id, content_hash=digest, signer=SIGNER)
     mobility = make_learner_mobility(db, sending=sending, hosting=hosting, mou_id=mou_id,
                                      learner_name=LIFECYCLE_LEARNER)
-    host_signer = {"name": "Søren Ørsted", "position": "Køkkenchef", "email": "soren@orsted.example"}
+    host_signer = None  # the hotel's member signs with her profile: Søren Ørsted, Køkkenchef, Aarhus
     with db.transaction() as s:
         la = las.prepare(s, actor=sending.actor, mobility_id=mobility.mobility_id, content=LA_CONTENT)
         la_id, la_hash = la.id, las.current_version(s, la).content_hash
-    learner_signer = {"name": LIFECYCLE_LEARNER, "email": "jana@learner.example"}
+    learner_signer = None
     for party, actor, signer in ((LaParty.LEARNER, mobility.learner, learner_signer),
                                  (LaParty.SENDING, sending.actor, SIGNER),
                                  (LaParty.HOSTING, hosting.actor, host_signer)):

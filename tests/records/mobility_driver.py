@@ -36,8 +36,10 @@ from tests.records.factories import SIGNER, Party, active_mou, make_party, regis
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 START, END = date(2027, 3, 1), date(2027, 4, 9)
 FILES = ("mobility.bpmn", "national_models.dmn")
-HOST_SIGNER = {"name": "Javier Ruiz", "position": "Company mentor", "email": "javier@hotel.example"}
-CI_SIGNER = {"name": "Jonas Weber", "position": "Ausbildungsberater", "email": "weber@chamber.example"}
+# What members give when they sign: their position; name and e-mail are their accounts' (Javier Ruiz of
+# the hotel, Jonas Weber of the chamber).
+HOST_SIGNER = {"position": "Company mentor"}
+CI_SIGNER = {"position": "Ausbildungsberater"}
 ASSESSMENT_AGREED = {
     "assessors": [{"name": "Javier Ruiz", "organisation": "Hotel Sol", "role": "company mentor"}],
     "method": "Observation of a practical task, followed by a short interview",
@@ -61,8 +63,8 @@ class Scenario:
 
     def nominate(self, name: str, born: date, *, sector: str | None = None, guardian_account: bool = False,
                  start: date = START, end: date = END) -> Run:
-        learner_user = make_user(self.db)
-        guardian_user = make_user(self.db) if guardian_account else None
+        learner_user = make_user(self.db, name=name)
+        guardian_user = make_user(self.db, name=f"Parent of {name}") if guardian_account else None
         details = {"name": name, "date_of_birth": born.isoformat(), "email": learner_user.email}
         if born > date(2009, 3, 1):
             details.update(guardian_name=f"Parent of {name}",
@@ -188,17 +190,20 @@ class Run:
         values = self.values("hosting", "agree_assessment")
         self.complete("hosting", "agree_assessment", {"la_hash": values["la_hash"], "assessment": ASSESSMENT_AGREED})
 
-    def sign(self, bpmn_id: str, who: str, signer: dict[str, str]) -> None:
+    def sign(self, bpmn_id: str, who: str, signer: dict[str, str] | None = None) -> None:
+        """Sign the form as filled in for `who` (the signer the platform shows: the reader, or the
+        parent on record for a paper signature), with `signer`'s position or place of the day."""
         values = self.values(who, bpmn_id)
-        self.complete(who, bpmn_id, {"la_hash": values["la_hash"], "decision": "sign", "signer": signer})
+        self.complete(who, bpmn_id, {"la_hash": values["la_hash"], "decision": "sign",
+                                     "signer": {**values["signer"], **(signer or {})}})
 
     def parties_sign(self, prefix: str = "sign") -> None:
         """Learner, guardian of a minor (personally or recorded by the sending organisation), sending,
         hosting, each only when it is their turn."""
-        self.sign(f"{prefix}_learner", "learner", {"name": self.name, "email": "learner@example.org"})
+        self.sign(f"{prefix}_learner", "learner")
         if self.la()["learner_is_minor"]:
             who = "guardian" if self.guardian else "sending"
-            self.sign(f"{prefix}_guardian", who, {"name": f"Parent of {self.name}", "email": "parent@family.example"})
+            self.sign(f"{prefix}_guardian", who)
         self.sign(f"{prefix}_sending", "sending", SIGNER)
         self.sign(f"{prefix}_hosting", "hosting", HOST_SIGNER)
 
@@ -243,11 +248,11 @@ def start(db: Database, frozen: FrozenClock, home: str, abroad: str, *, ci_funct
         files = {name: (ROOT / "processes" / name).read_bytes() for name in FILES}
         deployments.deploy(s, actor=None, files=files, forms_dir=ROOT / "forms")
     sending = make_party(db, home, "Sending school")
-    hosting = make_party(db, abroad, "Hotel Sol")
+    hosting = make_party(db, abroad, "Hotel Sol", member="Javier Ruiz")
     outsider = make_party(db, home, "Another school")
     ci_home = None
     if ci_functions:
-        ci_home = make_party(db, home, "Competent institution at home")
+        ci_home = make_party(db, home, "Competent institution at home", member="Jonas Weber")
         for function in ci_functions:
             register(db, ci_home.org_id, home, function)
     mou_id = active_mou(db, sending, hosting, countries=(home, abroad), sector=sector,

@@ -30,7 +30,8 @@ ROLES = {
     "competent-institution-home": "Competent institution (home)",
     "competent-institution-host": "Competent institution (host)",
 }
-CI_SIGNER = {"name": "Jonas Weber", "position": "Head of vocational training", "email": "weber@chamber.example"}
+#: What the chamber's member gives when signing; name and e-mail are her account's (Jonas Weber).
+CI_SIGNER = {"position": "Head of vocational training", "place": "Köln"}
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -210,7 +211,8 @@ def start(
     if deploy_shipped:
         deploy(db)
     sender, host = make_party(db, home, "Sending school"), make_party(db, abroad, "Hosting company")
-    ci_home, ci_host = make_party(db, home, "Chamber at home"), make_party(db, abroad, "Authority abroad")
+    ci_home = make_party(db, home, "Chamber at home", member="Jonas Weber")
+    ci_host = make_party(db, abroad, "Authority abroad")
     if ci_home_for:
         register(db, ci_home.org_id, ci_home_for)
     if ci_host_for:

@@ -76,7 +76,12 @@ def round_(db: Database, admin: Actor) -> Round:
 
 
 def sign(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"mou_hash": values["mou_hash"], "decision": Decision.APPROVED, "signer": SIGNER, **extra}
+    """The form sent back as it was filled in (the signer: the reader), with a position of the day.
+
+    tests/fixtures/records/mou_sign.json is a form from before signers were accounts: it still asks
+    for name, position and e-mail, and works because the platform fills them in for the reader."""
+    return {"mou_hash": values["mou_hash"], "decision": Decision.APPROVED, "signer": {**values["signer"], **SIGNER},
+            **extra}
 
 
 def test_the_mou_actions_are_registered() -> None:
@@ -98,7 +103,11 @@ def test_draft_submit_and_sign_through_the_process(round_: Round) -> None:
     r.complete(r.sender, sign(values))
     assert r.mou() == (MouStatus.IN_APPROVAL, 1, 1)
 
-    r.complete(r.host, sign(r.form_values(r.host)))
+    host_values = r.form_values(r.host)
+    # The host's form names the host's member, never the sender's signer the process data carried.
+    assert host_values["signer"] == {"name": r.host.name, "email": r.host.email, "position": "Coordinator"}
+    assert r.data()["signer"] is None, "the signer a task used is cleared from the process data"
+    r.complete(r.host, sign(host_values))
     assert r.mou() == (MouStatus.ACTIVE, 1, 2)
     with r.db.transaction(write=False) as s:
         instance = instances.get(s, actor=r.sender.actor, instance_id=r.instance_id)

@@ -261,7 +261,7 @@ def test_json_export_carries_schema_data_and_hash(db: Database, world: RecordsWo
 
 def test_json_export_is_stable(db: Database, world: RecordsWorld) -> None:
     """The same records give the same JSON, byte for byte, and the MoU export keeps its agreed shape
-    (tests/fixtures/documents/mou.json; regenerate it deliberately when the schema version changes)."""
+    (tests/fixtures/documents/mou.json; regenerate it deliberately when the shape changes, e.g. fields added)."""
     first = build(db, world.chamber.actor, "mou", world.mou_id).as_json()
     again = build(db, world.sending.actor, "mou", world.mou_id).as_json()
     assert json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True)
@@ -293,15 +293,18 @@ def test_assessment_sheet_shows_the_assessment_and_the_learners_acknowledgement(
     acknowledgement = fields(doc, "Learner's acknowledgement")
     assert acknowledgement["Agrees with the assessment"] == "no"
     assert acknowledgement["Learner's comment"].startswith("U2 took two attempts")
-    assert [(s.party, s.name, s.counts) for s in doc.signatures] == [
-        ("Learner (acknowledgement)", LIFECYCLE_LEARNER, True)]
+    # Signed by the hotel's member who recorded it (her account and profile), acknowledged by the learner.
+    assert [(s.party, s.name, s.position, s.place, s.counts) for s in doc.signatures] == [
+        (f"Hosting organisation: {DANISH_HOTEL} (DK)", "Søren Ørsted", "Køkkenchef", "Aarhus", True),
+        ("Learner (acknowledgement)", LIFECYCLE_LEARNER, None, None, True)]
     assert doc.reference.hash_basis == "document" and doc.content_hash == documents.data_hash(doc.data)
 
     replaced = build(db, life.learner, "assessment-sheet", first_u2)
     assert replaced.status == f"replaced by AS-{second_u2}"
     assert fields(replaced, "Assessment")["Result"] == "not achieved"
     assert fields(replaced, "Corrections") == {"Replaces sheet": "—", "Replaced by sheet": f"AS-{second_u2}"}
-    assert replaced.signatures == []  # the learner acknowledged the current sheets only
+    # Signed by the hotel when recorded; the learner acknowledged the current sheets only.
+    assert [s.party for s in replaced.signatures] == [f"Hosting organisation: {DANISH_HOTEL} (DK)"]
     current = build(db, life.learner, "assessment-sheet", second_u2)
     assert fields(current, "Corrections")["Replaces sheet"] == f"AS-{first_u2}"
 

@@ -39,8 +39,10 @@ from tests.records.factories import SIGNER, Party, make_party, register
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 START = date(2027, 3, 1)
-LEARNER_SIGNER = {"name": "Lena Vos", "email": "lena@learner.example"}
-GUARDIAN_SIGNER = {"name": "Marta Vos", "email": "marta@parent.example"}
+# Older clients send the signer's name; it is accepted when it is the signer's own (the guardian on
+# paper: the one on the learner's record).
+LEARNER_SIGNER = {"name": "Lena Vos"}
+GUARDIAN_SIGNER = {"name": "Marta Vos"}
 
 CONTENT: dict[str, Any] = {
     "units": [
@@ -116,8 +118,8 @@ def make_case(
 ) -> Case:
     sending = make_party(db, sending_country, "Sending school")
     hosting = make_party(db, "BE", "Hotel Brussel")
-    learner_user = make_user(db)
-    guardian_user = make_user(db) if guardian_account else None
+    learner_user = make_user(db, name="Lena Vos")
+    guardian_user = make_user(db, name="Marta Vos") if guardian_account else None
     with db.transaction() as s:
         mou = Mou(sending_organisation_id=sending.org_id, status=MouStatus.ACTIVE)
         s.add(mou)

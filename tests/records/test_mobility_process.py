@@ -66,7 +66,7 @@ def test_nl_provider_responsibility(db: Database, frozen: FrozenClock) -> None:
         assert run.data()["model"] == "provider_responsibility" and run.data()["la_approval"] == "none"
         run.prepare()
     # The host asks for changes: the text goes back to the sending school, and everyone signs the revision.
-    adult.sign("sign_learner", "learner", {"name": adult.name, "email": "daan@example.org"})
+    adult.sign("sign_learner", "learner", {"name": adult.name, "place": "Amsterdam"})
     values = adult.values("sending", "sign_sending")
     adult.complete("sending", "sign_sending", {"la_hash": values["la_hash"], "decision": "sign", "signer": SIGNER})
     values = adult.values("hosting", "sign_hosting")
@@ -325,7 +325,7 @@ def test_start_date_alert_postpone_then_cancel(db: Database, frozen: FrozenClock
     sc = start(db, frozen, "NL", "BE")
     run = sc.nominate("Noah Jansen", date(2005, 1, 1))
     run.prepare()
-    run.sign("sign_learner", "learner", {"name": run.name, "email": "noah@example.org"})
+    run.sign("sign_learner", "learner")
     assert run.open_steps() == {"sign_sending"}
     sc.frozen.set(datetime(2027, 3, 1, 0, 0, 1, tzinfo=UTC))
     sc.worker()

@@ -296,12 +296,30 @@ def test_only_required_parties_approve(
     assert approvals_count(db, mou.id) == 1
 
 
-def test_a_signature_needs_name_position_and_email(db: Database, nl: Party, be: Party) -> None:
+def test_an_approval_in_another_persons_name_is_refused_and_nothing_is_stored(
+    db: Database, nl: Party, be: Party
+) -> None:
+    """The attack of issue 9: a member approves with someone else's name and e-mail typed in."""
     mou = draft(db, nl, be)
     with pytest.raises(Invalid) as refused, db.transaction() as s:
         mous.approve(s, actor=be.actor, mou_id=mou.id, content_hash=current_hash(db, mou.id),
-                     signer={"name": "Jan", "email": "not-an-email"})
-    assert set(refused.value.errors) == {"signer.position", "signer.email"}
+                     signer={"name": "Anna Schmidt", "position": "VET coordinator", "email": "anna@school.example"})
+    assert set(refused.value.errors) == {"signer.name", "signer.email"}
+    assert approvals_count(db, mou.id) == 0
+    approval = approve(db, be, mou.id)
+    assert (approval.signer_user_id, approval.signer_email, approval.organisation_id, approval.signer_position) == (
+        be.user_id, be.email, be.org_id, SIGNER["position"])
+
+
+def test_an_approval_needs_a_position_from_the_form_or_the_profile(db: Database, nl: Party) -> None:
+    host = make_party(db, "BE", "Hotel Gent", position=None)
+    mou = draft(db, nl, host)
+    with pytest.raises(Invalid) as incomplete, db.transaction() as s:
+        mous.approve(s, actor=host.actor, mou_id=mou.id, content_hash=current_hash(db, mou.id), signer={})
+    assert set(incomplete.value.errors) == {"signer.position"}
+    assert approvals_count(db, mou.id) == 0
+    approve(db, host, mou.id)  # SIGNER gives the position
+    assert approvals_count(db, mou.id) == 1
 
 
 def test_parties_see_the_mou_and_others_do_not(

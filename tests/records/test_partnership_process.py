@@ -163,8 +163,8 @@ def test_explicit_approval_rejection_revision_and_stale_hash(db: Database, admin
     assert p.ready() == [] and p.status() in InstanceStatus.ACTIVE
     assert p.tasks_in_role("competent-institution-host") == []
     (ci,) = ci_approvals(db)
-    assert (ci.organisation_id, ci.mode, ci.signer_name) == (p.ci_home.org_id, ApprovalMode.EXPLICIT,
-                                                             CI_SIGNER["name"])
+    assert (ci.organisation_id, ci.mode, ci.signer_user_id, ci.signer_name, ci.signer_position, ci.signer_place) == (
+        p.ci_home.org_id, ApprovalMode.EXPLICIT, p.ci_home.user_id, "Jonas Weber", CI_SIGNER["position"], "Köln")
 
 
 def test_a_competent_institution_rejection_withdraws_the_hosts_task(db: Database, admin: Actor) -> None:

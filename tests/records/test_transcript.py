@@ -58,7 +58,9 @@ def test_the_transcript_lists_each_unit_for_the_agreement_in_force(db: Database,
     assert content["units"][0]["evidence"] == "Photos of the buffet"
     assert content["ecvet_points_achieved"] == 12
     assert view["content_hash"] == content_hash(content) == issued.content_hash
-    assert view["issued_by"]["name"] == SIGNER["name"] and view["ready_for_recognition_at"] is None
+    assert view["issued_by"]["user_id"] == live.hosting.user_id and view["issued_by"]["email"] == live.hosting.email
+    assert view["issued_by"]["organisation_id"] == live.hosting.org_id
+    assert view["issued_by"]["position"] == SIGNER["position"] and view["ready_for_recognition_at"] is None
 
 
 def test_issued_once_by_the_host_after_the_learner_acknowledged(db: Database, frozen: FrozenClock) -> None:
@@ -69,8 +71,9 @@ def test_issued_once_by_the_host_after_the_learner_acknowledged(db: Database, fr
         assessment.acknowledge(s, actor=live.learner, mobility_id=live.mobility_id, agrees=True)
     with pytest.raises(Forbidden), db.transaction() as s:
         transcript.issue(s, actor=live.sending.actor, mobility_id=live.mobility_id, signer=SIGNER)
-    with pytest.raises(Invalid, match="signature"), db.transaction() as s:
+    with pytest.raises(Invalid, match="signature") as refused, db.transaction() as s:
         transcript.issue(s, actor=live.hosting.actor, mobility_id=live.mobility_id, signer={"name": "X"})
+    assert set(refused.value.errors) == {"signer.name"}  # X is not the signed-in member
     issue(db, live)
     with pytest.raises(Conflict, match="already issued"):
         issue(db, live)

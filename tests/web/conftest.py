@@ -105,7 +105,7 @@ def demo(live_server: LiveServer) -> Demo:
         mentor=make_user(db, organisation_ids=[hosting.id], email="mentor@hotel.example"),
         outsider=make_user(db, organisation_ids=[outsider.id], email="someone@elsewhere.example"),
         admin=make_user(db, is_admin=True, email="admin@platform.example"),
-        learner=make_user(db, email="learner@mail.example"),
+        learner=make_user(db, email="learner@mail.example", name="Lena Vos"),
     )
 
 

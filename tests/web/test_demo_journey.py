@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from engine import clock
-from engine.models import HumanTask, TaskState
+from engine.models import HumanTask, ProcessInstance, TaskState, User
 from records import demo
-from records.models import LaSignature, Learner, LearningAgreement, Mobility
+from records.models import LaSignature, Learner, LearningAgreement, Mobility, MouApproval, Partnership
 from tests.factories import Person
 from tests.web.conftest import LiveServer
 
@@ -37,12 +37,14 @@ def open_task(page: Any, name: str, business_key: str) -> None:
     assert page.locator("h1").inner_text().startswith(name)
 
 
-def sign(page: Any, signer: dict[str, str]) -> None:
+def sign(page: Any, name: str, position: str | None = None) -> None:
+    """Choose "Sign": the page shows who signs (the account, not an input) and the profile's position."""
     page.get_by_role("radio", name="Sign", exact=True).check()
-    page.locator("#f-signer-name").fill(signer["name"])
-    if page.locator("#f-signer-position").count():
-        page.locator("#f-signer-position").fill(signer["position"])
-    page.locator("#f-signer-email").fill(signer["email"])
+    assert page.locator("#f-signer-name").inner_text() == name
+    assert page.locator("input[name='signer.name']").count() == 0 or \
+        page.locator("input[name='signer.name']").get_attribute("type") == "hidden", "a name is never typed"
+    if position is not None:
+        assert page.locator("#f-signer-position").input_value() == position
 
 
 def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner(
@@ -55,7 +57,7 @@ def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner
     open_task(page, "Sign your Learning Agreement", JONAS)
     document = page.locator("article.document").first
     assert "Learning Agreement" in document.inner_text() and "Jonas Keller" in document.inner_text()
-    sign(page, {"name": "Jonas Keller", "email": "jonas.keller@learner.example"})
+    sign(page, "Jonas Keller")
     screenshot(page, "demo-learner-signs")
     page.get_by_role("button", name="Complete task", exact=True).click()
     page.wait_for_url("**/tasks")
@@ -66,7 +68,7 @@ def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner
     # The sending coordinator signs next (the signing order: learner, sending, hosting).
     sign_in_as(page, demo_person("coordinator@berufskolleg.example"))
     open_task(page, "Sign the Learning Agreement", JONAS)
-    sign(page, demo.SIGNERS["coordinator"])
+    sign(page, "Anna Schmidt", "VET coordinator")
     page.get_by_role("button", name="Complete task", exact=True).click()
     page.wait_for_url("**/tasks")
     assert "is done" in page.locator(".flashes").inner_text()
@@ -78,6 +80,15 @@ def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner
         waiting = s.scalars(select(HumanTask.bpmn_id).where(
             HumanTask.instance_id == mobility.process_instance_id, HumanTask.state == TaskState.READY)).all()
     assert signed == {"learner", "sending"} and waiting == ["sign_hosting"]
+    with db.transaction(write=False) as s:
+        signatures = {sig.party: sig for sig in s.scalars(select(LaSignature).join(
+            LearningAgreement, LearningAgreement.id == LaSignature.la_id).where(
+            LearningAgreement.mobility_id == mobility.id))}
+        coordinator = s.scalar(select(User).where(User.email == "coordinator@berufskolleg.example"))
+        jonas = s.scalar(select(User).where(User.email == "jonas.keller@learner.example"))
+    assert (signatures["learner"].signer_user_id, signatures["learner"].signer_name) == (jonas.id, "Jonas Keller")
+    assert (signatures["sending"].signer_user_id, signatures["sending"].signer_position,
+            signatures["sending"].signer_place) == (coordinator.id, "VET coordinator", "Köln")
 
     # Then she nominates Lukas, who has an account but no mobility yet.
     page.get_by_role("link", name="Start", exact=True).click()
@@ -123,3 +134,32 @@ def test_the_coordinator_starts_a_partnership_with_the_proposed_institutions(
     assert page.locator("h1").inner_text().startswith("Describe your organisation and VET system")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My tasks").click()
     assert page.locator("tr.task-row", has_text="Köln – València, pastry cooks").count() == 1
+
+
+def test_the_dutch_college_approves_the_mou_as_itself(
+        page: Any, live_server: LiveServer, seeded: demo.DemoResult, sign_in_as: Any, screenshot: Any) -> None:
+    """Issue 9: the approval form was pre-filled with the German coordinator who submitted the MoU, so the
+    Dutch college's approval went into the evidence under her name. Now it shows, and records, the
+    college's own coordinator."""
+    db = live_server.db
+    sign_in_as(page, demo_person("coordinator@horecacollege.example"))
+    open_task(page, "Approve the MoU", "Köln – Amsterdam")
+    assert page.locator("#f-signer-name").inner_text() == "Sanne de Vries"
+    assert page.locator("#f-signer-email").inner_text() == "coordinator@horecacollege.example"
+    assert page.locator("#f-signer-position").input_value() == "International coordinator"
+    assert "Anna Schmidt" not in page.locator("form.generated-form").inner_text()
+    page.get_by_role("radio", name="Approved", exact=True).check()
+    page.locator("#f-signer-place").fill("Amsterdam-Zuid")
+    screenshot(page, "demo-college-approves-mou")
+    page.get_by_role("button", name="Complete task", exact=True).click()
+    page.wait_for_url("**/tasks")
+    with db.transaction(write=False) as s:
+        sanne = s.scalar(select(User).where(User.email == "coordinator@horecacollege.example"))
+        partnership = s.scalar(select(Partnership).join(ProcessInstance, ProcessInstance.id == Partnership.instance_id)
+                               .where(ProcessInstance.business_key == "Partnership Köln – Amsterdam (cooks)"))
+        approvals = list(s.scalars(select(MouApproval).where(MouApproval.mou_id == partnership.mou_id,
+                                                             MouApproval.role == "partner")))
+    college = [a for a in approvals if a.signer_user_id == sanne.id]
+    assert len(college) == 1 and college[0].organisation_id == sanne.organisation_ids[0]
+    assert (college[0].signer_name, college[0].signer_position, college[0].signer_place) == (
+        "Sanne de Vries", "International coordinator", "Amsterdam-Zuid")

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine import instances, tasks
@@ -65,7 +66,8 @@ def test_mentor_completes_an_assessment_after_one_invalid_submission(page: Any, 
     # A second unit, without JavaScript: the button posts the form and it comes back with one more group.
     page.get_by_role("button", name="Add another unit").click()
     second = page.locator("#f-results-1")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'f-results-1-unit'")
+    # Playwright's own wait: a string predicate would need eval, which the pages' CSP refuses.
+    expect(page.locator("#f-results-1-unit")).to_be_focused()
     second.get_by_label("Unit code").fill("U2")
     second.get_by_role("radio", name="Not achieved").check()
     assert page.locator("#f-results-0-points").input_value() == "75"  # kept across the round trip
@@ -73,7 +75,7 @@ def test_mentor_completes_an_assessment_after_one_invalid_submission(page: Any, 
     page.get_by_role("button", name="Complete task", exact=True).click()
     summary = page.locator("#error-summary")
     assert summary.is_visible()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'")
+    expect(summary).to_be_focused()
     assert "This field is required" in page.locator("#f-assessed_on-error").inner_text()
     assert "75 is greater than the maximum of 60" in page.locator("#f-results-0-points-error").inner_text()
     assert page.locator("#f-results-0-points").get_attribute("aria-invalid") == "true"
@@ -159,9 +161,17 @@ def test_learner_signs_the_learning_agreement(page: Any, live_server: LiveServer
     assert "Learning Agreement" in document.locator("h2").first.inner_text()
     assert "Preparing cold dishes" in document.inner_text() and "Lena Vos" in document.inner_text()
     assert la_hash in page.locator("#f-la_hash").inner_text()  # the exact text being signed
-    page.get_by_label("Your full name").fill("Lena Vos")
-    page.get_by_label("Your e-mail address").fill("lena@learner.example")
+    # This older form still asks for a name and an e-mail: the platform fills in the signed-in learner's.
+    assert page.get_by_label("Your full name").input_value() == "Lena Vos"
+    assert page.get_by_label("Your e-mail address").input_value() == demo.learner.email
     page.get_by_label("I have read this Learning Agreement and agree to it").check()
+    # Signing in someone else's name is refused next to the field, and nothing is signed.
+    page.get_by_label("Your full name").fill("Marta Vos")
+    page.get_by_role("button", name="Complete task", exact=True).click()
+    assert "Not the signer" in page.locator("#f-signer-name-error").inner_text()
+    with live_server.db.transaction(write=False) as s:
+        assert s.scalars(select(LaSignature).where(LaSignature.la_id == la_id)).all() == []
+    page.get_by_label("Your full name").fill("Lena Vos")
     screenshot(page, "task-page")
     page.get_by_role("button", name="Complete task", exact=True).click()
     page.wait_for_url("**/tasks")
@@ -169,7 +179,8 @@ def test_learner_signs_the_learning_agreement(page: Any, live_server: LiveServer
 
     with live_server.db.transaction(write=False) as s:
         (signature,) = s.scalars(select(LaSignature).where(LaSignature.la_id == la_id)).all()
-        assert (signature.party, signature.content_hash, signature.signer_name) == ("learner", la_hash, "Lena Vos")
+        assert (signature.party, signature.content_hash, signature.signer_user_id, signature.signer_name,
+                signature.signer_email) == ("learner", la_hash, demo.learner.id, "Lena Vos", demo.learner.email)
     (next_task,) = ready(live_server, instance_id)
     assert next_task.organisation_id == demo.sending_org
 

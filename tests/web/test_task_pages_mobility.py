@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from engine.clock import FrozenClock
 from engine.models import TaskState
-from records.models import LaSignature
+from records.models import AssessmentRecord, LaSignature
 from tests.factories import PASSWORD, Person
 from tests.records.factories import SIGNER, Party
 from tests.records.mobility_driver import HOST_SIGNER, Run, Scenario, go_live, start
@@ -50,8 +50,10 @@ def test_learner_signs_the_learning_agreement_of_their_mobility(page: Any, mobil
     assert "Learning Agreement" in document.inner_text() and "Lena Vos" in document.inner_text()
     assert page.locator("#f-la_hash").input_value() == la_hash  # the exact text being signed
     page.get_by_role("radio", name="Sign", exact=True).check()
-    page.locator("#f-signer-name").fill("Lena Vos")
-    page.locator("#f-signer-email").fill("lena@learner.example")
+    # Who signs is shown, not asked: the signed-in learner.
+    assert page.locator("#f-signer-name").inner_text() == "Lena Vos"
+    assert page.locator("#f-signer-email").inner_text() == run.learner.email
+    page.locator("#f-signer-place").fill("Utrecht")
     screenshot(page, "task-page-mobility-sign")
     page.get_by_role("button", name="Complete task", exact=True).click()
     page.wait_for_url("**/tasks")
@@ -59,14 +61,15 @@ def test_learner_signs_the_learning_agreement_of_their_mobility(page: Any, mobil
 
     with scenario.db.transaction(write=False) as s:
         (signature,) = s.scalars(select(LaSignature).where(LaSignature.party == "learner")).all()
-    assert (signature.content_hash, signature.signer_name) == (la_hash, "Lena Vos")
+    assert (signature.content_hash, signature.signer_user_id, signature.signer_name, signature.signer_place) == (
+        la_hash, run.learner.user_id, "Lena Vos", "Utrecht")
     assert run.open_steps() == {"sign_sending"}  # next in the signing order
 
 
 def test_hosting_mentor_records_the_assessment_after_one_invalid_submission(
         page: Any, mobility: tuple[Scenario, Run], frozen: FrozenClock, sign_in_as: Any, screenshot: Any) -> None:
     scenario, run = mobility
-    run.sign("sign_learner", "learner", {"name": "Lena Vos", "email": "lena@learner.example"})
+    run.sign("sign_learner", "learner")
     run.sign("sign_sending", "sending", SIGNER)
     run.sign("sign_hosting", "hosting", HOST_SIGNER)
     go_live(scenario)
@@ -100,8 +103,7 @@ def test_hosting_mentor_records_the_assessment_after_one_invalid_submission(
     second.get_by_label("Unit code").fill("U2")
     second.get_by_label("Assessment criteria").fill("Applies the hygiene plan")
     second.get_by_label("Method").select_option("observation")
-    page.locator("#f-assessments-1-assessor-name").fill("Javier Ruiz")
-    page.locator("#f-assessments-1-assessor-organisation").fill("Hotel Sol")
+    # The mentor assessed U2 herself: no assessor typed, the sheet names the signed-in mentor.
     second.get_by_label("Date of the assessment").fill("2027-04-05")
     second.get_by_role("radio", name="Not achieved").check()
     page.get_by_role("button", name="Complete task", exact=True).click()
@@ -113,4 +115,9 @@ def test_hosting_mentor_records_the_assessment_after_one_invalid_submission(
 
         done = s.get(HumanTask, task_id)
         assert done is not None and done.state == TaskState.COMPLETED
+        sheets = {r.unit_code: r for r in s.scalars(select(AssessmentRecord).where(
+            AssessmentRecord.mobility_id == run.mobility_id))}
+    assert {r.signer_user_id for r in sheets.values()} == {scenario.hosting.user_id}
+    assert (sheets["U1"].assessor_name, sheets["U2"].assessor_name) == ("Javier Ruiz", "Javier Ruiz")
+    assert sheets["U2"].assessor_organisation == "Hotel Sol" and sheets["U2"].assessor_role == "Coordinator"
     assert run.open_steps() == {"acknowledge_assessment"}  # the learner acknowledges next
