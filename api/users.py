@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from engine import parties
 
 from .deps import authenticated
+from .parsing import Blueprint, Id
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("users", __name__, url_prefix="/api/users", description="Users")
@@ -21,7 +21,7 @@ class UserSchema(Schema):
     password = fields.String(required=True, load_only=True)
     is_admin = fields.Boolean(load_default=False)
     is_active = fields.Boolean(dump_only=True)
-    organisation_ids = fields.List(fields.Integer(), load_default=list)
+    organisation_ids = fields.List(Id(), load_default=list)
     created_at = fields.DateTime(dump_only=True)
 
 
@@ -48,7 +48,7 @@ def me() -> Any:
         return parties.get_user(session, actor=actor, user_id=actor.user_id)
 
 
-@blp.route("/<int:user_id>", methods=["GET"])
+@blp.route("/<id:user_id>", methods=["GET"])
 @blp.response(200, UserSchema)
 def get(user_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
