@@ -106,7 +106,24 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     # GET /metrics for Prometheus (ECVET_METRICS_TOKEN, when set, is required as a bearer token).
     applog.configure()
     app_metrics.init_app(app, db)
+    _document_metrics(api, app)
     applog.init_app(app)
     # Last, so a request refused for its input is still timed and logged like any other.
     parsing.init_app(app)
     return app
+
+
+def _document_metrics(api: Api, app: Flask) -> None:
+    """/metrics is a plain Flask route (Prometheus text): describe it, public unless ECVET_METRICS_TOKEN is set."""
+    operation: dict[str, Any] = {
+        "tags": ["Metrics"],
+        "summary": "Prometheus metrics (text exposition format, or OpenMetrics when Accept asks for it)",
+        "responses": {"200": {"description": "The metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+        "security": [],
+    }
+    if app.config.get("ECVET_METRICS_TOKEN"):
+        api.spec.components.security_scheme(
+            "metrics_token", {"type": "http", "scheme": "bearer", "description": "the value of ECVET_METRICS_TOKEN"})
+        operation["security"] = [{"metrics_token": []}]
+        operation["responses"]["401"] = "UNAUTHORIZED"  # a component name: apispec adds the lazy response
+    api.spec.path(rule=next(app.url_map.iter_rules("metrics.scrape")), operations={"get": operation})

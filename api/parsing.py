@@ -217,7 +217,7 @@ class PartyRef(ma.fields.Field):
     The ids get the :class:`Id` range here, so the engine's binding code only ever sees storable ids."""
 
     default_error_messages = {
-        "invalid": 'Bind a role to an organisation id, {"organisation_id": n} or {"user_id": n}',
+        "invalid": "Bind a role to an organisation id, {{\"organisation_id\": n}} or {{\"user_id\": n}}",
     }
     _ID = Id()
 
@@ -229,10 +229,26 @@ class PartyRef(ma.fields.Field):
         return number if key is None else {key: number}
 
 
+def _decimal_up_to(limit: int) -> str:
+    """A regex for the decimal numbers 1..limit without leading zeros.
+
+    The range is in the pattern itself, not only checked after the match: werkzeug answers 405 instead of
+    404 when a segment matches one rule's pattern and the method is another rule's (GET and POST of the
+    same path are two rules)."""
+    digits = str(limit)
+    shorter = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    same_length = []
+    for i, digit in enumerate(digits):
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            same_length.append(f"{digits[:i]}[{low}-{int(digit) - 1}][0-9]{{{len(digits) - i - 1}}}")
+    return "(?:" + "|".join([*shorter, *same_length, digits]) + ")"
+
+
 class IdConverter(BaseConverter):
     """``<id:name>``: 1..2^31-1 in decimal; any other segment does not match (404)."""
 
-    regex = r"[0-9]{1,10}"
+    regex = _decimal_up_to(MAX_ID)
     part_isolating = True
 
     def to_python(self, value: str) -> int:
@@ -292,6 +308,18 @@ class Blueprint(flask_smorest.Blueprint):
     type is refused (415) before anything parses it."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def route(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register an operation; unless it is :func:`public`, its 401 is in the OpenAPI document too."""
+        register = super().route(rule, **options)
+
+        def decorator(func: F) -> F:
+            if not getattr(func, "ecvet_public", False):
+                func = self.alt_response(401, response="UNAUTHORIZED",
+                                         description="No bearer token, or one unknown, expired or revoked")(func)
+            return register(func)  # type: ignore[no-any-return]
+
+        return decorator
 
     def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Callable[[F], F]:
         decorate = super().arguments(schema, location=location, **kwargs)
