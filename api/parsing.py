@@ -110,28 +110,65 @@ def check_fields(values: Iterable[tuple[str, str]], where: str) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
+class _Refused(Exception):
+    """Why a JSON text was refused: 400 (not JSON at all) or 422 (JSON the platform cannot hold)."""
+
+    def __init__(self, status: int, detail: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def loads(raw: bytes) -> Any:
-    """Parse a JSON body strictly: UTF-8, RFC 8259 (no NaN/Infinity), bounded nesting, storable values.
-
-    400 for what is not JSON at all, 422 (with the field) for JSON the platform cannot hold."""
+def _parse(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise Malformed(f"The body is not UTF-8: {exc.reason} at byte {exc.start}") from exc
+        raise _Refused(400, f"not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
-    except RecursionError as exc:
-        raise Invalid(f"The body nests arrays and objects deeper than {MAX_DEPTH} levels") from exc
+    except RecursionError as exc:  # the C decoder's own guard, far below any stack trouble
+        raise _Refused(422, f"nested deeper than {MAX_DEPTH} levels") from exc
     except json.JSONDecodeError as exc:
-        raise Malformed(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        raise _Refused(400, f"{exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except ValueError as exc:  # NaN/Infinity, or an integer beyond Python's digit limit
-        raise Malformed(f"The body is not valid JSON: {exc}") from exc
+        raise _Refused(400, str(exc)) from exc
     check_value(value)
     return value
+
+
+def loads(raw: bytes) -> Any:
+    """Parse a JSON request body strictly: UTF-8, RFC 8259 (no NaN/Infinity), bounded nesting, storable values.
+
+    400 for what is not JSON at all, 422 (with the fields) for JSON the platform cannot hold."""
+    try:
+        return _parse(raw)
+    except _Refused as refused:
+        if refused.status == 400:
+            raise Malformed(f"The request body is not valid JSON: {refused.detail}") from refused
+        raise Invalid(f"The request body is not valid: {refused.detail}", errors=refused.errors) from refused
+
+
+def loads_field(text: str) -> Any:
+    """JSON typed into a page's form field, with the same limits; ValueError saying why, for the field."""
+    try:
+        return _parse(text.encode("utf-8", "surrogatepass"))
+    except _Refused as refused:
+        details = [f"{path}: {message}" for path, message in _flatten(refused.errors or {})]
+        raise ValueError("; ".join([refused.detail, *details])) from refused
+
+
+def _flatten(errors: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for key, value in errors.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.extend(_flatten(value, path))
+        else:
+            out.extend((path, message) for message in value)
+    return out
 
 
 def check_value(value: Any) -> None:
@@ -141,7 +178,7 @@ def check_value(value: Any) -> None:
     while stack:
         node, path = stack.pop()
         if len(path) >= MAX_DEPTH and isinstance(node, dict | list):
-            raise Invalid(f"The body nests arrays and objects deeper than {MAX_DEPTH} levels")
+            raise _Refused(422, f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(node, dict):
             for key, item in node.items():
                 problem = text_problem(key)
@@ -162,7 +199,7 @@ def check_value(value: Any) -> None:
         elif isinstance(node, float) and not math.isfinite(node):
             _add(errors, path, "must be a finite number")
     if errors:
-        raise Invalid("The request body is not valid", errors=errors)
+        raise _Refused(422, "it holds values that cannot be stored", errors)
 
 
 def is_json_request() -> bool:
