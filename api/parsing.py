@@ -421,6 +421,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _read_input() -> None:
+        if request.method == "OPTIONS":  # Flask answers it with the allowed methods; nothing is read
+            return
         view = _api_view()
         if view is not None:
             _read_api_input(view)
