@@ -14,7 +14,20 @@ from engine.config import Settings, load_settings
 from engine.db import Database
 from records import wiring
 
-from . import definitions, health, instances, messages, operations, organisations, problems, tasks, tokens, users, web
+from . import (
+    definitions,
+    health,
+    instances,
+    messages,
+    operations,
+    organisations,
+    parsing,
+    problems,
+    tasks,
+    tokens,
+    users,
+    web,
+)
 from . import logging as applog
 from . import metrics as app_metrics
 from .documents import blp as documents_blp
@@ -49,6 +62,7 @@ class ProblemApi(Api):
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__)
+    parsing.install_converters(app)  # before any rule is added: <id:...>, and no NUL in string segments
     app.config.update(
         API_TITLE="ECVET mobility workflow API",
         API_VERSION="1.0",
@@ -68,6 +82,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     execution.configure(time_limit=settings.script_time_limit)
 
     api = ProblemApi(app)
+    api.register_converter(parsing.IdConverter, parsing.id_parameter_schema)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     for module in (health, tokens, organisations, users, definitions, instances, tasks, operations, messages):
@@ -91,5 +106,24 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     # GET /metrics for Prometheus (ECVET_METRICS_TOKEN, when set, is required as a bearer token).
     applog.configure()
     app_metrics.init_app(app, db)
+    _document_metrics(api, app)
     applog.init_app(app)
+    # Last, so a request refused for its input is still timed and logged like any other.
+    parsing.init_app(app)
     return app
+
+
+def _document_metrics(api: Api, app: Flask) -> None:
+    """/metrics is a plain Flask route (Prometheus text): describe it, public unless ECVET_METRICS_TOKEN is set."""
+    operation: dict[str, Any] = {
+        "tags": ["Metrics"],
+        "summary": "Prometheus metrics (text exposition format, or OpenMetrics when Accept asks for it)",
+        "responses": {"200": {"description": "The metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+        "security": [],
+    }
+    if app.config.get("ECVET_METRICS_TOKEN"):
+        api.spec.components.security_scheme(
+            "metrics_token", {"type": "http", "scheme": "bearer", "description": "the value of ECVET_METRICS_TOKEN"})
+        operation["security"] = [{"metrics_token": []}]
+        operation["responses"]["401"] = "UNAUTHORIZED"  # a component name: apispec adds the lazy response
+    api.spec.path(rule=next(app.url_map.iter_rules("metrics.scrape")), operations={"get": operation})

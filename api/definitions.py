@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
@@ -12,6 +11,7 @@ from engine import deployments
 from engine.errors import Invalid
 
 from .deps import authenticated, settings
+from .parsing import Blueprint, Id
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint(
@@ -86,7 +86,7 @@ def list_(args: dict[str, Any]) -> Any:
 
 
 class VersionArgs(Schema):
-    version = fields.Integer(load_default=None)
+    version = Id(load_default=None)
 
 
 class DefinitionDetail(DefinitionSchema):
@@ -108,7 +108,7 @@ def get(args: dict[str, Any], key: str) -> Any:
         return item
 
 
-@blp.route("/<key>/versions/<int:version>/files/<path:filename>", methods=["GET"])
+@blp.route("/<key>/versions/<id:version>/files/<path:filename>", methods=["GET"])
 @blp.response(200)
 def file(key: str, version: int, filename: str) -> Response:
     """A deployed file as it was deployed (BPMN for the diagram viewer, DMN, forms)."""

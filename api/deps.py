@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import current_app, request
+from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from engine import parties
@@ -30,11 +30,32 @@ def bearer_token() -> str | None:
     return None
 
 
-def actor(session: Session) -> Actor:
-    """The caller, from the Bearer token (API) or the signed session cookie (pages)."""
+SIGN_IN = "Sign in: send 'Authorization: Bearer <token>' (POST /api/tokens gives one)"
+
+
+def authenticate_before_input(*, read_body: bool) -> None:
+    """401 before any input of a protected operation is read (api.parsing calls this first).
+
+    No token at all is refused without a database round trip. A request with a body has its token
+    checked now, in a short read, so a stranger's body is never parsed; the actor is kept for the
+    request. Without a body the check happens inside the operation's own unit of work, one round
+    trip less on every read."""
     token = bearer_token()
     if token is None:
-        raise Unauthorized("Sign in: send 'Authorization: Bearer <token>' (POST /api/tokens gives one)")
+        raise Unauthorized(SIGN_IN)
+    if read_body:
+        with unit_of_work(write=False) as session:
+            g.ecvet_actor = parties.actor_for_token(session, token)
+
+
+def actor(session: Session) -> Actor:
+    """The caller, from the Bearer token: checked before the body was read, or now in `session`."""
+    checked = g.get("ecvet_actor")
+    if checked is not None:
+        return checked
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized(SIGN_IN)
     return parties.actor_for_token(session, token)
 
 
@@ -46,6 +67,6 @@ def unit_of_work(*, write: bool = True) -> Iterator[Session]:
 
 @contextmanager
 def authenticated(*, write: bool = True) -> Iterator[tuple[Session, Actor]]:
-    """Authenticate and act in the same transaction: one round trip less on every request."""
+    """Authenticate (unless done before the body was read) and act in one unit of work."""
     with unit_of_work(write=write) as session:
         yield session, actor(session)

@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from engine.models import utcnow
 from records import documents, pdf
 
 from .deps import authenticated
+from .parsing import Blueprint, Id
 
 blp = Blueprint("documents", __name__, url_prefix="/api",
                 description="Documents for people: MoU, Learning Agreement, transcript... as JSON or PDF")
@@ -22,7 +22,7 @@ PDF = "application/pdf"
 class DocumentArgs(Schema):
     format = fields.String(load_default=None, validate=validate.OneOf(["json", "pdf"]),
                            metadata={"description": "json (default) or pdf; without it, Accept decides"})
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1),
+    version = Id(load_default=None,
                              metadata={"description": "an earlier version of a MoU or Learning Agreement"})
 
 
@@ -97,7 +97,7 @@ def _filename(document: documents.Document) -> str:
     return f"{document.kind}-{document.record_id}{version}.pdf"
 
 
-@blp.route("/documents/<kind>/<int:record_id>", methods=["GET"])
+@blp.route("/documents/<kind>/<id:record_id>", methods=["GET"])
 @blp.arguments(DocumentArgs, location="query")
 @blp.response(200, DocumentSchema)
 @blp.doc(responses={"200": {"description": "The document as JSON, or as PDF (format=pdf)", "content": {

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from engine.health import check
 
 from .deps import database
+from .parsing import Blueprint, public
 
 blp = Blueprint("health", __name__, description="Health")
 
@@ -21,5 +21,8 @@ class Health(Schema):
 
 @blp.route("/healthz", methods=["GET"])
 @blp.response(200, Health)
+@blp.alt_response(503, response="SERVICE_UNAVAILABLE",
+                  description="The database is unreachable or not migrated (with Retry-After)")
+@public
 def healthz() -> Any:
     return check(database())

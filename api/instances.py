@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from engine import instances
 
 from .deps import authenticated
+from .parsing import Blueprint, Id, PartyRef
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint(
@@ -18,11 +18,11 @@ blp = Blueprint(
 
 class StartInstance(Schema):
     process_key = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    version = fields.Integer(load_default=None, metadata={"description": "default: the latest version"})
+    version = Id(load_default=None, metadata={"description": "default: the latest version"})
     business_key = fields.String(load_default=None, validate=validate.Length(max=255))
     variables = fields.Dict(keys=fields.String(), load_default=dict)
     parties = fields.Dict(
-        keys=fields.String(), values=fields.Raw(), required=True,
+        keys=fields.String(), values=PartyRef(), required=True,
         metadata={"description": "role -> organisation id, or {'organisation_id': n} / {'user_id': n}"},
     )
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from engine import messages
 
 from .deps import authenticated
+from .parsing import Blueprint, PartyRef
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("messages", __name__, url_prefix="/api/messages", description="BPMN messages between parties")
@@ -26,7 +26,7 @@ class SendMessage(Schema):
                           metadata={"description": "the message body; it lands in the receiver's messageVariable, "
                                                    "and becomes the variables of a process the message starts"})
     parties = fields.Dict(
-        keys=fields.String(), values=fields.Raw(), load_default=None,
+        keys=fields.String(), values=PartyRef(), load_default=None,
         metadata={"description": "only used when the message starts a process: role -> organisation id, "
                                  "or {'organisation_id': n} / {'user_id': n}"},
     )

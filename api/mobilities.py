@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from engine.pagination import Page
@@ -18,6 +17,7 @@ from records import mobility_views as views
 from records.models import MobilityStatus
 
 from .deps import authenticated
+from .parsing import Blueprint, Id
 from .schemas import PageArgs, SignerOut, page_schema
 
 blp = Blueprint("mobilities", __name__, url_prefix="/api", description="Learner mobilities and their records")
@@ -39,8 +39,8 @@ class LearnerIn(Schema):
 
 
 class NominateRequest(Schema):
-    mou_id = fields.Integer(required=True, metadata={"description": "an active MoU of your organisation"})
-    hosting_organisation_id = fields.Integer(required=True, metadata={"description": "a signing partner of the MoU"})
+    mou_id = Id(required=True, metadata={"description": "an active MoU of your organisation"})
+    hosting_organisation_id = Id(required=True, metadata={"description": "a signing partner of the MoU"})
     qualification_title = fields.String(required=True, validate=validate.Length(min=1, max=300),
                                         metadata={"description": "a qualification the MoU covers"})
     qualification_eqf_level = fields.Integer(load_default=None, validate=validate.Range(min=1, max=8))
@@ -49,11 +49,11 @@ class NominateRequest(Schema):
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
     learner = fields.Nested(LearnerIn, load_default=None, metadata={"description": "a new learner"})
-    learner_id = fields.Integer(load_default=None, metadata={"description": "or a learner you nominated before"})
-    intermediary_organisation_id = fields.Integer(load_default=None)
-    competent_institution_home_id = fields.Integer(
+    learner_id = Id(load_default=None, metadata={"description": "or a learner you nominated before"})
+    intermediary_organisation_id = Id(load_default=None)
+    competent_institution_home_id = Id(
         load_default=None, metadata={"description": "only when several could act for the national model"})
-    competent_institution_host_id = fields.Integer(load_default=None)
+    competent_institution_host_id = Id(load_default=None)
     business_key = fields.String(load_default=None, validate=validate.Length(max=255))
 
 
@@ -64,8 +64,8 @@ class WithdrawRequest(Schema):
 
 class MobilityListArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(MobilityStatus.ALL))
-    mou_id = fields.Integer(load_default=None)
-    learner_id = fields.Integer(load_default=None)
+    mou_id = Id(load_default=None)
+    learner_id = Id(load_default=None)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -320,7 +320,7 @@ def list_(args: dict[str, Any]) -> Any:
         return Page([views.summary(m) for m in page.items], page.next_cursor)
 
 
-@blp.route("/mobilities/<int:mobility_id>", methods=["GET"])
+@blp.route("/mobilities/<id:mobility_id>", methods=["GET"])
 @blp.response(200, MobilityDetail)
 def get(mobility_id: int) -> Any:
     """Status, learner, Learning Agreement versions and signatures, assessment and transcript (the home
@@ -329,7 +329,7 @@ def get(mobility_id: int) -> Any:
         return views.detail(session, actor=actor, mobility_id=mobility_id)
 
 
-@blp.route("/mobilities/<int:mobility_id>/cancel", methods=["POST"])
+@blp.route("/mobilities/<id:mobility_id>/cancel", methods=["POST"])
 @blp.arguments(WithdrawRequest)
 @blp.response(200, MobilityDetail)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -343,7 +343,7 @@ def cancel(body: dict[str, Any], mobility_id: int) -> Any:
         return views.detail(session, actor=actor, mobility_id=mobility_id)
 
 
-@blp.route("/mobilities/<int:mobility_id>/transcript", methods=["GET"])
+@blp.route("/mobilities/<id:mobility_id>/transcript", methods=["GET"])
 @blp.response(200, TranscriptOut)
 def get_transcript(mobility_id: int) -> Any:
     """The Learner's Personal Transcript: 404 until issued, and for the home side until it is ready for
@@ -352,7 +352,7 @@ def get_transcript(mobility_id: int) -> Any:
         return transcript.detail(session, actor=actor, mobility_id=mobility_id)
 
 
-@blp.route("/mobilities/<int:mobility_id>/assessments", methods=["GET"])
+@blp.route("/mobilities/<id:mobility_id>/assessments", methods=["GET"])
 @blp.response(200, AssessmentOut(many=True))
 def get_assessments(mobility_id: int) -> Any:
     """The current assessment sheets with the learner's acknowledgement (same visibility as the transcript)."""
@@ -360,7 +360,7 @@ def get_assessments(mobility_id: int) -> Any:
         return assessment.sheets(session, actor=actor, mobility_id=mobility_id)
 
 
-@blp.route("/learners/<int:learner_id>", methods=["GET"])
+@blp.route("/learners/<id:learner_id>", methods=["GET"])
 @blp.response(200, LearnerOut)
 def get_learner(learner_id: int) -> Any:
     """A learner's personal data: the parties of their mobilities and admins only."""
@@ -368,7 +368,7 @@ def get_learner(learner_id: int) -> Any:
         return mobilities.learner_view(mobilities.get_learner(session, actor=actor, learner_id=learner_id))
 
 
-@blp.route("/learners/<int:learner_id>/achievements", methods=["GET"])
+@blp.route("/learners/<id:learner_id>/achievements", methods=["GET"])
 @blp.response(200, AchievementsOut)
 def achievements(learner_id: int) -> Any:
     """Units and ECVET points awarded to the learner, and practical implications, from the mobilities you

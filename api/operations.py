@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from engine import operations
 
 from .deps import authenticated
 from .instances import IncidentSchema, InstanceSummary
+from .parsing import Blueprint, Id
 from .schemas import PageArgs, page_schema
 from .tasks import TaskSchema
 
@@ -21,7 +21,7 @@ class ReasonSchema(Schema):
 
 
 class MigrateSchema(Schema):
-    version = fields.Integer(load_default=None, metadata={"description": "default: the latest version"})
+    version = Id(load_default=None, metadata={"description": "default: the latest version"})
 
 
 class MigrationResult(InstanceSummary):
@@ -93,7 +93,7 @@ def incidents(args: dict[str, Any]) -> Any:
                                          instance_id=args["instance_id"], cursor=args["cursor"], limit=args["limit"])
 
 
-@blp.route("/incidents/<int:incident_id>/retry", methods=["POST"])
+@blp.route("/incidents/<id:incident_id>/retry", methods=["POST"])
 @blp.arguments(RetrySchema)
 @blp.response(200, IncidentDetail)
 def retry(body: dict[str, Any], incident_id: int) -> Any:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from engine import parties
 
 from .deps import authenticated
+from .parsing import Blueprint, Id
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("organisations", __name__, url_prefix="/api/organisations", description="Organisations")
@@ -24,7 +24,7 @@ class OrganisationSchema(Schema):
 
 
 class MemberRequest(Schema):
-    user_id = fields.Integer(required=True)
+    user_id = Id(required=True)
 
 
 class MemberSchema(Schema):
@@ -49,21 +49,21 @@ def list_(args: dict[str, Any]) -> Any:
         return parties.list_organisations(session, actor=actor, cursor=args["cursor"], limit=args["limit"])
 
 
-@blp.route("/<int:organisation_id>", methods=["GET"])
+@blp.route("/<id:organisation_id>", methods=["GET"])
 @blp.response(200, OrganisationSchema)
 def get(organisation_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
         return parties.get_organisation(session, actor=actor, organisation_id=organisation_id)
 
 
-@blp.route("/<int:organisation_id>/members", methods=["GET"])
+@blp.route("/<id:organisation_id>/members", methods=["GET"])
 @blp.response(200, MemberSchema(many=True))
 def members(organisation_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
         return parties.list_members(session, actor=actor, organisation_id=organisation_id)
 
 
-@blp.route("/<int:organisation_id>/members", methods=["POST"])
+@blp.route("/<id:organisation_id>/members", methods=["POST"])
 @blp.arguments(MemberRequest)
 @blp.response(201, MemberSchema)
 def add_member(body: dict[str, Any], organisation_id: int) -> Any:
@@ -73,7 +73,7 @@ def add_member(body: dict[str, Any], organisation_id: int) -> Any:
         return membership.user
 
 
-@blp.route("/<int:organisation_id>/members/<int:user_id>", methods=["DELETE"])
+@blp.route("/<id:organisation_id>/members/<id:user_id>", methods=["DELETE"])
 @blp.response(204)
 def remove_member(organisation_id: int, user_id: int) -> None:
     with authenticated() as (session, actor):

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from engine import notifications
 
 from .deps import authenticated
+from .parsing import Blueprint
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("outbox", __name__, url_prefix="/api/outbox",

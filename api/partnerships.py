@@ -11,7 +11,6 @@ import io
 from typing import Any
 
 from flask import Response, request, send_file
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields
 
@@ -19,6 +18,7 @@ from engine.errors import Invalid, NotFound
 from records import attachments, partnerships, profiles, roles
 
 from .deps import authenticated
+from .parsing import Blueprint, Id
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("partnerships", __name__, url_prefix="/api",
@@ -41,12 +41,12 @@ class UploadRequest(Schema):
 
     file = Upload(required=True, metadata={"description": "PDF, PNG, JPEG, ODT or DOCX; at most "
                                                           "ECVET_ATTACHMENT_MAX_BYTES (10 MiB by default)"})
-    organisation_id = fields.Integer(
+    organisation_id = Id(
         load_default=None, metadata={"description": "only when you belong to several organisations"})
 
 
 class UploadForm(Schema):
-    organisation_id = fields.Integer(load_default=None)
+    organisation_id = Id(load_default=None)
 
 
 def _form_fields() -> dict[str, Any]:
@@ -139,14 +139,14 @@ def upload(files: dict[str, Any]) -> Any:
         return attachments.describe(attachment)
 
 
-@blp.route("/attachments/<int:attachment_id>", methods=["GET"])
+@blp.route("/attachments/<id:attachment_id>", methods=["GET"])
 @blp.response(200, AttachmentSchema)
 def get_attachment(attachment_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
         return attachments.describe(attachments.get(session, actor=actor, attachment_id=attachment_id))
 
 
-@blp.route("/attachments/<int:attachment_id>/content", methods=["GET"])
+@blp.route("/attachments/<id:attachment_id>/content", methods=["GET"])
 @blp.response(200, description="The file as uploaded, always as a download")
 def download(attachment_id: int) -> Response:
     """The bytes, with the recognised media type, as an attachment the browser does not render."""
@@ -170,7 +170,7 @@ def list_partnerships(args: dict[str, Any]) -> Any:
         return partnerships.list_for(session, actor=actor, cursor=args["cursor"], limit=args["limit"])
 
 
-@blp.route("/partnerships/<int:partnership_id>", methods=["GET"])
+@blp.route("/partnerships/<id:partnership_id>", methods=["GET"])
 @blp.response(200, PartnershipDetail)
 def get_partnership(partnership_id: int) -> Any:
     """The partnership with each partner's current profile, the current role map and its MoU."""
@@ -178,7 +178,7 @@ def get_partnership(partnership_id: int) -> Any:
         return partnerships.detail(session, actor=actor, partnership_id=partnership_id)
 
 
-@blp.route("/partnerships/<int:partnership_id>/profiles", methods=["GET"])
+@blp.route("/partnerships/<id:partnership_id>/profiles", methods=["GET"])
 @blp.response(200, ProfileSchema(many=True))
 def list_profiles(partnership_id: int) -> Any:
     """Every profile saved in the partnership, oldest first (a save never overwrites an earlier one)."""
@@ -187,14 +187,14 @@ def list_profiles(partnership_id: int) -> Any:
                 for p in profiles.history(session, actor=actor, partnership_id=partnership_id)]
 
 
-@blp.route("/partner-profiles/<int:profile_id>", methods=["GET"])
+@blp.route("/partner-profiles/<id:profile_id>", methods=["GET"])
 @blp.response(200, ProfileSchema)
 def get_profile(profile_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
         return profiles.describe(session, profiles.get(session, actor=actor, profile_id=profile_id))
 
 
-@blp.route("/partnerships/<int:partnership_id>/role-map", methods=["GET"])
+@blp.route("/partnerships/<id:partnership_id>/role-map", methods=["GET"])
 @blp.response(200, RoleMapSchema)
 def get_role_map(partnership_id: int) -> Any:
     """Who holds which ECVET function in each country, as the partners mapped it (404 before they did)."""

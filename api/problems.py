@@ -34,14 +34,15 @@ def problem(status: int, title: str, detail: str | None = None, errors: Any = No
 def from_http_exception(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     errors = data.get("messages")
+    location = None
     if isinstance(errors, dict) and len(errors) == 1:
         # webargs nests by location ("json", "query", "files"): one location needs no nesting
-        errors = next(iter(errors.values()))
+        location, errors = next(iter(errors.items()))
     status = error.code or 500
     title = error.name or "Error"
     detail = data.get("message") or error.description
     if status == 422 and errors is not None:
-        detail = "The request body is not valid"
+        detail = "The query string is not valid" if location == "query" else "The request body is not valid"
     response = problem(status, title, detail, errors)
     if status == 405 and error.get_response().headers.get("Allow"):
         response.headers["Allow"] = error.get_response().headers["Allow"]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from records import mou as mous
@@ -11,6 +10,7 @@ from records import national_models
 from records.models import ApprovalRole, CompetenceFunction
 
 from .deps import authenticated
+from .parsing import Blueprint, Id
 from .schemas import SignerIn, SignerOut
 
 blp = Blueprint("records", __name__, url_prefix="/api", description="Partnership records: MoUs and national models")
@@ -24,7 +24,7 @@ class ApprovalRequest(Schema):
     signer = fields.Nested(SignerIn, load_default=None, metadata={
         "description": "position and place; the signer is you, the signed-in member"})
     as_role = fields.String(load_default=ApprovalRole.PARTNER, validate=validate.OneOf(ApprovalRole.ALL))
-    organisation_id = fields.Integer(
+    organisation_id = Id(
         load_default=None, metadata={"description": "only when you belong to several approving organisations"}
     )
 
@@ -110,7 +110,7 @@ class DecideArgs(Schema):
     eqf_level = fields.Integer(load_default=None, validate=validate.Range(min=1, max=8))
 
 
-@blp.route("/mous/<int:mou_id>", methods=["GET"])
+@blp.route("/mous/<id:mou_id>", methods=["GET"])
 @blp.response(200, MouSchema)
 def get_mou(mou_id: int) -> Any:
     """The current text, its hash, who must approve, and every approval given (parties and admins)."""
@@ -118,14 +118,14 @@ def get_mou(mou_id: int) -> Any:
         return mous.detail(session, actor=actor, mou_id=mou_id)
 
 
-@blp.route("/mous/<int:mou_id>/versions/<int:number>", methods=["GET"])
+@blp.route("/mous/<id:mou_id>/versions/<id:number>", methods=["GET"])
 @blp.response(200, MouVersionSchema)
 def get_version(mou_id: int, number: int) -> Any:
     with authenticated(write=False) as (session, actor):
         return mous.get_version(session, actor=actor, mou_id=mou_id, number=number)
 
 
-@blp.route("/mous/<int:mou_id>/approvals", methods=["POST"])
+@blp.route("/mous/<id:mou_id>/approvals", methods=["POST"])
 @blp.arguments(ApprovalRequest)
 @blp.response(201, ApprovalSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -157,7 +157,7 @@ def decide(args: dict[str, Any]) -> Any:
 
 
 class CompetenceRequest(Schema):
-    organisation_id = fields.Integer(required=True)
+    organisation_id = Id(required=True)
     country = fields.String(required=True, validate=validate.Length(equal=2),
                             metadata={"description": "ISO 3166-1 alpha-2 of the country it acts for"})
     function = fields.String(required=True, validate=validate.OneOf(CompetenceFunction.ALL))

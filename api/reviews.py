@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from records import review as reviews
 from records.models import ActionItemStatus
 
 from .deps import authenticated
+from .parsing import Blueprint, Id
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("reviews", __name__, url_prefix="/api", description="Reviews of mobilities: evaluations and "
@@ -95,7 +95,7 @@ class ReviewDetail(ReviewSummary):
 
 
 class ReviewListArgs(PageArgs):
-    mobility_id = fields.Integer(load_default=None)
+    mobility_id = Id(load_default=None)
 
 
 class ItemUpdate(Schema):
@@ -113,7 +113,7 @@ def list_reviews(args: dict[str, Any]) -> Any:
                                 limit=args["limit"])
 
 
-@blp.route("/reviews/<int:review_id>", methods=["GET"])
+@blp.route("/reviews/<id:review_id>", methods=["GET"])
 @blp.response(200, ReviewDetail)
 def get_review(review_id: int) -> Any:
     """The review with its evaluation sheets and action plan."""
@@ -121,14 +121,14 @@ def get_review(review_id: int) -> Any:
         return reviews.detail(session, actor=actor, review_id=review_id)
 
 
-@blp.route("/evaluations/<int:evaluation_id>", methods=["GET"])
+@blp.route("/evaluations/<id:evaluation_id>", methods=["GET"])
 @blp.response(200, EvaluationSchema)
 def get_evaluation(evaluation_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
         return reviews.describe_evaluation(reviews.get_evaluation(session, actor=actor, evaluation_id=evaluation_id))
 
 
-@blp.route("/action-plans/<int:action_plan_id>", methods=["GET"])
+@blp.route("/action-plans/<id:action_plan_id>", methods=["GET"])
 @blp.response(200, ActionPlanSchema)
 def get_action_plan(action_plan_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
@@ -136,7 +136,7 @@ def get_action_plan(action_plan_id: int) -> Any:
         return reviews.describe_action_plan(session, plan)
 
 
-@blp.route("/action-plans/<int:action_plan_id>/items/<int:item_id>", methods=["PATCH"])
+@blp.route("/action-plans/<id:action_plan_id>/items/<id:item_id>", methods=["PATCH"])
 @blp.arguments(ItemUpdate)
 @blp.response(200, ActionPlanSchema)
 @blp.alt_response(403, response="FORBIDDEN")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from engine import tasks
 from engine.models import TaskState
 
 from .deps import authenticated
+from .parsing import Blueprint
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="Human tasks routed to parties")

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from engine import parties
 
 from .deps import authenticated, settings, unit_of_work
+from .parsing import Blueprint, public
 
 blp = Blueprint("tokens", __name__, url_prefix="/api/tokens", description="Bearer tokens")
 
@@ -33,6 +33,7 @@ class NewToken(TokenInfo):
 @blp.route("", methods=["POST"])
 @blp.arguments(TokenRequest)
 @blp.response(201, NewToken)
+@public
 def create_token(body: dict[str, Any]) -> dict[str, Any]:
     with unit_of_work() as session:
         token, row = parties.issue_token(session, email=body["email"], password=body["password"],
@@ -47,7 +48,7 @@ def list_tokens() -> Any:
         return parties.list_tokens(session, actor=actor)
 
 
-@blp.route("/<int:token_id>", methods=["DELETE"])
+@blp.route("/<id:token_id>", methods=["DELETE"])
 @blp.response(200, TokenInfo)
 def revoke_token(token_id: int) -> Any:
     with authenticated() as (session, actor):

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from engine import parties
 
 from .deps import authenticated
+from .parsing import Blueprint, Id
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("users", __name__, url_prefix="/api/users", description="Users")
@@ -21,7 +21,7 @@ class UserSchema(Schema):
     password = fields.String(required=True, load_only=True)
     is_admin = fields.Boolean(load_default=False)
     is_active = fields.Boolean(dump_only=True)
-    organisation_ids = fields.List(fields.Integer(), load_default=list)
+    organisation_ids = fields.List(Id(), load_default=list)
     position = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
         "description": "the position this person signs in (e.g. VET coordinator); signing forms are filled from it"})
     place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
@@ -70,7 +70,7 @@ def update_me(body: dict[str, Any]) -> Any:
         return parties.update_profile(session, actor=actor, user_id=actor.user_id, changes=body)
 
 
-@blp.route("/<int:user_id>", methods=["GET"])
+@blp.route("/<id:user_id>", methods=["GET"])
 @blp.response(200, UserSchema)
 def get(user_id: int) -> Any:
     with authenticated(write=False) as (session, actor):

@@ -23,6 +23,8 @@ class Settings:
         default_factory=lambda: float(os.environ.get("ECVET_SCRIPT_TIME_LIMIT", "1.0"))
     )
     max_bundle_bytes: int = 20_000_000
+    # A JSON request body larger than this is refused (413) before it is parsed.
+    json_max_bytes: int = field(default_factory=lambda: int(os.environ.get("ECVET_JSON_MAX_BYTES", "1048576")))
     token_ttl_days: int = field(default_factory=lambda: int(os.environ.get("ECVET_TOKEN_TTL_DAYS", "30")))
 
 

@@ -2,17 +2,26 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from .errors import Conflict, EngineError
+from .errors import Conflict, EngineError, Invalid, Unavailable
+
+log = logging.getLogger("ecvet.db")
+
+#: Seconds a client is asked to wait (Retry-After) when the database cannot be reached.
+RETRY_AFTER_SECONDS = 5
+#: Seconds to wait for a PostgreSQL connection before answering 503 (a URL's connect_timeout wins).
+CONNECT_TIMEOUT_SECONDS = 5
 
 # Set while a write unit of work opens its transaction: SQLite then takes the write lock up front
 # (BEGIN IMMEDIATE), so two writers queue on busy_timeout instead of failing on a stale snapshot.
@@ -34,7 +43,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args,
+                         **kwargs)
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -51,6 +62,24 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def _is_lock_conflict(exc: DBAPIError) -> bool:
+    message = str(exc.orig).lower()
+    return isinstance(exc, OperationalError) and ("locked" in message or "deadlock" in message)
+
+
+def _unreachable(exc: Exception) -> Unavailable:
+    # The operator needs the driver's words; the client only that it is us and temporary.
+    log.error("database unreachable: %s", str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
+    return Unavailable("The database is unreachable; try again shortly", retry_after=RETRY_AFTER_SECONDS)
+
+
+def _not_storable(exc: Exception) -> Invalid:
+    # Input the edge could not know about (an id inside free-form form data, a hand-made cursor) that
+    # the database refuses: out of range, wrong type. A client error, never half-applied.
+    log.warning("database refused a value: %s", str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
+    return Invalid("A value is out of range or of the wrong kind for what it refers to")
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
@@ -75,12 +104,19 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """One unit of work: commit on success, roll back everything on any error.
 
-        Lost races surface as Conflict (409): a stale optimistic version or a lock timeout.
+        Lost races surface as Conflict (409): a stale optimistic version or a lock timeout. A database
+        that cannot be reached surfaces as Unavailable (503, Retry-After), a value it cannot store as
+        Invalid (422).
         """
         token = _write_intent.set(write)
         session = self.sessionmaker()
         try:
-            session.connection()  # open the transaction now, under the right lock mode
+            try:
+                session.connection()  # open the transaction now, under the right lock mode
+            except (OperationalError, InterfaceError, PoolTimeout) as exc:
+                if isinstance(exc, OperationalError) and _is_lock_conflict(exc):
+                    raise
+                raise _unreachable(exc) from exc
             _write_intent.reset(token)
             token = None
             yield session
@@ -100,11 +136,18 @@ class Database:
             else:
                 session.rollback()
             raise
-        except OperationalError as exc:
+        except DBAPIError as exc:
             session.rollback()
-            if "locked" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():
+            if _is_lock_conflict(exc):
                 raise Conflict("The database is busy with a conflicting change; try again") from exc
+            if exc.connection_invalidated:
+                raise _unreachable(exc) from exc
+            if isinstance(exc, DataError):
+                raise _not_storable(exc) from exc
             raise
+        except OverflowError as exc:  # SQLite: an integer beyond 64 bits, before the driver is called
+            session.rollback()
+            raise _not_storable(exc) from exc
         except BaseException:
             session.rollback()
             raise

@@ -59,3 +59,14 @@ class TooManyRequests(EngineError):
     def __init__(self, message: str, *, retry_after: int, errors: Any = None) -> None:
         super().__init__(message, errors=errors)
         self.retry_after = retry_after
+
+
+class Unavailable(EngineError):
+    """The database cannot be reached (down, refusing connections, out of connections): try again later."""
+
+    status = 503
+    title = "Service unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5, errors: Any = None) -> None:
+        super().__init__(message, errors=errors)
+        self.retry_after = retry_after

@@ -6,18 +6,17 @@ from typing import Any
 from sqlalchemy import text
 
 from .db import Database
-from .errors import EngineError
+from .errors import Unavailable
 
-
-class Unavailable(EngineError):
-    status = 503
-    title = "Service unavailable"
+__all__ = ["Unavailable", "check"]
 
 
 def check(db: Database) -> dict[str, Any]:
     try:
         with db.transaction(write=False) as session:
             revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Unavailable:
+        raise
     except Exception as exc:  # noqa: BLE001 - any database failure means "not healthy"
         raise Unavailable(f"Database unreachable or not migrated: {type(exc).__name__}") from exc
     return {"status": "ok", "database": db.engine.dialect.name, "schema_revision": revision}

@@ -61,6 +61,11 @@ def paginate(
     limit = max(1, min(limit, MAX_LIMIT))
     if cursor:
         values = _decode(cursor, len(order_by))
+        for value, column in zip(values, order_by, strict=True):
+            # A hand-made cursor must not compare a column with a value of another kind (an SQL error).
+            expected = getattr(column.type, "impl_instance", column.type).python_type  # through TypeDecorators
+            if isinstance(value, bool) or not isinstance(value, expected):
+                raise Invalid("The cursor is not valid; use next_cursor from a previous page")
         stmt = stmt.where(tuple_(*order_by) > tuple_(*values))
     rows = list(session.scalars(stmt.order_by(*order_by).limit(limit + 1)))
     next_cursor = None

@@ -106,6 +106,7 @@ ERROR_TITLES = {
     422: ("Not valid", "What you sent is not valid."),
     429: ("Too many attempts", "Wait a moment and try again."),
     500: ("Something went wrong", "Something went wrong on our side; it has been logged."),
+    503: ("Temporarily unavailable", "The platform cannot reach its database just now; try again in a moment."),
 }
 
 

@@ -83,7 +83,7 @@ def detail(key: str) -> Any:
                            user_tasks=user_tasks)
 
 
-@bp.route("/definitions/<key>/versions/<int:version>", endpoint="version")
+@bp.route("/definitions/<key>/versions/<id:version>", endpoint="version")
 def version_page(key: str, version: int) -> Any:
     with page_session(write=False) as (session, actor):
         require_admin(actor)

@@ -55,7 +55,7 @@ def documents_index() -> Any:
                            first_url=first_url)
 
 
-@bp.route("/documents/<kind>/<int:record_id>", endpoint="document")
+@bp.route("/documents/<kind>/<id:record_id>", endpoint="document")
 def document_page(kind: str, record_id: int) -> Any:
     """One document as a readable page (an earlier version of a MoU or LA with ?version=n)."""
     version = _version()
@@ -64,7 +64,7 @@ def document_page(kind: str, record_id: int) -> Any:
     return render_template("documents/document.html", active="documents", document=document)
 
 
-@bp.route("/documents/<kind>/<int:record_id>.<fmt>", endpoint="download")
+@bp.route("/documents/<kind>/<id:record_id>.<fmt>", endpoint="download")
 def download(kind: str, record_id: int, fmt: str) -> Any:
     """The document as a PDF or JSON file to keep or send on."""
     if fmt not in ("pdf", "json"):

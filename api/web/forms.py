@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import parsing
+
 MAX_ITEMS = 200
 COUNT_SUFFIX = ".__count"
 CURRENT_SUFFIX = ".__current"  # an attachment field's id so far, sent beside its file input
@@ -383,7 +385,7 @@ def _parse_value(node: Mapping[str, Any], root: Mapping[str, Any], path: str, fo
         return MISSING
     if widget == "json" or (widget == "readonly" and kind in ("array", "object")):
         try:
-            return json.loads(text)
+            return parsing.loads_field(text)  # the API's limits: depth, NUL, lone surrogates
         except ValueError:
             raw[path] = text
             errors.setdefault(path, []).append("Enter valid JSON")

@@ -73,7 +73,7 @@ def operate(instance_id: str, operation: str) -> Any:
     return redirect(url_for("web_instances.instance", instance_id=instance_id))
 
 
-@bp.route("/instances/<instance_id>/incidents/<int:incident_id>/retry", methods=["POST"], endpoint="retry")
+@bp.route("/instances/<instance_id>/incidents/<id:incident_id>/retry", methods=["POST"], endpoint="retry")
 def retry(instance_id: str, incident_id: int) -> Any:
     with page_session() as (session, actor):
         # The form of one instance acts only on that instance's own open incidents.

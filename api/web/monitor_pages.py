@@ -109,7 +109,7 @@ def heatmap(key: str) -> Any:
     )
 
 
-@bp.route("/processes/<key>/versions/<int:version>/diagram.bpmn", endpoint="diagram_xml")
+@bp.route("/processes/<key>/versions/<id:version>/diagram.bpmn", endpoint="diagram_xml")
 def diagram_xml(key: str, version: int) -> Response:
     """The BPMN XML drawing one version, for the page viewers (as readable as the API's definitions)."""
     with page_session(write=False) as (session, _actor):

@@ -10,7 +10,6 @@ start itself a CSRF-protected POST. A refusal shows the form again with each err
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +24,7 @@ from records import mobility as mobilities
 from records import mou as mous
 from records import national_models, partnerships
 
+from .. import parsing
 from .auth import Viewer, current_viewer, page_session, require_viewer
 
 bp = Blueprint("web_start", __name__)
@@ -360,7 +360,7 @@ def start_instance() -> Any:
     variables: Any = None
     if form.get("variables").strip():
         try:
-            variables = json.loads(form.get("variables"))
+            variables = parsing.loads_field(form.get("variables"))
         except ValueError as exc:
             errors["variables"] = [f"Not valid JSON: {exc}"]
         else:

@@ -262,7 +262,7 @@ def test_deploy_without_files_is_422(world: World) -> None:
     body = assert_problem(no_files, 422)
     assert "files" in body["errors"]
     json_body = world.admin.post("/api/process-definitions", json={"files": []})
-    assert_problem(json_body, 422)
+    assert_problem(json_body, 415)  # a bundle is multipart: JSON is the wrong media type, not wrong content
     assert listing(world.admin) == []
 
 

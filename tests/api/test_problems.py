@@ -184,7 +184,7 @@ def test_openapi_document_is_valid_openapi_3(world: World) -> None:
     assert re.fullmatch(r"3\.\d+\.\d+", doc["openapi"])
     assert doc["info"]["title"] and doc["info"]["version"]
 
-    validate(doc)  # openapi-spec-validator is a dev dependency: this check always runs
+    validate(doc)  # openapi-spec-validator: the document is OpenAPI 3 a generator or client accepts
 
     paths = doc["paths"]
     assert {"post"} <= set(paths["/api/tasks/{task_id}/complete"])
@@ -233,6 +233,44 @@ def test_openapi_document_is_valid_openapi_3(world: World) -> None:
 
     assert doc["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
     assert doc["security"] == [{"bearer": []}]
+
+
+def test_openapi_says_which_operations_are_public(world: World) -> None:
+    """Only /healthz, /metrics (without ECVET_METRICS_TOKEN) and POST /api/tokens need no token, and the
+    document says so; every other operation keeps the bearer requirement and documents its 401."""
+    doc = openapi(world.client)
+    public, protected = set(), set()
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            if operation.get("security") == []:
+                public.add(f"{method.upper()} {path}")
+            else:
+                assert "security" not in operation, f"{method} {path}: {operation['security']}"
+                assert operation["responses"]["401"] == {"$ref": "#/components/responses/UNAUTHORIZED"}, path
+                protected.add(f"{method.upper()} {path}")
+    assert public == {"GET /healthz", "GET /metrics", "POST /api/tokens"}
+    assert len(protected) >= 60
+    # what the document says is what the server does
+    assert world.client.get("/healthz").status_code == 200
+    assert world.client.get("/metrics").status_code == 200
+    assert_problem(world.client.get("/api/tokens"), 401)
+
+
+def test_openapi_says_metrics_needs_its_token_when_one_is_configured(
+        db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.app import create_app
+    from engine.config import load_settings
+
+    monkeypatch.setenv("ECVET_METRICS_TOKEN", "scrape-secret")
+    guarded = create_app(load_settings(database_url=db.url), database=db).test_client()
+    doc = openapi(guarded)
+    validate(doc)
+    assert doc["paths"]["/metrics"]["get"]["security"] == [{"metrics_token": []}]
+    assert doc["components"]["securitySchemes"]["metrics_token"]["scheme"] == "bearer"
+    assert_problem(guarded.get("/metrics"), 401)
+    assert guarded.get("/metrics", headers={"Authorization": "Bearer scrape-secret"}).status_code == 200
 
 
 def test_openapi_documents_errors_as_problem_json(world: World) -> None:
@@ -316,5 +354,6 @@ def test_healthz_reports_an_unreachable_database_as_503(app: Flask, tmp_path: An
         response = app.test_client().get("/healthz")
         body = assert_problem(response, 503)
         assert "not migrated" in body["detail"] or "unreachable" in body["detail"]
+        assert int(response.headers["Retry-After"]) > 0
     finally:
         broken.dispose()
