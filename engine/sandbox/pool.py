@@ -329,6 +329,16 @@ def configure(*, size: int | None = None, limits: Limits | None = None) -> None:
         old.shutdown()
 
 
+def reset() -> None:
+    """Forget the configuration and stop the shared pool: the next use reads the settings again."""
+    global _SHARED_CONFIG, _SHARED
+    with _SHARED_LOCK:
+        _SHARED_CONFIG = None
+        old, _SHARED = _SHARED, None
+    if old is not None and old.pid == os.getpid():
+        old.shutdown()
+
+
 def shared() -> EvaluatorPool:
     """The process-wide pool (a fork gets its own: pipes must not be shared between processes)."""
     global _SHARED
