@@ -39,10 +39,6 @@ _BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from engine.sandbox.child 
 HARD_GRACE_SECONDS = 1.0
 
 
-class EvaluatorFailure(ScriptSandboxError):
-    """The evaluator was stopped (time, CPU, memory) or died; the message is for the process owner."""
-
-
 @dataclass(frozen=True)
 class Limits:
     """Per-evaluator process limits; time and size limits travel with each request."""
@@ -201,30 +197,34 @@ class EvaluatorPool:
             return list(self._alive)
 
     def evaluate(self, payload: bytes, *, time_limit: float, max_answer: int) -> dict[str, Any]:
-        """Run one pickled request; returns the evaluator's decoded answer or raises EvaluatorFailure."""
+        """Run one pickled request; returns the evaluator's decoded answer.
+
+        Raises ScriptSandboxError, with a message for the process owner, when the evaluator had to be
+        stopped (time, CPU, memory) or died.
+        """
         with self._borrow() as evaluator:
             deadline = time.monotonic() + time_limit + HARD_GRACE_SECONDS
             try:
                 raw = evaluator.exchange(payload, deadline=deadline, max_answer=max_answer)
             except _Expired:
                 self._discard(evaluator)
-                raise EvaluatorFailure(f"Script exceeded its time limit of {float(time_limit)} s") from None
+                raise ScriptSandboxError(f"Script exceeded its time limit of {float(time_limit)} s") from None
             except _Died:
                 status = self._discard(evaluator)
-                raise EvaluatorFailure(self._death_message(status, time_limit)) from None
+                raise ScriptSandboxError(self._death_message(status, time_limit)) from None
             except _Broken as err:
                 self._discard(evaluator)
-                raise EvaluatorFailure(f"The script evaluator answered with {err}; it was replaced") from None
+                raise ScriptSandboxError(f"The script evaluator answered with {err}; it was replaced") from None
             try:
                 answer = wire.decode(raw)
                 if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
                     raise ValueError("not an answer")
             except (ValueError, TypeError, RecursionError) as err:
                 self._discard(evaluator)
-                raise EvaluatorFailure(f"The script evaluator answered with malformed data ({err})") from None
+                raise ScriptSandboxError(f"The script evaluator answered with malformed data ({err})") from None
             if answer.get("memory"):
                 self._discard(evaluator)
-                raise EvaluatorFailure(f"Script exceeded its memory limit of {self.limits.memory_mb} MB")
+                raise ScriptSandboxError(f"Script exceeded its memory limit of {self.limits.memory_mb} MB")
             cpu = answer.get("cpu")
             evaluator.cpu_used = float(cpu) if isinstance(cpu, (int, float)) else evaluator.cpu_used
             evaluator.uses += 1
@@ -269,7 +269,7 @@ class EvaluatorPool:
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise EvaluatorFailure(
+                    raise ScriptSandboxError(
                         f"No script evaluator became free within {self.limits.acquire_timeout:g} s"
                     )
                 self._cond.wait(remaining)
