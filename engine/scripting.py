@@ -355,6 +355,8 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             return True
         answer = self._dispatch("exec", compiled, context, external)
         data = answer.get("data")
+        if answer["ok"] and not isinstance(data, dict):
+            raise ScriptSandboxError("The script evaluator answered without task data")
         if isinstance(data, dict):
             context.clear()
             context.update(data)

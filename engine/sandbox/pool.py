@@ -215,11 +215,15 @@ class EvaluatorPool:
             except _Broken as err:
                 self._discard(evaluator)
                 raise ScriptSandboxError(f"The script evaluator answered with {err}; it was replaced") from None
+            except BaseException:
+                # Interrupted mid-exchange (KeyboardInterrupt): its answer would reach the next caller.
+                self._discard(evaluator)
+                raise
             try:
                 answer = wire.decode(raw)
                 if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
                     raise ValueError("not an answer")
-            except (ValueError, TypeError, RecursionError) as err:
+            except Exception as err:  # noqa: BLE001 - whatever the evaluator wrote, it is not trusted
                 self._discard(evaluator)
                 raise ScriptSandboxError(f"The script evaluator answered with malformed data ({err})") from None
             if answer.get("memory"):

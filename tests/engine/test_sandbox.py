@@ -440,3 +440,26 @@ def test_bounded_expressions_never_change_task_data() -> None:
     assert env.evaluate("d.get('a') + [2]", context) == [1, 2]
     assert env.evaluate("s.strip().upper()", context) == "X"
     assert json.dumps(context) == before
+
+
+def test_an_interrupted_exchange_never_hands_its_answer_to_the_next_caller(
+    small_pool: EvaluatorPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = SandboxedEnvironment(evaluators=small_pool)
+    env.execute("warm = 1", {})
+    (pid,) = small_pool.pids()
+    receive = pool.Evaluator._receive
+    calls = {"n": 0}
+
+    def interrupted(self: pool.Evaluator, size: int, deadline: float) -> bytes:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the request went out, then Ctrl-C before the answer was read
+            raise KeyboardInterrupt
+        return receive(self, size, deadline)
+
+    monkeypatch.setattr(pool.Evaluator, "_receive", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        env.execute("first = 1", {})
+    data: dict[str, Any] = {}
+    env.execute("second = 2", data)
+    assert data == {"second": 2} and pid not in small_pool.pids()
