@@ -112,3 +112,36 @@ def error_end_process(key: str) -> bytes:
     <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end"/>
   </bpmn:process>
 </bpmn:definitions>""".encode()
+
+
+def scripted_process(key: str, n_tasks: int, lanes: tuple[str, ...] = LANES) -> bytes:
+    """Like sequential_process, but every completion runs a script task and a gateway condition:
+    user task -> script ``completed = completed + 1`` -> gateway (``completed >= 0`` to the next task,
+    default to the end). Start it with ``completed = 0``. No diagram: only the engine reads it."""
+    lane_refs: dict[int, list[str]] = {i: [] for i in range(len(lanes))}
+    lane_refs[0].append("start")
+    body = ['<bpmn:startEvent id="start"/>', '<bpmn:sequenceFlow id="in_0" sourceRef="start" targetRef="task_0"/>']
+    for i in range(n_tasks):
+        lane_refs[i % len(lanes)] += [f"task_{i}", f"script_{i}", f"gate_{i}"]
+        body += [
+            f'<bpmn:userTask id="task_{i}" name="Step {i}"/>',
+            f'<bpmn:sequenceFlow id="run_{i}" sourceRef="task_{i}" targetRef="script_{i}"/>',
+            f'<bpmn:scriptTask id="script_{i}"><bpmn:script>completed = completed + 1</bpmn:script></bpmn:scriptTask>',
+            f'<bpmn:sequenceFlow id="gate_in_{i}" sourceRef="script_{i}" targetRef="gate_{i}"/>',
+            f'<bpmn:exclusiveGateway id="gate_{i}" default="stop_{i}"/>',
+            f'<bpmn:sequenceFlow id="stop_{i}" sourceRef="gate_{i}" targetRef="end"/>',
+        ]
+        if i + 1 < n_tasks:
+            body.append(f'<bpmn:sequenceFlow id="go_{i}" sourceRef="gate_{i}" targetRef="task_{i + 1}">'
+                        "<bpmn:conditionExpression>completed &gt;= 0</bpmn:conditionExpression></bpmn:sequenceFlow>")
+    lane_refs[(n_tasks - 1) % len(lanes) if n_tasks else 0].append("end")
+    body.append('<bpmn:endEvent id="end"/>')
+    lane_set = "".join(
+        f'<bpmn:lane id="lane_{i}" name="{escape(lane)}">'
+        + "".join(f"<bpmn:flowNodeRef>{n}</bpmn:flowNodeRef>" for n in lane_refs[i]) + "</bpmn:lane>"
+        for i, lane in enumerate(lanes)
+    )
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {NS} id="defs_{key}" '
+            f'targetNamespace="http://bpmn.io/schema/bpmn"><bpmn:process id="{key}" name="{escape(key)}" '
+            f'isExecutable="true"><bpmn:laneSet id="lanes_{key}">{lane_set}</bpmn:laneSet>'
+            + "".join(body) + "</bpmn:process></bpmn:definitions>").encode("utf-8")

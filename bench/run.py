@@ -2,7 +2,10 @@
 
 Prints a table: (a) bare in-memory step and deserialise+step+serialise round trip, (b) median
 POST /api/tasks/{id}/complete through the WSGI app on SQLite and PostgreSQL, (c) b/a, and (d) the
-same call with 10,000 other instances in the database. Not a test: nothing here asserts a time.
+same call with 10,000 other instances in the database. A second table does the same for a process
+whose every completion runs a script task and a gateway condition (the script in an evaluator process,
+the condition proven bounded and in-process), so the cost of isolation is visible; a third gives the
+cost of one script and one condition on each path. Not a test: nothing here asserts a time.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from typing import Any
 os.environ.setdefault("ECVET_ARGON2_FAST", "1")
 
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment  # noqa: E402
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noqa: E402
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
@@ -26,14 +30,17 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import create_engine, insert, make_url, select, text  # noqa: E402
 
 from api.app import create_app  # noqa: E402
-from bench.generate import LANES, sequential_process  # noqa: E402
+from bench.generate import LANES, scripted_process, sequential_process  # noqa: E402
 from engine import deployments, instances, migrate, parties  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.db import Database  # noqa: E402
 from engine.models import HumanTask, InstanceParty, ProcessInstance  # noqa: E402
+from engine.sandbox import pool  # noqa: E402
+from engine.scripting import SandboxedEnvironment  # noqa: E402
 
 PG_URL = os.environ.get("ECVET_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SIZES = (20, 100)
+SCRIPTED = 20  # tasks of the process whose completions run a script and a condition
 BACKGROUND = int(os.environ.get("ECVET_BENCH_BACKGROUND", "10000"))
 
 
@@ -43,8 +50,10 @@ def median_ms(samples: list[float]) -> float:
 
 # --- (a) bare SpiffWorkflow ---------------------------------------------------------------------
 
-def bare(n_tasks: int) -> tuple[float, float]:
-    xml = sequential_process("bench", n_tasks)
+def bare(n_tasks: int, *, scripted: bool = False) -> tuple[float, float]:
+    """Stock SpiffWorkflow: its own script engine (plain exec/eval in-process) and serializer."""
+    xml = (scripted_process if scripted else sequential_process)("bench", n_tasks)
+    seed = {"completed": 0} if scripted else {}
     parser = SpiffBpmnParser()
     parser.add_bpmn_str(xml, filename="bench.bpmn")
     spec = parser.get_spec("bench")
@@ -52,6 +61,7 @@ def bare(n_tasks: int) -> tuple[float, float]:
 
     steps: list[float] = []
     wf = BpmnWorkflow(spec)
+    wf.task_tree.data.update(seed)
     wf.do_engine_steps()
     while not wf.is_completed():
         task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
@@ -62,6 +72,7 @@ def bare(n_tasks: int) -> tuple[float, float]:
 
     trips: list[float] = []
     wf = BpmnWorkflow(spec)
+    wf.task_tree.data.update(seed)
     wf.do_engine_steps()
     state = serializer.serialize_json(wf)
     while True:
@@ -104,6 +115,8 @@ def setup_platform(url: str) -> Platform:
         for n in SIZES:
             deployments.deploy(s, actor=None, files={f"bench{n}.bpmn": sequential_process(f"bench{n}", n)},
                                forms_dir=None)
+        deployments.deploy(s, actor=None, files={"scripted.bpmn": scripted_process("scripted", SCRIPTED)},
+                           forms_dir=None)
     client = app.test_client()
     token = client.post("/api/tokens", json={"email": "bench@example.org", "password": "bench-password-1"})
     return Platform(db, client, token.get_json()["token"], orgs, actor)
@@ -114,11 +127,37 @@ def logging_off() -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("ecvet.api").setLevel(logging.ERROR)
+    logging.getLogger("ecvet.request").setLevel(logging.ERROR)
 
 
-def platform_complete(p: Platform, n_tasks: int) -> float:
+class EvaluatorTime:
+    """Wall time spent waiting on evaluator processes, per completion (the cost of isolation)."""
+
+    def __init__(self) -> None:
+        self.current = 0.0
+        self.samples: list[float] = []
+        pool.configure()  # a fresh shared pool per measurement, so wrappers never stack
+        shared = pool.shared()
+        original = shared.evaluate
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.current += time.perf_counter() - t0
+
+        shared.evaluate = timed  # type: ignore[method-assign]
+
+
+EVALUATOR_TIME: EvaluatorTime | None = None
+
+
+def platform_complete(p: Platform, n_tasks: int, *, key: str | None = None,
+                      variables: dict[str, Any] | None = None) -> float:
     with p.db.transaction() as s:
-        inst = instances.start(s, actor=p.actor, process_key=f"bench{n_tasks}", parties=p.org_ids)
+        inst = instances.start(s, actor=p.actor, process_key=key or f"bench{n_tasks}", parties=p.org_ids,
+                               variables=variables)
         instance_id = inst.id
     headers = {"Authorization": f"Bearer {p.token}"}
     samples: list[float] = []
@@ -127,9 +166,13 @@ def platform_complete(p: Platform, n_tasks: int) -> float:
             ready = instances.ready_tasks(s, s.get(ProcessInstance, instance_id))
         if not ready:
             break
+        if EVALUATOR_TIME is not None:
+            EVALUATOR_TIME.current = 0.0
         t0 = time.perf_counter()
         response = p.client.post(f"/api/tasks/{ready[0].id}/complete", json={"data": {}}, headers=headers)
         samples.append(time.perf_counter() - t0)
+        if EVALUATOR_TIME is not None:
+            EVALUATOR_TIME.samples.append(EVALUATOR_TIME.current)
         if response.status_code != 200:
             raise SystemExit(f"complete failed: {response.status_code} {response.get_data(as_text=True)}")
     return median_ms(samples)
@@ -188,6 +231,7 @@ def repeat(fn: Callable[[], float], times: int = 3) -> float:
 
 
 def main() -> None:
+    global EVALUATOR_TIME
     rows: list[tuple[str, ...]] = []
     bare_numbers = {n: bare(n) for n in SIZES}
     backends: list[tuple[str, str]] = []
@@ -203,6 +247,11 @@ def main() -> None:
         platform = setup_platform(url)
         for n in SIZES:
             results[(name, n, "empty")] = repeat(lambda n=n, p=platform: platform_complete(p, n))
+        EVALUATOR_TIME = EvaluatorTime()
+        results[(name, SCRIPTED, "scripted")] = repeat(
+            lambda p=platform: platform_complete(p, SCRIPTED, key="scripted", variables={"completed": 0}))
+        results[(name, SCRIPTED, "evaluators")] = median_ms(EVALUATOR_TIME.samples)
+        EVALUATOR_TIME = None
         add_background(platform, BACKGROUND)
         for n in SIZES:
             results[(name, n, "10k")] = repeat(lambda n=n, p=platform: platform_complete(p, n))
@@ -216,12 +265,62 @@ def main() -> None:
             empty, loaded = results[(name, n, "empty")], results[(name, n, "10k")]
             rows.append((str(n), f"{step:.2f}", f"{trip:.2f}", name, f"{empty:.2f}", f"{empty / trip:.2f}",
                          f"{loaded:.2f}", f"{loaded / trip:.2f}"))
+    print_table(header, rows)
+    print("\nratio = platform HTTP completion / bare deserialise+step+serialise round trip (a).")
+
+    step, trip = bare(SCRIPTED, scripted=True)
+    print(f"\nEvery completion runs a script task and a gateway condition ({SCRIPTED} tasks):")
+    header = ("bare step ms", "bare round trip ms", "backend", "complete ms", "ratio b/a",
+              "of which in evaluators ms", "plain process ms")
+    rows = []
+    for name, _url in backends:
+        scripted, plain = results[(name, SCRIPTED, "scripted")], results[(name, SCRIPTED, "empty")]
+        rows.append((f"{step:.2f}", f"{trip:.2f}", name, f"{scripted:.2f}", f"{scripted / trip:.2f}",
+                     f"{results[(name, SCRIPTED, 'evaluators')]:.2f}", f"{plain:.2f}"))
+    print_table(header, rows)
+    print("in evaluators = waiting for the script's evaluator process; plain process = the 20-task process "
+          "without scripts or conditions (table above).")
+
+    print("\nOne script or condition, per call (median):")
+    print_table(("what", "SpiffWorkflow's own engine (in-process exec/eval)", "sandboxed"), per_call())
+
+
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("-+-".join("-" * w for w in widths))
     for r in rows:
         print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
-    print("\nratio = platform HTTP completion / bare deserialise+step+serialise round trip (a).")
+
+
+def per_call(times: int = 2000) -> list[tuple[str, str, str]]:
+    """The script of the scripted process, its condition, and a condition that needs an evaluator."""
+    stock = TaskDataEnvironment()
+    sandbox = SandboxedEnvironment()
+    sandbox.execute("warm = 1", {})  # the evaluator process starts on first use
+
+    def each(call: Callable[[], Any]) -> float:
+        samples = []
+        for _ in range(times):
+            t0 = time.perf_counter()
+            call()
+            samples.append(time.perf_counter() - t0)
+        return statistics.median(samples) * 1e6
+
+    data = {"completed": 3, "items": list(range(20))}
+    cases = [
+        ("script `completed = completed + 1` (evaluator process)",
+         lambda: stock.execute("completed = completed + 1", dict(data)),
+         lambda: sandbox.execute("completed = completed + 1", dict(data))),
+        ("condition `completed >= 0` (proven bounded: in-process)",
+         lambda: stock.evaluate("completed >= 0", data), lambda: sandbox.evaluate("completed >= 0", data)),
+        ("condition `any(i > 3 for i in items)` (evaluator process)",
+         lambda: stock.evaluate("any(i > 3 for i in items)", data),
+         lambda: sandbox.evaluate("any(i > 3 for i in items)", data)),
+    ]
+    rows = [(what, f"{each(bare_call):.1f} us", f"{each(sandboxed):.1f} us") for what, bare_call, sandboxed in cases]
+    pool.shared().shutdown()
+    return rows
 
 
 if __name__ == "__main__":

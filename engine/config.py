@@ -22,6 +22,14 @@ class Settings:
     script_time_limit: float = field(
         default_factory=lambda: float(os.environ.get("ECVET_SCRIPT_TIME_LIMIT", "1.0"))
     )
+    #: Evaluator processes for scripts and expressions (engine.sandbox.pool), per server or worker process.
+    script_evaluators: int = field(default_factory=lambda: int(os.environ.get("ECVET_SCRIPT_EVALUATORS", "2")))
+    #: Address-space limit of each evaluator process (RLIMIT_AS), in MiB.
+    script_memory_mb: int = field(default_factory=lambda: int(os.environ.get("ECVET_SCRIPT_MEMORY_MB", "512")))
+    #: Largest task data a script may leave (and expression result), in characters of JSON as stored.
+    script_max_data_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("ECVET_SCRIPT_MAX_DATA_BYTES", str(1024 * 1024)))
+    )
     max_bundle_bytes: int = 20_000_000
     # A JSON request body larger than this is refused (413) before it is parsed.
     json_max_bytes: int = field(default_factory=lambda: int(os.environ.get("ECVET_JSON_MAX_BYTES", "1048576")))

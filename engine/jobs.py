@@ -133,7 +133,9 @@ def run_claimed(db: Database, item: Claim, *, worker_id: str) -> str:
             return "retry"
         _fail(db, item, worker_id, str(exc))
         return "failed"
-    except Exception as exc:  # noqa: BLE001 - a broken job must never stop the worker
+    except BaseException as exc:  # noqa: BLE001 - a broken job must never stop the worker
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         log.exception("job %s (%s) failed", item.job_id, item.kind)
         _fail(db, item, worker_id, f"{type(exc).__name__}: {exc}")
         return "failed"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -27,6 +28,8 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .scripting import SandboxedScriptEngine
+
+log = logging.getLogger("ecvet.engine")
 
 
 class LeanWorkflowConverter(BpmnWorkflowConverter):
@@ -180,6 +183,18 @@ def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = No
             IncidentInfo(
                 kind="script" if task is not None else "engine",
                 message=error_message(exc),
+                task_id=str(task.id) if task is not None else None,
+                bpmn_id=task.task_spec.bpmn_id if task is not None else None,
+            )
+        )
+    except Exception as exc:  # noqa: BLE001 - SpiffWorkflow's own AttributeError/TypeError: an incident, not a 500
+        log.exception("engine run failed")
+        failed = error_tasks(workflow)
+        task = failed[0] if failed else None
+        outcome.incidents.append(
+            IncidentInfo(
+                kind="engine",
+                message=f"{type(exc).__name__}: {error_message(exc)}"[:2000],
                 task_id=str(task.id) if task is not None else None,
                 bpmn_id=task.task_spec.bpmn_id if task is not None else None,
             )

@@ -1,27 +1,28 @@
-"""Sandboxed script engine: restricted, time-bounded Python for BPMN scripts, conditions, DMN and timers."""
+"""Sandboxed script engine: BPMN scripts, conditions, DMN and timer expressions as restricted Python.
+
+Source is compiled here with RestrictedPython (cached); it runs in an evaluator process of
+engine.sandbox.pool, which holds the hard bounds on CPU, wall-clock time and memory, unless the
+expression is proven bounded (engine.sandbox.bounded) and runs in-process. Service tasks call our own
+trusted connectors and stay in-process.
+"""
 from __future__ import annotations
 
 import ast
 import copy
 import functools
 import json
-import math
-import operator
+import marshal
+import pickle
 import re
-import sys
 import textwrap
-import threading
-import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from datetime import date, datetime, timedelta, timezone
-from types import CodeType, FrameType
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from types import CodeType
+from typing import Any, NamedTuple
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
-from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.transformer import (
-    INSPECT_ATTRIBUTES,
     IOPERATOR_TO_STR,
     RestrictingNodeTransformer,
     copy_locations,
@@ -31,6 +32,18 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from .config import load_settings
+from .sandbox import bounded, pool, wire
+from .sandbox.guards import (
+    GUARD_NAMES,
+    MAX_INT_BITS,
+    MAX_RANGE,
+    MAX_SEQUENCE_LENGTH,
+    SCRIPT_FILENAME,
+    ScriptSandboxError,
+    forbidden_attribute,
+)
+
 __all__ = [
     "MAX_INT_BITS",
     "MAX_RANGE",
@@ -38,32 +51,11 @@ __all__ = [
     "SCRIPT_FILENAME",
     "SandboxedEnvironment",
     "SandboxedScriptEngine",
+    "ScriptError",
     "ScriptSandboxError",
 ]
 
-#: Filename given to compiled user code; the tracer only watches frames from this "file".
-SCRIPT_FILENAME = "<script>"
-#: Largest integer a script may produce with ``**``, ``*`` or ``<<`` (about 3000 decimal digits).
-MAX_INT_BITS = 10_000
-#: Longest str/bytes/list/tuple a script may build with ``*``, ``+``, padding or joining.
-MAX_SEQUENCE_LENGTH = 1_000_000
-#: Longest ``range()`` a script may create.
-MAX_RANGE = 100_000
-#: ``round(x, n)`` with a huge negative ``n`` computes ``10**-n`` for ints; keep ``n`` small.
-_MAX_ROUND_DIGITS = 400
-#: strftime formats: glibc honours field widths (``%999999Y``), so keep them short.
-_MAX_DATE_FORMAT_LENGTH = 200
-_MAX_DATE_FORMAT_WIDTH = 999
 _COMPILE_CACHE_SIZE = 4096
-
-
-class ScriptSandboxError(Exception):
-    """A script tried something the sandbox forbids; the message is meant for the process owner."""
-
-    def __init__(self, message: str, *, lineno: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.lineno = lineno
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,7 +105,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
         attr = node.attr
-        if attr.startswith("_") or attr in INSPECT_ATTRIBUTES or attr.endswith("__roles__"):
+        if forbidden_attribute(attr):
             self.error(node, f"Access to '{attr}' is not allowed in scripts")
             self.node_contents_visit(node)  # keep collecting errors in the rest of the expression
             return node
@@ -183,15 +175,19 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return assign
         return super().visit_AugAssign(node)
 
-    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
-        node = self.node_contents_visit(node)
-        if node.format_spec is None:
-            return node
-        # f"{x:>{n}}": check the width before formatting (a huge width is one C-level allocation).
-        call = self._call("_format_", [node.value, node.format_spec, ast.Constant(node.conversion)], node)
-        new = ast.FormattedValue(value=call, conversion=-1, format_spec=None)
-        copy_locations(new, node)
-        return new
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> Any:
+        # f"{a}{a}{a}" is one C-level join: every piece goes through _format_ (width and size checks)
+        # and the whole through _fstring_, so the result is refused before it is built.
+        parts: list[ast.expr] = []
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                spec = self.visit(value.format_spec) if value.format_spec is not None else ast.Constant("")
+                copy_locations(spec, value)
+                parts.append(self._call("_format_", [self.visit(value.value), spec,
+                                                     ast.Constant(value.conversion)], value))
+            else:
+                parts.append(value)
+        return self._call("_fstring_", parts, node)
 
 
 _LINE_RE = re.compile(r"^Line (\d+): ")
@@ -205,12 +201,19 @@ _LOOPING_NODES = (
 )
 
 
-@functools.lru_cache(maxsize=_COMPILE_CACHE_SIZE)
-def _compile(source: str, mode: str) -> tuple[CodeType, bool]:
-    """Compile once per distinct source: conditions and scripts run far more often than they change.
+class Compiled(NamedTuple):
+    """One script or expression, compiled once: restricted code for an evaluator, or bounded code."""
 
-    Returns the code and whether it can loop (and so must run under the time-limit tracer).
-    """
+    code: CodeType
+    can_loop: bool  # runs under the time-limit tracer in the evaluator
+    marshalled: bytes  # what an evaluator receives (it never compiles untrusted source itself)
+    bounded: CodeType | None  # proven-bounded expression: evaluated in-process
+    empty: bool  # nothing to run
+
+
+@functools.lru_cache(maxsize=_COMPILE_CACHE_SIZE)
+def _compile(source: str, mode: str) -> Compiled:
+    """Compile once per distinct source: conditions and scripts run far more often than they change."""
     tree = ast.parse(source, filename=SCRIPT_FILENAME, mode=mode)  # a real SyntaxError, as Spiff expects
     can_loop = any(isinstance(node, _LOOPING_NODES) for node in ast.walk(tree))
     compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
@@ -220,7 +223,9 @@ def _compile(source: str, mode: str) -> tuple[CodeType, bool]:
         match = _LINE_RE.match(messages[0])
         raise ScriptSandboxError("; ".join(messages), lineno=int(match.group(1)) if match else None)
     assert result.code is not None
-    return result.code, can_loop
+    bounded_code = bounded.compile_bounded(source) if mode == "eval" else None
+    empty = mode == "exec" and not ast.parse(source, mode="exec").body
+    return Compiled(result.code, can_loop, marshal.dumps(result.code), bounded_code, empty)
 
 
 def _clean_expression(expression: str) -> str:
@@ -229,479 +234,53 @@ def _clean_expression(expression: str) -> str:
 
 def _clean_script(script: str | None) -> str:
     return textwrap.dedent(script or "").strip("\n")
-
-
 # --------------------------------------------------------------------------------------------------
-# Runtime guards
+# Errors an evaluator reports
 # --------------------------------------------------------------------------------------------------
 
-_state = threading.local()  # (deadline, limit) of the sandbox run active in this thread
-_SEQUENCES = (str, bytes, bytearray, list, tuple)
 
+class ScriptError(Exception):
+    """An error raised inside an evaluator, carried back as text: its type name, message and line.
 
-def _too_long(what: str = "result") -> ScriptSandboxError:
-    return ScriptSandboxError(
-        f"Calculation refused: {what} too long (more than {MAX_SEQUENCE_LENGTH} items)"
-    )
-
-
-def _too_large() -> ScriptSandboxError:
-    return ScriptSandboxError(f"Calculation refused: number too large (more than {MAX_INT_BITS} bits)")
-
-
-def _time_limit_error(limit: float) -> ScriptSandboxError:
-    return ScriptSandboxError(f"Script exceeded its time limit of {float(limit)} s")
-
-
-def _check_deadline() -> None:
-    active = getattr(_state, "active", None)
-    if active is not None and time.monotonic() > active[0]:
-        raise _time_limit_error(active[1])
-
-
-def _logical_size(value: Any, budget: int) -> int:
-    """Count items reachable through nested containers, stopping once past ``budget``.
-
-    ``[[0] * 10**6] * 10**6`` is small in memory but enormous once converted to text or JSON.
+    For the common builtin errors the class raised here is a subclass of that builtin as well (a
+    NameError stays a NameError for SpiffWorkflow's "did you mean" hint), always named as reported.
     """
-    total = 0
-    stack = [value]
-    while stack and total <= budget:
-        item = stack.pop()
-        total += 1
-        if isinstance(item, (str, bytes, bytearray)):
-            total += len(item)
-        elif isinstance(item, (list, tuple, set, frozenset)):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-    return total
+
+    type_name = "ScriptError"
+
+    def __init__(self, message: str, *, lineno: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.lineno = lineno
+
+    def __str__(self) -> str:
+        return self.message
 
 
-def _check_repeat(seq: Any, times: int) -> None:
-    if times <= 0:
-        return
-    if len(seq) * times > MAX_SEQUENCE_LENGTH:
-        raise _too_long()
-    if isinstance(seq, (list, tuple)) and seq:
-        budget = MAX_SEQUENCE_LENGTH // times
-        if sum(_logical_size(item, budget) for item in seq) > budget:
-            raise _too_long()
-
-
-def _check_mul(a: Any, b: Any) -> None:
-    if isinstance(a, int) and isinstance(b, int):
-        if a and b and a.bit_length() + b.bit_length() > MAX_INT_BITS:
-            raise _too_large()
-    elif isinstance(a, _SEQUENCES) and isinstance(b, int):
-        _check_repeat(a, b)
-    elif isinstance(b, _SEQUENCES) and isinstance(a, int):
-        _check_repeat(b, a)
-
-
-def _check_add(a: Any, b: Any) -> None:
-    if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES) and len(a) + len(b) > MAX_SEQUENCE_LENGTH:
-        raise _too_long()
-
-
-def _check_pow(a: Any, b: Any) -> None:
-    if isinstance(a, int) and isinstance(b, int) and b > 1 and abs(a) > 1:
-        if b * math.log2(abs(a)) > MAX_INT_BITS:
-            raise _too_large()
-
-
-def _check_lshift(a: Any, b: Any) -> None:
-    if isinstance(a, int) and isinstance(b, int) and a and b > 0 and a.bit_length() + b > MAX_INT_BITS:
-        raise _too_large()
-
-
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
-_DIGITS = re.compile(r"\d+")
-
-
-def _check_mod(a: Any, b: Any) -> None:
-    if isinstance(a, (str, bytes)):
-        text = a if isinstance(a, str) else a.decode("latin-1")
-        for width, precision in _PERCENT_SPEC.findall(text):
-            for number in (width, precision):
-                if number == "*":
-                    raise ScriptSandboxError("'*' widths in % formatting are not allowed in scripts")
-                if number and int(number) > MAX_SEQUENCE_LENGTH:
-                    raise _too_long("formatted text")
-
-
-def _add(a: Any, b: Any) -> Any:
-    _check_add(a, b)
-    return a + b
-
-
-def _mul(a: Any, b: Any) -> Any:
-    _check_mul(a, b)
-    return a * b
-
-
-def _pow(a: Any, b: Any) -> Any:
-    _check_pow(a, b)
-    return a**b
-
-
-def _lshift(a: Any, b: Any) -> Any:
-    _check_lshift(a, b)
-    return a << b
-
-
-def _mod(a: Any, b: Any) -> Any:
-    _check_mod(a, b)
-    return a % b
-
-
-_INPLACE_CHECKS: dict[str, Callable[[Any, Any], None]] = {
-    "+=": _check_add,
-    "*=": _check_mul,
-    "**=": _check_pow,
-    "<<=": _check_lshift,
-    "%=": _check_mod,
-}
-_INPLACE_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd,
-    "-=": operator.isub,
-    "*=": operator.imul,
-    "/=": operator.itruediv,
-    "//=": operator.ifloordiv,
-    "%=": operator.imod,
-    "**=": operator.ipow,
-    "<<=": operator.ilshift,
-    ">>=": operator.irshift,
-    "|=": operator.ior,
-    "^=": operator.ixor,
-    "&=": operator.iand,
-    "@=": operator.imatmul,
-}
-
-
-def _inplacevar(op: str, x: Any, y: Any) -> Any:
-    check = _INPLACE_CHECKS.get(op)
-    if check is not None:
-        check(x, y)
-    return _INPLACE_OPS[op](x, y)
-
-
-def _check_format_spec(value: Any, spec: str) -> None:
-    if len(spec) > _MAX_DATE_FORMAT_LENGTH:
-        raise _too_long("format specification")
-    limit = _MAX_DATE_FORMAT_WIDTH if "%" in spec else MAX_SEQUENCE_LENGTH
-    if any(int(digits) > limit for digits in _DIGITS.findall(spec)):
-        raise _too_long("formatted text")
-
-
-def _format(value: Any, spec: Any, conversion: int) -> str:
-    if conversion == ord("r"):
-        value = repr(value)
-    elif conversion == ord("s"):
-        value = str(value)
-    elif conversion == ord("a"):
-        value = ascii(value)
-    spec = str(spec)
-    _check_format_spec(value, spec)
-    return format(value, spec)
-
-
-def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str, default: Any = None) -> Any:
-    return args[index] if len(args) > index else kwargs.get(name, default)
-
-
-def _check_method_call(obj: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    """Refuse method calls whose result would be huge; returns the (possibly materialised) args."""
-    if name in ("ljust", "rjust", "center", "zfill"):
-        width = _arg(args, kwargs, 0, "width", 0)
-        if isinstance(width, int) and width > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-    elif name == "expandtabs" and isinstance(obj, (str, bytes, bytearray)):
-        tabsize = _arg(args, kwargs, 0, "tabsize", 8)
-        tab = "\t" if isinstance(obj, str) else b"\t"
-        if isinstance(tabsize, int) and len(obj) + obj.count(tab) * max(tabsize, 0) > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-    elif name == "replace" and isinstance(obj, (str, bytes, bytearray)) and len(args) >= 2:
-        old, new = args[0], args[1]
-        if isinstance(old, (str, bytes, bytearray)) and isinstance(new, (str, bytes, bytearray)):
-            count = obj.count(old) if old else len(obj) + 1
-            limit = _arg(args, kwargs, 2, "count", -1)
-            if isinstance(limit, int) and limit >= 0:
-                count = min(count, limit)
-            if len(obj) + count * (len(new) - len(old)) > MAX_SEQUENCE_LENGTH:
-                raise _too_long()
-    elif name == "join" and isinstance(obj, (str, bytes, bytearray)) and args:
-        items = list(args[0])
-        size = sum(len(item) for item in items if isinstance(item, (str, bytes, bytearray)))
-        if size + len(obj) * max(len(items) - 1, 0) > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-        return (items, *args[1:])
-    elif name == "translate" and isinstance(obj, str) and args and isinstance(args[0], dict):
-        longest = max((len(v) for v in args[0].values() if isinstance(v, str)), default=1)
-        if len(obj) * longest > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-    elif name == "to_bytes":
-        length = _arg(args, kwargs, 0, "length", 1)
-        if isinstance(length, int) and length > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-    elif name == "extend" and isinstance(obj, list) and args:
-        items = args[0] if hasattr(args[0], "__len__") else list(args[0])
-        if len(obj) + len(items) > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-        return (items, *args[1:])
-    elif name == "strftime":
-        fmt = _arg(args, kwargs, 0, "format", "")
-        if isinstance(fmt, str):
-            if len(fmt) > _MAX_DATE_FORMAT_LENGTH or any(
-                int(d) > _MAX_DATE_FORMAT_WIDTH for d in _DIGITS.findall(fmt)
-            ):
-                raise _too_long("date format")
-    return args
-
-
-_SIZE_CHECKED_METHODS = frozenset(
-    {"ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join", "translate", "to_bytes",
-     "extend", "strftime"}
-)
-_STR_FORMAT_METHODS = frozenset({"format", "format_map"})
-
-
-def _getattr(obj: Any, name: str) -> Any:
-    if not isinstance(name, str):
-        raise TypeError("attribute name must be a string")
-    if name.startswith("_") or name in INSPECT_ATTRIBUTES:
-        raise ScriptSandboxError(f"Access to '{name}' is not allowed in scripts")
-    if name in _STR_FORMAT_METHODS and (
-        isinstance(obj, str) or (isinstance(obj, type) and issubclass(obj, str))
-    ):
-        raise ScriptSandboxError("str.format is not allowed in scripts; use an f-string instead")
-    if name in _SIZE_CHECKED_METHODS:
-        if isinstance(obj, type):
-            raise ScriptSandboxError(
-                f"'{obj.__name__}.{name}' is not allowed in scripts; call .{name}() on a value instead"
-            )
-        method = getattr(obj, name)
-
-        def checked(*args: Any, **kwargs: Any) -> Any:
-            args = _check_method_call(obj, name, args, kwargs)
-            return method(*args, **kwargs)
-
-        return checked
-    return getattr(obj, name)
-
-
-def _getitem(obj: Any, key: Any) -> Any:
-    return obj[key]
-
-
-def _write(obj: Any) -> Any:
-    if isinstance(obj, (dict, list)):
-        return obj
-    raise ScriptSandboxError(
-        f"Changing a {type(obj).__name__} is not allowed in scripts; only dicts and lists can be modified"
+_BUILTIN_ERRORS: dict[str, type[Exception]] = {
+    cls.__name__: cls
+    for cls in (
+        ArithmeticError, AssertionError, AttributeError, IndexError, KeyError, LookupError, NameError,
+        OverflowError, RecursionError, RuntimeError, StopIteration, TypeError, UnboundLocalError,
+        UnicodeError, ValueError, ZeroDivisionError, Exception,
     )
-
-
-def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return func(*args, **kwargs)
-
-
-def _safe_range(*args: Any) -> range:
-    """range() refusing more than MAX_RANGE items."""
-    result = range(*args)
-    try:
-        length = len(result)
-    except OverflowError:
-        length = MAX_RANGE + 1
-    if length > MAX_RANGE:
-        raise ScriptSandboxError(f"range() of more than {MAX_RANGE} items is not allowed in scripts")
-    return result
-
-
-def _safe_sum(iterable: Any, /, start: Any = 0) -> Any:
-    """sum() of numbers only: summing lists is quadratic in C and cannot be interrupted."""
-    if not isinstance(start, (int, float, complex)):
-        raise ScriptSandboxError("sum() can only add numbers in scripts")
-    return sum(iterable, start)
-
-
-def _safe_round(number: Any, ndigits: Any = None) -> Any:
-    """round() refusing absurd ndigits (round(5, -10**9) computes 10**10**9)."""
-    if ndigits is None:
-        return round(number)
-    if isinstance(ndigits, int) and abs(ndigits) > _MAX_ROUND_DIGITS:
-        raise ScriptSandboxError(f"round() with more than {_MAX_ROUND_DIGITS} digits is not allowed")
-    return round(number, ndigits)
-
-
-_SAFE_BUILTINS: dict[str, Any] = {
-    "True": True,
-    "False": False,
-    "None": None,
-    "abs": abs,
-    "all": all,
-    "any": any,
-    "bool": bool,
-    "dict": dict,
-    "divmod": divmod,
-    "enumerate": enumerate,
-    "filter": filter,
-    "float": float,
-    "int": int,
-    "isinstance": isinstance,
-    "len": len,
-    "list": list,
-    "map": map,
-    "max": max,
-    "min": min,
-    "range": _safe_range,
-    "reversed": reversed,
-    "round": _safe_round,
-    "set": set,
-    "sorted": sorted,
-    "str": str,
-    "sum": _safe_sum,
-    "tuple": tuple,
-    "zip": zip,
-    "next": next,
-    "datetime": datetime,
-    "date": date,
-    "timedelta": timedelta,
-    "timezone": timezone,
-    # Exceptions, so scripts can raise a meaningful error or handle a bad conversion.
-    "Exception": Exception,
-    "ArithmeticError": ArithmeticError,
-    "KeyError": KeyError,
-    "IndexError": IndexError,
-    "LookupError": LookupError,
-    "TypeError": TypeError,
-    "ValueError": ValueError,
-    "ZeroDivisionError": ZeroDivisionError,
 }
-
-_UNAVAILABLE = (
-    "open", "eval", "exec", "compile", "getattr", "setattr", "delattr", "hasattr", "globals", "locals",
-    "vars", "dir", "type", "object", "super", "input", "breakpoint", "help", "exit", "quit", "memoryview",
-    "classmethod", "staticmethod", "property", "id", "iter", "pow", "bytes", "bytearray",
-)
+_ERROR_CLASSES: dict[str, type[ScriptError]] = {}
+_TYPE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 
 
-def _unavailable(name: str) -> Callable[..., Any]:
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise ScriptSandboxError(f"{name}() is not available in scripts")
-
-    return refuse
-
-
-# Placeholders give a clear message instead of NameError; task data with the same name wins.
-_SAFE_BUILTINS.update({name: _unavailable(name) for name in _UNAVAILABLE})
-
-_GUARDS: dict[str, Any] = {
-    "_getattr_": _getattr,
-    "_getitem_": _getitem,
-    "_getiter_": iter,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": _write,
-    "_inplacevar_": _inplacevar,
-    "_apply_": _apply,
-    "_add_": _add,
-    "_mul_": _mul,
-    "_pow_": _pow,
-    "_lshift_": _lshift,
-    "_mod_": _mod,
-    "_format_": _format,
-    "_check_": _check_deadline,
-}
-_GUARD_NAMES = frozenset(_GUARDS)
-_RESERVED_NAMES = _GUARD_NAMES | {"__builtins__"}
-
-
-# --------------------------------------------------------------------------------------------------
-# Task data must stay JSON-native
-# --------------------------------------------------------------------------------------------------
-
-_PLAIN_RESULTS = frozenset({bool, int, float, str, type(None), list, dict})
-_LAZY_TYPES = (range, map, filter, zip, enumerate, reversed, Iterator)
-_HINTS: dict[str, str] = {
-    "Decimal": "use str or float",
-    "timedelta": "use .total_seconds() or str",
-    "bytes": "use str",
-    "bytearray": "use str",
-    "complex": "use two floats",
-}
-
-
-class _Unstorable(Exception):
-    def __init__(self, path: str, value: Any, problem: str | None = None) -> None:
-        super().__init__(path)
-        self.path = path
-        self.value = value
-        self.problem = problem
-
-
-def _describe(value: Any) -> tuple[str, str]:
-    if isinstance(value, type):
-        return "a class", "classes cannot be stored"
-    if callable(value):
-        return "a function", "functions cannot be stored"
-    if isinstance(value, _LAZY_TYPES):
-        name = type(value).__name__
-        return f"a {name} object", "wrap it in list(...)"
-    name = type(value).__name__
-    article = "an" if name[:1].lower() in "aeiou" else "a"
-    return f"{article} {name}", _HINTS.get(name, "use str, a number, a list or a dict")
-
-
-def _to_storable(value: Any, path: str, active: set[int], extra: tuple[type, ...]) -> Any:
-    """Return ``value`` in JSON-native form (sets/tuples become lists), or raise _Unstorable."""
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if extra and isinstance(value, extra):
-        return value
-    if isinstance(value, (list, dict)):
-        if id(value) in active:
-            raise _Unstorable(path, value, "a circular reference (it contains itself)")
-        active.add(id(value))
-        try:
-            if isinstance(value, list):
-                for index, item in enumerate(value):
-                    new = _to_storable(item, f"{path}[{index}]", active, extra)
-                    if new is not item:
-                        value[index] = new
-            else:
-                for key, item in list(value.items()):
-                    if not isinstance(key, str):
-                        raise _Unstorable(
-                            path, value,
-                            f"a dict key {key!r} ({type(key).__name__}); task data keys must be strings, "
-                            "use str(key)",
-                        )
-                    new = _to_storable(item, f"{path}[{key!r}]", active, extra)
-                    if new is not item:
-                        value[key] = new
-        finally:
-            active.discard(id(value))
-        return value
-    if isinstance(value, tuple):
-        return [_to_storable(item, f"{path}[{i}]", active, extra) for i, item in enumerate(value)]
-    if isinstance(value, (set, frozenset)):
-        items = [_to_storable(item, f"{path}[...]", active, extra) for item in value]
-        try:
-            items.sort()
-        except TypeError:
-            pass
-        return items
-    raise _Unstorable(path, value)
-
-
-def _unstorable_message(name: str, err: _Unstorable) -> str:
-    where = "" if err.path == name else f" at {err.path}"
-    if err.problem:
-        return f"Variable '{name}' holds {err.problem}{where}, which cannot be stored in task data"
-    desc, hint = _describe(err.value)
-    return f"Variable '{name}' holds {desc}{where}, which cannot be stored in task data; {hint}"
+def script_error(type_name: str, message: str, lineno: int | None) -> ScriptError:
+    """The parent-side exception for an error reported by an evaluator (names are only ever text)."""
+    if not _TYPE_NAME.match(type_name):
+        type_name = "ScriptError"
+    cls = _ERROR_CLASSES.get(type_name)
+    if cls is None:
+        builtin = _BUILTIN_ERRORS.get(type_name)
+        bases: tuple[type, ...] = (ScriptError, builtin) if builtin is not None else (ScriptError,)
+        cls = type(type_name, bases, {"type_name": type_name, "__module__": __name__})
+        if builtin is not None:
+            _ERROR_CLASSES[type_name] = cls
+    return cls(message, lineno=lineno)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -718,28 +297,32 @@ def _json_default(value: Any) -> Any:
 
 
 class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
-    """Runs scripts and expressions with RestrictedPython, guards and a wall-clock limit.
+    """Runs scripts and expressions in evaluator processes (or proven-bounded ones in-process).
 
     Same context semantics as Spiff's ``TaskDataEnvironment``: ``execute`` writes variables into
-    the task data dict it is given, ``evaluate`` never changes it, helpers (``environment_globals``)
-    and ``external_context`` are visible to the code but never left in task data.
+    the task data dict it is given (JSON-native, at most ``max_data_bytes`` characters of JSON),
+    ``evaluate`` never changes it, ``external_context`` is visible to the code but never left in
+    task data.
     """
 
     def __init__(
         self,
-        environment_globals: Mapping[str, Any] | None = None,
         *,
         time_limit: float | None = 1.0,
         services: Mapping[str, Callable[..., Any]] | None = None,
-        storable_types: tuple[type, ...] = (datetime, date),
+        max_data_bytes: int | None = None,
+        evaluators: pool.EvaluatorPool | None = None,
     ) -> None:
-        super().__init__(dict(environment_globals or {}))
-        self.time_limit = time_limit
+        super().__init__({})
+        self.time_limit = time_limit if time_limit and time_limit > 0 else 1.0
         # Kept by reference: connectors registered later (start-up configuration) are seen.
         self.services: Mapping[str, Callable[..., Any]] = services if services is not None else {}
-        self.storable_types = storable_types
-        self._builtins_cache: dict[str, Any] | None = None
-        self._globals_seen: dict[str, Any] = {}
+        self.max_data_bytes = max_data_bytes if max_data_bytes is not None else load_settings().script_max_data_bytes
+        self._evaluators = evaluators
+
+    @property
+    def evaluators(self) -> pool.EvaluatorPool:
+        return self._evaluators if self._evaluators is not None else pool.shared()
 
     # -- public API (called by Spiff) ------------------------------------------------------------
 
@@ -747,32 +330,41 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
     ) -> Any:
         """Evaluate a condition/expression against task data without changing it."""
-        code, can_loop = _compile(_clean_expression(expression), "eval")
+        compiled = _compile(_clean_expression(expression), "eval")
         self._refuse_reserved(context)
-        namespace = dict(context)
-        namespace["__builtins__"] = self._builtins(external_context)
-        return self._run(code, namespace, want_result=True, traced=can_loop)
+        if compiled.bounded is not None:
+            return bounded.evaluate(compiled.bounded, context, external_context, self.max_data_bytes)
+        answer = self._dispatch("eval", compiled, context, external_context)
+        if not answer["ok"]:
+            raise self._error(answer)
+        return answer.get("value")
 
     def execute(
         self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
     ) -> bool:
-        """Run a script task: its variables land in ``context`` (the task data), kept JSON-native."""
+        """Run a script task: its variables land in ``context`` (the task data), kept JSON-native.
+
+        A failed script leaves its partial writes (Spiff semantics) unless they are over the size
+        limit; a script stopped by a hard bound leaves the task data as it was.
+        """
         external = external_context or {}
         self.check_for_overwrite(context, external)
-        code, can_loop = _compile(_clean_script(script), "exec")
+        compiled = _compile(_clean_script(script), "exec")
         self._refuse_reserved(context)
-        context["__builtins__"] = self._builtins(external)
-        succeeded = False
-        try:
-            self._run(code, context, want_result=False, traced=can_loop)
-            succeeded = True
-        finally:
-            self._remove_helpers(context, external)
-            if not succeeded:
-                # The task goes to ERROR with its partial writes (Spiff semantics); make sure
-                # they can still be persisted so the incident can be recorded.
-                self._make_storable(context, strict=False)
-        self._make_storable(context, strict=True)
+        if compiled.empty:
+            return True
+        answer = self._dispatch("exec", compiled, context, external)
+        data = answer.get("data")
+        if answer["ok"] and not isinstance(data, dict):
+            raise ScriptSandboxError("The script evaluator answered without task data")
+        if isinstance(data, dict):
+            context.clear()
+            context.update(data)
+        if not answer["ok"]:
+            raise self._error(answer)
+        problems = answer.get("problems")
+        if problems:
+            raise ScriptSandboxError("; ".join(str(p) for p in problems)[:4000])
         return True
 
     def call_service(
@@ -785,8 +377,8 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
     ) -> str:
         """Dispatch a service task to a registered connector; returns JSON text as Spiff expects.
 
-        Connectors are called with the evaluated parameters as keyword arguments and return any
-        JSON-serialisable value (dates become ISO strings).
+        Connectors are our own trusted code: they run in-process, called with the evaluated
+        parameters as keyword arguments, and return any JSON-serialisable value (dates become ISO strings).
         """
         connector = self.services.get(operation_name)
         if connector is None:
@@ -805,7 +397,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             ) from err
 
     def check_for_overwrite(self, context: Mapping[str, Any], external_context: Mapping[str, Any]) -> None:
-        """Fail fast when task data shadows a helper (same rule and message as TaskDataEnvironment)."""
+        """Fail fast when task data shadows external context (same rule and message as TaskDataEnvironment)."""
         overwrites = set(self.globals).intersection(context)
         overwrites.update(set(external_context).intersection(context))
         if overwrites:
@@ -816,107 +408,36 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _builtins(self, external_context: Mapping[str, Any] | None) -> dict[str, Any]:
-        base = self._builtins_cache
-        if base is None or self._globals_seen != self.globals:
-            self._globals_seen = dict(self.globals)
-            base = {**_SAFE_BUILTINS, **self.globals, **_GUARDS}
-            self._builtins_cache = base
-        if not external_context:
-            return base
-        merged = dict(base)
-        merged.update(external_context)
-        if not _RESERVED_NAMES.isdisjoint(external_context):
-            merged.update(_GUARDS)
-        return merged
-
     @staticmethod
     def _refuse_reserved(context: Mapping[str, Any]) -> None:
-        clash = _GUARD_NAMES.intersection(context)
+        clash = GUARD_NAMES.intersection(context)
         if clash:
             raise ScriptSandboxError(f"Task data uses reserved name(s): {', '.join(sorted(clash))}")
 
-    def _run(self, code: CodeType, namespace: dict[str, Any], *, want_result: bool, traced: bool) -> Any:
-        limit = self.time_limit
-        if not traced or not limit or limit <= 0:
-            return self._materialise(eval(code, namespace)) if want_result else exec(code, namespace)
-        deadline = time.monotonic() + limit
-        expired: list[bool] = []
-        tracer = _make_tracer(deadline, limit, expired)
-        previous_trace = sys.gettrace()
-        previous_active = getattr(_state, "active", None)
-        _state.active = (deadline, limit)
-        sys.settrace(tracer)
+    def _dispatch(
+        self, op: str, compiled: Compiled, context: Mapping[str, Any], external: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        request = {
+            "op": op, "code": compiled.marshalled, "traced": compiled.can_loop, "time_limit": self.time_limit,
+            "max_bytes": self.max_data_bytes, "context": dict(context), "external": dict(external or {}),
+        }
         try:
-            if want_result:
-                result = self._materialise(eval(code, namespace))
-            else:
-                exec(code, namespace)
-                result = None
-        finally:
-            sys.settrace(previous_trace)
-            _state.active = previous_active
-        if expired:
-            # The limit fired but the code still completed (the error was swallowed somewhere).
-            raise _time_limit_error(limit)
-        return result
+            payload = wire.dump_request(request)
+        except (pickle.PicklingError, TypeError, AttributeError) as err:
+            raise ScriptSandboxError(f"Task data cannot be handed to the script: {err}") from err
+        # The answer holds task data (at most max_data_bytes) plus messages; anything far larger is
+        # not an answer this code would write.
+        return self.evaluators.evaluate(payload, time_limit=self.time_limit,
+                                        max_answer=2 * self.max_data_bytes + 65536)
 
     @staticmethod
-    def _materialise(result: Any) -> Any:
-        # A lazy iterator would otherwise run user code later, outside the time limit.
-        if type(result) not in _PLAIN_RESULTS and isinstance(result, Iterator):
-            return list(result)
-        return result
-
-    def _remove_helpers(self, context: dict[str, Any], external_context: Mapping[str, Any]) -> None:
-        for key in list(context):
-            value = context[key]
-            if key == "__builtins__" or callable(value) or key in self.globals or key in external_context:
-                del context[key]
-
-    def _make_storable(self, context: dict[str, Any], *, strict: bool) -> None:
-        problems: list[str] = []
-        for key in list(context):
-            value = context[key]
-            try:
-                new = _to_storable(value, key, set(), self.storable_types)
-            except _Unstorable as err:
-                problems.append(_unstorable_message(key, err))
-                del context[key]  # keep the rest of the data persistable
-            except RecursionError:
-                problems.append(f"Variable '{key}' is nested too deeply to be stored in task data")
-                del context[key]
-            else:
-                if new is not value:
-                    context[key] = new
-        if problems and strict:
-            raise ScriptSandboxError("; ".join(problems))
-
-
-def _make_tracer(deadline: float, limit: float, expired: list[bool]) -> Callable[..., Any]:
-    """Line tracer for frames of user code only; raises once the deadline has passed.
-
-    "line" fires for every new line and every backward jump (loop iteration), "call" for every
-    function/comprehension frame; the one construct that escapes both, a one-line ``while``
-    loop, gets an explicit check from SandboxPolicy.visit_While.
-    """
-    monotonic = time.monotonic
-
-    def local_trace(frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "line" and monotonic() > deadline:
-            expired.append(True)
-            raise _time_limit_error(limit)
-        return local_trace
-
-    def global_trace(frame: FrameType, event: str, arg: Any) -> Any:
-        if frame.f_code.co_filename != SCRIPT_FILENAME:
-            return None
-        if monotonic() > deadline:
-            expired.append(True)
-            raise _time_limit_error(limit)
-        return local_trace
-
-    return global_trace
+    def _error(answer: Mapping[str, Any]) -> Exception:
+        message = str(answer.get("message") or "")[:4000]
+        lineno = answer.get("lineno") if isinstance(answer.get("lineno"), int) else None
+        type_name = str(answer.get("type") or "ScriptError")
+        if answer.get("sandbox"):
+            return ScriptSandboxError(message, lineno=lineno)
+        return script_error(type_name, message, lineno)
 
 
 class SandboxedScriptEngine(PythonScriptEngine):
@@ -927,12 +448,9 @@ class SandboxedScriptEngine(PythonScriptEngine):
         services: Mapping[str, Callable[..., Any]] | None = None,
         *,
         time_limit: float | None = 1.0,
-        helpers: Mapping[str, Any] | None = None,
         environment: SandboxedEnvironment | None = None,
     ) -> None:
-        super().__init__(
-            environment or SandboxedEnvironment(helpers, time_limit=time_limit, services=services)
-        )
+        super().__init__(environment or SandboxedEnvironment(time_limit=time_limit, services=services))
 
     def validate(self, expression: str) -> None:
         """Compile with the sandbox policy: SyntaxError for bad syntax (DMN relies on it),
@@ -987,7 +505,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
         line_number = 0
         if isinstance(err, SyntaxError):
             line_number = err.lineno or 0
-        elif isinstance(err, ScriptSandboxError) and err.lineno:
+        elif isinstance(err, (ScriptSandboxError, ScriptError)) and err.lineno:
             line_number = err.lineno
         else:
             for frame_summary in traceback.extract_tb(err.__traceback__):

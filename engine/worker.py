@@ -49,7 +49,9 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 ran = self.run_once()
-            except Exception:  # noqa: BLE001 - the database may blink; keep the worker alive
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # noqa: BLE001 - the database may blink, a job may fail: keep the worker alive
                 log.exception("worker loop error")
                 ran = 0
             if ran == 0:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +14,10 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
+from engine.sandbox import guards
+from engine.sandbox.guards import GUARDS, SAFE_BUILTINS
 from engine.scripting import (
+    MAX_INT_BITS,
     MAX_RANGE,
     SandboxedEnvironment,
     SandboxedScriptEngine,
@@ -201,17 +203,18 @@ def test_empty_script_is_a_no_op() -> None:
 
 
 def test_execute_semantics_match_task_data_environment() -> None:
-    env = SandboxedEnvironment({"double": lambda v: v * 2})
-    data: dict[str, Any] = {"n": 4, "form": {"a": 1}, "rows": [1]}
+    env = SandboxedEnvironment()
+    data: dict[str, Any] = {"n": 4, "form": {"a": 1}, "rows": [1], "gone": 1}
     env.execute(
-        "helper = lambda v: v + 1\nm = helper(double(n))\nform['b'] = 2\nform['a'] += 10\nrows.append(2)\n"
-        "a, (b, c) = 1, (2, 3)\ncounter = 0\nfor i in range(3):\n    counter += i",
+        "helper = lambda v: v + 1\nm = helper(n * 2)\nform['b'] = 2\nform['a'] += 10\nrows.append(2)\n"
+        "a, (b, c) = 1, (2, 3)\ncounter = 0\nfor i in range(3):\n    counter += i\ndel gone\nx = dmn_value",
         data,
+        external_context={"dmn_value": "ext"},
     )
     assert data == {
         "n": 4, "form": {"a": 11, "b": 2}, "rows": [1, 2], "m": 9, "a": 1, "b": 2, "c": 3, "counter": 3,
-        "i": 2,
-    }  # helper lambda, the global helper and __builtins__ are not left behind
+        "i": 2, "x": "ext",
+    }  # the helper lambda, the external context and __builtins__ are not left behind
 
 
 def test_evaluate_reads_but_never_changes_task_data() -> None:
@@ -341,20 +344,19 @@ def test_changing_non_container_objects_is_refused() -> None:
         "x = 2**5000 * 2**6000",
     ],
 )
-def test_huge_numbers_fail_fast(script: str) -> None:
-    started = time.perf_counter()
+def test_huge_numbers_are_refused_before_they_are_computed(script: str) -> None:
+    data: dict[str, Any] = {}
     with pytest.raises(ScriptSandboxError, match="number too large"):
-        SandboxedEnvironment().execute(script, {})
-    assert time.perf_counter() - started < 0.5
+        SandboxedEnvironment().execute(script, data)
+    # Partial writes stay (Spiff semantics), the refused number never exists.
+    assert all(isinstance(v, int) and v.bit_length() <= MAX_INT_BITS for v in data.values())
 
 
 def test_nine_to_the_nine_to_the_nine_in_parentheses_is_small_and_computed() -> None:
     # (9**9)**9 == 9**81, a 257-bit number: computing it is fine; 9**(9**9) is the bomb (above).
     data: dict[str, Any] = {}
-    started = time.perf_counter()
     SandboxedEnvironment().execute("x = (9**9)**9", data)
     assert data["x"] == 9**81
-    assert time.perf_counter() - started < 0.5
 
 
 @pytest.mark.parametrize(
@@ -374,11 +376,11 @@ def test_nine_to_the_nine_to_the_nine_in_parentheses_is_small_and_computed() -> 
         "s = (1).to_bytes(10**9, 'big')",
     ],
 )
-def test_huge_sequences_fail_fast(script: str) -> None:
-    started = time.perf_counter()
+def test_huge_sequences_are_refused_before_they_are_built(script: str) -> None:
+    data: dict[str, Any] = {}
     with pytest.raises(ScriptSandboxError, match="too long"):
-        SandboxedEnvironment().execute(script, {})
-    assert time.perf_counter() - started < 0.5
+        SandboxedEnvironment().execute(script, data)
+    assert len(data.get("s", "")) <= 1  # at most the partial write before the refused line
 
 
 @pytest.mark.parametrize(
@@ -406,28 +408,24 @@ def test_other_c_level_bombs_are_refused(script: str, message: str) -> None:
 )
 def test_endless_scripts_hit_the_time_limit(script: str) -> None:
     env = SandboxedEnvironment(time_limit=0.2)
-    started = time.perf_counter()
+    data: dict[str, Any] = {"before": 1}
     with pytest.raises(ScriptSandboxError, match=r"Script exceeded its time limit of 0\.2 s"):
-        env.execute(script, {})
-    assert time.perf_counter() - started < 2.0
+        env.execute(script, data)
+    assert "y" not in data and data["before"] == 1
 
 
 def test_endless_script_task_becomes_a_task_error_within_the_limit() -> None:
     engine = SandboxedScriptEngine(time_limit=0.2)
     workflow = make_workflow(script_process("n = 0\nwhile True:\n    n += 1"), engine)
-    started = time.perf_counter()
     with pytest.raises(WorkflowTaskException, match="time limit of 0.2 s"):
         workflow.do_engine_steps()
-    assert time.perf_counter() - started < 2.0
     assert task_named(workflow, "run").state == TaskState.ERROR
 
 
 def test_endless_condition_expression_hits_the_time_limit() -> None:
     env = SandboxedEnvironment(time_limit=0.2)
-    started = time.perf_counter()
     with pytest.raises(ScriptSandboxError, match="time limit"):
         env.evaluate("any(a == b for a in range(100000) for b in range(100000) if b < 0)", {})
-    assert time.perf_counter() - started < 2.0
 
 
 def test_time_limit_works_in_a_worker_thread() -> None:
@@ -435,27 +433,30 @@ def test_time_limit_works_in_a_worker_thread() -> None:
     outcome: dict[str, Any] = {}
 
     def worker() -> None:
-        started = time.perf_counter()
         try:
             env.execute("while True:\n    pass", {})
         except ScriptSandboxError as err:
             outcome["error"] = str(err)
-        outcome["elapsed"] = time.perf_counter() - started
 
     thread = threading.Thread(target=worker, daemon=True)
     thread.start()
     thread.join(timeout=5)
     assert not thread.is_alive(), "script in a worker thread was not stopped"
     assert outcome["error"] == "Script exceeded its time limit of 0.2 s"
-    assert outcome["elapsed"] < 2.0
+
+
+def _run_in_process(script: str, namespace: dict[str, Any], time_limit: float | None = 0.2) -> None:
+    """The evaluator's own runner (engine.sandbox.guards.run), called here to watch its tracer."""
+    compiled = _compile(script, "exec")
+    namespace["__builtins__"] = {**SAFE_BUILTINS, **GUARDS}
+    guards.run(compiled.code, namespace, want_result=False, traced=compiled.can_loop, time_limit=time_limit)
 
 
 def test_previous_trace_function_is_restored() -> None:
     before = sys.gettrace()
-    env = SandboxedEnvironment(time_limit=0.2)
-    env.execute("total = 0\nfor i in range(10):\n    total += i", {})
+    _run_in_process("total = 0\nfor i in range(10):\n    total += i", {})
     with pytest.raises(ScriptSandboxError):
-        env.execute("while True: pass", {})
+        _run_in_process("while True: pass", {})
     assert sys.gettrace() is before
 
 
@@ -469,7 +470,7 @@ def test_a_foreign_trace_function_is_restored_too() -> None:
     before = sys.gettrace()
     sys.settrace(foreign)
     try:
-        SandboxedEnvironment().execute("total = 0\nfor i in range(3):\n    total += i", {})
+        _run_in_process("total = 0\nfor i in range(3):\n    total += i", {})
         restored = sys.gettrace()
     finally:
         sys.settrace(before)
@@ -507,10 +508,10 @@ def test_slow_but_finite_loops_are_allowed() -> None:
 
 
 def test_decimal_left_in_task_data_is_refused_clearly() -> None:
-    env = SandboxedEnvironment({"Decimal": Decimal})
-    data: dict[str, Any] = {"keep": 1}
+    env = SandboxedEnvironment()
+    data: dict[str, Any] = {"keep": 1, "amount": Decimal("1.50")}
     with pytest.raises(ScriptSandboxError) as info:
-        env.execute("amount = Decimal('1.50')\nok = 2", data)
+        env.execute("ok = 2", data)
     assert str(info.value) == (
         "Variable 'amount' holds a Decimal, which cannot be stored in task data; use str or float"
     )
@@ -533,9 +534,8 @@ def test_nested_unstorable_values_are_named_with_their_path() -> None:
 
 
 def test_script_task_with_unstorable_value_fails_with_the_variable_name() -> None:
-    engine = SandboxedScriptEngine(helpers={"Decimal": Decimal})
-    workflow = make_workflow(script_process("fee = Decimal('9.99')"), engine)
-    with pytest.raises(WorkflowTaskException, match="Variable 'fee' holds a Decimal"):
+    workflow = make_workflow(script_process("fee = timedelta(days=2)"))
+    with pytest.raises(WorkflowTaskException, match=r"Variable 'fee' holds a timedelta.*total_seconds"):
         workflow.do_engine_steps()
     assert "fee" not in task_named(workflow, "run").data
 

@@ -106,3 +106,30 @@ def test_worker_killed_mid_job_loses_nothing_and_the_job_runs_once_elsewhere(
         assert len(done) == 1
         assert [t.bpmn_id for t in s.scalars(select(HumanTask).where(HumanTask.instance_id == iid))] == ["after"]
     db.dispose()
+
+
+def test_a_job_raising_base_exception_fails_alone_and_the_loop_goes_on(db: Database) -> None:
+    """SystemExit (or any BaseException) from a job marks that job failed; it never ends the worker."""
+    ran: list[int] = []
+
+    @jobs.handler("escape_probe")
+    def _escape(session, job) -> None:  # type: ignore[no-untyped-def]
+        ran.append(job.id)
+        raise SystemExit("a job must not end the worker")
+
+    try:
+        with db.transaction() as s:
+            for _ in range(3):
+                jobs.enqueue(s, kind="escape_probe")
+            jobs.enqueue(s, kind="probe")
+        worker = Worker(db, worker_id="survivor", batch=10)
+        assert worker.run_once() == 4
+        with db.transaction(write=False) as s:
+            rows = list(s.scalars(select(Job).order_by(Job.id)))
+            probes = s.scalars(select(AuditEvent).where(AuditEvent.action == "probe.ran")).all()
+        assert [(j.kind, j.status) for j in rows] == [("escape_probe", JobStatus.FAILED)] * 3 + [
+            ("probe", JobStatus.DONE)]
+        assert {j.last_error for j in rows[:3]} == {"SystemExit: a job must not end the worker"}
+        assert len(ran) == 3 and len(probes) == 1
+    finally:
+        del jobs.HANDLERS["escape_probe"]
