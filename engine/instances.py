@@ -8,6 +8,7 @@ platform (a message another instance threw) start anything.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -195,6 +196,18 @@ def start(
         raise Invalid(f"'{definition.key}' cannot start with these variables: {type(exc).__name__}: {exc}",
                       errors={"variables": [str(exc)]}) from exc
     return instance
+
+
+def process_data(session: Session, *, actor: Actor, instance_id: str) -> list[dict[str, Any]]:
+    """The data an instance holds: each task's data in the engine's order, then the process's own.
+
+    For callers outside the engine (documents find the records a process refers to), so nobody
+    else opens a workflow. Visible to the instance's parties and admins only (NotFound otherwise);
+    the dicts are copies, so changing them changes nothing.
+    """
+    instance = get(session, actor=actor, instance_id=instance_id)
+    workflow = execution.open_workflow(instance)
+    return [copy.deepcopy(data) for data in [*(t.data for t in workflow.get_tasks()), workflow.data]]
 
 
 def _party_filter(actor: Actor) -> Any:

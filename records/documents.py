@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import execution, instances
+from engine import instances
 from engine.errors import Invalid, NotFound
 from engine.models import Organisation, User
 from engine.parties import Actor
@@ -1008,11 +1008,9 @@ def for_instance(session: Session, *, actor: Actor, instance_id: str) -> list[Do
 
     The instance itself is visible to its parties and admins only (NotFound otherwise); a document it
     refers to but the caller may not read (e.g. a transcript before it is released) is left out."""
-    instance = instances.get(session, actor=actor, instance_id=instance_id)
-    workflow = execution.open_workflow(instance)
     refs: list[DocumentRef] = []
     seen: set[tuple[str, int]] = set()
-    for data in [*(t.data for t in workflow.get_tasks()), workflow.data]:
+    for data in instances.process_data(session, actor=actor, instance_id=instance_id):
         for ref in references_in(data):
             if (ref.kind, ref.record_id) not in seen:
                 seen.add((ref.kind, ref.record_id))

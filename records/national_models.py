@@ -7,25 +7,20 @@ table that is *deployed* (the newest stored ``national_models.dmn``), so editing
 table changes every answer without a code change. Only when none is deployed yet does it read the
 file shipped in ``processes/``.
 
-The table is evaluated with SpiffWorkflow's own DMN engine and the engine's sandboxed script engine,
-exactly as a business rule task in a process would evaluate it.
+The table is evaluated by the engine (:func:`engine.decisions.evaluate`), exactly as a business rule
+task in a process would evaluate it.
 """
 from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, deployments, execution
-from engine.bundle import BundleInvalid, safe_parse_xml
+from engine import audit, decisions, deployments
 from engine.config import ROOT
 from engine.errors import Conflict, Invalid
 from engine.models import DefinitionFile, FileBlob, Organisation, ProcessDefinition
@@ -98,61 +93,6 @@ def current_table(session: Session | None) -> Table:
     return Table(SHIPPED_TABLE.read_bytes(), f"shipped: processes/{FILENAME}")
 
 
-# Parsed decision tables by the SHA-256 of their file: a deployed file never changes.
-_ENGINES: dict[str, DMNEngine] = {}
-_ENGINES_LOCK = threading.Lock()
-
-
-def _engine_for(content: bytes) -> DMNEngine:
-    digest = hashlib.sha256(content).hexdigest()
-    engine = _ENGINES.get(digest)
-    if engine is not None:
-        return engine
-    try:
-        root = safe_parse_xml(content, FILENAME)
-        parser = SpiffBpmnParser(validator=VALIDATOR)
-        parser.add_dmn_xml(root, filename=FILENAME)
-        engine = parser.get_engine(DECISION_ID, root)
-    except BundleInvalid as exc:
-        raise Invalid("The national models table is not valid XML",
-                      errors=[e.to_dict() for e in exc.errors]) from exc
-    except ValidationException as exc:
-        raise Invalid(f"The national models table cannot be used: {exc}",
-                      errors={"table": [str(exc)]}) from exc
-    with _ENGINES_LOCK:
-        if len(_ENGINES) > 64:
-            _ENGINES.clear()
-        _ENGINES[digest] = engine
-    return engine
-
-
-class _Workflow:
-    """The little of a workflow that Spiff's DMN engine and its error reporting look at."""
-
-    def __init__(self) -> None:
-        self.script_engine = execution.script_engine()
-        self.spec = _Named(FILENAME)
-        self.top_workflow = self
-        self.parent_workflow = None
-
-
-class _Named:
-    def __init__(self, name: str) -> None:
-        self.file = name
-        self.name = name
-        self.bpmn_name = name
-        self.bpmn_id = DECISION_ID
-
-
-class _Evaluation:
-    """Stands in for the business rule task: the DMN engine reads `data` and `workflow.script_engine`."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-        self.workflow = _Workflow()
-        self.task_spec = _Named(DECISION_ID)
-
-
 def decide(
     country: str,
     sector: str | None = None,
@@ -174,13 +114,14 @@ def decide(
     if eqf_level is not None and not (isinstance(eqf_level, int) and 1 <= eqf_level <= 8):
         raise Invalid("An EQF level is 1 to 8", errors={"eqf_level": [f"{eqf_level!r} is not one"]})
     table = Table(dmn_bytes, "given") if dmn_bytes is not None else current_table(session)
-    engine = _engine_for(table.content)
-    evaluation = _Evaluation({"country": country, "sector": sector, "eqf_level": eqf_level})
     try:
-        result = dict(engine.result(evaluation))
-    except Exception as exc:  # noqa: BLE001 - a broken row is the table's problem, reported as such
-        raise Invalid(f"The national models table failed for {country}: {exc}",
-                      errors={"table": [str(exc)]}) from exc
+        result = decisions.evaluate(
+            table.content, decision_id=DECISION_ID, filename=FILENAME,
+            inputs={"country": country, "sector": sector, "eqf_level": eqf_level},
+        )
+    except Invalid as exc:
+        raise Invalid(f"The national models table cannot answer for {country}: {exc.message}",
+                      errors=exc.errors) from exc
     if not result:
         raise Invalid(f"No row of the national models table matches {country}; add a default row",
                       errors={"table": ["no matching row"]})

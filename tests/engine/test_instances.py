@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bench.generate import error_end_process, script_process, sequential_process
 from engine import instances, runtime, tasks
 from engine.db import Database
+from engine.errors import NotFound
 from engine.models import AuditEvent, Incident, InstanceStatus
 from engine.parties import Actor
 from tests.engine.conftest import deploy
@@ -97,3 +98,21 @@ def test_audit_trail_is_append_only(db: Database, admin: Actor) -> None:
         s.delete(s.get(AuditEvent, event_id))
     with db.transaction(write=False) as s:
         assert s.get(AuditEvent, event_id).action == "definition.deployed"
+
+
+def test_process_data_is_a_copy_of_what_the_instance_holds_for_its_parties_only(
+    db: Database, admin: Actor, member: tuple[Actor, int]
+) -> None:
+    deploy(db, {"d.bpmn": script_process("d", "placement = {'host': 'Hotel Sol', 'weeks': 6}")})
+    inst = start_lane_less(db, admin, "d", variables={"mobility_id": 7})
+    with db.transaction(write=False) as s:
+        data = instances.process_data(s, actor=admin, instance_id=inst.id)
+        assert any(d.get("placement") == {"host": "Hotel Sol", "weeks": 6} for d in data)
+        assert all(d.get("mobility_id") == 7 for d in data if d)
+        for d in data:
+            d.clear()  # a copy: the instance is untouched
+        again = instances.process_data(s, actor=admin, instance_id=inst.id)
+        assert any(d.get("placement") for d in again)
+        outsider, _org = member
+        with pytest.raises(NotFound):
+            instances.process_data(s, actor=outsider, instance_id=inst.id)
