@@ -15,11 +15,10 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import audit, deployments, execution
-from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import (
     HumanTask,
     Incident,
@@ -187,12 +186,11 @@ def start(
                  process_key=definition.key, version=definition.version, business_key=business_key,
                  parties={r: {"organisation_id": o, "user_id": u} for r, (o, u) in bindings.items()})
     workflow = execution.new_workflow(definition, variables or {})
-    try:
-        execution.advance(session, instance, workflow, actor_id=actor.user_id)
-    except (EngineError, SQLAlchemyError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - an expression the start data cannot satisfy (SpiffWorkflow
-        # evaluates a start event's correlation outside its task error handling): nothing is started.
+    outcome = execution.advance(session, instance, workflow, actor_id=actor.user_id)
+    if outcome.crash is not None:
+        # SpiffWorkflow failed outside its task error handling in the first run (e.g. a start event's
+        # correlation expression reading a variable the start data lacks): nothing is started.
+        exc = outcome.crash
         raise Invalid(f"'{definition.key}' cannot start with these variables: {type(exc).__name__}: {exc}",
                       errors={"variables": [str(exc)]}) from exc
     return instance

@@ -165,6 +165,9 @@ class RunOutcome:
     incidents: list[IncidentInfo] = field(default_factory=list)
     thrown_messages: list[BpmnEvent] = field(default_factory=list)
     unrouted_events: list[dict[str, Any]] = field(default_factory=list)
+    #: An exception SpiffWorkflow raised outside its own task error handling (also an incident): at
+    #: start it means the start data cannot be read, which the caller is told instead (422).
+    crash: Exception | None = None
 
 
 def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = None) -> RunOutcome:
@@ -189,6 +192,7 @@ def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = No
         )
     except Exception as exc:  # noqa: BLE001 - SpiffWorkflow's own AttributeError/TypeError: an incident, not a 500
         log.exception("engine run failed")
+        outcome.crash = exc
         failed = error_tasks(workflow)
         task = failed[0] if failed else None
         outcome.incidents.append(

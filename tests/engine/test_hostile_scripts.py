@@ -17,9 +17,10 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 
 from bench.generate import NS, script_process
-from engine import execution, instances
+from engine import execution, instances, tasks
 from engine.config import ROOT, load_settings
 from engine.db import Database
+from engine.errors import Invalid
 from engine.models import HumanTask, Incident, InstanceStatus, Job, JobStatus, ProcessInstance
 from engine.parties import Actor
 from engine.sandbox import pool
@@ -144,11 +145,31 @@ def test_an_exception_spiff_raises_itself_is_an_incident_not_a_crash(
     def broken(self: Any) -> None:
         raise AttributeError("'NoneType' object has no attribute 'bpmn_id'")
 
-    monkeypatch.setattr(BpmnWorkflow, "do_engine_steps", broken)
     iid = _start(db, admin, "fine", {"fine.bpmn": script_process("fine", "x = 1")})
+    monkeypatch.setattr(BpmnWorkflow, "do_engine_steps", broken)
+    with db.transaction() as s:
+        [check] = instances.ready_tasks(s, s.get(ProcessInstance, iid))
+        tasks.complete(s, actor=admin, task_id=check.id, data={}, on_behalf=True)
     status, incidents, _size, _tasks = _outcome(db, iid)
     assert status == InstanceStatus.ERROR
     assert incidents == ["AttributeError: 'NoneType' object has no attribute 'bpmn_id'"]
+
+
+def test_an_exception_spiff_raises_itself_on_the_first_run_refuses_the_start(
+    db: Database, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At start the same failure means the start data cannot be run: the caller hears it (422) and
+    nothing is kept, rather than an instance born in error."""
+    deploy(db, {"fine.bpmn": script_process("fine", "x = 1")})
+
+    def broken(self: Any) -> None:
+        raise TypeError("'NoneType' object is not iterable")
+
+    monkeypatch.setattr(BpmnWorkflow, "do_engine_steps", broken)
+    with pytest.raises(Invalid, match="cannot start with these variables: TypeError"), db.transaction() as s:
+        instances.start(s, actor=admin, process_key="fine", parties={})
+    with db.transaction(write=False) as s:
+        assert s.scalars(select(ProcessInstance)).all() == []
 
 
 # -- a real worker process survives every attack and runs later jobs ----------------------------------
