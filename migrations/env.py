@@ -6,8 +6,9 @@ from alembic import context
 from engine.config import load_settings
 from engine.db import make_engine
 from engine.models import Base
-from records import models as _record_models  # noqa: F401  (partnership tables on the same metadata)
+from ecvet.models import register_tables
 
+register_tables()  # the domain's tables on the same metadata
 config = context.config
 target_metadata = Base.metadata
 
