@@ -35,7 +35,7 @@ REFERENCE_KEYS: dict[str, str] = {
 
 Builder = Callable[[Session, Actor, int, "int | None"], Document]
 
-_BUILDERS: dict[str, Builder] = {
+BUILDERS: dict[str, Builder] = {
     "mou": mou.build,
     "learning-agreement": learning_agreement.build,
     "assessment-sheet": assessment.build,
@@ -54,7 +54,7 @@ def build(session: Session, *, actor: Actor, kind: str, record_id: int, version:
 
     ``version`` picks an earlier text of a versioned record (MoU, LA); the current one by default.
     An unknown kind, an unknown record and an invisible one all look the same (404)."""
-    builder = _BUILDERS.get(kind)
+    builder = BUILDERS.get(kind)
     if builder is None:
         raise NotFound(f"No document kind {kind!r}; kinds: {', '.join(KINDS)}")
     if version is not None and kind not in VERSIONED:

@@ -62,7 +62,8 @@ def _mobility_id(context: ActionContext) -> int:
     return _process_id(context, "mobility_id")
 
 
-def _la_references(context: ActionContext, la_id: int) -> dict[str, Any]:
+def la_references(context: ActionContext, la_id: int) -> dict[str, Any]:
+    """What the process keeps of the Learning Agreement: id, version, hash, status, who signs next, units."""
     la = learning_agreement.get(context.session, actor=context.actor, la_id=la_id)
     version = learning_agreement.current_version(context.session, la)
     return {"la_id": la.id, "la_version": version.number, "la_hash": version.content_hash, "la_status": la.status,
@@ -106,7 +107,7 @@ def prepare_la(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     content["duration"] = {"start": mobility.start_date.isoformat(), "end": mobility.end_date.isoformat(),
                            "weeks": weeks}
     la = learning_agreement.prepare(session, actor=context.actor, mobility_id=mobility.id, content=content)
-    return {**_la_references(context, la.id), "la_refused": False, "la_refusal": None}
+    return {**la_references(context, la.id), "la_refused": False, "la_refusal": None}
 
 
 @action("mobility.agree_assessment")
@@ -120,7 +121,7 @@ def agree_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str, 
         raise Invalid("Give the assessment arrangements", errors={"assessment": ["Required"]})
     learning_agreement.change(context.session, actor=context.actor, la_id=la_id, sections={"assessment": assessment_},
                reason=ASSESSMENT_AGREED)
-    return _la_references(context, la_id)
+    return la_references(context, la_id)
 
 
 @action("mobility.sign_la")
@@ -136,12 +137,12 @@ def sign_la(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     if decision in REFUSE:
         refusal = signatures.refuse(context.session, actor=context.actor, la_id=la_id, party=party, content_hash=digest,
                              comment=data.get("comment") or "")
-        return {**_la_references(context, la_id), **SIGNING_FIELDS, "la_refused": True, "la_refusal": refusal}
+        return {**la_references(context, la_id), **SIGNING_FIELDS, "la_refused": True, "la_refusal": refusal}
     if decision not in SIGN:
         raise Invalid("Sign or refuse", errors={"decision": [f"One of {', '.join(SIGN + REFUSE)}"]})
     signature = signatures.sign(context.session, actor=context.actor, la_id=la_id, party=party, content_hash=digest,
                          signer=data.get("signer"))
-    return {**_la_references(context, la_id), **SIGNING_FIELDS, "la_refused": False,
+    return {**la_references(context, la_id), **SIGNING_FIELDS, "la_refused": False,
             "la_signature_id": signature.id}
 
 
@@ -171,7 +172,7 @@ def _change(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     sections = {name: data[name] for name in learning_agreement.SECTIONS if name in data}
     learning_agreement.change(context.session, actor=context.actor, la_id=la_id, added=added, removed=removed,
                sections=sections, reason=data.get("reason"))
-    return {**_la_references(context, la_id), **CHANGE_FIELDS, "la_refused": False, "la_refusal": None}
+    return {**la_references(context, la_id), **CHANGE_FIELDS, "la_refused": False, "la_refusal": None}
 
 
 @action("mobility.revise_la")
@@ -203,7 +204,7 @@ def resolve_missed_start(context: ActionContext, data: dict[str, Any]) -> dict[s
     # The interrupted "before" phase kept its references to itself: the signing resumes from these.
     la = service.current_agreement(session, mobility)
     if la is not None:
-        out.update(_la_references(context, la.id), la_refused=False, la_refusal=None)
+        out.update(la_references(context, la.id), la_refused=False, la_refusal=None)
     return {**out, "decision": None, "reason": None, "new_start_date": None, "new_end_date": None}
 
 
@@ -221,7 +222,7 @@ def checkpoint(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
         return {**_change(context, data), "checkpoint_decision": decision, "decision": None}
     if decision == "assess":
         la_id = _process_id(context, "la_id")
-        references = _la_references(context, la_id)
+        references = la_references(context, la_id)
         if not references["la_in_force"]:
             raise Conflict("The current Learning Agreement is not signed by everyone: propose a change the parties "
                            "accept before assessing")

@@ -99,7 +99,7 @@ def _content(data: dict[str, Any]) -> dict[str, Any]:
     return {name: data[name] for name in CONTENT_FIELDS if name in data}
 
 
-def _references(context: ActionContext, mou_id: int) -> dict[str, Any]:
+def references(context: ActionContext, mou_id: int) -> dict[str, Any]:
     """What the process keeps of the MoU: ids, the current version and hash, its status and validity
     (``mou_expires_at``, an ISO date-time, is what the lifecycle's expiry timer waits for)."""
     found = get(context.session, actor=context.actor, mou_id=mou_id)
@@ -160,7 +160,7 @@ def draft(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
                                 sending_organisation_id=partnership.sending_organisation_id,
                                 content=content, business_key=data.get("business_key") or None)
         service.attach_mou(session, partnership, mou.id, actor=context.actor)
-        return {**_references(context, mou.id), "partnership_id": partnership.id}
+        return {**references(context, mou.id), "partnership_id": partnership.id}
     if mou_id != partnership.mou_id:
         raise Invalid("The process data names another MoU than the partnership's", errors={"mou_id": [str(mou_id)]})
     mou = get(session, actor=context.actor, mou_id=mou_id)
@@ -168,7 +168,7 @@ def draft(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
         raise Invalid("This is the text in force: change what the revision is for",
                       errors={"_": ["Identical to the version in force"]})
     revise(session, actor=context.actor, mou_id=mou_id, content=content)
-    return {**_references(context, mou_id), "partnership_id": partnership.id}
+    return {**references(context, mou_id), "partnership_id": partnership.id}
 
 
 def _decision_inputs(content: dict[str, Any], home: str, host: str) -> dict[str, Any]:
@@ -239,7 +239,7 @@ def submit_and_sign(context: ActionContext, data: dict[str, Any]) -> dict[str, A
                      signer=data.get("signer"), organisation_id=mou.sending_organisation_id)
     home, host = service.countries(session, partnership)
     # The comment of an earlier rejection has been dealt with: it is not shown in the next round.
-    return {**_references(context, mou_id), **_decision_inputs(version.content, home, host),
+    return {**references(context, mou_id), **_decision_inputs(version.content, home, host),
             "rejection": None, "signer": None}
 
 
@@ -256,7 +256,7 @@ def _approve(context: ActionContext, data: dict[str, Any], role: str) -> dict[st
         if quoted == version.content_hash and mou.status == MouStatus.IN_APPROVAL and organisation_id is not None:
             prior = latest_decisions(context.session, version).get(Requirement(organisation_id, role))
             if prior is not None and prior.decision == Decision.APPROVED:
-                return {**_references(context, mou_id), "mou_approval_id": prior.id,
+                return {**references(context, mou_id), "mou_approval_id": prior.id,
                         "mou_decision": prior.decision, "signer": None}
     return _decide(context, data, role)
 
@@ -273,7 +273,7 @@ def _decide(context: ActionContext, data: dict[str, Any], role: str) -> dict[str
         row = approvals.approve(context.session, actor=context.actor, mou_id=mou_id, content_hash=_quoted_hash(data),
                                 signer=data.get("signer"), as_role=role,
                                 organisation_id=context.task.organisation_id)
-    return {**_references(context, mou_id), "mou_approval_id": row.id, "mou_decision": row.decision, "signer": None}
+    return {**references(context, mou_id), "mou_approval_id": row.id, "mou_decision": row.decision, "signer": None}
 
 
 @action("partnership.approve")

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from ecvet.mobility.models import AssessmentRecord, LaSignature
 from engine.clock import FrozenClock
 from engine.models import TaskState
-from records.models import AssessmentRecord, LaSignature
 from tests.factories import PASSWORD, Person
-from tests.records.factories import SIGNER, Party
-from tests.records.mobility_driver import HOST_SIGNER, Run, Scenario, go_live, start
+from tests.support.ecvet_factories import SIGNER, Party
+from tests.support.mobility_driver import HOST_SIGNER, Run, Scenario, go_live, start
 from tests.web.conftest import LiveServer
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
