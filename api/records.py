@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecvet.service.models import CompetenceFunction
 from marshmallow import Schema, fields, validate
 
 from ecvet.national_models import service
+from ecvet.national_models.models import CompetenceFunction
 from ecvet.partnership import approvals, mou, views
 from ecvet.partnership.models import ApprovalRole
 

@@ -187,7 +187,7 @@ class DemoResult:
     notes: list[str] = field(default_factory=list)
 
 
-class _Stuck(Exception):
+class _StuckError(Exception):
     """A scenario cannot go on as planned (its instance moved elsewhere): it is left as it is."""
 
 
@@ -325,7 +325,7 @@ class _Seeder:
     def _run(self, name: str, scenario: Callable[[], Any]) -> Any:
         try:
             return scenario()
-        except _Stuck as stuck:
+        except _StuckError as stuck:
             self.notes.append(f"{name}: left as it is ({stuck})")
             return None
 
@@ -335,7 +335,7 @@ class _Seeder:
                 ProcessInstance.process_key == process_key, ProcessInstance.business_key == business_key)
                 .order_by(ProcessInstance.created_at).limit(1))
             if instance is not None and instance.status not in InstanceStatus.ACTIVE:
-                raise _Stuck(f"its process instance is {instance.status}")
+                raise _StuckError(f"its process instance is {instance.status}")
             return instance
 
     def _drive(self, instance_id: str, began: datetime, steps: list[Step]) -> None:
@@ -347,7 +347,7 @@ class _Seeder:
                 continue  # done before: by this seed, or by someone using the demo
             ready = [r for r in rows if r.state == TaskState.READY]
             if not ready:
-                raise _Stuck(f"the task {step.bpmn_id} is not ready")
+                raise _StuckError(f"the task {step.bpmn_id} is not ready")
             self.frozen.set(began + step.at)
             with self.db.transaction() as s:
                 actor = self.actor(s, step.who)
@@ -406,7 +406,7 @@ class _Seeder:
             self._worker_at(began + timedelta(days=22, hours=3))  # the objection period (20 days) is over
             mou = self._mou_of(instance_id)
         if mou.status != MouStatus.ACTIVE:
-            raise _Stuck(f"its MoU is {mou.status}")
+            raise _StuckError(f"its MoU is {mou.status}")
         return mou.id
 
     def _partnership_amsterdam(self, n: datetime) -> None:
@@ -424,7 +424,7 @@ class _Seeder:
             partnership = s.scalar(select(Partnership).where(Partnership.instance_id == instance_id))
             mou = s.get(Mou, partnership.mou_id) if partnership is not None and partnership.mou_id else None
             if mou is None:
-                raise _Stuck("its partnership has no MoU")
+                raise _StuckError("its partnership has no MoU")
             return mou
 
     def _organisation(self, key: str) -> DemoOrganisation:
@@ -501,7 +501,7 @@ class _Seeder:
 
     # Mobilities ------------------------------------------------------------------------------------
 
-    def _nominate(self, business_key: str, mou_id: int, learner: str, began: datetime, start: date, weeks: int,
+    def _nominate(self, business_key: str, mou_id: int, learner: str, *, began: datetime, start: date, weeks: int,
                   details: dict[str, Any]) -> str:
         instance = self._instance(ecvet.mobility.service.PROCESS_KEY, business_key)
         if instance is not None:
@@ -541,7 +541,8 @@ class _Seeder:
         began = n - timedelta(days=30)
         start = (n - timedelta(days=5)).date()
         born = _born(start, 16)
-        instance_id = self._nominate("Lea Hoffmann · Cook · Köln → València", mou_id, "lea", began, start, 6, {
+        instance_id = self._nominate("Lea Hoffmann · Cook · Köln → València", mou_id, "lea", began=began, start=start,
+                                     weeks=6, details={
             "date_of_birth": born.isoformat(), "guardian_name": "Thomas Hoffmann",
             "guardian_email": "thomas.hoffmann@family.example"})
         self._drive(instance_id, began, [
@@ -562,7 +563,8 @@ class _Seeder:
         by the hotel; now he signs it first (then the school, then the hotel)."""
         began = n - timedelta(days=2)
         start = (n + timedelta(days=30)).date()
-        instance_id = self._nominate("Jonas Keller · Cook · Köln → València", mou_id, "jonas", began, start, 4, {
+        instance_id = self._nominate("Jonas Keller · Cook · Köln → València", mou_id, "jonas", began=began,
+                                     start=start, weeks=4, details={
             "date_of_birth": _born(start, 20).isoformat()})
         self._drive(instance_id, began, self._la_steps([
             {"code": "U1", "learning_outcomes": ["Prepares cold starters, salads and buffet platters"],
@@ -573,7 +575,8 @@ class _Seeder:
     def _mobility_elif(self, n: datetime, mou_id: int) -> None:
         """Elif is 19, nominated yesterday: the school prepares her Learning Agreement next."""
         start = (n + timedelta(days=45)).date()
-        self._nominate("Elif Yılmaz · Cook · Köln → València", mou_id, "elif", n - timedelta(days=1), start, 5, {
+        self._nominate("Elif Yılmaz · Cook · Köln → València", mou_id, "elif", began=n - timedelta(days=1), start=start,
+                       weeks=5, details={
             "date_of_birth": _born(start, 19).isoformat()})
 
 

@@ -12,7 +12,7 @@ from engine.errors import NotFound
 from engine.parties import Actor
 
 
-def build(session: Session, actor: Actor, record_id: int, version: int | None) -> Document:
+def build(session: Session, actor: Actor, record_id: int) -> Document:
     sheet = session.get(AssessmentRecord, record_id)
     if sheet is None:
         raise NotFound(f"No assessment sheet {record_id}")

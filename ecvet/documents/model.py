@@ -1,8 +1,8 @@
 """Documents for people: the records of a partnership or mobility as one printable, exportable structure.
 
-:func:`ecvet.documents.service.build` turns a record (MoU, Learning Agreement, assessment sheet, ...) into a :class:`Document`,
-with the same visibility as the record's own service (its ``get`` decides; anyone else gets
-:class:`~engine.errors.NotFound`). Renderers consume that structure and nothing else: the PDF
+:func:`ecvet.documents.service.build` turns a record (MoU, Learning Agreement, assessment sheet, ...)
+into a :class:`Document`, with the same visibility as the record's own service (its ``get`` decides;
+anyone else gets :class:`~engine.errors.NotFound`). Renderers consume that structure and nothing else: the PDF
 (:mod:`ecvet.documents.pdf`), the web pages (HTML) and the JSON export (:meth:`Document.as_json`).
 
 The structure, top to bottom:
@@ -22,9 +22,9 @@ The structure, top to bottom:
   whether it ``counts`` for the version shown: given for exactly this version's hash);
 * ``data``: the record's own structured data (JSON types only), exported under ``"data"``.
 
-:func:`ecvet.documents.service.references_in` finds the document references a process keeps in its data (the ids the
-records' task actions return, see :data:`ecvet.documents.service.REFERENCE_KEYS`); :func:`ecvet.documents.service.for_instance` lists those an
-instance holds and the caller may read.
+:func:`ecvet.documents.service.references_in` finds the document references a process keeps in its
+data (the ids the records' task actions return, see :data:`ecvet.documents.service.REFERENCE_KEYS`);
+:func:`ecvet.documents.service.for_instance` lists those an instance holds and the caller may read.
 """
 from __future__ import annotations
 
@@ -202,10 +202,7 @@ def data_hash(data: Mapping[str, Any]) -> str:
     return content_hash(jsonable(data))
 
 
-def text(value: Any) -> str:
-    """A value as a person reads it in a field or cell."""
-    if value is None or value == "" or value == [] or value == {}:
-        return EMPTY
+def _scalar_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
@@ -214,10 +211,15 @@ def text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    return str(value)
+
+
+def text(value: Any) -> str:
+    """A value as a person reads it in a field or cell: nothing is a dash, lists and mappings joined."""
+    if value is None or value in ("", [], {}):
+        return EMPTY
     if isinstance(value, list | tuple):
         return "; ".join(text(v) for v in value)
     if isinstance(value, Mapping):
         return "; ".join(f"{k}: {text(v)}" for k, v in value.items())
-    return str(value)
-
-
+    return _scalar_text(value)

@@ -7,7 +7,7 @@ for this version), and on every page the page number and the generation time.
 
 Text is set in DejaVu Sans from the Debian package ``fonts-dejavu-core`` (``make setup`` installs it):
 it covers the Latin, Greek and Cyrillic scripts of every EU language. Without the font files
-rendering fails with :class:`FontMissing` naming the package, never with silently dropped letters; a
+rendering fails with :class:`FontMissingError` naming the package, never with silently dropped letters; a
 character outside the font (e.g. CJK) is printed as U+FFFD, visibly, while the JSON export keeps it.
 
 Output is deterministic: the same document and generation time give the same bytes (the PDF's
@@ -25,11 +25,10 @@ from fpdf import FPDF
 from fpdf.enums import TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
+from ecvet.documents.model import EMPTY, Document, Section, Signature, text
 from engine.errors import EngineError
 
-from ecvet.documents.model import EMPTY, Document, Section, Signature, text
-
-__all__ = ["FONT_DIR", "FONT_PACKAGE", "FontMissing", "render"]
+__all__ = ["FONT_DIR", "FONT_PACKAGE", "FontMissingError", "render"]
 
 FONT_PACKAGE = "fonts-dejavu-core"
 #: Where Debian installs the DejaVu fonts; ``ECVET_FONT_DIR`` points elsewhere (another distribution).
@@ -42,7 +41,7 @@ _GREY = (90, 90, 90)
 _LIGHT = (235, 235, 235)
 
 
-class FontMissing(EngineError):
+class FontMissingError(EngineError):
     """The PDF font is not installed: the operator must install it (nothing the caller can fix)."""
 
     status = 503
@@ -53,7 +52,7 @@ def _font_paths(font_dir: Path) -> dict[str, Path]:
     paths = {style: font_dir / name for style, name in FONT_FILES.items()}
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:
-        raise FontMissing(
+        raise FontMissingError(
             f"PDF documents need the DejaVu Sans fonts ({', '.join(missing)} not found): install the Debian "
             f"package {FONT_PACKAGE} (apt-get install -y {FONT_PACKAGE}, or `make setup`)"
         )

@@ -21,7 +21,7 @@ from engine.errors import NotFound
 from engine.parties import Actor
 
 
-def build(session: Session, actor: Actor, record_id: int, version: int | None) -> Document:
+def build(session: Session, actor: Actor, record_id: int) -> Document:
     row = session.get(RecognitionDecision, record_id)
     if row is None:
         raise NotFound(f"No recognition record {record_id}")

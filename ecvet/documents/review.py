@@ -53,7 +53,7 @@ def _author(session: Session, user_id: int | None) -> tuple[str | None, str | No
     return (user.name, user.email) if user is not None else (None, None)
 
 
-def build_evaluation(session: Session, actor: Actor, record_id: int, version: int | None) -> Document:
+def build_evaluation(session: Session, actor: Actor, record_id: int) -> Document:
     evaluation = service.get_evaluation(session, actor=actor, evaluation_id=record_id)
     review = service.get(session, actor=actor, review_id=evaluation.review_id)
     mobility, orgs, mou_code = _review_context(session, review)
@@ -86,7 +86,7 @@ def build_evaluation(session: Session, actor: Actor, record_id: int, version: in
     )
 
 
-def build_action_plan(session: Session, actor: Actor, record_id: int, version: int | None) -> Document:
+def build_action_plan(session: Session, actor: Actor, record_id: int) -> Document:
     action_plan = service.get_action_plan(session, actor=actor, action_plan_id=record_id)
     review = service.get(session, actor=actor, review_id=action_plan.review_id)
     mobility, orgs, mou_code = _review_context(session, review)

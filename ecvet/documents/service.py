@@ -3,8 +3,8 @@ document kind, with the same visibility as the record's own service (anyone else
 :func:`for_instance` lists the documents an instance's process data refers to."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -33,20 +33,32 @@ REFERENCE_KEYS: dict[str, str] = {
 # Entry points
 # --------------------------------------------------------------------------------------------------
 
-Builder = Callable[[Session, Actor, int, "int | None"], Document]
+class Builder(Protocol):
+    """Builds the document of one record (the current version of a versioned one)."""
 
-BUILDERS: dict[str, Builder] = {
+    def __call__(self, session: Session, actor: Actor, record_id: int, /) -> Document: ...
+
+
+class VersionedBuilder(Protocol):
+    """Builds the document of one version of a record (``None``: the current one)."""
+
+    def __call__(self, session: Session, actor: Actor, record_id: int, version: int | None = None, /) -> Document: ...
+
+#: Kinds whose records carry versions (``?version=n``), and their builders.
+VERSIONED: dict[str, VersionedBuilder] = {
     "mou": mou.build,
     "learning-agreement": learning_agreement.build,
+}
+
+#: One builder per document kind (a versioned one builds the current version).
+BUILDERS: dict[str, Builder] = {
+    **VERSIONED,
     "assessment-sheet": assessment.build,
     "transcript": transcript.build,
     "recognition-record": recognition.build,
     "evaluation": review.build_evaluation,
     "action-plan": review.build_action_plan,
 }
-
-#: Kinds whose records carry versions (``?version=n``).
-VERSIONED = frozenset({"mou", "learning-agreement"})
 
 
 def build(session: Session, *, actor: Actor, kind: str, record_id: int, version: int | None = None) -> Document:
@@ -57,9 +69,12 @@ def build(session: Session, *, actor: Actor, kind: str, record_id: int, version:
     builder = BUILDERS.get(kind)
     if builder is None:
         raise NotFound(f"No document kind {kind!r}; kinds: {', '.join(KINDS)}")
-    if version is not None and kind not in VERSIONED:
+    if version is None:
+        return builder(session, actor, record_id)
+    versioned = VERSIONED.get(kind)
+    if versioned is None:
         raise NotFound(f"{KIND_TITLES[kind]} documents have no versions")
-    return builder(session, actor, record_id, version)
+    return versioned(session, actor, record_id, version)
 
 
 def _ids(value: Any) -> list[int]:

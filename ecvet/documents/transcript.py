@@ -14,7 +14,7 @@ from engine.errors import NotFound
 from engine.parties import Actor
 
 
-def build(session: Session, actor: Actor, record_id: int, version: int | None) -> Document:
+def build(session: Session, actor: Actor, record_id: int) -> Document:
     row = session.get(PersonalTranscript, record_id)
     if row is None:
         raise NotFound(f"No transcript {record_id}")

@@ -74,7 +74,7 @@ def _text(entry: dict[str, Any], name: str, path: str, errors: dict[str, list[st
     return text or None
 
 
-def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobility: Mobility,
+def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobility: Mobility, *,
                    errors: dict[str, list[str]], signer: dict[str, str | None]) -> dict[str, Any] | None:
     path = f"assessments.{i}"
     if not isinstance(entry, dict):
@@ -136,7 +136,7 @@ def record(
     if not isinstance(assessments, list) or not assessments:
         raise Invalid("Record at least one assessment sheet", errors={"assessments": ["At least one"]})
     errors: dict[str, list[str]] = {}
-    entries = [_checked_entry(e, i, units, mobility, errors, assessor) for i, e in enumerate(assessments)]
+    entries = [_checked_entry(e, i, units, mobility, errors=errors, signer=assessor) for i, e in enumerate(assessments)]
     seen: set[str] = set()
     for i, entry in enumerate(entries):
         if entry and entry["unit"] in seen:

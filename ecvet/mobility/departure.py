@@ -56,7 +56,8 @@ def start_missed(session: Session, *, mobility_id: int) -> dict[str, Any]:
     la = service.current_agreement(session, mobility)
     state: dict[str, Any] = {"la_id": None, "la_status": None, "la_version": None, "la_next_party": None}
     if la is not None:
-        state = {"la_id": la.id, "la_status": la.status, "la_version": learning_agreement.current_version(session, la).number,
+        state = {"la_id": la.id, "la_status": la.status,
+                 "la_version": learning_agreement.current_version(session, la).number,
                  "la_next_party": learning_agreement.next_party(session, la)}
     if la is not None and learning_agreement.in_force(session, la):
         raise Conflict("The Learning Agreement is in force: the mobility can start")
@@ -99,7 +100,8 @@ def postpone(
         raise Conflict(f"The mobility was postponed {postponed} times already: cancel it and nominate again")
     if errors:
         raise Invalid("The postponement is not valid", errors=errors)
-    assert start is not None and end is not None
+    assert start is not None
+    assert end is not None
     learner = mobility.learner
     if learner.is_minor(start) and not (learner.guardian_name and learner.guardian_email):
         raise Invalid("On the new start date the learner is a minor: record a parent or guardian first",

@@ -27,6 +27,7 @@ institution). Every change is written to the audit trail in the caller's unit of
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema.validators import Draft202012Validator
@@ -178,7 +179,7 @@ def _needs_guardian(mobility: Mobility) -> bool:
     return mobility.learner.is_minor(mobility.start_date)
 
 
-def _party_order(session: Session, mobility: Mobility) -> list[str]:
+def _party_order(mobility: Mobility) -> list[str]:
     order = [LaParty.LEARNER]
     if _needs_guardian(mobility):
         order.append(LaParty.GUARDIAN)
@@ -196,7 +197,7 @@ def required_signatures(session: Session, la: LearningAgreement) -> list[str]:
     institution approves last when the mobility's national model requires an LA approval, explicit
     or implicit (then recorded as such when its period passed without objection)."""
     mobility = mobility_of(session, la)
-    order = _party_order(session, mobility)
+    order = _party_order(mobility)
     if _needs_competent_institution(session, mobility):
         order.append(LaParty.COMPETENT_INSTITUTION)
     return order
@@ -260,7 +261,8 @@ def competent_institution_ids(session: Session, mobility: Mobility) -> set[int]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _is_sender(actor: Actor, mobility: Mobility) -> bool:
+def is_sender(actor: Actor, mobility: Mobility) -> bool:
+    """Admins and members of the sending organisation: they prepare and withdraw the agreement."""
     return actor.is_admin or mobility.sending_organisation_id in actor.organisation_ids
 
 
@@ -317,7 +319,7 @@ def prepare(session: Session, *, actor: Actor, mobility_id: int, content: dict[s
     mobility = session.get(Mobility, mobility_id)
     if mobility is None or not _visible(session, actor, mobility):
         raise NotFound(f"No mobility {mobility_id}")
-    if not _is_sender(actor, mobility):
+    if not is_sender(actor, mobility):
         raise Forbidden("Only members of the sending organisation prepare the Learning Agreement")
     if mobility.status in (MobilityStatus.CANCELLED, MobilityStatus.RECOGNIZED):
         raise Conflict(f"The mobility is {mobility.status}")
@@ -358,6 +360,94 @@ def _unit_code(unit: Any) -> str | None:
     return unit.strip() if isinstance(unit, str) and unit.strip() else None
 
 
+@dataclass
+class _Edit:
+    """A change being made to a version's text: its units, what changed (with reasons), what is wrong."""
+
+    version: LaVersion
+    content: dict[str, Any]
+    units: list[dict[str, Any]]
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def present(self) -> set[str]:
+        return {u["code"] for u in self.units}
+
+    def remove_units(self, removed: list[Any]) -> None:
+        for i, entry in enumerate(removed):
+            why = _reason(entry, i, "removed", self.errors)
+            code = _unit_code(entry.get("unit") if isinstance(entry, dict) else None)
+            if code is None or code not in self.present:
+                self.errors[f"removed.{i}.unit"] = [f"No unit {code!r} in version {self.version.number}"]
+                continue
+            self.units = [u for u in self.units if u["code"] != code]
+            self.changes.append({"unit": code, "change": LaChange.REMOVED, "reason": why})
+
+    def add_units(self, added: list[Any]) -> None:
+        for i, entry in enumerate(added):
+            why = _reason(entry, i, "added", self.errors)
+            unit = entry.get("unit") if isinstance(entry, dict) else None
+            if isinstance(unit, str):
+                unit = {"code": unit}
+            code = _unit_code(unit)
+            if code is None or not isinstance(unit, dict):
+                self.errors[f"added.{i}.unit"] = ["A unit with a code"]
+                continue
+            if code in self.present:
+                self.errors[f"added.{i}.unit"] = [f"Unit {code!r} is already in the agreement"]
+                continue
+            self.units.append(copy.deepcopy(unit))
+            self.changes.append({"unit": code, "change": LaChange.ADDED, "reason": why})
+
+    def replace_sections(self, sections: dict[str, Any], reason: str) -> None:
+        for name in sorted(set(sections) - set(SECTIONS)):
+            self.errors[f"sections.{name}"] = [f"Not a part of the text that can be replaced; one of "
+                                               f"{', '.join(SECTIONS)}"]
+        if sections and not reason:
+            self.errors["reason"] = ["Say why these parts of the text change"]
+        for name in sorted(set(sections) & set(SECTIONS)):
+            if sections[name] is None:
+                self.content.pop(name, None)
+            else:
+                self.content[name] = copy.deepcopy(sections[name])
+            if self.content.get(name) != self.version.content.get(name):
+                self.changes.append({"section": name, "change": LaChange.REPLACED, "reason": reason})
+
+
+def _check_may_change(session: Session, actor: Actor, mobility: Mobility, *, asked: bool) -> None:
+    if not (actor.is_admin or {mobility.sending_organisation_id, mobility.hosting_organisation_id}
+            & actor.organisation_ids):
+        raise Forbidden("Only the sending or hosting organisation changes the Learning Agreement")
+    if not asked:
+        raise Invalid("A change adds or removes at least one unit, or replaces a part of the text",
+                      errors={"added": ["Empty"], "removed": ["Empty"]})
+    if _transcript_issued(session, mobility):
+        raise Conflict("The transcript was issued for this Learning Agreement: it no longer changes")
+
+
+def _new_version(session: Session, actor: Actor, la: LearningAgreement, edit: _Edit,
+                 content: dict[str, Any]) -> LaVersion:
+    """Version n+1 with `content`, current from now on; every party signs again."""
+    previous = edit.version
+    number = (session.scalar(select(func.max(LaVersion.number)).where(LaVersion.la_id == la.id)) or 0) + 1
+    if number > MAX_VERSIONS:
+        raise Conflict(f"The Learning Agreement has {number - 1} versions already, the most one may have; "
+                       "agree the remaining changes outside the platform")
+    now = utcnow()
+    new = LaVersion(la_id=la.id, number=number, content=content, content_hash=content_hash(content),
+                    changes=edit.changes, created_by=actor.user_id, created_at=now)
+    session.add(new)
+    session.flush()
+    la.current_version_id = new.id
+    la.updated_at = now
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="la.changed", la_id=la.id, version=number,
+                 content_hash=new.content_hash, previous_hash=previous.content_hash, changes=edit.changes)
+    set_status(session, la, actor_id=actor.user_id, reason="changed: every party signs again")
+    return new
+
+
 def change(
     session: Session,
     *,
@@ -378,106 +468,23 @@ def change(
     transcript is issued; an identical text makes no new version (nothing to sign again)."""
     la = locked(session, actor, la_id)
     mobility = mobility_of(session, la)
-    if not (actor.is_admin or {mobility.sending_organisation_id, mobility.hosting_organisation_id}
-            & actor.organisation_ids):
-        raise Forbidden("Only the sending or hosting organisation changes the Learning Agreement")
     added, removed, sections = list(added or []), list(removed or []), dict(sections or {})
-    if not added and not removed and not sections:
-        raise Invalid("A change adds or removes at least one unit, or replaces a part of the text",
-                      errors={"added": ["Empty"], "removed": ["Empty"]})
-    if _transcript_issued(session, mobility):
-        raise Conflict("The transcript was issued for this Learning Agreement: it no longer changes")
+    _check_may_change(session, actor, mobility, asked=bool(added or removed or sections))
     version = current_version(session, la)
     content = copy.deepcopy(version.content)
-    units: list[dict[str, Any]] = content.get("units") or []
-    present = {u["code"] for u in units}
-    errors: dict[str, list[str]] = {}
-    changes: list[dict[str, Any]] = []
-    for i, entry in enumerate(removed):
-        why = _reason(entry, i, "removed", errors)
-        code = _unit_code(entry.get("unit") if isinstance(entry, dict) else None)
-        if code is None or code not in present:
-            errors[f"removed.{i}.unit"] = [f"No unit {code!r} in version {version.number}"]
-            continue
-        present.discard(code)
-        units = [u for u in units if u["code"] != code]
-        changes.append({"unit": code, "change": LaChange.REMOVED, "reason": why})
-    for i, entry in enumerate(added):
-        why = _reason(entry, i, "added", errors)
-        unit = entry.get("unit") if isinstance(entry, dict) else None
-        if isinstance(unit, str):
-            unit = {"code": unit}
-        code = _unit_code(unit)
-        if code is None or not isinstance(unit, dict):
-            errors[f"added.{i}.unit"] = ["A unit with a code"]
-            continue
-        if code in present:
-            errors[f"added.{i}.unit"] = [f"Unit {code!r} is already in the agreement"]
-            continue
-        present.add(code)
-        units.append(copy.deepcopy(unit))
-        changes.append({"unit": code, "change": LaChange.ADDED, "reason": why})
-    unknown = sorted(set(sections) - set(SECTIONS))
-    for name in unknown:
-        errors[f"sections.{name}"] = [f"Not a part of the text that can be replaced; one of {', '.join(SECTIONS)}"]
-    reason = (reason or "").strip()
-    if sections and not reason:
-        errors["reason"] = ["Say why these parts of the text change"]
-    for name in sorted(set(sections) & set(SECTIONS)):
-        if sections[name] is None:
-            content.pop(name, None)
-        else:
-            content[name] = copy.deepcopy(sections[name])
-        if content.get(name) != version.content.get(name):
-            changes.append({"section": name, "change": LaChange.REPLACED, "reason": reason})
-    if errors:
-        raise Invalid("The change is not valid", errors=errors)
-    content["units"] = units
+    edit = _Edit(version, content, content.get("units") or [])
+    edit.remove_units(removed)
+    edit.add_units(added)
+    edit.replace_sections(sections, (reason or "").strip())
+    if edit.errors:
+        raise Invalid("The change is not valid", errors=edit.errors)
+    content["units"] = edit.units
     content = _units_from_mou(session, mobility, _check_content(content))
     if content_hash(content) == version.content_hash:
         return version
-    number = (session.scalar(select(func.max(LaVersion.number)).where(LaVersion.la_id == la.id)) or 0) + 1
-    if number > MAX_VERSIONS:
-        raise Conflict(f"The Learning Agreement has {number - 1} versions already, the most one may have; "
-                       "agree the remaining changes outside the platform")
-    now = utcnow()
-    new = LaVersion(la_id=la.id, number=number, content=content, content_hash=content_hash(content),
-                    changes=changes, created_by=actor.user_id, created_at=now)
-    session.add(new)
-    session.flush()
-    la.current_version_id = new.id
-    la.updated_at = now
-    session.flush()
-    audit.record(session, actor_id=actor.user_id, action="la.changed", la_id=la.id, version=number,
-                 content_hash=new.content_hash, previous_hash=version.content_hash, changes=changes)
-    set_status(session, la, actor_id=actor.user_id, reason="changed: every party signs again")
-    return new
+    return _new_version(session, actor, la, edit, content)
 
 
 def _transcript_issued(session: Session, mobility: Mobility) -> bool:
     return session.scalar(select(PersonalTranscript.id).where(PersonalTranscript.mobility_id == mobility.id)) \
         is not None
-
-
-def delete(session: Session, *, actor: Actor, la_id: int) -> LearningAgreement:
-    """Withdraw the LA; allowed only until the sending organisation has signed any version of it, since
-    from then on it is a commitment of the school. The records stay (status ``deleted``)."""
-    la = locked(session, actor, la_id)
-    mobility = mobility_of(session, la)
-    if not _is_sender(actor, mobility):
-        raise Forbidden("Only the sending organisation deletes the Learning Agreement")
-    sent = session.scalar(select(LaSignature.id).where(LaSignature.la_id == la.id,
-                                                       LaSignature.party == LaParty.SENDING).limit(1))
-    if sent is not None:
-        raise Conflict("The sending organisation has signed: the Learning Agreement can no longer be deleted")
-    old = la.status
-    now = utcnow()
-    la.status = LaStatus.DELETED
-    la.deleted_at = now
-    la.updated_at = now
-    session.flush()
-    audit.record(session, actor_id=actor.user_id, action="la.status_changed", la_id=la.id, old=old,
-                 new=LaStatus.DELETED, reason="deleted")
-    return la
-
-

@@ -107,6 +107,10 @@ class ImplicationKind:
     OTHER = "other"
     ALL = (EXEMPTED_ACTIVITY, NO_RETAKE, EXTRA_CREDITS, OTHER)
 
+#: Age from which a learner signs alone; a minor's parent or guardian signs too.
+ADULT_AGE = 18
+
+
 class Learner(Base):
     """A learner going abroad. ``user_id`` links the account the learner signs with, personally."""
 
@@ -131,7 +135,7 @@ class Learner(Base):
 
     def is_minor(self, on_date: date) -> bool:
         """Under 18 on that date: the Learning Agreement then needs a parent's or guardian's signature."""
-        return self.age_on(on_date) < 18
+        return self.age_on(on_date) < ADULT_AGE
 
 class Mobility(Base):
     """One learner's stay abroad under a MoU: nomination, then live, then recognized (or cancelled)."""

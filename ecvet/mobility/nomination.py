@@ -210,6 +210,40 @@ def check_dates(session: Session, mou: Mou, start: date | None, end: date | None
             pass
 
 
+def _qualification_covered(content: dict[str, Any], title: str, eqf_level: int | None,
+                           errors: dict[str, list[str]]) -> tuple[dict[str, Any] | None, int | None]:
+    """The qualification of the MoU in force with this title, and its EQF level (the MoU's, which a
+    level given with the nomination must match)."""
+    qualification = next((q for q in content.get("qualifications") or []
+                          if service.same_title(q.get("title"), title)), None)
+    if qualification is None:
+        covered = [q.get("title") for q in content.get("qualifications") or []]
+        errors["qualification_title"] = [f"The MoU does not cover this qualification; it covers {covered}"]
+    eqf = qualification.get("eqf_level") if qualification else None
+    if eqf_level is not None and eqf is not None and eqf_level != eqf:
+        errors["qualification_eqf_level"] = [f"The MoU gives EQF level {eqf} for this qualification"]
+    return qualification, eqf if eqf is not None else eqf_level
+
+
+def _organisations_exist(session: Session, errors: dict[str, list[str]], **ids: int | None) -> None:
+    for name, org_id in ids.items():
+        if org_id is not None and session.get(Organisation, org_id) is None:
+            errors[name] = [f"No organisation {org_id}"]
+
+
+def _learner_who_signs(session: Session, actor: Actor, details: dict[str, Any] | None, learner_id: int | None,
+                       start: date) -> Learner:
+    """The learner (known, or new from the details) with an account to sign with, and a parent or
+    guardian on record when a minor on the first day."""
+    person = _existing_learner(session, actor, learner_id) if learner_id is not None else \
+        _new_learner(session, actor, details or {}, start)
+    if person.user_id is None:
+        raise Invalid("The learner has no account to sign with", errors={"learner_id": ["No linked account"]})
+    if person.is_minor(start) and not (person.guardian_name and person.guardian_email):
+        raise Invalid("A minor needs a parent or guardian", errors={"learner.guardian_name": ["Required"]})
+    return person
+
+
 def nominate(
     session: Session,
     *,
@@ -250,35 +284,23 @@ def nominate(
     signing = {o.get("organisation_id") for o in content.get("signing_organisations") or []}
     if hosting_organisation_id == mou.sending_organisation_id or hosting_organisation_id not in signing:
         errors["hosting_organisation_id"] = ["The hosting organisation must be a signing partner of the MoU"]
-    qualification = next((q for q in content.get("qualifications") or []
-                          if service.same_title(q.get("title"), qualification_title)), None)
-    if qualification is None:
-        covered = [q.get("title") for q in content.get("qualifications") or []]
-        errors["qualification_title"] = [f"The MoU does not cover this qualification; it covers {covered}"]
-    eqf = qualification.get("eqf_level") if qualification else None
-    if qualification_eqf_level is not None and eqf is not None and qualification_eqf_level != eqf:
-        errors["qualification_eqf_level"] = [f"The MoU gives EQF level {eqf} for this qualification"]
-    eqf = eqf if eqf is not None else qualification_eqf_level
-    for name, org_id in (("intermediary_organisation_id", intermediary_organisation_id),
-                         ("competent_institution_home_id", competent_institution_home_id),
-                         ("competent_institution_host_id", competent_institution_host_id)):
-        if org_id is not None and session.get(Organisation, org_id) is None:
-            errors[name] = [f"No organisation {org_id}"]
+    qualification, eqf = _qualification_covered(content, qualification_title, qualification_eqf_level, errors)
+    _organisations_exist(session, errors, intermediary_organisation_id=intermediary_organisation_id,
+                         competent_institution_home_id=competent_institution_home_id,
+                         competent_institution_host_id=competent_institution_host_id)
     if (learner is None) == (learner_id is None):
         errors["learner"] = ["Give either the learner's details (learner) or an existing learner_id"]
     if errors:
         raise Invalid("The mobility is not valid", errors=errors)
-    assert start is not None and end is not None and qualification is not None
-    person = _existing_learner(session, actor, learner_id) if learner_id is not None else \
-        _new_learner(session, actor, learner or {}, start)
-    if person.user_id is None:
-        raise Invalid("The learner has no account to sign with", errors={"learner_id": ["No linked account"]})
-    if person.is_minor(start) and not (person.guardian_name and person.guardian_email):
-        raise Invalid("A minor needs a parent or guardian", errors={"learner.guardian_name": ["Required"]})
+    assert start is not None
+    assert end is not None
+    assert qualification is not None
+    person = _learner_who_signs(session, actor, learner, learner_id, start)
 
     sending = session.get(Organisation, mou.sending_organisation_id)
     hosting = session.get(Organisation, hosting_organisation_id)
-    assert sending is not None and hosting is not None
+    assert sending is not None
+    assert hosting is not None
     sector = (sector or content.get("sector") or "").strip().lower() or None
     model, definition = _model_for_process(session, sending.country, sector, eqf)
     ci_home = _home_institution(session, model, sending.country, competent_institution_home_id)

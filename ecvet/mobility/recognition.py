@@ -17,6 +17,7 @@ append-only evidence.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -82,9 +83,20 @@ def _live(session: Session, actor: Actor, mobility_id: int) -> Mobility:
     return mobility
 
 
-def _signer(session: Session, actor: Actor, organisation_id: int, signer: Any) -> signing.Signer:
+@dataclass(frozen=True)
+class _Decider:
+    """Who takes a decision: as what (``recognised_by``), for which organisation, signed by whom."""
+
+    by: str
+    organisation_id: int
+    signer: signing.Signer
+    actor: Actor
+
+
+def _decider(session: Session, actor: Actor, *, by: str, organisation_id: int, signer: Any) -> _Decider:
     """The member deciding for `organisation_id` (never an administrator on someone's behalf)."""
-    return signing.for_organisation(session, actor=actor, organisation_id=organisation_id, submitted=signer)
+    signed = signing.for_organisation(session, actor=actor, organisation_id=organisation_id, submitted=signer)
+    return _Decider(by, organisation_id, signed, actor)
 
 
 def _transcript_units(transcript: PersonalTranscript) -> dict[str, dict[str, Any]]:
@@ -125,10 +137,10 @@ def _comment(entry: dict[str, Any]) -> str | None:
 
 
 def _validation_rows(
-    mobility: Mobility, transcript: PersonalTranscript, entries: list[dict[str, Any]], organisation_id: int,
-    signer: signing.Signer, actor: Actor, *, merged: bool, errors: dict[str, list[str]],
+    mobility: Mobility, transcript: PersonalTranscript, entries: list[dict[str, Any]], decider: _Decider, *,
+    merged: bool, errors: dict[str, list[str]],
 ) -> list[ValidationDecision]:
-    now = signer.signed_at
+    now = decider.signer.signed_at
     rows = []
     for entry in entries:
         i, outcome = entry["_index"], entry.get("outcome")
@@ -141,7 +153,8 @@ def _validation_rows(
         rows.append(ValidationDecision(
             mobility_id=mobility.id, transcript_id=transcript.id, transcript_hash=transcript.content_hash,
             unit_code=entry["unit"], outcome=outcome, comment=comment, merged_with_recognition=merged,
-            organisation_id=organisation_id, decided_at=now, recorded_by=actor.user_id, **signer.columns(),
+            organisation_id=decider.organisation_id, decided_at=now, recorded_by=decider.actor.user_id,
+            **decider.signer.columns(),
         ))
     return rows
 
@@ -172,11 +185,11 @@ def validate(
     transcript = _ready_transcript(session, mobility, transcript_hash)
     if validations(session, mobility):
         raise Conflict("The units are validated already")
-    signed_by = _signer(session, actor, mobility.sending_organisation_id, signer)
+    decider = _decider(session, actor, by=Recogniser.SENDING, organisation_id=mobility.sending_organisation_id,
+                       signer=signer)
     errors: dict[str, list[str]] = {}
     entries = _per_unit(units, _transcript_units(transcript), errors)
-    rows = _validation_rows(mobility, transcript, entries, mobility.sending_organisation_id, signed_by, actor,
-                            merged=False, errors=errors)
+    rows = _validation_rows(mobility, transcript, entries, decider, merged=False, errors=errors)
     if errors:
         raise Invalid("The validation is not complete", errors=errors)
     session.add_all(rows)
@@ -213,11 +226,11 @@ def _points(entry: dict[str, Any], unit: dict[str, Any], outcome: str, errors: d
     return float(given)
 
 
-def _award(
-    session: Session, mobility: Mobility, transcript: PersonalTranscript, entries: list[dict[str, Any]],
-    outcomes: dict[str, str], by: str, organisation_id: int, signer: signing.Signer, actor: Actor,
-    comment: str | None, *, merged: bool, errors: dict[str, list[str]],
-) -> RecognitionDecision:
+def _decided_units(
+    transcript: PersonalTranscript, entries: list[dict[str, Any]], outcomes: dict[str, str], *, merged: bool,
+    errors: dict[str, list[str]],
+) -> list[dict[str, Any]]:
+    """Per unit of the transcript: its validation, whether it is recognised, and the points given."""
     units = _transcript_units(transcript)
     decided: list[dict[str, Any]] = []
     for entry in entries:
@@ -238,13 +251,23 @@ def _award(
                         "recognised": recognised, "ecvet_points": points, "comment": _comment(entry)})
     if errors:
         raise Invalid("The recognition is not complete", errors=errors)
+    return decided
+
+
+def _award(
+    session: Session, mobility: Mobility, transcript: PersonalTranscript, decided: list[dict[str, Any]], *,
+    decider: _Decider, comment: str | None, merged: bool,
+) -> RecognitionDecision:
+    """Record the recognition act, award every recognised unit with its points to the learner, and
+    move the mobility to ``recognized``."""
+    actor, by, organisation_id = decider.actor, decider.by, decider.organisation_id
     model = service.national_model(session, mobility)
-    now = signer.signed_at
+    now = decider.signer.signed_at
     decision = RecognitionDecision(
         mobility_id=mobility.id, transcript_id=transcript.id, transcript_hash=transcript.content_hash,
         recognised_by=by, organisation_id=organisation_id, merged_with_validation=merged, units=decided,
         comment=comment, national_model=model.model, decided_at=now, recorded_by=actor.user_id,
-        **signer.columns(),
+        **decider.signer.columns(),
     )
     session.add(decision)
     session.flush()
@@ -264,7 +287,7 @@ def _award(
                      learner_id=mobility.learner_id, credit_award_id=award.id, unit=award.unit_code,
                      ecvet_points=award.ecvet_points)
     service.transition(session, mobility, MobilityStatus.RECOGNIZED, actor_id=actor.user_id,
-                          reason=f"recognised by the {by.replace('_', ' ')}: {len(awards)} unit(s) awarded")
+                       reason=f"recognised by the {by.replace('_', ' ')}: {len(awards)} unit(s) awarded")
     return decision
 
 
@@ -296,12 +319,13 @@ def recognise(
     validated = validations(session, mobility)
     if set(validated) != set(_transcript_units(transcript)):
         raise Conflict("The sending organisation has not validated the units yet")
-    signed_by = _signer(session, actor, organisation_id, signer)
+    decider = _decider(session, actor, by=by, organisation_id=organisation_id, signer=signer)
     errors: dict[str, list[str]] = {}
     entries = _per_unit(units, _transcript_units(transcript), errors)
     outcomes = {code: v.outcome for code, v in validated.items()}
-    return _award(session, mobility, transcript, entries, outcomes, by, organisation_id, signed_by, actor,
-                  (comment or "").strip() or None, merged=False, errors=errors)
+    decided = _decided_units(transcript, entries, outcomes, merged=False, errors=errors)
+    return _award(session, mobility, transcript, decided, decider=decider, comment=(comment or "").strip() or None,
+                  merged=False)
 
 
 def validate_and_recognise(
@@ -324,11 +348,10 @@ def validate_and_recognise(
         raise Conflict("The national model keeps validation and recognition apart: validate first")
     transcript = _ready_transcript(session, mobility, transcript_hash)
     _not_recognised_yet(session, mobility)
-    signed_by = _signer(session, actor, organisation_id, signer)
+    decider = _decider(session, actor, by=by, organisation_id=organisation_id, signer=signer)
     errors: dict[str, list[str]] = {}
     entries = _per_unit(units, _transcript_units(transcript), errors)
-    rows = _validation_rows(mobility, transcript, entries, organisation_id, signed_by, actor, merged=True,
-                            errors=errors)
+    rows = _validation_rows(mobility, transcript, entries, decider, merged=True, errors=errors)
     if errors:
         raise Invalid("The decision is not complete", errors=errors)
     session.add_all(rows)
@@ -337,8 +360,9 @@ def validate_and_recognise(
                  transcript_id=transcript.id, transcript_hash=transcript.content_hash, merged=True,
                  outcomes={r.unit_code: r.outcome for r in rows})
     outcomes = {r.unit_code: r.outcome for r in rows}
-    return _award(session, mobility, transcript, entries, outcomes, by, organisation_id, signed_by, actor,
-                  (comment or "").strip() or None, merged=True, errors=errors)
+    decided = _decided_units(transcript, entries, outcomes, merged=True, errors=errors)
+    return _award(session, mobility, transcript, decided, decider=decider, comment=(comment or "").strip() or None,
+                  merged=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -367,8 +391,8 @@ def record_implications(
     errors: dict[str, list[str]] = {}
     rows = []
     now = utcnow()
-    for i, entry in enumerate(implications):
-        entry = entry if isinstance(entry, dict) else {}
+    for i, given in enumerate(implications):
+        entry = given if isinstance(given, dict) else {}
         kind, description = entry.get("kind"), str(entry.get("description") or "").strip()
         unit, points = entry.get("unit") or None, entry.get("ecvet_points")
         if kind not in ImplicationKind.ALL:

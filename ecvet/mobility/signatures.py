@@ -1,6 +1,7 @@
 """Signatures of a Learning Agreement: each party signs the exact text (its hash) in order, personally
 or for its organisation, or refuses with a comment; the competent institution approves explicitly or
-by silence (:func:`implicit_approval`, run by the process's timer through the worker).
+by silence (:func:`implicit_approval`, run by the process's timer through the worker). Until the
+sending organisation has signed, it may withdraw the agreement (:func:`delete`).
 
 Who signs is the signed-in person (:mod:`ecvet.signing`); a parent without an account signs on paper
 and the school records it. Quoting another hash than the current one is refused (409), and nothing
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet import signing
@@ -18,6 +20,7 @@ from ecvet.mobility.learning_agreement import (
     STALE_MESSAGE,
     competent_institution_ids,
     current_version,
+    is_sender,
     locked,
     mobility_of,
     national_model,
@@ -26,7 +29,7 @@ from ecvet.mobility.learning_agreement import (
     set_status,
     signatures_counting,
 )
-from ecvet.mobility.models import LaParty, LaSignature, Mobility
+from ecvet.mobility.models import LaParty, LaSignature, LaStatus, LearningAgreement, Mobility
 from ecvet.partnership.models import ApprovalMode
 from engine import audit
 from engine.errors import Conflict, Forbidden, Invalid
@@ -79,7 +82,7 @@ def _party_organisation(session: Session, actor: Actor, mobility: Mobility, part
     return ids[0]
 
 
-def _signer(session: Session, actor: Actor, mobility: Mobility, party: str, organisation_id: int | None,
+def _signer(session: Session, actor: Actor, mobility: Mobility, party: str, *, organisation_id: int | None,
             submitted: Any) -> signing.Signer:
     """Who signs as `party` (the actor is that party, see :func:`_bound_organisation`): the learner's or
     guardian's own account, a member for an organisation, or, for a paper signature the school
@@ -121,7 +124,7 @@ def sign(
         raise Invalid(f"No {party} signature is part of this Learning Agreement",
                       errors={"party": [f"One of {', '.join(required)}"]})
     organisation_id = _bound_organisation(session, actor, mobility, party)
-    signer_ = _signer(session, actor, mobility, party, organisation_id, signer)
+    signer_ = _signer(session, actor, mobility, party, organisation_id=organisation_id, submitted=signer)
     version = current_version(session, la)
     if content_hash != version.content_hash:
         raise Conflict(STALE_MESSAGE, errors={"content_hash": [
@@ -230,5 +233,27 @@ def implicit_approval(session: Session, *, la_id: int, actor: Actor | None = Non
     set_status(session, la, actor_id=actor.user_id if actor else None,
                 reason=f"no objection within {model.la_approval_days} days")
     return signature
+
+
+def delete(session: Session, *, actor: Actor, la_id: int) -> LearningAgreement:
+    """Withdraw the LA; allowed only until the sending organisation has signed any version of it, since
+    from then on it is a commitment of the school. The records stay (status ``deleted``)."""
+    la = locked(session, actor, la_id)
+    mobility = mobility_of(session, la)
+    if not is_sender(actor, mobility):
+        raise Forbidden("Only the sending organisation deletes the Learning Agreement")
+    sent = session.scalar(select(LaSignature.id).where(LaSignature.la_id == la.id,
+                                                       LaSignature.party == LaParty.SENDING).limit(1))
+    if sent is not None:
+        raise Conflict("The sending organisation has signed: the Learning Agreement can no longer be deleted")
+    old = la.status
+    now = utcnow()
+    la.status = LaStatus.DELETED
+    la.deleted_at = now
+    la.updated_at = now
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="la.status_changed", la_id=la.id, old=old,
+                 new=LaStatus.DELETED, reason="deleted")
+    return la
 
 

@@ -67,13 +67,14 @@ def la_references(context: ActionContext, la_id: int) -> dict[str, Any]:
     la = learning_agreement.get(context.session, actor=context.actor, la_id=la_id)
     version = learning_agreement.current_version(context.session, la)
     return {"la_id": la.id, "la_version": version.number, "la_hash": version.content_hash, "la_status": la.status,
-            "la_next_party": learning_agreement.next_party(context.session, la), "la_in_force": learning_agreement.in_force(context.session, la),
+            "la_next_party": learning_agreement.next_party(context.session, la),
+            "la_in_force": learning_agreement.in_force(context.session, la),
             "la_changes": version.changes,
             "la_units": [{"code": u["code"], "title": u.get("title"), "ecvet_points": u.get("ecvet_points")}
                          for u in version.content.get("units") or []]}
 
 
-def _quoted_hash(context: ActionContext, data: dict[str, Any]) -> str:
+def _quoted_hash(data: dict[str, Any]) -> str:
     digest = data.get("la_hash")
     if not isinstance(digest, str) or not digest:
         raise Invalid("Say which text you read: la_hash is required", errors={"la_hash": ["Required"]})
@@ -115,7 +116,7 @@ def agree_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str, 
     """The hosting organisation completes the assessment arrangements (who assesses, how, when and
     where); before anyone signs, so every party signs what the host agreed to."""
     la_id = _process_id(context, "la_id")
-    _check_current(context, la_id, _quoted_hash(context, data))
+    _check_current(context, la_id, _quoted_hash(data))
     assessment_ = data.get("assessment")
     if not isinstance(assessment_, dict):
         raise Invalid("Give the assessment arrangements", errors={"assessment": ["Required"]})
@@ -133,7 +134,7 @@ def sign_la(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     if party is None:
         raise Invalid("This task's lane signs no Learning Agreement", errors={"_": [str(context.task.role)]})
     decision = data.get("decision", "sign")
-    digest = _quoted_hash(context, data)
+    digest = _quoted_hash(data)
     if decision in REFUSE:
         refusal = signatures.refuse(context.session, actor=context.actor, la_id=la_id, party=party, content_hash=digest,
                              comment=data.get("comment") or "")
@@ -164,7 +165,7 @@ def sign_la_values(context: ActionContext) -> dict[str, Any]:
 
 def _change(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     la_id = _process_id(context, "la_id")
-    _check_current(context, la_id, _quoted_hash(context, data))
+    _check_current(context, la_id, _quoted_hash(data))
     added, removed = data.get("added") or [], data.get("removed") or []
     if not isinstance(added, list) or not isinstance(removed, list):
         raise Invalid("added and removed are lists of {unit, reason}",

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
+from ecvet.qualification.models import EQF_HIGHEST, EQF_LOWEST
 from engine import audit, decisions
 from engine.config import ROOT
 from engine.errors import Conflict, Invalid
@@ -30,8 +31,14 @@ FILENAME = "national_models.dmn"
 DECISION_ID = "national_model"
 SHIPPED_TABLE = ROOT / "processes" / FILENAME
 
+COUNTRY_CODE_LENGTH = 2
 APPROVAL_MODES = ("none", "explicit", "implicit")
 RECOGNISERS = ("sending", "competent_institution")
+
+
+def is_country_code(text: str) -> bool:
+    """An ISO 3166-1 alpha-2 code as the table compares it: two upper-case letters."""
+    return len(text) == COUNTRY_CODE_LENGTH and text.isalpha() and text.isupper()
 
 
 @dataclass(frozen=True)
@@ -106,10 +113,10 @@ def decide(
     ISO alpha-2 code (upper-cased), the sector is lower-cased, so the table compares plain values.
     """
     country = (country or "").strip().upper()
-    if len(country) != 2 or not country.isalpha():
+    if not is_country_code(country):
         raise Invalid("A country is an ISO 3166-1 alpha-2 code", errors={"country": [f"'{country}' is not one"]})
     sector = (sector.strip().lower() or None) if sector else None
-    if eqf_level is not None and not (isinstance(eqf_level, int) and 1 <= eqf_level <= 8):
+    if eqf_level is not None and not (isinstance(eqf_level, int) and EQF_LOWEST <= eqf_level <= EQF_HIGHEST):
         raise Invalid("An EQF level is 1 to 8", errors={"eqf_level": [f"{eqf_level!r} is not one"]})
     table = Table(dmn_bytes, "given") if dmn_bytes is not None else current_table(session)
     try:
@@ -189,7 +196,7 @@ def register_competence(
     errors: dict[str, list[str]] = {}
     if session.get(Organisation, organisation_id) is None:
         errors["organisation_id"] = [f"No organisation {organisation_id}"]
-    if len(country) != 2 or not country.isalpha():
+    if not is_country_code(country):
         errors["country"] = ["An ISO 3166-1 alpha-2 code"]
     if function not in CompetenceFunction.ALL:
         errors["function"] = [f"One of {', '.join(CompetenceFunction.ALL)}"]

@@ -71,7 +71,7 @@ def _check_role(as_role: str) -> None:
 
 
 def _decide_checks(
-    session: Session, actor: Actor, mou: Mou, given_hash: str, as_role: str, organisation_id: int | None
+    session: Session, actor: Actor, mou: Mou, *, given_hash: str, as_role: str, organisation_id: int | None
 ) -> tuple[MouVersion, Plan, Requirement]:
     """What approving and rejecting share: role, freshness of the text, state."""
     _check_role(as_role)
@@ -105,7 +105,8 @@ def approve(
     The quoted hash must be the current one: an approval of a text the approver did not read would be
     worthless (409, nothing stored)."""
     mou = visible_locked(session, actor, mou_id)
-    version, plan, requirement = _decide_checks(session, actor, mou, content_hash, as_role, organisation_id)
+    version, plan, requirement = _decide_checks(session, actor, mou, given_hash=content_hash, as_role=as_role,
+                                                organisation_id=organisation_id)
     signed = signing.for_organisation(session, actor=actor, organisation_id=requirement.organisation_id,
                                       submitted=signer)
     approval = _record(session, mou, version, requirement, decision=Decision.APPROVED, mode=ApprovalMode.EXPLICIT,
@@ -131,7 +132,8 @@ def reject(
     mou = visible_locked(session, actor, mou_id)
     if not (comment or "").strip():
         raise Invalid("A rejection needs a comment", errors={"comment": ["Say what has to change"]})
-    version, _plan, requirement = _decide_checks(session, actor, mou, content_hash, as_role, organisation_id)
+    version, _plan, requirement = _decide_checks(session, actor, mou, given_hash=content_hash, as_role=as_role,
+                                                organisation_id=organisation_id)
     # A rejection is a decision of the organisation too: it says who gave it, the position may be unknown.
     signed = signing.for_organisation(session, actor=actor, organisation_id=requirement.organisation_id,
                                       submitted=signer, position_required=False)

@@ -47,17 +47,20 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MEDIA_TYPES = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg", ODT: ".odt", DOCX: ".docx"}
 
 _MAX_ZIP_MEMBERS = 10_000
+_MIMETYPE_MAX_BYTES = 100  # the "mimetype" member of an ODF package names a type, nothing more
+_NAME_MAX = 255
+_EXTENSION_MAX = 10
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class ContentTooLarge(EngineError):
+class ContentTooLargeError(EngineError):
     """The upload is over the size limit (413)."""
 
     status = 413
     title = "Content too large"
 
 
-class UnsupportedMediaType(EngineError):
+class UnsupportedMediaTypeError(EngineError):
     """The upload is not one of the accepted document types (415)."""
 
     status = 415
@@ -82,7 +85,7 @@ def _zip_type(content: bytes) -> str | None:
             names = {m.filename for m in members}
             first = members[0] if members else None
             # ODF: the first member is an uncompressed "mimetype" file naming the type (ODF 1.2, 3.3).
-            if first is not None and first.filename == "mimetype" and first.file_size <= 100:
+            if first is not None and first.filename == "mimetype" and first.file_size <= _MIMETYPE_MAX_BYTES:
                 if archive.read(first).strip() == ODT.encode():
                     return ODT
             if "[Content_Types].xml" in names and "word/document.xml" in names:
@@ -112,9 +115,10 @@ def clean_filename(name: str | None, media_type: str) -> str:
     base = _CONTROL.sub("", base).strip().strip(".")
     if not base:
         base = "attachment" + MEDIA_TYPES[media_type]
-    if len(base) > 255:
+    if len(base) > _NAME_MAX:
         stem, dot, ext = base.rpartition(".")
-        base = (stem[: 255 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else base[:255]
+        keeps_extension = dot and len(ext) <= _EXTENSION_MAX
+        base = (stem[: _NAME_MAX - len(ext) - 1] + dot + ext) if keeps_extension else base[:_NAME_MAX]
     return base
 
 
@@ -144,13 +148,13 @@ def upload(
     """Store an uploaded file after checking its size and recognising its type from its bytes."""
     limit = max_bytes()
     if len(content) > limit:
-        raise ContentTooLarge(f"The file is {len(content)} bytes; attachments may be at most {limit} bytes",
+        raise ContentTooLargeError(f"The file is {len(content)} bytes; attachments may be at most {limit} bytes",
                               errors={"file": [f"At most {limit} bytes"]})
     if not content:
         raise Invalid("The file is empty", errors={"file": ["Empty"]})
     media_type = sniff(content)
     if media_type is None:
-        raise UnsupportedMediaType("Only PDF, PNG, JPEG, ODT and DOCX documents are accepted; the content of "
+        raise UnsupportedMediaTypeError("Only PDF, PNG, JPEG, ODT and DOCX documents are accepted; the content of "
                                    "this file is none of them",
                                    errors={"file": [f"Accepted: {', '.join(sorted(MEDIA_TYPES))}"]})
     owner = _uploading_organisation(session, actor, organisation_id)

@@ -33,6 +33,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Organisation, utcnow
 from engine.parties import EMAIL_RE, Actor
 
+MIN_SIGNING_ORGANISATIONS = 2  # the sending organisation and at least one partner
 STALE_MESSAGE = "stale: the MoU changed since you read it"
 
 # --------------------------------------------------------------------------------------------------
@@ -156,13 +157,8 @@ def _error_path(error: Any) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "content"
 
 
-def check_structure(session: Session, content: dict[str, Any]) -> None:
-    """Types and shapes (drafts may be incomplete) and organisation ids that exist."""
-    errors: dict[str, list[str]] = {}
-    for error in sorted(_VALIDATOR.iter_errors(content), key=lambda e: list(e.absolute_path)):
-        errors.setdefault(_error_path(error), []).append(error.message)
-    if errors:
-        raise Invalid("The MoU content is not valid", errors=errors)
+def _organisation_ids(content: dict[str, Any]) -> dict[str, int]:
+    """Every organisation id the content names, by its path in the content."""
     ids: dict[str, int] = {}
     for i, org in enumerate(content.get("signing_organisations", [])):
         if "organisation_id" in org:
@@ -172,10 +168,10 @@ def check_structure(session: Session, content: dict[str, Any]) -> None:
     for name in ARRANGEMENTS:
         for j, org_id in enumerate(content.get("arrangements", {}).get(name, {}).get("organisation_ids", [])):
             ids[f"arrangements.{name}.organisation_ids.{j}"] = org_id
-    known = set(session.scalars(select(Organisation.id).where(Organisation.id.in_(set(ids.values()) or {-1}))))
-    for path, org_id in ids.items():
-        if org_id not in known:
-            errors.setdefault(path, []).append(f"No organisation {org_id}")
+    return ids
+
+
+def _dates_and_duration(content: dict[str, Any], errors: dict[str, list[str]]) -> None:
     if "valid_until" in content:
         try:
             date.fromisoformat(content["valid_until"])
@@ -184,8 +180,63 @@ def check_structure(session: Session, content: dict[str, Any]) -> None:
     duration = content.get("mobility_duration_weeks", {})
     if "min" in duration and "max" in duration and duration["min"] > duration["max"]:
         errors.setdefault("mobility_duration_weeks", []).append("min is more than max")
+
+
+def check_structure(session: Session, content: dict[str, Any]) -> None:
+    """Types and shapes (drafts may be incomplete) and organisation ids that exist."""
+    errors: dict[str, list[str]] = {}
+    for error in sorted(_VALIDATOR.iter_errors(content), key=lambda e: list(e.absolute_path)):
+        errors.setdefault(_error_path(error), []).append(error.message)
     if errors:
         raise Invalid("The MoU content is not valid", errors=errors)
+    ids = _organisation_ids(content)
+    known = set(session.scalars(select(Organisation.id).where(Organisation.id.in_(set(ids.values()) or {-1}))))
+    for path, org_id in ids.items():
+        if org_id not in known:
+            errors.setdefault(path, []).append(f"No organisation {org_id}")
+    _dates_and_duration(content, errors)
+    if errors:
+        raise Invalid("The MoU content is not valid", errors=errors)
+
+
+def _signing_organisations(mou: Mou, signing: list[dict[str, Any]], errors: dict[str, list[str]]) -> None:
+    """Registered organisations, each once, at least two, the sending one among them, each with a contact."""
+    ids = [o.get("organisation_id") for o in signing]
+    problems = errors.setdefault("signing_organisations", [])
+    if any(i is None for i in ids):
+        problems.append("Every signing organisation must be a registered organisation (organisation_id)")
+    if len(set(ids)) != len(ids):
+        problems.append("An organisation signs once")
+    if len({i for i in ids if i is not None}) < MIN_SIGNING_ORGANISATIONS:
+        problems.append("A MoU needs at least two signing organisations")
+    if mou.sending_organisation_id not in ids:
+        problems.append("The sending organisation must sign the MoU")
+    if not problems:
+        del errors["signing_organisations"]
+    for i, org in enumerate(signing):
+        contact = org.get("contact_person") or {}
+        if not contact.get("name") or not EMAIL_RE.match(contact.get("email") or ""):
+            errors[f"signing_organisations.{i}.contact_person"] = ["A contact person with name and e-mail"]
+
+
+def _qualifications_and_arrangements(content: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    for i, qualification in enumerate(content.get("qualifications") or []):
+        if not qualification.get("title") or not qualification.get("units"):
+            errors[f"qualifications.{i}"] = ["A qualification needs a title and the units concerned"]
+    arrangements = content.get("arrangements") or {}
+    for name in ARRANGEMENTS:
+        if arrangements and not (arrangements.get(name) or {}).get("how"):
+            errors[f"arrangements.{name}"] = ["Say how it is done and who does it"]
+
+
+def _still_valid(content: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    if not content.get("valid_until"):
+        return
+    try:
+        if date.fromisoformat(content["valid_until"]) <= utcnow().date():
+            errors["valid_until"] = ["The validity date has passed"]
+    except ValueError:
+        errors["valid_until"] = ["Not an ISO date (YYYY-MM-DD)"]
 
 
 def check_complete(mou: Mou, content: dict[str, Any]) -> None:
@@ -195,34 +246,10 @@ def check_complete(mou: Mou, content: dict[str, Any]) -> None:
         if content.get(name) in (None, "", [], {}):
             errors[name] = ["Required before the MoU is submitted for approval"]
     signing = content.get("signing_organisations") or []
-    ids = [o.get("organisation_id") for o in signing]
     if signing:
-        if any(i is None for i in ids):
-            errors.setdefault("signing_organisations", []).append(
-                "Every signing organisation must be a registered organisation (organisation_id)")
-        if len(set(ids)) != len(ids):
-            errors.setdefault("signing_organisations", []).append("An organisation signs once")
-        if len({i for i in ids if i is not None}) < 2:
-            errors.setdefault("signing_organisations", []).append("A MoU needs at least two signing organisations")
-        if mou.sending_organisation_id not in ids:
-            errors.setdefault("signing_organisations", []).append("The sending organisation must sign the MoU")
-        for i, org in enumerate(signing):
-            contact = org.get("contact_person") or {}
-            if not contact.get("name") or not EMAIL_RE.match(contact.get("email") or ""):
-                errors[f"signing_organisations.{i}.contact_person"] = ["A contact person with name and e-mail"]
-    for i, qualification in enumerate(content.get("qualifications") or []):
-        if not qualification.get("title") or not qualification.get("units"):
-            errors[f"qualifications.{i}"] = ["A qualification needs a title and the units concerned"]
-    arrangements = content.get("arrangements") or {}
-    for name in ARRANGEMENTS:
-        if arrangements and not (arrangements.get(name) or {}).get("how"):
-            errors[f"arrangements.{name}"] = ["Say how it is done and who does it"]
-    if content.get("valid_until"):
-        try:
-            if date.fromisoformat(content["valid_until"]) <= utcnow().date():
-                errors["valid_until"] = ["The validity date has passed"]
-        except ValueError:
-            errors["valid_until"] = ["Not an ISO date (YYYY-MM-DD)"]
+        _signing_organisations(mou, signing, errors)
+    _qualifications_and_arrangements(content, errors)
+    _still_valid(content, errors)
     if errors:
         raise Invalid("The MoU is not complete enough to be approved", errors=errors)
 

@@ -25,6 +25,8 @@ from engine.errors import Forbidden, Invalid
 from engine.models import Organisation
 from engine.parties import Actor
 
+NAME_MAX = 300  # an organisation named in words (one not on the platform)
+
 
 def _holder(value: Any, path: str, errors: dict[str, list[str]], session: Session) -> dict[str, Any] | None:
     if not isinstance(value, dict):
@@ -40,7 +42,7 @@ def _holder(value: Any, path: str, errors: dict[str, list[str]], session: Sessio
     elif name is None:
         errors[path] = ["Say which organisation holds this function (organisation_id or organisation_name)"]
         return None
-    if name is not None and len(name) > 300:
+    if name is not None and len(name) > NAME_MAX:
         errors[f"{path}.organisation_name"] = ["At most 300 characters"]
         return None
     return {"organisation_id": org_id, "organisation_name": name, "notes": notes}

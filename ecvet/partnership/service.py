@@ -107,7 +107,8 @@ def countries(session: Session, partnership: Partnership) -> tuple[str, str]:
     """(home, host): the registered countries of the sending and the hosting organisation."""
     home = session.get(Organisation, partnership.sending_organisation_id)
     host = session.get(Organisation, partnership.hosting_organisation_id)
-    assert home is not None and host is not None
+    assert home is not None
+    assert host is not None
     return home.country, host.country
 
 
@@ -116,6 +117,8 @@ def countries(session: Session, partnership: Partnership) -> tuple[str, str]:
 # --------------------------------------------------------------------------------------------------
 
 PROCESS_KEY = "partnership"
+BUSINESS_KEY_MAX = 255
+PARTNER_ROLES = ("sending", "hosting")
 SIDES = {"home": "competent-institution-home", "host": "competent-institution-host"}
 
 
@@ -167,7 +170,7 @@ def _organisation(session: Session, org_id: Any, field: str, errors: dict[str, l
     return org
 
 
-def _gate(session: Session, actor: Actor, side: str, partner: Organisation, table: bytes,
+def _gate(session: Session, actor: Actor, side: str, partner: Organisation, *, table: bytes,
           same_country: bool) -> Gate:
     model = decide(partner.country, None, None, session=session, dmn_bytes=table)
     if same_country:
@@ -202,7 +205,8 @@ def start_plan(session: Session, *, actor: Actor, sending_organisation_id: Any, 
         errors["hosting_organisation_id"] = ["The partner is another organisation than the sending one"]
     if errors:
         raise Invalid("The partnership cannot start like this", errors=errors)
-    assert sending is not None and hosting is not None
+    assert sending is not None
+    assert hosting is not None
     try:
         definition = deployments.get_definition(session, key=PROCESS_KEY)
     except NotFound as exc:
@@ -216,8 +220,8 @@ def _plan(session: Session, actor: Actor, sending: Organisation, hosting: Organi
     table = deployments.definition_file(session, definition, FILENAME)
     same = sending.country == hosting.country
     return StartPlan(sending, hosting, {
-        "home": _gate(session, actor, "home", sending, table, False),
-        "host": _gate(session, actor, "host", hosting, table, same),
+        "home": _gate(session, actor, "home", sending, table=table, same_country=False),
+        "host": _gate(session, actor, "host", hosting, table=table, same_country=same),
     })
 
 
@@ -268,7 +272,7 @@ def start(
                                                "host": competent_institution_host_id},
                                         "competent_institution_{side}_id")
     key = (business_key or "").strip() or None
-    if key is not None and len(key) > 255:
+    if key is not None and len(key) > BUSINESS_KEY_MAX:
         errors["business_key"] = ["At most 255 characters"]
     if errors:
         raise Invalid("The partnership cannot start like this", errors=errors)
@@ -286,14 +290,14 @@ def _partners(session: Session, request: instances.StartRequest) -> None:
     without variables: its records come from its tasks."""
     errors: dict[str, list[str]] = {}
     partners: dict[str, Organisation] = {}
-    for role in ("sending", "hosting"):
+    for role in PARTNER_ROLES:
         bound = request.parties.get(role)
         org = session.get(Organisation, bound.organisation_id) if bound and bound.organisation_id else None
         if org is None:
             errors[f"parties.{role}"] = ["An organisation: the partnership is between two organisations"]
         else:
             partners[role] = org
-    if len(partners) == 2 and partners["sending"].id == partners["hosting"].id:
+    if len(partners) == len(PARTNER_ROLES) and partners["sending"].id == partners["hosting"].id:
         errors["parties.hosting"] = ["The partner is another organisation than the sending one"]
     if request.variables:
         errors["variables"] = ["The Partnership process starts without variables: its records come from its tasks"]

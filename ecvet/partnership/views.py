@@ -121,7 +121,8 @@ def recorded_approval(session: Session, row: MouApproval) -> dict[str, Any]:
     """An approval just recorded, as the API answers it: whether it counts for the current version."""
     version = session.get(MouVersion, row.mou_version_id)
     memorandum = session.get(Mou, row.mou_id)
-    assert version is not None and memorandum is not None
+    assert version is not None
+    assert memorandum is not None
     return approval(row, {version.id: version.number}, current_version(memorandum))
 
 

@@ -16,6 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ecvet.constraints import one_of
 from engine.models import Base, utcnow
 
+#: The levels of the European Qualifications Framework.
+EQF_LOWEST, EQF_HIGHEST = 1, 8
+
 
 class OutcomeKind:
     KNOWLEDGE = "knowledge"

@@ -12,7 +12,7 @@ import pycountry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ecvet.qualification.models import LearningOutcome, OutcomeKind, Qualification, Unit
+from ecvet.qualification.models import EQF_HIGHEST, EQF_LOWEST, LearningOutcome, OutcomeKind, Qualification, Unit
 from engine import audit
 from engine.errors import Conflict, Invalid
 from engine.models import Organisation
@@ -22,7 +22,7 @@ from engine.parties import Actor, require_admin
 def _level(value: Any, path: str, errors: dict[str, list[str]], *, required: bool) -> int | None:
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 8:
+    if isinstance(value, bool) or not isinstance(value, int) or not EQF_LOWEST <= value <= EQF_HIGHEST:
         errors[path] = ["An EQF level is a whole number from 1 to 8"]
         return None
     return value

@@ -113,7 +113,7 @@ def test_characters_outside_the_font_are_visible_not_dropped() -> None:
 
 
 def test_a_missing_font_fails_naming_the_debian_package(tmp_path: Path) -> None:
-    with pytest.raises(pdf.FontMissing, match="fonts-dejavu-core") as error:
+    with pytest.raises(pdf.FontMissingError, match="fonts-dejavu-core") as error:
         pdf.render(handmade(), font_dir=tmp_path)
     assert str(tmp_path / "DejaVuSans.ttf") in error.value.message
     assert error.value.status == 503

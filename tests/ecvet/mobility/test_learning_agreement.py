@@ -360,9 +360,9 @@ def test_delete_only_before_the_sending_organisation_signed(db: Database) -> Non
     early = case.prepare()
     case.sign(early, LaParty.LEARNER)
     with pytest.raises(Forbidden), db.transaction() as s:
-        learning_agreement.delete(s, actor=case.hosting.actor, la_id=early)
+        signatures.delete(s, actor=case.hosting.actor, la_id=early)
     with db.transaction() as s:
-        assert learning_agreement.delete(s, actor=case.sending.actor, la_id=early).status == LaStatus.DELETED
+        assert signatures.delete(s, actor=case.sending.actor, la_id=early).status == LaStatus.DELETED
     with pytest.raises(Conflict, match="deleted"):
         case.sign(early, LaParty.SENDING)
 
@@ -370,7 +370,7 @@ def test_delete_only_before_the_sending_organisation_signed(db: Database) -> Non
     case.sign(late, LaParty.LEARNER)
     case.sign(late, LaParty.SENDING)
     with pytest.raises(Conflict, match="can no longer be deleted"), db.transaction() as s:
-        learning_agreement.delete(s, actor=case.sending.actor, la_id=late)
+        signatures.delete(s, actor=case.sending.actor, la_id=late)
     assert case.state(late)["status"] == LaStatus.SIGNING
 
 

@@ -59,10 +59,10 @@ def test_upload_stores_the_bytes_once_and_records_who_uploaded(db: Database) -> 
 def test_refused_uploads_store_nothing(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     school = make_party(db, "DE", "School")
     monkeypatch.setenv(attachments.MAX_BYTES_ENV, "100")
-    with pytest.raises(attachments.ContentTooLarge) as too_large, db.transaction() as s:
+    with pytest.raises(attachments.ContentTooLargeError) as too_large, db.transaction() as s:
         attachments.upload(s, actor=school.actor, filename="big.pdf", content=PDF + b"x" * 100)
     assert too_large.value.status == 413
-    with pytest.raises(attachments.UnsupportedMediaType) as unsupported, db.transaction() as s:
+    with pytest.raises(attachments.UnsupportedMediaTypeError) as unsupported, db.transaction() as s:
         attachments.upload(s, actor=school.actor, filename="evil.pdf", content=b"<html>not a pdf</html>")
     assert unsupported.value.status == 415
     with pytest.raises(Invalid), db.transaction() as s:

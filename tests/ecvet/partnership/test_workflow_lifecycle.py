@@ -90,10 +90,10 @@ def test_a_partnership_from_profiles_to_expiry(
     outsider = make_party(db, "FR", "Outsider")
 
     # Partner profiles, with the host's Certificate Supplement as an attachment.
-    with pytest.raises(attachments.UnsupportedMediaType), db.transaction() as s:
+    with pytest.raises(attachments.UnsupportedMediaTypeError), db.transaction() as s:
         attachments.upload(s, actor=p.host.actor, filename="cs.pdf", content=b"<html>a web page</html>")
     monkeypatch.setenv(attachments.MAX_BYTES_ENV, str(len(PDF)))
-    with pytest.raises(attachments.ContentTooLarge), db.transaction() as s:
+    with pytest.raises(attachments.ContentTooLargeError), db.transaction() as s:
         attachments.upload(s, actor=p.host.actor, filename="cs.pdf", content=PDF + b" ")
     monkeypatch.delenv(attachments.MAX_BYTES_ENV)
     supplement = p.upload(p.host)
