@@ -1,6 +1,8 @@
 """The assessment sheet of one unit as a document, with the learner's acknowledgement."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +27,7 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
     acknowledgement = assessment.acknowledgements(session, mobility).get(sheet.id)
     replaced_by = session.scalar(select(AssessmentRecord.id).where(AssessmentRecord.supersedes_id == sheet.id))
     la_version = session.get(LaVersion, sheet.la_version_id)
-    unit = next((u for u in (la_version.content.get("units") if la_version else None) or []
+    unit: dict[str, Any] = next((u for u in (la_version.content.get("units") if la_version else None) or []
                  if u.get("code") == sheet.unit_code), {})
     orgs = mobility_organisations(session, mobility, sheet.organisation_id)
     sections = [

@@ -187,7 +187,7 @@ def acknowledgements(session: Session, mobility: Mobility) -> dict[int, Assessme
 
 
 def acknowledge(
-    session: Session, *, actor: Actor, mobility_id: int, agrees: bool, comment: str | None = None
+    session: Session, *, actor: Actor, mobility_id: int, agrees: Any, comment: str | None = None
 ) -> list[AssessmentAcknowledgement]:
     """The learner acknowledges the current sheets (every unit must have one), saying whether they agree;
     disagreeing needs a comment, which the host and, later, the home side read."""

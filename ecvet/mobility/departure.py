@@ -73,7 +73,8 @@ def start_missed(session: Session, *, mobility_id: int) -> dict[str, Any]:
 
 
 def postpone(
-    session: Session, *, actor: Actor, mobility_id: int, start_date: date | str, end_date: date | str, reason: str
+    session: Session, *, actor: Actor, mobility_id: int, start_date: date | str | None, end_date: date | str | None,
+    reason: str
 ) -> Mobility:
     """Move a mobility that could not start (its Learning Agreement was not in force) to new dates.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ecvet.mobility.models import Learner, Mobility, MobilityStatus
@@ -25,7 +25,8 @@ class MobilityCount:
     count: int
 
 
-def _visible(stmt: object, actor: Actor, sending: type[Organisation]) -> object:
+def _visible(stmt: Select[str, str, int], actor: Actor, sending: type[Organisation]
+             ) -> Select[str, str, int]:
     if actor.is_admin:
         return stmt
     orgs = sorted(actor.organisation_ids) or [-1]
@@ -38,7 +39,7 @@ def _visible(stmt: object, actor: Actor, sending: type[Organisation]) -> object:
         Learner.id == Mobility.learner_id,
         or_(Learner.user_id == actor.user_id, Learner.guardian_user_id == actor.user_id),
     )
-    return stmt.where(or_(  # type: ignore[attr-defined]
+    return stmt.where(or_(
         Mobility.sending_organisation_id.in_(orgs),
         Mobility.hosting_organisation_id.in_(orgs),
         personal,
@@ -56,7 +57,7 @@ def mobilities_by_country(session: Session, *, actor: Actor) -> list[MobilityCou
         .join(sending, sending.id == Mobility.sending_organisation_id)
         .group_by(hosting.country, Mobility.status)
     )
-    rows = session.execute(_visible(stmt, actor, sending))  # type: ignore[arg-type]
+    rows = session.execute(_visible(stmt, actor, sending))
     order = {status: i for i, status in enumerate(MobilityStatus.ALL)}
     return sorted(
         (MobilityCount(country, status, count) for country, status, count in rows),

@@ -62,8 +62,8 @@ def _new_learner(session: Session, actor: Actor, data: dict[str, Any], start: da
     Student Identifier and e-mail address."""
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(data) - set(_LEARNER_FIELDS))
-    for name in unknown:
-        errors[f"learner.{name}"] = ["Not a learner field"]
+    for field_name in unknown:
+        errors[f"learner.{field_name}"] = ["Not a learner field"]
     name = _text(data.get("name"), 200)
     email = (_text(data.get("email"), 254) or "").lower()
     born = parse_date(data.get("date_of_birth"), "learner.date_of_birth", errors)

@@ -102,7 +102,7 @@ def prepare_la(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     duration is the mobility's own."""
     session = context.session
     mobility = service.get(session, actor=context.actor, mobility_id=_mobility_id(context))
-    content = {name: data[name] for name in ("units", "assessment", "validation_and_recognition",
+    content: dict[str, Any] = {name: data[name] for name in ("units", "assessment", "validation_and_recognition",
                                              "learner_progress", "intermediary") if name in data}
     weeks = max(1, -(-((mobility.end_date - mobility.start_date).days + 1) // 7))
     content["duration"] = {"start": mobility.start_date.isoformat(), "end": mobility.end_date.isoformat(),

@@ -113,11 +113,11 @@ def plan_for(session: Session, content: dict[str, Any], *, mou: Mou | None = Non
         plan.models[country] = model
         if model.mou_approval == "none":
             continue
-        org_id, problem = _competent_institution(session, content, country)
-        if org_id is None:
+        institution_id, problem = _competent_institution(session, content, country)
+        if institution_id is None:
             plan.problems.append(problem or f"no competent institution for {country}")
             continue
-        requirement = Requirement(org_id, ApprovalRole.COMPETENT_INSTITUTION)
+        requirement = Requirement(institution_id, ApprovalRole.COMPETENT_INSTITUTION)
         if requirement not in plan.modes:
             plan.requirements.append(requirement)
             plan.modes[requirement] = (model.mou_approval, model.mou_approval_days)

@@ -137,7 +137,7 @@ def save(
     actor: Actor,
     partnership: Partnership,
     organisation_id: int,
-    content: dict[str, Any],
+    content: Any,
 ) -> PartnerProfile:
     """Store a new version of an organisation's profile in this partnership, with its attachments."""
     if organisation_id == partnership.sending_organisation_id:

@@ -53,7 +53,7 @@ def save(
     *,
     actor: Actor,
     partnership: Partnership,
-    functions: dict[str, Any],
+    functions: Any,
     notes: str | None = None,
 ) -> RoleMap:
     """Store the partnership's role map: every function, for the home and the host country.

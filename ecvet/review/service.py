@@ -286,7 +286,8 @@ def _items(review: Review, value: Any, errors: dict[str, list[str]]) -> list[Act
         action = _text(item.get("action"), f"{path}.action", errors, limit=2000)
         if not action:
             errors.setdefault(f"{path}.action", []).append("Say what will be done")
-        owner = item.get("owner")
+        given_owner = item.get("owner")
+        owner = given_owner if isinstance(given_owner, str) else ""
         owner_org = {ReviewParty.SENDING: review.sending_organisation_id,
                      ReviewParty.HOSTING: review.hosting_organisation_id}.get(owner)
         owner_user = review.learner_user_id if owner == ReviewParty.LEARNER else None

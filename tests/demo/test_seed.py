@@ -73,7 +73,9 @@ def seeded(db: Database) -> seed.DemoResult:
 
 def test_a_second_run_adds_nothing_and_prints_the_same_table(db: Database, seeded: seed.DemoResult) -> None:
     before = counts(db)
-    assert before["Organisation"] == 5 and before["ProcessInstance"] == 5 and before["Mobility"] == 3
+    assert before["Organisation"] == 5
+    assert before["ProcessInstance"] == 5
+    assert before["Mobility"] == 3
     again = seed.seed(db)
     assert counts(db) == before, "not one row more, not even an audit event"
     assert [(x.email, x.tasks) for x in again.logins] == [(x.email, x.tasks) for x in seeded.logins]
@@ -96,8 +98,9 @@ def test_every_demo_user_has_the_tasks_the_table_says(db: Database, seeded: seed
         assert (sign.instance_id, sign.user_id) == (jonas.process_instance_id, jonas.learner.user_id)
 
 
+@pytest.mark.usefixtures("seeded")
 def test_three_countries_under_three_national_models_and_a_qualification_with_units(
-        db: Database, seeded: seed.DemoResult) -> None:
+        db: Database) -> None:
     with db.transaction(write=False) as s:
         orgs = {o.erasmus_oid: o for o in s.scalars(select(Organisation))}
         assert {o.country for o in orgs.values()} == {"DE", "ES", "NL"}
@@ -114,12 +117,14 @@ def test_three_countries_under_three_national_models_and_a_qualification_with_un
         assert all({o.kind for o in u.outcomes} == {"knowledge", "skills", "competence"} for u in cook.units)
 
 
+@pytest.mark.usefixtures("seeded")
 def test_the_valencia_mou_is_in_force_by_every_required_party_and_amsterdam_waits(
-        db: Database, seeded: seed.DemoResult) -> None:
+        db: Database) -> None:
     valencia = mobility_of(db, "Jonas Keller · Cook · Köln → València").mou_id
     with db.transaction(write=False) as s:
         memorandum = s.get(Mou, valencia)
-        assert memorandum.status == MouStatus.ACTIVE and mou.is_active(memorandum)
+        assert memorandum.status == MouStatus.ACTIVE
+        assert mou.is_active(memorandum)
         approvals = s.scalars(select(MouApproval).where(MouApproval.mou_id == valencia)).all()
         names = {a.organisation_id: s.get(Organisation, a.organisation_id).name for a in approvals}
         modes = {names[a.organisation_id]: a.mode for a in approvals}
@@ -131,7 +136,8 @@ def test_the_valencia_mou_is_in_force_by_every_required_party_and_amsterdam_wait
         assert [m.status for m in others] == [MouStatus.IN_APPROVAL]
 
 
-def test_the_mobilities_stand_where_the_table_says(db: Database, seeded: seed.DemoResult) -> None:
+@pytest.mark.usefixtures("seeded")
+def test_the_mobilities_stand_where_the_table_says(db: Database) -> None:
     lea = mobility_of(db, "Lea Hoffmann · Cook · Köln → València")
     jonas = mobility_of(db, "Jonas Keller · Cook · Köln → València")
     elif_ = mobility_of(db, "Elif Yılmaz · Cook · Köln → València")
@@ -140,13 +146,16 @@ def test_the_mobilities_stand_where_the_table_says(db: Database, seeded: seed.De
         assert [m.status for m in (lea, jonas, elif_)] == [MobilityStatus.LIVE, MobilityStatus.NOMINATION,
                                                            MobilityStatus.NOMINATION]
         lea_learner = s.get(Learner, lea.learner_id)
-        assert lea_learner.is_minor(lea.start_date) and lea_learner.guardian_user_id is not None
+        assert lea_learner.is_minor(lea.start_date)
+        assert lea_learner.guardian_user_id is not None
         agreement = ecvet.mobility.service.current_agreement(s, s.get(Mobility, lea.id))
-        assert agreement is not None and learning_agreement.in_force(s, agreement)
+        assert agreement is not None
+        assert learning_agreement.in_force(s, agreement)
         signed = {sig["party"] for sig in views.agreement(s, actor=coordinator, la_id=agreement.id)["signatures"]}
         assert {"learner", "guardian", "sending", "hosting"} <= signed
         jonas_la = ecvet.mobility.service.current_agreement(s, s.get(Mobility, jonas.id))
-        assert jonas_la is not None and jonas_la.status == LaStatus.DRAFT
+        assert jonas_la is not None
+        assert jonas_la.status == LaStatus.DRAFT
         assert learning_agreement.next_party(s, jonas_la) == "learner", "prepared and agreed: the learner signs first"
         assert ecvet.mobility.service.current_agreement(s, s.get(Mobility, elif_.id)) is None
         # The guardian signs with his own account; the chamber recognises for Germany (DE model).
@@ -157,7 +166,8 @@ def test_the_mobilities_stand_where_the_table_says(db: Database, seeded: seed.De
         assert parties_of_lea["competent-institution-home"] == (chamber, None)
 
 
-def test_passwords_are_hashed_and_work(db: Database, seeded: seed.DemoResult) -> None:
+@pytest.mark.usefixtures("seeded")
+def test_passwords_are_hashed_and_work(db: Database) -> None:
     with db.transaction(write=False) as s:
         hashes = s.scalars(select(User.password_hash)).all()
         assert len(hashes) == len(seed.PEOPLE)
@@ -167,7 +177,8 @@ def test_passwords_are_hashed_and_work(db: Database, seeded: seed.DemoResult) ->
             assert parties.authenticate(s, email=person.email, password=seed.DEMO_PASSWORD).email == person.email
 
 
-def test_a_later_run_leaves_what_people_did_alone(db: Database, seeded: seed.DemoResult) -> None:
+@pytest.mark.usefixtures("seeded")
+def test_a_later_run_leaves_what_people_did_alone(db: Database) -> None:
     """Jonas signs and the school withdraws Elif's mobility; the next `make run` neither signs again
     nor nominates Elif again: it reports the scenario it left as it is."""
     jonas = actor(db, "jonas.keller@learner.example")

@@ -205,11 +205,13 @@ def test_a_paper_signature_is_the_parent_on_record_recorded_by_the_school(db: Da
     with pytest.raises(Invalid) as refused:
         run.complete("sending", "sign_guardian", {"la_hash": values["la_hash"], "decision": "sign",
                                                   "signer": {"name": sc.sending.name}})
-    assert set(refused.value.errors) == {"signer.name"} and "on record" in refused.value.errors["signer.name"][0]
+    assert set(refused.value.errors) == {"signer.name"}
+    assert "on record" in refused.value.errors["signer.name"][0]
     run.complete("sending", "sign_guardian", {"la_hash": values["la_hash"], "decision": "sign",
                                               "signer": values["signer"]})
     (guardian,) = [x for x in run.la()["signatures"] if x["party"] == "guardian"]
-    assert guardian["signer"]["user_id"] is None and guardian["signer"]["name"] == "Parent of Sanne Bakker"
+    assert guardian["signer"]["user_id"] is None
+    assert guardian["signer"]["name"] == "Parent of Sanne Bakker"
     assert (guardian["recorded_by"], guardian["organisation_id"]) == (sc.sending.user_id, sc.sending.org_id)
 
 
@@ -233,7 +235,8 @@ def test_form_values_are_empty_for_someone_who_could_not_sign(db: Database) -> N
         not_me = signing.form_values(s, other.actor, user_id=member.user_id)
     assert mine == {"name": member.name, "email": member.email, "position": "Coordinator", "place": "Utrecht"}
     assert personal == {"name": member.name, "email": member.email, "place": "Utrecht"}
-    assert theirs == {} and not_me == {}
+    assert theirs == {}
+    assert not_me == {}
 
 
 def test_an_inactive_account_signs_nothing(db: Database) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import ecvet.national_models.service
@@ -118,9 +119,6 @@ def make_learner_mobility(
     sector: str | None = None,
 ) -> LearnerMobility:
     """A learner with an account and a mobility from `sending` to `hosting` (defaults: adult, March 2027)."""
-    from datetime import date
-
-
     person = make_user(db, name=learner_name)
     with db.transaction() as s:
         learner = Learner(name=learner_name, date_of_birth=born or date(2005, 5, 5),
@@ -179,12 +177,39 @@ class RecordsWorld:
     la_hashes: list[str]
 
 
+def _signed_then_changed_agreement(db: Database, step: Any, mobility: LearnerMobility, sending: Party,
+                                   hosting: Party) -> tuple[int, list[str]]:
+    """A Learning Agreement every party signed, changed to version 2, which only the learner signed so far."""
+    step()
+    with db.transaction() as s:
+        la = learning_agreement.prepare(s, actor=sending.actor, mobility_id=mobility.mobility_id, content=LA_CONTENT)
+        la_id = la.id
+        la_hashes = [learning_agreement.current_version(s, la).content_hash]
+    signers: dict[str, tuple[Actor, dict[str, str] | None]] = {
+        LaParty.LEARNER: (mobility.learner, None),
+        LaParty.SENDING: (sending.actor, None),
+        LaParty.HOSTING: (hosting.actor, None),
+    }
+    for party in (LaParty.LEARNER, LaParty.SENDING, LaParty.HOSTING):
+        step()
+        actor, signer = signers[party]
+        with db.transaction() as s:
+            signatures.sign(s, actor=actor, la_id=la_id, party=party, content_hash=la_hashes[-1], signer=signer)
+    step()
+    with db.transaction() as s:
+        version = learning_agreement.change(s, actor=sending.actor, la_id=la_id,
+                             removed=[{"unit": "U2", "reason": "Hygiene is taught at home this year"}])
+        la_hashes.append(version.content_hash)
+    step()
+    actor, signer = signers[LaParty.LEARNER]
+    with db.transaction() as s:
+        signatures.sign(s, actor=actor, la_id=la_id, party=LaParty.LEARNER, content_hash=la_hashes[-1], signer=signer)
+    return la_id, la_hashes
+
+
 def make_records_world(db: Database, clock: Any) -> RecordsWorld:
     """Build :class:`RecordsWorld` through the records' own services; `clock` (a FrozenClock) moves an
     hour between steps so every signature has its own time."""
-    from datetime import timedelta
-
-
     # Members named in their own scripts: signatures take names from accounts, documents must print them.
     sending = make_party(db, "DE", "Berufskolleg Köln", member="Anna Schmidt", email="anna@school.example",
                          position="VET coordinator", place="Köln")
@@ -233,30 +258,7 @@ def make_records_world(db: Database, clock: Any) -> RecordsWorld:
 
     mobility = make_learner_mobility(db, sending=sending, hosting=hosting_bg, mou_id=mou_id,
                                      learner_name=LEARNER_NAME)
-    step()
-    with db.transaction() as s:
-        la = learning_agreement.prepare(s, actor=sending.actor, mobility_id=mobility.mobility_id, content=LA_CONTENT)
-        la_id = la.id
-        la_hashes = [learning_agreement.current_version(s, la).content_hash]
-    signers: dict[str, tuple[Actor, dict[str, str] | None]] = {
-        LaParty.LEARNER: (mobility.learner, None),
-        LaParty.SENDING: (sending.actor, None),
-        LaParty.HOSTING: (hosting_bg.actor, None),
-    }
-    for party in (LaParty.LEARNER, LaParty.SENDING, LaParty.HOSTING):
-        step()
-        actor, signer = signers[party]
-        with db.transaction() as s:
-            signatures.sign(s, actor=actor, la_id=la_id, party=party, content_hash=la_hashes[-1], signer=signer)
-    step()
-    with db.transaction() as s:
-        version = learning_agreement.change(s, actor=sending.actor, la_id=la_id,
-                             removed=[{"unit": "U2", "reason": "Hygiene is taught at home this year"}])
-        la_hashes.append(version.content_hash)
-    step()
-    actor, signer = signers[LaParty.LEARNER]
-    with db.transaction() as s:
-        signatures.sign(s, actor=actor, la_id=la_id, party=LaParty.LEARNER, content_hash=la_hashes[-1], signer=signer)
+    la_id, la_hashes = _signed_then_changed_agreement(db, step, mobility, sending, hosting_bg)
     return RecordsWorld(sending, hosting_gr, hosting_bg, chamber, outsider, mou_id, mou_hashes, mobility, la_id,
                         la_hashes)
 
@@ -299,9 +301,11 @@ def active_mou(
             approvals.approve(s, actor=party.actor, mou_id=memorandum.id, content_hash=digest, signer=SIGNER,
                          organisation_id=party.org_id)
         if competent_institution is not None:
-            approvals.approve(s, actor=competent_institution.actor, mou_id=memorandum.id, content_hash=digest, signer=SIGNER,
+            approvals.approve(s, actor=competent_institution.actor, mou_id=memorandum.id, content_hash=digest,
+                              signer=SIGNER,
                          as_role=ApprovalRole.COMPETENT_INSTITUTION, organisation_id=competent_institution.org_id)
-        assert memorandum.status == MouStatus.ACTIVE, views.mou(s, actor=sending.actor, mou_id=memorandum.id)["problems"]
+        assert memorandum.status == MouStatus.ACTIVE, views.mou(s, actor=sending.actor,
+                                                                mou_id=memorandum.id)["problems"]
         return memorandum.id
 
 
@@ -333,9 +337,6 @@ def make_live_mobility(
     with the home country's national model, LA with `units` signed by every required party (the
     competent institution, registered for `competences`, approves explicitly where the model says so),
     then `clock` (a FrozenClock) is set to the start date and the mobility goes live."""
-    from datetime import datetime
-
-
     sending, hosting = make_party(db, home, "Sending school"), make_party(db, abroad, "Hosting company")
     outsider = make_party(db, home, "Unrelated school")
     institution = None
@@ -400,17 +401,10 @@ class LifecycleWorld:
     recognition_id: int | None = None
 
 
-def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") -> LifecycleWorld:
-    """Drive one mobility through the records' own services up to `stage`; `clock` (a FrozenClock) is
-    moved from before the mobility (signatures) into it (assessment) and after it (recognition)."""
-    from datetime import datetime, timedelta
-
-
-    stop = LIFECYCLE_STAGES.index(stage)
-    clock.set(datetime(2027, 1, 11, 9, 0, tzinfo=clock.now().tzinfo))
-    sending = make_party(db, "CZ", CZECH_SCHOOL, member="Anna Schmidt", position="VET coordinator")
-    hosting = make_party(db, "DK", DANISH_HOTEL, member="Søren Ørsted", position="Køkkenchef", place="Aarhus")
-    outsider = make_party(db, "CZ", "Jiná škola")
+def _signed_mobility(db: Database, clock: Any, sending: Party, hosting: Party) -> tuple[LearnerMobility, int]:
+    """A MoU both partners approved, a mobility under it and its Learning Agreement signed by the learner,
+    the school and the hotel (whose member signs with her profile), an hour apart."""
+    host_signer = None
     content = mou_content(sending, hosting, countries=("CZ", "DK"))
     content["qualifications"][0]["units"].append({"code": "U2", "title": "Hygiene", "ecvet_points": 4, "eqf_level": 4})
     with db.transaction() as s:
@@ -422,7 +416,6 @@ def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") 
             approvals.approve(s, actor=party.actor, mou_id=mou_id, content_hash=digest, signer=SIGNER)
     mobility = make_learner_mobility(db, sending=sending, hosting=hosting, mou_id=mou_id,
                                      learner_name=LIFECYCLE_LEARNER)
-    host_signer = None  # the hotel's member signs with her profile: Søren Ørsted, Køkkenchef, Aarhus
     with db.transaction() as s:
         la = learning_agreement.prepare(s, actor=sending.actor, mobility_id=mobility.mobility_id, content=LA_CONTENT)
         la_id, la_hash = la.id, learning_agreement.current_version(s, la).content_hash
@@ -433,6 +426,19 @@ def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") 
         clock.advance(timedelta(hours=1))
         with db.transaction() as s:
             signatures.sign(s, actor=actor, la_id=la_id, party=party, content_hash=la_hash, signer=signer)
+    return mobility, la_id
+
+
+def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") -> LifecycleWorld:
+    """Drive one mobility through the records' own services up to `stage`; `clock` (a FrozenClock) is
+    moved from before the mobility (signatures) into it (assessment) and after it (recognition)."""
+    stop = LIFECYCLE_STAGES.index(stage)
+    clock.set(datetime(2027, 1, 11, 9, 0, tzinfo=clock.now().tzinfo))
+    sending = make_party(db, "CZ", CZECH_SCHOOL, member="Anna Schmidt", position="VET coordinator")
+    hosting = make_party(db, "DK", DANISH_HOTEL, member="Søren Ørsted", position="Køkkenchef", place="Aarhus")
+    outsider = make_party(db, "CZ", "Jiná škola")
+    mobility, la_id = _signed_mobility(db, clock, sending, hosting)
+    host_signer = None  # the hotel's member signs with her profile: Søren Ørsted, Køkkenchef, Aarhus
     clock.set(datetime(2027, 3, 1, 8, 0, tzinfo=clock.now().tzinfo))
     with db.transaction() as s:
         departure.go_live(s, mobility_id=mobility.mobility_id)
@@ -532,7 +538,8 @@ def make_review(db: Database, life: LifecycleWorld) -> ReviewRecords:
                                                      answers=values).id
     with db.transaction() as s:
         review = ecvet.review.service.get(s, actor=life.sending.actor, review_id=review_id)
-        plan = ecvet.review.service.plan(s, actor=life.sending.actor, review=review, summary="Prepare hygiene logging earlier",
+        plan = ecvet.review.service.plan(s, actor=life.sending.actor, review=review,
+                                         summary="Prepare hygiene logging earlier",
                             items=[{"action": "Send the log template with the LA", "owner": "sending",
                                     "owner_name": "Anna Schmidt", "due_date": "2027-06-30"},
                                    {"action": "Brief the learner on HACCP logs", "owner": "hosting",

@@ -310,7 +310,8 @@ def finish(run: Run, implications: list[dict[str, Any]] | None = None) -> None:
         run.complete("sending", "record_implications", {"implications": implications})
     else:
         run.complete("sending", "record_implications", {"none": True})
-    assert run.instance_status() == InstanceStatus.COMPLETED and run.ready() == []
+    assert run.instance_status() == InstanceStatus.COMPLETED
+    assert run.ready() == []
     assert run.status() == MobilityStatus.RECOGNIZED
     with run.db.transaction(write=False) as s:
         history = [(c.old_status, c.new_status) for c in s.scalars(
@@ -321,7 +322,9 @@ def finish(run: Run, implications: list[dict[str, Any]] | None = None) -> None:
 
 def check_changed_agreement(run: Run) -> None:
     la = run.la()
-    assert la["version"] == 3 and la["status"] in (LaStatus.SIGNED, LaStatus.APPROVED) and la["in_force"]
+    assert la["version"] == 3
+    assert la["status"] in (LaStatus.SIGNED, LaStatus.APPROVED)
+    assert la["in_force"]
     assert [u["code"] for u in la["content"]["units"]] == ["U1", "U3"]
     assert la["content"]["units"][1]["ecvet_points"] == 6, "points come from the MoU"
     assert la["changes"] == [

@@ -131,5 +131,6 @@ def start_review(db: Database, p: PartnershipRun, *, actor: Actor | None = None)
             s, actor=actor or p.sender.actor, name="mobility_recognized", correlation_keys=None,
             payload={"mobility_id": mobility_id},
             parties={"sending": p.sender.org_id, "hosting": p.host.org_id, "learner": {"user_id": learner.user_id}})
-        assert result.started and result.instance_id is not None
+        assert result.started
+        assert result.instance_id is not None
     return ReviewRun(db, p, mobility_id, learner, result.instance_id)

@@ -101,7 +101,8 @@ def test_long_documents_flow_over_pages_with_numbers() -> None:
     pages = len(reader.pages)
     assert pages > 2
     assert f"Page {pages} of {pages}" in content
-    assert "U119" in content and "U0" in content
+    assert "U119" in content
+    assert "U0" in content
 
 
 def test_characters_outside_the_font_are_visible_not_dropped() -> None:
@@ -147,7 +148,8 @@ def test_mou_pdf_shows_partners_units_hash_and_which_signatures_count(db: Databa
     assert world.mou_hashes[1] in flat(content)
     # Five signatures: the school's of version 1 no longer counts, the four of version 2 do.
     signatures = content[content.index("\nSignatures\n"):]
-    assert world.mou_hashes[0][:12] in flat(signatures) and world.mou_hashes[1][:12] in flat(signatures)
+    assert world.mou_hashes[0][:12] in flat(signatures)
+    assert world.mou_hashes[1][:12] in flat(signatures)
     assert [line for line in signatures.splitlines() if line in ("yes", "no")] == ["no", "yes", "yes", "yes", "yes"]
 
 
@@ -169,7 +171,8 @@ def test_transcript_pdf_shows_results_and_the_hash_to_check(db: Database) -> Non
         life = make_lifecycle_world(db, frozen, "ready")
     finally:
         clock.use(previous)
-    assert life.transcript_id is not None and life.transcript_hash is not None
+    assert life.transcript_id is not None
+    assert life.transcript_hash is not None
     document = build(db, life.sending.actor, "transcript", life.transcript_id)
     _, content = read(pdf.render(document, generated_at=GENERATED))
     for expected in ("Learner's Personal Transcript", LIFECYCLE_LEARNER, DANISH_HOTEL, CZECH_SCHOOL, "Søren Ørsted",

@@ -81,7 +81,8 @@ def test_mou_document_is_the_approved_text_with_the_signatures_that_count(db: Da
     assert (doc.reference.code, doc.reference.version) == ("MoU-2027-001", 2)
     assert doc.reference.content_hash == doc.content_hash == world.mou_hashes[1]
     assert doc.reference.hash_basis == "record"
-    assert GREEK_HOTEL in (doc.subtitle or "") and BULGARIAN_HOTEL in (doc.subtitle or "")
+    assert GREEK_HOTEL in (doc.subtitle or "")
+    assert BULGARIAN_HOTEL in (doc.subtitle or "")
     assert fields(doc, "Signing organisation 2")["Name"] == GREEK_HOTEL
     assert fields(doc, "Signing organisation 2")["Contact person"] == "Γιώργος Παπαδόπουλος"
     assert fields(doc, "Signing organisation 3")["Country"] == "BG"
@@ -111,7 +112,8 @@ def test_mou_document_is_the_approved_text_with_the_signatures_that_count(db: Da
 
 def test_an_earlier_mou_version_shows_its_own_text_and_signatures(db: Database, world: RecordsWorld) -> None:
     doc = build(db, world.hosting_gr.actor, "mou", world.mou_id, version=1)
-    assert doc.reference.version == 1 and doc.content_hash == world.mou_hashes[0]
+    assert doc.reference.version == 1
+    assert doc.content_hash == world.mou_hashes[0]
     assert doc.status == "superseded by version 2"
     assert section(doc, "Evaluation and review").text == "Yearly review meeting of the partners"
     assert [(s.version, s.counts) for s in doc.signatures] == [(1, True)] + [(2, False)] * 4
@@ -153,15 +155,18 @@ def test_la_document_shows_learner_units_points_changes_and_signatures(db: Datab
     assert units.table.rows == [["U1", "Preparing cold dishes", "12", "Prepares cold starters to recipe",
                                  "Hotel kitchen, Sofia", "Garde-manger station"]]
     assessment = section(doc, "Assessment")
-    assert assessment.table is not None and assessment.table.rows == [["Мария Иванова", BULGARIAN_HOTEL, "chef"]]
+    assert assessment.table is not None
+    assert assessment.table.rows == [["Мария Иванова", BULGARIAN_HOTEL, "chef"]]
     changes = section(doc, "Changes made by version 2").table
-    assert changes is not None and changes.rows == [["U2", "removed", "Hygiene is taught at home this year"]]
+    assert changes is not None
+    assert changes.rows == [["U2", "removed", "Hygiene is taught at home this year"]]
     assert fields(doc, "Signing")["Next to sign"] == "Sending organisation"
     assert [(s.party, s.version, s.counts) for s in doc.signatures] == [
         ("Learner", 1, False), ("Sending organisation: Berufskolleg Köln (DE)", 1, False),
         (f"Hosting organisation: {BULGARIAN_HOTEL} (BG)", 1, False), ("Learner", 2, True),
     ]
-    assert doc.signatures[2].name == "Иван Петров" and doc.signatures[2].position == "Управител"
+    assert doc.signatures[2].name == "Иван Петров"
+    assert doc.signatures[2].position == "Управител"
     assert doc.data["learner"]["name"] == LEARNER_NAME
 
 
@@ -285,7 +290,8 @@ def test_assessment_sheet_shows_the_assessment_and_the_learners_acknowledgement(
     life = lifecycle(db, frozen, "acknowledged")
     first_u1, first_u2, second_u2 = life.sheet_ids
     doc = build(db, life.hosting.actor, "assessment-sheet", first_u1)
-    assert doc.title == "Assessment sheet" and doc.status == "current"
+    assert doc.title == "Assessment sheet"
+    assert doc.status == "current"
     assert doc.subtitle == f"{LIFECYCLE_LEARNER} · Unit U1 Preparing cold dishes · {DANISH_HOTEL} (DK)"
     assessed = fields(doc, "Assessment")
     assert (assessed["Criteria"], assessed["Method"], assessed["Assessor"], assessed["Date"], assessed["Result"],
@@ -300,7 +306,8 @@ def test_assessment_sheet_shows_the_assessment_and_the_learners_acknowledgement(
     assert [(s.party, s.name, s.position, s.place, s.counts) for s in doc.signatures] == [
         (f"Hosting organisation: {DANISH_HOTEL} (DK)", "Søren Ørsted", "Køkkenchef", "Aarhus", True),
         ("Learner (acknowledgement)", LIFECYCLE_LEARNER, None, None, True)]
-    assert doc.reference.hash_basis == "document" and doc.content_hash == model.data_hash(doc.data)
+    assert doc.reference.hash_basis == "document"
+    assert doc.content_hash == model.data_hash(doc.data)
 
     replaced = build(db, life.learner, "assessment-sheet", first_u2)
     assert replaced.status == f"replaced by AS-{second_u2}"
@@ -316,7 +323,8 @@ def test_transcript_shows_results_points_and_the_hosts_signature(db: Database, f
     life = lifecycle(db, frozen, "ready")
     assert life.transcript_id is not None
     doc = build(db, life.sending.actor, "transcript", life.transcript_id)
-    assert doc.title == "Learner's Personal Transcript" and doc.status == "ready for recognition"
+    assert doc.title == "Learner's Personal Transcript"
+    assert doc.status == "ready for recognition"
     assert (doc.reference.code, doc.content_hash, doc.reference.hash_basis) == (
         f"LPT-{life.transcript_id}", life.transcript_hash, "record")
     results = section(doc, "Results per unit")
@@ -359,7 +367,8 @@ def test_recognition_record_shows_validation_recognition_credits_and_implication
     life = lifecycle(db, frozen)
     assert life.recognition_id is not None
     doc = build(db, life.hosting.actor, "recognition-record", life.recognition_id)
-    assert doc.title == "Validation and recognition record" and doc.status == "recognized"
+    assert doc.title == "Validation and recognition record"
+    assert doc.status == "recognized"
     assert fields(doc, "Transcript decided on") == {
         "Learner's Personal Transcript": f"LPT-{life.transcript_id}", "Its SHA-256": life.transcript_hash,
         "Still the transcript issued": "yes"}
@@ -374,7 +383,8 @@ def test_recognition_record_shows_validation_recognition_credits_and_implication
         ["U1", "Preparing cold dishes", "validated", "yes", "12"], ["U2", "Hygiene", "partly validated", "yes", "2"]]
     credits = section(doc, "Credits awarded to the learner")
     assert dict(credits.fields) == {"Total ECVET points": "14"}
-    assert credits.table is not None and [row[4] for row in credits.table.rows] == ["12", "2"]
+    assert credits.table is not None
+    assert [row[4] for row in credits.table.rows] == ["12", "2"]
     implications = section(doc, "Practical implications").table
     assert implications is not None
     assert implications.rows == [["exempted from a learning activity", "No cold-kitchen module in term 3", "U1", "—"]]
@@ -403,11 +413,13 @@ def test_evaluation_sheet_shows_the_answers_and_who_handed_it_in(db: Database, f
         "Answer": "partly", "Why": "The U2 sheet lacked the temperature log"}
     assert section(doc, "What should change").text == "Send the log template before departure"
     remarks = section(doc, "Remarks per unit").table
-    assert remarks is not None and remarks.rows == [["U2", "Log template unknown to the learner"]]
+    assert remarks is not None
+    assert remarks.rows == [["U2", "Log template unknown to the learner"]]
     assert [(s.party, s.email, s.counts) for s in doc.signatures] == [
         (f"Sending organisation: {CZECH_SCHOOL} (CZ)", life.sending.email, True)]
     learner_sheet = build(db, life.learner, "evaluation", review.evaluation_ids["learner"])
-    assert learner_sheet.signatures[0].party == "Learner" and learner_sheet.signatures[0].name == LIFECYCLE_LEARNER
+    assert learner_sheet.signatures[0].party == "Learner"
+    assert learner_sheet.signatures[0].name == LIFECYCLE_LEARNER
     assert fields(learner_sheet, "Were the agreed learning outcomes appropriate?") == {
         "Answer": "partly", "Why": "U2 needed more time"}
     with pytest.raises(NotFound):
@@ -418,7 +430,8 @@ def test_action_plan_shows_actions_owners_and_progress(db: Database, frozen: Fro
     life = lifecycle(db, frozen)
     review = make_review(db, life)
     doc = build(db, life.learner, "action-plan", review.action_plan_id)
-    assert doc.title == "Action plan" and doc.status == "completed"
+    assert doc.title == "Action plan"
+    assert doc.status == "completed"
     actions = section(doc, "Actions")
     assert dict(actions.fields) == {"Done": "0 of 2"}
     assert actions.table is not None
@@ -439,7 +452,8 @@ def test_action_plan_shows_actions_owners_and_progress(db: Database, frozen: Fro
     # Progress on an action changes the document, and so its hash.
     with db.transaction() as s:
         item_id = s.get(ActionPlan, review.action_plan_id).items[0].id
-        ecvet.review.service.update_item(s, actor=life.sending.actor, action_plan_id=review.action_plan_id, item_id=item_id,
+        ecvet.review.service.update_item(s, actor=life.sending.actor, action_plan_id=review.action_plan_id,
+                                         item_id=item_id,
                             status="done", note="Sent with LA version 1")
     later = build(db, life.hosting.actor, "action-plan", review.action_plan_id)
     assert dict(section(later, "Actions").fields) == {"Done": "1 of 2"}

@@ -50,9 +50,11 @@ def test_the_host_records_one_sheet_per_unit_and_a_correction_supersedes(db: Dat
         current = views.assessment_sheets(s, actor=live.hosting.actor, mobility_id=live.mobility_id)
         assert [(c["unit"], c["result"], c["supersedes_id"]) for c in current] == [
             ("U1", "achieved", None), ("U2", "achieved", first[1])]
-        assert current[0]["grade"] == "8/10" and current[0]["assessor"]["role"] == "mentor"
+        assert current[0]["grade"] == "8/10"
+        assert current[0]["assessor"]["role"] == "mentor"
         assert s.get(AssessmentRecord, first[1]).result == "not_achieved", "the superseded sheet stays"
-    assert again and count(db, AssessmentRecord) == 3
+    assert again
+    assert count(db, AssessmentRecord) == 3
 
 
 @pytest.mark.parametrize(("sheets", "field"), [

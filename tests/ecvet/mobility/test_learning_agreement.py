@@ -123,7 +123,8 @@ def make_case(
         mou = Mou(sending_organisation_id=sending.org_id, status=MouStatus.ACTIVE)
         s.add(mou)
         s.flush()
-        version = MouVersion(mou_id=mou.id, number=1, content=MOU_CONTENT, content_hash=evidence.content_hash(MOU_CONTENT))
+        version = MouVersion(mou_id=mou.id, number=1, content=MOU_CONTENT,
+                             content_hash=evidence.content_hash(MOU_CONTENT))
         s.add(version)
         s.flush()
         mou.current_version_id = mou.active_version_id = version.id
@@ -212,7 +213,8 @@ def test_a_guardian_with_an_account_signs_personally(db: Database) -> None:
     with pytest.raises(Forbidden, match="guardian"):
         case.sign(la_id, LaParty.GUARDIAN, actor=case.sending.actor)
     signature = case.sign(la_id, LaParty.GUARDIAN)
-    assert signature.party == LaParty.GUARDIAN and signature.organisation_id is None
+    assert signature.party == LaParty.GUARDIAN
+    assert signature.organisation_id is None
 
 
 def test_an_adult_needs_no_guardian(db: Database) -> None:
@@ -248,13 +250,16 @@ def test_signed_only_when_every_required_party_signed(db: Database) -> None:
     assert case.state(la_id)["status"] == LaStatus.SIGNING
     case.sign(la_id, LaParty.SENDING)
     state = case.state(la_id)
-    assert state["status"] == LaStatus.SIGNING and state["next_party"] == LaParty.HOSTING
+    assert state["status"] == LaStatus.SIGNING
+    assert state["next_party"] == LaParty.HOSTING
     case.sign(la_id, LaParty.HOSTING)
     state = case.state(la_id)
-    assert state["status"] == LaStatus.SIGNED and all(s["counts"] for s in state["signatures"])
+    assert state["status"] == LaStatus.SIGNED
+    assert all(s["counts"] for s in state["signatures"])
     with db.transaction(write=False) as s:
         actions_ = list(s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("la.%"))))
-    assert actions_.count("la.signed") == 3 and "la.prepared" in actions_
+    assert actions_.count("la.signed") == 3
+    assert "la.prepared" in actions_
 
 
 def test_de_crafts_requires_competent_institution_approval_nl_does_not(db: Database) -> None:
@@ -276,7 +281,8 @@ def test_de_crafts_requires_competent_institution_approval_nl_does_not(db: Datab
     nl_la = nl.prepare()
     assert LaParty.COMPETENT_INSTITUTION not in las_required(nl, nl_la)
     sign_all(nl, nl_la)
-    assert nl.state(nl_la)["status"] == LaStatus.SIGNED and nl.state(nl_la)["next_party"] is None
+    assert nl.state(nl_la)["status"] == LaStatus.SIGNED
+    assert nl.state(nl_la)["next_party"] is None
     with pytest.raises(Invalid, match="No competent_institution signature"):
         nl.sign(nl_la, LaParty.COMPETENT_INSTITUTION, actor=nl.sending.actor)
     with pytest.raises(NotFound):  # a German chamber has no say over (and no view of) a Dutch LA
@@ -309,14 +315,17 @@ def test_a_change_is_a_new_version_with_reasons_that_everyone_signs_again(
         )
         assert version.number == 2
     state = case.state(la_id)
-    assert state["version"] == 2 and state["content_hash"] != v1_hash
+    assert state["version"] == 2
+    assert state["content_hash"] != v1_hash
     assert [u["code"] for u in state["content"]["units"]] == ["U2", "U3"]
     assert state["changes"] == [
         {"unit": "U1", "change": LaChange.REMOVED, "reason": "No cold kitchen this season"},
         {"unit": "U3", "change": LaChange.ADDED, "reason": "Kitchen closed"},
     ]
-    assert state["status"] == LaStatus.DRAFT and state["next_party"] == LaParty.LEARNER
-    assert len(state["signatures"]) == 3 and not any(s["counts"] for s in state["signatures"])
+    assert state["status"] == LaStatus.DRAFT
+    assert state["next_party"] == LaParty.LEARNER
+    assert len(state["signatures"]) == 3
+    assert not any(s["counts"] for s in state["signatures"])
     with pytest.raises(Conflict, match="stale"):
         case.sign(la_id, LaParty.LEARNER, digest=v1_hash)
     with pytest.raises(Conflict, match="the learner must sign next"):
@@ -400,13 +409,14 @@ def test_signatures_and_versions_are_append_only_in_the_database(db: Database) -
             s.execute(text(sql), {"id": key})
     with db.transaction(write=False) as s:
         kept = s.get(LaSignature, signature.id)
-        assert kept.party == LaParty.LEARNER and kept.content_hash == case.digest(la_id)
+        assert kept.party == LaParty.LEARNER
+        assert kept.content_hash == case.digest(la_id)
 
 
 # --- task actions ---------------------------------------------------------------------------------------
 
 
-def _run(db: Database, name: str, actor: Actor, data: dict[str, Any], task_data: dict[str, Any],
+def _run(db: Database, name: str, actor: Actor, data: dict[str, Any], *, task_data: dict[str, Any],
          role: str | None = None) -> dict[str, Any]:
     with db.transaction() as s:
         context = actions.ActionContext(session=s, actor=actor, instance=SimpleNamespace(),  # type: ignore[arg-type]
@@ -419,22 +429,27 @@ def test_task_actions_return_references_for_the_process_data(db: Database) -> No
     """The Mobility process's own actions (ported from the retired la.* actions, same assertions): the
     party signing comes from the task's lane, the text from the process data's la_id."""
     case = make_case(db)
-    out = _run(db, "mobility.prepare_la", case.sending.actor, CONTENT, {"mobility_id": case.mobility_id})
-    assert out["la_version"] == 1 and out["la_status"] == LaStatus.DRAFT and out["la_next_party"] == "learner"
+    out = _run(db, "mobility.prepare_la", case.sending.actor, CONTENT, task_data={"mobility_id": case.mobility_id})
+    assert out["la_version"] == 1
+    assert out["la_status"] == LaStatus.DRAFT
+    assert out["la_next_party"] == "learner"
     data = {**out, "mobility_id": case.mobility_id}
-    out = _run(db, "mobility.sign_la", case.learner, {"la_hash": data["la_hash"], "signer": LEARNER_SIGNER}, data,
-               role="learner")
-    assert out["la_status"] == LaStatus.SIGNING and out["la_signature_id"]
+    out = _run(db, "mobility.sign_la", case.learner, {"la_hash": data["la_hash"], "signer": LEARNER_SIGNER},
+               task_data=data, role="learner")
+    assert out["la_status"] == LaStatus.SIGNING
+    assert out["la_signature_id"]
     with db.transaction(write=False) as s:
         assert s.get(LaSignature, out["la_signature_id"]).party == "learner"
     out = _run(db, "mobility.revise_la", case.sending.actor,
-               {"la_hash": data["la_hash"], "removed": [{"unit": "U2", "reason": "Covered at home"}]}, data)
-    assert out["la_version"] == 2 and out["la_hash"] != data["la_hash"] and out["la_status"] == LaStatus.DRAFT
+               {"la_hash": data["la_hash"], "removed": [{"unit": "U2", "reason": "Covered at home"}]}, task_data=data)
+    assert out["la_version"] == 2
+    assert out["la_hash"] != data["la_hash"]
+    assert out["la_status"] == LaStatus.DRAFT
     with pytest.raises(Conflict, match="stale"):
-        _run(db, "mobility.sign_la", case.learner, {"la_hash": data["la_hash"], "signer": LEARNER_SIGNER}, data,
-             role="learner")
+        _run(db, "mobility.sign_la", case.learner, {"la_hash": data["la_hash"], "signer": LEARNER_SIGNER},
+             task_data=data, role="learner")
     with pytest.raises(Invalid, match="la_hash"):
-        _run(db, "mobility.sign_la", case.learner, {}, data, role="learner")
+        _run(db, "mobility.sign_la", case.learner, {}, task_data=data, role="learner")
 
 
 # --- units from the MoU, parts of the text, refusals, implicit approval, limits ---------------------------
@@ -450,7 +465,8 @@ def test_units_come_from_the_mou_with_its_points(db: Database) -> None:
     la_id = case.prepare({"units": [{"code": "U2"}]})
     assert case.state(la_id)["content"]["units"] == [{"code": "U2", "title": "Hygiene", "ecvet_points": 4}]
     with pytest.raises(Invalid) as refused, db.transaction() as s:
-        learning_agreement.change(s, actor=case.sending.actor, la_id=la_id, added=[{"unit": "U7", "reason": "Not in the MoU"}])
+        learning_agreement.change(s, actor=case.sending.actor, la_id=la_id, added=[{"unit": "U7",
+                                                                                    "reason": "Not in the MoU"}])
     assert "units.1.code" in refused.value.errors
 
 
@@ -459,7 +475,8 @@ def test_replacing_a_part_of_the_text_needs_a_reason_and_a_real_change(db: Datab
     la_id = case.prepare()
     agreed = {**CONTENT["assessment"], "where": "Hotel kitchen"}
     with pytest.raises(Invalid) as refused, db.transaction() as s:
-        learning_agreement.change(s, actor=case.hosting.actor, la_id=la_id, sections={"assessment": agreed, "units": []})
+        learning_agreement.change(s, actor=case.hosting.actor, la_id=la_id, sections={"assessment": agreed,
+                                                                                      "units": []})
     assert set(refused.value.errors) == {"sections.units", "reason"}
     with db.transaction() as s:
         version = learning_agreement.change(s, actor=case.hosting.actor, la_id=la_id, sections={"assessment": agreed},
@@ -492,10 +509,12 @@ def test_a_party_refuses_in_its_turn_with_a_comment(db: Database) -> None:
         refuse(LaParty.LEARNER, case.learner, quoted="0" * 64)
     assert refuse(LaParty.LEARNER, case.learner) == {"party": "learner", "comment": "Add the hygiene outcomes",
                                                      "version": 1}
-    assert case.signature_count(la_id) == 0 and case.state(la_id)["status"] == LaStatus.DRAFT
+    assert case.signature_count(la_id) == 0
+    assert case.state(la_id)["status"] == LaStatus.DRAFT
     with db.transaction(write=False) as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "la.refused")).one()
-        assert event.detail["comment"] == "Add the hygiene outcomes" and event.detail["la_id"] == la_id
+        assert event.detail["comment"] == "Add the hygiene outcomes"
+        assert event.detail["la_id"] == la_id
 
 
 def test_implicit_approval_after_the_period_without_objection(db: Database, frozen: FrozenClock) -> None:
@@ -522,7 +541,8 @@ def test_implicit_approval_after_the_period_without_objection(db: Database, froz
     signature = implicit()
     assert (signature.mode, signature.organisation_id, signature.signer_name) == ("implicit", authority.org_id, None)
     state = case.state(la_id)
-    assert state["status"] == LaStatus.APPROVED and state["in_force"]
+    assert state["status"] == LaStatus.APPROVED
+    assert state["in_force"]
     with pytest.raises(Conflict, match="already approved"):
         implicit()
 
@@ -538,7 +558,8 @@ def test_a_text_written_before_departure_is_signed_before_departure(db: Database
     case = make_case(db)
     la_id = case.prepare()
     with db.transaction() as s:
-        learning_agreement.change(s, actor=case.sending.actor, la_id=la_id, removed=[{"unit": "U2", "reason": "Covered at home"}])
+        learning_agreement.change(s, actor=case.sending.actor, la_id=la_id, removed=[{"unit": "U2",
+                                                                                      "reason": "Covered at home"}])
     case.sign(la_id, LaParty.LEARNER)
     frozen.set(datetime(2027, 3, 1, 0, 0, tzinfo=UTC))
     with pytest.raises(Conflict, match="mobility has started"):
@@ -551,10 +572,12 @@ def test_the_number_of_versions_is_bounded(db: Database) -> None:
     for i in range(learning_agreement.MAX_VERSIONS - 1):
         code = ("U2", "U3")[i % 2]
         with db.transaction() as s:
-            current = [u["code"] for u in learning_agreement.current_version(s, s.get(LearningAgreement, la_id)).content["units"]]
+            current = [u["code"] for u in learning_agreement.current_version(s, s.get(LearningAgreement,
+                                                                                      la_id)).content["units"]]
             added = [{"unit": code, "reason": f"round {i}"}]
             removed = [{"unit": u, "reason": f"round {i}"} for u in current if u != "U1"]
             learning_agreement.change(s, actor=case.sending.actor, la_id=la_id, added=added, removed=removed)
     assert case.state(la_id)["version"] == learning_agreement.MAX_VERSIONS
     with pytest.raises(Conflict, match="the most one may have"), db.transaction() as s:
-        learning_agreement.change(s, actor=case.sending.actor, la_id=la_id, removed=[{"unit": "U1", "reason": "one more"}])
+        learning_agreement.change(s, actor=case.sending.actor, la_id=la_id, removed=[{"unit": "U1",
+                                                                                      "reason": "one more"}])

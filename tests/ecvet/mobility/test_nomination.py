@@ -25,7 +25,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import InstanceParty, ProcessInstance
 from tests.engine.conftest import actor_for
 from tests.factories import make_user
-from tests.support.ecvet_factories import Party, active_mou, make_live_mobility, make_party, register
+from tests.support.ecvet_factories import Party, active_mou, make_live_mobility, make_party, mou_content, register
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
@@ -72,14 +72,16 @@ def bindings(db: Database, mobility: Mobility) -> dict[str, tuple[int | None, in
         return {p.role: (p.organisation_id, p.user_id) for p in rows}
 
 
-def test_nomination_starts_the_process_with_every_lane_bound(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_nomination_starts_the_process_with_every_lane_bound(db: Database) -> None:
     deploy(db)
     sending, hosting, mou_id = partners(db)
     guardian = make_user(db)
     minor = {"name": "Kid Vos", "date_of_birth": "2011-01-01", "email": make_user(db).email,
              "guardian_name": "Parent Vos", "guardian_email": guardian.email.upper()}
     mobility = nominate(db, sending, hosting, mou_id, learner=minor, sector="Hospitality")
-    assert mobility.status == MobilityStatus.NOMINATION and mobility.sector == "hospitality"
+    assert mobility.status == MobilityStatus.NOMINATION
+    assert mobility.sector == "hospitality"
     assert mobility.national_model["model"] == "provider_responsibility"
     assert mobility.national_model["source"] == "deployed: mobility v1"
     with db.transaction(write=False) as s:
@@ -96,7 +98,8 @@ def test_nomination_starts_the_process_with_every_lane_bound(db: Database, froze
     }
 
 
-def test_the_mou_is_among_the_documents_of_the_mobility(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_the_mou_is_among_the_documents_of_the_mobility(db: Database) -> None:
     """The process data refers to the MoU the mobility runs under, so its parties find it with the
     mobility's other documents (GET /api/process-instances/{id}/documents); the learner, who is no party
     of the MoU, does not."""
@@ -111,7 +114,8 @@ def test_the_mou_is_among_the_documents_of_the_mobility(db: Database, frozen: Fr
         assert ecvet.documents.service.for_instance(s, actor=learner, instance_id=mobility.process_instance_id) == []
 
 
-def test_refusals_store_nothing(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_refusals_store_nothing(db: Database) -> None:
     deploy(db)
     sending, hosting, mou_id = partners(db)
     outsider = make_party(db, "NL", "Other school")
@@ -150,10 +154,9 @@ def test_refusals_store_nothing(db: Database, frozen: FrozenClock) -> None:
     assert counts(db) == before
 
 
-def test_nominations_go_on_while_an_amendment_of_the_mou_is_in_approval(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_nominations_go_on_while_an_amendment_of_the_mou_is_in_approval(db: Database) -> None:
     """The approved version stays in force until the amendment is approved by everyone."""
-    from tests.support.ecvet_factories import mou_content
-
     deploy(db)
     sending, hosting, mou_id = partners(db)
     with db.transaction() as s:
@@ -161,18 +164,21 @@ def test_nominations_go_on_while_an_amendment_of_the_mou_is_in_approval(db: Data
                     content=mou_content(sending, hosting, countries=("NL", "BE"), file_code="MoU-2027-002"))
     with db.transaction(write=False) as s:
         current = s.get(Mou, mou_id)
-        assert current.status != "active" and mou.in_force_version(current) is not None
+        assert current.status != "active"
+        assert mou.in_force_version(current) is not None
     mobility = nominate(db, sending, hosting, mou_id)
     assert mobility.status == MobilityStatus.NOMINATION
 
 
-def test_the_process_must_be_deployed(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_the_process_must_be_deployed(db: Database) -> None:
     sending, hosting, mou_id = partners(db)
     with pytest.raises(Conflict, match="not deployed"):
         nominate(db, sending, hosting, mou_id)
 
 
-def test_competent_institutions_come_from_the_national_model(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_competent_institutions_come_from_the_national_model(db: Database) -> None:
     """DE recognises through a competent institution: one registered for recognition is bound; none is a
     422; two need the school to name one; a named one must be registered for what is needed."""
     deploy(db)
@@ -203,7 +209,8 @@ def test_competent_institutions_come_from_the_national_model(db: Database, froze
     assert crafts.national_model["la_approval"] == "explicit"
 
 
-def test_a_redeployed_table_changes_new_mobilities_only(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_a_redeployed_table_changes_new_mobilities_only(db: Database) -> None:
     """National models are data: edit the table, redeploy, and the next mobility gets the new gates;
     the one under way keeps the answer it was nominated with."""
     deploy(db)
@@ -227,7 +234,8 @@ def test_a_redeployed_table_changes_new_mobilities_only(db: Database, frozen: Fr
         assert s.get(ProcessInstance, after.process_instance_id).definition.version == 2
 
 
-def test_a_learner_is_nominated_again_only_by_a_school_that_knows_them(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_a_learner_is_nominated_again_only_by_a_school_that_knows_them(db: Database) -> None:
     deploy(db)
     sending, hosting, mou_id = partners(db)
     first = nominate(db, sending, hosting, mou_id)
@@ -275,7 +283,8 @@ def test_status_goes_live_only_with_the_agreement_in_force(db: Database, frozen:
     with pytest.raises(Conflict, match="cancelled"), db.transaction() as s:
         ecvet.mobility.service.cancel(s, actor=live.sending.actor, mobility_id=live.mobility_id, reason="again")
     with pytest.raises(Conflict, match="cancelled"), db.transaction() as s:  # evidence stays as it was
-        learning_agreement.change(s, actor=live.hosting.actor, la_id=live.la_id, added=[{"unit": "U3", "reason": "late"}])
+        learning_agreement.change(s, actor=live.hosting.actor, la_id=live.la_id, added=[{"unit": "U3",
+                                                                                         "reason": "late"}])
     with db.transaction(write=False) as s:
         mobility = s.get(Mobility, live.mobility_id)
         assert (mobility.status, mobility.cancel_reason) == (MobilityStatus.CANCELLED, "Learner ill")
@@ -294,7 +303,8 @@ def test_go_live_needs_the_start_date_and_every_signature(db: Database, frozen: 
         departure.go_live(s, mobility_id=mobility.id)
 
 
-def test_postpone_rules(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_postpone_rules(db: Database) -> None:
     deploy(db)
     sending, hosting, mou_id = partners(db)
     minor_soon_adult = {"name": "Almost Adult", "date_of_birth": "2009-03-15", "email": make_user(db).email,
@@ -322,18 +332,21 @@ def test_postpone_rules(db: Database, frozen: FrozenClock) -> None:
         postpone("2027-04-20", "2027-05-20")
 
 
-def test_the_learner_signs_with_the_units_the_mou_covers(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_the_learner_signs_with_the_units_the_mou_covers(db: Database) -> None:
     """The process's first task writes the Learning Agreement from the MoU's units."""
     deploy(db)
     sending, hosting, mou_id = partners(db)
     mobility = nominate(db, sending, hosting, mou_id)
     with db.transaction() as s:
-        la = learning_agreement.prepare(s, actor=sending.actor, mobility_id=mobility.id, content={"units": [{"code": "U3"}]})
+        la = learning_agreement.prepare(s, actor=sending.actor, mobility_id=mobility.id,
+                                        content={"units": [{"code": "U3"}]})
         unit = learning_agreement.current_version(s, la).content["units"][0]
         assert (unit["title"], unit["ecvet_points"]) == ("Serving guests", 6)
 
 
-def test_a_learner_known_by_their_european_student_identifier_is_reused(db: Database, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_a_learner_known_by_their_european_student_identifier_is_reused(db: Database) -> None:
     """Another school nominates the same person: identifier and e-mail together say it is them, so their
     achievements stay in one record; the identifier with another address is refused."""
     deploy(db)
@@ -351,4 +364,5 @@ def test_a_learner_known_by_their_european_student_identifier_is_reused(db: Data
     assert "learner.european_student_identifier" in refused.value.errors
     with db.transaction(write=False) as s:
         assert s.scalar(select(func.count(Learner.id))) == 1
-        assert ecvet.mobility.service.get_learner(s, actor=other_sending.actor, learner_id=first.learner_id).name == "Lena Vos"
+        assert ecvet.mobility.service.get_learner(s, actor=other_sending.actor,
+                                                  learner_id=first.learner_id).name == "Lena Vos"

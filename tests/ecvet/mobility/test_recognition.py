@@ -220,4 +220,5 @@ def test_achievements_show_only_the_mobilities_the_caller_takes_part_in(db: Data
     with db.transaction(write=False) as s:
         assert views.achievements(s, actor=other.hosting.actor, learner_id=live.learner_id)["credits"] == []
         mine = views.achievements(s, actor=live.learner, learner_id=live.learner_id)
-        assert mine["mobility_ids"] == [live.mobility_id, other.mobility_id] and len(mine["credits"]) == 2
+        assert mine["mobility_ids"] == [live.mobility_id, other.mobility_id]
+        assert len(mine["credits"]) == 2

@@ -58,9 +58,11 @@ def test_the_transcript_lists_each_unit_for_the_agreement_in_force(db: Database,
     assert content["units"][0]["evidence"] == "Photos of the buffet"
     assert content["ecvet_points_achieved"] == 12
     assert view["content_hash"] == content_hash(content) == issued.content_hash
-    assert view["issued_by"]["user_id"] == live.hosting.user_id and view["issued_by"]["email"] == live.hosting.email
+    assert view["issued_by"]["user_id"] == live.hosting.user_id
+    assert view["issued_by"]["email"] == live.hosting.email
     assert view["issued_by"]["organisation_id"] == live.hosting.org_id
-    assert view["issued_by"]["position"] == SIGNER["position"] and view["ready_for_recognition_at"] is None
+    assert view["issued_by"]["position"] == SIGNER["position"]
+    assert view["ready_for_recognition_at"] is None
 
 
 def test_issued_once_by_the_host_after_the_learner_acknowledged(db: Database, frozen: FrozenClock) -> None:
@@ -136,7 +138,8 @@ def test_immutable_in_the_database_except_its_one_release(db: Database, frozen: 
                   {"id": issued.id})
     with db.transaction(write=False) as s:
         kept = s.get(PersonalTranscript, issued.id)
-        assert kept.content_hash == issued.content_hash and kept.ready_for_recognition_at is not None
+        assert kept.content_hash == issued.content_hash
+        assert kept.ready_for_recognition_at is not None
 
 
 def test_the_agreement_no_longer_changes_once_the_transcript_is_issued(db: Database, frozen: FrozenClock) -> None:

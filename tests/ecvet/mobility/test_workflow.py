@@ -16,6 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import func, select
 
 import ecvet.mobility.workflow  # noqa: F401  (registers the actions and connectors, as the app and worker do)
@@ -33,18 +36,21 @@ from ecvet.mobility.models import (
 from ecvet.national_models.models import CompetenceFunction
 from ecvet.partnership.models import ApprovalMode
 from engine import deployments, tasks
+from engine.bundle import parse_bundle
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
 from engine.errors import Conflict, NotFound
 from engine.execution import open_workflow
 from engine.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
+from engine.scripting import SandboxedScriptEngine
 from tests.support.ecvet_factories import SIGNER
 from tests.support.mobility_driver import (
     ASSESSMENT_AGREED,
     CI_SIGNER,
     FILES,
     T0,
+    Run,
     after_release,
     check_changed_agreement,
     credits,
@@ -55,15 +61,8 @@ from tests.support.mobility_driver import (
 )
 
 
-def test_nl_provider_responsibility(db: Database, frozen: FrozenClock) -> None:
-    """No competent institution anywhere; the sending school validates and recognises in one act."""
-    sc = start(db, frozen, "NL", "BE")
-    adult = sc.nominate("Daan de Vries", date(2004, 9, 1))
-    minor = sc.nominate("Sanne Bakker", date(2010, 6, 15))
-    for run in (adult, minor):
-        assert run.data()["model"] == "provider_responsibility" and run.data()["la_approval"] == "none"
-        run.prepare()
-    # The host asks for changes: the text goes back to the sending school, and everyone signs the revision.
+def _host_requests_changes(adult: Run) -> None:
+    """The host asks for changes: the text goes back to the sending school, and everyone signs the revision."""
     adult.sign("sign_learner", "learner", {"name": adult.name, "place": "Amsterdam"})
     values = adult.values("sending", "sign_sending")
     adult.complete("sending", "sign_sending", {"la_hash": values["la_hash"], "decision": "sign", "signer": SIGNER})
@@ -79,12 +78,27 @@ def test_nl_provider_responsibility(db: Database, frozen: FrozenClock) -> None:
         "added": [{"unit": {"code": "U2", "learning_outcomes": ["Applies HACCP rules"]},
                    "reason": "Learning outcomes added as the host asked"}],
     })
-    assert adult.la()["version"] == 3 and adult.la()["next_party"] == LaParty.LEARNER
+    assert adult.la()["version"] == 3
+    assert adult.la()["next_party"] == LaParty.LEARNER
+
+
+def test_nl_provider_responsibility(db: Database, frozen: FrozenClock) -> None:
+    """No competent institution anywhere; the sending school validates and recognises in one act."""
+    sc = start(db, frozen, "NL", "BE")
+    adult = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    minor = sc.nominate("Sanne Bakker", date(2010, 6, 15))
+    for run in (adult, minor):
+        assert run.data()["model"] == "provider_responsibility"
+        assert run.data()["la_approval"] == "none"
+        run.prepare()
+    _host_requests_changes(adult)
     adult.parties_sign()
     minor.parties_sign()
     for run in (adult, minor):
-        assert run.la()["status"] == LaStatus.SIGNED and run.la()["in_force"]
-        assert run.ready() == [] and run.status() == MobilityStatus.NOMINATION
+        assert run.la()["status"] == LaStatus.SIGNED
+        assert run.la()["in_force"]
+        assert run.ready() == []
+        assert run.status() == MobilityStatus.NOMINATION
     assert minor.la()["required_signatures"] == ["learner", "guardian", "sending", "hosting"]
     go_live(sc)
 
@@ -119,10 +133,12 @@ def test_nl_provider_responsibility(db: Database, frozen: FrozenClock) -> None:
         assert "competent-institution-host" not in run.roles_with_tasks()
         assert not {"validate_units", "recognise_sending", "recognise_ci", "approve_la_ci", "object_la_ci"} \
             & set(run.bpmn_ids_done())
-    assert "guardian" not in adult.roles_with_tasks() and "guardian" in minor.roles_with_tasks()
+    assert "guardian" not in adult.roles_with_tasks()
+    assert "guardian" in minor.roles_with_tasks()
     with db.transaction(write=False) as s:
         mine = views.achievements(s, actor=adult.learner, learner_id=adult.learner_id)
-        assert mine["total_ecvet_points"] == 16 and mine["extra_ecvet_points"] == 2
+        assert mine["total_ecvet_points"] == 16
+        assert mine["extra_ecvet_points"] == 2
         assert [i["kind"] for i in mine["implications"]] == ["exempted_activity", "extra_credits"]
         with pytest.raises(NotFound):
             views.achievements(s, actor=sc.outsider.actor, learner_id=adult.learner_id)
@@ -147,12 +163,16 @@ def test_de_chamber_recognises_and_approves_crafts_agreements(db: Database, froz
         run.prepare()
         run.parties_sign()
     # The crafts agreement needs the chamber's approval; the other is in force with the parties' signatures.
-    assert crafts.open_steps() == {"approve_la_ci"} and crafts.la()["status"] == LaStatus.SIGNED
-    assert minor.ready() == [] and minor.la()["status"] == LaStatus.SIGNED and minor.la()["in_force"]
+    assert crafts.open_steps() == {"approve_la_ci"}
+    assert crafts.la()["status"] == LaStatus.SIGNED
+    assert minor.ready() == []
+    assert minor.la()["status"] == LaStatus.SIGNED
+    assert minor.la()["in_force"]
     values = crafts.values("ci_home", "approve_la_ci")
     crafts.complete("ci_home", "approve_la_ci", {"la_hash": values["la_hash"], "decision": "approved",
                                                  "signer": CI_SIGNER})
-    assert crafts.la()["status"] == LaStatus.APPROVED and crafts.ready() == []
+    assert crafts.la()["status"] == LaStatus.APPROVED
+    assert crafts.ready() == []
     go_live(sc)
 
     for run in (crafts, minor):
@@ -186,7 +206,8 @@ def test_de_chamber_recognises_and_approves_crafts_agreements(db: Database, froz
         finish(run)
         assert credits(run) == {"U1": 12.0}
         assert "recognise_sending" not in run.bpmn_ids_done()
-    assert "approve_la_ci" not in minor.bpmn_ids_done() and "reapprove_la_ci" not in minor.bpmn_ids_done()
+    assert "approve_la_ci" not in minor.bpmn_ids_done()
+    assert "reapprove_la_ci" not in minor.bpmn_ids_done()
     assert "guardian" in minor.roles_with_tasks()
     with db.transaction(write=False) as s:
         award = s.scalars(select(CreditAward).where(CreditAward.mobility_id == crafts.mobility_id)).one()
@@ -200,17 +221,9 @@ def test_de_chamber_recognises_and_approves_crafts_agreements(db: Database, froz
 # --------------------------------------------------------------------------------------------------
 
 
-def test_es_implicit_approval_by_the_worker_alone(db: Database, frozen: FrozenClock) -> None:
-    sc = start(db, frozen, "ES", "NL", ci_functions=(CompetenceFunction.MOU_APPROVAL, CompetenceFunction.LA_APPROVAL))
-    adult = sc.nominate("Lucía García", date(2001, 11, 3))
-    minor = sc.nominate("Pablo Martín", date(2011, 4, 2))
-    for run in (adult, minor):
-        assert (run.data()["la_approval"], run.data()["la_approval_days"]) == ("implicit", 10)
-        run.prepare()
-        run.parties_sign()
-        task = run.only_for("ci_home", "object_la_ci")
-        assert task.due_at == T0 + timedelta(days=10), "due when the objection period ends"
-    # The authority objects to the minor's agreement in time: it goes back to the sending school.
+def _authority_objects(minor: Run) -> None:
+    """The authority objects to the minor's agreement in time: it goes back to the sending school, which
+    names a tutor; everyone signs again and the authority's period starts over."""
     values = minor.values("ci_home", "object_la_ci")
     minor.complete("ci_home", "object_la_ci", {"la_hash": values["la_hash"], "decision": "rejected",
                                                "comment": "A minor needs a named tutor at the host"})
@@ -222,17 +235,32 @@ def test_es_implicit_approval_by_the_worker_alone(db: Database, frozen: FrozenCl
     minor.parties_sign()
     minor.only_for("ci_home", "object_la_ci")
 
+
+def test_es_implicit_approval_by_the_worker_alone(db: Database, frozen: FrozenClock) -> None:
+    sc = start(db, frozen, "ES", "NL", ci_functions=(CompetenceFunction.MOU_APPROVAL, CompetenceFunction.LA_APPROVAL))
+    adult = sc.nominate("Lucía García", date(2001, 11, 3))
+    minor = sc.nominate("Pablo Martín", date(2011, 4, 2))
+    for run in (adult, minor):
+        assert (run.data()["la_approval"], run.data()["la_approval_days"]) == ("implicit", 10)
+        run.prepare()
+        run.parties_sign()
+        task = run.only_for("ci_home", "object_la_ci")
+        assert task.due_at == T0 + timedelta(days=10), "due when the objection period ends"
+    _authority_objects(minor)
+
     sc.frozen.advance(days=9)
     sc.worker()
     assert adult.la()["status"] == LaStatus.SIGNED, "the objection period is still running"
     assert adult.open_steps() == {"object_la_ci"}
     sc.frozen.advance(days=1, seconds=1)
     sc.worker()
-    assert adult.la()["status"] == LaStatus.APPROVED and adult.ready() == []
+    assert adult.la()["status"] == LaStatus.APPROVED
+    assert adult.ready() == []
     assert minor.la()["status"] == LaStatus.APPROVED, "its period started when the revision was signed, at once"
     with db.transaction(write=False) as s:
         implicit = s.scalars(select(LaSignature).where(LaSignature.mode == ApprovalMode.IMPLICIT)).all()
-        assert len(implicit) == 2 and {i.recorded_by for i in implicit} == {None}
+        assert len(implicit) == 2
+        assert {i.recorded_by for i in implicit} == {None}
         assert {i.organisation_id for i in implicit} == {sc.ci_home.org_id}
     cancelled = [t for t in adult.bpmn_ids_done() if t == "object_la_ci"]
     assert cancelled == ["object_la_ci"]
@@ -335,10 +363,11 @@ def test_start_date_alert_postpone_then_cancel(db: Database, frozen: FrozenClock
         states = dict(s.execute(select(HumanTask.bpmn_id, HumanTask.state).where(
             HumanTask.instance_id == run.instance_id, HumanTask.bpmn_id == "sign_sending")).all())
     assert states == {"sign_sending": TaskState.CANCELLED}
-    with pytest.raises(Conflict, match="has started"), db.transaction() as s:
+    with db.transaction(write=False) as s:
         la = service.current_agreement(s, s.get(Mobility, run.mobility_id))
-        signatures.sign(s, actor=sc.sending.actor, la_id=la.id, party="sending",
-                 content_hash=learning_agreement.current_version(s, la).content_hash, signer=SIGNER)
+        la_id, digest = la.id, learning_agreement.current_version(s, la).content_hash
+    with pytest.raises(Conflict, match="has started"), db.transaction() as s:
+        signatures.sign(s, actor=sc.sending.actor, la_id=la_id, party="sending", content_hash=digest, signer=SIGNER)
 
     run.complete("sending", "alert_start_missed", {"decision": "postpone", "new_start_date": "2027-04-05",
                                                    "new_end_date": "2027-05-14", "reason": "School signature late"})
@@ -349,7 +378,8 @@ def test_start_date_alert_postpone_then_cancel(db: Database, frozen: FrozenClock
     sc.worker()
     run.complete("sending", "alert_start_missed", {"decision": "cancel", "reason": "The learner withdrew"})
     assert run.status() == MobilityStatus.CANCELLED
-    assert run.instance_status() == InstanceStatus.COMPLETED and run.ready() == []
+    assert run.instance_status() == InstanceStatus.COMPLETED
+    assert run.ready() == []
     with db.transaction(write=False) as s:
         thrown = s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "message.thrown"))
         assert thrown == 0, "a cancelled mobility is not reviewed: only recognition throws mobility_recognized"
@@ -375,10 +405,12 @@ def test_postponed_mobility_starts_once_signed(db: Database, frozen: FrozenClock
                                                    "new_end_date": "2027-04-23", "reason": "Late signatures"})
     assert run.open_steps() == {"sign_learner"}
     run.parties_sign()
-    assert run.ready() == [] and run.la()["in_force"]
+    assert run.ready() == []
+    assert run.la()["in_force"]
     sc.frozen.set(datetime(2027, 3, 15, 0, 0, 1, tzinfo=UTC))
     sc.worker()
-    assert run.status() == MobilityStatus.LIVE and run.open_steps() == {"checkpoint"}
+    assert run.status() == MobilityStatus.LIVE
+    assert run.open_steps() == {"checkpoint"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -391,17 +423,11 @@ def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(
     case of every party including a guardian and an explicit approval re-signing each of the
     MAX_VERSIONS versions still completes, and no task tree gets near the 1000 levels at which
     SpiffWorkflow stops walking (hazard 7: the instance would stall silently)."""
-    from SpiffWorkflow.bpmn import BpmnWorkflow
-    from SpiffWorkflow.util.task import TaskState as SpiffState
-
-    from engine.bundle import parse_bundle
-    from engine.scripting import SandboxedScriptEngine
-
     files = {name: (ROOT / "processes" / name).read_bytes() for name in FILES}
     (process,) = parse_bundle(files, forms_dir=ROOT / "forms").processes
-    engine = SandboxedScriptEngine({"mobility.go_live": lambda mobility_id: "live",
-                                    "mobility.la_implicit_approval": lambda la_id: "approved",
-                                    "mobility.start_missed": lambda mobility_id: {}}, time_limit=2.0)
+    engine = SandboxedScriptEngine({"mobility.go_live": lambda **_: "live",
+                                    "mobility.la_implicit_approval": lambda **_: "approved",
+                                    "mobility.start_missed": lambda **_: {}}, time_limit=2.0)
     workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=engine)
     workflow.task_tree.data.update({
         "mobility_id": 1, "start_deadline": "2027-03-01T00:00:00+00:00", "country": "DE", "sector": "crafts",
@@ -444,8 +470,6 @@ def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(
 def test_the_diagram_draws_every_element() -> None:
     """Opens in bpmn-js and Camunda Modeler: every lane, flow node and sequence flow has its shape or
     edge, shapes have bounds inside the pool, and every edge has at least two waypoints."""
-    from lxml import etree
-
     ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
           "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "dc": "http://www.omg.org/spec/DD/20100524/DC",
           "di": "http://www.omg.org/spec/DD/20100524/DI"}
@@ -464,5 +488,8 @@ def test_the_diagram_draws_every_element() -> None:
     for element_id, shape in shapes.items():
         bounds = shape.find("dc:Bounds", ns)
         x, y, w, h = (float(bounds.get(k)) for k in ("x", "y", "width", "height"))
-        assert left <= x and x + w <= right and top <= y and y + h <= bottom, element_id
+        assert left <= x, element_id
+        assert x + w <= right, element_id
+        assert top <= y, element_id
+        assert y + h <= bottom, element_id
     assert all(len(edge.findall("di:waypoint", ns)) >= 2 for edge in edges.values())

@@ -67,7 +67,8 @@ def test_the_three_illustrative_models_and_the_default() -> None:
 
 def test_the_shipped_table_says_it_is_illustrative() -> None:
     text = SHIPPED.decode()
-    assert 'hitPolicy="FIRST"' in text and 'decision id="national_model"' in text
+    assert 'hitPolicy="FIRST"' in text
+    assert 'decision id="national_model"' in text
     assert "illustrative, not legal advice" in text
     assert text.count("<rule ") == 5
 
@@ -84,7 +85,8 @@ def test_redeploying_a_changed_table_changes_the_answer(db: Database, admin: Act
     table_v1 = set_entry(SHIPPED, "UnaryTests_provider_responsibility_country", 'in ["NL", "BE"]')
     table_v1 = set_entry(table_v1, "LiteralExpression_provider_responsibility_mou_approval", '"explicit"')
     first = deploy_table(db, table_v1)
-    assert first.created and first.definition.version == 1
+    assert first.created
+    assert first.definition.version == 1
     with db.transaction(write=False) as s:
         nl, be = decide("NL", session=s), decide("BE", session=s)
     assert (nl.model, nl.mou_approval, nl.source) == ("provider_responsibility", "explicit",
@@ -94,7 +96,8 @@ def test_redeploying_a_changed_table_changes_the_answer(db: Database, admin: Act
     # Version 2: the DE chamber row only applies below EQF level 6; higher levels fall to the default.
     table_v2 = set_entry(table_v1, "UnaryTests_chamber_approval_eqf_level", "&lt; 6")
     second = deploy_table(db, table_v2)
-    assert second.created and second.definition.version == 2
+    assert second.created
+    assert second.definition.version == 2
     with db.transaction(write=False) as s:
         assert decide("DE", eqf_level=4, session=s).model == "chamber_approval"
         assert decide("DE", session=s).model == "chamber_approval"  # unknown level counts as 0

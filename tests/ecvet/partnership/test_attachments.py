@@ -49,11 +49,13 @@ def test_upload_stores_the_bytes_once_and_records_who_uploaded(db: Database) -> 
         second = attachments.upload(s, actor=colleague, filename="copy.pdf", content=PDF)
     assert (first.media_type, first.size, first.organisation_id, first.uploaded_by) == (
         attachments.PDF, len(PDF), school.org_id, school.user_id)
-    assert first.id != second.id and first.sha256 == second.sha256
+    assert first.id != second.id
+    assert first.sha256 == second.sha256
     with db.transaction(write=False) as s:
         assert s.scalar(select(func.count(AttachmentBlob.sha256))) == 1
         attachment, content = attachments.content(s, actor=colleague, attachment_id=first.id)
-        assert content == PDF and attachment.filename == "cs.pdf"
+        assert content == PDF
+        assert attachment.filename == "cs.pdf"
 
 
 def test_refused_uploads_store_nothing(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuditEvent, FileBlob
 from tests.engine.conftest import actor_for
 from tests.factories import make_user
-from tests.support.ecvet_factories import SIGNER, Party, make_party, mou_content, register
+from tests.support.ecvet_factories import SIGNER, Party, active_mou, make_party, mou_content, register
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
@@ -103,7 +103,8 @@ def test_hash_is_canonical_so_key_order_and_spacing_do_not_matter(db: Database, 
     with db.transaction() as s:
         memorandum = mou.create_draft(s, actor=nl.actor, sending_organisation_id=nl.org_id, content=reordered)
         version = mou.current_version(memorandum)
-        assert version.number == 1 and version.content_hash == evidence.content_hash(content)
+        assert version.number == 1
+        assert version.content_hash == evidence.content_hash(content)
         # Saving the same text again in another key order is not a change: no version 2.
         again = mou.revise(s, actor=nl.actor, mou_id=memorandum.id, content=content)
         assert again.id == version.id
@@ -184,7 +185,8 @@ def test_revision_voids_earlier_approvals_until_everyone_approves_the_new_hash(
     with db.transaction() as s:
         version = mou.revise(s, actor=nl.actor, mou_id=memorandum.id,
                               content=mou_content(nl, be, mobility_duration_weeks={"min": 4, "max": 10}))
-    assert version.number == 2 and version.content_hash != old_hash
+    assert version.number == 2
+    assert version.content_hash != old_hash
     assert state(db, memorandum.id) == (MouStatus.IN_APPROVAL, False)
     with db.transaction(write=False) as s:
         current = s.get(Mou, memorandum.id)
@@ -192,7 +194,8 @@ def test_revision_voids_earlier_approvals_until_everyone_approves_the_new_hash(
         # The amended text is not in force yet; the version approved by everyone stays on record.
         assert s.get(MouVersion, current.active_version_id).number == 1
     assert [a["counts"] for a in detail["approvals"]] == [False, False], "kept as evidence, no longer counting"
-    assert detail["active_version"] == 1 and detail["version"] == 2
+    assert detail["active_version"] == 1
+    assert detail["version"] == 2
 
     with pytest.raises(Conflict, match="stale"):
         approve(db, be, memorandum.id, digest=old_hash)
@@ -250,7 +253,8 @@ def test_stale_approval_is_refused_with_409_and_nothing_is_stored(db: Database, 
     assert approvals_count(db, memorandum.id) == 0
     with db.transaction(write=False) as s:
         logged = list(s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("mou.%"))))
-    assert "mou.approved" not in logged and "mou.submitted" in logged
+    assert "mou.approved" not in logged
+    assert "mou.submitted" in logged
 
 
 def test_rejection_needs_a_comment_and_returns_the_draft_to_the_sender(db: Database, nl: Party, be: Party) -> None:
@@ -260,12 +264,14 @@ def test_rejection_needs_a_comment_and_returns_the_draft_to_the_sender(db: Datab
         with pytest.raises(Invalid) as refused, db.transaction() as s:
             approvals.reject(s, actor=be.actor, mou_id=memorandum.id, content_hash=digest, comment=empty)
         assert "comment" in refused.value.errors
-    assert state(db, memorandum.id) == (MouStatus.IN_APPROVAL, False) and approvals_count(db, memorandum.id) == 0
+    assert state(db, memorandum.id) == (MouStatus.IN_APPROVAL, False)
+    assert approvals_count(db, memorandum.id) == 0
 
     with db.transaction() as s:
         rejection = approvals.reject(s, actor=be.actor, mou_id=memorandum.id, content_hash=digest,
                                 comment="Assessment by our mentor only, not a teacher")
-    assert rejection.decision == Decision.REJECTED and rejection.content_hash == digest
+    assert rejection.decision == Decision.REJECTED
+    assert rejection.content_hash == digest
     assert rejection.signer_email == be.email
     assert state(db, memorandum.id) == (MouStatus.DRAFT, False)
     with pytest.raises(Conflict, match="not in approval"):
@@ -318,7 +324,8 @@ def test_an_approval_needs_a_position_from_the_form_or_the_profile(db: Database,
     host = make_party(db, "BE", "Hotel Gent", position=None)
     memorandum = draft(db, nl, host)
     with pytest.raises(Invalid) as incomplete, db.transaction() as s:
-        approvals.approve(s, actor=host.actor, mou_id=memorandum.id, content_hash=current_hash(db, memorandum.id), signer={})
+        approvals.approve(s, actor=host.actor, mou_id=memorandum.id, content_hash=current_hash(db, memorandum.id),
+                          signer={})
     assert set(incomplete.value.errors) == {"signer.position"}
     assert approvals_count(db, memorandum.id) == 0
     approve(db, host, memorandum.id)  # SIGNER gives the position
@@ -354,8 +361,10 @@ def test_implicit_approval_after_the_objection_period(db: Database, frozen: Froz
     frozen.advance(hours=1)
     with db.transaction() as s:
         approval = approvals.implicit_approval(s, mou_id=memorandum.id, organisation_id=authority.org_id)
-    assert approval.mode == ApprovalMode.IMPLICIT and approval.role == ApprovalRole.COMPETENT_INSTITUTION
-    assert approval.signer_name is None and approval.signed_at == T0 + timedelta(days=20)
+    assert approval.mode == ApprovalMode.IMPLICIT
+    assert approval.role == ApprovalRole.COMPETENT_INSTITUTION
+    assert approval.signer_name is None
+    assert approval.signed_at == T0 + timedelta(days=20)
     assert approval.content_hash == current_hash(db, memorandum.id)
     assert state(db, memorandum.id) == (MouStatus.ACTIVE, True)
 
@@ -387,7 +396,8 @@ def test_approvals_and_versions_are_append_only_in_the_database(db: Database, nl
             s.execute(text(sql), {"id": key})
     with db.transaction(write=False) as s:
         kept = s.get(MouApproval, approval.id)
-        assert kept.decision == Decision.APPROVED and kept.content_hash == current_hash(db, memorandum.id)
+        assert kept.decision == Decision.APPROVED
+        assert kept.content_hash == current_hash(db, memorandum.id)
 
 
 def test_every_change_is_audited(db: Database, nl: Party, be: Party) -> None:
@@ -434,7 +444,8 @@ def test_the_version_in_force_and_when_it_expires(db: Database, nl: Party, be: P
     with db.transaction(write=False) as s:
         current = s.get(Mou, memorandum.id)
         in_force = mou.in_force_version(current)
-        assert in_force is not None and in_force.number == 1, "the amendment is not in force before approval"
+        assert in_force is not None, "the amendment is not in force before approval"
+        assert in_force.number == 1, "the amendment is not in force before approval"
         assert mou.expires_at(in_force) == datetime(2028, 7, 1, tzinfo=UTC)
     with db.transaction() as s:
         mou.expire(s, mou_id=memorandum.id)
@@ -475,8 +486,6 @@ def test_a_pinned_table_decides_whatever_is_deployed_later(db: Database, de: Par
 
 def test_nominable_mous_are_those_in_force_of_the_callers_sending_organisation(db: Database, nl: Party,
                                                                               be: Party) -> None:
-    from tests.support.ecvet_factories import active_mou
-
     in_force = active_mou(db, nl, be, countries=("NL", "BE"))
     with db.transaction() as s:  # a draft of the same school is not (yet) a MoU to nominate under
         mou.create_draft(s, actor=nl.actor, sending_organisation_id=nl.org_id, content=mou_content(nl, be))

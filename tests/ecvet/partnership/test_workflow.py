@@ -60,7 +60,8 @@ def test_the_process_deploys_with_its_decision_and_forms(db: Database, admin: Ac
     p = start(db, admin, "NL", "BE")
     assert p.status() == InstanceStatus.WAITING
     task = p.only_for("sending", "describe_sending")
-    assert task.form == "partnership_profile_sending.json" and task.instructions
+    assert task.form == "partnership_profile_sending.json"
+    assert task.instructions
     assert p.data()["mou_reminder_days"] == 60
 
 
@@ -77,7 +78,8 @@ def test_provider_responsibility_needs_no_competent_institution(db: Database, ad
         assert current[1].content["qualifications_offered"][0]["units"][0]["learning_outcomes"][1] == {
             "kind": "skills", "text": "Prepares cold starters following the recipe"}
         role_map = roles.current(s, partnership.id)
-        assert role_map is not None and len(role_map.entries) == 2 * len(CompetenceFunction.ALL)
+        assert role_map is not None
+        assert len(role_map.entries) == 2 * len(CompetenceFunction.ALL)
         host_assessment = next(e for e in role_map.entries if (e.function, e.side) == ("assessment", "host"))
         assert (host_assessment.country, host_assessment.organisation_id) == ("BE", p.host.org_id)
     data = p.data()
@@ -89,7 +91,8 @@ def test_provider_responsibility_needs_no_competent_institution(db: Database, ad
     assert (data["home_country"], data["host_country"]) == ("NL", "BE")
     assert data["national_model_home"] == {"country": "NL", "model": "provider_responsibility",
                                            "mou_approval": "none", "mou_approval_days": 0}
-    assert data["national_model_host"]["model"] == "default" and data["national_model_host"]["mou_approval"] == "none"
+    assert data["national_model_host"]["model"] == "default"
+    assert data["national_model_host"]["mou_approval"] == "none"
     assert p.mou() == (MouStatus.IN_APPROVAL, 1, 1, False), "the sending organisation signed on submitting"
     assert p.open_steps() == {"approve_hosting"}
 
@@ -100,7 +103,8 @@ def test_provider_responsibility_needs_no_competent_institution(db: Database, ad
     assert p.mou() == (MouStatus.ACTIVE, 1, 2, True)
     assert p.partnership().mou_id == p.data()["mou_id"]
     # In force: nobody has work; the process waits for the reminder, a revision request or the expiry.
-    assert p.ready() == [] and p.status() in InstanceStatus.ACTIVE
+    assert p.ready() == []
+    assert p.status() in InstanceStatus.ACTIVE
     assert p.tasks_in_role("competent-institution-home") == []
     assert p.tasks_in_role("competent-institution-host") == []
 
@@ -151,7 +155,8 @@ def test_explicit_approval_rejection_revision_and_stale_hash(db: Database, admin
     p.complete("competent-institution-home", "approve_ci_home", approve(ci_values, CI_SIGNER))
 
     assert p.mou() == (MouStatus.ACTIVE, 2, 5, True)
-    assert p.ready() == [] and p.status() in InstanceStatus.ACTIVE
+    assert p.ready() == []
+    assert p.status() in InstanceStatus.ACTIVE
     assert p.tasks_in_role("competent-institution-host") == []
     (ci,) = ci_approvals(db)
     assert (ci.organisation_id, ci.mode, ci.signer_user_id, ci.signer_name, ci.signer_position, ci.signer_place) == (
@@ -200,7 +205,8 @@ def test_implicit_approval_is_recorded_by_the_worker_after_the_period(
     assert p.open_steps() == {"approve_hosting"}, "nobody at the authority has to act"
     p.complete("hosting", "approve_hosting", approve(p.form_values("hosting", "approve_hosting")))
     assert p.mou() == (MouStatus.IN_APPROVAL, 1, 2, False)
-    assert p.ready() == [] and p.status() in InstanceStatus.ACTIVE, "waiting for the objection period"
+    assert p.ready() == [], "waiting for the objection period"
+    assert p.status() in InstanceStatus.ACTIVE, "waiting for the objection period"
 
     frozen.advance(days=19)
     jobs.run_due(db)
@@ -254,7 +260,8 @@ def test_a_host_chamber_rejection_returns_the_draft(db: Database, admin: Actor) 
     values = p.form_values("competent-institution-host", "approve_ci_host")
     p.complete("competent-institution-host", "approve_ci_host",
                reject(values, "Name the chamber as recogniser.", CI_SIGNER))
-    assert p.open_steps() == {"draft_mou"} and p.mou()[0] == MouStatus.DRAFT
+    assert p.open_steps() == {"draft_mou"}
+    assert p.mou()[0] == MouStatus.DRAFT
     assert p.form_values("sending", "draft_mou")["rejection"]["comment"] == "Name the chamber as recogniser."
 
 
@@ -290,7 +297,8 @@ def test_a_competent_institution_not_bound_to_the_partnership_is_refused_at_subm
     with pytest.raises(Invalid) as refused:
         p.complete("sending", "submit_mou", {"confirmed": True, "signer": SIGNER})
     assert f"organisation {other_chamber.org_id}" in refused.value.errors["competent_institutions"][0]
-    assert p.mou()[:3] == (MouStatus.DRAFT, 1, 0) and p.open_steps() == {"submit_mou"}
+    assert p.mou()[:3] == (MouStatus.DRAFT, 1, 0)
+    assert p.open_steps() == {"submit_mou"}
 
 
 def test_the_mou_is_signed_by_the_two_partners_only(db: Database, admin: Actor) -> None:
@@ -380,7 +388,8 @@ def test_reminder_then_expiry_at_the_validity_date_by_the_worker_alone(
     values = p.form_values("sending", "renew_mou")
     assert (values["mou_version"], values["mou_valid_until"]) == (1, "2027-12-31")
     p.complete("sending", "renew_mou", {"decision": "let_expire", "comment": "The exchange ends."})
-    assert p.ready() == [] and p.mou()[0] == MouStatus.ACTIVE
+    assert p.ready() == []
+    assert p.mou()[0] == MouStatus.ACTIVE
 
     frozen.set(datetime(2027, 12, 31, 23, 59, tzinfo=UTC))
     jobs.run_due(db)
@@ -393,7 +402,9 @@ def test_reminder_then_expiry_at_the_validity_date_by_the_worker_alone(
         actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
         expired = s.scalars(select(AuditEvent).where(AuditEvent.action == "mou.status_changed")
                             .order_by(AuditEvent.id.desc())).first()
-        assert expired is not None and expired.detail["new"] == MouStatus.EXPIRED and expired.actor_id is None
+        assert expired is not None
+        assert expired.detail["new"] == MouStatus.EXPIRED
+        assert expired.actor_id is None
         assert "mou.renewal_decided" in actions
         assert s.scalar(select(Incident.id)) is None
 
@@ -424,13 +435,15 @@ def test_renewal_revises_through_the_same_gates_while_the_old_version_stays_in_f
     # The old validity date passes without effect; the new one has its own reminder and expiry.
     frozen.set(datetime(2028, 1, 2, tzinfo=UTC))
     jobs.run_due(db)
-    assert p.mou()[0] == MouStatus.ACTIVE and p.ready() == []
+    assert p.mou()[0] == MouStatus.ACTIVE
+    assert p.ready() == []
     frozen.set(datetime(2029, 11, 2, 0, 0, 1, tzinfo=UTC))
     jobs.run_due(db)
     assert p.open_steps() == {"renew_mou"}
     frozen.set(datetime(2030, 1, 1, 0, 0, 1, tzinfo=UTC))
     jobs.run_due(db)
-    assert p.mou()[0] == MouStatus.EXPIRED and p.status() == InstanceStatus.COMPLETED
+    assert p.mou()[0] == MouStatus.EXPIRED
+    assert p.status() == InstanceStatus.COMPLETED
     assert [t.state for t in p.tasks_in_role("sending") if t.bpmn_id == "renew_mou"] == [
         TaskState.COMPLETED, TaskState.CANCELLED]
 
@@ -447,13 +460,15 @@ def test_the_validity_date_ends_a_revision_still_in_approval(
     assert p.open_steps() == {"approve_hosting", "approve_ci_home"}
     frozen.set(datetime(2028, 1, 1, 0, 0, 1, tzinfo=UTC))
     jobs.run_due(db)
-    assert p.mou()[0] == MouStatus.EXPIRED and p.status() == InstanceStatus.COMPLETED
+    assert p.mou()[0] == MouStatus.EXPIRED
+    assert p.status() == InstanceStatus.COMPLETED
     assert p.ready() == []
     assert {t.state for t in p.tasks_in_role("hosting") if t.bpmn_id == "approve_hosting"} == {
         TaskState.COMPLETED, TaskState.CANCELLED}
 
 
-def test_the_connectors_need_the_worker_job(db: Database) -> None:
+@pytest.mark.usefixtures("db")
+def test_the_connectors_need_the_worker_job() -> None:
     with pytest.raises(RuntimeError, match="worker job"):
         ecvet.partnership.workflow.implicit_approval(mou_id=1)
     with pytest.raises(RuntimeError, match="worker job"):
@@ -537,6 +552,8 @@ def test_every_element_has_its_place_in_the_diagram(name: str) -> None:
     flows = {e.get("id") for e in root.iterfind(".//bpmn:sequenceFlow", ns)}
     shapes = {e.get("bpmnElement") for e in root.iterfind(".//bpmndi:BPMNShape", ns)}
     edges = {e.get("bpmnElement"): e for e in root.iterfind(".//bpmndi:BPMNEdge", ns)}
-    assert elements and elements <= shapes
-    assert flows and flows <= set(edges)
+    assert elements
+    assert elements <= shapes
+    assert flows
+    assert flows <= set(edges)
     assert all(len(edge.findall("di:waypoint", ns)) >= 2 for edge in edges.values())

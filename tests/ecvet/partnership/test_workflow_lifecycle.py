@@ -31,7 +31,7 @@ from engine.models import Incident, InstanceStatus
 from engine.parties import Actor
 from tests.engine.conftest import actor_for
 from tests.factories import make_user
-from tests.support.ecvet_factories import make_party
+from tests.support.ecvet_factories import Party, make_party
 from tests.support.partnership_driver import PDF, PartnershipRun, reject, start
 from tests.support.review_driver import action_items, evaluation, start_review
 
@@ -79,79 +79,85 @@ def pass_the_gates(p: PartnershipRun, model: Model, frozen: FrozenClock) -> None
     assert p.mou()[0] == MouStatus.ACTIVE
 
 
-@pytest.mark.parametrize("name", list(MODELS))
-def test_a_partnership_from_profiles_to_expiry(
-    db: Database, admin: Actor, frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch, name: str
-) -> None:
-    model = MODELS[name]
-    p = start(db, admin, model.home, model.abroad, valid_until="2029-12-31",
-              ci_home_for=model.home if model.home_gate else None,
-              ci_host_for=model.abroad if model.host_gate else None)
-    outsider = make_party(db, "FR", "Outsider")
-
-    # Partner profiles, with the host's Certificate Supplement as an attachment.
-    with pytest.raises(attachments.UnsupportedMediaTypeError), db.transaction() as s:
+def _profiles_with_a_supplement(p: PartnershipRun, outsider: Party, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Partner profiles, with the host's Certificate Supplement as an attachment."""
+    with pytest.raises(attachments.UnsupportedMediaTypeError), p.db.transaction() as s:
         attachments.upload(s, actor=p.host.actor, filename="cs.pdf", content=b"<html>a web page</html>")
     monkeypatch.setenv(attachments.MAX_BYTES_ENV, str(len(PDF)))
-    with pytest.raises(attachments.ContentTooLargeError), db.transaction() as s:
+    with pytest.raises(attachments.ContentTooLargeError), p.db.transaction() as s:
         attachments.upload(s, actor=p.host.actor, filename="cs.pdf", content=PDF + b" ")
     monkeypatch.delenv(attachments.MAX_BYTES_ENV)
     supplement = p.upload(p.host)
     p.build(supplement=supplement)
-    with db.transaction(write=False) as s:
+    with p.db.transaction(write=False) as s:
         for party in (p.sender, p.ci_home, p.ci_host):
             assert attachments.get(s, actor=party.actor, attachment_id=supplement).id == supplement
         with pytest.raises(NotFound):
             attachments.get(s, actor=outsider.actor, attachment_id=supplement)
         assert len(s.scalars(select(PartnerProfile)).all()) == 2
 
-    # First version rejected by the host, the revised one approved through the model's gates.
+
+
+def _rejected_then_approved(p: PartnershipRun, model: Model, frozen: FrozenClock) -> None:
+    """First version rejected by the host, the revised one approved through the model's gates."""
     p.draft_and_submit()
     data = p.data()
     assert (data["national_model_home"]["mou_approval"], data["national_model_host"]["mou_approval"]) == (
         model.home_gate or "none", model.host_gate or "none")
     p.complete("hosting", "approve_hosting", reject(p.form_values("hosting", "approve_hosting"),
                                                     "At most eight weeks."))
-    assert p.open_steps() == {"draft_mou"} and p.mou()[0] == MouStatus.DRAFT
+    assert p.open_steps() == {"draft_mou"}
+    assert p.mou()[0] == MouStatus.DRAFT
     p.draft_and_submit(mobility_duration_weeks={"min": 3, "max": 8})
     pass_the_gates(p, model, frozen)
     assert p.mou()[:2] == (MouStatus.ACTIVE, 2)
 
-    # A recognised mobility is reviewed; the action plan asks for a revision, which passes the same gates.
-    r = start_review(db, p)
+
+
+def _reviewed_and_revised(p: PartnershipRun, model: Model, frozen: FrozenClock) -> None:
+    """A recognised mobility is reviewed; the action plan asks for a revision, which passes the same gates."""
+    r = start_review(p.db, p)
     r.evaluate_all(hosting=evaluation("yes", "partly"))
     r.complete("sending", "plan_actions", {"items": action_items(), "revise_mou": True,
                                            "mou_changes": "Assessment criteria in the transcript"})
-    jobs.run_due(db)
+    jobs.run_due(p.db)
     assert p.open_steps() == {"draft_mou"}
     assert p.form_values("sending", "draft_mou")["revision_request"]["review_id"] == r.review().id
     p.draft_and_submit(mobility_duration_weeks={"min": 4, "max": 8})
     assert p.in_force_version() == 2, "version 2 stays in force while version 3 is approved"
     pass_the_gates(p, model, frozen)
     assert p.mou()[:2] == (MouStatus.ACTIVE, 3)
-    jobs.run_due(db)
+    jobs.run_due(p.db)
     review = r.review()
     assert (review.status, review.mou_version_reviewed, review.mou_version_revised) == (
         ReviewStatus.COMPLETED, 2, 3)
-    with db.transaction(write=False) as s:
+    with p.db.transaction(write=False) as s:
         plan = service.action_plan_of(s, review)
-        assert plan is not None and [i.owner_name for i in plan.items][0] == "Javier Ruiz"
+        assert plan is not None
+        assert [i.owner_name for i in plan.items][0] == "Javier Ruiz"
 
-    # The renewal reminder 60 days before the validity date; the MoU is left to expire.
+
+
+def _reminded_then_expired(p: PartnershipRun, frozen: FrozenClock) -> None:
+    """The renewal reminder 60 days before the validity date; the MoU is left to expire."""
     frozen.set(datetime(2029, 11, 1, 12, tzinfo=UTC))
-    jobs.run_due(db)
+    jobs.run_due(p.db)
     assert p.ready() == []
     frozen.set(datetime(2029, 11, 2, 0, 0, 1, tzinfo=UTC))
-    jobs.run_due(db)
+    jobs.run_due(p.db)
     assert p.open_steps() == {"renew_mou"}
     p.only_for("sending", "renew_mou")
     p.complete("sending", "renew_mou", {"decision": "let_expire"})
     frozen.set(datetime(2030, 1, 1, 0, 0, 1, tzinfo=UTC))
-    jobs.run_due(db)
-    assert p.mou()[0] == MouStatus.EXPIRED and p.status() == InstanceStatus.COMPLETED
+    jobs.run_due(p.db)
+    assert p.mou()[0] == MouStatus.EXPIRED
+    assert p.status() == InstanceStatus.COMPLETED
 
-    # Competent institutions were asked only where a national model said so, and signed as it said.
-    with db.transaction(write=False) as s:
+
+
+def _competent_institutions_asked_as_the_models_say(p: PartnershipRun, model: Model) -> None:
+    """Competent institutions were asked only where a national model said so, and signed as it said."""
+    with p.db.transaction(write=False) as s:
         assert s.scalar(select(Incident.id)) is None
         approvals = s.scalars(select(MouApproval).where(MouApproval.role == ApprovalRole.COMPETENT_INSTITUTION)
                               .order_by(MouApproval.id)).all()
@@ -165,3 +171,20 @@ def test_a_partnership_from_profiles_to_expiry(
         assert p.tasks_in_role("competent-institution-home") == []
     if model.host_gate != "explicit":
         assert p.tasks_in_role("competent-institution-host") == []
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_a_partnership_from_profiles_to_expiry(
+    db: Database, admin: Actor, frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    model = MODELS[name]
+    p = start(db, admin, model.home, model.abroad, valid_until="2029-12-31",
+              ci_home_for=model.home if model.home_gate else None,
+              ci_host_for=model.abroad if model.host_gate else None)
+    outsider = make_party(db, "FR", "Outsider")
+
+    _profiles_with_a_supplement(p, outsider, monkeypatch)
+    _rejected_then_approved(p, model, frozen)
+    _reviewed_and_revised(p, model, frozen)
+    _reminded_then_expired(p, frozen)
+    _competent_institutions_asked_as_the_models_say(p, model)

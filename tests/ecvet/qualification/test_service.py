@@ -32,12 +32,15 @@ def test_register_keeps_units_and_outcomes_and_gives_mou_and_profile_entries(db:
         qualification_id = cook.id
     with db.transaction(write=False) as s:
         cook = service.find(s, title=" cook ", country="DE")
-        assert cook is not None and cook.id == qualification_id
+        assert cook is not None
+        assert cook.id == qualification_id
         assert [(u.code, u.ecvet_points) for u in cook.units] == [("U1", 12), ("U2", 4)]
         assert [o.kind for o in cook.units[0].outcomes] == ["knowledge", "skills", "competence"]
         entry = service.mou_entry(cook, ["U1"])
-        assert entry["qualification_id"] == qualification_id and entry["eqf_level"] == 4
-        assert [u["code"] for u in entry["units"]] == ["U1"] and entry["units"][0]["unit_id"] == cook.units[0].id
+        assert entry["qualification_id"] == qualification_id
+        assert entry["eqf_level"] == 4
+        assert [u["code"] for u in entry["units"]] == ["U1"]
+        assert entry["units"][0]["unit_id"] == cook.units[0].id
         # What the MoU template accepts: the entry is valid MoU content as it is.
         mou.check_structure(s, {"qualifications": [service.mou_entry(cook)]})
         profile = service.profile_entry(cook)

@@ -137,7 +137,8 @@ def test_a_mobility_is_reviewed_once_it_is_over(db: Database, world: World) -> N
                              mobility_id=world.mobility_id)
 
 
-def test_one_sheet_per_party_written_by_that_party(db: Database, world: World) -> None:
+@pytest.mark.usefixtures("db")
+def test_one_sheet_per_party_written_by_that_party(world: World) -> None:
     review_id = opened(world)
     with pytest.raises(Forbidden):
         act(world, service.evaluate, review_id=review_id, actor=world.sender.actor, party="hosting",
@@ -156,7 +157,8 @@ def test_one_sheet_per_party_written_by_that_party(db: Database, world: World) -
             answers=evaluation())
 
 
-def test_the_action_plan_waits_for_every_sheet_and_is_written_once(db: Database, world: World) -> None:
+@pytest.mark.usefixtures("db")
+def test_the_action_plan_waits_for_every_sheet_and_is_written_once(world: World) -> None:
     review_id = opened(world)
     for party, actor in (("sending", world.sender.actor), ("hosting", world.host.actor)):
         act(world, service.evaluate, review_id=review_id, actor=actor, party=party, answers=evaluation())

@@ -111,7 +111,8 @@ def test_review_with_action_plan_and_a_mou_revision_through_the_gates(
     review = r.review()
     assert (review.status, review.mou_version_reviewed, review.mobility_id) == (
         ReviewStatus.REVISION_REQUESTED, version_before, r.mobility_id)
-    assert r.status() in InstanceStatus.ACTIVE and r.ready() == []
+    assert r.status() in InstanceStatus.ACTIVE
+    assert r.ready() == []
 
     # The worker delivers the request: the partnership's sending organisation drafts the revision.
     jobs.run_due(db)
@@ -123,7 +124,8 @@ def test_review_with_action_plan_and_a_mou_revision_through_the_gates(
     assert p.mou()[:2] == (MouStatus.IN_APPROVAL, version_before + 1)
     assert p.in_force_version() == version_before
     pass_the_gates(p, frozen)
-    assert p.mou()[0] == MouStatus.ACTIVE and p.mou()[1] == version_before + 1
+    assert p.mou()[0] == MouStatus.ACTIVE
+    assert p.mou()[1] == version_before + 1
 
     # The partnership answers; the worker records the new version in the review, which ends.
     jobs.run_due(db)
@@ -131,7 +133,8 @@ def test_review_with_action_plan_and_a_mou_revision_through_the_gates(
     assert (review.status, review.mou_version_revised) == (ReviewStatus.COMPLETED, version_before + 1)
     assert review.completed_at is not None
     assert r.status() == InstanceStatus.COMPLETED
-    assert p.ready() == [] and p.status() in InstanceStatus.ACTIVE, "the partnership is back in force"
+    assert p.ready() == [], "the partnership is back in force"
+    assert p.status() in InstanceStatus.ACTIVE, "the partnership is back in force"
 
     with db.transaction(write=False) as s:
         found = views.review(s, actor=p.sender.actor, review_id=review.id)
@@ -139,7 +142,8 @@ def test_review_with_action_plan_and_a_mou_revision_through_the_gates(
     assert (sheets["hosting"]["outcomes_appropriate"], sheets["hosting"]["evidence_sufficient"]) == ("partly", "no")
     assert sheets["hosting"]["evidence_comment"] == "The transcript names no assessment criteria."
     assert sheets["learner"]["unit_remarks"] == [{"unit": "U1", "remark": "Too short"}]
-    assert sheets["learner"]["organisation_id"] is None and sheets["sending"]["organisation_id"] == p.sender.org_id
+    assert sheets["learner"]["organisation_id"] is None
+    assert sheets["sending"]["organisation_id"] == p.sender.org_id
     plan = found["action_plan"]
     assert (plan["revise_mou"], plan["mou_changes"]) == (True, changes)
     assert [(i["owner"], i["owner_organisation_id"], i["owner_user_id"], i["due_date"], i["status"])
@@ -155,7 +159,8 @@ def test_a_review_without_revision_ends_with_its_action_plan(db: Database, admin
     r = start_review(db, p)
     r.evaluate_all()
     r.complete("sending", "plan_actions", {"items": action_items()[:1], "revise_mou": False})
-    assert r.review().status == ReviewStatus.COMPLETED and r.status() == InstanceStatus.COMPLETED
+    assert r.review().status == ReviewStatus.COMPLETED
+    assert r.status() == InstanceStatus.COMPLETED
     jobs.run_due(db)
     assert p.ready() == [], "nothing is asked of the partnership"
 
@@ -172,7 +177,8 @@ def test_the_action_plan_form_refuses_a_revision_without_changes_and_past_due_da
     with pytest.raises(Invalid) as refused:
         r.complete("sending", "plan_actions", {"items": action_items(due="2027-02-28"), "revise_mou": False})
     assert refused.value.errors["items.0.due_date"] == ["The due date has passed"]
-    assert r.open_steps() == {"plan_actions"} and r.review().status == ReviewStatus.EVALUATING
+    assert r.open_steps() == {"plan_actions"}
+    assert r.review().status == ReviewStatus.EVALUATING
 
 
 def test_an_evaluation_that_is_not_all_yes_needs_its_reason(db: Database, admin: Actor, frozen: FrozenClock) -> None:
@@ -296,7 +302,8 @@ def test_a_review_can_still_ask_for_a_revision_after_the_renewal_reminder_was_de
     p.draft_and_submit()
     pass_the_gates(p, frozen)
     jobs.run_due(db)
-    assert r.review().mou_version_revised == 2 and r.status() == InstanceStatus.COMPLETED
+    assert r.review().mou_version_revised == 2
+    assert r.status() == InstanceStatus.COMPLETED
     frozen.set(datetime(2028, 1, 2, tzinfo=UTC))
     jobs.run_due(db)
     assert p.mou()[0] == MouStatus.ACTIVE, "the revised MoU is valid until 2029"
