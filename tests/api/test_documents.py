@@ -21,11 +21,11 @@ from engine.db import Database
 from engine.parties import Actor
 from tests.api.conftest import TWO_LANE, Caller, assert_problem, deploy_files, sign_in
 from tests.factories import PASSWORD, Person, make_user
-from tests.support.ecvet_factories import (
+from tests.support.ecvet_factories import Party
+from tests.support.ecvet_worlds import (
     GREEK_HOTEL,
     LEARNER_NAME,
     LIFECYCLE_LEARNER,
-    Party,
     RecordsWorld,
     make_lifecycle_world,
     make_records_world,

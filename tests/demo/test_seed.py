@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 import ecvet.mobility.service
 import ecvet.national_models.service
-from demo import seed
+from demo import cast, seed
 from ecvet.mobility import learning_agreement, views
 from ecvet.mobility.models import LaStatus, Learner, LearningAgreement, Mobility, MobilityStatus
 from ecvet.national_models.models import OrganisationCompetence
@@ -83,7 +83,7 @@ def test_a_second_run_adds_nothing_and_prints_the_same_table(db: Database, seede
 
 
 def test_every_demo_user_has_the_tasks_the_table_says(db: Database, seeded: seed.DemoResult) -> None:
-    promised = {p.email: list(p.tasks) for p in seed.PEOPLE}
+    promised = {p.email: list(p.tasks) for p in cast.PEOPLE}
     assert {x.email: x.tasks for x in seeded.logins} == promised
     for email, names in promised.items():
         assert inbox(db, email) == names, email
@@ -122,11 +122,11 @@ def test_the_valencia_mou_is_in_force_by_every_required_party_and_amsterdam_wait
         db: Database) -> None:
     valencia = mobility_of(db, "Jonas Keller · Cook · Köln → València").mou_id
     with db.transaction(write=False) as s:
-        memorandum = s.get(Mou, valencia)
+        memorandum = s.get_one(Mou, valencia)
         assert memorandum.status == MouStatus.ACTIVE
         assert mou.is_active(memorandum)
         approvals = s.scalars(select(MouApproval).where(MouApproval.mou_id == valencia)).all()
-        names = {a.organisation_id: s.get(Organisation, a.organisation_id).name for a in approvals}
+        names = {a.organisation_id: s.get_one(Organisation, a.organisation_id).name for a in approvals}
         modes = {names[a.organisation_id]: a.mode for a in approvals}
         assert modes == {"Berufskolleg Rhein": ApprovalMode.EXPLICIT, "Hotel Sol de Valencia": ApprovalMode.EXPLICIT,
                          "IHK Köln": ApprovalMode.EXPLICIT, "Conselleria d'Educació (Valencia)": ApprovalMode.IMPLICIT}
@@ -145,19 +145,19 @@ def test_the_mobilities_stand_where_the_table_says(db: Database) -> None:
     with db.transaction(write=False) as s:
         assert [m.status for m in (lea, jonas, elif_)] == [MobilityStatus.LIVE, MobilityStatus.NOMINATION,
                                                            MobilityStatus.NOMINATION]
-        lea_learner = s.get(Learner, lea.learner_id)
+        lea_learner = s.get_one(Learner, lea.learner_id)
         assert lea_learner.is_minor(lea.start_date)
         assert lea_learner.guardian_user_id is not None
-        agreement = ecvet.mobility.service.current_agreement(s, s.get(Mobility, lea.id))
+        agreement = ecvet.mobility.service.current_agreement(s, s.get_one(Mobility, lea.id))
         assert agreement is not None
         assert learning_agreement.in_force(s, agreement)
         signed = {sig["party"] for sig in views.agreement(s, actor=coordinator, la_id=agreement.id)["signatures"]}
         assert {"learner", "guardian", "sending", "hosting"} <= signed
-        jonas_la = ecvet.mobility.service.current_agreement(s, s.get(Mobility, jonas.id))
+        jonas_la = ecvet.mobility.service.current_agreement(s, s.get_one(Mobility, jonas.id))
         assert jonas_la is not None
         assert jonas_la.status == LaStatus.DRAFT
         assert learning_agreement.next_party(s, jonas_la) == "learner", "prepared and agreed: the learner signs first"
-        assert ecvet.mobility.service.current_agreement(s, s.get(Mobility, elif_.id)) is None
+        assert ecvet.mobility.service.current_agreement(s, s.get_one(Mobility, elif_.id)) is None
         # The guardian signs with his own account; the chamber recognises for Germany (DE model).
         parties_of_lea = {p.role: (p.organisation_id, p.user_id) for p in s.scalars(
             select(InstanceParty).where(InstanceParty.instance_id == lea.process_instance_id))}
@@ -170,10 +170,10 @@ def test_the_mobilities_stand_where_the_table_says(db: Database) -> None:
 def test_passwords_are_hashed_and_work(db: Database) -> None:
     with db.transaction(write=False) as s:
         hashes = s.scalars(select(User.password_hash)).all()
-        assert len(hashes) == len(seed.PEOPLE)
+        assert len(hashes) == len(cast.PEOPLE)
         assert all(h.startswith("$argon2") and seed.DEMO_PASSWORD not in h for h in hashes)
     with db.transaction() as s:
-        for person in seed.PEOPLE:
+        for person in cast.PEOPLE:
             assert parties.authenticate(s, email=person.email, password=seed.DEMO_PASSWORD).email == person.email
 
 

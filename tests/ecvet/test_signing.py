@@ -33,11 +33,8 @@ from engine.models import TaskState
 from tests.conftest import PG_URL
 from tests.engine.conftest import actor_for
 from tests.factories import make_user
-from tests.support.ecvet_factories import (
-    LifecycleWorld,
-    make_lifecycle_world,
-    make_party,
-)
+from tests.support.ecvet_factories import make_party
+from tests.support.ecvet_worlds import LifecycleWorld, make_lifecycle_world
 from tests.support.mobility_driver import Run, start
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
@@ -79,13 +76,13 @@ def test_every_signature_of_a_mobility_records_the_account_and_its_organisation(
         sheets = s.scalars(select(AssessmentRecord)).all()
         assert {(r.signer_user_id, r.organisation_id, r.signer_position) for r in sheets} == {
             (hosting.user_id, hosting.org_id, "Køkkenchef")}
-        issued = s.get(PersonalTranscript, life.transcript_id)
+        issued = s.get_one(PersonalTranscript, life.transcript_id)
         assert (issued.signer_user_id, issued.signer_name, issued.signer_position, issued.signer_place,
                 issued.hosting_organisation_id) == (hosting.user_id, "Søren Ørsted", "Køkkenchef", "Aarhus",
                                                     hosting.org_id)
         validated = s.scalars(select(ValidationDecision)).all()
         assert {(v.signer_user_id, v.organisation_id) for v in validated} == {(sending.user_id, sending.org_id)}
-        decision = s.get(RecognitionDecision, life.recognition_id)
+        decision = s.get_one(RecognitionDecision, life.recognition_id)
         assert (decision.signer_user_id, decision.signer_email, decision.organisation_id) == (
             sending.user_id, sending.email, sending.org_id)
         # The time is the engine clock's: the day the transcript says it was issued.

@@ -108,7 +108,7 @@ class Run:
 
     def ready(self) -> list[HumanTask]:
         with self.db.transaction(write=False) as s:
-            return instances.ready_tasks(s, s.get(instances.ProcessInstance, self.instance_id))
+            return instances.ready_tasks(s, s.get_one(instances.ProcessInstance, self.instance_id))
 
     def open_steps(self) -> set[str]:
         return {t.bpmn_id for t in self.ready()}
@@ -148,11 +148,11 @@ class Run:
 
     def data(self) -> dict[str, Any]:
         with self.db.transaction(write=False) as s:
-            return dict(open_workflow(s.get(instances.ProcessInstance, self.instance_id)).last_task.data)
+            return dict(open_workflow(s.get_one(instances.ProcessInstance, self.instance_id)).last_task.data)
 
     def instance_status(self) -> str:
         with self.db.transaction(write=False) as s:
-            return s.get(instances.ProcessInstance, self.instance_id).status
+            return s.get_one(instances.ProcessInstance, self.instance_id).status
 
     # Records ---------------------------------------------------------------------------------------
 

@@ -143,13 +143,13 @@ class PartnershipRun:
     def mou(self) -> tuple[str, int, int, bool]:
         """(status, current version number, approvals recorded, is_active)."""
         with self.db.transaction(write=False) as s:
-            memorandum = s.get(Mou, self.partnership().mou_id)
+            memorandum = s.get_one(Mou, self.partnership().mou_id)
             count = s.scalar(select(func.count(MouApproval.id)).where(MouApproval.mou_id == memorandum.id))
             return memorandum.status, mou.current_version(memorandum).number, count, mou.is_active(memorandum)
 
     def in_force_version(self) -> int | None:
         with self.db.transaction(write=False) as s:
-            memorandum = s.get(Mou, self.partnership().mou_id)
+            memorandum = s.get_one(Mou, self.partnership().mou_id)
             version = mou.in_force_version(memorandum)
             return version.number if version else None
 

@@ -91,7 +91,7 @@ class ReviewRun:
 
     def status(self) -> str:
         with self.db.transaction(write=False) as s:
-            instance = s.get(ProcessInstance, self.instance_id)
+            instance = s.get_one(ProcessInstance, self.instance_id)
             assert instance is not None
             return instance.status
 
@@ -115,7 +115,7 @@ def recognised_mobility(db: Database, p: PartnershipRun) -> tuple[int, Actor]:
     made = make_learner_mobility(db, sending=p.sender, hosting=p.host, mou_id=mou_id,
                                  start=date(2027, 3, 1), end=date(2027, 4, 9))
     with db.transaction() as s:
-        mobility = s.get(Mobility, made.mobility_id)
+        mobility = s.get_one(Mobility, made.mobility_id)
         assert mobility is not None
         mobility.status = MobilityStatus.RECOGNIZED
     return made.mobility_id, made.learner

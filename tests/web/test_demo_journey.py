@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from demo import seed
+from demo import cast, seed
 from ecvet.mobility.models import LaSignature, Learner, LearningAgreement, Mobility
 from ecvet.partnership.models import MouApproval, Partnership
 from engine import clock
@@ -22,7 +22,7 @@ JONAS = "Jonas Keller · Cook · Köln → València"
 
 
 def demo_person(email: str) -> Person:
-    (found,) = [p for p in seed.PEOPLE if p.email == email]
+    (found,) = [p for p in cast.PEOPLE if p.email == email]
     return Person(0, found.email, seed.DEMO_PASSWORD)
 
 

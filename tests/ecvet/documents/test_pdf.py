@@ -16,7 +16,7 @@ from engine import clock
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
-from tests.support.ecvet_factories import (
+from tests.support.ecvet_worlds import (
     BULGARIAN_HOTEL,
     CZECH_SCHOOL,
     DANISH_HOTEL,

@@ -29,22 +29,19 @@ from engine.parties import Actor
 from tests.engine.conftest import actor_for
 from tests.engine.conftest import deploy as deploy_files
 from tests.factories import make_user
-from tests.support.ecvet_factories import (
+from tests.support.ecvet_factories import SIGNER, make_party, mou_content, register
+from tests.support.ecvet_worlds import (
     BULGARIAN_HOTEL,
     CZECH_SCHOOL,
     DANISH_HOTEL,
     GREEK_HOTEL,
     LEARNER_NAME,
     LIFECYCLE_LEARNER,
-    SIGNER,
     LifecycleWorld,
     RecordsWorld,
     make_lifecycle_world,
-    make_party,
     make_records_world,
     make_review,
-    mou_content,
-    register,
 )
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
@@ -336,7 +333,7 @@ def test_transcript_shows_results_points_and_the_hosts_signature(db: Database, f
         ["U2", "Hygiene", "practical task", "2027-04-01", "Søren Ørsted (Køkkenchef)", "achieved", "—", "4"],
     ]
     with db.transaction(write=False) as s:
-        la_hash = learning_agreement.current_version(s, s.get(LearningAgreement, life.la_id)).content_hash
+        la_hash = learning_agreement.current_version(s, s.get_one(LearningAgreement, life.la_id)).content_hash
     assert fields(doc, "Learning Agreement")["Text the results refer to (SHA-256)"] == la_hash
     assert [(s.party, s.name, s.position, s.content_hash, s.counts) for s in doc.signatures] == [
         (f"Hosting organisation: {DANISH_HOTEL} (DK)", "Søren Ørsted", "Køkkenchef", life.transcript_hash, True)]
@@ -451,7 +448,7 @@ def test_action_plan_shows_actions_owners_and_progress(db: Database, frozen: Fro
     assert doc.signatures[0].party == f"Sending organisation: {CZECH_SCHOOL} (CZ)"
     # Progress on an action changes the document, and so its hash.
     with db.transaction() as s:
-        item_id = s.get(ActionPlan, review.action_plan_id).items[0].id
+        item_id = s.get_one(ActionPlan, review.action_plan_id).items[0].id
         ecvet.review.service.update_item(s, actor=life.sending.actor, action_plan_id=review.action_plan_id,
                                          item_id=item_id,
                             status="done", note="Sent with LA version 1")

@@ -52,7 +52,7 @@ def test_the_host_records_one_sheet_per_unit_and_a_correction_supersedes(db: Dat
             ("U1", "achieved", None), ("U2", "achieved", first[1])]
         assert current[0]["grade"] == "8/10"
         assert current[0]["assessor"]["role"] == "mentor"
-        assert s.get(AssessmentRecord, first[1]).result == "not_achieved", "the superseded sheet stays"
+        assert s.get_one(AssessmentRecord, first[1]).result == "not_achieved", "the superseded sheet stays"
     assert again
     assert count(db, AssessmentRecord) == 3
 

@@ -85,7 +85,7 @@ def test_nomination_starts_the_process_with_every_lane_bound(db: Database) -> No
     assert mobility.national_model["model"] == "provider_responsibility"
     assert mobility.national_model["source"] == "deployed: mobility v1"
     with db.transaction(write=False) as s:
-        learner = s.get(Learner, mobility.learner_id)
+        learner = s.get_one(Learner, mobility.learner_id)
         assert learner.guardian_user_id == guardian.id, "the guardian's account is found by e-mail"
         history = s.scalars(select(MobilityStatusChange).where(MobilityStatusChange.mobility_id == mobility.id)).all()
         assert [(h.old_status, h.new_status) for h in history] == [(None, "nomination")]
@@ -107,7 +107,7 @@ def test_the_mou_is_among_the_documents_of_the_mobility(db: Database) -> None:
     sending, hosting, mou_id = partners(db)
     mobility = nominate(db, sending, hosting, mou_id)
     with db.transaction(write=False) as s:
-        learner = actor_for(db, s.get(Learner, mobility.learner_id).user_id)
+        learner = actor_for(db, s.get_one(Learner, mobility.learner_id).user_id)
         for party in (sending, hosting):
             refs = ecvet.documents.service.for_instance(s, actor=party.actor, instance_id=mobility.process_instance_id)
             assert [(r.kind, r.record_id) for r in refs] == [("mou", mou_id)]
@@ -163,7 +163,7 @@ def test_nominations_go_on_while_an_amendment_of_the_mou_is_in_approval(db: Data
         mou.revise(s, actor=sending.actor, mou_id=mou_id,
                     content=mou_content(sending, hosting, countries=("NL", "BE"), file_code="MoU-2027-002"))
     with db.transaction(write=False) as s:
-        current = s.get(Mou, mou_id)
+        current = s.get_one(Mou, mou_id)
         assert current.status != "active"
         assert mou.in_force_version(current) is not None
     mobility = nominate(db, sending, hosting, mou_id)
@@ -229,9 +229,9 @@ def test_a_redeployed_table_changes_new_mobilities_only(db: Database) -> None:
     assert after.national_model["validation_recognition_merged"] is False
     assert after.national_model["source"] == "deployed: mobility v2"
     with db.transaction(write=False) as s:
-        old = s.get(Mobility, before.id)
+        old = s.get_one(Mobility, before.id)
         assert ecvet.mobility.service.national_model(s, old).validation_recognition_merged is True
-        assert s.get(ProcessInstance, after.process_instance_id).definition.version == 2
+        assert s.get_one(ProcessInstance, after.process_instance_id).definition.version == 2
 
 
 @pytest.mark.usefixtures("frozen")
@@ -286,7 +286,7 @@ def test_status_goes_live_only_with_the_agreement_in_force(db: Database, frozen:
         learning_agreement.change(s, actor=live.hosting.actor, la_id=live.la_id, added=[{"unit": "U3",
                                                                                          "reason": "late"}])
     with db.transaction(write=False) as s:
-        mobility = s.get(Mobility, live.mobility_id)
+        mobility = s.get_one(Mobility, live.mobility_id)
         assert (mobility.status, mobility.cancel_reason) == (MobilityStatus.CANCELLED, "Learner ill")
         assert [(c.old_status, c.new_status) for c in ecvet.mobility.service.status_history(s, mobility)] == [
             ("nomination", "live"), ("live", "cancelled")]
@@ -323,7 +323,7 @@ def test_postpone_rules(db: Database) -> None:
     assert {"reason", "start_date"} <= set(refused.value.errors)
     postpone("2027-04-01", "2027-05-07")
     with db.transaction(write=False) as s:
-        moved = s.get(Mobility, mobility.id)
+        moved = s.get_one(Mobility, mobility.id)
         assert (moved.start_date, moved.end_date) == (date(2027, 4, 1), date(2027, 5, 7))
         assert not moved.learner.is_minor(moved.start_date), "18 by the new start: no guardian needed any more"
     for i in range(departure.MAX_POSTPONEMENTS - 1):
@@ -366,3 +366,41 @@ def test_a_learner_known_by_their_european_student_identifier_is_reused(db: Data
         assert s.scalar(select(func.count(Learner.id))) == 1
         assert ecvet.mobility.service.get_learner(s, actor=other_sending.actor,
                                                   learner_id=first.learner_id).name == "Lena Vos"
+
+
+# --------------------------------------------------------------------------------------------------
+# Nominating under a MoU in force: which MoUs, and what a nomination may choose
+# --------------------------------------------------------------------------------------------------
+
+
+def test_nominable_mous_are_those_in_force_of_the_callers_sending_organisation(db: Database) -> None:
+    nl, be = make_party(db, "NL", "ROC Amsterdam"), make_party(db, "BE", "Hotel Brussel")
+    in_force = active_mou(db, nl, be, countries=("NL", "BE"))
+    with db.transaction() as s:  # a draft of the same school is not (yet) a MoU to nominate under
+        mou.create_draft(s, actor=nl.actor, sending_organisation_id=nl.org_id, content=mou_content(nl, be))
+    other_school = make_party(db, "NL", "Another school")
+    admin = actor_for(db, make_user(db, is_admin=True).id)
+    with db.transaction(write=False) as s:
+        assert [m.id for m in nomination.nominable(s, actor=nl.actor)] == [in_force]
+        assert nomination.nominable(s, actor=be.actor) == [], "the host signed it but does not send under it"
+        assert nomination.nominable(s, actor=other_school.actor) == []
+        assert [m.id for m in nomination.nominable(s, actor=admin)] == [in_force]
+
+        terms = nomination.nomination_terms(s, actor=nl.actor, mou_id=in_force)
+        assert [o.id for o in terms.hosting] == [be.org_id]
+        assert [q["title"] for q in terms.qualifications] == ["Cook"]
+        assert (terms.min_weeks, terms.max_weeks, terms.valid_until) == (3, 12, "2099-12-31")
+        assert terms.file_code == "MoU-2027-001"
+        with pytest.raises(Forbidden):
+            nomination.nomination_terms(s, actor=be.actor, mou_id=in_force)
+        with pytest.raises(NotFound):
+            nomination.nomination_terms(s, actor=other_school.actor, mou_id=in_force)
+
+
+def test_nomination_terms_of_a_mou_without_a_version_in_force_conflict(db: Database) -> None:
+    nl, be = make_party(db, "NL", "ROC Amsterdam"), make_party(db, "BE", "Hotel Brussel")
+    with db.transaction() as s:
+        memorandum = mou.create_draft(s, actor=nl.actor, sending_organisation_id=nl.org_id, content=mou_content(nl, be))
+        mou_id = memorandum.id
+    with pytest.raises(Conflict, match="no version in force"), db.transaction(write=False) as s:
+        nomination.nomination_terms(s, actor=nl.actor, mou_id=mou_id)

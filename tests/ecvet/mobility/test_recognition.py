@@ -129,7 +129,7 @@ def test_the_chamber_recognises_where_the_model_names_it(db: Database, frozen: F
     assert (decision.recognised_by, decision.organisation_id) == ("competent_institution",
                                                                   live.competent_institution.org_id)
     with db.transaction(write=False) as s:
-        view = views.decisions(s, s.get(Mobility, live.mobility_id))
+        view = views.decisions(s, s.get_one(Mobility, live.mobility_id))
         assert [c["unit"] for c in view["credits"]] == ["U1"]
         assert view["recognition"]["national_model"] == "chamber_approval"
 
@@ -216,7 +216,7 @@ def test_achievements_show_only_the_mobilities_the_caller_takes_part_in(db: Data
     recognise(db, live, digest, [{"unit": "U1", "recognised": True}, {"unit": "U2", "recognised": True}])
     other = make_live_mobility(db, frozen, home="CZ", abroad="SK")
     with db.transaction() as s:  # a second mobility of the same learner (another school, another host)
-        s.get(Mobility, other.mobility_id).learner_id = live.learner_id
+        s.get_one(Mobility, other.mobility_id).learner_id = live.learner_id
     with db.transaction(write=False) as s:
         assert views.achievements(s, actor=other.hosting.actor, learner_id=live.learner_id)["credits"] == []
         mine = views.achievements(s, actor=live.learner, learner_id=live.learner_id)

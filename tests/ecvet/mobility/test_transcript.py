@@ -44,7 +44,7 @@ def test_the_transcript_lists_each_unit_for_the_agreement_in_force(db: Database,
     live = assessed(db, frozen)
     issued = issue(db, live)
     with db.transaction(write=False) as s:
-        la = s.get(LearningAgreement, live.la_id)
+        la = s.get_one(LearningAgreement, live.la_id)
         version = learning_agreement.current_version(s, la)
         view = views.personal_transcript(transcript.get(s, actor=live.hosting.actor, mobility_id=live.mobility_id))
     content = view["content"]
@@ -137,7 +137,7 @@ def test_immutable_in_the_database_except_its_one_release(db: Database, frozen: 
         s.execute(text("UPDATE personal_transcripts SET ready_for_recognition_at = NULL WHERE id = :id"),
                   {"id": issued.id})
     with db.transaction(write=False) as s:
-        kept = s.get(PersonalTranscript, issued.id)
+        kept = s.get_one(PersonalTranscript, issued.id)
         assert kept.content_hash == issued.content_hash
         assert kept.ready_for_recognition_at is not None
 

@@ -364,7 +364,7 @@ def test_start_date_alert_postpone_then_cancel(db: Database, frozen: FrozenClock
             HumanTask.instance_id == run.instance_id, HumanTask.bpmn_id == "sign_sending")).all())
     assert states == {"sign_sending": TaskState.CANCELLED}
     with db.transaction(write=False) as s:
-        la = service.current_agreement(s, s.get(Mobility, run.mobility_id))
+        la = service.current_agreement(s, s.get_one(Mobility, run.mobility_id))
         la_id, digest = la.id, learning_agreement.current_version(s, la).content_hash
     with pytest.raises(Conflict, match="has started"), db.transaction() as s:
         signatures.sign(s, actor=sc.sending.actor, la_id=la_id, party="sending", content_hash=digest, signer=SIGNER)

@@ -120,10 +120,10 @@ def test_who_must_approve_a_mou_follows_the_deployed_table(db: Database) -> None
     with db.transaction() as s:
         memorandum = mou.create_draft(s, actor=nl.actor, sending_organisation_id=nl.org_id, content=mou_content(nl, be))
     with db.transaction(write=False) as s:
-        assert mou.required_approvals(s.get(Mou, memorandum.id)) == [(nl.org_id, "partner"), (be.org_id, "partner")]
+        assert mou.required_approvals(s.get_one(Mou, memorandum.id)) == [(nl.org_id, "partner"), (be.org_id, "partner")]
     deploy_table(db, set_entry(SHIPPED, "LiteralExpression_provider_responsibility_mou_approval", '"explicit"'))
     with db.transaction(write=False) as s:
-        assert mou.required_approvals(s.get(Mou, memorandum.id)) == [
+        assert mou.required_approvals(s.get_one(Mou, memorandum.id)) == [
             (nl.org_id, "partner"), (be.org_id, "partner"), (nl_ministry.org_id, "competent_institution"),
         ]
 

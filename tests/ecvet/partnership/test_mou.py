@@ -12,7 +12,6 @@ from sqlalchemy.exc import DBAPIError
 
 from ecvet import evidence
 from ecvet.documents import service
-from ecvet.mobility import nomination
 from ecvet.partnership import approvals, approvers, mou, views
 from ecvet.partnership.models import ApprovalMode, ApprovalRole, Decision, Mou, MouApproval, MouStatus, MouVersion
 from engine.clock import FrozenClock
@@ -22,7 +21,7 @@ from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuditEvent, FileBlob
 from tests.engine.conftest import actor_for
 from tests.factories import make_user
-from tests.support.ecvet_factories import SIGNER, Party, active_mou, make_party, mou_content, register
+from tests.support.ecvet_factories import SIGNER, Party, make_party, mou_content, register
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
@@ -66,7 +65,7 @@ def draft(db: Database, sender: Party, *partners: Party, submit: bool = True, **
 
 def current_hash(db: Database, mou_id: int) -> str:
     with db.transaction(write=False) as s:
-        return mou.current_version(s.get(Mou, mou_id)).content_hash
+        return mou.current_version(s.get_one(Mou, mou_id)).content_hash
 
 
 def approve(db: Database, party: Party, mou_id: int, digest: str | None = None,
@@ -78,7 +77,7 @@ def approve(db: Database, party: Party, mou_id: int, digest: str | None = None,
 
 def state(db: Database, mou_id: int) -> tuple[str, bool]:
     with db.transaction(write=False) as s:
-        memorandum = s.get(Mou, mou_id)
+        memorandum = s.get_one(Mou, mou_id)
         return memorandum.status, mou.is_active(memorandum)
 
 
@@ -116,20 +115,20 @@ def test_hash_is_canonical_so_key_order_and_spacing_do_not_matter(db: Database, 
 def test_nl_needs_only_the_partners_and_is_active_when_both_approved(db: Database, nl: Party, be: Party) -> None:
     memorandum = draft(db, nl, be)
     with db.transaction(write=False) as s:
-        assert mou.required_approvals(s.get(Mou, memorandum.id)) == [(nl.org_id, "partner"), (be.org_id, "partner")]
+        assert mou.required_approvals(s.get_one(Mou, memorandum.id)) == [(nl.org_id, "partner"), (be.org_id, "partner")]
     approve(db, nl, memorandum.id)
     assert state(db, memorandum.id) == (MouStatus.IN_APPROVAL, False)
     approve(db, be, memorandum.id)
     assert state(db, memorandum.id) == (MouStatus.ACTIVE, True)
     with db.transaction(write=False) as s:
-        current = s.get(Mou, memorandum.id)
+        current = s.get_one(Mou, memorandum.id)
         assert current.active_version_id == current.current_version_id
 
 
 def test_de_needs_the_chamber_as_competent_institution(db: Database, de: Party, be: Party, chamber: Party) -> None:
     memorandum = draft(db, de, be)
     with db.transaction(write=False) as s:
-        assert mou.required_approvals(s.get(Mou, memorandum.id)) == [
+        assert mou.required_approvals(s.get_one(Mou, memorandum.id)) == [
             (de.org_id, "partner"), (be.org_id, "partner"), (chamber.org_id, "competent_institution"),
         ]
     approve(db, de, memorandum.id)
@@ -189,10 +188,10 @@ def test_revision_voids_earlier_approvals_until_everyone_approves_the_new_hash(
     assert version.content_hash != old_hash
     assert state(db, memorandum.id) == (MouStatus.IN_APPROVAL, False)
     with db.transaction(write=False) as s:
-        current = s.get(Mou, memorandum.id)
+        current = s.get_one(Mou, memorandum.id)
         detail = views.mou(s, actor=nl.actor, mou_id=memorandum.id)
         # The amended text is not in force yet; the version approved by everyone stays on record.
-        assert s.get(MouVersion, current.active_version_id).number == 1
+        assert s.get_one(MouVersion, current.active_version_id).number == 1
     assert [a["counts"] for a in detail["approvals"]] == [False, False], "kept as evidence, no longer counting"
     assert detail["active_version"] == 1
     assert detail["version"] == 2
@@ -395,7 +394,7 @@ def test_approvals_and_versions_are_append_only_in_the_database(db: Database, nl
         with pytest.raises(DBAPIError, match="append-only"), db.transaction() as s:
             s.execute(text(sql), {"id": key})
     with db.transaction(write=False) as s:
-        kept = s.get(MouApproval, approval.id)
+        kept = s.get_one(MouApproval, approval.id)
         assert kept.decision == Decision.APPROVED
         assert kept.content_hash == current_hash(db, memorandum.id)
 
@@ -434,7 +433,7 @@ def test_an_expired_mou_can_no_longer_change(db: Database, nl: Party, be: Party)
 def test_the_version_in_force_and_when_it_expires(db: Database, nl: Party, be: Party) -> None:
     memorandum = draft(db, nl, be, valid_until="2028-06-30")
     with db.transaction(write=False) as s:
-        current = s.get(Mou, memorandum.id)
+        current = s.get_one(Mou, memorandum.id)
         assert mou.in_force_version(current) is None, "not approved by everyone yet"
         assert mou.expires_at(mou.current_version(current)) == datetime(2028, 7, 1, tzinfo=UTC)
     approve(db, nl, memorandum.id)
@@ -442,7 +441,7 @@ def test_the_version_in_force_and_when_it_expires(db: Database, nl: Party, be: P
     with db.transaction() as s:
         mou.revise(s, actor=nl.actor, mou_id=memorandum.id, content=mou_content(nl, be, valid_until="2030-06-30"))
     with db.transaction(write=False) as s:
-        current = s.get(Mou, memorandum.id)
+        current = s.get_one(Mou, memorandum.id)
         in_force = mou.in_force_version(current)
         assert in_force is not None, "the amendment is not in force before approval"
         assert in_force.number == 1, "the amendment is not in force before approval"
@@ -450,7 +449,7 @@ def test_the_version_in_force_and_when_it_expires(db: Database, nl: Party, be: P
     with db.transaction() as s:
         mou.expire(s, mou_id=memorandum.id)
     with db.transaction(write=False) as s:
-        assert mou.in_force_version(s.get(Mou, memorandum.id)) is None
+        assert mou.in_force_version(s.get_one(Mou, memorandum.id)) is None
 
 
 def test_a_pinned_table_decides_whatever_is_deployed_later(db: Database, de: Party, be: Party,
@@ -462,12 +461,12 @@ def test_a_pinned_table_decides_whatever_is_deployed_later(db: Database, de: Par
     memorandum = draft(db, de, be, submit=False)
     with db.transaction() as s:
         with pytest.raises(Invalid):
-            approvers.pin_national_models(s, mou=s.get(Mou, memorandum.id), table_sha256=digest, actor_id=None)
+            approvers.pin_national_models(s, mou=s.get_one(Mou, memorandum.id), table_sha256=digest, actor_id=None)
         s.add(FileBlob(sha256=digest, content=lenient, size=len(lenient)))
         s.flush()
-        approvers.pin_national_models(s, mou=s.get(Mou, memorandum.id), table_sha256=digest, actor_id=de.user_id)
+        approvers.pin_national_models(s, mou=s.get_one(Mou, memorandum.id), table_sha256=digest, actor_id=de.user_id)
     with db.transaction(write=False) as s:
-        current = s.get(Mou, memorandum.id)
+        current = s.get_one(Mou, memorandum.id)
         assert [r.role for r in mou.required_approvals(current)] == [ApprovalRole.PARTNER, ApprovalRole.PARTNER]
         assert views.mou(s, actor=de.actor, mou_id=memorandum.id)["national_models_table"] == digest
         unpinned = approvers.plan_for(s, mou.current_version(current).content)
@@ -477,40 +476,3 @@ def test_a_pinned_table_decides_whatever_is_deployed_later(db: Database, de: Par
         document = service.build(s, actor=de.actor, kind="mou", record_id=memorandum.id)
         (needed,) = [sec for sec in document.sections if sec.heading == "Approvals this version needs"]
         assert [row[1] for row in needed.table.rows] == ["Partner", "Partner"], needed.table.rows
-
-
-# --------------------------------------------------------------------------------------------------
-# Nominating under a MoU in force: which MoUs, and what a nomination may choose
-# --------------------------------------------------------------------------------------------------
-
-
-def test_nominable_mous_are_those_in_force_of_the_callers_sending_organisation(db: Database, nl: Party,
-                                                                              be: Party) -> None:
-    in_force = active_mou(db, nl, be, countries=("NL", "BE"))
-    with db.transaction() as s:  # a draft of the same school is not (yet) a MoU to nominate under
-        mou.create_draft(s, actor=nl.actor, sending_organisation_id=nl.org_id, content=mou_content(nl, be))
-    other_school = make_party(db, "NL", "Another school")
-    admin = actor_for(db, make_user(db, is_admin=True).id)
-    with db.transaction(write=False) as s:
-        assert [m.id for m in nomination.nominable(s, actor=nl.actor)] == [in_force]
-        assert nomination.nominable(s, actor=be.actor) == [], "the host signed it but does not send under it"
-        assert nomination.nominable(s, actor=other_school.actor) == []
-        assert [m.id for m in nomination.nominable(s, actor=admin)] == [in_force]
-
-        terms = nomination.nomination_terms(s, actor=nl.actor, mou_id=in_force)
-        assert [o.id for o in terms.hosting] == [be.org_id]
-        assert [q["title"] for q in terms.qualifications] == ["Cook"]
-        assert (terms.min_weeks, terms.max_weeks, terms.valid_until) == (3, 12, "2099-12-31")
-        assert terms.file_code == "MoU-2027-001"
-        with pytest.raises(Forbidden):
-            nomination.nomination_terms(s, actor=be.actor, mou_id=in_force)
-        with pytest.raises(NotFound):
-            nomination.nomination_terms(s, actor=other_school.actor, mou_id=in_force)
-
-
-def test_nomination_terms_of_a_mou_without_a_version_in_force_conflict(db: Database, nl: Party, be: Party) -> None:
-    with db.transaction() as s:
-        memorandum = mou.create_draft(s, actor=nl.actor, sending_organisation_id=nl.org_id, content=mou_content(nl, be))
-        mou_id = memorandum.id
-    with pytest.raises(Conflict, match="no version in force"), db.transaction(write=False) as s:
-        nomination.nomination_terms(s, actor=nl.actor, mou_id=mou_id)

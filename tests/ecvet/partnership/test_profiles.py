@@ -29,7 +29,7 @@ def world(db: Database) -> tuple[Party, Party, Party, int]:
 
 def save(db: Database, party: Party, partnership_id: int, content: dict) -> int:
     with db.transaction() as s:
-        partnership = s.get(Partnership, partnership_id)
+        partnership = s.get_one(Partnership, partnership_id)
         return profiles.save(s, actor=party.actor, partnership=partnership, organisation_id=party.org_id,
                              content=content).id
 
@@ -42,7 +42,7 @@ def test_a_save_is_a_new_version_and_the_newest_is_current(db: Database, world: 
     second = save(db, host, partnership_id, changed)
     save(db, sender, partnership_id, profile(sender, "DE"))
     with db.transaction(write=False) as s:
-        partnership = s.get(Partnership, partnership_id)
+        partnership = s.get_one(Partnership, partnership_id)
         current = profiles.current_profiles(s, partnership)
         assert [(p.side, p.id) for p in current][1] == ("hosting", second)
         assert current[1].content["vet_system"] == "School-based with long work placements."
@@ -67,10 +67,10 @@ def test_profiles_are_append_only(db: Database, world: tuple) -> None:
 def test_only_a_partners_own_members_write_its_profile(db: Database, world: tuple) -> None:
     sender, host, outsider, partnership_id = world
     with pytest.raises(Forbidden), db.transaction() as s:
-        profiles.save(s, actor=sender.actor, partnership=s.get(Partnership, partnership_id),
+        profiles.save(s, actor=sender.actor, partnership=s.get_one(Partnership, partnership_id),
                       organisation_id=host.org_id, content=profile(host, "NL"))
     with pytest.raises(Invalid, match="Only the sending and the hosting"), db.transaction() as s:
-        profiles.save(s, actor=outsider.actor, partnership=s.get(Partnership, partnership_id),
+        profiles.save(s, actor=outsider.actor, partnership=s.get_one(Partnership, partnership_id),
                       organisation_id=outsider.org_id, content=profile(outsider, "FR"))
 
 
@@ -87,7 +87,7 @@ def test_an_incomplete_profile_is_refused_field_by_field(db: Database, world: tu
         "profile", "qualifications_offered.0.eqf_level", "qualifications_offered.0.units.0.learning_outcomes.0.kind",
         "europass_certificate_supplements.0"}
     with pytest.raises(Invalid), db.transaction() as s:
-        profiles.save(s, actor=sender.actor, partnership=s.get(Partnership, partnership_id),
+        profiles.save(s, actor=sender.actor, partnership=s.get_one(Partnership, partnership_id),
                       organisation_id=sender.org_id, content="not an object")  # type: ignore[arg-type]
 
 
@@ -119,7 +119,7 @@ def test_the_role_map_stays_with_the_partnership_and_says_what_the_registry_know
     functions["mou_approval"]["home"] = {"organisation_id": chamber.org_id}
     functions["recognition"]["home"] = {"organisation_id": chamber.org_id, "notes": "after validation"}
     with db.transaction() as s:
-        role_map = roles.save(s, actor=sender.actor, partnership=s.get(Partnership, partnership_id),
+        role_map = roles.save(s, actor=sender.actor, partnership=s.get_one(Partnership, partnership_id),
                               functions=functions, notes="Validation and recognition are separate acts")
         described = views.role_map(s, role_map)
     entries = {(e["function"], e["side"]): e for e in described["entries"]}
@@ -150,11 +150,11 @@ def test_an_incomplete_role_map_is_refused(db: Database, world: tuple) -> None:
     functions["validation"]["home"] = {"organisation_id": 999999}
     functions["teaching"] = {}
     with pytest.raises(Invalid) as refused, db.transaction() as s:
-        roles.save(s, actor=sender.actor, partnership=s.get(Partnership, partnership_id), functions=functions)
+        roles.save(s, actor=sender.actor, partnership=s.get_one(Partnership, partnership_id), functions=functions)
     assert set(refused.value.errors) == {"ecvet_roles.la_approval", "ecvet_roles.assessment.host",
                                          "ecvet_roles.validation.home.organisation_id", "ecvet_roles.teaching"}
     with pytest.raises(Forbidden), db.transaction() as s:
-        roles.save(s, actor=host.actor, partnership=s.get(Partnership, partnership_id),
+        roles.save(s, actor=host.actor, partnership=s.get_one(Partnership, partnership_id),
                    functions=ecvet_roles(host.org_id))
     with db.transaction(write=False) as s:
         assert s.scalar(select(RoleMap.id)) is None

@@ -64,7 +64,7 @@ def test_defaults_come_from_the_national_models_and_the_registry(db: Database, w
     with db.transaction(write=False) as s:
         (task,) = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)).all()
         assert (task.bpmn_id, task.organisation_id) == ("describe_sending", school.org_id)
-        assert s.get(ProcessInstance, instance_id).business_key == "de-es"
+        assert s.get_one(ProcessInstance, instance_id).business_key == "de-es"
 
 
 def test_a_required_approver_cannot_be_replaced_by_the_partner(db: Database, world: dict[str, Party]) -> None:

@@ -70,7 +70,7 @@ def world(db: Database) -> World:
 
 def set_status(db: Database, mobility_id: int, status: str) -> None:
     with db.transaction() as s:
-        mobility = s.get(Mobility, mobility_id)
+        mobility = s.get_one(Mobility, mobility_id)
         assert mobility is not None
         mobility.status = status
 
@@ -88,20 +88,20 @@ def instance(w: World, **parties: object) -> str:
 def opened(w: World) -> int:
     instance_id = instance(w)
     with w.db.transaction() as s:
-        return service.for_instance(s, actor=w.sender.actor, instance=s.get(ProcessInstance, instance_id),
+        return service.for_instance(s, actor=w.sender.actor, instance=s.get_one(ProcessInstance, instance_id),
                                     mobility_id=w.mobility_id).id
 
 
 def act(w: World, fn: object, **kw: object) -> object:
     with w.db.transaction() as s:
-        review = s.get(Review, kw.pop("review_id"))
+        review = s.get_one(Review, kw.pop("review_id"))
         return fn(s, review=review, **kw)  # type: ignore[operator]
 
 
 def test_a_review_copies_its_parties_from_the_mobility(db: Database, world: World) -> None:
     review_id = opened(world)
     with db.transaction(write=False) as s:
-        review = s.get(Review, review_id)
+        review = s.get_one(Review, review_id)
         assert (review.mobility_id, review.mou_id, review.sending_organisation_id, review.hosting_organisation_id,
                 review.learner_user_id, review.status) == (
             world.mobility_id, world.mou_id, world.sender.org_id, world.host.org_id, world.learner.user_id,
@@ -111,19 +111,19 @@ def test_a_review_copies_its_parties_from_the_mobility(db: Database, world: Worl
 def test_only_the_mobilitys_own_parties_can_review_it(db: Database, world: World) -> None:
     wrong = instance(world, hosting=world.outsider.org_id)
     with pytest.raises(Invalid) as refused, db.transaction() as s:
-        service.for_instance(s, actor=world.outsider.actor, instance=s.get(ProcessInstance, wrong),
+        service.for_instance(s, actor=world.outsider.actor, instance=s.get_one(ProcessInstance, wrong),
                              mobility_id=world.mobility_id)
     assert list(refused.value.errors) == ["parties.hosting"]
     other_learner = actor_for(db, make_user(db).id)
     wrong = instance(world, learner={"user_id": other_learner.user_id})
     with pytest.raises(Invalid) as refused, db.transaction() as s:
-        service.for_instance(s, actor=other_learner, instance=s.get(ProcessInstance, wrong),
+        service.for_instance(s, actor=other_learner, instance=s.get_one(ProcessInstance, wrong),
                              mobility_id=world.mobility_id)
     assert list(refused.value.errors) == ["parties.learner"]
     for missing in (None, "7", 999999):
         instance_id = instance(world)
         with pytest.raises(Invalid), db.transaction() as s:
-            service.for_instance(s, actor=world.sender.actor, instance=s.get(ProcessInstance, instance_id),
+            service.for_instance(s, actor=world.sender.actor, instance=s.get_one(ProcessInstance, instance_id),
                                  mobility_id=missing)
     with db.transaction(write=False) as s:
         assert s.scalar(select(Review.id)) is None
@@ -133,7 +133,7 @@ def test_a_mobility_is_reviewed_once_it_is_over(db: Database, world: World) -> N
     set_status(db, world.mobility_id, MobilityStatus.LIVE)
     instance_id = instance(world)
     with pytest.raises(Conflict, match="live"), db.transaction() as s:
-        service.for_instance(s, actor=world.sender.actor, instance=s.get(ProcessInstance, instance_id),
+        service.for_instance(s, actor=world.sender.actor, instance=s.get_one(ProcessInstance, instance_id),
                              mobility_id=world.mobility_id)
 
 
@@ -189,12 +189,12 @@ def test_a_revision_needs_a_mou_in_force_not_already_being_revised(db: Database,
                          ("learner", world.learner)):
         act(world, service.evaluate, review_id=review_id, actor=actor, party=party, answers=evaluation())
     with db.transaction() as s:
-        s.get(Mou, world.mou_id).status = MouStatus.IN_APPROVAL  # an amendment is under way
+        s.get_one(Mou, world.mou_id).status = MouStatus.IN_APPROVAL  # an amendment is under way
     with pytest.raises(Conflict, match="in_approval"):
         act(world, service.plan, review_id=review_id, actor=world.sender.actor, items=action_items(),
             revise_mou=True, mou_changes="Longer stays")
     with db.transaction() as s:
-        s.get(Mou, world.mou_id).status = MouStatus.ACTIVE
+        s.get_one(Mou, world.mou_id).status = MouStatus.ACTIVE
     act(world, service.plan, review_id=review_id, actor=world.sender.actor, items=action_items(),
         revise_mou=True, mou_changes="Longer stays")
     with pytest.raises(Forbidden), db.transaction() as s:
