@@ -1,6 +1,6 @@
 """Documents of the instances a participant is party of: readable HTML, PDF and JSON downloads.
 
-The documents come from ``records.documents`` (the same structure the API exports and the PDF
+The documents come from ``ecvet.documents`` (the same structure the API exports and the PDF
 renders), with the visibility of each record's own service: a document that is not yours is 404.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A :class:`records.documents.Document` as a PDF that a person can print, sign off and check.
+"""A :class:`ecvet.documents.model.Document` as a PDF that a person can print, sign off and check.
 
 Layout: title block, a reference line with the version and the full SHA-256 the document was
 generated from (a printed copy can be compared with the platform), the sections (label/value pairs,

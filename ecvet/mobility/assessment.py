@@ -6,7 +6,7 @@ again replaces its sheet (the new row names the one it supersedes, which stays a
 learner then acknowledges the sheets, saying whether they agree. Once the transcript is issued the
 sheets are final.
 
-Each sheet is signed by the member of the host who records it (:mod:`records.signing`); the assessor
+Each sheet is signed by the member of the host who records it (:mod:`ecvet.signing`); the assessor
 a sheet names is what it states (who observed the learner, possibly a colleague) and, when left out,
 is that signer.
 

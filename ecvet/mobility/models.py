@@ -36,7 +36,7 @@ class MobilityStatus:
     ALL = (NOMINATION, LIVE, RECOGNIZED, CANCELLED)
 
 class LaStatus:
-    """Derived from the signatures that count for the current version (see records.learning_agreement).
+    """Derived from the signatures that count for the current version (see ecvet.mobility.learning_agreement).
 
     ``signed``: every party (learner, guardian of a minor, sending, hosting) signed the current text;
     ``approved``: in addition the competent institution the national model requires approved it.
@@ -166,7 +166,7 @@ class Mobility(Base):
     competent_institution_home_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     competent_institution_host_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     intermediary_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
-    # Snapshot of records.national_models.NationalModel.as_dict() taken from the table deployed with
+    # Snapshot of ecvet.national_models.service.NationalModel.as_dict() taken from the table deployed with
     # the process version the mobility runs on, so records and process gates always agree.
     national_model: Mapped[dict[str, Any] | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,7 +1,7 @@
 """Mobilities for the monitor dashboard: how many learners are where, and how far their mobility got.
 
 One GROUP BY over ``mobilities`` joined to the hosting organisation (the destination country), scoped
-by the same rule as a Learning Agreement (``records.learning_agreement``): admins see every mobility;
+by the same rule as a Learning Agreement (``ecvet.mobility.learning_agreement``): admins see every mobility;
 others see those of their sending or hosting organisation, those of which they are the learner or
 guardian, and, for a competent institution approving Learning Agreements, those sent from its country.
 """

@@ -431,7 +431,7 @@ def nominable(session: Session, *, actor: Actor) -> list[Mou]:
 
 def nomination_terms(session: Session, *, actor: Actor, mou_id: int) -> NominationTerms:
     """The choices a nomination under this MoU has (404 to non-parties, 403 to parties that are not its
-    sending organisation, 409 when no version is in force), as :func:`records.mobility.nominate` checks them."""
+    sending organisation, 409 when no version is in force), as :func:`nominate` checks them."""
     mou = get(session, actor=actor, mou_id=mou_id)
     if not is_sender(actor, mou):
         raise Forbidden("Only members of the MoU's sending organisation nominate learners under it")

@@ -110,7 +110,7 @@ def sign(
     content_hash: str,
     signer: dict[str, Any] | None = None,
 ) -> LaSignature:
-    """Sign the current text as ``party``, as the signed-in person (:mod:`records.signing`). Refused
+    """Sign the current text as ``party``, as the signed-in person (:mod:`ecvet.signing`). Refused
     (nothing stored) when the actor is not that party (403), `signer` names someone else or an
     organisation's signature lacks a position (422), the quoted hash is stale (409), the first text is
     signed once the mobility has started (409), or it is not this party's turn (409, naming who signs

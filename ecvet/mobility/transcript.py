@@ -49,7 +49,7 @@ def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str,
     """The host issues the transcript from the current assessment sheets, once every unit of the
     Learning Agreement in force is assessed and the learner acknowledged the sheets (409 otherwise).
     A member of the hosting organisation issues and signs it (403 for anyone else, administrators
-    included: :mod:`records.signing`); a second issue is refused (409)."""
+    included: :mod:`ecvet.signing`); a second issue is refused (409)."""
     mobility = service.get(session, actor=actor, mobility_id=mobility_id)
     if not (actor.is_admin or service.is_host(actor, mobility)):
         raise Forbidden("Only the hosting organisation issues the Learner's Personal Transcript")

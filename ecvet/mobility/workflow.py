@@ -1,14 +1,14 @@
 """Task actions of the Mobility process (``processes/mobility.bpmn``): each user task's form becomes records.
 
-Like :mod:`records.actions` for MoUs, every action writes through a service module in the task's unit
+Like :mod:`ecvet.partnership.workflow` for MoUs, every action writes through a service module in the task's unit
 of work (a refusal raises and nothing of the completion is kept) and returns small references that
 land in the process data for the gateways: ids, versions, hashes, who signs next, whether a party
 refused. ``mobility_id`` and ``la_id`` come from the process data, never from the form, and the
 party a signature is given as comes from the lane the task is in, never from the form either. Who
-signs is the signed-in person (:mod:`records.signing`): a form's ``signer`` gives only position and
+signs is the signed-in person (:mod:`ecvet.signing`): a form's ``signer`` gives only position and
 place, and every signing form starts with the reader's own name, e-mail and profile (a prefill).
 
-Importing this module registers the actions (see :mod:`records.wiring`).
+Importing this module registers the actions (see :mod:`ecvet.wiring`).
 """
 from __future__ import annotations
 

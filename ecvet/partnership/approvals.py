@@ -100,7 +100,7 @@ def approve(
     as_role: str = ApprovalRole.PARTNER,
     organisation_id: int | None = None,
 ) -> MouApproval:
-    """Sign the current text for the caller's organisation, as the signed-in person (:mod:`records.signing`:
+    """Sign the current text for the caller's organisation, as the signed-in person (:mod:`ecvet.signing`:
     `signer` may only give position and place; a name or e-mail that is not the caller's is refused, 422).
     The quoted hash must be the current one: an approval of a text the approver did not read would be
     worthless (409, nothing stored)."""

@@ -4,7 +4,7 @@
   ``Content-Type`` and file name are not trusted): PDF, PNG, JPEG, OpenDocument text (ODT) and Word
   (DOCX). Anything else is refused with 415, anything larger than :func:`max_bytes` with 413.
 * The bytes are stored once per SHA-256 (``attachment_blobs``); each upload is its own
-  :class:`~records.models.Attachment` row with the uploader and their organisation.
+  :class:`~ecvet.partnership.models.Attachment` row with the uploader and their organisation.
 * An attachment is visible to the uploader, to the members of the uploader's organisation, to the
   parties of every partnership whose records refer to it (:func:`reference`), and to
   administrators. To anyone else it does not exist (404).

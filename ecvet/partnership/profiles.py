@@ -3,7 +3,7 @@
 A profile holds the organisation's data (name, country, type, contact person, Erasmus+ OID, PIC),
 the qualifications it offers (EQF/NQF level, ECVET points, units with their learning outcomes as
 knowledge, skills and competence), a description of its country's VET system, and Europass
-Certificate Supplements as attachments (:mod:`records.attachments`). Every save is a new row
+Certificate Supplements as attachments (:mod:`ecvet.partnership.attachments`). Every save is a new row
 (append-only evidence); the newest of an organisation in a partnership is its current profile.
 
 Who may write: members of the organisation the profile describes (admins with ``on_behalf`` through

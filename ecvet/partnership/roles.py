@@ -3,11 +3,11 @@
 The same function sits with a VET school in one country and with a ministry, chamber or awarding
 body in another (the seeds' "national partners" note), so the partners write down who does what
 before they draft the MoU. The map belongs to the partnership: it does **not** write
-:class:`~records.models.OrganisationCompetence`, the platform's registry of competent institutions
-that administrators keep and that routes approvals (``records.national_models.register_competence``).
+:class:`~ecvet.national_models.models.OrganisationCompetence`, the platform's registry of competent institutions
+that administrators keep and that routes approvals (``ecvet.national_models.service.register_competence``).
 Instead, every entry that names a registered organisation says whether the registry agrees
 (``registered``), so a mismatch (the map says the chamber approves MoUs, the registry does not know
-it) is visible before the MoU is submitted. A new mapping is a new :class:`~records.models.RoleMap`;
+it) is visible before the MoU is submitted. A new mapping is a new :class:`~ecvet.partnership.models.RoleMap`;
 the newest is current, earlier ones stay as history.
 """
 from __future__ import annotations

@@ -1,23 +1,23 @@
 """Task actions and connectors of the Partnership process (``processes/partnership.bpmn``).
 
-Importing this module registers them, like :mod:`records.actions`; the API app and the worker import
-it at start-up (:mod:`records.wiring`).
+Importing this module registers them, like :mod:`ecvet.partnership.workflow`; the API app and the worker import
+it at start-up (:mod:`ecvet.wiring`).
 
-The partnership record (:mod:`records.partnerships`) is opened by the first action of an instance and
+The partnership record (:mod:`ecvet.partnership.service`) is opened by the first action of an instance and
 every action below works on it:
 
 * ``partnership.profile`` (action): the partner whose lane the task is in saves its profile
-  (``sending_profile`` / ``hosting_profile``, see :mod:`records.profiles`); attachments it names must
+  (``sending_profile`` / ``hosting_profile``, see :mod:`ecvet.partnership.profiles`); attachments it names must
   exist and be visible to the person completing the task. Returns ``partnership_id`` and
   ``<side>_profile_id``.
-* ``partnership.roles`` (action): the role map (``ecvet_roles``, ``roles_notes``; :mod:`records.roles`).
+* ``partnership.roles`` (action): the role map (``ecvet_roles``, ``roles_notes``; :mod:`ecvet.partnership.roles`).
   Returns ``role_map_id``.
 * ``partnership.draft`` (action): creates the partnership's MoU (first round) or saves a new version of
   it (later rounds: after a rejection, for a renewal or a review). Refuses, for a MoU in force, a
   "revision" identical to the text in force. Returns the MoU references, validity date and expiry.
 * ``partnership.submit`` (action): the sending organisation puts the draft up for approval and signs it
   in the same step as the signed-in member (every signing partner, the sender included, must approve
-  the same hash; ``signer`` gives only position and place, :mod:`records.signing`). The MoU
+  the same hash; ``signer`` gives only position and place, :mod:`ecvet.signing`). The MoU
   must be signed by exactly the two partners of the partnership, and a competent institution that a
   national model requires must be the organisation bound to that country's competent-institution
   lane; otherwise 422 before anyone is asked. Returns the MoU references plus the inputs of the

@@ -1,9 +1,9 @@
 """Task actions and the connector of the Review process (``processes/review.bpmn``).
 
-Importing this module registers them (:mod:`records.wiring` lists it for the app and the worker).
+Importing this module registers them (:mod:`ecvet.wiring` lists it for the app and the worker).
 
 * ``review.evaluate`` (action): the party of the task's lane (sending, hosting or learner) hands in
-  its evaluation sheet (:func:`records.review.evaluate`). The review is opened by the first sheet,
+  its evaluation sheet (:func:`ecvet.review.service.evaluate`). The review is opened by the first sheet,
   from ``mobility_id`` in the process data. Returns ``review_id`` and ``<party>_evaluation_id``.
 * ``review.plan`` (action): the sending organisation's action plan (``summary``, ``items``,
   ``revise_mou``, ``mou_changes``). Returns ``action_plan_id``, ``evaluation_ids``, ``revise_mou``,

@@ -1,4 +1,4 @@
-"""The demo seed (records/seed.py) on both backends: it runs twice without adding anything, every demo
+"""The demo seed (demo/seed.py) on both backends: it runs twice without adding anything, every demo
 user finds the tasks the printed table promises, the lifecycle states are real process states, the
 passwords are hashed, and a later run leaves people's own work alone."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A signature is the signed-in person's (records/signing.py): every kind of signature records the
+"""A signature is the signed-in person's (ecvet/signing.py): every kind of signature records the
 account and the organisation it was given for, another person's name or e-mail is refused with
 nothing stored, administrators do not sign on anyone's behalf, and evidence signed before keeps what
 it recorded."""

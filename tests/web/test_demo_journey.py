@@ -1,4 +1,4 @@
-"""A newcomer's first minutes in a real browser, on the demo `make run` seeds (records/seed.py): the
+"""A newcomer's first minutes in a real browser, on the demo `make run` seeds (demo/seed.py): the
 learner signs his Learning Agreement, the sending coordinator signs it next, then she nominates a new
 learner through "Start > Nominate a learner" and lands on the task that follows. Screenshots are saved
 like the other browser tests'."""

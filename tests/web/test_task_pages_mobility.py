@@ -1,7 +1,7 @@
 """The shipped Mobility process (processes/mobility.bpmn) in a real browser, under the NL national model (host in BE):
 the learner signs their Learning Agreement, and the hosting mentor records the assessment with one
 invalid, then a valid submission. The steps in between are driven through the services, as the
-process tests do (tests/records/test_mobility_process.py), on the live server's database."""
+process tests do (tests/ecvet/mobility/test_workflow.py), on the live server's database."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime

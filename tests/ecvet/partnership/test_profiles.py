@@ -1,4 +1,4 @@
-"""records.profiles and records.roles: what partners say about themselves, and who does what where."""
+"""ecvet.partnership.profiles and roles: what partners say about themselves, and who does what where."""
 from __future__ import annotations
 
 import pytest

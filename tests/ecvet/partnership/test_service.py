@@ -1,4 +1,4 @@
-"""Starting a partnership (records/partnerships.py start_plan/start): four parties, defaults from the
+"""Starting a partnership (ecvet/partnership/service.py start_plan/start): four parties, defaults from the
 registry of competent institutions and the national models, refusals that change nothing."""
 from __future__ import annotations
 

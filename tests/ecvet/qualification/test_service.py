@@ -1,4 +1,4 @@
-"""Qualifications with units and learning outcomes (records/service.py), on both backends."""
+"""Qualifications with units and learning outcomes (ecvet/qualification/service.py), on both backends."""
 from __future__ import annotations
 
 from typing import Any

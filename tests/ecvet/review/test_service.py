@@ -1,4 +1,4 @@
-"""records.review: opening a review from its mobility, evaluation sheets, the action plan, the revision."""
+"""ecvet.review.service: opening a review from its mobility, evaluation sheets, the action plan, the revision."""
 from __future__ import annotations
 
 from dataclasses import dataclass

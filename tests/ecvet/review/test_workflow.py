@@ -196,7 +196,7 @@ def test_a_review_of_someone_elses_mobility_cannot_be_started(db: Database, admi
     """An outsider binds themselves as sending organisation of a review naming another school's
     mobility (and its real host and learner): the Review process's start check refuses it, so no
     instance exists, nobody is asked anything and no review is recorded. (A review an administrator
-    starts so is still refused a record by service.for_instance: tests/records/test_review.py.)"""
+    starts so is still refused a record by service.for_instance: tests/ecvet/review/test_service.py.)"""
     p = partnership_in_force(db, admin, frozen, "provider_responsibility")
     genuine = start_review(db, p)
     outsider = make_party(db, "FR", "Outsider school")
