@@ -72,7 +72,8 @@ class ProfileSchema(Schema):
     organisation_id = fields.Integer()
     side = fields.String(metadata={"description": "sending | hosting"})
     content = fields.Dict(metadata={"description": "organisation, qualifications_offered (units with learning "
-                                                   "outcomes), vet_system, attachments (see ecvet.partnership.profiles)"})
+                                                   "outcomes), vet_system, attachments "
+                                                   "(see ecvet.partnership.profiles)"})
     content_hash = fields.String()
     created_by = fields.Integer(allow_none=True)
     created_at = fields.DateTime()

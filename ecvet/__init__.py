@@ -1,1 +1,1 @@
-"""The ECVET domain, one subpackage per concept (models, service, views, workflow in each); it uses the engine, never Flask."""
+"""The ECVET domain, one subpackage per concept (models, service, views, workflow in each); never Flask."""

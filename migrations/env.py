@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from alembic import context
 
+from ecvet.models import register_tables
 from engine.config import load_settings
 from engine.db import make_engine
 from engine.models import Base
-from ecvet.models import register_tables
 
 register_tables()  # the domain's tables on the same metadata
 config = context.config

@@ -371,7 +371,7 @@ def validate_and_recognise(
 
 
 def record_implications(
-    session: Session, *, actor: Actor, mobility_id: int, implications: list[dict[str, Any]]
+    session: Session, *, actor: Actor, mobility_id: int, implications: Any
 ) -> list[PracticalImplication]:
     """The sending organisation records what recognition changes at home: ``[{kind, description,
     unit?, ecvet_points?}]`` (extra credits carry their points). An empty list records that there are

@@ -206,5 +206,6 @@ def test_a_later_run_leaves_what_people_did_alone(db: Database) -> None:
     assert table["jonas.keller@learner.example"] == []
     assert table["coordinator@berufskolleg.example"] == ["Sign the Learning Agreement"]
     with db.transaction(write=False) as s:
+        assert elif_.process_instance_id is not None
         instance = instances.get(s, actor=coordinator, instance_id=elif_.process_instance_id)
         assert instance.status == "terminated"

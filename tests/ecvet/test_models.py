@@ -28,7 +28,7 @@ def test_every_domain_table_is_on_the_engines_metadata() -> None:
     register_tables()
     assert DOMAIN_TABLES <= set(Base.metadata.tables)
     modules = {mapper.class_.__module__ for mapper in Base.registry.mappers
-               if mapper.local_table.name in DOMAIN_TABLES}
+               if str(getattr(mapper.local_table, "name", "")) in DOMAIN_TABLES}
     assert modules == set(MODEL_MODULES), "each subpackage's tables are in its models.py"
 
 

@@ -46,7 +46,7 @@ pytestmark = pytest.mark.usefixtures("frozen")
 
 def count(db: Database, model: Any) -> int:
     with db.transaction(write=False) as s:
-        return s.scalar(select(func.count(model.id)))
+        return s.scalars(select(func.count(model.id))).one()
 
 
 def refused_as_forged(excinfo: pytest.ExceptionInfo[Invalid]) -> None:

@@ -200,12 +200,13 @@ def _signed_mobility(db: Database, clock: Any, sending: Party, hosting: Party) -
         la = learning_agreement.prepare(s, actor=sending.actor, mobility_id=mobility.mobility_id, content=LA_CONTENT)
         la_id, la_hash = la.id, learning_agreement.current_version(s, la).content_hash
     learner_signer = None
-    for party, actor, signer in ((LaParty.LEARNER, mobility.learner, learner_signer),
-                                 (LaParty.SENDING, sending.actor, SIGNER),
-                                 (LaParty.HOSTING, hosting.actor, host_signer)):
+    signing: list[tuple[str, Actor, dict[str, str] | None]] = [(LaParty.LEARNER, mobility.learner, learner_signer),
+                                                               (LaParty.SENDING, sending.actor, SIGNER),
+                                                               (LaParty.HOSTING, hosting.actor, host_signer)]
+    for la_party, actor, signer in signing:
         clock.advance(timedelta(hours=1))
         with db.transaction() as s:
-            signatures.sign(s, actor=actor, la_id=la_id, party=party, content_hash=la_hash, signer=signer)
+            signatures.sign(s, actor=actor, la_id=la_id, party=la_party, content_hash=la_hash, signer=signer)
     return mobility, la_id
 
 
@@ -255,13 +256,13 @@ def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") 
 
     def validated(s: Any) -> None:
         recognition.validate(s, actor=sending.actor, mobility_id=mobility.mobility_id,
-                             transcript_hash=world.transcript_hash, signer=SIGNER, units=[
+                             transcript_hash=world.transcript_hash or "", signer=SIGNER, units=[
                                  {"unit": "U1", "outcome": "validated"},
                                  {"unit": "U2", "outcome": "partly_validated", "comment": "Cold chain only"}])
 
     def recognised(s: Any) -> None:
         decision = recognition.recognise(s, actor=sending.actor, mobility_id=mobility.mobility_id,
-                                         transcript_hash=world.transcript_hash, signer=SIGNER, units=[
+                                         transcript_hash=world.transcript_hash or "", signer=SIGNER, units=[
                                              {"unit": "U1", "recognised": True},
                                              {"unit": "U2", "recognised": True, "ecvet_points": 2}])
         world.recognition_id = decision.id
@@ -300,7 +301,7 @@ def make_review(db: Database, life: LifecycleWorld) -> ReviewRecords:
         s.add(review)
         s.flush()
         review_id = review.id
-    answers = {
+    answers: dict[str, dict[str, Any]] = {
         "sending": {"outcomes_appropriate": "yes", "evidence_sufficient": "partly",
                     "evidence_comment": "The U2 sheet lacked the temperature log", "strengths": "Clear criteria",
                     "changes_proposed": "Send the log template before departure",

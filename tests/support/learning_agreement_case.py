@@ -78,11 +78,13 @@ class Case:
             return learning_agreement.current_version(s, s.get_one(LearningAgreement, la_id)).content_hash
 
     def sign(self, la_id: int, party: str, actor: Actor | None = None, digest: str | None = None) -> LaSignature:
-        actor = actor or {LaParty.LEARNER: self.learner, LaParty.SENDING: self.sending.actor,
+        signer_actor = actor or {LaParty.LEARNER: self.learner, LaParty.SENDING: self.sending.actor,
                           LaParty.HOSTING: self.hosting.actor, LaParty.GUARDIAN: self.guardian}[party]
         signer = {LaParty.LEARNER: LEARNER_SIGNER, LaParty.GUARDIAN: GUARDIAN_SIGNER}.get(party, SIGNER)
         with self.db.transaction() as s:
-            return signatures.sign(s, actor=actor, la_id=la_id, party=party, content_hash=digest or self.digest(la_id),
+            assert signer_actor is not None
+            return signatures.sign(s, actor=signer_actor, la_id=la_id, party=party,
+                                   content_hash=digest or self.digest(la_id),
                             signer=signer)
 
     def state(self, la_id: int) -> dict[str, Any]:
@@ -91,7 +93,7 @@ class Case:
 
     def signature_count(self, la_id: int) -> int:
         with self.db.transaction(write=False) as s:
-            return s.scalar(select(func.count(LaSignature.id)).where(LaSignature.la_id == la_id))
+            return s.scalars(select(func.count(LaSignature.id)).where(LaSignature.la_id == la_id)).one()
 
 
 def make_case(

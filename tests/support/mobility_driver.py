@@ -66,6 +66,7 @@ class Scenario:
             mobility = nomination.nominate(s, actor=self.sending.actor, mou_id=self.mou_id,
                                            hosting_organisation_id=self.hosting.org_id, qualification_title="Cook",
                                            start_date=start, end_date=end, sector=sector, learner=details)
+            assert mobility.process_instance_id is not None
             run = Run(self, mobility.id, mobility.process_instance_id, mobility.learner_id,
                       actor_for(self.db, learner_user.id),
                       actor_for(self.db, guardian_user.id) if guardian_user else None, name)
@@ -164,6 +165,7 @@ class Run:
         with self.db.transaction(write=False) as s:
             la = service.current_agreement(s, service.get(s, actor=self.sc.sending.actor,
                                                                 mobility_id=self.mobility_id))
+            assert la is not None
             return views.agreement(s, actor=self.sc.sending.actor, la_id=la.id)
 
     # Steps -----------------------------------------------------------------------------------------

@@ -144,7 +144,7 @@ class PartnershipRun:
         """(status, current version number, approvals recorded, is_active)."""
         with self.db.transaction(write=False) as s:
             memorandum = s.get_one(Mou, self.partnership().mou_id)
-            count = s.scalar(select(func.count(MouApproval.id)).where(MouApproval.mou_id == memorandum.id))
+            count = s.scalars(select(func.count(MouApproval.id)).where(MouApproval.mou_id == memorandum.id)).one()
             return memorandum.status, mou.current_version(memorandum).number, count, mou.is_active(memorandum)
 
     def in_force_version(self) -> int | None:

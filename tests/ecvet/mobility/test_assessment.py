@@ -40,7 +40,7 @@ def record(db: Database, live: LiveMobility, sheets: list[dict[str, Any]], actor
 
 def count(db: Database, model: Any) -> int:
     with db.transaction(write=False) as s:
-        return s.scalar(select(func.count(model.id)))
+        return s.scalars(select(func.count(model.id))).one()
 
 
 def test_the_host_records_one_sheet_per_unit_and_a_correction_supersedes(db: Database, live: LiveMobility) -> None:

@@ -21,7 +21,7 @@ from engine import deployments, instances
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
-from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from engine.models import InstanceParty, ProcessInstance
 from tests.engine.conftest import actor_for
 from tests.factories import make_user
@@ -62,8 +62,8 @@ def nominate(db: Database, sending: Party, hosting: Party, mou_id: int, **overri
 
 def counts(db: Database) -> tuple[int, int, int]:
     with db.transaction(write=False) as s:
-        return (s.scalar(select(func.count(Mobility.id))), s.scalar(select(func.count(Learner.id))),
-                s.scalar(select(func.count(ProcessInstance.id))))
+        return (s.scalars(select(func.count(Mobility.id))).one(), s.scalars(select(func.count(Learner.id))).one(),
+                s.scalars(select(func.count(ProcessInstance.id))).one())
 
 
 def bindings(db: Database, mobility: Mobility) -> dict[str, tuple[int | None, int | None]]:
@@ -82,6 +82,8 @@ def test_nomination_starts_the_process_with_every_lane_bound(db: Database) -> No
     mobility = nominate(db, sending, hosting, mou_id, learner=minor, sector="Hospitality")
     assert mobility.status == MobilityStatus.NOMINATION
     assert mobility.sector == "hospitality"
+    assert mobility.national_model is not None
+    assert mobility.process_instance_id is not None
     assert mobility.national_model["model"] == "provider_responsibility"
     assert mobility.national_model["source"] == "deployed: mobility v1"
     with db.transaction(write=False) as s:
@@ -107,7 +109,10 @@ def test_the_mou_is_among_the_documents_of_the_mobility(db: Database) -> None:
     sending, hosting, mou_id = partners(db)
     mobility = nominate(db, sending, hosting, mou_id)
     with db.transaction(write=False) as s:
-        learner = actor_for(db, s.get_one(Learner, mobility.learner_id).user_id)
+        learner_user_id = s.get_one(Learner, mobility.learner_id).user_id
+        assert learner_user_id is not None
+        assert mobility.process_instance_id is not None
+        learner = actor_for(db, learner_user_id)
         for party in (sending, hosting):
             refs = ecvet.documents.service.for_instance(s, actor=party.actor, instance_id=mobility.process_instance_id)
             assert [(r.kind, r.record_id) for r in refs] == [("mou", mou_id)]
@@ -121,7 +126,7 @@ def test_refusals_store_nothing(db: Database) -> None:
     outsider = make_party(db, "NL", "Other school")
     email = make_user(db).email
     before = counts(db)
-    cases: list[tuple[type[Exception], str | None, dict[str, Any]]] = [
+    cases: list[tuple[type[EngineError], str | None, dict[str, Any]]] = [
         (NotFound, None, {"actor": outsider.actor}),
         (Forbidden, None, {"actor": hosting.actor}),
         (Invalid, "qualification_title", {"qualification_title": "Baker"}),
@@ -206,6 +211,7 @@ def test_competent_institutions_come_from_the_national_model(db: Database) -> No
         nominate(db, sending, hosting, mou_id, sector="crafts", competent_institution_home_id=chamber.org_id)
     register(db, chamber.org_id, "DE", CompetenceFunction.LA_APPROVAL)
     crafts = nominate(db, sending, hosting, mou_id, sector="crafts")
+    assert crafts.national_model is not None
     assert crafts.national_model["la_approval"] == "explicit"
 
 
@@ -225,6 +231,8 @@ def test_a_redeployed_table_changes_new_mobilities_only(db: Database) -> None:
     assert edited != table
     assert deploy(db, edited.encode()) == 2
     after = nominate(db, sending, hosting, mou_id)
+    assert before.national_model is not None
+    assert after.national_model is not None
     assert before.national_model["validation_recognition_merged"] is True
     assert after.national_model["validation_recognition_merged"] is False
     assert after.national_model["source"] == "deployed: mobility v2"

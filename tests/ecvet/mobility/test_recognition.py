@@ -64,7 +64,7 @@ def recognise(db: Database, live: LiveMobility, digest: str, units: list[dict[st
 
 def count(db: Database, model: Any) -> int:
     with db.transaction(write=False) as s:
-        return s.scalar(select(func.count(model.id)))
+        return s.scalars(select(func.count(model.id))).one()
 
 
 def test_validation_then_recognition_by_the_sending_school(db: Database, frozen: FrozenClock) -> None:

@@ -5,6 +5,7 @@ import hashlib
 import json
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -54,7 +55,7 @@ def outsider(db: Database) -> Party:
     return make_party(db, "DE", "Unrelated school")
 
 
-def draft(db: Database, sender: Party, *partners: Party, submit: bool = True, **overrides: object) -> Mou:
+def draft(db: Database, sender: Party, *partners: Party, submit: bool = True, **overrides: Any) -> Mou:
     with db.transaction() as s:
         memorandum = mou.create_draft(s, actor=sender.actor, sending_organisation_id=sender.org_id,
                                 content=mou_content(sender, *partners, **overrides))
@@ -83,7 +84,7 @@ def state(db: Database, mou_id: int) -> tuple[str, bool]:
 
 def approvals_count(db: Database, mou_id: int) -> int:
     with db.transaction(write=False) as s:
-        return s.scalar(select(func.count(MouApproval.id)).where(MouApproval.mou_id == mou_id))
+        return s.scalars(select(func.count(MouApproval.id)).where(MouApproval.mou_id == mou_id)).one()
 
 
 # --- the hash ------------------------------------------------------------------------------------
@@ -475,4 +476,5 @@ def test_a_pinned_table_decides_whatever_is_deployed_later(db: Database, de: Par
 
         document = service.build(s, actor=de.actor, kind="mou", record_id=memorandum.id)
         (needed,) = [sec for sec in document.sections if sec.heading == "Approvals this version needs"]
+        assert needed.table is not None
         assert [row[1] for row in needed.table.rows] == ["Partner", "Partner"], needed.table.rows

@@ -134,7 +134,9 @@ def test_the_role_map_stays_with_the_partnership_and_says_what_the_registry_know
     with db.transaction(write=False) as s:
         assert s.scalars(select(OrganisationCompetence.organisation_id)).all() == [chamber.org_id], \
             "the map does not write the registry"
-        assert roles.get_current(s, actor=host.actor, partnership_id=partnership_id).id == described["id"]
+        current = roles.get_current(s, actor=host.actor, partnership_id=partnership_id)
+        assert current is not None
+        assert current.id == described["id"]
         with pytest.raises(NotFound):
             roles.get_current(s, actor=outsider.actor, partnership_id=partnership_id)
         assert len(s.scalars(select(RoleMap)).all()) == 1

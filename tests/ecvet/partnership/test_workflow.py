@@ -408,8 +408,8 @@ def test_a_redeployed_table_changes_the_gates_of_new_partnerships_only(db: Datab
     assert before.mou() == (MouStatus.ACTIVE, 1, 2, True), "decided with the table it started with"
     with db.transaction(write=False) as s:
         pinned = {memorandum.id: memorandum.national_models_sha256 for memorandum in s.scalars(select(Mou))}
-    assert pinned[before.partnership().mou_id] == hashlib.sha256(shipped.encode()).hexdigest()
-    assert pinned[after.partnership().mou_id] == hashlib.sha256(changed.encode()).hexdigest()
+    assert pinned[before.partnership().mou_id or 0] == hashlib.sha256(shipped.encode()).hexdigest()
+    assert pinned[after.partnership().mou_id or 0] == hashlib.sha256(changed.encode()).hexdigest()
 
 
 @pytest.mark.parametrize("name", ["partnership.bpmn", "review.bpmn"])

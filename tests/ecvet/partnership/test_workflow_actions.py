@@ -82,7 +82,9 @@ def test_a_stale_hash_refuses_the_completion_and_keeps_the_task(run: Partnership
     read_by_host = p.form_values("hosting", "approve_hosting")
     # The sending organisation changes the text while the host is reading it.
     with p.db.transaction() as s:
-        mou.revise(s, actor=p.sender.actor, mou_id=p.partnership().mou_id,
+        mou_id = p.partnership().mou_id
+        assert mou_id is not None
+        mou.revise(s, actor=p.sender.actor, mou_id=mou_id,
                    content=p.content(valid_until="2098-06-30"))
     with pytest.raises(Conflict, match="stale"):
         p.complete("hosting", "approve_hosting", sign(read_by_host))

@@ -31,7 +31,9 @@ def test_register_keeps_units_and_outcomes_and_gives_mou_and_profile_entries(db:
                                        ecvet_points=180, awarding_organisation_id=chamber.id, units=UNITS)
         qualification_id = cook.id
     with db.transaction(write=False) as s:
-        cook = service.find(s, title=" cook ", country="DE")
+        found = service.find(s, title=" cook ", country="DE")
+        assert found is not None
+        cook = found
         assert cook is not None
         assert cook.id == qualification_id
         assert [(u.code, u.ecvet_points) for u in cook.units] == [("U1", 12), ("U2", 4)]

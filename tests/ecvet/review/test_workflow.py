@@ -243,6 +243,7 @@ def test_the_review_is_visible_to_its_parties_only(db: Database, admin: Actor, f
             with pytest.raises(Exception, match="No review"):
                 service.get(s, actor=actor, review_id=review_id)
         evaluation_id = s.scalars(select(Evaluation.id)).first()
+        assert evaluation_id is not None
         with pytest.raises(Exception, match="No evaluation sheet"):
             service.get_evaluation(s, actor=outsider.actor, evaluation_id=evaluation_id)
 
