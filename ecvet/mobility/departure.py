@@ -21,7 +21,7 @@ from engine.models import utcnow
 from engine.parties import Actor
 
 #: How often a mobility may be postponed: each postponement re-enters the "before" phase of the
-#: process, and SpiffWorkflow's task tree must stay far below its depth limit (hazard 7).
+#: process, and the engine's task tree must stay far below its depth limit (hazard 7).
 MAX_POSTPONEMENTS = 10
 POSTPONED = "postponed"
 START_MISSED = "start date reached without a Learning Agreement in force"

@@ -58,7 +58,7 @@ from engine.parties import Actor
 
 STALE_MESSAGE = "stale: the Learning Agreement changed since you read it"
 #: Versions an LA may have: every version is a signing round in the Mobility process, whose task tree
-#: must stay far below SpiffWorkflow's depth limit (hazard 7 of the engine notes).
+#: must stay far below the workflow library's depth limit (hazard 7 of the engine notes).
 MAX_VERSIONS = 30
 
 # --------------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecvet.national_models import service as national_models
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
+from ecvet.national_models.service import NationalModel, decide
 from ecvet.partnership.models import ApprovalMode, ApprovalRole, Decision, Mou, MouApproval, MouVersion
 from engine import audit
 from engine.errors import Invalid
@@ -40,7 +40,7 @@ class Plan:
     requirements: list[Requirement] = field(default_factory=list)
     modes: dict[Requirement, tuple[str, int]] = field(default_factory=dict)  # (explicit|implicit, days)
     countries: dict[Requirement, str] = field(default_factory=dict)
-    models: dict[str, national_models.NationalModel] = field(default_factory=dict)
+    models: dict[str, NationalModel] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -108,8 +108,7 @@ def plan_for(session: Session, content: dict[str, Any], *, mou: Mou | None = Non
         if org is not None and org.country not in countries:
             countries.append(org.country)
     for country in countries:
-        model = national_models.decide(country, content.get("sector"), highest_eqf(content), session=session,
-                                       dmn_bytes=table)
+        model = decide(country, content.get("sector"), highest_eqf(content), session=session, dmn_bytes=table)
         plan.models[country] = model
         if model.mou_approval == "none":
             continue
