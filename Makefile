@@ -33,7 +33,7 @@ system-deps:
 		apt-get update && apt-get install -y python3 python3-venv python3-dev; \
 	fi
 
-# PDF documents (records/pdf.py) embed DejaVu Sans: it covers Latin, Greek and Cyrillic (every EU language).
+# PDF documents (ecvet/documents/pdf.py) embed DejaVu Sans: it covers Latin, Greek and Cyrillic (every EU language).
 FONTS := /usr/share/fonts/truetype/dejavu
 fonts:
 	@test -f $(FONTS)/DejaVuSans.ttf -a -f $(FONTS)/DejaVuSans-Bold.ttf || \
@@ -66,14 +66,14 @@ test-postgres:
 	@scripts/ensure-postgres.sh
 
 test: setup chromium test-postgres
-	$(BIN)/ruff check engine api records tests bench migrations/env.py
+	$(BIN)/ruff check engine api ecvet demo tests bench migrations/env.py
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python -m bench.run
 
 lint: setup
-	$(BIN)/ruff check engine api records tests bench migrations/env.py
+	$(BIN)/ruff check engine api ecvet demo tests bench migrations/env.py
 
 clean:
 	rm -rf $(VENV) var

@@ -9,10 +9,10 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
+from ecvet import wiring
 from engine import execution, services
 from engine.config import Settings, load_settings
 from engine.db import Database
-from records import wiring
 
 from . import (
     definitions,

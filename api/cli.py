@@ -56,7 +56,7 @@ def deploy(paths: tuple[str, ...]) -> None:
     files = _collect(paths)
     if not files:
         raise click.ClickException("no .bpmn, .dmn or .json files found")
-    from records import wiring
+    from ecvet import wiring
 
     wiring.load()  # the domain's checks of deployed files (e.g. national_models.dmn)
     database = Database(settings.database_url)
@@ -98,8 +98,8 @@ def create_admin(email: str, password: str, name: str) -> None:
 @click.option("--poll", default=1.0, type=float, help="seconds between polls when idle")
 def worker(poll: float) -> None:
     """Run due jobs (timers, service tasks, messages, notifications) until SIGTERM."""
+    from ecvet import wiring
     from engine.worker import serve as serve_worker
-    from records import wiring
 
     from .logging import configure as configure_logging
 
@@ -118,11 +118,11 @@ def worker(poll: float) -> None:
               show_default="ECVET_BASE_URL or http://127.0.0.1:5000", help="where the printed sign-in link points")
 def bootstrap_demo(url: str) -> None:
     """Seed the demo (idempotent: safe on every start) and print who can sign in and do what first."""
-    from records import demo
+    from demo import seed
 
     database = Database(load_settings().database_url)
     try:
-        result = demo.seed(database)
+        result = seed.seed(database)
     except EngineError as exc:
         raise click.ClickException(f"the demo could not be seeded: {exc.message} {exc.errors or ''}") from exc
     finally:

@@ -6,8 +6,8 @@ from typing import Any
 from flask import Response, request
 from marshmallow import Schema, fields, validate
 
+from ecvet.documents import model, pdf, service
 from engine.models import utcnow
-from records import documents, pdf
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
@@ -92,7 +92,7 @@ def _wants_pdf(requested: str | None) -> bool:
     return best == PDF
 
 
-def _filename(document: documents.Document) -> str:
+def _filename(document: model.Document) -> str:
     version = f"-v{document.reference.version}" if document.reference.version else ""
     return f"{document.kind}-{document.record_id}{version}.pdf"
 
@@ -113,7 +113,7 @@ def get_document(args: dict[str, Any], kind: str, record_id: int) -> Any:
     action-plan. Readable by the parties of the partnership or mobility and by admins; to anyone else,
     and for an unknown kind, 404. `?version=n` for MoUs and Learning Agreements (422 if malformed)."""
     with authenticated(write=False) as (session, actor):
-        document = documents.build(session, actor=actor, kind=kind, record_id=record_id, version=args["version"])
+        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=args["version"])
     # Learners' personal data: never kept by shared caches.
     headers = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization"}
     if not _wants_pdf(args["format"]):
@@ -129,6 +129,6 @@ def get_document(args: dict[str, Any], kind: str, record_id: int) -> Any:
 def instance_documents(instance_id: str) -> Any:
     """The documents a process instance refers to (MoU, Learning Agreement, ...) that you may read."""
     with authenticated(write=False) as (session, actor):
-        refs = documents.for_instance(session, actor=actor, instance_id=instance_id)
+        refs = service.for_instance(session, actor=actor, instance_id=instance_id)
     return {"items": [{"kind": r.kind, "record_id": r.record_id, "title": r.title,
                        "href": f"/api/documents/{r.kind}/{r.record_id}"} for r in refs]}

@@ -94,7 +94,7 @@ def configure(*, level: str | None = None, fmt: str | None = None) -> logging.Ha
         handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
-    # SpiffWorkflow logs every task state change at INFO: far too chatty and slow for a server.
+    # The workflow library (logger "spiff") logs every task state change at INFO: too chatty for a server.
     logging.getLogger("spiff").setLevel(logging.WARNING)
     werkzeug = logging.getLogger("werkzeug")
     if not any(isinstance(f, _NoAccessLog) for f in werkzeug.filters):

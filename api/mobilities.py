@@ -10,11 +10,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from ecvet.mobility import nomination, service, transcript, views
+from ecvet.mobility.models import MobilityStatus
 from engine.pagination import Page
-from records import assessment, recognition, transcript
-from records import mobility as mobilities
-from records import mobility_views as views
-from records.models import MobilityStatus
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
@@ -306,8 +304,8 @@ def nominate(body: dict[str, Any]) -> Any:
     organisation, 409 when the MoU is not in force, 422 when the MoU does not cover the qualification
     or the dates, or the host did not sign the MoU."""
     with authenticated() as (session, actor):
-        mobility = mobilities.nominate(session, actor=actor, **body)
-        return views.detail(session, actor=actor, mobility_id=mobility.id)
+        mobility = nomination.nominate(session, actor=actor, **body)
+        return views.mobility_with_records(session, actor=actor, mobility_id=mobility.id)
 
 
 @blp.route("/mobilities", methods=["GET"])
@@ -316,8 +314,8 @@ def nominate(body: dict[str, Any]) -> Any:
 def list_(args: dict[str, Any]) -> Any:
     """The mobilities you take part in (all of them for admins), oldest first."""
     with authenticated(write=False) as (session, actor):
-        page = mobilities.list_for(session, actor=actor, **args)
-        return Page([views.summary(m) for m in page.items], page.next_cursor)
+        page = service.list_for(session, actor=actor, **args)
+        return Page([views.mobility(m) for m in page.items], page.next_cursor)
 
 
 @blp.route("/mobilities/<id:mobility_id>", methods=["GET"])
@@ -326,7 +324,7 @@ def get(mobility_id: int) -> Any:
     """Status, learner, Learning Agreement versions and signatures, assessment and transcript (the home
     side only once released for recognition), validation, recognition and credits."""
     with authenticated(write=False) as (session, actor):
-        return views.detail(session, actor=actor, mobility_id=mobility_id)
+        return views.mobility_with_records(session, actor=actor, mobility_id=mobility_id)
 
 
 @blp.route("/mobilities/<id:mobility_id>/cancel", methods=["POST"])
@@ -339,8 +337,8 @@ def cancel(body: dict[str, Any], mobility_id: int) -> Any:
     """Cancel the mobility before it is recognised (the sending organisation, with a reason): its process
     ends and its open tasks are withdrawn. 409 once recognised or cancelled."""
     with authenticated() as (session, actor):
-        mobilities.withdraw(session, actor=actor, mobility_id=mobility_id, reason=body["reason"])
-        return views.detail(session, actor=actor, mobility_id=mobility_id)
+        service.withdraw(session, actor=actor, mobility_id=mobility_id, reason=body["reason"])
+        return views.mobility_with_records(session, actor=actor, mobility_id=mobility_id)
 
 
 @blp.route("/mobilities/<id:mobility_id>/transcript", methods=["GET"])
@@ -349,7 +347,7 @@ def get_transcript(mobility_id: int) -> Any:
     """The Learner's Personal Transcript: 404 until issued, and for the home side until it is ready for
     recognition."""
     with authenticated(write=False) as (session, actor):
-        return transcript.detail(session, actor=actor, mobility_id=mobility_id)
+        return views.personal_transcript(transcript.get(session, actor=actor, mobility_id=mobility_id))
 
 
 @blp.route("/mobilities/<id:mobility_id>/assessments", methods=["GET"])
@@ -357,7 +355,7 @@ def get_transcript(mobility_id: int) -> Any:
 def get_assessments(mobility_id: int) -> Any:
     """The current assessment sheets with the learner's acknowledgement (same visibility as the transcript)."""
     with authenticated(write=False) as (session, actor):
-        return assessment.sheets(session, actor=actor, mobility_id=mobility_id)
+        return views.assessment_sheets(session, actor=actor, mobility_id=mobility_id)
 
 
 @blp.route("/learners/<id:learner_id>", methods=["GET"])
@@ -365,7 +363,7 @@ def get_assessments(mobility_id: int) -> Any:
 def get_learner(learner_id: int) -> Any:
     """A learner's personal data: the parties of their mobilities and admins only."""
     with authenticated(write=False) as (session, actor):
-        return mobilities.learner_view(mobilities.get_learner(session, actor=actor, learner_id=learner_id))
+        return views.learner(service.get_learner(session, actor=actor, learner_id=learner_id))
 
 
 @blp.route("/learners/<id:learner_id>/achievements", methods=["GET"])
@@ -374,4 +372,4 @@ def achievements(learner_id: int) -> Any:
     """Units and ECVET points awarded to the learner, and practical implications, from the mobilities you
     take part in (all of them for the learner and admins)."""
     with authenticated(write=False) as (session, actor):
-        return recognition.achievements(session, actor=actor, learner_id=learner_id)
+        return views.achievements(session, actor=actor, learner_id=learner_id)

@@ -75,7 +75,7 @@ def terminate(body: dict[str, Any], instance_id: str) -> Any:
 @blp.arguments(MigrateSchema)
 @blp.response(200, MigrationResult)
 def migrate(body: dict[str, Any], instance_id: str) -> Any:
-    """Move to another version where SpiffWorkflow's diff says it is safe; 409 names the blockers."""
+    """Move to another version where the engine's diff says it is safe; 409 names the blockers."""
     with authenticated() as (session, actor):
         result = operations.migrate(session, actor=actor, instance_id=instance_id, version=body["version"])
         instance = result.pop("instance")

@@ -1,7 +1,7 @@
 """The one layer that reads request input: path ids, query strings, JSON and form bodies.
 
 Every API route's input passes here before a route sees it, so a route never meets input the
-database or SpiffWorkflow cannot hold:
+database or the workflow engine cannot hold:
 
 * **Path parameters**: ``<id:name>`` accepts 1..2^31-1 only (the range of an ``INTEGER`` column on
   PostgreSQL, the smallest of our backends), anything else is 404; string and path parameters with a

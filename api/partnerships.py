@@ -14,8 +14,8 @@ from flask import Response, request, send_file
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields
 
+from ecvet.partnership import attachments, profiles, roles, service, views
 from engine.errors import Invalid, NotFound
-from records import attachments, partnerships, profiles, roles
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
@@ -72,7 +72,8 @@ class ProfileSchema(Schema):
     organisation_id = fields.Integer()
     side = fields.String(metadata={"description": "sending | hosting"})
     content = fields.Dict(metadata={"description": "organisation, qualifications_offered (units with learning "
-                                                   "outcomes), vet_system, attachments (see records.profiles)"})
+                                                   "outcomes), vet_system, attachments "
+                                                   "(see ecvet.partnership.profiles)"})
     content_hash = fields.String()
     created_by = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
@@ -136,14 +137,14 @@ def upload(files: dict[str, Any]) -> Any:
     with authenticated() as (session, actor):
         attachment = attachments.upload(session, actor=actor, filename=upload_.filename, content=content,
                                         organisation_id=form["organisation_id"])
-        return attachments.describe(attachment)
+        return views.attachment(attachment)
 
 
 @blp.route("/attachments/<id:attachment_id>", methods=["GET"])
 @blp.response(200, AttachmentSchema)
 def get_attachment(attachment_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
-        return attachments.describe(attachments.get(session, actor=actor, attachment_id=attachment_id))
+        return views.attachment(attachments.get(session, actor=actor, attachment_id=attachment_id))
 
 
 @blp.route("/attachments/<id:attachment_id>/content", methods=["GET"])
@@ -167,7 +168,7 @@ def download(attachment_id: int) -> Response:
 def list_partnerships(args: dict[str, Any]) -> Any:
     """Partnerships your organisation is a party of (administrators: all)."""
     with authenticated(write=False) as (session, actor):
-        return partnerships.list_for(session, actor=actor, cursor=args["cursor"], limit=args["limit"])
+        return service.list_for(session, actor=actor, cursor=args["cursor"], limit=args["limit"])
 
 
 @blp.route("/partnerships/<id:partnership_id>", methods=["GET"])
@@ -175,7 +176,7 @@ def list_partnerships(args: dict[str, Any]) -> Any:
 def get_partnership(partnership_id: int) -> Any:
     """The partnership with each partner's current profile, the current role map and its MoU."""
     with authenticated(write=False) as (session, actor):
-        return partnerships.detail(session, actor=actor, partnership_id=partnership_id)
+        return views.partnership(session, actor=actor, partnership_id=partnership_id)
 
 
 @blp.route("/partnerships/<id:partnership_id>/profiles", methods=["GET"])
@@ -183,7 +184,7 @@ def get_partnership(partnership_id: int) -> Any:
 def list_profiles(partnership_id: int) -> Any:
     """Every profile saved in the partnership, oldest first (a save never overwrites an earlier one)."""
     with authenticated(write=False) as (session, actor):
-        return [profiles.describe(session, p)
+        return [views.profile(session, p)
                 for p in profiles.history(session, actor=actor, partnership_id=partnership_id)]
 
 
@@ -191,7 +192,7 @@ def list_profiles(partnership_id: int) -> Any:
 @blp.response(200, ProfileSchema)
 def get_profile(profile_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
-        return profiles.describe(session, profiles.get(session, actor=actor, profile_id=profile_id))
+        return views.profile(session, profiles.get(session, actor=actor, profile_id=profile_id))
 
 
 @blp.route("/partnerships/<id:partnership_id>/role-map", methods=["GET"])
@@ -202,5 +203,5 @@ def get_role_map(partnership_id: int) -> Any:
         role_map = roles.get_current(session, actor=actor, partnership_id=partnership_id)
         if role_map is None:
             raise NotFound(f"Partnership {partnership_id} has no role map yet")
-        return roles.describe(session, role_map)
+        return views.role_map(session, role_map)
 

@@ -5,9 +5,10 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from records import mou as mous
-from records import national_models
-from records.models import ApprovalRole, CompetenceFunction
+from ecvet.national_models import service
+from ecvet.national_models.models import CompetenceFunction
+from ecvet.partnership import approvals, mou, views
+from ecvet.partnership.models import ApprovalRole
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
@@ -115,14 +116,14 @@ class DecideArgs(Schema):
 def get_mou(mou_id: int) -> Any:
     """The current text, its hash, who must approve, and every approval given (parties and admins)."""
     with authenticated(write=False) as (session, actor):
-        return mous.detail(session, actor=actor, mou_id=mou_id)
+        return views.mou(session, actor=actor, mou_id=mou_id)
 
 
 @blp.route("/mous/<id:mou_id>/versions/<id:number>", methods=["GET"])
 @blp.response(200, MouVersionSchema)
 def get_version(mou_id: int, number: int) -> Any:
     with authenticated(write=False) as (session, actor):
-        return mous.get_version(session, actor=actor, mou_id=mou_id, number=number)
+        return mou.get_version(session, actor=actor, mou_id=mou_id, number=number)
 
 
 @blp.route("/mous/<id:mou_id>/approvals", methods=["POST"])
@@ -143,8 +144,8 @@ def approve(body: dict[str, Any], mou_id: int) -> Any:
     position is known.
     """
     with authenticated() as (session, actor):
-        approval = mous.approve(session, actor=actor, mou_id=mou_id, **body)
-        return mous.describe_approval(session, approval)
+        approval = approvals.approve(session, actor=actor, mou_id=mou_id, **body)
+        return views.recorded_approval(session, approval)
 
 
 @blp.route("/national-models/decide", methods=["GET"])
@@ -153,7 +154,7 @@ def approve(body: dict[str, Any], mou_id: int) -> Any:
 def decide(args: dict[str, Any]) -> Any:
     """Evaluate the deployed national models table (illustrative rows, not legal advice)."""
     with authenticated(write=False) as (session, _actor):
-        return national_models.decide(args["country"], args["sector"], args["eqf_level"], session=session)
+        return service.decide(args["country"], args["sector"], args["eqf_level"], session=session)
 
 
 class CompetenceRequest(Schema):
@@ -190,7 +191,7 @@ def register_competence(body: dict[str, Any]) -> Any:
     The national model says whether e.g. MoU approval needs a competent institution; this registry says
     which organisation that is. 409 when already registered, 422 for an unknown organisation."""
     with authenticated() as (session, actor):
-        return national_models.register_competence(session, actor=actor, **body)
+        return service.register_competence(session, actor=actor, **body)
 
 
 @blp.route("/competent-institutions", methods=["GET"])
@@ -199,4 +200,4 @@ def register_competence(body: dict[str, Any]) -> Any:
 def list_competences(args: dict[str, Any]) -> Any:
     """The registry of competent institutions, optionally for one country or function (signed in)."""
     with authenticated(write=False) as (session, actor):
-        return national_models.list_competences(session, actor=actor, **args)
+        return service.list_competences(session, actor=actor, **args)

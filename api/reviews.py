@@ -10,8 +10,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from records import review as reviews
-from records.models import ActionItemStatus
+from ecvet.review import service, views
+from ecvet.review.models import ActionItemStatus
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
@@ -109,7 +109,7 @@ class ItemUpdate(Schema):
 def list_reviews(args: dict[str, Any]) -> Any:
     """Reviews you are a party of (administrators: all), optionally of one mobility."""
     with authenticated(write=False) as (session, actor):
-        return reviews.list_for(session, actor=actor, mobility_id=args["mobility_id"], cursor=args["cursor"],
+        return service.list_for(session, actor=actor, mobility_id=args["mobility_id"], cursor=args["cursor"],
                                 limit=args["limit"])
 
 
@@ -118,22 +118,22 @@ def list_reviews(args: dict[str, Any]) -> Any:
 def get_review(review_id: int) -> Any:
     """The review with its evaluation sheets and action plan."""
     with authenticated(write=False) as (session, actor):
-        return reviews.detail(session, actor=actor, review_id=review_id)
+        return views.review(session, actor=actor, review_id=review_id)
 
 
 @blp.route("/evaluations/<id:evaluation_id>", methods=["GET"])
 @blp.response(200, EvaluationSchema)
 def get_evaluation(evaluation_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
-        return reviews.describe_evaluation(reviews.get_evaluation(session, actor=actor, evaluation_id=evaluation_id))
+        return views.evaluation(service.get_evaluation(session, actor=actor, evaluation_id=evaluation_id))
 
 
 @blp.route("/action-plans/<id:action_plan_id>", methods=["GET"])
 @blp.response(200, ActionPlanSchema)
 def get_action_plan(action_plan_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
-        plan = reviews.get_action_plan(session, actor=actor, action_plan_id=action_plan_id)
-        return reviews.describe_action_plan(session, plan)
+        plan = service.get_action_plan(session, actor=actor, action_plan_id=action_plan_id)
+        return views.action_plan(session, plan)
 
 
 @blp.route("/action-plans/<id:action_plan_id>/items/<id:item_id>", methods=["PATCH"])
@@ -145,6 +145,6 @@ def get_action_plan(action_plan_id: int) -> Any:
 def update_item(body: dict[str, Any], action_plan_id: int, item_id: int) -> Any:
     """Move an action on (open, in_progress, done, dropped): its owner or the sending organisation."""
     with authenticated() as (session, actor):
-        reviews.update_item(session, actor=actor, action_plan_id=action_plan_id, item_id=item_id, **body)
-        plan = reviews.get_action_plan(session, actor=actor, action_plan_id=action_plan_id)
-        return reviews.describe_action_plan(session, plan)
+        service.update_item(session, actor=actor, action_plan_id=action_plan_id, item_id=item_id, **body)
+        plan = service.get_action_plan(session, actor=actor, action_plan_id=action_plan_id)
+        return views.action_plan(session, plan)

@@ -4,7 +4,7 @@
 #   make run                          # other terminal: migrate, deploy processes/, seed the demo, serve :5000 + worker
 #   docs/walkthrough.sh               # or: B=http://127.0.0.1:5057 docs/walkthrough.sh
 #
-# It uses the demo that `make run` seeds (records/demo.py): Berufskolleg Rhein (Köln, DE) sends cooks in
+# It uses the demo that `make run` seeds (demo/seed.py): Berufskolleg Rhein (Köln, DE) sends cooks in
 # training to Hotel Sol de Valencia (ES) under a MoU in force; the IHK Köln (chamber) recognises units.
 # Two parts, because a mobility lives in real time:
 #   1. Before the mobility: the school nominates Lukas Becker, the Learning Agreement is prepared, the

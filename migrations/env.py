@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from alembic import context
 
+from ecvet.models import register_tables
 from engine.config import load_settings
 from engine.db import make_engine
 from engine.models import Base
-from records import models as _record_models  # noqa: F401  (partnership tables on the same metadata)
 
+register_tables()  # the domain's tables on the same metadata
 config = context.config
 target_metadata = Base.metadata
 

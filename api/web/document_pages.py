@@ -1,6 +1,6 @@
 """Documents of the instances a participant is party of: readable HTML, PDF and JSON downloads.
 
-The documents come from ``records.documents`` (the same structure the API exports and the PDF
+The documents come from ``ecvet.documents`` (the same structure the API exports and the PDF
 renders), with the visibility of each record's own service: a document that is not yours is 404.
 """
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
+from ecvet.documents import model, pdf, service
 from engine import instances
 from engine.errors import Invalid
 from engine.models import ProcessInstance, utcnow
-from records import documents, pdf
 
 from .auth import page_session
 
@@ -26,7 +26,7 @@ PAGE_SIZE = 20
 @dataclass
 class InstanceDocuments:
     instance: ProcessInstance
-    refs: list[documents.DocumentRef]
+    refs: list[model.DocumentRef]
 
 
 def _version() -> int | None:
@@ -46,7 +46,7 @@ def documents_index() -> Any:
         page = instances.list_for(session, actor=actor, cursor=cursor, limit=PAGE_SIZE)
         groups = []
         for instance in page.items:
-            refs = documents.for_instance(session, actor=actor, instance_id=instance.id)
+            refs = service.for_instance(session, actor=actor, instance_id=instance.id)
             if refs:
                 groups.append(InstanceDocuments(instance, refs))
     next_url = url_for("web_documents.index", cursor=page.next_cursor) if page.next_cursor else None
@@ -60,7 +60,7 @@ def document_page(kind: str, record_id: int) -> Any:
     """One document as a readable page (an earlier version of a MoU or LA with ?version=n)."""
     version = _version()
     with page_session(write=False) as (session, actor):
-        document = documents.build(session, actor=actor, kind=kind, record_id=record_id, version=version)
+        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version)
     return render_template("documents/document.html", active="documents", document=document)
 
 
@@ -71,7 +71,7 @@ def download(kind: str, record_id: int, fmt: str) -> Any:
         abort(404)
     version = _version()
     with page_session(write=False) as (session, actor):
-        document = documents.build(session, actor=actor, kind=kind, record_id=record_id, version=version)
+        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version)
     suffix = f"-v{document.reference.version}" if document.reference.version else ""
     name = f"{kind}-{record_id}{suffix}.{fmt}"
     if fmt == "pdf":

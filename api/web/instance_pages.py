@@ -11,10 +11,10 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from ecvet.documents import service
 from engine import monitoring, operations
 from engine.errors import NotFound
 from engine.models import InstanceStatus
-from records import documents
 
 from . import security
 from .auth import page_session
@@ -37,7 +37,7 @@ def _document_url(ref: Any) -> str:
 def instance_page(instance_id: str) -> Any:
     with page_session(write=False) as (session, actor):
         overview = monitoring.instance_overview(session, actor=actor, instance_id=instance_id)
-        refs = documents.for_instance(session, actor=actor, instance_id=instance_id)
+        refs = service.for_instance(session, actor=actor, instance_id=instance_id)
     docs = [{"ref": ref, "url": _document_url(ref)} for ref in refs]
     security.allow_inline_styles()
     return render_template(

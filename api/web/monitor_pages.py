@@ -2,7 +2,7 @@
 
 Every signed-in person may monitor: an administrator sees every instance, anyone else the instances
 their organisation (or they personally) take part in, by the engine's own visibility rule; the
-figures come from :mod:`engine.monitoring` and :mod:`records.monitoring` as SQL aggregates.
+figures come from :mod:`engine.monitoring` and :mod:`ecvet.mobility.monitoring` as SQL aggregates.
 """
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
 
+from ecvet.mobility.monitoring import mobilities_by_country
 from engine import instances, monitoring
 from engine.errors import Invalid
 from engine.models import InstanceStatus
-from records import monitoring as record_monitoring
 
 from . import security
 from .auth import page_session
@@ -55,7 +55,7 @@ def dashboard() -> Any:
         overdue = monitoring.overdue_tasks(session, actor=actor, limit=20)
         incidents = monitoring.open_incidents(session, actor=actor, limit=20)
         series = monitoring.counts_over_time(session, actor=actor, days=days)
-        mobilities = record_monitoring.mobilities_by_country(session, actor=actor)
+        mobilities = mobilities_by_country(session, actor=actor)
     processes, statuses, totals = _status_table(by_status)
     names = {p["key"]: p["name"] for p in processes}
     countries = sorted({m.country for m in mobilities})

@@ -1,7 +1,7 @@
 """Your profile (`/profile`): who you sign as, and the position and place signing forms are filled from.
 
 Name and e-mail come with the account and are shown, not edited here: a signature always takes them
-from the account (records/signing.py). The same service as `PATCH /api/users/me`.
+from the account (ecvet/signing.py). The same service as `PATCH /api/users/me`.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Pages that start work: a partnership, a learner's mobility, and (administrators) any process.
 
-Each page calls the same service as the API: "Start a partnership" :func:`records.partnerships.start`
+Each page calls the same service as the API: "Start a partnership" :func:`ecvet.partnership.service.start`
 (the competent institutions default from the registry and the national models, shown before starting),
-"Nominate a learner" :func:`records.mobility.nominate` (``POST /api/mobilities``), "Start an instance"
+"Nominate a learner" :func:`ecvet.mobility.nomination.nominate` (``POST /api/mobilities``), "Start an instance"
 :func:`engine.instances.start` (``POST /api/process-instances``). The forms need no JavaScript: a
 choice that shapes the rest of the form (the partner, the MoU, the process) is a GET step, and the
 start itself a CSRF-protected POST. A refusal shows the form again with each error next to its field
@@ -16,13 +16,15 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
+import ecvet.mobility.service
+import ecvet.partnership.service
+from ecvet.mobility import nomination
+from ecvet.national_models.service import list_competences
+from ecvet.partnership.mou import in_force_version
 from engine import deployments, instances, parties, tasks
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import ProcessInstance
 from engine.parties import Actor
-from records import mobility as mobilities
-from records import mou as mous
-from records import national_models, partnerships
 
 from .. import parsing
 from .auth import Viewer, current_viewer, page_session, require_viewer
@@ -30,7 +32,8 @@ from .auth import Viewer, current_viewer, page_session, require_viewer
 bp = Blueprint("web_start", __name__)
 
 #: Process keys whose instances belong to a record: started from their own page, which creates it.
-OWN_PAGES = {partnerships.PROCESS_KEY: "web_start.partnership", mobilities.PROCESS_KEY: "web_start.mobility"}
+OWN_PAGES = {ecvet.partnership.service.PROCESS_KEY: "web_start.partnership",
+             ecvet.mobility.service.PROCESS_KEY: "web_start.mobility"}
 
 
 @dataclass
@@ -98,7 +101,7 @@ def may_nominate(viewer: Viewer) -> bool:
     cached = g.get("may_nominate")
     if cached is None:
         with page_session(write=False) as (session, actor):
-            cached = bool(mous.nominable(session, actor=actor))
+            cached = bool(nomination.nominable(session, actor=actor))
         g.may_nominate = cached
     return bool(cached)
 
@@ -150,7 +153,7 @@ def _partnership_page(form: Form, status: int = 200) -> Any:
         step_one_errors = {k for k in form.errors if k in ("sending_organisation_id", "hosting_organisation_id")}
         if sending is not None and hosting is not None and not step_one_errors:
             try:
-                plan = partnerships.start_plan(session, actor=actor, sending_organisation_id=sending,
+                plan = ecvet.partnership.service.start_plan(session, actor=actor, sending_organisation_id=sending,
                                                hosting_organisation_id=hosting)
             except Invalid as exc:
                 form.errors.update(_refused(exc))
@@ -186,7 +189,7 @@ def start_partnership() -> Any:
     form = Form(values={k: _text(k) for k in PARTNERSHIP_LABELS})
     try:
         with page_session() as (session, actor):
-            instance = partnerships.start(
+            instance = ecvet.partnership.service.start(
                 session, actor=actor, sending_organisation_id=_int(form.get("sending_organisation_id")),
                 hosting_organisation_id=_int(form.get("hosting_organisation_id")),
                 competent_institution_home_id=_int(form.get("competent_institution_home_id")),
@@ -232,17 +235,17 @@ def _mobility_page(form: Form, status: int = 200) -> Any:
     terms = None
     institutions: list[tuple[int, str]] = []
     with page_session(write=False) as (session, actor):
-        choices = mous.nominable(session, actor=actor)
-        summaries = [(m.id, mous.in_force_version(m)) for m in choices]
+        choices = nomination.nominable(session, actor=actor)
+        summaries = [(m.id, in_force_version(m)) for m in choices]
         mou_id = _int(form.get("mou_id"))
         if mou_id is None and len(choices) == 1:
             mou_id = choices[0].id
             form.values["mou_id"] = str(mou_id)
         if mou_id is not None:
-            terms = mous.nomination_terms(session, actor=actor, mou_id=mou_id)  # 404/403/409 as pages
+            terms = nomination.nomination_terms(session, actor=actor, mou_id=mou_id)  # 404/403/409 as pages
             directory = {o.id: o for o in parties.directory(session, actor=actor)}
             home = directory[terms.mou.sending_organisation_id].country
-            for competence in national_models.list_competences(session, actor=actor, country=home):
+            for competence in list_competences(session, actor=actor, country=home):
                 org = directory.get(competence.organisation_id)
                 if org is not None and (org.id, org.name) not in institutions:
                     institutions.append((org.id, org.name))
@@ -257,7 +260,7 @@ def _mobility_page(form: Form, status: int = 200) -> Any:
 
 
 def _partner_names(session: Session, mou: Any) -> str:
-    version = mous.in_force_version(mou)
+    version = in_force_version(mou)
     content = version.content if version is not None else {}
     names = [o.get("name") or f"organisation {o.get('organisation_id')}" for o in
              content.get("signing_organisations") or [] if o.get("organisation_id") != mou.sending_organisation_id]
@@ -287,7 +290,7 @@ def nominate() -> Any:
     learner = {k.removeprefix("learner."): v for k, v in form.values.items() if k.startswith("learner.") and v}
     try:
         with page_session() as (session, actor):
-            mobility = mobilities.nominate(
+            mobility = nomination.nominate(
                 session, actor=actor, mou_id=mou_id, hosting_organisation_id=_int(form.get("hosting_organisation_id")),
                 qualification_title=form.get("qualification_title"), start_date=form.get("start_date"),
                 end_date=form.get("end_date"), learner=learner,

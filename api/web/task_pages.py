@@ -16,12 +16,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from ecvet.documents import model, service
+from ecvet.partnership import attachments
 from engine import forms as engine_forms
 from engine import inbox, tasks
 from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from engine.models import HumanTask, TaskState
 from engine.parties import Actor
-from records import attachments, documents
 
 from . import forms
 from .auth import page_session
@@ -33,19 +34,19 @@ bp = Blueprint("web_tasks", __name__)
 class Context:
     """What the person reads before deciding: the documents the task is about, and links to the others."""
 
-    primary: list[documents.Document]
-    others: list[documents.DocumentRef]
+    primary: list[model.Document]
+    others: list[model.DocumentRef]
 
 
 def task_context(session: Session, actor: Actor, task: HumanTask, values: dict[str, Any]) -> Context:
     """The documents the form refers to (its `la_id`, `mou_id`...), else the latest one of the instance."""
     try:
-        refs = documents.for_instance(session, actor=actor, instance_id=task.instance_id)
+        refs = service.for_instance(session, actor=actor, instance_id=task.instance_id)
     except NotFound:
         return Context([], [])
-    wanted = {(r.kind, r.record_id) for r in documents.references_in(values)}
+    wanted = {(r.kind, r.record_id) for r in service.references_in(values)}
     primary_refs = [r for r in refs if (r.kind, r.record_id) in wanted] or refs[-1:]
-    primary = [documents.build(session, actor=actor, kind=r.kind, record_id=r.record_id) for r in primary_refs]
+    primary = [service.build(session, actor=actor, kind=r.kind, record_id=r.record_id) for r in primary_refs]
     shown = {(r.kind, r.record_id) for r in primary_refs}
     return Context(primary, [r for r in refs if (r.kind, r.record_id) not in shown])
 

@@ -5,8 +5,8 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
+from demo.seed import DEMO_PASSWORD
 from engine.db import Database
-from records.demo import DEMO_PASSWORD
 
 
 def test_bootstrap_demo_prints_who_can_do_what_and_runs_again(db: Database, db_url: str,

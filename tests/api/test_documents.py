@@ -13,19 +13,19 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from ecvet.documents import service
+from ecvet.mobility import transcript
 from engine import clock
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
-from records import documents
-from records import transcript as transcripts
 from tests.api.conftest import TWO_LANE, Caller, assert_problem, deploy_files, sign_in
 from tests.factories import PASSWORD, Person, make_user
-from tests.records.factories import (
+from tests.support.ecvet_factories import Party
+from tests.support.ecvet_worlds import (
     GREEK_HOTEL,
     LEARNER_NAME,
     LIFECYCLE_LEARNER,
-    Party,
     RecordsWorld,
     make_lifecycle_world,
     make_records_world,
@@ -91,7 +91,7 @@ def test_json_is_the_document_export(readers: Readers, db: Database) -> None:
     assert response.headers["Cache-Control"] == "private, no-store"
     body = response.get_json()
     with db.transaction(write=False) as s:
-        expected = documents.build(s, actor=world.sending.actor, kind="mou", record_id=world.mou_id).as_json()
+        expected = service.build(s, actor=world.sending.actor, kind="mou", record_id=world.mou_id).as_json()
     assert body == expected  # the response schema drops nothing
     assert body["schema"] == "ecvet-flow/document/mou/v1"
     assert body["content_hash"] == world.mou_hashes[1]
@@ -217,7 +217,7 @@ def test_transcript_for_the_home_side_only_once_ready(app: Flask, db: Database) 
         assert_problem(sender.get(url), 404)
         assert_problem(sender.get(url + "?format=pdf"), 404)
         with db.transaction() as s:
-            transcripts.mark_ready(s, actor=life.hosting.actor, mobility_id=life.mobility_id)
+            transcript.mark_ready(s, actor=life.hosting.actor, mobility_id=life.mobility_id)
         body = sender.get(url).get_json()
         assert body["schema"] == "ecvet-flow/document/transcript/v1"
         assert body["content_hash"] == life.transcript_hash and body["data"]["content_hash"] == life.transcript_hash

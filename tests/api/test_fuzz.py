@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+import demo.seed
 from engine.db import Database
-from records import demo
 from tests.api.edge_support import TRACE_MARKERS
 
 EXAMPLES = int(os.environ.get("ECVET_FUZZ_EXAMPLES", "2"))
@@ -41,7 +41,7 @@ class Admin:
 
     def renew(self) -> None:
         response = self.client.post("/api/tokens", json={"email": "admin@example.org",
-                                                         "password": demo.DEMO_PASSWORD})
+                                                         "password": demo.seed.DEMO_PASSWORD})
         assert response.status_code == 201, response.get_json()
         self.token = response.get_json()["token"]
 
@@ -78,7 +78,7 @@ def _bound(check: Callable[[Any, Any], None], operation: Any) -> Callable[[Any],
 
 @pytest.fixture
 def seeded(db: Database) -> Database:
-    demo.seed(db)
+    demo.seed.seed(db)
     return db
 
 

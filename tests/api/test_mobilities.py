@@ -8,15 +8,15 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
+from ecvet.mobility.models import Learner, Mobility, MobilityStatus
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
-from records.models import Learner, Mobility, MobilityStatus
 from tests.api.conftest import Caller, assert_problem, sign_in
 from tests.factories import PASSWORD, Person, make_user
-from tests.records.factories import Party, make_party
-from tests.records.mobility_driver import T0 as T0  # the frozen fixture starts the clock here
-from tests.records.mobility_driver import Run, Scenario, go_live, start
+from tests.support.ecvet_factories import Party, make_party
+from tests.support.mobility_driver import T0 as T0  # the frozen fixture starts the clock here
+from tests.support.mobility_driver import Run, Scenario, go_live, start
 
 
 def caller(app: Flask, who: Party | Actor) -> Caller:

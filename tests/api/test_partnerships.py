@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from ecvet.national_models.models import CompetenceFunction
 from engine.config import ROOT
-from records.models import CompetenceFunction
 from tests.api.conftest import Caller, World, assert_problem, deploy_files, sign_in
 from tests.factories import make_org, make_user
-from tests.records.factories import register
-from tests.records.partnership_driver import PDF
+from tests.support.ecvet_factories import register
+from tests.support.partnership_driver import PDF
 
 
 @dataclass

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 import pytest
 from flask.testing import FlaskClient
 
+from ecvet import evidence
+from ecvet.partnership import approvals, mou
 from engine.db import Database
-from records import mou as mous
 from tests.api.conftest import Caller, World, assert_problem, sign_in
 from tests.engine.conftest import actor_for
 from tests.factories import make_org, make_user
-from tests.records.factories import SIGNER, Party, mou_content, register
+from tests.support.ecvet_factories import SIGNER, Party, mou_content, register
 
 
 @dataclass
@@ -45,12 +46,12 @@ def partnership(world: World) -> Partnership:
     sender = _party(world, world.sending_org, world.sender)
     host = _party(world, world.hosting_org, world.host)
     with db.transaction() as s:
-        mou = mous.create_draft(s, actor=sender.actor, sending_organisation_id=sender.org_id,
+        memorandum = mou.create_draft(s, actor=sender.actor, sending_organisation_id=sender.org_id,
                                 content=mou_content(sender, host, countries=("DE", "ES")),
                                 business_key="MoU-DE-ES-7")
-        mous.submit(s, actor=sender.actor, mou_id=mou.id)
-        digest = mous.current_version(mou).content_hash
-    return Partnership(world, mou.id, digest, chamber_caller, chamber.id, authority.id)
+        approvals.submit(s, actor=sender.actor, mou_id=memorandum.id)
+        digest = mou.current_version(memorandum).content_hash
+    return Partnership(world, memorandum.id, digest, chamber_caller, chamber.id, authority.id)
 
 
 def test_parties_and_admins_read_the_mou_others_get_404(partnership: Partnership) -> None:
@@ -85,7 +86,7 @@ def test_a_version_is_read_by_number(partnership: Partnership) -> None:
     p, w = partnership, partnership.world
     body = w.sender.get(f"/api/mous/{p.mou_id}/versions/1").get_json()
     assert (body["number"], body["content_hash"]) == (1, p.content_hash)
-    assert mous.content_hash(body["content"]) == p.content_hash
+    assert evidence.content_hash(body["content"]) == p.content_hash
     assert_problem(w.sender.get(f"/api/mous/{p.mou_id}/versions/2"), 404)
 
 
@@ -229,7 +230,7 @@ def test_a_national_models_table_the_services_cannot_use_is_refused_on_every_dep
     from tests.api.conftest import post_bundle
 
     table = (ROOT / "processes" / "national_models.dmn").read_bytes()
-    process = (ROOT / "tests" / "fixtures" / "records" / "uses_national_model.bpmn").read_bytes()
+    process = (ROOT / "tests" / "fixtures" / "ecvet" / "uses_national_model.bpmn").read_bytes()
     typo = table.replace(b'<text>"implicit"</text>', b'<text>"implict"</text>', 1)
     assert typo != table
     refused = post_bundle(world.admin, {"uses_national_model.bpmn": process, "national_models.dmn": typo})

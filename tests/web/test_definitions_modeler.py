@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecvet.national_models import service
 from engine import deployments
 from engine.config import ROOT
 from engine.db import Database
@@ -136,8 +137,7 @@ def test_owner_edits_the_national_models_table(
     page.wait_for_selector("[data-dmn-editor][data-last-save='saved']")
     assert "uses_national_model version 2" in page.locator("[data-deploy-result]").inner_text()
     screenshot(page, "decision-table")
-    from records import national_models
 
     with live_server.db.transaction(write=False) as s:
-        assert national_models.decide("ES", session=s).mou_approval == "explicit"
+        assert service.decide("ES", session=s).mou_approval == "explicit"
     assert problems == []

@@ -1,4 +1,4 @@
-"""A newcomer's first minutes in a real browser, on the demo `make run` seeds (records/demo.py): the
+"""A newcomer's first minutes in a real browser, on the demo `make run` seeds (demo/seed.py): the
 learner signs his Learning Agreement, the sending coordinator signs it next, then she nominates a new
 learner through "Start > Nominate a learner" and lands on the task that follows. Screenshots are saved
 like the other browser tests'."""
@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from demo import cast, seed
+from ecvet.mobility.models import LaSignature, Learner, LearningAgreement, Mobility
+from ecvet.partnership.models import MouApproval, Partnership
 from engine import clock
 from engine.models import HumanTask, ProcessInstance, TaskState, User
-from records import demo
-from records.models import LaSignature, Learner, LearningAgreement, Mobility, MouApproval, Partnership
 from tests.factories import Person
 from tests.web.conftest import LiveServer
 
@@ -21,13 +22,13 @@ JONAS = "Jonas Keller · Cook · Köln → València"
 
 
 def demo_person(email: str) -> Person:
-    (found,) = [p for p in demo.PEOPLE if p.email == email]
-    return Person(0, found.email, demo.DEMO_PASSWORD)
+    (found,) = [p for p in cast.PEOPLE if p.email == email]
+    return Person(0, found.email, seed.DEMO_PASSWORD)
 
 
 @pytest.fixture
-def seeded(live_server: LiveServer) -> demo.DemoResult:
-    return demo.seed(live_server.db)
+def seeded(live_server: LiveServer) -> seed.DemoResult:
+    return seed.seed(live_server.db)
 
 
 def open_task(page: Any, name: str, business_key: str) -> None:
@@ -48,7 +49,7 @@ def sign(page: Any, name: str, position: str | None = None) -> None:
 
 
 def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner(
-        page: Any, live_server: LiveServer, seeded: demo.DemoResult, sign_in_as: Any, screenshot: Any) -> None:
+        page: Any, live_server: LiveServer, seeded: seed.DemoResult, sign_in_as: Any, screenshot: Any) -> None:
     db = live_server.db
     # The learner finds his task at once, reads the agreement and signs it.
     sign_in_as(page, demo_person("jonas.keller@learner.example"))
@@ -116,7 +117,7 @@ def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner
 
 
 def test_the_coordinator_starts_a_partnership_with_the_proposed_institutions(
-        page: Any, live_server: LiveServer, seeded: demo.DemoResult, sign_in_as: Any, screenshot: Any) -> None:
+        page: Any, live_server: LiveServer, seeded: seed.DemoResult, sign_in_as: Any, screenshot: Any) -> None:
     sign_in_as(page, demo_person("coordinator@berufskolleg.example"))
     page.get_by_role("link", name="Start", exact=True).click()
     screenshot(page, "demo-start")
@@ -137,7 +138,7 @@ def test_the_coordinator_starts_a_partnership_with_the_proposed_institutions(
 
 
 def test_the_dutch_college_approves_the_mou_as_itself(
-        page: Any, live_server: LiveServer, seeded: demo.DemoResult, sign_in_as: Any, screenshot: Any) -> None:
+        page: Any, live_server: LiveServer, seeded: seed.DemoResult, sign_in_as: Any, screenshot: Any) -> None:
     """Issue 9: the approval form was pre-filled with the German coordinator who submitted the MoU, so the
     Dutch college's approval went into the evidence under her name. Now it shows, and records, the
     college's own coordinator."""

@@ -9,11 +9,13 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from ecvet import evidence
+from ecvet.mobility import learning_agreement
+from ecvet.mobility.models import LaSignature, Learner, Mobility
+from ecvet.partnership.models import Mou, MouStatus, MouVersion
 from engine import instances, tasks
 from engine.models import HumanTask, TaskState
 from engine.parties import Actor
-from records import learning_agreement as las
-from records.models import LaSignature, Learner, Mobility, Mou, MouStatus, MouVersion
 from tests.engine.conftest import actor_for
 from tests.engine.conftest import deploy as deploy_files
 from tests.web.conftest import Demo, LiveServer
@@ -118,7 +120,7 @@ def make_learning_agreement(server: LiveServer, demo: Demo) -> tuple[int, str]:
         s.add(mou)
         s.flush()
         version = MouVersion(mou_id=mou.id, number=1, content=mou_content,
-                             content_hash=las.content_hash(mou_content))
+                             content_hash=evidence.content_hash(mou_content))
         s.add(version)
         s.flush()
         mou.current_version_id = mou.active_version_id = version.id
@@ -135,7 +137,7 @@ def make_learning_agreement(server: LiveServer, demo: Demo) -> tuple[int, str]:
         mobility_id = mobility.id
     coordinator = actor_for(server.db, demo.coordinator.id)
     with server.db.transaction() as s:
-        la = las.prepare(s, actor=coordinator, mobility_id=mobility_id, content={
+        la = learning_agreement.prepare(s, actor=coordinator, mobility_id=mobility_id, content={
             "units": [{**units[0], "learning_outcomes": ["Prepares cold starters to recipe"],
                        "learning_activities": {"location": "Hotel kitchen, Valencia", "tasks": "Garde-manger"}},
                       units[1]],
@@ -143,7 +145,7 @@ def make_learning_agreement(server: LiveServer, demo: Demo) -> tuple[int, str]:
             "duration": {"start": start_day.isoformat(), "end": (start_day + timedelta(weeks=6)).isoformat(),
                          "weeks": 6},
         })
-        return la.id, las.current_version(s, la).content_hash
+        return la.id, learning_agreement.current_version(s, la).content_hash
 
 
 def test_learner_signs_the_learning_agreement(page: Any, live_server: LiveServer, demo: Demo, sign_in_as: Any,

@@ -1,7 +1,7 @@
 """The shipped Mobility process (processes/mobility.bpmn) in a real browser, under the NL national model (host in BE):
 the learner signs their Learning Agreement, and the hosting mentor records the assessment with one
 invalid, then a valid submission. The steps in between are driven through the services, as the
-process tests do (tests/records/test_mobility_process.py), on the live server's database."""
+process tests do (tests/ecvet/mobility/test_workflow.py), on the live server's database."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from ecvet.mobility.models import AssessmentRecord, LaSignature
 from engine.clock import FrozenClock
 from engine.models import TaskState
-from records.models import AssessmentRecord, LaSignature
 from tests.factories import PASSWORD, Person
-from tests.records.factories import SIGNER, Party
-from tests.records.mobility_driver import HOST_SIGNER, Run, Scenario, go_live, start
+from tests.support.ecvet_factories import SIGNER, Party
+from tests.support.mobility_driver import HOST_SIGNER, Run, Scenario, go_live, start
 from tests.web.conftest import LiveServer
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)

@@ -15,7 +15,8 @@ from engine.db import Database
 from tests.api.web.conftest import Browser, browser_for
 from tests.engine.conftest import deploy as deploy_files
 from tests.factories import PASSWORD, Person
-from tests.records.factories import BULGARIAN_HOTEL, LEARNER_NAME, Party, RecordsWorld, make_records_world
+from tests.support.ecvet_factories import Party
+from tests.support.ecvet_worlds import BULGARIAN_HOTEL, LEARNER_NAME, RecordsWorld, make_records_world
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bench.generate import script_process
+from ecvet.partnership import mou
 from tests.api.conftest import World, post_bundle
 from tests.api.web.conftest import Browser, ready_task, start_two_lane
 
@@ -144,16 +145,15 @@ def test_dashboard_nav_entry_for_every_member(world: World, pages: dict[str, Bro
 
 
 def test_instance_page_links_the_documents_it_holds(world: World, pages: dict[str, Browser]) -> None:
-    from records import mou as mous
     from tests.engine.conftest import actor_for
-    from tests.records.factories import Party, mou_content
+    from tests.support.ecvet_factories import Party, mou_content
 
     sender_actor = actor_for(world.db, world.sender.person.id)
     host_actor = actor_for(world.db, world.host.person.id)
     sending = Party(world.sending_org, sender_actor, world.sender.person.id, world.sender.person.email)
     hosting = Party(world.hosting_org, host_actor, world.host.person.id, world.host.person.email)
     with world.db.transaction() as s:
-        mou_id = mous.create_draft(s, actor=sender_actor, sending_organisation_id=world.sending_org,
+        mou_id = mou.create_draft(s, actor=sender_actor, sending_organisation_id=world.sending_org,
                                    content=mou_content(sending, hosting)).id
     start_two_lane(world)
     created = world.sender.post("/api/process-instances", json={

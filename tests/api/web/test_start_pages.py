@@ -10,15 +10,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-import records.wiring
+import ecvet.wiring
+from ecvet.mobility.models import Mobility
+from ecvet.national_models.models import CompetenceFunction
 from engine import clock, deployments
 from engine.config import ROOT
 from engine.db import Database
 from engine.models import HumanTask, InstanceParty, ProcessInstance
-from records.models import CompetenceFunction, Mobility
 from tests.api.web.conftest import Browser, browser_for
 from tests.factories import PASSWORD, Person, make_user
-from tests.records.factories import Party, active_mou, make_party, register
+from tests.support.ecvet_factories import Party, active_mou, make_party, register
 
 FILES = ("partnership.bpmn", "mobility.bpmn", "national_models.dmn", "two_lane_review.bpmn")
 
@@ -45,7 +46,7 @@ class Setting:
     with a MoU in force with a BE company (nominations); an outsider, an admin and learner accounts."""
 
     def __init__(self, app: Flask, db: Database) -> None:
-        records.wiring.load()
+        ecvet.wiring.load()
         with db.transaction() as s:
             files = {name: (ROOT / "processes" / name).read_bytes() for name in FILES}
             deployments.deploy(s, actor=None, files=files, forms_dir=ROOT / "forms")

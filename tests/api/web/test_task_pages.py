@@ -5,6 +5,7 @@ import re
 
 from sqlalchemy import select
 
+from ecvet.partnership.models import Attachment
 from engine.models import AuditEvent
 from tests.api.conftest import TWO_LANE as ROOT_TWO_LANE
 from tests.api.conftest import World
@@ -200,7 +201,6 @@ def test_an_attachment_field_uploads_the_file_and_completes_with_its_id(world: W
                                                                        pages: dict[str, Browser]) -> None:
     import io
 
-    from records.models import Attachment
 
     instance_id, task = start_evidence_task(world)
     html = pages["host"].get(f"/tasks/{task['id']}").get_data(as_text=True)

@@ -1,0 +1,1 @@
+"""Documents for people: each record as one structure, exported as JSON, HTML and PDF."""

@@ -1,0 +1,222 @@
+"""The MoU as a document: the European template's sections, the approvals its version needs, every signature."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
+from ecvet.documents.parts import fields, organisation_label, organisations, points
+from ecvet.partnership import views
+from ecvet.partnership.approvers import Plan, plan_for
+from ecvet.partnership.models import ApprovalRole, Decision, Mou, MouApproval, MouVersion
+from ecvet.partnership.mou import approvals_of, current_version, get, get_version
+from engine.errors import Invalid
+from engine.models import Organisation
+from engine.parties import Actor
+
+_MUTUAL_ACCEPTANCE = {
+    "quality_assurance": "quality assurance",
+    "assessment": "assessment",
+    "validation": "validation",
+    "recognition": "recognition",
+}
+_ARRANGEMENT_LABELS = {
+    "assessment": "Assessment",
+    "documentation": "Documentation",
+    "validation": "Validation",
+    "recognition": "Recognition",
+}
+_MOU_ROLES = {ApprovalRole.PARTNER: "Partner", ApprovalRole.COMPETENT_INSTITUTION: "Competent institution"}
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """One version of a MoU as the document shows it, with everything its sections read."""
+
+    mou: Mou
+    version: MouVersion
+    current: MouVersion
+    numbers: dict[int, int]
+    approvals: list[MouApproval]
+    plan: Plan
+    orgs: dict[int, Organisation]
+
+    @property
+    def content(self) -> dict[str, Any]:
+        return self.version.content
+
+    def counts(self, approval: MouApproval) -> bool:
+        """Given for exactly this version and hash."""
+        return approval.mou_version_id == self.version.id and approval.content_hash == self.version.content_hash
+
+
+def _shown(session: Session, actor: Actor, record_id: int, version: int | None) -> _Shown:
+    mou = get(session, actor=actor, mou_id=record_id)
+    shown = current_version(mou) if version is None else get_version(session, actor=actor, mou_id=mou.id,
+                                                                       number=version)
+    content = shown.content
+    approvals = approvals_of(session, mou)
+    try:
+        plan = plan_for(session, content, mou=mou)  # the table pinned at submission
+    except Invalid:  # a broken national-models table must not hide the MoU's text
+        plan = Plan(problems=["the national models table could not be evaluated"])
+    named = [ci.get("organisation_id") for ci in content.get("competent_institutions") or []]
+    arranged = [i for a in (content.get("arrangements") or {}).values() for i in a.get("organisation_ids", [])]
+    orgs = organisations(session, [mou.sending_organisation_id,
+                                   *(o.get("organisation_id") for o in content.get("signing_organisations") or []),
+                                   *named, *arranged, *(a.organisation_id for a in approvals),
+                                   *(r.organisation_id for r in plan.requirements)])
+    return _Shown(mou, shown, current_version(mou), views.version_numbers(session, mou.id), approvals, plan, orgs)
+
+
+# --------------------------------------------------------------------------------------------------
+# The template's sections
+# --------------------------------------------------------------------------------------------------
+
+
+def _organisation_fields(org: Mapping[str, Any]) -> list[tuple[str, str]]:
+    contact = org.get("contact_person") or {}
+    return fields(
+        ("Name", org.get("name")), ("Role", org.get("role")), ("Country", org.get("country")),
+        ("Address", org.get("address")), ("Website", org.get("website")),
+        ("Contact person", contact.get("name")), ("Position", contact.get("position")),
+        ("Phone", contact.get("phone")), ("E-mail", contact.get("email")),
+    )
+
+
+def _organisation_sections(shown: _Shown) -> list[Section]:
+    """The objectives, the signing organisations, the others covered and the competent institutions."""
+    content = shown.content
+    objectives = content.get("objectives") or {}
+    sections = [Section("Objectives", fields(
+        ("Mutual acceptance of procedures for",
+         [_MUTUAL_ACCEPTANCE.get(x, x) for x in objectives.get("mutual_acceptance") or []]),
+        ("Other objectives", objectives.get("other")),
+    ))]
+    for i, org in enumerate(content.get("signing_organisations") or [], start=1):
+        sections.append(Section(f"Signing organisation {i}", _organisation_fields(org)))
+    others = content.get("other_organisations") or []
+    if others:
+        sections.append(Section("Other organisations covered", table=Table(
+            ["Name", "Role", "Country", "Contact person", "E-mail"],
+            [[text(o.get("name")), text(o.get("role")), text(o.get("country")),
+              text((o.get("contact_person") or {}).get("name")), text((o.get("contact_person") or {}).get("email"))]
+             for o in others])))
+    named = [ci.get("organisation_id") for ci in content.get("competent_institutions") or []]
+    if named:
+        sections.append(Section("Competent institutions named", fields(
+            *((f"Institution {n}", organisation_label(shown.orgs, org_id))
+              for n, org_id in enumerate(named, start=1)))))
+    return sections
+
+
+def _qualification_sections(content: dict[str, Any]) -> list[Section]:
+    """Each qualification covered, with the units concerned and their ECVET points."""
+    sections = []
+    for i, qualification in enumerate(content.get("qualifications") or [], start=1):
+        units = qualification.get("units") or []
+        sections.append(Section(
+            f"Qualification {i}: {text(qualification.get('title'))}",
+            fields(("Title", qualification.get("title")), ("Country", qualification.get("country")),
+                   ("EQF level", qualification.get("eqf_level")), ("NQF level", qualification.get("nqf_level")),
+                   ("ECVET points of the qualification", qualification.get("ecvet_points")),
+                   ("ECVET points of the units concerned", sum(points(u.get("ecvet_points")) for u in units))),
+            table=Table(["Unit", "Title", "EQF level", "ECVET points"],
+                        [[text(u.get("code")), text(u.get("title")), text(u.get("eqf_level")),
+                          text(u.get("ecvet_points"))] for u in units]),
+        ))
+    return sections
+
+
+def _arrangement_sections(shown: _Shown) -> list[Section]:
+    """Who assesses, documents, validates and recognises, and how; duration, validity, review."""
+    content = shown.content
+    arrangements = content.get("arrangements") or {}
+    duration = content.get("mobility_duration_weeks") or {}
+    return [
+        Section("Assessment, documentation, validation and recognition", table=Table(
+            ["Arrangement", "How", "Who"],
+            [[label, text((arrangements.get(name) or {}).get("how")),
+              text([organisation_label(shown.orgs, i) for i in (arrangements.get(name) or {}).get("organisation_ids",
+                                                                                                   [])])]
+             for name, label in _ARRANGEMENT_LABELS.items()])),
+        Section("Duration and validity", fields(
+            ("Planned duration of mobilities (weeks)",
+             f"{text(duration.get('min'))} to {text(duration.get('max'))}" if duration else None),
+            ("Valid until", content.get("valid_until")), ("Sector", content.get("sector")),
+        )),
+        Section("Evaluation and review", text=text(content.get("evaluation_and_review"))),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Approvals and signatures
+# --------------------------------------------------------------------------------------------------
+
+
+def _approval_sections(shown: _Shown) -> list[Section]:
+    """The approvals this version needs with the decision given on it, and every refusal ever given."""
+    decided = {(a.organisation_id, a.role): a for a in shown.approvals if shown.counts(a)}
+    required_rows = []
+    for r in shown.plan.requirements:
+        mode, days = shown.plan.modes[r]
+        how = mode if mode != "implicit" else f"implicit (no objection within {days} days)"
+        latest = decided.get((r.organisation_id, r.role))
+        required_rows.append([organisation_label(shown.orgs, r.organisation_id), _MOU_ROLES.get(r.role, r.role), how,
+                              text(latest.decision if latest else "pending")])
+    sections = [Section("Approvals this version needs", table=Table(
+        ["Organisation", "Role", "How", "Decision on this version"], required_rows),
+        text="; ".join(shown.plan.problems) or None)]
+    refusals = [a for a in shown.approvals if a.decision == Decision.REJECTED]
+    if refusals:
+        sections.append(Section("Refusals", table=Table(
+            ["Version", "Organisation", "By", "When", "Comment"],
+            [[text(shown.numbers.get(a.mou_version_id)), organisation_label(shown.orgs, a.organisation_id),
+              text(a.signer_name), text(a.signed_at), text(a.comment)] for a in refusals])))
+    return sections
+
+
+def _signatures(shown: _Shown) -> list[Signature]:
+    return [
+        Signature(party=f"{_MOU_ROLES.get(a.role, a.role)}: {organisation_label(shown.orgs, a.organisation_id)}",
+                  name=a.signer_name, position=a.signer_position, email=a.signer_email, signed_at=a.signed_at,
+                  mode=a.mode, content_hash=a.content_hash, counts=shown.counts(a),
+                  version=shown.numbers.get(a.mou_version_id), place=a.signer_place)
+        for a in shown.approvals if a.decision == Decision.APPROVED
+    ]
+
+
+def _older_status(shown: _Shown) -> str:
+    """How an earlier version stands: still in force while an amendment is in approval, else superseded."""
+    if shown.mou.active_version_id == shown.version.id:
+        return f"in force; version {shown.current.number} is in approval"
+    return f"superseded by version {shown.current.number}"
+
+
+def build(session: Session, actor: Actor, record_id: int, version: int | None = None) -> Document:
+    """The MoU (its current version, or version `version`) for whoever may read it."""
+    shown = _shown(session, actor, record_id, version)
+    mou, content = shown.mou, shown.content
+    sections = [*_organisation_sections(shown), *_qualification_sections(content), *_arrangement_sections(shown),
+                *_approval_sections(shown)]
+    names = [o.get("name") or organisation_label(shown.orgs, o.get("organisation_id"))
+             for o in content.get("signing_organisations") or []]
+    code = content.get("file_code") or mou.business_key
+    data = {
+        "id": mou.id, "business_key": mou.business_key, "status": mou.status,
+        "sending_organisation_id": mou.sending_organisation_id,
+        "version": shown.version.number, "current_version": shown.current.number,
+        "active_version": shown.numbers.get(mou.active_version_id) if mou.active_version_id else None,
+        "content": content, "content_hash": shown.version.content_hash, "created_at": shown.version.created_at,
+        "approvals": [views.approval(a, shown.numbers, shown.version) for a in shown.approvals],
+    }
+    return Document(
+        kind="mou", record_id=mou.id, title=KIND_TITLES["mou"],
+        subtitle=" · ".join(p for p in (code, " – ".join(n for n in names if n)) if p) or None,
+        reference=Reference(code, shown.version.number, shown.version.content_hash),
+        issued_at=shown.version.created_at, sections=sections, signatures=_signatures(shown), data=data,
+        status=mou.status if shown.version.id == shown.current.id else _older_status(shown),
+    )

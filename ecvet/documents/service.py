@@ -1,0 +1,121 @@
+"""The documents of a record and of a process instance: :func:`build` dispatches to one builder per
+document kind, with the same visibility as the record's own service (anyone else gets NotFound);
+:func:`for_instance` lists the documents an instance's process data refers to."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from ecvet.documents import assessment, learning_agreement, mou, recognition, review, transcript
+from ecvet.documents.model import KIND_TITLES, KINDS, Document, DocumentRef
+from engine import instances
+from engine.errors import NotFound
+from engine.parties import Actor
+
+REFERENCE_KEYS: dict[str, str] = {
+    "mou_id": "mou",
+    "la_id": "learning-agreement",
+    "assessment_id": "assessment-sheet",
+    "assessment_ids": "assessment-sheet",
+    "transcript_id": "transcript",
+    "recognition_id": "recognition-record",
+    "evaluation_id": "evaluation",
+    "evaluation_ids": "evaluation",
+    "sending_evaluation_id": "evaluation",
+    "hosting_evaluation_id": "evaluation",
+    "learner_evaluation_id": "evaluation",
+    "action_plan_id": "action-plan",
+}
+
+# --------------------------------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------------------------------
+
+class Builder(Protocol):
+    """Builds the document of one record (the current version of a versioned one)."""
+
+    def __call__(self, session: Session, actor: Actor, record_id: int, /) -> Document: ...
+
+
+class VersionedBuilder(Protocol):
+    """Builds the document of one version of a record (``None``: the current one)."""
+
+    def __call__(self, session: Session, actor: Actor, record_id: int, version: int | None = None, /) -> Document: ...
+
+#: Kinds whose records carry versions (``?version=n``), and their builders.
+VERSIONED: dict[str, VersionedBuilder] = {
+    "mou": mou.build,
+    "learning-agreement": learning_agreement.build,
+}
+
+#: One builder per document kind (a versioned one builds the current version).
+BUILDERS: dict[str, Builder] = {
+    **VERSIONED,
+    "assessment-sheet": assessment.build,
+    "transcript": transcript.build,
+    "recognition-record": recognition.build,
+    "evaluation": review.build_evaluation,
+    "action-plan": review.build_action_plan,
+}
+
+
+def build(session: Session, *, actor: Actor, kind: str, record_id: int, version: int | None = None) -> Document:
+    """The document of one record, for whoever may read the record (anyone else: NotFound).
+
+    ``version`` picks an earlier text of a versioned record (MoU, LA); the current one by default.
+    An unknown kind, an unknown record and an invisible one all look the same (404)."""
+    builder = BUILDERS.get(kind)
+    if builder is None:
+        raise NotFound(f"No document kind {kind!r}; kinds: {', '.join(KINDS)}")
+    if version is None:
+        return builder(session, actor, record_id)
+    versioned = VERSIONED.get(kind)
+    if versioned is None:
+        raise NotFound(f"{KIND_TITLES[kind]} documents have no versions")
+    return versioned(session, actor, record_id, version)
+
+
+def _ids(value: Any) -> list[int]:
+    values = value if isinstance(value, list | tuple) else [value]
+    return [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+
+
+def references_in(data: Mapping[str, Any]) -> list[DocumentRef]:
+    """The documents a process's data refers to (by :data:`REFERENCE_KEYS`), in key order, once each.
+
+    Titles are generic ("Learning Agreement 3"): this reads no records and checks no access."""
+    found: list[DocumentRef] = []
+    seen: set[tuple[str, int]] = set()
+    for key, kind in REFERENCE_KEYS.items():
+        for record_id in _ids(data.get(key)):
+            if (kind, record_id) not in seen:
+                seen.add((kind, record_id))
+                found.append(DocumentRef(kind, record_id, f"{KIND_TITLES[kind]} {record_id}"))
+    return found
+
+
+def for_instance(session: Session, *, actor: Actor, instance_id: str) -> list[DocumentRef]:
+    """The documents of a process instance that the caller may read, titled from their records.
+
+    The instance itself is visible to its parties and admins only (NotFound otherwise); a document it
+    refers to but the caller may not read (e.g. a transcript before it is released) is left out."""
+    refs: list[DocumentRef] = []
+    seen: set[tuple[str, int]] = set()
+    for data in instances.process_data(session, actor=actor, instance_id=instance_id):
+        for ref in references_in(data):
+            if (ref.kind, ref.record_id) not in seen:
+                seen.add((ref.kind, ref.record_id))
+                refs.append(ref)
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    visible: list[DocumentRef] = []
+    for ref in sorted(refs, key=lambda r: (order[r.kind], r.record_id)):
+        try:
+            document = build(session, actor=actor, kind=ref.kind, record_id=ref.record_id)
+        except NotFound:
+            continue
+        title = f"{document.title}: {document.subtitle}" if document.subtitle else document.title
+        visible.append(DocumentRef(ref.kind, ref.record_id, title))
+    return visible
+

@@ -1,0 +1,85 @@
+"""The Learner's Personal Transcript as a document: results per unit, issued and signed by the host."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
+from ecvet.documents.parts import METHODS, RESULTS, fields, mobility_organisations, organisation_label
+from ecvet.mobility import service, transcript, views
+from ecvet.mobility.models import PersonalTranscript
+from engine.errors import NotFound
+from engine.parties import Actor
+
+
+def build(session: Session, actor: Actor, record_id: int) -> Document:
+    row = session.get(PersonalTranscript, record_id)
+    if row is None:
+        raise NotFound(f"No transcript {record_id}")
+    try:
+        issued = transcript.get(session, actor=actor, mobility_id=row.mobility_id)
+    except NotFound:
+        raise NotFound(f"No transcript {record_id} you can read") from None
+    mobility = service.get(session, actor=actor, mobility_id=issued.mobility_id)
+    content = issued.content
+    orgs = mobility_organisations(session, mobility)
+    units = content.get("units") or []
+    learner = content.get("learner") or {}
+    home, host = content.get("home") or {}, content.get("host") or {}
+    qualification = content.get("qualification") or {}
+    period = content.get("period") or {}
+    la = content.get("learning_agreement") or {}
+    sections = [
+        Section("Learner", fields(("Name", learner.get("name")), ("Date of birth", learner.get("date_of_birth")),
+                                   ("European Student Identifier", learner.get("european_student_identifier")))),
+        Section("Organisations", fields(
+            ("Issued by (hosting organisation)", f"{host.get('name')} ({host.get('country')})" if host else None),
+            ("Home (sending organisation)", f"{home.get('name')} ({home.get('country')})" if home else None))),
+        Section("Qualification and period", fields(
+            ("Qualification", qualification.get("title")), ("EQF level", qualification.get("eqf_level")),
+            ("Start", period.get("start")), ("End", period.get("end")))),
+        Section("Learning Agreement", fields(
+            ("Agreement", f"LA-{la.get('id')} version {la.get('version')}" if la else None),
+            ("Text the results refer to (SHA-256)", la.get("hash")))),
+        Section(
+            "Results per unit",
+            fields(("ECVET points achieved", content.get("ecvet_points_achieved"))),
+            table=Table(["Unit", "Title", "Method", "Date", "Assessor", "Result", "Grade", "ECVET points", "Evidence"],
+                        [[text(u.get("code")), text(u.get("title")),
+                          text(METHODS.get(u.get("method"), u.get("method"))), text(u.get("date")),
+                          text(_assessor(u.get("assessor"))),
+                          text(RESULTS.get(u.get("result"), u.get("result"))), text(u.get("grade")),
+                          text(u.get("ecvet_points")), text(u.get("evidence"))] for u in units]),
+        ),
+    ]
+    remarks = [[text(u.get("code")), text(u.get("learner_agrees")), text(u.get("learner_comment"))]
+               for u in units if u.get("learner_comment") or u.get("learner_agrees") is False]
+    if remarks:
+        sections.append(Section("Learner's remarks", table=Table(["Unit", "Agrees", "Comment"], remarks)))
+    sections.append(Section("Recognition", fields(
+        ("Issued on", content.get("issued_on")),
+        ("Ready for recognition since", issued.ready_for_recognition_at))))
+    signature = Signature(
+        party=f"Hosting organisation: {organisation_label(orgs, issued.hosting_organisation_id)}",
+        name=issued.signer_name, position=issued.signer_position, email=issued.signer_email,
+        signed_at=issued.issued_at, mode="explicit", content_hash=issued.content_hash, counts=True,
+        place=issued.signer_place)
+    return Document(
+        kind="transcript", record_id=issued.id, title=KIND_TITLES["transcript"],
+        subtitle=" · ".join([mobility.learner.name, mobility.qualification_title,
+                             organisation_label(orgs, mobility.hosting_organisation_id)]),
+        reference=Reference(f"LPT-{issued.id}", None, issued.content_hash), issued_at=issued.issued_at,
+        sections=sections, signatures=[signature], data=views.personal_transcript(issued),
+        status="ready for recognition" if issued.ready_for_recognition_at else "issued",
+    )
+
+
+def _assessor(value: Any) -> str | None:
+    if not isinstance(value, Mapping):
+        return None
+    name, role = value.get("name"), value.get("role")
+    return f"{name} ({role})" if name and role else name or None
+
+

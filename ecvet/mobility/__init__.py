@@ -1,0 +1,1 @@
+"""Mobilities: nomination, the Learning Agreement, assessment, transcript, validation and recognition."""

@@ -1,0 +1,225 @@
+"""Assessment sheets: the hosting organisation assesses each unit of the Learning Agreement in force.
+
+One sheet per unit (the ECVET assessment sheet: criteria, method, context, assessor, date, result,
+comments, learner acknowledgement). The host records the sheets during the mobility; recording a unit
+again replaces its sheet (the new row names the one it supersedes, which stays as evidence). The
+learner then acknowledges the sheets, saying whether they agree. Once the transcript is issued the
+sheets are final.
+
+Each sheet is signed by the member of the host who records it (:mod:`ecvet.signing`); the assessor
+a sheet names is what it states (who observed the learner, possibly a colleague) and, when left out,
+is that signer.
+
+Sheets are host-side working documents: the host side, the learner and admins read them at any time;
+the home side once the transcript is ready for recognition (EWP practice), like the transcript.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from ecvet import signing
+from ecvet.mobility import learning_agreement, service
+from ecvet.mobility.models import (
+    AssessmentAcknowledgement,
+    AssessmentMethod,
+    AssessmentRecord,
+    AssessmentResult,
+    Mobility,
+    MobilityStatus,
+    PersonalTranscript,
+)
+from engine import audit
+from engine.errors import Conflict, Forbidden, Invalid
+from engine.models import Organisation, utcnow
+from engine.parties import Actor
+
+_LIMITS = {"criteria": 10_000, "context": 10_000, "comments": 10_000, "evidence": 10_000,
+           "learning_outcome": 10_000, "grade": 50}
+
+
+def _agreement(session: Session, mobility: Mobility) -> tuple[Any, Any]:
+    la = service.current_agreement(session, mobility)
+    if la is None or not learning_agreement.in_force(session, la):
+        raise Conflict("The Learning Agreement is not in force: assess against the text every party signed")
+    return la, learning_agreement.current_version(session, la)
+
+
+def _transcript(session: Session, mobility: Mobility) -> PersonalTranscript | None:
+    return session.scalar(select(PersonalTranscript).where(PersonalTranscript.mobility_id == mobility.id))
+
+
+def current(session: Session, mobility: Mobility) -> list[AssessmentRecord]:
+    """The sheets that count: per unit the latest, i.e. the rows no other row supersedes."""
+    newer = aliased(AssessmentRecord)
+    superseded = select(newer.id).where(newer.supersedes_id == AssessmentRecord.id).exists()
+    rows = session.scalars(select(AssessmentRecord).where(AssessmentRecord.mobility_id == mobility.id, ~superseded)
+                           .order_by(AssessmentRecord.id))
+    return list(rows)
+
+
+def _text(entry: dict[str, Any], name: str, path: str, errors: dict[str, list[str]], *,
+          required: bool = False) -> str | None:
+    value = entry.get(name)
+    text = value.strip() if isinstance(value, str) else ""
+    if value is not None and not isinstance(value, str):
+        errors[f"{path}.{name}"] = ["A text"]
+    elif required and not text:
+        errors[f"{path}.{name}"] = ["Required"]
+    elif len(text) > _LIMITS.get(name, 300):
+        errors[f"{path}.{name}"] = [f"At most {_LIMITS.get(name, 300)} characters"]
+    return text or None
+
+
+def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobility: Mobility, *,
+                   errors: dict[str, list[str]], signer: dict[str, str | None]) -> dict[str, Any] | None:
+    path = f"assessments.{i}"
+    if not isinstance(entry, dict):
+        errors[path] = ["An assessment sheet (object)"]
+        return None
+    code = entry.get("unit")
+    if not isinstance(code, str) or code not in units:
+        errors[f"{path}.unit"] = [f"Not a unit of the Learning Agreement in force; its units: {sorted(units)}"]
+    if entry.get("method") not in AssessmentMethod.ALL:
+        errors[f"{path}.method"] = [f"One of {', '.join(AssessmentMethod.ALL)}"]
+    if entry.get("result") not in AssessmentResult.ALL:
+        errors[f"{path}.result"] = [f"One of {', '.join(AssessmentResult.ALL)}"]
+    assessor = entry.get("assessor")
+    if assessor is None or assessor == {}:
+        assessor = signer  # the person signing the sheet assessed the learner
+    elif not isinstance(assessor, dict):
+        errors[f"{path}.assessor"] = ["An object: name, organisation, role (leave it out when you assessed)"]
+        assessor = {}
+    name = _text(assessor, "name", f"{path}.assessor", errors, required=True)
+    organisation = _text(assessor, "organisation", f"{path}.assessor", errors, required=True)
+    role = _text(assessor, "role", f"{path}.assessor", errors)
+    on: date | None = None
+    try:
+        on = date.fromisoformat(str(entry.get("date")))
+    except ValueError:
+        errors[f"{path}.date"] = ["Not an ISO date (YYYY-MM-DD)"]
+    if on is not None and not (mobility.start_date <= on <= min(utcnow().date(), mobility.end_date)):
+        errors[f"{path}.date"] = [f"Between the start of the mobility ({mobility.start_date.isoformat()}) and "
+                                  "today, within the mobility"]
+    fields = {name_: _text(entry, name_, path, errors, required=name_ == "criteria")
+              for name_ in ("learning_outcome", "criteria", "context", "grade", "comments", "evidence")}
+    return {"unit": code, "method": entry.get("method"), "result": entry.get("result"), "assessor_name": name,
+            "assessor_organisation": organisation, "assessor_role": role, "assessed_on": on, **fields}
+
+
+def record(
+    session: Session, *, actor: Actor, mobility_id: int, assessments: list[dict[str, Any]],
+    signer: dict[str, Any] | None = None,
+) -> list[AssessmentRecord]:
+    """A member of the host records and signs assessment sheets, one per unit of the Learning Agreement
+    in force, during the live mobility; a unit assessed again gets a new sheet superseding the earlier
+    one. 403 for anyone but a member of the hosting organisation (administrators included), 409
+    outside a live mobility or once the transcript is issued, 422 for an incomplete sheet or a
+    `signer` naming someone else (nothing is stored then)."""
+    mobility = service.get(session, actor=actor, mobility_id=mobility_id)
+    if not (actor.is_admin or service.is_host(actor, mobility)):
+        raise Forbidden("Only the hosting organisation assesses the learner")
+    mobility = service.locked(session, mobility.id)
+    signed = signing.for_organisation(session, actor=actor, organisation_id=mobility.hosting_organisation_id,
+                                      submitted=signer)
+    host = session.get(Organisation, mobility.hosting_organisation_id)
+    assessor = {"name": signed.name, "organisation": host.name if host else None, "role": signed.position}
+    if mobility.status != MobilityStatus.LIVE:
+        raise Conflict(f"The mobility is {mobility.status}: units are assessed while it is live")
+    if _transcript(session, mobility) is not None:
+        raise Conflict("The transcript is issued: the assessment is final")
+    la, version = _agreement(session, mobility)
+    units = {u["code"]: u for u in version.content.get("units") or []}
+    if not isinstance(assessments, list) or not assessments:
+        raise Invalid("Record at least one assessment sheet", errors={"assessments": ["At least one"]})
+    errors: dict[str, list[str]] = {}
+    entries = [_checked_entry(e, i, units, mobility, errors=errors, signer=assessor) for i, e in enumerate(assessments)]
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        if entry and entry["unit"] in seen:
+            errors[f"assessments.{i}.unit"] = ["One sheet per unit"]
+        if entry:
+            seen.add(entry["unit"])
+    if errors:
+        raise Invalid("The assessment is not complete", errors=errors)
+    earlier = {r.unit_code: r for r in current(session, mobility)}
+    now = signed.signed_at
+    rows: list[AssessmentRecord] = []
+    for entry in entries:
+        assert entry is not None
+        previous = earlier.get(entry["unit"])
+        row = AssessmentRecord(
+            mobility_id=mobility.id, la_id=la.id, la_version_id=version.id, unit_code=entry["unit"],
+            unit_title=units[entry["unit"]].get("title"), learning_outcome=entry["learning_outcome"],
+            criteria=entry["criteria"], method=entry["method"], context=entry["context"],
+            assessor_name=entry["assessor_name"], assessor_organisation=entry["assessor_organisation"],
+            assessor_role=entry["assessor_role"], assessed_on=entry["assessed_on"], result=entry["result"],
+            grade=entry["grade"], comments=entry["comments"], evidence=entry["evidence"],
+            organisation_id=mobility.hosting_organisation_id, supersedes_id=previous.id if previous else None,
+            recorded_by=actor.user_id, recorded_at=now, **signed.columns(),
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="assessment.recorded", mobility_id=mobility.id,
+                 la_id=la.id, la_version=version.number, assessment_ids=[r.id for r in rows],
+                 units=[r.unit_code for r in rows], superseded=[r.supersedes_id for r in rows if r.supersedes_id])
+    return rows
+
+
+def missing_units(session: Session, mobility: Mobility) -> list[str]:
+    """Units of the Learning Agreement in force without a current assessment sheet."""
+    la = service.current_agreement(session, mobility)
+    if la is None:
+        return []
+    codes = [u["code"] for u in learning_agreement.current_version(session, la).content.get("units") or []]
+    assessed = {r.unit_code for r in current(session, mobility)}
+    return [c for c in codes if c not in assessed]
+
+
+def acknowledgements(session: Session, mobility: Mobility) -> dict[int, AssessmentAcknowledgement]:
+    rows = session.scalars(select(AssessmentAcknowledgement)
+                           .where(AssessmentAcknowledgement.mobility_id == mobility.id))
+    return {a.assessment_id: a for a in rows}
+
+
+def acknowledge(
+    session: Session, *, actor: Actor, mobility_id: int, agrees: Any, comment: str | None = None
+) -> list[AssessmentAcknowledgement]:
+    """The learner acknowledges the current sheets (every unit must have one), saying whether they agree;
+    disagreeing needs a comment, which the host and, later, the home side read."""
+    mobility = service.get(session, actor=actor, mobility_id=mobility_id)
+    if actor.user_id != mobility.learner.user_id:
+        raise Forbidden("Only the learner acknowledges their assessment, with their own account")
+    mobility = service.locked(session, mobility.id)
+    if not isinstance(agrees, bool):
+        raise Invalid("Say whether you agree", errors={"agrees": ["True or false"]})
+    comment = (comment or "").strip() or None
+    if not agrees and not comment:
+        raise Invalid("Say what you disagree with", errors={"comment": ["Required when you disagree"]})
+    missing = missing_units(session, mobility)
+    if missing:
+        raise Conflict(f"Not every unit is assessed yet: {', '.join(missing)}")
+    done = acknowledgements(session, mobility)
+    pending = [r for r in current(session, mobility) if r.id not in done]
+    if not pending:
+        raise Conflict("You have acknowledged every assessment sheet already")
+    now = utcnow()
+    rows = [AssessmentAcknowledgement(mobility_id=mobility.id, assessment_id=r.id, agrees=agrees, comment=comment,
+                                      acknowledged_at=now, acknowledged_by=actor.user_id) for r in pending]
+    session.add_all(rows)
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="assessment.acknowledged", mobility_id=mobility.id,
+                 assessment_ids=[r.id for r in pending], agrees=agrees)
+    return rows
+
+
+def readable(session: Session, actor: Actor, mobility: Mobility) -> bool:
+    """Host side, learner and admins always; the home side once the transcript is ready for recognition."""
+    if actor.is_admin or service.host_side(actor, mobility) or service.is_learner(actor, mobility):
+        return True
+    transcript = _transcript(session, mobility)
+    return transcript is not None and transcript.ready_for_recognition_at is not None

@@ -1,0 +1,1 @@
+"""National models as data (the DMN table) and the registry of competent institutions."""

@@ -1,0 +1,1 @@
+"""Partnerships: partner profiles, role maps, attachments, and the MoU with its approvals."""

@@ -1,0 +1,1 @@
+"""Qualifications of national VET systems: units and learning outcomes."""

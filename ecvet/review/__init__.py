@@ -1,0 +1,1 @@
+"""Reviews of mobilities: evaluation sheets, action plans, MoU revision requests."""

@@ -1,0 +1,1 @@
+"""Shared builders and drivers of the tests (no test module imports another)."""
