@@ -11,7 +11,7 @@ How a message travels (SpiffWorkflow 3.2.0, notes hazard 3):
   raises when nothing catches it, unlike ``catch``) and runs the instance on. Without a waiting
   instance, the latest version of a process whose message start event has that name is started.
   Otherwise the message is kept (``pending_messages``) until it expires
-  (``ECVET_MESSAGE_TTL_SECONDS``, default 7 days).
+  (setting ``message_ttl_seconds``, default 7 days).
 * **Thrown.** A message an instance throws and does not catch itself leaves the run in
   ``RunOutcome.thrown_messages``; :func:`on_save` turns each into a ``message`` job, so the receiver
   is changed in its own unit of work by the worker, never in the sender's. It reaches only instances
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -50,6 +49,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from . import audit, jobs
+from .config import settings
 from .errors import Conflict, Invalid, NotFound
 from .models import (
     InstanceParty,
@@ -66,7 +66,6 @@ from .models import (
 from .parties import Actor
 from .runtime import RunOutcome
 
-TTL_ENV = "ECVET_MESSAGE_TTL_SECONDS"
 DEFAULT_TTL = timedelta(days=7)
 JOB_KIND = "message"
 
@@ -424,15 +423,9 @@ def starter(session: Session, name: str) -> ProcessDefinition | None:
 # --- delivery ------------------------------------------------------------------------------------
 
 def ttl() -> timedelta:
-    """How long a message nobody waits for is kept: ECVET_MESSAGE_TTL_SECONDS, default 7 days."""
-    raw = os.environ.get(TTL_ENV, "").strip()
-    try:
-        seconds = int(raw) if raw else None
-    except ValueError:
-        seconds = None
-    if seconds is None or seconds <= 0:
-        return DEFAULT_TTL
-    return timedelta(seconds=seconds)
+    """How long a message nobody waits for is kept: setting ``message_ttl_seconds``, default 7 days."""
+    seconds = settings().message_ttl_seconds
+    return timedelta(seconds=seconds) if seconds > 0 else DEFAULT_TTL
 
 
 def deliver(

@@ -8,7 +8,6 @@ for finished work is noise.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, jobs
+from .config import settings
 from .mailer import DeliveryFailed, Mail, Mailer, configured_mailer
 from .models import (
     HumanTask,
@@ -43,12 +43,12 @@ JOB_KIND = "notify"
 
 
 def reminder_lead() -> timedelta:
-    """How long before the due date the 'due soon' reminder goes (ECVET_REMINDER_LEAD_HOURS, default 24)."""
-    return timedelta(hours=float(os.environ.get("ECVET_REMINDER_LEAD_HOURS") or 24))
+    """How long before the due date the 'due soon' reminder goes (setting ``reminder_lead_hours``)."""
+    return timedelta(hours=settings().reminder_lead_hours)
 
 
 def max_delivery_attempts() -> int:
-    return max(1, int(os.environ.get("ECVET_MAIL_MAX_ATTEMPTS") or 5))
+    return max(1, settings().mail_max_attempts)
 
 
 def _assigned(task: HumanTask) -> bool:
@@ -145,8 +145,8 @@ def _when(moment: datetime | None) -> str:
 
 
 def task_link(task: HumanTask) -> str:
-    """Path of the task in the API, prefixed with ECVET_BASE_URL when that is set."""
-    return f"{(os.environ.get('ECVET_BASE_URL') or '').rstrip('/')}/api/tasks/{task.id}"
+    """Path of the task in the API, prefixed with the setting ``base_url`` when that is set."""
+    return f"{settings().base_url.rstrip('/')}/api/tasks/{task.id}"
 
 
 def compose(event: str, task: HumanTask, instance: ProcessInstance, user: User, party: str | None) -> Mail:

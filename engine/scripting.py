@@ -32,7 +32,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from .config import load_settings
+from .config import settings
 from .sandbox import bounded, pool, wire
 from .sandbox.guards import (
     GUARD_NAMES,
@@ -317,7 +317,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         self.time_limit = time_limit if time_limit and time_limit > 0 else 1.0
         # Kept by reference: connectors registered later (start-up configuration) are seen.
         self.services: Mapping[str, Callable[..., Any]] = services if services is not None else {}
-        self.max_data_bytes = max_data_bytes if max_data_bytes is not None else load_settings().script_max_data_bytes
+        self.max_data_bytes = max_data_bytes if max_data_bytes is not None else settings().script_max_data_bytes
         self._evaluators = evaluators
 
     @property

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextvars
 import importlib
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, jobs
+from .config import settings
 from .models import InstanceStatus, Job, ProcessInstance
 from .runtime import IncidentInfo, RunOutcome, error_message
 
@@ -55,8 +55,8 @@ def connector(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 def load_configured_connectors() -> None:
-    """Import the modules named in ECVET_CONNECTORS (comma-separated) so they register connectors."""
-    for module in filter(None, (m.strip() for m in os.environ.get("ECVET_CONNECTORS", "").split(","))):
+    """Import the modules the settings name (``connectors``) so they register connectors."""
+    for module in settings().connectors:
         importlib.import_module(module)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import load_settings
+from ..config import settings
 from . import wire
 from .guards import ScriptSandboxError
 
@@ -354,8 +354,8 @@ def shared() -> EvaluatorPool:
 
 
 def _from_settings() -> tuple[int, Limits]:
-    settings = load_settings()
-    return settings.script_evaluators, Limits(memory_mb=settings.script_memory_mb)
+    current = settings()
+    return current.script_evaluators, Limits(memory_mb=current.script_memory_mb)
 
 
 def _shutdown_shared() -> None:

@@ -28,6 +28,7 @@ from engine.parties import Actor
 from tests.bpmn_snippets import _wrap
 from tests.engine.conftest import actor_for, deploy
 from tests.factories import make_org, make_user
+from tests.support.settings import environment
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -239,7 +240,7 @@ def test_a_message_sent_before_its_catch_is_kept_then_delivered_by_the_worker(
 def test_an_expired_message_is_never_delivered(
     db: Database, orgs: dict, frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(messages.TTL_ENV, "3600")
+    environment(monkeypatch, ECVET_MESSAGE_TTL_SECONDS="3600")
     deploy(db, files("await_confirmation"))
     result = send(db, orgs["sender"], CONFIRMED, correlation_keys=keys("M-5"), payload={"mobility_id": "M-5"})
     assert result.expires_at == T0 + timedelta(hours=1)
@@ -263,7 +264,7 @@ def test_an_expired_message_is_never_delivered(
 def test_an_expired_message_queued_before_expiry_is_still_not_delivered(
     db: Database, orgs: dict, frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(messages.TTL_ENV, "60")
+    environment(monkeypatch, ECVET_MESSAGE_TTL_SECONDS="60")
     deploy(db, files("await_confirmation"))
     result = send(db, orgs["sender"], CONFIRMED, correlation_keys=keys("M-6"), payload={"mobility_id": "M-6"})
     iid = start(db, orgs["sender"], "await_confirmation", {"sending": orgs["sending"]}, mobility_id="M-6")

@@ -24,6 +24,7 @@ from engine.models import AuditEvent, HumanTask, Job, JobStatus, OutboxMessage, 
 from engine.parties import Actor
 from tests.engine.conftest import actor_for, deploy
 from tests.factories import make_org, make_user
+from tests.support.settings import environment
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 DUE = T0 + timedelta(hours=48)  # the fixture's first task has dueDate PT48H
@@ -182,12 +183,12 @@ def test_lead_time_is_configurable_and_a_past_reminder_is_skipped(
     mobility: Mobility, frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     m = mobility
-    monkeypatch.setenv("ECVET_REMINDER_LEAD_HOURS", "6")
+    environment(monkeypatch, ECVET_REMINDER_LEAD_HOURS="6")
     _iid, tid = start(m)
     with m.db.transaction(write=False) as s:
         due = {j.payload["event"]: j.due_at for j in s.scalars(select(Job).where(Job.task_id == tid))}
     assert due == {"assigned": T0, "due_soon": DUE - timedelta(hours=6), "overdue": DUE}
-    monkeypatch.setenv("ECVET_REMINDER_LEAD_HOURS", "72")  # longer than the task has: no 'due soon'
+    environment(monkeypatch, ECVET_REMINDER_LEAD_HOURS="72")  # longer than the task has: no 'due soon'
     _iid, tid2 = start(m)
     with m.db.transaction(write=False) as s:
         events = sorted(j.payload["event"] for j in s.scalars(select(Job).where(Job.task_id == tid2)))
@@ -254,11 +255,9 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMailServer]:
     controller = _EphemeralPortController(handler, hostname="127.0.0.1", port=0, authenticator=_authenticate,
                                           auth_require_tls=False)
     controller.start()
-    monkeypatch.setenv("ECVET_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ECVET_SMTP_PORT", str(controller.port))
-    monkeypatch.setenv("ECVET_SMTP_USER", "ecvet")
-    monkeypatch.setenv("ECVET_SMTP_PASSWORD", "s3cret")
-    monkeypatch.setenv("ECVET_SMTP_FROM", "ECVET Flow <noreply@ecvet.example>")
+    environment(monkeypatch, ECVET_SMTP_HOST="127.0.0.1", ECVET_SMTP_PORT=str(controller.port),
+                ECVET_SMTP_USER="ecvet", ECVET_SMTP_PASSWORD="s3cret",
+                ECVET_SMTP_FROM="ECVET Flow <noreply@ecvet.example>")
     try:
         yield handler
     finally:
@@ -316,9 +315,8 @@ def test_smtp_unreachable_gives_up_after_the_configured_attempts(
     with socket.socket() as probe:  # a port nobody listens on: connection refused
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    monkeypatch.setenv("ECVET_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ECVET_SMTP_PORT", str(closed_port))
-    monkeypatch.setenv("ECVET_MAIL_MAX_ATTEMPTS", "2")
+    environment(monkeypatch, ECVET_SMTP_HOST="127.0.0.1", ECVET_SMTP_PORT=str(closed_port),
+                ECVET_MAIL_MAX_ATTEMPTS="2")
     start(m)
     jobs.run_due(m.db)
     frozen.advance(hours=2)
@@ -332,9 +330,8 @@ def test_smtp_unreachable_gives_up_after_the_configured_attempts(
 
 def test_configured_mailer_picks_smtp_only_when_a_host_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(configured_mailer(), OutboxMailer)
-    monkeypatch.setenv("ECVET_SMTP_HOST", "mail.school.example")
-    monkeypatch.setenv("ECVET_SMTP_PORT", "587")
-    monkeypatch.setenv("ECVET_SMTP_STARTTLS", "true")
+    environment(monkeypatch, ECVET_SMTP_HOST="mail.school.example", ECVET_SMTP_PORT="587",
+                ECVET_SMTP_STARTTLS="true")
     mailer = configured_mailer()
     assert isinstance(mailer, SmtpMailer)
     assert (mailer.settings.host, mailer.settings.port, mailer.settings.starttls) == ("mail.school.example", 587, True)

@@ -27,6 +27,7 @@ from tests.engine.test_scripting import (
     script_process,
     task_named,
 )
+from tests.support.settings import environment
 
 # The attacks of issue 9, each reproduced on the in-process sandbox.
 MRO_ESCAPE = "raise KeyError.mro()[-2]('x')"
@@ -370,8 +371,7 @@ def test_the_shared_pool_is_shut_down_at_exit() -> None:
 
 
 def test_pool_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ECVET_SCRIPT_EVALUATORS", "3")
-    monkeypatch.setenv("ECVET_SCRIPT_MEMORY_MB", "300")
+    environment(monkeypatch, ECVET_SCRIPT_EVALUATORS="3", ECVET_SCRIPT_MEMORY_MB="300")
     pool.reset()
     try:
         shared = pool.shared()
