@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from . import audit, messages, notifications, services, timers
+from . import audit, notifications, services, subscriptions, timers
 from .models import HumanTask, Incident, InstanceStatus, ProcessDefinition, ProcessInstance, TaskState, utcnow
 from .runtime import SPEC_CACHE, RunOutcome, dump_state, load_state, ready_user_tasks, run_engine
 from .scripting import SandboxedScriptEngine
@@ -116,7 +116,7 @@ def save(
     created = sync_tasks(session, instance, workflow, actor_id=actor_id)
     timers.schedule(session, instance, workflow)
     services.schedule(session, instance, workflow)
-    messages.on_save(session, instance, workflow, outcome)
+    subscriptions.on_save(session, instance, workflow, outcome)
     if created:
         notifications.on_tasks_created(session, instance, created)
 

@@ -18,7 +18,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from . import audit, deployments, execution
+from . import audit, deployments, execution, tasks
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .models import (
     HumanTask,
@@ -298,10 +298,8 @@ def trail(session: Session, instance: ProcessInstance, *, actor: Actor | None = 
     events = audit.for_instance(session, instance.id)
     own_tasks: set[str] | None = None
     if actor is not None and not actor.is_admin:
-        from . import tasks as task_service
-
         rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))
-        own_tasks = {t.id for t in rows if task_service.is_assignee(actor, t)}
+        own_tasks = {t.id for t in rows if tasks.is_assignee(actor, t)}
     out = []
     for e in events:
         detail = dict(e.detail or {})
@@ -316,12 +314,10 @@ def trail(session: Session, instance: ProcessInstance, *, actor: Actor | None = 
 
 def describe(session: Session, *, actor: Actor, instance_id: str) -> dict[str, Any]:
     """Everything a party or monitor needs about one instance, assembled from indexed queries."""
-    from . import tasks as task_service
-
     instance = get(session, actor=actor, instance_id=instance_id)
     ready = []
     for task in ready_tasks(session, instance):
-        mine = task_service.can_see(actor, task)
+        mine = tasks.can_see(actor, task)
         ready.append({
             "id": task.id if mine else None,
             "bpmn_id": task.bpmn_id,
@@ -331,7 +327,7 @@ def describe(session: Session, *, actor: Actor, instance_id: str) -> dict[str, A
             "user_id": task.user_id,
             "created_at": task.created_at,
             "due_at": task.due_at,
-            "actionable": task_service.is_assignee(actor, task),
+            "actionable": tasks.is_assignee(actor, task),
         })
     return {
         "instance": instance,

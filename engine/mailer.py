@@ -17,7 +17,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from . import jobs
+from . import jobqueue
 from .config import Settings, settings
 from .models import OutboxMessage, utcnow
 
@@ -34,7 +34,7 @@ class Mail:
     instance_id: str | None = None
 
 
-class DeliveryFailed(jobs.RetryLater):
+class DeliveryFailed(jobqueue.RetryLater):
     """The transport refused or could not take the message; a later attempt may succeed.
 
     `record` is the outbox row that notes the failed attempt (transport and error).
@@ -112,7 +112,7 @@ _POLICY = policy.SMTP.clone(max_line_length=998)
 class SmtpMailer:
     """Sends through an SMTP server (one connection per message) and records each attempt.
 
-    A failure records the attempt with its error and raises DeliveryFailed (a jobs.RetryLater),
+    A failure records the attempt with its error and raises DeliveryFailed (a jobqueue.RetryLater),
     so a job that lets it propagate is retried by the worker with backoff.
     """
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
-from . import audit, jobs
+from . import audit, jobqueue
 from .config import settings
 from .mailer import DeliveryFailed, Mail, Mailer, configured_mailer
 from .models import (
@@ -72,9 +72,9 @@ def schedule_reminders(session: Session, task: HumanTask) -> list[Job]:
     out: list[Job] = []
     lead = reminder_lead()
     if lead > timedelta(0) and due - lead > now:
-        out.append(jobs.enqueue(session, kind=JOB_KIND, due_at=due - lead, instance_id=task.instance_id,
+        out.append(jobqueue.enqueue(session, kind=JOB_KIND, due_at=due - lead, instance_id=task.instance_id,
                                 task_id=task.id, payload={"event": DUE_SOON, "due_at": due.isoformat()}))
-    out.append(jobs.enqueue(session, kind=JOB_KIND, due_at=due, instance_id=task.instance_id, task_id=task.id,
+    out.append(jobqueue.enqueue(session, kind=JOB_KIND, due_at=due, instance_id=task.instance_id, task_id=task.id,
                             payload={"event": OVERDUE, "due_at": due.isoformat()}))
     return out
 
@@ -85,7 +85,7 @@ def on_tasks_created(session: Session, instance: ProcessInstance, created: list[
     for task in created:
         if not _assigned(task):
             continue  # a lane-less task is nobody's: there is no one to tell
-        jobs.enqueue(session, kind=JOB_KIND, due_at=now, instance_id=instance.id, task_id=task.id,
+        jobqueue.enqueue(session, kind=JOB_KIND, due_at=now, instance_id=instance.id, task_id=task.id,
                      payload={"event": ASSIGNED})
         schedule_reminders(session, task)
 
@@ -196,7 +196,6 @@ def _stale_reminder(task: HumanTask, payload: dict[str, Any]) -> bool:
         return True
 
 
-@jobs.handler(JOB_KIND)
 def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
     """Worker: send one event's message to each recipient of a task that is still ready."""
     payload = dict(job.payload or {})
@@ -252,7 +251,7 @@ def _retry_failed(session: Session, job: Job, payload: dict[str, Any], failed: l
                   extra={"instance_id": job.instance_id, "task_id": job.task_id})
         return
     retry = {**payload, "only": sorted(failed), "attempt": attempt + 1}
-    jobs.enqueue(session, kind=JOB_KIND, due_at=utcnow() + jobs.backoff(attempt, base_seconds=60),
+    jobqueue.enqueue(session, kind=JOB_KIND, due_at=utcnow() + jobqueue.backoff(attempt, base_seconds=60),
                  instance_id=job.instance_id, task_id=job.task_id, payload=retry)
 
 

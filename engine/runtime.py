@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
@@ -53,9 +54,7 @@ class LeanWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _uuid(value: str) -> Any:
-    from uuid import UUID
-
+def _uuid(value: str) -> UUID:
     return UUID(value)
 
 
