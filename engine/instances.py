@@ -210,7 +210,7 @@ def process_data(session: Session, *, actor: Actor, instance_id: str) -> list[di
     return [copy.deepcopy(data) for data in [*(t.data for t in workflow.get_tasks()), workflow.data]]
 
 
-def _party_filter(actor: Actor) -> Any:
+def party_filter(actor: Actor) -> Any:
     conditions = [InstanceParty.user_id == actor.user_id]
     if actor.organisation_ids:
         conditions.append(InstanceParty.organisation_id.in_(actor.organisation_ids))
@@ -246,7 +246,7 @@ def list_for(
 ) -> Page[ProcessInstance]:
     stmt = select(ProcessInstance)
     if not actor.is_admin:
-        stmt = stmt.where(_party_filter(actor))
+        stmt = stmt.where(party_filter(actor))
     if process_key:
         stmt = stmt.where(ProcessInstance.process_key == process_key)
     if status:
