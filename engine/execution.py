@@ -15,28 +15,35 @@ from .models import HumanTask, Incident, InstanceStatus, ProcessDefinition, Proc
 from .runtime import SPEC_CACHE, RunOutcome, dump_state, load_state, ready_user_tasks, run_engine
 from .scripting import SandboxedScriptEngine
 
-_SCRIPT_ENGINE: SandboxedScriptEngine | None = None
-_SERVICES: dict[str, Callable[..., Any]] = {}
-_TIME_LIMIT = 1.0
+
+class _Engine:
+    """The script engine every instance of this process runs with, and what it is made from."""
+
+    def __init__(self) -> None:
+        self.current: SandboxedScriptEngine | None = None
+        self.services: dict[str, Callable[..., Any]] = {}
+        self.time_limit = 1.0
+
+
+_ENGINE = _Engine()
 
 
 def configure(*, time_limit: float | None = None, services: Mapping[str, Callable[..., Any]] | None = None) -> None:
     """Set the script time bound and service connectors once at start-up (app factory, CLI, tests)."""
-    global _SCRIPT_ENGINE, _TIME_LIMIT
     if time_limit is not None:
-        _TIME_LIMIT = time_limit
+        _ENGINE.time_limit = time_limit
     if services is not None:
-        _SERVICES.clear()
-        _SERVICES.update(services)
-    _SCRIPT_ENGINE = None
+        _ENGINE.services.clear()
+        _ENGINE.services.update(services)
+    _ENGINE.current = None
 
 
 def script_engine() -> SandboxedScriptEngine:
-    global _SCRIPT_ENGINE
-    if _SCRIPT_ENGINE is None:
-        connectors = _SERVICES if _SERVICES else services.CONNECTORS
-        _SCRIPT_ENGINE = SandboxedScriptEngine(time_limit=_TIME_LIMIT, services=connectors)
-    return _SCRIPT_ENGINE
+    """SpiffWorkflow's script engine for this process: sandboxed scripts, our connectors."""
+    if _ENGINE.current is None:
+        connectors = _ENGINE.services if _ENGINE.services else services.CONNECTORS
+        _ENGINE.current = SandboxedScriptEngine(time_limit=_ENGINE.time_limit, services=connectors)
+    return _ENGINE.current
 
 
 def specs_for(definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:

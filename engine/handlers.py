@@ -79,7 +79,7 @@ def deliver_message(session: Session, job: Job) -> None:
                          parties=data.get("parties"))
     except messages.AmbiguousMessage as exc:
         # Not a race (a Conflict would be retried forever): the job fails with the reason.
-        raise messages.UndeliverableMessage(exc.message) from exc
+        raise messages.UndeliverableMessageError(exc.message) from exc
 
 
 def send_notification(session: Session, job: Job) -> None:

@@ -217,7 +217,8 @@ def party_filter(actor: Actor) -> Any:
     return exists().where(InstanceParty.instance_id == ProcessInstance.id, or_(*conditions))
 
 
-def can_see(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
+def can_see(actor: Actor, instance: ProcessInstance) -> bool:
+    """Admins and the instance's parties (its organisations' members, its bound users) see it."""
     if actor.is_admin:
         return True
     return any(
@@ -229,7 +230,7 @@ def can_see(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
 def get(session: Session, *, actor: Actor, instance_id: str) -> ProcessInstance:
     """An instance is visible to admins and to its parties; to anyone else it does not exist."""
     instance = session.get(ProcessInstance, instance_id)
-    if instance is None or not can_see(session, actor, instance):
+    if instance is None or not can_see(actor, instance):
         raise NotFound(f"No process instance {instance_id}")
     return instance
 

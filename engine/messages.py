@@ -66,7 +66,7 @@ __all__ = [
     "AmbiguousMessage",
     "Correlations",
     "DeliveryResult",
-    "UndeliverableMessage",
+    "UndeliverableMessageError",
     "candidates",
     "correlates",
     "deliver",
@@ -101,7 +101,7 @@ class AmbiguousMessage(Conflict):
     """More than one instance waits for the message with matching correlations (409)."""
 
 
-class UndeliverableMessage(Exception):
+class UndeliverableMessageError(Exception):
     """A worker-side failure that retrying cannot fix: the job fails with this reason."""
 
 
@@ -230,7 +230,8 @@ def deliver(
         return DeliveryResult(instance.id)
     definition = starter(session, name)
     if definition is not None:
-        instance = _start(session, actor, definition, parties, data, source_instance_id)
+        instance = _start(session, actor=actor, definition=definition, parties=parties, payload=data,
+                          source_instance_id=source_instance_id)
         deliver_into(session, instance, name=name, correlation_keys=keys, payload=data, actor_id=actor_id,
                      source_instance_id=source_instance_id, started=True)
         return DeliveryResult(instance.id, started=True)
@@ -249,6 +250,7 @@ def deliver(
 
 def _start(
     session: Session,
+    *,
     actor: Actor | None,
     definition: ProcessDefinition,
     parties: dict[str, Any] | None,

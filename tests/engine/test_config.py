@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine import config
-from engine.config import ROOT, Settings, SettingError, load_settings
+from engine.config import ROOT, SettingError, Settings, load_settings
 
 VARIABLE = re.compile(r"^(ECVET_[A-Z0-9_]+|DATABASE_URL)$")
 # Harnesses, not the product: their own knobs (ECVET_TEST_*, ECVET_BENCH_*...) are theirs to read.

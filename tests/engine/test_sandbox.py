@@ -18,8 +18,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.config import ROOT
 from engine.sandbox import bounded, pool, wire
+from engine.sandbox.compiler import compile_source
 from engine.sandbox.pool import EvaluatorPool, Limits
-from engine.scripting import SandboxedEnvironment, SandboxedScriptEngine, ScriptSandboxError, _compile
+from engine.scripting import SandboxedEnvironment, SandboxedScriptEngine, ScriptSandboxError
 from tests.engine.test_scripting import (
     DECISION_PROCESS,
     decision_table,
@@ -393,7 +394,7 @@ def test_pool_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     ],
 )
 def test_simple_expressions_are_proven_bounded(expression: str) -> None:
-    assert _compile(expression, "eval").bounded is not None
+    assert compile_source(expression, "eval").bounded is not None
 
 
 @pytest.mark.parametrize(
@@ -405,7 +406,7 @@ def test_simple_expressions_are_proven_bounded(expression: str) -> None:
     ],
 )
 def test_everything_else_goes_to_an_evaluator(expression: str) -> None:
-    assert _compile(expression, "eval").bounded is None
+    assert compile_source(expression, "eval").bounded is None
 
 
 def test_bounded_and_evaluated_expressions_agree() -> None:
@@ -414,7 +415,7 @@ def test_bounded_and_evaluated_expressions_agree() -> None:
                    "datetime.fromisoformat(when) + timedelta(days=1)", "sorted(['b', 'a'])", "missing_name"]
     env = SandboxedEnvironment()
     for expression in expressions:
-        compiled = _compile(expression, "eval")
+        compiled = compile_source(expression, "eval")
         assert compiled.bounded is not None
         in_process = _outcome(lambda c=compiled: bounded.evaluate(c.bounded, context, None, 100_000))
         answer = env._dispatch("eval", compiled, context, None)

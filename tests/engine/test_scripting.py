@@ -14,7 +14,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.sandbox import guards
+from engine.sandbox import child
+from engine.sandbox.compiler import compile_source
 from engine.sandbox.guards import GUARDS, SAFE_BUILTINS
 from engine.scripting import (
     MAX_INT_BITS,
@@ -22,7 +23,6 @@ from engine.scripting import (
     SandboxedEnvironment,
     SandboxedScriptEngine,
     ScriptSandboxError,
-    _compile,
 )
 
 ESCAPE = (
@@ -247,9 +247,9 @@ def test_compiled_code_is_cached_by_source() -> None:
     env = SandboxedEnvironment()
     source = "cache_probe_value > 41"
     env.evaluate(source, {"cache_probe_value": 1})
-    hits = _compile.cache_info().hits
+    hits = compile_source.cache_info().hits
     assert env.evaluate(source, {"cache_probe_value": 42}) is True
-    assert _compile.cache_info().hits == hits + 1
+    assert compile_source.cache_info().hits == hits + 1
 
 
 # -- escapes ---------------------------------------------------------------------------------------
@@ -446,10 +446,10 @@ def test_time_limit_works_in_a_worker_thread() -> None:
 
 
 def _run_in_process(script: str, namespace: dict[str, Any], time_limit: float | None = 0.2) -> None:
-    """The evaluator's own runner (engine.sandbox.guards.run), called here to watch its tracer."""
-    compiled = _compile(script, "exec")
+    """The evaluator's own runner (engine.sandbox.child.run), called here to watch its tracer."""
+    compiled = compile_source(script, "exec")
     namespace["__builtins__"] = {**SAFE_BUILTINS, **GUARDS}
-    guards.run(compiled.code, namespace, want_result=False, traced=compiled.can_loop, time_limit=time_limit)
+    child.run(compiled.code, namespace, want_result=False, traced=compiled.can_loop, time_limit=time_limit)
 
 
 def test_previous_trace_function_is_restored() -> None:
