@@ -109,11 +109,12 @@ class Database:
         Invalid (422).
         """
         token = _write_intent.set(write)
+        pending: contextvars.Token[bool] | None = token  # reset once the transaction has begun
         session = self.sessionmaker()
         try:
             _begin(session)
             _write_intent.reset(token)
-            token = None
+            pending = None
             yield session
             session.commit()
         except EngineError as exc:
@@ -129,8 +130,8 @@ class Database:
                 raise
             raise translated from exc
         finally:
-            if token is not None:
-                _write_intent.reset(token)
+            if pending is not None:
+                _write_intent.reset(pending)
             session.close()
 
     def dispose(self) -> None:

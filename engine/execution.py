@@ -6,13 +6,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import audit, notifications, services, subscriptions, timers
 from .models import HumanTask, Incident, InstanceStatus, ProcessDefinition, ProcessInstance, TaskState, utcnow
-from .runtime import SPEC_CACHE, RunOutcome, dump_state, load_state, ready_user_tasks, run_engine
+from .runtime import SPEC_CACHE, RunOutcome, bpmn_id_of, dump_state, load_state, ready_user_tasks, run_engine
 from .scripting import SandboxedScriptEngine
 
 
@@ -166,6 +166,7 @@ def sync_tasks(
         if task_id in rows or not creating:
             continue  # Spiff gives every task instance a fresh UUID, loops included
         spec = task.task_spec
+        bpmn_id = bpmn_id_of(task)
         lane = getattr(spec, "lane", None)
         role = lane_to_role.get(lane) if lane else None
         party = bindings.get(role) if role else None
@@ -175,8 +176,8 @@ def sync_tasks(
             id=task_id,
             instance_id=instance.id,
             process_key=instance.process_key,
-            bpmn_id=spec.bpmn_id,
-            name=spec.bpmn_name or spec.bpmn_id,
+            bpmn_id=bpmn_id,
+            name=getattr(spec, "bpmn_name", None) or bpmn_id,
             lane=lane,
             role=role,
             organisation_id=party.organisation_id if party else None,
@@ -190,7 +191,7 @@ def sync_tasks(
         session.add(row)
         created.append(row)
         audit.record(session, actor_id=actor_id, action="task.created", instance_id=instance.id,
-                     task_id=task_id, bpmn_id=spec.bpmn_id, role=role)
+                     task_id=task_id, bpmn_id=bpmn_id, role=role)
     return created
 
 

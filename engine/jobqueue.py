@@ -6,9 +6,9 @@ notifications); running a due job is :mod:`engine.jobs`, which knows every handl
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from .models import Job, JobStatus, utcnow
@@ -49,7 +49,8 @@ def cancel_pending(session: Session, *, instance_id: str, kinds: tuple[str, ...]
     )
     if kinds:
         stmt = stmt.where(Job.kind.in_(kinds))
-    return session.execute(stmt).rowcount or 0
+    # An UPDATE's result is a cursor result: it has the row count.
+    return cast("CursorResult[Any]", session.execute(stmt)).rowcount or 0
 
 
 def backoff(attempt: int, base_seconds: float = 2.0, cap_seconds: float = 3600.0) -> timedelta:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import CursorResult, event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, jobqueue
@@ -106,7 +106,8 @@ def on_tasks_closed(session: Session, closed: list[HumanTask]) -> int:
         .values(status=JobStatus.CANCELLED, finished_at=utcnow(), row_version=Job.row_version + 1)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount or 0
+    # An UPDATE's result is a cursor result: it has the row count.
+    return cast("CursorResult[Any]", session.execute(stmt)).rowcount or 0
 
 
 @event.listens_for(Session, "before_flush")

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
@@ -122,7 +122,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         max_data_bytes: int | None = None,
         evaluators: pool.EvaluatorPool | None = None,
     ) -> None:
-        super().__init__({})
+        super().__init__({})  # type: ignore[no-untyped-call]  # SpiffWorkflow's __init__ has no annotations
         self.time_limit = time_limit if time_limit and time_limit > 0 else 1.0
         # Kept by reference: connectors registered later (start-up configuration) are seen.
         self.services: Mapping[str, Callable[..., Any]] = services if services is not None else {}
@@ -176,26 +176,22 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             raise ScriptSandboxError("; ".join(str(p) for p in problems)[:4000])
         return True
 
-    def call_service(
-        self,
-        context: dict[str, Any],  # noqa: ARG002 - SpiffWorkflow's signature
-        operation_name: str,
-        operation_params: Mapping[str, Any] | None = None,
-        task_data: Mapping[str, Any] | None = None,  # noqa: ARG002 - SpiffWorkflow's signature
-        **kwargs: Any,  # noqa: ARG002 - SpiffWorkflow's signature
-    ) -> str:
+    def call_service(self, context: Any, **kwargs: Any) -> str:  # noqa: ARG002 - SpiffWorkflow's signature
         """Dispatch a service task to a registered connector; returns JSON text as Spiff expects.
 
+        SpiffWorkflow passes ``operation_name``, ``operation_params`` (and ``task_data``) by name.
         Connectors are our own trusted code: they run in-process, called with the evaluated
         parameters as keyword arguments, and return any JSON-serialisable value (dates become ISO strings).
         """
+        operation_name = str(kwargs.get("operation_name"))
+        operation_params: Mapping[str, Any] = kwargs.get("operation_params") or {}
         connector = self.services.get(operation_name)
         if connector is None:
             known = ", ".join(sorted(self.services)) or "none"
             raise ScriptSandboxError(f"Unknown service '{operation_name}' (registered services: {known})")
         params = {
             name: (param["value"] if isinstance(param, Mapping) and "value" in param else param)
-            for name, param in (operation_params or {}).items()
+            for name, param in operation_params.items()
         }
         result = connector(**params)
         try:
@@ -259,7 +255,8 @@ class SandboxedScriptEngine(PythonScriptEngine):
         time_limit: float | None = 1.0,
         environment: SandboxedEnvironment | None = None,
     ) -> None:
-        super().__init__(environment or SandboxedEnvironment(time_limit=time_limit, services=services))
+        environment = environment or SandboxedEnvironment(time_limit=time_limit, services=services)
+        super().__init__(environment)  # type: ignore[no-untyped-call]  # SpiffWorkflow's __init__ has no annotations
 
     def validate(self, expression: str) -> None:
         """Compile with the sandbox policy: SyntaxError for bad syntax (DMN relies on it),

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from . import jobqueue
 from .config import settings
 from .models import InstanceStatus, Job, ProcessInstance
+from .runtime import bpmn_id_of
 
 JOB_KIND = "service"
 CONNECTORS: dict[str, Callable[..., Any]] = {}
@@ -95,4 +96,4 @@ def schedule(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow
         if str(task.id) not in known:
             jobqueue.enqueue(session, kind=JOB_KIND, instance_id=instance.id, task_id=str(task.id),
                          max_attempts=retries_of(task) + 1,
-                         payload={"bpmn_id": task.task_spec.bpmn_id})
+                         payload={"bpmn_id": bpmn_id_of(task)})

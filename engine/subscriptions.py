@@ -27,10 +27,10 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import bindparam, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
@@ -97,7 +97,8 @@ def jsonable(value: Any) -> Any:
             return list(obj)
         return str(obj)
 
-    return json.loads(json.dumps(value, default=default))
+    native: Any = json.loads(json.dumps(value, default=default))
+    return native
 
 
 def _canonical(name: str, correlations: Correlations) -> str:
@@ -115,7 +116,8 @@ def check_keys(correlation_keys: Any) -> Correlations:
             errors={"correlation_keys": ["Expected {key name: {property: value}}, "
                                          "e.g. {\"mobility\": {\"mobility_id\": \"M-1\"}}"]},
         )
-    return jsonable(correlation_keys)
+    checked: Correlations = jsonable(correlation_keys)
+    return checked
 
 
 # --- what an instance waits for ------------------------------------------------------------------

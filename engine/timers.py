@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
@@ -24,9 +24,10 @@ def _deadline(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return TimerEventDefinition.get_datetime(value)
+        deadline: datetime = TimerEventDefinition.get_datetime(value)
     except ValueError:
         return None
+    return deadline
 
 
 def _has_timer(definition: Any) -> bool:
@@ -72,10 +73,12 @@ def task_due_at(task: Any, created: datetime) -> datetime | None:
         try:
             if raw.upper().startswith("P"):
                 parsed = TimerEventDefinition.parse_iso_duration(raw)
-                return created + TimerEventDefinition.get_timedelta_from_start(parsed, created)
-            return TimerEventDefinition.get_datetime(raw)
+                due: datetime = created + TimerEventDefinition.get_timedelta_from_start(parsed, created)
+            else:
+                due = TimerEventDefinition.get_datetime(raw)
         except Exception:  # noqa: BLE001 - a malformed property must not break task creation
             return None
+        return due
     parent = task.parent
     if parent is None:
         return None

@@ -101,9 +101,9 @@ class BundleContext:
                 self._spec_cache[pid] = (None, ve)
             except Exception as exc:  # noqa: BLE001 - defensive: report, never crash the deployment
                 pp = self.parser.get_process_parser(pid)
-                ve = ValidationException(f"{type(exc).__name__}: {exc}",
-                                         file_name=getattr(pp, "filename", None) or "")
-                self._spec_cache[pid] = (None, ve)
+                wrapped = ValidationException(f"{type(exc).__name__}: {exc}",
+                                              file_name=getattr(pp, "filename", None) or "")
+                self._spec_cache[pid] = (None, wrapped)
         return self._spec_cache[pid]
 
     def file_of(self, pid: str) -> str | None:

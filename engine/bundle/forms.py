@@ -27,7 +27,8 @@ def check_form_schema(doc: Any, filename: str, *, ui: bool) -> BundleError | Non
         return BundleError(filename, None, f"{kind} must be a JSON object")
     if ui:
         return None
-    if "$schema" in doc and validator_for(doc, default=None) is None:
+    # default=None tells an unknown $schema apart (jsonschema hands the default back as it is).
+    if "$schema" in doc and validator_for(doc, default=None) is None:  # type: ignore[arg-type]
         return BundleError(filename, None, f"unknown $schema {doc['$schema']!r}")
     cls = validator_for(doc, default=Draft202012Validator)
     try:

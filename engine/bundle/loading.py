@@ -263,9 +263,9 @@ def resolve_library(ctx: BundleContext) -> None:
             processes |= doc.called_elements()
             decisions |= doc.decision_refs()
     while processes or decisions:
-        doc = _take_pending(ctx, processes, decisions)
-        if doc is None or doc.added or doc.unusable or doc.root is None:
+        needed = _take_pending(ctx, processes, decisions)
+        if needed is None or needed.added or needed.unusable or needed.root is None:
             continue
-        if _add_library_doc(ctx, doc) and doc.kind == "bpmn":
-            processes |= doc.called_elements()
-            decisions |= doc.decision_refs()
+        if _add_library_doc(ctx, needed) and needed.kind == "bpmn":
+            processes |= needed.called_elements()
+            decisions |= needed.decision_refs()

@@ -137,7 +137,7 @@ def kind_of(name: str) -> str | None:
 
 def is_executable(process: etree._Element) -> bool:
     """Same test as SpiffWorkflow's ProcessParser: absent means executable."""
-    return process.get("isExecutable", "true") == "true"
+    return bool(process.get("isExecutable", "true") == "true")
 
 
 def in_non_executable_process(element: etree._Element) -> bool:
@@ -152,8 +152,9 @@ def owning_element_id(element: etree._Element) -> str | None:
     node: etree._Element | None = element
     while node is not None:
         parent = node.getparent()
-        if parent is not None and etree.QName(parent).localname in _CONTAINERS and node.get("id"):
-            return node.get("id")
+        element_id = node.get("id")
+        if parent is not None and etree.QName(parent).localname in _CONTAINERS and element_id:
+            return str(element_id)
         node = parent
     return None
 

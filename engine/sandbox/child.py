@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring_ascii
 from types import CodeType, FrameType
 from typing import Any
 
@@ -233,7 +234,7 @@ def _encode_context(context: dict[str, Any], budget: int) -> tuple[str, list[str
 
 
 def encode_key(key: str) -> str:
-    return wire.encode_basestring_ascii("\x00" + key if key[:1] == "\x00" else key)
+    return encode_basestring_ascii("\x00" + key if key[:1] == "\x00" else key)
 
 
 def _remove_helpers(context: dict[str, Any], external: dict[str, Any]) -> None:

@@ -14,9 +14,9 @@ import marshal
 import re
 import textwrap
 from types import CodeType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer, copy_locations
 
 from . import bounded
@@ -53,7 +53,7 @@ def _is_simple(node: ast.AST | None) -> bool:
 class SandboxPolicy(RestrictingNodeTransformer):
     """RestrictedPython policy with clearer messages and guards against single-opcode blow-ups."""
 
-    def _call(self, name: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
+    def _call(self, name: str, args: list[ast.expr], like: ast.stmt | ast.expr | ast.excepthandler) -> ast.Call:
         call = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
         copy_locations(call, like)
         return call
@@ -113,7 +113,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         node.body.insert(0, self._check_stmt(node))
         return node
 
-    def _check_stmt(self, like: ast.AST) -> ast.Expr:
+    def _check_stmt(self, like: ast.stmt | ast.expr | ast.excepthandler) -> ast.Expr:
         stmt = ast.Expr(self._call("_check_", [], like))
         copy_locations(stmt, like)
         return stmt
@@ -181,7 +181,8 @@ class Compiled(NamedTuple):
 @functools.lru_cache(maxsize=_COMPILE_CACHE_SIZE)
 def compile_source(source: str, mode: str) -> Compiled:
     """Compile once per distinct source: conditions and scripts run far more often than they change."""
-    tree = ast.parse(source, filename=SCRIPT_FILENAME, mode=mode)  # a real SyntaxError, as Spiff expects
+    # A real SyntaxError, as Spiff expects; "exec" gives a Module, "eval" an Expression.
+    tree = cast("ast.Module | ast.Expression", ast.parse(source, filename=SCRIPT_FILENAME, mode=mode))
     can_loop = any(isinstance(node, _LOOPING_NODES) for node in ast.walk(tree))
     compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
     result = compiler(tree, filename=SCRIPT_FILENAME, policy=SandboxPolicy)

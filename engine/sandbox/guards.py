@@ -262,6 +262,11 @@ def _arg(args: Args, kwargs: dict[str, Any], index: int, name: str, default: Any
     return args[index] if len(args) > index else kwargs.get(name, default)
 
 
+def _occurrences(text: Any, part: Any) -> int:
+    """``text.count(part)`` for any of str, bytes and bytearray (a wrong mix raises as the method would)."""
+    return int(text.count(part))
+
+
 def _refuse_over(size: int, what: str = "result") -> None:
     if size > MAX_SEQUENCE_LENGTH:
         raise _too_long(what)
@@ -277,14 +282,14 @@ def _check_expandtabs(obj: Any, args: Args, kwargs: dict[str, Any]) -> None:
     tabsize = _arg(args, kwargs, 0, "tabsize", 8)
     if isinstance(obj, _TEXT) and isinstance(tabsize, int):
         tab = "\t" if isinstance(obj, str) else b"\t"
-        _refuse_over(len(obj) + obj.count(tab) * max(tabsize, 0))
+        _refuse_over(len(obj) + _occurrences(obj, tab) * max(tabsize, 0))
 
 
 def _check_replace(obj: Any, args: Args, kwargs: dict[str, Any]) -> None:
     old, new = _arg(args, kwargs, 0, "old"), _arg(args, kwargs, 1, "new")
     if not (isinstance(obj, _TEXT) and isinstance(old, _TEXT) and isinstance(new, _TEXT)):
         return
-    count = obj.count(old) if old else len(obj) + 1
+    count = _occurrences(obj, old) if old else len(obj) + 1
     limit = _arg(args, kwargs, 2, "count", -1)
     if isinstance(limit, int) and limit >= 0:
         count = min(count, limit)
