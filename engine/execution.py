@@ -202,7 +202,9 @@ def advance(
     *,
     actor_id: int | None,
     before: Callable[[], None] | None = None,
+    raise_expression_errors: bool = False,
 ) -> RunOutcome:
-    outcome = run_engine(workflow, before=before)
+    """Run the instance until it waits and save it (see :func:`engine.runtime.run_engine`)."""
+    outcome = run_engine(workflow, before=before, raise_expression_errors=raise_expression_errors)
     save(session, instance, workflow, outcome, actor_id=actor_id)
     return outcome

@@ -188,7 +188,7 @@ def start(
                  parties={r: {"organisation_id": o, "user_id": u} for r, (o, u) in bindings.items()})
     workflow = execution.new_workflow(definition, variables or {})
     try:
-        execution.advance(session, instance, workflow, actor_id=actor.user_id)
+        execution.advance(session, instance, workflow, actor_id=actor.user_id, raise_expression_errors=True)
     except (EngineError, SQLAlchemyError):
         raise
     except Exception as exc:  # noqa: BLE001 - an expression the start data cannot satisfy (SpiffWorkflow

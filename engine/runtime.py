@@ -28,7 +28,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .scripting import SandboxedScriptEngine
+from .scripting import SandboxedScriptEngine, ScriptError, ScriptSandboxError
 
 log = logging.getLogger("ecvet.engine")
 
@@ -167,10 +167,14 @@ class RunOutcome:
     unrouted_events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = None) -> RunOutcome:
+def run_engine(
+    workflow: BpmnWorkflow, *, before: Callable[[], None] | None = None, raise_expression_errors: bool = False
+) -> RunOutcome:
     """Run every ready engine task, then drain get_events() (hazard 2) into incidents.
 
     A script failure leaves its task in ERROR and becomes an incident; nothing continues silently.
+    ``raise_expression_errors``: an expression SpiffWorkflow evaluates outside any task (a start
+    event's correlation, say) that fails on the data is raised instead, so a start can refuse the data.
     """
     outcome = RunOutcome()
     try:
@@ -188,6 +192,8 @@ def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = No
             )
         )
     except Exception as exc:  # noqa: BLE001 - SpiffWorkflow's own AttributeError/TypeError: an incident, not a 500
+        if raise_expression_errors and isinstance(exc, (ScriptError, ScriptSandboxError)):
+            raise
         log.exception("engine run failed")
         failed = error_tasks(workflow)
         task = failed[0] if failed else None

@@ -142,7 +142,12 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         compiled = compile_source(clean_expression(expression), "eval")
         self._refuse_reserved(context)
         if compiled.bounded is not None:
-            return bounded.evaluate(compiled.bounded, context, external_context, self.max_data_bytes)
+            try:
+                return bounded.evaluate(compiled.bounded, context, external_context, self.max_data_bytes)
+            except ScriptSandboxError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the expression's own error, reported as an evaluator would
+                raise script_error(type(exc).__name__, str(exc), None) from exc
         answer = self._dispatch("eval", compiled, context, external_context)
         if not answer["ok"]:
             raise self._error(answer)
