@@ -21,10 +21,17 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from . import checks, loading
+from .checks import (
+    check_bundle_forms,
+    check_expressions,
+    check_message_correlations,
+    check_start_rule,
+    precheck_decisions,
+)
 from .context import BundleContext, ve_message
 from .conventions import DUE_PROPERTY, FORM_PROPERTY, ROLE_KEY_PROPERTY, ROLE_KEY_RE, UI_FORM_PROPERTY, role_key
 from .forms import lookup_form, resolve_owned_form
+from .loading import add_bundle_documents, load_bundle_files, load_library, resolve_library
 from .model import BundleInvalid, ParsedBundle, ParsedProcess, UserTaskInfo
 from .xml import (
     DEFAULT_MAX_BUNDLE_BYTES,
@@ -56,15 +63,15 @@ def parse_bundle(
     """
     ctx = BundleContext(files, Path(forms_dir) if forms_dir is not None else None, library or {},
                         max_file_bytes, max_bundle_bytes)
-    if not loading.load_bundle_files(ctx):
+    if not load_bundle_files(ctx):
         raise BundleInvalid(ctx.errors)
-    loading.load_library(ctx)
-    loading.add_bundle_documents(ctx)
-    loading.resolve_library(ctx)
-    checks.check_expressions(ctx)
-    checks.check_bundle_forms(ctx)
-    checks.precheck_decisions(ctx)
-    checks.check_message_correlations(ctx)
+    load_library(ctx)
+    add_bundle_documents(ctx)
+    resolve_library(ctx)
+    check_expressions(ctx)
+    check_bundle_forms(ctx)
+    precheck_decisions(ctx)
+    check_message_correlations(ctx)
     processes = [parsed for doc in ctx.docs.values() if doc.kind == "bpmn" and doc.added
                  for key in doc.executable_ids if (parsed := _build_process(ctx, doc, key)) is not None]
     _require_a_process(ctx)
@@ -211,7 +218,7 @@ def _build_process(ctx: BundleContext, doc: Doc, key: str) -> ParsedProcess | No
     user_tasks = _user_tasks(ctx, scope, owned)
     # Document order, so forms and task lists read like the diagram.
     user_tasks.sort(key=lambda t: getattr(process_parser.get_node_by_id(t.bpmn_id), "sourceline", 0) or 0)
-    start_rule = checks.check_start_rule(ctx, doc, scope.process_el, scope.roles)
+    start_rule = check_start_rule(ctx, doc, scope.process_el, scope.roles)
     _add_called_files(ctx, key, subs, scope.files)
     _add_called_forms(ctx, key, subs, scope.files)
     if not ok or len(ctx.errors) > errors_before:
