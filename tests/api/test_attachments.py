@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from records.models import Attachment
 from tests.api.conftest import Caller, World, assert_problem, sign_in
-from tests.factories import make_user
 from tests.records.test_attachments import DOCX, ODT, PDF, PNG
+from tests.support.factories import make_user
 
 
 def upload(caller: Caller, content: bytes, filename: str = "supplement.pdf",

@@ -20,7 +20,6 @@ from engine.parties import Actor
 from records import documents
 from records import transcript as transcripts
 from tests.api.conftest import TWO_LANE, Caller, assert_problem, deploy_files, sign_in
-from tests.factories import PASSWORD, Person, make_user
 from tests.records.factories import (
     GREEK_HOTEL,
     LEARNER_NAME,
@@ -31,6 +30,7 @@ from tests.records.factories import (
     make_records_world,
     make_review,
 )
+from tests.support.factories import PASSWORD, Person, make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 

@@ -13,10 +13,10 @@ from engine.db import Database
 from engine.parties import Actor
 from records.models import Learner, Mobility, MobilityStatus
 from tests.api.conftest import Caller, assert_problem, sign_in
-from tests.factories import PASSWORD, Person, make_user
 from tests.records.factories import Party, make_party
 from tests.records.mobility_driver import T0 as T0  # the frozen fixture starts the clock here
 from tests.records.mobility_driver import Run, Scenario, go_live, start
+from tests.support.factories import PASSWORD, Person, make_user
 
 
 def caller(app: Flask, who: Party | Actor) -> Caller:

@@ -10,9 +10,9 @@ import pytest
 from engine.config import ROOT
 from records.models import CompetenceFunction
 from tests.api.conftest import Caller, World, assert_problem, deploy_files, sign_in
-from tests.factories import make_org, make_user
 from tests.records.factories import register
 from tests.records.partnership_driver import PDF
+from tests.support.factories import make_org, make_user
 
 
 @dataclass

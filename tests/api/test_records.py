@@ -9,9 +9,9 @@ from flask.testing import FlaskClient
 from engine.db import Database
 from records import mou as mous
 from tests.api.conftest import Caller, World, assert_problem, sign_in
-from tests.engine.conftest import actor_for
-from tests.factories import make_org, make_user
 from tests.records.factories import SIGNER, Party, mou_content, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_org, make_user
 
 
 @dataclass

@@ -13,11 +13,11 @@ from engine import clock
 from engine.clock import FrozenClock
 from engine.db import Database
 from tests.api.conftest import Caller, assert_problem, sign_in
-from tests.engine.conftest import actor_for
-from tests.factories import PASSWORD, Person, make_user
 from tests.records.factories import make_party
 from tests.records.partnership_driver import start
 from tests.records.review_driver import ReviewRun, action_items, evaluation, start_review
+from tests.support.engine import actor_for
+from tests.support.factories import PASSWORD, Person, make_user
 
 
 def patch(caller: Caller, url: str, json: dict[str, object]) -> Any:

@@ -25,10 +25,10 @@ from engine.config import ROOT
 from engine.db import Database
 from records.models import Mobility, MobilityStatus
 from tests.api.conftest import Caller, assert_problem, post_bundle, sign_in
-from tests.factories import PASSWORD, Person, make_user
 from tests.records.factories import LearnerMobility, Party, make_learner_mobility
 from tests.records.mobility_driver import T0 as T0  # the frozen fixture starts the clock here
 from tests.records.mobility_driver import Scenario, start
+from tests.support.factories import PASSWORD, Person, make_user
 
 RECOGNISED_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "records" / "mobility_recognized.bpmn"
 # The review start event's correlation on the mobility (processes/review.bpmn), to make a review model without it.

@@ -13,8 +13,8 @@ from engine.errors import Conflict
 from engine.execution import open_workflow
 from engine.models import AuditEvent, HumanTask, TaskState
 from engine.parties import Actor
-from tests.engine.conftest import actor_for, deploy
-from tests.factories import make_org, make_user
+from tests.support.engine import actor_for, deploy
+from tests.support.factories import make_org, make_user
 
 SEEN: list[dict[str, Any]] = []
 

@@ -24,8 +24,6 @@ from engine.models import HumanTask, Incident, InstanceStatus, Job, JobStatus, P
 from engine.parties import Actor
 from engine.sandbox import pool
 from engine.sandbox.pool import Limits
-from tests.bpmn_snippets import intermediate_timer
-from tests.engine.conftest import deploy
 from tests.engine.test_sandbox import (
     ALIASED_TASK_DATA,
     CPU_BOMB,
@@ -37,6 +35,8 @@ from tests.engine.test_sandbox import (
     STR_BOMB,
     TASK_DATA_BOMB,
 )
+from tests.support.bpmn import intermediate_timer
+from tests.support.engine import deploy
 
 ATTACKS = [
     pytest.param(MRO_ESCAPE, "Access to 'mro' is not allowed in scripts", id="mro"),

@@ -12,7 +12,7 @@ from engine.db import Database
 from engine.errors import NotFound
 from engine.models import AuditEvent, Incident, InstanceStatus
 from engine.parties import Actor
-from tests.engine.conftest import deploy
+from tests.support.engine import deploy
 
 
 def start_lane_less(db: Database, admin: Actor, key: str, **kw: Any) -> Any:

@@ -25,9 +25,9 @@ from engine.models import (
     TaskState,
 )
 from engine.parties import Actor
-from tests.bpmn_snippets import _wrap
-from tests.engine.conftest import actor_for, deploy
-from tests.factories import make_org, make_user
+from tests.support.bpmn import wrap
+from tests.support.engine import actor_for, deploy
+from tests.support.factories import make_org, make_user
 from tests.support.settings import environment
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
@@ -491,7 +491,7 @@ def handover_thrower(*, throws: bool = True) -> bytes:
     definition = ('<bpmn:messageEventDefinition id="d" messageRef="m"><bpmn:extensionElements>'
                   '<spiffworkflow:messagePayload>{"note": note}</spiffworkflow:messagePayload>'
                   '</bpmn:extensionElements></bpmn:messageEventDefinition>') if throws else ""
-    return _wrap("notify", f"""<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    return wrap("notify", f"""<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
 <bpmn:endEvent id="end"><bpmn:incoming>f1</bpmn:incoming>{definition}</bpmn:endEvent>
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end"/>""", HANDOVER_LANE).replace(
         b"<bpmn:process ", HANDOVER.encode() + b"<bpmn:process ", 1)
@@ -507,7 +507,7 @@ def handover_catcher(catch: str = "event") -> bytes:
     else:
         wait = ('<bpmn:receiveTask id="wait" messageRef="m"><bpmn:incoming>f1</bpmn:incoming>'
                 '<bpmn:outgoing>f2</bpmn:outgoing></bpmn:receiveTask>')
-    return _wrap("await_handover", f"""<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    return wrap("await_handover", f"""<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
 {wait}<bpmn:userTask id="use" name="Use it"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
 </bpmn:userTask><bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>

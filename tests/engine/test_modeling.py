@@ -10,7 +10,7 @@ from engine.db import Database
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.models import ProcessDefinition
 from engine.parties import Actor
-from tests.engine.conftest import FORMS, deploy
+from tests.support.engine import FORMS, deploy
 
 PROCESSES = ROOT / "processes"
 TWO_LANE = (PROCESSES / "two_lane_review.bpmn").read_bytes()

@@ -16,9 +16,9 @@ from engine.db import Database
 from engine.errors import NotFound
 from engine.models import InstanceStatus
 from engine.parties import Actor
-from tests.bpmn_snippets import boundary_timer, intermediate_timer
-from tests.engine.conftest import actor_for, deploy
-from tests.factories import make_org, make_user
+from tests.support.bpmn import boundary_timer, intermediate_timer
+from tests.support.engine import actor_for, deploy
+from tests.support.factories import make_org, make_user
 
 T0 = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 TWO_LANE = {"two_lane_review.bpmn": (ROOT / "processes" / "two_lane_review.bpmn").read_bytes()}

@@ -22,8 +22,8 @@ from engine.db import Database
 from engine.mailer import Mail, OutboxMailer, SmtpMailer, configured_mailer
 from engine.models import AuditEvent, HumanTask, Job, JobStatus, OutboxMessage, User
 from engine.parties import Actor
-from tests.engine.conftest import actor_for, deploy
-from tests.factories import make_org, make_user
+from tests.support.engine import actor_for, deploy
+from tests.support.factories import make_org, make_user
 from tests.support.settings import environment
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)

@@ -12,9 +12,9 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Incident, Job, ProcessInstance
 from engine.parties import Actor
-from tests import connectors
-from tests.bpmn_snippets import service_process
-from tests.engine.conftest import deploy
+from tests.support import connectors
+from tests.support.bpmn import service_process
+from tests.support.engine import deploy
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import AuditEvent, MessageSubscription, ProcessDefinition, ProcessInstance
 from engine.parties import Actor
-from tests.bpmn_snippets import _wrap
-from tests.engine.conftest import actor_for, deploy
-from tests.factories import make_org, make_user
+from tests.support.bpmn import wrap
+from tests.support.engine import actor_for, deploy
+from tests.support.factories import make_org, make_user
 
 
 def lanes_process(key: str, *, properties: dict[str, str] | None = None, start: str = "", extra: str = "") -> bytes:
@@ -46,7 +46,7 @@ def lanes_process(key: str, *, properties: dict[str, str] | None = None, start: 
 <bpmn:sequenceFlow id="f2" sourceRef="t_s" targetRef="t_h"/>
 <bpmn:sequenceFlow id="f3" sourceRef="t_h" targetRef="t_l"/>
 <bpmn:sequenceFlow id="f4" sourceRef="t_l" targetRef="end"/>{extra}"""
-    xml = _wrap(key, body, declared + lanes)
+    xml = wrap(key, body, declared + lanes)
     if "messageRef=" in start:
         xml = xml.replace(b"<bpmn:process ", b'<bpmn:message id="m" name="go"/><bpmn:process ', 1)
     return xml
@@ -54,7 +54,7 @@ def lanes_process(key: str, *, properties: dict[str, str] | None = None, start: 
 
 def thrower(key: str) -> bytes:
     """A process with the same three lanes that ends by throwing message 'go' (no correlation)."""
-    return _wrap(key, """
+    return wrap(key, """
 <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
 <bpmn:endEvent id="end"><bpmn:incoming>f1</bpmn:incoming>
   <bpmn:messageEventDefinition id="d_go" messageRef="m"><bpmn:extensionElements>

@@ -12,9 +12,9 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, TaskState
 from engine.parties import Actor
-from tests.bpmn_snippets import boundary_timer, event_gateway_timer, intermediate_timer, start_timer
-from tests.engine.conftest import actor_for, deploy
-from tests.factories import make_org, make_user
+from tests.support.bpmn import boundary_timer, event_gateway_timer, intermediate_timer, start_timer
+from tests.support.engine import actor_for, deploy
+from tests.support.factories import make_org, make_user
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -18,9 +18,9 @@ from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Job, JobStatus
 from engine.parties import Actor
 from engine.worker import Worker
-from tests import connectors
-from tests.bpmn_snippets import service_process
-from tests.engine.conftest import deploy
+from tests.support import connectors
+from tests.support.bpmn import service_process
+from tests.support.engine import deploy
 
 
 @jobs.handler("probe")
@@ -78,7 +78,7 @@ def test_worker_killed_mid_job_loses_nothing_and_the_job_runs_once_elsewhere(
     with db.transaction() as s:
         iid = instances.start(s, actor=admin, process_key="slow", parties={}).id
     marker = tmp_path / "started"
-    env = {**os.environ, "DATABASE_URL": db.url, "ECVET_CONNECTORS": "tests.connectors",
+    env = {**os.environ, "DATABASE_URL": db.url, "ECVET_CONNECTORS": "tests.support.connectors",
            "ECVET_TEST_SLOW_MARKER": str(marker), "ECVET_JOB_LEASE_SECONDS": "2", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--poll", "0.1"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

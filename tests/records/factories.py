@@ -9,8 +9,8 @@ from engine.db import Database
 from engine.parties import Actor
 from records import national_models
 from records.models import CompetenceFunction
-from tests.engine.conftest import actor_for
-from tests.factories import make_org, make_user
+from tests.support.engine import actor_for
+from tests.support.factories import make_org, make_user
 
 #: What a form asks of a signer: the position (and place); name and e-mail come from the account.
 SIGNER = {"position": "VET coordinator"}

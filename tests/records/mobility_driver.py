@@ -29,9 +29,9 @@ from records.models import (
     MobilityStatus,
     MobilityStatusChange,
 )
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import SIGNER, Party, active_mou, make_party, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 START, END = date(2027, 3, 1), date(2027, 4, 9)

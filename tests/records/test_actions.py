@@ -17,9 +17,9 @@ from engine.models import HumanTask, TaskState
 from engine.parties import Actor
 from records import mou as mous
 from records.models import Decision, Mou, MouApproval, MouStatus
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import SIGNER, Party, make_party, mou_content
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "records"
 

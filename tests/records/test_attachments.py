@@ -12,9 +12,9 @@ from engine.errors import Forbidden, Invalid, NotFound
 from engine.parties import Actor
 from records import attachments
 from records.models import Attachment, AttachmentBlob
-from tests.engine.conftest import actor_for
-from tests.factories import make_org, make_user
 from tests.records.factories import make_party
+from tests.support.engine import actor_for
+from tests.support.factories import make_org, make_user
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

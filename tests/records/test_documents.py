@@ -24,9 +24,6 @@ from records import review as reviews
 from records import transcript as transcripts
 from records.documents import Document, DocumentRef, Section
 from records.models import ActionPlan, LearningAgreement
-from tests.engine.conftest import actor_for
-from tests.engine.conftest import deploy as deploy_files
-from tests.factories import make_user
 from tests.records.factories import (
     BULGARIAN_HOTEL,
     CZECH_SCHOOL,
@@ -44,6 +41,9 @@ from tests.records.factories import (
     mou_content,
     register,
 )
+from tests.support.engine import actor_for
+from tests.support.engine import deploy as deploy_files
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "documents"

@@ -33,9 +33,9 @@ from records.models import (
     MouStatus,
     MouVersion,
 )
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import SIGNER, Party, make_party, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 START = date(2027, 3, 1)

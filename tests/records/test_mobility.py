@@ -21,9 +21,9 @@ from records import learning_agreement as las
 from records import mobility as mobilities
 from records import mou as mous
 from records.models import CompetenceFunction, Learner, Mobility, MobilityStatus, MobilityStatusChange
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import Party, active_mou, make_live_mobility, make_party, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 

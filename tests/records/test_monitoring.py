@@ -7,9 +7,9 @@ from engine.db import Database
 from engine.parties import Actor
 from records import monitoring
 from records.models import CompetenceFunction, Learner, Mobility, MobilityStatus, Mou, MouStatus
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import Party, make_party, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 
 def _mobility(db: Database, sending: Party, hosting: Party, status: str, learner_user: int | None = None) -> int:

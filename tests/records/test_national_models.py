@@ -14,9 +14,9 @@ from engine.parties import Actor
 from records import mou as mous
 from records.models import Mou
 from records.national_models import SHIPPED_TABLE, decide
-from tests.engine.conftest import FORMS, actor_for
-from tests.factories import make_user
 from tests.records.factories import make_party, mou_content, register
+from tests.support.engine import FORMS, actor_for
+from tests.support.factories import make_user
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "records"
 LOOKUP = (FIXTURES / "uses_national_model.bpmn").read_bytes()

@@ -29,11 +29,11 @@ from engine.parties import Actor
 from records import attachments
 from records import review as reviews
 from records.models import ApprovalMode, ApprovalRole, MouApproval, MouStatus, PartnerProfile, ReviewStatus
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import make_party
 from tests.records.partnership_driver import PDF, PartnershipRun, reject, start
 from tests.records.review_driver import action_items, evaluation, start_review
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -39,8 +39,6 @@ from records.models import (
     PartnerProfile,
     RoleMap,
 )
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import SIGNER, make_party, register
 from tests.records.partnership_driver import (
     CI_SIGNER,
@@ -50,6 +48,8 @@ from tests.records.partnership_driver import (
     reject,
     start,
 )
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -11,10 +11,10 @@ from engine.errors import Conflict, Invalid
 from engine.models import HumanTask, InstanceParty, ProcessInstance
 from records import partnerships
 from records.models import CompetenceFunction
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import Party, make_party, register
 from tests.records.partnership_driver import deploy
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 
 def bound(db: Database, instance_id: str) -> dict[str, int | None]:

@@ -15,10 +15,10 @@ from engine.models import ProcessInstance
 from engine.parties import Actor
 from records import review as reviews
 from records.models import Mobility, MobilityStatus, Mou, MouStatus, Review, ReviewStatus
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import SIGNER, Party, make_learner_mobility, make_party, mou_content
 from tests.records.review_driver import action_items, evaluation
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 5, 1, 9, 0, tzinfo=UTC)
 

@@ -26,8 +26,6 @@ from engine.models import InstanceStatus, ProcessInstance
 from engine.parties import Actor
 from records import review as reviews
 from records.models import ActionItemStatus, Evaluation, MouStatus, Review, ReviewStatus
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import make_party
 from tests.records.partnership_driver import PartnershipRun, reject, start
 from tests.records.review_driver import (
@@ -38,6 +36,8 @@ from tests.records.review_driver import (
     recognised_mobility,
     start_review,
 )
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 MODELS = {

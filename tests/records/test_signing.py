@@ -31,14 +31,14 @@ from records.models import (
     ValidationDecision,
 )
 from tests.conftest import PG_URL
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.records.factories import (
     LifecycleWorld,
     make_lifecycle_world,
     make_party,
 )
 from tests.records.mobility_driver import Run, start
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 #: What the attack of issue 9 types in: the other organisation's coordinator.

@@ -14,7 +14,7 @@ from engine import clock
 from engine.models import HumanTask, ProcessInstance, TaskState, User
 from records import demo
 from records.models import LaSignature, Learner, LearningAgreement, Mobility, MouApproval, Partnership
-from tests.factories import Person
+from tests.support.factories import Person
 from tests.web.conftest import LiveServer
 
 JONAS = "Jonas Keller · Cook · Köln → València"

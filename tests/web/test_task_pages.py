@@ -14,8 +14,8 @@ from engine.models import HumanTask, TaskState
 from engine.parties import Actor
 from records import learning_agreement as las
 from records.models import LaSignature, Learner, Mobility, Mou, MouStatus, MouVersion
-from tests.engine.conftest import actor_for
-from tests.engine.conftest import deploy as deploy_files
+from tests.support.engine import actor_for
+from tests.support.engine import deploy as deploy_files
 from tests.web.conftest import Demo, LiveServer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

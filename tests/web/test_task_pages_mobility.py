@@ -13,9 +13,9 @@ from sqlalchemy import select
 from engine.clock import FrozenClock
 from engine.models import TaskState
 from records.models import AssessmentRecord, LaSignature
-from tests.factories import PASSWORD, Person
 from tests.records.factories import SIGNER, Party
 from tests.records.mobility_driver import HOST_SIGNER, Run, Scenario, go_live, start
+from tests.support.factories import PASSWORD, Person
 from tests.web.conftest import LiveServer
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)

@@ -17,8 +17,8 @@ from engine.db import Database
 from engine.models import HumanTask, InstanceParty, ProcessInstance
 from records.models import CompetenceFunction, Mobility
 from tests.api.web.conftest import Browser, browser_for
-from tests.factories import PASSWORD, Person, make_user
 from tests.records.factories import Party, active_mou, make_party, register
+from tests.support.factories import PASSWORD, Person, make_user
 
 FILES = ("partnership.bpmn", "mobility.bpmn", "national_models.dmn", "two_lane_review.bpmn")
 
