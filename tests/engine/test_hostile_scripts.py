@@ -24,7 +24,7 @@ from engine.models import HumanTask, Incident, InstanceStatus, Job, JobStatus, P
 from engine.parties import Actor
 from engine.sandbox import pool
 from engine.sandbox.pool import Limits
-from tests.engine.test_sandbox import (
+from tests.support.attacks import (
     ALIASED_TASK_DATA,
     CPU_BOMB,
     CPU_BOMB_AS_REPORTED,
