@@ -1,135 +1,44 @@
 """BPMN messages through the engine: correlation, keeping, message starts and instance-to-instance exchange."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
 
 import pytest
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from engine import instances, jobs, messages, tasks
+from engine import messages
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.execution import open_workflow
 from engine.models import (
     AuditEvent,
-    HumanTask,
     Job,
-    MessageSubscription,
     PendingMessage,
     ProcessDefinition,
     ProcessInstance,
-    TaskState,
 )
 from engine.parties import Actor
-from tests.support.bpmn import wrap
-from tests.support.engine import actor_for, deploy
-from tests.support.factories import make_org, make_user
+from tests.support.engine import deploy
+from tests.support.messages import (
+    CONFIRMED,
+    T0,
+    audit_actions,
+    complete,
+    data,
+    files,
+    handover_catcher,
+    handover_thrower,
+    keys,
+    ready,
+    run_message_jobs,
+    send,
+    start,
+    subscriptions,
+)
 from tests.support.settings import environment
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
-T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-CONFIRMED = "placement_confirmed"
-
-
-def files(*names: str) -> dict[str, bytes]:
-    return {f"{n}.bpmn": (FIXTURES / f"{n}.bpmn").read_bytes() for n in names}
-
-
-def keys(mobility_id: str) -> dict[str, Any]:
-    return {"mobility": {"mobility_id": mobility_id}}
-
-
-@pytest.fixture
-def orgs(db: Database) -> dict[str, Any]:
-    """A sending school and a hosting company with one member each, plus an outsider (of "other")."""
-    sending, hosting, other = make_org(db), make_org(db), make_org(db)
-    return {
-        "sending": sending.id,
-        "hosting": hosting.id,
-        "other": other.id,
-        "sender": actor_for(db, make_user(db, organisation_ids=[sending.id]).id),
-        "host": actor_for(db, make_user(db, organisation_ids=[hosting.id]).id),
-        "outsider": actor_for(db, make_user(db, organisation_ids=[other.id]).id),
-    }
-
-
-def start(db: Database, actor: Actor, key: str, parties: dict[str, Any], **variables: Any) -> str:
-    with db.transaction() as s:
-        return instances.start(s, actor=actor, process_key=key, parties=parties, variables=variables).id
-
-
-def send(db: Database, actor: Actor | None, name: str, **kw: Any) -> messages.DeliveryResult:
-    with db.transaction() as s:
-        return messages.deliver(s, actor=actor, name=name, correlation_keys=kw.pop("correlation_keys", {}),
-                                payload=kw.pop("payload", {}), **kw)
-
-
-def ready(db: Database, instance_id: str) -> list[str]:
-    with db.transaction(write=False) as s:
-        rows = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                 HumanTask.state == TaskState.READY))
-        return [r.bpmn_id for r in rows]
-
-
-def data(db: Database, instance_id: str) -> dict[str, Any]:
-    """The data of the instance's ready task (or of its root when none is ready)."""
-    with db.transaction(write=False) as s:
-        workflow = open_workflow(s.get(ProcessInstance, instance_id))
-    ready_tasks = workflow.get_tasks(state=SpiffState.READY, manual=True)
-    return dict(ready_tasks[0].data) if ready_tasks else dict(workflow.task_tree.data)
-
-
-def subscriptions(db: Database, instance_id: str) -> list[tuple[str, dict[str, Any]]]:
-    with db.transaction(write=False) as s:
-        rows = s.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == instance_id))
-        return [(r.name, r.correlations) for r in rows]
-
-
-def audit_actions(db: Database, instance_id: str) -> list[str]:
-    with db.transaction(write=False) as s:
-        rows = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id))
-        return [r.action for r in rows]
-
-
-def complete(db: Database, actor: Actor, instance_id: str, bpmn_id: str, values: dict[str, Any]) -> None:
-    with db.transaction() as s:
-        row = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id,
-                                                HumanTask.state == TaskState.READY)).one()
-        tasks.complete(s, actor=actor, task_id=row.id, data=values)
-
-
-def run_message_jobs(db: Database) -> int:
-    """Run every due job (the worker's loop) and say how many message jobs finished in it.
-
-    Other kinds (notifications, timers) may run too: only message deliveries are counted.
-    """
-
-    def finished() -> set[int]:
-        with db.transaction(write=False) as s:
-            return set(s.scalars(select(Job.id).where(Job.kind == "message", Job.status.in_(("done", "failed")))))
-
-    before = finished()
-    jobs.run_due(db)
-    return len(finished() - before)
-
-
 # --- the rule itself -----------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("message", "subscription", "expected"), [
-    ({"k": {"p": 1}}, {"k": {"p": 1}}, True),
-    ({"k": {"p": 1}}, {"k": {"p": 2}}, False),                       # a shared key disagrees
-    ({"k": {"p": 1}}, {}, True),                                     # receiver has no correlations yet
-    ({}, {"k": {"p": 1}}, True),                                     # unkeyed message: name alone
-    ({"k": {"p": 1}}, {"other": {"q": 1}}, False),                   # both keyed, nothing shared
-    ({"k": {"p": 1}, "x": {"y": 2}}, {"k": {"p": 1}}, True),         # extra message key is fine
-    ({"k": {"p": 1}, "x": {"y": 2}}, {"k": {"p": 1}, "x": {"y": 3}}, False),  # every shared key must agree
-])
-def test_correlation_rule(message: dict[str, Any], subscription: dict[str, Any], expected: bool) -> None:
-    assert messages.correlates(message, subscription) is expected
 
 
 def test_deployment_records_the_messages_that_start_a_process(db: Database) -> None:
@@ -199,42 +108,7 @@ def test_a_payload_without_the_correlation_property_is_invalid(db: Database, adm
     assert ready(db, iid) == [] and subscriptions(db, iid) == [(CONFIRMED, keys("M-1"))]
 
 
-def test_an_event_based_gateway_subscribes_to_each_of_its_messages(db: Database, admin: Actor) -> None:
-    """waiting_events() shows the gateway only as one nameless MultipleEventDefinition."""
-    deploy(db, files("await_decision"))
-    iid = start(db, admin, "await_decision", {})
-    assert sorted(subscriptions(db, iid)) == [("placement_accepted", {}), ("placement_rejected", {})]
-    assert send(db, admin, "placement_accepted", payload={"from": "2027-03-01"}).instance_id == iid
-    assert ready(db, iid) == ["ua"]
-    assert data(db, iid)["acc"] == {"from": "2027-03-01"}
-    assert subscriptions(db, iid) == []  # the other branch is gone with it
-
-
 # --- kept messages -------------------------------------------------------------------------------
-
-def test_a_message_sent_before_its_catch_is_kept_then_delivered_by_the_worker(
-    db: Database, orgs: dict, frozen: FrozenClock
-) -> None:
-    deploy(db, files("await_confirmation"))
-    result = send(db, orgs["sender"], CONFIRMED, correlation_keys=keys("M-9"),
-                  payload={"mobility_id": "M-9", "weeks": 6})
-    assert result.kept and result.instance_id is None
-    assert result.expires_at == T0 + timedelta(days=7)
-
-    parties = {"sending": orgs["sending"]}
-    other = start(db, orgs["sender"], "await_confirmation", parties, mobility_id="M-8")
-    assert run_message_jobs(db) == 0  # a catch for another mobility does not take it
-    target = start(db, orgs["sender"], "await_confirmation", parties, mobility_id="M-9")
-    assert ready(db, target) == []  # delivered by the worker, in the receiver's own unit of work
-    assert run_message_jobs(db) == 1
-
-    assert ready(db, target) == ["review"]
-    assert data(db, target)["confirmation"] == {"mobility_id": "M-9", "weeks": 6}
-    assert ready(db, other) == []
-    with db.transaction(write=False) as s:
-        kept = s.get(PendingMessage, result.pending_message_id)
-        assert kept.delivered_to == target and kept.delivered_at == T0
-    assert run_message_jobs(db) == 0
 
 
 def test_an_expired_message_is_never_delivered(
@@ -373,23 +247,6 @@ def test_an_ambiguous_thrown_message_fails_its_job_with_the_reason(db: Database,
     assert all(ready(db, h) == [] for h in hosts)
 
 
-def test_a_suspended_receiver_gets_the_message_kept_for_it_after_resuming(
-    db: Database, admin: Actor, orgs: dict
-) -> None:
-    from engine import operations
-
-    deploy(db, files("await_confirmation"))
-    iid = start(db, orgs["sender"], "await_confirmation", {"sending": orgs["sending"]}, mobility_id="M-1")
-    with db.transaction() as s:
-        operations.suspend(s, actor=admin, instance_id=iid)
-    kept = send(db, admin, CONFIRMED, correlation_keys=keys("M-1"), payload={"mobility_id": "M-1"})
-    assert kept.kept  # a suspended instance takes nothing in
-    with db.transaction() as s:
-        operations.resume(s, actor=admin, instance_id=iid)
-    assert run_message_jobs(db) == 1
-    assert ready(db, iid) == ["review"]
-
-
 # --- who may send --------------------------------------------------------------------------------
 
 def test_a_non_party_cannot_deliver_into_someone_elses_instance(db: Database, orgs: dict) -> None:
@@ -477,69 +334,6 @@ def test_a_thrown_message_reaches_an_uncorrelated_waiting_instance_only_within_t
     assert run_message_jobs(db) == 1
     assert ready(db, ours) == ["welcome"] and data(db, ours)["registration"] == {"learner": "Dan"}
     assert ready(db, theirs) == [] and subscriptions(db, theirs) == [("mobility_registered", {})]
-
-
-HANDOVER_LANE = ('<bpmn:laneSet id="ls"><bpmn:lane id="l_s" name="Sending organisation">'
-                 '<bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef>'
-                 '<bpmn:flowNodeRef>wait</bpmn:flowNodeRef><bpmn:flowNodeRef>use</bpmn:flowNodeRef>'
-                 '</bpmn:lane></bpmn:laneSet>')
-HANDOVER = '<bpmn:message id="m" name="handover"/>'
-
-
-def handover_thrower(*, throws: bool = True) -> bytes:
-    """Process 'notify': ends by throwing 'handover' (no correlation), or, as a later version, not."""
-    definition = ('<bpmn:messageEventDefinition id="d" messageRef="m"><bpmn:extensionElements>'
-                  '<spiffworkflow:messagePayload>{"note": note}</spiffworkflow:messagePayload>'
-                  '</bpmn:extensionElements></bpmn:messageEventDefinition>') if throws else ""
-    return wrap("notify", f"""<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-<bpmn:endEvent id="end"><bpmn:incoming>f1</bpmn:incoming>{definition}</bpmn:endEvent>
-<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end"/>""", HANDOVER_LANE).replace(
-        b"<bpmn:process ", HANDOVER.encode() + b"<bpmn:process ", 1)
-
-
-def handover_catcher(catch: str = "event") -> bytes:
-    """Process 'await_handover': waits for 'handover' with no correlation, then a user task 'use'."""
-    if catch == "event":
-        wait = ('<bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2'
-                '</bpmn:outgoing><bpmn:messageEventDefinition id="d" messageRef="m"><bpmn:extensionElements>'
-                '<spiffworkflow:messageVariable>got</spiffworkflow:messageVariable></bpmn:extensionElements>'
-                '</bpmn:messageEventDefinition></bpmn:intermediateCatchEvent>')
-    else:
-        wait = ('<bpmn:receiveTask id="wait" messageRef="m"><bpmn:incoming>f1</bpmn:incoming>'
-                '<bpmn:outgoing>f2</bpmn:outgoing></bpmn:receiveTask>')
-    return wrap("await_handover", f"""<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-{wait}<bpmn:userTask id="use" name="Use it"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
-</bpmn:userTask><bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
-<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
-<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="use"/>
-<bpmn:sequenceFlow id="f3" sourceRef="use" targetRef="end"/>""", HANDOVER_LANE).replace(
-        b"<bpmn:process ", HANDOVER.encode() + b"<bpmn:process ", 1)
-
-
-def test_a_kept_message_from_an_instance_waits_for_a_catch_within_the_senders_parties(
-    db: Database, orgs: dict
-) -> None:
-    deploy(db, {"notify.bpmn": handover_thrower()})
-    start(db, orgs["sender"], "notify", {"sending": orgs["sending"]}, note="keys are at the desk")
-    assert run_message_jobs(db) == 1
-    with db.transaction(write=False) as s:
-        kept = s.scalars(select(PendingMessage)).one()
-    # an uncorrelated catch of a message a deployed process throws cannot even be deployed ...
-    with pytest.raises(Invalid):
-        deploy(db, {"await_handover.bpmn": handover_catcher()})
-    # ... but once no deployed version throws it any more, an old instance's kept message is still there
-    deploy(db, {"notify.bpmn": handover_thrower(throws=False)})
-    deploy(db, {"await_handover.bpmn": handover_catcher()})
-
-    theirs = start(db, orgs["outsider"], "await_handover", {"sending": orgs["other"]})
-    assert run_message_jobs(db) == 0
-    assert ready(db, theirs) == [] and subscriptions(db, theirs) == [("handover", {})]
-    ours = start(db, orgs["sender"], "await_handover", {"sending": orgs["sending"]})
-    assert run_message_jobs(db) == 1
-    assert ready(db, ours) == ["use"] and data(db, ours)["got"] == {"note": "keys are at the desk"}
-    assert ready(db, theirs) == []
-    with db.transaction(write=False) as s:
-        assert s.get(PendingMessage, kept.id).delivered_to == ours
 
 
 # --- deploy time: a catch of a message some process throws must correlate ------------------------

@@ -9,9 +9,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from engine.scripting import (
-    SandboxedScriptEngine,
-)
+from engine.scripting import SandboxedScriptEngine
 
 ESCAPE = (
     "x = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close']"

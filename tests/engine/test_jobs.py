@@ -1,4 +1,6 @@
-"""A worker whose lease ran out must not commit its job's effect: the job fence, tested where it can fail.
+"""engine/jobs.py: claiming due jobs and running each once: the job fence, the handler table, retries.
+
+A worker whose lease ran out must not commit its job's effect: the job fence, tested where it can fail.
 
 Two fences guard a job: ``run_claimed`` refuses to start when the job was re-claimed meanwhile (its
 ``attempts``/``locked_by`` no longer match the claim), and the job row's version column refuses the
