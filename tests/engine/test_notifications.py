@@ -19,7 +19,6 @@ from engine import instances, jobs, notifications, tasks
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
-from engine.mailer import Mail, OutboxMailer, SmtpMailer, configured_mailer
 from engine.models import AuditEvent, HumanTask, Job, JobStatus, OutboxMessage, User
 from engine.parties import Actor
 from tests.support.engine import actor_for, deploy
@@ -328,12 +327,3 @@ def test_smtp_unreachable_gives_up_after_the_configured_attempts(
     assert all("ConnectionRefusedError" in (r.error or "") for r in rows)
 
 
-def test_configured_mailer_picks_smtp_only_when_a_host_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert isinstance(configured_mailer(), OutboxMailer)
-    environment(monkeypatch, ECVET_SMTP_HOST="mail.school.example", ECVET_SMTP_PORT="587",
-                ECVET_SMTP_STARTTLS="true")
-    mailer = configured_mailer()
-    assert isinstance(mailer, SmtpMailer)
-    assert (mailer.settings.host, mailer.settings.port, mailer.settings.starttls) == ("mail.school.example", 587, True)
-    message = mailer.message(Mail(to="a@b.example", subject="Hello", body="Text", kind="assigned"))
-    assert (message["To"], message["Subject"]) == ("a@b.example", "Hello")
