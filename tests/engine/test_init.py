@@ -102,3 +102,31 @@ def test_importing_a_sibling_submodule_is_no_edge_to_the_package(tmp_path: Path)
     })
     assert graph.edges == {"pkg": {"pkg.a"}, "pkg.a": {"pkg.b"}, "pkg.b": {"pkg.c"}, "pkg.c": set()}
     assert imports.cycles(graph.edges) == []
+
+
+# -- tests/engine mirrors engine/ -----------------------------------------------------------------------
+
+TESTS = ROOT / "tests" / "engine"
+#: Test modules named after what they exercise across modules rather than after one module.
+SUITES = {
+    "test_hostile_scripts.py": "every script attack of issue 9, through instances and a real worker",
+    "test_spiff_hazards.py": "SpiffWorkflow's hazards pinned, each beside the engine's answer to it",
+}
+
+
+def test_every_engine_module_has_a_test_module_of_its_name() -> None:
+    expected = {
+        (TESTS / path.relative_to(ROOT / "engine").parent / f"test_{path.stem}.py")
+        for path in (ROOT / "engine").rglob("*.py")
+        if path.name != "__init__.py"
+    } | {TESTS / "test_init.py"}
+    assert sorted(str(p.relative_to(ROOT)) for p in expected if not p.exists()) == []
+
+
+def test_every_test_module_is_named_after_an_engine_module_or_is_a_named_suite() -> None:
+    strays = [
+        str(path.relative_to(ROOT)) for path in TESTS.rglob("test_*.py")
+        if path.name not in SUITES and path.name != "test_init.py"
+        and not (ROOT / "engine" / path.relative_to(TESTS).parent / f"{path.stem[5:]}.py").exists()
+    ]
+    assert strays == []
