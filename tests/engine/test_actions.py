@@ -54,7 +54,8 @@ def test_action_result_lands_in_task_data(db: Database, admin: Actor) -> None:
     with db.transaction(write=False) as s:
         workflow = open_workflow(instances.get(s, actor=admin, instance_id=iid))
         ready = workflow.get_tasks(state=16, manual=True)[0]
-        assert ready.data["record_id"] == 42 and ready.data["note"] == "ok"
+        assert ready.data["record_id"] == 42
+        assert ready.data["note"] == "ok"
 
 
 def test_refusing_action_keeps_nothing(db: Database, admin: Actor) -> None:

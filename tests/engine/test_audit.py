@@ -7,15 +7,15 @@ import pytest
 from sqlalchemy import select, text
 
 from engine import audit
-from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import AuditEvent
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
+@pytest.mark.usefixtures("frozen")
 def test_events_are_recorded_in_the_unit_of_work_and_read_per_instance_in_order(
-        db: Database, frozen: FrozenClock) -> None:
+        db: Database) -> None:
     with db.transaction() as s:
         audit.record(s, actor_id=None, action="instance.started", instance_id="i-1", version=2)
         audit.record(s, actor_id=None, action="task.created", instance_id="i-1", task_id="t-1")
@@ -28,10 +28,15 @@ def test_events_are_recorded_in_the_unit_of_work_and_read_per_instance_in_order(
         assert [e.action for e in audit.for_instance(s, "i-1", limit=1)] == ["instance.started"]
 
 
-def test_an_event_goes_when_its_change_is_rolled_back(db: Database) -> None:
-    with pytest.raises(RuntimeError), db.transaction() as s:
+def _record_then_fail(db: Database) -> None:
+    with db.transaction() as s:
         audit.record(s, actor_id=None, action="instance.started", instance_id="i-9")
         raise RuntimeError("the change fails")
+
+
+def test_an_event_goes_when_its_change_is_rolled_back(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        _record_then_fail(db)
     with db.transaction(write=False) as s:
         assert audit.for_instance(s, "i-9") == []
 

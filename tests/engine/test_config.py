@@ -84,7 +84,8 @@ def test_the_variables_not_yet_switched_are_still_read_by_the_domain() -> None:
 
 def test_unset_and_empty_variables_keep_the_defaults() -> None:
     assert config.from_environment({"ECVET_SMTP_PORT": "", "ECVET_SMTP_HOST": "  "}) == {}
-    assert Settings().smtp_port == 25 and Settings().smtp_host is None
+    assert Settings().smtp_port == 25
+    assert Settings().smtp_host is None
 
 
 def test_values_are_parsed_to_the_type_of_their_setting() -> None:
@@ -120,10 +121,12 @@ def test_settings_are_read_once_until_others_are_installed(monkeypatch: pytest.M
     monkeypatch.setenv("ECVET_MAIL_MAX_ATTEMPTS", "3")
     first = config.settings()
     monkeypatch.setenv("ECVET_MAIL_MAX_ATTEMPTS", "9")
-    assert config.settings() is first and first.mail_max_attempts == 3
+    assert config.settings() is first
+    assert first.mail_max_attempts == 3
     installed = config.changed(mail_max_attempts=4)
     assert config.use(installed) is first
-    assert config.settings() is installed and config.settings().mail_max_attempts == 4
+    assert config.settings() is installed
+    assert config.settings().mail_max_attempts == 4
     config.use(None)
     assert config.settings().mail_max_attempts == 9  # read again from the environment
 
@@ -131,4 +134,5 @@ def test_settings_are_read_once_until_others_are_installed(monkeypatch: pytest.M
 def test_changed_does_not_install_what_it_returns() -> None:
     before = config.settings()
     other = config.changed(base_url="https://ecvet.example")
-    assert other.base_url == "https://ecvet.example" and config.settings() is before
+    assert other.base_url == "https://ecvet.example"
+    assert config.settings() is before

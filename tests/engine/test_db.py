@@ -18,12 +18,20 @@ def test_postgres_urls_are_routed_to_psycopg_3() -> None:
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
+def _add_then_raise(db: Database, name: str, error: Exception | None, organisation_id: int | None = None) -> None:
+    """One unit of work that adds an organisation, then fails with ``error`` (or at its flush)."""
+    with db.transaction() as s:
+        s.add(Organisation(id=organisation_id, name=name, country="DE"))
+        s.flush()
+        if error is not None:
+            raise error
+
+
 def test_a_unit_of_work_commits_on_success_and_keeps_nothing_on_failure(db: Database) -> None:
     with db.transaction() as s:
         s.add(Organisation(name="Kept", country="DE"))
-    with pytest.raises(NotFound), db.transaction() as s:
-        s.add(Organisation(name="Dropped", country="DE"))
-        raise NotFound("refused half-way")
+    with pytest.raises(NotFound):
+        _add_then_raise(db, "Dropped", NotFound("refused half-way"))
     with db.transaction(write=False) as s:
         assert [o.name for o in s.scalars(select(Organisation))] == ["Kept"]
 
@@ -31,18 +39,16 @@ def test_a_unit_of_work_commits_on_success_and_keeps_nothing_on_failure(db: Data
 def test_an_error_that_asks_to_keep_its_changes_commits_them(db: Database) -> None:
     refusal = Invalid("refused, but the attempt is recorded")
     refusal.keep_changes = True
-    with pytest.raises(Invalid), db.transaction() as s:
-        s.add(Organisation(name="Recorded", country="DE"))
-        raise refusal
+    with pytest.raises(Invalid):
+        _add_then_raise(db, "Recorded", refusal)
     with db.transaction(write=False) as s:
         assert [o.name for o in s.scalars(select(Organisation))] == ["Recorded"]
 
 
 def test_a_unique_key_lost_to_another_change_is_a_conflict(db: Database) -> None:
     org = make_org(db)
-    with pytest.raises(Conflict, match="got there first"), db.transaction() as s:
-        s.add(Organisation(id=org.id, name="Same id", country="DE"))
-        s.flush()
+    with pytest.raises(Conflict, match="got there first"):
+        _add_then_raise(db, "Same id", None, organisation_id=org.id)
 
 
 def test_a_value_the_database_cannot_store_is_invalid_not_a_server_error(db: Database) -> None:

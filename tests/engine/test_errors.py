@@ -22,7 +22,8 @@ def test_each_error_maps_to_its_status_with_a_title(error: type[EngineError], st
     raised = error("what happened", errors={"field": ["why"]})
     assert isinstance(raised, EngineError)
     assert (raised.status, raised.message, raised.errors) == (status, "what happened", {"field": ["why"]})
-    assert raised.title and str(raised) == "what happened"
+    assert raised.title
+    assert str(raised) == "what happened"
 
 
 def test_refusals_for_a_while_say_when_to_come_back() -> None:

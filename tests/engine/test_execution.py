@@ -24,7 +24,8 @@ def test_a_ready_user_task_is_projected_with_its_party_form_and_role(db: Databas
     row = ready_task(db, iid)
     assert (row.bpmn_id, row.role, row.organisation_id, row.user_id, row.form) == \
         ("propose", "sending", orgs["sending"], None, "two_lane_propose.json")
-    assert row.name and row.lane == "Sending organisation"
+    assert row.name
+    assert row.lane == "Sending organisation"
     with db.transaction(write=False) as s:
         actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid))]
     assert actions[:3] == ["instance.started", "instance.status_changed", "task.created"]
@@ -88,7 +89,8 @@ def test_an_incident_is_saved_with_its_audit_row_and_the_instance_in_error(db: D
         assert s.get(ProcessInstance, iid).status == InstanceStatus.ERROR
         assert execution.has_open_incident(s, iid)
     assert (incident.kind, incident.bpmn_id) == ("script", "script")
-    assert raised.detail["message"] == incident.message and raised.instance_id == iid
+    assert raised.detail["message"] == incident.message
+    assert raised.instance_id == iid
 
 
 def test_find_task_answers_none_for_what_is_not_a_task_of_the_instance(db: Database, orgs: dict[str, Any]) -> None:
@@ -107,6 +109,7 @@ def test_the_script_engine_is_made_once_until_configured_again() -> None:
     execution.configure(time_limit=0.5)
     try:
         second = execution.script_engine()
-        assert second is not first and second.environment.time_limit == 0.5
+        assert second is not first
+        assert second.environment.time_limit == 0.5
     finally:
         execution.configure(time_limit=1.0)

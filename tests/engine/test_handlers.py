@@ -42,7 +42,8 @@ def test_a_due_timer_fires_and_the_firing_is_audited(db: Database, admin: Actor,
         handlers.fire_timer(s, s.get(Job, job.id))
     with db.transaction(write=False) as s:
         fired = s.scalars(select(AuditEvent).where(AuditEvent.action == "timer.fired")).one()
-        assert fired.instance_id == iid and fired.detail["released"] == 1
+        assert fired.instance_id == iid
+        assert fired.detail["released"] == 1
         assert s.get(ProcessInstance, iid).next_due_at is None
 
 

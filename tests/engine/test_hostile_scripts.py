@@ -99,37 +99,49 @@ def test_hostile_script_becomes_an_incident_and_the_next_instance_runs(
     execution.configure(time_limit=1.0)
     hostile = _start(db, admin, "hostile", {"hostile.bpmn": script_process("hostile", script)})
     status, incidents, state_size, tasks = _outcome(db, hostile)
-    assert status == InstanceStatus.ERROR and tasks == []
-    assert len(incidents) == 1 and re.search(message, incidents[0]), incidents
+    assert status == InstanceStatus.ERROR
+    assert tasks == []
+    assert len(incidents) == 1, incidents
+    assert re.search(message, incidents[0]), incidents
     assert state_size < STATE_BOUND  # nothing past the limit reached the instance state
     fine = _start(db, admin, "fine", {"fine.bpmn": script_process("fine", "total = 40 + 2")})
-    assert _outcome(db, fine)[0] == InstanceStatus.WAITING and _outcome(db, fine)[3] == ["check"]
+    assert _outcome(db, fine)[0] == InstanceStatus.WAITING
+    assert _outcome(db, fine)[3] == ["check"]
 
 
-def test_memory_bomb_becomes_an_incident(db: Database, admin: Actor, engine_limits: None) -> None:
+@pytest.mark.usefixtures("engine_limits")
+def test_memory_bomb_becomes_an_incident(db: Database, admin: Actor) -> None:
     pool.configure(limits=Limits(memory_mb=200))
     execution.configure(time_limit=30.0)
     hostile = _start(db, admin, "hostile", {"hostile.bpmn": script_process("hostile", STR_BOMB)})
     status, incidents, state_size, _tasks = _outcome(db, hostile)
-    assert status == InstanceStatus.ERROR and state_size < STATE_BOUND
-    assert incidents == [incidents[0]] and "Script exceeded its memory limit of 200 MB" in incidents[0]
+    assert status == InstanceStatus.ERROR
+    assert state_size < STATE_BOUND
+    assert incidents == [incidents[0]]
+    assert "Script exceeded its memory limit of 200 MB" in incidents[0]
 
 
-def test_hostile_condition_becomes_an_incident(db: Database, admin: Actor, engine_limits: None) -> None:
+@pytest.mark.usefixtures("engine_limits")
+def test_hostile_condition_becomes_an_incident(db: Database, admin: Actor) -> None:
     execution.configure(time_limit=0.5)
     hostile = _start(db, admin, "gate", {"gate.bpmn": condition_process("gate", CPU_BOMB_EXPRESSION)})
     status, incidents, _size, tasks = _outcome(db, hostile)
-    assert status == InstanceStatus.ERROR and tasks == []
-    assert len(incidents) == 1 and "Script exceeded its time limit of 0.5 s" in incidents[0]
+    assert status == InstanceStatus.ERROR
+    assert tasks == []
+    assert len(incidents) == 1
+    assert "Script exceeded its time limit of 0.5 s" in incidents[0]
 
 
-def test_hostile_timer_expression_becomes_an_incident(db: Database, admin: Actor, engine_limits: None) -> None:
+@pytest.mark.usefixtures("engine_limits")
+def test_hostile_timer_expression_becomes_an_incident(db: Database, admin: Actor) -> None:
     execution.configure(time_limit=0.5)
     xml = intermediate_timer("clock", "timeDuration", CPU_BOMB_EXPRESSION.replace("==", "!=") + " and 'PT1S'")
     hostile = _start(db, admin, "clock", {"clock.bpmn": xml})
     status, incidents, _size, tasks = _outcome(db, hostile)
-    assert status == InstanceStatus.ERROR and tasks == []
-    assert len(incidents) == 1 and "Script exceeded its time limit of 0.5 s" in incidents[0]
+    assert status == InstanceStatus.ERROR
+    assert tasks == []
+    assert len(incidents) == 1
+    assert "Script exceeded its time limit of 0.5 s" in incidents[0]
 
 
 def test_simple_conditions_still_choose_the_path(db: Database, admin: Actor) -> None:
@@ -141,7 +153,7 @@ def test_an_exception_spiff_raises_itself_is_an_incident_not_a_crash(
     db: Database, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Not every failure inside SpiffWorkflow is a SpiffWorkflowException (AttributeError, TypeError...).
-    def broken(self: Any) -> None:
+    def broken(_self: Any) -> None:
         raise AttributeError("'NoneType' object has no attribute 'bpmn_id'")
 
     monkeypatch.setattr(BpmnWorkflow, "do_engine_steps", broken)
@@ -182,7 +194,9 @@ def test_worker_survives_every_hostile_script_and_runs_later_jobs(db_url: str, a
     assert proc.returncode == 0  # stopped by SIGTERM, gracefully
     for iid in hostile_ids:
         status, incidents, state_size, _tasks = _outcome(db, iid)
-        assert status == InstanceStatus.ERROR and len(incidents) == 1 and state_size < STATE_BOUND
+        assert status == InstanceStatus.ERROR
+        assert len(incidents) == 1
+        assert state_size < STATE_BOUND
     with db.transaction(write=False) as s:
         assert not list(s.scalars(select(Job).where(Job.status == JobStatus.RUNNING)))
     db.dispose()

@@ -22,7 +22,9 @@ def test_each_row_names_the_process_business_key_and_party(db: Database, orgs: d
     with db.transaction(write=False) as s:
         (row,) = inbox.list_for(s, actor=orgs["sender"]).items
         assert (row.task.instance_id, row.business_key, row.process_version) == (iid, "M-7", 1)
-        assert row.process_name and row.party and row.task.bpmn_id == "propose"
+        assert row.process_name
+        assert row.party
+        assert row.task.bpmn_id == "propose"
         assert inbox.list_for(s, actor=orgs["host"]).items == []
         assert inbox.processes_of(s, actor=orgs["sender"])[0][0] == "two_lane_review"
         assert inbox.processes_of(s, actor=orgs["outsider"]) == []
@@ -31,8 +33,11 @@ def test_each_row_names_the_process_business_key_and_party(db: Database, orgs: d
 def test_by_due_date_the_soonest_comes_first_and_undated_tasks_last(
         db: Database, orgs: dict[str, Any], admin: Actor, frozen: FrozenClock) -> None:
     deploy_two_lane(db)
-    started = [start_two_lane(db, orgs["sender"], orgs, business_key=f"M-{n}") for n in range(4)]
-    due = {started[0]: T0 + timedelta(days=5), started[1]: T0 + timedelta(days=1)}
+    started = []
+    for n in range(4):
+        frozen.advance(seconds=1)  # undated tasks come oldest first
+        started.append(start_two_lane(db, orgs["sender"], orgs, business_key=f"M-{n}"))
+    due = {started[0]: T0 + timedelta(days=5), started[1]: T0 + timedelta(days=1)}  # both ahead of now
     for iid, when in due.items():
         with db.transaction() as s:
             operations.set_due_date(s, actor=admin, task_id=ready_task(db, iid).id, due_at=when)

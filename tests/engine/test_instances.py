@@ -45,9 +45,11 @@ def test_sandbox_escape_in_a_script_task_becomes_an_incident(db: Database, admin
     assert inst.status == InstanceStatus.ERROR
     with db.transaction(write=False) as s:
         incident = s.scalars(select(Incident).where(Incident.instance_id == inst.id)).one()
-        assert incident.kind == "script" and incident.bpmn_id == "script"
+        assert incident.kind == "script"
+        assert incident.bpmn_id == "script"
         assert "__class__" in incident.message or "__subclasses__" in incident.message
-        assert "PATH" not in inst.state and "environ" not in inst.state.replace("'environ'", "")
+        assert "PATH" not in inst.state
+        assert "environ" not in inst.state.replace("'environ'", "")
 
 
 def test_import_in_a_script_is_refused(db: Database, admin: Actor) -> None:
@@ -64,7 +66,9 @@ def test_script_writes_json_native_data_and_date_round_trips(db: Database, admin
         reloaded = instances.get(s, actor=admin, instance_id=inst.id)
         wf = open_workflow(reloaded)
         data = wf.get_tasks(state=16, manual=True)[0].data  # READY
-        assert str(data["start"]) == "2027-03-01" and data["units"] == ["U1"] and data["n"] == 1
+        assert str(data["start"]) == "2027-03-01"
+        assert data["units"] == ["U1"]
+        assert data["n"] == 1
 
 
 def test_restart_and_continue_an_instance(db_url: str, admin: Actor) -> None:
@@ -88,7 +92,8 @@ def test_restart_and_continue_an_instance(db_url: str, admin: Actor) -> None:
     second.dispose()
 
 
-def test_audit_trail_is_append_only(db: Database, admin: Actor) -> None:
+@pytest.mark.usefixtures("admin")
+def test_audit_trail_is_append_only(db: Database) -> None:
     deploy(db, {"p.bpmn": sequential_process("p", 1, lanes=("Sending organisation",))})
     with db.transaction(write=False) as s:
         event_id = s.scalars(select(AuditEvent.id).where(AuditEvent.action == "definition.deployed")).first()
@@ -213,7 +218,7 @@ def checks() -> Iterator[list[instances.StartRequest]]:
     seen: list[instances.StartRequest] = []
 
     @instances.start_check("test.record")
-    def record(session: Any, request: instances.StartRequest) -> None:
+    def record(_session: Any, request: instances.StartRequest) -> None:
         seen.append(request)
         if request.variables.get("refuse"):
             raise Invalid("Refused by the domain", errors={"variables.refuse": ["No"]})
@@ -273,7 +278,8 @@ def test_only_members_of_the_organisation_bound_to_a_starting_role_start_it(peop
     for outsider in (people.host, people.learner):  # bound to a role, but not to the one that starts
         with pytest.raises(Forbidden, match="members of the organisation bound to 'sending'"):
             people.start(outsider, "p", business_key="their-own")
-    assert people.count() == 0 and people.started_events() == 0
+    assert people.count() == 0
+    assert people.started_events() == 0
     assert people.start(people.sender, "p")
     assert people.start(people.admin, "p", parties=people.parties(sending=people.hosting))  # admins: anything
     assert people.count() == 2
@@ -330,7 +336,8 @@ def test_a_message_start_follows_the_same_rule(people: People) -> None:
     with people.db.transaction() as s:
         result = messages.deliver(s, actor=people.sender, name="go", correlation_keys=None, payload={"x": 1},
                                   parties=people.parties())
-    assert result.started and people.count() == 1
+    assert result.started
+    assert people.count() == 1
 
 
 # --- startCheck ----------------------------------------------------------------------------------
@@ -343,7 +350,8 @@ def test_the_start_check_sees_the_request_and_its_refusal_starts_nothing(
     with pytest.raises(Invalid) as refused:
         people.start(people.sender, "p", variables={"refuse": True})
     assert refused.value.errors == {"variables.refuse": ["No"]}
-    assert people.count() == 0 and people.started_events() == 0
+    assert people.count() == 0
+    assert people.started_events() == 0
 
     iid = people.start(people.sender, "p", business_key="k-1", variables={"n": 1})
     request = checks[-1]
@@ -359,7 +367,9 @@ def test_the_start_check_sees_the_request_and_its_refusal_starts_nothing(
     assert len(checks) == calls
     # administrators start anything, without the domain's check
     assert people.start(people.admin, "p", variables={"refuse": True})
-    assert len(checks) == calls and people.count() == 2 and iid
+    assert len(checks) == calls
+    assert people.count() == 2
+    assert iid
 
 
 def test_a_start_check_the_server_does_not_know_refuses_every_person(people: People) -> None:

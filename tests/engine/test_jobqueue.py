@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bench.generate import script_process
 from engine import instances, jobqueue
-from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import Job, JobStatus
 from engine.parties import Actor
@@ -16,15 +16,18 @@ from tests.support.engine import deploy
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
+@pytest.mark.usefixtures("frozen")
 def test_a_job_is_due_now_unless_told_otherwise_and_commits_with_its_unit_of_work(
-        db: Database, frozen: FrozenClock) -> None:
+        db: Database) -> None:
     with db.transaction() as s:
         now = jobqueue.enqueue(s, kind="probe", payload={"n": 1})
         later = jobqueue.enqueue(s, kind="probe", due_at=T0 + timedelta(hours=1), max_attempts=0)
     with db.transaction(write=False) as s:
         rows = {j.id: j for j in s.scalars(select(Job))}
-    assert rows[now.id].due_at == T0 and rows[now.id].payload == {"n": 1}
-    assert rows[later.id].due_at == T0 + timedelta(hours=1) and rows[later.id].max_attempts == 1
+    assert rows[now.id].due_at == T0
+    assert rows[now.id].payload == {"n": 1}
+    assert rows[later.id].due_at == T0 + timedelta(hours=1)
+    assert rows[later.id].max_attempts == 1
     try:
         with db.transaction() as s:
             jobqueue.enqueue(s, kind="probe")
@@ -63,4 +66,5 @@ def test_backoff_doubles_from_two_seconds_up_to_an_hour() -> None:
 
 def test_a_retry_request_carries_its_delay() -> None:
     retry = jobqueue.RetryLater("busy", delay=timedelta(seconds=30))
-    assert str(retry) == "busy" and retry.delay == timedelta(seconds=30)
+    assert str(retry) == "busy"
+    assert retry.delay == timedelta(seconds=30)

@@ -54,7 +54,8 @@ def test_a_worker_whose_lease_ran_out_and_was_reclaimed_does_not_run_the_job(db:
     [stale] = jobs.claim(db, worker_id="A", lease=timedelta(seconds=-1))
     # ... so worker B may take the job over.
     [fresh] = jobs.claim(db, worker_id="B")
-    assert (stale.job_id, fresh.job_id) == (job_id, job_id) and fresh.attempt == stale.attempt + 1
+    assert (stale.job_id, fresh.job_id) == (job_id, job_id)
+    assert fresh.attempt == stale.attempt + 1
 
     assert jobs.run_claimed(db, stale, worker_id="A") == "lost"
     assert _effects(db, job_id) == []
@@ -148,7 +149,8 @@ def test_a_job_asking_to_be_retried_runs_again_until_it_succeeds_or_runs_out(db:
     ATTEMPTS.clear()
     job_id = _enqueue(db, "retry_probe")  # three attempts allowed
     assert [_run(db, job_id), _run(db, job_id), _run(db, job_id)] == ["retry", "retry", "done"]
-    assert ATTEMPTS == [1, 2, 3] and _job(db, job_id).status == JobStatus.DONE
+    assert ATTEMPTS == [1, 2, 3]
+    assert _job(db, job_id).status == JobStatus.DONE
     with db.transaction() as s:
         once = jobs.enqueue(s, kind="retry_probe", max_attempts=1)
     ATTEMPTS.clear()
@@ -173,4 +175,5 @@ def test_run_due_runs_jobs_until_none_is_due(db: Database) -> None:
     ATTEMPTS.clear()
     job_id = _enqueue(db, "retry_probe")
     assert jobs.run_due(db) == 3  # each retry is due again at once
-    assert _job(db, job_id).status == JobStatus.DONE and jobs.run_due(db) == 0
+    assert _job(db, job_id).status == JobStatus.DONE
+    assert jobs.run_due(db) == 0

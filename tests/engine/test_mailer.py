@@ -65,4 +65,6 @@ def test_a_message_carries_sender_task_and_date_headers() -> None:
     message = mailer.message(MAIL)
     assert (message["From"], message["To"], message["X-ECVET-Task"]) == \
         ("ECVET Flow <noreply@ecvet.example>", MAIL.to, "t-1")
-    assert message["Date"] and message["Message-ID"] and message.get_content().strip() == MAIL.body
+    assert message["Date"]
+    assert message["Message-ID"]
+    assert message.get_content().strip() == MAIL.body

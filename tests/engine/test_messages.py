@@ -4,13 +4,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
 from engine import messages
+from engine.bundle import parse_bundle
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.execution import script_engine
 from engine.models import (
     AuditEvent,
     Job,
@@ -65,12 +71,14 @@ def test_a_message_correlates_into_the_right_one_of_several_waiting_instances(db
     assert ready(db, ids["M-2"]) == ["review"]
     assert data(db, ids["M-2"])["confirmation"] == {"mobility_id": "M-2", "confirmed_by": "Hotel Sol"}
     assert subscriptions(db, ids["M-2"]) == []
-    assert ready(db, ids["M-1"]) == [] and ready(db, ids["M-3"]) == []
+    assert ready(db, ids["M-1"]) == []
+    assert ready(db, ids["M-3"]) == []
     assert subscriptions(db, ids["M-1"]) == [(CONFIRMED, keys("M-1"))]
     assert "message.delivered" in audit_actions(db, ids["M-2"])
     with db.transaction(write=False) as s:
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "message.delivered")).one()
-        assert event.actor_id == orgs["sender"].user_id and event.detail["name"] == CONFIRMED
+        assert event.actor_id == orgs["sender"].user_id
+        assert event.detail["name"] == CONFIRMED
 
 
 def test_an_ambiguous_message_is_refused_and_changes_nothing(db: Database, admin: Actor, orgs: dict) -> None:
@@ -83,7 +91,8 @@ def test_an_ambiguous_message_is_refused_and_changes_nothing(db: Database, admin
     # without keys the name alone matches every waiting instance: just as ambiguous
     with pytest.raises(messages.AmbiguousMessage):
         send(db, admin, CONFIRMED, payload={"mobility_id": "M-7"})
-    assert ready(db, first) == [] and ready(db, second) == []
+    assert ready(db, first) == []
+    assert ready(db, second) == []
     with db.transaction(write=False) as s:
         assert s.scalars(select(PendingMessage)).all() == []
 
@@ -105,7 +114,8 @@ def test_a_payload_without_the_correlation_property_is_invalid(db: Database, adm
     iid = start(db, admin, "await_confirmation", {"sending": orgs["sending"]}, mobility_id="M-1")
     with pytest.raises(Invalid, match="does not fit"):
         send(db, admin, CONFIRMED, correlation_keys=keys("M-1"), payload={"note": "no mobility id"})
-    assert ready(db, iid) == [] and subscriptions(db, iid) == [(CONFIRMED, keys("M-1"))]
+    assert ready(db, iid) == []
+    assert subscriptions(db, iid) == [(CONFIRMED, keys("M-1"))]
 
 
 # --- kept messages -------------------------------------------------------------------------------
@@ -163,7 +173,8 @@ def test_a_message_start_event_starts_a_process(db: Database, orgs: dict) -> Non
 
     result = send(db, orgs["sender"], "mobility_registered", payload={"learner": "Ana"},
                   parties={"sending": orgs["sending"]})
-    assert result.started and result.instance_id is not None
+    assert result.started
+    assert result.instance_id is not None
     assert ready(db, result.instance_id) == ["welcome"]
     assert data(db, result.instance_id)["registration"] == {"learner": "Ana"}
     assert data(db, result.instance_id)["learner"] == "Ana"  # the payload also seeds the variables
@@ -178,7 +189,8 @@ def test_a_thrown_message_starts_a_process_with_the_senders_parties(db: Database
     with db.transaction(write=False) as s:
         assert s.get(ProcessInstance, source).status == "completed"
         job = s.scalars(select(Job).where(Job.kind == "message")).one()
-        assert job.payload["source_instance_id"] == source and job.payload["name"] == "mobility_registered"
+        assert job.payload["source_instance_id"] == source
+        assert job.payload["name"] == "mobility_registered"
     assert run_message_jobs(db) == 1
     with db.transaction(write=False) as s:
         started = s.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "register_mobility")).one()
@@ -204,10 +216,12 @@ def test_two_instances_exchange_messages_through_the_platform(db: Database, orgs
     assert run_message_jobs(db) == 1
     assert ready(db, host_1) == ["answer"]
     assert data(db, host_1)["offer"] == {"mobility_id": "M-1", "title": "Commis chef", "weeks": 6}
-    assert ready(db, host_2) == [] and subscriptions(db, host_2) == [("placement_offer", keys("M-2"))]
+    assert ready(db, host_2) == []
+    assert subscriptions(db, host_2) == [("placement_offer", keys("M-2"))]
     with db.transaction(write=False) as s:
         delivered = s.scalars(select(AuditEvent).where(AuditEvent.action == "message.delivered")).one()
-        assert delivered.instance_id == host_1 and delivered.detail["source_instance_id"] == school
+        assert delivered.instance_id == host_1
+        assert delivered.detail["source_instance_id"] == school
         assert delivered.actor_id is None
 
     complete(db, orgs["host"], host_1, "answer", {"accepted": True})
@@ -242,7 +256,8 @@ def test_an_ambiguous_thrown_message_fails_its_job_with_the_reason(db: Database,
     assert run_message_jobs(db) == 1  # run once: not retried as if it were a race
     with db.transaction(write=False) as s:
         job = s.scalars(select(Job).where(Job.kind == "message")).one()
-        assert job.status == "failed" and "ambiguous: 2 instances" in job.last_error
+        assert job.status == "failed"
+        assert "ambiguous: 2 instances" in job.last_error
         assert s.scalars(select(PendingMessage)).all() == []
     assert all(ready(db, h) == [] for h in hosts)
 
@@ -262,7 +277,8 @@ def test_a_non_party_cannot_deliver_into_someone_elses_instance(db: Database, or
     assert kept.kept
     later = start(db, orgs["sender"], "await_confirmation", parties, mobility_id="M-2")
     assert run_message_jobs(db) == 0
-    assert ready(db, iid) == [] and ready(db, later) == []
+    assert ready(db, iid) == []
+    assert ready(db, later) == []
     with db.transaction(write=False) as s:
         assert s.get(PendingMessage, kept.pending_message_id).delivered_at is None
     # the party itself may
@@ -276,14 +292,6 @@ def test_spiff_send_event_refuses_what_catch_would_echo_back_out() -> None:
     """send_event raises when nothing waits; catch() would quietly put the message back into
     get_events(), where the next run would route it out again as if this instance had thrown it.
     And spiff's message definition hands the payload over only through its messageVariable."""
-    from SpiffWorkflow.bpmn import BpmnWorkflow
-    from SpiffWorkflow.bpmn.util import BpmnEvent
-    from SpiffWorkflow.exceptions import WorkflowException
-    from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-
-    from engine.bundle import parse_bundle
-    from engine.execution import script_engine
-
     process = parse_bundle(files("await_confirmation")).processes[0]
     workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=script_engine())
     workflow.task_tree.data["mobility_id"] = "M-1"
@@ -320,7 +328,8 @@ def test_a_thrown_message_reaches_an_uncorrelated_waiting_instance_only_within_t
 
     start(db, orgs["sender"], "announce_mobility", {"sending": orgs["sending"]}, learner="Cleo")
     assert run_message_jobs(db) == 1
-    assert subscriptions(db, theirs) == [("mobility_registered", {})] and ready(db, theirs) == []
+    assert subscriptions(db, theirs) == [("mobility_registered", {})]
+    assert ready(db, theirs) == []
     assert "message.delivered" not in audit_actions(db, theirs)
     with db.transaction(write=False) as s:  # the sender's message started its own instance instead
         (own,) = s.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "register_mobility",
@@ -332,8 +341,10 @@ def test_a_thrown_message_reaches_an_uncorrelated_waiting_instance_only_within_t
     ours = start(db, orgs["sender"], "register_mobility", {"sending": orgs["sending"]})
     start(db, orgs["sender"], "announce_mobility", {"sending": orgs["sending"]}, learner="Dan")
     assert run_message_jobs(db) == 1
-    assert ready(db, ours) == ["welcome"] and data(db, ours)["registration"] == {"learner": "Dan"}
-    assert ready(db, theirs) == [] and subscriptions(db, theirs) == [("mobility_registered", {})]
+    assert ready(db, ours) == ["welcome"]
+    assert data(db, ours)["registration"] == {"learner": "Dan"}
+    assert ready(db, theirs) == []
+    assert subscriptions(db, theirs) == [("mobility_registered", {})]
 
 
 # --- deploy time: a catch of a message some process throws must correlate ------------------------
@@ -370,4 +381,5 @@ def test_a_catch_correlated_only_from_its_own_data_is_still_uncorrelated_for_spi
     with pytest.raises(Invalid) as refused:
         deploy(db, {"notify.bpmn": handover_thrower(), "await_handover.bpmn": half})
     (error,) = refused.value.errors
-    assert error["element_id"] == "wait" and "without a correlation" in error["message"]
+    assert error["element_id"] == "wait"
+    assert "without a correlation" in error["message"]

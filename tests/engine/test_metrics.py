@@ -31,8 +31,10 @@ def test_instances_tasks_jobs_and_lag_are_counted_as_they_stand(
     now = numbers(db)
     assert now.at == T0 + timedelta(hours=2)
     assert now.instances == {("two_lane_review", "waiting"): 2}
-    assert now.ready_tasks == {"two_lane_review": 2} and now.overdue_tasks == {"two_lane_review": 1}
-    assert now.tasks_completed == 1 and now.open_incidents == 0
+    assert now.ready_tasks == {"two_lane_review": 2}
+    assert now.overdue_tasks == {"two_lane_review": 1}
+    assert now.tasks_completed == 1
+    assert now.open_incidents == 0
     assert now.jobs_pending["probe"] == 1
     assert now.job_lag_seconds == 2 * 3600 + 30  # the oldest due job has waited that long for a worker
 

@@ -46,9 +46,8 @@ def test_phase_is_the_ready_task_per_element_with_its_role(db: Database, scene: 
     assert none == []
 
 
-def test_open_instances_without_a_ready_task_get_a_waiting_phase(
-    db: Database, admin: Actor, frozen: FrozenClock
-) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_open_instances_without_a_ready_task_get_a_waiting_phase(db: Database, admin: Actor) -> None:
     deploy(db, {"waiter.bpmn": intermediate_timer("waiter", "timeDuration", '"PT1H"')})
     deploy(db, {"boom.bpmn": script_process("boom", "x = 1 / 0")})
     deploy(db, {"await_confirmation.bpmn": (MESSAGES / "await_confirmation.bpmn").read_bytes()})
@@ -130,13 +129,16 @@ def test_heatmap_counts_ready_tasks_per_element_by_visibility(db: Database, scen
         sender_map = monitoring.heatmap(s, actor=scene.sender, process_key="two_lane_review", version=1)
         with pytest.raises(NotFound):
             monitoring.heatmap(s, actor=scene.admin, process_key="two_lane_review", version=9)
-    assert admin_map.filename == "two_lane_review.bpmn" and admin_map.version == 1
+    assert admin_map.filename == "two_lane_review.bpmn"
+    assert admin_map.version == 1
     assert admin_map.totals() == {"propose": 2, "review": 1}
     assert admin_map.open_instances == 3
-    assert sender_map.totals() == {"propose": 1, "review": 1} and sender_map.open_instances == 2
+    assert sender_map.totals() == {"propose": 1, "review": 1}
+    assert sender_map.open_instances == 2
 
 
-def test_heatmap_places_message_waits_timers_and_incidents(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_heatmap_places_message_waits_timers_and_incidents(db: Database, admin: Actor) -> None:
     deploy(db, {"await_confirmation.bpmn": (MESSAGES / "await_confirmation.bpmn").read_bytes()})
     deploy(db, {"waiter.bpmn": intermediate_timer("waiter", "timeDuration", '"PT1H"')})
     deploy(db, {"boom.bpmn": script_process("boom", "x = 1 / 0")})
@@ -166,7 +168,8 @@ def test_definitions_overview_counts_instances_per_version(db: Database, scene: 
             monitoring.definitions_overview(s, key="nope")
         on_v1 = monitoring.instances_of_version(s, actor=scene.sender, process_key="two_lane_review", version=1)
     (process,) = overview
-    assert process.key == "two_lane_review" and [v.version for v in process.versions] == [1, 2]
+    assert process.key == "two_lane_review"
+    assert [v.version for v in process.versions] == [1, 2]
     assert [(v.instances, v.open_instances) for v in process.versions] == [(4, 2), (0, 0)]
     assert process.latest.files == ["two_lane_propose.json", "two_lane_review.bpmn", "two_lane_review.json"]
     assert {i.id for i in on_v1} == {scene.i1, scene.i2, scene.i4}
@@ -187,9 +190,13 @@ def test_instance_overview_names_assignees_and_actors(db: Database, scene: Scene
         with pytest.raises(NotFound):
             monitoring.instance_overview(s, actor=scene.outsider, instance_id=scene.i2)
     (task,) = overview.ready_tasks
-    assert task["name"] == "Review placement" and task["assignee"].startswith("Empresa")
-    assert task["overdue"] is False and task["actionable"] is False
+    assert task["name"] == "Review placement"
+    assert task["assignee"].startswith("Empresa")
+    assert task["overdue"] is False
+    assert task["actionable"] is False
     completed = next(e for e in overview.audit if e["action"] == "task.completed")
-    assert completed["actor"].startswith("user") and completed["detail"]["bpmn_id"] == "propose"
-    assert overview.highlights.ids("active") == ["review"] and overview.process_name == "Two-lane review"
+    assert completed["actor"].startswith("user")
+    assert completed["detail"]["bpmn_id"] == "propose"
+    assert overview.highlights.ids("active") == ["review"]
+    assert overview.process_name == "Two-lane review"
     assert overview.highlights.names["review"] == "Review placement"

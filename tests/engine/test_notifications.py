@@ -54,7 +54,7 @@ class Mobility:
 
 
 @pytest.fixture
-def mobility(db: Database, frozen: FrozenClock) -> Mobility:
+def mobility(db: Database, frozen: FrozenClock) -> Mobility:  # noqa: ARG001 - the clock is frozen before the scene
     sending, hosting, other = make_org(db, sending_school=True), make_org(db, hosting_company=True), make_org(db)
     admin = actor_for(db, make_user(db, is_admin=True, email="admin@platform.example").id)
     alice = make_user(db, organisation_ids=[sending.id], email="alice@school.example")
@@ -100,7 +100,8 @@ def test_assignment_goes_to_every_active_member_of_the_bound_organisation_only(m
     assert sent(m.db) == [("alice@school.example", "assigned"), ("bob@school.example", "assigned")]
     message = outbox(m.db)[0]
     assert (message.task_id, message.instance_id, message.transport) == (tid, iid, "outbox")
-    assert message.sent_at == T0 and message.error is None
+    assert message.sent_at == T0
+    assert message.error is None
     assert message.subject == "[ECVET] New task: Sign learning agreement (due_date_review / M-2027-001)"
     for expected in ("Hello alice,", "Task:         Sign learning agreement", "Business key: M-2027-001",
                      "Due:          2027-03-03 09:00 UTC", f"Open it:      /api/tasks/{tid}",
@@ -148,7 +149,8 @@ def test_reminders_go_only_when_the_clock_passes_them(mobility: Mobility, frozen
     late = [x for x in outbox(m.db) if x.kind == "overdue"][0]
     assert late.subject == "[ECVET] OVERDUE: Sign learning agreement (due_date_review / M-2027-001) " \
                            "was due 2027-03-03 09:00 UTC"
-    assert "is overdue" in late.body and late.task_id == tid
+    assert "is overdue" in late.body
+    assert late.task_id == tid
     frozen.advance(days=30)
     assert jobs.run_due(m.db) == 0  # each reminder goes once
     assert len(outbox(m.db)) == 6
@@ -178,8 +180,9 @@ def test_no_reminder_once_the_task_is_completed(mobility: Mobility, frozen: Froz
     assert len([x for x in outbox(m.db) if x.task_id == tid]) == 2
 
 
+@pytest.mark.usefixtures("frozen")
 def test_lead_time_is_configurable_and_a_past_reminder_is_skipped(
-    mobility: Mobility, frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    mobility: Mobility, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     m = mobility
     environment(monkeypatch, ECVET_REMINDER_LEAD_HOURS="6")
@@ -205,12 +208,14 @@ def test_a_changed_due_date_silences_the_old_reminders(mobility: Mobility, froze
         notifications.schedule_reminders(s, task)
     frozen.set(DUE + timedelta(hours=1))  # past both old reminders
     jobs.run_due(m.db)
-    assert sent(m.db, "due_soon") == [] and sent(m.db, "overdue") == []
+    assert sent(m.db, "due_soon") == []
+    assert sent(m.db, "overdue") == []
     frozen.set(later + timedelta(seconds=1))
     jobs.run_due(m.db)
     assert len(sent(m.db, "due_soon")) == 2
     overdue = [x for x in outbox(m.db) if x.kind == "overdue"]
-    assert len(overdue) == 2 and "2027-03-10 09:00 UTC" in overdue[0].subject
+    assert len(overdue) == 2
+    assert "2027-03-10 09:00 UTC" in overdue[0].subject
 
 
 # --- SMTP ------------------------------------------------------------------------------------------
@@ -222,13 +227,14 @@ class FakeMailServer:
         self.received: list[tuple[str, list[str], EmailMessage]] = []
         self.busy: set[str] = set()
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+    async def handle_RCPT(  # noqa: N802 - the name aiosmtpd calls
+            self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any) -> str:
         if address in self.busy:
             return "451 4.3.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos),
                               email.message_from_bytes(envelope.original_content,
                                                      policy=email.policy.default)))
@@ -243,7 +249,7 @@ class _EphemeralPortController(Controller):
         super()._trigger_server()
 
 
-def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+def _authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str, auth_data: Any) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"ecvet", b"s3cret")
     return AuthResult(success=ok)
 
@@ -323,7 +329,8 @@ def test_smtp_unreachable_gives_up_after_the_configured_attempts(
     frozen.advance(hours=2)
     assert jobs.run_due(m.db) == 0  # two attempts, then no more
     rows = outbox(m.db)
-    assert len(rows) == 4 and all(r.sent_at is None and r.transport == "smtp" for r in rows)
+    assert len(rows) == 4
+    assert all(r.sent_at is None and r.transport == "smtp" for r in rows)
     assert all("ConnectionRefusedError" in (r.error or "") for r in rows)
 
 

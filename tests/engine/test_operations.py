@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from bench.generate import script_process
 from engine import instances, operations
-from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import AuditEvent, Incident, InstanceStatus, Job, JobStatus, ProcessInstance, TaskState
@@ -82,8 +81,8 @@ def test_an_incident_is_retried_with_corrected_data(db: Database, admin: Actor) 
         operations.retry_incident(s, actor=admin, incident_id=incident.id)
 
 
-def test_a_due_date_needs_a_zone_and_a_ready_task(db: Database, orgs: dict[str, Any], admin: Actor,
-                                                  frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_a_due_date_needs_a_zone_and_a_ready_task(db: Database, orgs: dict[str, Any], admin: Actor) -> None:
     deploy_two_lane(db)
     iid = start_two_lane(db, orgs["sender"], orgs)
     task = ready_task(db, iid)

@@ -26,7 +26,9 @@ def test_pages_follow_each_other_without_gaps_or_repeats_even_when_rows_arrive(d
     make_org(db, name="Arrived later")
     second, cursor = names(db, cursor=cursor, limit=2)
     third, cursor = names(db, cursor=cursor, limit=2)
-    assert first == made[:2] and second == made[2:4] and third == [made[4], "Arrived later"]
+    assert first == made[:2]
+    assert second == made[2:4]
+    assert third == [made[4], "Arrived later"]
     assert cursor is None  # nothing after the last page
 
 

@@ -23,7 +23,8 @@ def parsed(xml: bytes, key: str) -> tuple[Any, dict[str, Any]]:
 def test_specs_round_trip_through_json() -> None:
     spec, subs = parsed(sequential_process("seq", 2), "seq")
     again = runtime.spec_from_json(runtime.spec_to_json(spec, subs))
-    assert again[0].name == "seq" and set(again[0].task_specs) == set(spec.task_specs)
+    assert again[0].name == "seq"
+    assert set(again[0].task_specs) == set(spec.task_specs)
 
 
 def test_the_spec_cache_loads_once_per_key_and_forgets_the_oldest() -> None:
@@ -35,7 +36,8 @@ def test_the_spec_cache_loads_once_per_key_and_forgets_the_oldest() -> None:
         return lambda: loads.append(key) or text
 
     first = cache.get("a", loader("a"))
-    assert cache.get("a", loader("a")) is first and loads == ["a"]
+    assert cache.get("a", loader("a")) is first
+    assert loads == ["a"]
     cache.get("b", loader("b"))
     cache.get("c", loader("c"))  # "a" is the least recently used: dropped
     cache.get("a", loader("a"))
@@ -50,7 +52,8 @@ def test_lean_state_has_no_spec_and_comes_back_with_the_cached_one() -> None:
     workflow = BpmnWorkflow(spec, subs, script_engine=SandboxedScriptEngine())
     workflow.do_engine_steps()
     state = runtime.dump_state(workflow)
-    assert '"spec"' not in state and json.loads(state)["serializer_version"] == runtime.VERSION
+    assert '"spec"' not in state
+    assert json.loads(state)["serializer_version"] == runtime.VERSION
     engine = SandboxedScriptEngine()
     restored = runtime.load_state(state, spec, subs, engine)
     assert restored.script_engine is engine
@@ -68,7 +71,8 @@ def test_a_failing_script_is_an_incident_on_its_task() -> None:
     workflow = make_workflow(script_process("x = 1 / 0"))
     outcome = runtime.run_engine(workflow)
     (incident,) = outcome.incidents
-    assert (incident.kind, incident.bpmn_id) == ("script", "run") and "ZeroDivisionError" in incident.message
+    assert (incident.kind, incident.bpmn_id) == ("script", "run")
+    assert "ZeroDivisionError" in incident.message
     assert [runtime.bpmn_id_of(t) for t in runtime.error_tasks(workflow)] == ["run"]
 
 

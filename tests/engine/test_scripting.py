@@ -111,7 +111,8 @@ def test_sets_and_tuples_become_lists() -> None:
     data: dict[str, Any] = {}
     env.execute("tags = {'b', 'a'}\npair = (1, 2)\nnested = {'k': [(3, {4})]}", data)
     assert data == {"tags": ["a", "b"], "pair": [1, 2], "nested": {"k": [[3, [4]]]}}
-    assert type(data["tags"]) is list and type(data["pair"]) is list
+    assert type(data["tags"]) is list
+    assert type(data["pair"]) is list
 
 
 # -- escapes ---------------------------------------------------------------------------------------
@@ -124,7 +125,8 @@ def test_subclasses_escape_in_a_script_task_becomes_a_task_error() -> None:
     assert info.value.error_type == "ScriptSandboxError"
     task = task_named(workflow, "run")
     assert task.state == TaskState.ERROR
-    assert "x" not in task.data and "environ" not in task.data
+    assert "x" not in task.data
+    assert "environ" not in task.data
 
 
 def test_open_in_a_script_task_fails_without_reading_the_file() -> None:
@@ -188,7 +190,7 @@ def test_service_task_with_unknown_connector_fails_clearly() -> None:
 
 
 def test_connector_exception_surfaces_its_real_message() -> None:
-    def broken(**kwargs: Any) -> Any:
+    def broken(**_kwargs: Any) -> Any:
         raise ValueError("boom")
 
     engine = SandboxedScriptEngine(services={"broken": broken})

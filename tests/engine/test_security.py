@@ -8,7 +8,8 @@ from engine import config, security
 
 def test_a_password_verifies_against_its_own_hash_only() -> None:
     digest = security.hash_password("correct horse battery")
-    assert digest.startswith("$argon2") and "correct horse" not in digest
+    assert digest.startswith("$argon2")
+    assert "correct horse" not in digest
     assert security.verify_password(digest, "correct horse battery")
     assert not security.verify_password(digest, "Correct horse battery")
     assert security.hash_password("correct horse battery") != digest  # a salt of its own each time
@@ -29,5 +30,7 @@ def test_the_cost_follows_the_settings_and_old_hashes_still_verify() -> None:
 
 def test_tokens_are_random_and_stored_as_their_sha256() -> None:
     first, second = security.new_token(), security.new_token()
-    assert first != second and first.startswith(security.TOKEN_PREFIX) and len(first) > 40
+    assert first != second
+    assert first.startswith(security.TOKEN_PREFIX)
+    assert len(first) > 40
     assert security.token_digest(first) == hashlib.sha256(first.encode()).hexdigest()

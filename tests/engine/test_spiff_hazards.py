@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -221,11 +220,11 @@ class _ShiftedDatetime(datetime):
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_ShiftedDatetime]]:
-    """Lets a test move the timers' clock forward without sleeping."""
+def clock(monkeypatch: pytest.MonkeyPatch) -> type[_ShiftedDatetime]:
+    """Lets a test move the timers' clock forward without sleeping (monkeypatch puts it back)."""
     monkeypatch.setattr(timer_module, "datetime", _ShiftedDatetime)
     monkeypatch.setattr(_ShiftedDatetime, "shift", timedelta(0))
-    yield _ShiftedDatetime
+    return _ShiftedDatetime
 
 
 # -- 1. scripts are not sandboxed ------------------------------------------------------------------
@@ -253,7 +252,8 @@ def test_hazard1_sandboxed_engine_refuses_import_os() -> None:
         workflow.do_engine_steps()
     script = task_named(workflow, "script")
     assert script.state == TaskState.ERROR
-    assert "os" not in script.data and "cwd" not in script.data
+    assert "os" not in script.data
+    assert "cwd" not in script.data
 
 
 def test_hazard1_sandboxed_engine_refuses_the_environ_escape_as_an_incident() -> None:
@@ -386,7 +386,8 @@ def test_hazard4_engine_keeps_the_deadline_through_lean_state(clock: type[_Shift
     spec, subs = parse(timer_process("timeDuration", '"PT1H"'), "proc")
     workflow = BpmnWorkflow(spec, subs, script_engine=SandboxedScriptEngine())
     outcome = runtime.run_engine(workflow)
-    assert outcome.incidents == [] and outcome.unrouted_events == []
+    assert outcome.incidents == []
+    assert outcome.unrouted_events == []
     deadline = workflow.waiting_events()[0].value
 
     restored = runtime.load_state(runtime.dump_state(workflow), spec, subs, SandboxedScriptEngine())
@@ -406,7 +407,7 @@ def test_hazard4_engine_keeps_the_deadline_through_lean_state(clock: type[_Shift
 class _ConnectorEnvironment(TaskDataEnvironment):
     """Stock environment with a connector that is down."""
 
-    def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:  # noqa: ARG002 - the stock signature
         raise ConnectionError("registry unreachable (503)")
 
 
@@ -501,7 +502,8 @@ def test_hazard8_stock_serializer_embeds_specs() -> None:
     workflow = make_workflow(NESTED_PROCESS, "main")
     workflow.do_engine_steps()
     dct = stock_serializer().to_dict(workflow)
-    assert "spec" in dct and "subprocess_specs" in dct
+    assert "spec" in dct
+    assert "subprocess_specs" in dct
     assert dct["spec"]["name"] == "main"
     assert set(dct["subprocess_specs"]) == {"sub", "called"}
 
@@ -512,7 +514,8 @@ def test_hazard8_lean_state_has_no_spec_and_is_smaller() -> None:
     stock = stock_serializer().serialize_json(workflow)
     lean = runtime.dump_state(workflow)
     dct = json.loads(lean)
-    assert "spec" not in dct and "subprocess_specs" not in dct
+    assert "spec" not in dct
+    assert "subprocess_specs" not in dct
     assert dct["serializer_version"] == VERSION
     assert len(lean) < len(stock) * 0.8
 
@@ -598,10 +601,13 @@ def test_hazard9_lean_state_round_trips_dates_and_lists_sets() -> None:
     )
     restored = runtime.load_state(runtime.dump_state(workflow), spec, subs, SandboxedScriptEngine())
     data = restored.task_tree.data
-    assert type(data["d"]) is date and data["d"] == date(2024, 5, 1)
-    assert type(data["when"]) is datetime and data["when"] == datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
+    assert type(data["d"]) is date
+    assert data["d"] == date(2024, 5, 1)
+    assert type(data["when"]) is datetime
+    assert data["when"] == datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
     assert type(data["nested"]["days"][0]) is date
-    assert isinstance(data["codes"], list) and sorted(data["codes"]) == ["FI", "SE"]
+    assert isinstance(data["codes"], list)
+    assert sorted(data["codes"]) == ["FI", "SE"]
     # The restored date is usable by scripts, and the script's date result persists as a date.
     assert runtime.run_engine(restored).incidents == []
     again = runtime.load_state(runtime.dump_state(restored), spec, subs, SandboxedScriptEngine())

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import messages
+from engine import messages, operations
 from engine import subscriptions as subscriptions_module
-from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Invalid
 from engine.models import PendingMessage
@@ -58,13 +57,13 @@ def test_an_event_based_gateway_subscribes_to_each_of_its_messages(db: Database,
     assert subscriptions(db, iid) == []  # the other branch is gone with it
 
 
-def test_a_message_sent_before_its_catch_is_kept_then_delivered_by_the_worker(
-    db: Database, orgs: dict, frozen: FrozenClock
-) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_a_message_sent_before_its_catch_is_kept_then_delivered_by_the_worker(db: Database, orgs: dict) -> None:
     deploy(db, files("await_confirmation"))
     result = send(db, orgs["sender"], CONFIRMED, correlation_keys=keys("M-9"),
                   payload={"mobility_id": "M-9", "weeks": 6})
-    assert result.kept and result.instance_id is None
+    assert result.kept
+    assert result.instance_id is None
     assert result.expires_at == T0 + timedelta(days=7)
 
     parties = {"sending": orgs["sending"]}
@@ -79,15 +78,14 @@ def test_a_message_sent_before_its_catch_is_kept_then_delivered_by_the_worker(
     assert ready(db, other) == []
     with db.transaction(write=False) as s:
         kept = s.get(PendingMessage, result.pending_message_id)
-        assert kept.delivered_to == target and kept.delivered_at == T0
+        assert kept.delivered_to == target
+        assert kept.delivered_at == T0
     assert run_message_jobs(db) == 0
 
 
 def test_a_suspended_receiver_gets_the_message_kept_for_it_after_resuming(
     db: Database, admin: Actor, orgs: dict
 ) -> None:
-    from engine import operations
-
     deploy(db, files("await_confirmation"))
     iid = start(db, orgs["sender"], "await_confirmation", {"sending": orgs["sending"]}, mobility_id="M-1")
     with db.transaction() as s:
@@ -117,10 +115,12 @@ def test_a_kept_message_from_an_instance_waits_for_a_catch_within_the_senders_pa
 
     theirs = start(db, orgs["outsider"], "await_handover", {"sending": orgs["other"]})
     assert run_message_jobs(db) == 0
-    assert ready(db, theirs) == [] and subscriptions(db, theirs) == [("handover", {})]
+    assert ready(db, theirs) == []
+    assert subscriptions(db, theirs) == [("handover", {})]
     ours = start(db, orgs["sender"], "await_handover", {"sending": orgs["sending"]})
     assert run_message_jobs(db) == 1
-    assert ready(db, ours) == ["use"] and data(db, ours)["got"] == {"note": "keys are at the desk"}
+    assert ready(db, ours) == ["use"]
+    assert data(db, ours)["got"] == {"note": "keys are at the desk"}
     assert ready(db, theirs) == []
     with db.transaction(write=False) as s:
         assert s.get(PendingMessage, kept.id).delivered_to == ours

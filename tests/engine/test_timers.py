@@ -46,7 +46,8 @@ def test_time_duration_fires_only_after_the_clock_passes_it(db: Database, admin:
     assert (status, rows, due) == ("waiting", [("after", "ready")], None)
     with db.transaction(write=False) as s:
         fired = s.scalars(select(AuditEvent).where(AuditEvent.action == "timer.fired")).all()
-        assert len(fired) == 1 and fired[0].actor_id is None
+        assert len(fired) == 1
+        assert fired[0].actor_id is None
 
 
 def test_time_date_with_zone_is_stored_in_utc(db: Database, admin: Actor, frozen: FrozenClock) -> None:

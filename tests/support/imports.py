@@ -72,7 +72,8 @@ def _targets(node: ast.Import | ast.ImportFrom, module: Module, modules: dict[st
             base = ".".join([*parts, *([node.module] if node.module else [])])
         names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
     found = set()
-    for name in names:
+    for imported in names:
+        name = imported
         while name and name not in modules:
             name = name.rpartition(".")[0]
         if name and name != module.name:

@@ -32,7 +32,8 @@ def test_script_and_condition_syntax_errors_name_the_element() -> None:
     )
     errors = errors_of({"p.bpmn": bpmn})
     by_element = {e.element_id: e.message for e in errors}
-    assert "not valid Python" in by_element["compute"] and "script" in by_element["compute"]
+    assert "not valid Python" in by_element["compute"]
+    assert "script" in by_element["compute"]
     assert "preScript is not valid Python" in by_element["ask"]
     assert "conditionExpression is not valid Python" in by_element["p_flow2"]
 

@@ -28,7 +28,8 @@ def test_a_validation_error_is_located_where_spiffworkflow_says() -> None:
     problem = ValidationException("broken", file_name="q.bpmn", node=None)
     problem.add_note("check the gateway")
     ctx.error_from_ve(problem, "fallback.bpmn")
-    assert ctx.errors[0].file == "q.bpmn" and ctx.errors[0].message == "broken. check the gateway"
+    assert ctx.errors[0].file == "q.bpmn"
+    assert ctx.errors[0].message == "broken. check the gateway"
     assert ve_message(ValidationException("plain")) == "plain"
 
 
@@ -49,11 +50,14 @@ def test_a_spec_that_cannot_be_built_is_asked_for_once() -> None:
     ctx = context({"caller.bpmn": xml})
     ctx.parser.add_bpmn_xml(safe_parse_xml(xml, "caller.bpmn"), filename="caller.bpmn")
     first = ctx.get_spec("caller")
-    assert first[0] is not None and first[1] is None
+    assert first[0] is not None
+    assert first[1] is None
     assert ctx.get_spec("caller") is first  # cached: Spiff hands out half-built specs after a failure
     spec, problem = ctx.get_spec("not_defined")
-    assert spec is None and isinstance(problem, ValidationException)
-    assert ctx.file_of("caller") == "caller.bpmn" and ctx.owner("caller") == "caller"
+    assert spec is None
+    assert isinstance(problem, ValidationException)
+    assert ctx.file_of("caller") == "caller.bpmn"
+    assert ctx.owner("caller") == "caller"
 
 
 def test_file_bytes_come_from_the_bundle_before_the_library() -> None:
@@ -61,6 +65,9 @@ def test_file_bytes_come_from_the_bundle_before_the_library() -> None:
     ctx.docs["a.bpmn"] = Doc("a.bpmn", "bpmn", b"bundle")
     ctx.lib_docs["a.bpmn"] = Doc("a.bpmn", "bpmn", b"library", library=True)
     ctx.lib_docs["b.bpmn"] = Doc("b.bpmn", "bpmn", b"library b", library=True)
-    assert ctx.file_bytes("a.bpmn") == b"bundle" and ctx.file_bytes("b.bpmn") == b"library b"
-    assert ctx.file_bytes("c.bpmn") is None and ctx.file_bytes(None) is None
-    assert not ctx.is_library_file("a.bpmn") and ctx.is_library_file("b.bpmn")
+    assert ctx.file_bytes("a.bpmn") == b"bundle"
+    assert ctx.file_bytes("b.bpmn") == b"library b"
+    assert ctx.file_bytes("c.bpmn") is None
+    assert ctx.file_bytes(None) is None
+    assert not ctx.is_library_file("a.bpmn")
+    assert ctx.is_library_file("b.bpmn")

@@ -36,7 +36,8 @@ def test_sample_forms_are_valid_schemas_with_help_texts() -> None:
     assert review["properties"]["comment"]["type"] == "string"
     for schema in (propose, review):
         for prop in schema["properties"].values():
-            assert prop["title"] and prop["description"]
+            assert prop["title"]
+            assert prop["description"]
 
 
 def test_missing_form_names_task_and_form() -> None:
@@ -89,13 +90,16 @@ def test_form_that_is_not_a_json_schema_is_refused() -> None:
 ])
 def test_a_form_that_no_renderer_accepts_is_refused(document: object, ui: bool, problem: str) -> None:
     error = check_form_schema(document, "f.json", ui=ui)
-    assert error is not None and error.file == "f.json" and problem in error.message
+    assert error is not None
+    assert error.file == "f.json"
+    assert problem in error.message
 
 
 def test_a_ui_schema_is_any_json_object_and_a_form_any_valid_schema() -> None:
     assert check_form_schema({"ui:order": 5}, "f-uischema.json", ui=True) is None
     assert check_form_schema({"type": "object"}, "f.json", ui=False) is None
-    assert load_json(b"{no", "f.json")[1] is not None and load_json(b'{"a": 1}', "f.json") == ({"a": 1}, None)
+    assert load_json(b"{no", "f.json")[1] is not None
+    assert load_json(b'{"a": 1}', "f.json") == ({"a": 1}, None)
 
 
 def test_a_form_in_the_forms_directory_is_read_once_and_stays_in_it(tmp_path: Path) -> None:

@@ -90,4 +90,5 @@ def test_library_file_that_also_defines_a_bundle_process_is_not_mixed_in() -> No
     library = {"combined.bpmn": combined, "sign_agreement.json": fixture("sign_agreement.json")}
     (error,) = errors_of({"mobility_main.bpmn": fixture("mobility_main.bpmn")}, library=library)
     assert error.element_id == "call_agreement"
-    assert "'mobility_main'" in error.message and "defines again" in error.message
+    assert "'mobility_main'" in error.message
+    assert "defines again" in error.message

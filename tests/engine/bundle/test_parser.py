@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -38,12 +39,15 @@ def test_sample_process_parses_with_roles_tasks_and_forms() -> None:
         ("propose", "Propose placement", "Sending organisation", "sending", "two_lane_propose.json"),
         ("review", "Review placement", "Hosting organisation", "hosting", "two_lane_review.json"),
     ]
-    assert parsed.user_tasks[0].instructions and "placement" in parsed.user_tasks[0].instructions
+    assert parsed.user_tasks[0].instructions
+    assert "placement" in parsed.user_tasks[0].instructions
     assert parsed.user_tasks[0].due is None
     assert set(parsed.files) == set(sample_files())
     assert parsed.files == sample_files()
-    assert len(parsed.content_hash) == 64 and int(parsed.content_hash, 16) >= 0
-    assert parsed.spec.name == "two_lane_review" and parsed.subprocess_specs == {}
+    assert len(parsed.content_hash) == 64
+    assert int(parsed.content_hash, 16) >= 0
+    assert parsed.spec.name == "two_lane_review"
+    assert parsed.subprocess_specs == {}
     assert bundle.files == sample_files()
 
 
@@ -148,13 +152,15 @@ def test_dmn_and_business_rule_task_bundle_parses_and_decides() -> None:
     bundle = parse_bundle(files)
     parsed = only(bundle, "classify_placement")
     assert parsed.files == files
-    assert parsed.user_tasks == [] and parsed.roles == {}
+    assert parsed.user_tasks == []
+    assert parsed.roles == {}
 
     for weeks, category in ((2, "short"), (10, "long")):
         wf = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
         wf.task_tree.data.update(weeks=weeks)
         wf.do_engine_steps()
-        assert wf.completed and wf.data["category"] == category
+        assert wf.completed
+        assert wf.data["category"] == category
 
 
 def test_call_activity_across_two_bundle_files_parses_with_its_files() -> None:
@@ -201,7 +207,8 @@ def test_broken_library_file_that_is_needed_is_reported_on_the_call_activity() -
     (error,) = errors_of({"mobility_main.bpmn": fixture("mobility_main.bpmn")},
                          library={"learning_agreement.bpmn": broken})
     assert (error.file, error.element_id) == ("mobility_main.bpmn", "call_agreement")
-    assert "learning_agreement" in error.message and "cannot be used" in error.message
+    assert "learning_agreement" in error.message
+    assert "cannot be used" in error.message
 
 
 def test_user_task_outside_lanes_is_refused() -> None:
@@ -218,7 +225,8 @@ def test_user_task_outside_lanes_is_refused() -> None:
 def test_user_task_in_unnamed_lane_is_refused() -> None:
     bpmn = process("p", [("t", user_task("t"))], lanes={"": ["t"]})
     (error,) = errors_of({"p.bpmn": bpmn})
-    assert error.element_id == "t" and "has no name" in error.message
+    assert error.element_id == "t"
+    assert "has no name" in error.message
 
 
 def test_process_without_lanes_is_allowed_and_tasks_have_no_role() -> None:
@@ -233,12 +241,14 @@ def test_lanes_giving_the_same_role_key_or_bad_role_key_are_refused() -> None:
     clash = process("p", [("t", user_task("t")), ("u", user_task("u"))],
                     lanes={"Hosting organisation": ["t"], "Hosting": ["u"]})
     (error,) = errors_of({"p.bpmn": clash})
-    assert "both give role key 'hosting'" in error.message and error.element_id == "p_lane1"
+    assert "both give role key 'hosting'" in error.message
+    assert error.element_id == "p_lane1"
 
     bad = process("q", [("t", user_task("t"))], lanes={"Learner": ["t"]},
                   lane_props={"Learner": "Not A Slug"})
     (error,) = errors_of({"q.bpmn": bad})
-    assert "roleKey 'Not A Slug'" in error.message and error.element_id == "q_lane0"
+    assert "roleKey 'Not A Slug'" in error.message
+    assert error.element_id == "q_lane0"
 
 
 def test_tasks_in_embedded_subprocess_and_multi_instance_take_the_lane_they_sit_in() -> None:
@@ -267,12 +277,11 @@ def test_tasks_in_embedded_subprocess_and_multi_instance_take_the_lane_they_sit_
     # the same subprocess outside every lane: its task has no party
     outside = process("p", nodes, lanes={"Learner": ["each", "phone"]})
     (error,) = errors_of({"p.bpmn": outside, "f.json": FORM})
-    assert error.element_id == "inner" and "no lane" in error.message
+    assert error.element_id == "inner"
+    assert "no lane" in error.message
 
 
 def test_concurrent_validations_do_not_interfere() -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     good = sample_files()
     bad = {"bad.bpmn": process("p", []).replace(b"<bpmn:endEvent", b"<bpmn:nope", 1)}
 
@@ -287,5 +296,6 @@ def test_concurrent_validations_do_not_interfere() -> None:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(run, range(32)))
-    assert len(set(results[1::2])) == 1 and len(results[1]) == 64
+    assert len(set(results[1::2])) == 1
+    assert len(results[1]) == 64
     assert all("bpmn:nope" in r for r in results[0::2])

@@ -47,7 +47,8 @@ def test_xxe_is_refused_and_nothing_is_read(tmp_path: Path) -> None:
         ).encode()
         (error,) = errors_of({"xxe.bpmn": xxe})
         assert error.message == "DOCTYPE and entity declarations are not allowed"
-        assert "TOP-SECRET" not in str(error) and "root:" not in str(error)
+        assert "TOP-SECRET" not in str(error)
+        assert "root:" not in str(error)
         with pytest.raises(BundleInvalid) as info:
             safe_parse_xml(xxe, "xxe.bpmn")
         assert "TOP-SECRET" not in str(info.value)
@@ -72,7 +73,8 @@ def test_oversized_file_is_refused_before_parsing() -> None:
     files = sample_files()
     errors = errors_of(files, max_file_bytes=len(files["two_lane_review.bpmn"]) - 1)
     oversized = [e for e in errors if e.file == "two_lane_review.bpmn"]
-    assert len(oversized) == 1 and "over the limit" in oversized[0].message
+    assert len(oversized) == 1
+    assert "over the limit" in oversized[0].message
     with pytest.raises(BundleInvalid, match="over the limit"):
         safe_parse_xml(b"<a>" + b" " * 100 + b"</a>", "a.bpmn", max_bytes=50)
 
@@ -91,11 +93,16 @@ def test_only_plain_file_names_are_plain(name: str, plain: bool) -> None:
 
 def test_parse_xml_answers_instead_of_raising() -> None:
     root, error = parse_xml(b"<a/>", "a.bpmn", 100)
-    assert root is not None and error is None
+    assert root is not None
+    assert error is None
     root, error = parse_xml(b"<a/>" * 100, "a.bpmn", 100)
-    assert root is None and error is not None and "over the limit of 100" in error.message
+    assert root is None
+    assert error is not None
+    assert "over the limit of 100" in error.message
     root, error = parse_xml("<a/>", "a.bpmn", 100)  # type: ignore[arg-type]
-    assert root is None and error is not None and error.message == "file content must be bytes"
+    assert root is None
+    assert error is not None
+    assert error.message == "file content must be bytes"
 
 
 def test_an_expression_belongs_to_its_flow_element_and_lines_are_known() -> None:
@@ -109,4 +116,5 @@ def test_an_expression_belongs_to_its_flow_element_and_lines_are_known() -> None
     assert in_non_executable_process(condition)
     doc = Doc("p.bpmn", "bpmn", xml, root=root)
     assert (doc.line_of("p"), doc.line_of("f"), doc.line_of("nothing")) == (2, 3, None)
-    assert doc.called_elements() == {"other"} and doc.decision_refs() == set()
+    assert doc.called_elements() == {"other"}
+    assert doc.decision_refs() == set()

@@ -145,7 +145,8 @@ def test_string_building_bombs_are_refused_before_the_string_exists(script: str)
     data: dict[str, Any] = {}
     with pytest.raises(ScriptSandboxError, match="formatted text too long"):
         SandboxedEnvironment().execute(script, data)
-    assert "b" not in data and "c" not in data
+    assert "b" not in data
+    assert "c" not in data
 
 
 def test_range_sum_and_round_are_bounded_versions_of_the_builtins() -> None:
@@ -163,7 +164,8 @@ def test_range_sum_and_round_are_bounded_versions_of_the_builtins() -> None:
 
 def test_only_dicts_and_lists_may_be_changed_and_guard_names_are_reserved() -> None:
     write = guards.GUARDS["_write_"]
-    assert write([1]) == [1] and write({"a": 1}) == {"a": 1}
+    assert write([1]) == [1]
+    assert write({"a": 1}) == {"a": 1}
     with pytest.raises(ScriptSandboxError, match="Changing a tuple"):
         write((1,))
     assert guards.RESERVED_NAMES == guards.GUARD_NAMES | {"__builtins__"}

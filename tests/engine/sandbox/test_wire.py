@@ -59,15 +59,18 @@ def test_data_under_the_limit_comes_back_whole() -> None:
     env = SandboxedEnvironment(max_data_bytes=100_000)
     data: dict[str, Any] = {"start": "2024-01-01"}
     env.execute("rows = [{'n': i, 'label': f'row {i}'} for i in range(1000)]\nwhen = date(2024, 3, 1)", data)
-    assert data["rows"][999] == {"n": 999, "label": "row 999"} and len(data["rows"]) == 1000
-    assert data["when"].isoformat() == "2024-03-01" and data["start"] == "2024-01-01"
+    assert data["rows"][999] == {"n": 999, "label": "row 999"}
+    assert len(data["rows"]) == 1000
+    assert data["when"].isoformat() == "2024-03-01"
+    assert data["start"] == "2024-01-01"
 
 
 def test_keys_that_look_like_wire_tags_round_trip_unchanged() -> None:
     data: dict[str, Any] = {}
     script = "a = {'\\x00d': '2024-01-01'}\nb = {'\\x00\\x00t': 1, 'k': [date(2024, 1, 2)]}"
     SandboxedEnvironment().execute(script, data)
-    assert data["a"] == {"\x00d": "2024-01-01"} and data["b"]["\x00\x00t"] == 1
+    assert data["a"] == {"\x00d": "2024-01-01"}
+    assert data["b"]["\x00\x00t"] == 1
     assert data["b"]["k"][0].isoformat() == "2024-01-02"
 
 
@@ -103,4 +106,5 @@ def test_the_encoder_stops_at_its_budget_and_names_what_cannot_be_stored() -> No
 
 def test_a_frame_carries_its_length() -> None:
     framed = wire.frame(b"answer")
-    assert wire.frame_length(framed[:wire.HEADER_SIZE]) == 6 and framed[wire.HEADER_SIZE:] == b"answer"
+    assert wire.frame_length(framed[:wire.HEADER_SIZE]) == 6
+    assert framed[wire.HEADER_SIZE:] == b"answer"
