@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bench.generate import script_process
-from engine import instances, monitoring
+from engine import deployments, monitoring
 from engine.config import ROOT
 from engine.db import Database
 from engine.errors import NotFound
@@ -53,6 +53,6 @@ def test_diagram_file_is_the_bpmn_that_defines_the_process(db: Database) -> None
         USES_TABLE.name: USES_TABLE.read_bytes()}
     deploy(db, bundle)
     with db.transaction(write=False) as s:
-        definition = instances.deployments.get_definition(s, key="uses_national_model")
+        definition = deployments.get_definition(s, key="uses_national_model")
         assert monitoring.diagram_file(s, definition) == "uses_national_model.bpmn"
         assert sorted(f.filename for f in definition.files) == ["national_models.dmn", "uses_national_model.bpmn"]

@@ -12,7 +12,8 @@ from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskState
 from engine.parties import Actor
 from engine.runtime import IncidentInfo, RunOutcome
-from tests.support.engine import deploy
+from engine.scripting import SandboxedEnvironment
+from tests.support.engine import deploy, row
 from tests.support.two_lane import PROPOSAL, deploy_two_lane, ready_task, start_two_lane
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -35,11 +36,11 @@ def test_a_task_the_engine_no_longer_has_is_cancelled_in_the_projection(
         db: Database, orgs: dict[str, Any], admin: Actor) -> None:
     deploy_two_lane(db)
     iid = start_two_lane(db, orgs["sender"], orgs)
-    row = ready_task(db, iid)
+    ready = ready_task(db, iid)
     with db.transaction() as s:
-        instance = s.get(ProcessInstance, iid)
+        instance = row(s, ProcessInstance, iid)
         workflow = execution.open_workflow(instance)
-        task = execution.find_task(workflow, row.id)
+        task = execution.find_task(workflow, ready.id)
         task.data.update(PROPOSAL)
         task.run()  # the engine moves on without the projection knowing...
         execution.sync_tasks(s, instance, workflow, actor_id=admin.user_id)  # ...until it is synced
@@ -49,17 +50,22 @@ def test_a_task_the_engine_no_longer_has_is_cancelled_in_the_projection(
 
 
 def test_the_status_follows_the_engine_unless_an_operator_set_it() -> None:
-    workflow_waiting = _FakeWorkflow(completed=False, ready=True)
+    workflow_waiting = _fake(completed=False, ready=True)
     assert execution.compute_status(workflow_waiting, RunOutcome(), False) == InstanceStatus.WAITING
-    assert execution.compute_status(_FakeWorkflow(completed=False, ready=False), RunOutcome(), False) == \
+    assert execution.compute_status(_fake(completed=False, ready=False), RunOutcome(), False) == \
         InstanceStatus.RUNNING
-    assert execution.compute_status(_FakeWorkflow(completed=True, ready=False), RunOutcome(), False) == \
+    assert execution.compute_status(_fake(completed=True, ready=False), RunOutcome(), False) == \
         InstanceStatus.COMPLETED
     failed = RunOutcome(incidents=[IncidentInfo(kind="script", message="boom")])
     assert execution.compute_status(workflow_waiting, failed, False) == InstanceStatus.ERROR
     assert execution.compute_status(workflow_waiting, RunOutcome(), True) == InstanceStatus.ERROR
     for kept in (InstanceStatus.TERMINATED, InstanceStatus.SUSPENDED):
         assert execution.compute_status(workflow_waiting, failed, True, kept) == kept
+
+
+def _fake(*, completed: bool, ready: bool) -> Any:
+    """Stands in for a BpmnWorkflow where compute_status looks (typed Any: it is not one)."""
+    return _FakeWorkflow(completed=completed, ready=ready)
 
 
 class _FakeWorkflow:
@@ -86,7 +92,7 @@ def test_an_incident_is_saved_with_its_audit_row_and_the_instance_in_error(db: D
     with db.transaction(write=False) as s:
         incident = s.scalars(select(Incident).where(Incident.instance_id == iid)).one()
         raised = s.scalars(select(AuditEvent).where(AuditEvent.action == "incident.raised")).one()
-        assert s.get(ProcessInstance, iid).status == InstanceStatus.ERROR
+        assert row(s, ProcessInstance, iid).status == InstanceStatus.ERROR
         assert execution.has_open_incident(s, iid)
     assert (incident.kind, incident.bpmn_id) == ("script", "script")
     assert raised.detail["message"] == incident.message
@@ -97,7 +103,7 @@ def test_find_task_answers_none_for_what_is_not_a_task_of_the_instance(db: Datab
     deploy_two_lane(db)
     iid = start_two_lane(db, orgs["sender"], orgs)
     with db.transaction(write=False) as s:
-        workflow = execution.open_workflow(s.get(ProcessInstance, iid))
+        workflow = execution.open_workflow(row(s, ProcessInstance, iid))
     assert execution.find_task(workflow, "not-a-uuid") is None
     assert execution.find_task(workflow, "00000000-0000-0000-0000-000000000000") is None
     assert execution.find_task(workflow, ready_task(db, iid).id) is not None
@@ -110,6 +116,7 @@ def test_the_script_engine_is_made_once_until_configured_again() -> None:
     try:
         second = execution.script_engine()
         assert second is not first
+        assert isinstance(second.environment, SandboxedEnvironment)
         assert second.environment.time_limit == 0.5
     finally:
         execution.configure(time_limit=1.0)

@@ -13,7 +13,7 @@ from engine.db import Database
 from engine.models import AuditEvent, Job, ProcessInstance
 from engine.parties import Actor
 from tests.support.bpmn import intermediate_timer
-from tests.support.engine import deploy
+from tests.support.engine import deploy, row
 from tests.support.messages import files, send, start
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -39,12 +39,12 @@ def test_a_due_timer_fires_and_the_firing_is_audited(db: Database, admin: Actor,
     job = _timer_job(db, iid)
     frozen.advance(hours=1, seconds=1)
     with db.transaction() as s:
-        handlers.fire_timer(s, s.get(Job, job.id))
+        handlers.fire_timer(s, row(s, Job, job.id))
     with db.transaction(write=False) as s:
         fired = s.scalars(select(AuditEvent).where(AuditEvent.action == "timer.fired")).one()
         assert fired.instance_id == iid
         assert fired.detail["released"] == 1
-        assert s.get(ProcessInstance, iid).next_due_at is None
+        assert row(s, ProcessInstance, iid).next_due_at is None
 
 
 def test_nothing_moves_an_instance_an_operator_suspended(db: Database, admin: Actor, frozen: FrozenClock) -> None:
@@ -55,10 +55,10 @@ def test_nothing_moves_an_instance_an_operator_suspended(db: Database, admin: Ac
         operations.suspend(s, actor=admin, instance_id=iid)
     frozen.advance(hours=2)
     with db.transaction() as s:
-        before = s.get(ProcessInstance, iid).state
-        handlers.fire_timer(s, s.get(Job, job.id))
-        handlers.run_service(s, s.get(Job, job.id))
-        assert s.get(ProcessInstance, iid).state == before
+        before = row(s, ProcessInstance, iid).state
+        handlers.fire_timer(s, row(s, Job, job.id))
+        handlers.run_service(s, row(s, Job, job.id))
+        assert row(s, ProcessInstance, iid).state == before
     with db.transaction(write=False) as s:
         assert list(s.scalars(select(AuditEvent).where(AuditEvent.action == "timer.fired"))) == []
 
@@ -72,7 +72,7 @@ def test_a_message_only_the_sender_could_single_out_fails_its_job_with_the_reaso
         job = jobqueue.enqueue(s, kind=messages.JOB_KIND, payload={
             "name": "placement_confirmed", "correlation_keys": {}, "payload": {}})
     with pytest.raises(messages.UndeliverableMessageError, match="ambiguous"), db.transaction() as s:
-        handlers.deliver_message(s, s.get(Job, job.id))
+        handlers.deliver_message(s, row(s, Job, job.id))
 
 
 def test_a_kept_message_job_delivers_it_once_its_catch_waits(db: Database, orgs: dict[str, Any],
@@ -85,7 +85,7 @@ def test_a_kept_message_job_delivers_it_once_its_catch_waits(db: Database, orgs:
         job = jobqueue.enqueue(s, kind=messages.JOB_KIND, payload={"pending_message_id": kept.pending_message_id})
     frozen.advance(timedelta(seconds=1))
     with db.transaction() as s:
-        handlers.deliver_message(s, s.get(Job, job.id))
+        handlers.deliver_message(s, row(s, Job, job.id))
     with db.transaction(write=False) as s:
         delivered = s.scalars(select(AuditEvent).where(AuditEvent.action == "message.delivered")).all()
     assert [e.instance_id for e in delivered] == [iid]

@@ -13,7 +13,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 
 from bench.generate import NS, script_process
@@ -168,7 +168,7 @@ def test_an_exception_spiff_raises_itself_is_an_incident_not_a_crash(
 
 def test_worker_survives_every_hostile_script_and_runs_later_jobs(db_url: str, admin: Actor) -> None:
     db = Database(db_url)
-    scripts = [param.values[0] for param in ATTACKS] + [STR_BOMB]
+    scripts = [str(param.values[0]) for param in ATTACKS] + [STR_BOMB]
     hostile_ids = []
     for index, script in enumerate(scripts):
         key = f"hostile{index}"

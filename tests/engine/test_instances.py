@@ -16,7 +16,7 @@ from engine.execution import open_workflow
 from engine.models import AuditEvent, Incident, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance
 from engine.parties import Actor
 from tests.support.bpmn import wrap
-from tests.support.engine import actor_for, deploy
+from tests.support.engine import actor_for, deploy, row
 from tests.support.factories import make_org, make_user
 
 
@@ -99,11 +99,11 @@ def test_audit_trail_is_append_only(db: Database) -> None:
         event_id = s.scalars(select(AuditEvent.id).where(AuditEvent.action == "definition.deployed")).first()
     assert event_id is not None
     with pytest.raises(Exception, match="append-only"), db.transaction() as s:
-        s.get(AuditEvent, event_id).action = "tampered"
+        row(s, AuditEvent, event_id).action = "tampered"
     with pytest.raises(Exception, match="append-only"), db.transaction() as s:
-        s.delete(s.get(AuditEvent, event_id))
+        s.delete(row(s, AuditEvent, event_id))
     with db.transaction(write=False) as s:
-        assert s.get(AuditEvent, event_id).action == "definition.deployed"
+        assert row(s, AuditEvent, event_id).action == "definition.deployed"
 
 
 def test_process_data_is_a_copy_of_what_the_instance_holds_for_its_parties_only(

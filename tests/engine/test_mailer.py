@@ -45,6 +45,7 @@ def test_the_outbox_transport_records_the_mail_as_sent(db: Database) -> None:
         assert row.id is not None
     with db.transaction(write=False) as s:
         kept = s.get(OutboxMessage, row.id)
+        assert kept is not None
         assert (kept.to_email, kept.transport, kept.error, kept.task_id) == (MAIL.to, "outbox", None, "t-1")
         assert kept.sent_at is not None
 

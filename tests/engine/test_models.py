@@ -12,7 +12,7 @@ from engine.db import Database
 from engine.errors import Conflict
 from engine.models import InstanceStatus, Organisation, ProcessInstance, TaskState, User, new_id, utcnow
 from engine.parties import Actor
-from tests.support.engine import deploy
+from tests.support.engine import deploy, row
 from tests.support.factories import make_org, make_user
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -22,9 +22,9 @@ def test_times_are_stored_in_utc_and_come_back_aware(db: Database) -> None:
     org = make_org(db)
     tokyo = datetime(2027, 3, 1, 18, 0, tzinfo=timezone(timedelta(hours=9)))
     with db.transaction() as s:
-        s.get(Organisation, org.id).created_at = tokyo
+        row(s, Organisation, org.id).created_at = tokyo
     with db.transaction(write=False) as s:
-        stored = s.get(Organisation, org.id).created_at
+        stored = row(s, Organisation, org.id).created_at
     assert stored == tokyo
     assert stored.tzinfo == UTC
     assert stored.hour == 9
@@ -32,7 +32,7 @@ def test_times_are_stored_in_utc_and_come_back_aware(db: Database) -> None:
 
 def _store_created_at(db: Database, organisation_id: int, moment: datetime) -> None:
     with db.transaction() as s:
-        s.get(Organisation, organisation_id).created_at = moment
+        row(s, Organisation, organisation_id).created_at = moment
         s.flush()
 
 
@@ -47,7 +47,7 @@ def test_defaults_come_from_the_engines_clock(db: Database) -> None:
     assert utcnow() == T0
     person = make_user(db)
     with db.transaction(write=False) as s:
-        assert s.get(User, person.id).created_at == T0
+        assert row(s, User, person.id).created_at == T0
     assert new_id() != new_id()
     assert len(new_id()) == 36
 
@@ -67,11 +67,11 @@ def test_an_instance_row_is_versioned_so_a_stale_writer_loses(db: Database, admi
         assert stale is not None
         assert stale.version == 1
     with db.transaction() as s:
-        s.get(ProcessInstance, iid).business_key = "first"
+        row(s, ProcessInstance, iid).business_key = "first"
     with pytest.raises(Conflict):
         _write_stale(db, stale)
     with db.transaction(write=False) as s:
-        assert s.get(ProcessInstance, iid).business_key == "first"
+        assert row(s, ProcessInstance, iid).business_key == "first"
 
 
 def test_statuses_and_states_name_every_value_once() -> None:

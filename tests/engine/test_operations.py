@@ -11,9 +11,9 @@ from bench.generate import script_process
 from engine import instances, operations
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid
-from engine.models import AuditEvent, Incident, InstanceStatus, Job, JobStatus, ProcessInstance, TaskState
+from engine.models import AuditEvent, HumanTask, Incident, InstanceStatus, Job, JobStatus, ProcessInstance, TaskState
 from engine.parties import Actor
-from tests.support.engine import deploy
+from tests.support.engine import deploy, row
 from tests.support.two_lane import deploy_two_lane, ready_task, start_two_lane
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -21,7 +21,7 @@ T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 def status(db: Database, instance_id: str) -> str:
     with db.transaction(write=False) as s:
-        return s.get(ProcessInstance, instance_id).status
+        return row(s, ProcessInstance, instance_id).status
 
 
 def test_only_administrators_operate(db: Database, orgs: dict[str, Any]) -> None:
@@ -57,7 +57,7 @@ def test_terminate_cancels_the_ready_tasks_for_good(db: Database, orgs: dict[str
         operations.terminate(s, actor=admin, instance_id=iid, reason="learner withdrew")
     assert status(db, iid) == InstanceStatus.TERMINATED
     with db.transaction(write=False) as s:
-        assert s.get(type(task), task.id).state == TaskState.CANCELLED
+        assert row(s, HumanTask, task.id).state == TaskState.CANCELLED
         actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid))]
     assert "instance.terminated" in actions
     with pytest.raises(Conflict), db.transaction() as s:
@@ -75,7 +75,7 @@ def test_an_incident_is_retried_with_corrected_data(db: Database, admin: Actor) 
         operations.retry_incident(s, actor=admin, incident_id=incident.id, data={"parts": 2})
     assert status(db, iid) == InstanceStatus.WAITING
     with db.transaction(write=False) as s:
-        assert s.get(Incident, incident.id).resolved_at is not None
+        assert row(s, Incident, incident.id).resolved_at is not None
         assert operations.list_incidents(s, actor=admin, open_only=True).items == []
     with pytest.raises(Conflict, match="already resolved"), db.transaction() as s:
         operations.retry_incident(s, actor=admin, incident_id=incident.id)

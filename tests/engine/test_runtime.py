@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 
@@ -32,8 +34,12 @@ def test_the_spec_cache_loads_once_per_key_and_forgets_the_oldest() -> None:
     text = runtime.spec_to_json(*parsed(sequential_process("seq", 1), "seq"))
     loads: list[str] = []
 
-    def loader(key: str) -> Any:
-        return lambda: loads.append(key) or text
+    def loader(key: str) -> Callable[[], str]:
+        def load() -> str:
+            loads.append(key)
+            return text
+
+        return load
 
     first = cache.get("a", loader("a"))
     assert cache.get("a", loader("a")) is first
@@ -53,7 +59,7 @@ def test_lean_state_has_no_spec_and_comes_back_with_the_cached_one() -> None:
     workflow.do_engine_steps()
     state = runtime.dump_state(workflow)
     assert '"spec"' not in state
-    assert json.loads(state)["serializer_version"] == runtime.VERSION
+    assert json.loads(state)["serializer_version"] == VERSION
     engine = SandboxedScriptEngine()
     restored = runtime.load_state(state, spec, subs, engine)
     assert restored.script_engine is engine

@@ -16,7 +16,7 @@ from engine.db import Database
 from engine.errors import Invalid
 from engine.models import PendingMessage
 from engine.parties import Actor
-from tests.support.engine import deploy
+from tests.support.engine import deploy, row
 from tests.support.messages import (
     CONFIRMED,
     T0,
@@ -77,7 +77,7 @@ def test_a_message_sent_before_its_catch_is_kept_then_delivered_by_the_worker(db
     assert data(db, target)["confirmation"] == {"mobility_id": "M-9", "weeks": 6}
     assert ready(db, other) == []
     with db.transaction(write=False) as s:
-        kept = s.get(PendingMessage, result.pending_message_id)
+        kept = row(s, PendingMessage, result.pending_message_id)
         assert kept.delivered_to == target
         assert kept.delivered_at == T0
     assert run_message_jobs(db) == 0
@@ -123,7 +123,7 @@ def test_a_kept_message_from_an_instance_waits_for_a_catch_within_the_senders_pa
     assert data(db, ours)["got"] == {"note": "keys are at the desk"}
     assert ready(db, theirs) == []
     with db.transaction(write=False) as s:
-        assert s.get(PendingMessage, kept.id).delivered_to == ours
+        assert row(s, PendingMessage, kept.id).delivered_to == ours
 
 
 def test_a_catch_is_singled_out_only_by_a_key_both_carry_with_equal_values() -> None:

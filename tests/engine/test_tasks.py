@@ -10,6 +10,7 @@ from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import InstanceStatus, ProcessInstance, TaskState
 from engine.parties import Actor
+from tests.support.engine import row
 from tests.support.two_lane import PROPOSAL, deploy_two_lane, ready_task, start_two_lane
 
 
@@ -81,7 +82,7 @@ def test_another_party_may_not_complete_and_an_admin_only_on_behalf(db: Database
 def test_a_task_of_a_suspended_instance_cannot_be_completed(db: Database, orgs: dict[str, Any], two_lane: str) -> None:
     task = ready_task(db, two_lane)
     with db.transaction() as s:
-        s.get(ProcessInstance, two_lane).status = InstanceStatus.SUSPENDED
+        row(s, ProcessInstance, two_lane).status = InstanceStatus.SUSPENDED
     with pytest.raises(Conflict, match="suspended"):
         complete(db, orgs["sender"], task.id, PROPOSAL)
 

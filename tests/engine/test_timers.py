@@ -13,7 +13,7 @@ from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, TaskState
 from engine.parties import Actor
 from tests.support.bpmn import boundary_timer, event_gateway_timer, intermediate_timer, start_timer
-from tests.support.engine import actor_for, deploy
+from tests.support.engine import actor_for, deploy, row
 from tests.support.factories import make_org, make_user
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -26,7 +26,7 @@ def start(db: Database, admin: Actor, key: str, parties: dict[str, Any] | None =
 
 def state(db: Database, instance_id: str) -> tuple[str, list[tuple[str, str]], datetime | None]:
     with db.transaction(write=False) as s:
-        inst = s.get(ProcessInstance, instance_id)
+        inst = row(s, ProcessInstance, instance_id)
         rows = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at))
         return inst.status, [(r.bpmn_id, r.state) for r in rows], inst.next_due_at
 
@@ -89,7 +89,7 @@ def test_interrupting_boundary_timer_cancels_the_task_and_escalates(
         assert not sign.overdue
     frozen.advance(seconds=3)
     with db.transaction(write=False) as s:
-        assert s.get(HumanTask, sign.id).overdue
+        assert row(s, HumanTask, sign.id).overdue
         assert [t.id for t in tasks.list_for(s, actor=member, overdue=True).items] == [sign.id]
     jobs.run_due(db)
     status, rows, _ = state(db, iid)

@@ -21,6 +21,7 @@ from engine.models import (
 )
 from engine.parties import Actor
 from tests.support.bpmn import wrap
+from tests.support.engine import row
 
 FIXTURES = ROOT / "tests" / "fixtures" / "messages"
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -56,7 +57,7 @@ def ready(db: Database, instance_id: str) -> list[str]:
 def data(db: Database, instance_id: str) -> dict[str, Any]:
     """The data of the instance's ready task (or of its root when none is ready)."""
     with db.transaction(write=False) as s:
-        workflow = open_workflow(s.get(ProcessInstance, instance_id))
+        workflow = open_workflow(row(s, ProcessInstance, instance_id))
     ready_tasks = workflow.get_tasks(state=SpiffState.READY, manual=True)
     return dict(ready_tasks[0].data) if ready_tasks else dict(workflow.task_tree.data)
 

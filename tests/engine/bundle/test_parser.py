@@ -26,6 +26,7 @@ from tests.support.bundles import (
     sample_files,
     user_task,
 )
+from tests.support.engine import spec_of
 
 
 def test_sample_process_parses_with_roles_tasks_and_forms() -> None:
@@ -71,18 +72,18 @@ def test_sample_spec_dict_restores_and_runs_both_paths(accepted: bool, end: str)
     wf = BpmnWorkflow(spec, subs)
     wf.do_engine_steps()
     (propose,) = wf.get_tasks(state=TaskState.READY, manual=True)
-    assert (propose.task_spec.bpmn_id, propose.task_spec.lane) == ("propose", "Sending organisation")
+    assert (spec_of(propose).bpmn_id, spec_of(propose).lane) == ("propose", "Sending organisation")
     propose.data.update(placement_title="Commis chef", start_date="2025-09-01", weeks=8)
     propose.run()
     wf.do_engine_steps()
     (review,) = wf.get_tasks(state=TaskState.READY, manual=True)
-    assert (review.task_spec.bpmn_id, review.task_spec.lane) == ("review", "Hosting organisation")
+    assert (spec_of(review).bpmn_id, spec_of(review).lane) == ("review", "Hosting organisation")
     review.data.update(accepted=accepted)
     review.run()
     wf.do_engine_steps()
 
     assert wf.completed
-    finished = {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)}
+    finished = {spec_of(t).bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)}
     assert end in finished
     assert wf.data.get("rejected", False) is (not accepted)
 
