@@ -14,8 +14,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
-from SpiffWorkflow.bpmn.serializer.workflow import VERSION as VERSION  # the state format stored, for callers
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
     EscalationEventDefinition,
@@ -30,6 +29,12 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .scripting import SandboxedScriptEngine, ScriptError, ScriptSandboxError
+
+__all__ = [
+    "REGISTRY", "SPEC_CACHE", "SPEC_SERIALIZER", "VERSION", "IncidentInfo", "LeanWorkflowConverter", "RunOutcome",
+    "SpecCache", "bpmn_id_of", "dump_state", "error_message", "error_tasks", "load_state", "ready_user_tasks",
+    "run_engine", "spec_from_json", "spec_to_json",
+]
 
 log = logging.getLogger("ecvet.engine")
 
