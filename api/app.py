@@ -10,7 +10,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from ecvet import wiring
-from engine import execution, services
+from engine import config, execution, services
 from engine.config import Settings, load_settings
 from engine.db import Database
 
@@ -61,6 +61,7 @@ class ProblemApi(Api):
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Flask:
     settings = settings or load_settings()
+    config.use(settings)  # the engine reads the same settings as this app (one object per process)
     app = Flask(__name__)
     parsing.install_converters(app)  # before any rule is added: <id:...>, and no NUL in string segments
     app.config.update(
@@ -104,8 +105,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     # JSON log lines (ECVET_LOG_FORMAT=text for a terminal), one per request with its latency;
     # GET /metrics for Prometheus (ECVET_METRICS_TOKEN, when set, is required as a bearer token).
-    applog.configure()
-    app_metrics.init_app(app, db)
+    applog.configure(level=settings.log_level, fmt=settings.log_format)
+    app_metrics.init_app(app, db, token=settings.metrics_token)
     _document_metrics(api, app)
     applog.init_app(app)
     # Last, so a request refused for its input is still timed and logged like any other.
@@ -121,7 +122,7 @@ def _document_metrics(api: Api, app: Flask) -> None:
         "responses": {"200": {"description": "The metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}},
         "security": [],
     }
-    if app.config.get("ECVET_METRICS_TOKEN"):
+    if app.extensions["ecvet_settings"].metrics_token:
         api.spec.components.security_scheme(
             "metrics_token", {"type": "http", "scheme": "bearer", "description": "the value of ECVET_METRICS_TOKEN"})
         operation["security"] = [{"metrics_token": []}]

@@ -1,7 +1,6 @@
 """The `ecvet` command: serve, deploy, migrate and bootstrap an administrator."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,7 +8,7 @@ from typing import Any
 import click
 
 from engine import deployments, migrate, parties
-from engine.config import load_settings
+from engine.config import load_settings, settings
 from engine.db import Database
 from engine.errors import EngineError
 
@@ -114,7 +113,7 @@ def worker(poll: float) -> None:
 
 
 @main.command("bootstrap-demo")
-@click.option("--url", default=lambda: os.environ.get("ECVET_BASE_URL") or "http://127.0.0.1:5000",
+@click.option("--url", default=lambda: settings().base_url or "http://127.0.0.1:5000",
               show_default="ECVET_BASE_URL or http://127.0.0.1:5000", help="where the printed sign-in link points")
 def bootstrap_demo(url: str) -> None:
     """Seed the demo (idempotent: safe on every start) and print who can sign in and do what first."""
@@ -160,7 +159,7 @@ def serve(host: str, port: int, debug: bool) -> None:
     import waitress
 
     click.echo(f"serving on http://{host}:{port}")
-    waitress.serve(app, host=host, port=port, threads=int(os.environ.get("ECVET_SERVER_THREADS", "8")),
+    waitress.serve(app, host=host, port=port, threads=settings().server_threads,
                    ident="ecvet-flow")
 
 

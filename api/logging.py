@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import os
 import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
+
+from engine.config import settings
 
 from . import metrics
 
@@ -80,8 +81,8 @@ class _NoAccessLog(logging.Filter):
 
 def configure(*, level: str | None = None, fmt: str | None = None) -> logging.Handler:
     """Install the one root handler (idempotent: a second call replaces the first one's handler)."""
-    level = (level or os.environ.get("ECVET_LOG_LEVEL") or "INFO").upper()
-    fmt = (fmt or os.environ.get("ECVET_LOG_FORMAT") or "json").lower()
+    level = (level or settings().log_level).upper()
+    fmt = (fmt or settings().log_format).lower()
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_ecvet", False)]:
         root.removeHandler(old)

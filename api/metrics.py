@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -84,13 +83,15 @@ class AppMetrics:
     registry: CollectorRegistry
     latency: Histogram
     requests: Counter
+    token: str | None = None  # the bearer token a scrape must send (setting ``metrics_token``)
 
     def observe(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         self.latency.labels(endpoint=endpoint, method=method).observe(seconds)
         self.requests.labels(endpoint=endpoint, method=method, status=str(status)).inc()
 
 
-def init_app(app: Flask, db: Database) -> AppMetrics:
+def init_app(app: Flask, db: Database, *, token: str | None = None) -> AppMetrics:
+    """This app's registry and /metrics route; ``token``, when given, is required as a bearer token."""
     registry = CollectorRegistry()
     registry.register(EngineCollector(db))  # type: ignore[arg-type]
     state = AppMetrics(
@@ -99,9 +100,9 @@ def init_app(app: Flask, db: Database) -> AppMetrics:
                           ["endpoint", "method"], registry=registry, buckets=LATENCY_BUCKETS),
         requests=Counter("ecvet_http_requests", "HTTP requests by endpoint, method and status",
                          ["endpoint", "method", "status"], registry=registry),
+        token=token or None,
     )
     app.extensions["ecvet_metrics"] = state
-    app.config.setdefault("ECVET_METRICS_TOKEN", os.environ.get("ECVET_METRICS_TOKEN") or None)
     app.register_blueprint(bp)
     return state
 
@@ -112,12 +113,12 @@ def for_app(app: Flask) -> AppMetrics | None:
 
 @bp.get("/metrics")
 def scrape() -> Any:
-    expected = current_app.config.get("ECVET_METRICS_TOKEN")
+    state = current_app.extensions["ecvet_metrics"]
+    expected = state.token
     if expected:
         given = bearer_token() or ""
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return problems.problem(401, "Unauthorized", "Send 'Authorization: Bearer <ECVET_METRICS_TOKEN>'")
-    state = current_app.extensions["ecvet_metrics"]
     # Prometheus text format, or OpenMetrics when the scraper asks for it in Accept.
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))
     return Response(encode(state.registry), headers={"Content-Type": content_type})

@@ -1,0 +1,20 @@
+"""The engine: runs BPMN processes for parties; knows no Flask and no domain; the only SpiffWorkflow user.
+
+Layers, lowest first. A module imports only modules of its own line or of earlier lines (a subpackage
+counts as one module from outside; inside, its modules import each other freely, without a cycle).
+tests/engine/test_init.py checks exactly this list against the code.
+
+    config clock errors                     settings, the one clock, the errors every layer raises
+    models db pagination security           tables, units of work, cursor pages, password hashes and tokens
+    audit throttle jobqueue mailer          what every layer writes: audit rows, sign-in locks, jobs, mail
+    sandbox scripting bundle forms          untrusted code and XML made safe; no database
+    runtime                                 SpiffWorkflow's door: specs, lean state, one run, its events
+    parties actions deployments             who acts, the domain's task actions, process versions
+    timers services subscriptions notifications  what an instance waits for, written as jobs and rows
+    execution                               load, run and save one instance; schedules, never runs a job
+    tasks instances operations decisions inbox      services over instances: start, act, operate, decide
+    diagrams monitoring modeling metrics health migrate  what monitors and owners see; the schema's upkeep
+    messages                                delivering messages into instances (may start one)
+    handlers                                the worker's job per kind: timers, service tasks, messages, mail
+    jobs worker                             claiming due jobs and running them; the worker loop
+"""

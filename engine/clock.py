@@ -60,4 +60,4 @@ class _ClockedDatetime(datetime):
 
 
 # The one deliberate patch of SpiffWorkflow: its timer module reads time only through this name.
-_spiff_timer.datetime = _ClockedDatetime  # type: ignore[misc]
+vars(_spiff_timer)["datetime"] = _ClockedDatetime

@@ -109,52 +109,63 @@ class Database:
         Invalid (422).
         """
         token = _write_intent.set(write)
+        pending: contextvars.Token[bool] | None = token  # reset once the transaction has begun
         session = self.sessionmaker()
         try:
-            try:
-                session.connection()  # open the transaction now, under the right lock mode
-            except (OperationalError, InterfaceError, PoolTimeout) as exc:
-                if isinstance(exc, OperationalError) and _is_lock_conflict(exc):
-                    raise
-                raise _unreachable(exc) from exc
+            _begin(session)
             _write_intent.reset(token)
-            token = None
+            pending = None
             yield session
             session.commit()
-        except StaleDataError as exc:
-            session.rollback()
-            raise Conflict("The instance was changed by another request; reload and try again") from exc
-        except IntegrityError as exc:
-            session.rollback()
-            if _is_unique_violation(exc):
-                # A unique key lost to a concurrent request (e.g. two completions racing): a conflict.
-                raise Conflict("A concurrent change got there first; reload and try again") from exc
-            raise
         except EngineError as exc:
             if exc.keep_changes:
                 session.commit()
             else:
                 session.rollback()
             raise
-        except DBAPIError as exc:
+        except BaseException as exc:
             session.rollback()
-            if _is_lock_conflict(exc):
-                raise Conflict("The database is busy with a conflicting change; try again") from exc
-            if exc.connection_invalidated:
-                raise _unreachable(exc) from exc
-            if isinstance(exc, DataError):
-                raise _not_storable(exc) from exc
-            raise
-        except OverflowError as exc:  # SQLite: an integer beyond 64 bits, before the driver is called
-            session.rollback()
-            raise _not_storable(exc) from exc
-        except BaseException:
-            session.rollback()
-            raise
+            translated = _translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
         finally:
-            if token is not None:
-                _write_intent.reset(token)
+            if pending is not None:
+                _write_intent.reset(pending)
             session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _begin(session: Session) -> None:
+    """Open the transaction now, under the right lock mode; a database out of reach is Unavailable."""
+    try:
+        session.connection()
+    except (OperationalError, InterfaceError, PoolTimeout) as exc:
+        if isinstance(exc, OperationalError) and _is_lock_conflict(exc):
+            raise
+        raise _unreachable(exc) from exc
+
+
+def _translate(exc: BaseException) -> EngineError | None:
+    """What a database error means to the caller (409, 422, 503), or None to let it through as it is."""
+    if isinstance(exc, StaleDataError):
+        return Conflict("The instance was changed by another request; reload and try again")
+    if isinstance(exc, IntegrityError):
+        # A unique key lost to a concurrent request (e.g. two completions racing): a conflict.
+        unique = _is_unique_violation(exc)
+        return Conflict("A concurrent change got there first; reload and try again") if unique else None
+    if isinstance(exc, DBAPIError):
+        return _translate_driver_error(exc)
+    if isinstance(exc, OverflowError):  # SQLite: an integer beyond 64 bits, before the driver is called
+        return _not_storable(exc)
+    return None
+
+
+def _translate_driver_error(exc: DBAPIError) -> EngineError | None:
+    if _is_lock_conflict(exc):
+        return Conflict("The database is busy with a conflicting change; try again")
+    if exc.connection_invalidated:
+        return _unreachable(exc)
+    return _not_storable(exc) if isinstance(exc, DataError) else None

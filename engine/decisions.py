@@ -26,14 +26,14 @@ _TABLES_LOCK = threading.Lock()
 
 def _table(content: bytes, decision_id: str, filename: str) -> DMNEngine:
     key = (hashlib.sha256(content).hexdigest(), decision_id)
-    table = _TABLES.get(key)
-    if table is not None:
-        return table
+    cached = _TABLES.get(key)
+    if cached is not None:
+        return cached
     try:
         root = safe_parse_xml(content, filename)
         parser = SpiffBpmnParser(validator=VALIDATOR)
         parser.add_dmn_xml(root, filename=filename)
-        table = parser.get_engine(decision_id, root)
+        table: DMNEngine = parser.get_engine(decision_id, root)
     except BundleInvalid as exc:
         raise Invalid(f"{filename} is not valid XML", errors=[e.to_dict() for e in exc.errors]) from exc
     except ValidationException as exc:

@@ -19,38 +19,42 @@ class EngineError(Exception):
         self.errors = errors
 
 
-class NotFound(EngineError):
+class NotFound(EngineError):  # noqa: N818 - named after the HTTP outcome it maps to, across every layer
     """Unknown id, or a thing the caller may not see: both look the same from outside."""
 
     status = 404
     title = "Not found"
 
 
-class Forbidden(EngineError):
+class Forbidden(EngineError):  # noqa: N818 - named after the HTTP outcome it maps to, across every layer
+    """The caller is known but may not do this (a party's task, an admin-only operation)."""
+
     status = 403
     title = "Forbidden"
 
 
-class Unauthorized(EngineError):
+class Unauthorized(EngineError):  # noqa: N818 - named after the HTTP outcome it maps to, across every layer
+    """No valid credentials: sign in first."""
+
     status = 401
     title = "Unauthorized"
 
 
-class Conflict(EngineError):
+class Conflict(EngineError):  # noqa: N818 - named after the HTTP outcome it maps to, across every layer
     """State conflict: stale version, task already completed, instance not running."""
 
     status = 409
     title = "Conflict"
 
 
-class Invalid(EngineError):
+class Invalid(EngineError):  # noqa: N818 - named after the HTTP outcome it maps to, across every layer
     """Input that is well-formed but wrong (form data, bundle contents, bindings)."""
 
     status = 422
     title = "Unprocessable content"
 
 
-class TooManyRequests(EngineError):
+class TooManyRequests(EngineError):  # noqa: N818 - named after the HTTP outcome it maps to, across every layer
     """Refused for a while (e.g. sign-in locked after repeated failures); ``retry_after`` in seconds."""
 
     status = 429
@@ -61,7 +65,7 @@ class TooManyRequests(EngineError):
         self.retry_after = retry_after
 
 
-class Unavailable(EngineError):
+class Unavailable(EngineError):  # noqa: N818 - named after the HTTP outcome it maps to, across every layer
     """The database cannot be reached (down, refusing connections, out of connections): try again later."""
 
     status = 503

@@ -6,37 +6,44 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from . import audit, messages, notifications, services, timers
+from . import audit, notifications, services, subscriptions, timers
 from .models import HumanTask, Incident, InstanceStatus, ProcessDefinition, ProcessInstance, TaskState, utcnow
-from .runtime import SPEC_CACHE, RunOutcome, dump_state, load_state, ready_user_tasks, run_engine
+from .runtime import SPEC_CACHE, RunOutcome, bpmn_id_of, dump_state, load_state, ready_user_tasks, run_engine
 from .scripting import SandboxedScriptEngine
 
-_SCRIPT_ENGINE: SandboxedScriptEngine | None = None
-_SERVICES: dict[str, Callable[..., Any]] = {}
-_TIME_LIMIT = 1.0
+
+class _Engine:
+    """The script engine every instance of this process runs with, and what it is made from."""
+
+    def __init__(self) -> None:
+        self.current: SandboxedScriptEngine | None = None
+        self.services: dict[str, Callable[..., Any]] = {}
+        self.time_limit = 1.0
+
+
+_ENGINE = _Engine()
 
 
 def configure(*, time_limit: float | None = None, services: Mapping[str, Callable[..., Any]] | None = None) -> None:
     """Set the script time bound and service connectors once at start-up (app factory, CLI, tests)."""
-    global _SCRIPT_ENGINE, _TIME_LIMIT
     if time_limit is not None:
-        _TIME_LIMIT = time_limit
+        _ENGINE.time_limit = time_limit
     if services is not None:
-        _SERVICES.clear()
-        _SERVICES.update(services)
-    _SCRIPT_ENGINE = None
+        _ENGINE.services.clear()
+        _ENGINE.services.update(services)
+    _ENGINE.current = None
 
 
 def script_engine() -> SandboxedScriptEngine:
-    global _SCRIPT_ENGINE
-    if _SCRIPT_ENGINE is None:
-        connectors = _SERVICES if _SERVICES else services.CONNECTORS
-        _SCRIPT_ENGINE = SandboxedScriptEngine(time_limit=_TIME_LIMIT, services=connectors)
-    return _SCRIPT_ENGINE
+    """SpiffWorkflow's script engine for this process: sandboxed scripts, our connectors."""
+    if _ENGINE.current is None:
+        connectors = _ENGINE.services if _ENGINE.services else services.CONNECTORS
+        _ENGINE.current = SandboxedScriptEngine(time_limit=_ENGINE.time_limit, services=connectors)
+    return _ENGINE.current
 
 
 def specs_for(definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
@@ -116,7 +123,7 @@ def save(
     created = sync_tasks(session, instance, workflow, actor_id=actor_id)
     timers.schedule(session, instance, workflow)
     services.schedule(session, instance, workflow)
-    messages.on_save(session, instance, workflow, outcome)
+    subscriptions.on_save(session, instance, workflow, outcome)
     if created:
         notifications.on_tasks_created(session, instance, created)
 
@@ -159,6 +166,7 @@ def sync_tasks(
         if task_id in rows or not creating:
             continue  # Spiff gives every task instance a fresh UUID, loops included
         spec = task.task_spec
+        bpmn_id = bpmn_id_of(task)
         lane = getattr(spec, "lane", None)
         role = lane_to_role.get(lane) if lane else None
         party = bindings.get(role) if role else None
@@ -168,8 +176,8 @@ def sync_tasks(
             id=task_id,
             instance_id=instance.id,
             process_key=instance.process_key,
-            bpmn_id=spec.bpmn_id,
-            name=spec.bpmn_name or spec.bpmn_id,
+            bpmn_id=bpmn_id,
+            name=getattr(spec, "bpmn_name", None) or bpmn_id,
             lane=lane,
             role=role,
             organisation_id=party.organisation_id if party else None,
@@ -183,7 +191,7 @@ def sync_tasks(
         session.add(row)
         created.append(row)
         audit.record(session, actor_id=actor_id, action="task.created", instance_id=instance.id,
-                     task_id=task_id, bpmn_id=spec.bpmn_id, role=role)
+                     task_id=task_id, bpmn_id=bpmn_id, role=role)
     return created
 
 
@@ -194,7 +202,9 @@ def advance(
     *,
     actor_id: int | None,
     before: Callable[[], None] | None = None,
+    raise_expression_errors: bool = False,
 ) -> RunOutcome:
-    outcome = run_engine(workflow, before=before)
+    """Run the instance until it waits and save it (see :func:`engine.runtime.run_engine`)."""
+    outcome = run_engine(workflow, before=before, raise_expression_errors=raise_expression_errors)
     save(session, instance, workflow, outcome, actor_id=actor_id)
     return outcome

@@ -21,7 +21,9 @@ def _validator(schema_text: str) -> Any:
 
 
 def parse_schema(schema_text: str) -> dict[str, Any]:
-    return json.loads(schema_text)
+    """A deployed form's JSON Schema as a dict (deploy checked that it is one)."""
+    schema: dict[str, Any] = json.loads(schema_text)
+    return schema
 
 
 def field_errors(schema_text: str, data: Any) -> dict[str, list[str]]:
@@ -39,9 +41,9 @@ def field_errors(schema_text: str, data: Any) -> dict[str, list[str]]:
             continue
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = set((error.schema or {}).get("properties", {}))
-            for name in error.instance:
-                messages = errors.setdefault(".".join([*path, name]), []) if name not in allowed else None
-                if messages is not None and "This field is not part of the form" not in messages:
+            for name in (name for name in error.instance if name not in allowed):
+                messages = errors.setdefault(".".join([*path, name]), [])
+                if "This field is not part of the form" not in messages:
                     messages.append("This field is not part of the form")
             continue
         errors.setdefault(".".join(path) or "_", []).append(error.message)

@@ -118,7 +118,10 @@ def describe(session: Session, task_rows: list[HumanTask]) -> list[InboxRow]:
     rows = []
     for task in task_rows:
         instance = instances.get(task.instance_id)
-        party = orgs.get(task.organisation_id) if task.organisation_id is not None else users.get(task.user_id)
+        if task.organisation_id is not None:
+            party = orgs.get(task.organisation_id)
+        else:
+            party = users.get(task.user_id) if task.user_id is not None else None
         rows.append(InboxRow(
             task=task,
             process_name=instance.name if instance else task.process_key,

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit, deployments, execution
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from . import audit, deployments, execution, tasks
+from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .models import (
     HumanTask,
     Incident,
@@ -186,11 +186,12 @@ def start(
                  process_key=definition.key, version=definition.version, business_key=business_key,
                  parties={r: {"organisation_id": o, "user_id": u} for r, (o, u) in bindings.items()})
     workflow = execution.new_workflow(definition, variables or {})
-    outcome = execution.advance(session, instance, workflow, actor_id=actor.user_id)
-    if outcome.crash is not None:
-        # SpiffWorkflow failed outside its task error handling in the first run (e.g. a start event's
-        # correlation expression reading a variable the start data lacks): nothing is started.
-        exc = outcome.crash
+    try:
+        execution.advance(session, instance, workflow, actor_id=actor.user_id, raise_expression_errors=True)
+    except (EngineError, SQLAlchemyError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - an expression the start data cannot satisfy (SpiffWorkflow
+        # evaluates a start event's correlation outside its task error handling): nothing is started.
         raise Invalid(f"'{definition.key}' cannot start with these variables: {type(exc).__name__}: {exc}",
                       errors={"variables": [str(exc)]}) from exc
     return instance
@@ -208,14 +209,15 @@ def process_data(session: Session, *, actor: Actor, instance_id: str) -> list[di
     return [copy.deepcopy(data) for data in [*(t.data for t in workflow.get_tasks()), workflow.data]]
 
 
-def _party_filter(actor: Actor) -> Any:
+def party_filter(actor: Actor) -> Any:
     conditions = [InstanceParty.user_id == actor.user_id]
     if actor.organisation_ids:
         conditions.append(InstanceParty.organisation_id.in_(actor.organisation_ids))
     return exists().where(InstanceParty.instance_id == ProcessInstance.id, or_(*conditions))
 
 
-def can_see(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
+def can_see(actor: Actor, instance: ProcessInstance) -> bool:
+    """Admins and the instance's parties (its organisations' members, its bound users) see it."""
     if actor.is_admin:
         return True
     return any(
@@ -227,7 +229,7 @@ def can_see(session: Session, actor: Actor, instance: ProcessInstance) -> bool:
 def get(session: Session, *, actor: Actor, instance_id: str) -> ProcessInstance:
     """An instance is visible to admins and to its parties; to anyone else it does not exist."""
     instance = session.get(ProcessInstance, instance_id)
-    if instance is None or not can_see(session, actor, instance):
+    if instance is None or not can_see(actor, instance):
         raise NotFound(f"No process instance {instance_id}")
     return instance
 
@@ -244,7 +246,7 @@ def list_for(
 ) -> Page[ProcessInstance]:
     stmt = select(ProcessInstance)
     if not actor.is_admin:
-        stmt = stmt.where(_party_filter(actor))
+        stmt = stmt.where(party_filter(actor))
     if process_key:
         stmt = stmt.where(ProcessInstance.process_key == process_key)
     if status:
@@ -296,10 +298,8 @@ def trail(session: Session, instance: ProcessInstance, *, actor: Actor | None = 
     events = audit.for_instance(session, instance.id)
     own_tasks: set[str] | None = None
     if actor is not None and not actor.is_admin:
-        from . import tasks as task_service
-
         rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))
-        own_tasks = {t.id for t in rows if task_service.is_assignee(actor, t)}
+        own_tasks = {t.id for t in rows if tasks.is_assignee(actor, t)}
     out = []
     for e in events:
         detail = dict(e.detail or {})
@@ -314,12 +314,10 @@ def trail(session: Session, instance: ProcessInstance, *, actor: Actor | None = 
 
 def describe(session: Session, *, actor: Actor, instance_id: str) -> dict[str, Any]:
     """Everything a party or monitor needs about one instance, assembled from indexed queries."""
-    from . import tasks as task_service
-
     instance = get(session, actor=actor, instance_id=instance_id)
     ready = []
     for task in ready_tasks(session, instance):
-        mine = task_service.can_see(actor, task)
+        mine = tasks.can_see(actor, task)
         ready.append({
             "id": task.id if mine else None,
             "bpmn_id": task.bpmn_id,
@@ -329,7 +327,7 @@ def describe(session: Session, *, actor: Actor, instance_id: str) -> dict[str, A
             "user_id": task.user_id,
             "created_at": task.created_at,
             "due_at": task.due_at,
-            "actionable": task_service.is_assignee(actor, task),
+            "actionable": tasks.is_assignee(actor, task),
         })
     return {
         "instance": instance,

@@ -1,4 +1,9 @@
-"""The jobs table: enqueue due work, claim it safely across workers, run it once, retry with backoff."""
+"""Running the jobs table: claim due jobs safely across workers, run each once, retry with backoff.
+
+Each kind of job has its handler in :mod:`engine.handlers` (timers, service tasks, messages, e-mail);
+enqueueing is :mod:`engine.jobqueue`, which everything below the worker uses. The queue's names
+(``enqueue``, ``cancel_pending``, ``backoff``, ``RetryLater``) are importable from here too.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,70 +12,47 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from . import handlers
 from .db import Database
 from .errors import Conflict
+from .jobqueue import RetryLater, backoff, cancel_pending, enqueue
 from .models import Job, JobStatus, utcnow
+
+__all__ = [
+    "HANDLERS",
+    "Claim",
+    "Handler",
+    "RetryLater",
+    "backoff",
+    "cancel_pending",
+    "claim",
+    "default_worker_id",
+    "enqueue",
+    "handler",
+    "run_claimed",
+    "run_due",
+]
 
 log = logging.getLogger("ecvet.jobs")
 
 Handler = Callable[[Session, Job], None]
-HANDLERS: dict[str, Handler] = {}
-
-
-class RetryLater(Exception):
-    """Raised by a handler whose attempt failed but may succeed later; its effects are rolled back."""
-
-    def __init__(self, message: str, *, delay: timedelta | None = None) -> None:
-        super().__init__(message)
-        self.delay = delay
+#: Handler per job kind: the engine's own, plus any registered with :func:`handler`.
+HANDLERS: dict[str, Handler] = dict(handlers.BY_KIND)
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register ``fn`` as the handler of jobs of ``kind`` (a kind of the engine's own is replaced)."""
+
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
         return fn
 
     return register
-
-
-def enqueue(
-    session: Session,
-    *,
-    kind: str,
-    due_at: datetime | None = None,
-    instance_id: str | None = None,
-    task_id: str | None = None,
-    payload: dict[str, Any] | None = None,
-    max_attempts: int = 1,
-) -> Job:
-    job = Job(kind=kind, due_at=due_at or utcnow(), instance_id=instance_id, task_id=task_id,
-              payload=payload or {}, max_attempts=max(1, max_attempts))
-    session.add(job)
-    return job
-
-
-def cancel_pending(session: Session, *, instance_id: str, kinds: tuple[str, ...] | None = None) -> int:
-    """Cancel an instance's pending jobs (suspend, terminate, a timer replaced by a new deadline)."""
-    stmt = (
-        update(Job)
-        .where(Job.instance_id == instance_id, Job.status == JobStatus.PENDING)
-        .values(status=JobStatus.CANCELLED, finished_at=utcnow(), row_version=Job.row_version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if kinds:
-        stmt = stmt.where(Job.kind.in_(kinds))
-    return session.execute(stmt).rowcount or 0
-
-
-def backoff(attempt: int, base_seconds: float = 2.0, cap_seconds: float = 3600.0) -> timedelta:
-    """Exponential backoff: 2 s, 4 s, 8 s ... capped at an hour."""
-    return timedelta(seconds=min(cap_seconds, base_seconds * (2 ** max(0, attempt - 1))))
 
 
 @dataclass(frozen=True)

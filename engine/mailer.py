@@ -3,11 +3,10 @@
 `OutboxMailer` (the default) only records each message in the `outbox` table: the development
 mailbox, readable through GET /api/outbox. `SmtpMailer` hands each message to an SMTP server and
 records it in the same table with transport 'smtp', so the outbox is also the delivery record.
-`configured_mailer()` picks SMTP when ECVET_SMTP_HOST is set.
+`configured_mailer()` picks SMTP when the setting ``smtp_host`` is set.
 """
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from . import jobs
+from . import jobqueue
+from .config import Settings, settings
 from .models import OutboxMessage, utcnow
 
 
@@ -34,7 +34,7 @@ class Mail:
     instance_id: str | None = None
 
 
-class DeliveryFailed(jobs.RetryLater):
+class DeliveryFailed(jobqueue.RetryLater):
     """The transport refused or could not take the message; a later attempt may succeed.
 
     `record` is the outbox row that notes the failed attempt (transport and error).
@@ -80,10 +80,6 @@ class OutboxMailer:
         return _record(session, mail, transport=self.transport, sent=True)
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
@@ -95,15 +91,16 @@ class SmtpSettings:
     timeout: float = 10.0
 
     @classmethod
-    def from_env(cls) -> SmtpSettings:
+    def of(cls, current: Settings) -> SmtpSettings:
+        """The SMTP part of the settings (``smtp_host`` must be set)."""
         return cls(
-            host=os.environ["ECVET_SMTP_HOST"],
-            port=int(os.environ.get("ECVET_SMTP_PORT") or 25),
-            user=os.environ.get("ECVET_SMTP_USER") or None,
-            password=os.environ.get("ECVET_SMTP_PASSWORD") or None,
-            sender=os.environ.get("ECVET_SMTP_FROM") or cls.sender,
-            starttls=_flag(os.environ.get("ECVET_SMTP_STARTTLS")),
-            timeout=float(os.environ.get("ECVET_SMTP_TIMEOUT") or 10.0),
+            host=current.smtp_host or "",
+            port=current.smtp_port,
+            user=current.smtp_user or None,
+            password=current.smtp_password or None,
+            sender=current.smtp_from,
+            starttls=current.smtp_starttls,
+            timeout=current.smtp_timeout,
         )
 
 
@@ -115,7 +112,7 @@ _POLICY = policy.SMTP.clone(max_line_length=998)
 class SmtpMailer:
     """Sends through an SMTP server (one connection per message) and records each attempt.
 
-    A failure records the attempt with its error and raises DeliveryFailed (a jobs.RetryLater),
+    A failure records the attempt with its error and raises DeliveryFailed (a jobqueue.RetryLater),
     so a job that lets it propagate is retried by the worker with backoff.
     """
 
@@ -156,7 +153,8 @@ class SmtpMailer:
 
 
 def configured_mailer() -> Mailer:
-    """SMTP when ECVET_SMTP_HOST is set, else the outbox table only."""
-    if os.environ.get("ECVET_SMTP_HOST"):
-        return SmtpMailer(SmtpSettings.from_env())
+    """SMTP when the setting ``smtp_host`` is set, else the outbox table only."""
+    current = settings()
+    if current.smtp_host:
+        return SmtpMailer(SmtpSettings.of(current))
     return OutboxMailer()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 
 from .config import ROOT
 from .db import make_engine
@@ -29,8 +30,6 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def current(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     engine = make_engine(url)
     with engine.connect() as conn:
         rev = MigrationContext.configure(conn).get_current_revision()

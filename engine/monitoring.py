@@ -11,24 +11,27 @@ two parallel ready tasks counts in both phases. An open instance without a ready
 """
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from lxml import etree
-from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
-from . import deployments, execution, instances
-from .bundle import NS, safe_parse_xml
+from . import deployments, instances
+from .diagrams import (
+    ElementState,
+    InstanceHighlights,
+    diagram_file,
+    diagram_index,
+    element_states,
+    instance_diagram,
+    version_diagram,
+)
 from .errors import NotFound
 from .models import (
     DefinitionFile,
-    FileBlob,
     HumanTask,
     Incident,
     InstanceStatus,
@@ -55,7 +58,7 @@ def _visible(stmt: Any, actor: Actor) -> Any:
     """Restrict a statement over ProcessInstance to the instances the actor is a party of."""
     if actor.is_admin:
         return stmt
-    return stmt.where(instances._party_filter(actor))
+    return stmt.where(instances.party_filter(actor))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -299,112 +302,6 @@ def definitions_overview(session: Session, *, key: str | None = None) -> list[Pr
 
 
 # --------------------------------------------------------------------------------------------------
-# Diagrams: which file draws a process, and what the diagram contains
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DiagramIndex:
-    """What the monitor needs from one process's BPMN, parsed once per file content."""
-
-    element_ids: frozenset[str]
-    flows: tuple[tuple[str, str, str], ...]  # (flow id, source id, target id)
-    message_catches: dict[str, tuple[str, ...]]  # message name -> catching element ids
-    timer_catches: tuple[str, ...]  # intermediate timer catch events (not boundary, not start)
-    has_diagram: bool
-    names: dict[str, str] = field(default_factory=dict)  # element id -> its name in the diagram
-
-
-_INDEX_CACHE: dict[tuple[str, str], DiagramIndex] = {}
-_INDEX_LOCK = threading.Lock()
-
-
-def _local(tag: Any) -> str:
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
-
-
-def _index(content: bytes, filename: str, process_id: str) -> DiagramIndex:
-    key = (hashlib.sha256(content).hexdigest(), process_id)
-    with _INDEX_LOCK:
-        hit = _INDEX_CACHE.get(key)
-    if hit is not None:
-        return hit
-    root = safe_parse_xml(content, filename)
-    process = root.find(f"bpmn:process[@id='{process_id}']", NS) if "'" not in process_id else None
-    ids: set[str] = set()
-    flows: list[tuple[str, str, str]] = []
-    catches: dict[str, list[str]] = defaultdict(list)
-    timers: list[str] = []
-    names: dict[str, str] = {}
-    messages = {m.get("id"): m.get("name") or m.get("id") for m in root.iterfind("bpmn:message", NS)}
-    if process is not None:
-        for element in process.iter():
-            element_id = element.get("id")
-            name = _local(element.tag)
-            if not element_id:
-                continue
-            ids.add(element_id)
-            if element.get("name"):
-                names[element_id] = " ".join(element.get("name", "").split())
-            if name == "sequenceFlow":
-                flows.append((element_id, element.get("sourceRef", ""), element.get("targetRef", "")))
-            elif name in ("intermediateCatchEvent", "boundaryEvent", "receiveTask"):
-                refs = [d.get("messageRef") for d in element.iterfind("bpmn:messageEventDefinition", NS)]
-                if name == "receiveTask":
-                    refs.append(element.get("messageRef"))
-                for ref in refs:
-                    if ref and ref in messages:
-                        catches[messages[ref]].append(element_id)
-                if name == "intermediateCatchEvent" and element.find("bpmn:timerEventDefinition", NS) is not None:
-                    timers.append(element_id)
-    has_diagram = root.find("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNDiagram") is not None
-    index = DiagramIndex(frozenset(ids), tuple(flows), {k: tuple(v) for k, v in catches.items()},
-                         tuple(timers), has_diagram, names)
-    with _INDEX_LOCK:
-        if len(_INDEX_CACHE) > 256:
-            _INDEX_CACHE.clear()
-        _INDEX_CACHE[key] = index
-    return index
-
-
-def diagram_file(session: Session, definition: ProcessDefinition) -> str:
-    """The file of a version that defines its process (a bundle may also carry called processes)."""
-    rows = session.execute(
-        select(DefinitionFile.filename, FileBlob.content)
-        .join(FileBlob, FileBlob.sha256 == DefinitionFile.sha256)
-        .where(DefinitionFile.definition_id == definition.id)
-        .order_by(DefinitionFile.filename)
-    )
-    needle = f'id="{definition.key}"'.encode()
-    candidates = [(name, bytes(content)) for name, content in rows if name.endswith((".bpmn", ".bpmn20.xml"))]
-    for name, content in candidates:
-        if needle in content or f"id='{definition.key}'".encode() in content:
-            root = safe_parse_xml(content, name)
-            if root.find(f"bpmn:process[@id='{definition.key}']", NS) is not None:
-                return name
-    raise NotFound(f"Version {definition.version} of '{definition.key}' has no BPMN file defining it")
-
-
-def diagram_index(session: Session, definition: ProcessDefinition) -> tuple[str, DiagramIndex]:
-    filename = diagram_file(session, definition)
-    return filename, _index(deployments.definition_file(session, definition, filename), filename, definition.key)
-
-
-def version_diagram(session: Session, *, key: str, version: int | None = None) -> tuple[str, bytes]:
-    """File name and BPMN XML drawing one version (definitions are readable by anyone signed in)."""
-    definition = deployments.get_definition(session, key=key, version=version)
-    filename = diagram_file(session, definition)
-    return filename, deployments.definition_file(session, definition, filename)
-
-
-def instance_diagram(session: Session, *, actor: Actor, instance_id: str) -> tuple[str, bytes]:
-    """The diagram of the version an instance runs on, for its parties and admins only."""
-    instance = instances.get(session, actor=actor, instance_id=instance_id)
-    filename = diagram_file(session, instance.definition)
-    return filename, deployments.definition_file(session, instance.definition, filename)
-
-
-# --------------------------------------------------------------------------------------------------
 # Heatmap: where the instances of one version wait now
 # --------------------------------------------------------------------------------------------------
 
@@ -491,74 +388,6 @@ def heatmap(session: Session, *, actor: Actor, process_key: str, version: int | 
     cells.sort(key=lambda c: (-c.count, c.element_id, c.kind))
     names = {c.element_id: index.names.get(c.element_id, c.element_id) for c in cells}
     return Heatmap(definition.key, definition.version, filename, open_count, cells, unplaced, names)
-
-
-# --------------------------------------------------------------------------------------------------
-# One instance: element states for highlighting its diagram
-# --------------------------------------------------------------------------------------------------
-
-
-class ElementState:
-    COMPLETED = "completed"
-    ACTIVE = "active"  # ready: a person or the worker acts next
-    WAITING = "waiting"  # waiting for a timer, a message, a join or a running subprocess
-    FAILED = "failed"
-    # When one element ran several times (loops), the most urgent state is shown.
-    PRECEDENCE = (FAILED, ACTIVE, WAITING, COMPLETED)
-
-
-@dataclass
-class InstanceHighlights:
-    instance_id: str
-    process_key: str
-    version: int
-    filename: str
-    states: dict[str, str]
-    flows_taken: list[str]
-    names: dict[str, str] = field(default_factory=dict)  # element id -> name, for the text beside the diagram
-
-    def ids(self, state: str) -> list[str]:
-        return sorted(k for k, v in self.states.items() if v == state)
-
-
-_SPIFF_TO_ELEMENT = {
-    SpiffState.COMPLETED: ElementState.COMPLETED,
-    SpiffState.READY: ElementState.ACTIVE,
-    SpiffState.STARTED: ElementState.WAITING,
-    SpiffState.WAITING: ElementState.WAITING,
-    SpiffState.ERROR: ElementState.FAILED,
-}
-
-
-def element_states(session: Session, *, actor: Actor, instance_id: str) -> InstanceHighlights:
-    """Completed, active, waiting and failed elements of one instance (its state is deserialised once)."""
-    instance = instances.get(session, actor=actor, instance_id=instance_id)
-    filename, index = diagram_index(session, instance.definition)
-    states: dict[str, str] = {}
-
-    def mark(element_id: str | None, state: str) -> None:
-        if not element_id or element_id not in index.element_ids:
-            return  # internal specs (Start, End) and elements of called processes drawn elsewhere
-        current = states.get(element_id)
-        if current is None or ElementState.PRECEDENCE.index(state) < ElementState.PRECEDENCE.index(current):
-            states[element_id] = state
-
-    if instance.state:
-        workflow = execution.open_workflow(instance)
-        for task in workflow.get_tasks():
-            state = _SPIFF_TO_ELEMENT.get(task.state)
-            if state is not None:
-                mark(getattr(task.task_spec, "bpmn_id", None), state)
-    for incident in session.scalars(
-        select(Incident).where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
-    ):
-        mark(incident.bpmn_id, ElementState.FAILED)
-    reached = set(states)
-    done = {k for k, v in states.items() if v == ElementState.COMPLETED}
-    taken = sorted(flow for flow, source, target in index.flows if source in done and target in reached)
-    names = {k: index.names.get(k, k) for k in states}
-    return InstanceHighlights(instance.id, instance.process_key, instance.definition.version, filename, states, taken,
-                              names)
 
 
 def parties_of(session: Session, *, actor: Actor, instance_id: str) -> list[dict[str, Any]]:

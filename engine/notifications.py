@@ -8,14 +8,14 @@ for finished work is noise.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import CursorResult, event, inspect, select, update
 from sqlalchemy.orm import Session
 
-from . import audit, jobs
+from . import audit, jobqueue
+from .config import settings
 from .mailer import DeliveryFailed, Mail, Mailer, configured_mailer
 from .models import (
     HumanTask,
@@ -43,12 +43,12 @@ JOB_KIND = "notify"
 
 
 def reminder_lead() -> timedelta:
-    """How long before the due date the 'due soon' reminder goes (ECVET_REMINDER_LEAD_HOURS, default 24)."""
-    return timedelta(hours=float(os.environ.get("ECVET_REMINDER_LEAD_HOURS") or 24))
+    """How long before the due date the 'due soon' reminder goes (setting ``reminder_lead_hours``)."""
+    return timedelta(hours=settings().reminder_lead_hours)
 
 
 def max_delivery_attempts() -> int:
-    return max(1, int(os.environ.get("ECVET_MAIL_MAX_ATTEMPTS") or 5))
+    return max(1, settings().mail_max_attempts)
 
 
 def _assigned(task: HumanTask) -> bool:
@@ -72,9 +72,9 @@ def schedule_reminders(session: Session, task: HumanTask) -> list[Job]:
     out: list[Job] = []
     lead = reminder_lead()
     if lead > timedelta(0) and due - lead > now:
-        out.append(jobs.enqueue(session, kind=JOB_KIND, due_at=due - lead, instance_id=task.instance_id,
+        out.append(jobqueue.enqueue(session, kind=JOB_KIND, due_at=due - lead, instance_id=task.instance_id,
                                 task_id=task.id, payload={"event": DUE_SOON, "due_at": due.isoformat()}))
-    out.append(jobs.enqueue(session, kind=JOB_KIND, due_at=due, instance_id=task.instance_id, task_id=task.id,
+    out.append(jobqueue.enqueue(session, kind=JOB_KIND, due_at=due, instance_id=task.instance_id, task_id=task.id,
                             payload={"event": OVERDUE, "due_at": due.isoformat()}))
     return out
 
@@ -85,7 +85,7 @@ def on_tasks_created(session: Session, instance: ProcessInstance, created: list[
     for task in created:
         if not _assigned(task):
             continue  # a lane-less task is nobody's: there is no one to tell
-        jobs.enqueue(session, kind=JOB_KIND, due_at=now, instance_id=instance.id, task_id=task.id,
+        jobqueue.enqueue(session, kind=JOB_KIND, due_at=now, instance_id=instance.id, task_id=task.id,
                      payload={"event": ASSIGNED})
         schedule_reminders(session, task)
 
@@ -106,7 +106,8 @@ def on_tasks_closed(session: Session, closed: list[HumanTask]) -> int:
         .values(status=JobStatus.CANCELLED, finished_at=utcnow(), row_version=Job.row_version + 1)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount or 0
+    # An UPDATE's result is a cursor result: it has the row count.
+    return cast("CursorResult[Any]", session.execute(stmt)).rowcount or 0
 
 
 @event.listens_for(Session, "before_flush")
@@ -145,8 +146,8 @@ def _when(moment: datetime | None) -> str:
 
 
 def task_link(task: HumanTask) -> str:
-    """Path of the task in the API, prefixed with ECVET_BASE_URL when that is set."""
-    return f"{(os.environ.get('ECVET_BASE_URL') or '').rstrip('/')}/api/tasks/{task.id}"
+    """Path of the task in the API, prefixed with the setting ``base_url`` when that is set."""
+    return f"{settings().base_url.rstrip('/')}/api/tasks/{task.id}"
 
 
 def compose(event: str, task: HumanTask, instance: ProcessInstance, user: User, party: str | None) -> Mail:
@@ -196,7 +197,6 @@ def _stale_reminder(task: HumanTask, payload: dict[str, Any]) -> bool:
         return True
 
 
-@jobs.handler(JOB_KIND)
 def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
     """Worker: send one event's message to each recipient of a task that is still ready."""
     payload = dict(job.payload or {})
@@ -252,7 +252,7 @@ def _retry_failed(session: Session, job: Job, payload: dict[str, Any], failed: l
                   extra={"instance_id": job.instance_id, "task_id": job.task_id})
         return
     retry = {**payload, "only": sorted(failed), "attempt": attempt + 1}
-    jobs.enqueue(session, kind=JOB_KIND, due_at=utcnow() + jobs.backoff(attempt, base_seconds=60),
+    jobqueue.enqueue(session, kind=JOB_KIND, due_at=utcnow() + jobqueue.backoff(attempt, base_seconds=60),
                  instance_id=job.instance_id, task_id=job.task_id, payload=retry)
 
 

@@ -9,7 +9,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, deployments, execution, jobs, notifications
+from . import audit, deployments, execution, jobqueue, notifications
 from .errors import Conflict, Invalid, NotFound
 from .models import HumanTask, Incident, InstanceStatus, ProcessInstance, TaskState, utcnow
 from .pagination import Page, paginate
@@ -36,7 +36,7 @@ def suspend(session: Session, *, actor: Actor, instance_id: str, reason: str | N
     instance.status = InstanceStatus.SUSPENDED
     instance.next_due_at = None
     instance.updated_at = utcnow()
-    jobs.cancel_pending(session, instance_id=instance.id)
+    jobqueue.cancel_pending(session, instance_id=instance.id)
     audit.record(session, actor_id=actor.user_id, action="instance.suspended", instance_id=instance.id,
                  previous=previous, reason=reason)
     return instance
@@ -69,7 +69,7 @@ def terminate(session: Session, *, actor: Actor, instance_id: str, reason: str |
     instance.completed_at = utcnow()
     audit.record(session, actor_id=actor.user_id, action="instance.terminated", instance_id=instance.id,
                  previous=previous, reason=reason)
-    jobs.cancel_pending(session, instance_id=instance.id)
+    jobqueue.cancel_pending(session, instance_id=instance.id)
     execution.save(session, instance, workflow, RunOutcome(), actor_id=actor.user_id)
     return instance
 

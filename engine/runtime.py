@@ -8,9 +8,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
@@ -21,13 +21,20 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
-from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .scripting import SandboxedScriptEngine
+from .scripting import SandboxedScriptEngine, ScriptError, ScriptSandboxError
+
+__all__ = [
+    "REGISTRY", "SPEC_CACHE", "SPEC_SERIALIZER", "VERSION", "IncidentInfo", "LeanWorkflowConverter", "RunOutcome",
+    "SpecCache", "bpmn_id_of", "dump_state", "error_message", "error_tasks", "load_state", "ready_user_tasks",
+    "run_engine", "spec_from_json", "spec_to_json",
+]
 
 log = logging.getLogger("ecvet.engine")
 
@@ -36,26 +43,25 @@ class LeanWorkflowConverter(BpmnWorkflowConverter):
     """Instance state without its spec (hazard 8): specs live once per version and come from a cache."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = BpmnWorkflowConverter.mapping_to_dict(self, workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
     def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> BpmnWorkflow:
         if spec is None:
-            return super().from_dict(dct)
-        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
-        self.set_default_attributes(workflow, dct)
-        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+            restored: BpmnWorkflow = BpmnWorkflowConverter.from_dict(self, dct)
+            return restored
+        workflow: BpmnWorkflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = BpmnWorkflowConverter.mapping_from_dict(self, dct["tasks"], _uuid, workflow=workflow)
+        workflow.task_tree = cast(Task, workflow.tasks.get(_uuid(dct["root"])))  # the root is among the tasks
+        BpmnWorkflowConverter.set_default_attributes(self, workflow, dct)
+        BpmnWorkflowConverter.subprocesses_from_dict(self, dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
 
 
-def _uuid(value: str) -> Any:
-    from uuid import UUID
-
+def _uuid(value: str) -> UUID:
     return UUID(value)
 
 
@@ -144,8 +150,8 @@ def load_state(state: str, spec: Any, subprocess_specs: dict[str, Any], engine: 
     dct = json.loads(state)
     version = dct.pop("serializer_version", VERSION)
     if version != VERSION and version in MIGRATIONS:
-        MIGRATIONS[version](dct)
-    workflow = REGISTRY.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+        MIGRATIONS[version](dct)  # type: ignore[no-untyped-call]  # SpiffWorkflow's migrations: no annotations
+    workflow: BpmnWorkflow = REGISTRY.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = engine  # not serialized: re-attach every time (notes, drive loop)
     return workflow
 
@@ -165,15 +171,16 @@ class RunOutcome:
     incidents: list[IncidentInfo] = field(default_factory=list)
     thrown_messages: list[BpmnEvent] = field(default_factory=list)
     unrouted_events: list[dict[str, Any]] = field(default_factory=list)
-    #: An exception SpiffWorkflow raised outside its own task error handling (also an incident): at
-    #: start it means the start data cannot be read, which the caller is told instead (422).
-    crash: Exception | None = None
 
 
-def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = None) -> RunOutcome:
+def run_engine(
+    workflow: BpmnWorkflow, *, before: Callable[[], None] | None = None, raise_expression_errors: bool = False
+) -> RunOutcome:
     """Run every ready engine task, then drain get_events() (hazard 2) into incidents.
 
     A script failure leaves its task in ERROR and becomes an incident; nothing continues silently.
+    ``raise_expression_errors``: an expression SpiffWorkflow evaluates outside any task (a start
+    event's correlation, say) that fails on the data is raised instead, so a start can refuse the data.
     """
     outcome = RunOutcome()
     try:
@@ -191,8 +198,9 @@ def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = No
             )
         )
     except Exception as exc:  # noqa: BLE001 - SpiffWorkflow's own AttributeError/TypeError: an incident, not a 500
+        if raise_expression_errors and isinstance(exc, (ScriptError, ScriptSandboxError)):
+            raise
         log.exception("engine run failed")
-        outcome.crash = exc
         failed = error_tasks(workflow)
         task = failed[0] if failed else None
         outcome.incidents.append(
@@ -200,7 +208,7 @@ def run_engine(workflow: BpmnWorkflow, *, before: Callable[[], None] | None = No
                 kind="engine",
                 message=f"{type(exc).__name__}: {error_message(exc)}"[:2000],
                 task_id=str(task.id) if task is not None else None,
-                bpmn_id=task.task_spec.bpmn_id if task is not None else None,
+                bpmn_id=bpmn_id_of(task) if task is not None else None,
             )
         )
     for event in workflow.get_events():
@@ -236,6 +244,12 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[Task]:
     """Tasks waiting for a person; service tasks are 'manual' too (the worker runs them), so not these."""
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     return [t for t in ready if not isinstance(t.task_spec, ServiceTask)]
+
+
+def bpmn_id_of(task: Task) -> str | None:
+    """The id of the BPMN element a task runs (None for SpiffWorkflow's own internal tasks)."""
+    value = getattr(task.task_spec, "bpmn_id", None)
+    return str(value) if value is not None else None
 
 
 def error_tasks(workflow: BpmnWorkflow) -> list[Task]:

@@ -1,39 +1,28 @@
 """Sandboxed script engine: BPMN scripts, conditions, DMN and timer expressions as restricted Python.
 
-Source is compiled here with RestrictedPython (cached); it runs in an evaluator process of
+Source is compiled with RestrictedPython (engine.sandbox.compiler, cached); it runs in an evaluator process of
 engine.sandbox.pool, which holds the hard bounds on CPU, wall-clock time and memory, unless the
 expression is proven bounded (engine.sandbox.bounded) and runs in-process. Service tasks call our own
 trusted connectors and stay in-process.
 """
 from __future__ import annotations
 
-import ast
-import copy
-import functools
 import json
-import marshal
 import pickle
 import re
-import textwrap
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from types import CodeType
-from typing import Any, NamedTuple
+from typing import Any
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
-from RestrictedPython.transformer import (
-    IOPERATOR_TO_STR,
-    RestrictingNodeTransformer,
-    copy_locations,
-)
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from .config import load_settings
+from .config import settings
 from .sandbox import bounded, pool, wire
+from .sandbox.compiler import Compiled, clean_expression, clean_script, compile_source
 from .sandbox.guards import (
     GUARD_NAMES,
     MAX_INT_BITS,
@@ -41,7 +30,6 @@ from .sandbox.guards import (
     MAX_SEQUENCE_LENGTH,
     SCRIPT_FILENAME,
     ScriptSandboxError,
-    forbidden_attribute,
 )
 
 __all__ = [
@@ -55,185 +43,6 @@ __all__ = [
     "ScriptSandboxError",
 ]
 
-_COMPILE_CACHE_SIZE = 4096
-
-
-# --------------------------------------------------------------------------------------------------
-# Compile-time policy
-# --------------------------------------------------------------------------------------------------
-
-# Guard functions live in the script's builtins under these names; user code cannot name anything
-# starting with "_", so it can neither call nor shadow them.
-_BINOP_GUARDS: dict[type[ast.operator], str] = {
-    ast.Add: "_add_",
-    ast.Mult: "_mul_",
-    ast.Pow: "_pow_",
-    ast.LShift: "_lshift_",
-    ast.Mod: "_mod_",
-}
-_SIMPLE_NODES = (ast.Name, ast.Constant, ast.Attribute, ast.Subscript, ast.UnaryOp, ast.Slice)
-
-
-def _is_simple(node: ast.AST | None) -> bool:
-    """Side-effect-free expressions that may safely be evaluated twice (``a['k'] += 1``)."""
-    if node is None:
-        return True
-    if not isinstance(node, _SIMPLE_NODES):
-        return False
-    return all(_is_simple(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
-
-
-class SandboxPolicy(RestrictingNodeTransformer):
-    """RestrictedPython policy with clearer messages and guards against single-opcode blow-ups."""
-
-    def _call(self, name: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
-        call = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
-        copy_locations(call, like)
-        return call
-
-    def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
-        if name is not None and name.startswith("_") and name != "_":
-            self.error(node, f"Names starting with '_' are not allowed in scripts ('{name}')")
-            return
-        super().check_name(node, name, allow_magic_methods)
-
-    def visit_Name(self, node: ast.Name) -> Any:
-        if node.id in ("print", "printed"):
-            self.error(node, "print is not allowed in scripts; store results in variables instead")
-            return node
-        return super().visit_Name(node)
-
-    def visit_Attribute(self, node: ast.Attribute) -> Any:
-        attr = node.attr
-        if forbidden_attribute(attr):
-            self.error(node, f"Access to '{attr}' is not allowed in scripts")
-            self.node_contents_visit(node)  # keep collecting errors in the rest of the expression
-            return node
-        return super().visit_Attribute(node)
-
-    def visit_Import(self, node: ast.Import) -> Any:
-        self.error(node, "import is not allowed in scripts")
-        return node
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> Any:
-        self.error(node, "import is not allowed in scripts")
-        return node
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> Any:
-        self.error(node, "class definitions are not allowed in scripts")
-        return node
-
-    def visit_With(self, node: ast.With) -> Any:
-        self.error(node, "with statements are not allowed in scripts")
-        return node
-
-    def visit_Try(self, node: ast.Try) -> Any:
-        # The time limit is raised from a trace function, which switches tracing off. Every
-        # handler and finally block therefore re-checks the deadline first, so a script cannot
-        # swallow the time-limit error and keep running untraced.
-        node = self.node_contents_visit(node)
-        for handler in node.handlers:
-            handler.body.insert(0, self._check_stmt(handler))
-        if node.finalbody:
-            node.finalbody.insert(0, self._check_stmt(node.finalbody[0]))
-        return node
-
-    def visit_While(self, node: ast.While) -> Any:
-        # ``while True: pass`` jumps back to the same instruction and so emits no "line" trace event;
-        # a deadline check at the top of every while body keeps line tracing sufficient (opcode
-        # tracing would make every loop several times slower).
-        node = self.node_contents_visit(node)
-        node.body.insert(0, self._check_stmt(node))
-        return node
-
-    def _check_stmt(self, like: ast.AST) -> ast.Expr:
-        stmt = ast.Expr(self._call("_check_", [], like))
-        copy_locations(stmt, like)
-        return stmt
-
-    def visit_BinOp(self, node: ast.BinOp) -> Any:
-        node = self.node_contents_visit(node)
-        guard = _BINOP_GUARDS.get(type(node.op))
-        if guard is None:
-            return node
-        return self._call(guard, [node.left, node.right], node)
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
-        target = node.target
-        if isinstance(target, ast.Subscript) and _is_simple(target.value) and _is_simple(target.slice):
-            # a[k] op= v  ->  _write_(a)[k] = _inplacevar_(op, _getitem_(a, k), v)
-            load = copy.deepcopy(target)
-            load.ctx = ast.Load()
-            new_target = self.visit(target)
-            new_load = self.visit(load)
-            value = self.visit(node.value)
-            call = self._call(
-                "_inplacevar_", [ast.Constant(IOPERATOR_TO_STR[type(node.op)]), new_load, value], node
-            )
-            assign = ast.Assign(targets=[new_target], value=call)
-            copy_locations(assign, node)
-            return assign
-        return super().visit_AugAssign(node)
-
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> Any:
-        # f"{a}{a}{a}" is one C-level join: every piece goes through _format_ (width and size checks)
-        # and the whole through _fstring_, so the result is refused before it is built.
-        parts: list[ast.expr] = []
-        for value in node.values:
-            if isinstance(value, ast.FormattedValue):
-                spec = self.visit(value.format_spec) if value.format_spec is not None else ast.Constant("")
-                copy_locations(spec, value)
-                parts.append(self._call("_format_", [self.visit(value.value), spec,
-                                                     ast.Constant(value.conversion)], value))
-            else:
-                parts.append(value)
-        return self._call("_fstring_", parts, node)
-
-
-_LINE_RE = re.compile(r"^Line (\d+): ")
-
-
-# Code without these nodes runs a bounded number of opcodes, each bounded by the guards, so it
-# needs no tracing; anything that can loop or recurse in bytecode is traced.
-_LOOPING_NODES = (
-    ast.While, ast.For, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda,
-    ast.FunctionDef,
-)
-
-
-class Compiled(NamedTuple):
-    """One script or expression, compiled once: restricted code for an evaluator, or bounded code."""
-
-    code: CodeType
-    can_loop: bool  # runs under the time-limit tracer in the evaluator
-    marshalled: bytes  # what an evaluator receives (it never compiles untrusted source itself)
-    bounded: CodeType | None  # proven-bounded expression: evaluated in-process
-    empty: bool  # nothing to run
-
-
-@functools.lru_cache(maxsize=_COMPILE_CACHE_SIZE)
-def _compile(source: str, mode: str) -> Compiled:
-    """Compile once per distinct source: conditions and scripts run far more often than they change."""
-    tree = ast.parse(source, filename=SCRIPT_FILENAME, mode=mode)  # a real SyntaxError, as Spiff expects
-    can_loop = any(isinstance(node, _LOOPING_NODES) for node in ast.walk(tree))
-    compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
-    result = compiler(tree, filename=SCRIPT_FILENAME, policy=SandboxPolicy)
-    if result.errors:
-        messages = list(dict.fromkeys(result.errors))
-        match = _LINE_RE.match(messages[0])
-        raise ScriptSandboxError("; ".join(messages), lineno=int(match.group(1)) if match else None)
-    assert result.code is not None
-    bounded_code = bounded.compile_bounded(source) if mode == "eval" else None
-    empty = mode == "exec" and not ast.parse(source, mode="exec").body
-    return Compiled(result.code, can_loop, marshal.dumps(result.code), bounded_code, empty)
-
-
-def _clean_expression(expression: str) -> str:
-    return expression.strip()
-
-
-def _clean_script(script: str | None) -> str:
-    return textwrap.dedent(script or "").strip("\n")
 # --------------------------------------------------------------------------------------------------
 # Errors an evaluator reports
 # --------------------------------------------------------------------------------------------------
@@ -313,11 +122,11 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         max_data_bytes: int | None = None,
         evaluators: pool.EvaluatorPool | None = None,
     ) -> None:
-        super().__init__({})
+        super().__init__({})  # type: ignore[no-untyped-call]  # SpiffWorkflow's __init__ has no annotations
         self.time_limit = time_limit if time_limit and time_limit > 0 else 1.0
         # Kept by reference: connectors registered later (start-up configuration) are seen.
         self.services: Mapping[str, Callable[..., Any]] = services if services is not None else {}
-        self.max_data_bytes = max_data_bytes if max_data_bytes is not None else load_settings().script_max_data_bytes
+        self.max_data_bytes = max_data_bytes if max_data_bytes is not None else settings().script_max_data_bytes
         self._evaluators = evaluators
 
     @property
@@ -330,10 +139,15 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
     ) -> Any:
         """Evaluate a condition/expression against task data without changing it."""
-        compiled = _compile(_clean_expression(expression), "eval")
+        compiled = compile_source(clean_expression(expression), "eval")
         self._refuse_reserved(context)
         if compiled.bounded is not None:
-            return bounded.evaluate(compiled.bounded, context, external_context, self.max_data_bytes)
+            try:
+                return bounded.evaluate(compiled.bounded, context, external_context, self.max_data_bytes)
+            except ScriptSandboxError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the expression's own error, reported as an evaluator would
+                raise script_error(type(exc).__name__, str(exc), None) from exc
         answer = self._dispatch("eval", compiled, context, external_context)
         if not answer["ok"]:
             raise self._error(answer)
@@ -349,7 +163,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         """
         external = external_context or {}
         self.check_for_overwrite(context, external)
-        compiled = _compile(_clean_script(script), "exec")
+        compiled = compile_source(clean_script(script), "exec")
         self._refuse_reserved(context)
         if compiled.empty:
             return True
@@ -367,26 +181,22 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             raise ScriptSandboxError("; ".join(str(p) for p in problems)[:4000])
         return True
 
-    def call_service(
-        self,
-        context: dict[str, Any],
-        operation_name: str,
-        operation_params: Mapping[str, Any] | None = None,
-        task_data: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> str:
+    def call_service(self, context: Any, **kwargs: Any) -> str:  # noqa: ARG002 - SpiffWorkflow's signature
         """Dispatch a service task to a registered connector; returns JSON text as Spiff expects.
 
+        SpiffWorkflow passes ``operation_name``, ``operation_params`` (and ``task_data``) by name.
         Connectors are our own trusted code: they run in-process, called with the evaluated
         parameters as keyword arguments, and return any JSON-serialisable value (dates become ISO strings).
         """
+        operation_name = str(kwargs.get("operation_name"))
+        operation_params: Mapping[str, Any] = kwargs.get("operation_params") or {}
         connector = self.services.get(operation_name)
         if connector is None:
             known = ", ".join(sorted(self.services)) or "none"
             raise ScriptSandboxError(f"Unknown service '{operation_name}' (registered services: {known})")
         params = {
             name: (param["value"] if isinstance(param, Mapping) and "value" in param else param)
-            for name, param in (operation_params or {}).items()
+            for name, param in operation_params.items()
         }
         result = connector(**params)
         try:
@@ -450,12 +260,13 @@ class SandboxedScriptEngine(PythonScriptEngine):
         time_limit: float | None = 1.0,
         environment: SandboxedEnvironment | None = None,
     ) -> None:
-        super().__init__(environment or SandboxedEnvironment(time_limit=time_limit, services=services))
+        environment = environment or SandboxedEnvironment(time_limit=time_limit, services=services)
+        super().__init__(environment)  # type: ignore[no-untyped-call]  # SpiffWorkflow's __init__ has no annotations
 
     def validate(self, expression: str) -> None:
         """Compile with the sandbox policy: SyntaxError for bad syntax (DMN relies on it),
         ScriptSandboxError for forbidden constructs, so deploy-time checks report both."""
-        _compile(_clean_script(expression), "exec")
+        compile_source(clean_script(expression), "exec")
 
     def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
         """As Spiff's, but the incident message carries the cause, not only the expression."""
@@ -511,6 +322,6 @@ class SandboxedScriptEngine(PythonScriptEngine):
             for frame_summary in traceback.extract_tb(err.__traceback__):
                 if frame_summary.filename == SCRIPT_FILENAME and frame_summary.lineno:
                     line_number = frame_summary.lineno
-        lines = _clean_script(script).splitlines()
+        lines = clean_script(script).splitlines()
         error_line = lines[line_number - 1] if 0 < line_number <= len(lines) else ""
         return line_number, error_line

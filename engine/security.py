@@ -1,39 +1,49 @@
 """Secrets: argon2 password hashes and bearer tokens kept only as SHA-256 digests."""
 from __future__ import annotations
 
+import functools
 import hashlib
-import os
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-# Tests and local demos may lower the cost with ECVET_ARGON2_FAST=1; production keeps the library default.
-_hasher = (
-    PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
-    if os.environ.get("ECVET_ARGON2_FAST") == "1"
-    else PasswordHasher()
-)
-# Verifying against this keeps the timing of "no such user" equal to "wrong password".
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+from .config import settings
 
 TOKEN_PREFIX = "ecv_"
 
 
+@functools.cache
+def _hasher(fast: bool) -> tuple[PasswordHasher, str]:
+    """The hasher and a hash of nothing, per cost: tests and demos may lower it (setting ``argon2_fast``).
+
+    Verifying against the dummy hash keeps the timing of "no such user" equal to "wrong password".
+    """
+    hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1) if fast else PasswordHasher()
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _current() -> tuple[PasswordHasher, str]:
+    return _hasher(settings().argon2_fast)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    """An argon2 hash of ``password`` (with its own salt and parameters, so verifiable at any cost)."""
+    return _current()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if the password matches; always spends the same work, even for unknown users."""
+    hasher, dummy = _current()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    """Whether the hash was made with other parameters than the current ones."""
+    return _current()[0].check_needs_rehash(password_hash)
 
 
 def new_token() -> str:

@@ -1,24 +1,26 @@
-"""Service tasks: named connectors run by the worker, retried with backoff, an incident at the end."""
+"""Service tasks: the connector registry, and a job per ready service task for the worker to run.
+
+Running one (retries with backoff, an incident after the last) is the worker's (``engine.handlers``)."""
 from __future__ import annotations
 
 import contextvars
 import importlib
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, jobs
+from . import jobqueue
+from .config import settings
 from .models import InstanceStatus, Job, ProcessInstance
-from .runtime import IncidentInfo, RunOutcome, error_message
+from .runtime import bpmn_id_of
 
+JOB_KIND = "service"
 CONNECTORS: dict[str, Callable[..., Any]] = {}
 
 # The unit of work of the worker job running a service task: connectors that write domain records do
@@ -55,8 +57,8 @@ def connector(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 def load_configured_connectors() -> None:
-    """Import the modules named in ECVET_CONNECTORS (comma-separated) so they register connectors."""
-    for module in filter(None, (m.strip() for m in os.environ.get("ECVET_CONNECTORS", "").split(","))):
+    """Import the modules the settings name (``connectors``) so they register connectors."""
+    for module in settings().connectors:
         importlib.import_module(module)
 
 
@@ -88,38 +90,10 @@ def schedule(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow
     if not ready:
         return
     known = set(session.scalars(select(Job.task_id).where(
-        Job.instance_id == instance.id, Job.kind == "service", Job.status.in_(("pending", "running"))
+        Job.instance_id == instance.id, Job.kind == JOB_KIND, Job.status.in_(("pending", "running"))
     )))
     for task in ready:
         if str(task.id) not in known:
-            jobs.enqueue(session, kind="service", instance_id=instance.id, task_id=str(task.id),
+            jobqueue.enqueue(session, kind=JOB_KIND, instance_id=instance.id, task_id=str(task.id),
                          max_attempts=retries_of(task) + 1,
-                         payload={"bpmn_id": task.task_spec.bpmn_id})
-
-
-@jobs.handler("service")
-def run(session: Session, job: Job) -> None:
-    from . import execution
-
-    instance = session.get(ProcessInstance, job.instance_id)
-    if instance is None or instance.status not in InstanceStatus.ACTIVE:
-        return
-    workflow = execution.open_workflow(instance)
-    task = execution.find_task(workflow, job.task_id or "")
-    if task is None or task.state != TaskState.READY:
-        return  # cancelled by a boundary event, or already run
-    try:
-        with job_session(session):
-            task.run()
-    except SpiffWorkflowException as exc:
-        message = error_message(exc)
-        if job.attempts < job.max_attempts:
-            raise jobs.RetryLater(message, delay=jobs.backoff(job.attempts)) from exc
-        outcome = RunOutcome(incidents=[IncidentInfo(
-            kind="service", message=f"{message} (after {job.attempts} attempt(s))",
-            task_id=str(task.id), bpmn_id=task.task_spec.bpmn_id)])
-        execution.save(session, instance, workflow, outcome, actor_id=None)
-        return
-    audit.record(session, actor_id=None, action="service.completed", instance_id=instance.id,
-                 task_id=str(task.id), bpmn_id=task.task_spec.bpmn_id, attempts=job.attempts)
-    execution.advance(session, instance, workflow, actor_id=None)
+                         payload={"bpmn_id": bpmn_id_of(task)})

@@ -65,6 +65,7 @@ def list_for(
 
 
 _FORM_CACHE: dict[tuple[str, str], str] = {}
+_FORM_CACHE_SIZE = 1024
 
 
 def form_schema(session: Session, task: HumanTask) -> str | None:
@@ -77,7 +78,7 @@ def form_schema(session: Session, task: HumanTask) -> str | None:
     cached = _FORM_CACHE.get(key)
     if cached is None:
         cached = deployments.definition_file(session, instance.definition, task.form).decode("utf-8")
-        if len(_FORM_CACHE) > 1024:
+        if len(_FORM_CACHE) > _FORM_CACHE_SIZE:
             _FORM_CACHE.clear()
         _FORM_CACHE[key] = cached
     return cached

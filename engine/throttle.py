@@ -2,17 +2,35 @@
 from __future__ import annotations
 
 import math
-import os
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from .config import settings
 from .errors import TooManyRequests
 from .models import SignInThrottle, utcnow
 
-MAX_FAILURES = int(os.environ.get("ECVET_SIGNIN_MAX_FAILURES", "5"))
 WINDOW = timedelta(minutes=15)
-LOCK = timedelta(minutes=int(os.environ.get("ECVET_SIGNIN_LOCK_MINUTES", "15")))
+
+
+def max_failures() -> int:
+    """Failures within :data:`WINDOW` that lock an address (setting ``signin_max_failures``)."""
+    return settings().signin_max_failures
+
+
+def lock_period() -> timedelta:
+    """How long a locked address stays locked (setting ``signin_lock_minutes``)."""
+    return timedelta(minutes=settings().signin_lock_minutes)
+
+
+def __getattr__(name: str) -> Any:
+    """``MAX_FAILURES`` and ``LOCK``, the names callers knew, read from the settings in use."""
+    if name == "MAX_FAILURES":
+        return max_failures()
+    if name == "LOCK":
+        return lock_period()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check(session: Session, email: str) -> None:
@@ -38,8 +56,8 @@ def record_failure(session: Session, email: str) -> bool:
         row.failures = 0
         row.window_started_at = now
     row.failures += 1
-    if row.failures >= MAX_FAILURES:
-        row.locked_until = now + LOCK
+    if row.failures >= max_failures():
+        row.locked_until = now + lock_period()
         row.failures = 0
         row.window_started_at = now
         return True

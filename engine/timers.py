@@ -1,16 +1,20 @@
-"""Timers: index each instance's next deadline, fire due timers from the worker, derive task due dates."""
+"""Timers: index each instance's next deadline as a timer job, and derive task due dates.
+
+Firing a due timer is the worker's (``engine.handlers``); this module only schedules."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from . import audit, jobs
-from .models import InstanceStatus, Job, ProcessInstance, utcnow
+from . import jobqueue
+from .models import InstanceStatus, ProcessInstance
+
+JOB_KIND = "timer"
 
 
 def _deadline(value: Any) -> datetime | None:
@@ -20,9 +24,10 @@ def _deadline(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        return TimerEventDefinition.get_datetime(value)
+        deadline: datetime = TimerEventDefinition.get_datetime(value)
     except ValueError:
         return None
+    return deadline
 
 
 def _has_timer(definition: Any) -> bool:
@@ -53,9 +58,9 @@ def schedule(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow
         return
     instance.next_due_at = due
     if instance.id is not None:
-        jobs.cancel_pending(session, instance_id=instance.id, kinds=("timer",))
+        jobqueue.cancel_pending(session, instance_id=instance.id, kinds=(JOB_KIND,))
     if due is not None:
-        jobs.enqueue(session, kind="timer", due_at=due, instance_id=instance.id)
+        jobqueue.enqueue(session, kind=JOB_KIND, due_at=due, instance_id=instance.id)
 
 
 def task_due_at(task: Any, created: datetime) -> datetime | None:
@@ -68,10 +73,12 @@ def task_due_at(task: Any, created: datetime) -> datetime | None:
         try:
             if raw.upper().startswith("P"):
                 parsed = TimerEventDefinition.parse_iso_duration(raw)
-                return created + TimerEventDefinition.get_timedelta_from_start(parsed, created)
-            return TimerEventDefinition.get_datetime(raw)
+                due: datetime = created + TimerEventDefinition.get_timedelta_from_start(parsed, created)
+            else:
+                due = TimerEventDefinition.get_datetime(raw)
         except Exception:  # noqa: BLE001 - a malformed property must not break task creation
             return None
+        return due
     parent = task.parent
     if parent is None:
         return None
@@ -86,22 +93,3 @@ def task_due_at(task: Any, created: datetime) -> datetime | None:
         if deadline is not None:
             deadlines.append(deadline)
     return min(deadlines) if deadlines else None
-
-
-@jobs.handler("timer")
-def fire(session: Session, job: Job) -> None:
-    """Worker: refresh the instance's timers and run what they released, like a request would."""
-    from . import execution
-
-    instance = session.get(ProcessInstance, job.instance_id)
-    if instance is None or instance.status not in InstanceStatus.ACTIVE:
-        return
-    workflow = execution.open_workflow(instance)
-    before = {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
-    # refresh_timers first: do_engine_steps only refreshes at its end, so a timer released
-    # there would sit READY until the next run (pinned in tests/engine/test_spiff_hazards.py).
-    execution.advance(session, instance, workflow, actor_id=None, before=workflow.refresh_timers)
-    fired = before - {str(t.id) for t in workflow.get_tasks(state=TaskState.WAITING)}
-    audit.record(session, actor_id=None, action="timer.fired", instance_id=instance.id,
-                 due_at=job.due_at.isoformat(), released=len(fired), at_time=utcnow().isoformat())
-

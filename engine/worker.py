@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from datetime import timedelta
 from types import FrameType
 
 from . import execution, jobs, services
+from .config import settings
 from .db import Database
 
 log = logging.getLogger("ecvet.worker")
@@ -66,7 +66,7 @@ def serve(db: Database, *, poll_seconds: float = 1.0, time_limit: float | None =
     """Run a worker in the foreground; SIGTERM and SIGINT finish the current job, then stop."""
     services.load_configured_connectors()
     execution.configure(time_limit=time_limit)
-    lease = timedelta(seconds=float(os.environ.get("ECVET_JOB_LEASE_SECONDS", "60")))
+    lease = timedelta(seconds=settings().job_lease_seconds)
     worker = Worker(db, poll_seconds=poll_seconds, lease=lease)
 
     def _graceful(signum: int, _frame: FrameType | None) -> None:

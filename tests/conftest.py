@@ -16,7 +16,7 @@ os.environ.setdefault("ECVET_ARGON2_FAST", "1")
 # The SMTP test server (aiosmtpd) logs every connection at INFO; keep test output to what fails.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 
-from engine import clock  # noqa: E402
+from engine import clock, config  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
 from engine.db import Database  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
@@ -117,6 +117,18 @@ def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _settings_of_this_test() -> Iterator[None]:
+    """Each test reads the settings from its own environment, and leaves the next test what it found.
+
+    Settings are read once per process (engine.config); a test that installs others (directly, through
+    tests.support.settings, or by creating an app) must not change what later tests run with.
+    """
+    previous = config.use(None)
+    yield
+    config.use(previous)
 
 
 @pytest.fixture

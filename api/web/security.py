@@ -9,7 +9,7 @@ from flask import Flask, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
-from engine.config import ROOT
+from engine.config import ROOT, Settings
 
 csrf = CSRFProtect()
 
@@ -37,9 +37,9 @@ def is_api_request() -> bool:
     return path.startswith(API_PREFIXES) or path in ("/api", "/metrics", "/healthz")
 
 
-def secret_key(var_dir: Path | None = None) -> str:
-    """ECVET_SECRET_KEY, or for development a random key made once and kept in var/ (never committed)."""
-    configured = os.environ.get("ECVET_SECRET_KEY")
+def secret_key(var_dir: Path | None = None, *, configured: str | None = None) -> str:
+    """The configured key (setting ``secret_key``), or for development a random key made once and kept
+    in var/ (never committed)."""
     if configured:
         return configured
     path = (var_dir or ROOT / "var") / "secret_key"
@@ -80,13 +80,14 @@ def allow_inline_styles() -> None:
 
 def configure(app: Flask) -> None:
     """Session cookie, CSRF protection of page forms, and security headers on every page response."""
-    app.secret_key = app.config.get("SECRET_KEY") or secret_key()
+    current: Settings = app.extensions["ecvet_settings"]
+    app.secret_key = app.config.get("SECRET_KEY") or secret_key(configured=current.secret_key)
     app.config.update(
         SESSION_COOKIE_NAME="ecvet_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("ECVET_SECURE_COOKIES") == "1",
-        PERMANENT_SESSION_LIFETIME=int(os.environ.get("ECVET_SESSION_HOURS", "12")) * 3600,
+        SESSION_COOKIE_SECURE=current.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=current.session_hours * 3600,
         # Checked by hand below for pages only: the JSON API authenticates with bearer tokens, which a
         # cross-site form cannot send, so it needs no token and must keep working unchanged.
         WTF_CSRF_CHECK_DEFAULT=False,

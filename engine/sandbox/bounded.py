@@ -45,44 +45,51 @@ _BUILTINS = {name: SAFE_BUILTINS[name] for name in CALLABLE}
 _SCALARS = frozenset({bool, int, float, str, type(None)})
 
 
+_BINOPS = (ast.Add, ast.Sub, ast.Div, ast.FloorDiv)
+
+
+def _allowed_node(node: ast.AST) -> bool:
+    return isinstance(node, _NODES) and not (isinstance(node, ast.BinOp) and not isinstance(node.op, _BINOPS))
+
+
+def _named_by_call(call: ast.Call) -> set[int] | None:
+    """Ids of the nodes a call names (its function; ``datetime`` in ``datetime.fromisoformat(...)``),
+    or None when the call is not one an in-process expression may make."""
+    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    func = call.func
+    if isinstance(func, ast.Name):
+        return {id(func)} if func.id in CALLABLE else None
+    if not isinstance(func, ast.Attribute) or func.attr not in METHODS:
+        return None
+    if isinstance(func.value, ast.Name) and func.value.id in SAFE_BUILTINS:
+        return {id(func), id(func.value)}
+    return {id(func)}
+
+
+def _allowed_reference(node: ast.AST, callees: set[int]) -> bool:
+    if isinstance(node, ast.Name):
+        # A sandbox builtin used as a value (not called) would behave differently here.
+        builtin_value = node.id in SAFE_BUILTINS and (id(node) not in callees or node.id not in CALLABLE)
+        return not node.id.startswith("_") and not builtin_value
+    if isinstance(node, ast.Attribute):
+        return id(node) in callees or node.attr in ATTRIBUTES
+    return True
+
+
 def prove(tree: ast.Expression) -> bool:
     """True when the expression is of the bounded kind described in the module docstring."""
     nodes = list(ast.walk(tree))
-    if len(nodes) > MAX_NODES:
+    if len(nodes) > MAX_NODES or not all(_allowed_node(node) for node in nodes):
         return False
     callees: set[int] = set()
     for node in nodes:
-        if not isinstance(node, _NODES):
-            return False
-        if isinstance(node, ast.BinOp) and not isinstance(node.op, (ast.Add, ast.Sub, ast.Div, ast.FloorDiv)):
-            return False
         if isinstance(node, ast.Call):
-            if any(isinstance(arg, ast.Starred) for arg in node.args) or any(k.arg is None for k in node.keywords):
+            named = _named_by_call(node)
+            if named is None:
                 return False
-            callees.add(id(node.func))
-            if isinstance(node.func, ast.Name):
-                if node.func.id not in CALLABLE:
-                    return False
-            elif isinstance(node.func, ast.Attribute):
-                if node.func.attr not in METHODS:
-                    return False
-                if isinstance(node.func.value, ast.Name) and node.func.value.id in SAFE_BUILTINS:
-                    callees.add(id(node.func.value))  # datetime.fromisoformat(...)
-            else:
-                return False
-    for node in nodes:
-        if isinstance(node, ast.Name):
-            if node.id.startswith("_"):
-                return False
-            # A sandbox builtin used as a value (not called) would behave differently here.
-            if node.id in SAFE_BUILTINS and (id(node) not in callees or node.id not in CALLABLE):
-                return False
-        elif isinstance(node, ast.Attribute):
-            if id(node) in callees:
-                continue
-            if node.attr not in ATTRIBUTES:
-                return False
-    return True
+            callees |= named
+    return all(_allowed_reference(node, callees) for node in nodes)
 
 
 def compile_bounded(source: str) -> CodeType | None:
@@ -110,9 +117,9 @@ def normalise(result: Any, max_bytes: int) -> Any:
         return result
     try:
         text = wire.BoundedEncoder(max_bytes, timedeltas=True).encode(result)
-    except wire.Unstorable as err:
+    except wire.UnstorableError as err:
         raise ScriptSandboxError(err.message("result", "The expression").replace("'result' ", "")) from None
-    except wire.TooLarge:
+    except wire.TooLargeError:
         raise ScriptSandboxError(
             f"The expression's result is larger than the limit of {max_bytes} characters of JSON; "
             "keep less in task data"

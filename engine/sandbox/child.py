@@ -14,11 +14,23 @@ import marshal
 import os
 import resource
 import sys
+import time
 import traceback
+from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring_ascii
+from types import CodeType, FrameType
 from typing import Any
 
 from . import wire
-from .guards import GUARDS, RESERVED_NAMES, SAFE_BUILTINS, SCRIPT_FILENAME, ScriptSandboxError, run
+from .guards import (
+    DEADLINE,
+    GUARDS,
+    RESERVED_NAMES,
+    SAFE_BUILTINS,
+    SCRIPT_FILENAME,
+    ScriptSandboxError,
+    time_limit_error,
+)
 
 _NOBODY = 65534
 _MESSAGE_LIMIT = 2000
@@ -116,6 +128,72 @@ def _lineno(exc: BaseException) -> int | None:
     return line
 
 
+# -- running restricted code under the time limit -------------------------------------------------------
+
+_PLAIN_RESULTS = frozenset({bool, int, float, str, type(None), list, dict})
+
+
+def materialise(result: Any) -> Any:
+    """A lazy iterator (or range) would otherwise run user code later, outside the time limit."""
+    if type(result) not in _PLAIN_RESULTS and isinstance(result, (Iterator, range)):
+        return list(result)
+    return result
+
+
+def run(code: CodeType, namespace: dict[str, Any], *, want_result: bool, traced: bool,
+        time_limit: float | None) -> Any:
+    """Run compiled restricted code in ``namespace``; code that can loop runs under a line tracer
+    that raises once ``time_limit`` has passed (the soft bound: the evaluator's parent holds the hard one)."""
+    if not traced or not time_limit or time_limit <= 0:
+        return materialise(eval(code, namespace)) if want_result else exec(code, namespace)  # noqa: S102, S307
+    deadline = time.monotonic() + time_limit
+    expired: list[bool] = []
+    tracer = _make_tracer(deadline, time_limit, expired)
+    previous_trace = sys.gettrace()
+    previous_active = DEADLINE.active
+    DEADLINE.active = (deadline, time_limit)
+    sys.settrace(tracer)
+    try:
+        if want_result:
+            result = materialise(eval(code, namespace))  # noqa: S307 - restricted code, guarded
+        else:
+            exec(code, namespace)  # noqa: S102 - restricted code, guarded
+            result = None
+    finally:
+        sys.settrace(previous_trace)
+        DEADLINE.active = previous_active
+    if expired:
+        # The limit fired but the code still completed (the error was swallowed somewhere).
+        raise time_limit_error(time_limit)
+    return result
+
+
+def _make_tracer(deadline: float, limit: float, expired: list[bool]) -> Callable[..., Any]:
+    """Line tracer for frames of user code only; raises once the deadline has passed.
+
+    "line" fires for every new line and every backward jump (loop iteration), "call" for every
+    function/comprehension frame; the one construct that escapes both, a one-line ``while``
+    loop, gets an explicit check from the compiler's policy (engine.sandbox.compiler).
+    """
+    monotonic = time.monotonic
+
+    def local_trace(_frame: FrameType, event: str, _arg: Any) -> Any:
+        if event == "line" and monotonic() > deadline:
+            expired.append(True)
+            raise time_limit_error(limit)
+        return local_trace
+
+    def global_trace(frame: FrameType, _event: str, _arg: Any) -> Any:
+        if frame.f_code.co_filename != SCRIPT_FILENAME:
+            return None
+        if monotonic() > deadline:
+            expired.append(True)
+            raise time_limit_error(limit)
+        return local_trace
+
+    return global_trace
+
+
 def _builtins(external: dict[str, Any]) -> dict[str, Any]:
     merged = {**SAFE_BUILTINS, **GUARDS}
     if external:
@@ -136,7 +214,7 @@ def _encode_context(context: dict[str, Any], budget: int) -> tuple[str, list[str
         before = encoder.size
         try:
             text = encoder.encode(value)
-        except wire.Unstorable as err:
+        except wire.UnstorableError as err:
             encoder.size = before
             problems.append(err.message(key))
             continue
@@ -147,7 +225,7 @@ def _encode_context(context: dict[str, Any], budget: int) -> tuple[str, list[str
         name = encode_key(key)
         encoder.size += len(name) + 2
         if encoder.size > budget:
-            raise wire.TooLarge()
+            raise wire.TooLargeError()
         if len(parts) > 1:
             parts.append(",")
         parts.append(name + ":" + text)
@@ -156,7 +234,7 @@ def _encode_context(context: dict[str, Any], budget: int) -> tuple[str, list[str
 
 
 def encode_key(key: str) -> str:
-    return wire.encode_basestring_ascii("\x00" + key if key[:1] == "\x00" else key)
+    return encode_basestring_ascii("\x00" + key if key[:1] == "\x00" else key)
 
 
 def _remove_helpers(context: dict[str, Any], external: dict[str, Any]) -> None:
@@ -169,37 +247,36 @@ def _too_large(budget: int, what: str) -> str:
     return f"{what} larger than the limit of {budget} characters of JSON; keep less in task data"
 
 
-def handle(request: dict[str, Any]) -> str:
-    """One evaluation; always returns an answer (the caller writes it)."""
-    time_limit = float(request["time_limit"])
-    budget = int(request["max_bytes"])
-    external = request.get("external") or {}
-    context = request["context"]
-    code = marshal.loads(request["code"])
-    _bound_cpu(time_limit)
-    traced = bool(request["traced"])
-    if request["op"] == "eval":
-        namespace = dict(context)
-        namespace["__builtins__"] = _builtins(external)
-        try:
-            result = run(code, namespace, want_result=True, traced=traced, time_limit=time_limit)
-        except MemoryError:
-            raise
-        except BaseException as exc:  # noqa: BLE001 - whatever a script raises is an answer, never an exit
-            return _failure(exc, data=None)
-        del namespace
-        try:
-            text = wire.BoundedEncoder(budget, timedeltas=True).encode(result)
-        except RecursionError:
-            return _answer(ok=False, type="ScriptSandboxError", sandbox=True, cpu=_cpu_used(),
-                           message="The expression's result is nested too deeply to be stored in task data")
-        except wire.Unstorable as err:
-            return _answer(ok=False, type="ScriptSandboxError", sandbox=True, cpu=_cpu_used(),
-                           message=err.message("result", "The expression").replace("'result' ", ""))
-        except wire.TooLarge:
-            return _answer(ok=False, type="ScriptSandboxError", sandbox=True, cpu=_cpu_used(),
-                           message=_too_large(budget, "The expression's result is"))
-        return '{"ok":true,"cpu":' + repr(_cpu_used()) + ',"value":' + text + "}"
+def _refusal(message: str) -> str:
+    return _answer(ok=False, type="ScriptSandboxError", sandbox=True, cpu=_cpu_used(), message=message)
+
+
+def _evaluate(code: CodeType, context: dict[str, Any], external: dict[str, Any], *, traced: bool,
+              time_limit: float, budget: int) -> str:
+    """An expression's value as JSON, or why there is none."""
+    namespace = dict(context)
+    namespace["__builtins__"] = _builtins(external)
+    try:
+        result = run(code, namespace, want_result=True, traced=traced, time_limit=time_limit)
+    except MemoryError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - whatever a script raises is an answer, never an exit
+        return _failure(exc, data=None)
+    del namespace
+    try:
+        text = wire.BoundedEncoder(budget, timedeltas=True).encode(result)
+    except RecursionError:
+        return _refusal("The expression's result is nested too deeply to be stored in task data")
+    except wire.UnstorableError as err:
+        return _refusal(err.message("result", "The expression").replace("'result' ", ""))
+    except wire.TooLargeError:
+        return _refusal(_too_large(budget, "The expression's result is"))
+    return '{"ok":true,"cpu":' + repr(_cpu_used()) + ',"value":' + text + "}"
+
+
+def _execute(code: CodeType, context: dict[str, Any], external: dict[str, Any], *, traced: bool,
+             time_limit: float, budget: int) -> str:
+    """The task data a script leaves, as JSON (what it cannot store dropped and named), or its failure."""
     context["__builtins__"] = _builtins(external)
     failure: BaseException | None = None
     try:
@@ -211,14 +288,22 @@ def handle(request: dict[str, Any]) -> str:
     _remove_helpers(context, external)
     try:
         data, problems = _encode_context(context, budget)
-    except wire.TooLarge:
+    except wire.TooLargeError:
         if failure is not None:
             return _failure(failure, data=None)
-        return _answer(ok=False, type="ScriptSandboxError", sandbox=True, cpu=_cpu_used(),
-                       message=_too_large(budget, "The task data this script leaves is"))
+        return _refusal(_too_large(budget, "The task data this script leaves is"))
     if failure is not None:
         return _failure(failure, data=data)
     return '{"ok":true,"cpu":' + repr(_cpu_used()) + ',"problems":' + json.dumps(problems) + ',"data":' + data + "}"
+
+
+def handle(request: dict[str, Any]) -> str:
+    """One evaluation; always returns an answer (the caller writes it)."""
+    time_limit = float(request["time_limit"])
+    _bound_cpu(time_limit)
+    run_one = _evaluate if request["op"] == "eval" else _execute
+    return run_one(marshal.loads(request["code"]), request["context"], request.get("external") or {},
+                   traced=bool(request["traced"]), time_limit=time_limit, budget=int(request["max_bytes"]))
 
 
 def _failure(exc: BaseException, *, data: str | None) -> str:

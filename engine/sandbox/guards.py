@@ -1,5 +1,7 @@
 """Runtime guards of the script sandbox: what restricted code may call, size checks, the time limit.
 
+Running code under them is the evaluator's (engine.sandbox.child.run).
+
 Imported by the evaluator processes (engine.sandbox.child), so it imports only the standard library
 and RestrictedPython's guard helpers: no SpiffWorkflow, no SQLAlchemy, nothing holding secrets.
 """
@@ -8,12 +10,10 @@ from __future__ import annotations
 import math
 import operator
 import re
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
-from types import CodeType, FrameType
 from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
@@ -56,7 +56,14 @@ def forbidden_attribute(name: str) -> bool:
 # Guards called by restricted code
 # --------------------------------------------------------------------------------------------------
 
-_state = threading.local()  # (deadline, limit) of the sandbox run active in this thread
+class _Deadline(threading.local):
+    """(deadline, limit) of the sandbox run active in this thread; None outside one."""
+
+    active: tuple[float, float] | None = None
+
+
+#: Set by the evaluator's runner (engine.sandbox.child.run) around each traced run.
+DEADLINE = _Deadline()
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
 
 
@@ -70,14 +77,15 @@ def _too_large() -> ScriptSandboxError:
     return ScriptSandboxError(f"Calculation refused: number too large (more than {MAX_INT_BITS} bits)")
 
 
-def _time_limit_error(limit: float) -> ScriptSandboxError:
+def time_limit_error(limit: float) -> ScriptSandboxError:
+    """The error a script past its time limit stops with (the same text on every path)."""
     return ScriptSandboxError(f"Script exceeded its time limit of {float(limit)} s")
 
 
 def _check_deadline() -> None:
-    active = getattr(_state, "active", None)
+    active = DEADLINE.active
     if active is not None and time.monotonic() > active[0]:
-        raise _time_limit_error(active[1])
+        raise time_limit_error(active[1])
 
 
 def _logical_size(value: Any, budget: int) -> int:
@@ -213,7 +221,7 @@ def _inplacevar(op: str, x: Any, y: Any) -> Any:
     return _INPLACE_OPS[op](x, y)
 
 
-def _check_format_spec(value: Any, spec: str) -> None:
+def _check_format_spec(spec: str) -> None:
     if len(spec) > _MAX_DATE_FORMAT_LENGTH:
         raise _too_long("format specification")
     limit = _MAX_DATE_FORMAT_WIDTH if "%" in spec else MAX_SEQUENCE_LENGTH
@@ -232,7 +240,7 @@ def _format(value: Any, spec: Any, conversion: int) -> str:
     elif conversion == ord("a"):
         value = ascii(value)
     spec = str(spec)
-    _check_format_spec(value, spec)
+    _check_format_spec(spec)
     text = format(value, spec)
     if len(text) > MAX_SEQUENCE_LENGTH:
         raise _too_long("formatted text")
@@ -246,63 +254,103 @@ def _fstring(*parts: str) -> str:
     return "".join(parts)
 
 
-def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str, default: Any = None) -> Any:
+Args = tuple[Any, ...]
+_TEXT = (str, bytes, bytearray)
+
+
+def _arg(args: Args, kwargs: dict[str, Any], index: int, name: str, default: Any = None) -> Any:
     return args[index] if len(args) > index else kwargs.get(name, default)
 
 
-def _check_method_call(obj: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    """Refuse method calls whose result would be huge; returns the (possibly materialised) args."""
-    if name in ("ljust", "rjust", "center", "zfill"):
-        width = _arg(args, kwargs, 0, "width", 0)
-        if isinstance(width, int) and width > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-    elif name == "expandtabs" and isinstance(obj, (str, bytes, bytearray)):
-        tabsize = _arg(args, kwargs, 0, "tabsize", 8)
+def _occurrences(text: Any, part: Any) -> int:
+    """``text.count(part)`` for any of str, bytes and bytearray (a wrong mix raises as the method would)."""
+    return int(text.count(part))
+
+
+def _refuse_over(size: int, what: str = "result") -> None:
+    if size > MAX_SEQUENCE_LENGTH:
+        raise _too_long(what)
+
+
+def _check_padding(_obj: Any, args: Args, kwargs: dict[str, Any]) -> None:
+    width = _arg(args, kwargs, 0, "width", 0)
+    if isinstance(width, int):
+        _refuse_over(width)
+
+
+def _check_expandtabs(obj: Any, args: Args, kwargs: dict[str, Any]) -> None:
+    tabsize = _arg(args, kwargs, 0, "tabsize", 8)
+    if isinstance(obj, _TEXT) and isinstance(tabsize, int):
         tab = "\t" if isinstance(obj, str) else b"\t"
-        if isinstance(tabsize, int) and len(obj) + obj.count(tab) * max(tabsize, 0) > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-    elif name == "replace" and isinstance(obj, (str, bytes, bytearray)) and len(args) >= 2:
-        old, new = args[0], args[1]
-        if isinstance(old, (str, bytes, bytearray)) and isinstance(new, (str, bytes, bytearray)):
-            count = obj.count(old) if old else len(obj) + 1
-            limit = _arg(args, kwargs, 2, "count", -1)
-            if isinstance(limit, int) and limit >= 0:
-                count = min(count, limit)
-            if len(obj) + count * (len(new) - len(old)) > MAX_SEQUENCE_LENGTH:
-                raise _too_long()
-    elif name == "join" and isinstance(obj, (str, bytes, bytearray)) and args:
-        items = list(args[0])
-        size = sum(len(item) for item in items if isinstance(item, (str, bytes, bytearray)))
-        if size + len(obj) * max(len(items) - 1, 0) > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-        return (items, *args[1:])
-    elif name == "translate" and isinstance(obj, str) and args and isinstance(args[0], dict):
+        _refuse_over(len(obj) + _occurrences(obj, tab) * max(tabsize, 0))
+
+
+def _check_replace(obj: Any, args: Args, kwargs: dict[str, Any]) -> None:
+    old, new = _arg(args, kwargs, 0, "old"), _arg(args, kwargs, 1, "new")
+    if not (isinstance(obj, _TEXT) and isinstance(old, _TEXT) and isinstance(new, _TEXT)):
+        return
+    count = _occurrences(obj, old) if old else len(obj) + 1
+    limit = _arg(args, kwargs, 2, "count", -1)
+    if isinstance(limit, int) and limit >= 0:
+        count = min(count, limit)
+    _refuse_over(len(obj) + count * (len(new) - len(old)))
+
+
+def _check_join(obj: Any, args: Args, _kwargs: dict[str, Any]) -> Args | None:
+    if not (isinstance(obj, _TEXT) and args):
+        return None
+    items = list(args[0])  # materialised once: a generator would be consumed by the check
+    size = sum(len(item) for item in items if isinstance(item, _TEXT))
+    _refuse_over(size + len(obj) * max(len(items) - 1, 0))
+    return (items, *args[1:])
+
+
+def _check_translate(obj: Any, args: Args, _kwargs: dict[str, Any]) -> None:
+    if isinstance(obj, str) and args and isinstance(args[0], dict):
         longest = max((len(v) for v in args[0].values() if isinstance(v, str)), default=1)
-        if len(obj) * longest > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-    elif name == "to_bytes":
-        length = _arg(args, kwargs, 0, "length", 1)
-        if isinstance(length, int) and length > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-    elif name == "extend" and isinstance(obj, list) and args:
-        items = args[0] if hasattr(args[0], "__len__") else list(args[0])
-        if len(obj) + len(items) > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-        return (items, *args[1:])
-    elif name == "strftime":
-        fmt = _arg(args, kwargs, 0, "format", "")
-        if isinstance(fmt, str):
-            if len(fmt) > _MAX_DATE_FORMAT_LENGTH or any(
-                int(d) > _MAX_DATE_FORMAT_WIDTH for d in _DIGITS.findall(fmt)
-            ):
-                raise _too_long("date format")
-    return args
+        _refuse_over(len(obj) * longest)
 
 
-_SIZE_CHECKED_METHODS = frozenset(
-    {"ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join", "translate", "to_bytes",
-     "extend", "strftime"}
-)
+def _check_to_bytes(_obj: Any, args: Args, kwargs: dict[str, Any]) -> None:
+    length = _arg(args, kwargs, 0, "length", 1)
+    if isinstance(length, int):
+        _refuse_over(length)
+
+
+def _check_extend(obj: Any, args: Args, _kwargs: dict[str, Any]) -> Args | None:
+    if not (isinstance(obj, list) and args):
+        return None
+    items = args[0] if hasattr(args[0], "__len__") else list(args[0])
+    _refuse_over(len(obj) + len(items))
+    return (items, *args[1:])
+
+
+def _check_strftime(_obj: Any, args: Args, kwargs: dict[str, Any]) -> None:
+    fmt = _arg(args, kwargs, 0, "format", "")
+    if isinstance(fmt, str) and (
+        len(fmt) > _MAX_DATE_FORMAT_LENGTH or any(int(d) > _MAX_DATE_FORMAT_WIDTH for d in _DIGITS.findall(fmt))
+    ):
+        raise _too_long("date format")
+
+
+#: Methods whose result may be huge, with the check that refuses it before it is built. A check may
+#: return the arguments to call with instead (an iterable materialised once for the check).
+_METHOD_CHECKS: dict[str, Callable[[Any, Args, dict[str, Any]], Args | None]] = {
+    "ljust": _check_padding, "rjust": _check_padding, "center": _check_padding, "zfill": _check_padding,
+    "expandtabs": _check_expandtabs, "replace": _check_replace, "join": _check_join,
+    "translate": _check_translate, "to_bytes": _check_to_bytes, "extend": _check_extend,
+    "strftime": _check_strftime,
+}
+
+
+def _check_method_call(obj: Any, name: str, args: Args, kwargs: dict[str, Any]) -> Args:
+    """Refuse method calls whose result would be huge; returns the (possibly materialised) args."""
+    check = _METHOD_CHECKS.get(name)
+    replaced = check(obj, args, kwargs) if check is not None else None
+    return args if replaced is None else replaced
+
+
+_SIZE_CHECKED_METHODS = frozenset(_METHOD_CHECKS)
 _STR_FORMAT_METHODS = frozenset({"format", "format_map"})
 
 
@@ -375,47 +423,15 @@ def _safe_round(number: Any, ndigits: Any = None) -> Any:
 
 
 _SAFE_BUILTINS: dict[str, Any] = {
-    "True": True,
-    "False": False,
-    "None": None,
-    "abs": abs,
-    "all": all,
-    "any": any,
-    "bool": bool,
-    "dict": dict,
-    "divmod": divmod,
-    "enumerate": enumerate,
-    "filter": filter,
-    "float": float,
-    "int": int,
-    "isinstance": isinstance,
-    "len": len,
-    "list": list,
-    "map": map,
-    "max": max,
-    "min": min,
-    "range": _safe_range,
-    "reversed": reversed,
-    "round": _safe_round,
-    "set": set,
-    "sorted": sorted,
-    "str": str,
-    "sum": _safe_sum,
-    "tuple": tuple,
-    "zip": zip,
-    "next": next,
-    "datetime": datetime,
-    "date": date,
-    "timedelta": timedelta,
-    "timezone": timezone,
+    "True": True, "False": False, "None": None,
+    "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "divmod": divmod, "enumerate": enumerate,
+    "filter": filter, "float": float, "int": int, "isinstance": isinstance, "len": len, "list": list,
+    "map": map, "max": max, "min": min, "range": _safe_range, "reversed": reversed, "round": _safe_round,
+    "set": set, "sorted": sorted, "str": str, "sum": _safe_sum, "tuple": tuple, "zip": zip, "next": next,
+    "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
     # Exceptions, so scripts can raise a meaningful error or handle a bad conversion.
-    "Exception": Exception,
-    "ArithmeticError": ArithmeticError,
-    "KeyError": KeyError,
-    "IndexError": IndexError,
-    "LookupError": LookupError,
-    "TypeError": TypeError,
-    "ValueError": ValueError,
+    "Exception": Exception, "ArithmeticError": ArithmeticError, "KeyError": KeyError, "IndexError": IndexError,
+    "LookupError": LookupError, "TypeError": TypeError, "ValueError": ValueError,
     "ZeroDivisionError": ZeroDivisionError,
 }
 
@@ -427,7 +443,7 @@ _UNAVAILABLE = (
 
 
 def _unavailable(name: str) -> Callable[..., Any]:
-    def refuse(*args: Any, **kwargs: Any) -> Any:
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
         raise ScriptSandboxError(f"{name}() is not available in scripts")
 
     return refuse
@@ -458,73 +474,3 @@ GUARDS = _GUARDS
 SAFE_BUILTINS = _SAFE_BUILTINS
 GUARD_NAMES = frozenset(_GUARDS)
 RESERVED_NAMES = GUARD_NAMES | {"__builtins__"}
-
-
-# --------------------------------------------------------------------------------------------------
-# Running restricted code under the time limit
-# --------------------------------------------------------------------------------------------------
-
-_PLAIN_RESULTS = frozenset({bool, int, float, str, type(None), list, dict})
-
-
-def materialise(result: Any) -> Any:
-    """A lazy iterator (or range) would otherwise run user code later, outside the time limit."""
-    if type(result) not in _PLAIN_RESULTS and isinstance(result, (Iterator, range)):
-        return list(result)
-    return result
-
-
-def run(code: CodeType, namespace: dict[str, Any], *, want_result: bool, traced: bool,
-        time_limit: float | None) -> Any:
-    """Run compiled restricted code in ``namespace``; code that can loop runs under a line tracer
-    that raises once ``time_limit`` has passed (the soft bound: the evaluator's parent holds the hard one)."""
-    if not traced or not time_limit or time_limit <= 0:
-        return materialise(eval(code, namespace)) if want_result else exec(code, namespace)
-    deadline = time.monotonic() + time_limit
-    expired: list[bool] = []
-    tracer = _make_tracer(deadline, time_limit, expired)
-    previous_trace = sys.gettrace()
-    previous_active = getattr(_state, "active", None)
-    _state.active = (deadline, time_limit)
-    sys.settrace(tracer)
-    try:
-        if want_result:
-            result = materialise(eval(code, namespace))
-        else:
-            exec(code, namespace)
-            result = None
-    finally:
-        sys.settrace(previous_trace)
-        _state.active = previous_active
-    if expired:
-        # The limit fired but the code still completed (the error was swallowed somewhere).
-        raise _time_limit_error(time_limit)
-    return result
-
-
-
-def _make_tracer(deadline: float, limit: float, expired: list[bool]) -> Callable[..., Any]:
-    """Line tracer for frames of user code only; raises once the deadline has passed.
-
-    "line" fires for every new line and every backward jump (loop iteration), "call" for every
-    function/comprehension frame; the one construct that escapes both, a one-line ``while``
-    loop, gets an explicit check from SandboxPolicy.visit_While.
-    """
-    monotonic = time.monotonic
-
-    def local_trace(frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "line" and monotonic() > deadline:
-            expired.append(True)
-            raise _time_limit_error(limit)
-        return local_trace
-
-    def global_trace(frame: FrameType, event: str, arg: Any) -> Any:
-        if frame.f_code.co_filename != SCRIPT_FILENAME:
-            return None
-        if monotonic() > deadline:
-            expired.append(True)
-            raise _time_limit_error(limit)
-        return local_trace
-
-    return global_trace
-

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import load_settings
+from ..config import settings
 from . import wire
 from .guards import ScriptSandboxError
 
@@ -63,7 +63,8 @@ class Evaluator:
             env={"PATH": os.defpath, "LC_ALL": "C.UTF-8"},  # no DATABASE_URL, secrets or tokens
             cwd="/", close_fds=True, start_new_session=True,
         )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
         self._to = self.proc.stdin.fileno()
         self._from = self.proc.stdout.fileno()
         os.set_blocking(self._to, False)
@@ -81,7 +82,7 @@ class Evaluator:
         header = self._receive(wire.HEADER_SIZE, deadline)
         size = wire.frame_length(header)
         if size > max_answer:
-            raise _Broken(f"an answer of {size} bytes (at most {max_answer})")
+            raise _BrokenError(f"an answer of {size} bytes (at most {max_answer})")
         return self._receive(size, deadline)
 
     def _send(self, data: bytes, deadline: float) -> None:
@@ -89,7 +90,7 @@ class Evaluator:
         while view:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _Expired()
+                raise _ExpiredError()
             _, writable, _ = select.select([], [self._to], [], remaining)
             if not writable:
                 continue
@@ -98,7 +99,7 @@ class Evaluator:
             except BlockingIOError:
                 continue
             except (BrokenPipeError, OSError) as err:
-                raise _Died() from err
+                raise _DiedError() from err
             view = view[written:]
 
     def _receive(self, size: int, deadline: float) -> bytes:
@@ -106,7 +107,7 @@ class Evaluator:
         while size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _Expired()
+                raise _ExpiredError()
             readable, _, _ = select.select([self._from], [], [], remaining)
             if not readable:
                 continue
@@ -115,7 +116,7 @@ class Evaluator:
             except BlockingIOError:
                 continue
             if not chunk:
-                raise _Died()
+                raise _DiedError()
             chunks.append(chunk)
             size -= len(chunk)
         return b"".join(chunks)
@@ -156,16 +157,16 @@ class Evaluator:
                 pass
 
 
-class _Expired(Exception):
-    pass
+class _ExpiredError(Exception):
+    """The evaluation passed its hard time bound."""
 
 
-class _Died(Exception):
-    pass
+class _DiedError(Exception):
+    """The evaluator exited (a limit killed it, or the parent did)."""
 
 
-class _Broken(Exception):
-    pass
+class _BrokenError(Exception):
+    """The evaluator answered with something that is not an answer."""
 
 
 class EvaluatorPool:
@@ -206,13 +207,13 @@ class EvaluatorPool:
             deadline = time.monotonic() + time_limit + HARD_GRACE_SECONDS
             try:
                 raw = evaluator.exchange(payload, deadline=deadline, max_answer=max_answer)
-            except _Expired:
+            except _ExpiredError:
                 self._discard(evaluator)
                 raise ScriptSandboxError(f"Script exceeded its time limit of {float(time_limit)} s") from None
-            except _Died:
+            except _DiedError:
                 status = self._discard(evaluator)
                 raise ScriptSandboxError(self._death_message(status, time_limit)) from None
-            except _Broken as err:
+            except _BrokenError as err:
                 self._discard(evaluator)
                 raise ScriptSandboxError(f"The script evaluator answered with {err}; it was replaced") from None
             except BaseException:
@@ -317,49 +318,53 @@ class EvaluatorPool:
         return f"The script evaluator stopped unexpectedly (exit status {status}); it was replaced"
 
 
-_SHARED: EvaluatorPool | None = None
-_SHARED_LOCK = threading.Lock()
-_SHARED_CONFIG: tuple[int, Limits] | None = None  # None: from the settings (engine.config) on first use
+class _Shared:
+    """The process-wide pool and its configuration (None: from the settings, engine.config, on first use)."""
+
+    def __init__(self) -> None:
+        self.pool: EvaluatorPool | None = None
+        self.config: tuple[int, Limits] | None = None
+        self.lock = threading.Lock()
+
+    def replace(self, config: tuple[int, Limits] | None) -> None:
+        """Take this configuration; a running pool is stopped and restarts lazily."""
+        with self.lock:
+            self.config = config
+            old, self.pool = self.pool, None
+        if old is not None and old.pid == os.getpid():
+            old.shutdown()
+
+
+_SHARED = _Shared()
 
 
 def configure(*, size: int | None = None, limits: Limits | None = None) -> None:
     """Set the shared pool's size and limits (start-up); a running pool is stopped and restarts lazily."""
-    global _SHARED_CONFIG, _SHARED
-    with _SHARED_LOCK:
-        current_size, current_limits = _SHARED_CONFIG or _from_settings()
-        _SHARED_CONFIG = (size if size is not None else current_size, limits or current_limits)
-        old, _SHARED = _SHARED, None
-    if old is not None and old.pid == os.getpid():
-        old.shutdown()
+    current_size, current_limits = _SHARED.config or _from_settings()
+    _SHARED.replace((size if size is not None else current_size, limits or current_limits))
 
 
 def reset() -> None:
     """Forget the configuration and stop the shared pool: the next use reads the settings again."""
-    global _SHARED_CONFIG, _SHARED
-    with _SHARED_LOCK:
-        _SHARED_CONFIG = None
-        old, _SHARED = _SHARED, None
-    if old is not None and old.pid == os.getpid():
-        old.shutdown()
+    _SHARED.replace(None)
 
 
 def shared() -> EvaluatorPool:
     """The process-wide pool (a fork gets its own: pipes must not be shared between processes)."""
-    global _SHARED
-    with _SHARED_LOCK:
-        if _SHARED is None or _SHARED.pid != os.getpid():
-            size, limits = _SHARED_CONFIG or _from_settings()
-            _SHARED = EvaluatorPool(size, limits)
-        return _SHARED
+    with _SHARED.lock:
+        if _SHARED.pool is None or _SHARED.pool.pid != os.getpid():
+            size, limits = _SHARED.config or _from_settings()
+            _SHARED.pool = EvaluatorPool(size, limits)
+        return _SHARED.pool
 
 
 def _from_settings() -> tuple[int, Limits]:
-    settings = load_settings()
-    return settings.script_evaluators, Limits(memory_mb=settings.script_memory_mb)
+    current = settings()
+    return current.script_evaluators, Limits(memory_mb=current.script_memory_mb)
 
 
 def _shutdown_shared() -> None:
-    pool = _SHARED
+    pool = _SHARED.pool
     if pool is not None and pool.pid == os.getpid():
         pool.shutdown()
 

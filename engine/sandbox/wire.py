@@ -8,6 +8,7 @@ so ``b = [a] * 10`` of a million-item ``a`` is refused after a million character
 from __future__ import annotations
 
 import io
+import math
 import pickle
 import reprlib
 import struct
@@ -46,7 +47,7 @@ _short.maxstring = 60
 _short.maxother = 60
 
 
-class Unstorable(Exception):
+class UnstorableError(Exception):
     """A value that task data cannot hold; ``where`` collects the path from the leaf upwards."""
 
     def __init__(self, value: Any, problem: str | None = None) -> None:
@@ -67,7 +68,7 @@ class Unstorable(Exception):
         return f"{what} '{name}' holds {desc}{where}, which cannot be stored in task data; {hint}"
 
 
-class TooLarge(Exception):
+class TooLargeError(Exception):
     """The JSON text would pass the size limit; raised before building it."""
 
 
@@ -92,7 +93,7 @@ class BoundedEncoder:
     """JSON text of task data, written piece by piece and refused once it passes ``budget`` characters.
 
     Tuples become lists, sets sorted lists; dates and datetimes (and, for expression results,
-    timedeltas) travel as tags. Anything else raises Unstorable with the path to it.
+    timedeltas) travel as tags. Anything else raises UnstorableError with the path to it.
     """
 
     def __init__(self, budget: int, *, timedeltas: bool = False) -> None:
@@ -109,7 +110,7 @@ class BoundedEncoder:
     def _add(self, parts: list[str], text: str) -> None:
         self.size += len(text)
         if self.size > self.budget:
-            raise TooLarge()
+            raise TooLargeError()
         parts.append(text)
 
     def _value(self, value: Any, parts: list[str], depth: int) -> None:
@@ -122,7 +123,7 @@ class BoundedEncoder:
             self._add(parts, "false")
         elif kind is str:
             if self.size + len(value) + 2 > self.budget:
-                raise TooLarge()
+                raise TooLargeError()
             self._add(parts, encode_basestring_ascii(value))
         elif kind is int:
             self._add(parts, int.__repr__(value))
@@ -137,63 +138,67 @@ class BoundedEncoder:
         elif kind is dict or kind is list or kind is tuple or kind is set or kind is frozenset:
             self._container(value, parts, depth)
         else:
-            raise Unstorable(value)
+            raise UnstorableError(value)
 
     def _container(self, value: Any, parts: list[str], depth: int) -> None:
         if depth >= MAX_DEPTH:
-            raise Unstorable(value, f"data nested more than {MAX_DEPTH} levels deep")
+            raise UnstorableError(value, f"data nested more than {MAX_DEPTH} levels deep")
         marker = id(value)
         if marker in self._active:
-            raise Unstorable(value, "a circular reference (it contains itself)")
+            raise UnstorableError(value, "a circular reference (it contains itself)")
         self._active.add(marker)
         try:
             if type(value) is dict:
-                self._add(parts, "{")
-                first = True
-                for key, item in value.items():
-                    if type(key) is not str:
-                        raise Unstorable(
-                            value,
-                            f"a dict key {short_repr(key)} ({type(key).__name__}); task data keys must be "
-                            "strings, use str(key)",
-                        )
-                    if not first:
-                        self._add(parts, ",")
-                    first = False
-                    if self.size + len(key) + 3 > self.budget:
-                        raise TooLarge()
-                    self._add(parts, encode_basestring_ascii("\x00" + key if key[:1] == "\x00" else key) + ":")
-                    try:
-                        self._value(item, parts, depth + 1)
-                    except Unstorable as err:
-                        err.where.append(f"[{short_repr(key)}]")
-                        raise
-                self._add(parts, "}")
+                self._dict(value, parts, depth)
             else:
-                items: Any = value
-                label = None
-                if type(value) in (set, frozenset):
-                    label = "[...]"
-                    try:
-                        items = sorted(value)
-                    except TypeError:
-                        items = list(value)
-                self._add(parts, "[")
-                for index, item in enumerate(items):
-                    if index:
-                        self._add(parts, ",")
-                    try:
-                        self._value(item, parts, depth + 1)
-                    except Unstorable as err:
-                        err.where.append(label or f"[{index}]")
-                        raise
-                self._add(parts, "]")
+                self._sequence(value, parts, depth)
         finally:
             self._active.discard(marker)
 
+    def _dict(self, value: dict[Any, Any], parts: list[str], depth: int) -> None:
+        self._add(parts, "{")
+        for index, (key, item) in enumerate(value.items()):
+            if type(key) is not str:
+                raise UnstorableError(
+                    value,
+                    f"a dict key {short_repr(key)} ({type(key).__name__}); task data keys must be "
+                    "strings, use str(key)",
+                )
+            if index:
+                self._add(parts, ",")
+            if self.size + len(key) + 3 > self.budget:
+                raise TooLargeError()
+            self._add(parts, encode_basestring_ascii("\x00" + key if key[:1] == "\x00" else key) + ":")
+            try:
+                self._value(item, parts, depth + 1)
+            except UnstorableError as err:
+                err.where.append(f"[{short_repr(key)}]")
+                raise
+        self._add(parts, "}")
+
+    def _sequence(self, value: Any, parts: list[str], depth: int) -> None:
+        items: Any = value
+        label = None
+        if type(value) in (set, frozenset):
+            label = "[...]"
+            try:
+                items = sorted(value)
+            except TypeError:
+                items = list(value)
+        self._add(parts, "[")
+        for index, item in enumerate(items):
+            if index:
+                self._add(parts, ",")
+            try:
+                self._value(item, parts, depth + 1)
+            except UnstorableError as err:
+                err.where.append(label or f"[{index}]")
+                raise
+        self._add(parts, "]")
+
 
 def _float(value: float) -> str:
-    if value != value:
+    if math.isnan(value):
         return "NaN"
     if value in (float("inf"), float("-inf")):
         return "Infinity" if value > 0 else "-Infinity"

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from api.app import create_app
 from engine.config import ROOT, load_settings
 from engine.db import Database
-from tests.factories import Person, make_org, make_user
+from tests.support.factories import Person, make_org, make_user
 
 
 @pytest.fixture

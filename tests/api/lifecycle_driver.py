@@ -25,7 +25,7 @@ from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
 from tests.api.conftest import Caller, assert_problem, deploy_files, sign_in
-from tests.factories import Person
+from tests.support.factories import Person
 
 PASSWORD = "lifecycle-password-2027"
 UNITS = [

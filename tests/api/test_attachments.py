@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ecvet.partnership.models import Attachment
 from tests.api.conftest import Caller, World, assert_problem, sign_in
-from tests.factories import make_user
+from tests.support.factories import make_user
 from tests.support.uploads import DOCX, ODT, PDF, PNG
 
 

@@ -20,7 +20,6 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
 from tests.api.conftest import TWO_LANE, Caller, assert_problem, deploy_files, sign_in
-from tests.factories import PASSWORD, Person, make_user
 from tests.support.ecvet_factories import Party
 from tests.support.ecvet_worlds import (
     GREEK_HOTEL,
@@ -31,6 +30,7 @@ from tests.support.ecvet_worlds import (
     make_records_world,
     make_review,
 )
+from tests.support.factories import PASSWORD, Person, make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from engine.config import load_settings
 from engine.db import Database
 from engine.sandbox import pool
 from tests.api.conftest import World, post_bundle
-from tests.engine.test_sandbox import CPU_BOMB, MRO_ESCAPE
+from tests.support.attacks import CPU_BOMB, MRO_ESCAPE
 
 
 @pytest.fixture

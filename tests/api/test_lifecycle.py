@@ -38,7 +38,7 @@ from tests.api.lifecycle_driver import (
     review_of,
     start_partnership,
 )
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 # Who signs for the parties, with the position the administrator gave them (their signing profile).

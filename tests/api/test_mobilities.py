@@ -13,8 +13,8 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
 from tests.api.conftest import Caller, assert_problem, sign_in
-from tests.factories import PASSWORD, Person, make_user
 from tests.support.ecvet_factories import Party, make_party
+from tests.support.factories import PASSWORD, Person, make_user
 from tests.support.mobility_driver import T0 as T0  # the frozen fixture starts the clock here
 from tests.support.mobility_driver import Run, Scenario, go_live, start
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Caller, World, assert_problem, sign_in
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 HOTEL = {"name": "Hotel Sol", "country": "es", "erasmus_oid": "E10234567", "pic": "912345678"}
 

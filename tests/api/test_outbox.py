@@ -7,7 +7,7 @@ import pytest
 
 from engine import jobs
 from tests.api.conftest import Caller, World, sign_in
-from tests.factories import make_user
+from tests.support.factories import make_user
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,8 @@ import pytest
 from ecvet.national_models.models import CompetenceFunction
 from engine.config import ROOT
 from tests.api.conftest import Caller, World, assert_problem, deploy_files, sign_in
-from tests.factories import make_org, make_user
 from tests.support.ecvet_factories import register
+from tests.support.factories import make_org, make_user
 from tests.support.partnership_driver import PDF
 
 

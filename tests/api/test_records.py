@@ -10,9 +10,9 @@ from ecvet import evidence
 from ecvet.partnership import approvals, mou
 from engine.db import Database
 from tests.api.conftest import Caller, World, assert_problem, sign_in
-from tests.engine.conftest import actor_for
-from tests.factories import make_org, make_user
 from tests.support.ecvet_factories import SIGNER, Party, mou_content, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_org, make_user
 
 
 @dataclass

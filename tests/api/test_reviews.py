@@ -13,9 +13,9 @@ from engine import clock
 from engine.clock import FrozenClock
 from engine.db import Database
 from tests.api.conftest import Caller, assert_problem, sign_in
-from tests.engine.conftest import actor_for
-from tests.factories import PASSWORD, Person, make_user
 from tests.support.ecvet_factories import make_party
+from tests.support.engine import actor_for
+from tests.support.factories import PASSWORD, Person, make_user
 from tests.support.partnership_driver import start
 from tests.support.review_driver import ReviewRun, action_items, evaluation, start_review
 

@@ -25,8 +25,8 @@ from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
 from tests.api.conftest import Caller, assert_problem, post_bundle, sign_in
-from tests.factories import PASSWORD, Person, make_user
 from tests.support.ecvet_factories import LearnerMobility, Party, make_learner_mobility
+from tests.support.factories import PASSWORD, Person, make_user
 from tests.support.mobility_driver import T0 as T0  # the frozen fixture starts the clock here
 from tests.support.mobility_driver import Scenario, start
 

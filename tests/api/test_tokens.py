@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from engine.models import ApiToken, Base, utcnow
 from tests.api.conftest import Caller, World, assert_problem, sign_in
-from tests.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 
 def assert_unauthorized(response: Any) -> dict[str, Any]:

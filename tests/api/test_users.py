@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import World, assert_problem, sign_in
-from tests.factories import Person
+from tests.support.factories import Person
 
 NEW_PASSWORD = "Xk9-unusual-passphrase-77"
 

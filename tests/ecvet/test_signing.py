@@ -31,10 +31,10 @@ from engine.errors import Forbidden, Invalid
 from engine.migrate import upgrade
 from engine.models import TaskState
 from tests.conftest import PG_URL
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import make_party
 from tests.support.ecvet_worlds import LifecycleWorld, make_lifecycle_world
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 from tests.support.mobility_driver import Run, start
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)

@@ -1,27 +1,17 @@
-"""Engine fixtures: deploy bytes straight through the service layer, act as real users."""
+"""Engine fixtures: an administrator, members of organisations (as real users), a pool of evaluators."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from engine import deployments, parties
-from engine.config import ROOT
 from engine.db import Database
 from engine.parties import Actor
-from tests.factories import make_org, make_user
-
-FORMS = ROOT / "forms"
-
-
-def deploy(db: Database, files: Mapping[str, bytes]) -> list[deployments.Deployed]:
-    with db.transaction() as s:
-        return deployments.deploy(s, actor=None, files=files, forms_dir=FORMS)
-
-
-def actor_for(db: Database, user_id: int) -> Actor:
-    with db.transaction(write=False) as s:
-        return Actor.of(parties.get_user(s, actor=Actor(user_id, "", is_admin=True), user_id=user_id))
+from engine.sandbox.pool import EvaluatorPool, Limits
+from tests.support.engine import actor_for
+from tests.support.factories import make_org, make_user
+from tests.support.monitoring import Scene, make_scene
 
 
 @pytest.fixture
@@ -34,3 +24,32 @@ def member(db: Database) -> tuple[Actor, int]:
     """A user and the organisation they belong to."""
     org = make_org(db)
     return actor_for(db, make_user(db, organisation_ids=[org.id]).id), org.id
+
+
+@pytest.fixture
+def orgs(db: Database) -> dict[str, Any]:
+    """A sending school and a hosting company with one member each, plus an outsider (of "other")."""
+    sending, hosting, other = make_org(db), make_org(db), make_org(db)
+    return {
+        "sending": sending.id,
+        "hosting": hosting.id,
+        "other": other.id,
+        "sender": actor_for(db, make_user(db, organisation_ids=[sending.id]).id),
+        "host": actor_for(db, make_user(db, organisation_ids=[hosting.id]).id),
+        "outsider": actor_for(db, make_user(db, organisation_ids=[other.id]).id),
+    }
+
+
+@pytest.fixture
+def small_pool() -> Iterator[EvaluatorPool]:
+    """A pool of its own (one evaluator, 256 MB), shut down after the test."""
+    evaluators = EvaluatorPool(1, Limits(memory_mb=256))
+    yield evaluators
+    evaluators.shutdown()
+    assert not evaluators.pids()
+
+
+@pytest.fixture
+def scene(db: Database, admin: Actor) -> Scene:
+    """Two-lane instances: i1 at 'propose', i2 at 'review', i3 of other organisations, i4 completed."""
+    return make_scene(db, admin)

@@ -13,8 +13,8 @@ from engine.errors import Conflict
 from engine.execution import open_workflow
 from engine.models import AuditEvent, HumanTask, TaskState
 from engine.parties import Actor
-from tests.engine.conftest import actor_for, deploy
-from tests.factories import make_org, make_user
+from tests.support.engine import actor_for, deploy, row
+from tests.support.factories import make_org, make_user
 
 SEEN: list[dict[str, Any]] = []
 
@@ -54,7 +54,8 @@ def test_action_result_lands_in_task_data(db: Database, admin: Actor) -> None:
     with db.transaction(write=False) as s:
         workflow = open_workflow(instances.get(s, actor=admin, instance_id=iid))
         ready = workflow.get_tasks(state=16, manual=True)[0]
-        assert ready.data["record_id"] == 42 and ready.data["note"] == "ok"
+        assert ready.data["record_id"] == 42
+        assert ready.data["note"] == "ok"
 
 
 def test_refusing_action_keeps_nothing(db: Database, admin: Actor) -> None:
@@ -62,6 +63,6 @@ def test_refusing_action_keeps_nothing(db: Database, admin: Actor) -> None:
     with pytest.raises(Conflict), db.transaction() as s:
         tasks.complete(s, actor=member, task_id=task_id, data={"stale": True})
     with db.transaction(write=False) as s:
-        assert s.get(HumanTask, task_id).state == TaskState.READY
+        assert row(s, HumanTask, task_id).state == TaskState.READY
         actions_logged = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid))]
         assert "task.completed" not in actions_logged

@@ -30,7 +30,8 @@ SCORE_TABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def test_the_first_matching_rule_answers_with_its_outputs() -> None:
     answer = decisions.evaluate(TABLE, inputs={"country": "NL", "sector": None, "eqf_level": 4}, **ANSWER)
-    assert answer["mou_approval"] == "none" and answer["recognition_by"] == "sending"
+    assert answer["mou_approval"] == "none"
+    assert answer["recognition_by"] == "sending"
     german = decisions.evaluate(TABLE, inputs={"country": "DE", "sector": None, "eqf_level": 4}, **ANSWER)
     assert german != answer
 

@@ -10,8 +10,8 @@ from engine.db import Database
 from engine.errors import Forbidden, Invalid
 from engine.models import AuditEvent, FileBlob, ProcessDefinition
 from engine.parties import Actor
-from tests.engine.conftest import deploy
-from tests.factories import make_org
+from tests.support.engine import deploy
+from tests.support.factories import make_org
 
 
 def count(db: Database, model: type) -> int:

@@ -1,18 +1,23 @@
-"""Instances: incidents instead of silent errors, sandboxed scripts, restart, JSON-native data."""
+"""engine/instances.py: starts (bindings, start rules, checks), incidents instead of silent errors, process data."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.generate import error_end_process, script_process, sequential_process
-from engine import instances, runtime, tasks
+from engine import deployments, instances, jobs, messages, runtime, tasks
+from engine.bundle import StartRule
 from engine.db import Database
-from engine.errors import NotFound
-from engine.models import AuditEvent, Incident, InstanceStatus
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.execution import open_workflow
+from engine.models import AuditEvent, Incident, InstanceStatus, MessageSubscription, ProcessDefinition, ProcessInstance
 from engine.parties import Actor
-from tests.engine.conftest import deploy
+from tests.support.bpmn import wrap
+from tests.support.engine import actor_for, deploy, row
+from tests.support.factories import make_org, make_user
 
 
 def start_lane_less(db: Database, admin: Actor, key: str, **kw: Any) -> Any:
@@ -40,9 +45,11 @@ def test_sandbox_escape_in_a_script_task_becomes_an_incident(db: Database, admin
     assert inst.status == InstanceStatus.ERROR
     with db.transaction(write=False) as s:
         incident = s.scalars(select(Incident).where(Incident.instance_id == inst.id)).one()
-        assert incident.kind == "script" and incident.bpmn_id == "script"
+        assert incident.kind == "script"
+        assert incident.bpmn_id == "script"
         assert "__class__" in incident.message or "__subclasses__" in incident.message
-        assert "PATH" not in inst.state and "environ" not in inst.state.replace("'environ'", "")
+        assert "PATH" not in inst.state
+        assert "environ" not in inst.state.replace("'environ'", "")
 
 
 def test_import_in_a_script_is_refused(db: Database, admin: Actor) -> None:
@@ -57,18 +64,16 @@ def test_script_writes_json_native_data_and_date_round_trips(db: Database, admin
     assert inst.status == InstanceStatus.WAITING
     with db.transaction() as s:
         reloaded = instances.get(s, actor=admin, instance_id=inst.id)
-        from engine.execution import open_workflow
-
         wf = open_workflow(reloaded)
         data = wf.get_tasks(state=16, manual=True)[0].data  # READY
-        assert str(data["start"]) == "2027-03-01" and data["units"] == ["U1"] and data["n"] == 1
+        assert str(data["start"]) == "2027-03-01"
+        assert data["units"] == ["U1"]
+        assert data["n"] == 1
 
 
 def test_restart_and_continue_an_instance(db_url: str, admin: Actor) -> None:
     first = Database(db_url)
     deploy(first, {"p.bpmn": sequential_process("p", 3, lanes=("Sending organisation",))})
-    from tests.factories import make_org
-
     org = make_org(first)
     with first.transaction() as s:
         inst = instances.start(s, actor=admin, process_key="p", parties={"sending": org.id})
@@ -87,17 +92,18 @@ def test_restart_and_continue_an_instance(db_url: str, admin: Actor) -> None:
     second.dispose()
 
 
-def test_audit_trail_is_append_only(db: Database, admin: Actor) -> None:
+@pytest.mark.usefixtures("admin")
+def test_audit_trail_is_append_only(db: Database) -> None:
     deploy(db, {"p.bpmn": sequential_process("p", 1, lanes=("Sending organisation",))})
     with db.transaction(write=False) as s:
         event_id = s.scalars(select(AuditEvent.id).where(AuditEvent.action == "definition.deployed")).first()
     assert event_id is not None
     with pytest.raises(Exception, match="append-only"), db.transaction() as s:
-        s.get(AuditEvent, event_id).action = "tampered"
+        row(s, AuditEvent, event_id).action = "tampered"
     with pytest.raises(Exception, match="append-only"), db.transaction() as s:
-        s.delete(s.get(AuditEvent, event_id))
+        s.delete(row(s, AuditEvent, event_id))
     with db.transaction(write=False) as s:
-        assert s.get(AuditEvent, event_id).action == "definition.deployed"
+        assert row(s, AuditEvent, event_id).action == "definition.deployed"
 
 
 def test_process_data_is_a_copy_of_what_the_instance_holds_for_its_parties_only(
@@ -116,3 +122,280 @@ def test_process_data_is_a_copy_of_what_the_instance_holds_for_its_parties_only(
         outsider, _org = member
         with pytest.raises(NotFound):
             instances.process_data(s, actor=outsider, instance_id=inst.id)
+
+
+# -- who may start a process ---------------------------------------------------------------------------
+# The start rule a process declares in its BPMN, checked by engine.instances.start. Every start path
+# ends there (the API, the pages, the domain services and messages that start a process), so these tests
+# drive it directly and through ``messages.deliver``; tests/api/test_starts.py does the same over HTTP
+# with the shipped ECVET processes.
+
+def lanes_process(key: str, *, properties: dict[str, str] | None = None, start: str = "", extra: str = "") -> bytes:
+    """Lanes sending, hosting and learner, one user task in each; `start` replaces the plain start
+    event's definition (e.g. a message); `properties` are the process's own spiff properties."""
+    declared = ""
+    if properties:
+        items = "".join(f'<spiffworkflow:property name="{n}" value="{v}"/>' for n, v in properties.items())
+        declared = f"<bpmn:extensionElements><spiffworkflow:properties>{items}</spiffworkflow:properties>" \
+                   f"</bpmn:extensionElements>"
+    lanes = ('<bpmn:laneSet id="ls">'
+             '<bpmn:lane id="l_s" name="Sending organisation"><bpmn:flowNodeRef>start</bpmn:flowNodeRef>'
+             '<bpmn:flowNodeRef>t_s</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane>'
+             '<bpmn:lane id="l_h" name="Hosting organisation"><bpmn:flowNodeRef>t_h</bpmn:flowNodeRef></bpmn:lane>'
+             '<bpmn:lane id="l_l" name="Learner"><bpmn:flowNodeRef>t_l</bpmn:flowNodeRef></bpmn:lane>'
+             '</bpmn:laneSet>')
+    tasks = "".join(f'<bpmn:userTask id="t_{x}" name="Task {x}"><bpmn:incoming>f{i}</bpmn:incoming>'
+                    f'<bpmn:outgoing>f{i + 1}</bpmn:outgoing></bpmn:userTask>' for i, x in enumerate("shl", 1))
+    body = f"""
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing>{start}</bpmn:startEvent>{tasks}
+<bpmn:endEvent id="end"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t_s"/>
+<bpmn:sequenceFlow id="f2" sourceRef="t_s" targetRef="t_h"/>
+<bpmn:sequenceFlow id="f3" sourceRef="t_h" targetRef="t_l"/>
+<bpmn:sequenceFlow id="f4" sourceRef="t_l" targetRef="end"/>{extra}"""
+    xml = wrap(key, body, declared + lanes)
+    if "messageRef=" in start:
+        xml = xml.replace(b"<bpmn:process ", b'<bpmn:message id="m" name="go"/><bpmn:process ', 1)
+    return xml
+
+
+def thrower(key: str) -> bytes:
+    """A process with the same three lanes that ends by throwing message 'go' (no correlation)."""
+    return wrap(key, """
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:endEvent id="end"><bpmn:incoming>f1</bpmn:incoming>
+  <bpmn:messageEventDefinition id="d_go" messageRef="m"><bpmn:extensionElements>
+    <spiffworkflow:messagePayload>{"note": "from the sender"}</spiffworkflow:messagePayload>
+  </bpmn:extensionElements></bpmn:messageEventDefinition>
+</bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end"/>""",
+                 '<bpmn:laneSet id="ls"><bpmn:lane id="l_s" name="Sending organisation">'
+                 '<bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane>'
+                 '<bpmn:lane id="l_h" name="Hosting organisation"/><bpmn:lane id="l_l" name="Learner"/>'
+                 '</bpmn:laneSet>').replace(b"<bpmn:process ", b'<bpmn:message id="m" name="go"/><bpmn:process ', 1)
+
+
+MESSAGE_START = '<bpmn:messageEventDefinition id="d_start" messageRef="m"/>'
+
+
+class People:
+    """A sending school, a hosting company and a learner with an account, plus an admin."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.sending, self.hosting = make_org(db).id, make_org(db).id
+        self.sender = actor_for(db, make_user(db, organisation_ids=[self.sending]).id)
+        self.host = actor_for(db, make_user(db, organisation_ids=[self.hosting]).id)
+        self.learner = actor_for(db, make_user(db).id)
+        self.admin = actor_for(db, make_user(db, is_admin=True).id)
+
+    def parties(self, **override: Any) -> dict[str, Any]:
+        return {"sending": self.sending, "hosting": self.hosting, "learner": {"user_id": self.learner.user_id},
+                **override}
+
+    def start(self, actor: Actor, key: str, **kw: Any) -> str:
+        with self.db.transaction() as s:
+            return instances.start(s, actor=actor, process_key=key, parties=kw.pop("parties", self.parties()),
+                                   **kw).id
+
+    def count(self) -> int:
+        with self.db.transaction(write=False) as s:
+            return s.scalar(select(func.count(ProcessInstance.id))) or 0
+
+    def started_events(self) -> int:
+        with self.db.transaction(write=False) as s:
+            return s.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "instance.started")) or 0
+
+
+@pytest.fixture
+def people(db: Database) -> People:
+    return People(db)
+
+
+@pytest.fixture
+def checks() -> Iterator[list[instances.StartRequest]]:
+    """A start check 'test.record' that records what it sees, and refuses a variable 'refuse'."""
+    seen: list[instances.StartRequest] = []
+
+    @instances.start_check("test.record")
+    def record(_session: Any, request: instances.StartRequest) -> None:
+        seen.append(request)
+        if request.variables.get("refuse"):
+            raise Invalid("Refused by the domain", errors={"variables.refuse": ["No"]})
+
+    yield seen
+    instances.START_CHECKS.pop("test.record", None)
+
+
+def refused_to_deploy(db: Database, files: dict[str, bytes]) -> list[dict[str, Any]]:
+    with pytest.raises(Invalid) as refused:
+        deploy(db, files)
+    with db.transaction(write=False) as s:
+        assert s.scalar(select(func.count(ProcessDefinition.id))) == 0, "nothing of a refused bundle is stored"
+    return list(refused.value.errors)
+
+
+# --- the declaration -----------------------------------------------------------------------------
+
+def test_the_declared_rule_is_read_from_the_deployed_bpmn(db: Database) -> None:
+    deploy(db, {"a.bpmn": lanes_process("a", properties={"startableBy": "sending, hosting", "startCheck": "x.y"}),
+                "b.bpmn": lanes_process("b", properties={"startableBy": "platform"}),
+                "c.bpmn": lanes_process("c")})
+    with db.transaction(write=False) as s:
+        rules = {key: deployments.start_rule(s, deployments.get_definition(s, key=key)) for key in "abc"}
+    assert rules == {"a": StartRule(roles=("sending", "hosting"), check="x.y"),
+                     "b": StartRule(platform_only=True), "c": StartRule()}
+    assert rules["c"].describe() == "any party that binds itself to one of its roles"
+
+
+@pytest.mark.parametrize(("properties", "message"), [
+    ({"startableBy": "sending, registrar"}, "names 'registrar', which is not a role of this process"),
+    ({"startableBy": "platform, sending"}, "'platform' stands alone"),
+    ({"startableBy": ""}, "must name role keys separated by commas"),
+    ({"startableBy": "sending,,hosting"}, "must name role keys separated by commas"),
+    ({"startableBy": "sending", "startCheck": "not a name!"}, "must name a registered start check"),
+])
+def test_a_start_rule_that_cannot_hold_is_refused_at_deploy(db: Database, properties: dict[str, str],
+                                                            message: str) -> None:
+    errors = refused_to_deploy(db, {"p.bpmn": lanes_process("p", properties=properties)})
+    assert [(e["file"], e["element_id"]) for e in errors] == [("p.bpmn", "p")]
+    assert message in errors[0]["message"]
+
+
+def test_a_start_rule_declared_twice_is_refused(db: Database) -> None:
+    xml = lanes_process("p", properties={"startableBy": "sending"}).replace(
+        b'<spiffworkflow:property name="startableBy" value="sending"/>',
+        b'<spiffworkflow:property name="startableBy" value="sending"/>'
+        b'<spiffworkflow:property name="startableBy" value="hosting"/>')
+    (error,) = refused_to_deploy(db, {"p.bpmn": xml})
+    assert "declares 'startableBy' 2 times" in error["message"]
+
+
+# --- startableBy ---------------------------------------------------------------------------------
+
+def test_only_members_of_the_organisation_bound_to_a_starting_role_start_it(people: People) -> None:
+    deploy(people.db, {"p.bpmn": lanes_process("p", properties={"startableBy": "sending"})})
+    for outsider in (people.host, people.learner):  # bound to a role, but not to the one that starts
+        with pytest.raises(Forbidden, match="members of the organisation bound to 'sending'"):
+            people.start(outsider, "p", business_key="their-own")
+    assert people.count() == 0
+    assert people.started_events() == 0
+    assert people.start(people.sender, "p")
+    assert people.start(people.admin, "p", parties=people.parties(sending=people.hosting))  # admins: anything
+    assert people.count() == 2
+
+
+def test_a_starting_role_bound_to_a_person_lets_that_person_start(people: People) -> None:
+    deploy(people.db, {"p.bpmn": lanes_process("p", properties={"startableBy": "learner, hosting"})})
+    assert people.start(people.learner, "p")
+    assert people.start(people.host, "p")
+    with pytest.raises(Forbidden):
+        people.start(people.sender, "p")
+    other = actor_for(people.db, make_user(people.db).id)
+    with pytest.raises(Forbidden):  # binding oneself to a role that does not start it does not help
+        people.start(other, "p", parties=people.parties(sending={"user_id": other.user_id}))
+    assert people.count() == 2
+
+
+def test_a_platform_process_is_started_by_no_person_but_by_a_message_an_instance_throws(people: People) -> None:
+    deploy(people.db, {"p.bpmn": lanes_process("p", properties={"startableBy": "platform"}, start=MESSAGE_START),
+                       "t.bpmn": thrower("t")})
+    for person in (people.sender, people.host, people.learner):
+        with pytest.raises(Forbidden, match="platform only"):
+            people.start(person, "p")
+        with pytest.raises(Forbidden), people.db.transaction() as s:  # nor with the message itself
+            messages.deliver(s, actor=person, name="go", correlation_keys=None, payload={},
+                             parties=people.parties())
+    assert people.count() == 0
+    source = people.start(people.sender, "t")
+    jobs.run_due(people.db)
+    with people.db.transaction(write=False) as s:
+        (started,) = s.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "p")).all()
+        assert started.started_by is None
+        assert {p.role: (p.organisation_id, p.user_id) for p in started.parties} == {
+            "sending": (people.sending, None), "hosting": (people.hosting, None),
+            "learner": (None, people.learner.user_id)}
+        delivered = s.scalars(select(AuditEvent).where(AuditEvent.action == "message.delivered")).one()
+        assert (delivered.instance_id, delivered.detail["source_instance_id"]) == (started.id, source)
+
+
+def test_undeclared_anyone_bound_to_a_role_starts_it(people: People) -> None:
+    deploy(people.db, {"p.bpmn": lanes_process("p")})
+    stranger = actor_for(people.db, make_user(people.db, organisation_ids=[make_org(people.db).id]).id)
+    with pytest.raises(Forbidden, match="your organisation takes part"):
+        people.start(stranger, "p")
+    for person in (people.sender, people.host, people.learner):
+        assert people.start(person, "p")
+
+
+def test_a_message_start_follows_the_same_rule(people: People) -> None:
+    deploy(people.db, {"p.bpmn": lanes_process("p", properties={"startableBy": "sending"}, start=MESSAGE_START)})
+    with pytest.raises(Forbidden), people.db.transaction() as s:
+        messages.deliver(s, actor=people.host, name="go", correlation_keys=None, payload={"x": 1},
+                         parties=people.parties())
+    with people.db.transaction() as s:
+        result = messages.deliver(s, actor=people.sender, name="go", correlation_keys=None, payload={"x": 1},
+                                  parties=people.parties())
+    assert result.started
+    assert people.count() == 1
+
+
+# --- startCheck ----------------------------------------------------------------------------------
+
+def test_the_start_check_sees_the_request_and_its_refusal_starts_nothing(
+    people: People, checks: list[instances.StartRequest]
+) -> None:
+    declared = {"startableBy": "sending", "startCheck": "test.record"}
+    deploy(people.db, {"p.bpmn": lanes_process("p", properties=declared)})
+    with pytest.raises(Invalid) as refused:
+        people.start(people.sender, "p", variables={"refuse": True})
+    assert refused.value.errors == {"variables.refuse": ["No"]}
+    assert people.count() == 0
+    assert people.started_events() == 0
+
+    iid = people.start(people.sender, "p", business_key="k-1", variables={"n": 1})
+    request = checks[-1]
+    assert (request.actor, request.definition.key, request.business_key, dict(request.variables)) == \
+        (people.sender, "p", "k-1", {"n": 1})
+    assert dict(request.parties) == {"sending": instances.Bound(people.sending, None),
+                                     "hosting": instances.Bound(people.hosting, None),
+                                     "learner": instances.Bound(None, people.learner.user_id)}
+    # the role rule comes first: a non-starter never reaches the domain check
+    calls = len(checks)
+    with pytest.raises(Forbidden):
+        people.start(people.host, "p")
+    assert len(checks) == calls
+    # administrators start anything, without the domain's check
+    assert people.start(people.admin, "p", variables={"refuse": True})
+    assert len(checks) == calls
+    assert people.count() == 2
+    assert iid
+
+
+def test_a_start_check_the_server_does_not_know_refuses_every_person(people: People) -> None:
+    deploy(people.db, {"p.bpmn": lanes_process("p", properties={"startCheck": "nobody.registered.this"})})
+    with pytest.raises(Conflict, match="nobody.registered.this"):
+        people.start(people.sender, "p")
+    assert people.count() == 0
+    assert people.start(people.admin, "p")
+
+
+def test_start_data_the_start_event_cannot_read_is_refused_not_a_server_error(people: People) -> None:
+    """A start event correlated on a variable (processVariableCorrelation) evaluates it when the
+    instance starts, outside SpiffWorkflow's task error handling: without it, 422 and nothing kept."""
+    correlated = ('<bpmn:messageEventDefinition id="d_start" messageRef="m"><bpmn:extensionElements>'
+                  '<spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>case_id</spiffworkflow:propertyId>'
+                  '<spiffworkflow:expression>case_id</spiffworkflow:expression></spiffworkflow:processVariableCorrelation>'
+                  '</bpmn:extensionElements></bpmn:messageEventDefinition>')
+    xml = lanes_process("p", start=correlated).replace(b"<bpmn:process ", (
+        b'<bpmn:correlationProperty id="case_id" name="Case"><bpmn:correlationPropertyRetrievalExpression '
+        b'messageRef="m"><bpmn:formalExpression>case_id</bpmn:formalExpression>'
+        b'</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty><bpmn:process '), 1)
+    deploy(people.db, {"p.bpmn": xml})
+    with pytest.raises(Invalid, match="cannot start with these variables"):
+        people.start(people.admin, "p")
+    assert people.count() == 0
+    iid = people.start(people.admin, "p", variables={"case_id": 7})
+    with people.db.transaction(write=False) as s:
+        waits = s.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == iid)).one()
+        assert (waits.name, waits.correlations) == ("go", {"MainCorrelationKey": {"case_id": 7}})

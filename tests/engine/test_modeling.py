@@ -10,7 +10,7 @@ from engine.db import Database
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.models import ProcessDefinition
 from engine.parties import Actor
-from tests.engine.conftest import FORMS, deploy
+from tests.support.engine import FORMS, deploy
 
 PROCESSES = ROOT / "processes"
 TWO_LANE = (PROCESSES / "two_lane_review.bpmn").read_bytes()
@@ -32,7 +32,8 @@ def test_edited_diagram_becomes_the_next_version_with_its_forms(db: Database, ad
     deploy(db, {"two_lane_review.bpmn": TWO_LANE})
     edited = TWO_LANE.replace(b'name="Review placement"', b'name="Review the placement"')
     (result,) = _save(db, admin, "two_lane_review", edited)
-    assert result.created and result.definition.version == 2
+    assert result.created
+    assert result.definition.version == 2
     with db.transaction(write=False) as s:
         v2 = deployments.get_definition(s, key="two_lane_review", version=2)
         files = modeling.version_files(s, v2)
@@ -59,7 +60,8 @@ def test_invalid_diagram_stores_nothing_and_names_the_element(db: Database, admi
         b'processRef="two_lane_review"', b'processRef="another_key"')
     with pytest.raises(Invalid, match="no longer defines"):
         _save(db, admin, "two_lane_review", renamed)
-    assert _versions(db, "two_lane_review") == 1 and _versions(db, "another_key") == 0
+    assert _versions(db, "two_lane_review") == 1
+    assert _versions(db, "another_key") == 0
 
 
 def test_only_admins_save_and_unknown_keys_are_404(db: Database, admin: Actor, member: tuple[Actor, int]) -> None:

@@ -1,71 +1,21 @@
 """Monitoring aggregates: per-status, per-phase, overdue, incidents, time series, heatmap, highlights."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import date, timedelta
 
 import pytest
 
 from bench.generate import script_process
-from engine import instances, monitoring, operations, tasks
+from engine import monitoring, operations
 from engine.clock import FrozenClock
-from engine.config import ROOT
 from engine.db import Database
 from engine.errors import NotFound
 from engine.models import InstanceStatus
 from engine.parties import Actor
-from tests.bpmn_snippets import boundary_timer, intermediate_timer
-from tests.engine.conftest import actor_for, deploy
-from tests.factories import make_org, make_user
-
-T0 = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
-TWO_LANE = {"two_lane_review.bpmn": (ROOT / "processes" / "two_lane_review.bpmn").read_bytes()}
-MESSAGES = Path(__file__).resolve().parent.parent / "fixtures" / "messages"
-USES_TABLE = Path(__file__).resolve().parent.parent / "fixtures" / "modeling" / "uses_national_model.bpmn"
-PROPOSAL = {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": 6}
-
-
-@dataclass
-class Scene:
-    """Two-lane instances: i1 at 'propose', i2 at 'review', i3 of other organisations, i4 completed."""
-
-    admin: Actor
-    sender: Actor  # member of the sending organisation of i1, i2, i4
-    outsider: Actor  # member of the organisation of i3 only
-    i1: str
-    i2: str
-    i3: str
-    i4: str
-
-
-def _start(db: Database, actor: Actor, key: str, parties: dict[str, Any], **variables: Any) -> str:
-    with db.transaction() as s:
-        return instances.start(s, actor=actor, process_key=key, parties=parties, variables=variables).id
-
-
-def _complete(db: Database, actor: Actor, instance_id: str, data: dict[str, Any]) -> None:
-    with db.transaction() as s:
-        task = instances.ready_tasks(s, instances.get(s, actor=actor, instance_id=instance_id))[0]
-        tasks.complete(s, actor=actor, task_id=task.id, data=data, on_behalf=True)
-
-
-@pytest.fixture
-def scene(db: Database, admin: Actor) -> Scene:
-    sending, hosting, other = make_org(db, sending_school=True), make_org(db, hosting_company=True), make_org(db)
-    sender = actor_for(db, make_user(db, organisation_ids=[sending.id]).id)
-    outsider = actor_for(db, make_user(db, organisation_ids=[other.id]).id)
-    deploy(db, TWO_LANE)
-    ours = {"sending": sending.id, "hosting": hosting.id}
-    i1 = _start(db, admin, "two_lane_review", ours)
-    i2 = _start(db, admin, "two_lane_review", ours)
-    _complete(db, admin, i2, PROPOSAL)
-    i3 = _start(db, admin, "two_lane_review", {"sending": other.id, "hosting": other.id})
-    i4 = _start(db, admin, "two_lane_review", ours)
-    _complete(db, admin, i4, PROPOSAL)
-    _complete(db, admin, i4, {"accepted": True})
-    return Scene(admin, sender, outsider, i1, i2, i3, i4)
+from tests.support.bpmn import boundary_timer, intermediate_timer
+from tests.support.engine import actor_for, deploy
+from tests.support.factories import make_org, make_user
+from tests.support.monitoring import MESSAGES, PROPOSAL, T0, TWO_LANE, Scene, complete, start
 
 
 def _statuses(rows: list[monitoring.StatusCount]) -> dict[tuple[str, str], int]:
@@ -96,16 +46,15 @@ def test_phase_is_the_ready_task_per_element_with_its_role(db: Database, scene: 
     assert none == []
 
 
-def test_open_instances_without_a_ready_task_get_a_waiting_phase(
-    db: Database, admin: Actor, frozen: FrozenClock
-) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_open_instances_without_a_ready_task_get_a_waiting_phase(db: Database, admin: Actor) -> None:
     deploy(db, {"waiter.bpmn": intermediate_timer("waiter", "timeDuration", '"PT1H"')})
     deploy(db, {"boom.bpmn": script_process("boom", "x = 1 / 0")})
     deploy(db, {"await_confirmation.bpmn": (MESSAGES / "await_confirmation.bpmn").read_bytes()})
     org = make_org(db)
-    _start(db, admin, "waiter", {})
-    _start(db, admin, "boom", {})
-    _start(db, admin, "await_confirmation", {"sending": org.id}, mobility_id="M-1")
+    start(db, admin, "waiter", {})
+    start(db, admin, "boom", {})
+    start(db, admin, "await_confirmation", {"sending": org.id}, mobility_id="M-1")
     with db.transaction(write=False) as s:
         phases = {(p.process_key, p.phase, p.instances) for p in monitoring.instances_by_phase(s, actor=admin)}
     assert phases == {
@@ -122,8 +71,8 @@ def test_overdue_tasks_are_past_due_ready_tasks_of_visible_instances(
     school, other = make_org(db, name="Berufskolleg Nord"), make_org(db)
     member = actor_for(db, make_user(db, organisation_ids=[school.id]).id)
     stranger = actor_for(db, make_user(db, organisation_ids=[other.id]).id)
-    iid = _start(db, admin, "sig", {"sending": school.id, "competent-institution": other.id})
-    _start(db, admin, "sig", {"sending": other.id, "competent-institution": other.id})
+    iid = start(db, admin, "sig", {"sending": school.id, "competent-institution": other.id})
+    start(db, admin, "sig", {"sending": other.id, "competent-institution": other.id})
     with db.transaction(write=False) as s:
         assert monitoring.overdue_tasks(s, actor=admin) == []
     frozen.advance(minutes=61)
@@ -140,7 +89,7 @@ def test_overdue_tasks_are_past_due_ready_tasks_of_visible_instances(
 
 def test_open_incidents_only_for_admins_or_parties(db: Database, admin: Actor, member: tuple[Actor, int]) -> None:
     deploy(db, {"boom.bpmn": script_process("boom", "x = 1 / 0")})
-    iid = _start(db, admin, "boom", {})
+    iid = start(db, admin, "boom", {})
     with db.transaction(write=False) as s:
         found = monitoring.open_incidents(s, actor=admin)
         assert monitoring.open_incidents(s, actor=member[0]) == []
@@ -154,13 +103,13 @@ def test_counts_over_time_per_day_with_zero_days(db: Database, admin: Actor, fro
     org = make_org(db)
     parties = {"sending": org.id, "hosting": org.id}
     frozen.set(T0 - timedelta(days=2))
-    first = _start(db, admin, "two_lane_review", parties)
+    first = start(db, admin, "two_lane_review", parties)
     frozen.set(T0)
-    _start(db, admin, "two_lane_review", parties)
-    _complete(db, admin, first, PROPOSAL)
-    _complete(db, admin, first, {"accepted": True})
+    start(db, admin, "two_lane_review", parties)
+    complete(db, admin, first, PROPOSAL)
+    complete(db, admin, first, {"accepted": True})
     frozen.set(T0 - timedelta(days=40))
-    _start(db, admin, "two_lane_review", parties)  # outside the window
+    start(db, admin, "two_lane_review", parties)  # outside the window
     frozen.set(T0)
     outsider = actor_for(db, make_user(db).id)
     with db.transaction(write=False) as s:
@@ -180,21 +129,24 @@ def test_heatmap_counts_ready_tasks_per_element_by_visibility(db: Database, scen
         sender_map = monitoring.heatmap(s, actor=scene.sender, process_key="two_lane_review", version=1)
         with pytest.raises(NotFound):
             monitoring.heatmap(s, actor=scene.admin, process_key="two_lane_review", version=9)
-    assert admin_map.filename == "two_lane_review.bpmn" and admin_map.version == 1
+    assert admin_map.filename == "two_lane_review.bpmn"
+    assert admin_map.version == 1
     assert admin_map.totals() == {"propose": 2, "review": 1}
     assert admin_map.open_instances == 3
-    assert sender_map.totals() == {"propose": 1, "review": 1} and sender_map.open_instances == 2
+    assert sender_map.totals() == {"propose": 1, "review": 1}
+    assert sender_map.open_instances == 2
 
 
-def test_heatmap_places_message_waits_timers_and_incidents(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+@pytest.mark.usefixtures("frozen")
+def test_heatmap_places_message_waits_timers_and_incidents(db: Database, admin: Actor) -> None:
     deploy(db, {"await_confirmation.bpmn": (MESSAGES / "await_confirmation.bpmn").read_bytes()})
     deploy(db, {"waiter.bpmn": intermediate_timer("waiter", "timeDuration", '"PT1H"')})
     deploy(db, {"boom.bpmn": script_process("boom", "x = 1 / 0")})
     org = make_org(db)
     for _ in range(2):
-        _start(db, admin, "await_confirmation", {"sending": org.id}, mobility_id="M-1")
-    _start(db, admin, "waiter", {})
-    _start(db, admin, "boom", {})
+        start(db, admin, "await_confirmation", {"sending": org.id}, mobility_id="M-1")
+    start(db, admin, "waiter", {})
+    start(db, admin, "boom", {})
     with db.transaction(write=False) as s:
         messages = monitoring.heatmap(s, actor=admin, process_key="await_confirmation")
         timers = monitoring.heatmap(s, actor=admin, process_key="waiter")
@@ -203,33 +155,6 @@ def test_heatmap_places_message_waits_timers_and_incidents(db: Database, admin: 
     assert [(c.element_id, c.kind, c.count) for c in timers.cells] == [("wait", "timer", 1)]
     assert timers.unplaced_timers == 0
     assert [(c.element_id, c.kind, c.count) for c in failed.cells] == [("script", "incident", 1)]
-
-
-def test_element_states_highlight_completed_active_and_taken_flows(db: Database, scene: Scene) -> None:
-    with db.transaction(write=False) as s:
-        highlights = monitoring.element_states(s, actor=scene.sender, instance_id=scene.i2)
-        done = monitoring.element_states(s, actor=scene.admin, instance_id=scene.i4)
-        with pytest.raises(NotFound):
-            monitoring.element_states(s, actor=scene.outsider, instance_id=scene.i2)
-    assert highlights.ids("completed") == ["StartEvent_proposal", "propose"]
-    assert highlights.ids("active") == ["review"]
-    assert highlights.flows_taken == ["Flow_to_propose", "Flow_to_review"]
-    assert highlights.filename == "two_lane_review.bpmn"
-    assert set(done.ids("completed")) == {"StartEvent_proposal", "propose", "review", "Gateway_accepted",
-                                         "EndEvent_accepted"}
-    assert "Flow_accepted" in done.flows_taken and "Flow_rejected" not in done.flows_taken
-
-
-def test_element_states_show_failed_and_waiting_elements(db: Database, admin: Actor, frozen: FrozenClock) -> None:
-    deploy(db, {"boom.bpmn": script_process("boom", "x = 1 / 0")})
-    deploy(db, {"waiter.bpmn": intermediate_timer("waiter", "timeDuration", '"PT1H"')})
-    boom = _start(db, admin, "boom", {})
-    wait = _start(db, admin, "waiter", {})
-    with db.transaction(write=False) as s:
-        failed = monitoring.element_states(s, actor=admin, instance_id=boom)
-        waiting = monitoring.element_states(s, actor=admin, instance_id=wait)
-    assert failed.ids("failed") == ["script"] and failed.ids("completed") == ["start"]
-    assert waiting.ids("waiting") == ["wait"] and waiting.flows_taken == ["f1"]
 
 
 def test_definitions_overview_counts_instances_per_version(db: Database, scene: Scene) -> None:
@@ -243,21 +168,12 @@ def test_definitions_overview_counts_instances_per_version(db: Database, scene: 
             monitoring.definitions_overview(s, key="nope")
         on_v1 = monitoring.instances_of_version(s, actor=scene.sender, process_key="two_lane_review", version=1)
     (process,) = overview
-    assert process.key == "two_lane_review" and [v.version for v in process.versions] == [1, 2]
+    assert process.key == "two_lane_review"
+    assert [v.version for v in process.versions] == [1, 2]
     assert [(v.instances, v.open_instances) for v in process.versions] == [(4, 2), (0, 0)]
     assert process.latest.files == ["two_lane_propose.json", "two_lane_review.bpmn", "two_lane_review.json"]
     assert {i.id for i in on_v1} == {scene.i1, scene.i2, scene.i4}
     assert all(i.status != InstanceStatus.RUNNING for i in on_v1)
-
-
-def test_diagram_file_is_the_bpmn_that_defines_the_process(db: Database, admin: Actor) -> None:
-    bundle = {name: (ROOT / "processes" / name).read_bytes() for name in ("national_models.dmn",)} | {
-        USES_TABLE.name: USES_TABLE.read_bytes()}
-    deploy(db, bundle)
-    with db.transaction(write=False) as s:
-        definition = instances.deployments.get_definition(s, key="uses_national_model")
-        assert monitoring.diagram_file(s, definition) == "uses_national_model.bpmn"
-        assert sorted(f.filename for f in definition.files) == ["national_models.dmn", "uses_national_model.bpmn"]
 
 
 def test_parties_of_names_each_role(db: Database, scene: Scene) -> None:
@@ -274,9 +190,13 @@ def test_instance_overview_names_assignees_and_actors(db: Database, scene: Scene
         with pytest.raises(NotFound):
             monitoring.instance_overview(s, actor=scene.outsider, instance_id=scene.i2)
     (task,) = overview.ready_tasks
-    assert task["name"] == "Review placement" and task["assignee"].startswith("Empresa")
-    assert task["overdue"] is False and task["actionable"] is False
+    assert task["name"] == "Review placement"
+    assert task["assignee"].startswith("Empresa")
+    assert task["overdue"] is False
+    assert task["actionable"] is False
     completed = next(e for e in overview.audit if e["action"] == "task.completed")
-    assert completed["actor"].startswith("user") and completed["detail"]["bpmn_id"] == "propose"
-    assert overview.highlights.ids("active") == ["review"] and overview.process_name == "Two-lane review"
+    assert completed["actor"].startswith("user")
+    assert completed["detail"]["bpmn_id"] == "propose"
+    assert overview.highlights.ids("active") == ["review"]
+    assert overview.process_name == "Two-lane review"
     assert overview.highlights.names["review"] == "Review placement"

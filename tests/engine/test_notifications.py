@@ -1,6 +1,7 @@
 """Notifications: who is told about a task, when reminders go out, and delivery through SMTP."""
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -19,11 +20,11 @@ from engine import instances, jobs, notifications, tasks
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
-from engine.mailer import Mail, OutboxMailer, SmtpMailer, configured_mailer
 from engine.models import AuditEvent, HumanTask, Job, JobStatus, OutboxMessage, User
 from engine.parties import Actor
-from tests.engine.conftest import actor_for, deploy
-from tests.factories import make_org, make_user
+from tests.support.engine import actor_for, deploy, row
+from tests.support.factories import make_org, make_user
+from tests.support.settings import environment
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 DUE = T0 + timedelta(hours=48)  # the fixture's first task has dueDate PT48H
@@ -54,7 +55,7 @@ class Mobility:
 
 
 @pytest.fixture
-def mobility(db: Database, frozen: FrozenClock) -> Mobility:
+def mobility(db: Database, frozen: FrozenClock) -> Mobility:  # noqa: ARG001 - the clock is frozen before the scene
     sending, hosting, other = make_org(db, sending_school=True), make_org(db, hosting_company=True), make_org(db)
     admin = actor_for(db, make_user(db, is_admin=True, email="admin@platform.example").id)
     alice = make_user(db, organisation_ids=[sending.id], email="alice@school.example")
@@ -63,7 +64,7 @@ def mobility(db: Database, frozen: FrozenClock) -> Mobility:
     dave = make_user(db, organisation_ids=[hosting.id], email="dave@hotel.example")
     eve = make_user(db, organisation_ids=[other.id], email="eve@elsewhere.example")
     with db.transaction() as s:
-        s.get(User, carol.id).is_active = False
+        row(s, User, carol.id).is_active = False
     deploy(db, {FIXTURE.name: FIXTURE.read_bytes()})
     return Mobility(db, admin, sending.id, hosting.id, actor_for(db, alice.id), actor_for(db, bob.id),
                     carol.email, actor_for(db, dave.id), eve.email)
@@ -100,7 +101,8 @@ def test_assignment_goes_to_every_active_member_of_the_bound_organisation_only(m
     assert sent(m.db) == [("alice@school.example", "assigned"), ("bob@school.example", "assigned")]
     message = outbox(m.db)[0]
     assert (message.task_id, message.instance_id, message.transport) == (tid, iid, "outbox")
-    assert message.sent_at == T0 and message.error is None
+    assert message.sent_at == T0
+    assert message.error is None
     assert message.subject == "[ECVET] New task: Sign learning agreement (due_date_review / M-2027-001)"
     for expected in ("Hello alice,", "Task:         Sign learning agreement", "Business key: M-2027-001",
                      "Due:          2027-03-03 09:00 UTC", f"Open it:      /api/tasks/{tid}",
@@ -148,7 +150,8 @@ def test_reminders_go_only_when_the_clock_passes_them(mobility: Mobility, frozen
     late = [x for x in outbox(m.db) if x.kind == "overdue"][0]
     assert late.subject == "[ECVET] OVERDUE: Sign learning agreement (due_date_review / M-2027-001) " \
                            "was due 2027-03-03 09:00 UTC"
-    assert "is overdue" in late.body and late.task_id == tid
+    assert "is overdue" in late.body
+    assert late.task_id == tid
     frozen.advance(days=30)
     assert jobs.run_due(m.db) == 0  # each reminder goes once
     assert len(outbox(m.db)) == 6
@@ -174,20 +177,21 @@ def test_no_reminder_once_the_task_is_completed(mobility: Mobility, frozen: Froz
         stray = jobs.enqueue(s, kind="notify", task_id=tid, payload={"event": "overdue", "due_at": DUE.isoformat()})
     assert jobs.run_due(m.db) == 1
     with m.db.transaction(write=False) as s:
-        assert s.get(Job, stray.id).status == JobStatus.DONE
+        assert row(s, Job, stray.id).status == JobStatus.DONE
     assert len([x for x in outbox(m.db) if x.task_id == tid]) == 2
 
 
+@pytest.mark.usefixtures("frozen")
 def test_lead_time_is_configurable_and_a_past_reminder_is_skipped(
-    mobility: Mobility, frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    mobility: Mobility, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     m = mobility
-    monkeypatch.setenv("ECVET_REMINDER_LEAD_HOURS", "6")
+    environment(monkeypatch, ECVET_REMINDER_LEAD_HOURS="6")
     _iid, tid = start(m)
     with m.db.transaction(write=False) as s:
         due = {j.payload["event"]: j.due_at for j in s.scalars(select(Job).where(Job.task_id == tid))}
     assert due == {"assigned": T0, "due_soon": DUE - timedelta(hours=6), "overdue": DUE}
-    monkeypatch.setenv("ECVET_REMINDER_LEAD_HOURS", "72")  # longer than the task has: no 'due soon'
+    environment(monkeypatch, ECVET_REMINDER_LEAD_HOURS="72")  # longer than the task has: no 'due soon'
     _iid, tid2 = start(m)
     with m.db.transaction(write=False) as s:
         events = sorted(j.payload["event"] for j in s.scalars(select(Job).where(Job.task_id == tid2)))
@@ -200,17 +204,19 @@ def test_a_changed_due_date_silences_the_old_reminders(mobility: Mobility, froze
     jobs.run_due(m.db)
     later = DUE + timedelta(days=7)
     with m.db.transaction() as s:
-        task = s.get(HumanTask, tid)
+        task = row(s, HumanTask, tid)
         task.due_at = later
         notifications.schedule_reminders(s, task)
     frozen.set(DUE + timedelta(hours=1))  # past both old reminders
     jobs.run_due(m.db)
-    assert sent(m.db, "due_soon") == [] and sent(m.db, "overdue") == []
+    assert sent(m.db, "due_soon") == []
+    assert sent(m.db, "overdue") == []
     frozen.set(later + timedelta(seconds=1))
     jobs.run_due(m.db)
     assert len(sent(m.db, "due_soon")) == 2
     overdue = [x for x in outbox(m.db) if x.kind == "overdue"]
-    assert len(overdue) == 2 and "2027-03-10 09:00 UTC" in overdue[0].subject
+    assert len(overdue) == 2
+    assert "2027-03-10 09:00 UTC" in overdue[0].subject
 
 
 # --- SMTP ------------------------------------------------------------------------------------------
@@ -222,13 +228,14 @@ class FakeMailServer:
         self.received: list[tuple[str, list[str], EmailMessage]] = []
         self.busy: set[str] = set()
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+    async def handle_RCPT(  # noqa: N802 - the name aiosmtpd calls
+            self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any) -> str:
         if address in self.busy:
             return "451 4.3.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos),
                               email.message_from_bytes(envelope.original_content,
                                                      policy=email.policy.default)))
@@ -239,11 +246,12 @@ class _EphemeralPortController(Controller):
     """Listens on a port the OS picks (port=0), then learns which one before its readiness check."""
 
     def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
 
 
-def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+def _authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str, auth_data: Any) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"ecvet", b"s3cret")
     return AuthResult(success=ok)
 
@@ -254,11 +262,9 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMailServer]:
     controller = _EphemeralPortController(handler, hostname="127.0.0.1", port=0, authenticator=_authenticate,
                                           auth_require_tls=False)
     controller.start()
-    monkeypatch.setenv("ECVET_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ECVET_SMTP_PORT", str(controller.port))
-    monkeypatch.setenv("ECVET_SMTP_USER", "ecvet")
-    monkeypatch.setenv("ECVET_SMTP_PASSWORD", "s3cret")
-    monkeypatch.setenv("ECVET_SMTP_FROM", "ECVET Flow <noreply@ecvet.example>")
+    environment(monkeypatch, ECVET_SMTP_HOST="127.0.0.1", ECVET_SMTP_PORT=str(controller.port),
+                ECVET_SMTP_USER="ecvet", ECVET_SMTP_PASSWORD="s3cret",
+                ECVET_SMTP_FROM="ECVET Flow <noreply@ecvet.example>")
     try:
         yield handler
     finally:
@@ -291,12 +297,12 @@ def test_smtp_failure_is_recorded_and_retried_for_the_failed_recipient_only(
     assert [rcpt for _f, rcpt, _m in smtp_server.received] == [["alice@school.example"]]
     failed = [r for r in outbox(m.db) if r.error]
     assert [(r.to_email, r.transport, r.sent_at) for r in failed] == [("bob@school.example", "smtp", None)]
-    assert "451" in failed[0].error
+    assert "451" in (failed[0].error or "")
     with m.db.transaction(write=False) as s:
         retry = s.scalars(select(Job).where(Job.kind == "notify", Job.status == JobStatus.PENDING,
                                             Job.due_at <= T0 + timedelta(minutes=5))).one()
         assert retry.payload == {"event": "assigned", "only": ["bob@school.example"], "attempt": 2}
-        assert s.scalar(select(AuditEvent).where(AuditEvent.action == "notification.failed")).detail["to"] \
+        assert s.scalars(select(AuditEvent).where(AuditEvent.action == "notification.failed")).one().detail["to"] \
             == "bob@school.example"
     smtp_server.busy.clear()
     frozen.advance(seconds=30)
@@ -316,9 +322,8 @@ def test_smtp_unreachable_gives_up_after_the_configured_attempts(
     with socket.socket() as probe:  # a port nobody listens on: connection refused
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    monkeypatch.setenv("ECVET_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ECVET_SMTP_PORT", str(closed_port))
-    monkeypatch.setenv("ECVET_MAIL_MAX_ATTEMPTS", "2")
+    environment(monkeypatch, ECVET_SMTP_HOST="127.0.0.1", ECVET_SMTP_PORT=str(closed_port),
+                ECVET_MAIL_MAX_ATTEMPTS="2")
     start(m)
     jobs.run_due(m.db)
     frozen.advance(hours=2)
@@ -326,17 +331,8 @@ def test_smtp_unreachable_gives_up_after_the_configured_attempts(
     frozen.advance(hours=2)
     assert jobs.run_due(m.db) == 0  # two attempts, then no more
     rows = outbox(m.db)
-    assert len(rows) == 4 and all(r.sent_at is None and r.transport == "smtp" for r in rows)
+    assert len(rows) == 4
+    assert all(r.sent_at is None and r.transport == "smtp" for r in rows)
     assert all("ConnectionRefusedError" in (r.error or "") for r in rows)
 
 
-def test_configured_mailer_picks_smtp_only_when_a_host_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert isinstance(configured_mailer(), OutboxMailer)
-    monkeypatch.setenv("ECVET_SMTP_HOST", "mail.school.example")
-    monkeypatch.setenv("ECVET_SMTP_PORT", "587")
-    monkeypatch.setenv("ECVET_SMTP_STARTTLS", "true")
-    mailer = configured_mailer()
-    assert isinstance(mailer, SmtpMailer)
-    assert (mailer.settings.host, mailer.settings.port, mailer.settings.starttls) == ("mail.school.example", 587, True)
-    message = mailer.message(Mail(to="a@b.example", subject="Hello", body="Text", kind="assigned"))
-    assert (message["To"], message["Subject"]) == ("a@b.example", "Hello")

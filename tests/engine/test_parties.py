@@ -4,8 +4,8 @@ from __future__ import annotations
 from engine import parties
 from engine.db import Database
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_org, make_user
+from tests.support.engine import actor_for
+from tests.support.factories import make_org, make_user
 
 
 def test_directory_lists_every_organisation_by_country_and_name_for_any_member(db: Database,

@@ -9,18 +9,19 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as timer_module
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
@@ -28,6 +29,7 @@ from SpiffWorkflow.util.task import TaskState
 from bench.generate import LANES, error_end_process, script_process, sequential_process
 from engine import runtime
 from engine.scripting import SandboxedScriptEngine
+from tests.support.engine import spec_of
 
 NS = (
     'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -197,11 +199,11 @@ def stock_serializer() -> BpmnWorkflowSerializer:
 
 
 def task_named(workflow: BpmnWorkflow, bpmn_id: str) -> Any:
-    return next(t for t in workflow.get_tasks() if t.task_spec.bpmn_id == bpmn_id)
+    return next(t for t in workflow.get_tasks() if spec_of(t).bpmn_id == bpmn_id)
 
 
 def states(workflow: BpmnWorkflow) -> dict[str, str]:
-    return {t.task_spec.bpmn_id: TaskState.get_name(t.state) for t in workflow.get_tasks() if t.task_spec.bpmn_id}
+    return {spec_of(t).bpmn_id: TaskState.get_name(t.state) for t in workflow.get_tasks() if spec_of(t).bpmn_id}
 
 
 def complete_like_engine(task: Any, data: dict[str, Any]) -> None:
@@ -221,11 +223,11 @@ class _ShiftedDatetime(datetime):
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_ShiftedDatetime]]:
-    """Lets a test move the timers' clock forward without sleeping."""
+def clock(monkeypatch: pytest.MonkeyPatch) -> type[_ShiftedDatetime]:
+    """Lets a test move the timers' clock forward without sleeping (monkeypatch puts it back)."""
     monkeypatch.setattr(timer_module, "datetime", _ShiftedDatetime)
     monkeypatch.setattr(_ShiftedDatetime, "shift", timedelta(0))
-    yield _ShiftedDatetime
+    return _ShiftedDatetime
 
 
 # -- 1. scripts are not sandboxed ------------------------------------------------------------------
@@ -253,7 +255,8 @@ def test_hazard1_sandboxed_engine_refuses_import_os() -> None:
         workflow.do_engine_steps()
     script = task_named(workflow, "script")
     assert script.state == TaskState.ERROR
-    assert "os" not in script.data and "cwd" not in script.data
+    assert "os" not in script.data
+    assert "cwd" not in script.data
 
 
 def test_hazard1_sandboxed_engine_refuses_the_environ_escape_as_an_incident() -> None:
@@ -273,7 +276,7 @@ def test_hazard2_stock_uncaught_error_end_completes_subprocess_silently() -> Non
     workflow.do_engine_steps()  # no exception
     assert states(workflow)["sub"] == "COMPLETED"
     assert states(workflow)["sub_error"] == "COMPLETED"
-    assert [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY, manual=True)] == ["after"]
+    assert [spec_of(t).bpmn_id for t in workflow.get_tasks(state=TaskState.READY, manual=True)] == ["after"]
 
     events = workflow.get_events()
     assert len(events) == 1
@@ -287,7 +290,7 @@ def test_hazard2_stock_uncaught_error_end_completes_subprocess_silently() -> Non
 def test_hazard2_stock_caught_error_leaves_no_event() -> None:
     workflow = make_workflow(CAUGHT_ERROR_PROCESS)
     workflow.do_engine_steps()
-    assert [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY, manual=True)] == ["fix"]
+    assert [spec_of(t).bpmn_id for t in workflow.get_tasks(state=TaskState.READY, manual=True)] == ["fix"]
     assert workflow.get_events() == []
 
 
@@ -307,7 +310,7 @@ def test_hazard2_run_engine_raises_no_incident_for_a_caught_error() -> None:
     workflow = make_workflow(CAUGHT_ERROR_PROCESS, engine=SandboxedScriptEngine())
     outcome = runtime.run_engine(workflow)
     assert outcome.incidents == []
-    assert [t.task_spec.bpmn_id for t in runtime.ready_user_tasks(workflow)] == ["fix"]
+    assert [spec_of(t).bpmn_id for t in runtime.ready_user_tasks(workflow)] == ["fix"]
 
 
 def test_hazard2_undrained_error_survives_lean_state_and_becomes_incident_later() -> None:
@@ -386,7 +389,8 @@ def test_hazard4_engine_keeps_the_deadline_through_lean_state(clock: type[_Shift
     spec, subs = parse(timer_process("timeDuration", '"PT1H"'), "proc")
     workflow = BpmnWorkflow(spec, subs, script_engine=SandboxedScriptEngine())
     outcome = runtime.run_engine(workflow)
-    assert outcome.incidents == [] and outcome.unrouted_events == []
+    assert outcome.incidents == []
+    assert outcome.unrouted_events == []
     deadline = workflow.waiting_events()[0].value
 
     restored = runtime.load_state(runtime.dump_state(workflow), spec, subs, SandboxedScriptEngine())
@@ -406,7 +410,7 @@ def test_hazard4_engine_keeps_the_deadline_through_lean_state(clock: type[_Shift
 class _ConnectorEnvironment(TaskDataEnvironment):
     """Stock environment with a connector that is down."""
 
-    def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:  # noqa: ARG002 - the stock signature
         raise ConnectionError("registry unreachable (503)")
 
 
@@ -480,7 +484,7 @@ def test_hazard6_engine_deep_copy_keeps_the_submission_independent() -> None:
     workflow = make_workflow(ALIASING_PROCESS, engine=SandboxedScriptEngine())
     runtime.run_engine(workflow)
     submit = runtime.ready_user_tasks(workflow)[0]
-    submission = {"doc": {"files": ["a.pdf"]}}
+    submission: dict[str, Any] = {"doc": {"files": ["a.pdf"]}}
     outcome = runtime.run_engine(workflow, before=lambda: complete_like_engine(submit, submission))
     assert outcome.incidents == []
     review = runtime.ready_user_tasks(workflow)[0]
@@ -501,7 +505,8 @@ def test_hazard8_stock_serializer_embeds_specs() -> None:
     workflow = make_workflow(NESTED_PROCESS, "main")
     workflow.do_engine_steps()
     dct = stock_serializer().to_dict(workflow)
-    assert "spec" in dct and "subprocess_specs" in dct
+    assert "spec" in dct
+    assert "subprocess_specs" in dct
     assert dct["spec"]["name"] == "main"
     assert set(dct["subprocess_specs"]) == {"sub", "called"}
 
@@ -512,7 +517,8 @@ def test_hazard8_lean_state_has_no_spec_and_is_smaller() -> None:
     stock = stock_serializer().serialize_json(workflow)
     lean = runtime.dump_state(workflow)
     dct = json.loads(lean)
-    assert "spec" not in dct and "subprocess_specs" not in dct
+    assert "spec" not in dct
+    assert "subprocess_specs" not in dct
     assert dct["serializer_version"] == VERSION
     assert len(lean) < len(stock) * 0.8
 
@@ -540,8 +546,8 @@ def test_hazard8_lean_state_with_cached_spec_runs_to_completion() -> None:
         ready = runtime.ready_user_tasks(workflow)
         assert len(ready) == 1
         task = ready[0]
-        done.append(task.task_spec.bpmn_id)
-        outcome = runtime.run_engine(workflow, before=lambda t=task: complete_like_engine(t, {"count": 21}))
+        done.append(spec_of(task).bpmn_id)
+        outcome = runtime.run_engine(workflow, before=partial(complete_like_engine, task, {"count": 21}))
         assert outcome.incidents == []
         state = runtime.dump_state(workflow)
     assert done == ["inner", "c_task"]
@@ -559,8 +565,8 @@ def test_hazard8_sequential_lanes_survive_reload_after_every_task() -> None:
     while not workflow.is_completed():
         workflow = runtime.load_state(runtime.dump_state(workflow), spec, subs, engine)
         task = runtime.ready_user_tasks(workflow)[0]
-        lanes.append(task.task_spec.lane)
-        runtime.run_engine(workflow, before=lambda t=task: complete_like_engine(t, {t.task_spec.bpmn_id: True}))
+        lanes.append(spec_of(task).lane)
+        runtime.run_engine(workflow, before=partial(complete_like_engine, task, {spec_of(task).bpmn_id: True}))
     assert lanes == [LANES[i % 3] for i in range(6)]
     assert workflow.data == {f"task_{i}": True for i in range(6)}
 
@@ -598,10 +604,13 @@ def test_hazard9_lean_state_round_trips_dates_and_lists_sets() -> None:
     )
     restored = runtime.load_state(runtime.dump_state(workflow), spec, subs, SandboxedScriptEngine())
     data = restored.task_tree.data
-    assert type(data["d"]) is date and data["d"] == date(2024, 5, 1)
-    assert type(data["when"]) is datetime and data["when"] == datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
+    assert type(data["d"]) is date
+    assert data["d"] == date(2024, 5, 1)
+    assert type(data["when"]) is datetime
+    assert data["when"] == datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
     assert type(data["nested"]["days"][0]) is date
-    assert isinstance(data["codes"], list) and sorted(data["codes"]) == ["FI", "SE"]
+    assert isinstance(data["codes"], list)
+    assert sorted(data["codes"]) == ["FI", "SE"]
     # The restored date is usable by scripts, and the script's date result persists as a date.
     assert runtime.run_engine(restored).incidents == []
     again = runtime.load_state(runtime.dump_state(restored), spec, subs, SandboxedScriptEngine())
@@ -661,7 +670,7 @@ def test_drive_loop_lane_is_the_lane_name() -> None:
     workflow = make_workflow(EXTENSIONS_PROCESS)
     workflow.do_engine_steps()
     propose = task_named(workflow, "propose")
-    assert propose.task_spec.lane == "Sending organisation"
+    assert spec_of(propose).lane == "Sending organisation"
     assert task_named(workflow, "review").task_spec.lane == "Hosting organisation"
     assert workflow.get_tasks(lane="Sending organisation", state=TaskState.READY) == [propose]
     assert workflow.get_tasks(lane="Hosting organisation", state=TaskState.READY) == []
@@ -674,7 +683,7 @@ def test_drive_loop_manual_true_returns_user_tasks() -> None:
     workflow = make_workflow(sequential_process("seq", 2), "seq")
     workflow.do_engine_steps()
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-    assert [t.task_spec.bpmn_id for t in ready] == ["task_0"]
+    assert [spec_of(t).bpmn_id for t in ready] == ["task_0"]
     assert ready[0].task_spec.manual is True
     assert workflow.get_tasks(state=TaskState.READY, manual=False) == []
     assert runtime.ready_user_tasks(workflow) == ready
@@ -686,11 +695,11 @@ def test_drive_loop_spiff_extensions_are_exposed_and_survive_spec_json() -> None
         workflow = BpmnWorkflow(restored_spec, restored_subs, script_engine=SandboxedScriptEngine())
         runtime.run_engine(workflow)
         [task] = runtime.ready_user_tasks(workflow)
-        extensions = task.task_spec.extensions
+        extensions = spec_of(task).extensions
         assert extensions["properties"]["formJsonSchemaFilename"] == "propose-schema.json"
         assert extensions["instructionsForEndUser"] == "Describe the placement."
-        assert task.task_spec.lane == "Sending organisation"
-        assert task.task_spec.bpmn_name == "Propose placement"
+        assert spec_of(task).lane == "Sending organisation"
+        assert spec_of(task).bpmn_name == "Propose placement"
         assert task_named(workflow, "review").task_spec.extensions.get("properties", {}) == {}
 
 

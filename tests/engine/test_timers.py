@@ -12,9 +12,9 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Job, ProcessInstance, TaskState
 from engine.parties import Actor
-from tests.bpmn_snippets import boundary_timer, event_gateway_timer, intermediate_timer, start_timer
-from tests.engine.conftest import actor_for, deploy
-from tests.factories import make_org, make_user
+from tests.support.bpmn import boundary_timer, event_gateway_timer, intermediate_timer, start_timer
+from tests.support.engine import actor_for, deploy, row
+from tests.support.factories import make_org, make_user
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -26,7 +26,7 @@ def start(db: Database, admin: Actor, key: str, parties: dict[str, Any] | None =
 
 def state(db: Database, instance_id: str) -> tuple[str, list[tuple[str, str]], datetime | None]:
     with db.transaction(write=False) as s:
-        inst = s.get(ProcessInstance, instance_id)
+        inst = row(s, ProcessInstance, instance_id)
         rows = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at))
         return inst.status, [(r.bpmn_id, r.state) for r in rows], inst.next_due_at
 
@@ -46,7 +46,8 @@ def test_time_duration_fires_only_after_the_clock_passes_it(db: Database, admin:
     assert (status, rows, due) == ("waiting", [("after", "ready")], None)
     with db.transaction(write=False) as s:
         fired = s.scalars(select(AuditEvent).where(AuditEvent.action == "timer.fired")).all()
-        assert len(fired) == 1 and fired[0].actor_id is None
+        assert len(fired) == 1
+        assert fired[0].actor_id is None
 
 
 def test_time_date_with_zone_is_stored_in_utc(db: Database, admin: Actor, frozen: FrozenClock) -> None:
@@ -88,7 +89,7 @@ def test_interrupting_boundary_timer_cancels_the_task_and_escalates(
         assert not sign.overdue
     frozen.advance(seconds=3)
     with db.transaction(write=False) as s:
-        assert s.get(HumanTask, sign.id).overdue
+        assert row(s, HumanTask, sign.id).overdue
         assert [t.id for t in tasks.list_for(s, actor=member, overdue=True).items] == [sign.id]
     jobs.run_due(db)
     status, rows, _ = state(db, iid)

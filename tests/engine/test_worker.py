@@ -18,9 +18,9 @@ from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Job, JobStatus
 from engine.parties import Actor
 from engine.worker import Worker
-from tests import connectors
-from tests.bpmn_snippets import service_process
-from tests.engine.conftest import deploy
+from tests.support import connectors
+from tests.support.bpmn import service_process
+from tests.support.engine import deploy
 
 
 @jobs.handler("probe")
@@ -62,11 +62,13 @@ def test_two_workers_race_for_due_jobs_and_each_runs_exactly_once(db: Database) 
         ran = s.scalars(select(AuditEvent).where(AuditEvent.action == "probe.ran"))
         per_job = Counter(e.detail["job_id"] for e in ran)
         statuses = Counter(s.scalars(select(Job.status)))
-    assert len(per_job) == count and set(per_job.values()) == {1}
+    assert len(per_job) == count
+    assert set(per_job.values()) == {1}
     assert statuses == {JobStatus.DONE: count}
     assert sum(results.values()) == count
     if not db.is_sqlite:  # SQLite serialises writers, so one worker may legitimately take everything
-        assert results["w0:done"] > 0 and results["w1:done"] > 0, results  # both really took part
+        assert results["w0:done"] > 0, results  # both really took part
+        assert results["w1:done"] > 0, results
 
 
 def test_worker_killed_mid_job_loses_nothing_and_the_job_runs_once_elsewhere(
@@ -78,7 +80,7 @@ def test_worker_killed_mid_job_loses_nothing_and_the_job_runs_once_elsewhere(
     with db.transaction() as s:
         iid = instances.start(s, actor=admin, process_key="slow", parties={}).id
     marker = tmp_path / "started"
-    env = {**os.environ, "DATABASE_URL": db.url, "ECVET_CONNECTORS": "tests.connectors",
+    env = {**os.environ, "DATABASE_URL": db.url, "ECVET_CONNECTORS": "tests.support.connectors",
            "ECVET_TEST_SLOW_MARKER": str(marker), "ECVET_JOB_LEASE_SECONDS": "2", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--poll", "0.1"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -95,7 +97,8 @@ def test_worker_killed_mid_job_loses_nothing_and_the_job_runs_once_elsewhere(
             proc.kill()
     with db.transaction(write=False) as s:
         job = s.scalars(select(Job).where(Job.kind == "service")).one()
-        assert job.status == JobStatus.RUNNING and job.attempts == 1  # claimed, never finished
+        assert job.status == JobStatus.RUNNING
+        assert job.attempts == 1
         assert s.scalar(select(func.count()).select_from(HumanTask)) == 0  # no effect was applied
     time.sleep(2.2)  # let the dead worker's lease run out (real clock: the lease is wall time)
     assert jobs.run_due(db, worker_id="rescuer") == 1
@@ -113,7 +116,7 @@ def test_a_job_raising_base_exception_fails_alone_and_the_loop_goes_on(db: Datab
     ran: list[int] = []
 
     @jobs.handler("escape_probe")
-    def _escape(session, job) -> None:  # type: ignore[no-untyped-def]
+    def _escape(_session, job) -> None:  # type: ignore[no-untyped-def]
         ran.append(job.id)
         raise SystemExit("a job must not end the worker")
 
@@ -130,6 +133,7 @@ def test_a_job_raising_base_exception_fails_alone_and_the_loop_goes_on(db: Datab
         assert [(j.kind, j.status) for j in rows] == [("escape_probe", JobStatus.FAILED)] * 3 + [
             ("probe", JobStatus.DONE)]
         assert {j.last_error for j in rows[:3]} == {"SystemExit: a job must not end the worker"}
-        assert len(ran) == 3 and len(probes) == 1
+        assert len(ran) == 3
+        assert len(probes) == 1
     finally:
         del jobs.HANDLERS["escape_probe"]

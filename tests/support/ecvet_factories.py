@@ -15,8 +15,8 @@ from ecvet.partnership import approvals, mou, views
 from ecvet.partnership.models import ApprovalRole, MouStatus
 from engine.db import Database
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_org, make_user
+from tests.support.engine import actor_for
+from tests.support.factories import make_org, make_user
 
 #: What a form asks of a signer: the position (and place); name and e-mail come from the account.
 SIGNER = {"position": "VET coordinator"}

@@ -20,9 +20,9 @@ from ecvet.mobility.models import (
 from ecvet.partnership.models import Mou, MouStatus, MouVersion
 from engine.db import Database
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import SIGNER, Party, make_party
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 #: Where the tests' frozen clock starts (their modules import it as T0).
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)

@@ -22,9 +22,9 @@ from engine.errors import NotFound
 from engine.execution import open_workflow
 from engine.models import HumanTask, InstanceStatus
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import SIGNER, Party, active_mou, make_party, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 START, END = date(2027, 3, 1), date(2027, 4, 9)

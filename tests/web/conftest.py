@@ -9,7 +9,7 @@ Fixtures for page tests (D1 and D2 alike):
 * ``live_server``: a :class:`LiveServer` (``url``, ``db``, ``app``) serving ``create_app`` in a thread
   on a free port, on its own migrated database; ``live_server.url_for("/tasks")``.
 * ``demo``: a :class:`Demo` with a sending school, a hosting company and an outsider organisation, a
-  member of each, an administrator and a learner (all :class:`~tests.factories.Person`).
+  member of each, an administrator and a learner (all :class:`~tests.support.factories.Person`).
 * ``browser`` (one chromium per test session) and ``page`` (a fresh context per test: no shared cookies).
 * ``sign_in_as(page, person)``: fills the sign-in form and waits for the inbox.
 * ``screenshot(page, name)``: saves ``test-artifacts/screenshots/<name>.png`` (git-ignored).
@@ -34,7 +34,7 @@ os.environ.setdefault("ECVET_SECRET_KEY", "browser-tests-only-secret")
 from api.app import create_app  # noqa: E402
 from engine.config import ROOT, load_settings  # noqa: E402
 from engine.db import Database  # noqa: E402
-from tests.factories import Person, make_org, make_user  # noqa: E402
+from tests.support.factories import Person, make_org, make_user  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -15,7 +15,7 @@ from ecvet.mobility.models import LaSignature, Learner, LearningAgreement, Mobil
 from ecvet.partnership.models import MouApproval, Partnership
 from engine import clock
 from engine.models import HumanTask, ProcessInstance, TaskState, User
-from tests.factories import Person
+from tests.support.factories import Person
 from tests.web.conftest import LiveServer
 
 JONAS = "Jonas Keller · Cook · Köln → València"

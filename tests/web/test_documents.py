@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.engine.conftest import actor_for
+from tests.support.engine import actor_for
 from tests.web.conftest import Demo, LiveServer
 from tests.web.test_task_pages import deploy, make_learning_agreement, start
 

@@ -16,8 +16,8 @@ from ecvet.partnership.models import Mou, MouStatus, MouVersion
 from engine import instances, tasks
 from engine.models import HumanTask, TaskState
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.engine.conftest import deploy as deploy_files
+from tests.support.engine import actor_for
+from tests.support.engine import deploy as deploy_files
 from tests.web.conftest import Demo, LiveServer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from ecvet.mobility.models import AssessmentRecord, LaSignature
 from engine.clock import FrozenClock
 from engine.models import TaskState
-from tests.factories import PASSWORD, Person
 from tests.support.ecvet_factories import SIGNER, Party
+from tests.support.factories import PASSWORD, Person
 from tests.support.mobility_driver import HOST_SIGNER, Run, Scenario, go_live, start
 from tests.web.conftest import LiveServer
 

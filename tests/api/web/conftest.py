@@ -15,7 +15,7 @@ os.environ.setdefault("ECVET_SECRET_KEY", "page-tests-only-secret")
 
 from engine.db import Database  # noqa: E402
 from tests.api.conftest import World, deploy_files, sign_in  # noqa: E402
-from tests.factories import Person  # noqa: E402
+from tests.support.factories import Person  # noqa: E402
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

@@ -13,10 +13,10 @@ from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
 from tests.api.web.conftest import Browser, browser_for
-from tests.engine.conftest import deploy as deploy_files
-from tests.factories import PASSWORD, Person
 from tests.support.ecvet_factories import Party
 from tests.support.ecvet_worlds import BULGARIAN_HOTEL, LEARNER_NAME, RecordsWorld, make_records_world
+from tests.support.engine import deploy as deploy_files
+from tests.support.factories import PASSWORD, Person
 
 
 @pytest.fixture

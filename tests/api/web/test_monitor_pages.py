@@ -145,8 +145,8 @@ def test_dashboard_nav_entry_for_every_member(world: World, pages: dict[str, Bro
 
 
 def test_instance_page_links_the_documents_it_holds(world: World, pages: dict[str, Browser]) -> None:
-    from tests.engine.conftest import actor_for
     from tests.support.ecvet_factories import Party, mou_content
+    from tests.support.engine import actor_for
 
     sender_actor = actor_for(world.db, world.sender.person.id)
     host_actor = actor_for(world.db, world.host.person.id)

@@ -18,8 +18,8 @@ from engine.config import ROOT
 from engine.db import Database
 from engine.models import HumanTask, InstanceParty, ProcessInstance
 from tests.api.web.conftest import Browser, browser_for
-from tests.factories import PASSWORD, Person, make_user
 from tests.support.ecvet_factories import Party, active_mou, make_party, register
+from tests.support.factories import PASSWORD, Person, make_user
 
 FILES = ("partnership.bpmn", "mobility.bpmn", "national_models.dmn", "two_lane_review.bpmn")
 

@@ -26,9 +26,6 @@ from engine.config import ROOT
 from engine.db import Database
 from engine.errors import NotFound
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.engine.conftest import deploy as deploy_files
-from tests.factories import make_user
 from tests.support.ecvet_factories import SIGNER, make_party, mou_content, register
 from tests.support.ecvet_worlds import (
     BULGARIAN_HOTEL,
@@ -43,6 +40,9 @@ from tests.support.ecvet_worlds import (
     make_records_world,
     make_review,
 )
+from tests.support.engine import actor_for
+from tests.support.engine import deploy as deploy_files
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "documents"

@@ -9,9 +9,9 @@ from ecvet.national_models.models import CompetenceFunction
 from ecvet.partnership.models import Mou, MouStatus
 from engine.db import Database
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import Party, make_party, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 
 def _mobility(db: Database, sending: Party, hosting: Party, status: str, learner_user: int | None = None) -> int:

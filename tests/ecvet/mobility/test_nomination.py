@@ -23,9 +23,9 @@ from engine.config import ROOT
 from engine.db import Database
 from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from engine.models import InstanceParty, ProcessInstance
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import Party, active_mou, make_live_mobility, make_party, mou_content, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 

@@ -14,9 +14,9 @@ from engine.db import Database
 from engine.errors import Invalid
 from engine.execution import open_workflow
 from engine.parties import Actor
-from tests.engine.conftest import FORMS, actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import make_party, mou_content, register
+from tests.support.engine import FORMS, actor_for
+from tests.support.factories import make_user
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ecvet"
 LOOKUP = (FIXTURES / "uses_national_model.bpmn").read_bytes()

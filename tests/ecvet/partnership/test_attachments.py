@@ -9,9 +9,9 @@ from ecvet.partnership.models import Attachment, AttachmentBlob
 from engine.db import Database
 from engine.errors import Forbidden, Invalid, NotFound
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_org, make_user
 from tests.support.ecvet_factories import make_party
+from tests.support.engine import actor_for
+from tests.support.factories import make_org, make_user
 from tests.support.uploads import DOCX, JPEG, ODT, PDF, PNG, package
 
 

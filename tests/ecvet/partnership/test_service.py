@@ -11,9 +11,9 @@ from ecvet.partnership import service
 from engine.db import Database
 from engine.errors import Conflict, Invalid
 from engine.models import HumanTask, InstanceParty, ProcessInstance
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import Party, make_party, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 from tests.support.partnership_driver import deploy
 
 

@@ -29,9 +29,9 @@ from engine.db import Database
 from engine.errors import Conflict, Invalid
 from engine.models import InstanceStatus, TaskState
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import SIGNER, make_party, register
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 from tests.support.partnership_driver import (
     CI_SIGNER,
     PartnershipRun,

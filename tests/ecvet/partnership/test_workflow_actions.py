@@ -20,9 +20,9 @@ from engine.db import Database
 from engine.errors import Conflict, Invalid
 from engine.models import TaskState
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import SIGNER
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 from tests.support.partnership_driver import PartnershipRun, approve, start
 
 

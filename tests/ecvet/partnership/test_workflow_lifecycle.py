@@ -29,9 +29,9 @@ from engine.db import Database
 from engine.errors import NotFound
 from engine.models import Incident, InstanceStatus
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import Party, make_party
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 from tests.support.partnership_driver import PDF, PartnershipRun, reject, start
 from tests.support.review_driver import action_items, evaluation, start_review
 

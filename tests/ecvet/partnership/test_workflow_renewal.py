@@ -16,8 +16,8 @@ from engine.db import Database
 from engine.errors import Conflict, Invalid
 from engine.models import AuditEvent, Incident, InstanceStatus, TaskState
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 from tests.support.partnership_driver import (
     PartnershipRun,
     start,

@@ -12,8 +12,8 @@ from ecvet.qualification.models import Qualification
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import AuditEvent
-from tests.engine.conftest import actor_for
-from tests.factories import make_org, make_user
+from tests.support.engine import actor_for
+from tests.support.factories import make_org, make_user
 
 UNITS: list[dict[str, Any]] = [
     {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12, "eqf_level": 4, "learning_outcomes": [

@@ -18,9 +18,9 @@ from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import ProcessInstance
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import SIGNER, Party, make_learner_mobility, make_party, mou_content
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 from tests.support.review_driver import action_items, evaluation
 
 T0 = datetime(2027, 5, 1, 9, 0, tzinfo=UTC)

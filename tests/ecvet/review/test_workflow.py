@@ -26,9 +26,9 @@ from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid
 from engine.models import InstanceStatus, ProcessInstance
 from engine.parties import Actor
-from tests.engine.conftest import actor_for
-from tests.factories import make_user
 from tests.support.ecvet_factories import make_party
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 from tests.support.partnership_driver import PartnershipRun, reject, start
 from tests.support.review_driver import (
     ReviewRun,

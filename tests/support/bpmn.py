@@ -4,7 +4,7 @@ from __future__ import annotations
 from bench.generate import NS
 
 
-def _wrap(key: str, body: str, lanes: str = "") -> bytes:
+def wrap(key: str, body: str, lanes: str = "") -> bytes:
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions {NS} id="defs_{key}" '
             f'targetNamespace="http://bpmn.io/schema/bpmn"><bpmn:process id="{key}" name="{key}" '
             f'isExecutable="true">{lanes}{body}</bpmn:process></bpmn:definitions>').encode()
@@ -12,7 +12,7 @@ def _wrap(key: str, body: str, lanes: str = "") -> bytes:
 
 def intermediate_timer(key: str, kind: str, expression: str) -> bytes:
     """start -> timer catch (timeDate/timeDuration) -> user task 'after' -> end."""
-    return _wrap(key, f"""
+    return wrap(key, f"""
 <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
 <bpmn:intermediateCatchEvent id="wait" name="Wait"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
   <bpmn:timerEventDefinition><bpmn:{kind}>{expression}</bpmn:{kind}></bpmn:timerEventDefinition>
@@ -26,7 +26,7 @@ def intermediate_timer(key: str, kind: str, expression: str) -> bytes:
 
 
 def start_timer(key: str, duration: str) -> bytes:
-    return _wrap(key, f"""
+    return wrap(key, f"""
 <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing>
   <bpmn:timerEventDefinition><bpmn:timeDuration>{duration}</bpmn:timeDuration></bpmn:timerEventDefinition>
 </bpmn:startEvent>
@@ -49,7 +49,7 @@ def boundary_timer(key: str, *, interrupting: bool, kind: str, expression: str) 
     """'sign' (sending) with a boundary timer: interrupting -> 'escalate' (competent institution);
     non-interrupting -> 'remind' (sending), while 'sign' stays open."""
     target = "escalate" if interrupting else "remind"
-    return _wrap(key, f"""
+    return wrap(key, f"""
 <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
 <bpmn:userTask id="sign" name="Sign the Learning Agreement"><bpmn:incoming>f1</bpmn:incoming>
   <bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
@@ -82,7 +82,7 @@ def _lanes(interrupting: bool) -> str:
 
 def service_process(key: str, operator: str, retries: int) -> bytes:
     """start -> service task calling connector `operator` (result in `result`) -> user task -> end."""
-    return _wrap(key, f"""
+    return wrap(key, f"""
 <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
 <bpmn:serviceTask id="call" name="Call connector"><bpmn:extensionElements>
   <spiffworkflow:serviceTaskOperator id="{operator}" resultVariable="result">

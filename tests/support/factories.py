@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any, cast
 
 import factory
 
@@ -42,7 +43,7 @@ class Person:
 
 
 def make_org(db: Database, **traits: object) -> Organisation:
-    fields = OrganisationFactory(**traits)
+    fields = cast("dict[str, Any]", OrganisationFactory(**traits))  # Meta.model is dict: it builds a dict
     with db.transaction() as s:
         org = parties.create_organisation(s, actor=None, **fields)
     return org

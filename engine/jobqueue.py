@@ -1,0 +1,58 @@
+"""The jobs table as a queue: what is due when, written in the caller's unit of work.
+
+Everything below the worker schedules work only through here (timers, service tasks, messages,
+notifications); running a due job is :mod:`engine.jobs`, which knows every handler.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, update
+from sqlalchemy.orm import Session
+
+from .models import Job, JobStatus, utcnow
+
+
+class RetryLater(Exception):  # noqa: N818 - a request to the job runner, not an error of the caller
+    """Raised by a handler whose attempt failed but may succeed later; its effects are rolled back."""
+
+    def __init__(self, message: str, *, delay: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    due_at: datetime | None = None,
+    instance_id: str | None = None,
+    task_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    max_attempts: int = 1,
+) -> Job:
+    """Add a job of ``kind`` due at ``due_at`` (now by default); it commits with the caller's work."""
+    job = Job(kind=kind, due_at=due_at or utcnow(), instance_id=instance_id, task_id=task_id,
+              payload=payload or {}, max_attempts=max(1, max_attempts))
+    session.add(job)
+    return job
+
+
+def cancel_pending(session: Session, *, instance_id: str, kinds: tuple[str, ...] | None = None) -> int:
+    """Cancel an instance's pending jobs (suspend, terminate, a timer replaced by a new deadline)."""
+    stmt = (
+        update(Job)
+        .where(Job.instance_id == instance_id, Job.status == JobStatus.PENDING)
+        .values(status=JobStatus.CANCELLED, finished_at=utcnow(), row_version=Job.row_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if kinds:
+        stmt = stmt.where(Job.kind.in_(kinds))
+    # An UPDATE's result is a cursor result: it has the row count.
+    return cast("CursorResult[Any]", session.execute(stmt)).rowcount or 0
+
+
+def backoff(attempt: int, base_seconds: float = 2.0, cap_seconds: float = 3600.0) -> timedelta:
+    """Exponential backoff: 2 s, 4 s, 8 s ... capped at an hour."""
+    return timedelta(seconds=min(cap_seconds, base_seconds * (2 ** max(0, attempt - 1))))

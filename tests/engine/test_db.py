@@ -1,0 +1,66 @@
+"""engine/db.py: one unit of work per call, all or nothing, and database failures as 409, 422 or 503."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from engine.db import Database, normalise_url
+from engine.errors import Conflict, Invalid, NotFound, Unavailable
+from engine.models import Organisation
+from tests.support.factories import make_org
+
+
+def test_postgres_urls_are_routed_to_psycopg_3() -> None:
+    assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def _add_then_raise(db: Database, name: str, error: Exception | None, organisation_id: int | None = None) -> None:
+    """One unit of work that adds an organisation, then fails with ``error`` (or at its flush)."""
+    with db.transaction() as s:
+        s.add(Organisation(id=organisation_id, name=name, country="DE"))
+        s.flush()
+        if error is not None:
+            raise error
+
+
+def test_a_unit_of_work_commits_on_success_and_keeps_nothing_on_failure(db: Database) -> None:
+    with db.transaction() as s:
+        s.add(Organisation(name="Kept", country="DE"))
+    with pytest.raises(NotFound):
+        _add_then_raise(db, "Dropped", NotFound("refused half-way"))
+    with db.transaction(write=False) as s:
+        assert [o.name for o in s.scalars(select(Organisation))] == ["Kept"]
+
+
+def test_an_error_that_asks_to_keep_its_changes_commits_them(db: Database) -> None:
+    refusal = Invalid("refused, but the attempt is recorded")
+    refusal.keep_changes = True
+    with pytest.raises(Invalid):
+        _add_then_raise(db, "Recorded", refusal)
+    with db.transaction(write=False) as s:
+        assert [o.name for o in s.scalars(select(Organisation))] == ["Recorded"]
+
+
+def test_a_unique_key_lost_to_another_change_is_a_conflict(db: Database) -> None:
+    org = make_org(db)
+    with pytest.raises(Conflict, match="got there first"):
+        _add_then_raise(db, "Same id", None, organisation_id=org.id)
+
+
+def test_a_value_the_database_cannot_store_is_invalid_not_a_server_error(db: Database) -> None:
+    with pytest.raises(Invalid, match="out of range or of the wrong kind"), db.transaction(write=False) as s:
+        s.get(Organisation, 2**70)
+
+
+def test_a_database_out_of_reach_is_unavailable(tmp_path: Path) -> None:
+    nowhere = Database(f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite3'}")
+    try:
+        with pytest.raises(Unavailable) as down, nowhere.transaction() as s:
+            s.execute(text("SELECT 1"))
+        assert down.value.retry_after > 0
+    finally:
+        nowhere.dispose()

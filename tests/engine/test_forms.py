@@ -1,0 +1,55 @@
+"""engine/forms.py: a task's form validated on the server, errors per field, values only of its own fields."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine import forms
+from engine.errors import Invalid
+
+SCHEMA = json.dumps({
+    "type": "object",
+    "required": ["weeks", "signer"],
+    "additionalProperties": False,
+    "properties": {
+        "weeks": {"type": "integer", "minimum": 1},
+        "start": {"type": "string", "format": "date"},
+        "signer": {"type": "object", "properties": {"place": {"type": "string"}}},
+        "units": {"type": "array", "items": {"type": "object", "required": ["points"],
+                                             "properties": {"points": {"type": "integer"}}}},
+    },
+})
+
+
+def test_errors_come_per_field_with_required_and_unknown_fields_named() -> None:
+    errors = forms.field_errors(SCHEMA, {"weeks": 0, "start": "31.02.2027", "units": [{}], "extra": 1})
+    assert errors == {
+        "signer": ["This field is required"],
+        "extra": ["This field is not part of the form"],
+        "weeks": ["0 is less than the minimum of 1"],
+        "start": ["'31.02.2027' is not a 'date'"],
+        "units.0.points": ["This field is required"],
+    }
+
+
+def test_validate_refuses_with_the_errors_and_accepts_a_valid_form() -> None:
+    with pytest.raises(Invalid) as refused:
+        forms.validate(SCHEMA, {"weeks": 2})
+    assert refused.value.errors == {"signer": ["This field is required"]}
+    forms.validate(SCHEMA, {"weeks": 2, "signer": {"place": "Köln"}})
+    forms.validate(None, {"anything": True})  # a task without a form takes any object
+    with pytest.raises(Invalid, match="must be a JSON object"):
+        forms.validate(None, ["not", "an", "object"])
+
+
+def test_prefill_shows_only_the_forms_own_fields() -> None:
+    data = {"weeks": 4, "secret_of_another_party": "grade A", "signer": {"place": "Köln"}}
+    assert forms.prefill(SCHEMA, data) == {"weeks": 4, "signer": {"place": "Köln"}}
+    assert forms.prefill(None, data) == {}
+
+
+def test_fit_cuts_server_values_to_the_declared_properties() -> None:
+    values = {"signer": {"place": "Köln", "user_id": 7}, "weeks": 3, "other": 1}
+    assert forms.fit(SCHEMA, values) == {"signer": {"place": "Köln"}, "weeks": 3}
+    assert forms.parse_schema(SCHEMA)["required"] == ["weeks", "signer"]

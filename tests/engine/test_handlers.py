@@ -1,0 +1,91 @@
+"""engine/handlers.py: what the worker does per kind of job, and nothing for instances that may not move."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from engine import handlers, jobqueue, messages, notifications, operations, services, timers
+from engine.clock import FrozenClock
+from engine.db import Database
+from engine.models import AuditEvent, Job, ProcessInstance
+from engine.parties import Actor
+from tests.support.bpmn import intermediate_timer
+from tests.support.engine import deploy, row
+from tests.support.messages import files, send, start
+
+T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_every_kind_the_engine_schedules_has_its_handler() -> None:
+    assert handlers.BY_KIND == {
+        timers.JOB_KIND: handlers.fire_timer,
+        services.JOB_KIND: handlers.run_service,
+        messages.JOB_KIND: handlers.deliver_message,
+        notifications.JOB_KIND: handlers.send_notification,
+    }
+
+
+def _timer_job(db: Database, instance_id: str) -> Job:
+    with db.transaction(write=False) as s:
+        return s.scalars(select(Job).where(Job.instance_id == instance_id, Job.kind == timers.JOB_KIND)).one()
+
+
+def test_a_due_timer_fires_and_the_firing_is_audited(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+    deploy(db, {"hold.bpmn": intermediate_timer("hold", "timeDuration", '"PT1H"')})
+    iid = start(db, admin, "hold", {})
+    job = _timer_job(db, iid)
+    frozen.advance(hours=1, seconds=1)
+    with db.transaction() as s:
+        handlers.fire_timer(s, row(s, Job, job.id))
+    with db.transaction(write=False) as s:
+        fired = s.scalars(select(AuditEvent).where(AuditEvent.action == "timer.fired")).one()
+        assert fired.instance_id == iid
+        assert fired.detail["released"] == 1
+        assert row(s, ProcessInstance, iid).next_due_at is None
+
+
+def test_nothing_moves_an_instance_an_operator_suspended(db: Database, admin: Actor, frozen: FrozenClock) -> None:
+    deploy(db, {"hold.bpmn": intermediate_timer("hold", "timeDuration", '"PT1H"')})
+    iid = start(db, admin, "hold", {})
+    job = _timer_job(db, iid)
+    with db.transaction() as s:
+        operations.suspend(s, actor=admin, instance_id=iid)
+    frozen.advance(hours=2)
+    with db.transaction() as s:
+        before = row(s, ProcessInstance, iid).state
+        handlers.fire_timer(s, row(s, Job, job.id))
+        handlers.run_service(s, row(s, Job, job.id))
+        assert row(s, ProcessInstance, iid).state == before
+    with db.transaction(write=False) as s:
+        assert list(s.scalars(select(AuditEvent).where(AuditEvent.action == "timer.fired"))) == []
+
+
+def test_a_message_only_the_sender_could_single_out_fails_its_job_with_the_reason(
+        db: Database, orgs: dict[str, Any]) -> None:
+    deploy(db, files("await_confirmation"))
+    for mobility in ("M-1", "M-2"):
+        start(db, orgs["sender"], "await_confirmation", {"sending": orgs["sending"]}, mobility_id=mobility)
+    with db.transaction() as s:
+        job = jobqueue.enqueue(s, kind=messages.JOB_KIND, payload={
+            "name": "placement_confirmed", "correlation_keys": {}, "payload": {}})
+    with pytest.raises(messages.UndeliverableMessageError, match="ambiguous"), db.transaction() as s:
+        handlers.deliver_message(s, row(s, Job, job.id))
+
+
+def test_a_kept_message_job_delivers_it_once_its_catch_waits(db: Database, orgs: dict[str, Any],
+                                                             frozen: FrozenClock) -> None:
+    deploy(db, files("await_confirmation"))
+    keys = {"mobility": {"mobility_id": "M-3"}}
+    kept = send(db, orgs["sender"], "placement_confirmed", correlation_keys=keys, payload={"mobility_id": "M-3"})
+    iid = start(db, orgs["sender"], "await_confirmation", {"sending": orgs["sending"]}, mobility_id="M-3")
+    with db.transaction() as s:
+        job = jobqueue.enqueue(s, kind=messages.JOB_KIND, payload={"pending_message_id": kept.pending_message_id})
+    frozen.advance(timedelta(seconds=1))
+    with db.transaction() as s:
+        handlers.deliver_message(s, row(s, Job, job.id))
+    with db.transaction(write=False) as s:
+        delivered = s.scalars(select(AuditEvent).where(AuditEvent.action == "message.delivered")).all()
+    assert [e.instance_id for e in delivered] == [iid]

@@ -1,0 +1,95 @@
+"""engine/tasks.py: a party's tasks as SQL, a task with its form, completion validated, all or nothing."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine import tasks
+from engine.db import Database
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.models import InstanceStatus, ProcessInstance, TaskState
+from engine.parties import Actor
+from tests.support.engine import row
+from tests.support.two_lane import PROPOSAL, deploy_two_lane, ready_task, start_two_lane
+
+
+@pytest.fixture
+def two_lane(db: Database, orgs: dict[str, Any]) -> str:
+    deploy_two_lane(db)
+    return start_two_lane(db, orgs["sender"], orgs, business_key="M-1")
+
+
+def complete(db: Database, actor: Actor, task_id: str, data: dict[str, Any], **kw: Any) -> None:
+    with db.transaction() as s:
+        tasks.complete(s, actor=actor, task_id=task_id, data=data, **kw)
+
+
+def test_a_task_exists_only_for_its_party_and_admins(db: Database, orgs: dict[str, Any], admin: Actor,
+                                                     two_lane: str) -> None:
+    task = ready_task(db, two_lane)
+    with db.transaction(write=False) as s:
+        assert tasks.get(s, actor=orgs["sender"], task_id=task.id).bpmn_id == "propose"
+        assert tasks.get(s, actor=admin, task_id=task.id).id == task.id
+        for stranger in (orgs["host"], orgs["outsider"]):
+            with pytest.raises(NotFound):
+                tasks.get(s, actor=stranger, task_id=task.id)
+        assert [t.id for t in tasks.list_for(s, actor=orgs["sender"]).items] == [task.id]
+        assert tasks.list_for(s, actor=orgs["host"]).items == []
+        assert tasks.list_for(s, actor=admin).items == []  # an admin's inbox is what is assigned to them
+        with pytest.raises(Invalid):
+            tasks.list_for(s, actor=orgs["sender"], state="lost")
+
+
+def test_the_task_detail_has_its_schema_and_only_its_forms_current_values(
+        db: Database, orgs: dict[str, Any], two_lane: str) -> None:
+    task = ready_task(db, two_lane)
+    with db.transaction(write=False) as s:
+        shown = tasks.detail(s, actor=orgs["sender"], task_id=task.id)
+    assert shown["task"].id == task.id
+    assert shown["form"]["values"] == {}
+    assert set(shown["form"]["schema"]["required"]) == {"placement_title", "start_date", "weeks"}
+
+
+def test_an_invalid_form_changes_nothing_and_a_valid_one_moves_the_instance_on(
+        db: Database, orgs: dict[str, Any], two_lane: str) -> None:
+    task = ready_task(db, two_lane)
+    with pytest.raises(Invalid) as refused:
+        complete(db, orgs["sender"], task.id, {"placement_title": "x", "weeks": 99})
+    assert set(refused.value.errors) == {"placement_title", "weeks", "start_date"}
+    assert ready_task(db, two_lane).id == task.id
+    complete(db, orgs["sender"], task.id, PROPOSAL)
+    nxt = ready_task(db, two_lane)
+    assert nxt.bpmn_id == "review"
+    assert nxt.organisation_id == orgs["hosting"]
+    with db.transaction(write=False) as s:
+        done = tasks.get(s, actor=orgs["sender"], task_id=task.id)
+        assert (done.state, done.completed_on_behalf) == (TaskState.COMPLETED, False)
+        assert tasks.detail(s, actor=orgs["host"], task_id=nxt.id)["form"]["values"] == {}  # no leak of the proposal
+
+
+def test_another_party_may_not_complete_and_an_admin_only_on_behalf(db: Database, admin: Actor, two_lane: str) -> None:
+    task = ready_task(db, two_lane)
+    with pytest.raises(Forbidden, match="on_behalf"):
+        complete(db, admin, task.id, PROPOSAL)
+    complete(db, admin, task.id, PROPOSAL, on_behalf=True)
+    with db.transaction(write=False) as s:
+        assert tasks.get(s, actor=admin, task_id=task.id).completed_on_behalf is True
+    with pytest.raises(Conflict, match="already completed"):
+        complete(db, admin, task.id, PROPOSAL, on_behalf=True)
+
+
+def test_a_task_of_a_suspended_instance_cannot_be_completed(db: Database, orgs: dict[str, Any], two_lane: str) -> None:
+    task = ready_task(db, two_lane)
+    with db.transaction() as s:
+        row(s, ProcessInstance, two_lane).status = InstanceStatus.SUSPENDED
+    with pytest.raises(Conflict, match="suspended"):
+        complete(db, orgs["sender"], task.id, PROPOSAL)
+
+
+def test_only_the_bound_party_is_an_assignee(db: Database, orgs: dict[str, Any], admin: Actor, two_lane: str) -> None:
+    task = ready_task(db, two_lane)
+    assert tasks.is_assignee(orgs["sender"], task)
+    assert not tasks.is_assignee(orgs["host"], task)
+    assert not tasks.is_assignee(admin, task)
+    assert tasks.can_see(admin, task)
