@@ -16,7 +16,6 @@ creation date and file identifier derive from them), so tests compare renders.
 from __future__ import annotations
 
 import functools
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,13 +25,12 @@ from fpdf.enums import TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
 from ecvet.documents.model import EMPTY, Document, Section, Signature, text
+from engine.config import settings
 from engine.errors import EngineError
 
-__all__ = ["FONT_DIR", "FONT_PACKAGE", "FontMissingError", "render"]
+__all__ = ["FONT_PACKAGE", "FontMissingError", "render"]
 
 FONT_PACKAGE = "fonts-dejavu-core"
-#: Where Debian installs the DejaVu fonts; ``ECVET_FONT_DIR`` points elsewhere (another distribution).
-FONT_DIR = Path(os.environ.get("ECVET_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 FAMILY = "DejaVuSans"
 REPLACEMENT = "\ufffd"
@@ -93,7 +91,7 @@ def _utc(moment: datetime) -> datetime:
 def render(document: Document, *, generated_at: datetime | None = None, font_dir: Path | None = None) -> bytes:
     """The document as PDF bytes. ``generated_at`` (default: the document's ``issued_at``) is printed
     in the footer and is the PDF's creation date, so the same inputs give the same bytes."""
-    paths = _font_paths(font_dir or FONT_DIR)
+    paths = _font_paths(font_dir or settings().font_dir)
     moment = _utc(generated_at or document.issued_at or datetime(1970, 1, 1, tzinfo=UTC))
     footer = (f"Generated {moment.strftime('%Y-%m-%d %H:%M UTC')} by ECVET Flow · {document.schema} · "
               f"SHA-256 {document.content_hash[:16]}…")

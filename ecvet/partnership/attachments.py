@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import unicodedata
 import zipfile
@@ -30,13 +29,12 @@ from sqlalchemy.orm import Session
 from ecvet.partnership import service
 from ecvet.partnership.models import Attachment, AttachmentBlob, AttachmentReference, Partnership
 from engine import audit
+from engine.config import settings
 from engine.errors import EngineError, Forbidden, Invalid, NotFound
 from engine.models import Organisation
 from engine.parties import Actor
 
 FORMAT = "attachment-id"
-MAX_BYTES_ENV = "ECVET_ATTACHMENT_MAX_BYTES"
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -68,11 +66,8 @@ class UnsupportedMediaTypeError(EngineError):
 
 
 def max_bytes() -> int:
-    """The size limit of one attachment (``ECVET_ATTACHMENT_MAX_BYTES``, default 10 MiB)."""
-    try:
-        return max(1, int(os.environ.get(MAX_BYTES_ENV, DEFAULT_MAX_BYTES)))
-    except ValueError:
-        return DEFAULT_MAX_BYTES
+    """The size limit of one attachment (a setting: ``attachment_max_bytes``)."""
+    return max(1, settings().attachment_max_bytes)
 
 
 def _zip_type(content: bytes) -> str | None:

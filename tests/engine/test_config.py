@@ -13,9 +13,6 @@ from engine.config import ROOT, SettingError, Settings, load_settings
 VARIABLE = re.compile(r"^(ECVET_[A-Z0-9_]+|DATABASE_URL)$")
 # Harnesses, not the product: their own knobs (ECVET_TEST_*, ECVET_BENCH_*...) are theirs to read.
 NOT_PRODUCT = {"tests", "bench", ".venv", "node_modules", "var", "test-artifacts"}
-# Read by the domain until the lead switches them to Settings after merging the domain's move (issue 10);
-# the last test below fails once they are switched, so this set is emptied then.
-NOT_YET_SWITCHED = {"ECVET_ATTACHMENT_MAX_BYTES", "ECVET_FONT_DIR"}
 
 
 def product_files() -> list[Path]:
@@ -55,8 +52,7 @@ def shown(default: object) -> str:
 # -- the one reader ------------------------------------------------------------------------------------
 
 def test_no_product_module_reads_a_variable_outside_config() -> None:
-    readers = {str(p.relative_to(ROOT)): sorted(found - NOT_YET_SWITCHED)
-               for p in product_files() if (found := variables_named_in(p) - NOT_YET_SWITCHED)}
+    readers = {str(p.relative_to(ROOT)): sorted(found) for p in product_files() if (found := variables_named_in(p))}
     assert readers == {}
 
 
@@ -71,13 +67,6 @@ def test_every_variable_is_in_the_readme_table_with_its_default_and_meaning() ->
     table = readme_table()
     documented = {env: (shown(default), doc) for env, default, doc in config.variables()}
     assert table == documented
-
-
-def test_the_variables_not_yet_switched_are_still_read_by_the_domain() -> None:
-    """Once the domain reads them from Settings, empty NOT_YET_SWITCHED (this test tells you when)."""
-    read = set().union(*(variables_named_in(p) for p in product_files()))
-    assert read >= NOT_YET_SWITCHED
-    assert {env for env, _default, _doc in config.variables()} >= NOT_YET_SWITCHED
 
 
 # -- reading the environment ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from engine.parties import Actor
 from tests.support.ecvet_factories import make_party
 from tests.support.engine import actor_for
 from tests.support.factories import make_org, make_user
+from tests.support.settings import environment
 from tests.support.uploads import DOCX, JPEG, ODT, PDF, PNG, package
 
 
@@ -60,7 +61,7 @@ def test_upload_stores_the_bytes_once_and_records_who_uploaded(db: Database) -> 
 
 def test_refused_uploads_store_nothing(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     school = make_party(db, "DE", "School")
-    monkeypatch.setenv(attachments.MAX_BYTES_ENV, "100")
+    environment(monkeypatch, ECVET_ATTACHMENT_MAX_BYTES="100")
     with pytest.raises(attachments.ContentTooLargeError) as too_large, db.transaction() as s:
         attachments.upload(s, actor=school.actor, filename="big.pdf", content=PDF + b"x" * 100)
     assert too_large.value.status == 413

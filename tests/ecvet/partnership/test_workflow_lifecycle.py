@@ -23,7 +23,7 @@ from ecvet.partnership import attachments
 from ecvet.partnership.models import ApprovalMode, ApprovalRole, MouApproval, MouStatus, PartnerProfile
 from ecvet.review import service
 from ecvet.review.models import ReviewStatus
-from engine import jobs
+from engine import config, jobs
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import NotFound
@@ -34,6 +34,7 @@ from tests.support.engine import actor_for
 from tests.support.factories import make_user
 from tests.support.partnership_driver import PDF, PartnershipRun, reject, start
 from tests.support.review_driver import action_items, evaluation, start_review
+from tests.support.settings import environment
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -83,10 +84,11 @@ def _profiles_with_a_supplement(p: PartnershipRun, outsider: Party, monkeypatch:
     """Partner profiles, with the host's Certificate Supplement as an attachment."""
     with pytest.raises(attachments.UnsupportedMediaTypeError), p.db.transaction() as s:
         attachments.upload(s, actor=p.host.actor, filename="cs.pdf", content=b"<html>a web page</html>")
-    monkeypatch.setenv(attachments.MAX_BYTES_ENV, str(len(PDF)))
+    environment(monkeypatch, ECVET_ATTACHMENT_MAX_BYTES=str(len(PDF)))
     with pytest.raises(attachments.ContentTooLargeError), p.db.transaction() as s:
         attachments.upload(s, actor=p.host.actor, filename="cs.pdf", content=PDF + b" ")
-    monkeypatch.delenv(attachments.MAX_BYTES_ENV)
+    monkeypatch.delenv("ECVET_ATTACHMENT_MAX_BYTES")
+    config.use(None)  # read the environment again: the default limit
     supplement = p.upload(p.host)
     p.build(supplement=supplement)
     with p.db.transaction(write=False) as s:
