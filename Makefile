@@ -65,15 +65,21 @@ chromium:
 test-postgres:
 	@scripts/ensure-postgres.sh
 
+# Quality gates before the suite: ruff (complexity, pylint, naming, ...; pyproject.toml), mypy (strict on
+# engine/), and in the suite itself tests/test_architecture.py (no import loop, arrows down the layers,
+# no module above 500 lines).
+GATES = $(BIN)/ruff check engine api ecvet demo tests bench migrations/env.py && \
+	$(BIN)/mypy engine ecvet demo api tests bench
+
 test: setup chromium test-postgres
-	$(BIN)/ruff check engine api ecvet demo tests bench migrations/env.py
+	$(GATES)
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python -m bench.run
 
 lint: setup
-	$(BIN)/ruff check engine api ecvet demo tests bench migrations/env.py
+	$(GATES)
 
 clean:
 	rm -rf $(VENV) var

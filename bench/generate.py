@@ -32,9 +32,9 @@ def sequential_process(key: str, n_tasks: int, lanes: tuple[str, ...] = LANES) -
                f'name="{escape(key)}" processRef="{key}"/></bpmn:collaboration>')
     out.append(f'<bpmn:process id="{key}" name="{escape(key)}" isExecutable="true">')
     out.append(f'<bpmn:laneSet id="lanes_{key}">')
-    for i, lane in enumerate(lanes):
+    for i, lane_name in enumerate(lanes):
         refs = "".join(f"<bpmn:flowNodeRef>{n}</bpmn:flowNodeRef>" for n in lane_refs[i])
-        out.append(f'<bpmn:lane id="lane_{i}" name="{escape(lane)}">{refs}</bpmn:lane>')
+        out.append(f'<bpmn:lane id="lane_{i}" name="{escape(lane_name)}">{refs}</bpmn:lane>')
     out.append("</bpmn:laneSet>")
     for node_id, kind, _lane in nodes:
         name = f' name="Step {node_id.split("_")[-1]}"' if kind == "userTask" else ""

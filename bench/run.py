@@ -9,14 +9,18 @@ cost of one script and one condition on each path. Not a test: nothing here asse
 """
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 os.environ.setdefault("ECVET_ARGON2_FAST", "1")
@@ -123,8 +127,6 @@ def setup_platform(url: str) -> Platform:
 
 
 def logging_off() -> None:
-    import logging
-
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("ecvet.api").setLevel(logging.ERROR)
     logging.getLogger("ecvet.request").setLevel(logging.ERROR)
@@ -150,7 +152,13 @@ class EvaluatorTime:
         shared.evaluate = timed  # type: ignore[method-assign]
 
 
-EVALUATOR_TIME: EvaluatorTime | None = None
+class _Measuring:
+    """What the running measurement times besides the completion itself (None: nothing)."""
+
+    evaluators: EvaluatorTime | None = None
+
+
+MEASURING = _Measuring()
 
 
 def platform_complete(p: Platform, n_tasks: int, *, key: str | None = None,
@@ -163,17 +171,18 @@ def platform_complete(p: Platform, n_tasks: int, *, key: str | None = None,
     samples: list[float] = []
     while True:
         with p.db.transaction(write=False) as s:
-            ready = instances.ready_tasks(s, s.get(ProcessInstance, instance_id))
+            ready = instances.ready_tasks(s, s.get_one(ProcessInstance, instance_id))
         if not ready:
             break
-        if EVALUATOR_TIME is not None:
-            EVALUATOR_TIME.current = 0.0
+        evaluators = MEASURING.evaluators
+        if evaluators is not None:
+            evaluators.current = 0.0
         t0 = time.perf_counter()
         response = p.client.post(f"/api/tasks/{ready[0].id}/complete", json={"data": {}}, headers=headers)
         samples.append(time.perf_counter() - t0)
-        if EVALUATOR_TIME is not None:
-            EVALUATOR_TIME.samples.append(EVALUATOR_TIME.current)
-        if response.status_code != 200:
+        if evaluators is not None:
+            evaluators.samples.append(evaluators.current)
+        if response.status_code != HTTPStatus.OK:
             raise SystemExit(f"complete failed: {response.status_code} {response.get_data(as_text=True)}")
     return median_ms(samples)
 
@@ -198,17 +207,15 @@ def add_background(p: Platform, count: int) -> None:
                                   "bpmn_id": "task_0", "name": "Step 0", "role": "sending",
                                   "organisation_id": p.org_ids["sending"], "state": "ready",
                                   "created_at": _utc(now), "completed_on_behalf": False})
-            conn.execute(insert(ProcessInstance.__table__), rows)
-            conn.execute(insert(InstanceParty.__table__), party_rows)
-            conn.execute(insert(HumanTask.__table__), task_rows)
+            conn.execute(insert(ProcessInstance), rows)
+            conn.execute(insert(InstanceParty), party_rows)
+            conn.execute(insert(HumanTask), task_rows)
     with p.db.transaction(write=False) as s:
         total = s.scalar(select(text("count(*)")).select_from(ProcessInstance.__table__))
     print(f"  background: {total} instances in the database", file=sys.stderr)
 
 
-def _utc(ts: float) -> Any:
-    from datetime import UTC, datetime
-
+def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
@@ -231,7 +238,6 @@ def repeat(fn: Callable[[], float], times: int = 3) -> float:
 
 
 def main() -> None:
-    global EVALUATOR_TIME
     rows: list[tuple[str, ...]] = []
     bare_numbers = {n: bare(n) for n in SIZES}
     backends: list[tuple[str, str]] = []
@@ -246,19 +252,19 @@ def main() -> None:
         print(f"measuring {name}...", file=sys.stderr)
         platform = setup_platform(url)
         for n in SIZES:
-            results[(name, n, "empty")] = repeat(lambda n=n, p=platform: platform_complete(p, n))
-        EVALUATOR_TIME = EvaluatorTime()
-        results[(name, SCRIPTED, "scripted")] = repeat(
-            lambda p=platform: platform_complete(p, SCRIPTED, key="scripted", variables={"completed": 0}))
-        results[(name, SCRIPTED, "evaluators")] = median_ms(EVALUATOR_TIME.samples)
-        EVALUATOR_TIME = None
+            results[(name, n, "empty")] = repeat(functools.partial(platform_complete, platform, n))
+        evaluators = MEASURING.evaluators = EvaluatorTime()
+        results[(name, SCRIPTED, "scripted")] = repeat(functools.partial(
+            platform_complete, platform, SCRIPTED, key="scripted", variables={"completed": 0}))
+        results[(name, SCRIPTED, "evaluators")] = median_ms(evaluators.samples)
+        MEASURING.evaluators = None
         add_background(platform, BACKGROUND)
         for n in SIZES:
-            results[(name, n, "10k")] = repeat(lambda n=n, p=platform: platform_complete(p, n))
+            results[(name, n, "10k")] = repeat(functools.partial(platform_complete, platform, n))
         platform.db.dispose()
 
-    header = ("tasks", "bare step ms", "bare round trip ms", "backend", "complete ms", "ratio b/a",
-              f"complete ms, +{BACKGROUND} inst", "ratio b/a")
+    header: tuple[str, ...] = ("tasks", "bare step ms", "bare round trip ms", "backend", "complete ms",
+                               "ratio b/a", f"complete ms, +{BACKGROUND} inst", "ratio b/a")
     for n in SIZES:
         step, trip = bare_numbers[n]
         for name, _url in backends:
@@ -285,7 +291,7 @@ def main() -> None:
     print_table(("what", "SpiffWorkflow's own engine (in-process exec/eval)", "sandboxed"), per_call())
 
 
-def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("-+-".join("-" * w for w in widths))

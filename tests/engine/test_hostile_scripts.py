@@ -159,7 +159,7 @@ def test_an_exception_spiff_raises_itself_is_an_incident_not_a_crash(
     iid = _start(db, admin, "fine", {"fine.bpmn": script_process("fine", "x = 1")})
     monkeypatch.setattr(BpmnWorkflow, "do_engine_steps", broken)
     with db.transaction() as s:
-        [check] = instances.ready_tasks(s, s.get(ProcessInstance, iid))
+        [check] = instances.ready_tasks(s, s.get_one(ProcessInstance, iid))
         tasks.complete(s, actor=admin, task_id=check.id, data={}, on_behalf=True)
     status, incidents, _size, _tasks = _outcome(db, iid)
     assert status == InstanceStatus.ERROR

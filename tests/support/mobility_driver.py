@@ -20,7 +20,7 @@ from engine.config import ROOT
 from engine.db import Database
 from engine.errors import NotFound
 from engine.execution import open_workflow
-from engine.models import HumanTask, InstanceStatus
+from engine.models import HumanTask, InstanceStatus, ProcessInstance
 from engine.parties import Actor
 from tests.support.ecvet_factories import SIGNER, Party, active_mou, make_party, register
 from tests.support.engine import actor_for
@@ -109,7 +109,7 @@ class Run:
 
     def ready(self) -> list[HumanTask]:
         with self.db.transaction(write=False) as s:
-            return instances.ready_tasks(s, s.get_one(instances.ProcessInstance, self.instance_id))
+            return instances.ready_tasks(s, s.get_one(ProcessInstance, self.instance_id))
 
     def open_steps(self) -> set[str]:
         return {t.bpmn_id for t in self.ready()}
@@ -149,11 +149,13 @@ class Run:
 
     def data(self) -> dict[str, Any]:
         with self.db.transaction(write=False) as s:
-            return dict(open_workflow(s.get_one(instances.ProcessInstance, self.instance_id)).last_task.data)
+            last = open_workflow(s.get_one(ProcessInstance, self.instance_id)).last_task
+            assert last is not None
+            return dict(last.data)
 
     def instance_status(self) -> str:
         with self.db.transaction(write=False) as s:
-            return s.get_one(instances.ProcessInstance, self.instance_id).status
+            return s.get_one(ProcessInstance, self.instance_id).status
 
     # Records ---------------------------------------------------------------------------------------
 

@@ -108,7 +108,9 @@ def test_redeploying_a_changed_table_changes_the_answer(db: Database, admin: Act
     with db.transaction() as s:
         instance = instances.start(s, actor=admin, process_key="uses_national_model", parties={},
                                    variables={"country": "DE", "sector": None, "eqf_level": 6})
-        data = open_workflow(instance).last_task.data
+        last = open_workflow(instance).last_task
+        assert last is not None
+        data = last.data
     assert instance.status == "completed"
     assert (data["model"], data["mou_approval"]) == (higher.model, higher.mou_approval)
 
