@@ -64,7 +64,8 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     assert response.headers["Content-Type"] == "application/problem+json"
     body = response.get_json()
     assert body["status"] == status
-    assert body["title"] and body["type"].startswith("https://")
+    assert body["title"]
+    assert body["type"].startswith("https://")
     return body
 
 

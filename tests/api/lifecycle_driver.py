@@ -188,7 +188,8 @@ class Platform:
     def pdf(self, who: str, kind: str, record_id: int) -> bytes:
         response = self.people[who].get(f"/api/documents/{kind}/{record_id}?format=pdf")
         assert response.status_code == 200, response.data[:300]
-        assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF-")
+        assert response.mimetype == "application/pdf"
+        assert response.data.startswith(b"%PDF-")
         return bytes(response.data)
 
     def hidden_from(self, who: str, *urls: str) -> None:
@@ -474,7 +475,8 @@ def nominate(platform: Platform, *, mou_id: int, hosting_id: int, learner: str, 
     response = platform.people["sending"].post("/api/mobilities", json=body)
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
-    assert created["status"] == "nomination" and created["learner"]["is_minor"] == (guardian is not None)
+    assert created["status"] == "nomination"
+    assert created["learner"]["is_minor"] == (guardian is not None)
     return MobilityFlow(platform, created["id"], created["process_instance_id"], created["learner_id"], learner,
                         name, signs_for_guardian)
 

@@ -29,17 +29,20 @@ def test_upload_then_read_and_download(world: World) -> None:
     body = response.get_json()
     assert (body["media_type"], body["size"], body["organisation_id"], body["filename"]) == (
         "application/pdf", len(PDF), world.hosting_org, "Europass CS – Cocinero.pdf")
-    assert len(body["sha256"]) == 64 and body["uploaded_by"] == world.host.person.id
+    assert len(body["sha256"]) == 64
+    assert body["uploaded_by"] == world.host.person.id
 
     colleague = sign_in(world.client, make_user(world.db, organisation_ids=[world.hosting_org]))
     for caller in (world.host, colleague, world.admin):
         assert caller.get(f"/api/attachments/{body['id']}").get_json()["sha256"] == body["sha256"]
     download = colleague.get(f"/api/attachments/{body['id']}/content")
-    assert download.status_code == 200 and download.data == PDF
+    assert download.status_code == 200
+    assert download.data == PDF
     assert download.headers["Content-Type"] == "application/pdf"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     disposition = download.headers["Content-Disposition"]
-    assert disposition.startswith("attachment;") and "filename*=UTF-8''Europass%20CS%20%E2%80%93%20Cocinero.pdf" \
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''Europass%20CS%20%E2%80%93%20Cocinero.pdf" \
         in disposition
     assert "no-store" in download.headers["Cache-Control"]
 
@@ -50,7 +53,8 @@ def test_upload_then_read_and_download(world: World) -> None:
 ])
 def test_other_accepted_types(world: World, content: bytes, media_type: str) -> None:
     response = upload(world.sender, content, filename="file.bin", content_type="application/octet-stream")
-    assert response.status_code == 201 and response.get_json()["media_type"] == media_type
+    assert response.status_code == 201
+    assert response.get_json()["media_type"] == media_type
 
 
 def test_outsiders_get_404(world: World) -> None:

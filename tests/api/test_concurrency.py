@@ -71,7 +71,8 @@ def test_racing_the_first_task_has_exactly_one_winner(two_lane: World) -> None:
         assert sorted(statuses) == [200] + [409] * (RACERS - 1), statuses
         view: dict[str, Any] = world.admin.get(f"/api/process-instances/{instance['id']}").get_json()
         created = [e for e in view["audit"] if e["action"] == "task.created" and e["detail"]["bpmn_id"] == "review"]
-        assert _completions(world, instance["id"], "propose") == 1 and len(created) == 1
+        assert _completions(world, instance["id"], "propose") == 1
+        assert len(created) == 1
         assert [t["bpmn_id"] for t in view["ready_tasks"]] == ["review"]
 
 
@@ -141,7 +142,8 @@ def _final_task_race(world: World, protection_off: Any) -> None:
         assert _completions(world, instance["id"], "review") == 1
         with world.db.transaction(write=False) as s:
             row = s.get(ProcessInstance, instance["id"])
-            assert row is not None and row.status == "completed"
+            assert row is not None
+            assert row.status == "completed"
             changes = s.scalars(
                 select(AuditEvent).where(
                     AuditEvent.instance_id == instance["id"], AuditEvent.action == "instance.status_changed"

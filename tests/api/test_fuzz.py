@@ -58,7 +58,9 @@ def real_path_values(admin: Admin) -> dict[str, Any]:
              if t["id"]]
     definitions = admin.get("/api/process-definitions")["items"]
     mobility = admin.get("/api/mobilities")["items"][0]
-    assert instances and tasks and definitions
+    assert instances
+    assert tasks
+    assert definitions
     return {
         "instance_id": instances[0]["id"], "task_id": tasks[0], "key": definitions[0]["key"],
         "version": definitions[0]["version"], "filename": definitions[0]["files"][0], "kind": "mou",

@@ -59,20 +59,25 @@ def test_health_and_other_requests_are_answered_while_a_hostile_script_runs(worl
         "/api/process-instances", json={"process_key": "fine", "parties": {}})
     still_in_flight = thread.is_alive()
     thread.join(timeout=120)
-    assert health.status_code == 200 and health.get_json()["status"] == "ok"
+    assert health.status_code == 200
+    assert health.get_json()["status"] == "ok"
     assert other.status_code == 200
     assert write is None or (write.status_code == 201 and write.get_json()["status"] == "waiting")
     assert still_in_flight, "the hostile request finished first: the ordering was not shown"
     assert not thread.is_alive()
-    assert outcome["status"] == 201 and outcome["body"]["status"] == "error"
+    assert outcome["status"] == 201
+    assert outcome["body"]["status"] == "error"
     incidents = world.admin.get(f"/api/incidents?instance_id={outcome['body']['id']}").get_json()["items"]
-    assert len(incidents) == 1 and "Script exceeded its time limit of 3.0 s" in incidents[0]["message"]
+    assert len(incidents) == 1
+    assert "Script exceeded its time limit of 3.0 s" in incidents[0]["message"]
 
 
 def test_mro_escape_is_an_incident_over_http(world: World) -> None:
     assert post_bundle(world.admin, {"esc.bpmn": script_process("esc", MRO_ESCAPE)}).status_code == 201
     started = world.admin.post("/api/process-instances", json={"process_key": "esc", "parties": {}})
-    assert started.status_code == 201 and started.get_json()["status"] == "error"
+    assert started.status_code == 201
+    assert started.get_json()["status"] == "error"
     incidents = world.admin.get(f"/api/incidents?instance_id={started.get_json()['id']}").get_json()["items"]
-    assert len(incidents) == 1 and "Access to 'mro' is not allowed in scripts" in incidents[0]["message"]
+    assert len(incidents) == 1
+    assert "Access to 'mro' is not allowed in scripts" in incidents[0]["message"]
     assert world.client.get("/healthz").status_code == 200

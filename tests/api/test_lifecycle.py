@@ -190,7 +190,8 @@ def build_and_formalise(w: World) -> PartnershipFlow:
 
     # The revised version: a stale approval is refused; every required party approves the new text.
     pf.draft_and_submit(pf.content(max_weeks=8))
-    assert pf.mou()["version"] == 2 and pf.mou()["content_hash"] != first_hash
+    assert pf.mou()["version"] == 2
+    assert pf.mou()["content_hash"] != first_hash
     mou_gates_asked(w, pf)
     stale = p.people["hosting"].post(f"/api/mous/{pf.mou_id}/approvals", json={
         "content_hash": first_hash, "signer": {"position": SIGNERS["hosting"][1]}})
@@ -299,17 +300,23 @@ def la_gate(w: World, key: str, prefix: str) -> None:
     then = set() if prefix == "sign" else {"checkpoint"}  # waiting for the start date / back to the host
     if gate is None:
         assert m.open_steps() == then
-        assert m.la["status"] == "signed" and m.la["in_force"]
+        assert m.la["status"] == "signed"
+        assert m.la["in_force"]
     elif gate == "explicit":
         task = "approve_la_ci" if prefix == "sign" else "reapprove_la_ci"
-        assert m.open_steps() == {task} and m.la["status"] == "signed" and not m.la["in_force"]
+        assert m.open_steps() == {task}
+        assert m.la["status"] == "signed"
+        assert not m.la["in_force"]
         values = m.values("ci-home", task)
         m.complete("ci-home", task, {"la_hash": values["la_hash"], "decision": "approved",
                                      "signer": w.platform.shown_signer("ci-home", values)})
-        assert m.la["status"] == "approved" and m.la["in_force"] and m.open_steps() == then
+        assert m.la["status"] == "approved"
+        assert m.la["in_force"]
+        assert m.open_steps() == then
     else:
         task = "object_la_ci" if prefix == "sign" else "reobject_la_ci"
-        assert m.open_steps() == {task} and not m.la["in_force"]
+        assert m.open_steps() == {task}
+        assert not m.la["in_force"]
         (ready,) = [t for t in w.platform.inbox("ci-home", instance_id=m.instance_id) if t["bpmn_id"] == task]
         due = datetime.fromisoformat(ready["due_at"])
         assert due == w.platform.clock.now() + timedelta(days=10), "due when the 10-day objection period ends"
@@ -332,7 +339,8 @@ def implicit_approvals_by_the_worker(w: World, prefix: str) -> None:
     task = "object_la_ci" if prefix == "sign" else "reobject_la_ci"
     for key in keys:
         m = w.mobilities[key]
-        assert m.la["status"] == "approved" and m.la["in_force"]
+        assert m.la["status"] == "approved"
+        assert m.la["in_force"]
         implicit = [s for s in m.la["signatures"] if s["mode"] == "implicit" and s["counts"]]
         assert [(s["party"], s["organisation_id"]) for s in implicit] == [("competent_institution",
                                                                           w.orgs["ci-home"])]
@@ -389,7 +397,8 @@ def go_live(w: World) -> None:
     p.at(datetime(2027, 3, 1, 0, 0, 1, tzinfo=UTC))
     p.worker()
     for m in w.mobilities.values():
-        assert m.detail()["status"] == "live" and m.open_steps() == {"checkpoint"}
+        assert m.detail()["status"] == "live"
+        assert m.open_steps() == {"checkpoint"}
         p.only_for("hosting", m.instance_id, "checkpoint")
 
 
@@ -403,14 +412,17 @@ def change_the_agreement(w: World) -> None:
         signed_version = m.la["content_hash"]
         m.change_units(CHANGE_REMOVED, CHANGE_ADDED)
         la = m.la
-        assert la["version"] == 3 and la["content_hash"] != signed_version and not la["in_force"]
+        assert la["version"] == 3
+        assert la["content_hash"] != signed_version
+        assert not la["in_force"]
         assert [u["code"] for u in la["content"]["units"]] == ["U1", "U3"]
         m.signing_round("resign")
         la_gate(w, key, "resign")
     implicit_approvals_by_the_worker(w, "resign")
     for m in w.mobilities.values():
         la = m.la
-        assert la["in_force"] and la["version"] == 3
+        assert la["in_force"]
+        assert la["version"] == 3
         assert la["changes"] == [
             {"unit": "U2", "change": "removed", "reason": CHANGE_REMOVED["U2"]},
             {"unit": "U3", "change": "added", "reason": CHANGE_ADDED["U3"]},
@@ -472,7 +484,8 @@ def validate_and_recognise(w: World, released: dict[str, dict[str, Any]]) -> Non
         detail = m.detail()
         assert detail["status"] == "recognized"
         assert [c["new_status"] for c in detail["status_history"]] == ["nomination", "live", "recognized"]
-        assert w.platform.instance(m.instance_id)["status"] == "completed" and m.open_steps() == set()
+        assert w.platform.instance(m.instance_id)["status"] == "completed"
+        assert m.open_steps() == set()
         recogniser = w.model.after[-1][0]
         assert detail["recognition"]["organisation_id"] == w.orgs[recogniser]
         assert detail["recognition"]["merged_with_validation"] == (len(w.model.after) == 1)

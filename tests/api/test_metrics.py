@@ -132,7 +132,8 @@ def test_metrics_token_is_required_when_configured(db: Database, monkeypatch: py
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
     assert_problem(client.get("/metrics", headers={"Authorization": "Bearer wrong"}), 401)
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
-    assert ok.status_code == 200 and "ecvet_database_up 1.0" in ok.get_data(as_text=True)
+    assert ok.status_code == 200
+    assert "ecvet_database_up 1.0" in ok.get_data(as_text=True)
 
 
 def test_metrics_are_open_without_a_token(app: Flask) -> None:
@@ -163,7 +164,8 @@ def test_request_log_line_is_json_with_the_ids_from_the_path(
         "status": 200, "task_id": task["id"]}
     assert first["message"] == f"GET /api/tasks/{task['id']} 200"
     assert first["endpoint"] == "/api/tasks/<task_id>"
-    assert isinstance(first["duration_ms"], float) and first["duration_ms"] >= 0
+    assert isinstance(first["duration_ms"], float)
+    assert first["duration_ms"] >= 0
     assert first["timestamp"].endswith("Z")
     assert (second["status"], second["instance_id"]) == (404, instance["id"])
     assert "task_id" not in second

@@ -15,8 +15,12 @@ from engine.parties import Actor
 from tests.api.conftest import Caller, assert_problem, sign_in
 from tests.support.ecvet_factories import Party, make_party
 from tests.support.factories import PASSWORD, Person, make_user
-from tests.support.mobility_driver import T0 as T0  # the frozen fixture starts the clock here
-from tests.support.mobility_driver import Run, Scenario, go_live, start
+from tests.support.mobility_driver import (
+    Run,
+    Scenario,
+    go_live,
+    start,
+)
 
 
 def caller(app: Flask, who: Party | Actor) -> Caller:
@@ -46,10 +50,13 @@ def test_nominate_starts_the_mobility_process(app: Flask, db: Database, frozen: 
     response = sender.post("/api/mobilities", json=body(sc, learner.email, business_key="fenna-2027"))
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
-    assert created["status"] == MobilityStatus.NOMINATION and created["process_instance_id"]
-    assert created["learner"]["name"] == "Fenna Smit" and created["learner"]["has_account"] is True
+    assert created["status"] == MobilityStatus.NOMINATION
+    assert created["process_instance_id"]
+    assert created["learner"]["name"] == "Fenna Smit"
+    assert created["learner"]["has_account"] is True
     assert created["national_model"]["model"] == "provider_responsibility"
-    assert created["learning_agreement"] is None and created["transcript_status"] == "not_issued"
+    assert created["learning_agreement"] is None
+    assert created["transcript_status"] == "not_issued"
     assert [c["new_status"] for c in created["status_history"]] == ["nomination"]
     tasks = sender.get("/api/tasks").get_json()["items"]
     assert [(t["bpmn_id"], t["instance_id"]) for t in tasks] == [("prepare_la", created["process_instance_id"])]
@@ -122,10 +129,13 @@ def test_reading_a_mobility_through_its_life(app: Flask, db: Database, frozen: F
     run.issue_transcript()
     sender, host, outsider, learner, admin = sign_in_all()
     seen = sender.get(url).get_json()
-    assert seen["status"] == MobilityStatus.LIVE and seen["transcript_status"] == "issued"
-    assert seen["transcript"] is None and seen["assessments"] is None
+    assert seen["status"] == MobilityStatus.LIVE
+    assert seen["transcript_status"] == "issued"
+    assert seen["transcript"] is None
+    assert seen["assessments"] is None
     la = seen["learning_agreement"]
-    assert la["in_force"] and [v["number"] for v in la["versions"]] == [1, 2]
+    assert la["in_force"]
+    assert [v["number"] for v in la["versions"]] == [1, 2]
     assert [s["party"] for s in la["signatures"]] == ["learner", "sending", "hosting"]
     assert_problem(sender.get(f"{url}/transcript"), 404)
     assert_problem(sender.get(f"{url}/assessments"), 404)
@@ -138,7 +148,8 @@ def test_reading_a_mobility_through_its_life(app: Flask, db: Database, frozen: F
 
     run.release_transcript()
     released = sender.get(f"{url}/transcript").get_json()
-    assert released["la_version"] == 2 and released["ready_for_recognition_at"]
+    assert released["la_version"] == 2
+    assert released["ready_for_recognition_at"]
     assert released["content"]["ecvet_points_achieved"] == 12
     digest = run.values("sending", "validate_and_recognise_sending")["transcript_hash"]
     assert digest == released["content_hash"]
@@ -158,7 +169,8 @@ def test_reading_a_mobility_through_its_life(app: Flask, db: Database, frozen: F
     assert {s["signer"]["user_id"] for s in sheets} == {sc.hosting.user_id}
     assert [(c["unit"], c["ecvet_points"]) for c in done["credits"]] == [("U1", 12.0)]
     mine = learner.get(f"/api/learners/{run.learner_id}/achievements").get_json()
-    assert mine["total_ecvet_points"] == 12 and mine["mobility_ids"] == [run.mobility_id]
+    assert mine["total_ecvet_points"] == 12
+    assert mine["mobility_ids"] == [run.mobility_id]
     assert host.get(f"/api/learners/{run.learner_id}/achievements").get_json()["credits"][0]["unit"] == "U1"
     assert admin.get(f"/api/learners/{run.learner_id}").get_json()["email"] == run.learner.email
 
@@ -193,6 +205,7 @@ def test_the_sending_school_withdraws_a_live_mobility(app: Flask, db: Database, 
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["status"] == MobilityStatus.CANCELLED
     assert done.get_json()["cancel_reason"] == "The learner fell ill"
-    assert run.instance_status() == "terminated" and run.ready() == []
+    assert run.instance_status() == "terminated"
+    assert run.ready() == []
     assert host.get("/api/tasks").get_json()["items"] == []
     assert_problem(sender.post(url, json={"reason": "again"}), 409)

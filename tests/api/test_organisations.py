@@ -30,7 +30,8 @@ def test_admin_creates_an_organisation(world: World) -> None:
     assert org["name"] == "Hotel Sol"
     assert org["country"] == "ES"  # normalised to upper case
     assert (org["erasmus_oid"], org["pic"]) == ("E10234567", "912345678")
-    assert isinstance(org["id"], int) and org["created_at"]
+    assert isinstance(org["id"], int)
+    assert org["created_at"]
 
     fetched = world.admin.get(f"/api/organisations/{org['id']}")
     assert fetched.status_code == 200
@@ -139,7 +140,8 @@ def test_admin_adds_lists_and_removes_members(world: World) -> None:
     assert listed.status_code == 200
     assert [m["id"] for m in listed.get_json()] == [person.id]
     for member in listed.get_json():
-        assert "password" not in member and "password_hash" not in member
+        assert "password" not in member
+        assert "password_hash" not in member
 
     # the new member sees the organisation at once, with the same token
     assert all_ids(mentor) == [org["id"]]

@@ -49,7 +49,8 @@ def test_assignment_mail_reaches_every_member_of_the_assigned_organisation_and_n
     assert {(m["kind"], m["task_id"], m["transport"]) for m in mails} == {("assigned", propose["id"], "outbox")}
     assert mails[0]["subject"] == "[ECVET] New task: Propose placement (two_lane_review / mobility-42)"
     assert f"/api/tasks/{propose['id']}" in mails[0]["body"]
-    assert mails[0]["sent_at"] is not None and mails[0]["error"] is None
+    assert mails[0]["sent_at"] is not None
+    assert mails[0]["error"] is None
     # After the proposal, the hosting organisation's member is told about the review, alone.
     done = w.sender.post(f"/api/tasks/{propose['id']}/complete",
                          json={"data": {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": 6}})
@@ -68,7 +69,8 @@ def test_people_see_only_their_own_mail_and_admins_see_all(two_lane: World) -> N
     jobs.run_due(w.db)
     mine = outbox(w.sender)
     assert [m["to"] for m in mine] == [w.sender.person.email]
-    assert outbox(w.host) == [] and outbox(w.outsider) == []
+    assert outbox(w.host) == []
+    assert outbox(w.outsider) == []
     # asking for someone else's mail gives nothing rather than their messages
     assert outbox(w.outsider, f"?to={w.sender.person.email}") == []
     assert [m["id"] for m in outbox(w.admin, f"?to={w.sender.person.email.upper()}")] == [mine[0]["id"]]
@@ -84,9 +86,11 @@ def test_outbox_is_cursor_paginated(two_lane: World) -> None:
         start(w, f"mobility-{n}")
     jobs.run_due(w.db)
     first = w.admin.get("/api/outbox?limit=2").get_json()
-    assert len(first["items"]) == 2 and first["next_cursor"]
+    assert len(first["items"]) == 2
+    assert first["next_cursor"]
     rest = w.admin.get(f"/api/outbox?limit=2&cursor={first['next_cursor']}").get_json()
-    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
+    assert len(rest["items"]) == 1
+    assert rest["next_cursor"] is None
     keys = [m["subject"].split("/ ")[1].rstrip(")") for m in first["items"] + rest["items"]]
     assert keys == ["mobility-0", "mobility-1", "mobility-2"]
 

@@ -95,11 +95,13 @@ def test_profiles_role_map_and_attachments_over_http(run: Run) -> None:
     # Every party of the partnership reads the supplement now; an outsider still gets 404.
     for caller in (w.sender, run.chamber, run.authority, w.admin):
         download = caller.get(f"/api/attachments/{supplement}/content")
-        assert download.status_code == 200 and download.data == PDF
+        assert download.status_code == 200
+        assert download.data == PDF
     assert_problem(w.outsider.get(f"/api/attachments/{supplement}/content"), 404)
 
     role_map = w.host.get(f"/api/partnerships/{summary['id']}/role-map").get_json()
-    assert role_map["id"] == detail["role_map"]["id"] and len(role_map["entries"]) == 12
+    assert role_map["id"] == detail["role_map"]["id"]
+    assert len(role_map["entries"]) == 12
     history = w.sender.get(f"/api/partnerships/{summary['id']}/profiles").get_json()
     assert [p["side"] for p in history] == ["sending", "hosting"]
     one = run.chamber.get(f"/api/partner-profiles/{history[1]['id']}").get_json()

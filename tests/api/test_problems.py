@@ -135,7 +135,9 @@ def test_unexpected_exception_is_500_problem_without_details(app: Flask, caplog:
         response = client.get("/api/_test/explode")
     body = assert_problem(response, 500)
     text = response.get_data(as_text=True)
-    assert SECRET not in text and "RuntimeError" not in text and "secret.py" not in text
+    assert SECRET not in text
+    assert "RuntimeError" not in text
+    assert "secret.py" not in text
     assert body["title"] == "Internal server error"
     # ...but the operator gets the whole story in the log
     assert any(SECRET in str(record.exc_info[1]) for record in caplog.records if record.exc_info)
@@ -182,7 +184,8 @@ def openapi(client: Any) -> dict[str, Any]:
 def test_openapi_document_is_valid_openapi_3(world: World) -> None:
     doc = openapi(world.client)  # no token needed
     assert re.fullmatch(r"3\.\d+\.\d+", doc["openapi"])
-    assert doc["info"]["title"] and doc["info"]["version"]
+    assert doc["info"]["title"]
+    assert doc["info"]["version"]
 
     validate(doc)  # openapi-spec-validator: the document is OpenAPI 3 a generator or client accepts
 
@@ -220,7 +223,8 @@ def test_openapi_document_is_valid_openapi_3(world: World) -> None:
                  "TaskPage", "InstanceDetail", "InstanceSummary", "InstancePage", "Organisation", "User",
                  "Definition", "DefinitionDetail", "DeployResult", "Health"):
         assert name in schemas, f"{name} missing from components.schemas"
-        assert schemas[name].get("type") == "object" and schemas[name]["properties"]
+        assert schemas[name].get("type") == "object"
+        assert schemas[name]["properties"]
     assert {"process_key", "parties"} <= set(schemas["StartInstance"]["required"])
     # load_only fields are accepted but never described as part of a response
     assert "password" in schemas["TokenRequest"]["properties"]
@@ -324,7 +328,8 @@ def test_swagger_assets_are_served_locally(world: World) -> None:
     assert "javascript" in bundle.mimetype
     assert b"SwaggerUIBundle" in bundle.data
     css = world.client.get("/api/docs/assets/swagger-ui.css")
-    assert css.status_code == 200 and css.mimetype == "text/css"
+    assert css.status_code == 200
+    assert css.mimetype == "text/css"
     assert_problem(world.client.get("/api/docs/assets/no-such-file.js"), 404)
     assert_problem(world.client.get("/api/docs/assets/../../../../etc/passwd"), 404)
     assert_problem(world.client.get("/api/docs/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd"), 404)

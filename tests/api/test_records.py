@@ -60,8 +60,11 @@ def test_parties_and_admins_read_the_mou_others_get_404(partnership: Partnership
         response = caller.get(f"/api/mous/{p.mou_id}")
         assert response.status_code == 200, response.get_json()
     body = w.host.get(f"/api/mous/{p.mou_id}").get_json()
-    assert body["status"] == "in_approval" and body["version"] == 1 and body["content_hash"] == p.content_hash
-    assert body["content"]["file_code"] == "MoU-2027-001" and body["business_key"] == "MoU-DE-ES-7"
+    assert body["status"] == "in_approval"
+    assert body["version"] == 1
+    assert body["content_hash"] == p.content_hash
+    assert body["content"]["file_code"] == "MoU-2027-001"
+    assert body["business_key"] == "MoU-DE-ES-7"
     assert body["required_approvals"] == [
         {"organisation_id": w.sending_org, "role": "partner", "mode": "explicit", "days": 0, "decision": None},
         {"organisation_id": w.hosting_org, "role": "partner", "mode": "explicit", "days": 0, "decision": None},
@@ -74,7 +77,9 @@ def test_parties_and_admins_read_the_mou_others_get_404(partnership: Partnership
         w.sending_org, w.hosting_org, p.chamber_org, p.authority_org,
     }
     assert body["national_models"]["DE"]["model"] == "chamber_approval"
-    assert body["approvals"] == [] and body["is_active"] is False and body["problems"] == []
+    assert body["approvals"] == []
+    assert body["is_active"] is False
+    assert body["problems"] == []
 
     assert_problem(w.outsider.get(f"/api/mous/{p.mou_id}"), 404)
     assert_problem(w.outsider.get(f"/api/mous/{p.mou_id}/versions/1"), 404)
@@ -96,13 +101,17 @@ def test_approve_with_the_current_hash_201(partnership: Partnership) -> None:
                            json={"content_hash": p.content_hash, "signer": SIGNER})
     assert response.status_code == 201, response.get_json()
     approval = response.get_json()
-    assert approval["organisation_id"] == w.hosting_org and approval["role"] == "partner"
-    assert approval["decision"] == "approved" and approval["mode"] == "explicit" and approval["counts"] is True
+    assert approval["organisation_id"] == w.hosting_org
+    assert approval["role"] == "partner"
+    assert approval["decision"] == "approved"
+    assert approval["mode"] == "explicit"
+    assert approval["counts"] is True
     # Signed by the caller's account, for the organisation the caller is a member of.
     me = w.host.get("/api/users/me").get_json()
     assert approval["signer"] == {"user_id": me["id"], "name": me["name"], "email": me["email"],
                                   "position": SIGNER["position"], "place": None}
-    assert approval["version"] == 1 and approval["content_hash"] == p.content_hash
+    assert approval["version"] == 1
+    assert approval["content_hash"] == p.content_hash
 
     response = p.chamber.post(f"/api/mous/{p.mou_id}/approvals",
                               json={"content_hash": p.content_hash, "signer": SIGNER,
@@ -175,7 +184,8 @@ def test_national_model_decision_endpoint(world: World) -> None:
     body = world.sender.get("/api/national-models/decide?country=DE&eqf_level=4").get_json()
     assert (body["model"], body["mou_approval"], body["recognition_by"]) == (
         "chamber_approval", "explicit", "competent_institution")
-    assert body["source"].startswith("shipped") and len(body["table_sha256"]) == 64
+    assert body["source"].startswith("shipped")
+    assert len(body["table_sha256"]) == 64
     nl = world.sender.get("/api/national-models/decide?country=nl").get_json()
     assert (nl["model"], nl["validation_recognition_merged"]) == ("provider_responsibility", True)
     es = world.host.get("/api/national-models/decide?country=ES").get_json()

@@ -27,8 +27,10 @@ from engine.db import Database
 from tests.api.conftest import Caller, assert_problem, post_bundle, sign_in
 from tests.support.ecvet_factories import LearnerMobility, Party, make_learner_mobility
 from tests.support.factories import PASSWORD, Person, make_user
-from tests.support.mobility_driver import T0 as T0  # the frozen fixture starts the clock here
-from tests.support.mobility_driver import Scenario, start
+from tests.support.mobility_driver import (
+    Scenario,
+    start,
+)
 
 RECOGNISED_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "ecvet" / "mobility_recognized.bpmn"
 # The review start event's correlation on the mobility (processes/review.bpmn), to make a review model without it.
@@ -176,10 +178,12 @@ def test_a_recognised_mobilitys_message_never_lands_in_an_instance_it_does_not_s
     assert sorted(t["bpmn_id"] for t in detail["ready_tasks"]) == ["evaluate_hosting", "evaluate_learner",
                                                                    "evaluate_sending"]
     assert task_names(scene.she) == [("evaluate_learner", hers)]
-    assert task_names(scene.he) == [] and task_names(scene.outsider) == []
+    assert task_names(scene.he) == []
+    assert task_names(scene.outsider) == []
     assert scene.admin.get(f"/api/outbox?instance_id={hijack}").get_json()["items"] == []
     mailed = {m["to"] for m in scene.admin.get(f"/api/outbox?instance_id={hers}").get_json()["items"]}
-    assert scene.sc.outsider.email not in mailed and scene.him.learner.email not in mailed
+    assert scene.sc.outsider.email not in mailed
+    assert scene.him.learner.email not in mailed
     assert scene.her.learner.email in mailed
 
 

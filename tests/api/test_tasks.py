@@ -66,7 +66,8 @@ def test_two_parties_each_see_and_complete_only_their_own_tasks(two_lane: World)
     assert final["completed_at"] is not None
     actions = [e["action"] for e in final["audit"]]
     assert actions.count("task.completed") == 2
-    assert "instance.started" in actions and actions[-1] == "instance.status_changed"
+    assert "instance.started" in actions
+    assert actions[-1] == "instance.status_changed"
     assert [t["bpmn_id"] for t in my_tasks(world.sender, state="completed")] == ["propose"]
 
 
@@ -142,7 +143,8 @@ def test_instances_are_invisible_to_non_parties(two_lane: World) -> None:
     assert [i["id"] for i in world.host.get("/api/process-instances").get_json()["items"]] == [instance["id"]]
     view = world.host.get(f"/api/process-instances/{instance['id']}").get_json()
     # the host sees that the sending side has work, but not the task's id
-    assert view["ready_tasks"][0]["id"] is None and view["ready_tasks"][0]["actionable"] is False
+    assert view["ready_tasks"][0]["id"] is None
+    assert view["ready_tasks"][0]["actionable"] is False
 
 
 def test_party_binding_must_cover_every_lane(two_lane: World) -> None:
@@ -153,7 +155,8 @@ def test_party_binding_must_cover_every_lane(two_lane: World) -> None:
     )
     assert response.status_code == 422
     errors = response.get_json()["errors"]
-    assert "parties.hosting" in errors and "parties.learner" in errors
+    assert "parties.hosting" in errors
+    assert "parties.learner" in errors
 
 
 def test_outsider_cannot_start_an_instance_for_others(two_lane: World) -> None:
@@ -191,7 +194,8 @@ def test_pagination_walks_every_task_once(two_lane: World) -> None:
         cursor = page["next_cursor"]
         if not cursor:
             break
-    assert len(seen) == 5 and len(set(seen)) == 5
+    assert len(seen) == 5
+    assert len(set(seen)) == 5
     assert world.sender.get("/api/tasks", query_string={"cursor": "garbage!"}).status_code == 422
 
 

@@ -26,12 +26,15 @@ def test_sign_in_returns_a_token_that_authenticates(world: World) -> None:
     assert response.headers["Content-Type"] == "application/json"
     body = response.get_json()
     token = body["token"]
-    assert isinstance(token, str) and token.startswith("ecv_") and len(token) >= 40
+    assert isinstance(token, str)
+    assert token.startswith("ecv_")
+    assert len(token) >= 40
     assert body["prefix"] == token[:12]
     assert isinstance(body["id"], int)
     assert body["revoked_at"] is None
     assert body["expires_at"] > body["created_at"]
-    assert "password" not in body and PASSWORD not in response.get_data(as_text=True)
+    assert "password" not in body
+    assert PASSWORD not in response.get_data(as_text=True)
 
     me = world.client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200

@@ -17,7 +17,8 @@ def test_sign_in_lands_in_the_inbox_and_sign_out_ends_the_session(page: Any, dem
     assert page.get_by_role("heading", name="My tasks").is_visible()
     assert page.get_by_text("No tasks for you.").is_visible()
     cookie = next(c for c in page.context.cookies() if c["name"] == "ecvet_session")
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Lax"
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/sign-in")

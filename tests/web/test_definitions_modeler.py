@@ -81,7 +81,8 @@ def test_owner_renames_a_task_in_the_modeler_and_deploys_version_2(
     screenshot(page, "modeler")
 
     (v1, v2) = versions(live_server.db, "two_lane_review")
-    assert v2.version == 2 and [t["name"] for t in v2.user_tasks] == ["Propose placement", "Check the placement"]
+    assert v2.version == 2
+    assert [t["name"] for t in v2.user_tasks] == ["Propose placement", "Check the placement"]
     assert [t["name"] for t in v1.user_tasks] == ["Propose placement", "Review placement"]
 
     # An edit the engine refuses: the error is listed and drawn on its element; nothing is deployed.

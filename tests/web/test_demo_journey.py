@@ -57,7 +57,8 @@ def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner
     screenshot(page, "demo-learner-inbox")
     open_task(page, "Sign your Learning Agreement", JONAS)
     document = page.locator("article.document").first
-    assert "Learning Agreement" in document.inner_text() and "Jonas Keller" in document.inner_text()
+    assert "Learning Agreement" in document.inner_text()
+    assert "Jonas Keller" in document.inner_text()
     sign(page, "Jonas Keller")
     screenshot(page, "demo-learner-signs")
     page.get_by_role("button", name="Complete task", exact=True).click()
@@ -80,7 +81,8 @@ def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner
                                .where(LearningAgreement.mobility_id == mobility.id)))
         waiting = s.scalars(select(HumanTask.bpmn_id).where(
             HumanTask.instance_id == mobility.process_instance_id, HumanTask.state == TaskState.READY)).all()
-    assert signed == {"learner", "sending"} and waiting == ["sign_hosting"]
+    assert signed == {"learner", "sending"}
+    assert waiting == ["sign_hosting"]
     with db.transaction(write=False) as s:
         signatures = {sig.party: sig for sig in s.scalars(select(LaSignature).join(
             LearningAgreement, LearningAgreement.id == LaSignature.la_id).where(
@@ -113,7 +115,8 @@ def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner
     screenshot(page, "demo-nominated")
     with db.transaction(write=False) as s:
         lukas = s.scalar(select(Mobility).join(Learner).where(Learner.name == "Lukas Becker"))
-        assert lukas is not None and lukas.start_date == start
+        assert lukas is not None
+        assert lukas.start_date == start
 
 
 def test_the_coordinator_starts_a_partnership_with_the_proposed_institutions(
@@ -161,6 +164,7 @@ def test_the_dutch_college_approves_the_mou_as_itself(
         approvals = list(s.scalars(select(MouApproval).where(MouApproval.mou_id == partnership.mou_id,
                                                              MouApproval.role == "partner")))
     college = [a for a in approvals if a.signer_user_id == sanne.id]
-    assert len(college) == 1 and college[0].organisation_id == sanne.organisation_ids[0]
+    assert len(college) == 1
+    assert college[0].organisation_id == sanne.organisation_ids[0]
     assert (college[0].signer_name, college[0].signer_position, college[0].signer_place) == (
         "Sanne de Vries", "International coordinator", "Amsterdam-Zuid")

@@ -41,5 +41,6 @@ def test_another_organisation_sees_no_documents_and_gets_404_by_url(page: Any, l
     page.goto("/documents")
     assert page.get_by_text("No documents for you yet.").is_visible()
     response = page.goto(f"/documents/learning-agreement/{la_id}")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     assert "Lena Vos" not in page.content()

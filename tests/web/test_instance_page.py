@@ -47,7 +47,8 @@ def test_instance_diagram_highlights_completed_and_active_elements(
     page.context.clear_cookies()
     sign_in_as(page, demo.outsider)
     response = page.goto(f"/instances/{instance_id}")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
 
 
 def test_failed_element_is_highlighted_and_the_operator_suspends(

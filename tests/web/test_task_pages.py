@@ -55,7 +55,8 @@ def test_mentor_completes_an_assessment_after_one_invalid_submission(page: Any, 
     instance_id, task = start_assessment(live_server, demo)
     sign_in_as(page, demo.mentor)
     row = page.locator(f'tr[data-task-id="{task.id}"]')
-    assert "Assess the learner's units" in row.inner_text() and "mobility-anna-valencia" in row.inner_text()
+    assert "Assess the learner's units" in row.inner_text()
+    assert "mobility-anna-valencia" in row.inner_text()
     screenshot(page, "inbox")
 
     page.get_by_role("link", name="Assess the learner's units").click()
@@ -92,10 +93,12 @@ def test_mentor_completes_an_assessment_after_one_invalid_submission(page: Any, 
     assert page.get_by_text("No tasks for you.").is_visible()
 
     (next_task,) = ready(live_server, instance_id)
-    assert next_task.name == "Acknowledge the assessment" and next_task.organisation_id == demo.sending_org
+    assert next_task.name == "Acknowledge the assessment"
+    assert next_task.organisation_id == demo.sending_org
     with live_server.db.transaction(write=False) as s:
         completed = tasks.get(s, actor=actor_for(live_server.db, demo.mentor.id), task_id=task.id)
-        assert completed.state == TaskState.COMPLETED and completed.completed_by == demo.mentor.id
+        assert completed.state == TaskState.COMPLETED
+        assert completed.completed_by == demo.mentor.id
 
 
 def test_another_organisation_cannot_open_the_task_by_url(page: Any, live_server: LiveServer, demo: Demo,
@@ -103,7 +106,8 @@ def test_another_organisation_cannot_open_the_task_by_url(page: Any, live_server
     _, task = start_assessment(live_server, demo)
     sign_in_as(page, demo.outsider)
     response = page.goto(f"/tasks/{task.id}")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     assert page.get_by_role("heading", name="Not found").is_visible()
     assert "Assess the learner" not in page.content()
     assert page.locator("form.generated-form").count() == 0
@@ -161,7 +165,8 @@ def test_learner_signs_the_learning_agreement(page: Any, live_server: LiveServer
     page.get_by_role("link", name="Sign your Learning Agreement").click()
     document = page.locator("article.document")
     assert "Learning Agreement" in document.locator("h2").first.inner_text()
-    assert "Preparing cold dishes" in document.inner_text() and "Lena Vos" in document.inner_text()
+    assert "Preparing cold dishes" in document.inner_text()
+    assert "Lena Vos" in document.inner_text()
     assert la_hash in page.locator("#f-la_hash").inner_text()  # the exact text being signed
     # This older form still asks for a name and an e-mail: the platform fills in the signed-in learner's.
     assert page.get_by_label("Your full name").input_value() == "Lena Vos"

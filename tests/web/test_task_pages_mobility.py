@@ -47,7 +47,8 @@ def test_learner_signs_the_learning_agreement_of_their_mobility(page: Any, mobil
     sign_in_as(page, Person(run.learner.user_id, run.learner.email, PASSWORD))
     open_task(page, run, "sign_learner")
     document = page.locator("article.document").first
-    assert "Learning Agreement" in document.inner_text() and "Lena Vos" in document.inner_text()
+    assert "Learning Agreement" in document.inner_text()
+    assert "Lena Vos" in document.inner_text()
     assert page.locator("#f-la_hash").input_value() == la_hash  # the exact text being signed
     page.get_by_role("radio", name="Sign", exact=True).check()
     # Who signs is shown, not asked: the signed-in learner.
@@ -114,10 +115,12 @@ def test_hosting_mentor_records_the_assessment_after_one_invalid_submission(
         from engine.models import HumanTask
 
         done = s.get(HumanTask, task_id)
-        assert done is not None and done.state == TaskState.COMPLETED
+        assert done is not None
+        assert done.state == TaskState.COMPLETED
         sheets = {r.unit_code: r for r in s.scalars(select(AssessmentRecord).where(
             AssessmentRecord.mobility_id == run.mobility_id))}
     assert {r.signer_user_id for r in sheets.values()} == {scenario.hosting.user_id}
     assert (sheets["U1"].assessor_name, sheets["U2"].assessor_name) == ("Javier Ruiz", "Javier Ruiz")
-    assert sheets["U2"].assessor_organisation == "Hotel Sol" and sheets["U2"].assessor_role == "Coordinator"
+    assert sheets["U2"].assessor_organisation == "Hotel Sol"
+    assert sheets["U2"].assessor_role == "Coordinator"
     assert run.open_steps() == {"acknowledge_assessment"}  # the learner acknowledges next

@@ -23,17 +23,22 @@ def test_sign_in_sets_a_protected_session_cookie_and_audits(app: Flask, world: W
     browser.get("/sign-in")
     response = browser.post("/sign-in", {"email": world.host.person.email.upper(),
                                          "password": world.host.person.password})
-    assert response.status_code == 302 and response.headers["Location"] == "/tasks"
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/tasks"
     cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("ecvet_session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert cookie.startswith("ecvet_session=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
     assert "Secure" not in cookie  # plain HTTP in tests; see the HTTPS test below
     browser.get("/tasks")
     response = browser.post("/sign-out", {})
-    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in"
     assert browser.get("/tasks").status_code == 302  # signed out for real
     with world.db.transaction(write=False) as s:
         actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.actor_id == world.host.person.id))]
-    assert "session.signed_in" in actions and "session.signed_out" in actions
+    assert "session.signed_in" in actions
+    assert "session.signed_out" in actions
 
 
 def test_cookie_is_secure_over_https(app: Flask, world: World) -> None:
@@ -55,15 +60,18 @@ def test_wrong_password_then_lock_out_shown_on_the_page(app: Flask, world: World
         assert response.status_code == 401
         assert "E-mail or password is wrong." in response.get_data(as_text=True)
     response = browser.post("/sign-in", {"email": world.host.person.email, "password": world.host.person.password})
-    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
     html = response.get_data(as_text=True)
-    assert "Too many failed sign-ins for this address; try again in" in html and 'role="alert"' in html
+    assert "Too many failed sign-ins for this address; try again in" in html
+    assert 'role="alert"' in html
     assert browser.get("/tasks").status_code == 302  # not signed in
 
 
 def test_empty_fields_are_a_422_with_a_message(app: Flask) -> None:
     response = browser_for(app).post("/sign-in", {"email": "", "password": ""})
-    assert response.status_code == 422 and "Enter your e-mail address and your password." in response.get_data(
+    assert response.status_code == 422
+    assert "Enter your e-mail address and your password." in response.get_data(
         as_text=True)
 
 
@@ -82,7 +90,8 @@ def test_a_password_change_ends_existing_sessions(app: Flask, world: World, page
         new_hash = hash_password("new-pw-0123")
         s.execute(update(User).where(User.id == world.host.person.id).values(password_hash=new_hash))
     response = pages["host"].get("/tasks")
-    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in")
 
 
 def test_posts_without_the_csrf_token_are_refused_and_change_nothing(world: World,
@@ -104,7 +113,8 @@ def test_the_json_api_needs_no_csrf_and_sets_no_cookie(app: Flask, world: World)
     client = app.test_client()
     response = client.post("/api/tokens", json={"email": world.host.person.email,
                                                 "password": world.host.person.password})
-    assert response.status_code == 201 and "Set-Cookie" not in response.headers
+    assert response.status_code == 201
+    assert "Set-Cookie" not in response.headers
     assert "Content-Security-Policy" not in response.headers
     assert_problem(client.get("/api/tasks"), 401)
     # A session cookie does not authenticate the API: only bearer tokens do.
@@ -115,7 +125,9 @@ def test_the_json_api_needs_no_csrf_and_sets_no_cookie(app: Flask, world: World)
 def test_pages_carry_security_headers(app: Flask, world: World, pages: dict[str, Browser]) -> None:
     response = pages["host"].get("/tasks")
     csp = response.headers["Content-Security-Policy"]
-    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp
+    assert "'unsafe-inline'" not in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"
@@ -125,7 +137,8 @@ def test_pages_carry_security_headers(app: Flask, world: World, pages: dict[str,
 
 def test_error_pages_are_html_for_browsers_and_problems_for_scripts(app: Flask, pages: dict[str, Browser]) -> None:
     response = pages["host"].get("/no/such/page")
-    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
     assert "Not found" in response.get_data(as_text=True)
     response = pages["host"].client.get("/tasks/unknown-id", headers={"Accept": "application/json"})
     assert_problem(response, 404)
@@ -135,7 +148,8 @@ def test_error_pages_are_html_for_browsers_and_problems_for_scripts(app: Flask, 
 
 def test_navigation_shows_what_each_person_may_use(app: Flask, pages: dict[str, Browser]) -> None:
     participant_nav = nav_labels(pages["sender"].get("/tasks").get_data(as_text=True))
-    assert participant_nav[:2] == ["My tasks", "Documents"] and "Process definitions" not in participant_nav
+    assert participant_nav[:2] == ["My tasks", "Documents"]
+    assert "Process definitions" not in participant_nav
     admin_nav = nav_labels(pages["admin"].get("/tasks").get_data(as_text=True))
     assert admin_nav[:2] == ["My tasks", "Documents"]
     assert set(admin_nav) <= {"My tasks", "Documents", "Start", "Process definitions", "Dashboard"}

@@ -54,18 +54,23 @@ def test_each_schema_gets_its_widget() -> None:
         "assessor": "fieldset", "units": "group-list", "methods": "checkboxes", "outcomes": "list",
         "evidence": "file", "la_hash": "readonly", "party": "hidden", "extra": "json",
     }
-    assert form.title == "Assessment" and form.has_files
+    assert form.title == "Assessment"
+    assert form.has_files
     by_path = {f.path: f for f in form.fields}
-    assert by_path["result"].required and not by_path["grade"].required
+    assert by_path["result"].required
+    assert not by_path["grade"].required
     assert by_path["result"].choices == [("achieved", "Achieved"), ("not_achieved", "Not achieved")]
     assert by_path["level"].choices == [("1", "Basic"), ("2", "Good")]
     assert by_path["weeks"].attrs == {"min": 1, "max": 52, "step": "1"}
-    assert by_path["comment"].help == "Visible to the learner" and by_path["comment"].attrs == {"maxlength": 2000}
+    assert by_path["comment"].help == "Visible to the learner"
+    assert by_path["comment"].attrs == {"maxlength": 2000}
     assert by_path["party"].value == "learner"  # the schema's default
     # minItems 1: one empty unit group is shown from the start, its fields from the $ref.
     (unit,) = by_path["units"].children
-    assert unit.path == "units.0" and [c.path for c in unit.children] == ["units.0.code", "units.0.points"]
-    assert not unit.can_remove and by_path["units"].can_add
+    assert unit.path == "units.0"
+    assert [c.path for c in unit.children] == ["units.0.code", "units.0.points"]
+    assert not unit.can_remove
+    assert by_path["units"].can_add
 
 
 def test_values_and_errors_land_on_their_fields_and_the_rest_at_the_top() -> None:
@@ -78,7 +83,8 @@ def test_values_and_errors_land_on_their_fields_and_the_rest_at_the_top() -> Non
     assert by_path["signed_at"].text() == "2027-03-01T07:30"  # shown in UTC, as every time on the pages
     assert by_path["assessor"].children[0].value == "Ana"
     units = by_path["units"].children
-    assert len(units) == 2 and all(u.can_remove for u in units)
+    assert len(units) == 2
+    assert all(u.can_remove for u in units)
     assert units[1].children[1].errors == ["4 is too small"]
     assert form.form_errors == ["Sign first", "other: Unknown field"]
     assert form.all_errors() == [("f-units-1-points", "Points", "4 is too small")]
@@ -97,7 +103,8 @@ def test_posted_fields_become_typed_data_and_empty_inputs_are_left_out() -> None
         ("not_in_schema", "sneaky"), ("csrf_token", "t"), ("_action", "complete"),
     ])
     submission = forms.parse(SCHEMA, posted)
-    assert submission.errors == {} and submission.action is None
+    assert submission.errors == {}
+    assert submission.action is None
     assert submission.data == {
         "result": "achieved", "level": 2, "assessed_on": "2027-04-01", "signed_at": "2027-04-01T10:15:00Z",
         "email": "mentor@hotel.example", "comment": "Line 1\nLine 2", "weeks": 6, "agreed": True,
@@ -116,11 +123,13 @@ def test_unreadable_input_is_kept_to_show_again_with_an_error() -> None:
         "units.0.points": ["Enter a number"], "signed_at": ["Enter a date and time like 2027-03-01T09:00"],
         "extra": ["Enter valid JSON"],
     }
-    assert submission.raw["weeks"] == "six" and submission.raw["units.0.points"] == "1,5"
+    assert submission.raw["weeks"] == "six"
+    assert submission.raw["units.0.points"] == "1,5"
     assert submission.data == {"agreed": False, "units": [{}]}
     form = forms.build(SCHEMA, submission.data, submission.errors, submission.raw)
     weeks = next(f for f in form.fields if f.path == "weeks")
-    assert weeks.text() == "six" and weeks.errors == ["Enter a whole number"]
+    assert weeks.text() == "six"
+    assert weeks.errors == ["Enter a whole number"]
 
 
 def test_add_and_remove_work_without_javascript() -> None:
@@ -241,7 +250,8 @@ def test_read_only_structures_are_shown_readably_and_sent_back_unchanged() -> No
     values = {"la_units": [{"code": "U1", "title": "Cold dishes", "ecvet_points": 12}, {"code": "U2"}],
               "la_version": 2, "decision": "sign"}
     html = render(forms.build(schema, values))
-    assert "<th scope=\"col\">ecvet points</th>" in html and "<td>Cold dishes</td>" in html
+    assert "<th scope=\"col\">ecvet points</th>" in html
+    assert "<td>Cold dishes</td>" in html
     assert 'value="request_changes">\n    Request changes\n' in html  # enum values read as words
     posted, _ = submitted(html)
     assert forms.parse(schema, posted).data == values

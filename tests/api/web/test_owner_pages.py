@@ -63,30 +63,38 @@ def test_owner_pages_are_for_administrators_only(deployed: World, pages: dict[st
     sender.get("/tasks")
     assert _post_xml(sender, "/definitions/two_lane_review/modeler", TWO_LANE_XML).status_code == 403
     assert _post_xml(sender, "/decision-tables/national_models.dmn", DMN).status_code == 403
-    assert _versions(deployed, "two_lane_review") == [1] and _versions(deployed, "uses_national_model") == [1]
+    assert _versions(deployed, "two_lane_review") == [1]
+    assert _versions(deployed, "uses_national_model") == [1]
     assert "Process definitions" not in sender.get("/tasks").get_data(as_text=True)
 
 
 def test_definitions_list_versions_and_instances_per_version(deployed: World, pages: dict[str, Browser]) -> None:
     admin = pages["admin"]
     html = admin.get("/definitions").get_data(as_text=True)
-    assert "Two-lane review" in html and "national_models.dmn" in html and "used by uses_national_model" in html
+    assert "Two-lane review" in html
+    assert "national_models.dmn" in html
+    assert "used by uses_national_model" in html
     detail = admin.get("/definitions/two_lane_review").get_data(as_text=True)
-    assert 'data-version="1"' in detail and "Sending organisation" in detail
+    assert 'data-version="1"' in detail
+    assert "Sending organisation" in detail
     version = admin.get("/definitions/two_lane_review/versions/1")
     text = version.get_data(as_text=True)
-    assert "mobility-42" in text and 'data-xml-url="/processes/two_lane_review/versions/1/diagram.bpmn"' in text
+    assert "mobility-42" in text
+    assert 'data-xml-url="/processes/two_lane_review/versions/1/diagram.bpmn"' in text
     assert "'unsafe-inline'" in version.headers["Content-Security-Policy"]  # bpmn-js writes style attributes
     assert admin.get("/definitions/two_lane_review/versions/9").status_code == 404
     assert admin.get("/definitions/nope").status_code == 404
     xml = admin.get("/processes/two_lane_review/versions/1/diagram.bpmn")
-    assert xml.status_code == 200 and xml.mimetype == "application/xml" and xml.data == TWO_LANE_XML
+    assert xml.status_code == 200
+    assert xml.mimetype == "application/xml"
+    assert xml.data == TWO_LANE_XML
 
 
 def test_modeler_saves_a_new_version_from_the_xml_it_posts(deployed: World, pages: dict[str, Browser]) -> None:
     admin = pages["admin"]
     page = admin.get("/definitions/two_lane_review/modeler").get_data(as_text=True)
-    assert 'data-save-url="/definitions/two_lane_review/modeler"' in page and "two_lane_propose.json" in page
+    assert 'data-save-url="/definitions/two_lane_review/modeler"' in page
+    assert "two_lane_propose.json" in page
     edited = TWO_LANE_XML.replace(b'name="Review placement"', b'name="Check the placement"')
     response = _post_xml(admin, "/definitions/two_lane_review/modeler", edited)
     assert response.status_code == 201, response.get_data(as_text=True)
@@ -97,7 +105,8 @@ def test_modeler_saves_a_new_version_from_the_xml_it_posts(deployed: World, page
     assert [t["name"] for t in detail["user_tasks"]] == ["Propose placement", "Check the placement"]
     assert sorted(detail["files"]) == ["two_lane_propose.json", "two_lane_review.bpmn", "two_lane_review.json"]
     again = _post_xml(admin, "/definitions/two_lane_review/modeler", edited)
-    assert again.status_code == 200 and not again.get_json()["versions"][0]["created"]
+    assert again.status_code == 200
+    assert not again.get_json()["versions"][0]["created"]
     assert _versions(deployed, "two_lane_review") == [1, 2]
 
 
@@ -116,7 +125,9 @@ def test_modeler_refusal_names_the_element_and_stores_nothing(deployed: World, p
     # Without JavaScript: the uploaded file is refused with the errors listed on the page.
     page = _upload(admin, "/definitions/two_lane_review/modeler", b"<bpmn:definitions><broken")
     html = page.get_data(as_text=True)
-    assert page.status_code == 422 and 'id="server-errors"' in html and "two_lane_review.bpmn" in html
+    assert page.status_code == 422
+    assert 'id="server-errors"' in html
+    assert "two_lane_review.bpmn" in html
     assert _versions(deployed, "two_lane_review") == [1]
 
     gateway_without_target = TWO_LANE_XML.replace(b'targetRef="EndEvent_accepted"', b'targetRef="missing"')
@@ -140,14 +151,16 @@ def test_upload_form_deploys_and_redirects(deployed: World, pages: dict[str, Bro
     admin.get("/definitions/two_lane_review/modeler")
     response = _upload(admin, "/definitions/two_lane_review/modeler", TWO_LANE_XML.replace(b"Propose placement",
                                                                                           b"Propose a placement"))
-    assert response.status_code == 302 and response.headers["Location"].endswith("/definitions/two_lane_review")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/definitions/two_lane_review")
     assert "Deployed: two_lane_review version 2." in admin.get("/definitions/two_lane_review").get_data(as_text=True)
 
 
 def test_decision_table_saves_with_the_processes_that_use_it(deployed: World, pages: dict[str, Browser]) -> None:
     admin = pages["admin"]
     page = admin.get("/decision-tables/national_models.dmn").get_data(as_text=True)
-    assert "Look up a national model" in page and 'data-save-url="/decision-tables/national_models.dmn"' in page
+    assert "Look up a national model" in page
+    assert 'data-save-url="/decision-tables/national_models.dmn"' in page
     assert admin.get("/decision-tables/national_models.dmn/content").data == DMN
     assert admin.get("/decision-tables/other.dmn").status_code == 404
 
@@ -168,7 +181,8 @@ def test_decision_table_with_an_unusable_answer_is_refused(deployed: World, page
     messages = [e["message"] for e in response.get_json()["errors"]]
     assert any("implict" in m for m in messages), messages
     not_xml = _post_xml(admin, "/decision-tables/national_models.dmn", b"<definitions")
-    assert not_xml.status_code == 422 and not_xml.get_json()["errors"][0]["file"] == "national_models.dmn"
+    assert not_xml.status_code == 422
+    assert not_xml.get_json()["errors"][0]["file"] == "national_models.dmn"
     assert _versions(deployed, "uses_national_model") == [1]
     assert admin.get("/decision-tables/national_models.dmn/content").data == DMN
 
@@ -179,10 +193,12 @@ def test_vendor_files_come_only_from_the_allow_list(app: Any) -> None:
     assert (NODE_MODULES / "bpmn-js" / "dist").is_dir(), "front-end libraries missing: run `make setup` (npm ci)"
     client = app.test_client()
     script = client.get("/vendor/bpmn-js/bpmn-modeler.production.min.js")
-    assert script.status_code == 200 and script.mimetype == "text/javascript"
+    assert script.status_code == 200
+    assert script.mimetype == "text/javascript"
     assert b"bpmn-js" in script.data[:200]
     font = client.get("/vendor/bpmn-js/assets/bpmn-font/font/bpmn.woff2")
-    assert font.status_code == 200 and font.mimetype == "font/woff2"
+    assert font.status_code == 200
+    assert font.mimetype == "font/woff2"
     assert client.get("/vendor/chart.js/chart.umd.min.js").status_code == 200
     assert client.get("/vendor/dmn-js/assets/dmn-js-decision-table.css").mimetype == "text/css"
     for url in ("/vendor/bpmn-js/package.json", "/vendor/bpmn-js/../package.json", "/vendor/left-pad/index.js",

@@ -92,18 +92,22 @@ def test_start_is_in_the_navigation_of_members_and_admins_and_shows_what_each_ma
 
     html = setting.browser(setting.nl).get("/start").get_data(as_text=True)
     assert "Start" in nav_links(html)
-    assert 'href="/start/partnership"' in html and 'href="/start/mobility"' in html
+    assert 'href="/start/partnership"' in html
+    assert 'href="/start/mobility"' in html
     assert 'href="/start/instance"' not in html
 
     host = setting.browser(setting.be).get("/start").get_data(as_text=True)  # signed the MoU, does not send
-    assert 'href="/start/partnership"' in host and 'href="/start/mobility"' not in host
+    assert 'href="/start/partnership"' in host
+    assert 'href="/start/mobility"' not in host
     assert "Possible once your organisation sends learners under a MoU in force" in host
 
     admin = setting.browser(setting.admin).get("/start").get_data(as_text=True)
-    assert 'href="/start/instance"' in admin and 'href="/start/mobility"' in admin
+    assert 'href="/start/instance"' in admin
+    assert 'href="/start/mobility"' in admin
 
     anonymous = setting.app.test_client().get("/start/partnership", headers={"Accept": "text/html"})
-    assert anonymous.status_code == 302 and "/sign-in" in anonymous.headers["Location"]
+    assert anonymous.status_code == 302
+    assert "/sign-in" in anonymous.headers["Location"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -123,11 +127,13 @@ def test_a_partnership_starts_with_the_institutions_the_national_models_and_regi
     html = second.get_data(as_text=True)
     assert second.status_code == 200
     home = html[html.index('id="gate-home"'):html.index('id="gate-host"')]
-    assert "chamber approval" in home and "approves the MoU explicitly (28 days)" in home
+    assert "chamber approval" in home
+    assert "approves the MoU explicitly (28 days)" in home
     assert f'<option value="{setting.chamber.org_id}" selected>' in home
     assert f'value="{setting.school.org_id}"' not in home, "an approval is required: the school cannot stand in"
     host = html[html.index('id="gate-host"'):]
-    assert "may object within 20 days" in host and f'<option value="{setting.region.org_id}" selected>' in host
+    assert "may object within 20 days" in host
+    assert f'<option value="{setting.region.org_id}" selected>' in host
 
     response = page.post("/start/partnership", {
         "sending_organisation_id": setting.school.org_id, "hosting_organisation_id": setting.hotel.org_id,
@@ -139,13 +145,15 @@ def test_a_partnership_starts_with_the_institutions_the_national_models_and_regi
         bound = {p.role: p.organisation_id for p in s.scalars(
             select(InstanceParty).where(InstanceParty.instance_id == instance.id))}
         (task,) = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)).all()
-    assert instance.business_key == "Köln – València" and instance.started_by == setting.school.user_id
+    assert instance.business_key == "Köln – València"
+    assert instance.started_by == setting.school.user_id
     assert bound == {"sending": setting.school.org_id, "hosting": setting.hotel.org_id,
                      "competent-institution-home": setting.chamber.org_id,
                      "competent-institution-host": setting.region.org_id}
     assert response.headers["Location"] == f"/tasks/{task.id}", "straight to the school's first task"
     shown = page.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Describe your organisation and VET system" in shown and "The partnership has started" in shown
+    assert "Describe your organisation and VET system" in shown
+    assert "The partnership has started" in shown
     # The partner finds the started partnership only once its own task comes; the outsider never does.
     assert page.get(f"/instances/{instance.id}").status_code == 200
     assert setting.browser(setting.outsider).get(f"/instances/{instance.id}").status_code == 404
@@ -160,7 +168,9 @@ def test_a_refused_partnership_shows_why_next_to_the_fields_and_starts_nothing(s
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     home = field_block(html, "f-competent_institution_home_id")
-    assert "has-error" in home and "IHK Köln" in home and 'aria-invalid="true"' in home
+    assert "has-error" in home
+    assert "IHK Köln" in home
+    assert 'aria-invalid="true"' in home
     assert 'href="#f-competent_institution_home_id"' in html  # the summary links to the field
 
     response = page.post("/start/partnership", {"sending_organisation_id": setting.hotel.org_id,
@@ -170,7 +180,8 @@ def test_a_refused_partnership_shows_why_next_to_the_fields_and_starts_nothing(s
                                                           "f-sending_organisation_id")
     response = page.get(f"/start/partnership?sending_organisation_id={setting.school.org_id}"
                         "&hosting_organisation_id=")
-    assert response.status_code == 422 and "Choose the partner organisation" in response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose the partner organisation" in response.get_data(as_text=True)
     response = page.post("/start/partnership", {"sending_organisation_id": setting.school.org_id,
                                                 "hosting_organisation_id": setting.hotel.org_id}, csrf=False)
     assert response.status_code == 400
@@ -210,7 +221,8 @@ def test_nominating_shows_the_mous_terms_and_starts_the_mobility(setting: Settin
         setting.mou_id, setting.be.org_id, "Noah Jansen")
     assert (task.bpmn_id, response.headers["Location"]) == ("prepare_la", f"/tasks/{task.id}")
     shown = page.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Noah Jansen is nominated" in shown and "Prepare the Learning Agreement" in shown
+    assert "Noah Jansen is nominated" in shown
+    assert "Prepare the Learning Agreement" in shown
 
 
 def test_a_refused_nomination_shows_each_error_next_to_its_field_and_keeps_nothing(setting: Setting) -> None:
@@ -219,7 +231,8 @@ def test_a_refused_nomination_shows_each_error_next_to_its_field_and_keeps_nothi
     response = page.post("/start/mobility", {**base, **nomination(**{"learner.name": "", "start_date": ""})})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "Required" in field_block(html, "f-learner-name") and "Required" in field_block(html, "f-start_date")
+    assert "Required" in field_block(html, "f-learner-name")
+    assert "Required" in field_block(html, "f-start_date")
     assert 'value="noah.jansen@learner.example"' in field_block(html, "f-learner-email"), "what was typed stays"
 
     today = clock.now().date()
@@ -238,7 +251,8 @@ def test_a_refused_nomination_shows_each_error_next_to_its_field_and_keeps_nothi
     response = page.post("/start/mobility", {**base, **nomination(**{"learner.date_of_birth": minor_birthday})})
     assert response.status_code == 422
     assert "parent or guardian" in field_block(response.get_data(as_text=True), "f-learner-guardian_name")
-    assert count(setting.db, Mobility) == 0 and count(setting.db, ProcessInstance) == 0
+    assert count(setting.db, Mobility) == 0
+    assert count(setting.db, ProcessInstance) == 0
 
 
 def test_only_the_sending_organisation_nominates_under_its_mou(setting: Setting) -> None:
@@ -269,12 +283,16 @@ def test_an_administrator_starts_any_process_binding_each_role(setting: Setting)
 
     admin = setting.browser(setting.admin)
     html = admin.get("/start/instance").get_data(as_text=True)
-    assert "two_lane_review, version 1" in html and "start-instance-form" not in html
+    assert "two_lane_review, version 1" in html
+    assert "start-instance-form" not in html
     html = admin.get("/start/instance?process_key=mobility").get_data(as_text=True)
-    assert 'id="own-page-note"' in html and 'href="/start/mobility"' in html
+    assert 'id="own-page-note"' in html
+    assert 'href="/start/mobility"' in html
     html = admin.get("/start/instance?process_key=two_lane_review").get_data(as_text=True)
-    assert 'name="parties.sending"' in html and 'name="parties.hosting"' in html
-    assert f'<option value="user:{setting.learner.id}">' in html and f'<option value="org:{setting.nl.org_id}">' in html
+    assert 'name="parties.sending"' in html
+    assert 'name="parties.hosting"' in html
+    assert f'<option value="user:{setting.learner.id}">' in html
+    assert f'<option value="org:{setting.nl.org_id}">' in html
 
     response = admin.post("/start/instance", {"process_key": "two_lane_review", "version": "1",
                                               "parties.sending": f"org:{setting.nl.org_id}", "parties.hosting": "",
@@ -286,7 +304,8 @@ def test_an_administrator_starts_any_process_binding_each_role(setting: Setting)
     response = admin.post("/start/instance", {"process_key": "two_lane_review", "version": "1",
                                               "parties.sending": f"org:{setting.nl.org_id}",
                                               "parties.hosting": "org:999999"})
-    assert response.status_code == 422 and "No organisation 999999" in field_block(
+    assert response.status_code == 422
+    assert "No organisation 999999" in field_block(
         response.get_data(as_text=True), "f-parties-hosting")
     response = admin.post("/start/instance", {"process_key": "no_such_process", "parties.x": "org:1"})
     assert response.status_code == 422
@@ -340,4 +359,5 @@ def test_pages_need_a_deployed_process(app: Flask, db: Database) -> None:
     page = browser_for(app, person(school))
     response = page.get(f"/start/partnership?sending_organisation_id={school.org_id}"
                         f"&hosting_organisation_id={hotel.org_id}")
-    assert response.status_code == 409 and "not deployed" in response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "not deployed" in response.get_data(as_text=True)

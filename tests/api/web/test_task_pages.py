@@ -30,13 +30,19 @@ def test_task_page_shows_instructions_context_and_the_generated_form(world: Worl
     html = response.get_data(as_text=True)
     assert "<h1>Propose placement" in html
     assert "Describe the placement you propose for the learner" in html  # instructionsForEndUser
-    assert "Two-lane review (version 1)" in html and "mobility-42" in html and "Sending organisation" in html
+    assert "Two-lane review (version 1)" in html
+    assert "mobility-42" in html
+    assert "Sending organisation" in html
     title = field_block(html, "f-placement_title")
-    assert '<label for="f-placement_title">Placement title' in title and "(required)" in title
-    assert 'minlength="3"' in title and "as the hosting organisation would recognise it" in title
+    assert '<label for="f-placement_title">Placement title' in title
+    assert "(required)" in title
+    assert 'minlength="3"' in title
+    assert "as the hosting organisation would recognise it" in title
     assert 'type="date"' in field_block(html, "f-start_date")
     weeks = field_block(html, "f-weeks")
-    assert 'type="number"' in weeks and 'min="1"' in weeks and 'max="52"' in weeks
+    assert 'type="number"' in weeks
+    assert 'min="1"' in weeks
+    assert 'max="52"' in weeks
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -49,7 +55,9 @@ def test_invalid_submission_shows_errors_next_to_fields_and_saves_nothing(world:
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     weeks = field_block(html, "f-weeks")
-    assert 'class="field has-error"' in weeks and "Enter a whole number" in weeks and 'value="sixty"' in weeks
+    assert 'class="field has-error"' in weeks
+    assert "Enter a whole number" in weeks
+    assert 'value="sixty"' in weeks
     assert 'aria-invalid="true"' in weeks
     assert "This field is required" in field_block(html, "f-start_date")
     assert "is too short" in field_block(html, "f-placement_title")
@@ -68,9 +76,11 @@ def test_valid_submission_completes_and_the_next_party_gets_the_task(world: Worl
     instance_id = start_two_lane(world)
     task = ready_task(world.sender, instance_id)
     response = pages["sender"].post(f"/tasks/{task['id']}", {**VALID, "_action": "complete"})
-    assert response.status_code == 302 and response.headers["Location"] == "/tasks"
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/tasks"
     inbox = pages["sender"].get("/tasks").get_data(as_text=True)
-    assert "“Propose placement” is done." in inbox and "No tasks for you." in inbox
+    assert "“Propose placement” is done." in inbox
+    assert "No tasks for you." in inbox
     done = world.sender.get(f"/api/tasks/{task['id']}").get_json()
     assert done["state"] == "completed"
 
@@ -97,7 +107,8 @@ def test_another_organisation_gets_404_for_the_task_by_url(world: World, pages: 
         response = pages[person].get(f"/tasks/{task['id']}")
         assert response.status_code == 404
         html = response.get_data(as_text=True)
-        assert "Not found" in html and "Propose placement" not in html
+        assert "Not found" in html
+        assert "Propose placement" not in html
         response = pages[person].post(f"/tasks/{task['id']}", VALID)
         assert response.status_code == 404
     assert ready_task(world.sender, instance_id)["state"] == "ready"
@@ -132,7 +143,8 @@ def test_admin_completes_only_on_behalf_and_the_audit_says_so(world: World, page
     with world.db.transaction(write=False) as s:
         (event,) = s.scalars(select(AuditEvent).where(AuditEvent.task_id == task["id"],
                                                       AuditEvent.action == "task.completed")).all()
-    assert event.actor_id == world.admin.person.id and event.detail["on_behalf"] is True
+    assert event.actor_id == world.admin.person.id
+    assert event.detail["on_behalf"] is True
 
 
 def test_a_task_completed_meanwhile_is_a_conflict_not_a_second_completion(world: World,
@@ -145,7 +157,8 @@ def test_a_task_completed_meanwhile_is_a_conflict_not_a_second_completion(world:
     response = pages["sender"].post(f"/tasks/{task['id']}", VALID)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "is already completed" in html and "This task is completed." in html
+    assert "is already completed" in html
+    assert "This task is completed." in html
 
 
 def test_instructions_are_markdown_with_html_escaped(world: World, pages: dict[str, Browser]) -> None:
@@ -162,7 +175,8 @@ def test_instructions_are_markdown_with_html_escaped(world: World, pages: dict[s
     html = pages["sender"].get(f"/tasks/{task['id']}").get_data(as_text=True)
     section = re.search(r'<section class="instructions".*?</section>', html, re.S).group(0)  # type: ignore[union-attr]
     assert "<strong>Describe</strong>" in section
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section and "<script>" not in section
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section
+    assert "<script>" not in section
     assert 'href="javascript:' not in section
 
 
@@ -204,7 +218,8 @@ def test_an_attachment_field_uploads_the_file_and_completes_with_its_id(world: W
 
     instance_id, task = start_evidence_task(world)
     html = pages["host"].get(f"/tasks/{task['id']}").get_data(as_text=True)
-    assert 'enctype="multipart/form-data"' in html and 'type="file" id="f-evidence" name="evidence"' in html
+    assert 'enctype="multipart/form-data"' in html
+    assert 'type="file" id="f-evidence" name="evidence"' in html
     fields = {"assessed_on": "2027-04-02", "method": "test", "results.__count": "1", "results.0.unit": "U1"}
 
     # Not a document type the platform accepts: the error sits on the field, and nothing is stored.
@@ -232,6 +247,7 @@ def test_an_attachment_field_uploads_the_file_and_completes_with_its_id(world: W
         (attachment,) = s.scalars(select(Attachment)).all()
         (event,) = s.scalars(select(AuditEvent).where(AuditEvent.task_id == task["id"],
                                                       AuditEvent.action == "task.completed")).all()
-    assert attachment.filename == "evidence.pdf" and attachment.uploaded_by == world.host.person.id
+    assert attachment.filename == "evidence.pdf"
+    assert attachment.uploaded_by == world.host.person.id
     assert event.detail["data"]["evidence"] == attachment.id
     assert ready_task(world.sender, instance_id)["name"] == "Acknowledge the assessment"
