@@ -20,6 +20,13 @@ blp = Blueprint(
 )
 
 
+class DeployWarning(Schema):
+    file = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    message = fields.String()
+    line = fields.Integer(allow_none=True)
+
+
 class DefinitionSchema(Schema):
     key = fields.String()
     version = fields.Integer()
@@ -28,6 +35,9 @@ class DefinitionSchema(Schema):
     roles = fields.Dict(keys=fields.String(), values=fields.String(),
                         metadata={"description": "role key -> lane name; bind each in parties"})
     files = fields.List(fields.String(), metadata={"description": "files this version consists of"})
+    warnings = fields.List(fields.Nested(DeployWarning), metadata={
+        "description": "what deployed but the process owner should read: schema slips tolerated, "
+                       "Camunda expressions translated (with the Python they became), attributes not honoured"})
     created_at = fields.DateTime()
     created = fields.Boolean(metadata={"description": "false when identical content was already deployed"})
 

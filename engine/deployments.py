@@ -128,6 +128,7 @@ def _store(session: Session, deployment: Deployment, process: ParsedProcess) -> 
         roles=dict(process.roles),
         user_tasks=[asdict(t) for t in process.user_tasks],
         message_starts=message_starts(process.spec),
+        warnings=[asdict(w) for w in process.warnings],
     )
     session.add(definition)
     session.flush()
@@ -231,5 +232,6 @@ def as_summary(definition: ProcessDefinition) -> dict[str, Any]:
         "name": definition.name,
         "content_hash": definition.content_hash,
         "roles": definition.roles,
+        "warnings": definition.warnings or [],
         "created_at": definition.created_at,
     }

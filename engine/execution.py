@@ -170,6 +170,8 @@ def sync_tasks(
         lane = getattr(spec, "lane", None)
         role = lane_to_role.get(lane) if lane else None
         party = bindings.get(role) if role else None
+        # Outside every named lane (or in a process without lanes): the initiator's task (spiff-arena).
+        user_id = party.user_id if party else (instance.started_by if role is None else None)
         extensions = getattr(spec, "extensions", {}) or {}
         properties = extensions.get("properties", {}) or {}
         row = HumanTask(
@@ -181,7 +183,7 @@ def sync_tasks(
             lane=lane,
             role=role,
             organisation_id=party.organisation_id if party else None,
-            user_id=party.user_id if party else None,
+            user_id=user_id,
             form=properties.get("formJsonSchemaFilename"),
             instructions=extensions.get("instructionsForEndUser"),
             state=TaskState.READY,

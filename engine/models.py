@@ -154,6 +154,9 @@ class ProcessDefinition(Base):
     user_tasks: Mapped[list[Any]]
     # Names of messages that start this process (message start events), for POST /api/messages.
     message_starts: Mapped[list[Any]] = mapped_column(default=list)
+    # What deployed but the process owner should read: {file, element_id, message, line} per item
+    # (schema slips SpiffWorkflow tolerates, Camunda expressions translated, attributes not honoured).
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     files: Mapped[list[DefinitionFile]] = relationship(lazy="select", order_by="DefinitionFile.filename")
@@ -264,11 +267,24 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     completed_on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Named people a script gave the task's lane to (spiff-arena ``lane_owners``): they act on it
+    # instead of the bound party.
+    owners: Mapped[list[TaskOwner]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                   order_by="TaskOwner.user_id")
 
     @property
     def overdue(self) -> bool:
         """Ready and past its due date (by the engine's clock)."""
         return self.state == TaskState.READY and self.due_at is not None and self.due_at < utcnow()
+
+
+class TaskOwner(Base):
+    """One person a script named as owner of a task's lane (spiff-arena ``lane_owners``)."""
+
+    __tablename__ = "task_owners"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
 
 
 class AuditEvent(Base):

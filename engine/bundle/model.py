@@ -97,6 +97,8 @@ class ParsedProcess:
     user_tasks: list[UserTaskInfo]
     files: dict[str, bytes]
     start_rule: StartRule = field(default_factory=StartRule)
+    # What deploys but the process owner should read (file, element, message), from its own files.
+    warnings: list[BundleError] = field(default_factory=list)
 
 
 @dataclass
@@ -109,4 +111,5 @@ class ParsedBundle:
 
     processes: list[ParsedProcess]
     files: dict[str, bytes]
+    warnings: list[BundleError] = field(default_factory=list)
 

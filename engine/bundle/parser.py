@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from .camunda import candidate_group_role, translate_bundle
 from .checks import (
     check_bundle_forms,
     check_expressions,
@@ -66,6 +67,7 @@ def parse_bundle(
     if not load_bundle_files(ctx):
         raise BundleInvalid(ctx.errors)
     load_library(ctx)
+    translate_bundle(ctx)
     add_bundle_documents(ctx)
     resolve_library(ctx)
     check_expressions(ctx)
@@ -79,7 +81,7 @@ def parse_bundle(
         raise BundleInvalid(ctx.errors)
     bundle_files = {name: doc.data for name, doc in ctx.docs.items()}
     bundle_files.update(ctx.forms_from_dir)
-    return ParsedBundle(processes=processes, files=bundle_files)
+    return ParsedBundle(processes=processes, files=bundle_files, warnings=list(ctx.warnings))
 
 
 def content_hash(files: Mapping[str, bytes]) -> str:
@@ -228,7 +230,8 @@ def _build_process(ctx: BundleContext, doc: Doc, key: str) -> ParsedProcess | No
         return None
     return ParsedProcess(key=key, name=process_parser.get_name(), content_hash=content_hash(scope.files), spec=spec,
                          subprocess_specs=subs, spec_dict=spec_dict, roles=scope.roles, user_tasks=user_tasks,
-                         files=scope.files, start_rule=start_rule)
+                         files=scope.files, start_rule=start_rule,
+                         warnings=[w for w in ctx.warnings if w.file is None or w.file in scope.files])
 
 
 def _spec_dict(ctx: BundleContext, doc: Doc, key: str, spec: BpmnProcessSpec,
@@ -338,20 +341,28 @@ def _roles(ctx: BundleContext, doc: Doc, process_el: etree._Element) -> tuple[di
 
 
 def _role_of(ctx: BundleContext, scope: _Scope, task_id: str, lane: str | None) -> str | None:
-    """The role key of a task's lane; a task outside every named lane of a laned process is an error."""
+    """The role key of a task's lane, else of its ``camunda:candidateGroups``; None: the initiator's task.
+
+    A task outside every named lane of a laned process goes to the person who started the instance,
+    as in spiff-arena; the process owner is warned, as it is often a modelling slip.
+    """
     if lane is not None:
         role = scope.lane_keys.get(lane) or role_key(lane) or None
         if role is not None:
             scope.roles.setdefault(role, lane)
         return role
+    group = candidate_group_role(ctx, scope.doc, scope.process_el, task_id)
+    if group is not None:
+        role, group_name = group
+        scope.roles.setdefault(role, group_name)
+        return role
     if scope.has_lanes:
         unnamed = scope.process_el.xpath(".//bpmn:lane[not(@name) or @name=''][bpmn:flowNodeRef=$t]",
                                          namespaces=NS, t=task_id)
-        if unnamed:
-            ctx.error(scope.doc.name, task_id, f"user task '{task_id}' is in lane '{unnamed[0].get('id')}', "
-                                               f"which has no name, so no party can be assigned")
-        else:
-            ctx.error(scope.doc.name, task_id, f"user task '{task_id}' is in no lane, so no party can be assigned")
+        where = (f"is in lane '{unnamed[0].get('id')}', which has no name" if unnamed
+                 else "is in no lane")
+        ctx.warn(scope.doc.name, task_id, f"user task '{task_id}' {where}: it goes to the person who "
+                                          f"started the instance")
     return None
 
 
