@@ -7,11 +7,23 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit, notifications, services, subscriptions, timers
-from .models import HumanTask, Incident, InstanceStatus, ProcessDefinition, ProcessInstance, TaskState, utcnow
+from .models import (
+    HumanTask,
+    Incident,
+    InstanceParty,
+    InstanceStatus,
+    Membership,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskOwner,
+    TaskState,
+    User,
+    utcnow,
+)
 from .runtime import SPEC_CACHE, RunOutcome, bpmn_id_of, dump_state, load_state, ready_user_tasks, run_engine
 from .scripting import SandboxedScriptEngine
 
@@ -160,6 +172,8 @@ def sync_tasks(
             audit.record(session, actor_id=actor_id, action="task.cancelled", instance_id=instance.id,
                          task_id=task_id, bpmn_id=row.bpmn_id)
     lane_to_role = {lane: role for role, lane in (instance.definition.roles or {}).items()}
+    # Roles not drawn as lanes (camunda:candidateGroups), as the deployment read them.
+    task_roles = {t.get("bpmn_id"): t.get("role") for t in instance.definition.user_tasks or []}
     bindings = {p.role: p for p in instance.parties}
     created: list[HumanTask] = []
     for task_id, task in ready.items():
@@ -168,10 +182,11 @@ def sync_tasks(
         spec = task.task_spec
         bpmn_id = bpmn_id_of(task)
         lane = getattr(spec, "lane", None)
-        role = lane_to_role.get(lane) if lane else None
+        role = lane_to_role.get(lane) if lane else task_roles.get(bpmn_id)
         party = bindings.get(role) if role else None
         # Outside every named lane (or in a process without lanes): the initiator's task (spiff-arena).
         user_id = party.user_id if party else (instance.started_by if role is None else None)
+        owners = _lane_owners(session, instance, task, lane=lane, party=party, actor_id=actor_id)
         extensions = getattr(spec, "extensions", {}) or {}
         properties = extensions.get("properties", {}) or {}
         row = HumanTask(
@@ -190,11 +205,41 @@ def sync_tasks(
             created_at=now,
             due_at=timers.task_due_at(task, now),
         )
+        row.owners = [TaskOwner(user_id=owner) for owner in owners]
         session.add(row)
         created.append(row)
         audit.record(session, actor_id=actor_id, action="task.created", instance_id=instance.id,
-                     task_id=task_id, bpmn_id=bpmn_id, role=role)
+                     task_id=task_id, bpmn_id=bpmn_id, role=role, **({"owners": owners} if owners else {}))
     return created
+
+
+def _lane_owners(session: Session, instance: ProcessInstance, task: Any, *, lane: str | None,
+                 party: InstanceParty | None, actor_id: int | None) -> list[int]:
+    """The people a script named for the task's lane (spiff-arena ``lane_owners = {lane: [e-mail or id]}``).
+
+    Only people of the party bound to the lane count: a script (or data a party typed) can narrow a
+    lane to some of its members, never hand another party's work to an outsider. Names that are not
+    such people are left out, and the audit trail says so; with nobody left the lane's party keeps it.
+    """
+    wanted = task.data.get("lane_owners")
+    names = wanted.get(lane) if isinstance(wanted, dict) and lane else None
+    if party is None or not isinstance(names, list) or not names:
+        return []
+    emails = {n.strip().lower() for n in names if isinstance(n, str)}
+    ids = {n for n in names if isinstance(n, int) and not isinstance(n, bool)}
+    stmt = select(User.id, User.email).where(or_(func.lower(User.email).in_(emails), User.id.in_(ids)),
+                                             User.is_active.is_(True))
+    if party.organisation_id is not None:
+        stmt = stmt.join(Membership, Membership.user_id == User.id).where(
+            Membership.organisation_id == party.organisation_id)
+    else:
+        stmt = stmt.where(User.id == party.user_id)
+    found = {user_id: email.lower() for user_id, email in session.execute(stmt)}
+    left_out = [n for n in names if not (n in found or (isinstance(n, str) and n.strip().lower() in found.values()))]
+    if left_out:
+        audit.record(session, actor_id=actor_id, action="task.owners_left_out", instance_id=instance.id,
+                     task_id=str(task.id), lane=lane, names=[str(n) for n in left_out])
+    return sorted(found)
 
 
 def advance(

@@ -5,21 +5,33 @@ import copy
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from . import actions, audit, deployments, execution, forms
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .models import HumanTask, InstanceStatus, ProcessInstance, TaskState, utcnow
+from .models import HumanTask, InstanceStatus, ProcessInstance, TaskOwner, TaskState, utcnow
 from .pagination import Page, paginate
 from .parties import Actor
 
 
 def is_assignee(actor: Actor, task: HumanTask) -> bool:
-    """Members of the bound organisation, or the bound user: the only people who may act on a task."""
+    """Members of the bound organisation, or the bound user: the only people who may act on a task.
+    When a script named the lane's owners (``lane_owners``), those people alone."""
+    if task.owners:
+        return any(owner.user_id == actor.user_id for owner in task.owners)
     return (task.user_id is not None and task.user_id == actor.user_id) or (
         task.organisation_id is not None and task.organisation_id in actor.organisation_ids
     )
+
+
+def assigned_to(actor: Actor) -> Any:
+    """:func:`is_assignee` as SQL over ``HumanTask``."""
+    party = [HumanTask.user_id == actor.user_id]
+    if actor.organisation_ids:
+        party.append(HumanTask.organisation_id.in_(actor.organisation_ids))
+    owned = select(TaskOwner.task_id).where(TaskOwner.user_id == actor.user_id)
+    return or_(HumanTask.id.in_(owned), and_(~HumanTask.owners.any(), or_(*party)))
 
 
 def can_see(actor: Actor, task: HumanTask) -> bool:
@@ -45,11 +57,7 @@ def list_for(
     limit: int = 50,
 ) -> Page[HumanTask]:
     """Only the caller's tasks, even for admins: an admin's inbox is what is assigned to them."""
-    stmt = select(HumanTask)
-    conditions = [HumanTask.user_id == actor.user_id]
-    if actor.organisation_ids:
-        conditions.append(HumanTask.organisation_id.in_(actor.organisation_ids))
-    stmt = stmt.where(or_(*conditions))
+    stmt = select(HumanTask).where(assigned_to(actor))
     if state:
         if state not in TaskState.ALL:
             raise Invalid("Unknown task state", errors={"state": [f"One of {', '.join(TaskState.ALL)}"]})

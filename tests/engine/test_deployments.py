@@ -10,6 +10,7 @@ from engine.db import Database
 from engine.errors import Forbidden, Invalid
 from engine.models import AuditEvent, FileBlob, ProcessDefinition
 from engine.parties import Actor
+from tests.support.bundles import process, user_task
 from tests.support.engine import deploy
 from tests.support.factories import make_org
 
@@ -74,3 +75,16 @@ def test_latest_versions_gives_the_newest_version_of_each_key(db: Database) -> N
     deploy(db, {"b.bpmn": sequential_process("b", 3)})
     with db.transaction(write=False) as s:
         assert [(d.key, d.version) for d in deployments.latest_versions(s)] == [("a", 1), ("b", 2)]
+
+
+def test_warnings_are_kept_with_the_version_and_shown_in_its_summary(db: Database) -> None:
+    bpmn = process("p", [("in_lane", user_task("in_lane")), ("stray", user_task("stray"))],
+                   lanes={"Learner": ["p_start", "in_lane", "p_end"]})
+    (deployed,) = deploy(db, {"p.bpmn": bpmn})
+    expected = [{"file": "p.bpmn", "element_id": "stray", "line": 3,
+                 "message": "user task 'stray' is in no lane: it goes to the person who started the instance"}]
+    with db.transaction(write=False) as s:
+        definition = deployments.get_definition(s, key="p")
+        assert definition.id == deployed.definition.id
+        assert definition.warnings == expected
+        assert deployments.as_summary(definition)["warnings"] == expected
