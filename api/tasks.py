@@ -39,6 +39,8 @@ class TaskSchema(Schema):
 class FormSchema(Schema):
     schema = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the form"})
     values = fields.Dict(metadata={"description": "current values of the form's own fields"})
+    ui_schema = fields.Dict(allow_none=True, metadata={
+        "description": "the task's UI schema (spiff formUiSchemaFilename: field order, widgets, help), if any"})
 
 
 class TaskDetail(TaskSchema):
