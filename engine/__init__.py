@@ -9,7 +9,7 @@ tests/engine/test_init.py checks exactly this list against the code.
     audit throttle jobqueue mailer          what every layer writes: audit rows, sign-in locks, jobs, mail
     sandbox scripting bundle forms          untrusted code and XML made safe; no database
     runtime                                 SpiffWorkflow's door: specs, lean state, one run, its events
-    parties actions deployments             who acts, the domain's task actions, process versions
+    parties actions deployments script_helpers  who acts, the domain's task actions, process versions, what scripts ask
     timers services subscriptions notifications  what an instance waits for, written as jobs and rows
     execution                               load, run and save one instance; schedules, never runs a job
     tasks instances operations decisions inbox      services over instances: start, act, operate, decide

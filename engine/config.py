@@ -45,6 +45,8 @@ class Settings:
     script_memory_mb: int = setting("ECVET_SCRIPT_MEMORY_MB", 512, "address-space limit of each evaluator, MiB")
     script_max_data_bytes: int = setting("ECVET_SCRIPT_MAX_DATA_BYTES", 1024 * 1024,
                                          "largest task data a script may leave, in characters of JSON")
+    environment: str = setting("ECVET_ENVIRONMENT", "development",
+                               "the name scripts read with get_env() (e.g. `production`, `staging`)")
     connectors: tuple[str, ...] = setting("ECVET_CONNECTORS", (),
                                           "modules to import so they register connectors (comma-separated)")
     # -- background work

@@ -10,7 +10,15 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit, notifications, services, subscriptions, timers
+from . import (
+    audit,
+    notifications,
+    script_helpers,  # noqa: F401 - registers the helper functions scripts call
+    scripting,
+    services,
+    subscriptions,
+    timers,
+)
 from .models import (
     HumanTask,
     Incident,
@@ -252,6 +260,12 @@ def advance(
     raise_expression_errors: bool = False,
 ) -> RunOutcome:
     """Run the instance until it waits and save it (see :func:`engine.runtime.run_engine`)."""
-    outcome = run_engine(workflow, before=before, raise_expression_errors=raise_expression_errors)
+    with scripting.running(session=session, instance=instance, actor_id=actor_id) as printed:
+        outcome = run_engine(workflow, before=before, raise_expression_errors=raise_expression_errors)
     save(session, instance, workflow, outcome, actor_id=actor_id)
+    for script in printed:
+        # The instance log: what a script printed, for its process owner (withheld from parties, as
+        # printed text may hold any party's data).
+        audit.record(session, actor_id=actor_id, action="script.printed", instance_id=instance.id,
+                     task_id=script.task_id or None, bpmn_id=script.bpmn_id, printed=script.lines)
     return outcome

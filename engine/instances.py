@@ -286,7 +286,7 @@ class TrailEvent:
 
 
 # Detail keys that carry what a party submitted or an operator corrected: readable by that party only.
-_SUBMITTED = ("data",)
+_SUBMITTED = ("data", "printed")
 
 
 def trail(session: Session, instance: ProcessInstance, *, actor: Actor | None = None) -> list[TrailEvent]:
