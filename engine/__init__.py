@@ -10,7 +10,7 @@ tests/engine/test_init.py checks exactly this list against the code.
     sandbox scripting bundle forms          untrusted code and XML made safe; no database
     runtime                                 SpiffWorkflow's door: specs, lean state, one run, its events
     parties actions deployments script_helpers  who acts, the domain's task actions, process versions, what scripts ask
-    timers services subscriptions notifications  what an instance waits for, written as jobs and rows
+    timers services connectors subscriptions notifications  what an instance waits for, as jobs and rows; connectors
     execution                               load, run and save one instance; schedules, never runs a job
     tasks instances operations decisions inbox      services over instances: start, act, operate, decide
     diagrams monitoring modeling metrics health migrate  what monitors and owners see; the schema's upkeep

@@ -49,6 +49,15 @@ class Settings:
                                "the name scripts read with get_env() (e.g. `production`, `staging`)")
     connectors: tuple[str, ...] = setting("ECVET_CONNECTORS", (),
                                           "modules to import so they register connectors (comma-separated)")
+    http_allowed_hosts: tuple[str, ...] = setting("ECVET_HTTP_ALLOWED_HOSTS", (),
+                                                  "hosts the built-in `http` connector may call (comma-separated; "
+                                                  "`*.example.org` for subdomains); none: it calls nothing")
+    http_timeout: float = setting("ECVET_HTTP_TIMEOUT", 10.0,
+                                  "seconds the `http` connector and the connector proxy wait for an answer")
+    connector_secrets: str = setting("ECVET_CONNECTOR_SECRETS", "",
+                                     "JSON object of secrets connector parameters name as `secret:NAME`")
+    connector_proxy_url: str = setting("ECVET_CONNECTOR_PROXY_URL", "",
+                                       "spiff-arena connector proxy serving operators no connector here has")
     # -- background work
     job_lease_seconds: float = setting("ECVET_JOB_LEASE_SECONDS", 60.0,
                                        "how long a worker holds a claimed job before another may take it")

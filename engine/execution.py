@@ -19,6 +19,9 @@ from . import (
     subscriptions,
     timers,
 )
+from . import (
+    connectors as built_in_connectors,
+)
 from .models import (
     HumanTask,
     Incident,
@@ -62,7 +65,8 @@ def script_engine() -> SandboxedScriptEngine:
     """SpiffWorkflow's script engine for this process: sandboxed scripts, our connectors."""
     if _ENGINE.current is None:
         connectors = _ENGINE.services if _ENGINE.services else services.CONNECTORS
-        _ENGINE.current = SandboxedScriptEngine(time_limit=_ENGINE.time_limit, services=connectors)
+        _ENGINE.current = SandboxedScriptEngine(time_limit=_ENGINE.time_limit, services=connectors,
+                                                fallback=built_in_connectors.proxy_connector)
     return _ENGINE.current
 
 

@@ -99,6 +99,9 @@ def script_error(type_name: str, message: str, lineno: int | None) -> ScriptErro
 # Helper functions and printed output: what a script reaches of the run it belongs to
 # --------------------------------------------------------------------------------------------------
 
+#: (operator, task data) -> the connector of an operator nobody registered, or None.
+ServiceFallback = Callable[[str, Mapping[str, Any]], Callable[..., Any] | None]
+
 #: Helper functions scripts may call, by name (SpiffWorkflow's CustomScriptTest pattern): each runs in
 #: this process, called as ``fn(call, *args)`` with the script's JSON arguments, and returns a JSON value.
 HELPERS: dict[str, Callable[..., Any]] = {}
@@ -203,11 +206,14 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         services: Mapping[str, Callable[..., Any]] | None = None,
         max_data_bytes: int | None = None,
         evaluators: pool.EvaluatorPool | None = None,
+        fallback: ServiceFallback | None = None,
     ) -> None:
         super().__init__({})  # type: ignore[no-untyped-call]  # SpiffWorkflow's __init__ has no annotations
         self.time_limit = time_limit if time_limit and time_limit > 0 else 1.0
         # Kept by reference: connectors registered later (start-up configuration) are seen.
         self.services: Mapping[str, Callable[..., Any]] = services if services is not None else {}
+        # The connector of an operator nobody registered (spiff-arena's connector proxy), if any.
+        self.fallback = fallback
         self.max_data_bytes = max_data_bytes if max_data_bytes is not None else settings().script_max_data_bytes
         self._evaluators = evaluators
 
@@ -274,6 +280,11 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         operation_name = str(kwargs.get("operation_name"))
         operation_params: Mapping[str, Any] = kwargs.get("operation_params") or {}
         connector = self.services.get(operation_name)
+        if connector is None and self.fallback is not None:
+            connector = self.fallback(operation_name, kwargs.get("task_data") or context or {})
+            if connector is None:
+                raise ScriptSandboxError(f"Unknown service '{operation_name}': no connector here has it and no "
+                                         f"connector proxy is configured (ECVET_CONNECTOR_PROXY_URL)")
         if connector is None:
             known = ", ".join(sorted(self.services)) or "none"
             raise ScriptSandboxError(f"Unknown service '{operation_name}' (registered services: {known})")
@@ -343,8 +354,10 @@ class SandboxedScriptEngine(PythonScriptEngine):
         *,
         time_limit: float | None = 1.0,
         environment: SandboxedEnvironment | None = None,
+        fallback: ServiceFallback | None = None,
     ) -> None:
-        environment = environment or SandboxedEnvironment(time_limit=time_limit, services=services)
+        environment = environment or SandboxedEnvironment(time_limit=time_limit, services=services,
+                                                          fallback=fallback)
         super().__init__(environment)  # type: ignore[no-untyped-call]  # SpiffWorkflow's __init__ has no annotations
 
     def validate(self, expression: str) -> None:
