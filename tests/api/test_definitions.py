@@ -313,20 +313,22 @@ def test_bundle_over_the_total_limit_is_422(world: World, app: Any) -> None:
 
 
 CAMUNDA_GATEWAY = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://bpmn.io/schema/bpmn">'
-    '<bpmn:process id="approve" isExecutable="true">'
-    '<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>'
-    '<bpmn:exclusiveGateway id="gw" default="f_no"><bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>f_yes</bpmn:outgoing>'
-    '<bpmn:outgoing>f_no</bpmn:outgoing></bpmn:exclusiveGateway>'
-    '<bpmn:endEvent id="yes"><bpmn:incoming>f_yes</bpmn:incoming></bpmn:endEvent>'
-    '<bpmn:endEvent id="no"><bpmn:incoming>f_no</bpmn:incoming></bpmn:endEvent>'
-    '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw"/>'
-    '<bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="yes">'
-    '<bpmn:conditionExpression>${approved}</bpmn:conditionExpression></bpmn:sequenceFlow>'
-    '<bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="no"/>'
-    "</bpmn:process></bpmn:definitions>"
-).encode()
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    b'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://bpmn.io/schema/bpmn">'
+    b'<bpmn:process id="approve" isExecutable="true">'
+    b'<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>'
+    b'<bpmn:exclusiveGateway id="gw" default="f_no"><bpmn:incoming>f0</bpmn:incoming>'
+    b'<bpmn:outgoing>f_yes</bpmn:outgoing>'
+    b'<bpmn:outgoing>f_no</bpmn:outgoing></bpmn:exclusiveGateway>'
+    b'<bpmn:endEvent id="yes"><bpmn:incoming>f_yes</bpmn:incoming></bpmn:endEvent>'
+    b'<bpmn:endEvent id="no"><bpmn:incoming>f_no</bpmn:incoming></bpmn:endEvent>'
+    b'<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw"/>'
+    b'<bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="yes">'
+    b'<bpmn:conditionExpression>${approved}</bpmn:conditionExpression></bpmn:sequenceFlow>'
+    b'<bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="no"/>'
+    b"</bpmn:process></bpmn:definitions>"
+)
 
 
 def test_a_translation_is_shown_to_the_process_owner_on_deploy_and_with_the_version(world: World) -> None:

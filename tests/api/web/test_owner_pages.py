@@ -209,7 +209,8 @@ def test_vendor_files_come_only_from_the_allow_list(app: Any) -> None:
         assert client.get(url).status_code == 404, url
 
 
-def test_the_definition_page_lists_its_deploy_warnings(deployed: World, pages: dict[str, Browser]) -> None:
+@pytest.mark.usefixtures("deployed")
+def test_the_definition_page_lists_its_deploy_warnings(pages: dict[str, Browser]) -> None:
     stray = TWO_LANE_XML.replace(b'name="Review placement"', b'name="Review it"')
     lanes_removed = stray.replace(b"<bpmn:flowNodeRef>review</bpmn:flowNodeRef>", b"")
     assert lanes_removed != stray, "the fixture's lane lists the review task"
