@@ -56,7 +56,8 @@ _WORDS = {"and": "and", "or": "or", "not": "not", "eq": "==", "ne": "!=", "lt": 
           "ge": ">=", "true": "True", "false": "False", "null": "None", "div": "/", "mod": "%", "empty": "not"}
 _OPS = {"&&": "and", "||": "or", "!": "not"}
 # Camunda's context objects: reading them needs the Java engine.
-_CAMUNDA_OBJECTS = {"execution", "task", "authenticatedUserId", "variableScope", "connector"}
+_CAMUNDA_OBJECTS = {"execution", "task", "authenticatedUserId", "variableScope", "connector", "nrOfInstances",
+                    "nrOfCompletedInstances", "nrOfActiveInstances", "loopCounter"}
 _JUEL_WRAPPER = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.DOTALL)
 
 
@@ -71,7 +72,7 @@ def _juel_token(kind: str, text: str, following: str) -> str:
         raise JuelUnsupportedError(f"{what} is not translated")
     if kind == "name":
         if text in _CAMUNDA_OBJECTS:
-            raise JuelUnsupportedError(f"'{text}' is Camunda's Java engine object")
+            raise JuelUnsupportedError(f"'{text}' is a variable of Camunda's Java engine")
         if following.lstrip().startswith("(") and text not in _WORDS:
             raise JuelUnsupportedError(f"the function call '{text}(...)' is not translated")
         return _WORDS.get(text, text)
@@ -126,6 +127,7 @@ _NOT_HONOURED = {
     "assignee": "camunda:assignee is not used: the task goes to the party bound to its lane (or to the person "
                 "who started the instance)",
     "candidateUsers": "camunda:candidateUsers is not used: the task goes to the party bound to its lane",
+    "initiator": "camunda:initiator sets no variable here: scripts call get_process_initiator_user()",
 }
 
 

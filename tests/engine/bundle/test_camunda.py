@@ -65,7 +65,8 @@ def test_simple_juel_becomes_python(juel: str, python: str) -> None:
 
 @pytest.mark.parametrize(("juel", "reason"), [
     ("${customer.age > 21}", "property or method access"),
-    ("${execution.getVariable('x')}", "Camunda's Java engine object"),
+    ("${execution.getVariable('x')}", "a variable of Camunda's Java engine"),
+    ("${nrOfCompletedInstances >= 2}", "'nrOfCompletedInstances' is a variable of Camunda's Java engine"),
     ("${isBig(amount)}", "function call 'isBig(...)'"),
     ("${a ? b : c}", "?:"),
     ("amount > ${limit}", "whole expression"),
