@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import connectors, instances, jobs
+from engine import connectors, execution, instances, jobs
 from engine.connectors import ConnectorError
 from engine.db import Database
 from engine.models import Incident, ProcessInstance
 from engine.parties import Actor
 from tests.support.bpmn import wrap
-from tests.support.engine import deploy, row
+from tests.support.engine import deploy, row, spec_of
 from tests.support.settings import environment
 
 SEEN: list[dict[str, Any]] = []
@@ -158,3 +158,18 @@ def test_a_spiff_arena_operator_runs_through_the_proxy_or_is_a_clear_incident(
     with db.transaction(write=False) as s:
         assert row(s, ProcessInstance, with_proxy).status == "waiting"
     assert SEEN[-1]["path"] == "/v1/do/http/GetRequestV2"
+
+
+def test_the_http_operator_runs_from_a_service_task(db: Database, admin: Actor, allowed: str) -> None:
+    bpmn = _service("http").replace(b"'https://registry.example.org/x'", f"'{allowed}/learners'".encode())
+    deploy(db, {"fetch.bpmn": bpmn})
+    with db.transaction() as s:
+        iid = instances.start(s, actor=admin, process_key="fetch", parties={}).id
+    jobs.run_due(db)
+    with db.transaction(write=False) as s:
+        instance = row(s, ProcessInstance, iid)
+        assert instance.status == "waiting"
+        workflow = execution.open_workflow(instance)
+    (after,) = [t for t in workflow.get_tasks() if spec_of(t).bpmn_id == "after"]
+    assert after.data["response"]["status"] == 200
+    assert after.data["response"]["body"] == {"path": "/learners", "posted": None}
