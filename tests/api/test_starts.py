@@ -25,12 +25,15 @@ from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
 from tests.api.conftest import Caller, assert_problem, post_bundle, sign_in
+from tests.support import mobility_driver
 from tests.support.ecvet_factories import LearnerMobility, Party, make_learner_mobility
 from tests.support.factories import PASSWORD, Person, make_user
 from tests.support.mobility_driver import (
     Scenario,
     start,
 )
+
+T0 = mobility_driver.T0  # the frozen fixture starts the clock here
 
 RECOGNISED_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "ecvet" / "mobility_recognized.bpmn"
 # The review start event's correlation on the mobility (processes/review.bpmn), to make a review model without it.
@@ -233,7 +236,7 @@ def test_a_partnership_is_started_by_its_sending_organisation_with_allowed_insti
 
     assert_problem(attempt(scene.hotel, good), 403)  # the hotel binds the school as the one that sends
     assert_problem(attempt(scene.he, good), 403)
-    cases = [
+    cases: list[tuple[dict[str, Any], dict[str, Any], str]] = [
         ({**good, "hosting": school}, {}, "parties.hosting"),
         ({**good, "competent-institution-home": scene.sc.outsider.org_id}, {}, "parties.competent-institution-home"),
         ({**good, "competent-institution-host": {"user_id": scene.him.learner.user_id}}, {},
