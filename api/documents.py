@@ -12,7 +12,7 @@ from engine.models import utcnow
 from .deps import authenticated
 from .parsing import Blueprint, Id
 
-blp = Blueprint("documents", __name__, url_prefix="/api",
+blp = Blueprint("documents", __name__, url_prefix="/api/documents",
                 description="Documents for people: MoU, Learning Agreement, transcript... as JSON or PDF")
 
 JSON = "application/json"
@@ -74,17 +74,6 @@ class DocumentSchema(Schema):
     data = fields.Dict(metadata={"description": "the record's own structured data"})
 
 
-class DocumentRefSchema(Schema):
-    kind = fields.String()
-    record_id = fields.Integer()
-    title = fields.String()
-    href = fields.String(metadata={"description": "where to get it (add ?format=pdf for the PDF)"})
-
-
-class DocumentRefList(Schema):
-    items = fields.List(fields.Nested(DocumentRefSchema))
-
-
 def _wants_pdf(requested: str | None) -> bool:
     if requested is not None:
         return requested == "pdf"
@@ -97,7 +86,7 @@ def _filename(document: model.Document) -> str:
     return f"{document.kind}-{document.record_id}{version}.pdf"
 
 
-@blp.route("/documents/<kind>/<id:record_id>", methods=["GET"])
+@blp.route("/<kind>/<id:record_id>", methods=["GET"])
 @blp.arguments(DocumentArgs, location="query")
 @blp.response(200, DocumentSchema)
 @blp.doc(responses={"200": {"description": "The document as JSON, or as PDF (format=pdf)", "content": {
@@ -121,14 +110,3 @@ def get_document(args: dict[str, Any], kind: str, record_id: int) -> Any:
     response = Response(pdf.render(document, generated_at=utcnow()), mimetype=PDF, headers=headers)
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(document)}"'
     return response
-
-
-@blp.route("/process-instances/<instance_id>/documents", methods=["GET"])
-@blp.response(200, DocumentRefList)
-@blp.alt_response(404, response="NOT_FOUND")
-def instance_documents(instance_id: str) -> Any:
-    """The documents a process instance refers to (MoU, Learning Agreement, ...) that you may read."""
-    with authenticated(write=False) as (session, actor):
-        refs = service.for_instance(session, actor=actor, instance_id=instance_id)
-    return {"items": [{"kind": r.kind, "record_id": r.record_id, "title": r.title,
-                       "href": f"/api/documents/{r.kind}/{r.record_id}"} for r in refs]}

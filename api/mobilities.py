@@ -1,4 +1,4 @@
-"""/api/mobilities and /api/learners: nominate a learner (starts the Mobility process) and read the records.
+"""/api/mobilities: nominate a learner (starts the Mobility process) and read the records.
 
 Every route opens one unit of work and calls one records service; who may see what is decided there
 (404 for anyone who is not a party of the mobility; the transcript and assessment sheets only once
@@ -15,10 +15,12 @@ from ecvet.mobility.models import MobilityStatus
 from engine.pagination import Page
 
 from .deps import authenticated
+from .learners import CreditOut, ImplicationOut, LearnerOut
 from .parsing import Blueprint, Id
 from .schemas import PageArgs, SignerOut, page_schema
 
-blp = Blueprint("mobilities", __name__, url_prefix="/api", description="Learner mobilities and their records")
+blp = Blueprint("mobilities", __name__, url_prefix="/api/mobilities",
+                description="Learner mobilities and their records")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -102,19 +104,6 @@ class MobilitySummary(Schema):
                                    metadata={"description": "as evaluated when the learner was nominated"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime(allow_none=True)
-
-
-class LearnerOut(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    date_of_birth = fields.Date()
-    email = fields.String()
-    guardian_name = fields.String(allow_none=True)
-    guardian_email = fields.String(allow_none=True)
-    european_student_identifier = fields.String(allow_none=True)
-    is_minor = fields.Boolean(allow_none=True, metadata={"description": "on the first day of the mobility"})
-    has_account = fields.Boolean()
-    guardian_has_account = fields.Boolean()
 
 
 class StatusChangeOut(Schema):
@@ -236,29 +225,6 @@ class RecognitionOut(Schema):
     decided_at = fields.DateTime()
 
 
-class CreditOut(Schema):
-    id = fields.Integer()
-    mobility_id = fields.Integer()
-    unit = fields.String()
-    unit_title = fields.String(allow_none=True)
-    qualification_title = fields.String()
-    eqf_level = fields.Integer(allow_none=True)
-    ecvet_points = fields.Float()
-    awarded_by_organisation_id = fields.Integer()
-    awarded_at = fields.DateTime()
-    recognition_id = fields.Integer()
-
-
-class ImplicationOut(Schema):
-    id = fields.Integer()
-    mobility_id = fields.Integer()
-    kind = fields.String(metadata={"description": "exempted_activity | no_retake | extra_credits | other"})
-    description = fields.String()
-    unit = fields.String(allow_none=True)
-    ecvet_points = fields.Float(allow_none=True)
-    recorded_at = fields.DateTime()
-
-
 class MobilityDetail(MobilitySummary):
     learner = fields.Nested(LearnerOut)
     status_history = fields.List(fields.Nested(StatusChangeOut))
@@ -274,21 +240,12 @@ class MobilityDetail(MobilitySummary):
     implications = fields.List(fields.Nested(ImplicationOut))
 
 
-class AchievementsOut(Schema):
-    learner = fields.Nested(LearnerOut)
-    credits = fields.List(fields.Nested(CreditOut), metadata={"description": "units and ECVET points awarded"})
-    implications = fields.List(fields.Nested(ImplicationOut))
-    total_ecvet_points = fields.Float(metadata={"description": "sum of the credits listed"})
-    extra_ecvet_points = fields.Float(metadata={"description": "extra credits recorded as practical implications"})
-    mobility_ids = fields.List(fields.Integer(), metadata={"description": "the mobilities these come from"})
-
-
 # --------------------------------------------------------------------------------------------------
 # Routes
 # --------------------------------------------------------------------------------------------------
 
 
-@blp.route("/mobilities", methods=["POST"])
+@blp.route("", methods=["POST"])
 @blp.arguments(NominateRequest)
 @blp.response(201, MobilityDetail)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -308,7 +265,7 @@ def nominate(body: dict[str, Any]) -> Any:
         return views.mobility_with_records(session, actor=actor, mobility_id=mobility.id)
 
 
-@blp.route("/mobilities", methods=["GET"])
+@blp.route("", methods=["GET"])
 @blp.arguments(MobilityListArgs, location="query")
 @blp.response(200, page_schema(MobilitySummary, "MobilityPage"))
 def list_(args: dict[str, Any]) -> Any:
@@ -318,7 +275,7 @@ def list_(args: dict[str, Any]) -> Any:
         return Page([views.mobility(m) for m in page.items], page.next_cursor)
 
 
-@blp.route("/mobilities/<id:mobility_id>", methods=["GET"])
+@blp.route("/<id:mobility_id>", methods=["GET"])
 @blp.response(200, MobilityDetail)
 def get(mobility_id: int) -> Any:
     """Status, learner, Learning Agreement versions and signatures, assessment and transcript (the home
@@ -327,7 +284,7 @@ def get(mobility_id: int) -> Any:
         return views.mobility_with_records(session, actor=actor, mobility_id=mobility_id)
 
 
-@blp.route("/mobilities/<id:mobility_id>/cancel", methods=["POST"])
+@blp.route("/<id:mobility_id>/cancel", methods=["POST"])
 @blp.arguments(WithdrawRequest)
 @blp.response(200, MobilityDetail)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -341,7 +298,7 @@ def cancel(body: dict[str, Any], mobility_id: int) -> Any:
         return views.mobility_with_records(session, actor=actor, mobility_id=mobility_id)
 
 
-@blp.route("/mobilities/<id:mobility_id>/transcript", methods=["GET"])
+@blp.route("/<id:mobility_id>/transcript", methods=["GET"])
 @blp.response(200, TranscriptOut)
 def get_transcript(mobility_id: int) -> Any:
     """The Learner's Personal Transcript: 404 until issued, and for the home side until it is ready for
@@ -350,26 +307,9 @@ def get_transcript(mobility_id: int) -> Any:
         return views.personal_transcript(transcript.get(session, actor=actor, mobility_id=mobility_id))
 
 
-@blp.route("/mobilities/<id:mobility_id>/assessments", methods=["GET"])
+@blp.route("/<id:mobility_id>/assessments", methods=["GET"])
 @blp.response(200, AssessmentOut(many=True))
 def get_assessments(mobility_id: int) -> Any:
     """The current assessment sheets with the learner's acknowledgement (same visibility as the transcript)."""
     with authenticated(write=False) as (session, actor):
         return views.assessment_sheets(session, actor=actor, mobility_id=mobility_id)
-
-
-@blp.route("/learners/<id:learner_id>", methods=["GET"])
-@blp.response(200, LearnerOut)
-def get_learner(learner_id: int) -> Any:
-    """A learner's personal data: the parties of their mobilities and admins only."""
-    with authenticated(write=False) as (session, actor):
-        return views.learner(service.get_learner(session, actor=actor, learner_id=learner_id))
-
-
-@blp.route("/learners/<id:learner_id>/achievements", methods=["GET"])
-@blp.response(200, AchievementsOut)
-def achievements(learner_id: int) -> Any:
-    """Units and ECVET points awarded to the learner, and practical implications, from the mobilities you
-    take part in (all of them for the learner and admins)."""
-    with authenticated(write=False) as (session, actor):
-        return views.achievements(session, actor=actor, learner_id=learner_id)

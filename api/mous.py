@@ -1,20 +1,19 @@
-"""/api/mous and /api/national-models: partnership records for their parties, national models for all."""
+"""/api/mous: Memoranda of Understanding for their parties, and approving one (a new approval record)."""
 from __future__ import annotations
 
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from ecvet.national_models import service
-from ecvet.national_models.models import CompetenceFunction
 from ecvet.partnership import approvals, mou, views
 from ecvet.partnership.models import ApprovalRole
 
 from .deps import authenticated
+from .national_models import NationalModelSchema
 from .parsing import Blueprint, Id
 from .schemas import SignerIn, SignerOut
 
-blp = Blueprint("records", __name__, url_prefix="/api", description="Partnership records: MoUs and national models")
+blp = Blueprint("mous", __name__, url_prefix="/api/mous", description="Memoranda of Understanding and their approvals")
 
 
 class ApprovalRequest(Schema):
@@ -57,21 +56,6 @@ class MouPartySchema(Schema):
     roles = fields.List(fields.String())
 
 
-class NationalModelSchema(Schema):
-    model = fields.String()
-    mou_approval = fields.String(metadata={"description": "none | explicit | implicit"})
-    mou_approval_days = fields.Integer()
-    la_approval = fields.String(metadata={"description": "none | explicit | implicit"})
-    la_approval_days = fields.Integer()
-    recognition_by = fields.String(metadata={"description": "sending | competent_institution"})
-    validation_recognition_merged = fields.Boolean()
-    country = fields.String()
-    sector = fields.String(allow_none=True)
-    eqf_level = fields.Integer(allow_none=True)
-    source = fields.String(metadata={"description": "which table answered: deployed (key, version) or shipped"})
-    table_sha256 = fields.String()
-
-
 class MouSchema(Schema):
     id = fields.Integer()
     business_key = fields.String(allow_none=True)
@@ -104,14 +88,7 @@ class MouVersionSchema(Schema):
     created_at = fields.DateTime()
 
 
-class DecideArgs(Schema):
-    country = fields.String(required=True, validate=validate.Length(equal=2),
-                            metadata={"description": "ISO 3166-1 alpha-2"})
-    sector = fields.String(load_default=None)
-    eqf_level = fields.Integer(load_default=None, validate=validate.Range(min=1, max=8))
-
-
-@blp.route("/mous/<id:mou_id>", methods=["GET"])
+@blp.route("/<id:mou_id>", methods=["GET"])
 @blp.response(200, MouSchema)
 def get_mou(mou_id: int) -> Any:
     """The current text, its hash, who must approve, and every approval given (parties and admins)."""
@@ -119,14 +96,14 @@ def get_mou(mou_id: int) -> Any:
         return views.mou(session, actor=actor, mou_id=mou_id)
 
 
-@blp.route("/mous/<id:mou_id>/versions/<id:number>", methods=["GET"])
+@blp.route("/<id:mou_id>/versions/<id:number>", methods=["GET"])
 @blp.response(200, MouVersionSchema)
 def get_version(mou_id: int, number: int) -> Any:
     with authenticated(write=False) as (session, actor):
         return mou.get_version(session, actor=actor, mou_id=mou_id, number=number)
 
 
-@blp.route("/mous/<id:mou_id>/approvals", methods=["POST"])
+@blp.route("/<id:mou_id>/approvals", methods=["POST"])
 @blp.arguments(ApprovalRequest)
 @blp.response(201, ApprovalSchema)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -146,58 +123,3 @@ def approve(body: dict[str, Any], mou_id: int) -> Any:
     with authenticated() as (session, actor):
         approval = approvals.approve(session, actor=actor, mou_id=mou_id, **body)
         return views.recorded_approval(session, approval)
-
-
-@blp.route("/national-models/decide", methods=["GET"])
-@blp.arguments(DecideArgs, location="query")
-@blp.response(200, NationalModelSchema)
-def decide(args: dict[str, Any]) -> Any:
-    """Evaluate the deployed national models table (illustrative rows, not legal advice)."""
-    with authenticated(write=False) as (session, _actor):
-        return service.decide(args["country"], args["sector"], args["eqf_level"], session=session)
-
-
-class CompetenceRequest(Schema):
-    organisation_id = Id(required=True)
-    country = fields.String(required=True, validate=validate.Length(equal=2),
-                            metadata={"description": "ISO 3166-1 alpha-2 of the country it acts for"})
-    function = fields.String(required=True, validate=validate.OneOf(CompetenceFunction.ALL))
-    notes = fields.String(load_default=None, validate=validate.Length(max=2000))
-
-
-class CompetenceSchema(Schema):
-    id = fields.Integer()
-    organisation_id = fields.Integer()
-    country = fields.String()
-    function = fields.String(metadata={"description": ", ".join(CompetenceFunction.ALL)})
-    notes = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-
-
-class CompetenceArgs(Schema):
-    country = fields.String(load_default=None, validate=validate.Length(equal=2))
-    function = fields.String(load_default=None, validate=validate.OneOf(CompetenceFunction.ALL))
-
-
-@blp.route("/competent-institutions", methods=["POST"])
-@blp.arguments(CompetenceRequest)
-@blp.response(201, CompetenceSchema)
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(409, response="CONFLICT")
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def register_competence(body: dict[str, Any]) -> Any:
-    """Register an organisation as the competent institution for a function in a country (admins).
-
-    The national model says whether e.g. MoU approval needs a competent institution; this registry says
-    which organisation that is. 409 when already registered, 422 for an unknown organisation."""
-    with authenticated() as (session, actor):
-        return service.register_competence(session, actor=actor, **body)
-
-
-@blp.route("/competent-institutions", methods=["GET"])
-@blp.arguments(CompetenceArgs, location="query")
-@blp.response(200, CompetenceSchema(many=True))
-def list_competences(args: dict[str, Any]) -> Any:
-    """The registry of competent institutions, optionally for one country or function (signed in)."""
-    with authenticated(write=False) as (session, actor):
-        return service.list_competences(session, actor=actor, **args)

@@ -181,25 +181,25 @@ def test_position_and_place_come_from_the_profile_when_the_form_leaves_them_out(
 
 
 def test_national_model_decision_endpoint(world: World) -> None:
-    body = world.sender.get("/api/national-models/decide?country=DE&eqf_level=4").get_json()
+    body = world.sender.get("/api/national-models/decision?country=DE&eqf_level=4").get_json()
     assert (body["model"], body["mou_approval"], body["recognition_by"]) == (
         "chamber_approval", "explicit", "competent_institution")
     assert body["source"].startswith("shipped")
     assert len(body["table_sha256"]) == 64
-    nl = world.sender.get("/api/national-models/decide?country=nl").get_json()
+    nl = world.sender.get("/api/national-models/decision?country=nl").get_json()
     assert (nl["model"], nl["validation_recognition_merged"]) == ("provider_responsibility", True)
-    es = world.host.get("/api/national-models/decide?country=ES").get_json()
+    es = world.host.get("/api/national-models/decision?country=ES").get_json()
     assert (es["la_approval"], es["la_approval_days"]) == ("implicit", 10)
-    assert world.host.get("/api/national-models/decide?country=FR").get_json()["model"] == "default"
-    assert_problem(world.sender.get("/api/national-models/decide?country=D1"), 422)
-    assert_problem(world.sender.get("/api/national-models/decide?country=DE&eqf_level=9"), 422)
-    assert_problem(world.client.get("/api/national-models/decide?country=DE"), 401)
+    assert world.host.get("/api/national-models/decision?country=FR").get_json()["model"] == "default"
+    assert_problem(world.sender.get("/api/national-models/decision?country=D1"), 422)
+    assert_problem(world.sender.get("/api/national-models/decision?country=DE&eqf_level=9"), 422)
+    assert_problem(world.client.get("/api/national-models/decision?country=DE"), 401)
 
 
 def test_the_endpoints_are_documented(world: World) -> None:
     spec = world.client.get("/api/openapi.json").get_json()
     assert {"/api/mous/{mou_id}", "/api/mous/{mou_id}/versions/{number}", "/api/mous/{mou_id}/approvals",
-            "/api/national-models/decide"} <= set(spec["paths"])
+            "/api/national-models/decision"} <= set(spec["paths"])
     responses = spec["paths"]["/api/mous/{mou_id}/approvals"]["post"]["responses"]
     assert {"201", "403", "404", "409", "422"} <= set(responses)
     assert responses["409"]["$ref"].endswith("/CONFLICT")
