@@ -1,4 +1,4 @@
-"""Errors as application/problem+json everywhere, the OpenAPI document, the docs page and /healthz."""
+"""Errors as application/problem+json everywhere, the OpenAPI document and the docs page."""
 from __future__ import annotations
 
 import re
@@ -12,7 +12,6 @@ from openapi_spec_validator import validate
 from tests.api.conftest import World, assert_problem
 
 TRACE_MARKERS = ("Traceback", 'File "', "site-packages", "sqlalchemy.exc", "werkzeug.exceptions")
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -333,32 +332,3 @@ def test_swagger_assets_are_served_locally(world: World) -> None:
     assert_problem(world.client.get("/api/docs/assets/no-such-file.js"), 404)
     assert_problem(world.client.get("/api/docs/assets/../../../../etc/passwd"), 404)
     assert_problem(world.client.get("/api/docs/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd"), 404)
-
-
-# --------------------------------------------------------------------------------------------------
-# health
-# --------------------------------------------------------------------------------------------------
-
-
-def test_healthz_reports_ok_without_a_token(world: World) -> None:
-    response = world.client.get("/healthz")
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert body["status"] == "ok"
-    assert body["database"] == world.db.engine.dialect.name
-    assert body["schema_revision"]
-
-
-def test_healthz_reports_an_unreachable_database_as_503(app: Flask, tmp_path: Any) -> None:
-    from engine.db import Database
-
-    broken = Database(f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # exists once opened, never migrated
-    try:
-        app.extensions["ecvet_db"] = broken
-        response = app.test_client().get("/healthz")
-        body = assert_problem(response, 503)
-        assert "not migrated" in body["detail"] or "unreachable" in body["detail"]
-        assert int(response.headers["Retry-After"]) > 0
-    finally:
-        broken.dispose()
