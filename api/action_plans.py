@@ -11,34 +11,13 @@ from ecvet.review.models import ActionItemStatus
 
 from .deps import authenticated
 from .parsing import Blueprint
+from .schemas import schema_for
 
 blp = Blueprint("action_plans", __name__, url_prefix="/api/action-plans", description="Action plans of reviews")
 
 
-class ActionItemSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    action = fields.String()
-    owner = fields.String(metadata={"description": "sending | hosting | learner"})
-    owner_organisation_id = fields.Integer(allow_none=True)
-    owner_user_id = fields.Integer(allow_none=True, metadata={"description": "set when the learner owns it"})
-    owner_name = fields.String(allow_none=True, metadata={"description": "the person responsible, if named"})
-    due_date = fields.Date()
-    status = fields.String(metadata={"description": "open | in_progress | done | dropped"})
-    status_note = fields.String(allow_none=True)
-    updated_at = fields.DateTime()
-    updated_by = fields.Integer(allow_none=True)
-
-
-class ActionPlanSchema(Schema):
-    id = fields.Integer()
-    review_id = fields.Integer()
-    summary = fields.String(allow_none=True)
-    revise_mou = fields.Boolean()
-    mou_changes = fields.String(allow_none=True)
-    created_by = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    items = fields.List(fields.Nested(ActionItemSchema))
+ActionItemSchema = schema_for(views.ActionItemView, "ActionItemSchema")
+ActionPlanSchema = schema_for(views.ActionPlanView, "ActionPlanSchema")
 
 
 class ItemUpdate(Schema):

@@ -15,7 +15,6 @@ from ecvet.mobility.models import MobilityStatus
 from engine.pagination import Page
 
 from .deps import authenticated
-from .learners import CreditOut, ImplicationOut, LearnerOut  # noqa: F401 - the views they describe nest here
 from .parsing import Blueprint, Id
 from .schemas import PageArgs, page_schema, schema_for
 

@@ -7,39 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields
-
 from ecvet.review import service, views
 
-from .action_plans import ActionPlanSchema
 from .deps import authenticated
-from .evaluations import EvaluationSchema
 from .parsing import Blueprint, Id
-from .schemas import PageArgs, page_schema
+from .schemas import PageArgs, page_schema, schema_for
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/reviews",
                 description="Reviews of mobilities: evaluations and action plans")
 
-class ReviewSummary(Schema):
-    id = fields.Integer()
-    instance_id = fields.String(allow_none=True, metadata={"description": "the Review process instance"})
-    mobility_id = fields.Integer()
-    mou_id = fields.Integer(allow_none=True)
-    sending_organisation_id = fields.Integer()
-    hosting_organisation_id = fields.Integer()
-    learner_user_id = fields.Integer(allow_none=True)
-    status = fields.String(metadata={"description": "evaluating | planned | revision_requested | completed"})
-    mou_version_reviewed = fields.Integer(allow_none=True, metadata={
-        "description": "the MoU version in force when the review asked for a revision"})
-    mou_version_revised = fields.Integer(allow_none=True, metadata={"description": "the version that came of it"})
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
-
-
-class ReviewDetail(ReviewSummary):
-    evaluations = fields.List(fields.Nested(EvaluationSchema))
-    action_plan = fields.Nested(ActionPlanSchema, allow_none=True)
+ReviewSummary = schema_for(views.ReviewView, "ReviewSummary")
+ReviewDetail = schema_for(views.ReviewWithRecords, "ReviewDetail")
 
 
 class ReviewListArgs(PageArgs):

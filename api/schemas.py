@@ -27,7 +27,8 @@ _MADE: dict[Any, type[Schema]] = {}
 
 def schema_for(view: Any, name: str, *, exclude: tuple[str, ...] = ()) -> type[Schema]:
     """The schema of `view` (a TypedDict), named `name` in the OpenAPI document; `exclude` leaves out
-    keys the domain keeps for itself. A view nested in it uses the schema first made for that view."""
+    keys the domain keeps for itself. A view nested in it is shown as the schema made for that view
+    (looked up when the OpenAPI document or an answer is made, so module order does not matter)."""
     hints = get_type_hints(view, include_extras=True)
     unknown = set(exclude) - set(hints)
     if unknown:
@@ -35,6 +36,11 @@ def schema_for(view: Any, name: str, *, exclude: tuple[str, ...] = ()) -> type[S
     made = Schema.from_dict({key: field_for(hint) for key, hint in hints.items() if key not in exclude}, name=name)
     _MADE.setdefault(view, made)  # the API shows a view one way wherever it nests
     return made
+
+
+def _made_for(view: Any) -> type[Schema]:
+    """The schema the API shows `view` as: the one a resource module made, else one named after the view."""
+    return _MADE.get(view) or schema_for(view, view.__name__)
 
 
 def field_for(hint: Any, **options: Any) -> fields.Field:
@@ -54,7 +60,7 @@ def _plain_field(hint: Any, **options: Any) -> fields.Field:
     """The field of a type that is neither described nor nullable: a nested view, a list, a dict, a scalar."""
     origin, args = get_origin(hint), get_args(hint)
     if is_typeddict(hint):
-        return fields.Nested(_MADE.get(hint) or schema_for(hint, hint.__name__), **options)
+        return fields.Nested(lambda: _made_for(hint), **options)  # late: the module naming it may load later
     if origin is list:
         return fields.List(field_for(args[0]), **options)
     if origin is dict or hint is dict:
