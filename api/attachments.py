@@ -10,27 +10,20 @@ from typing import Any
 
 from flask import Response, request, send_file
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError
 
 from ecvet.partnership import attachments, views
 from engine.errors import Invalid
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
+from .schemas import schema_for
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/attachments",
                 description="Attachments: uploaded files that partnership records refer to")
 
 
-class AttachmentSchema(Schema):
-    id = fields.Integer()
-    sha256 = fields.String(metadata={"description": "SHA-256 of the content"})
-    filename = fields.String()
-    media_type = fields.String(metadata={"description": "recognised from the content, not from the upload"})
-    size = fields.Integer(metadata={"description": "bytes"})
-    organisation_id = fields.Integer(allow_none=True, metadata={"description": "the uploader's organisation"})
-    uploaded_by = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+AttachmentSchema = schema_for(views.AttachmentView, "AttachmentSchema")
 
 
 class UploadRequest(Schema):

@@ -9,9 +9,8 @@ from ecvet.partnership import approvals, mou, views
 from ecvet.partnership.models import ApprovalRole
 
 from .deps import authenticated
-from .national_models import NationalModelSchema
 from .parsing import Blueprint, Id
-from .schemas import SignerIn, SignerOut
+from .schemas import SignerIn, schema_for
 
 blp = Blueprint("mous", __name__, url_prefix="/api/mous", description="Memoranda of Understanding and their approvals")
 
@@ -29,54 +28,10 @@ class ApprovalRequest(Schema):
     )
 
 
-class ApprovalSchema(Schema):
-    id = fields.Integer()
-    version = fields.Integer(metadata={"description": "the MoU version this decision was given for"})
-    organisation_id = fields.Integer()
-    role = fields.String(metadata={"description": "partner | competent_institution"})
-    decision = fields.String(metadata={"description": "approved | rejected"})
-    comment = fields.String(allow_none=True)
-    mode = fields.String(metadata={"description": "explicit | implicit (no objection within the period)"})
-    signer = fields.Nested(SignerOut)
-    signed_at = fields.DateTime()
-    content_hash = fields.String()
-    counts = fields.Boolean(metadata={"description": "given for the current version and hash"})
-
-
-class RequiredApprovalSchema(Schema):
-    organisation_id = fields.Integer()
-    role = fields.String()
-    mode = fields.String(metadata={"description": "explicit | implicit"})
-    days = fields.Integer(metadata={"description": "response or objection period from submission"})
-    decision = fields.String(allow_none=True, metadata={"description": "latest decision on the current version"})
-
-
-class MouPartySchema(Schema):
-    organisation_id = fields.Integer()
-    roles = fields.List(fields.String())
-
-
-class MouSchema(Schema):
-    id = fields.Integer()
-    business_key = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "draft | in_approval | active | expired | superseded"})
-    sending_organisation_id = fields.Integer()
-    version = fields.Integer(metadata={"description": "number of the current version"})
-    content = fields.Dict(metadata={"description": "the current text (MoU template fields)"})
-    content_hash = fields.String(metadata={"description": "SHA-256 of the canonical JSON of content"})
-    active_version = fields.Integer(allow_none=True, metadata={"description": "the version last approved by all"})
-    submitted_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    is_active = fields.Boolean()
-    parties = fields.List(fields.Nested(MouPartySchema))
-    required_approvals = fields.List(fields.Nested(RequiredApprovalSchema))
-    national_models = fields.Dict(keys=fields.String(), values=fields.Nested(NationalModelSchema))
-    national_models_table = fields.String(allow_none=True, metadata={
-        "description": "SHA-256 of the national models table this MoU is decided with (the one deployed with the "
-                       "process that submitted it); null: the newest deployed table"})
-    approvals = fields.List(fields.Nested(ApprovalSchema))
-    problems = fields.List(fields.String(), metadata={"description": "what stops the MoU from being approved"})
+ApprovalSchema = schema_for(views.ApprovalView, "ApprovalSchema")
+RequiredApprovalSchema = schema_for(views.RequiredApprovalView, "RequiredApprovalSchema")
+MouPartySchema = schema_for(views.MouPartyView, "MouPartySchema")
+MouSchema = schema_for(views.MouView, "MouSchema")
 
 
 class MouVersionSchema(Schema):

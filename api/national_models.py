@@ -9,24 +9,13 @@ from ecvet.national_models import service
 
 from .deps import authenticated
 from .parsing import Blueprint
+from .schemas import schema_for
 
 blp = Blueprint("national_models", __name__, url_prefix="/api/national-models",
                 description="National models: MoU and Learning Agreement approval, recognition, per country")
 
 
-class NationalModelSchema(Schema):
-    model = fields.String()
-    mou_approval = fields.String(metadata={"description": "none | explicit | implicit"})
-    mou_approval_days = fields.Integer()
-    la_approval = fields.String(metadata={"description": "none | explicit | implicit"})
-    la_approval_days = fields.Integer()
-    recognition_by = fields.String(metadata={"description": "sending | competent_institution"})
-    validation_recognition_merged = fields.Boolean()
-    country = fields.String()
-    sector = fields.String(allow_none=True)
-    eqf_level = fields.Integer(allow_none=True)
-    source = fields.String(metadata={"description": "which table answered: deployed (key, version) or shipped"})
-    table_sha256 = fields.String()
+NationalModelSchema = schema_for(service.NationalModel, "NationalModelSchema")
 
 
 class DecideArgs(Schema):

@@ -7,66 +7,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields
-
 from ecvet.partnership import profiles, roles, service, views
 from engine.errors import NotFound
 
 from .deps import authenticated
 from .parsing import Blueprint
 from .partner_profiles import ProfileSchema
-from .schemas import PageArgs, page_schema
+from .schemas import PageArgs, page_schema, schema_for
 
 blp = Blueprint("partnerships", __name__, url_prefix="/api/partnerships",
                 description="Partnerships: partner profiles and role maps")
 
 
-class PartnershipSummary(Schema):
-    id = fields.Integer()
-    instance_id = fields.String(allow_none=True, metadata={"description": "the Partnership process instance"})
-    sending_organisation_id = fields.Integer()
-    hosting_organisation_id = fields.Integer()
-    mou_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-
-
-class RoleMapEntrySchema(Schema):
-    function = fields.String(metadata={"description": "assessment | validation | recognition | award_of_credit | "
-                                                      "mou_approval | la_approval"})
-    side = fields.String(metadata={"description": "home | host"})
-    country = fields.String()
-    organisation_id = fields.Integer(allow_none=True)
-    organisation_name = fields.String(allow_none=True)
-    notes = fields.String(allow_none=True)
-    registered = fields.Boolean(allow_none=True, metadata={
-        "description": "whether the platform's registry of competent institutions knows this organisation for "
-                       "this function and country (null when the entry names no registered organisation)"})
-
-
-class RoleMapSchema(Schema):
-    id = fields.Integer()
-    partnership_id = fields.Integer()
-    notes = fields.String(allow_none=True)
-    created_by = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    entries = fields.List(fields.Nested(RoleMapEntrySchema))
-
-
-class MouSummary(Schema):
-    id = fields.Integer()
-    status = fields.String()
-    version = fields.Integer()
-    content_hash = fields.String()
-    valid_until = fields.String(allow_none=True)
-
-
-class PartnershipDetail(PartnershipSummary):
-    home_country = fields.String()
-    host_country = fields.String()
-    parties = fields.List(fields.Integer(), metadata={"description": "organisations that may read the records"})
-    profiles = fields.List(fields.Nested(ProfileSchema), metadata={"description": "each partner's current profile"})
-    role_map = fields.Nested(RoleMapSchema, allow_none=True)
-    mou = fields.Nested(MouSummary, allow_none=True)
+PartnershipSummary = schema_for(views.PartnershipView, "PartnershipSummary")
+RoleMapEntrySchema = schema_for(views.RoleMapEntryView, "RoleMapEntrySchema")
+RoleMapSchema = schema_for(views.RoleMapView, "RoleMapSchema")
+MouSummary = schema_for(views.MouSummaryView, "MouSummary")
+PartnershipDetail = schema_for(views.PartnershipWithRecords, "PartnershipDetail")
 
 
 @blp.route("", methods=["GET"])

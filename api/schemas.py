@@ -1,13 +1,14 @@
 """Marshmallow schemas shared by every resource: pagination, problem documents, signers, and the schema of
 a domain view.
 
-What a reader sees is described once, as a view (a TypedDict in ecvet/*/views.py): its keys, their types
-and their descriptions (``Annotated[str, "draft | signing"]``). :func:`schema_for` turns a view into the
-marshmallow schema a route answers with, so the OpenAPI document is still generated from marshmallow
-and a view's builder is checked against the same description by mypy.
+What a reader sees is described once, as a view: a TypedDict in ecvet/*/views.py (or a dataclass the
+domain answers with) names its keys, their types and their descriptions (``Annotated[str, "a | b"]``).
+:func:`schema_for` turns a view into the marshmallow schema a route answers with, so the OpenAPI document
+is still generated from marshmallow, and mypy checks each view's builder against the same description.
 """
 from __future__ import annotations
 
+import dataclasses
 import types
 from datetime import date, datetime
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints, is_typeddict
@@ -26,9 +27,10 @@ _MADE: dict[Any, type[Schema]] = {}
 
 
 def schema_for(view: Any, name: str, *, exclude: tuple[str, ...] = ()) -> type[Schema]:
-    """The schema of `view` (a TypedDict), named `name` in the OpenAPI document; `exclude` leaves out
-    keys the domain keeps for itself. A view nested in it is shown as the schema made for that view
-    (looked up when the OpenAPI document or an answer is made, so module order does not matter)."""
+    """The schema of `view` (a TypedDict, or a dataclass the domain answers with), named `name` in the
+    OpenAPI document; `exclude` leaves out keys the domain keeps for itself. A view nested in it is shown
+    as the schema made for that view (looked up when the OpenAPI document or an answer is made, so module
+    order does not matter)."""
     hints = get_type_hints(view, include_extras=True)
     unknown = set(exclude) - set(hints)
     if unknown:
@@ -59,7 +61,7 @@ def field_for(hint: Any, **options: Any) -> fields.Field:
 def _plain_field(hint: Any, **options: Any) -> fields.Field:
     """The field of a type that is neither described nor nullable: a nested view, a list, a dict, a scalar."""
     origin, args = get_origin(hint), get_args(hint)
-    if is_typeddict(hint):
+    if is_typeddict(hint) or dataclasses.is_dataclass(hint):
         return fields.Nested(lambda: _made_for(hint), **options)  # late: the module naming it may load later
     if origin is list:
         return fields.List(field_for(args[0]), **options)
