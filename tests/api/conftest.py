@@ -25,11 +25,11 @@ from tests.support.review_driver import ReviewRun, action_items, evaluation, sta
 
 
 @pytest.fixture
-def app(db: Database) -> Iterator[Flask]:
+def app(db: Database) -> Flask:
     settings = load_settings(database_url=db.url)
     application = create_app(settings, database=db)
     application.testing = True
-    yield application
+    return application
 
 
 @dataclass
