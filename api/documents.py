@@ -11,6 +11,7 @@ from engine.models import utcnow
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
+from .schemas import schema_for
 
 blp = Blueprint("documents", __name__, url_prefix="/api/documents",
                 description="Documents for people: MoU, Learning Agreement, transcript... as JSON or PDF")
@@ -26,52 +27,11 @@ class DocumentArgs(Schema):
                              metadata={"description": "an earlier version of a MoU or Learning Agreement"})
 
 
-class DocumentReferenceSchema(Schema):
-    code = fields.String(allow_none=True, metadata={"description": "e.g. the MoU file code"})
-    version = fields.Integer(allow_none=True)
-    content_hash = fields.String(metadata={"description": "SHA-256 the document was generated from"})
-    hash_basis = fields.String(metadata={"description": "record: the hash parties sign; document: of `data`"})
-
-
-class DocumentTableSchema(Schema):
-    columns = fields.List(fields.String())
-    rows = fields.List(fields.List(fields.String()))
-
-
-class DocumentSectionSchema(Schema):
-    heading = fields.String()
-    fields_ = fields.List(fields.List(fields.String()), attribute="fields", data_key="fields",
-                          metadata={"description": "[label, value] pairs"})
-    table = fields.Nested(DocumentTableSchema, allow_none=True)
-    text = fields.String(allow_none=True)
-
-
-class DocumentSignatureSchema(Schema):
-    party = fields.String()
-    name = fields.String(allow_none=True)
-    position = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    place = fields.String(allow_none=True, metadata={"description": "where the signer signed"})
-    signed_at = fields.String(allow_none=True, metadata={"description": "ISO 8601, UTC"})
-    mode = fields.String(metadata={"description": "explicit | implicit (no objection within the period)"})
-    content_hash = fields.String(allow_none=True, metadata={"description": "the hash of the text signed"})
-    counts = fields.Boolean(metadata={"description": "given for exactly this version and hash"})
-    version = fields.Integer(allow_none=True)
-
-
-class DocumentSchema(Schema):
-    schema = fields.String(metadata={"description": "ecvet-flow/document/<kind>/v1"})
-    kind = fields.String()
-    record_id = fields.Integer()
-    title = fields.String()
-    subtitle = fields.String(allow_none=True)
-    status = fields.String(allow_none=True)
-    reference = fields.Nested(DocumentReferenceSchema)
-    content_hash = fields.String()
-    issued_at = fields.String(allow_none=True)
-    sections = fields.List(fields.Nested(DocumentSectionSchema))
-    signatures = fields.List(fields.Nested(DocumentSignatureSchema))
-    data = fields.Dict(metadata={"description": "the record's own structured data"})
+DocumentReferenceSchema = schema_for(model.ReferenceJson, "DocumentReferenceSchema")
+DocumentTableSchema = schema_for(model.TableJson, "DocumentTableSchema")
+DocumentSectionSchema = schema_for(model.SectionJson, "DocumentSectionSchema")
+DocumentSignatureSchema = schema_for(model.SignatureJson, "DocumentSignatureSchema")
+DocumentSchema = schema_for(model.DocumentJson, "DocumentSchema")
 
 
 def _wants_pdf(requested: str | None) -> bool:
