@@ -68,6 +68,8 @@ def _plain_field(hint: Any, **options: Any) -> fields.Field:
     if origin is dict or hint is dict:
         values = field_for(args[1]) if args and args[1] is not Any else None
         return fields.Dict(**options) if values is None else fields.Dict(keys=fields.String(), values=values, **options)
+    if hint not in SCALARS:
+        raise TypeError(f"a view cannot hold {hint!r}: use int, str, bool, float, date, datetime, lists, dicts, views")
     return SCALARS[hint](**options)
 
 
