@@ -14,7 +14,7 @@ from tests.support import mobility_driver
 from tests.support.ecvet_factories import Party
 from tests.support.factories import PASSWORD, Person, make_user
 
-T0 = mobility_driver.T0  # when the `frozen` fixture starts
+T0 = mobility_driver.T0  # the frozen fixture starts the clock here
 
 
 def caller(app: Flask, who: Party | Actor) -> Caller:

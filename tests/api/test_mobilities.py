@@ -23,7 +23,7 @@ from tests.support.mobility_driver import (
     start,
 )
 
-T0 = mobility_driver.T0  # when the `frozen` fixture starts
+T0 = mobility_driver.T0  # the frozen fixture starts the clock here
 
 
 def caller(app: Flask, who: Party | Actor) -> Caller:

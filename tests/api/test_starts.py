@@ -33,7 +33,7 @@ from tests.support.mobility_driver import (
     start,
 )
 
-T0 = mobility_driver.T0  # when the `frozen` fixture starts
+T0 = mobility_driver.T0  # the frozen fixture starts the clock here
 
 RECOGNISED_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "ecvet" / "mobility_recognized.bpmn"
 # The review start event's correlation on the mobility (processes/review.bpmn), to make a review model without it.
