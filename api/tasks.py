@@ -1,11 +1,11 @@
-"""/api/tasks: the caller's work, each task's form, and completion validated on the server."""
+"""/api/tasks: the caller's work, each task's form, completion validated on the server, due dates."""
 from __future__ import annotations
 
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from engine import tasks
+from engine import operations, tasks
 from engine.models import TaskState
 
 from .deps import authenticated
@@ -55,6 +55,11 @@ class TaskListArgs(PageArgs):
     overdue = fields.Boolean(load_default=None, metadata={"description": "only overdue (true) or not (false)"})
 
 
+class DueDateSchema(Schema):
+    due_at = fields.AwareDateTime(required=True, allow_none=True, format="iso",
+                                  metadata={"description": "ISO 8601 with offset; null clears it"})
+
+
 class CompleteTask(Schema):
     data = fields.Dict(keys=fields.String(), load_default=dict)
     on_behalf = fields.Boolean(
@@ -91,3 +96,12 @@ def complete(body: dict[str, Any], task_id: str) -> Any:
     with authenticated() as (session, actor):
         return tasks.complete(session, actor=actor, task_id=task_id, data=body["data"],
                               on_behalf=body["on_behalf"])
+
+
+@blp.route("/<task_id>/due-date", methods=["PUT"])
+@blp.arguments(DueDateSchema)
+@blp.response(200, TaskSchema)
+def set_due_date(body: dict[str, Any], task_id: str) -> Any:
+    """Change a ready task's due date (administrators): a field of the task, so a noun, not a verb."""
+    with authenticated() as (session, actor):
+        return operations.set_due_date(session, actor=actor, task_id=task_id, due_at=body["due_at"])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,16 +46,17 @@ class NationalModel:
     """The answer of the table for one (country, sector, EQF level), plus where the answer came from."""
 
     model: str
-    mou_approval: str  # "none" | "explicit" | "implicit"
+    mou_approval: Annotated[str, "none | explicit | implicit"]
     mou_approval_days: int
-    la_approval: str  # "none" | "explicit" | "implicit"
+    la_approval: Annotated[str, "none | explicit | implicit"]
     la_approval_days: int
-    recognition_by: str  # "sending" | "competent_institution"
+    recognition_by: Annotated[str, "sending | competent_institution"]
     validation_recognition_merged: bool
     country: str
     sector: str | None
     eqf_level: int | None
-    source: str  # "deployed: <process key> v<version>" or "shipped: processes/national_models.dmn"
+    #: "deployed: <process key> v<version>" or "shipped: processes/national_models.dmn"
+    source: Annotated[str, "which table answered: deployed (key, version) or shipped"]
     table_sha256: str
 
     def as_dict(self) -> dict[str, Any]:

@@ -365,7 +365,9 @@ def test_a_partnership_is_visible_to_its_parties_only(db: Database, admin: Actor
     with db.transaction(write=False) as s:
         for party in (p.sender, p.host, p.ci_home, p.ci_host):
             assert views.partnership(s, actor=party.actor, partnership_id=partnership_id)["id"] == partnership_id
-        assert views.partnership(s, actor=admin, partnership_id=partnership_id)["role_map"]["entries"]
+        role_map = views.partnership(s, actor=admin, partnership_id=partnership_id)["role_map"]
+        assert role_map is not None
+        assert role_map["entries"]
         with pytest.raises(Exception, match="No partnership"):
             service.get(s, actor=outsider.actor, partnership_id=partnership_id)
         assert [x.id for x in service.list_for(s, actor=outsider.actor).items] == []

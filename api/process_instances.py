@@ -1,11 +1,13 @@
-"""/api/process-instances: start an instance with its party binding; read status, tasks and audit."""
+"""/api/process-instances: start an instance with its party binding; read status, tasks, audit and the
+documents it refers to; the operator actions (admins): suspend, resume, terminate, migrate."""
 from __future__ import annotations
 
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from engine import instances
+from ecvet.documents import service
+from engine import instances, operations
 
 from .deps import authenticated
 from .parsing import Blueprint, Id, PartyRef
@@ -87,6 +89,30 @@ class InstanceListArgs(PageArgs):
     business_key = fields.String(load_default=None)
 
 
+class ReasonSchema(Schema):
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+class MigrateSchema(Schema):
+    version = Id(load_default=None, metadata={"description": "default: the latest version"})
+
+
+class MigrationResult(InstanceSummary):
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+
+
+class DocumentRefSchema(Schema):
+    kind = fields.String()
+    record_id = fields.Integer()
+    title = fields.String()
+    href = fields.String(metadata={"description": "where to get it (add ?format=pdf for the PDF)"})
+
+
+class DocumentRefList(Schema):
+    items = fields.List(fields.Nested(DocumentRefSchema))
+
+
 def _detail(described: dict[str, Any]) -> dict[str, Any]:
     instance = described.pop("instance")
     out = {name: getattr(instance, name) for name in InstanceSummary().fields}
@@ -128,3 +154,53 @@ def list_(args: dict[str, Any]) -> Any:
 def get(instance_id: str) -> Any:
     with authenticated(write=False) as (session, actor):
         return _detail(instances.describe(session, actor=actor, instance_id=instance_id))
+
+
+@blp.route("/<instance_id>/documents", methods=["GET"])
+@blp.response(200, DocumentRefList)
+@blp.alt_response(404, response="NOT_FOUND")
+def list_documents(instance_id: str) -> Any:
+    """The documents a process instance refers to (MoU, Learning Agreement, ...) that you may read."""
+    with authenticated(write=False) as (session, actor):
+        refs = service.for_instance(session, actor=actor, instance_id=instance_id)
+    return {"items": [{"kind": r.kind, "record_id": r.record_id, "title": r.title,
+                       "href": f"/api/documents/{r.kind}/{r.record_id}"} for r in refs]}
+
+
+# -- operator actions (admins): verbs, because each runs the engine, not a field write --------------------
+
+
+@blp.route("/<instance_id>/suspend", methods=["POST"])
+@blp.arguments(ReasonSchema)
+@blp.response(200, InstanceSummary)
+def suspend(body: dict[str, Any], instance_id: str) -> Any:
+    with authenticated() as (session, actor):
+        return operations.suspend(session, actor=actor, instance_id=instance_id, reason=body["reason"])
+
+
+@blp.route("/<instance_id>/resume", methods=["POST"])
+@blp.response(200, InstanceSummary)
+def resume(instance_id: str) -> Any:
+    with authenticated() as (session, actor):
+        return operations.resume(session, actor=actor, instance_id=instance_id)
+
+
+@blp.route("/<instance_id>/terminate", methods=["POST"])
+@blp.arguments(ReasonSchema)
+@blp.response(200, InstanceSummary)
+def terminate(body: dict[str, Any], instance_id: str) -> Any:
+    with authenticated() as (session, actor):
+        return operations.terminate(session, actor=actor, instance_id=instance_id, reason=body["reason"])
+
+
+@blp.route("/<instance_id>/migrate", methods=["POST"])
+@blp.arguments(MigrateSchema)
+@blp.response(200, MigrationResult)
+def migrate(body: dict[str, Any], instance_id: str) -> Any:
+    """Move to another version where the engine's diff says it is safe; 409 names the blockers."""
+    with authenticated() as (session, actor):
+        result = operations.migrate(session, actor=actor, instance_id=instance_id, version=body["version"])
+        instance = result.pop("instance")
+        out = {name: getattr(instance, name) for name in InstanceSummary().fields}
+        out.update(result)
+        return out
