@@ -109,6 +109,9 @@ def save(
         session.add(incident)
         audit.record(session, actor_id=actor_id, action="incident.raised", instance_id=instance.id,
                      task_id=info.task_id, kind=info.kind, message=info.message, bpmn_id=info.bpmn_id)
+    for escalation in outcome.uncaught_escalations:
+        # Not critical in BPMN: the instance goes on; who follows it sees the escalation in its trail.
+        audit.record(session, actor_id=actor_id, action="escalation.uncaught", instance_id=instance.id, **escalation)
     for event in outcome.unrouted_events:
         audit.record(session, actor_id=actor_id, action="event.unrouted", instance_id=instance.id, **event)
     old_status = instance.status
