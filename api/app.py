@@ -23,6 +23,7 @@ from . import (
     organisations,
     parsing,
     problems,
+    signals,
     tasks,
     tokens,
     users,
@@ -86,7 +87,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     api.register_converter(parsing.IdConverter, parsing.id_parameter_schema)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (health, tokens, organisations, users, definitions, instances, tasks, operations, messages):
+    for module in (health, tokens, organisations, users, definitions, instances, tasks, operations, messages,
+                   signals):
         api.register_blueprint(module.blp)
     api.register_blueprint(outbox_blp)
     api.register_blueprint(records_blp)

@@ -12,7 +12,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from . import audit, execution, jobqueue, messages, notifications, services, timers
+from . import audit, execution, jobqueue, messages, notifications, services, signals, timers
 from .models import InstanceStatus, Job, ProcessInstance, utcnow
 from .runtime import IncidentInfo, RunOutcome, error_message
 
@@ -82,6 +82,13 @@ def deliver_message(session: Session, job: Job) -> None:
         raise messages.UndeliverableMessageError(exc.message) from exc
 
 
+def deliver_signal(session: Session, job: Job) -> None:
+    """Broadcast a signal an instance threw to the instances within its sender's context."""
+    data = job.payload or {}
+    signals.broadcast(session, actor=None, name=data["name"], payload=data.get("payload"),
+                      source_instance_id=data.get("source_instance_id"))
+
+
 def send_notification(session: Session, job: Job) -> None:
     """E-mail the people of a task that is still ready (assigned, due soon, overdue)."""
     notifications.notify(session, job)
@@ -91,5 +98,6 @@ BY_KIND: dict[str, Handler] = {
     timers.JOB_KIND: fire_timer,
     services.JOB_KIND: run_service,
     messages.JOB_KIND: deliver_message,
+    signals.JOB_KIND: deliver_signal,
     notifications.JOB_KIND: send_notification,
 }

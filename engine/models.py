@@ -351,6 +351,18 @@ class MessageSubscription(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SignalSubscription(Base):
+    """A signal catch an instance is waiting for, kept in step with the engine on every save."""
+
+    __tablename__ = "signal_subscriptions"
+    __table_args__ = (Index("ix_signal_subscriptions_name", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PendingMessage(Base):
     """A message nobody waited for yet: kept until it expires, delivered when a matching catch appears."""
 
