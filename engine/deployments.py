@@ -14,10 +14,20 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit
-from .bundle import BundleInvalid, ParsedProcess, StartRule, parse_bundle, start_rule_of
+from . import audit, jobqueue
+from .bundle import BundleInvalid, ParsedProcess, StartRule, TimerStart, parse_bundle, start_rule_of, timer_starts_of
 from .errors import Conflict, Invalid, NotFound
-from .models import DefinitionFile, Deployment, FileBlob, ProcessDefinition, ProcessInstance
+from .models import (
+    DefinitionFile,
+    Deployment,
+    FileBlob,
+    Job,
+    JobStatus,
+    Organisation,
+    ProcessDefinition,
+    ProcessInstance,
+    utcnow,
+)
 from .pagination import Page, paginate
 from .parties import Actor, require_admin
 
@@ -85,6 +95,7 @@ def deploy(
         check = FILE_CHECKS.get(name)
         if check is not None:
             check(content)
+    _check_timer_start_parties(session, parsed.processes)
 
     results: list[Deployed] = []
     deployment: Deployment | None = None
@@ -102,6 +113,7 @@ def deploy(
             session.add(deployment)
             session.flush()
         results.append(Deployed(_store(session, deployment, process), created=True))
+        schedule_timer_starts(session, results[-1].definition, process.timer_starts)
     try:
         session.flush()
     except IntegrityError as exc:
@@ -138,6 +150,46 @@ def _store(session: Session, deployment: Deployment, process: ParsedProcess) -> 
             session.flush()
         session.add(DefinitionFile(definition_id=definition.id, filename=filename, sha256=digest))
     return definition
+
+
+# --- timer start events: the worker starts instances at their times ------------------------------------
+
+TIMER_START_JOB = "timer_start"
+
+
+def _check_timer_start_parties(session: Session, processes: list[ParsedProcess]) -> None:
+    errors = [
+        {"file": None, "element_id": start.element_id,
+         "message": f"'{process.key}' binds role '{role}' of the instances its timer starts to organisation "
+                    f"{org_id}, which does not exist"}
+        for process in processes for start in process.timer_starts for role, org_id in start.parties.items()
+        if session.get(Organisation, org_id) is None
+    ]
+    if errors:
+        raise Invalid(f"The bundle was refused with {len(errors)} error(s); nothing was deployed", errors=errors)
+
+
+def schedule_timer_starts(session: Session, definition: ProcessDefinition, starts: list[TimerStart]) -> None:
+    """A new version replaces the earlier versions' schedules: one pending job per timer start event."""
+    now = utcnow()
+    pending = session.scalars(select(Job).where(Job.kind == TIMER_START_JOB, Job.status == JobStatus.PENDING))
+    for job in pending:
+        if (job.payload or {}).get("key") == definition.key:
+            job.status, job.finished_at, job.row_version = JobStatus.CANCELLED, now, job.row_version + 1
+    for start in starts:
+        due, cycles, interval = start.first(now)
+        jobqueue.enqueue(session, kind=TIMER_START_JOB, due_at=due, payload={
+            "key": definition.key, "definition_id": definition.id, "element_id": start.element_id,
+            "cycles_left": cycles, "interval_seconds": interval.total_seconds()})
+
+
+def timer_start(session: Session, definition: ProcessDefinition, element_id: str) -> TimerStart | None:
+    """The timer start event ``element_id`` of a deployed version, as its BPMN declares it."""
+    files = dict(session.execute(
+        select(DefinitionFile.filename, FileBlob.content).join(FileBlob, FileBlob.sha256 == DefinitionFile.sha256)
+        .where(DefinitionFile.definition_id == definition.id)).all())
+    found = [s for s in timer_starts_of(files, definition.key, definition.roles or {}) if s.element_id == element_id]
+    return found[0] if found else None
 
 
 def message_starts(spec: Any) -> list[str]:

@@ -7,13 +7,14 @@ handler :data:`BY_KIND` names for its kind.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from . import audit, execution, jobqueue, messages, notifications, services, signals, timers
-from .models import InstanceStatus, Job, ProcessInstance, utcnow
+from . import audit, deployments, execution, instances, jobqueue, messages, notifications, services, signals, timers
+from .models import InstanceStatus, Job, ProcessDefinition, ProcessInstance, utcnow
 from .runtime import IncidentInfo, RunOutcome, error_message
 
 Handler = Callable[[Session, Job], None]
@@ -89,6 +90,28 @@ def deliver_signal(session: Session, job: Job) -> None:
                       source_instance_id=data.get("source_instance_id"))
 
 
+def start_by_timer(session: Session, job: Job) -> None:
+    """A timer start event is due: start an instance of the latest version, binding the parties the
+    process declares (``timerStartParties``); a cycle schedules its next start."""
+    data = job.payload or {}
+    definition = session.get(ProcessDefinition, data.get("definition_id"))
+    if definition is None or deployments.get_definition(session, key=definition.key).id != definition.id:
+        return  # a later version was deployed: its own schedule replaced this one
+    start = deployments.timer_start(session, definition, data.get("element_id") or "")
+    if start is None:
+        return
+    instance = instances.start(session, actor=messages.SYSTEM, process_key=definition.key,
+                               version=definition.version, parties=dict(start.parties), by_timer=True)
+    audit.record(session, actor_id=None, action="timer_start.fired", instance_id=instance.id,
+                 process_key=definition.key, element_id=start.element_id, due_at=job.due_at.isoformat())
+    cycles_left = int(data.get("cycles_left", 1))
+    if cycles_left in {0, 1}:
+        return
+    jobqueue.enqueue(session, kind=deployments.TIMER_START_JOB,
+                     due_at=job.due_at + timedelta(seconds=float(data.get("interval_seconds") or 0)),
+                     payload={**data, "cycles_left": cycles_left - 1 if cycles_left > 0 else cycles_left})
+
+
 def send_notification(session: Session, job: Job) -> None:
     """E-mail the people of a task that is still ready (assigned, due soon, overdue)."""
     notifications.notify(session, job)
@@ -99,5 +122,6 @@ BY_KIND: dict[str, Handler] = {
     services.JOB_KIND: run_service,
     messages.JOB_KIND: deliver_message,
     signals.JOB_KIND: deliver_signal,
+    deployments.TIMER_START_JOB: start_by_timer,
     notifications.JOB_KIND: send_notification,
 }

@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     SignalEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
@@ -36,8 +36,8 @@ from .scripting import SandboxedScriptEngine, ScriptError, ScriptSandboxError
 
 __all__ = [
     "REGISTRY", "SPEC_CACHE", "SPEC_SERIALIZER", "VERSION", "IncidentInfo", "LeanWorkflowConverter", "RunOutcome",
-    "SpecCache", "bpmn_id_of", "dump_state", "error_message", "error_tasks", "explain", "failing_task", "load_state",
-    "ready_user_tasks", "run_engine", "spec_from_json", "spec_to_json",
+    "SpecCache", "bpmn_id_of", "dump_state", "error_message", "error_tasks", "explain", "failing_task",
+    "fire_start_timers", "load_state", "ready_user_tasks", "run_engine", "spec_from_json", "spec_to_json",
 ]
 
 log = logging.getLogger("ecvet.engine")
@@ -302,6 +302,20 @@ def explain(exc: BaseException, task: Task | None) -> str:
     else:
         message = cause
     return message[:2000]
+
+
+def fire_start_timers(workflow: BpmnWorkflow, now: datetime) -> None:
+    """Make a new instance's timer start events due now: the worker starts it at the timer's time, so the
+    start event must not wait its duration (or next cycle) once more. A cycle fires once per instance."""
+    past = (now - timedelta(seconds=1)).isoformat()
+    for task in workflow.get_tasks(state=TaskState.FUTURE | TaskState.LIKELY | TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(task.task_spec, StartEvent) or not isinstance(definition, TimerEventDefinition):
+            continue
+        if isinstance(definition, CycleTimerEventDefinition):
+            task._set_internal_data(event_value={"cycles": 1, "next": past, "duration": 0})
+        else:
+            task._set_internal_data(event_value=past, event_fired=True)
 
 
 def error_message(exc: BaseException) -> str:

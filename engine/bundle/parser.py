@@ -33,6 +33,7 @@ from .conventions import DUE_PROPERTY, FORM_PROPERTY, ROLE_KEY_PROPERTY, ROLE_KE
 from .forms import lookup_form, resolve_owned_form
 from .loading import add_bundle_documents, load_bundle_files, load_library, resolve_library
 from .model import BundleInvalid, ParsedBundle, ParsedProcess, UserTaskInfo
+from .timer_starts import read_timer_starts
 from .xml import (
     DEFAULT_MAX_BUNDLE_BYTES,
     DEFAULT_MAX_FILE_BYTES,
@@ -219,6 +220,9 @@ def _build_process(ctx: BundleContext, doc: Doc, key: str) -> ParsedProcess | No
     # Document order, so forms and task lists read like the diagram.
     user_tasks.sort(key=lambda t: getattr(process_parser.get_node_by_id(t.bpmn_id), "sourceline", 0) or 0)
     start_rule = check_start_rule(ctx, doc, scope.process_el, scope.roles)
+    timer_starts, problems = read_timer_starts(scope.process_el, scope.roles)
+    for element_id, message in problems:
+        ctx.error(doc.name, element_id, message)
     _add_called_files(ctx, key, subs, scope.files)
     _add_called_forms(ctx, key, subs, scope.files)
     if not ok or len(ctx.errors) > errors_before:
@@ -228,7 +232,7 @@ def _build_process(ctx: BundleContext, doc: Doc, key: str) -> ParsedProcess | No
         return None
     return ParsedProcess(key=key, name=process_parser.get_name(), content_hash=content_hash(scope.files), spec=spec,
                          subprocess_specs=subs, spec_dict=spec_dict, roles=scope.roles, user_tasks=user_tasks,
-                         files=scope.files, start_rule=start_rule)
+                         files=scope.files, start_rule=start_rule, timer_starts=timer_starts)
 
 
 def _spec_dict(ctx: BundleContext, doc: Doc, key: str, spec: BpmnProcessSpec,
