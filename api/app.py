@@ -15,6 +15,7 @@ from engine.config import Settings, load_settings
 from engine.db import Database
 
 from . import (
+    decisions,
     definitions,
     health,
     instances,
@@ -87,8 +88,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     api.register_converter(parsing.IdConverter, parsing.id_parameter_schema)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (health, tokens, organisations, users, definitions, instances, tasks, operations, messages,
-                   signals):
+    for module in (health, tokens, organisations, users, definitions, decisions, instances, tasks, operations,
+                   messages, signals):
         api.register_blueprint(module.blp)
     api.register_blueprint(outbox_blp)
     api.register_blueprint(records_blp)

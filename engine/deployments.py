@@ -18,6 +18,7 @@ from . import audit, jobqueue
 from .bundle import BundleInvalid, ParsedProcess, StartRule, TimerStart, parse_bundle, start_rule_of, timer_starts_of
 from .errors import Conflict, Invalid, NotFound
 from .models import (
+    DecisionDefinition,
     DefinitionFile,
     Deployment,
     FileBlob,
@@ -35,6 +36,12 @@ from .parties import Actor, require_admin
 @dataclass
 class Deployed:
     definition: ProcessDefinition
+    created: bool
+
+
+@dataclass
+class DeployedDecision:
+    decision: DecisionDefinition
     created: bool
 
 
@@ -66,7 +73,16 @@ def _library(session: Session) -> dict[str, bytes]:
         .join(latest, (latest.c.key == ProcessDefinition.key) & (latest.c.v == ProcessDefinition.version))
         .join(FileBlob, FileBlob.sha256 == DefinitionFile.sha256)
     )
-    return {name: content for name, content in session.execute(stmt)}
+    found = {name: content for name, content in session.execute(stmt)}
+    # Decisions deployed on their own (DMN-only bundles) resolve business rule tasks too.
+    newest = (select(DecisionDefinition.key, func.max(DecisionDefinition.version).label("v"))
+              .group_by(DecisionDefinition.key).subquery())
+    for name, content in session.execute(
+            select(DecisionDefinition.filename, FileBlob.content)
+            .join(newest, (newest.c.key == DecisionDefinition.key) & (newest.c.v == DecisionDefinition.version))
+            .join(FileBlob, FileBlob.sha256 == DecisionDefinition.content_sha256)):
+        found.setdefault(name, content)
+    return found
 
 
 def deploy(
@@ -77,8 +93,13 @@ def deploy(
     forms_dir: Path | None,
     source: str = "api",
     max_bundle_bytes: int = 20_000_000,
+    decisions: list[DeployedDecision] | None = None,
 ) -> list[Deployed]:
-    """Deploy a bundle; `actor=None` only from the trusted CLI. Nothing is stored unless all is valid."""
+    """Deploy a bundle; `actor=None` only from the trusted CLI. Nothing is stored unless all is valid.
+
+    Every DMN file of the bundle is also a version of its decision (``decisions`` receives them), so a
+    bundle of DMN files alone deploys too.
+    """
     if actor is not None:
         require_admin(actor)
     if sum(len(v) for v in files.values()) > max_bundle_bytes:
@@ -92,9 +113,8 @@ def deploy(
             errors=[asdict(e) for e in exc.errors],
         ) from exc
     for name, content in files.items():
-        check = FILE_CHECKS.get(name)
-        if check is not None:
-            check(content)
+        if name in FILE_CHECKS:
+            FILE_CHECKS[name](content)
     _check_timer_start_parties(session, parsed.processes)
 
     results: list[Deployed] = []
@@ -114,6 +134,8 @@ def deploy(
             session.flush()
         results.append(Deployed(_store(session, deployment, process), created=True))
         schedule_timer_starts(session, results[-1].definition, process.timer_starts)
+    (decisions if decisions is not None else []).extend(
+        _store_decisions(session, parsed.decisions, parsed.files, actor=actor, source=source, deployment=deployment))
     try:
         session.flush()
     except IntegrityError as exc:
@@ -124,6 +146,53 @@ def deploy(
                          key=item.definition.key, version=item.definition.version,
                          content_hash=item.definition.content_hash, source=source)
     return results
+
+
+def _blob(session: Session, content: bytes) -> str:
+    digest = hashlib.sha256(content).hexdigest()
+    if session.get(FileBlob, digest) is None:
+        session.add(FileBlob(sha256=digest, content=content, size=len(content)))
+        session.flush()
+    return digest
+
+
+def _store_decisions(session: Session, found: Mapping[str, str], files: Mapping[str, bytes], *,
+                     actor: Actor | None, source: str, deployment: Deployment | None) -> list[DeployedDecision]:
+    """Each decision of the bundle: the existing version for the same content, else version n+1."""
+    stored: list[DeployedDecision] = []
+    for key, filename in sorted(found.items()):
+        content = files[filename]
+        existing = session.scalar(select(DecisionDefinition).where(
+            DecisionDefinition.key == key, DecisionDefinition.content_sha256 == hashlib.sha256(content).hexdigest()))
+        if existing is not None:
+            stored.append(DeployedDecision(existing, created=False))
+            continue
+        if deployment is None:
+            deployment = Deployment(deployed_by=actor.user_id if actor else None, source=source)
+            session.add(deployment)
+            session.flush()
+        current = session.scalar(select(func.max(DecisionDefinition.version)).where(DecisionDefinition.key == key))
+        decision = DecisionDefinition(key=key, version=(current or 0) + 1, filename=filename,
+                                      content_sha256=_blob(session, content), deployment_id=deployment.id)
+        session.add(decision)
+        session.flush()
+        audit.record(session, actor_id=actor.user_id if actor else None, action="decision.deployed", key=key,
+                     version=decision.version, filename=filename)
+        stored.append(DeployedDecision(decision, created=True))
+    return stored
+
+
+def get_decision(session: Session, *, key: str, version: int | None = None) -> tuple[DecisionDefinition, bytes]:
+    """A deployed decision (the latest version unless one is named) and its DMN file."""
+    stmt = select(DecisionDefinition).where(DecisionDefinition.key == key)
+    if version is not None:
+        stmt = stmt.where(DecisionDefinition.version == version)
+    decision = session.scalar(stmt.order_by(DecisionDefinition.version.desc()).limit(1))
+    if decision is None:
+        raise NotFound(f"No decision '{key}'" + (f" version {version}" if version else ""))
+    blob = session.get(FileBlob, decision.content_sha256)
+    assert blob is not None
+    return decision, blob.content
 
 
 def _store(session: Session, deployment: Deployment, process: ParsedProcess) -> ProcessDefinition:
@@ -144,11 +213,7 @@ def _store(session: Session, deployment: Deployment, process: ParsedProcess) -> 
     session.add(definition)
     session.flush()
     for filename, content in sorted(process.files.items()):
-        digest = hashlib.sha256(content).hexdigest()
-        if session.get(FileBlob, digest) is None:
-            session.add(FileBlob(sha256=digest, content=content, size=len(content)))
-            session.flush()
-        session.add(DefinitionFile(definition_id=definition.id, filename=filename, sha256=digest))
+        session.add(DefinitionFile(definition_id=definition.id, filename=filename, sha256=_blob(session, content)))
     return definition
 
 

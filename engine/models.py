@@ -159,6 +159,24 @@ class ProcessDefinition(Base):
     files: Mapped[list[DefinitionFile]] = relationship(lazy="select", order_by="DefinitionFile.filename")
 
 
+class DecisionDefinition(Base):
+    """One version of one DMN decision, deployed alone or with processes; ``POST /api/decisions/{key}/evaluate``."""
+
+    __tablename__ = "decision_definitions"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "content_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_sha256: Mapped[str] = mapped_column(ForeignKey("file_blobs.sha256"))
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DefinitionFile(Base):
     __tablename__ = "definition_files"
     __table_args__ = (UniqueConstraint("definition_id", "filename"),)

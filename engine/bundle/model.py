@@ -133,4 +133,5 @@ class ParsedBundle:
 
     processes: list[ParsedProcess]
     files: dict[str, bytes]
+    decisions: dict[str, str] = field(default_factory=dict)  # the bundle's own decision ids -> DMN file
 

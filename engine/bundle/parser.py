@@ -75,12 +75,29 @@ def parse_bundle(
     check_message_correlations(ctx)
     processes = [parsed for doc in ctx.docs.values() if doc.kind == "bpmn" and doc.added
                  for key in doc.executable_ids if (parsed := _build_process(ctx, doc, key)) is not None]
-    _require_a_process(ctx)
+    decisions = _decisions(ctx)
+    _require_a_process(ctx, has_decisions=bool(decisions))
     if ctx.errors:
         raise BundleInvalid(ctx.errors)
     bundle_files = {name: doc.data for name, doc in ctx.docs.items()}
     bundle_files.update(ctx.forms_from_dir)
-    return ParsedBundle(processes=processes, files=bundle_files)
+    return ParsedBundle(processes=processes, files=bundle_files, decisions=decisions)
+
+
+def _decisions(ctx: BundleContext) -> dict[str, str]:
+    """The bundle's own decisions (id -> file), each parsed as SpiffWorkflow will evaluate it."""
+    found: dict[str, str] = {}
+    for doc in ctx.docs.values():
+        if doc.kind != "dmn" or doc.library or not doc.added:
+            continue
+        for decision_id in doc.decision_ids:
+            try:
+                ctx.parser.dmn_parsers[decision_id].parse()
+            except Exception as exc:  # noqa: BLE001 - whatever SpiffWorkflow says is the table author's to fix
+                ctx.error(doc.name, decision_id, f"decision '{decision_id}' cannot be evaluated: {exc}")
+                continue
+            found[decision_id] = doc.name
+    return found
 
 
 def content_hash(files: Mapping[str, bytes]) -> str:
@@ -94,11 +111,13 @@ def content_hash(files: Mapping[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def _require_a_process(ctx: BundleContext) -> None:
+def _require_a_process(ctx: BundleContext, *, has_decisions: bool = False) -> None:
     bpmn_docs = [doc for doc in ctx.docs.values() if doc.kind == "bpmn"]
     unreadable = any(doc.root is None for doc in bpmn_docs) or any(
         kind_of(name) == "bpmn" and name not in ctx.docs for name in ctx.files if isinstance(name, str)
     )
+    if has_decisions and not bpmn_docs:
+        return  # a DMN-only bundle: its decisions are deployed and evaluated on their own
     if not any(doc.executable_ids for doc in bpmn_docs) and not unreadable:
         # Only when every BPMN file could be read: otherwise the real problem is already reported.
         ctx.error(None, None, "the bundle defines no executable process")

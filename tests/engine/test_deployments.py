@@ -12,6 +12,7 @@ from engine.models import AuditEvent, FileBlob, ProcessDefinition
 from engine.parties import Actor
 from tests.support.engine import deploy
 from tests.support.factories import make_org
+from tests.support.scripts import DECISION_PROCESS, decision_table
 
 
 def count(db: Database, model: type) -> int:
@@ -74,3 +75,18 @@ def test_latest_versions_gives_the_newest_version_of_each_key(db: Database) -> N
     deploy(db, {"b.bpmn": sequential_process("b", 3)})
     with db.transaction(write=False) as s:
         assert [(d.key, d.version) for d in deployments.latest_versions(s)] == [("a", 1), ("b", 2)]
+
+
+def test_a_dmn_only_bundle_is_a_decision_later_processes_call(db: Database, admin: Actor) -> None:
+    """DMN-only bundles deploy (issue 11 item 8); a later bundle's business rule task resolves them."""
+    found: list[deployments.DeployedDecision] = []
+    with db.transaction() as s:
+        assert deployments.deploy(s, actor=admin, files={"grant.dmn": decision_table("< 5").encode()},
+                                  forms_dir=None, decisions=found) == []
+    assert [(d.decision.key, d.decision.version, d.created) for d in found] == [("grant", 1, True)]
+    (process,) = deploy(db, {"proc.bpmn": DECISION_PROCESS.encode()})
+    assert process.created
+    with db.transaction(write=False) as s:
+        decision, content = deployments.get_decision(s, key="grant")
+    assert decision.filename == "grant.dmn"
+    assert content == decision_table("< 5").encode()
