@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from . import audit, notifications, services, subscriptions, timers
+from . import audit, datastores, notifications, services, subscriptions, timers
 from .models import HumanTask, Incident, InstanceStatus, ProcessDefinition, ProcessInstance, TaskState, utcnow
 from .runtime import SPEC_CACHE, RunOutcome, bpmn_id_of, dump_state, load_state, ready_user_tasks, run_engine
 from .scripting import SandboxedScriptEngine
@@ -208,6 +208,7 @@ def advance(
     raise_expression_errors: bool = False,
 ) -> RunOutcome:
     """Run the instance until it waits and save it (see :func:`engine.runtime.run_engine`)."""
-    outcome = run_engine(workflow, before=before, raise_expression_errors=raise_expression_errors)
+    with datastores.using(session):
+        outcome = run_engine(workflow, before=before, raise_expression_errors=raise_expression_errors)
     save(session, instance, workflow, outcome, actor_id=actor_id)
     return outcome

@@ -13,7 +13,19 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from . import audit, deployments, execution, instances, jobqueue, messages, notifications, services, signals, timers
+from . import (
+    audit,
+    datastores,
+    deployments,
+    execution,
+    instances,
+    jobqueue,
+    messages,
+    notifications,
+    services,
+    signals,
+    timers,
+)
 from .models import InstanceStatus, Job, ProcessDefinition, ProcessInstance, utcnow
 from .runtime import IncidentInfo, RunOutcome, error_message
 
@@ -52,7 +64,7 @@ def run_service(session: Session, job: Job) -> None:
     if task is None or task.state != TaskState.READY:
         return  # cancelled by a boundary event, or already run
     try:
-        with services.job_session(session):
+        with services.job_session(session), datastores.using(session):
             task.run()
     except SpiffWorkflowException as exc:
         message = error_message(exc)

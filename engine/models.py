@@ -381,6 +381,21 @@ class SignalSubscription(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DataStoreItem(Base):
+    """One entry of a BPMN data store (engine.datastores), shared by the instances of one process key."""
+
+    __tablename__ = "data_store_items"
+    __table_args__ = (UniqueConstraint("process_key", "store", "top_key", "second_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    store: Mapped[str] = mapped_column(String(255))
+    top_key: Mapped[str] = mapped_column(String(255), default="")
+    second_key: Mapped[str] = mapped_column(String(255), default="")
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PendingMessage(Base):
     """A message nobody waited for yet: kept until it expires, delivered when a matching catch appears."""
 

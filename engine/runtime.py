@@ -32,6 +32,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .datastores import register as register_data_stores
 from .scripting import SandboxedScriptEngine, ScriptError, ScriptSandboxError
 
 __all__ = [
@@ -70,7 +71,7 @@ def _uuid(value: str) -> UUID:
 
 
 def _make_registry() -> Any:
-    config = dict(SPIFF_CONFIG)
+    config = register_data_stores(SPIFF_CONFIG)
     config[BpmnWorkflow] = LeanWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # Hazard 9: `date` breaks the stock serializer; scripts may use it, so it round-trips here.
@@ -84,7 +85,7 @@ REGISTRY = _make_registry()
 REGISTRY._encoder_mode = True
 _ENCODER = create_encoder(REGISTRY)
 # Full serializer (spec included) used only to turn parsed specs into dicts at deploy time.
-SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(register_data_stores(SPIFF_CONFIG)))
 
 
 def spec_to_json(spec: Any, subprocess_specs: Mapping[str, Any]) -> str:

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from ..datastores import register as register_data_stores
 from .checks import (
     check_bundle_forms,
     check_expressions,
@@ -258,7 +259,7 @@ def _spec_dict(ctx: BundleContext, doc: Doc, key: str, spec: BpmnProcessSpec,
                subs: dict[str, BpmnProcessSpec]) -> dict[str, Any] | None:
     """The specs as stored: JSON-native now rather than at commit time."""
     try:
-        registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        registry = BpmnWorkflowSerializer.configure(register_data_stores(SPIFF_CONFIG))
         spec_dict = {
             "spec": registry.convert(spec),
             "subprocess_specs": {pid: registry.convert(s) for pid, s in subs.items()},
