@@ -160,6 +160,7 @@ class Row:
     started: int = 0
     completed: int = 0
     incidents: int = 0
+    incident_messages: list[str] = field(default_factory=list)
 
 
 def _reason(body: Any) -> str:
@@ -188,6 +189,7 @@ class Platform:
         self.client = app.test_client()
         token = self.client.post("/api/tokens", json={"email": "corpus@example.org", "password": "corpus-password-1"})
         self.headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+        self.last_incidents: list[str] = []
 
     def deploy(self, files: Files) -> tuple[int, Any]:
         data = {"files[]": [(io.BytesIO(content), name) for name, content in files.items()]}
@@ -221,7 +223,9 @@ class Platform:
         status = self.client.get(f"/api/process-instances/{instance_id}", headers=self.headers)
         if status.status_code >= SERVER_ERROR:
             return status.status_code, "instance"
-        return status.status_code, (status.get_json(silent=True) or {}).get("status", "?")
+        final: dict[str, Any] = status.get_json(silent=True) or {}
+        self.last_incidents = [i.get("message", "") for i in final.get("incidents") or []]
+        return status.status_code, str(final.get("status", "?"))
 
 
 def run_corpus(corpus: Corpus, mirror: str, make_platform: Callable[[], Platform]) -> Row | None:
@@ -245,6 +249,8 @@ def run_corpus(corpus: Corpus, mirror: str, make_platform: Callable[[], Platform
                 row.started += not outcome.startswith("not started")
                 row.completed += outcome == "completed"
                 row.incidents += outcome == "error"
+                if outcome == "error":
+                    row.incident_messages.extend(platform.last_incidents[:1])
         elif status >= SERVER_ERROR:
             row.errors[name] = f"{status}: {_reason(body)}"
         elif parseable:
@@ -285,6 +291,7 @@ def _reuse(folder: str, template: Platform) -> Platform:
     platform.client = app.test_client()
     platform.headers = template.headers
     platform.org_id = template.org_id
+    platform.last_incidents = []
     return platform
 
 
@@ -308,6 +315,11 @@ def print_report(rows: list[Row]) -> None:
             print(f"\nRefused though parseable, {r.corpus}:")
             for name, reason in r.refused.items():
                 print(f"  {name}: {reason[:240]}")
+    incidents = Counter(re.sub(r"'[^']*'", "'…'", message)[:120] for r in rows for message in r.incident_messages)
+    if incidents:
+        print("\nInstances in error, their first incident, most frequent first:")
+        for message, count in incidents.most_common():
+            print(f"  {count:4d}  {message}")
     reasons = Counter(re.sub(r"'[^']*'", "'…'", reason.split(" [", 1)[0])[:120]
                       for r in rows for reason in r.refused.values())
     if reasons:
