@@ -119,8 +119,12 @@ def start_by_timer(session: Session, job: Job) -> None:
     cycles_left = int(data.get("cycles_left", 1))
     if cycles_left in {0, 1}:
         return
-    jobqueue.enqueue(session, kind=deployments.TIMER_START_JOB,
-                     due_at=job.due_at + timedelta(seconds=float(data.get("interval_seconds") or 0)),
+    # The next interval after now: a worker that was down starts a missed instance once, not once per interval.
+    interval = timedelta(seconds=max(float(data.get("interval_seconds") or 0), 1.0))
+    due = job.due_at + interval
+    if due <= utcnow():
+        due += interval * (1 + (utcnow() - due) // interval)
+    jobqueue.enqueue(session, kind=deployments.TIMER_START_JOB, due_at=due,
                      payload={**data, "cycles_left": cycles_left - 1 if cycles_left > 0 else cycles_left})
 
 

@@ -144,3 +144,14 @@ def test_a_timer_start_binding_an_unknown_organisation_is_refused(db: Database) 
     with pytest.raises(Invalid) as refused:
         deploy(db, {"ticker.bpmn": timer_started("ticker", "timeCycle", '"R/P1D"', parties="sending=999")})
     assert "organisation 999, which does not exist" in str(refused.value.errors)
+
+
+def test_a_worker_that_was_down_starts_a_missed_cycle_once(db: Database, orgs: dict[str, Any],
+                                                           frozen: FrozenClock) -> None:
+    deploy(db, {"ticker.bpmn": timer_started("ticker", "timeCycle", '"R/PT1H"', parties=f"sending={orgs['sending']}")})
+    frozen.advance(hours=5, minutes=30)
+    jobs.run_due(db)
+    assert len(_started(db, "ticker")) == 1
+    frozen.advance(minutes=31)  # the next start is at the next whole interval: 6 hours after the deployment
+    jobs.run_due(db)
+    assert len(_started(db, "ticker")) == 2
