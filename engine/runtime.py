@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
@@ -38,7 +40,8 @@ from .scripting import SandboxedScriptEngine, ScriptError, ScriptSandboxError
 __all__ = [
     "REGISTRY", "SPEC_CACHE", "SPEC_SERIALIZER", "VERSION", "IncidentInfo", "LeanWorkflowConverter", "RunOutcome",
     "SpecCache", "bpmn_id_of", "dump_state", "error_message", "error_tasks", "explain", "failing_task",
-    "fire_start_timers", "load_state", "ready_user_tasks", "run_engine", "spec_from_json", "spec_to_json",
+    "fire_start_timers", "load_state", "ready_user_tasks", "run_engine", "signals_thrown", "spec_from_json",
+    "spec_to_json",
 ]
 
 log = logging.getLogger("ecvet.engine")
@@ -191,6 +194,7 @@ def run_engine(
     event's correlation, say) that fails on the data is raised instead, so a start can refuse the data.
     """
     outcome = RunOutcome()
+    since = time.time()  # SpiffWorkflow stamps state changes with time.time()
     try:
         if before is not None:
             before()
@@ -234,12 +238,34 @@ def run_engine(
         elif isinstance(definition, MessageEventDefinition):
             outcome.thrown_messages.append(event)
         elif isinstance(definition, SignalEventDefinition):
-            outcome.thrown_signals.append(event)
+            pass  # every signal thrown in this run is collected below, caught inside or not
         else:
             outcome.unrouted_events.append(
                 {"type": type(definition).__name__, "name": getattr(definition, "name", None)}
             )
+    outcome.thrown_signals = signals_thrown(workflow, since)
     return outcome
+
+
+def signals_thrown(workflow: BpmnWorkflow, since: float) -> list[BpmnEvent]:
+    """Every signal a throw event of the instance threw since ``since``, with its payload.
+
+    A signal is broadcast: other instances get it even when a catch of this instance took it too
+    (SpiffWorkflow hands a signal out of the instance only when nothing inside caught it).
+    """
+    thrown = []
+    for task in workflow.get_tasks(state=TaskState.COMPLETED, updated_ts=since):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(task.task_spec, ThrowingEvent) or not isinstance(definition, SignalEventDefinition):
+            continue
+        expression = getattr(definition, "expression", None)
+        try:
+            engine = getattr(task.workflow, "script_engine", None) or workflow.script_engine
+            payload = engine.evaluate(task, expression) if expression else None
+        except Exception:  # noqa: BLE001 - the throw itself evaluated it; a second failure sends no payload
+            payload = None
+        thrown.append(BpmnEvent(definition, payload=payload))
+    return thrown
 
 
 def _plain(value: Any) -> Any:

@@ -6,14 +6,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import signals
+from engine import jobs, signals
 from engine.db import Database
 from engine.errors import Invalid
 from engine.models import SignalSubscription
 from engine.parties import Actor
 from tests.support.engine import deploy
-from tests.support.messages import audit_actions, ready, start
-from tests.support.signals import thrower, waiter
+from tests.support.messages import audit_actions, data, ready, start
+from tests.support.signals import thrower, thrower_that_hears_itself, waiter
 
 
 def _waiting(db: Database) -> list[tuple[str, str]]:
@@ -55,3 +55,15 @@ def test_people_reach_their_own_instances_the_platform_those_within_the_sender(
 def test_a_signal_needs_a_sensible_name(db: Database, admin: Actor, name: str) -> None:
     with pytest.raises(Invalid):
         _broadcast(db, admin, name)
+
+
+def test_a_signal_its_thrower_catches_too_still_reaches_the_others(db: Database, admin: Actor,
+                                                                   orgs: dict[str, Any]) -> None:
+    """BPMN broadcasts a signal: a catch inside the throwing instance does not keep it from the others."""
+    deploy(db, {"await_alarm.bpmn": waiter(), "shout_and_hear.bpmn": thrower_that_hears_itself()})
+    other = start(db, admin, "await_alarm", {"sending": orgs["sending"]})
+    source = start(db, admin, "shout_and_hear", {"sending": orgs["sending"]})
+    assert ready(db, source) == ["heard"]  # its own catch took it
+    jobs.run_due(db)
+    assert ready(db, other) == ["after"]
+    assert data(db, other)["alarm_data"] == {"level": 5}
