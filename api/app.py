@@ -18,6 +18,7 @@ from . import (
     action_plans,
     attachments,
     competent_institutions,
+    decisions,
     documents,
     evaluations,
     healthz,
@@ -36,6 +37,7 @@ from . import (
     process_definitions,
     process_instances,
     reviews,
+    signals,
     tasks,
     tokens,
     users,
@@ -48,7 +50,8 @@ from .schemas import ProblemSchema
 #: The API's resources, one blueprint module each, named after its URL: api/mous.py serves /api/mous
 #: (tests/api/test_init.py holds every module to it).
 RESOURCES = (
-    healthz, tokens, organisations, users, process_definitions, process_instances, tasks, incidents, messages,
+    healthz, tokens, organisations, users, process_definitions, decisions, process_instances, tasks, incidents,
+    messages, signals,
     outbox, mous, national_models, competent_institutions, partnerships, partner_profiles, attachments,
     mobilities, learners, reviews, evaluations, action_plans, documents,
 )

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from ecvet.documents import service
-from engine import instances, operations
+from engine import instance_data, instances, operations
 
 from .deps import authenticated
 from .parsing import Blueprint, Id, PartyRef
@@ -204,3 +204,43 @@ def migrate(body: dict[str, Any], instance_id: str) -> Any:
         out = {name: getattr(instance, name) for name in InstanceSummary().fields}
         out.update(result)
         return out
+
+
+class TaskDataSchema(Schema):
+    id = fields.String()
+    bpmn_id = fields.String()
+    name = fields.String(allow_none=True)
+    type = fields.String(metadata={"description": "the kind of element (UserTask, ScriptTask, ...)"})
+    state = fields.String(metadata={"description": "completed, ready, started, waiting or error"})
+    role = fields.String(allow_none=True)
+    form = fields.String(allow_none=True)
+    data = fields.Dict(metadata={"description": "the task's data, less what other parties submitted"})
+    withheld = fields.List(fields.String(), metadata={"description": "keys other parties submitted, left out"})
+    index = fields.Raw(metadata={"description": "multi-instance children: their index (or key)"})
+    item = fields.Raw(metadata={"description": "multi-instance children: their input item"})
+    instances = fields.List(fields.Dict(), metadata={
+        "description": "a multi-instance activity's children in index order, each as a task with its index and item"})
+
+
+class ProcessDataSchema(Schema):
+    data = fields.Dict()
+    withheld = fields.List(fields.String())
+
+
+class InstanceDataSchema(Schema):
+    instance_id = fields.String()
+    status = fields.String()
+    tasks = fields.List(fields.Nested(TaskDataSchema))
+    process = fields.Nested(ProcessDataSchema)
+
+
+@blp.route("/<instance_id>/data", methods=["GET"])
+@blp.response(200, InstanceDataSchema)
+def data(instance_id: str) -> Any:
+    """The data the instance holds, task by task in the engine's order, then the process's own.
+
+    For its parties and administrators; what another party submitted in its tasks is withheld from a
+    party (as in the audit trail), every key of it listed under ``withheld``.
+    """
+    with authenticated(write=False) as (session, actor):
+        return instance_data.read(session, actor=actor, instance_id=instance_id)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from . import (
     audit,
+    datastores,
     notifications,
     script_helpers,  # noqa: F401 - registers the helper functions scripts call
     scripting,
@@ -133,6 +134,9 @@ def save(
         session.add(incident)
         audit.record(session, actor_id=actor_id, action="incident.raised", instance_id=instance.id,
                      task_id=info.task_id, kind=info.kind, message=info.message, bpmn_id=info.bpmn_id)
+    for escalation in outcome.uncaught_escalations:
+        # Not critical in BPMN: the instance goes on; who follows it sees the escalation in its trail.
+        audit.record(session, actor_id=actor_id, action="escalation.uncaught", instance_id=instance.id, **escalation)
     for event in outcome.unrouted_events:
         audit.record(session, actor_id=actor_id, action="event.unrouted", instance_id=instance.id, **event)
     old_status = instance.status
@@ -264,7 +268,7 @@ def advance(
     raise_expression_errors: bool = False,
 ) -> RunOutcome:
     """Run the instance until it waits and save it (see :func:`engine.runtime.run_engine`)."""
-    with scripting.running(session=session, instance=instance, actor_id=actor_id) as printed:
+    with datastores.using(session), scripting.running(session=session, instance=instance, actor_id=actor_id) as printed:
         outcome = run_engine(workflow, before=before, raise_expression_errors=raise_expression_errors)
     save(session, instance, workflow, outcome, actor_id=actor_id)
     for script in printed:

@@ -162,6 +162,24 @@ class ProcessDefinition(Base):
     files: Mapped[list[DefinitionFile]] = relationship(lazy="select", order_by="DefinitionFile.filename")
 
 
+class DecisionDefinition(Base):
+    """One version of one DMN decision, deployed alone or with processes; ``POST /api/decisions/{key}/evaluate``."""
+
+    __tablename__ = "decision_definitions"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "content_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_sha256: Mapped[str] = mapped_column(ForeignKey("file_blobs.sha256"))
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DefinitionFile(Base):
     __tablename__ = "definition_files"
     __table_args__ = (UniqueConstraint("definition_id", "filename"),)
@@ -365,6 +383,33 @@ class MessageSubscription(Base):
     name: Mapped[str] = mapped_column(String(255))
     correlations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignalSubscription(Base):
+    """A signal catch an instance is waiting for, kept in step with the engine on every save."""
+
+    __tablename__ = "signal_subscriptions"
+    __table_args__ = (Index("ix_signal_subscriptions_name", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DataStoreItem(Base):
+    """One entry of a BPMN data store (engine.datastores), shared by the instances of one process key."""
+
+    __tablename__ = "data_store_items"
+    __table_args__ = (UniqueConstraint("process_key", "store", "top_key", "second_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    store: Mapped[str] = mapped_column(String(255))
+    top_key: Mapped[str] = mapped_column(String(255), default="")
+    second_key: Mapped[str] = mapped_column(String(255), default="")
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PendingMessage(Base):

@@ -14,10 +14,18 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from ..datastores import DATA_STORE_CLASSES
 from .model import BundleError
 from .xml import Doc, readable
 
 SpecResult = tuple[BpmnProcessSpec | None, ValidationException | None]
+
+
+def _parser() -> SpiffBpmnParser:
+    """SpiffWorkflow's parser, with the data stores the platform backs (``engine.datastores``)."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.DATA_STORE_CLASSES = DATA_STORE_CLASSES
+    return parser
 
 
 def ve_message(ve: ValidationException) -> str:
@@ -52,7 +60,7 @@ class BundleContext:
     lib_docs: dict[str, Doc] = field(default_factory=dict)
     lib_process_index: dict[str, Doc] = field(default_factory=dict)
     lib_decision_index: dict[str, Doc] = field(default_factory=dict)
-    parser: SpiffBpmnParser = field(default_factory=lambda: SpiffBpmnParser(validator=VALIDATOR))
+    parser: SpiffBpmnParser = field(default_factory=_parser)
     schema_refs: set[str] = field(default_factory=set)
     ui_refs: set[str] = field(default_factory=set)
     forms_dir_cache: dict[str, tuple[bytes | None, bool]] = field(default_factory=dict)

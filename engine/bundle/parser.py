@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from ..datastores import register as register_data_stores
 from .camunda import candidate_group_role, translate_bundle
 from .checks import (
     check_bundle_forms,
@@ -34,6 +35,7 @@ from .conventions import DUE_PROPERTY, FORM_PROPERTY, ROLE_KEY_PROPERTY, ROLE_KE
 from .forms import lookup_form, resolve_owned_form
 from .loading import add_bundle_documents, load_bundle_files, load_library, resolve_library
 from .model import BundleInvalid, ParsedBundle, ParsedProcess, UserTaskInfo
+from .timer_starts import read_timer_starts
 from .xml import (
     DEFAULT_MAX_BUNDLE_BYTES,
     DEFAULT_MAX_FILE_BYTES,
@@ -76,12 +78,29 @@ def parse_bundle(
     check_message_correlations(ctx)
     processes = [parsed for doc in ctx.docs.values() if doc.kind == "bpmn" and doc.added
                  for key in doc.executable_ids if (parsed := _build_process(ctx, doc, key)) is not None]
-    _require_a_process(ctx)
+    decisions = _decisions(ctx)
+    _require_a_process(ctx, has_decisions=bool(decisions))
     if ctx.errors:
         raise BundleInvalid(ctx.errors)
     bundle_files = {name: doc.data for name, doc in ctx.docs.items()}
     bundle_files.update(ctx.forms_from_dir)
-    return ParsedBundle(processes=processes, files=bundle_files, warnings=list(ctx.warnings))
+    return ParsedBundle(processes=processes, files=bundle_files, warnings=list(ctx.warnings), decisions=decisions)
+
+
+def _decisions(ctx: BundleContext) -> dict[str, str]:
+    """The bundle's own decisions (id -> file), each parsed as SpiffWorkflow will evaluate it."""
+    found: dict[str, str] = {}
+    for doc in ctx.docs.values():
+        if doc.kind != "dmn" or doc.library or not doc.added:
+            continue
+        for decision_id in doc.decision_ids:
+            try:
+                ctx.parser.dmn_parsers[decision_id].parse()
+            except Exception as exc:  # noqa: BLE001 - whatever SpiffWorkflow says is the table author's to fix
+                ctx.error(doc.name, decision_id, f"decision '{decision_id}' cannot be evaluated: {exc}")
+                continue
+            found[decision_id] = doc.name
+    return found
 
 
 def content_hash(files: Mapping[str, bytes]) -> str:
@@ -95,11 +114,13 @@ def content_hash(files: Mapping[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def _require_a_process(ctx: BundleContext) -> None:
+def _require_a_process(ctx: BundleContext, *, has_decisions: bool = False) -> None:
     bpmn_docs = [doc for doc in ctx.docs.values() if doc.kind == "bpmn"]
     unreadable = any(doc.root is None for doc in bpmn_docs) or any(
         kind_of(name) == "bpmn" and name not in ctx.docs for name in ctx.files if isinstance(name, str)
     )
+    if has_decisions and not bpmn_docs:
+        return  # a DMN-only bundle: its decisions are deployed and evaluated on their own
     if not any(doc.executable_ids for doc in bpmn_docs) and not unreadable:
         # Only when every BPMN file could be read: otherwise the real problem is already reported.
         ctx.error(None, None, "the bundle defines no executable process")
@@ -221,6 +242,9 @@ def _build_process(ctx: BundleContext, doc: Doc, key: str) -> ParsedProcess | No
     # Document order, so forms and task lists read like the diagram.
     user_tasks.sort(key=lambda t: getattr(process_parser.get_node_by_id(t.bpmn_id), "sourceline", 0) or 0)
     start_rule = check_start_rule(ctx, doc, scope.process_el, scope.roles)
+    timer_starts, problems = read_timer_starts(scope.process_el, scope.roles)
+    for element_id, message in problems:
+        ctx.error(doc.name, element_id, message)
     _add_called_files(ctx, key, subs, scope.files)
     _add_called_forms(ctx, key, subs, scope.files)
     if not ok or len(ctx.errors) > errors_before:
@@ -230,7 +254,7 @@ def _build_process(ctx: BundleContext, doc: Doc, key: str) -> ParsedProcess | No
         return None
     return ParsedProcess(key=key, name=process_parser.get_name(), content_hash=content_hash(scope.files), spec=spec,
                          subprocess_specs=subs, spec_dict=spec_dict, roles=scope.roles, user_tasks=user_tasks,
-                         files=scope.files, start_rule=start_rule,
+                         files=scope.files, start_rule=start_rule, timer_starts=timer_starts,
                          warnings=[w for w in ctx.warnings if w.file is None or w.file in scope.files])
 
 
@@ -238,7 +262,7 @@ def _spec_dict(ctx: BundleContext, doc: Doc, key: str, spec: BpmnProcessSpec,
                subs: dict[str, BpmnProcessSpec]) -> dict[str, Any] | None:
     """The specs as stored: JSON-native now rather than at commit time."""
     try:
-        registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        registry = BpmnWorkflowSerializer.configure(register_data_stores(SPIFF_CONFIG))
         spec_dict = {
             "spec": registry.convert(spec),
             "subprocess_specs": {pid: registry.convert(s) for pid, s in subs.items()},

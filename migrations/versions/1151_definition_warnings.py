@@ -5,7 +5,7 @@ models), Camunda expressions translated into Python, Camunda attributes that are
 versions have none.
 
 Revision ID: 1151
-Revises: 0008
+Revises: 1102
 Create Date: 2026-12-07 09:00:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '1151'
-down_revision = '0008'
+down_revision = '1102'
 branch_labels = None
 depends_on = None
 

@@ -24,7 +24,9 @@ SUITES = {
     "test_concurrency.py": "requests racing to complete one task, over HTTP",
     "test_fuzz.py": "schemathesis over the whole OpenAPI document",
     "test_hostile_scripts.py": "hostile scripts never block the server",
+    "test_instance_data.py": "an instance's process data, withheld per party (/api/process-instances/{id}/data)",
     "test_lifecycle.py": "the whole ECVET lifecycle end to end, per national model",
+    "test_running_failures.py": "a running process's failures are incidents that say what to fix, never a 500",
     "test_starts.py": "nobody starts, steers or intercepts another party's process",
     "test_unavailable.py": "every operation while the database is unreachable",
 }
@@ -35,7 +37,7 @@ UNTESTED_ALONE = {
 #: Web test modules named after what they exercise across pages.
 WEB_SUITES = {"test_page_input.py": "the API's input checks on every page"}
 #: The actions that run a process: the only verbs in a path (README, API section).
-ACTIONS = {"complete", "cancel", "suspend", "resume", "terminate", "migrate", "retry"}
+ACTIONS = {"complete", "cancel", "suspend", "resume", "terminate", "migrate", "retry", "evaluate"}
 #: Collections under one resource that a POST adds a record to.
 SUB_COLLECTIONS = {"approvals", "members"}
 ROUTED = [*app_module.RESOURCES, metrics]

@@ -13,6 +13,7 @@ from engine.parties import Actor
 from tests.support.bundles import process, user_task
 from tests.support.engine import deploy
 from tests.support.factories import make_org
+from tests.support.scripts import DECISION_PROCESS, decision_table
 
 
 def count(db: Database, model: type) -> int:
@@ -88,3 +89,18 @@ def test_warnings_are_kept_with_the_version_and_shown_in_its_summary(db: Databas
         assert definition.id == deployed.definition.id
         assert definition.warnings == expected
         assert deployments.as_summary(definition)["warnings"] == expected
+
+
+def test_a_dmn_only_bundle_is_a_decision_later_processes_call(db: Database, admin: Actor) -> None:
+    """DMN-only bundles deploy (issue 11 item 8); a later bundle's business rule task resolves them."""
+    found: list[deployments.DeployedDecision] = []
+    with db.transaction() as s:
+        assert deployments.deploy(s, actor=admin, files={"grant.dmn": decision_table("< 5").encode()},
+                                  forms_dir=None, decisions=found) == []
+    assert [(d.decision.key, d.decision.version, d.created) for d in found] == [("grant", 1, True)]
+    (process,) = deploy(db, {"proc.bpmn": DECISION_PROCESS.encode()})
+    assert process.created
+    with db.transaction(write=False) as s:
+        decision, content = deployments.get_decision(s, key="grant")
+    assert decision.filename == "grant.dmn"
+    assert content == decision_table("< 5").encode()
