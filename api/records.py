@@ -50,6 +50,10 @@ class RequiredApprovalSchema(Schema):
     mode = fields.String(metadata={"description": "explicit | implicit"})
     days = fields.Integer(metadata={"description": "response or objection period from submission"})
     decision = fields.String(allow_none=True, metadata={"description": "latest decision on the current version"})
+    due_at = fields.DateTime(allow_none=True, metadata={
+        "description": "a competent institution's deadline: submission + days (None for partners)"})
+    if_silent = fields.String(allow_none=True, metadata={
+        "description": "approved_by_silence (implicit) | escalated (explicit) when the deadline passes undecided"})
 
 
 class MouPartySchema(Schema):

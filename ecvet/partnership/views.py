@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ecvet import signing
 from ecvet.national_models.models import OrganisationCompetence
-from ecvet.partnership import profiles, roles, service
+from ecvet.partnership import deadlines, profiles, roles, service
 from ecvet.partnership.approvers import Plan, all_approved, latest_decisions, plan_for, signing_ids
 from ecvet.partnership.models import (
     ApprovalRole,
@@ -162,7 +162,8 @@ def mou(session: Session, *, actor: Actor, mou_id: int) -> dict[str, Any]:
         mode, days = plan.modes[r]
         latest = decisions.get(r)
         required.append({"organisation_id": r.organisation_id, "role": r.role, "mode": mode, "days": days,
-                         "decision": latest.decision if latest else None})
+                         "decision": latest.decision if latest else None,
+                         "due_at": deadlines.due_at(found, plan, r), "if_silent": deadlines.if_silent(plan, r)})
     return {
         "id": found.id,
         "business_key": found.business_key,
