@@ -95,6 +95,8 @@ def test_the_authority_sees_the_request_its_deadline_and_a_reminder(
     jobs.run_due(db)
     assert p.mou()[0] == MouStatus.ACTIVE
     assert [t.state for t in p.tasks_in_role("competent-institution-home")] == [TaskState.CANCELLED]
+    assert [k for k, _ in mails(db, p.ci_home.email)] == ["assigned", "due_soon"], \
+        "silence is approval: no 'overdue' notice"
     with db.transaction(write=False) as s:
         (silence,) = s.scalars(select(MouApproval).where(MouApproval.role == ApprovalRole.COMPETENT_INSTITUTION))
         assert (silence.mode, silence.recorded_by, silence.comment) == (
