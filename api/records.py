@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from ecvet.national_models import service
+from ecvet.national_models import codes, service
 from ecvet.national_models.models import CompetenceFunction
 from ecvet.partnership import approvals, mou, views
 from ecvet.partnership.models import ApprovalRole
@@ -70,8 +70,10 @@ class NationalModelSchema(Schema):
     recognition_by = fields.String(metadata={"description": "sending | competent_institution"})
     validation_recognition_merged = fields.Boolean()
     country = fields.String()
+    region = fields.String(allow_none=True)
     sector = fields.String(allow_none=True)
     eqf_level = fields.Integer(allow_none=True)
+    qualification_system = fields.String(allow_none=True)
     source = fields.String(metadata={"description": "which table answered: deployed (key, version) or shipped"})
     table_sha256 = fields.String()
 
@@ -111,8 +113,12 @@ class MouVersionSchema(Schema):
 class DecideArgs(Schema):
     country = fields.String(required=True, validate=validate.Length(equal=2),
                             metadata={"description": "ISO 3166-1 alpha-2"})
-    sector = fields.String(load_default=None)
+    region = fields.String(load_default=None, validate=validate.Length(max=8),
+                           metadata={"description": "ISO 3166-2 (ES-VC) or NUTS (ES52) of that country"})
+    sector = fields.String(load_default=None,
+                           metadata={"description": "a sector code (GET /api/national-models/codes)"})
     eqf_level = fields.Integer(load_default=None, validate=validate.Range(min=1, max=8))
+    qualification_system = fields.String(load_default=None, metadata={"description": "a qualification system code"})
 
 
 @blp.route("/mous/<id:mou_id>", methods=["GET"])
@@ -158,14 +164,44 @@ def approve(body: dict[str, Any], mou_id: int) -> Any:
 def decide(args: dict[str, Any]) -> Any:
     """Evaluate the deployed national models table (illustrative rows, not legal advice)."""
     with authenticated(write=False) as (session, _actor):
-        return service.decide(args["country"], args["sector"], args["eqf_level"], session=session)
+        return service.decide(args["country"], args["sector"], args["eqf_level"], region=args["region"],
+                              qualification_system=args["qualification_system"], session=session)
+
+
+class CodeSchema(Schema):
+    code = fields.String()
+    label = fields.String()
+    isced_f = fields.String(allow_none=True, metadata={"description": "the ISCED-F 2013 field it belongs to"})
+
+
+class CodeListsSchema(Schema):
+    sectors = fields.List(fields.Nested(CodeSchema))
+    qualification_systems = fields.List(fields.Nested(CodeSchema))
+    competence_functions = fields.List(fields.String())
+    supporting_functions = fields.List(fields.String(), metadata={
+        "description": "functions of supporting actors (recorded, never asked to approve)"})
+
+
+@blp.route("/national-models/codes", methods=["GET"])
+@blp.response(200, CodeListsSchema)
+def code_lists() -> Any:
+    """The code lists the national models and the registry use (sectors, qualification systems, functions);
+    regions are ISO 3166-2 or NUTS codes."""
+    with authenticated(write=False):
+        return {"sectors": codes.sectors(), "qualification_systems": codes.qualification_systems(),
+                "competence_functions": list(CompetenceFunction.ALL),
+                "supporting_functions": list(CompetenceFunction.SUPPORTING)}
 
 
 class CompetenceRequest(Schema):
     organisation_id = Id(required=True)
     country = fields.String(required=True, validate=validate.Length(equal=2),
                             metadata={"description": "ISO 3166-1 alpha-2 of the country it acts for"})
-    function = fields.String(required=True, validate=validate.OneOf(CompetenceFunction.ALL))
+    function = fields.String(required=True, validate=validate.OneOf(CompetenceFunction.REGISTERED))
+    region = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8), metadata={
+        "description": "only in this region (ISO 3166-2 or NUTS); empty: the whole country"})
+    sector = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "only for this sector code; empty: every sector"})
     notes = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
@@ -173,14 +209,19 @@ class CompetenceSchema(Schema):
     id = fields.Integer()
     organisation_id = fields.Integer()
     country = fields.String()
-    function = fields.String(metadata={"description": ", ".join(CompetenceFunction.ALL)})
+    function = fields.String(metadata={"description": ", ".join(CompetenceFunction.REGISTERED)})
+    region = fields.String(allow_none=True)
+    sector = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     created_at = fields.DateTime()
 
 
 class CompetenceArgs(Schema):
     country = fields.String(load_default=None, validate=validate.Length(equal=2))
-    function = fields.String(load_default=None, validate=validate.OneOf(CompetenceFunction.ALL))
+    function = fields.String(load_default=None, validate=validate.OneOf(CompetenceFunction.REGISTERED))
+    region = fields.String(load_default=None, validate=validate.Length(max=8),
+                           metadata={"description": "rows of this region and the country-wide ones"})
+    sector = fields.String(load_default=None, metadata={"description": "rows of this sector and the general ones"})
 
 
 @blp.route("/competent-institutions", methods=["POST"])

@@ -167,7 +167,8 @@ def _host_institution(session: Session, country: str, chosen: int | None) -> int
     return chosen
 
 
-def _model_for_process(session: Session, country: str, sector: str | None, eqf_level: int | None) -> tuple[
+def _model_for_process(session: Session, country: str, sector: str | None, eqf_level: int | None, *,
+                       region: str | None = None, qualification_system: str | None = None) -> tuple[
         NationalModel, Any]:
     """The national model from the table deployed with the latest Mobility process version."""
     try:
@@ -176,7 +177,8 @@ def _model_for_process(session: Session, country: str, sector: str | None, eqf_l
         raise Conflict("The Mobility process is not deployed; an administrator deploys processes/mobility.bpmn") \
             from exc
     table = deployments.definition_file(session, definition, FILENAME)
-    model = decide(country, sector, eqf_level, dmn_bytes=table, session=session)
+    model = decide(country, sector, eqf_level, region=region, qualification_system=qualification_system,
+                   dmn_bytes=table, session=session)
     return replace(model, source=f"deployed: {definition.key} v{definition.version}"), definition
 
 
@@ -302,7 +304,8 @@ def nominate(
     assert sending is not None
     assert hosting is not None
     sector = (sector or content.get("sector") or "").strip().lower() or None
-    model, definition = _model_for_process(session, sending.country, sector, eqf)
+    model, definition = _model_for_process(session, sending.country, sector, eqf, region=sending.region,
+                                           qualification_system=content.get("qualification_system") or None)
     ci_home = _home_institution(session, model, sending.country, competent_institution_home_id)
     ci_host = _host_institution(session, hosting.country, competent_institution_host_id)
 
@@ -382,8 +385,10 @@ def process_variables(session: Session, mobility: Mobility) -> dict[str, Any]:
         "start_deadline": start_deadline(mobility.start_date),
         "learner_is_minor": mobility.learner.is_minor(mobility.start_date),
         "country": country,
+        "region": (mobility.national_model or {}).get("region"),
         "sector": mobility.sector,
         "eqf_level": mobility.qualification_eqf_level or 0,
+        "qualification_system": (mobility.national_model or {}).get("qualification_system"),
         "mou_units": [
             {"code": u["code"], "title": u.get("title"), "ecvet_points": u.get("ecvet_points")}
             for u in service.mou_units(session, mobility).values()

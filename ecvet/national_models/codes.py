@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import csv
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pycountry
+from engine.parties import region_problem
+
+__all__ = ["Code", "normal_region", "qualification_system_codes", "qualification_systems", "region_problem",
+           "sector_codes", "sectors"]
 
 DATA = Path(__file__).with_name("data")
-_NUTS = re.compile(r"^[A-Z]{2}[0-9A-Z]{1,3}$")
-_NUTS_COUNTRY = {"GR": "EL"}  # NUTS writes Greece EL
 
 
 @dataclass(frozen=True)
@@ -47,23 +47,6 @@ def sector_codes() -> tuple[str, ...]:
 
 def qualification_system_codes() -> tuple[str, ...]:
     return tuple(c.code for c in qualification_systems())
-
-
-def region_problem(country: str, region: str) -> str | None:
-    """Why `region` is not a region of `country` (None when it is): an ISO 3166-2 subdivision code of
-    that country (``ES-VC``) or a NUTS code starting with its NUTS country code (``ES52``)."""
-    if "-" in region:
-        subdivision = pycountry.subdivisions.get(code=region)
-        if subdivision is None:
-            return f"'{region}' is not an ISO 3166-2 subdivision code"
-        if subdivision.country_code != country:
-            return f"'{region}' is a subdivision of {subdivision.country_code}, not of {country}"
-        return None
-    if not _NUTS.match(region):
-        return f"'{region}' is neither an ISO 3166-2 code (e.g. ES-VC) nor a NUTS code (e.g. ES52)"
-    if not region.startswith(_NUTS_COUNTRY.get(country, country)):
-        return f"the NUTS code '{region}' is not in {country}"
-    return None
 
 
 def normal_region(region: str | None) -> str | None:

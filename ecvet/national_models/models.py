@@ -30,9 +30,9 @@ class CompetenceFunction:
     # Supporting actors (information, guidance, funding): recorded, never asked to approve.
     NATIONAL_AGENCY = "national_agency"
     NATIONAL_EUROPASS_CENTRE = "national_europass_centre"
-    COMPETENT = (ASSESSMENT, VALIDATION, RECOGNITION, AWARD_OF_CREDIT, MOU_APPROVAL, LA_APPROVAL)
+    ALL = (ASSESSMENT, VALIDATION, RECOGNITION, AWARD_OF_CREDIT, MOU_APPROVAL, LA_APPROVAL)  # the ECVET functions
     SUPPORTING = (NATIONAL_AGENCY, NATIONAL_EUROPASS_CENTRE)
-    ALL = COMPETENT + SUPPORTING
+    REGISTERED = ALL + SUPPORTING  # what the registry records
 
 
 class OrganisationCompetence(Base):
@@ -44,7 +44,8 @@ class OrganisationCompetence(Base):
     __table_args__ = (
         UniqueConstraint("organisation_id", "country", "function", "region", "sector",
                          name="uq_organisation_competences_scope"),
-        CheckConstraint(one_of("function", CompetenceFunction.ALL), name="ck_organisation_competences_function"),
+        CheckConstraint(one_of("function", CompetenceFunction.REGISTERED),
+                        name="ck_organisation_competences_function"),
         Index("ix_competences_country_function", "country", "function"),
     )
 

@@ -176,10 +176,12 @@ def draft(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     return {**references(context, mou_id), "partnership_id": partnership.id}
 
 
-def _decision_inputs(content: dict[str, Any], home: str, host: str) -> dict[str, Any]:
+def _decision_inputs(content: dict[str, Any], home: str, host: str,
+                     regions: tuple[str | None, str | None]) -> dict[str, Any]:
     levels = [q["eqf_level"] for q in content.get("qualifications") or [] if isinstance(q.get("eqf_level"), int)]
     return {"country": home, "home_country": home, "host_country": host, "sector": content.get("sector") or None,
-            "eqf_level": max(levels) if levels else 0}
+            "eqf_level": max(levels) if levels else 0, "region": regions[0], "home_region": regions[0],
+            "host_region": regions[1], "qualification_system": content.get("qualification_system") or None}
 
 
 def _pin_table(context: ActionContext, mou: Mou) -> None:
@@ -244,7 +246,8 @@ def submit_and_sign(context: ActionContext, data: dict[str, Any]) -> dict[str, A
                      signer=data.get("signer"), organisation_id=mou.sending_organisation_id)
     home, host = service.countries(session, partnership)
     # The comment of an earlier rejection has been dealt with: it is not shown in the next round.
-    return {**references(context, mou_id), **_decision_inputs(version.content, home, host),
+    return {**references(context, mou_id),
+            **_decision_inputs(version.content, home, host, service.regions(session, partnership)),
             "rejection": None, "signer": None}
 
 
