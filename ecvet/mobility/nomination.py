@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ecvet.mobility import service
 from ecvet.mobility.models import Learner, Mobility, MobilityStatus, MobilityStatusChange
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
-from ecvet.national_models.service import FILENAME, NationalModel, decide
+from ecvet.national_models.service import FILENAME, NationalModel, decide, institutions_for
 from ecvet.partnership.approvers import signing_ids
 from ecvet.partnership.models import Mou, MouStatus, MouVersion
 from ecvet.partnership.mou import get, in_force_version, is_sender
@@ -118,7 +118,13 @@ def _existing_learner(session: Session, actor: Actor, learner_id: int) -> Learne
     return learner
 
 
-def _registered(session: Session, country: str, function: str | None = None) -> set[int]:
+def _registered(session: Session, country: str, function: str | None = None, *,
+                model: NationalModel | None = None) -> set[int]:
+    """Who holds `function` in `country`; for a mobility (`model`), in its region and sector only (the
+    most specific scope the registry has: another region's authority never acts)."""
+    if function and model is not None:
+        return set(institutions_for(session, country=country, function=function, region=model.region,
+                                    sector=model.sector))
     stmt = select(OrganisationCompetence.organisation_id).where(OrganisationCompetence.country == country)
     if function:
         stmt = stmt.where(OrganisationCompetence.function == function)
@@ -136,7 +142,7 @@ def _home_institution(
         needed.append(CompetenceFunction.RECOGNITION)
     candidates: set[int] | None = None
     for function in needed:
-        ids = _registered(session, country, function)
+        ids = _registered(session, country, function, model=model)
         candidates = ids if candidates is None else candidates & ids
     if chosen is not None:
         if needed and chosen not in (candidates or set()):
