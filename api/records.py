@@ -56,6 +56,12 @@ class RequiredApprovalSchema(Schema):
         "description": "approved_by_silence (implicit) | escalated (explicit) when the deadline passes undecided"})
 
 
+class SupportingActorSchema(Schema):
+    organisation_id = fields.Integer()
+    country = fields.String()
+    function = fields.String(metadata={"description": "national_agency | national_europass_centre"})
+
+
 class MouPartySchema(Schema):
     organisation_id = fields.Integer()
     roles = fields.List(fields.String())
@@ -93,6 +99,8 @@ class MouSchema(Schema):
     is_active = fields.Boolean()
     parties = fields.List(fields.Nested(MouPartySchema))
     required_approvals = fields.List(fields.Nested(RequiredApprovalSchema))
+    supporting_actors = fields.List(fields.Nested(SupportingActorSchema), metadata={
+        "description": "the registry's National Agencies and Europass Centres of the MoU's countries"})
     national_models = fields.Dict(keys=fields.String(), values=fields.Nested(NationalModelSchema))
     national_models_table = fields.String(allow_none=True, metadata={
         "description": "SHA-256 of the national models table this MoU is decided with (the one deployed with the "

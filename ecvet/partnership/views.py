@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet import signing
-from ecvet.national_models.models import OrganisationCompetence
+from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
 from ecvet.partnership import deadlines, profiles, roles, service
 from ecvet.partnership.approvers import Plan, all_approved, latest_decisions, plan_for, signing_ids
 from ecvet.partnership.models import (
@@ -146,6 +146,16 @@ def _parties(plan: Plan, signing_organisations: list[int]) -> list[dict[str, Any
     return parties
 
 
+def _supporting_actors(session: Session, countries: list[str]) -> list[dict[str, Any]]:
+    """The National Agencies and National Europass Centres of the MoU's countries (recorded in the
+    registry; they inform and fund, and are never asked to approve)."""
+    rows = session.scalars(select(OrganisationCompetence).where(
+        OrganisationCompetence.country.in_(countries or [""]),
+        OrganisationCompetence.function.in_(CompetenceFunction.SUPPORTING),
+    ).order_by(OrganisationCompetence.country, OrganisationCompetence.function, OrganisationCompetence.organisation_id))
+    return [{"organisation_id": r.organisation_id, "country": r.country, "function": r.function} for r in rows]
+
+
 def mou(session: Session, *, actor: Actor, mou_id: int) -> dict[str, Any]:
     """Everything a party needs to decide: current text and hash, who must approve and how, every
     approval ever given (with whether it still counts), and what blocks approval, if anything."""
@@ -180,6 +190,7 @@ def mou(session: Session, *, actor: Actor, mou_id: int) -> dict[str, Any]:
         "parties": _parties(plan, signing_ids(version.content)),
         "required_approvals": required,
         "national_models": {c: m.as_dict() for c, m in plan.models.items()},
+        "supporting_actors": _supporting_actors(session, list(plan.models)),
         "national_models_table": found.national_models_sha256,
         "approvals": [approval(a, numbers, version) for a in approvals_of(session, found)],
         "problems": plan.problems,

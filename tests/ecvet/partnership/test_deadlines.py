@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 import ecvet.partnership.workflow  # noqa: F401  (registers the actions and connectors, as the app and worker do)
 from ecvet.documents import mou as mou_document
+from ecvet.national_models.models import CompetenceFunction
 from ecvet.partnership import views
 from ecvet.partnership.models import ApprovalMode, ApprovalRole, MouApproval, MouStatus
 from engine import jobs
@@ -23,7 +24,7 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import AuditEvent, OutboxMessage, TaskState
 from engine.parties import Actor
-from tests.support.ecvet_factories import SIGNER
+from tests.support.ecvet_factories import SIGNER, make_party, register
 from tests.support.engine import actor_for
 from tests.support.factories import make_user
 from tests.support.partnership_driver import PartnershipRun, approve, reject, start
@@ -71,6 +72,8 @@ def test_the_authority_sees_the_request_its_deadline_and_a_reminder(
     db: Database, admin: Actor, frozen: FrozenClock
 ) -> None:
     p = start(db, admin, "ES", "NL", ci_home_for="ES")
+    agency = make_party(db, "ES", "SEPIE")
+    register(db, agency.org_id, "ES", CompetenceFunction.NATIONAL_AGENCY)
     p.build()
     p.draft_and_submit()
     deadline = T0 + timedelta(days=20)
@@ -82,6 +85,11 @@ def test_the_authority_sees_the_request_its_deadline_and_a_reminder(
     assert (entry["mode"], entry["days"], entry["due_at"], entry["if_silent"]) == (
         ApprovalMode.IMPLICIT, 20, deadline, "approved_by_silence")
     assert "pending: approved by silence unless it objects by 2027-03-21 09:00 UTC" in decisions_in_the_document(p)
+    with db.transaction(write=False) as s:
+        view = views.mou(s, actor=p.sender.actor, mou_id=p.partnership().mou_id or 0)
+    assert view["supporting_actors"] == [{"organisation_id": agency.org_id, "country": "ES",
+                                          "function": "national_agency"}], "recorded, never asked to approve"
+    assert agency.org_id not in {r["organisation_id"] for r in view["required_approvals"]}
 
     jobs.run_due(db)
     assert [k for k, _ in mails(db, p.ci_home.email)] == ["assigned"], "told when the request arrives"
