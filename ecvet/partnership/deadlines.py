@@ -29,7 +29,9 @@ def due_at(mou: Mou, plan: Plan, requirement: Requirement) -> datetime | None:
     """When the competent institution's period ends (None for partners or before submission)."""
     if requirement.role != ApprovalRole.COMPETENT_INSTITUTION or mou.submitted_at is None:
         return None
-    _mode, days = plan.modes[requirement]
+    mode, days = plan.modes[requirement]
+    if mode == ApprovalMode.EXPLICIT:
+        days = max(1, days)  # as the escalation timer in processes/partnership.bpmn: never due at submission
     return mou.submitted_at + timedelta(days=days)
 
 
