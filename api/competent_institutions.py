@@ -19,7 +19,11 @@ class CompetenceRequest(Schema):
     organisation_id = Id(required=True)
     country = fields.String(required=True, validate=validate.Length(equal=2),
                             metadata={"description": "ISO 3166-1 alpha-2 of the country it acts for"})
-    function = fields.String(required=True, validate=validate.OneOf(CompetenceFunction.ALL))
+    function = fields.String(required=True, validate=validate.OneOf(CompetenceFunction.REGISTERED))
+    region = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8), metadata={
+        "description": "only in this region (ISO 3166-2 or NUTS); empty: the whole country"})
+    sector = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "only for this sector code; empty: every sector"})
     notes = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
@@ -27,14 +31,19 @@ class CompetenceSchema(Schema):
     id = fields.Integer()
     organisation_id = fields.Integer()
     country = fields.String()
-    function = fields.String(metadata={"description": ", ".join(CompetenceFunction.ALL)})
+    function = fields.String(metadata={"description": ", ".join(CompetenceFunction.REGISTERED)})
+    region = fields.String(allow_none=True)
+    sector = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     created_at = fields.DateTime()
 
 
 class CompetenceArgs(Schema):
     country = fields.String(load_default=None, validate=validate.Length(equal=2))
-    function = fields.String(load_default=None, validate=validate.OneOf(CompetenceFunction.ALL))
+    function = fields.String(load_default=None, validate=validate.OneOf(CompetenceFunction.REGISTERED))
+    region = fields.String(load_default=None, validate=validate.Length(max=8),
+                           metadata={"description": "rows of this region and the country-wide ones"})
+    sector = fields.String(load_default=None, metadata={"description": "rows of this sector and the general ones"})
 
 
 @blp.route("", methods=["POST"])

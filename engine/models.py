@@ -61,6 +61,7 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(8))  # ISO 3166-2 (ES-VC) or NUTS (ES52)
     erasmus_oid: Mapped[str | None] = mapped_column(String(9), unique=True)
     pic: Mapped[str | None] = mapped_column(String(9), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet import signing
-from ecvet.national_models.models import OrganisationCompetence
+from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
 from ecvet.national_models.service import NationalModel
-from ecvet.partnership import profiles, roles, service
+from ecvet.partnership import deadlines, profiles, roles, service
 from ecvet.partnership.approvers import Plan, all_approved, latest_decisions, plan_for, signing_ids
 from ecvet.partnership.models import (
     ApprovalRole,
@@ -126,6 +126,15 @@ class RequiredApprovalView(TypedDict):
     mode: Annotated[str, "explicit | implicit"]
     days: Annotated[int, "response or objection period from submission"]
     decision: Annotated[str | None, "latest decision on the current version"]
+    due_at: Annotated[datetime | None, "a competent institution's deadline: submission + days (None for partners)"]
+    if_silent: Annotated[str | None, (
+        "approved_by_silence (implicit) | escalated (explicit) when the deadline passes undecided")]
+
+
+class SupportingActorView(TypedDict):
+    organisation_id: int
+    country: str
+    function: Annotated[str, "national_agency | national_europass_centre"]
 
 
 class MouPartyView(TypedDict):
@@ -150,6 +159,8 @@ class MouView(TypedDict):
     is_active: bool
     parties: list[MouPartyView]
     required_approvals: list[RequiredApprovalView]
+    supporting_actors: Annotated[list[SupportingActorView], (
+        "the registry's National Agencies and Europass Centres of the MoU's countries")]
     national_models: dict[str, NationalModel]
     national_models_table: Annotated[str | None, (
         "SHA-256 of the national models table this MoU is decided with (the one deployed with the process "
@@ -276,6 +287,17 @@ def _parties(plan: Plan, signing_organisations: list[int]) -> list[MouPartyView]
     return parties
 
 
+def _supporting_actors(session: Session, countries: list[str]) -> list[SupportingActorView]:
+    """The National Agencies and National Europass Centres of the MoU's countries (recorded in the
+    registry; they inform and fund, and are never asked to approve)."""
+    rows = session.scalars(select(OrganisationCompetence).where(
+        OrganisationCompetence.country.in_(countries or [""]),
+        OrganisationCompetence.function.in_(CompetenceFunction.SUPPORTING),
+    ).order_by(OrganisationCompetence.country, OrganisationCompetence.function, OrganisationCompetence.organisation_id))
+    return [SupportingActorView(organisation_id=r.organisation_id, country=r.country, function=r.function)
+            for r in rows]
+
+
 def mou(session: Session, *, actor: Actor, mou_id: int) -> MouView:
     """Everything a party needs to decide: current text and hash, who must approve and how, every
     approval ever given (with whether it still counts), and what blocks approval, if anything."""
@@ -292,7 +314,9 @@ def mou(session: Session, *, actor: Actor, mou_id: int) -> MouView:
         mode, days = plan.modes[r]
         latest = decisions.get(r)
         required.append(RequiredApprovalView(organisation_id=r.organisation_id, role=r.role, mode=mode, days=days,
-                                             decision=latest.decision if latest else None))
+                                             decision=latest.decision if latest else None,
+                                             due_at=deadlines.due_at(found, plan, r),
+                                             if_silent=deadlines.if_silent(plan, r)))
     return {
         "id": found.id,
         "business_key": found.business_key,
@@ -309,6 +333,7 @@ def mou(session: Session, *, actor: Actor, mou_id: int) -> MouView:
         "parties": _parties(plan, signing_ids(version.content)),
         "required_approvals": required,
         "national_models": dict(plan.models),
+        "supporting_actors": _supporting_actors(session, list(plan.models)),
         "national_models_table": found.national_models_sha256,
         "approvals": [approval(a, numbers, version) for a in approvals_of(session, found)],
         "problems": plan.problems,

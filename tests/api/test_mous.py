@@ -65,7 +65,9 @@ def test_parties_and_admins_read_the_mou_others_get_404(partnership: Partnership
     assert body["content_hash"] == p.content_hash
     assert body["content"]["file_code"] == "MoU-2027-001"
     assert body["business_key"] == "MoU-DE-ES-7"
-    assert body["required_approvals"] == [
+    assert [r["if_silent"] for r in body["required_approvals"]] == [None, None, "escalated", "approved_by_silence"]
+    keys = ("organisation_id", "role", "mode", "days", "decision")
+    assert [{k: r[k] for k in keys} for r in body["required_approvals"]] == [
         {"organisation_id": w.sending_org, "role": "partner", "mode": "explicit", "days": 0, "decision": None},
         {"organisation_id": w.hosting_org, "role": "partner", "mode": "explicit", "days": 0, "decision": None},
         {"organisation_id": p.chamber_org, "role": "competent_institution", "mode": "explicit", "days": 28,
