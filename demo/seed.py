@@ -27,7 +27,18 @@ import ecvet.mobility.nomination
 import ecvet.mobility.service
 import ecvet.partnership.service
 import ecvet.qualification.service
-from demo.cast import COMPETENCES, CONTACTS, COOK_UNITS, ORGANISATIONS, PEOPLE, DemoOrganisation
+from demo.cast import (
+    ASSESSMENT_CRITERIA,
+    COMPETENCES,
+    CONTACTS,
+    COOK_UNITS,
+    LA_COMMON,
+    LA_LEARNERS,
+    LA_RESPONSIBLE,
+    ORGANISATIONS,
+    PEOPLE,
+    DemoOrganisation,
+)
 from ecvet import wiring
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
 from ecvet.national_models.service import register_competence
@@ -397,21 +408,23 @@ class _Seeder:
             assert mobility.process_instance_id is not None
             return mobility.process_instance_id
 
-    def _la_steps(self, units: list[dict[str, Any]]) -> list[Step]:
+    def _la_steps(self, learner: str, units: list[dict[str, Any]]) -> list[Step]:
         return [
             Step("prepare_la", "coordinator", timedelta(hours=2), lambda _: {
+                **LA_COMMON, **LA_LEARNERS[learner],
                 "units": units,
                 "assessment": {"method": "Practical tasks observed by the mentor, then a short interview"},
                 "validation_and_recognition": {
                     "who": "Berufskolleg Rhein validates; the IHK Köln recognises",
                     "how": "The transcript is compared with this agreement unit by unit",
-                    "effect": "Recognised units are exempted at home and count towards the final examination"},
+                    "effect": "Recognised units are exempted at home and count towards the final examination",
+                    "responsible": LA_RESPONSIBLE},
                 "learner_progress": "Second year of three; cold and hot kitchen basics passed at school."}),
             Step("agree_assessment", "mentor", timedelta(days=1), lambda v: {"la_hash": v["la_hash"], "assessment": {
                 "assessors": [{"name": "Javier Ruiz", "organisation": "Hotel Sol de Valencia",
                                "role": "company mentor"}],
                 "method": "Observation of practical tasks during service, then a short interview",
-                "when": "Last week of the mobility", "where": "Hotel kitchen",
+                "criteria": ASSESSMENT_CRITERIA, "when": "Last week of the mobility", "where": "Hotel kitchen",
                 "documentation": "One assessment sheet per unit; the Learner's Personal Transcript"}}),
         ]
 
@@ -427,7 +440,7 @@ class _Seeder:
             "date_of_birth": born.isoformat(), "guardian_name": "Thomas Hoffmann",
             "guardian_email": "thomas.hoffmann@family.example"})
         self._drive(instance_id, began, [
-            *self._la_steps([
+            *self._la_steps("lea", [
                 {"code": "U1", "learning_outcomes": ["Prepares cold starters and tapas following the recipe"],
                  "learning_activities": {"location": "Hotel kitchen, garde-manger", "tasks": "Cold starters for "
                                                                                              "the breakfast buffet"}},
@@ -447,7 +460,7 @@ class _Seeder:
         instance_id = self._nominate("Jonas Keller · Cook · Köln → València", mou_id, "jonas", began=began,
                                      start=start, weeks=4, details={
             "date_of_birth": _born(start, 20).isoformat()})
-        self._drive(instance_id, began, self._la_steps([
+        self._drive(instance_id, began, self._la_steps("jonas", [
             {"code": "U1", "learning_outcomes": ["Prepares cold starters, salads and buffet platters"],
              "learning_activities": {"location": "Hotel kitchen, garde-manger", "tasks": "Cold buffet for banquets"}},
             {"code": "U2", "learning_activities": {"location": "Hotel kitchen", "tasks": "Temperature and cleaning "

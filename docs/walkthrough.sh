@@ -145,17 +145,23 @@ echo " Lukas:";  inbox "$LUKAS" "instance_id=$I"
 step "4. The school prepares the Learning Agreement from the MoU's units; the hotel agrees the assessment"
 echo "   units the MoU offers: $(form "$SCHOOL" "$I" prepare_la | get '.mou_units[].code' | paste -sd ' ')"
 complete "$SCHOOL" "$I" prepare_la '{
+  "mobility_identifier": "MOB-2026-DE02-000313", "project_code": "2026-1-DE02-KA122-VET-000117",
+  "contact_persons": {"sending": {"name": "Anna Schmidt", "phone": "+49 221 555 0140"},
+                      "hosting": {"name": "Javier Ruiz", "phone": "+34 96 555 0120"}},
   "units": [{"code": "U1", "learning_outcomes": ["Prepares cold starters following the recipe"],
              "learning_activities": {"location": "Hotel kitchen", "tasks": "Garde-manger station"}},
             {"code": "U3", "learning_activities": {"location": "Hotel kitchen", "tasks": "Hot line at lunch"}}],
   "assessment": {"method": "Practical tasks observed by the mentor"},
   "validation_and_recognition": {"who": "The school validates, the IHK Köln recognises",
-                                 "how": "Transcript compared with this agreement", "effect": "Units exempted at home"}}'
+                                 "how": "Transcript compared with this agreement", "effect": "Units exempted at home",
+                                 "responsible": [{"name": "Petra Wagner", "organisation": "IHK Köln",
+                                                  "function": "recognition"}]}}'
 LA_HASH=$(form "$HOTEL" "$I" agree_assessment | get '.la_hash')
 complete "$HOTEL" "$I" agree_assessment "{\"la_hash\": \"$LA_HASH\", \"assessment\": {
   \"assessors\": [{\"name\": \"Javier Ruiz\", \"organisation\": \"Hotel Sol de Valencia\", \"role\": \"company mentor\"}],
   \"method\": \"Observation of practical tasks, then a short interview\", \"when\": \"Last week of the mobility\",
-  \"where\": \"Hotel kitchen\", \"documentation\": \"One assessment sheet per unit\"}}"
+  \"where\": \"Hotel kitchen\", \"criteria\": \"Dishes follow the recipe and the hygiene rules\",
+  \"documentation\": \"One assessment sheet per unit\"}}"
 
 step "5. Signatures in order: Lukas, the school, the hotel; each signs the hash of the text they read"
 LA_HASH=$(form "$LUKAS" "$I" sign_learner | get '.la_hash')

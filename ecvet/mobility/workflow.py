@@ -43,8 +43,8 @@ ROLE_PARTY = {
 #: Form fields a task consumes: cleared once used, so a later task's form is not prefilled with
 #: another party's answer (forms prefill their fields from the process data).
 SIGNING_FIELDS = {"decision": None, "comment": None, "signer": None}
-CHANGE_FIELDS = {"added": None, "removed": None, "reason": None, "assessment": None,
-                 "validation_and_recognition": None}
+CHANGE_FIELDS = {"added": None, "removed": None, "reason": None,
+                 **{name: None for name in learning_agreement.SECTIONS if name != "duration"}}
 SIGN = ("sign", "approved")
 REFUSE = ("request_changes", "rejected")
 ASSESSMENT_AGREED = "Assessment arrangements agreed by the hosting organisation"
@@ -102,8 +102,8 @@ def prepare_la(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     duration is the mobility's own."""
     session = context.session
     mobility = service.get(session, actor=context.actor, mobility_id=_mobility_id(context))
-    content: dict[str, Any] = {name: data[name] for name in ("units", "assessment", "validation_and_recognition",
-                                             "learner_progress", "intermediary") if name in data}
+    content: dict[str, Any] = {name: data[name] for name in ("units", *learning_agreement.SECTIONS)
+                               if name in data and name != "duration"}
     weeks = max(1, -(-((mobility.end_date - mobility.start_date).days + 1) // 7))
     content["duration"] = {"start": mobility.start_date.isoformat(), "end": mobility.end_date.isoformat(),
                            "weeks": weeks}

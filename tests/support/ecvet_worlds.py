@@ -38,7 +38,7 @@ LA_CONTENT: dict[str, Any] = {
         {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12,
          "learning_outcomes": ["Prepares cold starters to recipe"],
          "learning_activities": {"location": "Hotel kitchen, Sofia", "tasks": "Garde-manger station"}},
-        {"code": "U2", "title": "Hygiene", "ecvet_points": 4},
+        {"code": "U2", "title": "Hygiene", "ecvet_points": 4, "learning_outcomes": ["Keeps the temperature logs"]},
     ],
     "assessment": {"assessors": [{"name": "Мария Иванова", "organisation": BULGARIAN_HOTEL, "role": "chef"}],
                    "method": "Observation of a practical task", "when": "Week 6",

@@ -149,7 +149,7 @@ def test_la_document_shows_learner_units_points_changes_and_signatures(db: Datab
     units = section(doc, "Units of learning outcomes to be achieved abroad")
     assert dict(units.fields) == {"Total ECVET points": "12"}
     assert units.table is not None
-    assert units.table.rows == [["U1", "Preparing cold dishes", "12", "Prepares cold starters to recipe",
+    assert units.table.rows == [["U1", "Preparing cold dishes", "12", "Prepares cold starters to recipe", "—",
                                  "Hotel kitchen, Sofia", "Garde-manger station"]]
     assessment = section(doc, "Assessment")
     assert assessment.table is not None
