@@ -158,3 +158,28 @@ LA_LEARNERS: dict[str, dict[str, Any]] = {
 }
 ASSESSMENT_CRITERIA = ("Dishes follow the recipe, the plate plan and the hygiene rules; the learner works to the "
                        "timing of the service")
+
+#: What the MoU states of each signing organisation besides its registration: telephone and its area
+#: of competence in its country (the European MoU template).
+ORG_DETAILS: dict[str, dict[str, str]] = {
+    "school": {"phone": "+49 221 555 0100", "competence": (
+        "Vocational school of the dual system in North Rhine-Westphalia: trains cooks, assesses at school, "
+        "validates units achieved abroad; the chamber awards and recognises")},
+    "hotel": {"phone": "+34 96 555 0100", "competence": (
+        "Training company: provides the learning activities and assesses the learners it hosts")},
+    "college": {"phone": "+31 20 555 0100", "competence": (
+        "MBO college: holds every ECVET function itself (assessment, validation, recognition, award)")},
+}
+#: The chamber is covered by the MoUs of Berufskolleg Rhein without signing them as a partner.
+CHAMBER_COVERED: dict[str, Any] = {
+    "role": "competent institution (home)", "country": "DE", "name": "IHK Köln", "phone": "+49 221 555 0300",
+    "duties": "Approves the MoU, recognises the validated units and awards their ECVET points",
+    "contact_person": {"name": "Petra Wagner", "position": "Ausbildungsberaterin",
+                       "email": "officer@ihk-koeln.example"},
+}
+UNIT_DESCRIPTIONS = {
+    "U1": "Cold kitchen: starters, salads and buffet platters, from mise en place to service",
+    "U2": "Food safety in a professional kitchen: HACCP, temperature and cleaning logs",
+    "U3": "Hot kitchen: basic cooking methods, stocks and sauces, dishes to order",
+    "U4": "The pass between kitchen and restaurant: orders, timing, guests' requests",
+}

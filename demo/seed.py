@@ -29,14 +29,17 @@ import ecvet.partnership.service
 import ecvet.qualification.service
 from demo.cast import (
     ASSESSMENT_CRITERIA,
+    CHAMBER_COVERED,
     COMPETENCES,
     CONTACTS,
     COOK_UNITS,
     LA_COMMON,
     LA_LEARNERS,
     LA_RESPONSIBLE,
+    ORG_DETAILS,
     ORGANISATIONS,
     PEOPLE,
+    UNIT_DESCRIPTIONS,
     DemoOrganisation,
 )
 from ecvet import wiring
@@ -362,6 +365,7 @@ class _Seeder:
             competent.append({"organisation_id": self.orgs["region"]})
         with self.db.transaction(write=False) as s:
             covered = ecvet.qualification.service.mou_entry(self._cook(s))
+        covered["units"] = [{**u, "description": UNIT_DESCRIPTIONS[u["code"]]} for u in covered["units"]]
         return {
             "file_code": file_code,
             "sector": "hospitality",
@@ -370,9 +374,10 @@ class _Seeder:
                                     "bring the units achieved there home as credit."},
             "signing_organisations": [
                 {"organisation_id": self.orgs[k], "role": role, "country": o.country, "name": o.name,
-                 "address": o.city, "website": o.website, "contact_person": self._contact(k)}
+                 "address": o.city, "website": o.website, "erasmus_oid": o.erasmus_oid, "pic": o.pic,
+                 **ORG_DETAILS[k], "contact_person": self._contact(k)}
                 for k, o, role in (("school", school, "sending"), (hosting, host, "hosting"))],
-            "other_organisations": [],
+            "other_organisations": [{"organisation_id": self.orgs["chamber"], **CHAMBER_COVERED}],
             "competent_institutions": competent,
             "qualifications": [covered],
             "arrangements": {

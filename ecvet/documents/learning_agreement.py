@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
-from ecvet.documents.parts import fields, organisation_label, organisations, points
+from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points
 from ecvet.mobility import learning_agreement, views
 from ecvet.mobility.models import LaParty, LaSignature, LaVersion, LearningAgreement, Mobility
 from ecvet.partnership.models import Mou
@@ -80,21 +80,12 @@ def _shown(session: Session, actor: Actor, record_id: int, version: int | None) 
 _GENDERS = {"female": "female", "male": "male", "diverse": "diverse", "not_stated": "not stated"}
 _FUNCTIONS = {"validation": "validation", "recognition": "recognition",
               "validation_and_recognition": "validation and recognition"}
-_OUTCOME_KINDS = {"knowledge": "Knowledge", "skills": "Skills", "competence": "Competence"}
 
 
 def _contact(prefix: str, person: dict[str, Any] | None) -> list[tuple[str, Any]]:
     person = person or {}
     return [(f"{prefix}: contact person", person.get("name")), (f"{prefix}: position", person.get("position")),
             (f"{prefix}: telephone", person.get("phone")), (f"{prefix}: e-mail", person.get("email"))]
-
-
-def outcome_line(outcome: Any) -> str:
-    """A learning outcome as printed: its kind (knowledge, skills, competence) first when it has one."""
-    if isinstance(outcome, dict):
-        kind = _OUTCOME_KINDS.get(str(outcome.get("kind")), None)
-        return f"{kind}: {outcome.get('text')}" if kind else text(outcome.get("text"))
-    return text(outcome)
 
 
 def _identification(shown: _Shown) -> Section:

@@ -19,20 +19,12 @@ from sqlalchemy.orm import Session
 
 from ecvet.mobility import service
 from ecvet.mobility.models import Mobility
-from ecvet.qualification.models import OutcomeKind, Unit
+from ecvet.qualification.models import LEARNING_OUTCOME_SCHEMA, Unit
 from engine.errors import Invalid
 
 _TEXT = {"type": "string", "maxLength": 10_000}
 _SHORT = {"type": "string", "maxLength": 300}
-#: A learning outcome: plain text, or text with its kind (knowledge, skills, competence).
-LEARNING_OUTCOME = {
-    "oneOf": [
-        {"type": "string", "minLength": 1, "maxLength": 10_000},
-        {"type": "object", "required": ["text"], "additionalProperties": False,
-         "properties": {"kind": {"enum": list(OutcomeKind.ALL)},
-                        "text": {"type": "string", "minLength": 1, "maxLength": 10_000}}},
-    ],
-}
+LEARNING_OUTCOME = LEARNING_OUTCOME_SCHEMA
 _UNIT = {
     "type": "object",
     "required": ["code"],

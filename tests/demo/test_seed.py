@@ -224,3 +224,20 @@ def test_the_learning_agreements_carry_every_template_field(db: Database) -> Non
     assert content["assessment"]["criteria"] == cast.ASSESSMENT_CRITERIA
     assert content["validation_and_recognition"]["responsible"] == cast.LA_RESPONSIBLE
     assert all(unit["learning_outcomes"] for unit in content["units"]), "U2 takes its outcomes from the qualification"
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_mou_carries_every_template_field(db: Database) -> None:
+    with db.transaction(write=False) as s:
+        memorandum = s.scalar(select(Mou).where(Mou.status == MouStatus.ACTIVE))
+        assert memorandum is not None
+        content = mou.current_version(memorandum).content
+    for org in content["signing_organisations"]:
+        assert org["phone"]
+        assert org["competence"]
+        assert org["erasmus_oid"].startswith("E")
+        assert len(org["pic"]) == 9
+    assert content["other_organisations"][0]["duties"] == cast.CHAMBER_COVERED["duties"]
+    for unit in content["qualifications"][0]["units"]:
+        assert unit["description"] == cast.UNIT_DESCRIPTIONS[unit["code"]]
+        assert {o["kind"] for o in unit["learning_outcomes"]} == {"knowledge", "skills", "competence"}
