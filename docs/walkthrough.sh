@@ -209,7 +209,10 @@ complete "$HOTEL" "$LI" record_assessment "{\"assessments\": [$SHEETS]}"
 complete "$LEA" "$LI" acknowledge_assessment '{"agrees": true, "comment": "Thank you, it was a great kitchen"}'
 
 step "8. The hotel issues the Learner's Personal Transcript; the school reads it only once released"
-complete "$HOTEL" "$LI" issue_transcript '{"signer": {"place": "València"}}'
+# Lea's stay ends today, before its planned last day: the hotel records the early end (and the hours of
+# U1). Nothing is validated or recognised before the mobility's last day, planned or recorded (409).
+complete "$HOTEL" "$LI" issue_transcript "{\"signer\": {\"place\": \"València\"}, \"period\": {\"end\": \"$TODAY\"},
+  \"hours\": [{\"unit\": \"U1\", \"hours\": 30}]}"
 echo "   the school asks for it before the release: HTTP $(status GET "/api/mobilities/$LEA_M/transcript" "$SCHOOL")"
 complete "$HOTEL" "$LI" release_transcript '{"ready_for_recognition": true}'
 TRANSCRIPT=$(api GET "/api/mobilities/$LEA_M/transcript" "$SCHOOL")

@@ -186,11 +186,31 @@ def acknowledgements(session: Session, mobility: Mobility) -> dict[int, Assessme
     return {a.assessment_id: a for a in rows}
 
 
+def _unit_comments(entries: Any, codes: set[str]) -> dict[str, str]:
+    """The learner's comment per unit: ``[{unit, comment}]``, each unit once."""
+    errors: dict[str, list[str]] = {}
+    comments: dict[str, str] = {}
+    for i, entry in enumerate(entries or []):
+        unit = entry.get("unit") if isinstance(entry, dict) else None
+        text = entry.get("comment") if isinstance(entry, dict) else None
+        if unit not in codes or unit in comments:
+            errors[f"unit_comments.{i}.unit"] = [f"Each assessed unit once: {sorted(codes)}"]
+        elif not isinstance(text, str) or not text.strip() or len(text) > _LIMITS["comments"]:
+            errors[f"unit_comments.{i}.comment"] = ["A comment on this unit"]
+        else:
+            comments[unit] = text.strip()
+    if errors:
+        raise Invalid("The comments per unit are not valid", errors=errors)
+    return comments
+
+
 def acknowledge(
-    session: Session, *, actor: Actor, mobility_id: int, agrees: Any, comment: str | None = None
+    session: Session, *, actor: Actor, mobility_id: int, agrees: Any, comment: str | None = None,
+    unit_comments: list[dict[str, Any]] | None = None,
 ) -> list[AssessmentAcknowledgement]:
     """The learner acknowledges the current sheets (every unit must have one), saying whether they agree;
-    disagreeing needs a comment, which the host and, later, the home side read."""
+    disagreeing needs a comment, which the host and, later, the home side read. A comment on one unit
+    (`unit_comments`: ``[{unit, comment}]``) goes on that unit's sheet only; `comment` on the others."""
     mobility = service.get(session, actor=actor, mobility_id=mobility_id)
     if actor.user_id != mobility.learner.user_id:
         raise Forbidden("Only the learner acknowledges their assessment, with their own account")
@@ -198,18 +218,20 @@ def acknowledge(
     if not isinstance(agrees, bool):
         raise Invalid("Say whether you agree", errors={"agrees": ["True or false"]})
     comment = (comment or "").strip() or None
-    if not agrees and not comment:
-        raise Invalid("Say what you disagree with", errors={"comment": ["Required when you disagree"]})
     missing = missing_units(session, mobility)
     if missing:
         raise Conflict(f"Not every unit is assessed yet: {', '.join(missing)}")
+    per_unit = _unit_comments(unit_comments, {r.unit_code for r in current(session, mobility)})
+    if not agrees and not (comment or per_unit):
+        raise Invalid("Say what you disagree with", errors={"comment": ["Required when you disagree"]})
     done = acknowledgements(session, mobility)
     pending = [r for r in current(session, mobility) if r.id not in done]
     if not pending:
         raise Conflict("You have acknowledged every assessment sheet already")
     now = utcnow()
-    rows = [AssessmentAcknowledgement(mobility_id=mobility.id, assessment_id=r.id, agrees=agrees, comment=comment,
-                                      acknowledged_at=now, acknowledged_by=actor.user_id) for r in pending]
+    rows = [AssessmentAcknowledgement(mobility_id=mobility.id, assessment_id=r.id, agrees=agrees,
+                                      comment=per_unit.get(r.unit_code, comment), acknowledged_at=now,
+                                      acknowledged_by=actor.user_id) for r in pending]
     session.add_all(rows)
     session.flush()
     audit.record(session, actor_id=actor.user_id, action="assessment.acknowledged", mobility_id=mobility.id,

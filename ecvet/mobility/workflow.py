@@ -242,15 +242,17 @@ def record_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str,
 @action("mobility.acknowledge_assessment")
 def acknowledge_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     rows = assessment.acknowledge(context.session, actor=context.actor, mobility_id=_mobility_id(context),
-                                  agrees=data.get("agrees"), comment=data.get("comment"))
-    return {"assessment_acknowledged": True, "learner_agrees": all(r.agrees for r in rows)}
+                                  agrees=data.get("agrees"), comment=data.get("comment"),
+                                  unit_comments=data.get("unit_comments"))
+    return {"assessment_acknowledged": True, "learner_agrees": all(r.agrees for r in rows), "unit_comments": None}
 
 
 @action("mobility.issue_transcript")
 def issue_transcript(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     issued = transcript.issue(context.session, actor=context.actor, mobility_id=_mobility_id(context),
-                                   signer=data.get("signer"))
-    return {"transcript_id": issued.id, "transcript_hash": issued.content_hash, "signer": None}
+                              signer=data.get("signer"), period=data.get("period"), hours=data.get("hours"))
+    return {"transcript_id": issued.id, "transcript_hash": issued.content_hash, "signer": None, "period": None,
+            "hours": None}
 
 
 @action("mobility.release_transcript")

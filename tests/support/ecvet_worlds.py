@@ -248,7 +248,9 @@ def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") 
                                comment="U2 took two attempts because the log template was new to me")
 
     def issued(s: Any) -> None:
-        row = transcript.issue(s, actor=hosting.actor, mobility_id=mobility.mobility_id, signer=host_signer)
+        # The learner's last day is today, a day early: validation and recognition may follow at once.
+        row = transcript.issue(s, actor=hosting.actor, mobility_id=mobility.mobility_id, signer=host_signer,
+                               period={"end": "2027-04-08"}, hours=[{"unit": "U1", "hours": 120}])
         world.transcript_id, world.transcript_hash = row.id, row.content_hash
 
     def ready(s: Any) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from ecvet.mobility import assessment, transcript, views
-from ecvet.mobility.models import AssessmentAcknowledgement, AssessmentRecord
+from ecvet.mobility.models import AssessmentAcknowledgement, AssessmentRecord, Mobility
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -140,3 +140,17 @@ def test_sheets_and_acknowledgements_are_append_only(db: Database, live: LiveMob
         with pytest.raises(DBAPIError, match="append-only"), db.transaction() as s:
             s.execute(text(sql), {"id": ids[0]})
     assert count(db, AssessmentAcknowledgement) == 2
+
+
+def test_a_learner_comment_on_one_unit_stays_on_that_unit(db: Database, live: LiveMobility) -> None:
+    record(db, live, [sheet("U1"), sheet("U2")])
+    with pytest.raises(Invalid) as refused, db.transaction() as s:
+        assessment.acknowledge(s, actor=live.learner, mobility_id=live.mobility_id, agrees=False,
+                               unit_comments=[{"unit": "U9", "comment": "Not mine"}, {"unit": "U1", "comment": " "}])
+    assert set(refused.value.errors) == {"unit_comments.0.unit", "unit_comments.1.comment"}
+    with db.transaction() as s:
+        rows = assessment.acknowledge(s, actor=live.learner, mobility_id=live.mobility_id, agrees=False,
+                                      unit_comments=[{"unit": "U2", "comment": "The log template was new to me"}])
+        sheets = {r.id: r.unit_code for r in assessment.current(s, s.get_one(Mobility, live.mobility_id))}
+        by_unit = {sheets[r.assessment_id]: r.comment for r in rows}
+    assert by_unit == {"U1": None, "U2": "The log template was new to me"}
