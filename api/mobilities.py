@@ -178,6 +178,8 @@ class AssessmentOut(Schema):
     unit = fields.String()
     unit_title = fields.String(allow_none=True)
     learning_outcome = fields.String(allow_none=True)
+    outcome_results = fields.List(fields.Dict(), allow_none=True,
+                                  metadata={"description": "per learning outcome: kind, text, result, comment"})
     criteria = fields.String()
     method = fields.String(metadata={"description": "observation | practical_task | portfolio | interview | test"})
     context = fields.String(allow_none=True)

@@ -54,7 +54,7 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
             ("Text the results refer to (SHA-256)", la.get("hash")))),
         Section("Learning achieved abroad", table=Table(
             ["Unit", "Learning outcomes", "Learning activities", "Hours"],
-            [[text(u.get("code")), text([outcome_line(o) for o in u.get("learning_outcomes") or []]),
+            [[text(u.get("code")), text(_outcomes(u)),
               text(_activities(u.get("learning_activities"))), text(u.get("hours"))] for u in units])),
         Section(
             "Results per unit",
@@ -102,3 +102,11 @@ def _activities(value: Any) -> str | None:
     if not isinstance(value, Mapping):
         return None
     return ": ".join(str(v) for v in (value.get("location"), value.get("tasks")) if v) or None
+
+
+def _outcomes(unit: Mapping[str, Any]) -> list[str]:
+    """The unit's learning outcomes, each with its result where the sheet assessed them one by one."""
+    assessed = unit.get("outcome_results")
+    if assessed:
+        return [f"{outcome_line(r)} ({RESULTS.get(r.get('result'), r.get('result'))})" for r in assessed]
+    return [outcome_line(o) for o in unit.get("learning_outcomes") or []]

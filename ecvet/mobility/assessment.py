@@ -74,6 +74,41 @@ def _text(entry: dict[str, Any], name: str, path: str, errors: dict[str, list[st
     return text or None
 
 
+def _outcome_text(outcome: Any) -> str:
+    return str(outcome.get("text") or "") if isinstance(outcome, dict) else str(outcome)
+
+
+def _outcome_results(entry: dict[str, Any], unit: dict[str, Any] | None, path: str,
+                     errors: dict[str, list[str]]) -> list[dict[str, Any]] | None:
+    """The result per learning outcome of the unit (`outcomes`: ``[{learning_outcome, result, comments?}]``,
+    each outcome of the agreement once, by its text); a unit achieved has every outcome achieved."""
+    given = entry.get("outcomes")
+    if given is None or unit is None:
+        return None
+    stated = {_outcome_text(o): o for o in unit.get("learning_outcomes") or []}
+    results: dict[str, dict[str, Any]] = {}
+    problems: dict[str, list[str]] = {}
+    for j, item in enumerate(given if isinstance(given, list) else [None]):
+        text = item.get("learning_outcome") if isinstance(item, dict) else None
+        if not isinstance(item, dict) or text not in stated or text in results:
+            problems[f"{path}.outcomes.{j}.learning_outcome"] = ["Each learning outcome of the unit, once"]
+        elif item.get("result") not in AssessmentResult.ALL:
+            problems[f"{path}.outcomes.{j}.result"] = [f"One of {', '.join(AssessmentResult.ALL)}"]
+        else:
+            outcome = stated[text]
+            results[text] = {"kind": outcome.get("kind") if isinstance(outcome, dict) else None, "text": text,
+                             "result": item["result"],
+                             "comment": _text(item, "comments", f"{path}.outcomes.{j}", problems)}
+    missing = sorted(set(stated) - set(results))
+    if not problems and missing:
+        problems[f"{path}.outcomes"] = [f"Assess every learning outcome of the unit: {missing}"]
+    elif entry.get("result") == AssessmentResult.ACHIEVED and any(
+            r["result"] != AssessmentResult.ACHIEVED for r in results.values()):
+        problems[f"{path}.result"] = ["A unit is achieved when each of its learning outcomes is"]
+    errors.update(problems)
+    return [results[t] for t in stated if t in results]
+
+
 def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobility: Mobility, *,
                    errors: dict[str, list[str]], signer: dict[str, str | None]) -> dict[str, Any] | None:
     path = f"assessments.{i}"
@@ -106,7 +141,9 @@ def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobilit
                                   "today, within the mobility"]
     fields = {name_: _text(entry, name_, path, errors, required=name_ == "criteria")
               for name_ in ("learning_outcome", "criteria", "context", "grade", "comments", "evidence")}
+    outcomes = _outcome_results(entry, units.get(code) if isinstance(code, str) else None, path, errors)
     return {"unit": code, "method": entry.get("method"), "result": entry.get("result"), "assessor_name": name,
+            "outcome_results": outcomes,
             "assessor_organisation": organisation, "assessor_role": role, "assessed_on": on, **fields}
 
 
@@ -154,6 +191,7 @@ def record(
         row = AssessmentRecord(
             mobility_id=mobility.id, la_id=la.id, la_version_id=version.id, unit_code=entry["unit"],
             unit_title=units[entry["unit"]].get("title"), learning_outcome=entry["learning_outcome"],
+            outcome_results=entry["outcome_results"],
             criteria=entry["criteria"], method=entry["method"], context=entry["context"],
             assessor_name=entry["assessor_name"], assessor_organisation=entry["assessor_organisation"],
             assessor_role=entry["assessor_role"], assessed_on=entry["assessed_on"], result=entry["result"],

@@ -154,3 +154,24 @@ def test_a_learner_comment_on_one_unit_stays_on_that_unit(db: Database, live: Li
         sheets = {r.id: r.unit_code for r in assessment.current(s, s.get_one(Mobility, live.mobility_id))}
         by_unit = {sheets[r.assessment_id]: r.comment for r in rows}
     assert by_unit == {"U1": None, "U2": "The log template was new to me"}
+
+
+def test_each_learning_outcome_of_the_unit_gets_its_result(db: Database, live: LiveMobility) -> None:
+    outcome = "Prepares cold starters to recipe"  # U1's outcome in the agreement (from the MoU)
+    for outcomes, field in (
+        ([{"learning_outcome": "Flambés desserts", "result": "achieved"}], "assessments.0.outcomes.0.learning_outcome"),
+        ([{"learning_outcome": outcome, "result": "maybe"}], "assessments.0.outcomes.0.result"),
+        ([], "assessments.0.outcomes"),
+        ([{"learning_outcome": outcome, "result": "not_achieved"}], "assessments.0.result"),
+    ):
+        with pytest.raises(Invalid) as refused:
+            record(db, live, [sheet("U1", outcomes=outcomes)])
+        assert field in refused.value.errors
+    assert count(db, AssessmentRecord) == 0
+    record(db, live, [sheet("U1", outcomes=[{"learning_outcome": outcome, "result": "achieved",
+                                            "comments": "Clean and fast"}]), sheet("U2")])
+    with db.transaction(write=False) as s:
+        sheets = views.assessment_sheets(s, actor=live.hosting.actor, mobility_id=live.mobility_id)
+    assert sheets[0]["outcome_results"] == [{"kind": "skills", "text": outcome, "result": "achieved",
+                                             "comment": "Clean and fast"}]
+    assert sheets[1]["outcome_results"] is None
