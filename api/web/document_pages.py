@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from ecvet.documents import model, pdf, service
+from ecvet.documents import i18n, model, pdf, service
 from engine import instances
 from engine.errors import Invalid
 from engine.models import ProcessInstance, utcnow
@@ -60,7 +60,8 @@ def document_page(kind: str, record_id: int) -> Any:
     """One document as a readable page (an earlier version of a MoU or LA with ?version=n)."""
     version = _version()
     with page_session(write=False) as (session, actor):
-        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version)
+        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
+                                 languages=i18n.languages(request.args.get("lang")))
     return render_template("documents/document.html", active="documents", document=document)
 
 
@@ -71,7 +72,8 @@ def download(kind: str, record_id: int, fmt: str) -> Any:
         abort(404)
     version = _version()
     with page_session(write=False) as (session, actor):
-        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version)
+        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
+                                 languages=i18n.languages(request.args.get("lang")))
     suffix = f"-v{document.reference.version}" if document.reference.version else ""
     name = f"{kind}-{record_id}{suffix}.{fmt}"
     if fmt == "pdf":

@@ -129,6 +129,8 @@ class Document:
     signatures: list[Signature]
     data: dict[str, Any]
     status: str | None = None
+    #: The languages its fixed texts are in (:mod:`ecvet.documents.i18n`), two for a bilingual document.
+    languages: tuple[str, ...] = ("en",)
 
     @property
     def schema(self) -> str:
@@ -143,6 +145,7 @@ class Document:
         return {
             "schema": self.schema,
             "kind": self.kind,
+            "languages": list(self.languages),
             "record_id": self.record_id,
             "title": self.title,
             "subtitle": self.subtitle,

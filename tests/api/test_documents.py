@@ -109,7 +109,17 @@ def test_earlier_versions_by_query(readers: Readers) -> None:
     assert_problem(readers.sender.get(f"/api/documents/mou/{world.mou_id}?version=7"), 404)
 
 
-@pytest.mark.parametrize("query", ["version=abc", "version=0", "version=-1", "version=1.5", "format=docx"])
+def test_documents_in_the_partners_languages(readers: Readers) -> None:
+    world = readers.world
+    body = readers.sender.get(f"/api/documents/learning-agreement/{world.la_id}?lang=nl").get_json()
+    assert (body["title"], body["languages"]) == ("Leerovereenkomst", ["nl"])
+    mou_pdf = readers.sender.get(f"/api/documents/mou/{world.mou_id}?lang=es,en&format=pdf")
+    assert mou_pdf.status_code == 200
+    assert "MemorandodeEntendimiento/MemorandumofUnderstanding" in pdf_text(mou_pdf.data)
+
+
+@pytest.mark.parametrize("query", ["version=abc", "version=0", "version=-1", "version=1.5", "format=docx", "lang=fr",
+                                   "lang=de,es,nl"])
 def test_malformed_query_is_422(readers: Readers, query: str) -> None:
     body = assert_problem(readers.sender.get(f"/api/documents/mou/{readers.world.mou_id}?{query}"), 422)
     assert set(body["errors"]) == {query.split("=", maxsplit=1)[0]}
