@@ -3,6 +3,7 @@ Spanish or Dutch, or two languages side by side; typed text, names and hashes as
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pypdf
 import pytest
@@ -10,9 +11,13 @@ import pytest
 from ecvet.documents import i18n, pdf, service
 from ecvet.documents.catalogue import CATALOGUE, TRANSLATED
 from ecvet.documents.model import Document
+from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Invalid
+from tests.support.ecvet_worlds import make_lifecycle_world
 from tests.support.learning_agreement_case import TEMPLATE_CONTENT, Case, make_case
+
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 
 def _agreement(case: Case, langs: tuple[str, ...]) -> Document:
@@ -79,3 +84,17 @@ def test_the_catalogue_has_every_language_for_every_text() -> None:
         assert set(wordings) == set(TRANSLATED), english
         assert all(w.strip() for w in wordings.values()), english
         assert all(w.count("{") == english.count("{") for w in wordings.values()), english
+
+
+@pytest.mark.parametrize("kind", ["transcript", "assessment-sheet", "recognition-record"])
+def test_the_mobility_records_are_translated_too(db: Database, frozen: FrozenClock, kind: str) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    record = {"transcript": life.transcript_id, "assessment-sheet": life.sheet_ids[0],
+              "recognition-record": life.mobility_id}[kind]
+    assert record is not None
+    with db.transaction(write=False) as s:
+        english = service.build(s, actor=life.sending.actor, kind=kind, record_id=record)
+        dutch = service.build(s, actor=life.sending.actor, kind=kind, record_id=record, languages=("nl",))
+    untranslated = [label for label, wording in zip(_labels(english), _labels(dutch), strict=True)
+                    if label == wording and CATALOGUE.get(label, {}).get("nl") != label]
+    assert untranslated == []
