@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from ecvet.mobility import nomination, service, transcript, views
+from ecvet.mobility import credentials, nomination, service, transcript, views
 from ecvet.mobility.models import MobilityStatus
 from engine.pagination import Page
 
@@ -375,3 +375,18 @@ def achievements(learner_id: int) -> Any:
     take part in (all of them for the learner and admins)."""
     with authenticated(write=False) as (session, actor):
         return views.achievements(session, actor=actor, learner_id=learner_id)
+
+
+class CredentialsOut(Schema):
+    credentials = fields.List(fields.Dict(), metadata={
+        "description": "one European Learning Model (ELM 3) credential per recognised unit, as JSON-LD"})
+
+
+@blp.route("/learners/<id:learner_id>/credentials", methods=["GET"])
+@blp.response(200, CredentialsOut)
+@blp.alt_response(404, response="NOT_FOUND")
+def learner_credentials(learner_id: int) -> Any:
+    """The learner's recognised units as Europass / European Learning Model credentials (JSON-LD), from the
+    mobilities you take part in (all of them for the learner and admins)."""
+    with authenticated(write=False) as (session, actor):
+        return {"credentials": credentials.for_learner(session, actor=actor, learner_id=learner_id)}
