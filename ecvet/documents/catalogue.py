@@ -160,7 +160,15 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("Valid until", "Gültig bis", "Válido hasta", "Geldig tot"),
     ("Decision on this version", "Entscheidung zu dieser Version", "Decisión sobre esta versión",
      "Besluit over deze versie"),
-    # Assessment sheet, transcript, validation and recognition record
+    # Assessment sheet, transcript, validation and recognition record, certificate
+    ("Certificate of learning achievements", "Nachweis der Lernergebnisse", "Certificado de logros de aprendizaje",
+     "Certificaat van leerresultaten"),
+    ("Units recognised and awarded", "Anerkannte und zuerkannte Einheiten", "Unidades reconocidas y concedidas",
+     "Erkende en toegekende eenheden"),
+    ("Extra ECVET points", "Zusätzliche ECVET-Punkte", "Puntos ECVET adicionales", "Extra ECVET-punten"),
+    ("Awarded by", "Zuerkannt von", "Concedido por", "Toegekend door"),
+    ("Awarded on", "Zuerkannt am", "Concedido el", "Toegekend op"),
+    ("Europass credential", "Europass-Nachweis", "Credencial Europass", "Europass-credential"),
     ("Learner and mobility", "Lernende Person und Mobilität", "Alumno/a y movilidad", "Leerling en mobiliteit"),
     ("Unit of learning outcomes", "Einheit von Lernergebnissen", "Unidad de resultados de aprendizaje",
      "Eenheid van leerresultaten"),

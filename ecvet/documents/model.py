@@ -40,7 +40,7 @@ SCHEMA_PREFIX = "ecvet-flow/document/"
 #: Every document kind, in the order of the mobility lifecycle.
 KINDS = (
     "mou", "learning-agreement", "assessment-sheet", "transcript", "recognition-record", "evaluation",
-    "action-plan",
+    "action-plan", "certificate",
 )
 
 #: The template name of each kind: the title of its documents.
@@ -52,6 +52,7 @@ KIND_TITLES = {
     "recognition-record": "Validation and recognition record",
     "evaluation": "Evaluation sheet",
     "action-plan": "Action plan",
+    "certificate": "Certificate of learning achievements",
 }
 
 #: Keys of process data that hold record ids (as the records' task actions return them), and the

@@ -8,7 +8,16 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from ecvet.documents import assessment, i18n, learning_agreement, mou, recognition, review, transcript
+from ecvet.documents import (
+    assessment,
+    certificate,
+    i18n,
+    learning_agreement,
+    mou,
+    recognition,
+    review,
+    transcript,
+)
 from ecvet.documents.model import KIND_TITLES, KINDS, Document, DocumentRef
 from engine import instances
 from engine.errors import NotFound
@@ -58,6 +67,7 @@ BUILDERS: dict[str, Builder] = {
     "recognition-record": recognition.build,
     "evaluation": review.build_evaluation,
     "action-plan": review.build_action_plan,
+    "certificate": certificate.build,
 }
 
 
