@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from ecvet.documents import i18n, model, pdf, service
+from ecvet.mobility import credentials
 from engine import instances
 from engine.errors import Invalid
 from engine.models import ProcessInstance, utcnow
@@ -83,3 +84,14 @@ def download(kind: str, record_id: int, fmt: str) -> Any:
         body = json.dumps(document.as_json(), ensure_ascii=False, indent=2).encode("utf-8")
         mimetype = "application/json"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/learners/<id:learner_id>/credentials.json", endpoint="credentials")
+def learner_credentials(learner_id: int) -> Any:
+    """The learner's recognised units as European Learning Model credentials (JSON-LD), to take to Europass."""
+    with page_session(write=False) as (session, actor):
+        found = credentials.for_learner(session, actor=actor, learner_id=learner_id)
+    body = json.dumps({"credentials": found}, ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/ld+json", headers={
+        "Content-Disposition": f'attachment; filename="credentials-learner-{learner_id}.jsonld"',
+        "Cache-Control": "private, no-store"})

@@ -36,6 +36,7 @@ REFERENCE_KEYS: dict[str, str] = {
     "hosting_evaluation_id": "evaluation",
     "learner_evaluation_id": "evaluation",
     "action_plan_id": "action-plan",
+    "certificate_learner_id": "certificate",
 }
 
 # --------------------------------------------------------------------------------------------------

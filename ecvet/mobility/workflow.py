@@ -291,6 +291,7 @@ def validate(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 def _recognised(context: ActionContext, decision: Any) -> dict[str, Any]:
     mobility = service.get(context.session, actor=context.actor, mobility_id=_mobility_id(context))
     return {"recognition_id": decision.id, "mobility_status": mobility.status, "signer": None, "comment": None,
+            "certificate_learner_id": mobility.learner_id,
             "recognised_units": [u["unit"] for u in decision.units if u["recognised"]],
             "ecvet_points_awarded": sum(u["ecvet_points"] or 0 for u in decision.units if u["recognised"])}
 
