@@ -28,6 +28,7 @@ from ecvet.mobility import (
     transcript,
 )
 from ecvet.mobility.models import LaParty, LearningAgreement
+from ecvet.partnership.models import Mou
 from engine import services
 from engine.actions import ActionContext, action, prefill
 from engine.errors import Conflict, EngineError, Invalid
@@ -109,6 +110,27 @@ def prepare_la(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
                            "weeks": weeks}
     la = learning_agreement.prepare(session, actor=context.actor, mobility_id=mobility.id, content=content)
     return {**la_references(context, la.id), "la_refused": False, "la_refusal": None}
+
+
+@prefill("mobility.prepare_la")
+def prepare_la_values(context: ActionContext) -> dict[str, Any]:
+    """The contact persons and the NQF level as the MoU in force states them, until the form has its own."""
+    session = context.session
+    mobility = service.get(session, actor=context.actor, mobility_id=_mobility_id(context))
+    mou = session.get(Mou, mobility.mou_id)
+    content = (service.active_content(session, mou) if mou is not None else None) or {}
+    contacts = {o.get("organisation_id"): o.get("contact_person") or {}
+                for o in content.get("signing_organisations") or []}
+    values: dict[str, Any] = {}
+    if not context.task_data.get("contact_persons"):
+        values["contact_persons"] = {
+            party: {k: v for k, v in contacts.get(org_id, {}).items() if k in ("name", "position", "phone", "email")}
+            for party, org_id in (("sending", mobility.sending_organisation_id),
+                                  ("hosting", mobility.hosting_organisation_id))}
+    nqf = (service.mou_qualification(session, mobility) or {}).get("nqf_level")
+    if nqf and not context.task_data.get("qualification_details"):
+        values["qualification_details"] = {"nqf_level": nqf}
+    return values
 
 
 @action("mobility.agree_assessment")
