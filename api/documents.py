@@ -6,7 +6,7 @@ from typing import Any
 from flask import Response, request
 from marshmallow import Schema, fields, validate
 
-from ecvet.documents import model, pdf, service
+from ecvet.documents import i18n, model, pdf, service
 from engine.models import utcnow
 
 from .deps import authenticated
@@ -25,6 +25,9 @@ class DocumentArgs(Schema):
                            metadata={"description": "json (default) or pdf; without it, Accept decides"})
     version = Id(load_default=None,
                              metadata={"description": "an earlier version of a MoU or Learning Agreement"})
+    lang = fields.String(load_default=None, validate=validate.Length(max=20),
+                         metadata={"description": "the language of the fixed texts (en, de, es, nl), or two side "
+                                                  "by side, e.g. es,en; English by default"})
 
 
 DocumentReferenceSchema = schema_for(model.ReferenceJson, "DocumentReferenceSchema")
@@ -60,9 +63,12 @@ def get_document(args: dict[str, Any], kind: str, record_id: int) -> Any:
 
     Kinds: mou, learning-agreement, assessment-sheet, transcript, recognition-record, evaluation,
     action-plan. Readable by the parties of the partnership or mobility and by admins; to anyone else,
-    and for an unknown kind, 404. `?version=n` for MoUs and Learning Agreements (422 if malformed)."""
+    and for an unknown kind, 404. `?version=n` for MoUs and Learning Agreements (422 if malformed).
+    `?lang=de` writes the template's fixed texts in German, `?lang=es,en` in Spanish and English side by
+    side (422 for another language); what people typed stays as typed."""
     with authenticated(write=False) as (session, actor):
-        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=args["version"])
+        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=args["version"],
+                                 languages=i18n.languages(args["lang"]))
     # Learners' personal data: never kept by shared caches.
     headers = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization"}
     if not _wants_pdf(args["format"]):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecvet.mobility import service, views
+from marshmallow import Schema, fields
+
+from ecvet.mobility import credentials, service, views
 
 from .deps import authenticated
 from .parsing import Blueprint
@@ -34,3 +36,18 @@ def achievements(learner_id: int) -> Any:
     take part in (all of them for the learner and admins)."""
     with authenticated(write=False) as (session, actor):
         return views.achievements(session, actor=actor, learner_id=learner_id)
+
+
+class CredentialsOut(Schema):
+    credentials = fields.List(fields.Dict(), metadata={
+        "description": "one European Learning Model (ELM 3) credential per recognised unit, as JSON-LD"})
+
+
+@blp.route("/<id:learner_id>/credentials", methods=["GET"])
+@blp.response(200, CredentialsOut)
+@blp.alt_response(404, response="NOT_FOUND")
+def learner_credentials(learner_id: int) -> Any:
+    """The learner's recognised units as Europass / European Learning Model credentials (JSON-LD), from the
+    mobilities you take part in (all of them for the learner and admins)."""
+    with authenticated(write=False) as (session, actor):
+        return {"credentials": credentials.for_learner(session, actor=actor, learner_id=learner_id)}

@@ -138,3 +138,58 @@ COOK_UNITS: list[dict[str, Any]] = [
 #: The contact person of each partner in profiles and MoUs: the member who signs for it.
 CONTACTS = {"school": "coordinator", "hotel": "mentor", "college": "nl_coordinator"}
 
+
+#: The Learning Agreement fields the school fills in for every learner (Erasmus+ 2021-27 VET template):
+#: the project code, both contact persons, the qualification in the partnership language, the people
+#: responsible for validation and recognition, the annexes.
+LA_COMMON: dict[str, Any] = {
+    "project_code": "2026-1-DE02-KA122-VET-000117",
+    "contact_persons": {
+        "sending": {"name": "Anna Schmidt", "position": "VET coordinator", "phone": "+49 221 555 0140",
+                    "email": "coordinator@berufskolleg.example"},
+        "hosting": {"name": "Javier Ruiz", "position": "Company mentor, head chef", "phone": "+34 96 555 0120",
+                    "email": "mentor@hotelsol.example"}},
+    "qualification_details": {"nqf_level": "4", "title_in_partnership_language": "Cocinero/a",
+                              "partnership_language": "es"},
+    "annexes": {"europass_cv": True, "language_passport": True, "units_already_acquired": True,
+                "other": "Transcript of the units achieved at school"},
+}
+LA_RESPONSIBLE: list[dict[str, str]] = [
+    {"name": "Anna Schmidt", "organisation": "Berufskolleg Rhein", "role": "VET coordinator",
+     "function": "validation"},
+    {"name": "Petra Wagner", "organisation": "IHK Köln", "role": "Training adviser", "function": "recognition"},
+]
+#: Per learner: Mobility ID (Beneficiary Module) and the contact the agreement states.
+LA_LEARNERS: dict[str, dict[str, Any]] = {
+    "lea": {"mobility_identifier": "MOB-2026-DE02-000311", "learner_contact": {
+        "gender": "female", "address": "Aachener Straße 21, 50674 Köln", "phone": "+49 170 555 0311"}},
+    "jonas": {"mobility_identifier": "MOB-2026-DE02-000312", "learner_contact": {
+        "gender": "male", "address": "Venloer Straße 8, 50672 Köln", "phone": "+49 170 555 0312"}},
+}
+ASSESSMENT_CRITERIA = ("Dishes follow the recipe, the plate plan and the hygiene rules; the learner works to the "
+                       "timing of the service")
+
+#: What the MoU states of each signing organisation besides its registration: telephone and its area
+#: of competence in its country (the European MoU template).
+ORG_DETAILS: dict[str, dict[str, str]] = {
+    "school": {"phone": "+49 221 555 0100", "competence": (
+        "Vocational school of the dual system in North Rhine-Westphalia: trains cooks, assesses at school, "
+        "validates units achieved abroad; the chamber awards and recognises")},
+    "hotel": {"phone": "+34 96 555 0100", "competence": (
+        "Training company: provides the learning activities and assesses the learners it hosts")},
+    "college": {"phone": "+31 20 555 0100", "competence": (
+        "MBO college: holds every ECVET function itself (assessment, validation, recognition, award)")},
+}
+#: The chamber is covered by the MoUs of Berufskolleg Rhein without signing them as a partner.
+CHAMBER_COVERED: dict[str, Any] = {
+    "role": "competent institution (home)", "country": "DE", "name": "IHK Köln", "phone": "+49 221 555 0300",
+    "duties": "Approves the MoU, recognises the validated units and awards their ECVET points",
+    "contact_person": {"name": "Petra Wagner", "position": "Ausbildungsberaterin",
+                       "email": "officer@ihk-koeln.example"},
+}
+UNIT_DESCRIPTIONS = {
+    "U1": "Cold kitchen: starters, salads and buffet platters, from mise en place to service",
+    "U2": "Food safety in a professional kitchen: HACCP, temperature and cleaning logs",
+    "U3": "Hot kitchen: basic cooking methods, stocks and sauces, dishes to order",
+    "U4": "The pass between kitchen and restaurant: orders, timing, guests' requests",
+}

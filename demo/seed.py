@@ -27,7 +27,21 @@ import ecvet.mobility.nomination
 import ecvet.mobility.service
 import ecvet.partnership.service
 import ecvet.qualification.service
-from demo.cast import COMPETENCES, CONTACTS, COOK_UNITS, ORGANISATIONS, PEOPLE, DemoOrganisation
+from demo.cast import (
+    ASSESSMENT_CRITERIA,
+    CHAMBER_COVERED,
+    COMPETENCES,
+    CONTACTS,
+    COOK_UNITS,
+    LA_COMMON,
+    LA_LEARNERS,
+    LA_RESPONSIBLE,
+    ORG_DETAILS,
+    ORGANISATIONS,
+    PEOPLE,
+    UNIT_DESCRIPTIONS,
+    DemoOrganisation,
+)
 from ecvet import wiring
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
 from ecvet.national_models.service import register_competence
@@ -351,6 +365,7 @@ class _Seeder:
             competent.append({"organisation_id": self.orgs["region"]})
         with self.db.transaction(write=False) as s:
             covered = ecvet.qualification.service.mou_entry(self._cook(s))
+        covered["units"] = [{**u, "description": UNIT_DESCRIPTIONS[u["code"]]} for u in covered["units"]]
         return {
             "file_code": file_code,
             "sector": "hospitality", "qualification_system": "dual",
@@ -359,9 +374,10 @@ class _Seeder:
                                     "bring the units achieved there home as credit."},
             "signing_organisations": [
                 {"organisation_id": self.orgs[k], "role": role, "country": o.country, "name": o.name,
-                 "address": o.city, "website": o.website, "contact_person": self._contact(k)}
+                 "address": o.city, "website": o.website, "erasmus_oid": o.erasmus_oid, "pic": o.pic,
+                 **ORG_DETAILS[k], "contact_person": self._contact(k)}
                 for k, o, role in (("school", school, "sending"), (hosting, host, "hosting"))],
-            "other_organisations": [],
+            "other_organisations": [{"organisation_id": self.orgs["chamber"], **CHAMBER_COVERED}],
             "competent_institutions": competent,
             "qualifications": [covered],
             "arrangements": {
@@ -397,21 +413,23 @@ class _Seeder:
             assert mobility.process_instance_id is not None
             return mobility.process_instance_id
 
-    def _la_steps(self, units: list[dict[str, Any]]) -> list[Step]:
+    def _la_steps(self, learner: str, units: list[dict[str, Any]]) -> list[Step]:
         return [
             Step("prepare_la", "coordinator", timedelta(hours=2), lambda _: {
+                **LA_COMMON, **LA_LEARNERS[learner],
                 "units": units,
                 "assessment": {"method": "Practical tasks observed by the mentor, then a short interview"},
                 "validation_and_recognition": {
                     "who": "Berufskolleg Rhein validates; the IHK Köln recognises",
                     "how": "The transcript is compared with this agreement unit by unit",
-                    "effect": "Recognised units are exempted at home and count towards the final examination"},
+                    "effect": "Recognised units are exempted at home and count towards the final examination",
+                    "responsible": LA_RESPONSIBLE},
                 "learner_progress": "Second year of three; cold and hot kitchen basics passed at school."}),
             Step("agree_assessment", "mentor", timedelta(days=1), lambda v: {"la_hash": v["la_hash"], "assessment": {
                 "assessors": [{"name": "Javier Ruiz", "organisation": "Hotel Sol de Valencia",
                                "role": "company mentor"}],
                 "method": "Observation of practical tasks during service, then a short interview",
-                "when": "Last week of the mobility", "where": "Hotel kitchen",
+                "criteria": ASSESSMENT_CRITERIA, "when": "Last week of the mobility", "where": "Hotel kitchen",
                 "documentation": "One assessment sheet per unit; the Learner's Personal Transcript"}}),
         ]
 
@@ -427,7 +445,7 @@ class _Seeder:
             "date_of_birth": born.isoformat(), "guardian_name": "Thomas Hoffmann",
             "guardian_email": "thomas.hoffmann@family.example"})
         self._drive(instance_id, began, [
-            *self._la_steps([
+            *self._la_steps("lea", [
                 {"code": "U1", "learning_outcomes": ["Prepares cold starters and tapas following the recipe"],
                  "learning_activities": {"location": "Hotel kitchen, garde-manger", "tasks": "Cold starters for "
                                                                                              "the breakfast buffet"}},
@@ -447,7 +465,7 @@ class _Seeder:
         instance_id = self._nominate("Jonas Keller · Cook · Köln → València", mou_id, "jonas", began=began,
                                      start=start, weeks=4, details={
             "date_of_birth": _born(start, 20).isoformat()})
-        self._drive(instance_id, began, self._la_steps([
+        self._drive(instance_id, began, self._la_steps("jonas", [
             {"code": "U1", "learning_outcomes": ["Prepares cold starters, salads and buffet platters"],
              "learning_activities": {"location": "Hotel kitchen, garde-manger", "tasks": "Cold buffet for banquets"}},
             {"code": "U2", "learning_activities": {"location": "Hotel kitchen", "tasks": "Temperature and cleaning "

@@ -145,17 +145,23 @@ echo " Lukas:";  inbox "$LUKAS" "instance_id=$I"
 step "4. The school prepares the Learning Agreement from the MoU's units; the hotel agrees the assessment"
 echo "   units the MoU offers: $(form "$SCHOOL" "$I" prepare_la | get '.mou_units[].code' | paste -sd ' ')"
 complete "$SCHOOL" "$I" prepare_la '{
+  "mobility_identifier": "MOB-2026-DE02-000313", "project_code": "2026-1-DE02-KA122-VET-000117",
+  "contact_persons": {"sending": {"name": "Anna Schmidt", "phone": "+49 221 555 0140"},
+                      "hosting": {"name": "Javier Ruiz", "phone": "+34 96 555 0120"}},
   "units": [{"code": "U1", "learning_outcomes": ["Prepares cold starters following the recipe"],
              "learning_activities": {"location": "Hotel kitchen", "tasks": "Garde-manger station"}},
             {"code": "U3", "learning_activities": {"location": "Hotel kitchen", "tasks": "Hot line at lunch"}}],
   "assessment": {"method": "Practical tasks observed by the mentor"},
   "validation_and_recognition": {"who": "The school validates, the IHK Köln recognises",
-                                 "how": "Transcript compared with this agreement", "effect": "Units exempted at home"}}'
+                                 "how": "Transcript compared with this agreement", "effect": "Units exempted at home",
+                                 "responsible": [{"name": "Petra Wagner", "organisation": "IHK Köln",
+                                                  "function": "recognition"}]}}'
 LA_HASH=$(form "$HOTEL" "$I" agree_assessment | get '.la_hash')
 complete "$HOTEL" "$I" agree_assessment "{\"la_hash\": \"$LA_HASH\", \"assessment\": {
   \"assessors\": [{\"name\": \"Javier Ruiz\", \"organisation\": \"Hotel Sol de Valencia\", \"role\": \"company mentor\"}],
   \"method\": \"Observation of practical tasks, then a short interview\", \"when\": \"Last week of the mobility\",
-  \"where\": \"Hotel kitchen\", \"documentation\": \"One assessment sheet per unit\"}}"
+  \"where\": \"Hotel kitchen\", \"criteria\": \"Dishes follow the recipe and the hygiene rules\",
+  \"documentation\": \"One assessment sheet per unit\"}}"
 
 step "5. Signatures in order: Lukas, the school, the hotel; each signs the hash of the text they read"
 LA_HASH=$(form "$LUKAS" "$I" sign_learner | get '.la_hash')
@@ -203,7 +209,10 @@ complete "$HOTEL" "$LI" record_assessment "{\"assessments\": [$SHEETS]}"
 complete "$LEA" "$LI" acknowledge_assessment '{"agrees": true, "comment": "Thank you, it was a great kitchen"}'
 
 step "8. The hotel issues the Learner's Personal Transcript; the school reads it only once released"
-complete "$HOTEL" "$LI" issue_transcript '{"signer": {"place": "València"}}'
+# Lea's stay ends today, before its planned last day: the hotel records the early end (and the hours of
+# U1). Nothing is validated or recognised before the mobility's last day, planned or recorded (409).
+complete "$HOTEL" "$LI" issue_transcript "{\"signer\": {\"place\": \"València\"}, \"period\": {\"end\": \"$TODAY\"},
+  \"hours\": [{\"unit\": \"U1\", \"hours\": 30}]}"
 echo "   the school asks for it before the release: HTTP $(status GET "/api/mobilities/$LEA_M/transcript" "$SCHOOL")"
 complete "$HOTEL" "$LI" release_transcript '{"ready_for_recognition": true}'
 TRANSCRIPT=$(api GET "/api/mobilities/$LEA_M/transcript" "$SCHOOL")

@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from ecvet.documents import model, pdf, service
+from ecvet.documents import i18n, model, pdf, service
+from ecvet.mobility import credentials
 from engine import instances
 from engine.errors import Invalid
 from engine.models import ProcessInstance, utcnow
@@ -60,7 +61,8 @@ def document_page(kind: str, record_id: int) -> Any:
     """One document as a readable page (an earlier version of a MoU or LA with ?version=n)."""
     version = _version()
     with page_session(write=False) as (session, actor):
-        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version)
+        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
+                                 languages=i18n.languages(request.args.get("lang")))
     return render_template("documents/document.html", active="documents", document=document)
 
 
@@ -71,7 +73,8 @@ def download(kind: str, record_id: int, fmt: str) -> Any:
         abort(404)
     version = _version()
     with page_session(write=False) as (session, actor):
-        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version)
+        document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
+                                 languages=i18n.languages(request.args.get("lang")))
     suffix = f"-v{document.reference.version}" if document.reference.version else ""
     name = f"{kind}-{record_id}{suffix}.{fmt}"
     if fmt == "pdf":
@@ -81,3 +84,14 @@ def download(kind: str, record_id: int, fmt: str) -> Any:
         body = json.dumps(document.as_json(), ensure_ascii=False, indent=2).encode("utf-8")
         mimetype = "application/json"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/learners/<id:learner_id>/credentials.json", endpoint="credentials")
+def learner_credentials(learner_id: int) -> Any:
+    """The learner's recognised units as European Learning Model credentials (JSON-LD), to take to Europass."""
+    with page_session(write=False) as (session, actor):
+        found = credentials.for_learner(session, actor=actor, learner_id=learner_id)
+    body = json.dumps({"credentials": found}, ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/ld+json", headers={
+        "Content-Disposition": f'attachment; filename="credentials-learner-{learner_id}.jsonld"',
+        "Cache-Control": "private, no-store"})

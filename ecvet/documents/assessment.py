@@ -6,8 +6,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, data_hash
-from ecvet.documents.parts import METHODS, RESULTS, fields, learner_fields, mobility_organisations, organisation_label
+from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, data_hash, text
+from ecvet.documents.parts import (
+    METHODS,
+    RESULTS,
+    fields,
+    learner_fields,
+    mobility_organisations,
+    organisation_label,
+    outcome_line,
+)
 from ecvet.mobility import assessment, service, views
 from ecvet.mobility.models import AssessmentRecord, LaVersion
 from engine.errors import NotFound
@@ -36,13 +44,15 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
             ("Text assessed against (SHA-256)", la_version.content_hash if la_version else None))),
         Section("Unit of learning outcomes", fields(
             ("Unit", sheet.unit_code), ("Title", sheet.unit_title), ("ECVET points", unit.get("ecvet_points")),
-            ("Learning outcome assessed", sheet.learning_outcome))),
+            ("Learning outcomes assessed", sheet.learning_outcome
+             or [outcome_line(o) for o in unit.get("learning_outcomes") or []]))),
         Section("Assessment", fields(
             ("Criteria", sheet.criteria), ("Method", METHODS.get(sheet.method, sheet.method)),
             ("Context", sheet.context), ("Assessor", sheet.assessor_name),
             ("Assessor's organisation", sheet.assessor_organisation), ("Assessor's role", sheet.assessor_role),
             ("Date", sheet.assessed_on), ("Result", RESULTS.get(sheet.result, sheet.result)),
             ("Grade", sheet.grade), ("Comments", sheet.comments), ("Evidence", sheet.evidence))),
+        *_per_outcome(sheet),
         Section("Learner's acknowledgement", fields(
             ("Acknowledged", acknowledgement is not None),
             ("Agrees with the assessment", acknowledgement.agrees if acknowledgement else None),
@@ -78,3 +88,13 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
     )
 
 
+
+
+def _per_outcome(sheet: AssessmentRecord) -> list[Section]:
+    """The result of each learning outcome of the unit, where the sheet records them (since 1201)."""
+    if not sheet.outcome_results:
+        return []
+    return [Section("Results per learning outcome", table=Table(
+        ["Learning outcome", "Result", "Comment"],
+        [[outcome_line(r), text(RESULTS.get(r.get("result"), r.get("result"))), text(r.get("comment"))]
+         for r in sheet.outcome_results]))]

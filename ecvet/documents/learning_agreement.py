@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
-from ecvet.documents.parts import fields, organisation_label, organisations, points
+from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points
 from ecvet.mobility import learning_agreement, views
 from ecvet.mobility.models import LaParty, LaSignature, LaVersion, LearningAgreement, Mobility
 from ecvet.partnership.models import Mou
@@ -77,57 +77,118 @@ def _shown(session: Session, actor: Actor, record_id: int, version: int | None) 
 # --------------------------------------------------------------------------------------------------
 
 
+_GENDERS = {"female": "female", "male": "male", "diverse": "diverse", "not_stated": "not stated"}
+_FUNCTIONS = {"validation": "validation", "recognition": "recognition",
+              "validation_and_recognition": "validation and recognition"}
+
+
+def _contact(prefix: str, person: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    person = person or {}
+    return [(f"{prefix}: contact person", person.get("name")), (f"{prefix}: position", person.get("position")),
+            (f"{prefix}: telephone", person.get("phone")), (f"{prefix}: e-mail", person.get("email"))]
+
+
+def _identification(shown: _Shown) -> Section:
+    content = shown.content
+    return Section("Mobility", fields(
+        ("Mobility ID", content.get("mobility_identifier")), ("Project code", content.get("project_code"))))
+
+
 def _participants(shown: _Shown) -> Section:
     learner, mobility, content = shown.mobility.learner, shown.mobility, shown.content
+    contact = content.get("learner_contact") or {}
+    persons = content.get("contact_persons") or {}
     participants = [
-        ("Learner", learner.name), ("Date of birth", learner.date_of_birth), ("Learner's e-mail", learner.email),
+        ("Learner", learner.name), ("Date of birth", learner.date_of_birth),
+        ("Gender", _GENDERS.get(str(contact.get("gender")), contact.get("gender"))),
+        ("Address", contact.get("address")), ("Telephone", contact.get("phone")), ("Learner's e-mail", learner.email),
         ("European Student Identifier", learner.european_student_identifier),
     ]
     if shown.minor or learner.guardian_name:
         participants += [("Parent or guardian", learner.guardian_name), ("Guardian's e-mail", learner.guardian_email)]
     participants += [
         ("Sending organisation", organisation_label(shown.orgs, mobility.sending_organisation_id)),
+        *_contact("Sending organisation", persons.get("sending")),
         ("Hosting organisation", organisation_label(shown.orgs, mobility.hosting_organisation_id)),
+        *_contact("Hosting organisation", persons.get("hosting")),
         ("Intermediary", content.get("intermediary")),
         ("Under the MoU", shown.mou_code or (f"MoU {mobility.mou_id}")),
     ]
     return Section("Participants", fields(*participants))
 
 
+def _qualification(shown: _Shown) -> Section:
+    mobility, content = shown.mobility, shown.content
+    details = content.get("qualification_details") or {}
+    translated = details.get("title_in_partnership_language")
+    if translated and details.get("partnership_language"):
+        translated = f"{translated} ({details['partnership_language']})"
+    return Section("Qualification being taken", fields(
+        ("Title", mobility.qualification_title), ("Title in the partnership language", translated),
+        ("EQF level", mobility.qualification_eqf_level), ("NQF level", details.get("nqf_level")),
+        ("Sector", mobility.sector), ("Learner's progress so far", content.get("learner_progress"))))
+
+
+def _units(units: list[dict[str, Any]]) -> Section:
+    return Section(
+        "Units of learning outcomes to be achieved abroad",
+        fields(("Total ECVET points", sum(points(u.get("ecvet_points")) for u in units))),
+        table=Table(["Unit", "Title", "ECVET points", "Learning outcomes", "Parts of the unit", "Location", "Tasks"],
+                    [[text(u.get("code")), text(u.get("title")), text(u.get("ecvet_points")),
+                      text([outcome_line(o) for o in u.get("learning_outcomes") or []]), text(u.get("parts")),
+                      text((u.get("learning_activities") or {}).get("location")),
+                      text((u.get("learning_activities") or {}).get("tasks"))] for u in units]),
+    )
+
+
+def _assessment(assessment: dict[str, Any]) -> Section:
+    assessors = assessment.get("assessors") or []
+    return Section(
+        "Assessment",
+        fields(("Method", assessment.get("method")), ("Assessment criteria", assessment.get("criteria")),
+               ("When", assessment.get("when")), ("Where", assessment.get("where")),
+               ("How it is documented", assessment.get("documentation"))),
+        table=Table(["Assessor", "Organisation", "Role"],
+                    [[text(a.get("name")), text(a.get("organisation")), text(a.get("role"))] for a in assessors])
+        if assessors else None,
+    )
+
+
+def _recognition(recognition: dict[str, Any]) -> Section:
+    responsible = recognition.get("responsible") or []
+    return Section(
+        "Validation and recognition",
+        fields(("Who", recognition.get("who")), ("How", recognition.get("how")),
+               ("Effect on the learner's programme", recognition.get("effect"))),
+        table=Table(["Responsible person", "Organisation", "Role", "Responsible for"],
+                    [[text(p.get("name")), text(p.get("organisation")), text(p.get("role")),
+                      text(_FUNCTIONS.get(str(p.get("function")), p.get("function")))] for p in responsible])
+        if responsible else None,
+    )
+
+
+def _annexes(content: dict[str, Any]) -> Section:
+    annexes = content.get("annexes") or {}
+    return Section("Annexes", fields(
+        ("Europass CV", bool(annexes.get("europass_cv"))),
+        ("Europass Language Passport", bool(annexes.get("language_passport"))),
+        ("Units already acquired", bool(annexes.get("units_already_acquired"))),
+        ("Other", annexes.get("other"))))
+
+
 def _programme(shown: _Shown) -> list[Section]:
     """Duration, the qualification, the units to achieve abroad, assessment, validation and recognition."""
     mobility, content = shown.mobility, shown.content
     duration = content.get("duration") or {}
-    units = content.get("units") or []
-    assessment = content.get("assessment") or {}
-    recognition = content.get("validation_and_recognition") or {}
     return [
         Section("Duration of the mobility", fields(
             ("Start", duration.get("start") or mobility.start_date), ("End", duration.get("end") or mobility.end_date),
             ("Weeks", duration.get("weeks")))),
-        Section("Qualification being taken", fields(
-            ("Title", mobility.qualification_title), ("EQF level", mobility.qualification_eqf_level),
-            ("Sector", mobility.sector), ("Learner's progress so far", content.get("learner_progress")))),
-        Section(
-            "Units of learning outcomes to be achieved abroad",
-            fields(("Total ECVET points", sum(points(u.get("ecvet_points")) for u in units))),
-            table=Table(["Unit", "Title", "ECVET points", "Learning outcomes", "Location", "Tasks"],
-                        [[text(u.get("code")), text(u.get("title")), text(u.get("ecvet_points")),
-                          text(u.get("learning_outcomes")),
-                          text((u.get("learning_activities") or {}).get("location")),
-                          text((u.get("learning_activities") or {}).get("tasks"))] for u in units]),
-        ),
-        Section(
-            "Assessment",
-            fields(("Method", assessment.get("method")), ("When", assessment.get("when")),
-                   ("How it is documented", assessment.get("documentation"))),
-            table=Table(["Assessor", "Organisation", "Role"],
-                        [[text(a.get("name")), text(a.get("organisation")), text(a.get("role"))]
-                         for a in assessment.get("assessors") or []]) if assessment.get("assessors") else None,
-        ),
-        Section("Validation and recognition", fields(
-            ("Who", recognition.get("who")), ("How", recognition.get("how")),
-            ("Effect on the learner's programme", recognition.get("effect")))),
+        _qualification(shown),
+        _units(content.get("units") or []),
+        _assessment(content.get("assessment") or {}),
+        _recognition(content.get("validation_and_recognition") or {}),
+        _annexes(content),
     ]
 
 
@@ -187,7 +248,8 @@ def build(session: Session, actor: Actor, record_id: int, version: int | None = 
     shown = _shown(session, actor, record_id, version)
     required = learning_agreement.required_signatures(session, shown.la)
     mobility = shown.mobility
-    sections = [_participants(shown), *_programme(shown), *_changes_and_signing(session, shown, required)]
+    sections = [_identification(shown), _participants(shown), *_programme(shown),
+                *_changes_and_signing(session, shown, required)]
     subtitle = " · ".join([
         mobility.learner.name, mobility.qualification_title,
         f"{organisation_label(shown.orgs, mobility.sending_organisation_id)} → "

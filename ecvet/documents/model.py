@@ -40,7 +40,7 @@ SCHEMA_PREFIX = "ecvet-flow/document/"
 #: Every document kind, in the order of the mobility lifecycle.
 KINDS = (
     "mou", "learning-agreement", "assessment-sheet", "transcript", "recognition-record", "evaluation",
-    "action-plan",
+    "action-plan", "certificate",
 )
 
 #: The template name of each kind: the title of its documents.
@@ -52,6 +52,7 @@ KIND_TITLES = {
     "recognition-record": "Validation and recognition record",
     "evaluation": "Evaluation sheet",
     "action-plan": "Action plan",
+    "certificate": "Certificate of learning achievements",
 }
 
 #: Keys of process data that hold record ids (as the records' task actions return them), and the
@@ -129,6 +130,8 @@ class Document:
     signatures: list[Signature]
     data: dict[str, Any]
     status: str | None = None
+    #: The languages its fixed texts are in (:mod:`ecvet.documents.i18n`), two for a bilingual document.
+    languages: tuple[str, ...] = ("en",)
 
     @property
     def schema(self) -> str:
@@ -143,6 +146,7 @@ class Document:
         return {
             "schema": self.schema,
             "kind": self.kind,
+            "languages": list(self.languages),
             "record_id": self.record_id,
             "title": self.title,
             "subtitle": self.subtitle,
@@ -205,6 +209,7 @@ class DocumentJson(TypedDict):
 
     schema: Annotated[str, "ecvet-flow/document/<kind>/v1"]
     kind: str
+    languages: Annotated[list[str], "the languages of the fixed texts"]
     record_id: int
     title: str
     subtitle: str | None

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
-from ecvet.documents.parts import fields, organisation_label, organisations, points
+from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points
 from ecvet.partnership import deadlines, views
 from ecvet.partnership.approvers import Plan, Requirement, plan_for
 from ecvet.partnership.models import ApprovalRole, Decision, Mou, MouApproval, MouStatus, MouVersion
@@ -67,6 +67,7 @@ def _shown(session: Session, actor: Actor, record_id: int, version: int | None) 
     arranged = [i for a in (content.get("arrangements") or {}).values() for i in a.get("organisation_ids", [])]
     orgs = organisations(session, [mou.sending_organisation_id,
                                    *(o.get("organisation_id") for o in content.get("signing_organisations") or []),
+                                   *(o.get("organisation_id") for o in content.get("other_organisations") or []),
                                    *named, *arranged, *(a.organisation_id for a in approvals),
                                    *(r.organisation_id for r in plan.requirements)])
     return _Shown(mou, shown, current_version(mou), views.version_numbers(session, mou.id), approvals, plan, orgs)
@@ -77,14 +78,28 @@ def _shown(session: Session, actor: Actor, record_id: int, version: int | None) 
 # --------------------------------------------------------------------------------------------------
 
 
-def _organisation_fields(org: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _identifiers(org: Mapping[str, Any], registered: Organisation | None) -> tuple[Any, Any]:
+    """Erasmus+ OID and PIC as the text states them, else as the registered organisation has them."""
+    return (org.get("erasmus_oid") or (registered.erasmus_oid if registered else None),
+            org.get("pic") or (registered.pic if registered else None))
+
+
+def _organisation_fields(org: Mapping[str, Any], registered: Organisation | None) -> list[tuple[str, str]]:
     contact = org.get("contact_person") or {}
+    oid, pic = _identifiers(org, registered)
     return fields(
         ("Name", org.get("name")), ("Role", org.get("role")), ("Country", org.get("country")),
-        ("Address", org.get("address")), ("Website", org.get("website")),
+        ("Erasmus+ OID", oid), ("PIC", pic),
+        ("Address", org.get("address")), ("Telephone", org.get("phone")), ("Website", org.get("website")),
+        ("Area of competence in its country", org.get("competence")),
         ("Contact person", contact.get("name")), ("Position", contact.get("position")),
         ("Phone", contact.get("phone")), ("E-mail", contact.get("email")),
     )
+
+
+def _registered(shown: _Shown, org: Mapping[str, Any]) -> Organisation | None:
+    org_id = org.get("organisation_id")
+    return shown.orgs.get(org_id) if isinstance(org_id, int) else None
 
 
 def _organisation_sections(shown: _Shown) -> list[Section]:
@@ -97,13 +112,16 @@ def _organisation_sections(shown: _Shown) -> list[Section]:
         ("Other objectives", objectives.get("other")),
     ))]
     for i, org in enumerate(content.get("signing_organisations") or [], start=1):
-        sections.append(Section(f"Signing organisation {i}", _organisation_fields(org)))
+        sections.append(Section(f"Signing organisation {i}", _organisation_fields(org, _registered(shown, org))))
     others = content.get("other_organisations") or []
     if others:
         sections.append(Section("Other organisations covered", table=Table(
-            ["Name", "Role", "Country", "Contact person", "E-mail"],
+            ["Name", "Role", "Country", "Erasmus+ OID / PIC", "Contact person", "Telephone", "E-mail", "Duties"],
             [[text(o.get("name")), text(o.get("role")), text(o.get("country")),
-              text((o.get("contact_person") or {}).get("name")), text((o.get("contact_person") or {}).get("email"))]
+              text([i for i in _identifiers(o, _registered(shown, o)) if i]),
+              text((o.get("contact_person") or {}).get("name")),
+              text(o.get("phone") or (o.get("contact_person") or {}).get("phone")),
+              text((o.get("contact_person") or {}).get("email")), text(o.get("duties"))]
              for o in others])))
     named = [ci.get("organisation_id") for ci in content.get("competent_institutions") or []]
     if named:
@@ -124,9 +142,10 @@ def _qualification_sections(content: dict[str, Any]) -> list[Section]:
                    ("EQF level", qualification.get("eqf_level")), ("NQF level", qualification.get("nqf_level")),
                    ("ECVET points of the qualification", qualification.get("ecvet_points")),
                    ("ECVET points of the units concerned", sum(points(u.get("ecvet_points")) for u in units))),
-            table=Table(["Unit", "Title", "EQF level", "ECVET points"],
+            table=Table(["Unit", "Title", "EQF level", "ECVET points", "Description", "Learning outcomes"],
                         [[text(u.get("code")), text(u.get("title")), text(u.get("eqf_level")),
-                          text(u.get("ecvet_points"))] for u in units]),
+                          text(u.get("ecvet_points")), text(u.get("description")),
+                          text([outcome_line(o) for o in u.get("learning_outcomes") or []])] for u in units]),
         ))
     return sections
 

@@ -31,6 +31,17 @@ def organisation_label(orgs: Mapping[int, Organisation], org_id: int | None) -> 
     return f"{org.name} ({org.country})"
 
 
+_OUTCOME_KINDS = {"knowledge": "Knowledge", "skills": "Skills", "competence": "Competence"}
+
+
+def outcome_line(outcome: Any) -> str:
+    """A learning outcome as printed: its kind (knowledge, skills, competence) first when it has one."""
+    if isinstance(outcome, Mapping):
+        kind = _OUTCOME_KINDS.get(str(outcome.get("kind")))
+        return f"{kind}: {outcome.get('text')}" if kind else text(outcome.get("text"))
+    return text(outcome)
+
+
 def points(value: Any) -> float | int:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 

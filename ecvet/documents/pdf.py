@@ -24,6 +24,7 @@ from fpdf import FPDF
 from fpdf.enums import TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
+from ecvet.documents.i18n import say
 from ecvet.documents.model import EMPTY, Document, Section, Signature, text
 from engine.config import settings
 from engine.errors import EngineError
@@ -71,6 +72,7 @@ class _Pdf(FPDF):
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.footer_text = footer_text
         self.covered = covered
+        self.languages: tuple[str, ...] = ("en",)
 
     def safe(self, value: str) -> str:
         """Keep every character the font draws; make the others visible instead of dropping them."""
@@ -80,7 +82,8 @@ class _Pdf(FPDF):
         self.set_y(-12)
         self.set_font(FAMILY, "", 7)
         self.set_text_color(*_GREY)
-        self.cell(0, 4, self.safe(f"Page {self.page_no()} of {{nb}} · {self.footer_text}"), align="C")
+        page = say(f"Page {self.page_no()} of {{nb}}", self.languages)
+        self.cell(0, 4, self.safe(f"{page} · {self.footer_text}"), align="C")
         self.set_text_color(0, 0, 0)
 
 
@@ -96,6 +99,7 @@ def render(document: Document, *, generated_at: datetime | None = None, font_dir
     footer = (f"Generated {moment.strftime('%Y-%m-%d %H:%M UTC')} by ECVET Flow · {document.schema} · "
               f"SHA-256 {document.content_hash[:16]}…")
     pdf = _Pdf(footer, _covered(tuple(paths.values())))
+    pdf.languages = document.languages
     for style, path in paths.items():
         pdf.add_font(FAMILY, style, str(path))
     pdf.set_creation_date(moment)
@@ -110,7 +114,7 @@ def render(document: Document, *, generated_at: datetime | None = None, font_dir
     _title_block(pdf, document)
     for section in document.sections:
         _section(pdf, section)
-    _signatures(pdf, document.signatures)
+    _signatures(pdf, document.signatures, document.languages)
     return bytes(pdf.output())
 
 
@@ -129,7 +133,8 @@ def _title_block(pdf: _Pdf, document: Document) -> None:
         _line(pdf, document.subtitle, size=11, height=6)
     pdf.ln(2)
     ref = document.reference
-    reference = " · ".join(p for p in (
+    langs = document.languages
+    reference = " · ".join(say(p, langs) for p in (
         f"Reference {ref.code}" if ref.code else None,
         f"Version {ref.version}" if ref.version else None,
         f"Status: {document.status}" if document.status else None,
@@ -138,7 +143,7 @@ def _title_block(pdf: _Pdf, document: Document) -> None:
     if reference:
         _line(pdf, reference, size=9, height=5)
     basis = "the signed text" if ref.hash_basis == "record" else "this document's data"
-    _line(pdf, f"SHA-256 of {basis}: {ref.content_hash}", size=8, height=4.5, grey=True)
+    _line(pdf, say(f"SHA-256 of {basis}: {ref.content_hash}", langs), size=8, height=4.5, grey=True)
     pdf.ln(1)
     pdf.set_draw_color(*_GREY)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
@@ -188,10 +193,10 @@ def _table(pdf: _Pdf, columns: list[str], rows: list[list[str]], col_widths: tup
     pdf.ln(2)
 
 
-def _signatures(pdf: _Pdf, signatures: list[Signature]) -> None:
-    _heading(pdf, "Signatures", keep=70)
-    _line(pdf, "A signature counts for this version when it was given for exactly this version's SHA-256; "
-               "signatures of other versions stay as evidence.", size=8, height=4.2, grey=True)
+def _signatures(pdf: _Pdf, signatures: list[Signature], langs: tuple[str, ...]) -> None:
+    _heading(pdf, say("Signatures", langs), keep=70)
+    _line(pdf, say("A signature counts for this version when it was given for exactly this version's SHA-256; "
+                   "signatures of other versions stay as evidence.", langs), size=8, height=4.2, grey=True)
     pdf.ln(1)
     rows = []
     for s in signatures:
@@ -199,9 +204,10 @@ def _signatures(pdf: _Pdf, signatures: list[Signature]) -> None:
             or EMPTY
         rows.append([
             s.party, who, text(s.signed_at),
-            "implicit (no objection in time)" if s.mode == "implicit" else s.mode,
+            say("implicit (no objection in time)" if s.mode == "implicit" else s.mode, langs),
             text(s.version), f"{s.content_hash[:12]}…" if s.content_hash else EMPTY,
-            "yes" if s.counts else "no",
+            say("yes" if s.counts else "no", langs),
         ])
-    _table(pdf, ["Party", "Signed by", "When", "How", "Version", "Text signed (SHA-256)", "Counts"], rows,
+    columns = ["Party", "Signed by", "When", "How", "Version", "Text signed (SHA-256)", "Counts"]
+    _table(pdf, [say(c, langs) for c in columns], rows,
            col_widths=(38, 40, 22, 22, 15, 24, 15))

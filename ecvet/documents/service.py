@@ -3,12 +3,21 @@ document kind, with the same visibility as the record's own service (anyone else
 :func:`for_instance` lists the documents an instance's process data refers to."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from ecvet.documents import assessment, learning_agreement, mou, recognition, review, transcript
+from ecvet.documents import (
+    assessment,
+    certificate,
+    i18n,
+    learning_agreement,
+    mou,
+    recognition,
+    review,
+    transcript,
+)
 from ecvet.documents.model import KIND_TITLES, KINDS, Document, DocumentRef
 from engine import instances
 from engine.errors import NotFound
@@ -27,6 +36,7 @@ REFERENCE_KEYS: dict[str, str] = {
     "hosting_evaluation_id": "evaluation",
     "learner_evaluation_id": "evaluation",
     "action_plan_id": "action-plan",
+    "certificate_learner_id": "certificate",
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -58,23 +68,26 @@ BUILDERS: dict[str, Builder] = {
     "recognition-record": recognition.build,
     "evaluation": review.build_evaluation,
     "action-plan": review.build_action_plan,
+    "certificate": certificate.build,
 }
 
 
-def build(session: Session, *, actor: Actor, kind: str, record_id: int, version: int | None = None) -> Document:
+def build(session: Session, *, actor: Actor, kind: str, record_id: int, version: int | None = None,
+          languages: Sequence[str] = (i18n.SOURCE,)) -> Document:
     """The document of one record, for whoever may read the record (anyone else: NotFound).
 
     ``version`` picks an earlier text of a versioned record (MoU, LA); the current one by default.
+    ``languages``: its fixed texts in one language or two side by side (:func:`ecvet.documents.i18n.languages`).
     An unknown kind, an unknown record and an invisible one all look the same (404)."""
     builder = BUILDERS.get(kind)
     if builder is None:
         raise NotFound(f"No document kind {kind!r}; kinds: {', '.join(KINDS)}")
     if version is None:
-        return builder(session, actor, record_id)
+        return i18n.localise(builder(session, actor, record_id), languages)
     versioned = VERSIONED.get(kind)
     if versioned is None:
         raise NotFound(f"{KIND_TITLES[kind]} documents have no versions")
-    return versioned(session, actor, record_id, version)
+    return i18n.localise(versioned(session, actor, record_id, version), languages)
 
 
 def _ids(value: Any) -> list[int]:

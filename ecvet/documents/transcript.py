@@ -7,7 +7,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
-from ecvet.documents.parts import METHODS, RESULTS, fields, mobility_organisations, organisation_label
+from ecvet.documents.parts import (
+    METHODS,
+    RESULTS,
+    fields,
+    mobility_organisations,
+    organisation_label,
+    outcome_line,
+)
 from ecvet.mobility import service, transcript, views
 from ecvet.mobility.models import PersonalTranscript
 from engine.errors import NotFound
@@ -39,10 +46,16 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
             ("Home (sending organisation)", f"{home.get('name')} ({home.get('country')})" if home else None))),
         Section("Qualification and period", fields(
             ("Qualification", qualification.get("title")), ("EQF level", qualification.get("eqf_level")),
-            ("Start", period.get("start")), ("End", period.get("end")))),
+            ("Start", period.get("start")), ("End", period.get("end")),
+            ("Actual first day", period.get("actual_start")), ("Actual last day", period.get("actual_end")),
+            ("Ended early", period.get("early_end")))),
         Section("Learning Agreement", fields(
             ("Agreement", f"LA-{la.get('id')} version {la.get('version')}" if la else None),
             ("Text the results refer to (SHA-256)", la.get("hash")))),
+        Section("Learning achieved abroad", table=Table(
+            ["Unit", "Learning outcomes", "Learning activities", "Hours"],
+            [[text(u.get("code")), text(_outcomes(u)),
+              text(_activities(u.get("learning_activities"))), text(u.get("hours"))] for u in units])),
         Section(
             "Results per unit",
             fields(("ECVET points achieved", content.get("ecvet_points_achieved"))),
@@ -58,7 +71,7 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
                for u in units if u.get("learner_comment") or u.get("learner_agrees") is False]
     if remarks:
         sections.append(Section("Learner's remarks", table=Table(["Unit", "Agrees", "Comment"], remarks)))
-    sections.append(Section("Recognition", fields(
+    sections.append(Section("Issue and release for recognition", fields(
         ("Issued on", content.get("issued_on")),
         ("Ready for recognition since", issued.ready_for_recognition_at))))
     signature = Signature(
@@ -83,3 +96,17 @@ def _assessor(value: Any) -> str | None:
     return f"{name} ({role})" if name and role else name or None
 
 
+
+
+def _activities(value: Any) -> str | None:
+    if not isinstance(value, Mapping):
+        return None
+    return ": ".join(str(v) for v in (value.get("location"), value.get("tasks")) if v) or None
+
+
+def _outcomes(unit: Mapping[str, Any]) -> list[str]:
+    """The unit's learning outcomes, each with its result where the sheet assessed them one by one."""
+    assessed = unit.get("outcome_results")
+    if assessed:
+        return [f"{outcome_line(r)} ({RESULTS.get(r.get('result'), r.get('result'))})" for r in assessed]
+    return [outcome_line(o) for o in unit.get("learning_outcomes") or []]

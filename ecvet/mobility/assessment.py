@@ -74,6 +74,41 @@ def _text(entry: dict[str, Any], name: str, path: str, errors: dict[str, list[st
     return text or None
 
 
+def _outcome_text(outcome: Any) -> str:
+    return str(outcome.get("text") or "") if isinstance(outcome, dict) else str(outcome)
+
+
+def _outcome_results(entry: dict[str, Any], unit: dict[str, Any] | None, path: str,
+                     errors: dict[str, list[str]]) -> list[dict[str, Any]] | None:
+    """The result per learning outcome of the unit (`outcomes`: ``[{learning_outcome, result, comments?}]``,
+    each outcome of the agreement once, by its text); a unit achieved has every outcome achieved."""
+    given = entry.get("outcomes")
+    if given is None or unit is None:
+        return None
+    stated = {_outcome_text(o): o for o in unit.get("learning_outcomes") or []}
+    results: dict[str, dict[str, Any]] = {}
+    problems: dict[str, list[str]] = {}
+    for j, item in enumerate(given if isinstance(given, list) else [None]):
+        text = item.get("learning_outcome") if isinstance(item, dict) else None
+        if not isinstance(item, dict) or text not in stated or text in results:
+            problems[f"{path}.outcomes.{j}.learning_outcome"] = ["Each learning outcome of the unit, once"]
+        elif item.get("result") not in AssessmentResult.ALL:
+            problems[f"{path}.outcomes.{j}.result"] = [f"One of {', '.join(AssessmentResult.ALL)}"]
+        else:
+            outcome = stated[text]
+            results[text] = {"kind": outcome.get("kind") if isinstance(outcome, dict) else None, "text": text,
+                             "result": item["result"],
+                             "comment": _text(item, "comments", f"{path}.outcomes.{j}", problems)}
+    missing = sorted(set(stated) - set(results))
+    if not problems and missing:
+        problems[f"{path}.outcomes"] = [f"Assess every learning outcome of the unit: {missing}"]
+    elif entry.get("result") == AssessmentResult.ACHIEVED and any(
+            r["result"] != AssessmentResult.ACHIEVED for r in results.values()):
+        problems[f"{path}.result"] = ["A unit is achieved when each of its learning outcomes is"]
+    errors.update(problems)
+    return [results[t] for t in stated if t in results]
+
+
 def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobility: Mobility, *,
                    errors: dict[str, list[str]], signer: dict[str, str | None]) -> dict[str, Any] | None:
     path = f"assessments.{i}"
@@ -106,7 +141,9 @@ def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobilit
                                   "today, within the mobility"]
     fields = {name_: _text(entry, name_, path, errors, required=name_ == "criteria")
               for name_ in ("learning_outcome", "criteria", "context", "grade", "comments", "evidence")}
+    outcomes = _outcome_results(entry, units.get(code) if isinstance(code, str) else None, path, errors)
     return {"unit": code, "method": entry.get("method"), "result": entry.get("result"), "assessor_name": name,
+            "outcome_results": outcomes,
             "assessor_organisation": organisation, "assessor_role": role, "assessed_on": on, **fields}
 
 
@@ -154,6 +191,7 @@ def record(
         row = AssessmentRecord(
             mobility_id=mobility.id, la_id=la.id, la_version_id=version.id, unit_code=entry["unit"],
             unit_title=units[entry["unit"]].get("title"), learning_outcome=entry["learning_outcome"],
+            outcome_results=entry["outcome_results"],
             criteria=entry["criteria"], method=entry["method"], context=entry["context"],
             assessor_name=entry["assessor_name"], assessor_organisation=entry["assessor_organisation"],
             assessor_role=entry["assessor_role"], assessed_on=entry["assessed_on"], result=entry["result"],
@@ -186,11 +224,31 @@ def acknowledgements(session: Session, mobility: Mobility) -> dict[int, Assessme
     return {a.assessment_id: a for a in rows}
 
 
+def _unit_comments(entries: Any, codes: set[str]) -> dict[str, str]:
+    """The learner's comment per unit: ``[{unit, comment}]``, each unit once."""
+    errors: dict[str, list[str]] = {}
+    comments: dict[str, str] = {}
+    for i, entry in enumerate(entries or []):
+        unit = entry.get("unit") if isinstance(entry, dict) else None
+        text = entry.get("comment") if isinstance(entry, dict) else None
+        if unit not in codes or unit in comments:
+            errors[f"unit_comments.{i}.unit"] = [f"Each assessed unit once: {sorted(codes)}"]
+        elif not isinstance(text, str) or not text.strip() or len(text) > _LIMITS["comments"]:
+            errors[f"unit_comments.{i}.comment"] = ["A comment on this unit"]
+        else:
+            comments[unit] = text.strip()
+    if errors:
+        raise Invalid("The comments per unit are not valid", errors=errors)
+    return comments
+
+
 def acknowledge(
-    session: Session, *, actor: Actor, mobility_id: int, agrees: Any, comment: str | None = None
+    session: Session, *, actor: Actor, mobility_id: int, agrees: Any, comment: str | None = None,
+    unit_comments: list[dict[str, Any]] | None = None,
 ) -> list[AssessmentAcknowledgement]:
     """The learner acknowledges the current sheets (every unit must have one), saying whether they agree;
-    disagreeing needs a comment, which the host and, later, the home side read."""
+    disagreeing needs a comment, which the host and, later, the home side read. A comment on one unit
+    (`unit_comments`: ``[{unit, comment}]``) goes on that unit's sheet only; `comment` on the others."""
     mobility = service.get(session, actor=actor, mobility_id=mobility_id)
     if actor.user_id != mobility.learner.user_id:
         raise Forbidden("Only the learner acknowledges their assessment, with their own account")
@@ -198,18 +256,20 @@ def acknowledge(
     if not isinstance(agrees, bool):
         raise Invalid("Say whether you agree", errors={"agrees": ["True or false"]})
     comment = (comment or "").strip() or None
-    if not agrees and not comment:
-        raise Invalid("Say what you disagree with", errors={"comment": ["Required when you disagree"]})
     missing = missing_units(session, mobility)
     if missing:
         raise Conflict(f"Not every unit is assessed yet: {', '.join(missing)}")
+    per_unit = _unit_comments(unit_comments, {r.unit_code for r in current(session, mobility)})
+    if not agrees and not (comment or per_unit):
+        raise Invalid("Say what you disagree with", errors={"comment": ["Required when you disagree"]})
     done = acknowledgements(session, mobility)
     pending = [r for r in current(session, mobility) if r.id not in done]
     if not pending:
         raise Conflict("You have acknowledged every assessment sheet already")
     now = utcnow()
-    rows = [AssessmentAcknowledgement(mobility_id=mobility.id, assessment_id=r.id, agrees=agrees, comment=comment,
-                                      acknowledged_at=now, acknowledged_by=actor.user_id) for r in pending]
+    rows = [AssessmentAcknowledgement(mobility_id=mobility.id, assessment_id=r.id, agrees=agrees,
+                                      comment=per_unit.get(r.unit_code, comment), acknowledged_at=now,
+                                      acknowledged_by=actor.user_id) for r in pending]
     session.add_all(rows)
     session.flush()
     audit.record(session, actor_id=actor.user_id, action="assessment.acknowledged", mobility_id=mobility.id,

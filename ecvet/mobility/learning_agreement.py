@@ -11,7 +11,7 @@ The mechanics follow the Erasmus Without Paper network and the Erasmus+ ECVET LA
   without objection (:func:`ecvet.mobility.signatures.implicit_approval`, run by the process's
   timer through the worker).
 * Units come from the MoU in force: only units the MoU covers for the mobility's qualification, with
-  the ECVET points the MoU gives them.
+  the ECVET points the MoU gives them, each with its learning outcomes (:mod:`ecvet.mobility.la_content`).
 * A text written before the mobility starts must be signed before it starts. A change during the
   mobility is a new version (every added or removed unit with its reason) that all parties sign
   again; the earlier signatures stay as evidence but stop counting, because they quote another
@@ -30,12 +30,11 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema.validators import Draft202012Validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecvet.evidence import content_hash
-from ecvet.mobility import service
+from ecvet.mobility import la_content, service
 from ecvet.mobility.models import (
     LaChange,
     LaParty,
@@ -61,103 +60,9 @@ STALE_MESSAGE = "stale: the Learning Agreement changed since you read it"
 #: must stay far below the workflow library's depth limit (hazard 7 of the engine notes).
 MAX_VERSIONS = 30
 
-# --------------------------------------------------------------------------------------------------
-# Content: the Erasmus+ ECVET Learning Agreement (June 2014) as JSON
-# --------------------------------------------------------------------------------------------------
-
-_TEXT = {"type": "string", "maxLength": 10_000}
-_SHORT = {"type": "string", "maxLength": 300}
-_UNIT = {
-    "type": "object",
-    "required": ["code"],
-    "properties": {
-        "code": {"type": "string", "minLength": 1, "maxLength": 50},
-        "title": _SHORT,
-        "ecvet_points": {"type": "number", "minimum": 0},
-        "learning_outcomes": {"type": "array", "items": _TEXT},
-        "learning_activities": {
-            "type": "object",
-            "properties": {"location": _SHORT, "tasks": _TEXT},
-        },
-    },
-}
-_ASSESSOR = {"type": "object", "properties": {"name": _SHORT, "organisation": _SHORT, "role": _SHORT}}
-
-#: What version content holds. Units are required (they are what the learner is to achieve abroad);
-#: the rest is checked for structure only.
-CONTENT_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Learning Agreement (ECVET)",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["units"],
-    "properties": {
-        "units": {"type": "array", "items": _UNIT, "minItems": 1},
-        "assessment": {
-            "type": "object",
-            "properties": {
-                "assessors": {"type": "array", "items": _ASSESSOR},
-                "method": _TEXT,
-                "when": _SHORT,
-                "where": _SHORT,
-                "documentation": _TEXT,
-            },
-        },
-        "validation_and_recognition": {
-            "type": "object",
-            "properties": {"who": _SHORT, "how": _TEXT, "effect": _TEXT},
-        },
-        "duration": {
-            "type": "object",
-            "properties": {"start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"},
-                           "weeks": {"type": "integer", "minimum": 1}},
-        },
-        "intermediary": _SHORT,
-        "learner_progress": _TEXT,
-    },
-}
-_VALIDATOR = Draft202012Validator(CONTENT_SCHEMA)
-#: Parts of the text other than units that a change may replace as a whole (with a reason).
-SECTIONS = ("assessment", "validation_and_recognition", "duration", "intermediary", "learner_progress")
-
-
-def _units_from_mou(session: Session, mobility: Mobility, content: dict[str, Any]) -> dict[str, Any]:
-    """Units must be ones the MoU in force covers for the mobility's qualification; their title and
-    ECVET points come from the MoU when the text leaves them out, and may not contradict it."""
-    offered = service.mou_units(session, mobility)
-    errors: dict[str, list[str]] = {}
-    for i, unit in enumerate(content.get("units") or []):
-        known = offered.get(unit["code"])
-        if known is None:
-            errors[f"units.{i}.code"] = [f"The MoU does not cover unit {unit['code']!r} for "
-                                         f"{mobility.qualification_title}; it covers {sorted(offered)}"]
-            continue
-        if "title" not in unit and known.get("title"):
-            unit["title"] = known["title"]
-        points = known.get("ecvet_points")
-        if points is not None:
-            if "ecvet_points" not in unit:
-                unit["ecvet_points"] = points
-            elif unit["ecvet_points"] != points:
-                errors[f"units.{i}.ecvet_points"] = [f"The MoU gives unit {unit['code']} {points} ECVET points"]
-    if errors:
-        raise Invalid("The Learning Agreement names units the MoU does not cover as written", errors=errors)
-    return content
-
-
-def _check_content(content: Any) -> dict[str, Any]:
-    if not isinstance(content, dict):
-        raise Invalid("The Learning Agreement content is an object", errors={"content": ["Not an object"]})
-    errors: dict[str, list[str]] = {}
-    for error in _VALIDATOR.iter_errors(content):
-        key = ".".join(str(p) for p in error.absolute_path) or "content"
-        errors.setdefault(key, []).append(error.message)
-    codes = [u.get("code") for u in content.get("units") or [] if isinstance(u, dict)]
-    if len(codes) != len(set(codes)):
-        errors.setdefault("units", []).append("Each unit appears once")
-    if errors:
-        raise Invalid("The Learning Agreement content is not valid", errors=errors)
-    return copy.deepcopy(content)
+#: The content's schema and the parts of it a change may replace (:mod:`ecvet.mobility.la_content`).
+CONTENT_SCHEMA = la_content.CONTENT_SCHEMA
+SECTIONS = la_content.SECTIONS
 
 
 # --------------------------------------------------------------------------------------------------
@@ -326,7 +231,7 @@ def prepare(session: Session, *, actor: Actor, mobility_id: int, content: dict[s
     mou = session.get(Mou, mobility.mou_id)
     if mou is None or in_force_version(mou) is None:
         raise Conflict("The mobility's MoU is not in force: a Learning Agreement is made under an active MoU")
-    content = _units_from_mou(session, mobility, _check_content(content))
+    content = la_content.units_from_mou(session, mobility, la_content.check(content))
     existing = session.scalar(select(LearningAgreement.id).where(
         LearningAgreement.mobility_id == mobility.id, LearningAgreement.status != LaStatus.DELETED))
     if existing is not None:
@@ -479,7 +384,8 @@ def change(
     if edit.errors:
         raise Invalid("The change is not valid", errors=edit.errors)
     content["units"] = edit.units
-    content = _units_from_mou(session, mobility, _check_content(content))
+    carried = frozenset(u["code"] for u in version.content.get("units") or [])
+    content = la_content.units_from_mou(session, mobility, la_content.check(content), carried)
     if content_hash(content) == version.content_hash:
         return version
     return _new_version(session, actor, la, edit, content)

@@ -279,6 +279,8 @@ class AssessmentRecord(Base):
     unit_code: Mapped[str] = mapped_column(String(50))
     unit_title: Mapped[str | None] = mapped_column(String(300))
     learning_outcome: Mapped[str | None] = mapped_column(Text)
+    # Per learning outcome of the unit (migration 1201): [{kind, text, result, comment}]; NULL before.
+    outcome_results: Mapped[list[Any] | None]
     criteria: Mapped[str] = mapped_column(Text)
     method: Mapped[str] = mapped_column(String(20))
     context: Mapped[str | None] = mapped_column(Text)

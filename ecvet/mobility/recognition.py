@@ -18,6 +18,7 @@ append-only evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -72,7 +73,17 @@ def _ready_transcript(session: Session, mobility: Mobility, quoted_hash: Any) ->
     if quoted_hash != transcript.content_hash:
         raise Conflict(STALE_MESSAGE, errors={"transcript_hash": [
             f"You quoted {quoted_hash!r}; the transcript issued is {transcript.content_hash}"]})
+    ended = ended_on(mobility, transcript)
+    if utcnow().date() < ended:
+        raise Conflict(f"The mobility ends on {ended.isoformat()}: its units are validated and recognised from "
+                       "its last day on (the host records an early end in the transcript)")
     return transcript
+
+
+def ended_on(mobility: Mobility, transcript: PersonalTranscript) -> date:
+    """The mobility's last day: the actual one the transcript records, else the planned one."""
+    actual = (transcript.content.get("period") or {}).get("actual_end")
+    return date.fromisoformat(actual) if isinstance(actual, str) else mobility.end_date
 
 
 def _live(session: Session, actor: Actor, mobility_id: int) -> Mobility:

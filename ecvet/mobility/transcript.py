@@ -11,6 +11,7 @@ once it is ready for recognition. To them it does not exist before (404).
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from ecvet.evidence import content_hash
 from ecvet.mobility import assessment, learning_agreement, service
 from ecvet.mobility.models import AssessmentResult, Mobility, MobilityStatus, PersonalTranscript
 from engine import audit
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Organisation, utcnow
 from engine.parties import Actor
 
@@ -44,12 +45,65 @@ def _organisation(session: Session, org_id: int) -> dict[str, Any]:
     return {"organisation_id": org.id, "name": org.name, "country": org.country, "erasmus_oid": org.erasmus_oid}
 
 
-def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str, Any] | None = None
+#: Hours of learning activities a transcript may state for one unit.
+MAX_HOURS = 10_000
+
+
+def _day(value: Any, path: str, errors: dict[str, list[str]]) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        errors[path] = ["Not an ISO date (YYYY-MM-DD)"]
+        return None
+
+
+def actual_period(mobility: Mobility, period: Any) -> dict[str, Any]:
+    """The dates the learner actually spent abroad: the planned ones unless the host states others.
+    The first day may be later than planned; the last day earlier (an early end, which must have
+    happened: not after today), never later (a longer stay is a postponement of the mobility)."""
+    period = period if isinstance(period, dict) else {}
+    errors: dict[str, list[str]] = {}
+    start = _day(period["start"], "period.start", errors) if period.get("start") else mobility.start_date
+    end = _day(period["end"], "period.end", errors) if period.get("end") else mobility.end_date
+    if start is not None and end is not None:
+        if not mobility.start_date <= start <= end <= mobility.end_date:
+            errors["period"] = [f"Within the planned period ({mobility.start_date.isoformat()} to "
+                                f"{mobility.end_date.isoformat()}), the first day not after the last"]
+        elif end < mobility.end_date and end > utcnow().date():
+            errors["period.end"] = ["An early end is recorded once it happened: not after today"]
+    if errors or start is None or end is None:
+        raise Invalid("The actual dates of the mobility are not valid", errors=errors)
+    return {"actual_start": start.isoformat(), "actual_end": end.isoformat(),
+            "early_end": end < mobility.end_date}
+
+
+def _hours(entries: Any, codes: set[str]) -> dict[str, float]:
+    """Hours of learning activities per unit, as the host states them (optional)."""
+    errors: dict[str, list[str]] = {}
+    hours: dict[str, float] = {}
+    for i, entry in enumerate(entries or []):
+        unit = entry.get("unit") if isinstance(entry, dict) else None
+        value = entry.get("hours") if isinstance(entry, dict) else None
+        if unit not in codes:
+            errors[f"hours.{i}.unit"] = [f"A unit of the Learning Agreement: {sorted(codes)}"]
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_HOURS:
+            errors[f"hours.{i}.hours"] = [f"A number of hours, 0 to {MAX_HOURS}"]
+        else:
+            hours[unit] = value
+    if errors:
+        raise Invalid("The hours of learning activities are not valid", errors=errors)
+    return hours
+
+
+def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str, Any] | None = None,
+          period: dict[str, Any] | None = None, hours: list[dict[str, Any]] | None = None
           ) -> PersonalTranscript:
     """The host issues the transcript from the current assessment sheets, once every unit of the
     Learning Agreement in force is assessed and the learner acknowledged the sheets (409 otherwise).
     A member of the hosting organisation issues and signs it (403 for anyone else, administrators
-    included: :mod:`ecvet.signing`); a second issue is refused (409)."""
+    included: :mod:`ecvet.signing`); a second issue is refused (409). It states, per unit, the
+    learning outcomes and activities of the agreement and the hours the host gives (`hours`:
+    ``[{unit, hours}]``), and the actual dates (`period`: ``{start, end}``, see :func:`actual_period`)."""
     mobility = service.get(session, actor=actor, mobility_id=mobility_id)
     if not (actor.is_admin or service.is_host(actor, mobility)):
         raise Forbidden("Only the hosting organisation issues the Learner's Personal Transcript")
@@ -64,6 +118,8 @@ def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str,
     if la is None or not learning_agreement.in_force(session, la):
         raise Conflict("The Learning Agreement is not in force")
     version = learning_agreement.current_version(session, la)
+    actual = actual_period(mobility, period)
+    spent = _hours(hours, {u["code"] for u in version.content.get("units") or []})
     missing = assessment.missing_units(session, mobility)
     if missing:
         raise Conflict(f"Not every unit is assessed: {', '.join(missing)}")
@@ -77,7 +133,10 @@ def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str,
         ack = acknowledged[sheet.id]
         units.append({
             "code": unit["code"], "title": unit.get("title"), "ecvet_points": unit.get("ecvet_points"),
-            "learning_outcome": sheet.learning_outcome, "method": sheet.method,
+            "learning_outcomes": unit.get("learning_outcomes") or [],
+            "learning_activities": unit.get("learning_activities") or {}, "hours": spent.get(unit["code"]),
+            "learning_outcome": sheet.learning_outcome, "outcome_results": sheet.outcome_results,
+            "method": sheet.method,
             "date": sheet.assessed_on.isoformat(),
             "assessor": {"name": sheet.assessor_name, "organisation": sheet.assessor_organisation,
                          "role": sheet.assessor_role},
@@ -93,7 +152,7 @@ def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str,
         "home": _organisation(session, mobility.sending_organisation_id),
         "host": _organisation(session, mobility.hosting_organisation_id),
         "qualification": {"title": mobility.qualification_title, "eqf_level": mobility.qualification_eqf_level},
-        "period": {"start": mobility.start_date.isoformat(), "end": mobility.end_date.isoformat()},
+        "period": {"start": mobility.start_date.isoformat(), "end": mobility.end_date.isoformat(), **actual},
         "learning_agreement": {"id": la.id, "version": version.number, "hash": version.content_hash},
         "units": units,
         "ecvet_points_achieved": sum(float(u["ecvet_points"] or 0) for u in units

@@ -295,6 +295,7 @@ class AssessmentSheet(TypedDict):
     unit: str
     unit_title: str | None
     learning_outcome: str | None
+    outcome_results: Annotated[list[dict[str, Any]] | None, "per learning outcome: kind, text, result, comment"]
     criteria: str
     method: Annotated[str, "observation | practical_task | portfolio | interview | test"]
     context: str | None
@@ -315,7 +316,8 @@ def assessment_sheet(row: AssessmentRecord, acknowledgement: AssessmentAcknowled
     """One assessment sheet with the learner's acknowledgement, if given."""
     return {
         "id": row.id, "unit": row.unit_code, "unit_title": row.unit_title,
-        "learning_outcome": row.learning_outcome, "criteria": row.criteria, "method": row.method,
+        "learning_outcome": row.learning_outcome, "outcome_results": row.outcome_results,
+        "criteria": row.criteria, "method": row.method,
         "context": row.context,
         "assessor": {"name": row.assessor_name, "organisation": row.assessor_organisation,
                      "role": row.assessor_role},

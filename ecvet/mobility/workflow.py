@@ -28,6 +28,7 @@ from ecvet.mobility import (
     transcript,
 )
 from ecvet.mobility.models import LaParty, LearningAgreement
+from ecvet.partnership.models import Mou
 from engine import services
 from engine.actions import ActionContext, action, prefill
 from engine.errors import Conflict, EngineError, Invalid
@@ -43,8 +44,8 @@ ROLE_PARTY = {
 #: Form fields a task consumes: cleared once used, so a later task's form is not prefilled with
 #: another party's answer (forms prefill their fields from the process data).
 SIGNING_FIELDS = {"decision": None, "comment": None, "signer": None}
-CHANGE_FIELDS = {"added": None, "removed": None, "reason": None, "assessment": None,
-                 "validation_and_recognition": None}
+CHANGE_FIELDS = {"added": None, "removed": None, "reason": None,
+                 **{name: None for name in learning_agreement.SECTIONS if name != "duration"}}
 SIGN = ("sign", "approved")
 REFUSE = ("request_changes", "rejected")
 ASSESSMENT_AGREED = "Assessment arrangements agreed by the hosting organisation"
@@ -102,13 +103,34 @@ def prepare_la(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     duration is the mobility's own."""
     session = context.session
     mobility = service.get(session, actor=context.actor, mobility_id=_mobility_id(context))
-    content: dict[str, Any] = {name: data[name] for name in ("units", "assessment", "validation_and_recognition",
-                                             "learner_progress", "intermediary") if name in data}
+    content: dict[str, Any] = {name: data[name] for name in ("units", *learning_agreement.SECTIONS)
+                               if name in data and name != "duration"}
     weeks = max(1, -(-((mobility.end_date - mobility.start_date).days + 1) // 7))
     content["duration"] = {"start": mobility.start_date.isoformat(), "end": mobility.end_date.isoformat(),
                            "weeks": weeks}
     la = learning_agreement.prepare(session, actor=context.actor, mobility_id=mobility.id, content=content)
     return {**la_references(context, la.id), "la_refused": False, "la_refusal": None}
+
+
+@prefill("mobility.prepare_la")
+def prepare_la_values(context: ActionContext) -> dict[str, Any]:
+    """The contact persons and the NQF level as the MoU in force states them, until the form has its own."""
+    session = context.session
+    mobility = service.get(session, actor=context.actor, mobility_id=_mobility_id(context))
+    mou = session.get(Mou, mobility.mou_id)
+    content = (service.active_content(session, mou) if mou is not None else None) or {}
+    contacts = {o.get("organisation_id"): o.get("contact_person") or {}
+                for o in content.get("signing_organisations") or []}
+    values: dict[str, Any] = {}
+    if not context.task_data.get("contact_persons"):
+        values["contact_persons"] = {
+            party: {k: v for k, v in contacts.get(org_id, {}).items() if k in ("name", "position", "phone", "email")}
+            for party, org_id in (("sending", mobility.sending_organisation_id),
+                                  ("hosting", mobility.hosting_organisation_id))}
+    nqf = (service.mou_qualification(session, mobility) or {}).get("nqf_level")
+    if nqf and not context.task_data.get("qualification_details"):
+        values["qualification_details"] = {"nqf_level": nqf}
+    return values
 
 
 @action("mobility.agree_assessment")
@@ -242,15 +264,17 @@ def record_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str,
 @action("mobility.acknowledge_assessment")
 def acknowledge_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     rows = assessment.acknowledge(context.session, actor=context.actor, mobility_id=_mobility_id(context),
-                                  agrees=data.get("agrees"), comment=data.get("comment"))
-    return {"assessment_acknowledged": True, "learner_agrees": all(r.agrees for r in rows)}
+                                  agrees=data.get("agrees"), comment=data.get("comment"),
+                                  unit_comments=data.get("unit_comments"))
+    return {"assessment_acknowledged": True, "learner_agrees": all(r.agrees for r in rows), "unit_comments": None}
 
 
 @action("mobility.issue_transcript")
 def issue_transcript(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     issued = transcript.issue(context.session, actor=context.actor, mobility_id=_mobility_id(context),
-                                   signer=data.get("signer"))
-    return {"transcript_id": issued.id, "transcript_hash": issued.content_hash, "signer": None}
+                              signer=data.get("signer"), period=data.get("period"), hours=data.get("hours"))
+    return {"transcript_id": issued.id, "transcript_hash": issued.content_hash, "signer": None, "period": None,
+            "hours": None}
 
 
 @action("mobility.release_transcript")
@@ -289,6 +313,7 @@ def validate(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 def _recognised(context: ActionContext, decision: Any) -> dict[str, Any]:
     mobility = service.get(context.session, actor=context.actor, mobility_id=_mobility_id(context))
     return {"recognition_id": decision.id, "mobility_status": mobility.status, "signer": None, "comment": None,
+            "certificate_learner_id": mobility.learner_id,
             "recognised_units": [u["unit"] for u in decision.units if u["recognised"]],
             "ecvet_points_awarded": sum(u["ecvet_points"] or 0 for u in decision.units if u["recognised"])}
 

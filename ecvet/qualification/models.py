@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -25,6 +26,17 @@ class OutcomeKind:
     SKILLS = "skills"
     COMPETENCE = "competence"
     ALL = (KNOWLEDGE, SKILLS, COMPETENCE)
+
+#: A learning outcome as MoUs and Learning Agreements write it (JSON Schema): plain text, or text with
+#: its kind (knowledge, skills, competence) as the qualification lists it.
+LEARNING_OUTCOME_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"type": "string", "minLength": 1, "maxLength": 10_000},
+        {"type": "object", "required": ["text"], "additionalProperties": False,
+         "properties": {"kind": {"enum": list(OutcomeKind.ALL)},
+                        "text": {"type": "string", "minLength": 1, "maxLength": 10_000}}},
+    ],
+}
 
 class Qualification(Base):
     """A qualification of a national system, as a MoU or Learning Agreement refers to it."""

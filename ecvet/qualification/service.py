@@ -126,7 +126,8 @@ def find(session: Session, *, title: str, country: str) -> Qualification | None:
 
 def mou_entry(qualification: Qualification, unit_codes: list[str] | None = None) -> dict[str, Any]:
     """The qualification as the MoU template lists it ("qualifications covered"), with the units
-    concerned (all of them, or those of `unit_codes`), each referring back to its row."""
+    concerned (all of them, or those of `unit_codes`) and their learning outcomes, each referring back
+    to its row."""
     return {
         "qualification_id": qualification.id,
         "title": qualification.title,
@@ -137,7 +138,8 @@ def mou_entry(qualification: Qualification, unit_codes: list[str] | None = None)
         "units": [
             {"unit_id": u.id, "code": u.code, "title": u.title,
              **({"ecvet_points": u.ecvet_points} if u.ecvet_points is not None else {}),
-             **({"eqf_level": u.eqf_level} if u.eqf_level is not None else {})}
+             **({"eqf_level": u.eqf_level} if u.eqf_level is not None else {}),
+             **({"learning_outcomes": [{"kind": o.kind, "text": o.text} for o in u.outcomes]} if u.outcomes else {})}
             for u in qualification.units if unit_codes is None or u.code in unit_codes
         ],
     }

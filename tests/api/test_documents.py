@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from ecvet.documents import service
 from ecvet.mobility import transcript
+from ecvet.mobility.models import Mobility
 from engine import clock
 from engine.clock import FrozenClock
 from engine.db import Database
@@ -109,7 +110,17 @@ def test_earlier_versions_by_query(readers: Readers) -> None:
     assert_problem(readers.sender.get(f"/api/documents/mou/{world.mou_id}?version=7"), 404)
 
 
-@pytest.mark.parametrize("query", ["version=abc", "version=0", "version=-1", "version=1.5", "format=docx"])
+def test_documents_in_the_partners_languages(readers: Readers) -> None:
+    world = readers.world
+    body = readers.sender.get(f"/api/documents/learning-agreement/{world.la_id}?lang=nl").get_json()
+    assert (body["title"], body["languages"]) == ("Leerovereenkomst", ["nl"])
+    mou_pdf = readers.sender.get(f"/api/documents/mou/{world.mou_id}?lang=es,en&format=pdf")
+    assert mou_pdf.status_code == 200
+    assert "MemorandodeEntendimiento/MemorandumofUnderstanding" in pdf_text(mou_pdf.data)
+
+
+@pytest.mark.parametrize("query", ["version=abc", "version=0", "version=-1", "version=1.5", "format=docx", "lang=fr",
+                                   "lang=de,es,nl"])
 def test_malformed_query_is_422(readers: Readers, query: str) -> None:
     body = assert_problem(readers.sender.get(f"/api/documents/mou/{readers.world.mou_id}?{query}"), 422)
     assert set(body["errors"]) == {query.split("=", maxsplit=1)[0]}
@@ -254,5 +265,23 @@ def test_review_documents_for_the_reviews_parties(app: Flask, db: Database) -> N
         assert sheet["data"]["strengths"] == "Motivated learner"
         assert_problem(outsider.get(f"/api/documents/action-plan/{review.action_plan_id}"), 404)
         assert_problem(outsider.get(f"/api/documents/evaluation/{review.evaluation_ids['hosting']}?format=pdf"), 404)
+    finally:
+        clock.use(previous)
+
+
+def test_the_certificate_and_the_credentials_of_a_recognised_learner(app: Flask, db: Database) -> None:
+    frozen = FrozenClock(T0)
+    previous = clock.use(frozen)
+    try:
+        life = make_lifecycle_world(db, frozen, "implications")
+        with db.transaction(write=False) as s:
+            learner_id = s.get_one(Mobility, life.mobility_id).learner_id
+        client = app.test_client()
+        learner, outsider = _caller(client, life.learner), _caller(client, life.outsider)
+        certificate = learner.get(f"/api/documents/certificate/{learner_id}?lang=es").get_json()
+        assert certificate["title"] == "Certificado de logros de aprendizaje"
+        body = learner.get(f"/api/learners/{learner_id}/credentials").get_json()
+        assert [c["type"] for c in body["credentials"]] == [["VerifiableCredential", "EuropeanDigitalCredential"]] * 2
+        assert_problem(outsider.get(f"/api/learners/{learner_id}/credentials"), 404)
     finally:
         clock.use(previous)

@@ -232,3 +232,35 @@ def test_a_later_run_leaves_what_people_did_alone(db: Database) -> None:
         assert elif_.process_instance_id is not None
         instance = instances.get(s, actor=coordinator, instance_id=elif_.process_instance_id)
         assert instance.status == "terminated"
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_learning_agreements_carry_every_template_field(db: Database) -> None:
+    jonas = mobility_of(db, "Jonas Keller · Cook · Köln → València")
+    with db.transaction(write=False) as s:
+        agreement = ecvet.mobility.service.current_agreement(s, s.get_one(Mobility, jonas.id))
+        assert agreement is not None
+        content = learning_agreement.current_version(s, agreement).content
+    assert content["mobility_identifier"] == cast.LA_LEARNERS["jonas"]["mobility_identifier"]
+    for name in ("project_code", "contact_persons", "qualification_details", "annexes"):
+        assert content[name] == cast.LA_COMMON[name]
+    assert content["assessment"]["criteria"] == cast.ASSESSMENT_CRITERIA
+    assert content["validation_and_recognition"]["responsible"] == cast.LA_RESPONSIBLE
+    assert all(unit["learning_outcomes"] for unit in content["units"]), "U2 takes its outcomes from the qualification"
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_mou_carries_every_template_field(db: Database) -> None:
+    with db.transaction(write=False) as s:
+        memorandum = s.scalar(select(Mou).where(Mou.status == MouStatus.ACTIVE))
+        assert memorandum is not None
+        content = mou.current_version(memorandum).content
+    for org in content["signing_organisations"]:
+        assert org["phone"]
+        assert org["competence"]
+        assert org["erasmus_oid"].startswith("E")
+        assert len(org["pic"]) == 9
+    assert content["other_organisations"][0]["duties"] == cast.CHAMBER_COVERED["duties"]
+    for unit in content["qualifications"][0]["units"]:
+        assert unit["description"] == cast.UNIT_DESCRIPTIONS[unit["code"]]
+        assert {o["kind"] for o in unit["learning_outcomes"]} == {"knowledge", "skills", "competence"}

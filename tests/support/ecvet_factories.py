@@ -144,9 +144,12 @@ def make_learner_mobility(
 # --------------------------------------------------------------------------------------------------
 
 MOBILITY_UNITS = [
-    {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12, "eqf_level": 4},
-    {"code": "U2", "title": "Hygiene and food safety", "ecvet_points": 4, "eqf_level": 4},
-    {"code": "U3", "title": "Serving guests", "ecvet_points": 6, "eqf_level": 4},
+    {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12, "eqf_level": 4,
+     "learning_outcomes": [{"kind": "skills", "text": "Prepares cold starters to recipe"}]},
+    {"code": "U2", "title": "Hygiene and food safety", "ecvet_points": 4, "eqf_level": 4,
+     "learning_outcomes": [{"kind": "knowledge", "text": "Knows the HACCP principles"}]},
+    {"code": "U3", "title": "Serving guests", "ecvet_points": 6, "eqf_level": 4,
+     "learning_outcomes": [{"kind": "skills", "text": "Serves guests at table"}]},
 ]
 
 

@@ -38,7 +38,7 @@ LA_CONTENT: dict[str, Any] = {
         {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12,
          "learning_outcomes": ["Prepares cold starters to recipe"],
          "learning_activities": {"location": "Hotel kitchen, Sofia", "tasks": "Garde-manger station"}},
-        {"code": "U2", "title": "Hygiene", "ecvet_points": 4},
+        {"code": "U2", "title": "Hygiene", "ecvet_points": 4, "learning_outcomes": ["Keeps the temperature logs"]},
     ],
     "assessment": {"assessors": [{"name": "Мария Иванова", "organisation": BULGARIAN_HOTEL, "role": "chef"}],
                    "method": "Observation of a practical task", "when": "Week 6",
@@ -248,7 +248,9 @@ def make_lifecycle_world(db: Database, clock: Any, stage: str = "implications") 
                                comment="U2 took two attempts because the log template was new to me")
 
     def issued(s: Any) -> None:
-        row = transcript.issue(s, actor=hosting.actor, mobility_id=mobility.mobility_id, signer=host_signer)
+        # The learner's last day is today, a day early: validation and recognition may follow at once.
+        row = transcript.issue(s, actor=hosting.actor, mobility_id=mobility.mobility_id, signer=host_signer,
+                               period={"end": "2027-04-08"}, hours=[{"unit": "U1", "hours": 120}])
         world.transcript_id, world.transcript_hash = row.id, row.content_hash
 
     def ready(s: Any) -> None:

@@ -47,12 +47,40 @@ CONTENT: dict[str, Any] = {
     "duration": {"start": "2027-03-01", "end": "2027-04-09", "weeks": 6},
 }
 
+#: Every field of the official templates (Erasmus+ ECVET LA 2014 and the 2021-27 VET LA) filled in.
+TEMPLATE_CONTENT: dict[str, Any] = {
+    **CONTENT,
+    "mobility_identifier": "MOB-2027-000123",
+    "project_code": "2027-1-NL01-KA122-VET-000042",
+    "learner_contact": {"gender": "female", "address": "Kade 12, 1011 AB Amsterdam", "phone": "+31 6 1234 5678"},
+    "contact_persons": {
+        "sending": {"name": "Sanne de Vries", "position": "International coordinator", "phone": "+31 20 555 0101",
+                    "email": "sanne.devries@school.example"},
+        "hosting": {"name": "Jan Peeters", "position": "Chef", "phone": "+32 2 555 0202",
+                    "email": "jan.peeters@hotel.example"}},
+    "qualification_details": {"nqf_level": "4", "title_in_partnership_language": "Cuisinier",
+                              "partnership_language": "fr"},
+    "units": [
+        {**CONTENT["units"][0], "parts": ["Cold starters and salads"]},
+        {"code": "U2", "learning_outcomes": [{"kind": "knowledge", "text": "Knows the HACCP principles"}]},
+    ],
+    "assessment": {**CONTENT["assessment"], "where": "Hotel kitchen in Brussels",
+                   "criteria": "Dishes follow the recipe and the hygiene rules"},
+    "validation_and_recognition": {**CONTENT["validation_and_recognition"], "responsible": [
+        {"name": "Pieter Jansen", "organisation": "Sending school", "role": "Head of department",
+         "function": "validation"},
+        {"name": "Els Bakker", "organisation": "Sending school", "role": "Examination board",
+         "function": "recognition"}]},
+    "annexes": {"europass_cv": True, "language_passport": True, "units_already_acquired": False,
+                "other": "Safety induction of the hotel"},
+}
 
 #: What the MoU in force covers: the LA may only contain these units, with these points.
 MOU_CONTENT: dict[str, Any] = {"qualifications": [{"title": "Cook", "eqf_level": 4, "units": [
-    {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12},
-    {"code": "U2", "title": "Hygiene", "ecvet_points": 4},
-    {"code": "U3", "title": "Serving", "ecvet_points": 6},
+    {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12,
+     "learning_outcomes": ["Prepares cold starters to recipe"]},
+    {"code": "U2", "title": "Hygiene", "ecvet_points": 4, "learning_outcomes": ["Keeps the temperature logs"]},
+    {"code": "U3", "title": "Serving", "ecvet_points": 6, "learning_outcomes": ["Serves guests at table"]},
 ]}]}
 
 
@@ -102,6 +130,7 @@ def make_case(
     born: date = date(2005, 5, 5),
     sector: str | None = None,
     guardian_account: bool = False,
+    mou_content: dict[str, Any] | None = None,
 ) -> Case:
     sending = make_party(db, sending_country, "Sending school")
     hosting = make_party(db, "BE", "Hotel Brussel")
@@ -111,8 +140,8 @@ def make_case(
         mou = Mou(sending_organisation_id=sending.org_id, status=MouStatus.ACTIVE)
         s.add(mou)
         s.flush()
-        version = MouVersion(mou_id=mou.id, number=1, content=MOU_CONTENT,
-                             content_hash=evidence.content_hash(MOU_CONTENT))
+        covered = mou_content or MOU_CONTENT
+        version = MouVersion(mou_id=mou.id, number=1, content=covered, content_hash=evidence.content_hash(covered))
         s.add(version)
         s.flush()
         mou.current_version_id = mou.active_version_id = version.id

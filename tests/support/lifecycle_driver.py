@@ -437,7 +437,11 @@ class MobilityFlow:
         """The host issues the Learner's Personal Transcript; the home side reads it only once the host
         marks it ready for recognition. Returns the transcript as the home side then reads it."""
         values = self.values("hosting", "issue_transcript")
-        self.complete("hosting", "issue_transcript", {"signer": self.platform.shown_signer("hosting", values)})
+        # The learner's last day is today (an early end, with the hours spent on U1), so the home side may
+        # validate at once; without it validation waits for the planned last day (409).
+        today = self.platform.clock.now().date().isoformat()
+        self.complete("hosting", "issue_transcript", {"signer": self.platform.shown_signer("hosting", values),
+                                                      "period": {"end": today}, "hours": [{"unit": "U1", "hours": 90}]})
         url = f"/api/mobilities/{self.mobility_id}"
         self.platform.hidden_from("sending", f"{url}/transcript", f"{url}/assessments")
         assert self.detail("sending")["transcript_status"] == "issued"

@@ -41,8 +41,9 @@ def ready(server: LiveServer, instance_id: str) -> list[HumanTask]:
 def make_learning_agreement(server: LiveServer, demo: Demo) -> tuple[int, str]:
     """An active MoU, the learner's mobility under it (starting in two months) and its LA, version 1."""
     start_day = date.today() + timedelta(days=60)
-    units = [{"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12},
-             {"code": "U2", "title": "Hygiene", "ecvet_points": 4}]
+    units = [{"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12,
+              "learning_outcomes": ["Prepares cold starters to recipe"]},
+             {"code": "U2", "title": "Hygiene", "ecvet_points": 4, "learning_outcomes": ["Keeps the temperature logs"]}]
     mou_content = {"qualifications": [{"title": "Cook", "eqf_level": 4, "units": units}]}
     with server.db.transaction() as s:
         mou = Mou(sending_organisation_id=demo.sending_org, status=MouStatus.ACTIVE)

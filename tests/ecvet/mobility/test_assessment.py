@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from ecvet.mobility import assessment, transcript, views
-from ecvet.mobility.models import AssessmentAcknowledgement, AssessmentRecord
+from ecvet.mobility.models import AssessmentAcknowledgement, AssessmentRecord, Mobility
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -140,3 +140,38 @@ def test_sheets_and_acknowledgements_are_append_only(db: Database, live: LiveMob
         with pytest.raises(DBAPIError, match="append-only"), db.transaction() as s:
             s.execute(text(sql), {"id": ids[0]})
     assert count(db, AssessmentAcknowledgement) == 2
+
+
+def test_a_learner_comment_on_one_unit_stays_on_that_unit(db: Database, live: LiveMobility) -> None:
+    record(db, live, [sheet("U1"), sheet("U2")])
+    with pytest.raises(Invalid) as refused, db.transaction() as s:
+        assessment.acknowledge(s, actor=live.learner, mobility_id=live.mobility_id, agrees=False,
+                               unit_comments=[{"unit": "U9", "comment": "Not mine"}, {"unit": "U1", "comment": " "}])
+    assert set(refused.value.errors) == {"unit_comments.0.unit", "unit_comments.1.comment"}
+    with db.transaction() as s:
+        rows = assessment.acknowledge(s, actor=live.learner, mobility_id=live.mobility_id, agrees=False,
+                                      unit_comments=[{"unit": "U2", "comment": "The log template was new to me"}])
+        sheets = {r.id: r.unit_code for r in assessment.current(s, s.get_one(Mobility, live.mobility_id))}
+        by_unit = {sheets[r.assessment_id]: r.comment for r in rows}
+    assert by_unit == {"U1": None, "U2": "The log template was new to me"}
+
+
+def test_each_learning_outcome_of_the_unit_gets_its_result(db: Database, live: LiveMobility) -> None:
+    outcome = "Prepares cold starters to recipe"  # U1's outcome in the agreement (from the MoU)
+    for outcomes, field in (
+        ([{"learning_outcome": "Flambés desserts", "result": "achieved"}], "assessments.0.outcomes.0.learning_outcome"),
+        ([{"learning_outcome": outcome, "result": "maybe"}], "assessments.0.outcomes.0.result"),
+        ([], "assessments.0.outcomes"),
+        ([{"learning_outcome": outcome, "result": "not_achieved"}], "assessments.0.result"),
+    ):
+        with pytest.raises(Invalid) as refused:
+            record(db, live, [sheet("U1", outcomes=outcomes)])
+        assert field in refused.value.errors
+    assert count(db, AssessmentRecord) == 0
+    record(db, live, [sheet("U1", outcomes=[{"learning_outcome": outcome, "result": "achieved",
+                                            "comments": "Clean and fast"}]), sheet("U2")])
+    with db.transaction(write=False) as s:
+        sheets = views.assessment_sheets(s, actor=live.hosting.actor, mobility_id=live.mobility_id)
+    assert sheets[0]["outcome_results"] == [{"kind": "skills", "text": outcome, "result": "achieved",
+                                             "comment": "Clean and fast"}]
+    assert sheets[1]["outcome_results"] is None

@@ -183,7 +183,8 @@ def test_units_come_from_the_mou_with_its_points(db: Database) -> None:
             case.prepare({"units": units})
         assert field in refused.value.errors
     la_id = case.prepare({"units": [{"code": "U2"}]})
-    assert case.state(la_id)["content"]["units"] == [{"code": "U2", "title": "Hygiene", "ecvet_points": 4}]
+    assert case.state(la_id)["content"]["units"] == [{"code": "U2", "title": "Hygiene", "ecvet_points": 4,
+                                                      "learning_outcomes": ["Keeps the temperature logs"]}]
     with pytest.raises(Invalid) as refused, db.transaction() as s:
         learning_agreement.change(s, actor=case.sending.actor, la_id=la_id, added=[{"unit": "U7",
                                                                                     "reason": "Not in the MoU"}])

@@ -223,3 +223,34 @@ def test_achievements_show_only_the_mobilities_the_caller_takes_part_in(db: Data
         mine = views.achievements(s, actor=live.learner, learner_id=live.learner_id)
         assert mine["mobility_ids"] == [live.mobility_id, other.mobility_id]
         assert len(mine["credits"]) == 2
+
+
+def test_nothing_is_validated_or_recognised_before_the_mobility_ended(db: Database, frozen: FrozenClock) -> None:
+    """The transcript is issued a day before the planned last day (2027-04-09): validation waits for that
+    day, unless the host recorded an early end in the transcript."""
+    live, digest = released(db, frozen, home="CZ", abroad="AT")
+    frozen.set(datetime(2027, 4, 8, 18, 0, tzinfo=UTC))
+    with pytest.raises(Conflict, match="ends on 2027-04-09"):
+        validate(db, live, digest, [{"unit": "U1", "outcome": "validated"}, {"unit": "U2", "outcome": "validated"}])
+    assert count(db, ValidationDecision) == 0
+    frozen.set(datetime(2027, 4, 9, 8, 0, tzinfo=UTC))
+    assert len(validate(db, live, digest, [{"unit": "U1", "outcome": "validated"},
+                                           {"unit": "U2", "outcome": "validated"}])) == 2
+
+
+def test_an_early_end_recorded_in_the_transcript_allows_validation_from_that_day(
+        db: Database, frozen: FrozenClock) -> None:
+    live = make_live_mobility(db, frozen, home="CZ", abroad="AT")
+    frozen.set(datetime(2027, 3, 20, 10, 0, tzinfo=UTC))
+    with db.transaction() as s:
+        assessment.record(s, actor=live.hosting.actor, mobility_id=live.mobility_id, assessments=[
+            {"unit": unit, "criteria": "c", "method": "observation", "date": "2027-03-19",
+             "assessor": {"name": "Javier Ruiz", "organisation": "Hotel Sol"}, "result": "achieved"}
+            for unit in ("U1", "U2")])
+        assessment.acknowledge(s, actor=live.learner, mobility_id=live.mobility_id, agrees=True)
+        issued = transcript.issue(s, actor=live.hosting.actor, mobility_id=live.mobility_id, signer=SIGNER,
+                                  period={"end": "2027-03-20"})
+        assert issued.content["period"]["early_end"] is True
+        digest = transcript.mark_ready(s, actor=live.hosting.actor, mobility_id=live.mobility_id).content_hash
+    assert len(validate(db, live, digest, [{"unit": "U1", "outcome": "validated"},
+                                           {"unit": "U2", "outcome": "validated"}])) == 2

@@ -148,3 +148,34 @@ def test_the_agreement_no_longer_changes_once_the_transcript_is_issued(db: Datab
     with pytest.raises(Conflict, match="transcript was issued"), db.transaction() as s:
         learning_agreement.change(s, actor=live.hosting.actor, la_id=live.la_id,
                    added=[{"unit": "U3", "reason": "Late addition"}])
+
+
+def test_the_transcript_states_outcomes_activities_hours_and_actual_dates(db: Database, frozen: FrozenClock) -> None:
+    live = assessed(db, frozen)
+    with db.transaction() as s:
+        issued = transcript.issue(s, actor=live.hosting.actor, mobility_id=live.mobility_id, signer=SIGNER,
+                                  period={"start": "2027-03-02"}, hours=[{"unit": "U1", "hours": 112.5}])
+    content = issued.content
+    assert content["period"] == {"start": "2027-03-01", "end": "2027-04-09", "actual_start": "2027-03-02",
+                                 "actual_end": "2027-04-09", "early_end": False}
+    u1, u2 = content["units"]
+    assert (u1["hours"], u2["hours"]) == (112.5, None)
+    assert u1["learning_outcomes"] == [{"kind": "skills", "text": "Prepares cold starters to recipe"}]
+    assert u1["learning_activities"] == {}  # this agreement gives none: stated as such
+
+
+@pytest.mark.parametrize(("period", "hours", "field"), [
+    ({"start": "2027-02-28"}, None, "period"),  # before the planned first day
+    ({"end": "2027-04-10"}, None, "period"),  # a longer stay is a postponement
+    ({"end": "2027-04-09", "start": "2027-04-10"}, None, "period"),
+    ({"end": "not a day"}, None, "period.end"),
+    (None, [{"unit": "U9", "hours": 3}], "hours.0.unit"),
+    (None, [{"unit": "U1", "hours": -1}], "hours.0.hours"),
+])
+def test_actual_dates_and_hours_are_checked(db: Database, frozen: FrozenClock, period: object, hours: object,
+                                            field: str) -> None:
+    live = assessed(db, frozen)
+    with pytest.raises(Invalid) as refused, db.transaction() as s:
+        transcript.issue(s, actor=live.hosting.actor, mobility_id=live.mobility_id, signer=SIGNER,
+                         period=period, hours=hours)  # type: ignore[arg-type]
+    assert field in refused.value.errors

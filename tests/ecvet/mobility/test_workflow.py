@@ -498,3 +498,13 @@ def test_the_diagram_draws_every_element() -> None:
         assert top <= y, element_id
         assert y + h <= bottom, element_id
     assert all(len(edge.findall("di:waypoint", ns)) >= 2 for edge in edges.values())
+
+
+def test_the_learning_agreement_form_starts_with_the_mous_contact_persons(db: Database, frozen: FrozenClock) -> None:
+    sc = start(db, frozen, "NL", "BE")
+    run = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    values = run.values("sending", "prepare_la")
+    assert values["contact_persons"]["sending"] == {"name": "Contact 0", "position": "Coordinator",
+                                                    "phone": "+49 1", "email": "contact0@example.org"}
+    assert values["contact_persons"]["hosting"]["name"] == "Contact 1"
+    assert values["qualification_details"] == {"nqf_level": "4"}

@@ -61,7 +61,8 @@ def pass_the_gates(p: PartnershipRun, frozen: FrozenClock) -> None:
         assert p.open_steps() == {"approve_hosting", "approve_ci_home"}
         p.approve_all("hosting", "competent-institution-home")
     else:
-        assert p.open_steps() == {"approve_hosting"}, "the regional authority approves by silence"
+        # The regional authority approves by silence: it sees the objection period coming as a task.
+        assert p.open_steps() == {"approve_hosting", "object_mou_ci_home"}
         p.approve_all("hosting")
         assert p.mou()[0] == MouStatus.IN_APPROVAL
         frozen.advance(days=20, seconds=1)
