@@ -56,7 +56,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import EngineError, Unauthorized
 
 from .. import problems
-from . import security
+from . import messages, security
 from .auth import current_viewer, safe_next
 
 log = logging.getLogger("ecvet.web")
@@ -154,6 +154,7 @@ def init_app(app: Flask) -> None:
     for name in PAGE_MODULES:
         app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
 
+    app.add_template_global(messages.t, "t")
     app.add_template_filter(when, "when")
     app.add_template_filter(lambda v: v.isoformat()[:10] if v else "", "date")
     app.add_template_filter(lambda text: Markup(render_instructions(text or "")), "instructions")

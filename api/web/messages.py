@@ -1,0 +1,35 @@
+"""The message catalogue of the pages: every sentence a person reads, by key, one JSON file per language.
+
+``t("task.read_document", title=...)`` in Python and templates (a Jinja global). Keys are dotted by
+page area; values are ``str.format`` templates with named fields. English is the only language so far
+and the fallback of any other; a key missing from the catalogue is a programming error (KeyError, which
+the catalogue test catches), never a code value shown to a person.
+"""
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CATALOGUE_DIR = Path(__file__).with_name("catalogue")
+DEFAULT_LANGUAGE = "en"
+
+
+@cache
+def catalogue(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """The messages of one language, falling back to English for keys it does not translate."""
+    english = json.loads((CATALOGUE_DIR / f"{DEFAULT_LANGUAGE}.json").read_text(encoding="utf-8"))
+    path = CATALOGUE_DIR / f"{language}.json"
+    if language == DEFAULT_LANGUAGE or not path.exists():
+        return dict(english)
+    return {**english, **json.loads(path.read_text(encoding="utf-8"))}
+
+
+def t(key: str, language: str = DEFAULT_LANGUAGE, **values: Any) -> str:
+    """The sentence `key` with its fields filled in."""
+    return catalogue(language)[key].format(**values)
+
+
+def has(key: str, language: str = DEFAULT_LANGUAGE) -> bool:
+    return key in catalogue(language)
