@@ -144,7 +144,7 @@ def render_instructions(text: str) -> str:
 
 
 #: Modules of this package whose ``bp`` blueprint holds pages; an area adds its module name here.
-PAGE_MODULES = ["auth", "inbox", "task_pages", "document_pages",
+PAGE_MODULES = ["auth", "inbox", "task_pages", "task_work_pages", "document_pages",
                 "vendor", "definitions_pages", "monitor_pages", "instance_pages", "start_pages", "profile_pages"]
 
 
@@ -155,6 +155,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
 
     app.add_template_global(messages.t, "t")
+    app.add_template_filter(messages.field_label, "field_label")
     app.add_template_filter(when, "when")
     app.add_template_filter(lambda v: v.isoformat()[:10] if v else "", "date")
     app.add_template_filter(lambda text: Markup(render_instructions(text or "")), "instructions")

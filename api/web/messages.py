@@ -33,3 +33,13 @@ def t(key: str, language: str = DEFAULT_LANGUAGE, **values: Any) -> str:
 
 def has(key: str, language: str = DEFAULT_LANGUAGE) -> bool:
     return key in catalogue(language)
+
+
+def field_label(key: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A data key shown as a heading where no schema titles it: the catalogue's ``field.<key>``, else the
+    key in words (``ecvet_points`` -> "ECVET points" from the catalogue, ``due_date`` -> "Due date")."""
+    known = catalogue(language).get(f"field.{key}")
+    if known is not None:
+        return known
+    words = str(key).replace("_", " ").strip()
+    return words[:1].upper() + words[1:]

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader
 from werkzeug.datastructures import MultiDict
 
-from api.web import forms
+from api.web import forms, messages
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -214,6 +214,8 @@ class Submitter(HTMLParser):
 
 def render(form: forms.Form) -> str:
     env = Environment(loader=FileSystemLoader(ROOT_DIR / "api" / "templates"), autoescape=True)
+    env.filters["field_label"] = messages.field_label  # as api.web.init_app registers them
+    env.globals["t"] = messages.t
     template = env.from_string('{% import "macros/form.html" as fm %}{% for f in form.fields %}{{ fm.field(f) }}'
                                '{% endfor %}')
     return template.render(form=form)
@@ -250,8 +252,8 @@ def test_read_only_structures_are_shown_readably_and_sent_back_unchanged() -> No
     values = {"la_units": [{"code": "U1", "title": "Cold dishes", "ecvet_points": 12}, {"code": "U2"}],
               "la_version": 2, "decision": "sign"}
     html = render(forms.build(schema, values))
-    assert "<th scope=\"col\">ecvet points</th>" in html
-    assert "<td>Cold dishes</td>" in html
+    assert "<th scope=\"col\">ECVET points</th>" in html
+    assert "<td data-label=\"Title\">Cold dishes</td>" in html
     assert 'value="request_changes">\n    Request changes\n' in html  # enum values read as words
     posted, _ = submitted(html)
     assert forms.parse(schema, posted).data == values
