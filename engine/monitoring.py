@@ -340,7 +340,8 @@ def busiest_version(session: Session, *, actor: Actor, process_key: str) -> int 
         .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
         .where(ProcessDefinition.key == process_key, ProcessInstance.status.in_(OPEN_STATUSES))
     )
-    return session.scalar(_visible(stmt, actor))
+    newest: int | None = session.scalar(_visible(stmt, actor))
+    return newest
 
 
 def heatmap(session: Session, *, actor: Actor, process_key: str, version: int | None = None) -> Heatmap:
