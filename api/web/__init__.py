@@ -155,8 +155,7 @@ def init_app(app: Flask) -> None:
     for name in PAGE_MODULES:
         app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
 
-    app.add_template_global(messages.t, "t")
-    app.add_template_filter(messages.field_label, "field_label")
+    messages.install(app.jinja_env)
     app.add_template_filter(when, "when")
     app.add_template_filter(lambda v: v.isoformat()[:10] if v else "", "date")
     app.add_template_filter(lambda text: Markup(render_instructions(text or "")), "instructions")

@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment
+
 CATALOGUE_DIR = Path(__file__).with_name("catalogue")
 DEFAULT_LANGUAGE = "en"
 
@@ -43,3 +45,23 @@ def field_label(key: str, language: str = DEFAULT_LANGUAGE) -> str:
         return known
     words = str(key).replace("_", " ").strip()
     return words[:1].upper() + words[1:]
+
+
+# "a unit", "a user", "a European...", "an hour"... are irregular; these cover the words our forms use.
+_A_BEFORE_VOWEL = ("uni", "use", "usu", "eu", "one")
+_AN_BEFORE_CONSONANT = ("hour", "honour", "ecvet", "eqf", "mou", "nqf")
+
+
+def with_article(noun: str) -> str:
+    """`noun` with its indefinite article: "an item", "an assessor", "a unit", "an MoU"."""
+    word = noun.strip()
+    lower = word.lower()
+    vowel = lower[:1] in ("a", "e", "i", "o", "u") and not lower.startswith(_A_BEFORE_VOWEL)
+    return f"{'an' if vowel or lower.startswith(_AN_BEFORE_CONSONANT) else 'a'} {word}"
+
+
+def install(env: Environment) -> None:
+    """The catalogue's helpers in a Jinja environment (the app's, or a test's own)."""
+    env.globals["t"] = t
+    env.filters["field_label"] = field_label
+    env.filters["with_article"] = with_article

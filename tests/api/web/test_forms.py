@@ -214,8 +214,7 @@ class Submitter(HTMLParser):
 
 def render(form: forms.Form) -> str:
     env = Environment(loader=FileSystemLoader(ROOT_DIR / "api" / "templates"), autoescape=True)
-    env.filters["field_label"] = messages.field_label  # as api.web.init_app registers them
-    env.globals["t"] = messages.t
+    messages.install(env)  # as api.web.init_app does
     template = env.from_string('{% import "macros/form.html" as fm %}{% for f in form.fields %}{{ fm.field(f) }}'
                                '{% endfor %}')
     return template.render(form=form)
@@ -268,3 +267,18 @@ def test_every_shipped_form_renders_and_submits_empty_without_parse_errors() -> 
         posted, ids = submitted(html)
         assert len(ids) == len(set(ids)), path.name
         assert forms.parse(schema, posted).errors == {}, path.name
+
+
+def test_add_buttons_say_a_or_an_and_choices_read_their_schema_titles() -> None:
+    schema = {"type": "object", "properties": {
+        "assessors": {"type": "array", "title": "Assessors", "items": {
+            "type": "object", "title": "Assessor", "properties": {"name": {"type": "string"}}}},
+        "notes": {"type": "array", "items": {"type": "object", "properties": {"text": {"type": "string"}}}},
+        "next": {"type": "string", "enum": ["assess", "change_la"],
+                 "x-enumNames": ["Go on to the assessment", "Change the Learning Agreement"]},
+    }}
+    html = render(forms.build(schema, {}))
+    assert ">Add an assessor</button>" in html
+    assert ">Add an item</button>" in html
+    assert "Change the Learning Agreement" in html
+    assert "Change la" not in html

@@ -34,3 +34,11 @@ def test_fields_are_filled_in_and_a_missing_key_is_an_error() -> None:
 def test_keys_without_a_schema_title_read_as_words() -> None:
     assert messages.field_label("ecvet_points") == "ECVET points"
     assert messages.field_label("due_date") == "Due date"
+
+
+@pytest.mark.parametrize(("noun", "expected"), [
+    ("item", "an item"), ("assessor", "an assessor"), ("unit", "a unit"), ("learning outcome", "a learning outcome"),
+    ("ECVET point", "an ECVET point"), ("user", "a user"), ("hour", "an hour"),
+])
+def test_the_indefinite_article_fits_the_word(noun: str, expected: str) -> None:
+    assert messages.with_article(noun) == expected
