@@ -82,26 +82,32 @@ def _limits(validator: str, value: Any) -> str | None:
     }.get(validator)
 
 
+_FIXED = {
+    "enum": "Choose one of the options",
+    "oneOf": "Choose one of the options",
+    "anyOf": "Choose one of the options",
+    "pattern": "Enter it in the form the field's help describes",
+    "uniqueItems": "Each entry must be different",
+}
+
+
+def _kind(value: Any) -> str:
+    kinds = [value] if isinstance(value, str) else [k for k in value if k != "null"]
+    return _TYPES.get(kinds[0], "Enter a value of the right kind") if kinds else "Leave this empty"
+
+
 def sentence(error: Any) -> str:
     """A jsonschema error as a sentence a person reads: never `'x' is not a 'email'` or a Python value."""
     validator, value = error.validator, error.validator_value
-    bound = _limits(validator, value)
-    if bound is not None:
-        return bound
     if validator == "format":
-        return _FORMATS.get(value, "Enter it in the form the field asks for")
-    if validator == "type":
-        kinds = [value] if isinstance(value, str) else [k for k in value if k != "null"]
-        return _TYPES.get(kinds[0], "Enter a value of the right kind") if kinds else "Leave this empty"
-    if validator in ("enum", "oneOf", "anyOf"):
-        return "Choose one of the options"
-    if validator == "const":
-        return "Tick this box to go on" if value is True else "Choose the value the form asks for"
-    if validator == "pattern":
-        return "Enter it in the form the field's help describes"
-    if validator == "uniqueItems":
-        return "Each entry must be different"
-    return "This value is not accepted here"
+        said: str | None = _FORMATS.get(value, "Enter it in the form the field asks for")
+    elif validator == "type":
+        said = _kind(value)
+    elif validator == "const":
+        said = "Tick this box to go on" if value is True else "Choose the value the form asks for"
+    else:
+        said = _limits(validator, value) or _FIXED.get(validator)
+    return said or "This value is not accepted here"
 
 
 def validate(schema_text: str | None, data: Any) -> None:
