@@ -135,3 +135,17 @@ def comments(session: Session, *, actor: Actor, task_id: str) -> list[Comment]:
         .where(TaskComment.task_id == task.id).order_by(TaskComment.id)
     )
     return [Comment(c.id, c.author_id, name, c.body, c.created_at) for c, name in rows]
+
+
+def task_names(session: Session, *, instance_id: str) -> dict[str, str]:
+    """Task id -> name for one instance (the caller has checked they may see it): audit lines name tasks."""
+    rows = session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id == instance_id))
+    return {task_id: name for task_id, name in rows}
+
+
+def people(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """User id -> name, for the colleagues audit lines mention."""
+    if not user_ids:
+        return {}
+    return {user_id: name for user_id, name in session.execute(select(User.id, User.name)
+                                                               .where(User.id.in_(user_ids)))}

@@ -132,3 +132,10 @@ def test_comments_are_kept_in_order_audited_and_visible_to_the_party_only(db: Da
     with db.transaction(write=False) as s:
         assert s.scalar(select(TaskComment.task_id).limit(1)) == task.id
         assert tasks.get(s, actor=sender, task_id=task.id).state == TaskState.READY
+
+
+def test_task_and_people_names_for_audit_lines(db: Database, team: dict[str, Any]) -> None:
+    with db.transaction(write=False) as s:
+        assert claims.task_names(s, instance_id=team["instance_id"]) == {team["task"].id: team["task"].name}
+        assert claims.people(s, {team["colleague"].user_id}) == {team["colleague"].user_id: "Colleague Two"}
+        assert claims.people(s, set()) == {}
