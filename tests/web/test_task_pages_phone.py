@@ -65,3 +65,12 @@ def test_wide_screen_shows_the_document_beside_the_form(page: Any, live_server: 
     assert abs(document["y"] - form["y"]) < 2
     assert page.evaluate(WIDTH) <= 1280
     assert not page.locator(".jump-to-document a").is_visible()
+    # Table cells break between words only ("CHANG E", "achiev ed" were words cut by overflow-wrap: anywhere).
+    breaking = page.evaluate(BREAKING_CELLS)
+    assert breaking == [], breaking
+
+
+BREAKING_CELLS = """() => [...document.querySelectorAll('table th, table td')]
+  .map(c => getComputedStyle(c))
+  .filter(s => s.overflowWrap === 'anywhere' || s.wordBreak === 'break-all')
+  .map(s => s.overflowWrap + '/' + s.wordBreak)"""
