@@ -14,9 +14,11 @@ from .messages import t
 
 bp = Blueprint("web_inbox", __name__)
 
-STATES = {TaskState.READY: "To do", TaskState.COMPLETED: "Done", TaskState.CANCELLED: "Cancelled", "all": "All"}
-OVERDUE = {"": "Any", "yes": "Overdue only", "no": "Not overdue"}
-ORDERS = {"created": "Oldest first", "due": "Due soonest"}
+#: The filters' choices: value -> catalogue key of its label.
+STATES = {TaskState.READY: "inbox.state.ready", TaskState.COMPLETED: "inbox.state.completed",
+          TaskState.CANCELLED: "inbox.state.cancelled", "all": "inbox.state.all"}
+OVERDUE = {"": "inbox.overdue.any", "yes": "inbox.overdue.yes", "no": "inbox.overdue.no"}
+ORDERS = {"created": "inbox.order.created", "due": "inbox.order.due"}
 ASSIGNMENTS = ("", "me", "organisation", "unassigned")
 PAGE_SIZE = 25
 
@@ -41,6 +43,10 @@ def _filters() -> dict[str, str]:
     return values
 
 
+def _labelled(choices: dict[str, str]) -> dict[str, str]:
+    return {value: t(key) for value, key in choices.items()}
+
+
 @bp.route("/tasks", endpoint="inbox")
 def inbox_view() -> Any:
     """The tasks routed to the signed-in person or their organisations; the filters live in the URL."""
@@ -63,7 +69,8 @@ def inbox_view() -> Any:
     first_url = url_for("web_inbox.inbox", **query) if cursor else None
     return render_template(
         "tasks/inbox.html", active="tasks", rows=page.items, filters=filters, processes=processes,
-        states=STATES, overdue_choices=OVERDUE, orders=ORDERS, next_url=next_url, first_url=first_url,
+        states=_labelled(STATES), overdue_choices=_labelled(OVERDUE), orders=_labelled(ORDERS), next_url=next_url,
+        first_url=first_url,
         filtered=filtered,
         assignments={k: t("inbox.assignment." + (k or "any")) for k in ASSIGNMENTS},
     )

@@ -26,6 +26,7 @@ from engine.parties import Actor
 
 from . import forms
 from .auth import page_session
+from .messages import t
 
 bp = Blueprint("web_tasks", __name__)
 
@@ -169,5 +170,5 @@ def complete(task_id: str) -> Any:
             raise
         return _render(task_id, status=exc.status, values=submission.data, raw=submission.raw, alert=exc.message,
                        on_behalf=on_behalf)
-    flash(f"“{name}” is done.", "success")
+    flash(t("task.done", name=name), "success")
     return redirect(url_for("web_inbox.inbox"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from api.web import messages
+from api.web import inbox, messages
 
 API = Path(messages.__file__).resolve().parent.parent
 USED = re.compile(r"""\bt\(\s*["']([a-z_.]+)["']""")
@@ -23,6 +23,9 @@ def test_every_key_the_pages_use_is_in_the_catalogue() -> None:
     keys = used_keys()
     assert "work.claim" in keys
     assert sorted(k for k in keys if not k.endswith(".") and not messages.has(k)) == []
+    for choices in (inbox.STATES, inbox.OVERDUE, inbox.ORDERS):
+        assert all(messages.has(key) for key in choices.values())
+    assert all(messages.has(f"task.state.{state}") for state in ("ready", "completed", "cancelled"))
 
 
 def test_fields_are_filled_in_and_a_missing_key_is_an_error() -> None:
