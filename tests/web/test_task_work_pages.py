@@ -47,6 +47,7 @@ def test_claim_hand_over_and_comment(page: Any, browser: Any, live_server: LiveS
         tab.goto(f"/tasks/{task.id}")
         assert "works on it" in tab.locator("#claim-status").inner_text()
         assert tab.get_by_role("button", name="Complete task", exact=True).is_disabled()
+        assert "only they can complete it" in tab.locator("#claimed-by-colleague").inner_text()
         assert tab.get_by_role("button", name="Claim this task").count() == 0
 
         page.get_by_label("Hand it to a colleague").select_option(label="Marta Gil")
