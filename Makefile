@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///$(CURDIR)/var/ecvet.sqlite3
 export DATABASE_URL
 
-.PHONY: run test bench lint setup system-deps fonts chromium test-postgres migrate deploy clean
+.PHONY: run test bench corpus lint setup system-deps fonts chromium test-postgres migrate deploy clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || $(MAKE) system-deps
@@ -77,6 +77,11 @@ test: setup chromium test-postgres
 
 bench: setup
 	$(BIN)/python -m bench.run
+
+# Deploy and start every bundle of the fetched corpora (SpiffWorkflow's tests, spiff-arena, Camunda examples)
+# through the API and print the table of issue 11; not part of `make test` (bench/corpus.py).
+corpus: setup
+	$(BIN)/python -m bench.corpus $(MIRROR)
 
 lint: setup
 	$(GATES)

@@ -15,14 +15,29 @@ from engine.config import Settings, load_settings
 from engine.db import Database
 
 from . import (
-    definitions,
-    health,
-    instances,
+    action_plans,
+    attachments,
+    competent_institutions,
+    decisions,
+    documents,
+    evaluations,
+    healthz,
+    incidents,
+    learners,
     messages,
-    operations,
+    mobilities,
+    mous,
+    national_models,
     organisations,
+    outbox,
     parsing,
+    partner_profiles,
+    partnerships,
     problems,
+    process_definitions,
+    process_instances,
+    reviews,
+    signals,
     tasks,
     tokens,
     users,
@@ -30,13 +45,16 @@ from . import (
 )
 from . import logging as applog
 from . import metrics as app_metrics
-from .documents import blp as documents_blp
-from .mobilities import blp as mobilities_blp
-from .outbox import blp as outbox_blp
-from .partnerships import blp as partnerships_blp
-from .records import blp as records_blp
-from .reviews import blp as reviews_blp
 from .schemas import ProblemSchema
+
+#: The API's resources, one blueprint module each, named after its URL: api/mous.py serves /api/mous
+#: (tests/api/test_init.py holds every module to it).
+RESOURCES = (
+    healthz, tokens, organisations, users, process_definitions, decisions, process_instances, tasks, incidents,
+    messages, signals,
+    outbox, mous, national_models, competent_institutions, partnerships, partner_profiles, attachments,
+    mobilities, learners, reviews, evaluations, action_plans, documents,
+)
 
 
 class ProblemApi(Api):
@@ -86,14 +104,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     api.register_converter(parsing.IdConverter, parsing.id_parameter_schema)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for module in (health, tokens, organisations, users, definitions, instances, tasks, operations, messages):
+    for module in RESOURCES:
         api.register_blueprint(module.blp)
-    api.register_blueprint(outbox_blp)
-    api.register_blueprint(records_blp)
-    api.register_blueprint(documents_blp)
-    api.register_blueprint(mobilities_blp)
-    api.register_blueprint(partnerships_blp)
-    api.register_blueprint(reviews_blp)
     problems.register(app)
     # Pages (sign-in, tasks, documents...): session cookie, CSRF, HTML errors; not in the OpenAPI document.
     web.init_app(app)

@@ -11,8 +11,9 @@ from engine.models import utcnow
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
+from .schemas import schema_for
 
-blp = Blueprint("documents", __name__, url_prefix="/api",
+blp = Blueprint("documents", __name__, url_prefix="/api/documents",
                 description="Documents for people: MoU, Learning Agreement, transcript... as JSON or PDF")
 
 JSON = "application/json"
@@ -26,63 +27,11 @@ class DocumentArgs(Schema):
                              metadata={"description": "an earlier version of a MoU or Learning Agreement"})
 
 
-class DocumentReferenceSchema(Schema):
-    code = fields.String(allow_none=True, metadata={"description": "e.g. the MoU file code"})
-    version = fields.Integer(allow_none=True)
-    content_hash = fields.String(metadata={"description": "SHA-256 the document was generated from"})
-    hash_basis = fields.String(metadata={"description": "record: the hash parties sign; document: of `data`"})
-
-
-class DocumentTableSchema(Schema):
-    columns = fields.List(fields.String())
-    rows = fields.List(fields.List(fields.String()))
-
-
-class DocumentSectionSchema(Schema):
-    heading = fields.String()
-    fields_ = fields.List(fields.List(fields.String()), attribute="fields", data_key="fields",
-                          metadata={"description": "[label, value] pairs"})
-    table = fields.Nested(DocumentTableSchema, allow_none=True)
-    text = fields.String(allow_none=True)
-
-
-class DocumentSignatureSchema(Schema):
-    party = fields.String()
-    name = fields.String(allow_none=True)
-    position = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    place = fields.String(allow_none=True, metadata={"description": "where the signer signed"})
-    signed_at = fields.String(allow_none=True, metadata={"description": "ISO 8601, UTC"})
-    mode = fields.String(metadata={"description": "explicit | implicit (no objection within the period)"})
-    content_hash = fields.String(allow_none=True, metadata={"description": "the hash of the text signed"})
-    counts = fields.Boolean(metadata={"description": "given for exactly this version and hash"})
-    version = fields.Integer(allow_none=True)
-
-
-class DocumentSchema(Schema):
-    schema = fields.String(metadata={"description": "ecvet-flow/document/<kind>/v1"})
-    kind = fields.String()
-    record_id = fields.Integer()
-    title = fields.String()
-    subtitle = fields.String(allow_none=True)
-    status = fields.String(allow_none=True)
-    reference = fields.Nested(DocumentReferenceSchema)
-    content_hash = fields.String()
-    issued_at = fields.String(allow_none=True)
-    sections = fields.List(fields.Nested(DocumentSectionSchema))
-    signatures = fields.List(fields.Nested(DocumentSignatureSchema))
-    data = fields.Dict(metadata={"description": "the record's own structured data"})
-
-
-class DocumentRefSchema(Schema):
-    kind = fields.String()
-    record_id = fields.Integer()
-    title = fields.String()
-    href = fields.String(metadata={"description": "where to get it (add ?format=pdf for the PDF)"})
-
-
-class DocumentRefList(Schema):
-    items = fields.List(fields.Nested(DocumentRefSchema))
+DocumentReferenceSchema = schema_for(model.ReferenceJson, "DocumentReferenceSchema")
+DocumentTableSchema = schema_for(model.TableJson, "DocumentTableSchema")
+DocumentSectionSchema = schema_for(model.SectionJson, "DocumentSectionSchema")
+DocumentSignatureSchema = schema_for(model.SignatureJson, "DocumentSignatureSchema")
+DocumentSchema = schema_for(model.DocumentJson, "DocumentSchema")
 
 
 def _wants_pdf(requested: str | None) -> bool:
@@ -97,7 +46,7 @@ def _filename(document: model.Document) -> str:
     return f"{document.kind}-{document.record_id}{version}.pdf"
 
 
-@blp.route("/documents/<kind>/<id:record_id>", methods=["GET"])
+@blp.route("/<kind>/<id:record_id>", methods=["GET"])
 @blp.arguments(DocumentArgs, location="query")
 @blp.response(200, DocumentSchema)
 @blp.doc(responses={"200": {"description": "The document as JSON, or as PDF (format=pdf)", "content": {
@@ -121,14 +70,3 @@ def get_document(args: dict[str, Any], kind: str, record_id: int) -> Any:
     response = Response(pdf.render(document, generated_at=utcnow()), mimetype=PDF, headers=headers)
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(document)}"'
     return response
-
-
-@blp.route("/process-instances/<instance_id>/documents", methods=["GET"])
-@blp.response(200, DocumentRefList)
-@blp.alt_response(404, response="NOT_FOUND")
-def instance_documents(instance_id: str) -> Any:
-    """The documents a process instance refers to (MoU, Learning Agreement, ...) that you may read."""
-    with authenticated(write=False) as (session, actor):
-        refs = service.for_instance(session, actor=actor, instance_id=instance_id)
-    return {"items": [{"kind": r.kind, "record_id": r.record_id, "title": r.title,
-                       "href": f"/api/documents/{r.kind}/{r.record_id}"} for r in refs]}

@@ -26,7 +26,7 @@ from .deps import bearer_token
 
 log = logging.getLogger("ecvet.metrics")
 
-bp = Blueprint("metrics", __name__)
+blp = Blueprint("metrics", __name__, url_prefix="/metrics")
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -103,7 +103,7 @@ def init_app(app: Flask, db: Database, *, token: str | None = None) -> AppMetric
         token=token or None,
     )
     app.extensions["ecvet_metrics"] = state
-    app.register_blueprint(bp)
+    app.register_blueprint(blp)
     return state
 
 
@@ -111,7 +111,7 @@ def for_app(app: Flask) -> AppMetrics | None:
     return app.extensions.get("ecvet_metrics")
 
 
-@bp.get("/metrics")
+@blp.get("")
 def scrape() -> Any:
     state = current_app.extensions["ecvet_metrics"]
     expected = state.token

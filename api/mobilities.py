@@ -1,4 +1,4 @@
-"""/api/mobilities and /api/learners: nominate a learner (starts the Mobility process) and read the records.
+"""/api/mobilities: nominate a learner (starts the Mobility process) and read the records.
 
 Every route opens one unit of work and calls one records service; who may see what is decided there
 (404 for anyone who is not a party of the mobility; the transcript and assessment sheets only once
@@ -16,9 +16,10 @@ from engine.pagination import Page
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
-from .schemas import PageArgs, SignerOut, page_schema
+from .schemas import PageArgs, page_schema, schema_for
 
-blp = Blueprint("mobilities", __name__, url_prefix="/api", description="Learner mobilities and their records")
+blp = Blueprint("mobilities", __name__, url_prefix="/api/mobilities",
+                description="Learner mobilities and their records")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -71,216 +72,21 @@ class MobilityListArgs(PageArgs):
 # --------------------------------------------------------------------------------------------------
 
 
-class MobilityNationalModelOut(Schema):
-    model = fields.String()
-    la_approval = fields.String(metadata={"description": "none | explicit | implicit"})
-    la_approval_days = fields.Integer()
-    recognition_by = fields.String(metadata={"description": "sending | competent_institution"})
-    validation_recognition_merged = fields.Boolean()
-    source = fields.String()
-    table_sha256 = fields.String()
-
-
-class MobilitySummary(Schema):
-    id = fields.Integer()
-    status = fields.String(metadata={"description": "nomination | live | recognized | cancelled"})
-    mou_id = fields.Integer()
-    learner_id = fields.Integer()
-    process_instance_id = fields.String(allow_none=True)
-    sending_organisation_id = fields.Integer()
-    hosting_organisation_id = fields.Integer()
-    competent_institution_home_id = fields.Integer(allow_none=True)
-    competent_institution_host_id = fields.Integer(allow_none=True)
-    intermediary_organisation_id = fields.Integer(allow_none=True)
-    qualification_title = fields.String()
-    qualification_eqf_level = fields.Integer(allow_none=True)
-    sector = fields.String(allow_none=True)
-    start_date = fields.Date()
-    end_date = fields.Date()
-    cancel_reason = fields.String(allow_none=True)
-    national_model = fields.Nested(MobilityNationalModelOut, allow_none=True,
-                                   metadata={"description": "as evaluated when the learner was nominated"})
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime(allow_none=True)
-
-
-class LearnerOut(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    date_of_birth = fields.Date()
-    email = fields.String()
-    guardian_name = fields.String(allow_none=True)
-    guardian_email = fields.String(allow_none=True)
-    european_student_identifier = fields.String(allow_none=True)
-    is_minor = fields.Boolean(allow_none=True, metadata={"description": "on the first day of the mobility"})
-    has_account = fields.Boolean()
-    guardian_has_account = fields.Boolean()
-
-
-class StatusChangeOut(Schema):
-    old_status = fields.String(allow_none=True)
-    new_status = fields.String()
-    reason = fields.String(allow_none=True)
-    changed_at = fields.DateTime()
-    changed_by = fields.Integer(allow_none=True)
-
-
-class LaSignatureOut(Schema):
-    id = fields.Integer()
-    version = fields.Integer()
-    party = fields.String(metadata={"description": "learner | guardian | sending | hosting | competent_institution"})
-    organisation_id = fields.Integer(allow_none=True)
-    mode = fields.String(metadata={"description": "explicit | implicit (no objection within the period)"})
-    signer = fields.Nested(SignerOut)
-    recorded_by = fields.Integer(allow_none=True, metadata={
-        "description": "the account that recorded it: the signer, or the school member for a paper signature"})
-    signed_at = fields.DateTime()
-    content_hash = fields.String()
-    counts = fields.Boolean(metadata={"description": "given for the current version and hash"})
-
-
-class LaVersionOut(Schema):
-    number = fields.Integer()
-    content_hash = fields.String()
-    changes = fields.List(fields.Dict(), metadata={"description": "units added/removed, parts replaced, reasons"})
-    created_at = fields.DateTime()
-
-
-class LearningAgreementOut(Schema):
-    id = fields.Integer()
-    status = fields.String(metadata={"description": "draft | signing | signed | approved | deleted"})
-    version = fields.Integer()
-    content = fields.Dict(metadata={"description": "the current text (Erasmus+ ECVET LA fields)"})
-    content_hash = fields.String()
-    changes = fields.List(fields.Dict())
-    required_signatures = fields.List(fields.String(), metadata={"description": "in signing order"})
-    next_party = fields.String(allow_none=True)
-    in_force = fields.Boolean()
-    learner_is_minor = fields.Boolean()
-    signatures = fields.List(fields.Nested(LaSignatureOut))
-    versions = fields.List(fields.Nested(LaVersionOut))
-
-
-class AssessorOut(Schema):
-    name = fields.String()
-    organisation = fields.String()
-    role = fields.String(allow_none=True)
-
-
-class AcknowledgementOut(Schema):
-    agrees = fields.Boolean()
-    comment = fields.String(allow_none=True)
-    acknowledged_at = fields.DateTime()
-
-
-class AssessmentOut(Schema):
-    id = fields.Integer()
-    unit = fields.String()
-    unit_title = fields.String(allow_none=True)
-    learning_outcome = fields.String(allow_none=True)
-    criteria = fields.String()
-    method = fields.String(metadata={"description": "observation | practical_task | portfolio | interview | test"})
-    context = fields.String(allow_none=True)
-    assessor = fields.Nested(AssessorOut)
-    date = fields.Date()
-    result = fields.String(metadata={"description": "achieved | not_achieved"})
-    grade = fields.String(allow_none=True)
-    comments = fields.String(allow_none=True)
-    evidence = fields.String(allow_none=True)
-    supersedes_id = fields.Integer(allow_none=True)
-    recorded_at = fields.DateTime()
-    organisation_id = fields.Integer()
-    signer = fields.Nested(SignerOut, metadata={"description": "the member who recorded and signed the sheet"})
-    learner_acknowledgement = fields.Nested(AcknowledgementOut, allow_none=True)
-
-
-class TranscriptIssuerOut(SignerOut):
-    organisation_id = fields.Integer()
-
-
-class TranscriptOut(Schema):
-    id = fields.Integer()
-    mobility_id = fields.Integer()
-    learner_id = fields.Integer()
-    la_id = fields.Integer()
-    la_version = fields.Integer()
-    la_hash = fields.String()
-    content = fields.Dict(metadata={"description": "learner, home, host, units with results and points"})
-    content_hash = fields.String()
-    issued_by = fields.Nested(TranscriptIssuerOut)
-    issued_at = fields.DateTime()
-    ready_for_recognition_at = fields.DateTime(allow_none=True)
-
-
-class ValidationOut(Schema):
-    unit = fields.String()
-    outcome = fields.String(metadata={"description": "validated | partly_validated | not_validated"})
-    comment = fields.String(allow_none=True)
-    organisation_id = fields.Integer()
-    merged_with_recognition = fields.Boolean()
-    transcript_hash = fields.String()
-    signer = fields.Nested(SignerOut)
-    decided_at = fields.DateTime()
-
-
-class RecognitionOut(Schema):
-    id = fields.Integer()
-    recognised_by = fields.String(metadata={"description": "sending | competent_institution"})
-    organisation_id = fields.Integer()
-    merged_with_validation = fields.Boolean()
-    units = fields.List(fields.Dict(), metadata={"description": "per unit: recognised, ECVET points, comment"})
-    comment = fields.String(allow_none=True)
-    national_model = fields.String(allow_none=True)
-    transcript_hash = fields.String()
-    signer = fields.Nested(SignerOut)
-    decided_at = fields.DateTime()
-
-
-class CreditOut(Schema):
-    id = fields.Integer()
-    mobility_id = fields.Integer()
-    unit = fields.String()
-    unit_title = fields.String(allow_none=True)
-    qualification_title = fields.String()
-    eqf_level = fields.Integer(allow_none=True)
-    ecvet_points = fields.Float()
-    awarded_by_organisation_id = fields.Integer()
-    awarded_at = fields.DateTime()
-    recognition_id = fields.Integer()
-
-
-class ImplicationOut(Schema):
-    id = fields.Integer()
-    mobility_id = fields.Integer()
-    kind = fields.String(metadata={"description": "exempted_activity | no_retake | extra_credits | other"})
-    description = fields.String()
-    unit = fields.String(allow_none=True)
-    ecvet_points = fields.Float(allow_none=True)
-    recorded_at = fields.DateTime()
-
-
-class MobilityDetail(MobilitySummary):
-    learner = fields.Nested(LearnerOut)
-    status_history = fields.List(fields.Nested(StatusChangeOut))
-    learning_agreement = fields.Nested(LearningAgreementOut, allow_none=True)
-    assessments = fields.List(fields.Nested(AssessmentOut), allow_none=True,
-                              metadata={"description": "null while the home side may not read them yet"})
-    transcript_status = fields.String(metadata={"description": "not_issued | issued | ready_for_recognition"})
-    transcript = fields.Nested(TranscriptOut, allow_none=True,
-                               metadata={"description": "null until issued, and for the home side until ready"})
-    validation = fields.List(fields.Nested(ValidationOut))
-    recognition = fields.Nested(RecognitionOut, allow_none=True)
-    credits = fields.List(fields.Nested(CreditOut))
-    implications = fields.List(fields.Nested(ImplicationOut))
-
-
-class AchievementsOut(Schema):
-    learner = fields.Nested(LearnerOut)
-    credits = fields.List(fields.Nested(CreditOut), metadata={"description": "units and ECVET points awarded"})
-    implications = fields.List(fields.Nested(ImplicationOut))
-    total_ecvet_points = fields.Float(metadata={"description": "sum of the credits listed"})
-    extra_ecvet_points = fields.Float(metadata={"description": "extra credits recorded as practical implications"})
-    mobility_ids = fields.List(fields.Integer(), metadata={"description": "the mobilities these come from"})
+MobilityNationalModelOut = schema_for(views.MobilityNationalModel, "MobilityNationalModelOut")
+MobilitySummary = schema_for(views.MobilityView, "MobilitySummary")
+StatusChangeOut = schema_for(views.StatusChange, "StatusChangeOut")
+LaSignatureOut = schema_for(views.LaSignatureView, "LaSignatureOut")
+LaVersionOut = schema_for(views.LaVersionView, "LaVersionOut")
+LearningAgreementOut = schema_for(views.AgreementWithVersions, "LearningAgreementOut",
+                                  exclude=("mobility_id", "start_date"))
+AssessorOut = schema_for(views.Assessor, "AssessorOut")
+AcknowledgementOut = schema_for(views.Acknowledgement, "AcknowledgementOut")
+AssessmentOut = schema_for(views.AssessmentSheet, "AssessmentOut")
+TranscriptIssuerOut = schema_for(views.TranscriptIssuer, "TranscriptIssuerOut")
+TranscriptOut = schema_for(views.TranscriptView, "TranscriptOut")
+ValidationOut = schema_for(views.ValidationView, "ValidationOut")
+RecognitionOut = schema_for(views.RecognitionView, "RecognitionOut")
+MobilityDetail = schema_for(views.MobilityRecords, "MobilityDetail")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -288,7 +94,7 @@ class AchievementsOut(Schema):
 # --------------------------------------------------------------------------------------------------
 
 
-@blp.route("/mobilities", methods=["POST"])
+@blp.route("", methods=["POST"])
 @blp.arguments(NominateRequest)
 @blp.response(201, MobilityDetail)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -308,7 +114,7 @@ def nominate(body: dict[str, Any]) -> Any:
         return views.mobility_with_records(session, actor=actor, mobility_id=mobility.id)
 
 
-@blp.route("/mobilities", methods=["GET"])
+@blp.route("", methods=["GET"])
 @blp.arguments(MobilityListArgs, location="query")
 @blp.response(200, page_schema(MobilitySummary, "MobilityPage"))
 def list_(args: dict[str, Any]) -> Any:
@@ -318,7 +124,7 @@ def list_(args: dict[str, Any]) -> Any:
         return Page([views.mobility(m) for m in page.items], page.next_cursor)
 
 
-@blp.route("/mobilities/<id:mobility_id>", methods=["GET"])
+@blp.route("/<id:mobility_id>", methods=["GET"])
 @blp.response(200, MobilityDetail)
 def get(mobility_id: int) -> Any:
     """Status, learner, Learning Agreement versions and signatures, assessment and transcript (the home
@@ -327,7 +133,7 @@ def get(mobility_id: int) -> Any:
         return views.mobility_with_records(session, actor=actor, mobility_id=mobility_id)
 
 
-@blp.route("/mobilities/<id:mobility_id>/cancel", methods=["POST"])
+@blp.route("/<id:mobility_id>/cancel", methods=["POST"])
 @blp.arguments(WithdrawRequest)
 @blp.response(200, MobilityDetail)
 @blp.alt_response(403, response="FORBIDDEN")
@@ -341,7 +147,7 @@ def cancel(body: dict[str, Any], mobility_id: int) -> Any:
         return views.mobility_with_records(session, actor=actor, mobility_id=mobility_id)
 
 
-@blp.route("/mobilities/<id:mobility_id>/transcript", methods=["GET"])
+@blp.route("/<id:mobility_id>/transcript", methods=["GET"])
 @blp.response(200, TranscriptOut)
 def get_transcript(mobility_id: int) -> Any:
     """The Learner's Personal Transcript: 404 until issued, and for the home side until it is ready for
@@ -350,26 +156,9 @@ def get_transcript(mobility_id: int) -> Any:
         return views.personal_transcript(transcript.get(session, actor=actor, mobility_id=mobility_id))
 
 
-@blp.route("/mobilities/<id:mobility_id>/assessments", methods=["GET"])
+@blp.route("/<id:mobility_id>/assessments", methods=["GET"])
 @blp.response(200, AssessmentOut(many=True))
 def get_assessments(mobility_id: int) -> Any:
     """The current assessment sheets with the learner's acknowledgement (same visibility as the transcript)."""
     with authenticated(write=False) as (session, actor):
         return views.assessment_sheets(session, actor=actor, mobility_id=mobility_id)
-
-
-@blp.route("/learners/<id:learner_id>", methods=["GET"])
-@blp.response(200, LearnerOut)
-def get_learner(learner_id: int) -> Any:
-    """A learner's personal data: the parties of their mobilities and admins only."""
-    with authenticated(write=False) as (session, actor):
-        return views.learner(service.get_learner(session, actor=actor, learner_id=learner_id))
-
-
-@blp.route("/learners/<id:learner_id>/achievements", methods=["GET"])
-@blp.response(200, AchievementsOut)
-def achievements(learner_id: int) -> Any:
-    """Units and ECVET points awarded to the learner, and practical implications, from the mobilities you
-    take part in (all of them for the learner and admins)."""
-    with authenticated(write=False) as (session, actor):
-        return views.achievements(session, actor=actor, learner_id=learner_id)

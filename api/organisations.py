@@ -18,6 +18,8 @@ class OrganisationSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2"})
+    region = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8), metadata={
+        "description": "ISO 3166-2 subdivision (ES-VC) or NUTS code (ES52) within the country"})
     erasmus_oid = fields.String(load_default=None, allow_none=True, metadata={"description": "E + 8 digits"})
     pic = fields.String(load_default=None, allow_none=True, metadata={"description": "9 digits"})
     created_at = fields.DateTime(dump_only=True)

@@ -1,12 +1,12 @@
-"""/api/tasks: the caller's work, each task's form, completion validated on the server, and who in the
-organisation works on it (claim, unclaim, assign to a colleague, comments)."""
+"""/api/tasks: the caller's work, each task's form, completion validated on the server, due dates, and who
+in the organisation works on it (claim, unclaim, assign to a colleague, comments)."""
 from __future__ import annotations
 
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from engine import claims, tasks
+from engine import claims, operations, tasks
 from engine.models import TaskState
 
 from .deps import authenticated
@@ -44,6 +44,8 @@ class TaskSchema(Schema):
 class FormSchema(Schema):
     schema = fields.Dict(allow_none=True, metadata={"description": "JSON Schema of the form"})
     values = fields.Dict(metadata={"description": "current values of the form's own fields"})
+    ui_schema = fields.Dict(allow_none=True, metadata={
+        "description": "the task's UI schema (spiff formUiSchemaFilename: field order, widgets, help), if any"})
 
 
 class TaskDetail(TaskSchema):
@@ -59,6 +61,11 @@ class TaskListArgs(PageArgs):
     assignment = fields.String(load_default=None, validate=validate.OneOf(tasks.ASSIGNMENTS), metadata={
         "description": "me: claimed by or bound to me; organisation: my organisations'; unassigned: my "
                        "organisations' that nobody claimed"})
+
+
+class DueDateSchema(Schema):
+    due_at = fields.AwareDateTime(required=True, allow_none=True, format="iso",
+                                  metadata={"description": "ISO 8601 with offset; null clears it"})
 
 
 class CompleteTask(Schema):
@@ -97,6 +104,15 @@ def complete(body: dict[str, Any], task_id: str) -> Any:
     with authenticated() as (session, actor):
         return tasks.complete(session, actor=actor, task_id=task_id, data=body["data"],
                               on_behalf=body["on_behalf"])
+
+
+@blp.route("/<task_id>/due-date", methods=["PUT"])
+@blp.arguments(DueDateSchema)
+@blp.response(200, TaskSchema)
+def set_due_date(body: dict[str, Any], task_id: str) -> Any:
+    """Change a ready task's due date (administrators): a field of the task, so a noun, not a verb."""
+    with authenticated() as (session, actor):
+        return operations.set_due_date(session, actor=actor, task_id=task_id, due_at=body["due_at"])
 
 
 class AssignSchema(Schema):

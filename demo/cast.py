@@ -22,31 +22,41 @@ class DemoOrganisation:
     pic: str
     city: str
     website: str
+    region: str | None = None  # ISO 3166-2: what regional national models and registries go by
 
 
 ORGANISATIONS = (
     # The sending school and the hosting hotel keep ids 1 and 2 on a fresh database (README's curl walk-through).
     DemoOrganisation("school", "Berufskolleg Rhein", "DE", "E10000001", "900000001", "Köln",
-                     "https://berufskolleg-rhein.example"),
+                     "https://berufskolleg-rhein.example", "DE-NW"),
     DemoOrganisation("hotel", "Hotel Sol de Valencia", "ES", "E10000002", "900000002", "València",
-                     "https://hotelsol.example"),
+                     "https://hotelsol.example", "ES-VC"),
     DemoOrganisation("chamber", "IHK Köln", "DE", "E10000003", "900000003", "Köln",
-                     "https://ihk-koeln.example"),
+                     "https://ihk-koeln.example", "DE-NW"),
     DemoOrganisation("college", "Horeca College Amstel", "NL", "E10000004", "900000004", "Amsterdam",
-                     "https://horecacollege.example"),
+                     "https://horecacollege.example", "NL-NH"),
     DemoOrganisation("region", "Conselleria d'Educació (Valencia)", "ES", "E10000005", "900000005",
-                     "València", "https://gva-educacio.example"),
+                     "València", "https://gva-educacio.example", "ES-VC"),
+    # Supporting actors: information, guidance and funding; recorded in the registry, never approvers.
+    DemoOrganisation("na_de", "Nationale Agentur Bildung für Europa beim BIBB", "DE", "E10000006", "900000006",
+                     "Bonn", "https://na-bibb.example"),
+    DemoOrganisation("na_es", "SEPIE (Servicio Español para la Internacionalización de la Educación)", "ES",
+                     "E10000007", "900000007", "Madrid", "https://sepie.example"),
 )
 
 #: The registry of competent institutions: the national models say *whether* a function needs one,
 #: the registry *which* organisation it is (DE: the chamber approves MoUs and recognises units; ES: the
-#: regional authority approves MoUs and Learning Agreements, implicitly).
-COMPETENCES = (
-    ("chamber", "DE", CompetenceFunction.MOU_APPROVAL),
-    ("chamber", "DE", CompetenceFunction.RECOGNITION),
-    ("chamber", "DE", CompetenceFunction.AWARD_OF_CREDIT),
-    ("region", "ES", CompetenceFunction.MOU_APPROVAL),
-    ("region", "ES", CompetenceFunction.LA_APPROVAL),
+#: regional authority of València approves MoUs and Learning Agreements of València only, implicitly),
+#: and the supporting actors. (organisation, country, function, region or None for the whole country)
+COMPETENCES: tuple[tuple[str, str, str, str | None], ...] = (
+    ("chamber", "DE", CompetenceFunction.MOU_APPROVAL, None),
+    ("chamber", "DE", CompetenceFunction.RECOGNITION, None),
+    ("chamber", "DE", CompetenceFunction.AWARD_OF_CREDIT, None),
+    ("region", "ES", CompetenceFunction.MOU_APPROVAL, "ES-VC"),
+    ("region", "ES", CompetenceFunction.LA_APPROVAL, "ES-VC"),
+    ("na_de", "DE", CompetenceFunction.NATIONAL_AGENCY, None),
+    ("na_de", "DE", CompetenceFunction.NATIONAL_EUROPASS_CENTRE, None),
+    ("na_es", "ES", CompetenceFunction.NATIONAL_AGENCY, None),
 )
 
 

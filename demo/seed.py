@@ -146,15 +146,15 @@ class _Seeder:
                 found = s.scalar(select(Organisation).where(Organisation.erasmus_oid == org.erasmus_oid))
                 if found is None:
                     found = parties.create_organisation(s, actor=None, name=org.name, country=org.country,
-                                                        erasmus_oid=org.erasmus_oid, pic=org.pic)
+                                                        erasmus_oid=org.erasmus_oid, pic=org.pic, region=org.region)
                 self.orgs[org.key] = found.id
-            for key, country, function in COMPETENCES:
+            for key, country, function, region in COMPETENCES:
                 known = s.scalar(select(OrganisationCompetence.id).where(
                     OrganisationCompetence.organisation_id == self.orgs[key], OrganisationCompetence.country == country,
                     OrganisationCompetence.function == function))
                 if known is None:
                     register_competence(s, actor=None, organisation_id=self.orgs[key], country=country,
-                                                        function=function)
+                                        function=function, region=region)
             for person in PEOPLE:
                 user = s.scalar(select(User).where(User.email == person.email))
                 if user is None:
@@ -353,7 +353,7 @@ class _Seeder:
             covered = ecvet.qualification.service.mou_entry(self._cook(s))
         return {
             "file_code": file_code,
-            "sector": "hospitality",
+            "sector": "hospitality", "qualification_system": "dual",
             "objectives": {"mutual_acceptance": ["quality_assurance", "assessment", "validation", "recognition"],
                            "other": "Cooks in training spend three to twelve weeks in the partner's kitchen and "
                                     "bring the units achieved there home as credit."},

@@ -27,7 +27,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -63,7 +63,20 @@ class Signer:
                 "signer_position": self.position, "signer_place": self.place}
 
 
-def view(row: Any) -> dict[str, Any]:
+class SignerView(TypedDict):
+    """Who signed or decided a text (MoU approvals, Learning Agreement signatures, transcripts,
+    validation and recognition decisions, assessment sheets): the signed-in account, never a typed name."""
+
+    user_id: Annotated[int | None, (
+        "the account that signed; null for an approval by silence, a parent's signature on paper recorded by the "
+        "school, and signatures recorded before signers were accounts")]
+    name: str | None
+    position: str | None
+    email: str | None
+    place: Annotated[str | None, "where the signer signed"]
+
+
+def view(row: Any) -> SignerView:
     """A signed row's signer as the API and documents show it (any table with ``signer_*`` columns).
 
     ``user_id`` is null for an approval by silence, a paper signature, and signatures recorded before

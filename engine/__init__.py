@@ -7,14 +7,14 @@ tests/engine/test_init.py checks exactly this list against the code.
     config clock errors                     settings, the one clock, the errors every layer raises
     models db pagination security           tables, units of work, cursor pages, password hashes and tokens
     audit throttle jobqueue mailer          what every layer writes: audit rows, sign-in locks, jobs, mail
-    sandbox scripting bundle forms          untrusted code and XML made safe; no database
+    sandbox scripting datastores bundle forms  untrusted code and XML made safe; data stores (session given)
     runtime                                 SpiffWorkflow's door: specs, lean state, one run, its events
-    parties actions deployments             who acts, the domain's task actions, process versions
-    timers services subscriptions notifications  what an instance waits for, written as jobs and rows
+    parties actions deployments script_helpers  who acts, the domain's task actions, process versions, what scripts ask
+    timers services connectors subscriptions notifications  what an instance waits for, as jobs and rows; connectors
     execution                               load, run and save one instance; schedules, never runs a job
-    tasks claims instances operations decisions inbox  services over instances: start, act, operate, decide
+    tasks claims instances operations decisions inbox instance_data  services over instances: start, act, operate, read
     diagrams monitoring modeling metrics health migrate  what monitors and owners see; the schema's upkeep
-    messages                                delivering messages into instances (may start one)
+    messages signals                        delivering messages (may start an instance) and broadcasting signals
     handlers                                the worker's job per kind: timers, service tasks, messages, mail
     jobs worker                             claiming due jobs and running them; the worker loop
 """

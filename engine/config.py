@@ -45,8 +45,19 @@ class Settings:
     script_memory_mb: int = setting("ECVET_SCRIPT_MEMORY_MB", 512, "address-space limit of each evaluator, MiB")
     script_max_data_bytes: int = setting("ECVET_SCRIPT_MAX_DATA_BYTES", 1024 * 1024,
                                          "largest task data a script may leave, in characters of JSON")
+    environment: str = setting("ECVET_ENVIRONMENT", "development",
+                               "the name scripts read with get_env() (e.g. `production`, `staging`)")
     connectors: tuple[str, ...] = setting("ECVET_CONNECTORS", (),
                                           "modules to import so they register connectors (comma-separated)")
+    http_allowed_hosts: tuple[str, ...] = setting("ECVET_HTTP_ALLOWED_HOSTS", (),
+                                                  "hosts the built-in `http` connector may call (comma-separated; "
+                                                  "`*.example.org` for subdomains); none: it calls nothing")
+    http_timeout: float = setting("ECVET_HTTP_TIMEOUT", 10.0,
+                                  "seconds the `http` connector and the connector proxy wait for an answer")
+    connector_secrets: str = setting("ECVET_CONNECTOR_SECRETS", "",
+                                     "JSON object of secrets connector parameters name as `secret:NAME`")
+    connector_proxy_url: str = setting("ECVET_CONNECTOR_PROXY_URL", "",
+                                       "spiff-arena connector proxy serving operators no connector here has")
     # -- background work
     job_lease_seconds: float = setting("ECVET_JOB_LEASE_SECONDS", 60.0,
                                        "how long a worker holds a claimed job before another may take it")

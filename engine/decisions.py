@@ -14,10 +14,13 @@ from typing import Any
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from sqlalchemy.orm import Session
 
-from . import execution
+from . import audit, deployments, execution
 from .bundle import BundleInvalid, safe_parse_xml
 from .errors import Invalid
+from .parties import Actor
+from .subscriptions import jsonable
 
 _CACHE_SIZE = 64
 _TABLES: dict[tuple[str, str], DMNEngine] = {}
@@ -87,3 +90,16 @@ def evaluate(content: bytes, *, decision_id: str, inputs: Mapping[str, Any], fil
         return dict(table.result(_Evaluation(dict(inputs), filename, decision_id)))
     except Exception as exc:  # noqa: BLE001 - a broken rule is the table's problem, reported as such
         raise Invalid(f"{filename} failed: {exc}", errors={"table": [str(exc)]}) from exc
+
+
+def evaluate_deployed(
+    session: Session, *, actor: Actor, key: str, inputs: Mapping[str, Any], version: int | None = None
+) -> dict[str, Any]:
+    """``POST /api/decisions/{key}/evaluate``: the latest (or the named) version of a deployed decision,
+    evaluated for ``inputs``; audited with who asked, never with the inputs (they may be personal)."""
+    decision, content = deployments.get_decision(session, key=key, version=version)
+    outputs = evaluate(content, decision_id=decision.key, inputs=inputs, filename=decision.filename)
+    from_json = jsonable(outputs)
+    audit.record(session, actor_id=actor.user_id, action="decision.evaluated", key=decision.key,
+                 version=decision.version)
+    return {"key": decision.key, "version": decision.version, "outputs": from_json}

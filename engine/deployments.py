@@ -14,10 +14,21 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit
-from .bundle import BundleInvalid, ParsedProcess, StartRule, parse_bundle, start_rule_of
+from . import audit, jobqueue
+from .bundle import BundleInvalid, ParsedProcess, StartRule, TimerStart, parse_bundle, start_rule_of, timer_starts_of
 from .errors import Conflict, Invalid, NotFound
-from .models import DefinitionFile, Deployment, FileBlob, ProcessDefinition, ProcessInstance
+from .models import (
+    DecisionDefinition,
+    DefinitionFile,
+    Deployment,
+    FileBlob,
+    Job,
+    JobStatus,
+    Organisation,
+    ProcessDefinition,
+    ProcessInstance,
+    utcnow,
+)
 from .pagination import Page, paginate
 from .parties import Actor, require_admin
 
@@ -25,6 +36,12 @@ from .parties import Actor, require_admin
 @dataclass
 class Deployed:
     definition: ProcessDefinition
+    created: bool
+
+
+@dataclass
+class DeployedDecision:
+    decision: DecisionDefinition
     created: bool
 
 
@@ -56,7 +73,16 @@ def _library(session: Session) -> dict[str, bytes]:
         .join(latest, (latest.c.key == ProcessDefinition.key) & (latest.c.v == ProcessDefinition.version))
         .join(FileBlob, FileBlob.sha256 == DefinitionFile.sha256)
     )
-    return {name: content for name, content in session.execute(stmt)}
+    found = {name: content for name, content in session.execute(stmt)}
+    # Decisions deployed on their own (DMN-only bundles) resolve business rule tasks too.
+    newest = (select(DecisionDefinition.key, func.max(DecisionDefinition.version).label("v"))
+              .group_by(DecisionDefinition.key).subquery())
+    for name, content in session.execute(
+            select(DecisionDefinition.filename, FileBlob.content)
+            .join(newest, (newest.c.key == DecisionDefinition.key) & (newest.c.v == DecisionDefinition.version))
+            .join(FileBlob, FileBlob.sha256 == DecisionDefinition.content_sha256)):
+        found.setdefault(name, content)
+    return found
 
 
 def deploy(
@@ -67,8 +93,13 @@ def deploy(
     forms_dir: Path | None,
     source: str = "api",
     max_bundle_bytes: int = 20_000_000,
+    decisions: list[DeployedDecision] | None = None,
 ) -> list[Deployed]:
-    """Deploy a bundle; `actor=None` only from the trusted CLI. Nothing is stored unless all is valid."""
+    """Deploy a bundle; `actor=None` only from the trusted CLI. Nothing is stored unless all is valid.
+
+    Every DMN file of the bundle is also a version of its decision (``decisions`` receives them), so a
+    bundle of DMN files alone deploys too.
+    """
     if actor is not None:
         require_admin(actor)
     if sum(len(v) for v in files.values()) > max_bundle_bytes:
@@ -82,9 +113,9 @@ def deploy(
             errors=[asdict(e) for e in exc.errors],
         ) from exc
     for name, content in files.items():
-        check = FILE_CHECKS.get(name)
-        if check is not None:
-            check(content)
+        if name in FILE_CHECKS:
+            FILE_CHECKS[name](content)
+    _check_timer_start_parties(session, parsed.processes)
 
     results: list[Deployed] = []
     deployment: Deployment | None = None
@@ -102,6 +133,9 @@ def deploy(
             session.add(deployment)
             session.flush()
         results.append(Deployed(_store(session, deployment, process), created=True))
+        schedule_timer_starts(session, results[-1].definition, process.timer_starts)
+    (decisions if decisions is not None else []).extend(
+        _store_decisions(session, parsed.decisions, parsed.files, actor=actor, source=source, deployment=deployment))
     try:
         session.flush()
     except IntegrityError as exc:
@@ -112,6 +146,53 @@ def deploy(
                          key=item.definition.key, version=item.definition.version,
                          content_hash=item.definition.content_hash, source=source)
     return results
+
+
+def _blob(session: Session, content: bytes) -> str:
+    digest = hashlib.sha256(content).hexdigest()
+    if session.get(FileBlob, digest) is None:
+        session.add(FileBlob(sha256=digest, content=content, size=len(content)))
+        session.flush()
+    return digest
+
+
+def _store_decisions(session: Session, found: Mapping[str, str], files: Mapping[str, bytes], *,
+                     actor: Actor | None, source: str, deployment: Deployment | None) -> list[DeployedDecision]:
+    """Each decision of the bundle: the existing version for the same content, else version n+1."""
+    stored: list[DeployedDecision] = []
+    for key, filename in sorted(found.items()):
+        content = files[filename]
+        existing = session.scalar(select(DecisionDefinition).where(
+            DecisionDefinition.key == key, DecisionDefinition.content_sha256 == hashlib.sha256(content).hexdigest()))
+        if existing is not None:
+            stored.append(DeployedDecision(existing, created=False))
+            continue
+        if deployment is None:
+            deployment = Deployment(deployed_by=actor.user_id if actor else None, source=source)
+            session.add(deployment)
+            session.flush()
+        current = session.scalar(select(func.max(DecisionDefinition.version)).where(DecisionDefinition.key == key))
+        decision = DecisionDefinition(key=key, version=(current or 0) + 1, filename=filename,
+                                      content_sha256=_blob(session, content), deployment_id=deployment.id)
+        session.add(decision)
+        session.flush()
+        audit.record(session, actor_id=actor.user_id if actor else None, action="decision.deployed", key=key,
+                     version=decision.version, filename=filename)
+        stored.append(DeployedDecision(decision, created=True))
+    return stored
+
+
+def get_decision(session: Session, *, key: str, version: int | None = None) -> tuple[DecisionDefinition, bytes]:
+    """A deployed decision (the latest version unless one is named) and its DMN file."""
+    stmt = select(DecisionDefinition).where(DecisionDefinition.key == key)
+    if version is not None:
+        stmt = stmt.where(DecisionDefinition.version == version)
+    decision = session.scalar(stmt.order_by(DecisionDefinition.version.desc()).limit(1))
+    if decision is None:
+        raise NotFound(f"No decision '{key}'" + (f" version {version}" if version else ""))
+    blob = session.get(FileBlob, decision.content_sha256)
+    assert blob is not None
+    return decision, blob.content
 
 
 def _store(session: Session, deployment: Deployment, process: ParsedProcess) -> ProcessDefinition:
@@ -128,16 +209,53 @@ def _store(session: Session, deployment: Deployment, process: ParsedProcess) -> 
         roles=dict(process.roles),
         user_tasks=[asdict(t) for t in process.user_tasks],
         message_starts=message_starts(process.spec),
+        warnings=[asdict(w) for w in process.warnings],
     )
     session.add(definition)
     session.flush()
     for filename, content in sorted(process.files.items()):
-        digest = hashlib.sha256(content).hexdigest()
-        if session.get(FileBlob, digest) is None:
-            session.add(FileBlob(sha256=digest, content=content, size=len(content)))
-            session.flush()
-        session.add(DefinitionFile(definition_id=definition.id, filename=filename, sha256=digest))
+        session.add(DefinitionFile(definition_id=definition.id, filename=filename, sha256=_blob(session, content)))
     return definition
+
+
+# --- timer start events: the worker starts instances at their times ------------------------------------
+
+TIMER_START_JOB = "timer_start"
+
+
+def _check_timer_start_parties(session: Session, processes: list[ParsedProcess]) -> None:
+    errors = [
+        {"file": None, "element_id": start.element_id,
+         "message": f"'{process.key}' binds role '{role}' of the instances its timer starts to organisation "
+                    f"{org_id}, which does not exist"}
+        for process in processes for start in process.timer_starts for role, org_id in start.parties.items()
+        if session.get(Organisation, org_id) is None
+    ]
+    if errors:
+        raise Invalid(f"The bundle was refused with {len(errors)} error(s); nothing was deployed", errors=errors)
+
+
+def schedule_timer_starts(session: Session, definition: ProcessDefinition, starts: list[TimerStart]) -> None:
+    """A new version replaces the earlier versions' schedules: one pending job per timer start event."""
+    now = utcnow()
+    pending = session.scalars(select(Job).where(Job.kind == TIMER_START_JOB, Job.status == JobStatus.PENDING))
+    for job in pending:
+        if (job.payload or {}).get("key") == definition.key:
+            job.status, job.finished_at, job.row_version = JobStatus.CANCELLED, now, job.row_version + 1
+    for start in starts:
+        due, cycles, interval = start.first(now)
+        jobqueue.enqueue(session, kind=TIMER_START_JOB, due_at=due, payload={
+            "key": definition.key, "definition_id": definition.id, "element_id": start.element_id,
+            "cycles_left": cycles, "interval_seconds": interval.total_seconds()})
+
+
+def timer_start(session: Session, definition: ProcessDefinition, element_id: str) -> TimerStart | None:
+    """The timer start event ``element_id`` of a deployed version, as its BPMN declares it."""
+    files = dict(session.execute(
+        select(DefinitionFile.filename, FileBlob.content).join(FileBlob, FileBlob.sha256 == DefinitionFile.sha256)
+        .where(DefinitionFile.definition_id == definition.id)).all())
+    found = [s for s in timer_starts_of(files, definition.key, definition.roles or {}) if s.element_id == element_id]
+    return found[0] if found else None
 
 
 def message_starts(spec: Any) -> list[str]:
@@ -231,5 +349,6 @@ def as_summary(definition: ProcessDefinition) -> dict[str, Any]:
         "name": definition.name,
         "content_hash": definition.content_hash,
         "roles": definition.roles,
+        "warnings": definition.warnings or [],
         "created_at": definition.created_at,
     }

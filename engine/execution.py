@@ -7,11 +7,35 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit, notifications, services, subscriptions, timers
-from .models import HumanTask, Incident, InstanceStatus, ProcessDefinition, ProcessInstance, TaskState, utcnow
+from . import (
+    audit,
+    datastores,
+    notifications,
+    script_helpers,  # noqa: F401 - registers the helper functions scripts call
+    scripting,
+    services,
+    subscriptions,
+    timers,
+)
+from . import (
+    connectors as built_in_connectors,
+)
+from .models import (
+    HumanTask,
+    Incident,
+    InstanceParty,
+    InstanceStatus,
+    Membership,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskOwner,
+    TaskState,
+    User,
+    utcnow,
+)
 from .runtime import SPEC_CACHE, RunOutcome, bpmn_id_of, dump_state, load_state, ready_user_tasks, run_engine
 from .scripting import SandboxedScriptEngine
 
@@ -42,7 +66,8 @@ def script_engine() -> SandboxedScriptEngine:
     """SpiffWorkflow's script engine for this process: sandboxed scripts, our connectors."""
     if _ENGINE.current is None:
         connectors = _ENGINE.services if _ENGINE.services else services.CONNECTORS
-        _ENGINE.current = SandboxedScriptEngine(time_limit=_ENGINE.time_limit, services=connectors)
+        _ENGINE.current = SandboxedScriptEngine(time_limit=_ENGINE.time_limit, services=connectors,
+                                                fallback=built_in_connectors.proxy_connector)
     return _ENGINE.current
 
 
@@ -109,6 +134,9 @@ def save(
         session.add(incident)
         audit.record(session, actor_id=actor_id, action="incident.raised", instance_id=instance.id,
                      task_id=info.task_id, kind=info.kind, message=info.message, bpmn_id=info.bpmn_id)
+    for escalation in outcome.uncaught_escalations:
+        # Not critical in BPMN: the instance goes on; who follows it sees the escalation in its trail.
+        audit.record(session, actor_id=actor_id, action="escalation.uncaught", instance_id=instance.id, **escalation)
     for event in outcome.unrouted_events:
         audit.record(session, actor_id=actor_id, action="event.unrouted", instance_id=instance.id, **event)
     old_status = instance.status
@@ -160,6 +188,8 @@ def sync_tasks(
             audit.record(session, actor_id=actor_id, action="task.cancelled", instance_id=instance.id,
                          task_id=task_id, bpmn_id=row.bpmn_id)
     lane_to_role = {lane: role for role, lane in (instance.definition.roles or {}).items()}
+    # Roles not drawn as lanes (camunda:candidateGroups), as the deployment read them.
+    task_roles = {t.get("bpmn_id"): t.get("role") for t in instance.definition.user_tasks or []}
     bindings = {p.role: p for p in instance.parties}
     created: list[HumanTask] = []
     for task_id, task in ready.items():
@@ -168,8 +198,11 @@ def sync_tasks(
         spec = task.task_spec
         bpmn_id = bpmn_id_of(task)
         lane = getattr(spec, "lane", None)
-        role = lane_to_role.get(lane) if lane else None
+        role = lane_to_role.get(lane) if lane else task_roles.get(bpmn_id)
         party = bindings.get(role) if role else None
+        # Outside every named lane (or in a process without lanes): the initiator's task (spiff-arena).
+        user_id = party.user_id if party else (instance.started_by if role is None else None)
+        owners = _lane_owners(session, instance, task, lane=lane, party=party, actor_id=actor_id)
         extensions = getattr(spec, "extensions", {}) or {}
         properties = extensions.get("properties", {}) or {}
         row = HumanTask(
@@ -181,18 +214,48 @@ def sync_tasks(
             lane=lane,
             role=role,
             organisation_id=party.organisation_id if party else None,
-            user_id=party.user_id if party else None,
+            user_id=user_id,
             form=properties.get("formJsonSchemaFilename"),
             instructions=extensions.get("instructionsForEndUser"),
             state=TaskState.READY,
             created_at=now,
             due_at=timers.task_due_at(task, now),
         )
+        row.owners = [TaskOwner(user_id=owner) for owner in owners]
         session.add(row)
         created.append(row)
         audit.record(session, actor_id=actor_id, action="task.created", instance_id=instance.id,
-                     task_id=task_id, bpmn_id=bpmn_id, role=role)
+                     task_id=task_id, bpmn_id=bpmn_id, role=role, **({"owners": owners} if owners else {}))
     return created
+
+
+def _lane_owners(session: Session, instance: ProcessInstance, task: Any, *, lane: str | None,
+                 party: InstanceParty | None, actor_id: int | None) -> list[int]:
+    """The people a script named for the task's lane (spiff-arena ``lane_owners = {lane: [e-mail or id]}``).
+
+    Only people of the party bound to the lane count: a script (or data a party typed) can narrow a
+    lane to some of its members, never hand another party's work to an outsider. Names that are not
+    such people are left out, and the audit trail says so; with nobody left the lane's party keeps it.
+    """
+    wanted = task.data.get("lane_owners")
+    names = wanted.get(lane) if isinstance(wanted, dict) and lane else None
+    if party is None or not isinstance(names, list) or not names:
+        return []
+    emails = {n.strip().lower() for n in names if isinstance(n, str)}
+    ids = {n for n in names if isinstance(n, int) and not isinstance(n, bool)}
+    stmt = select(User.id, User.email).where(or_(func.lower(User.email).in_(emails), User.id.in_(ids)),
+                                             User.is_active.is_(True))
+    if party.organisation_id is not None:
+        stmt = stmt.join(Membership, Membership.user_id == User.id).where(
+            Membership.organisation_id == party.organisation_id)
+    else:
+        stmt = stmt.where(User.id == party.user_id)
+    found = {user_id: email.lower() for user_id, email in session.execute(stmt)}
+    left_out = [n for n in names if not (n in found or (isinstance(n, str) and n.strip().lower() in found.values()))]
+    if left_out:
+        audit.record(session, actor_id=actor_id, action="task.owners_left_out", instance_id=instance.id,
+                     task_id=str(task.id), lane=lane, names=[str(n) for n in left_out])
+    return sorted(found)
 
 
 def advance(
@@ -205,6 +268,12 @@ def advance(
     raise_expression_errors: bool = False,
 ) -> RunOutcome:
     """Run the instance until it waits and save it (see :func:`engine.runtime.run_engine`)."""
-    outcome = run_engine(workflow, before=before, raise_expression_errors=raise_expression_errors)
+    with datastores.using(session), scripting.running(session=session, instance=instance, actor_id=actor_id) as printed:
+        outcome = run_engine(workflow, before=before, raise_expression_errors=raise_expression_errors)
     save(session, instance, workflow, outcome, actor_id=actor_id)
+    for script in printed:
+        # The instance log: what a script printed, for its process owner (withheld from parties, as
+        # printed text may hold any party's data).
+        audit.record(session, actor_id=actor_id, action="script.printed", instance_id=instance.id,
+                     task_id=script.task_id or None, bpmn_id=script.bpmn_id, printed=script.lines)
     return outcome

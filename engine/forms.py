@@ -20,6 +20,77 @@ def _validator(schema_text: str) -> Any:
     return cls(schema, format_checker=_FORMAT_CHECKER)
 
 
+#: spiff-arena's dynamic enum: ``"anyOf": ["options_from_task_data_var:colours"]`` takes its choices from
+#: the task data variable ``colours`` (``[{"value": ..., "label": ...}]`` or plain values) when shown.
+OPTIONS_MARKER = "options_from_task_data_var:"
+_CHOICE_KEYWORDS = ("anyOf", "oneOf")
+
+
+def _options_variable(value: Any) -> str | None:
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        return value[0][len(OPTIONS_MARKER):].strip() if value[0].startswith(OPTIONS_MARKER) else None
+    return None
+
+
+def _choices(options: Any) -> list[dict[str, Any]]:
+    """JSON Schema choices from a task data list; no usable list allows nothing (the form says so)."""
+    if not isinstance(options, list):
+        return [{"not": {}}]
+    choices: list[dict[str, Any]] = []
+    for option in options:
+        if isinstance(option, dict) and "value" in option:
+            choices.append({"const": option["value"], "title": str(option.get("label", option["value"]))})
+        elif isinstance(option, str | int | float | bool):
+            choices.append({"const": option, "title": str(option)})
+    return choices or [{"not": {}}]
+
+
+def resolve_options(node: Any, lookup: Any) -> Any:
+    """A copy of a schema with every dynamic enum replaced by ``lookup(variable name)``'s choices."""
+    if isinstance(node, list):
+        return [resolve_options(item, lookup) for item in node]
+    if not isinstance(node, dict):
+        return node
+    resolved: dict[str, Any] = {}
+    for key, value in node.items():
+        variable = _options_variable(value) if key in _CHOICE_KEYWORDS else None
+        resolved[key] = lookup(variable) if variable is not None else resolve_options(value, lookup)
+    return resolved
+
+
+def with_task_data(schema_text: str, task_data: dict[str, Any]) -> str:
+    """The form as shown and enforced for one task: dynamic enums filled from its data."""
+    if OPTIONS_MARKER not in schema_text:
+        return schema_text
+    schema = resolve_options(json.loads(schema_text), lambda name: _choices(task_data.get(name)))
+    return json.dumps(schema)
+
+
+_UI_WIDGETS = {"hidden": "hidden", "textarea": "textarea", "radio": "radios", "select": "select"}
+
+
+def with_ui(schema: dict[str, Any] | None, ui: Any) -> dict[str, Any] | None:
+    """The schema as a page renders it under a spiff-arena (react-jsonschema-form) UI schema:
+    ``ui:order`` orders the fields, ``ui:widget`` (hidden, textarea, radio, select), ``ui:help`` and
+    ``ui:readonly`` apply to each field, nested objects included. Validation never reads the UI schema."""
+    if not isinstance(schema, dict) or not isinstance(ui, dict):
+        return schema
+    shaped = dict(schema)
+    widget = ui.get("ui:widget")
+    if isinstance(widget, str) and widget in _UI_WIDGETS:
+        shaped["x-widget"] = _UI_WIDGETS[widget]
+    if isinstance(ui.get("ui:help"), str) and "description" not in shaped:
+        shaped["description"] = ui["ui:help"]
+    if ui.get("ui:readonly") is True:
+        shaped["readOnly"] = True
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        order = [name for name in ui.get("ui:order") or [] if name in properties]
+        names = order + [name for name in properties if name not in order]
+        shaped["properties"] = {name: with_ui(properties[name], ui.get(name)) for name in names}
+    return shaped
+
+
 def parse_schema(schema_text: str) -> dict[str, Any]:
     """A deployed form's JSON Schema as a dict (deploy checked that it is one)."""
     schema: dict[str, Any] = json.loads(schema_text)

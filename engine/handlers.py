@@ -7,13 +7,26 @@ handler :data:`BY_KIND` names for its kind.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from . import audit, execution, jobqueue, messages, notifications, services, timers
-from .models import InstanceStatus, Job, ProcessInstance, utcnow
+from . import (
+    audit,
+    datastores,
+    deployments,
+    execution,
+    instances,
+    jobqueue,
+    messages,
+    notifications,
+    services,
+    signals,
+    timers,
+)
+from .models import InstanceStatus, Job, ProcessDefinition, ProcessInstance, utcnow
 from .runtime import IncidentInfo, RunOutcome, error_message
 
 Handler = Callable[[Session, Job], None]
@@ -51,7 +64,7 @@ def run_service(session: Session, job: Job) -> None:
     if task is None or task.state != TaskState.READY:
         return  # cancelled by a boundary event, or already run
     try:
-        with services.job_session(session):
+        with services.job_session(session), datastores.using(session):
             task.run()
     except SpiffWorkflowException as exc:
         message = error_message(exc)
@@ -82,6 +95,39 @@ def deliver_message(session: Session, job: Job) -> None:
         raise messages.UndeliverableMessageError(exc.message) from exc
 
 
+def deliver_signal(session: Session, job: Job) -> None:
+    """Broadcast a signal an instance threw to the instances within its sender's context."""
+    data = job.payload or {}
+    signals.broadcast(session, actor=None, name=data["name"], payload=data.get("payload"),
+                      source_instance_id=data.get("source_instance_id"))
+
+
+def start_by_timer(session: Session, job: Job) -> None:
+    """A timer start event is due: start an instance of the latest version, binding the parties the
+    process declares (``timerStartParties``); a cycle schedules its next start."""
+    data = job.payload or {}
+    definition = session.get(ProcessDefinition, data.get("definition_id"))
+    if definition is None or deployments.get_definition(session, key=definition.key).id != definition.id:
+        return  # a later version was deployed: its own schedule replaced this one
+    start = deployments.timer_start(session, definition, data.get("element_id") or "")
+    if start is None:
+        return
+    instance = instances.start(session, actor=messages.SYSTEM, process_key=definition.key,
+                               version=definition.version, parties=dict(start.parties), by_timer=True)
+    audit.record(session, actor_id=None, action="timer_start.fired", instance_id=instance.id,
+                 process_key=definition.key, element_id=start.element_id, due_at=job.due_at.isoformat())
+    cycles_left = int(data.get("cycles_left", 1))
+    if cycles_left in {0, 1}:
+        return
+    # The next interval after now: a worker that was down starts a missed instance once, not once per interval.
+    interval = timedelta(seconds=max(float(data.get("interval_seconds") or 0), 1.0))
+    due = job.due_at + interval
+    if due <= utcnow():
+        due += interval * (1 + (utcnow() - due) // interval)
+    jobqueue.enqueue(session, kind=deployments.TIMER_START_JOB, due_at=due,
+                     payload={**data, "cycles_left": cycles_left - 1 if cycles_left > 0 else cycles_left})
+
+
 def send_notification(session: Session, job: Job) -> None:
     """E-mail the people of a task that is still ready (assigned, due soon, overdue)."""
     notifications.notify(session, job)
@@ -91,5 +137,7 @@ BY_KIND: dict[str, Handler] = {
     timers.JOB_KIND: fire_timer,
     services.JOB_KIND: run_service,
     messages.JOB_KIND: deliver_message,
+    signals.JOB_KIND: deliver_signal,
+    deployments.TIMER_START_JOB: start_by_timer,
     notifications.JOB_KIND: send_notification,
 }

@@ -38,10 +38,7 @@ class InboxRow:
 
 def _mine(actor: Actor) -> Any:
     """The visibility rule of `engine.tasks.is_assignee`, as SQL."""
-    conditions = [HumanTask.user_id == actor.user_id]
-    if actor.organisation_ids:
-        conditions.append(HumanTask.organisation_id.in_(actor.organisation_ids))
-    return or_(*conditions)
+    return tasks.assigned_to(actor)
 
 
 def _by_due(session: Session, stmt: Any, *, cursor: str | None, limit: int) -> Page[HumanTask]:

@@ -18,7 +18,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from . import audit, deployments, execution, tasks
+from . import audit, deployments, execution, runtime, tasks
 from .errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from .models import (
     HumanTask,
@@ -30,6 +30,7 @@ from .models import (
     ProcessInstance,
     TaskState,
     User,
+    utcnow,
 )
 from .pagination import Page, paginate
 from .parties import Actor
@@ -137,8 +138,11 @@ def start(
     business_key: str | None = None,
     variables: Mapping[str, Any] | None = None,
     parties: Mapping[str, Any],
+    by_timer: bool = False,
 ) -> ProcessInstance:
     """Start an instance and run it until it waits; every lane role must be bound to a party.
+
+    ``by_timer``: the worker starts it because its timer start event is due; that event fires at once.
 
     Who may start it is the process's start rule and check (:func:`authorise_start`), whichever path
     the start comes from: 422 for a binding that is not valid, 403 for a caller the rule refuses.
@@ -187,8 +191,10 @@ def start(
                  process_key=definition.key, version=definition.version, business_key=business_key,
                  parties={r: {"organisation_id": o, "user_id": u} for r, (o, u) in bindings.items()})
     workflow = execution.new_workflow(definition, variables or {})
+    fire = (lambda: runtime.fire_start_timers(workflow, utcnow())) if by_timer else None
     try:
-        execution.advance(session, instance, workflow, actor_id=actor.user_id, raise_expression_errors=True)
+        execution.advance(session, instance, workflow, actor_id=actor.user_id, before=fire,
+                          raise_expression_errors=True)
     except (EngineError, SQLAlchemyError):
         raise
     except Exception as exc:  # noqa: BLE001 - an expression the start data cannot satisfy (SpiffWorkflow
@@ -289,7 +295,7 @@ class TrailEvent:
 
 
 # Detail keys that carry what a party submitted or an operator corrected: readable by that party only.
-_SUBMITTED = ("data",)
+_SUBMITTED = ("data", "printed")
 
 
 def trail(session: Session, instance: ProcessInstance, *, actor: Actor | None = None) -> list[TrailEvent]:

@@ -30,6 +30,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -300,10 +301,23 @@ def deliver_into(
             f"Message '{name}' does not fit what instance {instance.id} expects: {type(exc).__name__}: {exc}",
             errors={"payload": ["It must carry the values the receiver's correlation properties read"]},
         ) from exc
+    _plain_payload_into_data(workflow, catch.definition, payload)
     audit.record(session, actor_id=actor_id, action="message.delivered", instance_id=instance.id,
                  name=name, source_instance_id=source_instance_id, pending_message_id=pending_message_id,
                  correlation_keys=correlation_keys, started=started)
     execution.advance(session, instance, workflow, actor_id=actor_id)
+
+
+def _plain_payload_into_data(workflow: Any, definition: Any, payload: Any) -> None:
+    """A catch without ``spiffworkflow:messageVariable`` (a plain ``bpmn:message`` model) gets the payload's
+    fields in its data, as BPMN's own message event does; spiff's drops it otherwise."""
+    if getattr(definition, "message_var", None) is not None or not isinstance(payload, dict):
+        return
+    name = definition.name
+    for task in workflow.get_tasks(state=SpiffState.READY | SpiffState.COMPLETED):
+        if name in task.internal_data and getattr(task.task_spec, "event_definition", None) is definition:
+            task.data.update(copy.deepcopy(payload))
+            task.internal_data.pop(name, None)
 
 
 def deliver_kept(session: Session, pending_message_id: int) -> str | None:

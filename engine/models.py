@@ -61,6 +61,7 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(8))  # ISO 3166-2 (ES-VC) or NUTS (ES52)
     erasmus_oid: Mapped[str | None] = mapped_column(String(9), unique=True)
     pic: Mapped[str | None] = mapped_column(String(9), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -154,9 +155,30 @@ class ProcessDefinition(Base):
     user_tasks: Mapped[list[Any]]
     # Names of messages that start this process (message start events), for POST /api/messages.
     message_starts: Mapped[list[Any]] = mapped_column(default=list)
+    # What deployed but the process owner should read: {file, element_id, message, line} per item
+    # (schema slips SpiffWorkflow tolerates, Camunda expressions translated, attributes not honoured).
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     files: Mapped[list[DefinitionFile]] = relationship(lazy="select", order_by="DefinitionFile.filename")
+
+
+class DecisionDefinition(Base):
+    """One version of one DMN decision, deployed alone or with processes; ``POST /api/decisions/{key}/evaluate``."""
+
+    __tablename__ = "decision_definitions"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "content_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_sha256: Mapped[str] = mapped_column(ForeignKey("file_blobs.sha256"))
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployments.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DefinitionFile(Base):
@@ -267,11 +289,24 @@ class HumanTask(Base):
     # Who in the organisation works on it (migration 1401): claimed by themself or assigned by a colleague.
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None]
+    # Named people a script gave the task's lane to (spiff-arena ``lane_owners``): they act on it
+    # instead of the bound party.
+    owners: Mapped[list[TaskOwner]] = relationship(lazy="selectin", cascade="all, delete-orphan",
+                                                   order_by="TaskOwner.user_id")
 
     @property
     def overdue(self) -> bool:
         """Ready and past its due date (by the engine's clock)."""
         return self.state == TaskState.READY and self.due_at is not None and self.due_at < utcnow()
+
+
+class TaskOwner(Base):
+    """One person a script named as owner of a task's lane (spiff-arena ``lane_owners``)."""
+
+    __tablename__ = "task_owners"
+
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
 
 
 class TaskComment(Base):
@@ -365,6 +400,33 @@ class MessageSubscription(Base):
     name: Mapped[str] = mapped_column(String(255))
     correlations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignalSubscription(Base):
+    """A signal catch an instance is waiting for, kept in step with the engine on every save."""
+
+    __tablename__ = "signal_subscriptions"
+    __table_args__ = (Index("ix_signal_subscriptions_name", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DataStoreItem(Base):
+    """One entry of a BPMN data store (engine.datastores), shared by the instances of one process key."""
+
+    __tablename__ = "data_store_items"
+    __table_args__ = (UniqueConstraint("process_key", "store", "top_key", "second_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(255))
+    store: Mapped[str] = mapped_column(String(255))
+    top_key: Mapped[str] = mapped_column(String(255), default="")
+    second_key: Mapped[str] = mapped_column(String(255), default="")
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PendingMessage(Base):

@@ -126,8 +126,12 @@ def _closed_tasks_cancel_their_notifications(session: Session, _context: Any, _i
 # --- the worker's side -----------------------------------------------------------------------------
 
 def recipients(session: Session, task: HumanTask) -> list[User]:
-    """Active members of the organisation bound to the task's role, or the one bound user."""
-    if task.user_id is not None:
+    """Active members of the organisation bound to the task's role, or the one bound user; the lane's
+    owners when a script named them."""
+    if task.owners:
+        owners = [owner.user_id for owner in task.owners]
+        stmt = select(User).where(User.id.in_(owners), User.is_active.is_(True)).order_by(User.id)
+    elif task.user_id is not None:
         stmt = select(User).where(User.id == task.user_id, User.is_active.is_(True))
     elif task.organisation_id is not None:
         stmt = (

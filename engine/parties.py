@@ -44,6 +44,27 @@ def require_admin(actor: Actor) -> None:
 
 # --- organisations -------------------------------------------------------------------------------
 
+_NUTS = re.compile(r"^[A-Z]{2}[0-9A-Z]{1,3}$")
+_NUTS_COUNTRY = {"GR": "EL"}  # NUTS writes Greece EL
+
+
+def region_problem(country: str, region: str) -> str | None:
+    """Why `region` is not a region of `country` (None when it is): an ISO 3166-2 subdivision code of
+    that country (``ES-VC``) or a NUTS code starting with its NUTS country code (``ES52``)."""
+    if "-" in region:
+        subdivision = pycountry.subdivisions.get(code=region)  # type: ignore[no-untyped-call]
+        if subdivision is None:
+            return f"'{region}' is not an ISO 3166-2 subdivision code"
+        if subdivision.country_code != country:
+            return f"'{region}' is a subdivision of {subdivision.country_code}, not of {country}"
+        return None
+    if not _NUTS.match(region):
+        return f"'{region}' is neither an ISO 3166-2 code (e.g. ES-VC) nor a NUTS code (e.g. ES52)"
+    if not region.startswith(_NUTS_COUNTRY.get(country, country)):
+        return f"the NUTS code '{region}' is not in {country}"
+    return None
+
+
 def create_organisation(
     session: Session,
     *,
@@ -52,14 +73,19 @@ def create_organisation(
     country: str,
     erasmus_oid: str | None = None,
     pic: str | None = None,
+    region: str | None = None,
 ) -> Organisation:
-    """Register an organisation; `actor=None` only from trusted code (CLI, demo seed)."""
+    """Register an organisation; `actor=None` only from trusted code (CLI, demo seed). `region` is where
+    it sits within its country (ISO 3166-2 or NUTS), which national models and registries may depend on."""
     if actor is not None:
         require_admin(actor)
     errors: dict[str, list[str]] = {}
     country = (country or "").upper()
     if pycountry.countries.get(alpha_2=country) is None:
         errors["country"] = [f"'{country}' is not an ISO 3166-1 alpha-2 country code"]
+    region = (region or "").strip().upper() or None
+    if region and "country" not in errors and (problem := region_problem(country, region)):
+        errors["region"] = [problem]
     if erasmus_oid and not OID_RE.match(erasmus_oid):
         errors["erasmus_oid"] = ["An Erasmus+ OID is 'E' followed by 8 digits"]
     if pic and not PIC_RE.match(pic):
@@ -68,7 +94,8 @@ def create_organisation(
         errors["name"] = ["A name is required"]
     if errors:
         raise Invalid("The organisation is not valid", errors=errors)
-    org = Organisation(name=name.strip(), country=country, erasmus_oid=erasmus_oid or None, pic=pic or None)
+    org = Organisation(name=name.strip(), country=country, region=region, erasmus_oid=erasmus_oid or None,
+                       pic=pic or None)
     session.add(org)
     try:
         session.flush()

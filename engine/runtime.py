@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
 
@@ -18,8 +19,13 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializ
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     ErrorEventDefinition,
     EscalationEventDefinition,
+    SignalEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -28,12 +34,14 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .datastores import register as register_data_stores
 from .scripting import SandboxedScriptEngine, ScriptError, ScriptSandboxError
 
 __all__ = [
     "REGISTRY", "SPEC_CACHE", "SPEC_SERIALIZER", "VERSION", "IncidentInfo", "LeanWorkflowConverter", "RunOutcome",
-    "SpecCache", "bpmn_id_of", "dump_state", "error_message", "error_tasks", "load_state", "ready_user_tasks",
-    "run_engine", "spec_from_json", "spec_to_json",
+    "SpecCache", "bpmn_id_of", "dump_state", "error_message", "error_tasks", "explain", "failing_task",
+    "fire_start_timers", "load_state", "ready_user_tasks", "run_engine", "signals_thrown", "spec_from_json",
+    "spec_to_json",
 ]
 
 log = logging.getLogger("ecvet.engine")
@@ -66,7 +74,7 @@ def _uuid(value: str) -> UUID:
 
 
 def _make_registry() -> Any:
-    config = dict(SPIFF_CONFIG)
+    config = register_data_stores(SPIFF_CONFIG)
     config[BpmnWorkflow] = LeanWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # Hazard 9: `date` breaks the stock serializer; scripts may use it, so it round-trips here.
@@ -80,7 +88,7 @@ REGISTRY = _make_registry()
 REGISTRY._encoder_mode = True
 _ENCODER = create_encoder(REGISTRY)
 # Full serializer (spec included) used only to turn parsed specs into dicts at deploy time.
-SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(register_data_stores(SPIFF_CONFIG)))
 
 
 def spec_to_json(spec: Any, subprocess_specs: Mapping[str, Any]) -> str:
@@ -170,6 +178,9 @@ class RunOutcome:
 
     incidents: list[IncidentInfo] = field(default_factory=list)
     thrown_messages: list[BpmnEvent] = field(default_factory=list)
+    thrown_signals: list[BpmnEvent] = field(default_factory=list)
+    # BPMN: an escalation nobody catches is not critical; the instance goes on and the run records it.
+    uncaught_escalations: list[dict[str, Any]] = field(default_factory=list)
     unrouted_events: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -183,6 +194,7 @@ def run_engine(
     event's correlation, say) that fails on the data is raised instead, so a start can refuse the data.
     """
     outcome = RunOutcome()
+    since = time.time()  # SpiffWorkflow stamps state changes with time.time()
     try:
         if before is not None:
             before()
@@ -198,38 +210,139 @@ def run_engine(
             )
         )
     except Exception as exc:  # noqa: BLE001 - SpiffWorkflow's own AttributeError/TypeError: an incident, not a 500
-        if raise_expression_errors and isinstance(exc, (ScriptError, ScriptSandboxError)):
+        task = failing_task(exc, workflow)
+        # A start event's correlation reads the start data: the start is refused. Anything a task of the
+        # process does with the data afterwards (a thrown message's correlation, say) is an incident.
+        outside = task is None or isinstance(task.task_spec, StartEvent)
+        if raise_expression_errors and outside and isinstance(exc, (ScriptError, ScriptSandboxError)):
             raise
-        log.exception("engine run failed")
-        failed = error_tasks(workflow)
-        task = failed[0] if failed else None
+        log.warning("engine run failed: %s: %s", type(exc).__name__, exc)
         outcome.incidents.append(
             IncidentInfo(
                 kind="engine",
-                message=f"{type(exc).__name__}: {error_message(exc)}"[:2000],
+                message=explain(exc, task),
                 task_id=str(task.id) if task is not None else None,
                 bpmn_id=bpmn_id_of(task) if task is not None else None,
             )
         )
     for event in workflow.get_events():
         definition = event.event_definition
-        if isinstance(definition, (ErrorEventDefinition, EscalationEventDefinition)):
-            kind = "error" if isinstance(definition, ErrorEventDefinition) else "escalation"
+        if isinstance(definition, ErrorEventDefinition):
             code = getattr(definition, "code", None)
-            name = getattr(definition, "name", None) or kind
-            outcome.incidents.append(
-                IncidentInfo(
-                    kind=kind,
-                    message=f"Unhandled BPMN {kind} '{name}'" + (f" (code {code})" if code else ""),
-                )
-            )
+            name = getattr(definition, "name", None) or "error"
+            message = f"Unhandled BPMN error '{name}'" + (f" (code {code})" if code else "")
+            outcome.incidents.append(IncidentInfo(kind="error", message=message))
+        elif isinstance(definition, EscalationEventDefinition):
+            outcome.uncaught_escalations.append({"name": definition.name, "code": getattr(definition, "code", None),
+                                                 "payload": _plain(event.payload)})
         elif isinstance(definition, MessageEventDefinition):
             outcome.thrown_messages.append(event)
+        elif isinstance(definition, SignalEventDefinition):
+            pass  # every signal thrown in this run is collected below, caught inside or not
         else:
             outcome.unrouted_events.append(
                 {"type": type(definition).__name__, "name": getattr(definition, "name", None)}
             )
+    outcome.thrown_signals = signals_thrown(workflow, since)
     return outcome
+
+
+def signals_thrown(workflow: BpmnWorkflow, since: float) -> list[BpmnEvent]:
+    """Every signal a throw event of the instance threw since ``since``, with its payload.
+
+    A signal is broadcast: other instances get it even when a catch of this instance took it too
+    (SpiffWorkflow hands a signal out of the instance only when nothing inside caught it).
+    """
+    thrown = []
+    for task in workflow.get_tasks(state=TaskState.COMPLETED, updated_ts=since):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(task.task_spec, ThrowingEvent) or not isinstance(definition, SignalEventDefinition):
+            continue
+        expression = getattr(definition, "expression", None)
+        try:
+            engine = getattr(task.workflow, "script_engine", None) or workflow.script_engine
+            payload = engine.evaluate(task, expression) if expression else None
+        except Exception:  # noqa: BLE001 - the throw itself evaluated it; a second failure sends no payload
+            payload = None
+        thrown.append(BpmnEvent(definition, payload=payload))
+    return thrown
+
+
+def _plain(value: Any) -> Any:
+    """A payload as audit detail: JSON-native, or its text."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return value
+
+
+def failing_task(exc: BaseException, workflow: BpmnWorkflow) -> Task | None:
+    """The task SpiffWorkflow was working on when ``exc`` escaped: the innermost frame of the traceback
+    holding one (``my_task`` or ``task``), else the first task left in ERROR."""
+    found: Task | None = None
+    trace = exc.__traceback__
+    while trace is not None:
+        for name in ("my_task", "task"):
+            candidate = trace.tb_frame.f_locals.get(name)
+            if isinstance(candidate, Task):
+                found = candidate
+                break
+        trace = trace.tb_next
+    if found is None:
+        failed = error_tasks(workflow)
+        found = failed[0] if failed else None
+    return found
+
+
+_TIMER_HELP = ('a timer expression must give ISO 8601 text, in quotes: a duration "PT5M", a date-time '
+               '"2026-06-01T09:00:00+02:00" or a cycle "R3/PT1H"')
+
+
+def explain(exc: BaseException, task: Task | None) -> str:
+    """What went wrong, for the person who reads the incident: the element, what it needed, the cause.
+
+    SpiffWorkflow's own exceptions name Python internals (``'timedelta' object has no attribute
+    'lower'``); the element kinds that fail that way on bad data get a sentence a process owner acts on.
+    """
+    cause = f"{type(exc).__name__}: {error_message(exc)}"
+    spec = task.task_spec if task is not None else None
+    element = bpmn_id_of(task) if task is not None else None
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        try:
+            engine = getattr(task.workflow, "script_engine", None) if task is not None else None
+            value = engine.evaluate(task, definition.expression) if engine is not None else None
+            gave = f"gave a {type(value).__name__} ({value!s:.80})"
+        except Exception:  # noqa: BLE001 - the expression itself fails: the cause says why
+            gave = "could not be evaluated"
+        message = f"Timer '{element}': its expression {definition.expression!r} {gave}; {_TIMER_HELP} ({cause})"
+    elif isinstance(spec, MultiInstanceTask) and isinstance(exc, (TypeError, KeyError, NameError, ValueError)):
+        source = getattr(spec.data_input, "bpmn_id", None) or getattr(spec, "cardinality", None)
+        message = (f"Multi-instance '{element}': its input '{source}' is missing from the task data or is not a "
+                   f"list, a dict or a number; set it before this activity ({cause})")
+    elif isinstance(definition, MessageEventDefinition) and isinstance(exc, (NameError, KeyError)):
+        message = (f"Message '{definition.name}' at '{element}': a correlation property reads data the message "
+                   f"does not carry; put it in the payload (spiffworkflow:messagePayload) or the task data ({cause})")
+    elif element is not None:
+        message = f"'{element}' failed: {cause}"
+    else:
+        message = cause
+    return message[:2000]
+
+
+def fire_start_timers(workflow: BpmnWorkflow, now: datetime) -> None:
+    """Make a new instance's timer start events due now: the worker starts it at the timer's time, so the
+    start event must not wait its duration (or next cycle) once more. A cycle fires once per instance."""
+    past = (now - timedelta(seconds=1)).isoformat()
+    for task in workflow.get_tasks(state=TaskState.FUTURE | TaskState.LIKELY | TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(task.task_spec, StartEvent) or not isinstance(definition, TimerEventDefinition):
+            continue
+        if isinstance(definition, CycleTimerEventDefinition):
+            task._set_internal_data(event_value={"cycles": 1, "next": past, "duration": 0})
+        else:
+            task._set_internal_data(event_value=past, event_fired=True)
 
 
 def error_message(exc: BaseException) -> str:

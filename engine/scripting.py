@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import pickle
 import re
+import threading
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -93,6 +96,88 @@ def script_error(type_name: str, message: str, lineno: int | None) -> ScriptErro
 
 
 # --------------------------------------------------------------------------------------------------
+# Helper functions and printed output: what a script reaches of the run it belongs to
+# --------------------------------------------------------------------------------------------------
+
+#: (operator, task data) -> the connector of an operator nobody registered, or None.
+ServiceFallback = Callable[[str, Mapping[str, Any]], Callable[..., Any] | None]
+
+#: Helper functions scripts may call, by name (SpiffWorkflow's CustomScriptTest pattern): each runs in
+#: this process, called as ``fn(call, *args)`` with the script's JSON arguments, and returns a JSON value.
+HELPERS: dict[str, Callable[..., Any]] = {}
+
+
+def helper(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a helper function scripts call by ``name`` (the evaluator only holds a stub that asks)."""
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        HELPERS[name] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class HelperCall:
+    """What a helper knows of the call: the run's context (session, instance, actor) and the task."""
+
+    context: Mapping[str, Any]
+    task: Any
+
+
+@dataclass
+class Printed:
+    """What one script task printed: for the instance log."""
+
+    task_id: str
+    bpmn_id: str | None
+    lines: list[str]
+
+
+class _Run(threading.local):
+    """The instance run on this thread, if any (set by :func:`running`)."""
+
+    context: Mapping[str, Any] | None = None
+    task: Any = None
+    printed: list[Printed] | None = None
+
+
+_RUN = _Run()
+
+
+@contextmanager
+def running(**context: Any) -> Iterator[list[Printed]]:
+    """Scripts run in this block may call helpers with ``context``; yields what they print."""
+    previous = (_RUN.context, _RUN.task, _RUN.printed)
+    printed: list[Printed] = []
+    _RUN.context, _RUN.task, _RUN.printed = context, None, printed
+    try:
+        yield printed
+    finally:
+        _RUN.context, _RUN.task, _RUN.printed = previous
+
+
+def _answer_helper(name: str, args: Any) -> dict[str, Any]:
+    fn = HELPERS.get(name)
+    if fn is None or _RUN.context is None:
+        return {"ok": False, "message": f"{name}() is not available here"}
+    try:
+        value = fn(HelperCall(_RUN.context, _RUN.task), *(args if isinstance(args, list) else []))
+        json.dumps(value)
+    except Exception as exc:  # noqa: BLE001 - a helper's failure is the script's error, never the server's
+        return {"ok": False, "message": f"{name}(): {exc}"}
+    return {"ok": True, "value": value}
+
+
+def _keep_printed(answer: Mapping[str, Any]) -> None:
+    lines = answer.get("printed")
+    if not lines or not isinstance(lines, list) or _RUN.printed is None:
+        return
+    task = _RUN.task
+    _RUN.printed.append(Printed(str(task.id) if task is not None else "", getattr(getattr(task, "task_spec", None),
+                                "bpmn_id", None), [str(line) for line in lines]))
+
+
+# --------------------------------------------------------------------------------------------------
 # Environment and engine
 # --------------------------------------------------------------------------------------------------
 
@@ -121,11 +206,14 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         services: Mapping[str, Callable[..., Any]] | None = None,
         max_data_bytes: int | None = None,
         evaluators: pool.EvaluatorPool | None = None,
+        fallback: ServiceFallback | None = None,
     ) -> None:
         super().__init__({})  # type: ignore[no-untyped-call]  # SpiffWorkflow's __init__ has no annotations
         self.time_limit = time_limit if time_limit and time_limit > 0 else 1.0
         # Kept by reference: connectors registered later (start-up configuration) are seen.
         self.services: Mapping[str, Callable[..., Any]] = services if services is not None else {}
+        # The connector of an operator nobody registered (spiff-arena's connector proxy), if any.
+        self.fallback = fallback
         self.max_data_bytes = max_data_bytes if max_data_bytes is not None else settings().script_max_data_bytes
         self._evaluators = evaluators
 
@@ -168,6 +256,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         if compiled.empty:
             return True
         answer = self._dispatch("exec", compiled, context, external)
+        _keep_printed(answer)
         data = answer.get("data")
         if answer["ok"] and not isinstance(data, dict):
             raise ScriptSandboxError("The script evaluator answered without task data")
@@ -191,6 +280,11 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         operation_name = str(kwargs.get("operation_name"))
         operation_params: Mapping[str, Any] = kwargs.get("operation_params") or {}
         connector = self.services.get(operation_name)
+        if connector is None and self.fallback is not None:
+            connector = self.fallback(operation_name, kwargs.get("task_data") or context or {})
+            if connector is None:
+                raise ScriptSandboxError(f"Unknown service '{operation_name}': no connector here has it and no "
+                                         f"connector proxy is configured (ECVET_CONNECTOR_PROXY_URL)")
         if connector is None:
             known = ", ".join(sorted(self.services)) or "none"
             raise ScriptSandboxError(f"Unknown service '{operation_name}' (registered services: {known})")
@@ -230,6 +324,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         request = {
             "op": op, "code": compiled.marshalled, "traced": compiled.can_loop, "time_limit": self.time_limit,
             "max_bytes": self.max_data_bytes, "context": dict(context), "external": dict(external or {}),
+            "helpers": sorted(HELPERS),
         }
         try:
             payload = wire.dump_request(request)
@@ -238,7 +333,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         # The answer holds task data (at most max_data_bytes) plus messages; anything far larger is
         # not an answer this code would write.
         return self.evaluators.evaluate(payload, time_limit=self.time_limit,
-                                        max_answer=2 * self.max_data_bytes + 65536)
+                                        max_answer=2 * self.max_data_bytes + 65536, on_ask=_answer_helper)
 
     @staticmethod
     def _error(answer: Mapping[str, Any]) -> Exception:
@@ -259,14 +354,24 @@ class SandboxedScriptEngine(PythonScriptEngine):
         *,
         time_limit: float | None = 1.0,
         environment: SandboxedEnvironment | None = None,
+        fallback: ServiceFallback | None = None,
     ) -> None:
-        environment = environment or SandboxedEnvironment(time_limit=time_limit, services=services)
+        environment = environment or SandboxedEnvironment(time_limit=time_limit, services=services,
+                                                          fallback=fallback)
         super().__init__(environment)  # type: ignore[no-untyped-call]  # SpiffWorkflow's __init__ has no annotations
 
     def validate(self, expression: str) -> None:
         """Compile with the sandbox policy: SyntaxError for bad syntax (DMN relies on it),
         ScriptSandboxError for forbidden constructs, so deploy-time checks report both."""
         compile_source(clean_script(expression), "exec")
+
+    def execute(self, task: Any, script: str, external_context: Mapping[str, Any] | None = None) -> Any:
+        """As Spiff's; helpers and printed output know which task ran the script."""
+        previous, _RUN.task = _RUN.task, task
+        try:
+            return super().execute(task, script, external_context)  # type: ignore[no-untyped-call]
+        finally:
+            _RUN.task = previous
 
     def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
         """As Spiff's, but the incident message carries the cause, not only the expression."""

@@ -27,6 +27,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
@@ -45,6 +46,7 @@ from .models import (
     MessageSubscription,
     PendingMessage,
     ProcessInstance,
+    SignalSubscription,
     User,
     utcnow,
 )
@@ -52,6 +54,7 @@ from .parties import Actor
 from .runtime import RunOutcome
 
 JOB_KIND = "message"
+SIGNAL_JOB_KIND = "signal"
 
 Correlations = dict[str, Any]
 
@@ -191,6 +194,73 @@ def on_save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
         })
         audit.record(session, actor_id=None, action="message.thrown", instance_id=instance.id,
                      name=definition.name, correlation_keys=jsonable(event.correlations or {}))
+    if _catches_signals(workflow) or sa_inspect(instance).attrs.definition_id.history.has_changes():
+        _sync_signal_subscriptions(session, instance, workflow)
+    for event in outcome.thrown_signals:
+        # Like a thrown message: the receivers change in their own units of work, through the worker.
+        payload = jsonable(event.payload) if event.payload is not None else None
+        jobqueue.enqueue(session, kind=SIGNAL_JOB_KIND, payload={
+            "name": event.event_definition.name, "payload": payload, "source_instance_id": instance.id})
+        audit.record(session, actor_id=None, action="signal.thrown", instance_id=instance.id,
+                     name=event.event_definition.name)
+
+
+# --- signals -------------------------------------------------------------------------------------
+
+@dataclass
+class SignalCatch:
+    name: str
+    definition: SignalEventDefinition
+
+
+def waiting_signals(workflow: BpmnWorkflow) -> list[SignalCatch]:
+    """Signal catches the instance waits on (an event-based gateway's included)."""
+    found: list[SignalCatch] = []
+    for task in list(workflow.event_manager.tasks.values()):
+        definition = getattr(task.task_spec, "event_definition", None)
+        items = list(definition.event_definitions) if isinstance(definition, MultipleEventDefinition) else [definition]
+        found.extend(SignalCatch(item.name, item) for item in items
+                     if isinstance(item, SignalEventDefinition) and item.name)
+    return found
+
+
+_CATCHING_SIGNALS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+_SIGNAL_ROWS = select(SignalSubscription).where(SignalSubscription.instance_id == bindparam("instance_id"))
+
+
+def _catches_signals(workflow: BpmnWorkflow) -> bool:
+    """Whether the process (or anything it calls) can wait for a signal; computed once per spec."""
+    found = _CATCHING_SIGNALS.get(workflow.spec)
+    if found is None:
+        specs = [workflow.spec, *(workflow.subprocess_specs or {}).values()]
+        found = any(_is_signal_catch(task_spec) for spec in specs for task_spec in spec.task_specs.values())
+        _CATCHING_SIGNALS[workflow.spec] = found
+    return found
+
+
+def _is_signal_catch(task_spec: Any) -> bool:
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return any(isinstance(d, SignalEventDefinition) for d in definition.event_definitions)
+    return isinstance(definition, SignalEventDefinition) and isinstance(task_spec, CatchingEvent)
+
+
+def _sync_signal_subscriptions(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """One row per signal name the instance waits for while it is active; none otherwise."""
+    wanted = {c.name for c in waiting_signals(workflow)} if instance.status in InstanceStatus.ACTIVE else set()
+    with session.no_autoflush:
+        rows = [r for r in session.scalars(_SIGNAL_ROWS, {"instance_id": instance.id}) if r not in session.deleted]
+        rows += [o for o in session.new if isinstance(o, SignalSubscription) and o.instance_id == instance.id]
+    have: set[str] = set()
+    for row in rows:
+        if row.name in wanted and row.name not in have:
+            have.add(row.name)
+        elif row in session.new:
+            session.expunge(row)
+        else:
+            session.delete(row)
+    for name in sorted(wanted - have):
+        session.add(SignalSubscription(instance_id=instance.id, name=name))
 
 
 def _sync_subscriptions(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:

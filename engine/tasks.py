@@ -5,21 +5,33 @@ import copy
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from . import actions, audit, deployments, execution, forms
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .models import HumanTask, InstanceStatus, ProcessInstance, TaskState, utcnow
+from .models import HumanTask, InstanceStatus, ProcessInstance, TaskOwner, TaskState, utcnow
 from .pagination import Page, paginate
 from .parties import Actor
 
 
 def is_assignee(actor: Actor, task: HumanTask) -> bool:
-    """Members of the bound organisation, or the bound user: the only people who may act on a task."""
+    """Members of the bound organisation, or the bound user: the only people who may act on a task.
+    When a script named the lane's owners (``lane_owners``), those people alone."""
+    if task.owners:
+        return any(owner.user_id == actor.user_id for owner in task.owners)
     return (task.user_id is not None and task.user_id == actor.user_id) or (
         task.organisation_id is not None and task.organisation_id in actor.organisation_ids
     )
+
+
+def assigned_to(actor: Actor) -> Any:
+    """:func:`is_assignee` as SQL over ``HumanTask``."""
+    party = [HumanTask.user_id == actor.user_id]
+    if actor.organisation_ids:
+        party.append(HumanTask.organisation_id.in_(actor.organisation_ids))
+    owned = select(TaskOwner.task_id).where(TaskOwner.user_id == actor.user_id)
+    return or_(HumanTask.id.in_(owned), and_(~HumanTask.owners.any(), or_(*party)))
 
 
 def can_see(actor: Actor, task: HumanTask) -> bool:
@@ -62,11 +74,7 @@ def list_for(
     limit: int = 50,
 ) -> Page[HumanTask]:
     """Only the caller's tasks, even for admins: an admin's inbox is what is assigned to them."""
-    stmt = select(HumanTask)
-    conditions = [HumanTask.user_id == actor.user_id]
-    if actor.organisation_ids:
-        conditions.append(HumanTask.organisation_id.in_(actor.organisation_ids))
-    stmt = stmt.where(or_(*conditions))
+    stmt = select(HumanTask).where(assigned_to(actor))
     assigned = assignment_filter(actor, assignment)
     if assigned is not None:
         stmt = stmt.where(assigned)
@@ -104,6 +112,29 @@ def form_schema(session: Session, task: HumanTask) -> str | None:
     return cached
 
 
+def shown_schema(session: Session, task: HumanTask) -> str | None:
+    """The form as this task shows and enforces it: spiff-arena's dynamic enums
+    (``options_from_task_data_var:``) filled from the task's data; otherwise the deployed schema."""
+    schema_text = form_schema(session, task)
+    if schema_text is None or forms.OPTIONS_MARKER not in schema_text or task.state != TaskState.READY:
+        return schema_text
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    spiff_task = execution.find_task(execution.open_workflow(instance), task.id)
+    return forms.with_task_data(schema_text, spiff_task.data if spiff_task is not None else {})
+
+
+def ui_schema(session: Session, task: HumanTask) -> dict[str, Any] | None:
+    """The task's UI schema (spiff ``formUiSchemaFilename``) as deployed with its version, if it has one."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    name = next((t.get("ui_form") for t in instance.definition.user_tasks or [] if t.get("bpmn_id") == task.bpmn_id),
+                None)
+    if not name:
+        return None
+    return forms.parse_schema(deployments.definition_file(session, instance.definition, name).decode("utf-8"))
+
+
 def _properties(spiff_task: Any) -> dict[str, Any]:
     """The spiff extension properties of a task (``recordAction``, ``formJsonSchemaFilename``...)."""
     return (getattr(spiff_task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
@@ -112,7 +143,7 @@ def _properties(spiff_task: Any) -> dict[str, Any]:
 def detail(session: Session, *, actor: Actor, task_id: str) -> dict[str, Any]:
     """Task row, its JSON Schema and current values of the form's own fields (never other data)."""
     task = get(session, actor=actor, task_id=task_id)
-    schema_text = form_schema(session, task)
+    schema_text = shown_schema(session, task)
     values: dict[str, Any] = {}
     if task.state == TaskState.READY and schema_text is not None:
         instance = session.get(ProcessInstance, task.instance_id)
@@ -127,7 +158,8 @@ def detail(session: Session, *, actor: Actor, task_id: str) -> dict[str, Any]:
                 values.update(forms.fit(schema_text, actions.prefilled(action, context)))
     return {
         "task": task,
-        "form": {"schema": forms.parse_schema(schema_text) if schema_text else None, "values": values},
+        "form": {"schema": forms.parse_schema(schema_text) if schema_text else None, "values": values,
+                 "ui_schema": ui_schema(session, task)},
     }
 
 
@@ -176,7 +208,7 @@ def complete(
         raise Conflict(f"Task {task_id} is already {task.state}")
     if instance.status not in (InstanceStatus.WAITING, InstanceStatus.RUNNING):
         raise Conflict(f"The instance is {instance.status}; its tasks cannot be completed")
-    forms.validate(form_schema(session, task), data)
+    forms.validate(shown_schema(session, task), data)
 
     workflow = execution.open_workflow(instance)
     spiff_task = execution.find_task(workflow, task.id)

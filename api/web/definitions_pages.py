@@ -76,9 +76,9 @@ def detail(key: str) -> Any:
         require_admin(actor)
         (process,) = monitoring.definitions_overview(session, key=key)
         latest = deployments.get_definition(session, key=key)
-        roles, user_tasks = latest.roles, latest.user_tasks
+        roles, user_tasks, warnings = latest.roles, latest.user_tasks, latest.warnings or []
     return render_template("definitions/detail.html", active="definitions", process=process, roles=roles,
-                           user_tasks=user_tasks)
+                           user_tasks=user_tasks, warnings=warnings)
 
 
 @bp.route("/definitions/<key>/versions/<id:version>", endpoint="version")

@@ -76,8 +76,8 @@ def _render(task_id: str, *, status: int = 200, values: dict[str, Any] | None = 
         task: HumanTask = detail["task"]
         current = detail["form"]["values"]
         shown_values = current if values is None else values
-        form = forms.build(detail["form"]["schema"], shown_values, errors, raw) if task.state == TaskState.READY \
-            else None
+        shaped = engine_forms.with_ui(detail["form"]["schema"], detail["form"]["ui_schema"])
+        form = forms.build(shaped, shown_values, errors, raw) if task.state == TaskState.READY else None
         (row,) = inbox.describe(session, [task])
         context = task_context(session, actor, task, {**current, **(values or {})})
         assignee = tasks.is_assignee(actor, task)
@@ -140,7 +140,7 @@ def complete(task_id: str) -> Any:
     try:
         with page_session() as (session, actor):
             task = tasks.get(session, actor=actor, task_id=task_id)
-            schema_text = tasks.form_schema(session, task)
+            schema_text = tasks.shown_schema(session, task)
             schema = json.loads(schema_text) if schema_text else None
             upload_errors = _store_uploads(session, actor, schema, posted)
             submission = forms.parse(schema, posted)

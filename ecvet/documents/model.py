@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from ecvet.evidence import content_hash
 
@@ -138,7 +138,7 @@ class Document:
     def content_hash(self) -> str:
         return self.reference.content_hash
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> DocumentJson:
         """The document as JSON types, stable for the same records: no generation time, ISO 8601 times."""
         return {
             "schema": self.schema,
@@ -166,6 +166,55 @@ class Document:
             ],
             "data": jsonable(self.data),
         }
+
+
+class ReferenceJson(TypedDict):
+    code: Annotated[str | None, "e.g. the MoU file code"]
+    version: int | None
+    content_hash: Annotated[str, "SHA-256 the document was generated from"]
+    hash_basis: Annotated[str, "record: the hash parties sign; document: of `data`"]
+
+
+class TableJson(TypedDict):
+    columns: list[str]
+    rows: list[list[str]]
+
+
+class SectionJson(TypedDict):
+    heading: str
+    fields: Annotated[list[list[str]], "[label, value] pairs"]
+    table: TableJson | None
+    text: str | None
+
+
+class SignatureJson(TypedDict):
+    party: str
+    name: str | None
+    position: str | None
+    email: str | None
+    place: Annotated[str | None, "where the signer signed"]
+    signed_at: Annotated[str | None, "ISO 8601, UTC"]
+    mode: Annotated[str, "explicit | implicit (no objection within the period)"]
+    content_hash: Annotated[str | None, "the hash of the text signed"]
+    counts: Annotated[bool, "given for exactly this version and hash"]
+    version: int | None
+
+
+class DocumentJson(TypedDict):
+    """A document as exported (:meth:`Document.as_json`): the one description of the API's answer too."""
+
+    schema: Annotated[str, "ecvet-flow/document/<kind>/v1"]
+    kind: str
+    record_id: int
+    title: str
+    subtitle: str | None
+    status: str | None
+    reference: ReferenceJson
+    content_hash: str
+    issued_at: str | None
+    sections: list[SectionJson]
+    signatures: list[SignatureJson]
+    data: Annotated[dict[str, Any], "the record's own structured data"]
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
 from ecvet.documents.parts import fields, organisation_label, organisations, points
-from ecvet.partnership import views
-from ecvet.partnership.approvers import Plan, plan_for
-from ecvet.partnership.models import ApprovalRole, Decision, Mou, MouApproval, MouVersion
+from ecvet.partnership import deadlines, views
+from ecvet.partnership.approvers import Plan, Requirement, plan_for
+from ecvet.partnership.models import ApprovalRole, Decision, Mou, MouApproval, MouStatus, MouVersion
 from ecvet.partnership.mou import approvals_of, current_version, get, get_version
 from engine.errors import Invalid
 from engine.models import Organisation
@@ -166,7 +166,7 @@ def _approval_sections(shown: _Shown) -> list[Section]:
         how = mode if mode != "implicit" else f"implicit (no objection within {days} days)"
         latest = decided.get((r.organisation_id, r.role))
         required_rows.append([organisation_label(shown.orgs, r.organisation_id), _MOU_ROLES.get(r.role, r.role), how,
-                              text(latest.decision if latest else "pending")])
+                              text(latest.decision if latest else _pending(shown, r))])
     sections = [Section("Approvals this version needs", table=Table(
         ["Organisation", "Role", "How", "Decision on this version"], required_rows),
         text="; ".join(shown.plan.problems) or None)]
@@ -177,6 +177,18 @@ def _approval_sections(shown: _Shown) -> list[Section]:
             [[text(shown.numbers.get(a.mou_version_id)), organisation_label(shown.orgs, a.organisation_id),
               text(a.signer_name), text(a.signed_at), text(a.comment)] for a in refusals])))
     return sections
+
+
+def _pending(shown: _Shown, requirement: Requirement) -> str:
+    """An undecided approval, with the competent institution's deadline while the version is in approval
+    (what silence means then: approval, or an escalation)."""
+    due = deadlines.due_at(shown.mou, shown.plan, requirement)
+    if due is None or shown.version.id != shown.current.id or shown.mou.status != MouStatus.IN_APPROVAL:
+        return "pending"
+    when = due.strftime("%Y-%m-%d %H:%M UTC")
+    if deadlines.if_silent(shown.plan, requirement) == "approved_by_silence":
+        return f"pending: approved by silence unless it objects by {when}"
+    return f"pending: due {when}, then escalated"
 
 
 def _signatures(shown: _Shown) -> list[Signature]:

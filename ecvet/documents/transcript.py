@@ -71,7 +71,7 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
         subtitle=" · ".join([mobility.learner.name, mobility.qualification_title,
                              organisation_label(orgs, mobility.hosting_organisation_id)]),
         reference=Reference(f"LPT-{issued.id}", None, issued.content_hash), issued_at=issued.issued_at,
-        sections=sections, signatures=[signature], data=views.personal_transcript(issued),
+        sections=sections, signatures=[signature], data=dict(views.personal_transcript(issued)),
         status="ready for recognition" if issued.ready_for_recognition_at else "issued",
     )
 

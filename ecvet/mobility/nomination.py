@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ecvet.mobility import service
 from ecvet.mobility.models import Learner, Mobility, MobilityStatus, MobilityStatusChange
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
-from ecvet.national_models.service import FILENAME, NationalModel, decide
+from ecvet.national_models.service import FILENAME, NationalModel, decide, institutions_for
 from ecvet.partnership.approvers import signing_ids
 from ecvet.partnership.models import Mou, MouStatus, MouVersion
 from ecvet.partnership.mou import get, in_force_version, is_sender
@@ -118,7 +118,13 @@ def _existing_learner(session: Session, actor: Actor, learner_id: int) -> Learne
     return learner
 
 
-def _registered(session: Session, country: str, function: str | None = None) -> set[int]:
+def _registered(session: Session, country: str, function: str | None = None, *,
+                model: NationalModel | None = None) -> set[int]:
+    """Who holds `function` in `country`; for a mobility (`model`), in its region and sector only (the
+    most specific scope the registry has: another region's authority never acts)."""
+    if function and model is not None:
+        return set(institutions_for(session, country=country, function=function, region=model.region,
+                                    sector=model.sector))
     stmt = select(OrganisationCompetence.organisation_id).where(OrganisationCompetence.country == country)
     if function:
         stmt = stmt.where(OrganisationCompetence.function == function)
@@ -136,7 +142,7 @@ def _home_institution(
         needed.append(CompetenceFunction.RECOGNITION)
     candidates: set[int] | None = None
     for function in needed:
-        ids = _registered(session, country, function)
+        ids = _registered(session, country, function, model=model)
         candidates = ids if candidates is None else candidates & ids
     if chosen is not None:
         if needed and chosen not in (candidates or set()):
@@ -167,7 +173,8 @@ def _host_institution(session: Session, country: str, chosen: int | None) -> int
     return chosen
 
 
-def _model_for_process(session: Session, country: str, sector: str | None, eqf_level: int | None) -> tuple[
+def _model_for_process(session: Session, country: str, sector: str | None, eqf_level: int | None, *,
+                       region: str | None = None, qualification_system: str | None = None) -> tuple[
         NationalModel, Any]:
     """The national model from the table deployed with the latest Mobility process version."""
     try:
@@ -176,7 +183,8 @@ def _model_for_process(session: Session, country: str, sector: str | None, eqf_l
         raise Conflict("The Mobility process is not deployed; an administrator deploys processes/mobility.bpmn") \
             from exc
     table = deployments.definition_file(session, definition, FILENAME)
-    model = decide(country, sector, eqf_level, dmn_bytes=table, session=session)
+    model = decide(country, sector, eqf_level, region=region, qualification_system=qualification_system,
+                   dmn_bytes=table, session=session)
     return replace(model, source=f"deployed: {definition.key} v{definition.version}"), definition
 
 
@@ -312,7 +320,8 @@ def nominate(
     assert sending is not None
     assert hosting is not None
     sector = (sector or content.get("sector") or "").strip().lower() or None
-    model, definition = _model_for_process(session, sending.country, sector, eqf)
+    model, definition = _model_for_process(session, sending.country, sector, eqf, region=sending.region,
+                                           qualification_system=content.get("qualification_system") or None)
     ci_home = _home_institution(session, model, sending.country, competent_institution_home_id)
     ci_host = _host_institution(session, hosting.country, competent_institution_host_id)
 
@@ -392,8 +401,10 @@ def process_variables(session: Session, mobility: Mobility) -> dict[str, Any]:
         "start_deadline": start_deadline(mobility.start_date),
         "learner_is_minor": mobility.learner.is_minor(mobility.start_date),
         "country": country,
+        "region": (mobility.national_model or {}).get("region"),
         "sector": mobility.sector,
         "eqf_level": mobility.qualification_eqf_level or 0,
+        "qualification_system": (mobility.national_model or {}).get("qualification_system"),
         "mou_units": [
             {"code": u["code"], "title": u.get("title"), "ecvet_points": u.get("ecvet_points")}
             for u in service.mou_units(session, mobility).values()

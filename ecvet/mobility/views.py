@@ -1,5 +1,6 @@
-"""What a party reads about a mobility, each output described once here: the API's schemas only declare
-the types, and documents reuse these dicts as their data.
+"""What a party reads about a mobility, each output described once here: a view (TypedDict) names its keys,
+types and descriptions, the API's schemas are made from it (api/schemas.py ``schema_for``), and documents
+reuse these dicts as their data.
 
 The mobility itself, its learner, status history, Learning Agreement versions and signatures, and
 the validation and recognition decisions and credits are for every party of the mobility (and
@@ -9,8 +10,8 @@ recognition: until then they come back as ``None`` with ``transcript_status`` sa
 """
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any, TypedDict, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,12 +39,69 @@ from engine.parties import Actor
 # The mobility and its learner
 # --------------------------------------------------------------------------------------------------
 
-#: What the API shows of the national model a mobility was nominated under.
-NATIONAL_MODEL_FIELDS = ("model", "la_approval", "la_approval_days", "recognition_by",
-                         "validation_recognition_merged", "source", "table_sha256")
+class MobilityNationalModel(TypedDict):
+    """What the API shows of the national model a mobility was nominated under."""
+
+    model: str
+    la_approval: Annotated[str, "none | explicit | implicit"]
+    la_approval_days: int
+    recognition_by: Annotated[str, "sending | competent_institution"]
+    validation_recognition_merged: bool
+    source: str
+    table_sha256: str
 
 
-def mobility(row: Mobility) -> dict[str, Any]:
+NATIONAL_MODEL_FIELDS = tuple(MobilityNationalModel.__annotations__)
+
+
+class MobilityView(TypedDict):
+    """The mobility's own fields (no personal data beyond the learner's id)."""
+
+    id: int
+    status: Annotated[str, "nomination | live | recognized | cancelled"]
+    mou_id: int
+    learner_id: int
+    process_instance_id: str | None
+    sending_organisation_id: int
+    hosting_organisation_id: int
+    competent_institution_home_id: int | None
+    competent_institution_host_id: int | None
+    intermediary_organisation_id: int | None
+    qualification_title: str
+    qualification_eqf_level: int | None
+    sector: str | None
+    start_date: date
+    end_date: date
+    cancel_reason: str | None
+    national_model: Annotated[MobilityNationalModel | None, "as evaluated when the learner was nominated"]
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class LearnerView(TypedDict):
+    """A learner's personal data."""
+
+    id: int
+    name: str
+    date_of_birth: date
+    email: str
+    guardian_name: str | None
+    guardian_email: str | None
+    european_student_identifier: str | None
+    is_minor: Annotated[bool | None, "on the first day of the mobility"]
+    has_account: bool
+    guardian_has_account: bool
+
+
+class StatusChange(TypedDict):
+    old_status: str | None
+    new_status: str
+    reason: str | None
+    changed_at: datetime
+    changed_by: int | None
+
+
+def mobility(row: Mobility) -> MobilityView:
     """The mobility's own fields (no personal data beyond the learner's id)."""
     model = row.national_model or {}
     return {
@@ -57,12 +115,13 @@ def mobility(row: Mobility) -> dict[str, Any]:
         "qualification_title": row.qualification_title,
         "qualification_eqf_level": row.qualification_eqf_level, "sector": row.sector,
         "start_date": row.start_date, "end_date": row.end_date, "cancel_reason": row.cancel_reason,
-        "national_model": {k: model.get(k) for k in NATIONAL_MODEL_FIELDS} if model else None,
+        "national_model": cast(MobilityNationalModel, {k: model.get(k) for k in NATIONAL_MODEL_FIELDS})
+        if model else None,
         "created_at": row.created_at, "updated_at": row.updated_at,
     }
 
 
-def learner(row: Learner, on: date | None = None) -> dict[str, Any]:
+def learner(row: Learner, on: date | None = None) -> LearnerView:
     """A learner's personal data, for the parties of their mobility and admins only."""
     return {
         "id": row.id, "name": row.name, "date_of_birth": row.date_of_birth, "email": row.email,
@@ -73,7 +132,22 @@ def learner(row: Learner, on: date | None = None) -> dict[str, Any]:
     }
 
 
-def mobility_with_records(session: Session, *, actor: Actor, mobility_id: int) -> dict[str, Any]:
+class MobilityRecords(MobilityView):
+    """Everything a party of the mobility may read now."""
+
+    learner: LearnerView
+    status_history: list[StatusChange]
+    learning_agreement: AgreementWithVersions | None
+    assessments: Annotated[list[AssessmentSheet] | None, "null while the home side may not read them yet"]
+    transcript_status: Annotated[str, "not_issued | issued | ready_for_recognition"]
+    transcript: Annotated[TranscriptView | None, "null until issued, and for the home side until ready"]
+    validation: list[ValidationView]
+    recognition: RecognitionView | None
+    credits: list[CreditView]
+    implications: list[ImplicationView]
+
+
+def mobility_with_records(session: Session, *, actor: Actor, mobility_id: int) -> MobilityRecords:
     """Everything a party of the mobility may read now (404 for anyone else)."""
     found = service.get(session, actor=actor, mobility_id=mobility_id)
     issued = transcript.issued_for(session, found)
@@ -84,8 +158,8 @@ def mobility_with_records(session: Session, *, actor: Actor, mobility_id: int) -
         **mobility(found),
         "learner": learner(found.learner, found.start_date),
         "status_history": [
-            {"old_status": c.old_status, "new_status": c.new_status, "reason": c.reason, "changed_at": c.changed_at,
-             "changed_by": c.changed_by} for c in service.status_history(session, found)
+            StatusChange(old_status=c.old_status, new_status=c.new_status, reason=c.reason, changed_at=c.changed_at,
+                         changed_by=c.changed_by) for c in service.status_history(session, found)
         ],
         "learning_agreement": _agreement_with_versions(session, actor, found),
         "assessments": assessment_sheets(session, actor=actor, mobility_id=found.id)
@@ -101,7 +175,50 @@ def mobility_with_records(session: Session, *, actor: Actor, mobility_id: int) -
 # --------------------------------------------------------------------------------------------------
 
 
-def la_signature(row: LaSignature, numbers: dict[int, int], shown: LaVersion) -> dict[str, Any]:
+class LaSignatureView(TypedDict):
+    id: int
+    version: int | None
+    party: Annotated[str, "learner | guardian | sending | hosting | competent_institution"]
+    organisation_id: int | None
+    mode: Annotated[str, "explicit | implicit (no objection within the period)"]
+    signer: signing.SignerView
+    recorded_by: Annotated[int | None, (
+        "the account that recorded it: the signer, or the school member for a paper signature")]
+    signed_at: datetime
+    content_hash: str
+    counts: Annotated[bool, "given for the current version and hash"]
+
+
+class LaVersionView(TypedDict):
+    number: int
+    content_hash: str
+    changes: Annotated[list[dict[str, Any]], "units added/removed, parts replaced, reasons"]
+    created_at: datetime
+
+
+class AgreementView(TypedDict):
+    """What a party needs to sign a Learning Agreement."""
+
+    id: int
+    mobility_id: int
+    status: Annotated[str, "draft | signing | signed | approved | deleted"]
+    version: int
+    content: Annotated[dict[str, Any], "the current text (Erasmus+ ECVET LA fields)"]
+    content_hash: str
+    changes: list[dict[str, Any]]
+    required_signatures: Annotated[list[str], "in signing order"]
+    next_party: str | None
+    in_force: bool
+    learner_is_minor: bool
+    start_date: date
+    signatures: list[LaSignatureView]
+
+
+class AgreementWithVersions(AgreementView):
+    versions: list[LaVersionView]
+
+
+def la_signature(row: LaSignature, numbers: dict[int, int], shown: LaVersion) -> LaSignatureView:
     """One signature with the number of the version it was given for and whether it ``counts`` for
     `shown` (given for exactly that version and hash)."""
     return {"id": row.id, "version": numbers.get(row.la_version_id), "party": row.party,
@@ -122,7 +239,7 @@ def la_signatures(session: Session, la_id: int) -> list[LaSignature]:
     return list(session.scalars(select(LaSignature).where(LaSignature.la_id == la_id).order_by(LaSignature.id)))
 
 
-def agreement(session: Session, *, actor: Actor, la_id: int) -> dict[str, Any]:
+def agreement(session: Session, *, actor: Actor, la_id: int) -> AgreementView:
     """What a party needs to sign: current text and hash, who signs in which order and who is next,
     and every signature ever given with whether it still counts."""
     la = learning_agreement.get(session, actor=actor, la_id=la_id)
@@ -146,15 +263,14 @@ def agreement(session: Session, *, actor: Actor, la_id: int) -> dict[str, Any]:
     }
 
 
-def _agreement_with_versions(session: Session, actor: Actor, found: Mobility) -> dict[str, Any] | None:
+def _agreement_with_versions(session: Session, actor: Actor, found: Mobility) -> AgreementWithVersions | None:
     la = service.current_agreement(session, found)
     if la is None:
         return None
-    described = agreement(session, actor=actor, la_id=la.id)
     versions = session.scalars(select(LaVersion).where(LaVersion.la_id == la.id).order_by(LaVersion.number))
-    described["versions"] = [{"number": v.number, "content_hash": v.content_hash, "changes": v.changes,
-                              "created_at": v.created_at} for v in versions]
-    return described
+    return {**agreement(session, actor=actor, la_id=la.id),
+            "versions": [LaVersionView(number=v.number, content_hash=v.content_hash, changes=v.changes,
+                                       created_at=v.created_at) for v in versions]}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -162,7 +278,40 @@ def _agreement_with_versions(session: Session, actor: Actor, found: Mobility) ->
 # --------------------------------------------------------------------------------------------------
 
 
-def assessment_sheet(row: AssessmentRecord, acknowledgement: AssessmentAcknowledgement | None) -> dict[str, Any]:
+class Assessor(TypedDict):
+    name: str
+    organisation: str
+    role: str | None
+
+
+class Acknowledgement(TypedDict):
+    agrees: bool
+    comment: str | None
+    acknowledged_at: datetime
+
+
+class AssessmentSheet(TypedDict):
+    id: int
+    unit: str
+    unit_title: str | None
+    learning_outcome: str | None
+    criteria: str
+    method: Annotated[str, "observation | practical_task | portfolio | interview | test"]
+    context: str | None
+    assessor: Assessor
+    date: date
+    result: Annotated[str, "achieved | not_achieved"]
+    grade: str | None
+    comments: str | None
+    evidence: str | None
+    supersedes_id: int | None
+    recorded_at: datetime
+    organisation_id: int
+    signer: Annotated[signing.SignerView, "the member who recorded and signed the sheet"]
+    learner_acknowledgement: Acknowledgement | None
+
+
+def assessment_sheet(row: AssessmentRecord, acknowledgement: AssessmentAcknowledgement | None) -> AssessmentSheet:
     """One assessment sheet with the learner's acknowledgement, if given."""
     return {
         "id": row.id, "unit": row.unit_code, "unit_title": row.unit_title,
@@ -180,7 +329,7 @@ def assessment_sheet(row: AssessmentRecord, acknowledgement: AssessmentAcknowled
     }
 
 
-def assessment_sheets(session: Session, *, actor: Actor, mobility_id: int) -> list[dict[str, Any]]:
+def assessment_sheets(session: Session, *, actor: Actor, mobility_id: int) -> list[AssessmentSheet]:
     """The current assessment sheets with the learner's acknowledgement (404 for who may not read them)."""
     found = service.get(session, actor=actor, mobility_id=mobility_id)
     if not assessment.readable(session, actor, found):
@@ -189,7 +338,25 @@ def assessment_sheets(session: Session, *, actor: Actor, mobility_id: int) -> li
     return [assessment_sheet(r, done.get(r.id)) for r in assessment.current(session, found)]
 
 
-def personal_transcript(row: PersonalTranscript) -> dict[str, Any]:
+class TranscriptIssuer(signing.SignerView):
+    organisation_id: int
+
+
+class TranscriptView(TypedDict):
+    id: int
+    mobility_id: int
+    learner_id: int
+    la_id: int
+    la_version: int
+    la_hash: str
+    content: Annotated[dict[str, Any], "learner, home, host, units with results and points"]
+    content_hash: str
+    issued_by: TranscriptIssuer
+    issued_at: datetime
+    ready_for_recognition_at: datetime | None
+
+
+def personal_transcript(row: PersonalTranscript) -> TranscriptView:
     """The Learner's Personal Transcript as issued, with who signed it for the host."""
     return {
         "id": row.id, "mobility_id": row.mobility_id, "learner_id": row.learner_id,
@@ -205,7 +372,72 @@ def personal_transcript(row: PersonalTranscript) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 
 
-def credit(row: CreditAward) -> dict[str, Any]:
+class ValidationView(TypedDict):
+    unit: str
+    outcome: Annotated[str, "validated | partly_validated | not_validated"]
+    comment: str | None
+    organisation_id: int
+    merged_with_recognition: bool
+    transcript_hash: str
+    signer: signing.SignerView
+    decided_at: datetime
+
+
+class RecognitionView(TypedDict):
+    id: int
+    recognised_by: Annotated[str, "sending | competent_institution"]
+    organisation_id: int
+    merged_with_validation: bool
+    units: Annotated[list[dict[str, Any]], "per unit: recognised, ECVET points, comment"]
+    comment: str | None
+    national_model: str | None
+    transcript_hash: str
+    signer: signing.SignerView
+    decided_at: datetime
+
+
+class CreditView(TypedDict):
+    id: int
+    mobility_id: int
+    unit: str
+    unit_title: str | None
+    qualification_title: str
+    eqf_level: int | None
+    ecvet_points: float
+    awarded_by_organisation_id: int
+    awarded_at: datetime
+    recognition_id: int
+
+
+class ImplicationView(TypedDict):
+    id: int
+    mobility_id: int
+    kind: Annotated[str, "exempted_activity | no_retake | extra_credits | other"]
+    description: str
+    unit: str | None
+    ecvet_points: float | None
+    recorded_at: datetime
+
+
+class Decisions(TypedDict):
+    """Validation, recognition, credits and implications of one mobility."""
+
+    validation: list[ValidationView]
+    recognition: RecognitionView | None
+    credits: list[CreditView]
+    implications: list[ImplicationView]
+
+
+class Achievements(TypedDict):
+    learner: LearnerView
+    credits: Annotated[list[CreditView], "units and ECVET points awarded"]
+    implications: list[ImplicationView]
+    total_ecvet_points: Annotated[float, "sum of the credits listed"]
+    extra_ecvet_points: Annotated[float, "extra credits recorded as practical implications"]
+    mobility_ids: Annotated[list[int], "the mobilities these come from"]
+
+
+def credit(row: CreditAward) -> CreditView:
     """One unit and its ECVET points awarded to the learner."""
     return {"id": row.id, "mobility_id": row.mobility_id, "unit": row.unit_code, "unit_title": row.unit_title,
             "qualification_title": row.qualification_title, "eqf_level": row.eqf_level,
@@ -213,13 +445,13 @@ def credit(row: CreditAward) -> dict[str, Any]:
             "awarded_at": row.awarded_at, "recognition_id": row.recognition_id}
 
 
-def implication(row: PracticalImplication) -> dict[str, Any]:
+def implication(row: PracticalImplication) -> ImplicationView:
     """One practical implication of recognition for the learner's programme at home."""
     return {"id": row.id, "mobility_id": row.mobility_id, "kind": row.kind, "description": row.description,
             "unit": row.unit_code, "ecvet_points": row.ecvet_points, "recorded_at": row.recorded_at}
 
 
-def decisions(session: Session, found: Mobility) -> dict[str, Any]:
+def decisions(session: Session, found: Mobility) -> Decisions:
     """Validation, recognition, credits and implications of one mobility (for its parties)."""
     decided = session.scalar(select(RecognitionDecision).where(RecognitionDecision.mobility_id == found.id))
     credits = session.scalars(select(CreditAward).where(CreditAward.mobility_id == found.id)
@@ -228,27 +460,22 @@ def decisions(session: Session, found: Mobility) -> dict[str, Any]:
                                    .order_by(PracticalImplication.id))
     return {
         "validation": [
-            {"unit": v.unit_code, "outcome": v.outcome, "comment": v.comment, "organisation_id": v.organisation_id,
-             "merged_with_recognition": v.merged_with_recognition, "transcript_hash": v.transcript_hash,
-             "signer": signing.view(v),
-             "decided_at": v.decided_at}
+            ValidationView(unit=v.unit_code, outcome=v.outcome, comment=v.comment, organisation_id=v.organisation_id,
+                           merged_with_recognition=v.merged_with_recognition, transcript_hash=v.transcript_hash,
+                           signer=signing.view(v), decided_at=v.decided_at)
             for v in recognition.validations(session, found).values()
         ],
-        "recognition": None if decided is None else {
-            "id": decided.id, "recognised_by": decided.recognised_by,
-            "organisation_id": decided.organisation_id,
-            "merged_with_validation": decided.merged_with_validation, "units": decided.units,
-            "comment": decided.comment, "national_model": decided.national_model,
-            "transcript_hash": decided.transcript_hash,
-            "signer": signing.view(decided),
-            "decided_at": decided.decided_at,
-        },
+        "recognition": None if decided is None else RecognitionView(
+            id=decided.id, recognised_by=decided.recognised_by, organisation_id=decided.organisation_id,
+            merged_with_validation=decided.merged_with_validation, units=decided.units, comment=decided.comment,
+            national_model=decided.national_model, transcript_hash=decided.transcript_hash,
+            signer=signing.view(decided), decided_at=decided.decided_at),
         "credits": [credit(c) for c in credits],
         "implications": [implication(i) for i in implications],
     }
 
 
-def achievements(session: Session, *, actor: Actor, learner_id: int) -> dict[str, Any]:
+def achievements(session: Session, *, actor: Actor, learner_id: int) -> Achievements:
     """The learner's achievements: units and ECVET points awarded, and the practical implications, from
     the mobilities the caller takes part in (all of them for the learner, guardian and admins)."""
     person = service.get_learner(session, actor=actor, learner_id=learner_id)

@@ -14,8 +14,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
-from ecvet.national_models.service import NationalModel, decide
+from ecvet.national_models.models import CompetenceFunction
+from ecvet.national_models.service import NationalModel, decide, institutions_for
 from ecvet.partnership.models import ApprovalMode, ApprovalRole, Decision, Mou, MouApproval, MouVersion
 from engine import audit
 from engine.errors import Invalid
@@ -59,16 +59,14 @@ def highest_eqf(content: dict[str, Any]) -> int | None:
 
 
 def _competent_institution(
-    session: Session, content: dict[str, Any], country: str
+    session: Session, content: dict[str, Any], country: str, region: str | None
 ) -> tuple[int | None, str | None]:
-    """The organisation approving MoUs for `country`: the one named in the content, else the only one
-    registered; anything else is a problem for the sending organisation to fix before submitting."""
-    registered = list(session.scalars(
-        select(OrganisationCompetence.organisation_id).where(
-            OrganisationCompetence.country == country,
-            OrganisationCompetence.function == CompetenceFunction.MOU_APPROVAL,
-        ).order_by(OrganisationCompetence.organisation_id)
-    ))
+    """The organisation approving MoUs for `country` (in the partner's `region`, for the MoU's sector):
+    the one named in the content, else the only one registered for that scope (a regional authority
+    never approves another region's MoUs); anything else is a problem for the sending organisation to
+    fix before submitting."""
+    registered = institutions_for(session, country=country, function=CompetenceFunction.MOU_APPROVAL,
+                                  region=region, sector=content.get("sector") or None)
     named = [ci["organisation_id"] for ci in content.get("competent_institutions") or []]
     chosen = [org_id for org_id in registered if org_id in named]
     if len(chosen) == 1:
@@ -77,10 +75,11 @@ def _competent_institution(
         return None, f"name only one competent institution for MoU approval in {country}"
     if len(registered) == 1:
         return registered[0], None
+    where = f"{country} ({region})" if region else country
     if not registered:
         return None, f"the national model of {country} requires MoU approval by a competent institution, " \
-                     f"but none is registered for {country}"
-    return None, f"several competent institutions approve MoUs in {country}: name one in competent_institutions"
+                     f"but none is registered for {where}"
+    return None, f"several competent institutions approve MoUs in {where}: name one in competent_institutions"
 
 
 def _pinned_table(session: Session, mou: Mou | None) -> bytes | None:
@@ -102,17 +101,20 @@ def plan_for(session: Session, content: dict[str, Any], *, mou: Mou | None = Non
         plan.requirements.append(requirement)
         plan.modes[requirement] = (ApprovalMode.EXPLICIT, 0)
     organisations = {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(signing or [-1])))}
-    countries: list[str] = []
+    # Per country, the region of its first signing organisation (the sending one first).
+    regions: dict[str, str | None] = {}
     for org_id in signing:
         org = organisations.get(org_id)
-        if org is not None and org.country not in countries:
-            countries.append(org.country)
-    for country in countries:
-        model = decide(country, content.get("sector"), highest_eqf(content), session=session, dmn_bytes=table)
+        if org is not None and org.country not in regions:
+            regions[org.country] = org.region
+    for country, region in regions.items():
+        model = decide(country, content.get("sector"), highest_eqf(content), region=region,
+                       qualification_system=content.get("qualification_system") or None,
+                       session=session, dmn_bytes=table)
         plan.models[country] = model
         if model.mou_approval == "none":
             continue
-        institution_id, problem = _competent_institution(session, content, country)
+        institution_id, problem = _competent_institution(session, content, country, region)
         if institution_id is None:
             plan.problems.append(problem or f"no competent institution for {country}")
             continue

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
 from ecvet.evidence import canonical_json, content_hash
+from ecvet.national_models import codes
 from ecvet.partnership.approvers import Requirement, all_approved, plan_for, signing_ids
 from ecvet.partnership.models import Mou, MouApproval, MouStatus, MouVersion
 from engine import audit
@@ -99,7 +100,11 @@ CONTENT_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "file_code": _SHORT,
-        "sector": {"type": "string", "maxLength": 100, "description": "selects sector rows of the national model"},
+        "sector": {"enum": list(codes.sector_codes()),
+                   "description": "a sector code (ecvet/national_models/data/sectors.csv); selects the national "
+                                  "model's sector rows and the registry's sector-specific institutions"},
+        "qualification_system": {"enum": list(codes.qualification_system_codes()),
+                                 "description": "dual, school_based, ...: an input of the national model"},
         "objectives": {
             "type": "object",
             "properties": {

@@ -103,6 +103,13 @@ def list_for(session: Session, *, actor: Actor, cursor: str | None = None, limit
     return paginate(session, stmt, [Partnership.id], cursor=cursor, limit=limit)
 
 
+def regions(session: Session, partnership: Partnership) -> tuple[str | None, str | None]:
+    """(home, host): the registered regions of the sending and the hosting organisation, if known."""
+    home = session.get(Organisation, partnership.sending_organisation_id)
+    host = session.get(Organisation, partnership.hosting_organisation_id)
+    return (home.region if home else None), (host.region if host else None)
+
+
 def countries(session: Session, partnership: Partnership) -> tuple[str, str]:
     """(home, host): the registered countries of the sending and the hosting organisation."""
     home = session.get(Organisation, partnership.sending_organisation_id)
@@ -172,13 +179,16 @@ def _organisation(session: Session, org_id: Any, field: str, errors: dict[str, l
 
 def _gate(session: Session, actor: Actor, side: str, partner: Organisation, *, table: bytes,
           same_country: bool) -> Gate:
-    model = decide(partner.country, None, None, session=session, dmn_bytes=table)
+    model = decide(partner.country, None, None, region=partner.region, session=session, dmn_bytes=table)
     if same_country:
         # Partners in one country share one competent institution: the home lane asks it (as the process does).
         model = replace(model, mou_approval="none", mou_approval_days=0)
     functions: dict[int, list[str]] = {}
+    # The institutions of the partner's region and the country-wide ones, never another region's.
     for competence in list_competences(session, actor=actor, country=partner.country):
-        functions.setdefault(competence.organisation_id, []).append(competence.function)
+        if competence.region in (None, partner.region) and competence.function not in functions.get(
+                competence.organisation_id, []):
+            functions.setdefault(competence.organisation_id, []).append(competence.function)
     registered = {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(functions or [-1])))}
     choices = [InstitutionChoice(partner, tuple(functions.get(partner.id, ())))] + [
         InstitutionChoice(registered[i], tuple(f)) for i, f in functions.items() if i != partner.id and i in registered]

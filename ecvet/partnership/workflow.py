@@ -35,6 +35,11 @@ every action below works on it:
 * ``mou.implicit_approval`` (connector, run by the worker after an objection-period timer): records
   the implicit approval of the competent institution of ``country`` (or of every one whose period has
   run out) and returns the MoU status.
+* ``partnership.object_as_competent_institution`` (action): the task "Object within the objection period" of
+  an institution that approves by silence: an objection is a rejection with a comment; approving at
+  once is allowed. Its form starts with ``objection_deadline`` (the task's due date).
+* ``mou.escalate_approval`` (connector, run by the worker when an explicit approval of a competent
+  institution is overdue): e-mails its members and the sending organisation, audited.
 * ``mou.expire`` (connector, run by the worker at the validity date): ends the MoU and returns its
   status.
 
@@ -50,7 +55,7 @@ from sqlalchemy import select
 from ecvet import signing
 from ecvet.evidence import content_hash
 from ecvet.national_models.service import FILENAME
-from ecvet.partnership import approvals, profiles, roles, service
+from ecvet.partnership import approvals, deadlines, profiles, roles, service
 from ecvet.partnership.approvers import Requirement, latest_decisions, pin_national_models, plan_for, signing_ids
 from ecvet.partnership.models import ApprovalMode, ApprovalRole, Decision, Mou, MouStatus, Partnership, PartnershipSide
 from ecvet.partnership.mou import (
@@ -171,10 +176,12 @@ def draft(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     return {**references(context, mou_id), "partnership_id": partnership.id}
 
 
-def _decision_inputs(content: dict[str, Any], home: str, host: str) -> dict[str, Any]:
+def _decision_inputs(content: dict[str, Any], home: str, host: str,
+                     regions: tuple[str | None, str | None]) -> dict[str, Any]:
     levels = [q["eqf_level"] for q in content.get("qualifications") or [] if isinstance(q.get("eqf_level"), int)]
     return {"country": home, "home_country": home, "host_country": host, "sector": content.get("sector") or None,
-            "eqf_level": max(levels) if levels else 0}
+            "eqf_level": max(levels) if levels else 0, "region": regions[0], "home_region": regions[0],
+            "host_region": regions[1], "qualification_system": content.get("qualification_system") or None}
 
 
 def _pin_table(context: ActionContext, mou: Mou) -> None:
@@ -239,7 +246,8 @@ def submit_and_sign(context: ActionContext, data: dict[str, Any]) -> dict[str, A
                      signer=data.get("signer"), organisation_id=mou.sending_organisation_id)
     home, host = service.countries(session, partnership)
     # The comment of an earlier rejection has been dealt with: it is not shown in the next round.
-    return {**references(context, mou_id), **_decision_inputs(version.content, home, host),
+    return {**references(context, mou_id),
+            **_decision_inputs(version.content, home, host, service.regions(session, partnership)),
             "rejection": None, "signer": None}
 
 
@@ -288,8 +296,23 @@ def approve_as_competent_institution(context: ActionContext, data: dict[str, Any
     return _approve(context, data, ApprovalRole.COMPETENT_INSTITUTION)
 
 
+@action("partnership.object_as_competent_institution")
+def object_as_competent_institution(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
+    """The competent institution that approves by silence objects (a rejection with a comment) or
+    approves at once, before its objection period is over."""
+    return _approve(context, data, ApprovalRole.COMPETENT_INSTITUTION)
+
+
 for _name in ("partnership.submit", "partnership.approve", "partnership.approve_as_competent_institution"):
     prefill(_name)(signing.prefill)
+
+
+@prefill("partnership.object_as_competent_institution")
+def objection_prefill(context: ActionContext) -> dict[str, Any]:
+    """The objection form shows who signs and until when silence is not yet approval (the task's due
+    date, the deadline of its boundary timer)."""
+    due = context.task.due_at
+    return {**signing.prefill(context), **({"objection_deadline": due.isoformat()} if due else {})}
 
 
 RENEWAL_DECISIONS = ("revise", "let_expire")
@@ -354,6 +377,13 @@ def implicit_approval(mou_id: int, country: str | None = None) -> str:
             raise Conflict(f"Implicit approval not recorded at {utcnow().isoformat()}: {exc}") from exc
     session.refresh(mou)
     return mou.status
+
+
+@services.connector("mou.escalate_approval")
+def escalate_approval(mou_id: int, country: str) -> int:
+    """The explicit approval of the competent institution of `country` is overdue: e-mail its members
+    and the sending organisation (:func:`ecvet.partnership.deadlines.escalate`); returns how many."""
+    return len(deadlines.escalate(_current_session(), mou_id=mou_id, country=country))
 
 
 @services.connector("mou.expire")

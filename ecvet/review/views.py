@@ -1,8 +1,10 @@
 """What a party of a review reads: the review, its evaluation sheets and its action plan, each described
-once here (the API's schemas only declare the types; the documents reuse these dicts as their data)."""
+once here as a view (TypedDict: keys, types, descriptions) that the API's schemas are made from
+(api/schemas.py ``schema_for``) and whose dicts the documents reuse as their data."""
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -10,8 +12,83 @@ from ecvet.review import service
 from ecvet.review.models import ActionPlan, ActionPlanItem, Evaluation, Review, ReviewParty
 from engine.parties import Actor
 
+ANSWER = "yes | partly | no"
 
-def evaluation(row: Evaluation) -> dict[str, Any]:
+
+class UnitRemark(TypedDict):
+    unit: str
+    remark: str
+
+
+class EvaluationView(TypedDict):
+    """One party's evaluation sheet."""
+
+    id: int
+    review_id: int
+    party: Annotated[str, "sending | hosting | learner"]
+    organisation_id: int | None
+    author_id: int | None
+    outcomes_appropriate: Annotated[str, f"were the learning outcomes agreed for the mobility appropriate? {ANSWER}"]
+    outcomes_comment: str | None
+    evidence_sufficient: Annotated[
+        str, f"did the assessment documentation give sufficient evidence for recognition? {ANSWER}"]
+    evidence_comment: str | None
+    strengths: str | None
+    changes_proposed: str | None
+    unit_remarks: list[UnitRemark]
+    created_at: datetime
+
+
+class ActionItemView(TypedDict):
+    id: int
+    position: int
+    action: str
+    owner: Annotated[str, "sending | hosting | learner"]
+    owner_organisation_id: int | None
+    owner_user_id: Annotated[int | None, "set when the learner owns it"]
+    owner_name: Annotated[str | None, "the person responsible, if named"]
+    due_date: date
+    status: Annotated[str, "open | in_progress | done | dropped"]
+    status_note: str | None
+    updated_at: datetime
+    updated_by: int | None
+
+
+class ActionPlanView(TypedDict):
+    id: int
+    review_id: int
+    summary: str | None
+    revise_mou: bool
+    mou_changes: str | None
+    created_by: int | None
+    created_at: datetime
+    items: list[ActionItemView]
+
+
+class ReviewView(TypedDict):
+    """A review as listed (the list reads these keys from the rows themselves)."""
+
+    id: int
+    instance_id: Annotated[str | None, "the Review process instance"]
+    mobility_id: int
+    mou_id: int | None
+    sending_organisation_id: int
+    hosting_organisation_id: int
+    learner_user_id: int | None
+    status: Annotated[str, "evaluating | planned | revision_requested | completed"]
+    mou_version_reviewed: Annotated[int | None, "the MoU version in force when the review asked for a revision"]
+    mou_version_revised: Annotated[int | None, "the version that came of it"]
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+class ReviewWithRecords(ReviewView):
+    evaluations: list[EvaluationView]
+    action_plan: ActionPlanView | None
+
+
+def evaluation(row: Evaluation) -> EvaluationView:
     """One party's evaluation sheet."""
     return {
         "id": row.id, "review_id": row.review_id, "party": row.party,
@@ -29,7 +106,7 @@ def _owner(item: ActionPlanItem, of: Review) -> str:
     return ReviewParty.SENDING if item.owner_organisation_id == of.sending_organisation_id else ReviewParty.HOSTING
 
 
-def action_plan(session: Session, row: ActionPlan) -> dict[str, Any]:
+def action_plan(session: Session, row: ActionPlan) -> ActionPlanView:
     """The action plan with its items, each with its owner as a party of the review."""
     of = session.get(Review, row.review_id)
     assert of is not None
@@ -38,16 +115,16 @@ def action_plan(session: Session, row: ActionPlan) -> dict[str, Any]:
         "revise_mou": row.revise_mou, "mou_changes": row.mou_changes,
         "created_by": row.created_by, "created_at": row.created_at,
         "items": [
-            {"id": i.id, "position": i.position, "action": i.action, "owner": _owner(i, of),
-             "owner_organisation_id": i.owner_organisation_id, "owner_user_id": i.owner_user_id,
-             "owner_name": i.owner_name, "due_date": i.due_date, "status": i.status, "status_note": i.status_note,
-             "updated_at": i.updated_at, "updated_by": i.updated_by}
+            ActionItemView(id=i.id, position=i.position, action=i.action, owner=_owner(i, of),
+                           owner_organisation_id=i.owner_organisation_id, owner_user_id=i.owner_user_id,
+                           owner_name=i.owner_name, due_date=i.due_date, status=i.status, status_note=i.status_note,
+                           updated_at=i.updated_at, updated_by=i.updated_by)
             for i in row.items
         ],
     }
 
 
-def review(session: Session, *, actor: Actor, review_id: int) -> dict[str, Any]:
+def review(session: Session, *, actor: Actor, review_id: int) -> ReviewWithRecords:
     """The review with its evaluation sheets and action plan (parties and admins)."""
     found = service.get(session, actor=actor, review_id=review_id)
     plan = service.action_plan_of(session, found)

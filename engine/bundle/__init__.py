@@ -27,6 +27,8 @@ Conventions (SpiffWorkflow 3.2.0, spiff-arena compatible):
 * A lane is a party; its role key comes from :func:`role_key` or an explicit ``roleKey`` property.
 * Who may start a process is the process's own ``spiffworkflow:properties`` (:class:`StartRule`):
   ``startableBy`` names role keys, or ``platform``; ``startCheck`` names a domain check.
+* A timer start event starts instances by itself (:class:`TimerStart`); the process binds their roles
+  with the property ``timerStartParties`` (``sending=3, hosting=4``), required when it has lanes.
 * A message that a process throws reaches other instances, so every intermediate, boundary or
   receive-task catch of it must correlate (``spiffworkflow:processVariableCorrelation``): otherwise
   any instance waiting there could take another instance's message.
@@ -34,8 +36,9 @@ Conventions (SpiffWorkflow 3.2.0, spiff-arena compatible):
 from __future__ import annotations
 
 from .conventions import PLATFORM, read_start_rule, role_key, start_rule_of
-from .model import BundleError, BundleInvalid, ParsedBundle, ParsedProcess, StartRule, UserTaskInfo
+from .model import BundleError, BundleInvalid, ParsedBundle, ParsedProcess, StartRule, TimerStart, UserTaskInfo
 from .parser import parse_bundle
+from .timer_starts import TIMER_START_PARTIES, timer_starts_of
 from .xml import BPMN_NS, DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_FILE_BYTES, NS, SPIFF_NS, safe_parse_xml
 
 __all__ = [
@@ -50,10 +53,13 @@ __all__ = [
     "ParsedBundle",
     "ParsedProcess",
     "StartRule",
+    "TIMER_START_PARTIES",
+    "TimerStart",
     "UserTaskInfo",
     "parse_bundle",
     "read_start_rule",
     "role_key",
     "safe_parse_xml",
     "start_rule_of",
+    "timer_starts_of",
 ]

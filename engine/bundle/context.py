@@ -14,10 +14,18 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from ..datastores import DATA_STORE_CLASSES
 from .model import BundleError
 from .xml import Doc, readable
 
 SpecResult = tuple[BpmnProcessSpec | None, ValidationException | None]
+
+
+def _parser() -> SpiffBpmnParser:
+    """SpiffWorkflow's parser, with the data stores the platform backs (``engine.datastores``)."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.DATA_STORE_CLASSES = DATA_STORE_CLASSES
+    return parser
 
 
 def ve_message(ve: ValidationException) -> str:
@@ -45,11 +53,14 @@ class BundleContext:
     max_file_bytes: int
     max_bundle_bytes: int
     errors: list[BundleError] = field(default_factory=list)
+    # What deploys but the process owner should know: schema slips SpiffWorkflow tolerates, models
+    # translated from another tool's dialect, attributes of other tools that are not honoured.
+    warnings: list[BundleError] = field(default_factory=list)
     docs: dict[str, Doc] = field(default_factory=dict)
     lib_docs: dict[str, Doc] = field(default_factory=dict)
     lib_process_index: dict[str, Doc] = field(default_factory=dict)
     lib_decision_index: dict[str, Doc] = field(default_factory=dict)
-    parser: SpiffBpmnParser = field(default_factory=lambda: SpiffBpmnParser(validator=VALIDATOR))
+    parser: SpiffBpmnParser = field(default_factory=_parser)
     schema_refs: set[str] = field(default_factory=set)
     ui_refs: set[str] = field(default_factory=set)
     forms_dir_cache: dict[str, tuple[bytes | None, bool]] = field(default_factory=dict)
@@ -58,6 +69,9 @@ class BundleContext:
     bundle_process_files: dict[str, str] = field(default_factory=dict)
     bundle_decision_files: dict[str, str] = field(default_factory=dict)
     _seen_errors: set[BundleError] = field(default_factory=set)
+    # (file, element id) refused with a reason of its own (a Java delegate, a JavaScript script): what
+    # SpiffWorkflow or the other checks then say about the same element only repeats it less clearly.
+    _refused: set[tuple[str | None, str]] = field(default_factory=set)
     _spec_cache: dict[str, SpecResult] = field(default_factory=dict)
 
     # -- errors ------------------------------------------------------------------------------------
@@ -67,9 +81,25 @@ class BundleContext:
         if line is None and file in self.docs and element_id:
             line = self.docs[file].line_of(element_id)
         err = BundleError(file, element_id, readable(message), line)
+        if element_id is not None and (file, element_id) in self._refused:
+            return
         if err not in self._seen_errors:
             self._seen_errors.add(err)
             self.errors.append(err)
+
+    def refuse(self, file: str | None, element_id: str | None, message: str, line: int | None = None) -> None:
+        """Record why an element cannot run at all; later errors about the same element are dropped."""
+        self.error(file, element_id, message, line)
+        if element_id is not None:
+            self._refused.add((file, element_id))
+
+    def warn(self, file: str | None, element_id: str | None, message: str, line: int | None = None) -> None:
+        """Record something that deploys but that the process owner should read (once)."""
+        if line is None and file in self.docs and element_id:
+            line = self.docs[file].line_of(element_id)
+        warning = BundleError(file, element_id, readable(message), line)
+        if warning not in self.warnings:
+            self.warnings.append(warning)
 
     def report(self, err: BundleError) -> None:
         """Record an error found while reading a file."""

@@ -7,6 +7,8 @@ from typing import Any
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import Draft202012Validator, validator_for
 
+from engine.forms import resolve_options
+
 from .context import BundleContext
 from .model import BundleError
 from .xml import is_plain_name
@@ -32,7 +34,8 @@ def check_form_schema(doc: Any, filename: str, *, ui: bool) -> BundleError | Non
         return BundleError(filename, None, f"unknown $schema {doc['$schema']!r}")
     cls = validator_for(doc, default=Draft202012Validator)
     try:
-        cls.check_schema(doc)
+        # A dynamic enum is filled from task data when the task is shown: check it as any choice list.
+        cls.check_schema(resolve_options(doc, lambda _name: [{"const": "option"}]))
     except SchemaError as exc:
         where = "/".join(str(part) for part in exc.absolute_path) or "(root)"
         return BundleError(filename, None, f"not a valid JSON Schema at {where}: {exc.message}")

@@ -6,13 +6,14 @@ Bundle problems are reported on the context; a library file that cannot be used 
 """
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
-from SpiffWorkflow.spiff.parser.process import VALIDATOR
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .context import BundleContext, ve_message
 from .forms import load_json
@@ -193,11 +194,35 @@ def _xsd_errors(doc: Doc) -> list[BundleError]:
     return found
 
 
-def _add_to_spiff(ctx: BundleContext, doc: Doc) -> Exception | None:
+def _builds_without_schema(doc: Doc) -> bool:
+    """Whether SpiffWorkflow builds every executable process of a schema-invalid file by itself.
+
+    spiff-arena (and bpmn-js) save models the XSD refuses for things the engine never reads (a
+    ``label`` on ``bpmndi:BPMNPlane``, a data object id starting with a digit): such files deploy with
+    the schema errors as warnings. Anything SpiffWorkflow cannot build stays refused by the schema.
+    """
+    assert doc.root is not None
+    trial = SpiffBpmnParser()
+    try:
+        trial.add_bpmn_xml(copy.deepcopy(doc.root), filename=doc.name)
+        for pid in doc.executable_ids:
+            trial.get_spec(pid)
+    except Exception:  # noqa: BLE001 - any failure means: keep the schema's verdict
+        return False
+    return True
+
+
+def _add_to_spiff(ctx: BundleContext, doc: Doc, *, validate: bool = True) -> Exception | None:
     assert doc.root is not None
     try:
         with _VALIDATOR_LOCK:
-            if doc.kind == "bpmn":
+            if doc.kind == "bpmn" and not validate:
+                validator, ctx.parser.validator = ctx.parser.validator, None
+                try:
+                    ctx.parser.add_bpmn_xml(doc.root, filename=doc.name)
+                finally:
+                    ctx.parser.validator = validator
+            elif doc.kind == "bpmn":
                 ctx.parser.add_bpmn_xml(doc.root, filename=doc.name)
             else:
                 ctx.parser.add_dmn_xml(doc.root, filename=doc.name)
@@ -218,11 +243,16 @@ def add_bundle_documents(ctx: BundleContext) -> None:
         if doc.root is None or doc.kind == "json":
             continue
         xsd_errors = _xsd_errors(doc) if doc.kind == "bpmn" else []
+        tolerated = bool(xsd_errors) and _builds_without_schema(doc)
         for err in xsd_errors:
-            ctx.report(err)
-        if xsd_errors:
+            if tolerated:
+                ctx.warn(err.file, err.element_id, f"{err.message} (SpiffWorkflow runs the model anyway: "
+                                                   f"deployed as it is)", err.line)
+            else:
+                ctx.report(err)
+        if xsd_errors and not tolerated:
             continue
-        problem = _add_to_spiff(ctx, doc)
+        problem = _add_to_spiff(ctx, doc, validate=not xsd_errors)
         if isinstance(problem, ValidationException):
             ctx.error_from_ve(problem, doc.name)
         elif problem is not None:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.errors import Invalid
 
@@ -83,6 +85,27 @@ class StartRule:
         return "any party that binds itself to one of its roles"
 
 
+@dataclass(frozen=True)
+class TimerStart:
+    """One timer start event: when it fires (the first time, then every ``interval`` ``cycles`` times;
+    ``cycles`` -1 is for ever) and the organisation bound to each role of the instances it starts."""
+
+    element_id: str
+    kind: str  # date, duration or cycle
+    text: str  # the ISO 8601 text
+    parties: dict[str, int] = field(default_factory=dict)
+
+    def first(self, now: datetime) -> tuple[datetime, int, timedelta]:
+        """(first fire time, cycles, interval) counted from ``now`` (the deployment)."""
+        if self.kind == "date":
+            return max(TimerEventDefinition.get_datetime(self.text), now), 1, timedelta(0)
+        if self.kind == "duration":
+            duration = TimerEventDefinition.parse_iso_duration(self.text)
+            return now + TimerEventDefinition.get_timedelta_from_start(duration, now), 1, timedelta(0)
+        cycles, start, interval = TimerEventDefinition.parse_iso_recurring_interval(self.text)
+        return max(start, now), cycles, interval
+
+
 @dataclass
 class ParsedProcess:
     """One executable process of the bundle, ready to be stored as a new version."""
@@ -97,6 +120,9 @@ class ParsedProcess:
     user_tasks: list[UserTaskInfo]
     files: dict[str, bytes]
     start_rule: StartRule = field(default_factory=StartRule)
+    # What deploys but the process owner should read (file, element, message), from its own files.
+    warnings: list[BundleError] = field(default_factory=list)
+    timer_starts: list[TimerStart] = field(default_factory=list)
 
 
 @dataclass
@@ -109,4 +135,6 @@ class ParsedBundle:
 
     processes: list[ParsedProcess]
     files: dict[str, bytes]
+    warnings: list[BundleError] = field(default_factory=list)
+    decisions: dict[str, str] = field(default_factory=dict)  # the bundle's own decision ids -> DMN file
 

@@ -21,6 +21,8 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from ..datastores import register as register_data_stores
+from .camunda import candidate_group_role, translate_bundle
 from .checks import (
     check_bundle_forms,
     check_expressions,
@@ -33,6 +35,7 @@ from .conventions import DUE_PROPERTY, FORM_PROPERTY, ROLE_KEY_PROPERTY, ROLE_KE
 from .forms import lookup_form, resolve_owned_form
 from .loading import add_bundle_documents, load_bundle_files, load_library, resolve_library
 from .model import BundleInvalid, ParsedBundle, ParsedProcess, UserTaskInfo
+from .timer_starts import read_timer_starts
 from .xml import (
     DEFAULT_MAX_BUNDLE_BYTES,
     DEFAULT_MAX_FILE_BYTES,
@@ -66,6 +69,7 @@ def parse_bundle(
     if not load_bundle_files(ctx):
         raise BundleInvalid(ctx.errors)
     load_library(ctx)
+    translate_bundle(ctx)
     add_bundle_documents(ctx)
     resolve_library(ctx)
     check_expressions(ctx)
@@ -74,12 +78,29 @@ def parse_bundle(
     check_message_correlations(ctx)
     processes = [parsed for doc in ctx.docs.values() if doc.kind == "bpmn" and doc.added
                  for key in doc.executable_ids if (parsed := _build_process(ctx, doc, key)) is not None]
-    _require_a_process(ctx)
+    decisions = _decisions(ctx)
+    _require_a_process(ctx, has_decisions=bool(decisions))
     if ctx.errors:
         raise BundleInvalid(ctx.errors)
     bundle_files = {name: doc.data for name, doc in ctx.docs.items()}
     bundle_files.update(ctx.forms_from_dir)
-    return ParsedBundle(processes=processes, files=bundle_files)
+    return ParsedBundle(processes=processes, files=bundle_files, warnings=list(ctx.warnings), decisions=decisions)
+
+
+def _decisions(ctx: BundleContext) -> dict[str, str]:
+    """The bundle's own decisions (id -> file), each parsed as SpiffWorkflow will evaluate it."""
+    found: dict[str, str] = {}
+    for doc in ctx.docs.values():
+        if doc.kind != "dmn" or doc.library or not doc.added:
+            continue
+        for decision_id in doc.decision_ids:
+            try:
+                ctx.parser.dmn_parsers[decision_id].parse()
+            except Exception as exc:  # noqa: BLE001 - whatever SpiffWorkflow says is the table author's to fix
+                ctx.error(doc.name, decision_id, f"decision '{decision_id}' cannot be evaluated: {exc}")
+                continue
+            found[decision_id] = doc.name
+    return found
 
 
 def content_hash(files: Mapping[str, bytes]) -> str:
@@ -93,11 +114,13 @@ def content_hash(files: Mapping[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def _require_a_process(ctx: BundleContext) -> None:
+def _require_a_process(ctx: BundleContext, *, has_decisions: bool = False) -> None:
     bpmn_docs = [doc for doc in ctx.docs.values() if doc.kind == "bpmn"]
     unreadable = any(doc.root is None for doc in bpmn_docs) or any(
         kind_of(name) == "bpmn" and name not in ctx.docs for name in ctx.files if isinstance(name, str)
     )
+    if has_decisions and not bpmn_docs:
+        return  # a DMN-only bundle: its decisions are deployed and evaluated on their own
     if not any(doc.executable_ids for doc in bpmn_docs) and not unreadable:
         # Only when every BPMN file could be read: otherwise the real problem is already reported.
         ctx.error(None, None, "the bundle defines no executable process")
@@ -219,6 +242,9 @@ def _build_process(ctx: BundleContext, doc: Doc, key: str) -> ParsedProcess | No
     # Document order, so forms and task lists read like the diagram.
     user_tasks.sort(key=lambda t: getattr(process_parser.get_node_by_id(t.bpmn_id), "sourceline", 0) or 0)
     start_rule = check_start_rule(ctx, doc, scope.process_el, scope.roles)
+    timer_starts, problems = read_timer_starts(scope.process_el, scope.roles)
+    for element_id, message in problems:
+        ctx.error(doc.name, element_id, message)
     _add_called_files(ctx, key, subs, scope.files)
     _add_called_forms(ctx, key, subs, scope.files)
     if not ok or len(ctx.errors) > errors_before:
@@ -228,14 +254,15 @@ def _build_process(ctx: BundleContext, doc: Doc, key: str) -> ParsedProcess | No
         return None
     return ParsedProcess(key=key, name=process_parser.get_name(), content_hash=content_hash(scope.files), spec=spec,
                          subprocess_specs=subs, spec_dict=spec_dict, roles=scope.roles, user_tasks=user_tasks,
-                         files=scope.files, start_rule=start_rule)
+                         files=scope.files, start_rule=start_rule, timer_starts=timer_starts,
+                         warnings=[w for w in ctx.warnings if w.file is None or w.file in scope.files])
 
 
 def _spec_dict(ctx: BundleContext, doc: Doc, key: str, spec: BpmnProcessSpec,
                subs: dict[str, BpmnProcessSpec]) -> dict[str, Any] | None:
     """The specs as stored: JSON-native now rather than at commit time."""
     try:
-        registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+        registry = BpmnWorkflowSerializer.configure(register_data_stores(SPIFF_CONFIG))
         spec_dict = {
             "spec": registry.convert(spec),
             "subprocess_specs": {pid: registry.convert(s) for pid, s in subs.items()},
@@ -338,20 +365,28 @@ def _roles(ctx: BundleContext, doc: Doc, process_el: etree._Element) -> tuple[di
 
 
 def _role_of(ctx: BundleContext, scope: _Scope, task_id: str, lane: str | None) -> str | None:
-    """The role key of a task's lane; a task outside every named lane of a laned process is an error."""
+    """The role key of a task's lane, else of its ``camunda:candidateGroups``; None: the initiator's task.
+
+    A task outside every named lane of a laned process goes to the person who started the instance,
+    as in spiff-arena; the process owner is warned, as it is often a modelling slip.
+    """
     if lane is not None:
         role = scope.lane_keys.get(lane) or role_key(lane) or None
         if role is not None:
             scope.roles.setdefault(role, lane)
         return role
+    group = candidate_group_role(ctx, scope.doc, scope.process_el, task_id)
+    if group is not None:
+        role, group_name = group
+        scope.roles.setdefault(role, group_name)
+        return role
     if scope.has_lanes:
         unnamed = scope.process_el.xpath(".//bpmn:lane[not(@name) or @name=''][bpmn:flowNodeRef=$t]",
                                          namespaces=NS, t=task_id)
-        if unnamed:
-            ctx.error(scope.doc.name, task_id, f"user task '{task_id}' is in lane '{unnamed[0].get('id')}', "
-                                               f"which has no name, so no party can be assigned")
-        else:
-            ctx.error(scope.doc.name, task_id, f"user task '{task_id}' is in no lane, so no party can be assigned")
+        where = (f"is in lane '{unnamed[0].get('id')}', which has no name" if unnamed
+                 else "is in no lane")
+        ctx.warn(scope.doc.name, task_id, f"user task '{task_id}' {where}: it goes to the person who "
+                                          f"started the instance")
     return None
 
 

@@ -21,7 +21,7 @@ from json.encoder import encode_basestring_ascii
 from types import CodeType, FrameType
 from typing import Any
 
-from . import wire
+from . import library, wire
 from .guards import (
     DEADLINE,
     GUARDS,
@@ -194,8 +194,9 @@ def _make_tracer(deadline: float, limit: float, expired: list[bool]) -> Callable
     return global_trace
 
 
-def _builtins(external: dict[str, Any]) -> dict[str, Any]:
-    merged = {**SAFE_BUILTINS, **GUARDS}
+def _builtins(external: dict[str, Any], helpers: list[str]) -> dict[str, Any]:
+    merged = {**SAFE_BUILTINS, **library.MODULES, **{name: library.helper(name) for name in helpers},
+              **GUARDS, "_print_": library.PrintCollector}
     if external:
         merged.update(external)
         if not RESERVED_NAMES.isdisjoint(external):
@@ -252,10 +253,10 @@ def _refusal(message: str) -> str:
 
 
 def _evaluate(code: CodeType, context: dict[str, Any], external: dict[str, Any], *, traced: bool,
-              time_limit: float, budget: int) -> str:
+              time_limit: float, budget: int, helpers: list[str]) -> str:
     """An expression's value as JSON, or why there is none."""
     namespace = dict(context)
-    namespace["__builtins__"] = _builtins(external)
+    namespace["__builtins__"] = _builtins(external, helpers)
     try:
         result = run(code, namespace, want_result=True, traced=traced, time_limit=time_limit)
     except MemoryError:
@@ -275,9 +276,9 @@ def _evaluate(code: CodeType, context: dict[str, Any], external: dict[str, Any],
 
 
 def _execute(code: CodeType, context: dict[str, Any], external: dict[str, Any], *, traced: bool,
-             time_limit: float, budget: int) -> str:
+             time_limit: float, budget: int, helpers: list[str]) -> str:
     """The task data a script leaves, as JSON (what it cannot store dropped and named), or its failure."""
-    context["__builtins__"] = _builtins(external)
+    context["__builtins__"] = _builtins(external, helpers)
     failure: BaseException | None = None
     try:
         run(code, context, want_result=False, traced=traced, time_limit=time_limit)
@@ -294,26 +295,48 @@ def _execute(code: CodeType, context: dict[str, Any], external: dict[str, Any], 
         return _refusal(_too_large(budget, "The task data this script leaves is"))
     if failure is not None:
         return _failure(failure, data=data)
-    return '{"ok":true,"cpu":' + repr(_cpu_used()) + ',"problems":' + json.dumps(problems) + ',"data":' + data + "}"
+    return ('{"ok":true,"cpu":' + repr(_cpu_used()) + ',"printed":' + json.dumps(library.PRINTED.lines)
+            + ',"problems":' + json.dumps(problems) + ',"data":' + data + "}")
 
 
 def handle(request: dict[str, Any]) -> str:
     """One evaluation; always returns an answer (the caller writes it)."""
     time_limit = float(request["time_limit"])
     _bound_cpu(time_limit)
+    library.PRINTED.reset()
     run_one = _evaluate if request["op"] == "eval" else _execute
     return run_one(marshal.loads(request["code"]), request["context"], request.get("external") or {},
-                   traced=bool(request["traced"]), time_limit=time_limit, budget=int(request["max_bytes"]))
+                   traced=bool(request["traced"]), time_limit=time_limit, budget=int(request["max_bytes"]),
+                   helpers=[str(name) for name in request.get("helpers") or []])
 
 
 def _failure(exc: BaseException, *, data: str | None) -> str:
     head = _answer(ok=False, type=type(exc).__name__, sandbox=isinstance(exc, ScriptSandboxError),
-                   message=_message(exc), lineno=_lineno(exc), cpu=_cpu_used())
+                   message=_message(exc), lineno=_lineno(exc), cpu=_cpu_used(), printed=library.PRINTED.lines)
     return head[:-1] + ',"data":' + (data if data is not None else "null") + "}"
+
+
+def _asker(read_fd: int, write_fd: int) -> Any:
+    """Ask the parent one helper question mid-script; its answer (JSON) or the helper's error."""
+
+    def ask(name: str, args: list[Any]) -> Any:
+        try:
+            question = json.dumps({"ask": name, "args": args}, ensure_ascii=True, separators=(",", ":"))
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name}() takes only JSON values as arguments ({err})") from None
+        _write_all(write_fd, wire.frame(question.encode("ascii")))
+        header = _read_exact(read_fd, wire.HEADER_SIZE)
+        reply = json.loads(_read_exact(read_fd, wire.frame_length(header)))
+        if not reply.get("ok"):
+            raise LookupError(str(reply.get("message") or f"{name}() failed")[:_MESSAGE_LIMIT])
+        return reply.get("value")
+
+    return ask
 
 
 def serve(read_fd: int = 0, write_fd: int = 1) -> None:
     """Answer requests until the parent closes the pipe."""
+    library.ASK_PARENT[:] = [_asker(read_fd, write_fd)]
     while True:
         try:
             header = _read_exact(read_fd, wire.HEADER_SIZE)

@@ -64,9 +64,17 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return
         super().check_name(node, name, allow_magic_methods)
 
+    in_expression = False
+
+    def visit_Expression(self, node: ast.Expression) -> Any:
+        self.in_expression = True
+        return super().visit_Expression(node)
+
     def visit_Name(self, node: ast.Name) -> Any:
-        if node.id in ("print", "printed"):
-            self.error(node, "print is not allowed in scripts; store results in variables instead")
+        # A script's print() goes to the instance log (engine.sandbox.library); an expression has no log.
+        if node.id == "printed" or (node.id == "print" and self.in_expression):
+            self.error(node, "print is not allowed in expressions; store results in variables instead"
+                       if node.id == "print" else "'printed' is not available in scripts")
             return node
         return super().visit_Name(node)
 

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,45 +197,68 @@ class EvaluatorPool:
         with self._cond:
             return list(self._alive)
 
-    def evaluate(self, payload: bytes, *, time_limit: float, max_answer: int) -> dict[str, Any]:
+    def evaluate(self, payload: bytes, *, time_limit: float, max_answer: int,
+                 on_ask: Callable[[str, Any], dict[str, Any]] | None = None) -> dict[str, Any]:
         """Run one pickled request; returns the evaluator's decoded answer.
 
+        A script calling a helper function asks mid-run (``{"ask": name, "args": [...]}``): ``on_ask``
+        answers in this process, within the same time bound, and the evaluation goes on.
         Raises ScriptSandboxError, with a message for the process owner, when the evaluator had to be
         stopped (time, CPU, memory) or died.
         """
         with self._borrow() as evaluator:
             deadline = time.monotonic() + time_limit + HARD_GRACE_SECONDS
-            try:
-                raw = evaluator.exchange(payload, deadline=deadline, max_answer=max_answer)
-            except _ExpiredError:
-                self._discard(evaluator)
-                raise ScriptSandboxError(f"Script exceeded its time limit of {float(time_limit)} s") from None
-            except _DiedError:
-                status = self._discard(evaluator)
-                raise ScriptSandboxError(self._death_message(status, time_limit)) from None
-            except _BrokenError as err:
-                self._discard(evaluator)
-                raise ScriptSandboxError(f"The script evaluator answered with {err}; it was replaced") from None
-            except BaseException:
-                # Interrupted mid-exchange (KeyboardInterrupt): its answer would reach the next caller.
-                self._discard(evaluator)
-                raise
-            try:
-                answer = wire.decode(raw)
-                if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
-                    raise ValueError("not an answer")
-            except Exception as err:  # noqa: BLE001 - whatever the evaluator wrote, it is not trusted
-                self._discard(evaluator)
-                raise ScriptSandboxError(f"The script evaluator answered with malformed data ({err})") from None
-            if answer.get("memory"):
-                self._discard(evaluator)
-                raise ScriptSandboxError(f"Script exceeded its memory limit of {self.limits.memory_mb} MB")
-            cpu = answer.get("cpu")
-            evaluator.cpu_used = float(cpu) if isinstance(cpu, (int, float)) else evaluator.cpu_used
-            evaluator.uses += 1
-            if evaluator.cpu_used > self.limits.cpu_budget_seconds / 2 or answer.get("internal"):
-                self._discard(evaluator, graceful=True)
-            return answer
+            answer = self._exchange(evaluator, payload, deadline=deadline, time_limit=time_limit,
+                                    max_answer=max_answer)
+            while "ask" in answer:
+                try:
+                    reply = on_ask(str(answer["ask"]), answer.get("args")) if on_ask is not None else {
+                        "ok": False, "message": f"{answer['ask']}() is not available here"}
+                except BaseException:
+                    self._discard(evaluator)  # it waits mid-script for a reply that will not come
+                    raise
+                answer = self._exchange(evaluator, json.dumps(reply, default=str).encode("utf-8"),
+                                        deadline=deadline, time_limit=time_limit, max_answer=max_answer)
+            return self._settle(evaluator, answer)
+
+    def _exchange(self, evaluator: Evaluator, payload: bytes, *, deadline: float, time_limit: float,
+                  max_answer: int) -> dict[str, Any]:
+        """One message to the evaluator and its decoded reply (an answer or a helper question)."""
+        try:
+            raw = evaluator.exchange(payload, deadline=deadline, max_answer=max_answer)
+        except _ExpiredError:
+            self._discard(evaluator)
+            raise ScriptSandboxError(f"Script exceeded its time limit of {float(time_limit)} s") from None
+        except _DiedError:
+            status = self._discard(evaluator)
+            raise ScriptSandboxError(self._death_message(status, time_limit)) from None
+        except _BrokenError as err:
+            self._discard(evaluator)
+            raise ScriptSandboxError(f"The script evaluator answered with {err}; it was replaced") from None
+        except BaseException:
+            # Interrupted mid-exchange (KeyboardInterrupt): its answer would reach the next caller.
+            self._discard(evaluator)
+            raise
+        try:
+            answer = wire.decode(raw)
+            if not isinstance(answer, dict) or not (isinstance(answer.get("ok"), bool) or "ask" in answer):
+                raise ValueError("not an answer")
+        except Exception as err:  # noqa: BLE001 - whatever the evaluator wrote, it is not trusted
+            self._discard(evaluator)
+            raise ScriptSandboxError(f"The script evaluator answered with malformed data ({err})") from None
+        return answer
+
+    def _settle(self, evaluator: Evaluator, answer: dict[str, Any]) -> dict[str, Any]:
+        """Account for a final answer: an evaluator out of memory or budget is replaced."""
+        if answer.get("memory"):
+            self._discard(evaluator)
+            raise ScriptSandboxError(f"Script exceeded its memory limit of {self.limits.memory_mb} MB")
+        cpu = answer.get("cpu")
+        evaluator.cpu_used = float(cpu) if isinstance(cpu, (int, float)) else evaluator.cpu_used
+        evaluator.uses += 1
+        if evaluator.cpu_used > self.limits.cpu_budget_seconds / 2 or answer.get("internal"):
+            self._discard(evaluator, graceful=True)
+        return answer
 
     def shutdown(self) -> None:
         """Stop every evaluator (at exit, or when settings change); later use starts new ones."""

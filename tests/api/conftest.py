@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.app import create_app
+from engine import clock
+from engine.clock import FrozenClock
 from engine.config import ROOT, load_settings
 from engine.db import Database
-from tests.support.factories import Person, make_org, make_user
+from tests.support import partnership_driver
+from tests.support.ecvet_factories import make_party
+from tests.support.engine import actor_for
+from tests.support.factories import PASSWORD, Person, make_org, make_user
+from tests.support.review_driver import ReviewRun, action_items, evaluation, start_review
 
 
 @pytest.fixture
@@ -124,3 +132,45 @@ def two_lane(world: World) -> World:
     response = deploy_files(world.admin, [TWO_LANE])
     assert response.status_code == 201, response.get_json()
     return world
+
+
+# -- a finished review, read over HTTP by its parties (tests/api/test_reviews.py, test_evaluations.py,
+# test_action_plans.py) ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Reviewed:
+    run: ReviewRun
+    review_id: int
+    sender: Caller
+    host: Caller
+    learner: Caller
+    outsider: Caller
+    admin: Caller
+
+
+@pytest.fixture
+def reviewed(app: Flask, db: Database) -> Iterator[Reviewed]:
+    frozen = FrozenClock(datetime(2027, 3, 1, 9, tzinfo=UTC))
+    previous = clock.use(frozen)
+    try:
+        admin_person = make_user(db, is_admin=True)
+        p = partnership_driver.start(db, actor_for(db, admin_person.id), "NL", "BE")
+        p.build()
+        p.draft_and_submit()
+        p.approve_all("hosting")
+        r = start_review(db, p)
+        r.evaluate_all(hosting=evaluation("partly", "yes"))
+        r.complete("sending", "plan_actions", {"summary": "Longer stays for U1", "items": action_items(),
+                                               "revise_mou": False})
+        client = app.test_client()
+        outsider = make_party(db, "FR", "Outsider")
+
+        def caller(user_id: int, email: str) -> Caller:
+            return sign_in(client, Person(user_id, email, PASSWORD))
+
+        yield Reviewed(r, r.review().id, caller(p.sender.user_id, p.sender.email),
+                       caller(p.host.user_id, p.host.email), caller(r.learner.user_id, r.learner.email),
+                       caller(outsider.user_id, outsider.email), caller(admin_person.id, admin_person.email))
+    finally:
+        clock.use(previous)

@@ -49,7 +49,8 @@ CHANGE_REMOVED = {"U2": "The hygiene course is not offered this season"}
 CHANGE_ADDED = {"U3": "The learner works in the restaurant instead"}
 RESULTS = {"adult": {"U1": "achieved", "U3": "achieved"}, "minor": {"U1": "achieved", "U3": "not_achieved"}}
 CREDITS = {"adult": {"U1": 12.0, "U3": 6.0}, "minor": {"U1": 12.0}}
-GATE_TASKS = {("ci-home", "explicit"): "approve_ci_home", ("ci-host", "explicit"): "approve_ci_host"}
+GATE_TASKS = {("ci-home", "explicit"): "approve_ci_home", ("ci-host", "explicit"): "approve_ci_host",
+              ("ci-home", "implicit"): "object_mou_ci_home", ("ci-host", "implicit"): "object_mou_ci_host"}
 
 
 @dataclass(frozen=True)
@@ -135,12 +136,16 @@ def set_up(app: Flask, db: Database, frozen: FrozenClock, model: Model) -> World
 
 
 def mou_gates_asked(w: World, pf: PartnershipFlow) -> None:
-    """After submission: the host and exactly the explicit competent-institution gates have a task;
-    GET /api/mous names every required approval with its mode."""
+    """After submission: the host and every competent-institution gate have a task (an institution
+    that approves by silence sees an objection task); GET /api/mous names every required approval with
+    its mode, and the deadlines of the competent institutions."""
     model = w.model
-    explicit = {"approve_hosting"} | {GATE_TASKS[(who, mode)] for who, mode in model.mou_gates.items()
-                                      if mode == "explicit"}
-    assert pf.open_steps() == explicit
+    asked = {"approve_hosting"} | {GATE_TASKS[(who, mode)] for who, mode in model.mou_gates.items()}
+    assert pf.open_steps() == asked
+    for r in pf.mou()["required_approvals"]:
+        if r["role"] == "competent_institution":
+            assert r["if_silent"] == ("approved_by_silence" if r["mode"] == "implicit" else "escalated")
+            assert r["due_at"] is not None
     required = {(r["organisation_id"], r["role"], r["mode"]) for r in pf.mou()["required_approvals"]}
     expected = {(w.orgs["sending"], "partner", "explicit"), (w.orgs["hosting"], "partner", "explicit")}
     expected |= {(w.orgs[who], "competent_institution", mode) for who, mode in model.mou_gates.items()}
@@ -200,7 +205,8 @@ def build_and_formalise(w: World) -> PartnershipFlow:
     for who, mode in model.mou_gates.items():
         if mode == "explicit":
             pf.decide(who, GATE_TASKS[(who, mode)], "approved")
-    assert pf.open_steps() == set()
+    assert pf.open_steps() == {GATE_TASKS[(who, mode)] for who, mode in model.mou_gates.items()
+                               if mode == "implicit"}, "the objection task stays until its deadline"
     if "implicit" in model.mou_gates.values():
         # The worker alone records the approval by silence, once the objection period (20 days) is over.
         assert pf.mou()["status"] == "in_approval"
@@ -231,6 +237,9 @@ def build_and_formalise(w: World) -> PartnershipFlow:
                 # Version 1: rejected by this institution, or withdrawn when the other party rejected first.
                 first = "completed" if model.rejected_by[0] == who else "cancelled"
                 expected = [(GATE_TASKS[(who, gate)], first), (GATE_TASKS[(who, gate)], "completed")]
+            elif gate == "implicit":
+                # Withdrawn by the first rejection, then by the end of the objection period (silence).
+                expected = [(GATE_TASKS[(who, gate)], "cancelled"), (GATE_TASKS[(who, gate)], "cancelled")]
             assert p.history(who, pf.instance_id) == expected, who
     return pf
 

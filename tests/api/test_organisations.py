@@ -201,3 +201,13 @@ def test_pagination_with_limit_1_walks_every_organisation_once(world: World) -> 
 @pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "201"}, {"limit": "many"}, {"cursor": "%%%"}])
 def test_bad_paging_arguments_are_422(world: World, params: dict[str, str]) -> None:
     assert_problem(world.admin.get("/api/organisations", query_string=params), 422)
+
+
+def test_an_organisation_has_a_region_of_its_own_country(world: World) -> None:
+    response = create(world.admin, name="CIPFP Valencia", country="ES", region="es-vc")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["region"] == "ES-VC"
+    assert create(world.admin, name="NUTS", country="ES", region="ES52").get_json()["region"] == "ES52"
+    for region in ("DE-NW", "ES-XX", "Valencia"):
+        body = assert_problem(create(world.admin, name="Wrong", country="ES", region=region), 422)
+        assert "region" in body["errors"]

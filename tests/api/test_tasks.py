@@ -1,4 +1,4 @@
-"""Lane routing, visibility, form validation and completion through the HTTP API alone."""
+"""/api/tasks: lane routing, visibility, form validation, completion and due dates through the HTTP API alone."""
 from __future__ import annotations
 
 from typing import Any
@@ -117,40 +117,6 @@ def test_rejection_path_runs_a_script_and_completes(two_lane: World) -> None:
     assert final["status"] == "completed"
 
 
-def test_instances_are_invisible_to_non_parties(two_lane: World) -> None:
-    world = two_lane
-    instance = start(world)
-    assert world.outsider.get(f"/api/process-instances/{instance['id']}").status_code == 404
-    assert world.outsider.get("/api/process-instances").get_json()["items"] == []
-    assert [i["id"] for i in world.host.get("/api/process-instances").get_json()["items"]] == [instance["id"]]
-    view = world.host.get(f"/api/process-instances/{instance['id']}").get_json()
-    # the host sees that the sending side has work, but not the task's id
-    assert view["ready_tasks"][0]["id"] is None
-    assert view["ready_tasks"][0]["actionable"] is False
-
-
-def test_party_binding_must_cover_every_lane(two_lane: World) -> None:
-    world = two_lane
-    response = world.sender.post(
-        "/api/process-instances",
-        json={"process_key": "two_lane_review", "parties": {"sending": world.sending_org, "learner": 1}},
-    )
-    assert response.status_code == 422
-    errors = response.get_json()["errors"]
-    assert "parties.hosting" in errors
-    assert "parties.learner" in errors
-
-
-def test_outsider_cannot_start_an_instance_for_others(two_lane: World) -> None:
-    world = two_lane
-    response = world.outsider.post(
-        "/api/process-instances",
-        json={"process_key": "two_lane_review",
-              "parties": {"sending": world.sending_org, "hosting": world.hosting_org}},
-    )
-    assert response.status_code == 403
-
-
 def test_task_bound_to_a_single_user(two_lane: World) -> None:
     world = two_lane
     response = world.admin.post(
@@ -201,6 +167,20 @@ def test_the_audit_trail_withholds_what_another_party_submitted(two_lane: World)
     assert seen_by_host["detail"]["withheld"] == "submitted by another party"
     assert (seen_by_host["task_id"], seen_by_host["actor_id"]) == (task["id"], world.sender.person.id)
     assert "Commis chef" not in world.host.get(f"/api/process-instances/{instance['id']}").get_data(as_text=True)
+
+
+def test_due_date_change_shows_overdue_in_task_lists(two_lane: World) -> None:
+    world = two_lane
+    start(world)
+    task_id = my_tasks(world.sender)[0]["id"]
+    assert my_tasks(world.sender)[0]["overdue"] is False
+    past = world.admin.put(f"/api/tasks/{task_id}/due-date", json={"due_at": "2020-01-01T00:00:00Z"})
+    assert past.status_code == 200
+    assert past.get_json()["overdue"] is True
+    assert [t["id"] for t in my_tasks(world.sender, overdue="true")] == [task_id]
+    assert my_tasks(world.sender, overdue="false") == []
+    assert world.admin.put(f"/api/tasks/{task_id}/due-date", json={"due_at": "2020-01-01T00:00:00"}).status_code == 422
+    assert world.sender.put(f"/api/tasks/{task_id}/due-date", json={"due_at": None}).status_code == 403
 
 
 def test_claim_assign_comment_and_unclaim_through_the_api(two_lane: World) -> None:

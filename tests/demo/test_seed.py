@@ -24,6 +24,7 @@ from engine.models import (
     HumanTask,
     InstanceParty,
     Organisation,
+    OutboxMessage,
     ProcessInstance,
     TaskState,
     User,
@@ -73,7 +74,7 @@ def seeded(db: Database) -> seed.DemoResult:
 
 def test_a_second_run_adds_nothing_and_prints_the_same_table(db: Database, seeded: seed.DemoResult) -> None:
     before = counts(db)
-    assert before["Organisation"] == 5
+    assert before["Organisation"] == 7, "five parties and two supporting actors"
     assert before["ProcessInstance"] == 5
     assert before["Mobility"] == 3
     again = seed.seed(db)
@@ -134,6 +135,28 @@ def test_the_valencia_mou_is_in_force_by_every_required_party_and_amsterdam_wait
         assert content["qualifications"][0]["qualification_id"] == s.scalar(select(Qualification.id))
         others = s.scalars(select(Mou).where(Mou.id != valencia)).all()
         assert [m.status for m in others] == [MouStatus.IN_APPROVAL]
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_regional_authority_saw_the_approval_by_silence_coming(db: Database) -> None:
+    """Registered for its own region only, it had an objection task with the deadline and an e-mail;
+    the end of the period withdrew the task and the worker recorded the approval."""
+    officer = next(p for p in cast.PEOPLE if p.key == "regional_officer")
+    with db.transaction(write=False) as s:
+        authority = s.scalar(select(Organisation).where(Organisation.name == "Conselleria d'Educació (Valencia)"))
+        assert authority is not None
+        assert {(c.function, c.region) for c in s.scalars(select(OrganisationCompetence).where(
+            OrganisationCompetence.organisation_id == authority.id))} == {("mou_approval", "ES-VC"),
+                                                                          ("la_approval", "ES-VC")}
+        objection = s.scalars(select(HumanTask).where(HumanTask.bpmn_id == "object_mou_ci_host")).all()
+        assert [(t.organisation_id, t.state) for t in objection] == [(authority.id, TaskState.CANCELLED)]
+        assert objection[0].due_at is not None
+        mailed = s.scalars(select(OutboxMessage.kind).where(OutboxMessage.to_email == officer.email,
+                                                            OutboxMessage.task_id == objection[0].id)).all()
+        assert "assigned" in mailed
+        supporting = {(c.country, c.function) for c in s.scalars(select(OrganisationCompetence).where(
+            OrganisationCompetence.function.in_(("national_agency", "national_europass_centre"))))}
+        assert supporting == {("DE", "national_agency"), ("DE", "national_europass_centre"), ("ES", "national_agency")}
 
 
 @pytest.mark.usefixtures("seeded")

@@ -10,8 +10,10 @@ from engine.db import Database
 from engine.errors import Forbidden, Invalid
 from engine.models import AuditEvent, FileBlob, ProcessDefinition
 from engine.parties import Actor
+from tests.support.bundles import process, user_task
 from tests.support.engine import deploy
 from tests.support.factories import make_org
+from tests.support.scripts import DECISION_PROCESS, decision_table
 
 
 def count(db: Database, model: type) -> int:
@@ -74,3 +76,31 @@ def test_latest_versions_gives_the_newest_version_of_each_key(db: Database) -> N
     deploy(db, {"b.bpmn": sequential_process("b", 3)})
     with db.transaction(write=False) as s:
         assert [(d.key, d.version) for d in deployments.latest_versions(s)] == [("a", 1), ("b", 2)]
+
+
+def test_warnings_are_kept_with_the_version_and_shown_in_its_summary(db: Database) -> None:
+    bpmn = process("p", [("in_lane", user_task("in_lane")), ("stray", user_task("stray"))],
+                   lanes={"Learner": ["p_start", "in_lane", "p_end"]})
+    (deployed,) = deploy(db, {"p.bpmn": bpmn})
+    expected = [{"file": "p.bpmn", "element_id": "stray", "line": 3,
+                 "message": "user task 'stray' is in no lane: it goes to the person who started the instance"}]
+    with db.transaction(write=False) as s:
+        definition = deployments.get_definition(s, key="p")
+        assert definition.id == deployed.definition.id
+        assert definition.warnings == expected
+        assert deployments.as_summary(definition)["warnings"] == expected
+
+
+def test_a_dmn_only_bundle_is_a_decision_later_processes_call(db: Database, admin: Actor) -> None:
+    """DMN-only bundles deploy (issue 11 item 8); a later bundle's business rule task resolves them."""
+    found: list[deployments.DeployedDecision] = []
+    with db.transaction() as s:
+        assert deployments.deploy(s, actor=admin, files={"grant.dmn": decision_table("< 5").encode()},
+                                  forms_dir=None, decisions=found) == []
+    assert [(d.decision.key, d.decision.version, d.created) for d in found] == [("grant", 1, True)]
+    (process,) = deploy(db, {"proc.bpmn": DECISION_PROCESS.encode()})
+    assert process.created
+    with db.transaction(write=False) as s:
+        decision, content = deployments.get_decision(s, key="grant")
+    assert decision.filename == "grant.dmn"
+    assert content == decision_table("< 5").encode()

@@ -7,13 +7,15 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.generate import script_process
-from engine import execution, instances
+from engine import execution, instances, tasks
 from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskState
 from engine.parties import Actor
 from engine.runtime import IncidentInfo, RunOutcome
 from engine.scripting import SandboxedEnvironment
-from tests.support.engine import deploy, row
+from tests.support.bundles import process, user_task
+from tests.support.engine import actor_for, deploy, row
+from tests.support.factories import make_user
 from tests.support.two_lane import PROPOSAL, deploy_two_lane, ready_task, start_two_lane
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -120,3 +122,52 @@ def test_the_script_engine_is_made_once_until_configured_again() -> None:
         assert second.environment.time_limit == 0.5
     finally:
         execution.configure(time_limit=1.0)
+
+
+def _owned_lane_process(owners: str) -> bytes:
+    """Sending lane: a script names the lane's owners, then 'approve'; 'stray' sits outside every lane."""
+    script = (f'<bpmn:scriptTask id="name_owners"><bpmn:script>lane_owners = {{"Sending organisation": {owners}}}'
+              "</bpmn:script></bpmn:scriptTask>")
+    return process("owned", [("name_owners", script), ("approve", user_task("approve")), ("stray", user_task("stray"))],
+                   lanes={"Sending organisation": ["owned_start", "name_owners", "approve", "owned_end"],
+                          "Hosting organisation": []})
+
+
+def _ready_row(db: Database, instance_id: str) -> HumanTask:
+    with db.transaction(write=False) as s:
+        found = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                  HumanTask.state == TaskState.READY)).one()
+        found.owners  # noqa: B018 - loaded while the session is open
+        return found
+
+
+def test_lane_owners_a_script_names_take_the_lane_and_outsiders_are_left_out(db: Database, orgs: dict[str, Any]
+                                                                           ) -> None:
+    colleague = make_user(db, organisation_ids=[orgs["sending"]])
+    sender, outsider = orgs["sender"], orgs["outsider"]
+    deploy(db, {"owned.bpmn": _owned_lane_process(f'["{colleague.email.upper()}", {outsider.user_id}]')})
+    with db.transaction() as s:
+        iid = instances.start(s, actor=sender, process_key="owned",
+                              parties={"sending": orgs["sending"], "hosting": orgs["hosting"]}).id
+    approve = _ready_row(db, iid)
+    assert [o.user_id for o in approve.owners] == [colleague.id]
+    with db.transaction(write=False) as s:
+        assert [t.id for t in tasks.list_for(s, actor=actor_for(db, colleague.id)).items] == [approve.id]
+        assert tasks.list_for(s, actor=sender).items == []  # the lane's other members no longer have it
+        left_out = s.scalars(select(AuditEvent).where(AuditEvent.action == "task.owners_left_out")).one()
+        assert left_out.detail["names"] == [str(outsider.user_id)]
+    with db.transaction() as s:
+        tasks.complete(s, actor=actor_for(db, colleague.id), task_id=approve.id, data={})
+    # outside every named lane: the task of whoever started the instance
+    stray = _ready_row(db, iid)
+    assert (stray.bpmn_id, stray.role, stray.organisation_id, stray.user_id) == ("stray", None, None, sender.user_id)
+
+
+def test_lane_owners_naming_nobody_of_the_party_leave_the_lane_to_its_party(db: Database, orgs: dict[str, Any]
+                                                                           ) -> None:
+    deploy(db, {"owned.bpmn": _owned_lane_process('["nobody@example.org"]')})
+    with db.transaction() as s:
+        iid = instances.start(s, actor=orgs["sender"], process_key="owned",
+                              parties={"sending": orgs["sending"], "hosting": orgs["hosting"]}).id
+    approve = _ready_row(db, iid)
+    assert (approve.owners, approve.organisation_id) == ([], orgs["sending"])

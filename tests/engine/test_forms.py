@@ -55,6 +55,46 @@ def test_fit_cuts_server_values_to_the_declared_properties() -> None:
     assert forms.parse_schema(SCHEMA)["required"] == ["weeks", "signer"]
 
 
+COLOURS = json.dumps({
+    "definitions": {"Colour": {"type": "string", "anyOf": ["options_from_task_data_var:colour_options"]}},
+    "type": "object",
+    "required": ["colour"],
+    "properties": {"colour": {"$ref": "#/definitions/Colour", "title": "Colour"}},
+})
+
+
+def test_dynamic_enums_take_their_choices_from_task_data() -> None:
+    """spiff-arena's ``options_from_task_data_var:``: the choices a script left in the task data."""
+    data = {"colour_options": [{"value": "blue", "label": "Blue"}, {"value": "green", "label": "Green"}]}
+    shown = forms.with_task_data(COLOURS, data)
+    assert json.loads(shown)["definitions"]["Colour"]["anyOf"] == [
+        {"const": "blue", "title": "Blue"}, {"const": "green", "title": "Green"}]
+    assert forms.field_errors(shown, {"colour": "green"}) == {}
+    assert forms.field_errors(shown, {"colour": "red"}) != {}
+    plain = json.loads(forms.with_task_data(COLOURS, {"colour_options": ["red"]}))
+    assert plain["definitions"]["Colour"]["anyOf"] == [{"const": "red", "title": "red"}]
+
+
+def test_a_dynamic_enum_without_its_variable_allows_no_choice() -> None:
+    shown = forms.with_task_data(COLOURS, {})
+    assert forms.field_errors(shown, {"colour": "blue"}) != {}
+    assert forms.with_task_data(SCHEMA, {}) is SCHEMA  # nothing to fill: the deployed text itself
+
+
+def test_a_ui_schema_orders_fields_and_sets_widgets_help_and_read_only() -> None:
+    schema = json.loads(SCHEMA)
+    ui = {"ui:order": ["units", "weeks"], "weeks": {"ui:help": "Whole weeks", "ui:widget": "radio"},
+          "start": {"ui:widget": "hidden"}, "signer": {"place": {"ui:readonly": True}}}
+    shaped = forms.with_ui(schema, ui)
+    assert shaped is not None
+    assert list(shaped["properties"]) == ["units", "weeks", "start", "signer"]
+    assert shaped["properties"]["weeks"] == {"type": "integer", "minimum": 1, "x-widget": "radios",
+                                             "description": "Whole weeks"}
+    assert shaped["properties"]["start"]["x-widget"] == "hidden"
+    assert shaped["properties"]["signer"]["properties"]["place"]["readOnly"] is True
+    assert forms.with_ui(schema, None) is schema
+
+
 @pytest.mark.parametrize(("schema", "value", "expected"), [
     ({"type": "string", "format": "email"}, "not-an-email", "Enter an e-mail address, such as name@example.org"),
     ({"type": "integer"}, "three", "Enter a whole number"),

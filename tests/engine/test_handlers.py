@@ -7,14 +7,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from engine import handlers, jobqueue, messages, notifications, operations, services, timers
+from engine import deployments, handlers, jobqueue, jobs, messages, notifications, operations, services, signals, timers
 from engine.clock import FrozenClock
 from engine.db import Database
+from engine.errors import Invalid
 from engine.models import AuditEvent, Job, ProcessInstance
 from engine.parties import Actor
 from tests.support.bpmn import intermediate_timer
 from tests.support.engine import deploy, row
 from tests.support.messages import files, send, start
+from tests.support.timer_starts import timer_started
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -25,6 +27,8 @@ def test_every_kind_the_engine_schedules_has_its_handler() -> None:
         services.JOB_KIND: handlers.run_service,
         messages.JOB_KIND: handlers.deliver_message,
         notifications.JOB_KIND: handlers.send_notification,
+        signals.JOB_KIND: handlers.deliver_signal,
+        deployments.TIMER_START_JOB: handlers.start_by_timer,
     }
 
 
@@ -89,3 +93,65 @@ def test_a_kept_message_job_delivers_it_once_its_catch_waits(db: Database, orgs:
     with db.transaction(write=False) as s:
         delivered = s.scalars(select(AuditEvent).where(AuditEvent.action == "message.delivered")).all()
     assert [e.instance_id for e in delivered] == [iid]
+
+
+def _started(db: Database, key: str) -> list[tuple[str, dict[str, int | None]]]:
+    with db.transaction(write=False) as s:
+        found = s.scalars(select(ProcessInstance).where(ProcessInstance.process_key == key)
+                          .order_by(ProcessInstance.created_at))
+        return [(i.status, {p.role: p.organisation_id for p in i.parties}) for i in found]
+
+
+def test_a_timer_start_cycle_starts_instances_by_itself_with_the_declared_parties(
+        db: Database, orgs: dict[str, Any], frozen: FrozenClock) -> None:
+    bound = f"sending={orgs['sending']}"
+    deploy(db, {"ticker.bpmn": timer_started("ticker", "timeCycle", '"R2/PT1H"', parties=bound)})
+    jobs.run_due(db)
+    assert _started(db, "ticker") == []  # R2/PT1H: the first start an hour after the deployment
+    frozen.advance(hours=1, seconds=1)
+    jobs.run_due(db)
+    assert _started(db, "ticker") == [("waiting", {"sending": orgs["sending"]})]  # 'after' waits for the school
+    frozen.advance(minutes=59)
+    jobs.run_due(db)
+    assert len(_started(db, "ticker")) == 1
+    frozen.advance(minutes=1)
+    jobs.run_due(db)
+    assert len(_started(db, "ticker")) == 2
+    frozen.advance(hours=5)
+    jobs.run_due(db)
+    assert len(_started(db, "ticker")) == 2  # R2: two starts, then no more
+    with db.transaction(write=False) as s:
+        fired = s.scalars(select(AuditEvent).where(AuditEvent.action == "timer_start.fired")).all()
+    assert len(fired) == 2
+
+
+def test_a_new_version_replaces_the_schedule_of_the_earlier_one(
+        db: Database, orgs: dict[str, Any], frozen: FrozenClock) -> None:
+    bound = f"sending={orgs['sending']}"
+    deploy(db, {"ticker.bpmn": timer_started("ticker", "timeDuration", '"PT2H"', parties=bound)})
+    deploy(db, {"ticker.bpmn": timer_started("ticker", "timeDuration", '"PT3H"', parties=bound)})
+    frozen.advance(hours=2, seconds=1)
+    jobs.run_due(db)
+    assert _started(db, "ticker") == []
+    frozen.advance(hours=1)
+    jobs.run_due(db)
+    with db.transaction(write=False) as s:
+        versions = [i.definition.version for i in s.scalars(select(ProcessInstance))]
+    assert versions == [2]
+
+
+def test_a_timer_start_binding_an_unknown_organisation_is_refused(db: Database) -> None:
+    with pytest.raises(Invalid) as refused:
+        deploy(db, {"ticker.bpmn": timer_started("ticker", "timeCycle", '"R/P1D"', parties="sending=999")})
+    assert "organisation 999, which does not exist" in str(refused.value.errors)
+
+
+def test_a_worker_that_was_down_starts_a_missed_cycle_once(db: Database, orgs: dict[str, Any],
+                                                           frozen: FrozenClock) -> None:
+    deploy(db, {"ticker.bpmn": timer_started("ticker", "timeCycle", '"R/PT1H"', parties=f"sending={orgs['sending']}")})
+    frozen.advance(hours=5, minutes=30)
+    jobs.run_due(db)
+    assert len(_started(db, "ticker")) == 1
+    frozen.advance(minutes=31)  # the next start is at the next whole interval: 6 hours after the deployment
+    jobs.run_due(db)
+    assert len(_started(db, "ticker")) == 2

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -387,3 +388,14 @@ def test_a_catch_correlated_only_from_its_own_data_is_still_uncorrelated_for_spi
     (error,) = refused.value.errors
     assert error["element_id"] == "wait"
     assert "without a correlation" in error["message"]
+
+
+def test_a_plain_bpmn_message_payload_reaches_the_receivers_data(db: Database, orgs: dict[str, Any]) -> None:
+    """A receive task without spiffworkflow:messageVariable (a plain bpmn:message model) gets the payload's
+    fields in its data, as BPMN's own message event does (issue 11 item 8)."""
+    deploy(db, {"await_handover.bpmn": handover_catcher("receive")})
+    iid = start(db, orgs["sender"], "await_handover", {"sending": orgs["sending"]})
+    send(db, orgs["sender"], "handover", payload={"note": "keys at the desk", "room": 12})
+    assert ready(db, iid) == ["use"]
+    assert data(db, iid)["note"] == "keys at the desk"
+    assert data(db, iid)["room"] == 12

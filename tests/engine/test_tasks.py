@@ -1,16 +1,18 @@
 """engine/tasks.py: a party's tasks as SQL, a task with its form, completion validated, all or nothing."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from engine import tasks
+from engine import instances, tasks
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import InstanceStatus, ProcessInstance, TaskState
 from engine.parties import Actor
-from tests.support.engine import row
+from tests.support.bundles import process, user_task
+from tests.support.engine import deploy, row
 from tests.support.two_lane import PROPOSAL, deploy_two_lane, ready_task, start_two_lane
 
 
@@ -93,3 +95,34 @@ def test_only_the_bound_party_is_an_assignee(db: Database, orgs: dict[str, Any],
     assert not tasks.is_assignee(orgs["host"], task)
     assert not tasks.is_assignee(admin, task)
     assert tasks.can_see(admin, task)
+
+
+COLOUR_FORM = json.dumps({"type": "object", "required": ["colour"], "properties": {
+    "note": {"type": "string"},
+    "colour": {"type": "string", "anyOf": ["options_from_task_data_var:colours"]}}}).encode()
+COLOUR_UI = json.dumps({"ui:order": ["colour", "note"], "note": {"ui:widget": "textarea"}}).encode()
+
+
+def _colour_process() -> bytes:
+    script = ('<bpmn:scriptTask id="offer"><bpmn:script>colours = [{"value": "blue", "label": "Blue"}]'
+              "</bpmn:script></bpmn:scriptTask>")
+    return process("colour", [("offer", script), ("pick", user_task(
+        "pick", form="colour.json", formUiSchemaFilename="colour-uischema.json"))])
+
+
+def test_a_spiff_arena_form_shows_task_data_choices_and_its_ui_schema(db: Database, admin: Actor) -> None:
+    deploy(db, {"colour.bpmn": _colour_process(), "colour.json": COLOUR_FORM, "colour-uischema.json": COLOUR_UI})
+    with db.transaction() as s:
+        iid = instances.start(s, actor=admin, process_key="colour", parties={}).id
+    task = ready_task(db, iid)
+    assert task.user_id == admin.user_id  # a process without lanes: the initiator's task
+    with db.transaction(write=False) as s:
+        form = tasks.detail(s, actor=admin, task_id=task.id)["form"]
+    assert form["schema"]["properties"]["colour"]["anyOf"] == [{"const": "blue", "title": "Blue"}]
+    assert form["ui_schema"] == json.loads(COLOUR_UI)
+    with pytest.raises(Invalid) as refused, db.transaction() as s:
+        tasks.complete(s, actor=admin, task_id=task.id, data={"colour": "red"})
+    assert "colour" in refused.value.errors
+    with db.transaction() as s:
+        tasks.complete(s, actor=admin, task_id=task.id, data={"colour": "blue"})
+        assert row(s, ProcessInstance, iid).status == InstanceStatus.COMPLETED

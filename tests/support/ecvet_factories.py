@@ -38,9 +38,11 @@ MEMBER_POSITION = "Coordinator"
 
 
 def make_party(db: Database, country: str, name: str | None = None, *, member: str | None = None,
-               email: str | None = None, position: str | None = MEMBER_POSITION, place: str | None = None) -> Party:
-    """An organisation of `country` and one member (named `member`, with that signing profile)."""
-    traits: dict[str, Any] = {"country": country}
+               email: str | None = None, position: str | None = MEMBER_POSITION, place: str | None = None,
+               region: str | None = None) -> Party:
+    """An organisation of `country` (in `region`, if given) and one member (named `member`, with that
+    signing profile)."""
+    traits: dict[str, Any] = {"country": country, "region": region}
     if name:
         traits["name"] = name
     org = make_org(db, **traits)
@@ -48,11 +50,13 @@ def make_party(db: Database, country: str, name: str | None = None, *, member: s
     return Party(org.id, actor_for(db, person.id), person.id, person.email, member or person.email.split("@")[0])
 
 
-def register(db: Database, org_id: int, country: str, function: str = CompetenceFunction.MOU_APPROVAL) -> None:
-    """Make the organisation the competent institution for `function` in `country`."""
+def register(db: Database, org_id: int, country: str, function: str = CompetenceFunction.MOU_APPROVAL, *,
+             region: str | None = None, sector: str | None = None) -> None:
+    """Make the organisation the competent institution for `function` in `country` (only in `region`,
+    only for `sector`, when given)."""
     with db.transaction() as s:
         ecvet.national_models.service.register_competence(s, actor=None, organisation_id=org_id, country=country,
-                                            function=function)
+                                                          function=function, region=region, sector=sector)
 
 
 def mou_content(*signing: Party, countries: tuple[str, ...] | None = None, **overrides: Any) -> dict[str, Any]:

@@ -88,7 +88,7 @@ class Case:
 
     def state(self, la_id: int) -> dict[str, Any]:
         with self.db.transaction(write=False) as s:
-            return views.agreement(s, actor=self.sending.actor, la_id=la_id)
+            return dict(views.agreement(s, actor=self.sending.actor, la_id=la_id))
 
     def signature_count(self, la_id: int) -> int:
         with self.db.transaction(write=False) as s:

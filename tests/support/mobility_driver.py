@@ -168,7 +168,7 @@ class Run:
             la = service.current_agreement(s, service.get(s, actor=self.sc.sending.actor,
                                                                 mobility_id=self.mobility_id))
             assert la is not None
-            return views.agreement(s, actor=self.sc.sending.actor, la_id=la.id)
+            return dict(views.agreement(s, actor=self.sc.sending.actor, la_id=la.id))
 
     # Steps -----------------------------------------------------------------------------------------
 
@@ -300,7 +300,7 @@ def after_release(run: Run) -> dict[str, Any]:
     assert run.values("sending" if "validate_units" in run.open_steps() or "validate_and_recognise_sending" in
                       run.open_steps() else "ci_home", next(iter(run.open_steps())))["transcript_hash"] \
         == view["content_hash"]
-    return view
+    return dict(view)
 
 
 def credits(run: Run) -> dict[str, float]:

@@ -111,7 +111,7 @@ def test_the_learner_acknowledges_every_sheet(db: Database, live: LiveMobility) 
         assert len(assessment.acknowledge(s, actor=live.learner, mobility_id=live.mobility_id, agrees=True)) == 1
     with db.transaction(write=False) as s:
         sheets = views.assessment_sheets(s, actor=live.learner, mobility_id=live.mobility_id)
-        assert [c["learner_acknowledgement"]["agrees"] for c in sheets] == [False, True]
+        assert [c["learner_acknowledgement"]["agrees"] for c in sheets] == [False, True]  # type: ignore[index]
 
 
 def test_the_home_side_reads_the_sheets_once_the_transcript_is_released(db: Database, live: LiveMobility) -> None:

@@ -220,6 +220,28 @@ def test_competent_institutions_come_from_the_national_model(db: Database) -> No
 
 
 @pytest.mark.usefixtures("frozen")
+def test_the_learning_agreement_authority_is_the_one_of_the_schools_region(db: Database) -> None:
+    """ES: Learning Agreements are approved by the regional authority of the sending school's region,
+    never by another region's; the mobility keeps the region it was decided for."""
+    deploy(db)
+    sending = make_party(db, "ES", "Institut Barcelona", region="ES-CT")
+    hosting = make_party(db, "NL", "Hotel")
+    valencia = make_party(db, "ES", "Conselleria (València)", region="ES-VC")
+    catalonia = make_party(db, "ES", "Generalitat (Catalunya)", region="ES-CT")
+    for authority, region in ((valencia, "ES-VC"), (catalonia, "ES-CT")):
+        for function in (CompetenceFunction.MOU_APPROVAL, CompetenceFunction.LA_APPROVAL):
+            register(db, authority.org_id, "ES", function, region=region)
+    mou_id = active_mou(db, sending, hosting, countries=("ES", "NL"), competent_institution=catalonia)
+    mobility = nominate(db, sending, hosting, mou_id)
+    assert mobility.competent_institution_home_id == catalonia.org_id
+    assert mobility.national_model is not None
+    assert (mobility.national_model["model"], mobility.national_model["region"]) == ("regional_authority", "ES-CT")
+    with pytest.raises(Invalid) as refused:
+        nominate(db, sending, hosting, mou_id, competent_institution_home_id=valencia.org_id)
+    assert "competent_institution_home_id" in refused.value.errors
+
+
+@pytest.mark.usefixtures("frozen")
 def test_a_redeployed_table_changes_new_mobilities_only(db: Database) -> None:
     """National models are data: edit the table, redeploy, and the next mobility gets the new gates;
     the one under way keeps the answer it was nominated with."""

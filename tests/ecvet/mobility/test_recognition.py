@@ -131,6 +131,7 @@ def test_the_chamber_recognises_where_the_model_names_it(db: Database, frozen: F
     with db.transaction(write=False) as s:
         view = views.decisions(s, s.get_one(Mobility, live.mobility_id))
         assert [c["unit"] for c in view["credits"]] == ["U1"]
+        assert view["recognition"] is not None
         assert view["recognition"]["national_model"] == "chamber_approval"
 
 

@@ -6,12 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from ecvet.national_models.service import SHIPPED_TABLE, decide
+from ecvet.national_models.models import CompetenceFunction
+from ecvet.national_models.service import (
+    SHIPPED_TABLE,
+    decide,
+    institutions_for,
+    list_competences,
+    register_competence,
+)
 from ecvet.partnership import mou
 from ecvet.partnership.models import Mou
 from engine import deployments, instances
 from engine.db import Database
-from engine.errors import Invalid
+from engine.errors import Conflict, Invalid
 from engine.execution import open_workflow
 from engine.parties import Actor
 from tests.support.ecvet_factories import make_party, mou_content, register
@@ -148,3 +155,71 @@ def test_inputs_are_checked() -> None:
             decide(country)
     with pytest.raises(Invalid):
         decide("DE", eqf_level=9)
+
+
+def test_a_sector_is_a_code_not_free_text() -> None:
+    """"handwerk" no longer falls silently to the general German row: it is refused with the codes."""
+    assert outputs("DE", "crafts")[0] == "chamber_crafts"
+    assert outputs("DE", " Crafts ")[0] == "chamber_crafts", "codes compare trimmed and lower-cased"
+    with pytest.raises(Invalid) as refused:
+        decide("DE", "handwerk")
+    assert "crafts" in refused.value.errors["sector"][0]
+    with pytest.raises(Invalid) as refused:
+        decide("ES", region="DE-NW", qualification_system="apprenticeship")
+    assert set(refused.value.errors) == {"region", "qualification_system"}
+
+
+def test_region_and_qualification_system_are_inputs_of_the_table() -> None:
+    """A process owner can make a row regional or specific to a qualification system."""
+    table = set_entry(SHIPPED, "UnaryTests_regional_authority_region", '"ES-VC"')
+    table = set_entry(table, "UnaryTests_chamber_approval_qualification_system", '"dual"')
+    valencia = decide("ES", region="es-vc", dmn_bytes=table)
+    assert (valencia.model, valencia.region) == ("regional_authority", "ES-VC")
+    assert decide("ES", region="ES-CT", dmn_bytes=table).model == "default", "another region: not this row"
+    assert decide("ES", dmn_bytes=table).model == "default", "no region known: not a regional row"
+    dual = decide("DE", qualification_system="dual", dmn_bytes=table)
+    assert (dual.model, dual.qualification_system) == ("chamber_approval", "dual")
+    assert decide("DE", qualification_system="school_based", dmn_bytes=table).model == "default"
+
+
+def test_the_registry_answers_with_the_most_specific_scope(db: Database) -> None:
+    valencia, catalonia, ministry = (make_party(db, "ES", name) for name in ("GVA", "Generalitat", "Ministerio"))
+    chamber_a, chamber_b = make_party(db, "DE", "HWK A"), make_party(db, "DE", "HWK B")
+    register(db, valencia.org_id, "ES", region="ES-VC")
+    register(db, catalonia.org_id, "ES", region="ES-CT")
+    register(db, ministry.org_id, "ES")
+    register(db, chamber_a.org_id, "DE", sector="crafts")
+    register(db, chamber_b.org_id, "DE", sector="crafts")
+    mou_approval = CompetenceFunction.MOU_APPROVAL
+    with db.transaction(write=False) as s:
+        def who(country: str, region: str | None = None, sector: str | None = None) -> list[int]:
+            return institutions_for(s, country=country, function=mou_approval, region=region, sector=sector)
+
+        assert who("ES", "ES-VC") == [valencia.org_id]
+        assert who("ES", "ES-CT") == [catalonia.org_id]
+        assert who("ES", "ES-AN") == [ministry.org_id], "no authority of Andalucía: the country-wide one"
+        assert who("ES") == [ministry.org_id], "a regional authority never acts for an unknown region"
+        assert who("DE", sector="crafts") == [chamber_a.org_id, chamber_b.org_id], "several share one function"
+        assert who("DE", sector="hospitality") == []
+
+
+def test_registering_checks_the_scope_and_records_supporting_actors(db: Database, admin: Actor) -> None:
+    agency = make_party(db, "DE", "NA beim BIBB")
+    with db.transaction() as s:
+        for function in CompetenceFunction.SUPPORTING:
+            register_competence(s, actor=admin, organisation_id=agency.org_id, country="DE", function=function)
+        with pytest.raises(Invalid) as refused:
+            register_competence(s, actor=admin, organisation_id=agency.org_id, country="DE",
+                                function=CompetenceFunction.MOU_APPROVAL, region="ES-VC", sector="handwerk")
+        assert set(refused.value.errors) == {"region", "sector"}
+        register_competence(s, actor=admin, organisation_id=agency.org_id, country="DE",
+                            function=CompetenceFunction.MOU_APPROVAL, region="de-by")
+        register_competence(s, actor=admin, organisation_id=agency.org_id, country="DE",
+                            function=CompetenceFunction.MOU_APPROVAL, region="DE-NW")
+        with pytest.raises(Conflict):
+            register_competence(s, actor=admin, organisation_id=agency.org_id, country="DE",
+                                function=CompetenceFunction.MOU_APPROVAL, region="DE-BY")
+    with db.transaction(write=False) as s:
+        rows = list_competences(s, actor=admin, country="DE", region="DE-BY")
+        assert sorted((r.function, r.region) for r in rows) == [
+            ("mou_approval", "DE-BY"), ("national_agency", None), ("national_europass_centre", None)]

@@ -201,10 +201,10 @@ def test_implicit_approval_is_recorded_by_the_worker_after_the_period(
     p.draft_and_submit()
     assert p.data()["national_model_home"]["mou_approval"] == "implicit"
     assert p.data()["national_model_home"]["mou_approval_days"] == 20
-    assert p.open_steps() == {"approve_hosting"}, "nobody at the authority has to act"
+    assert p.open_steps() == {"approve_hosting", "object_mou_ci_home"}, "the authority sees the request"
     p.complete("hosting", "approve_hosting", approve(p.form_values("hosting", "approve_hosting")))
     assert p.mou() == (MouStatus.IN_APPROVAL, 1, 2, False)
-    assert p.ready() == [], "waiting for the objection period"
+    assert p.open_steps() == {"object_mou_ci_home"}, "waiting for the objection period"
     assert p.status() in InstanceStatus.ACTIVE, "waiting for the objection period"
 
     frozen.advance(days=19)
@@ -214,7 +214,8 @@ def test_implicit_approval_is_recorded_by_the_worker_after_the_period(
     frozen.advance(days=1, seconds=1)
     jobs.run_due(db)
     assert p.mou() == (MouStatus.ACTIVE, 1, 3, True)
-    assert p.tasks_in_role("competent-institution-home") == []
+    assert [(t.bpmn_id, t.state) for t in p.tasks_in_role("competent-institution-home")] == [
+        ("object_mou_ci_home", TaskState.CANCELLED)], "the objection task is withdrawn when silence approves"
     (ci,) = ci_approvals(db)
     assert (ci.organisation_id, ci.mode, ci.recorded_by) == (p.ci_home.org_id, ApprovalMode.IMPLICIT, None)
     assert p.data()["mou_status"] == MouStatus.ACTIVE
@@ -272,7 +273,8 @@ def test_both_countries_gates_explicit_at_home_implicit_abroad(
     p = start(db, admin, "DE", "ES", ci_home_for="DE", ci_host_for="ES")
     p.build()
     p.draft_and_submit()
-    assert p.open_steps() == {"approve_hosting", "approve_ci_home"}, "the ES authority acts by silence"
+    assert p.open_steps() == {"approve_hosting", "approve_ci_home", "object_mou_ci_host"}, \
+        "the ES authority acts by silence, and sees it"
     p.approve_all("hosting", "competent-institution-home")
     assert p.mou() == (MouStatus.IN_APPROVAL, 1, 3, False)
     frozen.advance(days=20, seconds=1)
@@ -280,7 +282,7 @@ def test_both_countries_gates_explicit_at_home_implicit_abroad(
     assert p.mou() == (MouStatus.ACTIVE, 1, 4, True)
     assert [(a.organisation_id, a.mode) for a in ci_approvals(db)] == [
         (p.ci_home.org_id, ApprovalMode.EXPLICIT), (p.ci_host.org_id, ApprovalMode.IMPLICIT)]
-    assert p.tasks_in_role("competent-institution-host") == []
+    assert [t.state for t in p.tasks_in_role("competent-institution-host")] == [TaskState.CANCELLED]
 
 
 def test_a_competent_institution_not_bound_to_the_partnership_is_refused_at_submission(
@@ -365,7 +367,9 @@ def test_a_partnership_is_visible_to_its_parties_only(db: Database, admin: Actor
     with db.transaction(write=False) as s:
         for party in (p.sender, p.host, p.ci_home, p.ci_host):
             assert views.partnership(s, actor=party.actor, partnership_id=partnership_id)["id"] == partnership_id
-        assert views.partnership(s, actor=admin, partnership_id=partnership_id)["role_map"]["entries"]
+        role_map = views.partnership(s, actor=admin, partnership_id=partnership_id)["role_map"]
+        assert role_map is not None
+        assert role_map["entries"]
         with pytest.raises(Exception, match="No partnership"):
             service.get(s, actor=outsider.actor, partnership_id=partnership_id)
         assert [x.id for x in service.list_for(s, actor=outsider.actor).items] == []

@@ -145,6 +145,7 @@ def test_review_with_action_plan_and_a_mou_revision_through_the_gates(
     assert sheets["learner"]["organisation_id"] is None
     assert sheets["sending"]["organisation_id"] == p.sender.org_id
     plan = found["action_plan"]
+    assert plan is not None
     assert (plan["revise_mou"], plan["mou_changes"]) == (True, changes)
     assert [(i["owner"], i["owner_organisation_id"], i["owner_user_id"], i["due_date"], i["status"])
             for i in plan["items"]] == [

@@ -112,3 +112,11 @@ def test_a_form_in_the_forms_directory_is_read_once_and_stays_in_it(tmp_path: Pa
     assert [e.message for e in ctx.errors] == ["a form schema must be a JSON object (in the forms directory)"]
     assert from_forms_dir(ctx, "../forms/good.json", ui=False) == (None, False)  # never outside the directory
     assert from_forms_dir(ctx, "missing.json", ui=False) == (None, False)
+
+
+def test_a_dynamic_enum_of_spiff_arena_is_a_valid_form() -> None:
+    form = {"type": "object", "properties": {"colour": {"type": "string",
+                                                        "anyOf": ["options_from_task_data_var:colours"]}}}
+    assert check_form_schema(form, "colour.json", ui=False) is None
+    broken = {"type": "object", "properties": {"colour": {"anyOf": ["something else"]}}}
+    assert check_form_schema(broken, "colour.json", ui=False) is not None

@@ -92,3 +92,20 @@ def test_library_file_that_also_defines_a_bundle_process_is_not_mixed_in() -> No
     assert error.element_id == "call_agreement"
     assert "'mobility_main'" in error.message
     assert "defines again" in error.message
+
+
+def test_schema_slips_spiffworkflow_runs_anyway_deploy_with_a_warning() -> None:
+    """spiff-arena saves a ``label`` on bpmndi:BPMNPlane, which the XSD refuses and nothing reads."""
+    good = process("p", [("t1", user_task("t1"))])
+    diagram = (b'<bpmndi:BPMNDiagram id="d"><bpmndi:BPMNPlane id="plane" bpmnElement="p" label="Main"/>'
+               b'</bpmndi:BPMNDiagram></bpmn:definitions>')
+    slipped = good.replace(b"</bpmn:definitions>", diagram).replace(
+        b"<bpmn:definitions ", b'<bpmn:definitions xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" ')
+    bundle = parse_bundle({"p.bpmn": slipped})
+    (warning,) = bundle.warnings
+    assert warning.file == "p.bpmn"
+    assert warning.line is not None
+    assert warning.message.startswith("BPMN schema: Element 'bpmndi:BPMNPlane', attribute 'label': The attribute "
+                                      "'label' is not allowed.")
+    assert warning.message.endswith("(SpiffWorkflow runs the model anyway: deployed as it is)")
+    assert bundle.processes[0].warnings == [warning]

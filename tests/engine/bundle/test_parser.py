@@ -212,22 +212,27 @@ def test_broken_library_file_that_is_needed_is_reported_on_the_call_activity() -
     assert "cannot be used" in error.message
 
 
-def test_user_task_outside_lanes_is_refused() -> None:
+def test_user_task_outside_lanes_goes_to_the_initiator_with_a_warning() -> None:
+    """spiff-arena: a task outside every named lane is the task of whoever started the instance."""
     bpmn = process(
         "p",
         [("in_lane", user_task("in_lane")), ("stray", user_task("stray"))],
         lanes={"Learner": ["p_start", "in_lane"]},
     )
-    (error,) = errors_of({"p.bpmn": bpmn})
-    assert (error.file, error.element_id) == ("p.bpmn", "stray")
-    assert error.message == "user task 'stray' is in no lane, so no party can be assigned"
+    parsed = parse_bundle({"p.bpmn": bpmn}).processes[0]
+    assert {t.bpmn_id: t.role for t in parsed.user_tasks} == {"in_lane": "learner", "stray": None}
+    (warning,) = parsed.warnings
+    assert (warning.file, warning.element_id) == ("p.bpmn", "stray")
+    assert warning.message == "user task 'stray' is in no lane: it goes to the person who started the instance"
 
 
-def test_user_task_in_unnamed_lane_is_refused() -> None:
+def test_user_task_in_unnamed_lane_goes_to_the_initiator_with_a_warning() -> None:
     bpmn = process("p", [("t", user_task("t"))], lanes={"": ["t"]})
-    (error,) = errors_of({"p.bpmn": bpmn})
-    assert error.element_id == "t"
-    assert "has no name" in error.message
+    parsed = parse_bundle({"p.bpmn": bpmn}).processes[0]
+    assert parsed.roles == {}
+    (warning,) = parsed.warnings
+    assert warning.element_id == "t"
+    assert "has no name: it goes to the person who started the instance" in warning.message
 
 
 def test_process_without_lanes_is_allowed_and_tasks_have_no_role() -> None:
@@ -275,11 +280,11 @@ def test_tasks_in_embedded_subprocess_and_multi_instance_take_the_lane_they_sit_
     assert set(parsed.subprocess_specs) == {"sp"}
     assert set(parsed.files) == {"p.bpmn", "f.json"}
 
-    # the same subprocess outside every lane: its task has no party
-    outside = process("p", nodes, lanes={"Learner": ["each", "phone"]})
-    (error,) = errors_of({"p.bpmn": outside, "f.json": FORM})
-    assert error.element_id == "inner"
-    assert "no lane" in error.message
+    # the same subprocess outside every lane: its task is the initiator's
+    outside = parse_bundle({"p.bpmn": process("p", nodes, lanes={"Learner": ["each", "phone"]}),
+                            "f.json": FORM}).processes[0]
+    assert {t.bpmn_id: t.role for t in outside.user_tasks}["inner"] is None
+    assert [w.element_id for w in outside.warnings] == ["inner"]
 
 
 def test_concurrent_validations_do_not_interfere() -> None:

@@ -194,4 +194,5 @@ def test_an_evaluator_imports_no_database_or_engine_library(small_pool: Evaluato
     modules = subprocess.run(child, capture_output=True, text=True, env={"PATH": os.defpath}, timeout=60,
                              check=True)
     assert json.loads(modules.stdout.replace("'", '"')) == [
-        "engine", "engine.sandbox", "engine.sandbox.child", "engine.sandbox.guards", "engine.sandbox.wire"]
+        "engine", "engine.sandbox", "engine.sandbox.child", "engine.sandbox.guards", "engine.sandbox.library",
+        "engine.sandbox.wire"]

@@ -27,7 +27,7 @@ from tests.support.attacks import CPU_BOMB_AS_REPORTED, FSTRING_BOMB, PERCENT_BO
         ("vars()", r"vars\(\) is not available"),
         ("compile('1', 'f', 'eval')", r"compile\(\) is not available"),
         ("__import__('os')", "Names starting with '_' are not allowed"),
-        ("print('hi')", "print is not allowed"),
+        ("x = printed", "'printed' is not available in scripts"),
         ("'{0.__class__}'.format(1)", r"str\.format is not allowed"),
         ("'{}'.format(1)", r"str\.format is not allowed"),
         ("class A:\n    pass", "class definitions are not allowed"),
@@ -106,9 +106,20 @@ def test_other_c_level_bombs_are_refused(script: str, message: str) -> None:
         SandboxedEnvironment().execute(script, {})
 
 
-def test_decimal_is_not_a_builtin() -> None:
-    with pytest.raises(NameError, match="Decimal"):
+def test_a_decimal_computes_but_is_not_left_in_task_data() -> None:
+    data: dict[str, object] = {}
+    SandboxedEnvironment().execute("x = float(decimal.Decimal('1.10') * 3)", data)
+    assert data == {"x": 3.3}
+    with pytest.raises(ScriptSandboxError, match="holds a Decimal, which cannot be stored in task data"):
         SandboxedEnvironment().execute("x = Decimal('1')", {})
+
+
+def test_print_is_refused_in_expressions_only() -> None:
+    with pytest.raises(ScriptSandboxError, match="print is not allowed in expressions"):
+        SandboxedEnvironment().evaluate("print(1)", {})
+    data: dict[str, object] = {}
+    SandboxedEnvironment().execute("print('hi')\nx = 1", data)
+    assert data == {"x": 1}  # the collector is no task data
 
 
 @pytest.mark.parametrize(

@@ -114,8 +114,11 @@ def test_modeler_saves_a_new_version_from_the_xml_it_posts(deployed: World, page
 def test_modeler_refusal_names_the_element_and_stores_nothing(deployed: World, pages: dict[str, Browser]) -> None:
     admin = pages["admin"]
     admin.get("/definitions/two_lane_review/modeler")
+    # A schema slip alone deploys with a warning (spiff-arena's models have them); in a file
+    # SpiffWorkflow cannot build either, the schema's errors are the answer.
     broken = TWO_LANE_XML.replace(b'<bpmn:userTask id="review" name="Review placement">',
-                                  b'<bpmn:userTask id="review" name="Review placement" bogus="1">')
+                                  b'<bpmn:userTask id="review" name="Review placement" bogus="1">'
+                                  ).replace(b'targetRef="EndEvent_accepted"', b'targetRef="missing"')
     response = _post_xml(admin, "/definitions/two_lane_review/modeler", broken)
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
@@ -203,3 +206,15 @@ def test_vendor_files_come_only_from_the_allow_list(app: Any) -> None:
     for url in ("/vendor/bpmn-js/package.json", "/vendor/bpmn-js/../package.json", "/vendor/left-pad/index.js",
                 "/vendor/chart.js/chart.js", "/vendor/bpmn-js/%2e%2e/%2e%2e/package-lock.json"):
         assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.usefixtures("deployed")
+def test_the_definition_page_lists_its_deploy_warnings(pages: dict[str, Browser]) -> None:
+    stray = TWO_LANE_XML.replace(b'name="Review placement"', b'name="Review it"')
+    lanes_removed = stray.replace(b"<bpmn:flowNodeRef>review</bpmn:flowNodeRef>", b"")
+    assert lanes_removed != stray, "the fixture's lane lists the review task"
+    response = _upload(pages["admin"], "/definitions/two_lane_review/modeler", lanes_removed)
+    assert response.status_code in (200, 302, 303), response.get_data(as_text=True)
+    page = pages["admin"].get("/definitions/two_lane_review").get_data(as_text=True)
+    assert "Deploy warnings of the latest version" in page
+    assert "goes to the person who started the instance" in page

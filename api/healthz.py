@@ -10,7 +10,7 @@ from engine.health import check
 from .deps import database
 from .parsing import Blueprint, public
 
-blp = Blueprint("health", __name__, description="Health")
+blp = Blueprint("healthz", __name__, url_prefix="/healthz", description="Health")
 
 
 class Health(Schema):
@@ -19,7 +19,7 @@ class Health(Schema):
     schema_revision = fields.String(allow_none=True)
 
 
-@blp.route("/healthz", methods=["GET"])
+@blp.route("", methods=["GET"])
 @blp.response(200, Health)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE",
                   description="The database is unreachable or not migrated (with Retry-After)")

@@ -311,3 +311,41 @@ def test_bundle_over_the_total_limit_is_422(world: World, app: Any) -> None:
     errors = assert_bundle_errors(post_bundle(world.admin, files))
     assert any("exceeds" in e["message"] or "over the limit" in e["message"] for e in errors), errors
     assert listing(world.admin) == []
+
+
+CAMUNDA_GATEWAY = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    b'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://bpmn.io/schema/bpmn">'
+    b'<bpmn:process id="approve" isExecutable="true">'
+    b'<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>'
+    b'<bpmn:exclusiveGateway id="gw" default="f_no"><bpmn:incoming>f0</bpmn:incoming>'
+    b'<bpmn:outgoing>f_yes</bpmn:outgoing>'
+    b'<bpmn:outgoing>f_no</bpmn:outgoing></bpmn:exclusiveGateway>'
+    b'<bpmn:endEvent id="yes"><bpmn:incoming>f_yes</bpmn:incoming></bpmn:endEvent>'
+    b'<bpmn:endEvent id="no"><bpmn:incoming>f_no</bpmn:incoming></bpmn:endEvent>'
+    b'<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw"/>'
+    b'<bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="yes">'
+    b'<bpmn:conditionExpression>${approved}</bpmn:conditionExpression></bpmn:sequenceFlow>'
+    b'<bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="no"/>'
+    b"</bpmn:process></bpmn:definitions>"
+)
+
+
+def test_a_translation_is_shown_to_the_process_owner_on_deploy_and_with_the_version(world: World) -> None:
+    response = post_bundle(world.admin, {"approve.bpmn": CAMUNDA_GATEWAY})
+    assert response.status_code == 201, response.get_json()
+    expected = [{"file": "approve.bpmn", "element_id": "f_yes", "line": 2,
+                 "message": "JUEL condition ${approved} is run as the Python condition: approved"}]
+    assert only_definition(response)["warnings"] == expected
+    detail = world.admin.get("/api/process-definitions/approve")
+    assert detail.get_json()["warnings"] == expected
+    stored = world.admin.get("/api/process-definitions/approve/versions/1/files/approve.bpmn")
+    assert stored.get_data() == CAMUNDA_GATEWAY  # the file as uploaded; the spec runs the translation
+
+
+def test_java_is_refused_with_file_element_and_reason(world: World) -> None:
+    java = CAMUNDA_GATEWAY.replace(b'<bpmn:endEvent id="yes">', b'<bpmn:endEvent id="yes" camunda:class="org.x.Y">')
+    errors = assert_bundle_errors(post_bundle(world.admin, {"approve.bpmn": java}))
+    assert [(e["file"], e["element_id"]) for e in errors] == [("approve.bpmn", "yes")]
+    assert "needs Camunda's Java engine" in errors[0]["message"]

@@ -20,6 +20,13 @@ blp = Blueprint(
 )
 
 
+class DeployWarning(Schema):
+    file = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    message = fields.String()
+    line = fields.Integer(allow_none=True)
+
+
 class DefinitionSchema(Schema):
     key = fields.String()
     version = fields.Integer()
@@ -28,12 +35,24 @@ class DefinitionSchema(Schema):
     roles = fields.Dict(keys=fields.String(), values=fields.String(),
                         metadata={"description": "role key -> lane name; bind each in parties"})
     files = fields.List(fields.String(), metadata={"description": "files this version consists of"})
+    warnings = fields.List(fields.Nested(DeployWarning), metadata={
+        "description": "what deployed but the process owner should read: schema slips tolerated, "
+                       "Camunda expressions translated (with the Python they became), attributes not honoured"})
     created_at = fields.DateTime()
+    created = fields.Boolean(metadata={"description": "false when identical content was already deployed"})
+
+
+class DecisionSchema(Schema):
+    key = fields.String(metadata={"description": "the decision id: POST /api/decisions/{key}/evaluate"})
+    version = fields.Integer()
+    filename = fields.String()
     created = fields.Boolean(metadata={"description": "false when identical content was already deployed"})
 
 
 class DeployResult(Schema):
     definitions = fields.List(fields.Nested(DefinitionSchema))
+    decisions = fields.List(fields.Nested(DecisionSchema),
+                            metadata={"description": "every DMN decision of the bundle (a bundle may hold only these)"})
 
 
 class DeployFiles(Schema):
@@ -69,10 +88,13 @@ def deploy(_files: dict[str, Any]) -> Any:
         bundle[name] = upload.read()
     cfg = settings()
     with authenticated() as (session, actor):
+        decisions: list[deployments.DeployedDecision] = []
         results = deployments.deploy(session, actor=actor, files=bundle, forms_dir=cfg.forms_dir,
-                                     max_bundle_bytes=cfg.max_bundle_bytes)
-        body = {"definitions": [_as_item(r.definition, r.created) for r in results]}
-        status = 201 if any(r.created for r in results) else 200
+                                     max_bundle_bytes=cfg.max_bundle_bytes, decisions=decisions)
+        body = {"definitions": [_as_item(r.definition, r.created) for r in results],
+                "decisions": [{"key": d.decision.key, "version": d.decision.version, "filename": d.decision.filename,
+                               "created": d.created} for d in decisions]}
+        status = 201 if any(r.created for r in results) or any(d.created for d in decisions) else 200
     return body, status
 
 

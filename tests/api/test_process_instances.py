@@ -1,9 +1,44 @@
-"""Operator controls over HTTP: suspend/resume/terminate, incidents and retry, due dates, migration."""
+"""/api/process-instances: starting with a party binding, who sees an instance, and the operator actions
+(suspend, resume, terminate, migrate)."""
 from __future__ import annotations
 
-from bench.generate import script_process, sequential_process
+from bench.generate import sequential_process
 from tests.api.conftest import World, post_bundle
 from tests.support.api_tasks import PROPOSAL, my_tasks, start
+
+
+def test_instances_are_invisible_to_non_parties(two_lane: World) -> None:
+    world = two_lane
+    instance = start(world)
+    assert world.outsider.get(f"/api/process-instances/{instance['id']}").status_code == 404
+    assert world.outsider.get("/api/process-instances").get_json()["items"] == []
+    assert [i["id"] for i in world.host.get("/api/process-instances").get_json()["items"]] == [instance["id"]]
+    view = world.host.get(f"/api/process-instances/{instance['id']}").get_json()
+    # the host sees that the sending side has work, but not the task's id
+    assert view["ready_tasks"][0]["id"] is None
+    assert view["ready_tasks"][0]["actionable"] is False
+
+
+def test_party_binding_must_cover_every_lane(two_lane: World) -> None:
+    world = two_lane
+    response = world.sender.post(
+        "/api/process-instances",
+        json={"process_key": "two_lane_review", "parties": {"sending": world.sending_org, "learner": 1}},
+    )
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert "parties.hosting" in errors
+    assert "parties.learner" in errors
+
+
+def test_outsider_cannot_start_an_instance_for_others(two_lane: World) -> None:
+    world = two_lane
+    response = world.outsider.post(
+        "/api/process-instances",
+        json={"process_key": "two_lane_review",
+              "parties": {"sending": world.sending_org, "hosting": world.hosting_org}},
+    )
+    assert response.status_code == 403
 
 
 def test_suspend_blocks_completion_until_resumed(two_lane: World) -> None:
@@ -37,43 +72,6 @@ def test_terminate_cancels_ready_tasks(two_lane: World) -> None:
     assert world.sender.get(f"/api/tasks/{task_id}").get_json()["state"] == "cancelled"
     assert world.sender.post(f"/api/tasks/{task_id}/complete", json={"data": PROPOSAL}).status_code == 409
     assert world.admin.post(f"/api/process-instances/{instance['id']}/terminate", json={}).status_code == 409
-
-
-def test_incident_listed_and_retried_after_fixing_data(world: World) -> None:
-    assert post_bundle(world.admin, {"div.bpmn": script_process("div", "share = 60 / divisor")}).status_code == 201
-    started = world.admin.post("/api/process-instances", json={"process_key": "div", "parties": {},
-                                                              "variables": {"divisor": 0}})
-    assert started.status_code == 201
-    assert started.get_json()["status"] == "error"
-    incidents = world.admin.get("/api/incidents").get_json()["items"]
-    assert len(incidents) == 1
-    assert "division by zero" in incidents[0]["message"]
-    assert incidents[0]["bpmn_id"] == "script"
-    assert incidents[0]["instance_id"] == started.get_json()["id"]
-    assert world.sender.get("/api/incidents").status_code == 403
-
-    retried = world.admin.post(f"/api/incidents/{incidents[0]['id']}/retry", json={"data": {"divisor": 4}})
-    assert retried.status_code == 200
-    assert retried.get_json()["resolved_at"] is not None
-    view = world.admin.get(f"/api/process-instances/{started.get_json()['id']}").get_json()
-    assert view["status"] == "waiting"
-    assert [t["bpmn_id"] for t in view["ready_tasks"]] == ["check"]
-    assert world.admin.get("/api/incidents").get_json()["items"] == []
-    assert world.admin.post(f"/api/incidents/{incidents[0]['id']}/retry", json={}).status_code == 409
-
-
-def test_due_date_change_shows_overdue_in_task_lists(two_lane: World) -> None:
-    world = two_lane
-    start(world)
-    task_id = my_tasks(world.sender)[0]["id"]
-    assert my_tasks(world.sender)[0]["overdue"] is False
-    past = world.admin.put(f"/api/tasks/{task_id}/due-date", json={"due_at": "2020-01-01T00:00:00Z"})
-    assert past.status_code == 200
-    assert past.get_json()["overdue"] is True
-    assert [t["id"] for t in my_tasks(world.sender, overdue="true")] == [task_id]
-    assert my_tasks(world.sender, overdue="false") == []
-    assert world.admin.put(f"/api/tasks/{task_id}/due-date", json={"due_at": "2020-01-01T00:00:00"}).status_code == 422
-    assert world.sender.put(f"/api/tasks/{task_id}/due-date", json={"due_at": None}).status_code == 403
 
 
 def test_migrate_to_a_compatible_version_and_refuse_an_incompatible_one(world: World) -> None:

@@ -1,4 +1,4 @@
-"""/api/mous and /api/national-models: parties see and sign MoUs, outsiders see nothing."""
+"""/api/mous: parties see and sign MoUs, outsiders see nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,9 +8,8 @@ from flask.testing import FlaskClient
 
 from ecvet import evidence
 from ecvet.partnership import approvals, mou
-from engine.config import ROOT
 from engine.db import Database
-from tests.api.conftest import Caller, World, assert_problem, post_bundle, sign_in
+from tests.api.conftest import Caller, World, assert_problem, sign_in
 from tests.support.ecvet_factories import SIGNER, Party, mou_content, register
 from tests.support.engine import actor_for
 from tests.support.factories import make_org, make_user
@@ -66,7 +65,9 @@ def test_parties_and_admins_read_the_mou_others_get_404(partnership: Partnership
     assert body["content_hash"] == p.content_hash
     assert body["content"]["file_code"] == "MoU-2027-001"
     assert body["business_key"] == "MoU-DE-ES-7"
-    assert body["required_approvals"] == [
+    assert [r["if_silent"] for r in body["required_approvals"]] == [None, None, "escalated", "approved_by_silence"]
+    keys = ("organisation_id", "role", "mode", "days", "decision")
+    assert [{k: r[k] for k in keys} for r in body["required_approvals"]] == [
         {"organisation_id": w.sending_org, "role": "partner", "mode": "explicit", "days": 0, "decision": None},
         {"organisation_id": w.hosting_org, "role": "partner", "mode": "explicit", "days": 0, "decision": None},
         {"organisation_id": p.chamber_org, "role": "competent_institution", "mode": "explicit", "days": 28,
@@ -181,26 +182,10 @@ def test_position_and_place_come_from_the_profile_when_the_form_leaves_them_out(
         "Jefe de cocina", "Sevilla")
 
 
-def test_national_model_decision_endpoint(world: World) -> None:
-    body = world.sender.get("/api/national-models/decide?country=DE&eqf_level=4").get_json()
-    assert (body["model"], body["mou_approval"], body["recognition_by"]) == (
-        "chamber_approval", "explicit", "competent_institution")
-    assert body["source"].startswith("shipped")
-    assert len(body["table_sha256"]) == 64
-    nl = world.sender.get("/api/national-models/decide?country=nl").get_json()
-    assert (nl["model"], nl["validation_recognition_merged"]) == ("provider_responsibility", True)
-    es = world.host.get("/api/national-models/decide?country=ES").get_json()
-    assert (es["la_approval"], es["la_approval_days"]) == ("implicit", 10)
-    assert world.host.get("/api/national-models/decide?country=FR").get_json()["model"] == "default"
-    assert_problem(world.sender.get("/api/national-models/decide?country=D1"), 422)
-    assert_problem(world.sender.get("/api/national-models/decide?country=DE&eqf_level=9"), 422)
-    assert_problem(world.client.get("/api/national-models/decide?country=DE"), 401)
-
-
 def test_the_endpoints_are_documented(world: World) -> None:
     spec = world.client.get("/api/openapi.json").get_json()
     assert {"/api/mous/{mou_id}", "/api/mous/{mou_id}/versions/{number}", "/api/mous/{mou_id}/approvals",
-            "/api/national-models/decide"} <= set(spec["paths"])
+            "/api/national-models/decision"} <= set(spec["paths"])
     responses = spec["paths"]["/api/mous/{mou_id}/approvals"]["post"]["responses"]
     assert {"201", "403", "404", "409", "422"} <= set(responses)
     assert responses["409"]["$ref"].endswith("/CONFLICT")
@@ -208,44 +193,3 @@ def test_the_endpoints_are_documented(world: World) -> None:
     schemas = spec["components"]["schemas"]
     assert {"Mou", "Approval", "ApprovalRequest", "NationalModel"} <= set(schemas)
     assert "content_hash" in schemas["ApprovalRequest"]["required"]
-
-
-def test_admins_register_competent_institutions(world: World) -> None:
-    """The registry the national models rely on (which organisation approves or recognises where) is kept
-    over HTTP by admins; refusals change nothing; every signed-in user reads it."""
-    chamber = make_org(world.db, name="IHK Köln", country="DE")
-    body = {"organisation_id": chamber.id, "country": "de", "function": "mou_approval", "notes": "Crafts too"}
-    bad_org = {**body, "organisation_id": 999999}
-    for caller, payload, status in ((world.sender, body, 403), (world.admin, {**body, "function": "x"}, 422),
-                                    (world.admin, {**body, "country": "DEU"}, 422), (world.admin, bad_org, 422)):
-        assert_problem(caller.post("/api/competent-institutions", json=payload), status)
-    assert_problem(world.client.post("/api/competent-institutions", json=body), 401)
-    assert world.sender.get("/api/competent-institutions").get_json() == []
-    created = world.admin.post("/api/competent-institutions", json=body)
-    assert created.status_code == 201, created.get_json()
-    row = created.get_json()
-    assert (row["organisation_id"], row["country"], row["function"], row["notes"]) == (
-        chamber.id, "DE", "mou_approval", "Crafts too")
-    assert_problem(world.admin.post("/api/competent-institutions", json=body), 409)
-    assert world.admin.post("/api/competent-institutions", json={**body, "function": "recognition"}).status_code == 201
-    listed = world.host.get("/api/competent-institutions?country=DE").get_json()
-    assert [(r["organisation_id"], r["function"]) for r in listed] == [(chamber.id, "mou_approval"),
-                                                                       (chamber.id, "recognition")]
-    assert world.host.get("/api/competent-institutions?function=recognition").get_json()[0]["id"] != row["id"]
-    assert world.host.get("/api/competent-institutions?country=ES").get_json() == []
-
-
-def test_a_national_models_table_the_services_cannot_use_is_refused_on_every_deploy_path(world: World) -> None:
-    """The engine accepts any valid DMN; the domain's check refuses a typo'd approval mode, via the API too."""
-
-    table = (ROOT / "processes" / "national_models.dmn").read_bytes()
-    process = (ROOT / "tests" / "fixtures" / "ecvet" / "uses_national_model.bpmn").read_bytes()
-    typo = table.replace(b'<text>"implicit"</text>', b'<text>"implict"</text>', 1)
-    assert typo != table
-    refused = post_bundle(world.admin, {"uses_national_model.bpmn": process, "national_models.dmn": typo})
-    body = assert_problem(refused, 422)
-    assert "nothing was deployed" in body["detail"]
-    assert any("implict" in e["message"] and e["file"] == "national_models.dmn" for e in body["errors"])
-    assert world.admin.get("/api/process-definitions/uses_national_model").status_code == 404
-    accepted = post_bundle(world.admin, {"uses_national_model.bpmn": process, "national_models.dmn": table})
-    assert accepted.status_code == 201, accepted.get_json()

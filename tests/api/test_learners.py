@@ -1,0 +1,46 @@
+"""/api/learners: a learner's personal data and achievements, for the learner, the parties of their
+mobilities and admins; 404 to anyone else."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask
+
+from engine.clock import FrozenClock
+from engine.db import Database
+from engine.parties import Actor
+from tests.api.conftest import Caller, assert_problem, sign_in
+from tests.support import mobility_driver
+from tests.support.ecvet_factories import Party
+from tests.support.factories import PASSWORD, Person, make_user
+
+T0 = mobility_driver.T0  # the frozen fixture starts the clock here
+
+
+def caller(app: Flask, who: Party | Actor) -> Caller:
+    actor = who.actor if isinstance(who, Party) else who
+    return sign_in(app.test_client(), Person(actor.user_id, actor.email, PASSWORD))
+
+
+def test_the_learner_and_the_parties_read_the_learner(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    sc = mobility_driver.start(db, frozen, "NL", "BE")
+    run = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    admin = sign_in(app.test_client(), make_user(db, is_admin=True))
+    for reader in (caller(app, sc.sending), caller(app, sc.hosting), caller(app, run.learner), admin):
+        body = reader.get(f"/api/learners/{run.learner_id}").get_json()
+        assert (body["id"], body["name"], body["date_of_birth"], body["email"]) == (
+            run.learner_id, "Daan de Vries", "2004-09-01", run.learner.email)
+        assert (body["has_account"], body["guardian_has_account"], body["is_minor"]) == (True, False, None)
+    achieved = caller(app, sc.sending).get(f"/api/learners/{run.learner_id}/achievements").get_json()
+    assert (achieved["credits"], achieved["total_ecvet_points"], achieved["mobility_ids"]) == (
+        [], 0, [run.mobility_id])
+
+
+def test_outsiders_and_unknown_learners_get_404(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    sc = mobility_driver.start(db, frozen, "NL", "BE")
+    run = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    outsider = caller(app, sc.outsider)
+    for url in (f"/api/learners/{run.learner_id}", f"/api/learners/{run.learner_id}/achievements"):
+        assert_problem(outsider.get(url), 404)
+        assert_problem(outsider.client.get(url), 401)
+    assert_problem(caller(app, sc.sending).get("/api/learners/999999"), 404)
