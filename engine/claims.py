@@ -90,9 +90,14 @@ def assign(session: Session, *, actor: Actor, task_id: str, user_id: int) -> Hum
 
 
 def colleagues(session: Session, *, actor: Actor, task: HumanTask) -> list[User]:
-    """The active members of the task's organisation, by name: whom it may be assigned to."""
+    """The active members of the task's organisation (or its named owners), by name: whom it may be
+    assigned to."""
     if task.organisation_id is None or not (actor.is_admin or tasks.is_assignee(actor, task)):
         return []
+    if task.owners:  # a script named the lane's owners: only they may act on it, so only they take it
+        owner_ids = [owner.user_id for owner in task.owners]
+        return list(session.scalars(select(User).where(User.id.in_(owner_ids), User.is_active.is_(True))
+                                    .order_by(User.name, User.id)))
     return list(session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.organisation_id == task.organisation_id, User.is_active.is_(True))

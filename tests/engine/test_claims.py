@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine import claims, inbox, tasks
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.models import AuditEvent, TaskComment, TaskState, User
+from engine.models import AuditEvent, TaskComment, TaskOwner, TaskState, User
 from engine.parties import Actor
 from tests.support.engine import actor_for
 from tests.support.factories import make_user
@@ -139,3 +139,16 @@ def test_task_and_people_names_for_audit_lines(db: Database, team: dict[str, Any
         assert claims.task_names(s, instance_id=team["instance_id"]) == {team["task"].id: team["task"].name}
         assert claims.people(s, {team["colleague"].user_id}) == {team["colleague"].user_id: "Colleague Two"}
         assert claims.people(s, set()) == {}
+
+
+def test_a_task_with_named_owners_is_handed_only_among_them(db: Database, team: dict[str, Any]) -> None:
+    task, sender, colleague = team["task"], team["sender"], team["colleague"]
+    with db.transaction() as s:
+        s.add(TaskOwner(task_id=task.id, user_id=colleague.user_id))
+    with db.transaction(write=False) as s:
+        shown = tasks.get(s, actor=colleague, task_id=task.id)
+        assert [u.id for u in claims.colleagues(s, actor=colleague, task=shown)] == [colleague.user_id]
+    with db.transaction() as s, pytest.raises(NotFound):
+        claims.claim(s, actor=sender, task_id=task.id)  # not an owner: the task is not theirs any more
+    with db.transaction() as s:
+        assert claims.claim(s, actor=colleague, task_id=task.id).claimed_by == colleague.user_id
