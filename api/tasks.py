@@ -1,15 +1,16 @@
-"""/api/tasks: the caller's work, each task's form, completion validated on the server, due dates."""
+"""/api/tasks: the caller's work, each task's form, completion validated on the server, due dates, and who
+in the organisation works on it (claim, unclaim, assign to a colleague, comments)."""
 from __future__ import annotations
 
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from engine import operations, tasks
+from engine import claims, operations, tasks
 from engine.models import TaskState
 
 from .deps import authenticated
-from .parsing import Blueprint
+from .parsing import Blueprint, Id
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="Human tasks routed to parties")
@@ -34,6 +35,10 @@ class TaskSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.Integer(allow_none=True)
     completed_on_behalf = fields.Boolean()
+    claimed_by = fields.Integer(allow_none=True, metadata={
+        "description": "the member of the organisation who claimed the task or was assigned it; only they "
+                       "complete it until it is unclaimed"})
+    claimed_at = fields.DateTime(allow_none=True)
 
 
 class FormSchema(Schema):
@@ -53,6 +58,9 @@ class TaskListArgs(PageArgs):
     process_key = fields.String(load_default=None)
     instance_id = fields.String(load_default=None)
     overdue = fields.Boolean(load_default=None, metadata={"description": "only overdue (true) or not (false)"})
+    assignment = fields.String(load_default=None, validate=validate.OneOf(tasks.ASSIGNMENTS), metadata={
+        "description": "me: claimed by or bound to me; organisation: my organisations'; unassigned: my "
+                       "organisations' that nobody claimed"})
 
 
 class DueDateSchema(Schema):
@@ -105,3 +113,60 @@ def set_due_date(body: dict[str, Any], task_id: str) -> Any:
     """Change a ready task's due date (administrators): a field of the task, so a noun, not a verb."""
     with authenticated() as (session, actor):
         return operations.set_due_date(session, actor=actor, task_id=task_id, due_at=body["due_at"])
+
+
+class AssignSchema(Schema):
+    user_id = Id(required=True, metadata={"description": "a member of the task's organisation"})
+
+
+class CommentInput(Schema):
+    body = fields.String(required=True, metadata={"description": f"at most {claims.COMMENT_MAX_CHARS} characters"})
+
+
+class CommentSchema(Schema):
+    id = fields.Integer()
+    author_id = fields.Integer()
+    author = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+
+
+@blp.route("/<task_id>/claim", methods=["POST"])
+@blp.response(200, TaskSchema)
+def claim(task_id: str) -> Any:
+    """Take the task: your colleagues see that you work on it; 409 when one of them has it already."""
+    with authenticated() as (session, actor):
+        return claims.claim(session, actor=actor, task_id=task_id)
+
+
+@blp.route("/<task_id>/unclaim", methods=["POST"])
+@blp.response(200, TaskSchema)
+def unclaim(task_id: str) -> Any:
+    """Give the task back to the whole organisation (its claimer, or an administrator)."""
+    with authenticated() as (session, actor):
+        return claims.unclaim(session, actor=actor, task_id=task_id)
+
+
+@blp.route("/<task_id>/assign", methods=["POST"])
+@blp.arguments(AssignSchema)
+@blp.response(200, TaskSchema)
+def assign(body: dict[str, Any], task_id: str) -> Any:
+    """Hand the task to a colleague of the same organisation."""
+    with authenticated() as (session, actor):
+        return claims.assign(session, actor=actor, task_id=task_id, user_id=body["user_id"])
+
+
+@blp.route("/<task_id>/comments", methods=["GET"])
+@blp.response(200, CommentSchema(many=True))
+def comments(task_id: str) -> Any:
+    with authenticated(write=False) as (session, actor):
+        return claims.comments(session, actor=actor, task_id=task_id)
+
+
+@blp.route("/<task_id>/comments", methods=["POST"])
+@blp.arguments(CommentInput)
+@blp.response(201, CommentSchema)
+def add_comment(body: dict[str, Any], task_id: str) -> Any:
+    """A note for the colleagues who share the task; in the audit trail."""
+    with authenticated() as (session, actor):
+        return claims.comment(session, actor=actor, task_id=task_id, body=body["body"])

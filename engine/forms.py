@@ -117,8 +117,68 @@ def field_errors(schema_text: str, data: Any) -> dict[str, list[str]]:
                 if "This field is not part of the form" not in messages:
                     messages.append("This field is not part of the form")
             continue
-        errors.setdefault(".".join(path) or "_", []).append(error.message)
+        errors.setdefault(".".join(path) or "_", []).append(sentence(error))
     return errors
+
+
+_FORMATS = {
+    "email": "Enter an e-mail address, such as name@example.org",
+    "date": "Enter a date as year-month-day, such as 2027-03-01",
+    "date-time": "Enter a date and time, such as 2027-03-01T09:00:00Z",
+    "uri": "Enter a web address starting with https://",
+    "uri-reference": "Enter a web address",
+}
+_TYPES = {
+    "integer": "Enter a whole number", "number": "Enter a number", "string": "Enter text",
+    "boolean": "Choose yes or no", "array": "Enter a list", "object": "Fill in the group of fields",
+}
+
+
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _limits(validator: str, value: Any) -> str | None:
+    """Sentences for the bounds of numbers, texts and lists."""
+    plural = "" if value == 1 else "s"
+    return {
+        "minimum": f"Enter {_number(value)} or more",
+        "maximum": f"Enter {_number(value)} or less",
+        "exclusiveMinimum": f"Enter more than {_number(value)}",
+        "exclusiveMaximum": f"Enter less than {_number(value)}",
+        "minLength": "This field is required" if value == 1 else f"Enter at least {value} characters",
+        "maxLength": f"Enter at most {value} character{plural}",
+        "minItems": f"Add at least {value} entr{'y' if value == 1 else 'ies'}",
+        "maxItems": f"Keep at most {value} entr{'y' if value == 1 else 'ies'}",
+    }.get(validator)
+
+
+_FIXED = {
+    "enum": "Choose one of the options",
+    "oneOf": "Choose one of the options",
+    "anyOf": "Choose one of the options",
+    "pattern": "Enter it in the form the field's help describes",
+    "uniqueItems": "Each entry must be different",
+}
+
+
+def _kind(value: Any) -> str:
+    kinds = [value] if isinstance(value, str) else [k for k in value if k != "null"]
+    return _TYPES.get(kinds[0], "Enter a value of the right kind") if kinds else "Leave this empty"
+
+
+def sentence(error: Any) -> str:
+    """A jsonschema error as a sentence a person reads: never `'x' is not a 'email'` or a Python value."""
+    validator, value = error.validator, error.validator_value
+    if validator == "format":
+        said: str | None = _FORMATS.get(value, "Enter it in the form the field asks for")
+    elif validator == "type":
+        said = _kind(value)
+    elif validator == "const":
+        said = "Tick this box to go on" if value is True else "Choose the value the form asks for"
+    else:
+        said = _limits(validator, value) or _FIXED.get(validator)
+    return said or "This value is not accepted here"
 
 
 def validate(schema_text: str | None, data: Any) -> None:

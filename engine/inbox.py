@@ -30,6 +30,10 @@ class InboxRow:
     process_version: int | None
     business_key: str | None
     party: str | None
+    #: The colleague who claimed the task (or was assigned it), if anyone.
+    claimer: str | None = None
+    #: The instance's status: a suspended or terminated instance's task cannot be completed.
+    instance_status: str | None = None
 
 
 def _mine(actor: Actor) -> Any:
@@ -65,6 +69,7 @@ def list_for(
     state: str | None = TaskState.READY,
     process_key: str | None = None,
     overdue: bool | None = None,
+    assignment: str | None = None,
     order: str = "created",
     cursor: str | None = None,
     limit: int = 25,
@@ -74,7 +79,7 @@ def list_for(
         raise Invalid("Unknown order", errors={"order": [f"One of {', '.join(ORDERS)}"]})
     if order == "created":
         page = tasks.list_for(session, actor=actor, state=state, process_key=process_key, overdue=overdue,
-                              cursor=cursor, limit=limit)
+                              assignment=assignment, cursor=cursor, limit=limit)
     else:
         if state and state not in TaskState.ALL:
             raise Invalid("Unknown task state", errors={"state": [f"One of {', '.join(TaskState.ALL)}"]})
@@ -86,6 +91,9 @@ def list_for(
         if overdue is not None:
             late = HumanTask.due_at < utcnow()
             stmt = stmt.where(late if overdue else or_(HumanTask.due_at.is_(None), ~late))
+        assigned = tasks.assignment_filter(actor, assignment)
+        if assigned is not None:
+            stmt = stmt.where(assigned)
         page = _by_due(session, stmt, cursor=cursor, limit=max(1, min(limit, 200)))
     return Page(describe(session, page.items), page.next_cursor)
 
@@ -98,13 +106,15 @@ def describe(session: Session, task_rows: list[HumanTask]) -> list[InboxRow]:
     instances = {
         row.id: row
         for row in session.execute(
-            select(ProcessInstance.id, ProcessInstance.business_key, ProcessDefinition.name, ProcessDefinition.version)
+            select(ProcessInstance.id, ProcessInstance.business_key, ProcessInstance.status, ProcessDefinition.name,
+                   ProcessDefinition.version)
             .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
             .where(ProcessInstance.id.in_(instance_ids))
         )
     }
     org_ids = {t.organisation_id for t in task_rows if t.organisation_id is not None}
     user_ids = {t.user_id for t in task_rows if t.user_id is not None}
+    user_ids |= {t.claimed_by for t in task_rows if t.claimed_by is not None}
     orgs: dict[int, str] = {}
     if org_ids:
         orgs = {i: n for i, n in session.execute(select(Organisation.id, Organisation.name)
@@ -125,6 +135,8 @@ def describe(session: Session, task_rows: list[HumanTask]) -> list[InboxRow]:
             process_version=instance.version if instance else None,
             business_key=instance.business_key if instance else None,
             party=party,
+            claimer=users.get(task.claimed_by) if task.claimed_by is not None else None,
+            instance_status=instance.status if instance else None,
         ))
     return rows
 

@@ -250,7 +250,9 @@ def list_for(
     business_key: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    newest_first: bool = False,
 ) -> Page[ProcessInstance]:
+    """The instances the actor is a party of (admins: all), oldest first unless `newest_first`."""
     stmt = select(ProcessInstance)
     if not actor.is_admin:
         stmt = stmt.where(party_filter(actor))
@@ -262,7 +264,8 @@ def list_for(
         stmt = stmt.where(ProcessInstance.status == status)
     if business_key:
         stmt = stmt.where(ProcessInstance.business_key == business_key)
-    return paginate(session, stmt, [ProcessInstance.created_at, ProcessInstance.id], cursor=cursor, limit=limit)
+    return paginate(session, stmt, [ProcessInstance.created_at, ProcessInstance.id], cursor=cursor, limit=limit,
+                    descending=newest_first)
 
 
 def ready_tasks(session: Session, instance: ProcessInstance) -> list[HumanTask]:

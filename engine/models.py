@@ -286,6 +286,9 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     completed_on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who in the organisation works on it (migration 1401): claimed by themself or assigned by a colleague.
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None]
     # Named people a script gave the task's lane to (spiff-arena ``lane_owners``): they act on it
     # instead of the bound party.
     owners: Mapped[list[TaskOwner]] = relationship(lazy="selectin", cascade="all, delete-orphan",
@@ -304,6 +307,19 @@ class TaskOwner(Base):
 
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
+class TaskComment(Base):
+    """A note on a task for the colleagues who share it; append-only like the audit trail."""
+
+    __tablename__ = "task_comments"
+    __table_args__ = (Index("ix_task_comments_task", "task_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(Base):

@@ -332,6 +332,18 @@ class Heatmap:
         return dict(out)
 
 
+def busiest_version(session: Session, *, actor: Actor, process_key: str) -> int | None:
+    """The newest version of the process with open instances the actor sees (None: there is none, so the
+    latest version): what the heatmap opens on, rather than a new version nothing runs on yet."""
+    stmt = (
+        select(func.max(ProcessDefinition.version))
+        .join(ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+        .where(ProcessDefinition.key == process_key, ProcessInstance.status.in_(OPEN_STATUSES))
+    )
+    newest: int | None = session.scalar(_visible(stmt, actor))
+    return newest
+
+
 def heatmap(session: Session, *, actor: Actor, process_key: str, version: int | None = None) -> Heatmap:
     """Ready tasks, message waits, pinned timers and open incidents per BPMN element of one version.
 
@@ -340,6 +352,8 @@ def heatmap(session: Session, *, actor: Actor, process_key: str, version: int | 
     of an instance with no ready task is placed on the process's only intermediate timer catch event,
     and otherwise counted as unplaced (which timer waits is known only inside the instance state).
     """
+    if version is None:
+        version = busiest_version(session, actor=actor, process_key=process_key)
     definition = deployments.get_definition(session, key=process_key, version=version)
     filename, index = diagram_index(session, definition)
     of_version = and_(ProcessInstance.definition_id == definition.id, ProcessInstance.status.in_(OPEN_STATUSES))

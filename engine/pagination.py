@@ -56,8 +56,10 @@ def paginate(
     *,
     cursor: str | None,
     limit: int,
+    descending: bool = False,
 ) -> Page[Any]:
-    """Run `stmt` ordered by `order_by` (ascending, unique together) from just after `cursor`."""
+    """Run `stmt` ordered by `order_by` (ascending, or all descending; unique together) from just after
+    `cursor`."""
     limit = max(1, min(limit, MAX_LIMIT))
     if cursor:
         values = _decode(cursor, len(order_by))
@@ -66,8 +68,10 @@ def paginate(
             expected = getattr(column.type, "impl_instance", column.type).python_type  # through TypeDecorators
             if isinstance(value, bool) or not isinstance(value, expected):
                 raise Invalid("The cursor is not valid; use next_cursor from a previous page")
-        stmt = stmt.where(tuple_(*order_by) > tuple_(*values))
-    rows = list(session.scalars(stmt.order_by(*order_by).limit(limit + 1)))
+        after = tuple_(*order_by) < tuple_(*values) if descending else tuple_(*order_by) > tuple_(*values)
+        stmt = stmt.where(after)
+    ordering = [c.desc() for c in order_by] if descending else list(order_by)
+    rows = list(session.scalars(stmt.order_by(*ordering).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -45,6 +45,22 @@ def get(session: Session, *, actor: Actor, task_id: str) -> HumanTask:
     return task
 
 
+#: Who works on a task, as the inbox filters it: claimed by or bound to me, my organisation's, nobody's yet.
+ASSIGNMENTS = ("me", "organisation", "unassigned")
+
+
+def assignment_filter(actor: Actor, assignment: str | None) -> Any:
+    """The SQL condition of one of :data:`ASSIGNMENTS` (None: no condition)."""
+    if assignment is None:
+        return None
+    if assignment not in ASSIGNMENTS:
+        raise Invalid("Unknown assignment", errors={"assignment": [f"One of {', '.join(ASSIGNMENTS)}"]})
+    if assignment == "me":
+        return or_(HumanTask.claimed_by == actor.user_id, HumanTask.user_id == actor.user_id)
+    mine = HumanTask.organisation_id.in_(actor.organisation_ids or {-1})
+    return mine if assignment == "organisation" else mine & HumanTask.claimed_by.is_(None)
+
+
 def list_for(
     session: Session,
     *,
@@ -53,11 +69,15 @@ def list_for(
     process_key: str | None = None,
     instance_id: str | None = None,
     overdue: bool | None = None,
+    assignment: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[HumanTask]:
     """Only the caller's tasks, even for admins: an admin's inbox is what is assigned to them."""
     stmt = select(HumanTask).where(assigned_to(actor))
+    assigned = assignment_filter(actor, assignment)
+    if assigned is not None:
+        stmt = stmt.where(assigned)
     if state:
         if state not in TaskState.ALL:
             raise Invalid("Unknown task state", errors={"state": [f"One of {', '.join(TaskState.ALL)}"]})
@@ -180,6 +200,9 @@ def complete(
             raise Forbidden("This task belongs to another party; an administrator must set on_behalf to act")
     elif on_behalf:
         on_behalf = False  # the assignee acts for themself
+    if task.claimed_by is not None and task.claimed_by != actor.user_id and not on_behalf:
+        # A colleague claimed it: only they complete it, or anyone once it is unclaimed (engine/claims.py).
+        raise Conflict("A colleague has claimed this task; only they can complete it until it is unclaimed")
     instance = lock_instance(session, task)
     if task.state != TaskState.READY:
         raise Conflict(f"Task {task_id} is already {task.state}")

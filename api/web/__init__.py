@@ -56,7 +56,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import EngineError, Unauthorized
 
 from .. import problems
-from . import security
+from . import messages, security
 from .auth import current_viewer, safe_next
 
 log = logging.getLogger("ecvet.web")
@@ -144,8 +144,9 @@ def render_instructions(text: str) -> str:
 
 
 #: Modules of this package whose ``bp`` blueprint holds pages; an area adds its module name here.
-PAGE_MODULES = ["auth", "inbox", "task_pages", "document_pages",
-                "vendor", "definitions_pages", "monitor_pages", "instance_pages", "start_pages", "profile_pages"]
+PAGE_MODULES = ["auth", "inbox", "task_pages", "task_work_pages", "document_pages",
+                "vendor", "definitions_pages", "monitor_pages", "instance_pages", "start_pages", "profile_pages",
+                "site_pages"]
 
 
 def init_app(app: Flask) -> None:
@@ -154,6 +155,7 @@ def init_app(app: Flask) -> None:
     for name in PAGE_MODULES:
         app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
 
+    messages.install(app.jinja_env)
     app.add_template_filter(when, "when")
     app.add_template_filter(lambda v: v.isoformat()[:10] if v else "", "date")
     app.add_template_filter(lambda text: Markup(render_instructions(text or "")), "instructions")

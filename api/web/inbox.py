@@ -10,12 +10,16 @@ from engine.errors import Invalid
 from engine.models import TaskState
 
 from .auth import page_session, require_viewer
+from .messages import t
 
 bp = Blueprint("web_inbox", __name__)
 
-STATES = {TaskState.READY: "To do", TaskState.COMPLETED: "Done", TaskState.CANCELLED: "Cancelled", "all": "All"}
-OVERDUE = {"": "Any", "yes": "Overdue only", "no": "Not overdue"}
-ORDERS = {"created": "Oldest first", "due": "Due soonest"}
+#: The filters' choices: value -> catalogue key of its label.
+STATES = {TaskState.READY: "inbox.state.ready", TaskState.COMPLETED: "inbox.state.completed",
+          TaskState.CANCELLED: "inbox.state.cancelled", "all": "inbox.state.all"}
+OVERDUE = {"": "inbox.overdue.any", "yes": "inbox.overdue.yes", "no": "inbox.overdue.no"}
+ORDERS = {"created": "inbox.order.created", "due": "inbox.order.due"}
+ASSIGNMENTS = ("", "me", "organisation", "unassigned")
 PAGE_SIZE = 25
 
 
@@ -26,14 +30,21 @@ def _filters() -> dict[str, str]:
         "state": request.args.get("state", TaskState.READY),
         "overdue": request.args.get("overdue", ""),
         "order": request.args.get("order", "created"),
+        "assignment": request.args.get("assignment", ""),
     }
     errors: dict[str, list[str]] = {}
+    if values["assignment"] not in ASSIGNMENTS:
+        errors["assignment"] = [f"One of {', '.join(k or 'empty' for k in ASSIGNMENTS)}"]
     for name, allowed in (("state", STATES), ("overdue", OVERDUE), ("order", ORDERS)):
         if values[name] not in allowed:
             errors[name] = [f"One of {', '.join(k or 'empty' for k in allowed)}"]
     if errors:
         raise Invalid("The task filter is not valid", errors=errors)
     return values
+
+
+def _labelled(choices: dict[str, str]) -> dict[str, str]:
+    return {value: t(key) for value, key in choices.items()}
 
 
 @bp.route("/tasks", endpoint="inbox")
@@ -48,7 +59,7 @@ def inbox_view() -> Any:
             state=None if filters["state"] == "all" else filters["state"],
             process_key=filters["process"] or None,
             overdue={"yes": True, "no": False}.get(filters["overdue"]),
-            order=filters["order"], cursor=cursor, limit=PAGE_SIZE,
+            assignment=filters["assignment"] or None, order=filters["order"], cursor=cursor, limit=PAGE_SIZE,
         )
         processes = inbox.processes_of(session, actor=actor)
     defaults = {("state", TaskState.READY), ("order", "created")}
@@ -58,7 +69,9 @@ def inbox_view() -> Any:
     first_url = url_for("web_inbox.inbox", **query) if cursor else None
     return render_template(
         "tasks/inbox.html", active="tasks", rows=page.items, filters=filters, processes=processes,
-        states=STATES, overdue_choices=OVERDUE, orders=ORDERS, next_url=next_url, first_url=first_url,
+        states=_labelled(STATES), overdue_choices=_labelled(OVERDUE), orders=_labelled(ORDERS), next_url=next_url,
+        first_url=first_url,
         filtered=filtered,
+        assignments={k: t("inbox.assignment." + (k or "any")) for k in ASSIGNMENTS},
     )
 

@@ -12,11 +12,11 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from ecvet.documents import service
-from engine import monitoring, operations
+from engine import claims, monitoring, operations
 from engine.errors import NotFound
 from engine.models import InstanceStatus
 
-from . import security
+from . import audit_text, security
 from .auth import page_session
 
 bp = Blueprint("web_instances", __name__)
@@ -38,11 +38,17 @@ def instance_page(instance_id: str) -> Any:
     with page_session(write=False) as (session, actor):
         overview = monitoring.instance_overview(session, actor=actor, instance_id=instance_id)
         refs = service.for_instance(session, actor=actor, instance_id=instance_id)
+        task_names = claims.task_names(session, instance_id=instance_id)
+        names = claims.people(session, {e["detail"]["claimed_by"] for e in overview.audit
+                                        if isinstance(e["detail"].get("claimed_by"), int)})
+    trail = [{**e, "sentence": audit_text.sentence(e["action"], e["detail"], task=task_names.get(e["task_id"] or ""),
+                                                   names=names),
+              "details": audit_text.details(e["action"], e["detail"])} for e in overview.audit]
     docs = [{"ref": ref, "url": _document_url(ref)} for ref in refs]
     security.allow_inline_styles()
     return render_template(
         "instances/instance.html", active="dashboard", o=overview, instance=overview.instance,
-        documents=docs, statuses=InstanceStatus, final=operations.FINAL,
+        documents=docs, statuses=InstanceStatus, final=operations.FINAL, trail=trail,
         xml_url=url_for("web_instances.diagram_xml", instance_id=instance_id),
     )
 

@@ -78,7 +78,7 @@ def instance_list() -> Any:
     cursor = request.args.get("cursor") or None
     with page_session(write=False) as (session, actor):
         page = instances.list_for(session, actor=actor, process_key=process_key, status=status, cursor=cursor,
-                                  limit=50)
+                                  limit=50, newest_first=True)
         overview = monitoring.definitions_overview(session)
         rows = [{"instance": i, "version": i.definition.version, "name": i.definition.name} for i in page.items]
     args: dict[str, Any] = {k: v for k, v in (("process", process_key), ("status", status)) if v}

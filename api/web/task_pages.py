@@ -18,14 +18,15 @@ from werkzeug.datastructures import MultiDict
 
 from ecvet.documents import model, service
 from ecvet.partnership import attachments
+from engine import claims, inbox, tasks
 from engine import forms as engine_forms
-from engine import inbox, tasks
 from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound
-from engine.models import HumanTask, TaskState
+from engine.models import HumanTask, InstanceStatus, TaskState
 from engine.parties import Actor
 
 from . import forms
 from .auth import page_session
+from .messages import t
 
 bp = Blueprint("web_tasks", __name__)
 
@@ -36,6 +37,22 @@ class Context:
 
     primary: list[model.Document]
     others: list[model.DocumentRef]
+
+
+#: Instance statuses under which a ready task cannot be completed: the page says so instead of a form.
+STOPPED = (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED)
+
+
+@dataclass
+class Work:
+    """Who in the organisation works on the task, whom it may be handed to, what colleagues said."""
+
+    claimer: str | None
+    mine: bool
+    colleagues: list[tuple[int, str]]
+    comments: list[claims.Comment]
+    #: "suspended" or "terminated" when the instance stopped: the form is shown disabled with a sentence.
+    stopped: str | None
 
 
 def task_context(session: Session, actor: Actor, task: HumanTask, values: dict[str, Any]) -> Context:
@@ -64,11 +81,19 @@ def _render(task_id: str, *, status: int = 200, values: dict[str, Any] | None = 
         (row,) = inbox.describe(session, [task])
         context = task_context(session, actor, task, {**current, **(values or {})})
         assignee = tasks.is_assignee(actor, task)
+        work = Work(
+            claimer=claims.claimer_name(session, task),
+            mine=task.claimed_by is not None and task.claimed_by == actor.user_id,
+            colleagues=[(u.id, u.name) for u in claims.colleagues(session, actor=actor, task=task)
+                        if u.id != task.claimed_by],
+            comments=claims.comments(session, actor=actor, task_id=task.id),
+            stopped=row.instance_status if row.instance_status in STOPPED else None,
+        )
     # A task without a form has nowhere to show field errors: say them in one line.
     without_form = [m for ms in (errors or {}).values() for m in ms] if form is None or not form.fields else []
     return render_template(
         "tasks/task.html", active="tasks", task=task, row=row, form=form, context=context, alert=alert,
-        assignee=assignee, on_behalf=on_behalf, errors_without_form=without_form, focus=focus,
+        assignee=assignee, on_behalf=on_behalf, errors_without_form=without_form, focus=focus, work=work,
     ), status
 
 
@@ -145,5 +170,5 @@ def complete(task_id: str) -> Any:
             raise
         return _render(task_id, status=exc.status, values=submission.data, raw=submission.raw, alert=exc.message,
                        on_behalf=on_behalf)
-    flash(f"“{name}” is done.", "success")
+    flash(t("task.done", name=name), "success")
     return redirect(url_for("web_inbox.inbox"))

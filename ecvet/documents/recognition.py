@@ -49,7 +49,8 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
               organisation_label(orgs, v.organisation_id), text(v.decided_at)] for v in validation_rows])),
         Section("Recognition", fields(
             ("Recognised by", f"{recogniser}: {organisation_label(orgs, row.organisation_id)}"),
-            ("National model", row.national_model), ("Comment", row.comment), ("Decided", row.decided_at)),
+            ("National model", (row.national_model or "").replace("_", " ") or None), ("Comment", row.comment),
+            ("Decided", row.decided_at)),
             table=Table(["Unit", "Title", "Validation", "Recognised", "ECVET points", "Comment"],
                         [[text(u.get("unit")), text(u.get("title")),
                           text(VALIDATION.get(u.get("validation"), u.get("validation"))), text(u.get("recognised")),

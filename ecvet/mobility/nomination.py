@@ -252,6 +252,16 @@ def _learner_who_signs(session: Session, actor: Actor, details: dict[str, Any] |
     return person
 
 
+#: The length of process_instances.business_key: long names are cut, the dates always kept.
+BUSINESS_KEY_MAX = 255
+
+
+def default_business_key(learner: str, hosting: str, start: date, end: date) -> str:
+    """What the inbox and the dashboards call a mobility nobody named: "learner — host — dates"."""
+    dates = f" — {start.isoformat()} to {end.isoformat()}"
+    return f"{learner} — {hosting}"[:BUSINESS_KEY_MAX - len(dates)] + dates
+
+
 def nominate(
     session: Session,
     *,
@@ -333,7 +343,7 @@ def nominate(
                  national_model=model.model, table_sha256=model.table_sha256)
     instance = instances.start(
         session, actor=actor, process_key=service.PROCESS_KEY, version=definition.version,
-        business_key=business_key or f"mobility-{mobility.id}",
+        business_key=business_key or default_business_key(person.name, hosting.name, start, end),
         variables=process_variables(session, mobility),
         parties=_bindings(mobility),
     )

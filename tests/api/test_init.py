@@ -37,9 +37,10 @@ UNTESTED_ALONE = {
 #: Web test modules named after what they exercise across pages.
 WEB_SUITES = {"test_page_input.py": "the API's input checks on every page"}
 #: The actions that run a process: the only verbs in a path (README, API section).
-ACTIONS = {"complete", "cancel", "suspend", "resume", "terminate", "migrate", "retry", "evaluate"}
+ACTIONS = {"complete", "cancel", "suspend", "resume", "terminate", "migrate", "retry", "evaluate",
+           "claim", "unclaim", "assign"}
 #: Collections under one resource that a POST adds a record to.
-SUB_COLLECTIONS = {"approvals", "members"}
+SUB_COLLECTIONS = {"approvals", "members", "comments"}
 ROUTED = [*app_module.RESOURCES, metrics]
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.conftest import World
+from tests.api.conftest import World, sign_in
 from tests.support.api_tasks import PROPOSAL, my_tasks, start
+from tests.support.factories import make_user
 
 
 def test_two_parties_each_see_and_complete_only_their_own_tasks(two_lane: World) -> None:
@@ -180,3 +181,43 @@ def test_due_date_change_shows_overdue_in_task_lists(two_lane: World) -> None:
     assert my_tasks(world.sender, overdue="false") == []
     assert world.admin.put(f"/api/tasks/{task_id}/due-date", json={"due_at": "2020-01-01T00:00:00"}).status_code == 422
     assert world.sender.put(f"/api/tasks/{task_id}/due-date", json={"due_at": None}).status_code == 403
+
+
+def test_claim_assign_comment_and_unclaim_through_the_api(two_lane: World) -> None:
+    world = two_lane
+    start(world)
+    colleague = sign_in(world.client, make_user(world.db, organisation_ids=[world.sending_org], name="Ines Colleague"))
+    (task,) = my_tasks(world.sender)
+    assert task["claimed_by"] is None
+    assert [t["id"] for t in my_tasks(world.sender, assignment="unassigned")] == [task["id"]]
+
+    claimed = world.sender.post(f"/api/tasks/{task['id']}/claim")
+    assert claimed.status_code == 200, claimed.get_json()
+    assert claimed.get_json()["claimed_by"] == world.sender.person.id
+    assert my_tasks(world.sender, assignment="unassigned") == []
+    assert [t["id"] for t in my_tasks(world.sender, assignment="me")] == [task["id"]]
+    taken = colleague.post(f"/api/tasks/{task['id']}/claim")
+    assert taken.status_code == 409
+    assert taken.headers["Content-Type"] == "application/problem+json"
+    refused = colleague.post(f"/api/tasks/{task['id']}/complete", json={"data": PROPOSAL})
+    assert refused.status_code == 409
+    assert world.host.post(f"/api/tasks/{task['id']}/claim").status_code == 404
+
+    stranger = world.sender.post(f"/api/tasks/{task['id']}/assign", json={"user_id": world.host.person.id})
+    assert stranger.status_code == 422
+    assert "user_id" in stranger.get_json()["errors"]
+    handed = world.sender.post(f"/api/tasks/{task['id']}/assign", json={"user_id": colleague.person.id})
+    assert handed.get_json()["claimed_by"] == colleague.person.id
+
+    said = colleague.post(f"/api/tasks/{task['id']}/comments", json={"body": "I take it from here."})
+    assert said.status_code == 201, said.get_json()
+    assert said.get_json()["author"] == "Ines Colleague"
+    assert world.sender.post(f"/api/tasks/{task['id']}/comments", json={"body": ""}).status_code == 422
+    assert [c["body"] for c in world.sender.get(f"/api/tasks/{task['id']}/comments").get_json()] == [
+        "I take it from here."]
+    assert world.host.get(f"/api/tasks/{task['id']}/comments").status_code == 404
+
+    assert world.sender.post(f"/api/tasks/{task['id']}/unclaim").status_code == 403
+    assert colleague.post(f"/api/tasks/{task['id']}/unclaim").get_json()["claimed_by"] is None
+    done = world.sender.post(f"/api/tasks/{task['id']}/complete", json={"data": PROPOSAL})
+    assert done.status_code == 200, done.get_json()

@@ -27,8 +27,8 @@ def test_errors_come_per_field_with_required_and_unknown_fields_named() -> None:
     assert errors == {
         "signer": ["This field is required"],
         "extra": ["This field is not part of the form"],
-        "weeks": ["0 is less than the minimum of 1"],
-        "start": ["'31.02.2027' is not a 'date'"],
+        "weeks": ["Enter 1 or more"],
+        "start": ["Enter a date as year-month-day, such as 2027-03-01"],
         "units.0.points": ["This field is required"],
     }
 
@@ -93,3 +93,18 @@ def test_a_ui_schema_orders_fields_and_sets_widgets_help_and_read_only() -> None
     assert shaped["properties"]["start"]["x-widget"] == "hidden"
     assert shaped["properties"]["signer"]["properties"]["place"]["readOnly"] is True
     assert forms.with_ui(schema, None) is schema
+
+
+@pytest.mark.parametrize(("schema", "value", "expected"), [
+    ({"type": "string", "format": "email"}, "not-an-email", "Enter an e-mail address, such as name@example.org"),
+    ({"type": "integer"}, "three", "Enter a whole number"),
+    ({"type": ["number", "null"]}, "x", "Enter a number"),
+    ({"enum": ["sign", "request_changes"]}, "maybe", "Choose one of the options"),
+    ({"const": True}, False, "Tick this box to go on"),
+    ({"type": "string", "maxLength": 3}, "four", "Enter at most 3 characters"),
+    ({"type": "array", "minItems": 1}, [], "Add at least 1 entry"),
+    ({"type": "string", "pattern": "^[0-9a-f]{64}$"}, "zz", "Enter it in the form the field's help describes"),
+])
+def test_errors_are_sentences_never_python_values(schema: dict[str, object], value: object, expected: str) -> None:
+    form = json.dumps({"type": "object", "properties": {"x": schema}})
+    assert forms.field_errors(form, {"x": value}) == {"x": [expected]}

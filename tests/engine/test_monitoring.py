@@ -200,3 +200,13 @@ def test_instance_overview_names_assignees_and_actors(db: Database, scene: Scene
     assert overview.highlights.ids("active") == ["review"]
     assert overview.process_name == "Two-lane review"
     assert overview.highlights.names["review"] == "Review placement"
+
+
+def test_heatmap_opens_on_the_newest_version_with_open_instances(db: Database, scene: Scene) -> None:
+    changed = TWO_LANE["two_lane_review.bpmn"].replace(b'name="Review placement"', b'name="Review the placement"')
+    deploy(db, {"two_lane_review.bpmn": changed})  # version 2: nothing runs on it yet
+    with db.transaction(write=False) as s:
+        assert monitoring.busiest_version(s, actor=scene.admin, process_key="two_lane_review") == 1
+        assert monitoring.heatmap(s, actor=scene.admin, process_key="two_lane_review").version == 1
+        assert monitoring.heatmap(s, actor=scene.admin, process_key="two_lane_review", version=2).version == 2
+        assert monitoring.busiest_version(s, actor=scene.admin, process_key="nothing_runs") is None

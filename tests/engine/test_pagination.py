@@ -48,3 +48,17 @@ def _cursor(values: object) -> str:
 def test_a_cursor_not_made_by_a_previous_page_is_invalid(db: Database, cursor: str) -> None:
     with pytest.raises(Invalid, match="cursor is not valid"):
         names(db, cursor=cursor, limit=2)
+
+
+def test_descending_pages_run_newest_first_without_gaps(db: Database) -> None:
+    made = [make_org(db, name=f"Org {n}").name for n in range(5)]
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        with db.transaction(write=False) as s:
+            page = paginate(s, select(Organisation), [Organisation.id], cursor=cursor, limit=2, descending=True)
+        seen += [o.name for o in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == list(reversed(made))

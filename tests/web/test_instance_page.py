@@ -37,7 +37,8 @@ def test_instance_diagram_highlights_completed_and_active_elements(
     assert stroke == "rgb(31, 78, 140)"
     assert "Review placement" in page.locator("#element-states dd[data-state='active']").inner_text()
     assert "Hosting organisation" in page.locator("#parties").inner_text()
-    assert "task.completed" in page.locator("#audit").inner_text()
+    assert "Completed “Propose placement”" in page.locator("#audit").inner_text()
+    assert "{" not in page.locator("#audit").inner_text()  # sentences, not Python structures
     assert page.get_by_role("link", name="Review placement").is_visible()  # the mentor's own task
     assert page.get_by_text("Operator actions").count() == 0
     screenshot(page, "instance")
@@ -81,6 +82,7 @@ def test_failed_element_is_highlighted_and_the_operator_suspends(
     page.get_by_role("button", name="Suspend").click()
     page.wait_for_selector("[data-instance-status='suspended']")
     assert "Suspended." in page.locator(".flashes").inner_text()
-    assert "instance.suspended" in page.locator("#audit").inner_text()
+    assert "Suspended the process" in page.locator("#audit").inner_text()
+    assert "Reason: Investigating the failed rejection" in page.locator("#audit").inner_text()
     assert page.get_by_role("button", name="Resume").is_visible()
     assert problems == []

@@ -55,7 +55,7 @@ def test_mentor_completes_an_assessment_after_one_invalid_submission(page: Any, 
     assert summary.is_visible()
     expect(summary).to_be_focused()
     assert "This field is required" in page.locator("#f-assessed_on-error").inner_text()
-    assert "75 is greater than the maximum of 60" in page.locator("#f-results-0-points-error").inner_text()
+    assert "Enter 60 or less" in page.locator("#f-results-0-points-error").inner_text()
     assert page.locator("#f-results-0-points").get_attribute("aria-invalid") == "true"
     screenshot(page, "task-page-errors")
     assert [t.id for t in ready(live_server, instance_id)] == [task.id]  # nothing was saved

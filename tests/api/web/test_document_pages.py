@@ -119,7 +119,9 @@ def test_the_task_page_shows_the_document_being_decided(app: Flask, db: Database
         (task,) = instances.ready_tasks(s, instances.get(s, actor=records_world.sending.actor,
                                                          instance_id=instance_id))
     html = browser.get(f"/tasks/{task.id}").get_data(as_text=True)
-    context = html[html.index('aria-label="What this task is about"'):html.index('class="task-form"')]
+    # The form comes first (phones), the document after it, before the colleagues' panel.
+    assert html.index('class="task-form"') < html.index('aria-label="What this task is about"')
+    context = html[html.index('aria-label="What this task is about"'):html.index('id="task-work"')]
     assert "Learning Agreement" in context
     assert LEARNER_NAME in context
     others = html[html.index("Other documents of this process"):]

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader
 from werkzeug.datastructures import MultiDict
 
-from api.web import forms
+from api.web import forms, messages
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -214,6 +214,7 @@ class Submitter(HTMLParser):
 
 def render(form: forms.Form) -> str:
     env = Environment(loader=FileSystemLoader(ROOT_DIR / "api" / "templates"), autoescape=True)
+    messages.install(env)  # as api.web.init_app does
     template = env.from_string('{% import "macros/form.html" as fm %}{% for f in form.fields %}{{ fm.field(f) }}'
                                '{% endfor %}')
     return template.render(form=form)
@@ -250,8 +251,8 @@ def test_read_only_structures_are_shown_readably_and_sent_back_unchanged() -> No
     values = {"la_units": [{"code": "U1", "title": "Cold dishes", "ecvet_points": 12}, {"code": "U2"}],
               "la_version": 2, "decision": "sign"}
     html = render(forms.build(schema, values))
-    assert "<th scope=\"col\">ecvet points</th>" in html
-    assert "<td>Cold dishes</td>" in html
+    assert "<th scope=\"col\">ECVET points</th>" in html
+    assert "<td data-label=\"Title\">Cold dishes</td>" in html
     assert 'value="request_changes">\n    Request changes\n' in html  # enum values read as words
     posted, _ = submitted(html)
     assert forms.parse(schema, posted).data == values
@@ -266,3 +267,18 @@ def test_every_shipped_form_renders_and_submits_empty_without_parse_errors() -> 
         posted, ids = submitted(html)
         assert len(ids) == len(set(ids)), path.name
         assert forms.parse(schema, posted).errors == {}, path.name
+
+
+def test_add_buttons_say_a_or_an_and_choices_read_their_schema_titles() -> None:
+    schema = {"type": "object", "properties": {
+        "assessors": {"type": "array", "title": "Assessors", "items": {
+            "type": "object", "title": "Assessor", "properties": {"name": {"type": "string"}}}},
+        "notes": {"type": "array", "items": {"type": "object", "properties": {"text": {"type": "string"}}}},
+        "next": {"type": "string", "enum": ["assess", "change_la"],
+                 "x-enumNames": ["Go on to the assessment", "Change the Learning Agreement"]},
+    }}
+    html = render(forms.build(schema, {}))
+    assert ">Add an assessor</button>" in html
+    assert ">Add an item</button>" in html
+    assert "Change the Learning Agreement" in html
+    assert "Change la" not in html

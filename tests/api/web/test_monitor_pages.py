@@ -71,6 +71,7 @@ def test_instance_list_and_heatmap_are_scoped(running: dict[str, str], world: Wo
     listing = pages["host"].get("/monitor/instances").get_data(as_text=True)
     assert "mobility-1" in listing
     assert "mobility-2" in listing
+    assert listing.index("mobility-2") < listing.index("mobility-1"), "newest first, as the page says"
     assert "mobility-1" not in pages["outsider"].get("/monitor/instances").get_data(as_text=True)
     assert "No process instances yet." in pages["outsider"].get("/monitor/instances").get_data(as_text=True)
     assert pages["host"].get("/monitor/instances?status=bogus").status_code == 422

@@ -22,7 +22,7 @@ from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
 from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound
-from engine.models import InstanceParty, ProcessInstance
+from engine.models import InstanceParty, Organisation, ProcessInstance
 from tests.support.ecvet_factories import Party, active_mou, make_live_mobility, make_party, mou_content, register
 from tests.support.engine import actor_for
 from tests.support.factories import make_user
@@ -93,6 +93,10 @@ def test_nomination_starts_the_process_with_every_lane_bound(db: Database) -> No
         assert [(h.old_status, h.new_status) for h in history] == [(None, "nomination")]
         variables = instances.get(s, actor=sending.actor, instance_id=mobility.process_instance_id)
         assert variables.process_key == "mobility"
+        hosting_name = s.get_one(Organisation, hosting.org_id).name
+    # Named for people (issue 14): learner — host — dates, not "mobility-4".
+    assert variables.business_key == (f"Kid Vos — {hosting_name} — {mobility.start_date.isoformat()} to "
+                                      f"{mobility.end_date.isoformat()}")
     assert bindings(db, mobility) == {
         "sending": (sending.org_id, None), "hosting": (hosting.org_id, None), "learner": (None, learner.user_id),
         "guardian": (None, guardian.id), "competent-institution-home": (sending.org_id, None),
