@@ -4,7 +4,7 @@
 ``task_comments`` holds the notes colleagues leave on it, append-only like the audit trail.
 
 Revision ID: 1401
-Revises: 1301
+Revises: 1201
 Create Date: 2026-12-07 09:30:00
 """
 from alembic import op
@@ -14,7 +14,7 @@ from migrations.append_only import protect, unprotect
 
 
 revision = '1401'
-down_revision = '1301'
+down_revision = '1201'
 branch_labels = None
 depends_on = None
 
