@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.conftest import World
+from tests.support.statements import counted
 
 PROPOSAL = {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": 6}
 
@@ -219,3 +220,20 @@ def test_the_audit_trail_withholds_what_another_party_submitted(two_lane: World)
     assert seen_by_host["detail"]["withheld"] == "submitted by another party"
     assert (seen_by_host["task_id"], seen_by_host["actor_id"]) == (task["id"], world.sender.person.id)
     assert "Commis chef" not in world.host.get(f"/api/process-instances/{instance['id']}").get_data(as_text=True)
+
+
+def test_a_completion_over_http_sends_the_token_lookup_and_six_statements(two_lane: World) -> None:
+    """Issue 15: the bearer token (with the caller's organisations) in one statement, then the
+    completion's six (tests/engine/test_tasks.py); nothing else on the way, e.g. no second read."""
+    world = two_lane
+    instance = start(world)
+    task_id = my_tasks(world.sender, instance_id=instance["id"])[0]["id"]
+    assert world.sender.get(f"/api/tasks/{task_id}").status_code == 200  # the form is cached from now on
+    with counted(world.db.engine) as statements:
+        response = world.sender.post(f"/api/tasks/{task_id}/complete", json={"data": PROPOSAL})
+    assert response.status_code == 200, response.get_json()
+    sent = [text for text in statements if not text.startswith("BEGIN")]
+    if world.db.is_sqlite:  # one audit INSERT per row there (tests/engine/test_tasks.py)
+        audit_rows = [text for text in sent if text.startswith("INSERT INTO audit_events")]
+        sent = [text for text in sent if text not in audit_rows] + audit_rows[:1]
+    assert len(sent) <= 7, sent
