@@ -42,7 +42,7 @@ from .schemas import ProblemSchema
 class ProblemApi(Api):
     """flask-smorest, but its errors come out, and are documented, as application/problem+json."""
 
-    ERROR_SCHEMA = ProblemSchema
+    ERROR_SCHEMA = ProblemSchema  # type: ignore[assignment]  # flask-smorest types it as its own ErrorSchema
 
     def handle_http_exception(self, error: Any) -> Any:
         return problems.from_http_exception(error)
@@ -50,7 +50,7 @@ class ProblemApi(Api):
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
-            if not (100 <= status < 200) and status not in (204, 304):
+            if not (http.HTTPStatus.CONTINUE <= status < http.HTTPStatus.OK) and status not in (204, 304):
                 response["schema"] = ProblemSchema
             prepare_response(response, self.spec, "application/problem+json")
             self.spec.components.response(status.name, response, lazy=True)

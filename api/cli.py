@@ -6,11 +6,18 @@ from pathlib import Path
 from typing import Any
 
 import click
+import waitress
 
+from demo import seed
+from ecvet import wiring
 from engine import deployments, migrate, parties
 from engine.config import load_settings, settings
 from engine.db import Database
 from engine.errors import EngineError
+from engine.worker import serve as serve_worker
+
+from .app import create_app
+from .logging import configure as configure_logging
 
 BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
 
@@ -55,7 +62,6 @@ def deploy(paths: tuple[str, ...]) -> None:
     files = _collect(paths)
     if not files:
         raise click.ClickException("no .bpmn, .dmn or .json files found")
-    from ecvet import wiring
 
     wiring.load()  # the domain's checks of deployed files (e.g. national_models.dmn)
     database = Database(settings.database_url)
@@ -97,10 +103,6 @@ def create_admin(email: str, password: str, name: str) -> None:
 @click.option("--poll", default=1.0, type=float, help="seconds between polls when idle")
 def worker(poll: float) -> None:
     """Run due jobs (timers, service tasks, messages, notifications) until SIGTERM."""
-    from ecvet import wiring
-    from engine.worker import serve as serve_worker
-
-    from .logging import configure as configure_logging
 
     wiring.load()
     configure_logging()
@@ -117,7 +119,6 @@ def worker(poll: float) -> None:
               show_default="ECVET_BASE_URL or http://127.0.0.1:5000", help="where the printed sign-in link points")
 def bootstrap_demo(url: str) -> None:
     """Seed the demo (idempotent: safe on every start) and print who can sign in and do what first."""
-    from demo import seed
 
     database = Database(load_settings().database_url)
     try:
@@ -150,13 +151,11 @@ def demo_table(result: Any) -> str:
 @click.option("--debug/--no-debug", default=False)
 def serve(host: str, port: int, debug: bool) -> None:
     """Serve the API and pages with waitress, a production WSGI server (``--debug``: Flask's own)."""
-    from .app import create_app
 
     app = create_app()
     if debug:
         app.run(host=host, port=port, debug=True, threaded=True, use_reloader=False)
         return
-    import waitress
 
     click.echo(f"serving on http://{host}:{port}")
     waitress.serve(app, host=host, port=port, threads=settings().server_threads,

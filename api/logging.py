@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -134,7 +135,10 @@ def init_app(app: Flask) -> None:
         if state is not None:
             state.observe(endpoint, request.method, response.status_code, seconds)
         status = response.status_code
-        level = logging.ERROR if status >= 500 else logging.DEBUG if request.path in _QUIET_PATHS else logging.INFO
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            level = logging.ERROR
+        else:
+            level = logging.DEBUG if request.path in _QUIET_PATHS else logging.INFO
         request_log.log(level, "%s %s %s", request.method, request.path, status,
                         extra={"method": request.method, "path": request.path, "endpoint": endpoint,
                                "status": status, "duration_ms": round(seconds * 1000, 2),

@@ -22,6 +22,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 import flask_smorest
@@ -52,14 +53,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class Malformed(EngineError):
+class Malformed(EngineError):  # noqa: N818 - named after the HTTP outcome, as engine.errors
     """The body is not what its media type says (not UTF-8, not JSON)."""
 
     status = 400
     title = "Bad request"
 
 
-class UnsupportedMediaType(EngineError):
+class UnsupportedMediaType(EngineError):  # noqa: N818 - named after the HTTP outcome
     status = 415
     title = "Unsupported media type"
 
@@ -85,7 +86,7 @@ def _shown(key: str) -> str:
 
 def _add(errors: dict[str, Any], path: tuple[Any, ...], message: str) -> None:
     """Nest `message` at `path` the way marshmallow nests per-field errors."""
-    node = errors
+    node: dict[Any, Any] = errors
     for part in path[:-1]:
         node = node.setdefault(part if isinstance(part, int) else _shown(part), {})
         if not isinstance(node, dict):  # pragma: no cover - a field cannot be both a leaf and a branch
@@ -110,7 +111,7 @@ def check_fields(values: Iterable[tuple[str, str]], where: str) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     """Why a JSON text was refused: 400 (not JSON at all) or 422 (JSON the platform cannot hold)."""
 
     def __init__(self, status: int, detail: str, errors: dict[str, Any] | None = None) -> None:
@@ -126,15 +127,15 @@ def _parse(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Refused(400, f"not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+        raise _RefusedError(400, f"not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError as exc:  # the C decoder's own guard, far below any stack trouble
-        raise _Refused(422, f"nested deeper than {MAX_DEPTH} levels") from exc
+        raise _RefusedError(422, f"nested deeper than {MAX_DEPTH} levels") from exc
     except json.JSONDecodeError as exc:
-        raise _Refused(400, f"{exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        raise _RefusedError(400, f"{exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except ValueError as exc:  # NaN/Infinity, or an integer beyond Python's digit limit
-        raise _Refused(400, str(exc)) from exc
+        raise _RefusedError(400, str(exc)) from exc
     check_value(value)
     return value
 
@@ -145,8 +146,8 @@ def loads(raw: bytes) -> Any:
     400 for what is not JSON at all, 422 (with the fields) for JSON the platform cannot hold."""
     try:
         return _parse(raw)
-    except _Refused as refused:
-        if refused.status == 400:
+    except _RefusedError as refused:
+        if refused.status == HTTPStatus.BAD_REQUEST:
             raise Malformed(f"The request body is not valid JSON: {refused.detail}") from refused
         raise Invalid(f"The request body is not valid: {refused.detail}", errors=refused.errors) from refused
 
@@ -155,7 +156,7 @@ def loads_field(text: str) -> Any:
     """JSON typed into a page's form field, with the same limits; ValueError saying why, for the field."""
     try:
         return _parse(text.encode("utf-8", "surrogatepass"))
-    except _Refused as refused:
+    except _RefusedError as refused:
         details = [f"{path}: {message}" for path, message in _flatten(refused.errors or {})]
         raise ValueError("; ".join([refused.detail, *details])) from refused
 
@@ -178,7 +179,7 @@ def check_value(value: Any) -> None:
     while stack:
         node, path = stack.pop()
         if len(path) >= MAX_DEPTH and isinstance(node, dict | list):
-            raise _Refused(422, f"nested deeper than {MAX_DEPTH} levels")
+            raise _RefusedError(422, f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(node, dict):
             for key, item in node.items():
                 problem = text_problem(key)
@@ -187,19 +188,25 @@ def check_value(value: Any) -> None:
                 stack.append((item, (*path, key)))
         elif isinstance(node, list):
             stack.extend((item, (*path, index)) for index, item in enumerate(node))
-        elif isinstance(node, str):
-            problem = text_problem(node)
+        else:
+            problem = _scalar_problem(node)
             if problem:
                 _add(errors, path, problem)
-        elif isinstance(node, bool) or node is None:
-            continue
-        elif isinstance(node, int):
-            if abs(node) > MAX_SAFE_INTEGER:
-                _add(errors, path, f"must be between -{MAX_SAFE_INTEGER} and {MAX_SAFE_INTEGER}")
-        elif isinstance(node, float) and not math.isfinite(node):
-            _add(errors, path, "must be a finite number")
     if errors:
-        raise _Refused(422, "it holds values that cannot be stored", errors)
+        raise _RefusedError(422, "it holds values that cannot be stored", errors)
+
+
+def _scalar_problem(node: Any) -> str | None:
+    """Why a JSON scalar cannot be stored (a lone surrogate, an integer past 2**53, NaN), or None."""
+    if isinstance(node, str):
+        return text_problem(node)
+    if isinstance(node, bool) or node is None:
+        return None
+    if isinstance(node, int) and abs(node) > MAX_SAFE_INTEGER:
+        return f"must be between -{MAX_SAFE_INTEGER} and {MAX_SAFE_INTEGER}"
+    if isinstance(node, float) and not math.isfinite(node):
+        return "must be a finite number"
+    return None
 
 
 def is_json_request() -> bool:
@@ -258,7 +265,7 @@ class PartyRef(ma.fields.Field):
     }
     _ID = Id()
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:  # noqa: ARG002 - marshmallow's signature
         key, number = next(iter(value.items())) if isinstance(value, dict) and len(value) == 1 else (None, value)
         if key not in (None, "organisation_id", "user_id") or isinstance(number, bool) or not isinstance(number, int):
             raise self.make_error("invalid")
@@ -334,7 +341,7 @@ def id_parameter_schema(_converter: BaseConverter) -> dict[str, Any]:
 class StrictParser(FlaskParser):
     """webargs, reading JSON through :func:`json_body` instead of its own lenient ``json.loads``."""
 
-    def load_json(self, req: Any, schema: ma.Schema) -> Any:
+    def load_json(self, req: Any, schema: ma.Schema) -> Any:  # noqa: ARG002 - webargs' signature
         return json_body()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, json
@@ -26,7 +27,7 @@ def problem(status: int, title: str, detail: str | None = None, errors: Any = No
         body["errors"] = errors
     body.update(extra)
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
-    if status == 401:
+    if status == HTTPStatus.UNAUTHORIZED:
         response.headers["WWW-Authenticate"] = 'Bearer realm="ecvet"'
     return response
 
@@ -41,10 +42,10 @@ def from_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     title = error.name or "Error"
     detail = data.get("message") or error.description
-    if status == 422 and errors is not None:
+    if status == HTTPStatus.UNPROCESSABLE_ENTITY and errors is not None:
         detail = "The query string is not valid" if location == "query" else "The request body is not valid"
     response = problem(status, title, detail, errors)
-    if status == 405 and error.get_response().headers.get("Allow"):
+    if status == HTTPStatus.METHOD_NOT_ALLOWED and error.get_response().headers.get("Allow"):
         response.headers["Allow"] = error.get_response().headers["Allow"]
     return response
 

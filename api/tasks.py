@@ -42,7 +42,7 @@ class FormSchema(Schema):
 
 
 class TaskDetail(TaskSchema):
-    form = fields.Nested(FormSchema)
+    form = fields.Nested(FormSchema)  # type: ignore[assignment]  # the detail nests what the list names
     form_file = fields.String(allow_none=True)
 
 

@@ -44,9 +44,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -55,6 +57,7 @@ from engine.errors import EngineError, Unauthorized
 
 from .. import problems
 from . import security
+from .auth import current_viewer, safe_next
 
 log = logging.getLogger("ecvet.web")
 
@@ -76,8 +79,8 @@ def nav_item(key: str, label: str, endpoint: str, visible: Callable[[Any], bool]
     _NAV[key] = NavItem(key, label, endpoint, visible, order)
 
 
-nav_item("tasks", "My tasks", "web_inbox.inbox", lambda v: True, 10)
-nav_item("documents", "Documents", "web_documents.index", lambda v: True, 20)
+nav_item("tasks", "My tasks", "web_inbox.inbox", lambda _viewer: True, 10)
+nav_item("documents", "Documents", "web_documents.index", lambda _viewer: True, 20)
 nav_item("definitions", "Process definitions", "web_definitions.index", lambda v: v.may_edit_processes, 30)
 nav_item("dashboard", "Dashboard", "web_monitor.dashboard", lambda v: v.may_monitor, 40)
 nav_item("start", "Start", "web_start.index", lambda v: v.is_admin or bool(v.organisations), 25)
@@ -112,7 +115,8 @@ ERROR_TITLES = {
 
 def error_page(status: int, message: str | None = None, errors: Any = None) -> Response:
     """An HTML error page (or problem+json when the page's JavaScript asked for JSON)."""
-    title, default = ERROR_TITLES.get(status, ERROR_TITLES[500] if status >= 500 else ERROR_TITLES[400])
+    fallback = ERROR_TITLES[500] if status >= HTTPStatus.INTERNAL_SERVER_ERROR else ERROR_TITLES[400]
+    title, default = ERROR_TITLES.get(status, fallback)
     if wants_json():
         return problems.problem(status, title, message or default, errors)
     html = render_template("errors/error.html", status=status, title=title, message=message or default,
@@ -168,14 +172,11 @@ def init_app(app: Flask) -> None:
 
 
 def _csrf_token() -> str:
-    from flask_wtf.csrf import generate_csrf
-
     return generate_csrf()
 
 
 def _viewer_or_none() -> Any:
     """For templates: the viewer, but an error page must render even when the database cannot answer."""
-    from .auth import current_viewer
 
     try:
         return current_viewer()
@@ -197,7 +198,6 @@ def _register_error_pages(app: Flask) -> None:
             return api_engine_error(error)
         if isinstance(error, Unauthorized) and not wants_json():
             target = request.full_path.rstrip("?") if request.method == "GET" else request.referrer or "/"
-            from .auth import safe_next
 
             return redirect(url_for("web_auth.sign_in", next=safe_next(target, "/")))
         response = error_page(error.status, error.message, error.errors)
@@ -212,7 +212,7 @@ def _register_error_pages(app: Flask) -> None:
             return api_http_error(error)
         status = error.code or 500
         message = error.description if status in (400, 413) else None
-        if getattr(error, "description", "") and "CSRF" in error.description:
+        if "CSRF" in (error.description or ""):
             message = "The form was not sent from this site or has expired; reload the page and try again."
         return error_page(status, message)
 

@@ -17,16 +17,14 @@ from engine import deployments, modeling, monitoring
 from engine.errors import Invalid
 from engine.parties import require_admin
 
+from ..deps import settings
 from . import security, wants_json
 from .auth import page_session
 
 bp = Blueprint("web_definitions", __name__)
 
 
-
 def _settings() -> Any:
-    from ..deps import settings
-
     return settings()
 
 

@@ -53,8 +53,9 @@ def inbox_view() -> Any:
         processes = inbox.processes_of(session, actor=actor)
     defaults = {("state", TaskState.READY), ("order", "created")}
     filtered = any(v and (k, v) not in defaults for k, v in filters.items())
-    next_url = url_for("web_inbox.inbox", **filters, cursor=page.next_cursor) if page.next_cursor else None
-    first_url = url_for("web_inbox.inbox", **filters) if cursor else None
+    query: dict[str, Any] = dict(filters)
+    next_url = url_for("web_inbox.inbox", **query, cursor=page.next_cursor) if page.next_cursor else None
+    first_url = url_for("web_inbox.inbox", **query) if cursor else None
     return render_template(
         "tasks/inbox.html", active="tasks", rows=page.items, filters=filters, processes=processes,
         states=STATES, overdue_choices=OVERDUE, orders=ORDERS, next_url=next_url, first_url=first_url,

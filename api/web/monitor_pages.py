@@ -81,7 +81,7 @@ def instance_list() -> Any:
                                   limit=50)
         overview = monitoring.definitions_overview(session)
         rows = [{"instance": i, "version": i.definition.version, "name": i.definition.name} for i in page.items]
-    args = {k: v for k, v in (("process", process_key), ("status", status)) if v}
+    args: dict[str, Any] = {k: v for k, v in (("process", process_key), ("status", status)) if v}
     next_url = url_for("web_monitor.instances", cursor=page.next_cursor, **args) if page.next_cursor else None
     first_url = url_for("web_monitor.instances", **args) if cursor else None
     return render_template(

@@ -32,7 +32,7 @@ def profile() -> Any:
 
 @bp.route("/profile", methods=["POST"])
 def save() -> Any:
-    changes = {name: request.form.get(name, "") for name in parties.PROFILE_FIELDS}
+    changes: dict[str, object] = {name: request.form.get(name, "") for name in parties.PROFILE_FIELDS}
     try:
         with page_session() as (session, actor):
             parties.update_profile(session, actor=actor, user_id=actor.user_id, changes=changes)

@@ -96,7 +96,7 @@ def may_start_partnership(viewer: Viewer) -> bool:
     return viewer.is_admin or bool(viewer.organisations)
 
 
-def may_nominate(viewer: Viewer) -> bool:
+def may_nominate(_viewer: Viewer) -> bool:
     """Members of a sending organisation with a MoU in force (administrators: any MoU in force)."""
     cached = g.get("may_nominate")
     if cached is None:
@@ -253,13 +253,13 @@ def _mobility_page(form: Form, status: int = 200) -> Any:
                 form.values["hosting_organisation_id"] = str(terms.hosting[0].id)
             if len(terms.qualifications) == 1 and not form.get("qualification_title"):
                 form.values["qualification_title"] = terms.qualifications[0]["title"]
-        partners = {m.id: _partner_names(session, m) for m in choices}
+        partners = {m.id: _partner_names(m) for m in choices}
     return render_template("start/mobility.html", active="start", form=form, choices=summaries, partners=partners,
                            terms=terms, institutions=institutions, labels=MOBILITY_LABELS,
                            summary=form.summary(MOBILITY_LABELS)), status
 
 
-def _partner_names(session: Session, mou: Any) -> str:
+def _partner_names(mou: Any) -> str:
     version = in_force_version(mou)
     content = version.content if version is not None else {}
     names = [o.get("name") or f"organisation {o.get('organisation_id')}" for o in
@@ -283,15 +283,18 @@ def nominate() -> Any:
         if not form.get(name):
             form.errors[name] = ["Required"]
     mou_id = _int(form.get("mou_id"))
+    hosting_id = _int(form.get("hosting_organisation_id"))
     if mou_id is None:
         form.errors["mou_id"] = ["Choose the MoU the mobility runs under"]
-    if form.errors:
+    if hosting_id is None:
+        form.errors["hosting_organisation_id"] = ["Choose the hosting organisation"]
+    if form.errors or mou_id is None or hosting_id is None:
         return _mobility_page(form, 422)
     learner = {k.removeprefix("learner."): v for k, v in form.values.items() if k.startswith("learner.") and v}
     try:
         with page_session() as (session, actor):
             mobility = nomination.nominate(
-                session, actor=actor, mou_id=mou_id, hosting_organisation_id=_int(form.get("hosting_organisation_id")),
+                session, actor=actor, mou_id=mou_id, hosting_organisation_id=hosting_id,
                 qualification_title=form.get("qualification_title"), start_date=form.get("start_date"),
                 end_date=form.get("end_date"), learner=learner,
                 competent_institution_home_id=_int(form.get("competent_institution_home_id")))

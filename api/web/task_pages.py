@@ -78,7 +78,7 @@ def task_page(task_id: str) -> Any:
     return _render(task_id)
 
 
-class _ShowAgain(Exception):
+class _ShowAgainError(Exception):
     """Leave the unit of work without saving (rolling back uploads) and show the form again."""
 
     def __init__(self, submission: forms.Submission) -> None:
@@ -120,7 +120,7 @@ def complete(task_id: str) -> Any:
             upload_errors = _store_uploads(session, actor, schema, posted)
             submission = forms.parse(schema, posted)
             if submission.action is not None:
-                raise _ShowAgain(submission)
+                raise _ShowAgainError(submission)
             problems = {**engine_forms.field_errors(schema_text, submission.data), **submission.errors,
                         **upload_errors} if schema_text else {**submission.errors, **upload_errors}
             if submission.errors or upload_errors:
@@ -128,7 +128,7 @@ def complete(task_id: str) -> Any:
                 raise Invalid("The form has errors; nothing was saved", errors=problems)
             done = tasks.complete(session, actor=actor, task_id=task_id, data=submission.data, on_behalf=on_behalf)
             name = done.name
-    except _ShowAgain as again:
+    except _ShowAgainError as again:
         action = again.submission.action or ("", "")
         data = forms.apply_action(schema, again.submission.data, action)
         return _render(task_id, values=data, raw=again.submission.raw, on_behalf=on_behalf,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,11 @@ from tests.support.factories import Person, make_org, make_user
 
 
 @pytest.fixture
-def app(db: Database) -> Iterator[Flask]:
+def app(db: Database) -> Flask:
     settings = load_settings(database_url=db.url)
     application = create_app(settings, database=db)
     application.testing = True
-    yield application
+    return application
 
 
 @dataclass

@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from ecvet.partnership.models import Attachment
+from engine import config
 from tests.api.conftest import Caller, World, assert_problem, sign_in
 from tests.support.factories import make_user
 from tests.support.uploads import DOCX, ODT, PDF, PNG
 
 
 def upload(caller: Caller, content: bytes, filename: str = "supplement.pdf",
-           content_type: str = "application/pdf", **form: str) -> object:
+           content_type: str = "application/pdf", **form: str) -> Any:
     data = {"file": (io.BytesIO(content), filename, content_type), **form}
     return caller.post("/api/attachments", data=data, content_type="multipart/form-data")
 
@@ -66,14 +68,12 @@ def test_outsiders_get_404(world: World) -> None:
     assert_problem(world.sender.get("/api/attachments/999999"), 404)
 
 
-def test_unknown_types_and_oversized_files_are_refused_and_nothing_is_stored(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_unknown_types_and_oversized_files_are_refused_and_nothing_is_stored(world: World) -> None:
     body = assert_problem(upload(world.sender, b"<html><script>alert(1)</script></html>", filename="cs.pdf"), 415)
     assert "PDF, PNG, JPEG, ODT and DOCX" in body["detail"]
     assert_problem(upload(world.sender, b"MZ\x90\x00 an executable", filename="cs.docx",
                           content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"), 415)
-    monkeypatch.setenv("ECVET_ATTACHMENT_MAX_BYTES", "1000")
+    config.use(config.changed(attachment_max_bytes=1000))  # the root conftest restores the settings after
     body = assert_problem(upload(world.sender, PDF + b"0" * 1000), 413)
     assert body["errors"] == {"file": ["At most 1000 bytes"]}
     assert count(world) == 0

@@ -23,7 +23,7 @@ from engine import db as engine_db
 from engine import tasks as task_service
 from engine.models import AuditEvent, ProcessInstance
 from tests.api.conftest import World
-from tests.api.test_tasks import PROPOSAL, my_tasks, start
+from tests.support.api_tasks import PROPOSAL, my_tasks, start
 
 TRIALS = 6
 RACERS = 4

@@ -48,7 +48,8 @@ def assert_bundle_errors(response: Any) -> list[dict[str, Any]]:
     """422 problem+json whose errors are a non-empty list of {file, element_id, message}."""
     body = assert_problem(response, 422)
     errors = body["errors"]
-    assert isinstance(errors, list) and errors, body
+    assert isinstance(errors, list), body
+    assert errors, body
     for error in errors:
         assert {"file", "element_id", "message"} <= set(error), error
         assert isinstance(error["message"], str)

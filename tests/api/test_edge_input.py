@@ -7,6 +7,8 @@ and NUL; bodies of the wrong media type; bodies sent without a token; values onl
 """
 from __future__ import annotations
 
+import base64
+import io
 import json
 from typing import Any
 
@@ -21,7 +23,7 @@ from engine.config import load_settings
 from engine.db import Database
 from engine.errors import Invalid
 from engine.models import Organisation
-from tests.api.conftest import World, assert_problem, deploy_files
+from tests.api.conftest import TWO_LANE, World, assert_problem, deploy_files
 from tests.api.edge_support import Operation, assert_no_traceback, operations, resolve, row_counts
 
 OUT_OF_RANGE_IDS = ("0", "2147483648", "9223372036854775808", "99999999999999999999", "-1")
@@ -35,7 +37,6 @@ def doc(world: World) -> dict[str, Any]:
 @pytest.fixture
 def lived(world: World) -> World:
     """The world with a process deployed and an instance running, so real ids exist."""
-    from tests.api.conftest import TWO_LANE
 
     assert deploy_files(world.admin, [TWO_LANE]).status_code == 201
     started = world.sender.post("/api/process-instances", json={
@@ -78,7 +79,8 @@ def test_out_of_range_ids_in_any_path_are_404(lived: World, doc: dict[str, Any])
         for name, schema in operation.path_parameters.items():
             if schema.get("type") != "integer":
                 continue
-            assert schema["minimum"] == 1 and schema["maximum"] == MAX_ID, f"{operation}: {schema}"
+            assert schema["minimum"] == 1, f"{operation}: {schema}"
+            assert schema["maximum"] == MAX_ID, f"{operation}: {schema}"
             for value in OUT_OF_RANGE_IDS:
                 url = operation.url(**{name: value})
                 body = assert_problem(call(lived, operation, url, json={}), 404)
@@ -109,8 +111,8 @@ def _id_properties(doc: dict[str, Any], operation: Operation) -> list[str]:
         return []
     schema = resolve(doc, content["schema"])
     out = []
-    for name, prop in schema.get("properties", {}).items():
-        prop = resolve(doc, prop)
+    for name, raw in schema.get("properties", {}).items():
+        prop = resolve(doc, raw)
         items = resolve(doc, prop.get("items", {}))
         if prop.get("maximum") == MAX_ID or items.get("maximum") == MAX_ID:
             out.append(name)
@@ -146,7 +148,8 @@ def test_out_of_range_ids_in_query_strings_are_422(lived: World, doc: dict[str, 
             if response.status_code == 404:
                 continue
             body = assert_problem(response, 422)
-            assert name in body["errors"] and body["detail"] == "The query string is not valid", body
+            assert name in body["errors"], body
+            assert body["detail"] == "The query string is not valid", body
 
 
 def test_nul_in_any_query_parameter_is_422(lived: World, doc: dict[str, Any]) -> None:
@@ -253,8 +256,6 @@ def test_protected_operations_answer_401_before_reading_any_input(lived: World, 
 
 
 def test_uploads_without_a_token_are_401_not_422(lived: World) -> None:
-    import io
-
     for url, field in (("/api/process-definitions", "files[]"), ("/api/attachments", "file")):
         response = lived.client.post(url, data={field: (io.BytesIO(b"%PDF-1.4 x"), "a.pdf")},
                                      content_type="multipart/form-data")
@@ -283,10 +284,7 @@ def test_a_value_the_database_refuses_is_422_and_rolls_back(db: Database) -> Non
     too_big = [2**63] if db.is_sqlite else [2**31, 2**53 - 1, 2**63]  # SQLite integers have 64 bits
     for value in too_big:
         with pytest.raises(Invalid) as refused:
-            with db.transaction() as session:
-                session.add(Organisation(name="Half done", country="DE"))
-                session.flush()
-                session.get(Organisation, value)
+            _write_then_read_id(db, value)
         assert refused.value.status == 422
         assert "range" in refused.value.message
     with db.transaction(write=False) as session:
@@ -294,8 +292,6 @@ def test_a_value_the_database_refuses_is_422_and_rolls_back(db: Database) -> Non
 
 
 def test_a_hand_made_cursor_beyond_the_range_is_not_a_500(lived: World) -> None:
-    import base64
-
     shapes = {
         "/api/organisations": ([2**63], [2**31], ["not an id"], [{"dt": "2020-01-01T00:00:00"}], [True]),
         "/api/process-instances": ([5, "x"], [{"dt": "2020-01-01T00:00:00+00:00"}, 7], ["x", "y"]),
@@ -306,3 +302,11 @@ def test_a_hand_made_cursor_beyond_the_range_is_not_a_500(lived: World) -> None:
             response = lived.admin.get(url, query_string={"cursor": cursor})
             assert response.status_code in (200, 422), (url, values, response.get_json())
             assert_no_traceback(response)
+
+
+def _write_then_read_id(db: Database, value: int) -> None:
+    """One unit of work that writes a row, then looks up an id the database cannot hold."""
+    with db.transaction() as session:
+        session.add(Organisation(name="Half done", country="DE"))
+        session.flush()
+        session.get(Organisation, value)

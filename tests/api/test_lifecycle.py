@@ -29,7 +29,7 @@ from flask import Flask
 from engine.clock import FrozenClock
 from engine.db import Database
 from tests.api.conftest import assert_problem, sign_in
-from tests.api.lifecycle_driver import (
+from tests.support.lifecycle_driver import (
     MobilityFlow,
     PartnershipFlow,
     Platform,
@@ -565,6 +565,7 @@ def review(w: World) -> None:
             "revise_mou": False})
         assert p.instance(r.instance_id)["status"] == "completed"
         record = r.record(key)
+        assert w.partnership is not None
         assert (record["status"], record["mobility_id"], record["mou_id"]) == ("completed", m.mobility_id,
                                                                                w.partnership.mou_id)
         assert [e["party"] for e in record["evaluations"]] == ["sending", "hosting", "learner"]
@@ -625,6 +626,7 @@ def check_mobility_documents(w: World, released: dict[str, dict[str, Any]]) -> N
         signed_by = [s["name"] for s in record["signatures"]]
         assert signed_by == [SIGNERS[who][0] for who, _ in w.model.after]
 
+        assert w.partnership is not None
         refs = {(r["kind"], r["record_id"]) for r in
                 p.people["sending"].get(f"/api/process-instances/{m.instance_id}/documents").get_json()["items"]}
         assert {("mou", w.partnership.mou_id), ("learning-agreement", la_id), ("transcript", released[key]["id"]),

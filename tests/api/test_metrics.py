@@ -13,7 +13,7 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
-from api.logging import JsonFormatter
+from api.logging import ContextFilter, JsonFormatter
 from engine import clock, jobs
 from engine.clock import FrozenClock
 from engine.config import load_settings
@@ -183,8 +183,6 @@ def test_engine_log_lines_during_a_request_carry_the_request_ids(app: Flask) -> 
     def probe(instance_id: str, task_id: str) -> str:
         logging.getLogger("ecvet.test").warning("inside")
         return "ok"
-
-    from api.logging import ContextFilter
 
     keep = Keep()
     keep.addFilter(ContextFilter())

@@ -40,7 +40,7 @@ def body(sc: Scenario, learner_email: str, **overrides: Any) -> dict[str, Any]:
 
 def count(db: Database) -> tuple[int, int]:
     with db.transaction(write=False) as s:
-        return (s.scalar(select(func.count(Mobility.id))), s.scalar(select(func.count(Learner.id))))
+        return (s.scalars(select(func.count(Mobility.id))).one(), s.scalars(select(func.count(Learner.id))).one())
 
 
 def test_nominate_starts_the_mobility_process(app: Flask, db: Database, frozen: FrozenClock) -> None:

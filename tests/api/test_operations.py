@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bench.generate import script_process, sequential_process
 from tests.api.conftest import World, post_bundle
-from tests.api.test_tasks import PROPOSAL, my_tasks, start
+from tests.support.api_tasks import PROPOSAL, my_tasks, start
 
 
 def test_suspend_blocks_completion_until_resumed(two_lane: World) -> None:

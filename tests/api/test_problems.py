@@ -9,10 +9,14 @@ import pytest
 from flask import Flask
 from openapi_spec_validator import validate
 
+from api.app import create_app
+from api.deps import authenticated
+from engine import parties
+from engine.config import load_settings
+from engine.db import Database
 from tests.api.conftest import World, assert_problem
 
 TRACE_MARKERS = ("Traceback", 'File "', "site-packages", "sqlalchemy.exc", "werkzeug.exceptions")
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -118,9 +122,6 @@ def failing_routes(app: Flask) -> None:
         raise RuntimeError(f"boom: {SECRET} at /srv/app/secret.py")
 
     def half_done() -> Any:
-        from api.deps import authenticated
-        from engine import parties
-
         with authenticated() as (session, actor):
             parties.create_organisation(session, actor=actor, name="Half done", country="DE")
             raise ValueError("after the write")
@@ -264,9 +265,6 @@ def test_openapi_says_which_operations_are_public(world: World) -> None:
 
 def test_openapi_says_metrics_needs_its_token_when_one_is_configured(
         db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from api.app import create_app
-    from engine.config import load_settings
-
     monkeypatch.setenv("ECVET_METRICS_TOKEN", "scrape-secret")
     guarded = create_app(load_settings(database_url=db.url), database=db).test_client()
     doc = openapi(guarded)
@@ -290,10 +288,9 @@ def test_openapi_documents_errors_as_problem_json(world: World) -> None:
         for method, operation in item.items():
             if method == "parameters":
                 continue  # path-level parameters, not an operation
-            for code, response in operation.get("responses", {}).items():
+            for code, declared in operation.get("responses", {}).items():
                 if code == "default" or code.startswith(("4", "5")):
-                    if "$ref" in response:
-                        response = _resolve(doc, response["$ref"])
+                    response = _resolve(doc, declared["$ref"]) if "$ref" in declared else declared
                     error_responses.append((f"{method} {path} {code}", response))
     assert error_responses
     for where, response in error_responses:
@@ -325,7 +322,7 @@ def test_docs_page_uses_only_local_assets(world: World) -> None:
 def test_swagger_assets_are_served_locally(world: World) -> None:
     bundle = world.client.get("/api/docs/assets/swagger-ui-bundle.js")
     assert bundle.status_code == 200
-    assert "javascript" in bundle.mimetype
+    assert "javascript" in (bundle.mimetype or "")
     assert b"SwaggerUIBundle" in bundle.data
     css = world.client.get("/api/docs/assets/swagger-ui.css")
     assert css.status_code == 200
@@ -351,8 +348,6 @@ def test_healthz_reports_ok_without_a_token(world: World) -> None:
 
 
 def test_healthz_reports_an_unreachable_database_as_503(app: Flask, tmp_path: Any) -> None:
-    from engine.db import Database
-
     broken = Database(f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # exists once opened, never migrated
     try:
         app.extensions["ecvet_db"] = broken

@@ -8,8 +8,9 @@ from flask.testing import FlaskClient
 
 from ecvet import evidence
 from ecvet.partnership import approvals, mou
+from engine.config import ROOT
 from engine.db import Database
-from tests.api.conftest import Caller, World, assert_problem, sign_in
+from tests.api.conftest import Caller, World, assert_problem, post_bundle, sign_in
 from tests.support.ecvet_factories import SIGNER, Party, mou_content, register
 from tests.support.engine import actor_for
 from tests.support.factories import make_org, make_user
@@ -236,8 +237,6 @@ def test_admins_register_competent_institutions(world: World) -> None:
 
 def test_a_national_models_table_the_services_cannot_use_is_refused_on_every_deploy_path(world: World) -> None:
     """The engine accepts any valid DMN; the domain's check refuses a typo'd approval mode, via the API too."""
-    from engine.config import ROOT
-    from tests.api.conftest import post_bundle
 
     table = (ROOT / "processes" / "national_models.dmn").read_bytes()
     process = (ROOT / "tests" / "fixtures" / "ecvet" / "uses_national_model.bpmn").read_bytes()

@@ -233,7 +233,7 @@ def test_a_partnership_is_started_by_its_sending_organisation_with_allowed_insti
 
     assert_problem(attempt(scene.hotel, good), 403)  # the hotel binds the school as the one that sends
     assert_problem(attempt(scene.he, good), 403)
-    cases = [
+    cases: list[tuple[dict[str, Any], dict[str, Any], str]] = [
         ({**good, "hosting": school}, {}, "parties.hosting"),
         ({**good, "competent-institution-home": scene.sc.outsider.org_id}, {}, "parties.competent-institution-home"),
         ({**good, "competent-institution-host": {"user_id": scene.him.learner.user_id}}, {},

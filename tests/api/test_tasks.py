@@ -4,27 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.conftest import World
+from tests.support.api_tasks import PROPOSAL, my_tasks, start
 from tests.support.statements import counted
-
-PROPOSAL = {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": 6}
-
-
-def start(world: World, **extra: Any) -> dict[str, Any]:
-    body = {
-        "process_key": "two_lane_review",
-        "business_key": "mobility-1",
-        "parties": {"sending": world.sending_org, "hosting": {"organisation_id": world.hosting_org}},
-        **extra,
-    }
-    response = world.sender.post("/api/process-instances", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
-def my_tasks(caller: Any, **params: str) -> list[dict[str, Any]]:
-    response = caller.get("/api/tasks", query_string=params)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["items"]
 
 
 def test_two_parties_each_see_and_complete_only_their_own_tasks(two_lane: World) -> None:

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from engine.models import ApiToken, Base, utcnow
+from engine import clock, throttle
+from engine.clock import FrozenClock
+from engine.models import ApiToken, AuditEvent, Base, utcnow
 from tests.api.conftest import Caller, World, assert_problem, sign_in
 from tests.support.factories import PASSWORD, make_user
 
@@ -177,17 +179,12 @@ def test_token_is_stored_only_as_its_sha256(world: World) -> None:
         for table in Base.metadata.sorted_tables:
             for record in session.execute(select(table)):
                 for value in record:
-                    if isinstance(value, bytes):
-                        value = value.decode("utf-8", "replace")
-                    assert secret_part not in str(value), f"clear token found in {table.name}"
+                    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+                    assert secret_part not in text, f"clear token found in {table.name}"
 
 
 @pytest.mark.parametrize("known", [True, False], ids=["known-address", "unknown-address"])
 def test_repeated_failures_lock_the_address_then_it_unlocks(world: World, known: bool) -> None:
-    from engine import clock, throttle
-    from engine.clock import FrozenClock
-    from engine.models import AuditEvent
-
     person = make_user(world.db) if known else None
     email = person.email if person else "ghost@example.org"
     frozen = FrozenClock(utcnow())
@@ -214,8 +211,6 @@ def test_repeated_failures_lock_the_address_then_it_unlocks(world: World, known:
 
 
 def test_a_success_resets_the_failure_count(world: World) -> None:
-    from engine import throttle
-
     person = world.sender.person
     for _round in range(3):
         for _ in range(throttle.MAX_FAILURES - 1):

@@ -56,7 +56,6 @@ MOU_CONTENT: dict[str, Any] = {"qualifications": [{"title": "Cook", "eqf_level":
 ]}]}
 
 
-
 @dataclass
 class Case:
     """One mobility with its parties; helpers sign and read in separate units of work."""

@@ -31,6 +31,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 os.environ.setdefault("ECVET_SECRET_KEY", "browser-tests-only-secret")
 
+from playwright.sync_api import sync_playwright
+
 from api.app import create_app  # noqa: E402
 from engine.config import ROOT, load_settings  # noqa: E402
 from engine.db import Database  # noqa: E402
@@ -114,7 +116,6 @@ def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium) or "
                     "`apt-get install -y chromium`")
-    from playwright.sync_api import sync_playwright
 
     # launch() gives every run a new temporary profile (user-data dir) that it deletes on close.
     with sync_playwright() as playwright:

@@ -8,42 +8,16 @@ from ecvet.national_models import service
 from engine import deployments
 from engine.config import ROOT
 from engine.db import Database
+from tests.support.modeler import TWO_LANE, deploy, watch_console
 from tests.web.conftest import Demo, LiveServer
 
-TWO_LANE = ROOT / "processes" / "two_lane_review.bpmn"
 DMN = ROOT / "processes" / "national_models.dmn"
 USES_TABLE = ROOT / "tests" / "fixtures" / "modeling" / "uses_national_model.bpmn"
-
-
-def deploy(db: Database, *paths: Any) -> None:
-    with db.transaction() as s:
-        deployments.deploy(s, actor=None, files={p.name: p.read_bytes() for p in paths}, forms_dir=ROOT / "forms")
 
 
 def versions(db: Database, key: str) -> list[Any]:
     with db.transaction(write=False) as s:
         return deployments.list_definitions(s, key=key).items
-
-
-KNOWN_NOISE = (
-    "Failed to load resource",
-    # dmn-js's production bundle embeds Inferno, which prints this once; it is not a failure.
-    "It looks like you're using a minified copy of the development build of Inferno",
-)
-
-
-def watch_console(page: Any) -> list[str]:
-    """Script errors and CSP violations the page logs: a page that works logs none. (Failed requests
-    are logged too; their statuses are asserted where they matter, e.g. the 422 of a refused save.)"""
-    problems: list[str] = []
-
-    def on_console(message: Any) -> None:
-        if message.type == "error" and not message.text.startswith(KNOWN_NOISE):
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return problems
 
 
 RENAME_REVIEW = """() => {

@@ -75,7 +75,7 @@ def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner
     page.wait_for_url("**/tasks")
     assert "is done" in page.locator(".flashes").inner_text()
     with db.transaction(write=False) as s:
-        mobility = s.scalar(select(Mobility).join(Learner).where(Learner.name == "Jonas Keller"))
+        mobility = s.scalars(select(Mobility).join(Learner).where(Learner.name == "Jonas Keller")).one()
         signed = set(s.scalars(select(LaSignature.party)
                                .join(LearningAgreement, LearningAgreement.id == LaSignature.la_id)
                                .where(LearningAgreement.mobility_id == mobility.id)))
@@ -87,8 +87,8 @@ def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner
         signatures = {sig.party: sig for sig in s.scalars(select(LaSignature).join(
             LearningAgreement, LearningAgreement.id == LaSignature.la_id).where(
             LearningAgreement.mobility_id == mobility.id))}
-        coordinator = s.scalar(select(User).where(User.email == "coordinator@berufskolleg.example"))
-        jonas = s.scalar(select(User).where(User.email == "jonas.keller@learner.example"))
+        coordinator = s.scalars(select(User).where(User.email == "coordinator@berufskolleg.example")).one()
+        jonas = s.scalars(select(User).where(User.email == "jonas.keller@learner.example")).one()
     assert (signatures["learner"].signer_user_id, signatures["learner"].signer_name) == (jonas.id, "Jonas Keller")
     assert (signatures["sending"].signer_user_id, signatures["sending"].signer_position,
             signatures["sending"].signer_place) == (coordinator.id, "VET coordinator", "Köln")
@@ -158,9 +158,9 @@ def test_the_dutch_college_approves_the_mou_as_itself(
     page.get_by_role("button", name="Complete task", exact=True).click()
     page.wait_for_url("**/tasks")
     with db.transaction(write=False) as s:
-        sanne = s.scalar(select(User).where(User.email == "coordinator@horecacollege.example"))
-        partnership = s.scalar(select(Partnership).join(ProcessInstance, ProcessInstance.id == Partnership.instance_id)
-                               .where(ProcessInstance.business_key == "Partnership Köln – Amsterdam (cooks)"))
+        sanne = s.scalars(select(User).where(User.email == "coordinator@horecacollege.example")).one()
+        partnership = s.scalars(select(Partnership).join(ProcessInstance, ProcessInstance.id == Partnership.instance_id)
+                                .where(ProcessInstance.business_key == "Partnership Köln – Amsterdam (cooks)")).one()
         approvals = list(s.scalars(select(MouApproval).where(MouApproval.mou_id == partnership.mou_id,
                                                              MouApproval.role == "partner")))
     college = [a for a in approvals if a.signer_user_id == sanne.id]

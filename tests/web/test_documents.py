@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.support.engine import actor_for
+from tests.support.task_pages import deploy, make_learning_agreement, start
 from tests.web.conftest import Demo, LiveServer
-from tests.web.test_task_pages import deploy, make_learning_agreement, start
 
 
 def test_coordinator_reads_and_downloads_the_learning_agreement(page: Any, live_server: LiveServer, demo: Demo,
@@ -15,7 +15,7 @@ def test_coordinator_reads_and_downloads_the_learning_agreement(page: Any, live_
     deploy(live_server, "la_signing.bpmn", "web_la_sign_learner.json")
     start(live_server, actor_for(live_server.db, demo.coordinator.id), "web_la_signing",
           {"learner": {"user_id": demo.learner.id}, "sending": demo.sending_org}, "mobility-lena",
-          {"la_id": la_id, "la_hash": la_hash})
+          variables={"la_id": la_id, "la_hash": la_hash})
 
     sign_in_as(page, demo.coordinator)
     page.get_by_role("link", name="Documents").click()

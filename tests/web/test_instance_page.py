@@ -6,9 +6,9 @@ from typing import Any
 
 from engine import deployments, instances
 from engine.config import ROOT
+from tests.support.dashboard import PROPOSAL, admin_actor, complete_ready, start
+from tests.support.modeler import TWO_LANE, deploy, watch_console
 from tests.web.conftest import Demo, LiveServer
-from tests.web.test_definitions_modeler import TWO_LANE, deploy, watch_console
-from tests.web.test_monitor_dashboard import PROPOSAL, admin_actor, complete_ready, start
 
 
 def test_instance_diagram_highlights_completed_and_active_elements(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ecvet.mobility.models import AssessmentRecord, LaSignature
 from engine.clock import FrozenClock
-from engine.models import TaskState
+from engine.models import HumanTask, TaskState
 from tests.support.ecvet_factories import SIGNER, Party
 from tests.support.factories import PASSWORD, Person
 from tests.support.mobility_driver import HOST_SIGNER, Run, Scenario, go_live, start
@@ -112,7 +112,6 @@ def test_hosting_mentor_records_the_assessment_after_one_invalid_submission(
     assert "is done" in page.locator(".flashes").inner_text()
 
     with scenario.db.transaction(write=False) as s:
-        from engine.models import HumanTask
 
         done = s.get(HumanTask, task_id)
         assert done is not None

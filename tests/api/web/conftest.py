@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 os.environ.setdefault("ECVET_SECRET_KEY", "page-tests-only-secret")
 
 from engine.db import Database  # noqa: E402
-from tests.api.conftest import World, deploy_files, sign_in  # noqa: E402
+from tests.api.conftest import TWO_LANE, World, deploy_files, sign_in  # noqa: E402
 from tests.support.factories import Person  # noqa: E402
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -69,7 +69,6 @@ def pages(app: Flask, world: World) -> dict[str, Browser]:
 
 def start_two_lane(world: World, business_key: str = "mobility-42") -> str:
     """Deploy the two-lane review process and start one instance; returns its id."""
-    from tests.api.conftest import TWO_LANE
 
     deploy_files(world.admin, [TWO_LANE])
     response = world.sender.post("/api/process-instances", json={

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from api.web import inbox as inbox_pages
 from tests.api.conftest import World
 from tests.api.web.conftest import Browser, ready_task, start_two_lane
 
@@ -76,8 +77,6 @@ def test_filter_by_process_and_state_and_an_empty_filter_result(world: World, pa
 
 
 def test_pages_follow_each_other_without_repeats(world: World, pages: dict[str, Browser]) -> None:
-    from api.web import inbox as inbox_pages
-
     created = [ready_task(world.sender, start_two_lane(world, f"m-{i}"))["id"] for i in range(4)]
     original = inbox_pages.PAGE_SIZE
     inbox_pages.PAGE_SIZE = 3

@@ -11,6 +11,8 @@ from bench.generate import script_process
 from ecvet.partnership import mou
 from tests.api.conftest import World, post_bundle
 from tests.api.web.conftest import Browser, ready_task, start_two_lane
+from tests.support.ecvet_factories import Party, mou_content
+from tests.support.engine import actor_for
 
 PROPOSAL = {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": 6}
 
@@ -87,10 +89,14 @@ def test_instance_page_shows_highlights_to_parties_and_404_to_others(running: di
     response = pages["host"].get(f"/instances/{second}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    states = re.search(r'data-states="([^"]*)"', html).group(1)
+    found = re.search(r'data-states="([^"]*)"', html)
+    assert found is not None
+    states = found.group(1)
     assert "&#34;propose&#34;: &#34;completed&#34;" in states
     assert "&#34;review&#34;: &#34;active&#34;" in states
-    assert "Flow_to_review" in re.search(r'data-flows="([^"]*)"', html).group(1)
+    flows = re.search(r'data-flows="([^"]*)"', html)
+    assert flows is not None
+    assert "Flow_to_review" in flows.group(1)
     assert "task.completed" in html
     assert "Sending organisation" in html
     assert "Operator actions" not in html  # parties watch; administrators operate
@@ -157,9 +163,6 @@ def test_dashboard_nav_entry_for_every_member(world: World, pages: dict[str, Bro
 
 
 def test_instance_page_links_the_documents_it_holds(world: World, pages: dict[str, Browser]) -> None:
-    from tests.support.ecvet_factories import Party, mou_content
-    from tests.support.engine import actor_for
-
     sender_actor = actor_for(world.db, world.sender.person.id)
     host_actor = actor_for(world.db, world.host.person.id)
     sending = Party(world.sending_org, sender_actor, world.sender.person.id, world.sender.person.email)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from api.web.vendor import NODE_MODULES
 from engine.config import ROOT
 from tests.api.conftest import World, deploy_files
 from tests.api.web.conftest import Browser, start_two_lane
@@ -188,8 +189,6 @@ def test_decision_table_with_an_unusable_answer_is_refused(deployed: World, page
 
 
 def test_vendor_files_come_only_from_the_allow_list(app: Any) -> None:
-    from api.web.vendor import NODE_MODULES
-
     assert (NODE_MODULES / "bpmn-js" / "dist").is_dir(), "front-end libraries missing: run `make setup` (npm ci)"
     client = app.test_client()
     script = client.get("/vendor/bpmn-js/bpmn-modeler.production.min.js")

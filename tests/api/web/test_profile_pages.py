@@ -15,7 +15,8 @@ def test_a_person_sets_the_position_and_place_their_signatures_start_with(
     page = host.get("/profile").get_data(as_text=True)
     assert me["name"] in page
     assert me["email"] in page
-    assert 'name="name"' not in page and 'name="email"' not in page, "who signs is not edited here"
+    assert 'name="name"' not in page, "who signs is not edited here"
+    assert 'name="email"' not in page, "who signs is not edited here"
     assert 'href="/profile"' in page, "the header links the signed-in name to the profile"
 
     saved = host.post("/profile", {"position": " Jefe de cocina ", "place": "València"})

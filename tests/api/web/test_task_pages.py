@@ -1,6 +1,8 @@
 """The task page without a browser: the form from the JSON Schema, errors next to fields, completion, access."""
 from __future__ import annotations
 
+import io
+import json
 import re
 
 from sqlalchemy import select
@@ -8,8 +10,9 @@ from sqlalchemy import select
 from ecvet.partnership.models import Attachment
 from engine.models import AuditEvent
 from tests.api.conftest import TWO_LANE as ROOT_TWO_LANE
-from tests.api.conftest import World
-from tests.api.web.conftest import Browser, ready_task, start_two_lane
+from tests.api.conftest import World, post_bundle
+from tests.api.web.conftest import Browser, browser_for, ready_task, start_two_lane
+from tests.support.task_pages import FIXTURES
 
 VALID = {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": "6"}
 
@@ -115,8 +118,6 @@ def test_another_organisation_gets_404_for_the_task_by_url(world: World, pages: 
 
 
 def test_signed_out_visitors_are_sent_to_sign_in_and_back(world: World, app: object) -> None:
-    from tests.api.web.conftest import browser_for
-
     instance_id = start_two_lane(world)
     task = ready_task(world.sender, instance_id)
     visitor = browser_for(app)  # type: ignore[arg-type]
@@ -165,7 +166,6 @@ def test_instructions_are_markdown_with_html_escaped(world: World, pages: dict[s
     bpmn = (ROOT_TWO_LANE.read_text()
             .replace("Describe the placement you propose for the learner",
                      "**Describe** the placement &lt;script&gt;alert(1)&lt;/script&gt; [guide](javascript:alert(2))"))
-    from tests.api.conftest import post_bundle
 
     response = post_bundle(world.admin, {"two_lane_review.bpmn": bpmn.encode()})
     assert response.status_code == 201, response.get_json()
@@ -178,7 +178,6 @@ def test_instructions_are_markdown_with_html_escaped(world: World, pages: dict[s
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section
     assert "<script>" not in section
     assert 'href="javascript:' not in section
-
 
 
 
@@ -197,10 +196,6 @@ EVIDENCE_FORM = {
 
 def start_evidence_task(world: World) -> tuple[str, dict[str, object]]:
     """The browser tests' assessment process, deployed with a form that asks for an attachment."""
-    import json
-
-    from tests.api.conftest import post_bundle
-    from tests.web.test_task_pages import FIXTURES
 
     response = post_bundle(world.admin, {"assessment.bpmn": (FIXTURES / "assessment.bpmn").read_bytes(),
                                          "web_assessment.json": json.dumps(EVIDENCE_FORM).encode()})
@@ -213,9 +208,6 @@ def start_evidence_task(world: World) -> tuple[str, dict[str, object]]:
 
 def test_an_attachment_field_uploads_the_file_and_completes_with_its_id(world: World,
                                                                        pages: dict[str, Browser]) -> None:
-    import io
-
-
     instance_id, task = start_evidence_task(world)
     html = pages["host"].get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html

@@ -15,7 +15,7 @@ with no request. Tokens live 30 days of that clock, so everyone signs in again w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -103,7 +103,7 @@ class Platform:
         self.refresh_tokens()
 
     def advance(self, **delta: float) -> None:
-        self.clock.advance(**delta)
+        self.clock.advance(timedelta(**delta))
         self.refresh_tokens()
 
     def refresh_tokens(self) -> None:
