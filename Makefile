@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///$(CURDIR)/var/ecvet.sqlite3
 export DATABASE_URL
 
-.PHONY: run test bench lint setup system-deps fonts chromium test-postgres migrate deploy clean
+.PHONY: run test bench bench-http lint setup system-deps fonts chromium test-postgres migrate deploy clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || $(MAKE) system-deps
@@ -77,6 +77,10 @@ test: setup chromium test-postgres
 
 bench: setup
 	$(BIN)/python -m bench.run
+
+# Real servers and workers under concurrent clients in other processes (bench/http.py), SQLite and PostgreSQL.
+bench-http: setup
+	$(BIN)/python -m bench.http
 
 lint: setup
 	$(GATES)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from .config import settings
 from .errors import Conflict, EngineError, Invalid, Unavailable
 
 log = logging.getLogger("ecvet.db")
@@ -44,8 +45,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _tune_sqlite(engine)
         return engine
     connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args,
-                         **kwargs)
+    # Sized to the process: a request thread holds one connection at a time, and the few beyond the
+    # threads serve the metrics collector and the health check. Overflow covers a burst, then closes.
+    current = settings()
+    pool = current.db_pool_size if current.db_pool_size > 0 else current.server_threads + 2
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": pool, "max_overflow": pool, **kwargs}
+    return create_engine(url, connect_args=connect_args, **options)
 
 
 def _tune_sqlite(engine: Engine) -> None:
