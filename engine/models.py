@@ -187,6 +187,7 @@ class ProcessInstance(Base):
     __table_args__ = (
         Index("ix_instances_key_status", "process_key", "status"),
         Index("ix_instances_created", "created_at", "id"),
+        Index("ix_instances_completed", "completed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -242,8 +243,9 @@ class HumanTask(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_org_state", "organisation_id", "state", "created_at"),
-        Index("ix_tasks_user_state", "user_id", "state", "created_at"),
+        # One party's page of ready tasks, oldest first, is one range scan (engine/tasks.py list_for).
+        Index("ix_tasks_org_state", "organisation_id", "state", "created_at", "id"),
+        Index("ix_tasks_user_state", "user_id", "state", "created_at", "id"),
         Index("ix_tasks_instance_state", "instance_id", "state"),
     )
 

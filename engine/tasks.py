@@ -5,13 +5,13 @@ import copy
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from . import actions, audit, deployments, execution, forms
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import HumanTask, InstanceStatus, ProcessInstance, TaskState, utcnow
-from .pagination import Page, paginate
+from .pagination import Page, paginate_parts
 from .parties import Actor
 
 
@@ -46,10 +46,6 @@ def list_for(
 ) -> Page[HumanTask]:
     """Only the caller's tasks, even for admins: an admin's inbox is what is assigned to them."""
     stmt = select(HumanTask)
-    conditions = [HumanTask.user_id == actor.user_id]
-    if actor.organisation_ids:
-        conditions.append(HumanTask.organisation_id.in_(actor.organisation_ids))
-    stmt = stmt.where(or_(*conditions))
     if state:
         if state not in TaskState.ALL:
             raise Invalid("Unknown task state", errors={"state": [f"One of {', '.join(TaskState.ALL)}"]})
@@ -61,7 +57,19 @@ def list_for(
     if overdue is not None:
         late = HumanTask.due_at < utcnow()
         stmt = stmt.where(late if overdue else or_(HumanTask.due_at.is_(None), ~late))
-    return paginate(session, stmt, [HumanTask.created_at, HumanTask.id], cursor=cursor, limit=limit)
+    return paginate_parts(session, stmt, parties_of(actor), [HumanTask.created_at, HumanTask.id],
+                          cursor=cursor, limit=limit)
+
+
+def parties_of(actor: Actor) -> list[Any]:
+    """:func:`is_assignee` as SQL, one condition per party the caller acts for and no task in two of
+    them: each organisation, then tasks bound to the caller that none of those organisations holds."""
+    organisations = sorted(actor.organisation_ids)
+    parts: list[Any] = [HumanTask.organisation_id == organisation for organisation in organisations]
+    mine = HumanTask.user_id == actor.user_id
+    if organisations:
+        mine = and_(mine, or_(HumanTask.organisation_id.is_(None), HumanTask.organisation_id.not_in(organisations)))
+    return [*parts, mine]
 
 
 _FORM_CACHE: dict[tuple[str, str], str] = {}

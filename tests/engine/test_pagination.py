@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.db import Database
 from engine.errors import Invalid
 from engine.models import Organisation
-from engine.pagination import MAX_LIMIT, paginate
+from engine.pagination import MAX_LIMIT, paginate, paginate_parts
 from tests.support.factories import make_org
 
 
@@ -48,3 +48,21 @@ def _cursor(values: object) -> str:
 def test_a_cursor_not_made_by_a_previous_page_is_invalid(db: Database, cursor: str) -> None:
     with pytest.raises(Invalid, match="cursor is not valid"):
         names(db, cursor=cursor, limit=2)
+
+
+def test_pages_over_parts_are_the_pages_of_their_union(db: Database) -> None:
+    """paginate_parts: each part ordered and limited on its own, merged in one statement."""
+    for n in range(9):
+        make_org(db, name=f"{'DE' if n % 3 else 'FR'} {n}", country="DE" if n % 3 else "FR")
+    parts = [Organisation.country == "FR", Organisation.country == "DE"]
+    seen: list[str] = []
+    cursor: str | None = None
+    with db.transaction(write=False) as s:
+        while True:
+            page = paginate_parts(s, select(Organisation), parts, [Organisation.id], cursor=cursor, limit=2)
+            seen += [o.name for o in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        expected = [o.name for o in s.scalars(select(Organisation).order_by(Organisation.id))]
+    assert seen == expected
