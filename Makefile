@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///$(CURDIR)/var/ecvet.sqlite3
 export DATABASE_URL
 
-.PHONY: run test bench bench-http lint setup system-deps fonts chromium test-postgres migrate deploy clean
+.PHONY: run test bench bench-http bench-scale lint setup system-deps fonts chromium test-postgres migrate deploy clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || $(MAKE) system-deps
@@ -81,6 +81,10 @@ bench: setup
 # Real servers and workers under concurrent clients in other processes (bench/http.py), SQLite and PostgreSQL.
 bench-http: setup
 	$(BIN)/python -m bench.http
+
+# Inbox, instance list, dashboard and completion at 1,000 instances and at ECVET_BENCH_SCALE (bench/scale.py).
+bench-scale: setup
+	$(BIN)/python -m bench.scale
 
 lint: setup
 	$(GATES)
