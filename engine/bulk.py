@@ -3,12 +3,16 @@
 `instances.start` costs a unit of work per instance (ORM objects, flushes, the job and audit rows one
 by one). `start_many` runs the same engine start for each instance in memory and writes what
 `execution.save` would have written (instance, parties, ready tasks, audit trail, notification jobs)
-with one multi-row INSERT per table and batch. It is for processes whose start ends at user tasks:
+with one multi-row INSERT per table and batch. Instances started with the same variables are the
+same up to their task ids, so SpiffWorkflow runs the first of each kind and the others are its state
+with every task id replaced by a new one. It is for processes whose start ends at user tasks:
 an instance that would wait on a timer, a service task or a message, or that raises an incident, is
 refused (422) so it goes the one-by-one way, where those are scheduled.
 """
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +41,7 @@ from .parties import Actor, require_admin
 from .runtime import bpmn_id_of, dump_state, ready_user_tasks, run_engine
 
 BATCH = 1000
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,16 @@ def _check_parties(session: Session, definition: ProcessDefinition, starts: Sequ
         raise Invalid("Unknown organisations", errors={"starts": missing})
 
 
+@dataclass(frozen=True)
+class _Template:
+    """An instance as the engine left it after its start, to copy under new task ids."""
+
+    state: str
+    status: str
+    ready: list[Any]
+    task_ids: frozenset[str]
+
+
 class _Trail:
     """The audit rows of one instance, as `audit.record` would add them."""
 
@@ -116,22 +131,43 @@ class _Loader:
         self.actor = actor
         self.lane_to_role = {lane: role for role, lane in (definition.roles or {}).items()}
         self.rows = _Rows()
+        self.templates: dict[str, _Template] = {}
 
-    def start_one(self, start: NewInstance, number: int) -> str:
-        definition, actor, rows = self.definition, self.actor, self.rows
-        workflow = execution.new_workflow(definition, start.variables)
+    def _template(self, start: NewInstance, number: int) -> _Template:
+        """The engine's start with these variables: run once, then copied (every copy gets new task ids)."""
+        key = json.dumps(dict(start.variables), sort_keys=True, default=str)
+        found = self.templates.get(key)
+        if found is not None:
+            return found
+        workflow = execution.new_workflow(self.definition, start.variables)
         outcome = run_engine(workflow, raise_expression_errors=True)
         waits_elsewhere = (timers.next_due(workflow) is not None or subscriptions.waiting_catches(workflow)
                            or any(services.is_service_task(t) for t in workflow.get_tasks(manual=True)))
         if outcome.incidents or outcome.thrown_messages or outcome.unrouted_events or waits_elsewhere:
             raise Invalid(f"Instance {number} does not stop at user tasks only: start it with the one-by-one path",
                           errors={"starts": [f"instance {number}"]})
+        found = _Template(state=dump_state(workflow), status=execution.compute_status(workflow, outcome, False),
+                          ready=ready_user_tasks(workflow), task_ids=frozenset(str(t.id) for t in workflow.get_tasks()))
+        if not workflow.subprocesses:  # a call activity's ids are not all task ids: run those one by one
+            self.templates[key] = found
+        return found
+
+    def start_one(self, start: NewInstance, number: int) -> str:
+        definition, actor, rows = self.definition, self.actor, self.rows
+        template = self._template(start, number)
+        fresh: dict[str, str] = {}
+
+        def renamed(match: re.Match[str]) -> str:
+            old = match.group(0)
+            return fresh.setdefault(old, new_id()) if old in template.task_ids else old
+
+        state = _UUID.sub(renamed, template.state)
         now = utcnow()
         instance_id = new_id()
-        status = execution.compute_status(workflow, outcome, has_open_incident=False)
+        status = template.status
         rows.instances.append({
             "id": instance_id, "definition_id": definition.id, "process_key": definition.key,
-            "business_key": start.business_key, "status": status, "state": dump_state(workflow), "lock_version": 1,
+            "business_key": start.business_key, "status": status, "state": state, "lock_version": 1,
             "started_by": actor.user_id, "created_at": now, "updated_at": now,
             "completed_at": now if status == InstanceStatus.COMPLETED else None, "next_due_at": None,
         })
@@ -139,17 +175,19 @@ class _Loader:
                          for role, org in sorted(start.parties.items())]
         audit = _Trail(actor, instance_id, now)
         audit.add("instance.started", None, process_key=definition.key, version=definition.version,
-              business_key=start.business_key,
-              parties={r: {"organisation_id": o, "user_id": None} for r, o in start.parties.items()})
-        for task in ready_user_tasks(workflow):
-            self.task_rows(task, instance_id, start.parties, now, audit)
+                  business_key=start.business_key,
+                  parties={r: {"organisation_id": o, "user_id": None} for r, o in start.parties.items()})
+        for task in template.ready:
+            self.task_rows(task, fresh.get(str(task.id), str(task.id)), instance_id, start.parties, audit)
         if status != InstanceStatus.RUNNING:
             audit.add("instance.status_changed", None, old=InstanceStatus.RUNNING, new=status)
         rows.audit += audit.rows
         return instance_id
 
-    def task_rows(self, task: Any, instance_id: str, bound: Mapping[str, int], now: datetime, audit: _Trail) -> None:
-        """The row `execution.sync_tasks` projects for a new ready task, and the jobs it schedules."""
+    def task_rows(self, task: Any, task_id: str, instance_id: str, bound: Mapping[str, int], audit: _Trail) -> None:
+        """The row `execution.sync_tasks` projects for a new ready task (`task` of the template, under the
+        copy's id), and the notification jobs it schedules."""
+        now = audit.now
         process_key, lane_to_role, rows = self.definition.key, self.lane_to_role, self.rows
         spec = task.task_spec
         bpmn_id = bpmn_id_of(task) or ""
@@ -158,7 +196,6 @@ class _Loader:
         organisation_id = bound.get(role) if role else None
         extensions = getattr(spec, "extensions", {}) or {}
         properties = extensions.get("properties", {}) or {}
-        task_id = str(task.id)
         due_at = timers.task_due_at(task, now)
         rows.tasks.append({
             "id": task_id, "instance_id": instance_id, "process_key": process_key, "bpmn_id": bpmn_id,
