@@ -12,6 +12,7 @@ refused (422) so it goes the one-by-one way, where those are scheduled.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -156,10 +157,19 @@ class _Loader:
         definition, actor, rows = self.definition, self.actor, self.rows
         template = self._template(start, number)
         fresh: dict[str, str] = {}
+        # 96 random bits per instance and a counter per task: ids as unique as uuid4's, at a fraction of
+        # the cost of a hundred uuid4() calls per instance.
+        base = os.urandom(12).hex()
+        prefix = f"{base[:8]}-{base[8:12]}-{base[12:16]}-{base[16:20]}-{base[20:24]}"
 
         def renamed(match: re.Match[str]) -> str:
             old = match.group(0)
-            return fresh.setdefault(old, new_id()) if old in template.task_ids else old
+            if old not in template.task_ids:
+                return old
+            found = fresh.get(old)
+            if found is None:
+                found = fresh[old] = f"{prefix}{len(fresh):08x}"
+            return found
 
         state = _UUID.sub(renamed, template.state)
         now = utcnow()
