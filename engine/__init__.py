@@ -13,7 +13,7 @@ tests/engine/test_init.py checks exactly this list against the code.
     timers services subscriptions notifications  what an instance waits for, written as jobs and rows
     execution                               load, run and save one instance; schedules, never runs a job
     tasks instances operations decisions inbox bulk  services over instances: start, act, operate, decide
-    diagrams monitoring modeling metrics health migrate  what monitors and owners see; the schema's upkeep
+    diagrams monitoring modeling metrics health migrate summaries  what monitors and owners see; the schema's upkeep
     messages                                delivering messages into instances (may start one)
     handlers                                the worker's job per kind: timers, service tasks, messages, mail
     jobs worker                             claiming due jobs and running them; the worker loop

@@ -247,6 +247,7 @@ class HumanTask(Base):
         Index("ix_tasks_org_state", "organisation_id", "state", "created_at", "id"),
         Index("ix_tasks_user_state", "user_id", "state", "created_at", "id"),
         Index("ix_tasks_instance_state", "instance_id", "state"),
+        Index("ix_tasks_state_due", "state", "due_at"),  # overdue work, most overdue first
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -401,3 +402,13 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None]
+
+
+class DashboardSummary(Base):
+    """The administrators' dashboard aggregates as the worker last computed them (engine/summaries.py)."""
+
+    __tablename__ = "dashboard_summaries"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    computed_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
