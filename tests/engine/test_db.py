@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from engine import config
 from engine import db as engine_db
 from engine.db import Database, normalise_url
 from engine.errors import Conflict, Invalid, NotFound, Unavailable
@@ -81,3 +82,11 @@ def test_a_pooled_connection_that_died_while_resting_is_replaced_unseen(
     monkeypatch.setattr(engine_db, "IDLE_PING_SECONDS", 0.0)  # every connection has rested long enough
     with db.transaction(write=False) as s:
         assert s.scalar(text("SELECT pg_backend_pid()")) != first
+
+
+def test_the_postgresql_pool_is_sized_to_the_process_threads_or_as_set() -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/none"  # nothing is connected to build a pool
+    config.use(config.load_settings(server_threads=3))
+    assert Database(url).engine.pool.size() == 5  # type: ignore[attr-defined]  # QueuePool's
+    config.use(config.load_settings(server_threads=3, db_pool_size=7))
+    assert Database(url).engine.pool.size() == 7  # type: ignore[attr-defined]
