@@ -82,16 +82,28 @@ def pg_migrated() -> Iterator[str]:
     server.dispose()
 
 
-def _truncate_pg(db: Database) -> None:
+_EMPTYING: dict[str, str] = {}
+
+
+def _empty_pg(db: Database) -> None:
+    """Empty every table and restart every id sequence, as a fresh database would be.
+
+    One DELETE per table with foreign-key and other triggers off for the transaction
+    (session_replication_role), then setval on each sequence: about 2 ms per test against 900 ms for
+    TRUNCATE ... RESTART IDENTITY CASCADE over the ~50 tables (measured on the 2-core machine). A savepoint
+    rolled back after each test would cost 1 ms but cannot hold the tests that use several connections
+    (live servers, the worker, concurrency), so committed data and this cleanup stay.
+    """
+    statement = _EMPTYING.get(db.url)
     with db.engine.begin() as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
-            )
-        ]
-        if tables:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        if statement is None:
+            tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                                       " AND tablename <> 'alembic_version'")).scalars().all()
+            sequences = conn.execute(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"))
+            statement = _EMPTYING[db.url] = "SET LOCAL session_replication_role = replica;" + "".join(
+                f'DELETE FROM "{table}";' for table in tables) + "".join(
+                f"SELECT setval('\"{sequence}\"', 1, false);" for sequence in sequences.scalars())
+        conn.exec_driver_sql(statement)
 
 
 @pytest.fixture(params=_backends())
@@ -106,7 +118,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         url = request.getfixturevalue("pg_migrated")
         yield url
         database = Database(url)
-        _truncate_pg(database)
+        _empty_pg(database)
         database.dispose()
     else:
         raise ValueError(f"unknown backend {request.param}")

@@ -29,6 +29,7 @@ from flask import Flask
 from engine.clock import FrozenClock
 from engine.db import Database
 from tests.api.conftest import assert_problem, sign_in
+from tests.support.factories import make_user
 from tests.support.lifecycle_driver import (
     MobilityFlow,
     PartnershipFlow,
@@ -38,7 +39,6 @@ from tests.support.lifecycle_driver import (
     review_of,
     start_partnership,
 )
-from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 # Who signs for the parties, with the position the administrator gave them (their signing profile).

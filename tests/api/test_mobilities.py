@@ -13,6 +13,7 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
 from tests.api.conftest import Caller, assert_problem, sign_in
+from tests.support import mobility_driver
 from tests.support.ecvet_factories import Party, make_party
 from tests.support.factories import PASSWORD, Person, make_user
 from tests.support.mobility_driver import (
@@ -21,6 +22,8 @@ from tests.support.mobility_driver import (
     go_live,
     start,
 )
+
+T0 = mobility_driver.T0  # the frozen fixture starts the clock here
 
 
 def caller(app: Flask, who: Party | Actor) -> Caller:

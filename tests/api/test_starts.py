@@ -25,12 +25,15 @@ from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
 from tests.api.conftest import Caller, assert_problem, post_bundle, sign_in
+from tests.support import mobility_driver
 from tests.support.ecvet_factories import LearnerMobility, Party, make_learner_mobility
 from tests.support.factories import PASSWORD, Person, make_user
 from tests.support.mobility_driver import (
     Scenario,
     start,
 )
+
+T0 = mobility_driver.T0  # the frozen fixture starts the clock here
 
 RECOGNISED_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "ecvet" / "mobility_recognized.bpmn"
 # The review start event's correlation on the mobility (processes/review.bpmn), to make a review model without it.
