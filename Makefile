@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///$(CURDIR)/var/ecvet.sqlite3
 export DATABASE_URL
 
-.PHONY: run test bench corpus lint setup system-deps fonts chromium test-postgres migrate deploy clean
+.PHONY: run test bench bench-http bench-scale corpus lint setup system-deps fonts chromium test-postgres migrate deploy clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || $(MAKE) system-deps
@@ -82,6 +82,14 @@ bench: setup
 # through the API and print the table of issue 11; not part of `make test` (bench/corpus.py).
 corpus: setup
 	$(BIN)/python -m bench.corpus $(MIRROR)
+
+# Real servers and workers under concurrent clients in other processes (bench/http.py), SQLite and PostgreSQL.
+bench-http: setup
+	$(BIN)/python -m bench.http
+
+# Inbox, instance list, dashboard and completion at 1,000 instances and at ECVET_BENCH_SCALE (bench/scale.py).
+bench-scale: setup
+	$(BIN)/python -m bench.scale
 
 lint: setup
 	$(GATES)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import waitress
 
 from demo import seed
 from ecvet import wiring
@@ -16,6 +15,7 @@ from engine.db import Database
 from engine.errors import EngineError
 from engine.worker import serve as serve_worker
 
+from . import serving
 from .app import create_app
 from .logging import configure as configure_logging
 
@@ -150,16 +150,15 @@ def demo_table(result: Any) -> str:
 @click.option("--port", default=5000, type=int)
 @click.option("--debug/--no-debug", default=False)
 def serve(host: str, port: int, debug: bool) -> None:
-    """Serve the API and pages with waitress, a production WSGI server (``--debug``: Flask's own)."""
-
-    app = create_app()
+    """Serve the API and pages: waitress in one process on SQLite, gunicorn's threaded workers (one
+    process per core, ECVET_SERVER_PROCESSES) on PostgreSQL (``--debug``: Flask's own server)."""
     if debug:
-        app.run(host=host, port=port, debug=True, threaded=True, use_reloader=False)
+        create_app().run(host=host, port=port, debug=True, threaded=True, use_reloader=False)
         return
-
-    click.echo(f"serving on http://{host}:{port}")
-    waitress.serve(app, host=host, port=port, threads=settings().server_threads,
-                   ident="ecvet-flow")
+    current = load_settings()
+    click.echo(f"serving on http://{host}:{port} ({serving.processes(current)} process(es), "
+               f"{current.server_threads} threads each)")
+    serving.serve(create_app, current, host=host, port=port)
 
 
 if __name__ == "__main__":

@@ -431,6 +431,7 @@ def _read_page_input() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the input checks; call after the other before-request hooks (logging times refusals too)."""
+    app.teardown_request(deps.discard_pending)
 
     @app.before_request
     def _read_input() -> None:

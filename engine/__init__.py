@@ -12,8 +12,8 @@ tests/engine/test_init.py checks exactly this list against the code.
     parties actions deployments script_helpers  who acts, the domain's task actions, process versions, what scripts ask
     timers services connectors subscriptions notifications  what an instance waits for, as jobs and rows; connectors
     execution                               load, run and save one instance; schedules, never runs a job
-    tasks claims instances operations decisions inbox instance_data  services over instances: start, act, operate, read
-    diagrams monitoring modeling metrics health migrate  what monitors and owners see; the schema's upkeep
+    tasks claims instances operations decisions inbox instance_data bulk  instances: start, act, operate, read
+    diagrams monitoring modeling metrics health migrate summaries  what monitors and owners see; the schema's upkeep
     messages signals                        delivering messages (may start an instance) and broadcasting signals
     handlers                                the worker's job per kind: timers, service tasks, messages, mail
     jobs worker                             claiming due jobs and running them; the worker loop

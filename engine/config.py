@@ -94,7 +94,11 @@ class Settings:
                                      "signs session cookies; unset, development keeps a random one in var/")
     secure_cookies: bool = setting("ECVET_SECURE_COOKIES", False, "mark the session cookie Secure over HTTP too")
     session_hours: int = setting("ECVET_SESSION_HOURS", 12, "lifetime of a page session")
-    server_threads: int = setting("ECVET_SERVER_THREADS", 8, "threads of `ecvet serve` (waitress)")
+    server_threads: int = setting("ECVET_SERVER_THREADS", 8, "request threads of each `ecvet serve` process")
+    server_processes: int = setting("ECVET_SERVER_PROCESSES", 0,
+                                    "`ecvet serve` processes on PostgreSQL (0: one per CPU core); SQLite: always 1")
+    db_pool_size: int = setting("ECVET_DB_POOL_SIZE", 0,
+                                "PostgreSQL connections each process keeps (0: its request threads + 2)")
     # -- documents
     font_dir: Path = setting("ECVET_FONT_DIR", Path("/usr/share/fonts/truetype/dejavu"),
                              "where the DejaVu fonts the PDFs embed are installed")

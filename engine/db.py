@@ -3,23 +3,28 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from .config import settings
 from .errors import Conflict, EngineError, Invalid, Unavailable
 
 log = logging.getLogger("ecvet.db")
 
 #: Seconds a client is asked to wait (Retry-After) when the database cannot be reached.
 RETRY_AFTER_SECONDS = 5
+#: A pooled connection resting this long is pinged before use (engine/db.py `_ping_when_idle`).
+IDLE_PING_SECONDS = 2.0
+_IDLE_SINCE = "ecvet_idle_since"
 #: Seconds to wait for a PostgreSQL connection before answering 503 (a URL's connect_timeout wins).
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -44,8 +49,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _tune_sqlite(engine)
         return engine
     connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args,
-                         **kwargs)
+    # Sized to the process: a request thread holds one connection at a time, and the few beyond the
+    # threads serve the metrics collector and the health check. Overflow covers a burst, then closes.
+    current = settings()
+    pool = current.db_pool_size if current.db_pool_size > 0 else current.server_threads + 2
+    options: dict[str, Any] = {"pool_size": pool, "max_overflow": pool, **kwargs}
+    engine = create_engine(url, connect_args=connect_args, **options)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before use only when it has rested IDLE_PING_SECONDS or more (a server
+    restart or a network timeout happens to idle connections), not on every checkout: under load that
+    ping would be one more round trip per unit of work. A dead one is replaced before anyone sees it."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure means the connection is gone
+            raise DisconnectionError("pooled connection is dead") from exc
+        if not alive:
+            raise DisconnectionError("pooled connection is dead")
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -157,9 +157,23 @@ def save(
 
 
 
-_READY_ROWS = select(HumanTask).where(
+READY_ROWS = select(HumanTask).where(
     HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == TaskState.READY
 )
+_PRELOADED = "ecvet.ready_rows"
+
+
+def preload_ready(session: Session, instance_id: str, rows: list[HumanTask]) -> None:
+    """Hand `sync_tasks` the instance's ready rows a caller already read in this unit of work (after
+    locking the instance), so the save does not read them again."""
+    session.info.setdefault(_PRELOADED, {})[instance_id] = rows
+
+
+def _ready_rows(session: Session, instance_id: str) -> list[HumanTask]:
+    preloaded = session.info.get(_PRELOADED, {}).pop(instance_id, None)
+    if preloaded is not None:
+        return list(preloaded)
+    return list(session.scalars(READY_ROWS, {"instance_id": instance_id}))
 
 
 def sync_tasks(
@@ -177,7 +191,7 @@ def sync_tasks(
     with session.no_autoflush:
         rows = {
             row.id: row
-            for row in session.scalars(_READY_ROWS, {"instance_id": instance.id})
+            for row in _ready_rows(session, instance.id)
             if row.state == TaskState.READY
         }
     now = utcnow()

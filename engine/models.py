@@ -209,6 +209,7 @@ class ProcessInstance(Base):
     __table_args__ = (
         Index("ix_instances_key_status", "process_key", "status"),
         Index("ix_instances_created", "created_at", "id"),
+        Index("ix_instances_completed", "completed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -264,9 +265,11 @@ class HumanTask(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_org_state", "organisation_id", "state", "created_at"),
-        Index("ix_tasks_user_state", "user_id", "state", "created_at"),
+        # One party's page of ready tasks, oldest first, is one range scan (engine/tasks.py list_for).
+        Index("ix_tasks_org_state", "organisation_id", "state", "created_at", "id"),
+        Index("ix_tasks_user_state", "user_id", "state", "created_at", "id"),
         Index("ix_tasks_instance_state", "instance_id", "state"),
+        Index("ix_tasks_state_due", "state", "due_at"),  # overdue work, most overdue first
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -477,3 +480,13 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None]
+
+
+class DashboardSummary(Base):
+    """The administrators' dashboard aggregates as the worker last computed them (engine/summaries.py)."""
+
+    __tablename__ = "dashboard_summaries"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    computed_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]

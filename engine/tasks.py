@@ -6,12 +6,12 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from . import actions, audit, deployments, execution, forms
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import HumanTask, InstanceStatus, ProcessInstance, TaskOwner, TaskState, utcnow
-from .pagination import Page, paginate
+from .pagination import Page, paginate_parts
 from .parties import Actor
 
 
@@ -74,7 +74,9 @@ def list_for(
     limit: int = 50,
 ) -> Page[HumanTask]:
     """Only the caller's tasks, even for admins: an admin's inbox is what is assigned to them."""
-    stmt = select(HumanTask).where(assigned_to(actor))
+    # Tasks whose lane a script narrowed to named people (lane_owners) are in those people's lists only.
+    owned = select(TaskOwner.task_id).where(TaskOwner.user_id == actor.user_id)
+    stmt = select(HumanTask).where(or_(~HumanTask.owners.any(), HumanTask.id.in_(owned)))
     assigned = assignment_filter(actor, assignment)
     if assigned is not None:
         stmt = stmt.where(assigned)
@@ -89,7 +91,19 @@ def list_for(
     if overdue is not None:
         late = HumanTask.due_at < utcnow()
         stmt = stmt.where(late if overdue else or_(HumanTask.due_at.is_(None), ~late))
-    return paginate(session, stmt, [HumanTask.created_at, HumanTask.id], cursor=cursor, limit=limit)
+    return paginate_parts(session, stmt, parties_of(actor), [HumanTask.created_at, HumanTask.id],
+                          cursor=cursor, limit=limit)
+
+
+def parties_of(actor: Actor) -> list[Any]:
+    """:func:`is_assignee` as SQL, one condition per party the caller acts for and no task in two of
+    them: each organisation, then tasks bound to the caller that none of those organisations holds."""
+    organisations = sorted(actor.organisation_ids)
+    parts: list[Any] = [HumanTask.organisation_id == organisation for organisation in organisations]
+    mine = HumanTask.user_id == actor.user_id
+    if organisations:
+        mine = and_(mine, or_(HumanTask.organisation_id.is_(None), HumanTask.organisation_id.not_in(organisations)))
+    return [*parts, mine]
 
 
 _FORM_CACHE: dict[tuple[str, str], str] = {}
@@ -163,26 +177,59 @@ def detail(session: Session, *, actor: Actor, task_id: str) -> dict[str, Any]:
     }
 
 
-def lock_instance(session: Session, task: HumanTask) -> ProcessInstance:
-    """Lock the task's instance row, then re-read the task: a racing request that got here first has
-    committed by now, so the loser answers 409, not 500 and not a second completion.
+# The instance of a task as the statement's snapshot saw it, beside the row the lock returned: on
+# PostgreSQL a lock that waited for another transaction returns the newest instance row but the joined
+# task rows of the older snapshot, so a version that differs means "reload what was joined".
+_SNAPSHOT = aliased(ProcessInstance)
+
+
+def _completion_statement(session: Session, task_id: str) -> Any:
+    """The task's instance (definition and parties joined) with every ready task of it, in one statement."""
+    owner = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
+    seen = select(_SNAPSHOT.lock_version).where(_SNAPSHOT.id == ProcessInstance.id).scalar_subquery()
+    stmt = (
+        select(ProcessInstance, HumanTask, seen)
+        .outerjoin(HumanTask, (HumanTask.instance_id == ProcessInstance.id) & (HumanTask.state == TaskState.READY))
+        .where(ProcessInstance.id == owner)
+        .options(joinedload(ProcessInstance.parties), joinedload(HumanTask.owners))
+        .execution_options(populate_existing=True)
+    )
+    return lock_instance(session, stmt)
+
+
+def lock_instance(session: Session, stmt: Any) -> Any:
+    """The instance row lock of a completion (PostgreSQL ``FOR UPDATE``); SQLite's BEGIN IMMEDIATE has
+    made the unit of work exclusive already."""
+    if session.get_bind().dialect.name == "sqlite":
+        return stmt
+    return stmt.with_for_update(of=ProcessInstance)
+
+
+def lock_for_completion(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+    """Lock the task's instance row and read what a completion needs in one round trip: the instance,
+    its definition and parties, and its ready tasks (kept for `execution.sync_tasks`). A racing request
+    that got here first has committed by then, so the loser answers 409, not 500 and not a second
+    completion.
 
     One of three protections against double completion, each tested on its own
     (tests/api/test_concurrency.py): this row lock (PostgreSQL), SQLite's up-front write lock
     (BEGIN IMMEDIATE, engine/db.py) and the instance's optimistic ``lock_version``.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        instance = session.get(ProcessInstance, task.instance_id)  # BEGIN IMMEDIATE: already exclusive
-    else:
-        instance = session.scalars(
-            select(ProcessInstance)
-            .where(ProcessInstance.id == task.instance_id)
-            .with_for_update(of=ProcessInstance)
-            .execution_options(populate_existing=True)
-        ).one()
-        session.refresh(task)
-    assert instance is not None
-    return instance
+    rows = session.execute(_completion_statement(session, task_id)).unique().all()
+    if not rows:
+        raise NotFound(f"No task {task_id}")
+    instance = rows[0][0]
+    ready = [task for _instance, task, _seen in rows if task is not None]
+    if rows[0][2] != instance.lock_version:  # the lock waited for a change: the joined tasks are older
+        ready = list(session.scalars(execution.READY_ROWS.execution_options(populate_existing=True),
+                                     {"instance_id": instance.id}))
+    execution.preload_ready(session, instance.id, ready)
+    task = next((t for t in ready if t.id == task_id), None)
+    if task is None:  # not ready any more (or never): read it as it is now
+        task = session.get(HumanTask, task_id, populate_existing=True)
+    if task is None:
+        raise NotFound(f"No task {task_id}")
+    return task, instance
 
 
 def complete(
@@ -194,7 +241,9 @@ def complete(
     on_behalf: bool = False,
 ) -> HumanTask:
     """Validate against the form, run the task and the engine, project the result; all or nothing."""
-    task = get(session, actor=actor, task_id=task_id)
+    task, instance = lock_for_completion(session, task_id)
+    if not can_see(actor, task):
+        raise NotFound(f"No task {task_id}")
     if not is_assignee(actor, task):
         if not (actor.is_admin and on_behalf):
             raise Forbidden("This task belongs to another party; an administrator must set on_behalf to act")
@@ -203,7 +252,6 @@ def complete(
     if task.claimed_by is not None and task.claimed_by != actor.user_id and not on_behalf:
         # A colleague claimed it: only they complete it, or anyone once it is unclaimed (engine/claims.py).
         raise Conflict("A colleague has claimed this task; only they can complete it until it is unclaimed")
-    instance = lock_instance(session, task)
     if task.state != TaskState.READY:
         raise Conflict(f"Task {task_id} is already {task.state}")
     if instance.status not in (InstanceStatus.WAITING, InstanceStatus.RUNNING):

@@ -4,12 +4,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 
-from . import execution, jobs, services
+from . import execution, jobs, services, summaries
 from .config import settings
 from .db import Database
+from .errors import Conflict
+from .models import utcnow
 
 log = logging.getLogger("ecvet.worker")
 
@@ -32,6 +34,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.lease = lease
         self.stopping = threading.Event()
+        self.summarised_at: datetime | None = None
 
     def run_once(self) -> int:
         """Claim and run one batch; returns how many jobs were claimed."""
@@ -54,9 +57,24 @@ class Worker:
             except BaseException:  # noqa: BLE001 - the database may blink, a job may fail: keep the worker alive
                 log.exception("worker loop error")
                 ran = 0
+            self.refresh_summaries()
             if ran == 0:
                 self.stopping.wait(self.poll_seconds)
         log.info("worker %s stopped", self.worker_id)
+
+    def refresh_summaries(self) -> None:
+        """Every summaries.REFRESH_SECONDS: the dashboard's aggregates, so no page view groups all rows."""
+        now = utcnow()  # the engine's clock: tests move it instead of waiting
+        if self.summarised_at is not None and now - self.summarised_at < summaries.REFRESH:
+            return
+        self.summarised_at = now
+        try:
+            with self.db.transaction() as session:
+                summaries.refresh(session)
+        except Conflict:
+            pass  # another worker wrote the row at the same moment: theirs is as fresh
+        except Exception:  # noqa: BLE001 - a failed refresh leaves the dashboard live, never the worker down
+            log.exception("dashboard summary refresh failed")
 
     def stop(self, *_args: object) -> None:
         self.stopping.set()

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, url_for
 
 from ecvet.mobility.monitoring import mobilities_by_country
-from engine import instances, monitoring
+from engine import instances, monitoring, summaries
 from engine.errors import Invalid
 from engine.models import InstanceStatus
 
@@ -50,11 +50,10 @@ def _status_table(rows: list[monitoring.StatusCount]) -> tuple[list[dict[str, An
 def dashboard() -> Any:
     days = _days()
     with page_session(write=False) as (session, actor):
-        by_status = monitoring.instances_by_status(session, actor=actor)
-        phases = monitoring.instances_by_phase(session, actor=actor)
+        counts = summaries.dashboard(session, actor=actor, days=days)  # the worker's row for administrators
+        by_status, phases, series = counts.by_status, counts.phases, counts.series
         overdue = monitoring.overdue_tasks(session, actor=actor, limit=20)
         incidents = monitoring.open_incidents(session, actor=actor, limit=20)
-        series = monitoring.counts_over_time(session, actor=actor, days=days)
         mobilities = mobilities_by_country(session, actor=actor)
     processes, statuses, totals = _status_table(by_status)
     names = {p["key"]: p["name"] for p in processes}

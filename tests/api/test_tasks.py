@@ -6,6 +6,7 @@ from typing import Any
 from tests.api.conftest import World, sign_in
 from tests.support.api_tasks import PROPOSAL, my_tasks, start
 from tests.support.factories import make_user
+from tests.support.statements import counted
 
 
 def test_two_parties_each_see_and_complete_only_their_own_tasks(two_lane: World) -> None:
@@ -221,3 +222,20 @@ def test_claim_assign_comment_and_unclaim_through_the_api(two_lane: World) -> No
     assert colleague.post(f"/api/tasks/{task['id']}/unclaim").get_json()["claimed_by"] is None
     done = world.sender.post(f"/api/tasks/{task['id']}/complete", json={"data": PROPOSAL})
     assert done.status_code == 200, done.get_json()
+
+
+def test_a_completion_over_http_sends_the_token_lookup_and_six_statements(two_lane: World) -> None:
+    """Issue 15: the bearer token (with the caller's organisations) in one statement, then the
+    completion's six (tests/engine/test_tasks.py); nothing else on the way, e.g. no second read."""
+    world = two_lane
+    instance = start(world)
+    task_id = my_tasks(world.sender, instance_id=instance["id"])[0]["id"]
+    assert world.sender.get(f"/api/tasks/{task_id}").status_code == 200  # the form is cached from now on
+    with counted(world.db.engine) as statements:
+        response = world.sender.post(f"/api/tasks/{task_id}/complete", json={"data": PROPOSAL})
+    assert response.status_code == 200, response.get_json()
+    sent = [text for text in statements if not text.startswith("BEGIN")]
+    if world.db.is_sqlite:  # one audit INSERT per row there (tests/engine/test_tasks.py)
+        audit_rows = [text for text in sent if text.startswith("INSERT INTO audit_events")]
+        sent = [text for text in sent if text not in audit_rows] + audit_rows[:1]
+    assert len(sent) <= 7, sent

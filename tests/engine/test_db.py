@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from engine import config
+from engine import db as engine_db
 from engine.db import Database, normalise_url
 from engine.errors import Conflict, Invalid, NotFound, Unavailable
 from engine.models import Organisation
@@ -64,3 +66,27 @@ def test_a_database_out_of_reach_is_unavailable(tmp_path: Path) -> None:
         assert down.value.retry_after > 0
     finally:
         nowhere.dispose()
+
+
+def test_a_pooled_connection_that_died_while_resting_is_replaced_unseen(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ping on every checkout (a round trip per unit of work); a rested connection is tested first."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has no server connection to lose")
+    with db.transaction(write=False) as s:
+        first = s.scalar(text("SELECT pg_backend_pid()"))
+    other = Database(db.url)  # a connection of another pool ends the first one's backend
+    with other.transaction() as killer:
+        killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    other.dispose()
+    monkeypatch.setattr(engine_db, "IDLE_PING_SECONDS", 0.0)  # every connection has rested long enough
+    with db.transaction(write=False) as s:
+        assert s.scalar(text("SELECT pg_backend_pid()")) != first
+
+
+def test_the_postgresql_pool_is_sized_to_the_process_threads_or_as_set() -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/none"  # nothing is connected to build a pool
+    config.use(config.load_settings(server_threads=3))
+    assert Database(url).engine.pool.size() == 5  # type: ignore[attr-defined]  # QueuePool's
+    config.use(config.load_settings(server_threads=3, db_pool_size=7))
+    assert Database(url).engine.pool.size() == 7  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine.db import Database
 from engine.errors import Invalid
 from engine.models import Organisation
-from engine.pagination import MAX_LIMIT, paginate
+from engine.pagination import MAX_LIMIT, paginate, paginate_parts
 from tests.support.factories import make_org
 
 
@@ -62,3 +62,21 @@ def test_descending_pages_run_newest_first_without_gaps(db: Database) -> None:
         if cursor is None:
             break
     assert seen == list(reversed(made))
+
+
+def test_pages_over_parts_are_the_pages_of_their_union(db: Database) -> None:
+    """paginate_parts: each part ordered and limited on its own, merged in one statement."""
+    for n in range(9):
+        make_org(db, name=f"{'DE' if n % 3 else 'FR'} {n}", country="DE" if n % 3 else "FR")
+    parts = [Organisation.country == "FR", Organisation.country == "DE"]
+    seen: list[str] = []
+    cursor: str | None = None
+    with db.transaction(write=False) as s:
+        while True:
+            page = paginate_parts(s, select(Organisation), parts, [Organisation.id], cursor=cursor, limit=2)
+            seen += [o.name for o in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        expected = [o.name for o in s.scalars(select(Organisation).order_by(Organisation.id))]
+    assert seen == expected

@@ -1,0 +1,224 @@
+"""`make bench-http`: the real server and worker processes under N concurrent clients in other processes.
+
+For SQLite (one server process), PostgreSQL (`ecvet serve` as deployed: one process per core) and
+PostgreSQL with two separate API servers and two workers on one database (clients spread over both),
+each client process signs in as its own user of its own three organisations, starts instances of the
+20-user-task process over 3 lanes and completes every task it is given, for a fixed time. Printed:
+completions/s and starts/s, p50/p95/p99 of each, errors, server processes, and the bare library's
+deserialise+step+serialise round trip measured in the same run, as ratios. After the two-server run the
+database is counted: every completion exactly one `task.completed` audit row and one completed task,
+every assignment mailed once. Not a test: nothing here asserts a time.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+os.environ.setdefault("ECVET_ARGON2_FAST", "1")
+
+from sqlalchemy import func, select  # noqa: E402
+
+from bench.generate import LANES, sequential_process  # noqa: E402
+from bench.run import bare, print_table  # noqa: E402
+from bench.servers import HOST, fleet, fresh_pg, fresh_sqlite  # noqa: E402
+from engine import deployments, migrate, parties  # noqa: E402
+from engine.db import Database  # noqa: E402
+from engine.models import AuditEvent, HumanTask, OutboxMessage, TaskState  # noqa: E402
+
+TASKS = 20
+KEY = "bench_http"
+PASSWORD = "bench-password-1"
+CLIENTS = tuple(int(n) for n in os.environ.get("ECVET_BENCH_CLIENTS", "1,4,16").split(","))
+SECONDS = float(os.environ.get("ECVET_BENCH_SECONDS", "8"))
+BATCH = 4  # instances a client keeps in flight: one task list read serves this many completions
+
+
+@dataclass
+class ClientResult:
+    completions: list[float] = field(default_factory=list)
+    starts: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+
+def prepare(url: str, clients: int) -> None:
+    """Schema, the process, and per client one user in three organisations of its own."""
+    migrate.upgrade(url)
+    db = Database(url)
+    with db.transaction() as s:
+        deployments.deploy(s, actor=None, files={f"{KEY}.bpmn": sequential_process(KEY, TASKS)}, forms_dir=None)
+        for n in range(clients):
+            orgs = [parties.create_organisation(s, actor=None, name=f"{lane} {n}", country="DE").id for lane in LANES]
+            parties.create_user(s, actor=None, email=f"client{n}@example.org", name=f"Client {n}",
+                                password=PASSWORD, organisation_ids=orgs)
+    db.dispose()
+
+
+class Client:
+    """One keep-alive HTTP connection speaking JSON with a bearer token."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=120)
+        self.token = ""
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = self.conn.getresponse()
+        raw = response.read()
+        return response.status, json.loads(raw) if raw else None
+
+
+def _my_roles(client: Client) -> dict[str, int]:
+    _status, me = client.call("GET", "/api/users/me")
+    ids = sorted(me["organisation_ids"])  # created in the order of LANES by prepare()
+    return {lane.split()[0].lower(): org for lane, org in zip(LANES, ids, strict=True)}
+
+
+def drive(number: int, port: int, seconds: float, queue: Any) -> None:
+    """A client process: start BATCH instances, complete what its inbox shows, again, until time is up."""
+    client = Client(port)
+    status, body = client.call("POST", "/api/tokens", {"email": f"client{number}@example.org", "password": PASSWORD})
+    if status != HTTPStatus.CREATED:
+        raise SystemExit(f"client {number} could not sign in: {status} {body}")
+    client.token = body["token"]
+    roles = _my_roles(client)
+    result = ClientResult()
+    began = time.perf_counter()
+    deadline = began + seconds
+    while time.perf_counter() < deadline:
+        for _ in range(BATCH):
+            t0 = time.perf_counter()
+            status, body = client.call("POST", "/api/process-instances", {"process_key": KEY, "parties": roles})
+            _account(result, result.starts, status, HTTPStatus.CREATED, t0)
+        while time.perf_counter() < deadline:
+            status, page = client.call("GET", "/api/tasks?limit=200")
+            if status != HTTPStatus.OK or not page["items"]:
+                break
+            for task in page["items"]:
+                t0 = time.perf_counter()
+                status, _done = client.call("POST", f"/api/tasks/{task['id']}/complete", {"data": {}})
+                _account(result, result.completions, status, HTTPStatus.OK, t0)
+    result.elapsed = time.perf_counter() - began
+    queue.put(result)
+
+
+def _account(result: ClientResult, samples: list[float], status: int, expected: int, t0: float) -> None:
+    if status == expected:
+        samples.append(time.perf_counter() - t0)
+    else:
+        result.errors[str(status)] = result.errors.get(str(status), 0) + 1
+
+
+@dataclass
+class Phase:
+    label: str
+    clients: int
+    server_processes: int
+    results: list[ClientResult]
+
+    def rate(self, kind: str) -> float:
+        wall = max(r.elapsed for r in self.results)
+        return sum(len(getattr(r, kind)) for r in self.results) / wall
+
+    def percentile(self, kind: str, q: int) -> float:
+        samples = sorted(s for r in self.results for s in getattr(r, kind))
+        if not samples:
+            return float("nan")
+        return statistics.quantiles(samples, n=100, method="inclusive")[q - 1] * 1000 if len(samples) > 1 \
+            else samples[0] * 1000
+
+    def errors(self) -> str:
+        merged: dict[str, int] = {}
+        for r in self.results:
+            for code, n in r.errors.items():
+                merged[code] = merged.get(code, 0) + n
+        return ", ".join(f"{n}x{code}" for code, n in sorted(merged.items())) or "0"
+
+
+def run_phase(label: str, ports: list[int], clients: int, server_processes: int) -> Phase:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=drive, args=(n, ports[n % len(ports)], SECONDS, queue)) for n in range(clients)]
+    for w in workers:
+        w.start()
+    results = [queue.get(timeout=SECONDS + 300) for _ in workers]
+    for w in workers:
+        w.join()
+    phase = Phase(label, clients, server_processes, results)
+    print(f"  {label}, {clients} clients: {phase.rate('completions'):.1f} completions/s", file=sys.stderr)
+    return phase
+
+
+def ledger(url: str, phases: list[Phase]) -> str:
+    """Nothing lost, nothing twice: completions answered 200 against the rows the database holds."""
+    answered = sum(len(r.completions) for p in phases for r in p.results)
+    db = Database(url)
+    with db.transaction(write=False) as s:
+        audited = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "task.completed"))
+        completed = s.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.state == TaskState.COMPLETED))
+        created = s.scalar(select(func.count()).select_from(HumanTask))
+        twice = s.scalar(select(func.count()).select_from(
+            select(OutboxMessage.task_id, OutboxMessage.to_email, OutboxMessage.kind)
+            .group_by(OutboxMessage.task_id, OutboxMessage.to_email, OutboxMessage.kind)
+            .having(func.count() > 1).subquery()))
+        mailed = s.scalar(select(func.count()).select_from(OutboxMessage))
+    db.dispose()
+    verdict = "consistent" if answered == audited == completed and twice == 0 else "INCONSISTENT"
+    return (f"{verdict}: {answered} completions answered 200, {audited} task.completed audit rows, {completed} "
+            f"completed task rows (of {created}), {mailed} e-mails of which {twice} sent twice")
+
+
+def measure(label: str, url: str, *, servers: int, workers: int, processes_each: int = 0) -> tuple[list[Phase], str]:
+    prepare(url, max(CLIENTS))
+    phases = []
+    with fleet(url, servers=servers, workers=workers, processes_each=processes_each) as running:
+        for clients in CLIENTS:
+            phases.append(run_phase(label, running.ports, clients, running.server_processes))
+    return phases, ledger(url, phases)
+
+
+def main() -> None:
+    print("measuring bare SpiffWorkflow...", file=sys.stderr)
+    _step, trip = bare(TASKS)
+    runs: list[tuple[list[Phase], str]] = []
+    runs.append(measure("sqlite", fresh_sqlite("http"), servers=1, workers=1))
+    pg = fresh_pg("ecvet_bench_http")
+    if pg:
+        runs.append(measure("postgresql", pg, servers=1, workers=1))
+    pg2 = fresh_pg("ecvet_bench_http2")
+    if pg2:
+        runs.append(measure("postgresql, 2 servers + 2 workers", pg2, servers=2, workers=2, processes_each=1))
+
+    header = ("backend", "server procs", "clients", "completions/s", "p50 ms", "p95 ms", "p99 ms", "starts/s",
+              "start p50 ms", "start p95 ms", "errors", "p50 / bare trip", "bare trips/s / completions/s")
+    rows = []
+    for phases, _ledger in runs:
+        for p in phases:
+            rate = p.rate("completions")
+            rows.append((p.label, str(p.server_processes), str(p.clients), f"{rate:.1f}",
+                         f"{p.percentile('completions', 50):.1f}", f"{p.percentile('completions', 95):.1f}",
+                         f"{p.percentile('completions', 99):.1f}", f"{p.rate('starts'):.1f}",
+                         f"{p.percentile('starts', 50):.1f}", f"{p.percentile('starts', 95):.1f}", p.errors(),
+                         f"{p.percentile('completions', 50) / trip:.1f}", f"{(1000 / trip) / rate:.1f}"))
+    print(f"\n{TASKS}-user-task process over {len(LANES)} lanes, {SECONDS:.0f} s per row, clients in their own "
+          f"processes over HTTP keep-alive; bare SpiffWorkflow round trip (deserialise+step+serialise, one "
+          f"process, same run): {trip:.2f} ms = {1000 / trip:.0f} trips/s\n")
+    print_table(header, rows)
+    print()
+    for phases, verdict in runs:
+        print(f"{phases[0].label}: {verdict}")
+
+
+if __name__ == "__main__":
+    main()

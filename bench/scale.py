@@ -1,0 +1,175 @@
+"""`make bench-scale`: inbox, instance list, dashboard and completion at 1,000 instances and at many more.
+
+Loads instances of the 20-user-task process through the product's bulk path (engine/bulk.py) into a
+database of its own (PostgreSQL, or SQLite with ECVET_BENCH_SCALE_SQLITE=1), ten sending
+organisations taking turns, so the measured coordinator's organisation holds a tenth of all ready
+tasks. Measures each request through the WSGI app (p50 and p95 of ECVET_BENCH_REPEAT calls) at 1,000
+instances, then loads up to ECVET_BENCH_SCALE (default 10,000) and measures again. The dashboard's
+summary is recomputed just before each measurement, as `ecvet worker` does every 10 s. Prints how long
+loading took and the growth of each figure. Not a test: nothing here asserts a time.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+os.environ.setdefault("ECVET_ARGON2_FAST", "1")
+
+from sqlalchemy import func, select, text  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from bench.generate import LANES, sequential_process  # noqa: E402
+from bench.run import print_table  # noqa: E402
+from bench.servers import fresh_pg, fresh_sqlite  # noqa: E402
+from engine import bulk, deployments, migrate, parties, summaries  # noqa: E402
+from engine.config import load_settings  # noqa: E402
+from engine.db import Database  # noqa: E402
+from engine.models import AuditEvent, HumanTask  # noqa: E402
+
+KEY = "bench20"
+PASSWORD = "bench-password-1"
+SENDERS = 10
+SCALE = int(os.environ.get("ECVET_BENCH_SCALE", "10000"))
+REPEAT = int(os.environ.get("ECVET_BENCH_REPEAT", "30"))
+CHUNK = 5000  # instances per unit of work while loading
+CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+@dataclass
+class World:
+    db: Database
+    admin: parties.Actor
+    bindings: list[dict[str, int]]
+    loaded: int = 0
+    loading_seconds: float = 0.0
+
+
+def setup(url: str) -> World:
+    migrate.upgrade(url)
+    db = Database(url)
+    with db.transaction() as s:
+        deployments.deploy(s, actor=None, files={f"{KEY}.bpmn": sequential_process(KEY, 20)}, forms_dir=None)
+        senders = [parties.create_organisation(s, actor=None, name=f"School {n}", country="DE").id
+                   for n in range(SENDERS)]
+        host = parties.create_organisation(s, actor=None, name="Host", country="FR").id
+        learners = parties.create_organisation(s, actor=None, name="Learners", country="DE").id
+        admin = parties.create_user(s, actor=None, email="admin@example.org", name="Admin", password=PASSWORD,
+                                    is_admin=True)
+        parties.create_user(s, actor=None, email="coordinator@example.org", name="Coordinator",
+                            password=PASSWORD, organisation_ids=[senders[0]])
+        actor = parties.Actor.of(admin)
+    roles = [lane.split()[0].lower() for lane in LANES]
+    bindings = [dict(zip(roles, (sender, host, learners), strict=True)) for sender in senders]
+    return World(db, actor, bindings)
+
+
+def load_to(world: World, total: int) -> None:
+    """Bulk-start instances until `total` exist, timing the loading."""
+    t0 = time.perf_counter()
+    while world.loaded < total:
+        count = min(CHUNK, total - world.loaded)
+        starts = [bulk.NewInstance(world.bindings[(world.loaded + n) % SENDERS], business_key=f"M-{world.loaded + n}")
+                  for n in range(count)]
+        with world.db.transaction() as s:
+            bulk.start_many(s, actor=world.admin, process_key=KEY, starts=starts)
+        world.loaded += count
+        print(f"  loaded {world.loaded} instances", file=sys.stderr)
+    world.loading_seconds += time.perf_counter() - t0
+    if not world.db.is_sqlite:
+        with world.db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def _signed_in_page_client(app: Any, email: str) -> Any:
+    client = app.test_client()
+    page = client.get("/sign-in").get_data(as_text=True)
+    token = CSRF.search(page)
+    response = client.post("/sign-in", data={"email": email, "password": PASSWORD,
+                                             "csrf_token": token.group(1) if token else ""})
+    if response.status_code != HTTPStatus.FOUND:
+        raise SystemExit(f"sign-in as {email} failed: {response.status_code}")
+    return client
+
+
+def measure(world: World) -> dict[str, tuple[float, float]]:
+    app = create_app(load_settings(database_url=world.db.url), database=world.db)
+    for name in ("werkzeug", "ecvet.api", "ecvet.request"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    api = app.test_client()
+    token = api.post("/api/tokens", json={"email": "coordinator@example.org", "password": PASSWORD}).get_json()
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    coordinator = _signed_in_page_client(app, "coordinator@example.org")
+    admin = _signed_in_page_client(app, "admin@example.org")
+    with world.db.transaction() as s:  # what `ecvet worker` does every 10 s (engine/summaries.py)
+        t0 = time.perf_counter()
+        summaries.refresh(s)
+        refresh_ms = (time.perf_counter() - t0) * 1000
+    inbox = api.get("/api/tasks?limit=200", headers=headers).get_json()["items"]
+    to_complete = iter(task["id"] for task in inbox)
+
+    def complete() -> Any:
+        return api.post(f"/api/tasks/{next(to_complete)}/complete", json={"data": {}}, headers=headers)
+
+    requests: list[tuple[str, Callable[[], Any]]] = [
+        ("complete a task", complete),
+        ("GET /api/tasks (large organisation)", lambda: api.get("/api/tasks", headers=headers)),
+        ("GET /api/tasks?limit=200", lambda: api.get("/api/tasks?limit=200", headers=headers)),
+        ("GET /api/process-instances?status=waiting&process_key=...",
+         lambda: api.get(f"/api/process-instances?status=waiting&process_key={KEY}", headers=headers)),
+        ("inbox page /tasks", lambda: coordinator.get("/tasks")),
+        ("dashboard /monitor (administrator, the worker's summary)", lambda: admin.get("/monitor")),
+    ]
+    out = {}
+    for label, call in requests:
+        samples = []
+        for _ in range(REPEAT):
+            t0 = time.perf_counter()
+            response = call()
+            samples.append(time.perf_counter() - t0)
+            if response.status_code != HTTPStatus.OK:
+                raise SystemExit(f"{label}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+        samples.sort()
+        out[label] = (statistics.median(samples) * 1000, samples[int(len(samples) * 0.95) - 1] * 1000)
+    out["(worker) recomputing the dashboard's summary, once"] = (refresh_ms, refresh_ms)
+    return out
+
+
+def main() -> None:
+    sqlite = os.environ.get("ECVET_BENCH_SCALE_SQLITE") == "1"
+    url = fresh_sqlite("scale") if sqlite else fresh_pg("ecvet_bench_scale")
+    if url is None:
+        raise SystemExit("PostgreSQL is needed (or ECVET_BENCH_SCALE_SQLITE=1)")
+    world = setup(url)
+    load_to(world, 1000)
+    small = measure(world)
+    first_load = world.loading_seconds
+    load_to(world, SCALE)
+    large = measure(world)
+    with world.db.transaction(write=False) as s:
+        tasks = s.scalar(select(func.count()).select_from(HumanTask))
+        audit = s.scalar(select(func.count()).select_from(AuditEvent))
+        mine = s.scalar(select(func.count()).select_from(HumanTask).where(
+            HumanTask.organisation_id == world.bindings[0]["sending"], HumanTask.state == "ready"))
+    world.db.dispose()
+    backend = "SQLite" if sqlite else "PostgreSQL"
+    print(f"\n{backend}: {world.loaded} instances, {tasks} task rows, {audit} audit rows, {mine} ready tasks for the "
+          f"measured organisation. Loading through engine/bulk.py took {world.loading_seconds:.1f} s "
+          f"({world.loaded / world.loading_seconds:.0f} instances/s; the first 1,000 in {first_load:.1f} s).\n")
+    rows = []
+    for label, (p50, p95) in small.items():
+        big50, big95 = large[label]
+        rows.append((label, f"{p50:.1f}", f"{p95:.1f}", f"{big50:.1f}", f"{big95:.1f}", f"{big50 / p50:.2f}x"))
+    print_table(("request", "1,000 p50 ms", "1,000 p95 ms", f"{world.loaded:,} p50 ms", f"{world.loaded:,} p95 ms",
+                 "growth (p50)"), rows)
+
+
+if __name__ == "__main__":
+    main()
