@@ -11,7 +11,7 @@ from engine import instance_data, instances, operations
 
 from .deps import authenticated
 from .parsing import Blueprint, Id, PartyRef
-from .schemas import PageArgs, page_schema
+from .schemas import PageArgs, page_schema, schema_for
 
 blp = Blueprint(
     "process_instances", __name__, url_prefix="/api/process-instances", description="Running processes"
@@ -29,9 +29,7 @@ class StartInstance(Schema):
     )
 
 
-class PartySchema(Schema):
-    organisation_id = fields.Integer(allow_none=True)
-    user_id = fields.Integer(allow_none=True)
+PartySchema = schema_for(instances.PartyView, "PartySchema")
 
 
 class InstanceSummary(Schema):
@@ -45,16 +43,7 @@ class InstanceSummary(Schema):
     completed_at = fields.DateTime(allow_none=True)
 
 
-class ReadyTask(Schema):
-    id = fields.String(allow_none=True, metadata={"description": "null when the task is another party's"})
-    bpmn_id = fields.String()
-    name = fields.String()
-    role = fields.String(allow_none=True)
-    organisation_id = fields.Integer(allow_none=True)
-    user_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    due_at = fields.DateTime(allow_none=True)
-    actionable = fields.Boolean()
+ReadyTask = schema_for(instances.ReadyTaskView, "ReadyTask")
 
 
 class IncidentSchema(Schema):

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, TypedDict
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -322,27 +322,41 @@ def trail(session: Session, instance: ProcessInstance, *, actor: Actor | None = 
     return out
 
 
+class PartyView(TypedDict):
+    """Who a role of an instance is bound to: an organisation or one person."""
+
+    organisation_id: int | None
+    user_id: int | None
+
+
+class ReadyTaskView(TypedDict):
+    """A task an instance waits on, as any party or monitor of the instance sees it (the API's ReadyTask)."""
+
+    id: Annotated[str | None, "null when the task is another party's"]
+    bpmn_id: str
+    name: str
+    role: str | None
+    organisation_id: int | None
+    user_id: int | None
+    created_at: datetime
+    due_at: datetime | None
+    actionable: bool
+
+
 def describe(session: Session, *, actor: Actor, instance_id: str) -> dict[str, Any]:
     """Everything a party or monitor needs about one instance, assembled from indexed queries."""
     instance = get(session, actor=actor, instance_id=instance_id)
-    ready = []
-    for task in ready_tasks(session, instance):
-        mine = tasks.can_see(actor, task)
-        ready.append({
-            "id": task.id if mine else None,
-            "bpmn_id": task.bpmn_id,
-            "name": task.name,
-            "role": task.role,
-            "organisation_id": task.organisation_id,
-            "user_id": task.user_id,
-            "created_at": task.created_at,
-            "due_at": task.due_at,
-            "actionable": tasks.is_assignee(actor, task),
-        })
+    ready = [
+        ReadyTaskView(id=task.id if tasks.can_see(actor, task) else None, bpmn_id=task.bpmn_id, name=task.name,
+                      role=task.role, organisation_id=task.organisation_id, user_id=task.user_id,
+                      created_at=task.created_at, due_at=task.due_at, actionable=tasks.is_assignee(actor, task))
+        for task in ready_tasks(session, instance)
+    ]
+    parties = {p.role: PartyView(organisation_id=p.organisation_id, user_id=p.user_id) for p in instance.parties}
     return {
         "instance": instance,
         "version": instance.definition.version,
-        "parties": {p.role: {"organisation_id": p.organisation_id, "user_id": p.user_id} for p in instance.parties},
+        "parties": parties,
         "ready_tasks": ready,
         "incidents": incidents(session, instance),
         "audit": trail(session, instance, actor=actor),
