@@ -258,8 +258,11 @@ def _start(
     payload: Any,
     source_instance_id: str | None,
 ) -> ProcessInstance:
+    # An instance a thrown message starts is about the sender's subject: it takes the sender's business
+    # key (a mobility's review is named after the mobility, not after its id).
+    source = session.get(ProcessInstance, source_instance_id) if source_instance_id is not None else None
+    business_key = source.business_key if source is not None else None
     if parties is None and actor is None and source_instance_id is not None:
-        source = session.get(ProcessInstance, source_instance_id)
         roles = definition.roles or {}
         parties = {
             p.role: {"organisation_id": p.organisation_id} if p.organisation_id is not None else {"user_id": p.user_id}
@@ -267,7 +270,8 @@ def _start(
             if p.role in roles
         }
     return instances.start(session, actor=actor or SYSTEM, process_key=definition.key, version=definition.version,
-                           variables=payload if isinstance(payload, dict) else {}, parties=parties or {})
+                           variables=payload if isinstance(payload, dict) else {}, parties=parties or {},
+                           business_key=business_key)
 
 
 def deliver_into(

@@ -14,7 +14,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import (  # type: ignore[attr-d
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from engine import messages
+from engine import instances, messages
 from engine.bundle import parse_bundle
 from engine.clock import FrozenClock
 from engine.db import Database
@@ -202,6 +202,18 @@ def test_a_thrown_message_starts_a_process_with_the_senders_parties(db: Database
         assert {p.role: p.organisation_id for p in started.parties} == {"sending": orgs["sending"]}
         assert started.started_by is None
     assert data(db, started.id)["registration"] == {"learner": "Bea"}
+
+
+def test_an_instance_a_thrown_message_starts_is_named_after_the_sender(db: Database, orgs: dict) -> None:
+    """A review started by a mobility's message is about that mobility: it takes the sender's business key."""
+    deploy(db, files("register_mobility", "announce_mobility"))
+    with db.transaction() as s:
+        instances.start(s, actor=orgs["sender"], process_key="announce_mobility", business_key="Bea — Hotel Sol",
+                        parties={"sending": orgs["sending"]}, variables={"learner": "Bea"})
+    assert run_message_jobs(db) == 1
+    with db.transaction(write=False) as s:
+        started = s.scalars(select(ProcessInstance).where(ProcessInstance.process_key == "register_mobility")).one()
+        assert started.business_key == "Bea — Hotel Sol"
 
 
 # --- instance to instance ------------------------------------------------------------------------
