@@ -14,9 +14,11 @@ reason where the platform differs.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import fnmatch
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -29,6 +31,7 @@ from typing import Any
 os.environ.setdefault("ECVET_ARGON2_FAST", "1")
 
 from lxml import etree  # noqa: E402
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment  # noqa: E402
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition  # noqa: E402
 from SpiffWorkflow.bpmn.util.event import BpmnEvent  # noqa: E402
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
@@ -36,11 +39,17 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 from bench.corpus import CREATED, MIRROR, OK, Files, Platform, _git_files, _reason, _reuse  # noqa: E402
+from engine import clock  # noqa: E402
+from engine.worker import Worker  # noqa: E402
 
 REPO = "sartography+SpiffWorkflow"
 BPMN = "tests/SpiffWorkflow/bpmn/"
 SPIFF = "tests/SpiffWorkflow/spiff/"
 MAX_STEPS = 20
+# What the library's timer tests put in their script engine's environment (TimerDateTest, TimerDurationTest).
+TEST_GLOBALS = {"datetime": datetime.datetime, "timedelta": datetime.timedelta}
+CLOCK = clock.FrozenClock()  # installed by main(): timers in both runs move with it, nobody sleeps
+ADVANCE: dict[str, Any] = {"@advance": 3600}  # move the frozen clock an hour on and fire what is due
 DOUBLE = "double"  # a step that sets output_item = input_item * 2 (the library's multi-instance tests)
 Step = dict[str, Any] | str
 
@@ -139,6 +148,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     _s("IO specification on a task, missing output", "IOSpecOnTaskTest.testIOSpecOnTaskMissingOutput",
        "io_spec_on_task.bpmn", "main", steps=({"out_1": 1},), end="error"),
     _s("swim lanes", "SwimLaneTest", "lanes.bpmn", "lanes", steps=({"NeedClarification": False},)),
+    _s("timer duration", "TimerDurationTest.testRunThroughHappy", "timer.bpmn", "timer", steps=(ADVANCE,)),
+    _s("interrupting timer on a subprocess", "TimerDurationBoundaryTest.testRunThroughHappy", "boundary.bpmn",
+       "boundary_event", steps=({}, ADVANCE)),
+    _s("interrupting timer on a task", "TimerDurationBoundaryOnTaskTest.testRunThroughHappy",
+       "boundary_timer_on_task.bpmn", "test_timer", steps=(ADVANCE,)),
+    _s("non-interrupting timer", "NITimerDurationTest.testRunThroughHappy", "timer-non-interrupt-boundary.bpmn",
+       "NonInterruptTimer", steps=(ADVANCE, {"@task": "GetReason", "delay_reason": "Just Because"},
+                                   {"@task": "Activity_Work", "work_done": "Yes"}),
+       data={"work_done": "Yes", "delay_reason": "Just Because"}),
+    _s("timer date", "TimerDateTest.testRunThroughHappy", "timer-date-start.bpmn", "date_timer", steps=(ADVANCE,)),
     _s("business rule task (DMN)", "BusinessRuleTaskTest.testBusinessRule", "business_rule_task.bpmn",
        "Process_bd2e724", folder=SPIFF),
     _s("spiff multi-instance with scripts", "MultiInstanceTaskTest.testMultiInstanceTask", "spiff_multiinstance.bpmn",
@@ -174,6 +193,11 @@ def scenario_files(scenario: Scenario, corpus: Files) -> Files:
     return {PurePosixPath(p).name.replace(".bpmn20.xml", ".bpmn"): b for p, b in chosen.items()}
 
 
+def _advance(step: Step) -> float:
+    """The seconds an ``@advance`` step moves the clock (0 for a task's step)."""
+    return float(step.get("@advance", 0)) if isinstance(step, dict) else 0.0
+
+
 def _pick(step: Step, ready: list[str]) -> int:
     """Which of the ready tasks (their BPMN ids, in the engine's order) a step completes: the one it names
     with ``@task``, else the first."""
@@ -185,7 +209,7 @@ def _step_data(step: Step, task_data: dict[str, Any]) -> dict[str, Any]:
     if step == DOUBLE:
         item = task_data.get("input_item")
         return {"output_item": item * 2 if isinstance(item, int) else 0}
-    return {k: v for k, v in step.items() if k != "@task"} if isinstance(step, dict) else {}
+    return {k: v for k, v in step.items() if not k.startswith("@")} if isinstance(step, dict) else {}
 
 
 def _plain(value: Any) -> Any:
@@ -212,7 +236,8 @@ def run_bare(scenario: Scenario, files: Files) -> Result:
                 parser.add_dmn_xml(etree.fromstring(content), filename=name)
             else:
                 parser.add_bpmn_str(content, filename=name)
-        workflow = BpmnWorkflow(parser.get_spec(scenario.process), parser.get_subprocess_specs(scenario.process))
+        workflow = BpmnWorkflow(parser.get_spec(scenario.process), parser.get_subprocess_specs(scenario.process),
+                                script_engine=PythonScriptEngine(environment=TaskDataEnvironment(TEST_GLOBALS)))
     except Exception as exc:  # noqa: BLE001 - the library's refusal is the result
         return "not parsed", {}, f"{type(exc).__name__}: {exc}"[:120]
     for task in [workflow.task_tree, *workflow.get_tasks(state=TaskState.READY)]:
@@ -225,6 +250,13 @@ def run_bare(scenario: Scenario, files: Files) -> Result:
             workflow.do_engine_steps()
         for _ in range(MAX_STEPS):
             ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+            if not ready and not (steps and _advance(steps[0])):
+                break
+            while steps and _advance(steps[0]):
+                CLOCK.advance(seconds=_advance(steps.pop(0)))
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
+                ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
             if not ready:
                 break
             step = steps.pop(0) if steps else {}
@@ -273,10 +305,14 @@ def run_ours(scenario: Scenario, files: Files, platform: Platform) -> Result:
         if sent.status_code not in (OK, CREATED):
             detail = f"message {name}: {sent.status_code} {_reason(sent.get_json(silent=True))}"
     for _ in range(MAX_STEPS):
+        while steps and _advance(steps[0]):
+            _fire_timers(platform, _advance(steps.pop(0)))
         seen = client.get(f"/api/process-instances/{instance}", headers=headers).get_json(silent=True) or {}
         ready_ids = {t["id"]: t.get("bpmn_id") for t in seen.get("ready_tasks") or [] if t.get("id")}
-        if not ready_ids:
+        if not ready_ids and not (steps and _advance(steps[0])):
             break
+        if not ready_ids:
+            continue
         tasks = _flat((client.get(f"/api/process-instances/{instance}/data", headers=headers)
                        .get_json(silent=True) or {}).get("tasks") or [])
         ordered = [t for t in tasks if t.get("id") in ready_ids] or [{"id": i, "bpmn_id": b} for i, b in
@@ -294,6 +330,15 @@ def run_ours(scenario: Scenario, files: Files, platform: Platform) -> Result:
     incidents = [i.get("message", "") for i in final.get("incidents") or []]
     end = {"running": "waiting", "suspended": "waiting"}.get(status_, status_)
     return end, (data.get("process") or {}).get("data") or {}, (detail or "; ".join(incidents))[:160]
+
+
+def _fire_timers(platform: Platform, seconds: float) -> None:
+    """Move the clock on and let the worker run what became due (timers, then what they start)."""
+    CLOCK.advance(seconds=seconds)
+    worker = Worker(platform.db)
+    for _ in range(MAX_STEPS):
+        if not worker.run_once():
+            return
 
 
 def _flat(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -320,6 +365,9 @@ def main() -> None:
     if not os.path.isdir(git_dir):
         print(f"(no SpiffWorkflow git directory under {mirror}/{REPO})")
         return
+    clock.use(CLOCK)
+    for name in ("ecvet", "ecvet.worker", "ecvet.notifications", "ecvet.engine", "ecvet.api"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     corpus = _git_files(git_dir, "tests/SpiffWorkflow/")
     corpus.update(_xml_files(git_dir))
     rows: list[tuple[Scenario, Result, Result]] = []
@@ -364,7 +412,7 @@ def print_table(rows: list[tuple[Scenario, Result, Result]]) -> None:
         why = "" if ok_ours else "; ".join(w for w in (scenario.note, ours[2] or _data_diff(scenario, ours)) if w)
         print(f"| {number} | {scenario.name} ({scenario.test}) | {scenario.end} | "
               f"{bare[0]}{'' if ok_bare else ' ✗ ' + bare[2]} | {ours[0]} | {'yes' if ok_ours else 'no'} | "
-              f"{why.replace('|', '/')} |")
+              f"{why.replace('|', '/').replace(chr(10), ' ')} |")
     total = len(rows)
     print(f"\n{total} scenarios: bare SpiffWorkflow ends as its tests expect in "
           f"{sum(matches(s, b) for s, b, _ in rows)}, the platform in {sum(matches(s, o) for s, _, o in rows)}.")
