@@ -65,14 +65,19 @@ class Scenario:
     steps: tuple[Step, ...] = ()  # data given at each user task, in order; then {} for the rest
     end: str = "completed"  # completed | error | waiting
     data: dict[str, Any] = field(default_factory=dict)  # values the test checks in the workflow's data
-    messages: tuple[str, ...] = ()  # messages the test throws at the instance once it waits
     note: str = ""  # why the platform may differ
+
+
+def _msg(name: str) -> dict[str, Any]:
+    """A step that throws message ``name`` at the instance (the test's ``workflow.catch``)."""
+    return {"@message": name}
 
 
 def _s(name: str, test: str, files: str, process: str, **kw: Any) -> Scenario:
     return Scenario(name, test, files, process, **kw)
 
 
+MESSAGE_INTERRUPTS = "sid-db1e1749-03ee-46aa-8674-bba07b1bd167"
 MI = {"input_data": [1, 2, 3], "output_data": {}}
 SCENARIOS: tuple[Scenario, ...] = (
     _s("inclusive gateway, default only", "InclusiveGatewayTest.testDefaultConditionOnly", "inclusive_gateway.bpmn",
@@ -133,7 +138,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     _s("event subprocess", "EventSubprocessTest.testEventSubprocess", "event-subprocess.bpmn", "main",
        steps=({"v1": True, "v2": False},)),
     _s("start event split, message", "StartEventSplitTest.test_start_event_split", "start_event_split.bpmn", "main",
-       messages=("message_1",)),
+       steps=(_msg("message_1"),)),
     _s("transaction subprocess", "TransactionSubprocessTest.testNormalCompletion", "transaction.bpmn",
        "Main_Process", steps=({"value": "asdf"}, {"quantity": 2})),
     _s("conditional intermediate event", "ConditionalEventTest.testIntermediateEvent", "conditional_event.bpmn",
@@ -158,6 +163,26 @@ SCENARIOS: tuple[Scenario, ...] = (
                                    {"@task": "Activity_Work", "work_done": "Yes"}),
        data={"work_done": "Yes", "delay_reason": "Just Because"}),
     _s("timer date", "TimerDateTest.testRunThroughHappy", "timer-date-start.bpmn", "date_timer", steps=(ADVANCE,)),
+    # The message tests reach these processes through Test-Workflows' selector, whose conditions only the
+    # library's test-only parser reads; each process runs here directly, after the selection.
+    _s("messages", "MessagesTest.testRunThroughHappy", "Test-Workflows/Messages.bpmn20.xml",
+       "sid-4a1f10ab-316f-4cd8-836d-65aa3d178fff", steps=(_msg("Wrong Message"), _msg("Test Message"))),
+    _s("message interrupts, not sent", "MessageInterruptsTest.testRunThroughHappy",
+       "Test-Workflows/Message-Interrupts.bpmn20.xml", MESSAGE_INTERRUPTS, steps=({},)),
+    _s("message interrupts, sent", "MessageInterruptsTest.testRunThroughMessageInterrupt",
+       "Test-Workflows/Message-Interrupts.bpmn20.xml", MESSAGE_INTERRUPTS,
+       steps=(_msg("Test Message"), {"@task": "Acknowledge Interrupt Message"})),
+    _s("message non-interrupt, sent", "MessageNonInterruptTest.testRunThroughMessageInterrupt",
+       "Test-Workflows/Message-Non-Interrupt.bpmn20.xml", "sid-60e2cc58-68c9-4cb5-a95c-22e3e311b6b9",
+       steps=(_msg("Test Message"), {"@task": "Acknowledge Non-Interrupt Message"},
+              {"@task": "Do Something That Takes A Long Time"})),
+    _s("message interrupts a subprocess", "MessageInterruptsSpTest.testRunThroughMessageInterrupt",
+       "Test-Workflows/Message-Interrupts-SP.bpmn20.xml", "sid-607dfa9b-dbfd-41e8-94f8-42ae37f3b824",
+       steps=(_msg("Test Message"), {})),
+    _s("event-based gateway, message", "EventBasedGatewayTest.testEventBasedGateway", "event-gateway.bpmn",
+       "Process_0pvx19v", steps=(_msg("message_1"),)),
+    _s("event-based gateway, timeout", "EventBasedGatewayTest.testTimeout", "event-gateway.bpmn",
+       "Process_0pvx19v", steps=(ADVANCE,)),
     _s("business rule task (DMN)", "BusinessRuleTaskTest.testBusinessRule", "business_rule_task.bpmn",
        "Process_bd2e724", folder=SPIFF),
     _s("spiff multi-instance with scripts", "MultiInstanceTaskTest.testMultiInstanceTask", "spiff_multiinstance.bpmn",
@@ -198,9 +223,14 @@ def _advance(step: Step) -> float:
     return float(step.get("@advance", 0)) if isinstance(step, dict) else 0.0
 
 
+def _control(step: Step) -> bool:
+    """A step that moves the clock or throws a message rather than completing a task."""
+    return isinstance(step, dict) and ("@advance" in step or "@message" in step)
+
+
 def _pick(step: Step, ready: list[str]) -> int:
-    """Which of the ready tasks (their BPMN ids, in the engine's order) a step completes: the one it names
-    with ``@task``, else the first."""
+    """Which of the ready tasks (their BPMN ids or names, in the engine's order) a step completes: the one
+    it names with ``@task``, else the first."""
     wanted = step.get("@task") if isinstance(step, dict) else None
     return ready.index(wanted) if wanted in ready else 0
 
@@ -245,22 +275,16 @@ def run_bare(scenario: Scenario, files: Files) -> Result:
     steps = list(scenario.steps)
     try:
         workflow.do_engine_steps()
-        for name in scenario.messages:
-            workflow.catch(BpmnEvent(_message_definition(workflow, name)))
-            workflow.do_engine_steps()
         for _ in range(MAX_STEPS):
+            while steps and _control(steps[0]):
+                _bare_control(workflow, steps.pop(0))
             ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
-            if not ready and not (steps and _advance(steps[0])):
-                break
-            while steps and _advance(steps[0]):
-                CLOCK.advance(seconds=_advance(steps.pop(0)))
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
-                ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
             if not ready:
                 break
             step = steps.pop(0) if steps else {}
-            task = ready[_pick(step, [str(getattr(t.task_spec, "bpmn_id", "")) for t in ready])]
+            names = [str(getattr(t.task_spec, "bpmn_name", None) or getattr(t.task_spec, "bpmn_id", "")) for t in ready]
+            ids = [str(getattr(t.task_spec, "bpmn_id", "")) for t in ready]
+            task = ready[max(_pick(step, ids), _pick(step, names))]
             task.data.update(_step_data(step, task.data))
             task.run()
             workflow.do_engine_steps()
@@ -271,13 +295,24 @@ def run_bare(scenario: Scenario, files: Files) -> Result:
     return "waiting", dict(workflow.data), ""
 
 
+def _bare_control(workflow: BpmnWorkflow, step: Step) -> None:
+    assert isinstance(step, dict)
+    if "@message" in step:
+        workflow.catch(BpmnEvent(_message_definition(workflow, step["@message"]), {}))
+    else:
+        CLOCK.advance(seconds=_advance(step))
+        workflow.refresh_timers()
+    workflow.do_engine_steps()
+
+
 def _message_definition(workflow: BpmnWorkflow, name: str) -> Any:
     """The definition a waiting catch of message ``name`` holds (the spiff parser's own class, which a
     plain ``MessageEventDefinition`` would not match), else a plain one."""
     for task in workflow.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
-        if getattr(definition, "name", None) == name:
-            return definition
+        for candidate in [definition, *getattr(definition, "event_definitions", [])]:  # an event-based gateway's
+            if getattr(candidate, "name", None) == name:
+                return candidate
     return MessageEventDefinition(name)
 
 
@@ -300,25 +335,20 @@ def run_ours(scenario: Scenario, files: Files, platform: Platform) -> Result:
     instance = started.get_json()["id"]
     steps = list(scenario.steps)
     detail = ""
-    for name in scenario.messages:
-        sent = client.post("/api/messages", headers=headers, json={"name": name})
-        if sent.status_code not in (OK, CREATED):
-            detail = f"message {name}: {sent.status_code} {_reason(sent.get_json(silent=True))}"
     for _ in range(MAX_STEPS):
-        while steps and _advance(steps[0]):
-            _fire_timers(platform, _advance(steps.pop(0)))
+        while steps and _control(steps[0]):
+            detail = _our_control(platform, steps.pop(0)) or detail
         seen = client.get(f"/api/process-instances/{instance}", headers=headers).get_json(silent=True) or {}
         ready_ids = {t["id"]: t.get("bpmn_id") for t in seen.get("ready_tasks") or [] if t.get("id")}
-        if not ready_ids and not (steps and _advance(steps[0])):
-            break
         if not ready_ids:
-            continue
+            break
         tasks = _flat((client.get(f"/api/process-instances/{instance}/data", headers=headers)
                        .get_json(silent=True) or {}).get("tasks") or [])
         ordered = [t for t in tasks if t.get("id") in ready_ids] or [{"id": i, "bpmn_id": b} for i, b in
                                                                       ready_ids.items()]
         step = steps.pop(0) if steps else {}
-        task = ordered[_pick(step, [str(t.get("bpmn_id")) for t in ordered])]
+        task = ordered[max(_pick(step, [str(t.get("bpmn_id")) for t in ordered]),
+                           _pick(step, [str(t.get("name")) for t in ordered]))]
         done = client.post(f"/api/tasks/{task['id']}/complete", headers=headers, json={
             "data": _step_data(step, _task_data(task)), "on_behalf": True})
         if done.status_code != OK:
@@ -330,6 +360,19 @@ def run_ours(scenario: Scenario, files: Files, platform: Platform) -> Result:
     incidents = [i.get("message", "") for i in final.get("incidents") or []]
     end = {"running": "waiting", "suspended": "waiting"}.get(status_, status_)
     return end, (data.get("process") or {}).get("data") or {}, (detail or "; ".join(incidents))[:160]
+
+
+def _our_control(platform: Platform, step: Step) -> str:
+    """Throw the step's message through the API or move the clock; what went wrong, if anything."""
+    assert isinstance(step, dict)
+    if "@message" in step:
+        sent = platform.client.post("/api/messages", headers=platform.headers, json={"name": step["@message"]})
+        _fire_timers(platform, 0)  # what the delivery queued
+        if sent.status_code >= 300:  # noqa: PLR2004 - any non-success answer
+            return f"message {step['@message']!r}: {sent.status_code} {_reason(sent.get_json(silent=True))}"
+        return ""
+    _fire_timers(platform, _advance(step))
+    return ""
 
 
 def _fire_timers(platform: Platform, seconds: float) -> None:
