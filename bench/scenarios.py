@@ -448,14 +448,16 @@ def _git_files_any(git_dir: str, prefix: str) -> Files:
 
 def print_table(rows: list[tuple[Scenario, Result, Result]]) -> None:
     matches: Callable[[Scenario, Result], bool] = _verdict
-    print("| # | scenario (library test) | expected | bare | ours | ours as expected | why ours differs |")
-    print("|---|---|---|---|---|---|---|")
+    print("| # | scenario (library test) | test expects | data it checks | bare | ours | ours as expected "
+          "| why ours differs |")
+    print("|---|---|---|---|---|---|---|---|")
     for number, (scenario, bare, ours) in enumerate(rows, 1):
         ok_bare, ok_ours = matches(scenario, bare), matches(scenario, ours)
         why = "" if ok_ours else "; ".join(w for w in (scenario.note, ours[2] or _data_diff(scenario, ours)) if w)
-        print(f"| {number} | {scenario.name} ({scenario.test}) | {scenario.end} | "
+        checked = ", ".join(scenario.data) or "-"
+        print(f"| {number} | {scenario.name} (`{scenario.test}`) | {scenario.end} | {checked} | "
               f"{bare[0]}{'' if ok_bare else ' ✗ ' + bare[2]} | {ours[0]} | {'yes' if ok_ours else 'no'} | "
-              f"{why.replace('|', '/').replace(chr(10), ' ')} |")
+              f"{why.replace('|', '/').replace(chr(10), ' ')[:200]} |")
     total = len(rows)
     print(f"\n{total} scenarios: bare SpiffWorkflow ends as its tests expect in "
           f"{sum(matches(s, b) for s, b, _ in rows)}, the platform in {sum(matches(s, o) for s, _, o in rows)}.")
