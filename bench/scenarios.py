@@ -39,7 +39,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 from bench.corpus import CREATED, MIRROR, OK, Files, Platform, _git_files, _reason, _reuse  # noqa: E402
-from engine import clock  # noqa: E402
+from engine import clock, scripting  # noqa: E402
 from engine.worker import Worker  # noqa: E402
 
 REPO = "sartography+SpiffWorkflow"
@@ -47,7 +47,15 @@ BPMN = "tests/SpiffWorkflow/bpmn/"
 SPIFF = "tests/SpiffWorkflow/spiff/"
 MAX_STEPS = 20
 # What the library's timer tests put in their script engine's environment (TimerDateTest, TimerDurationTest).
-TEST_GLOBALS = {"datetime": datetime.datetime, "timedelta": datetime.timedelta}
+TEST_GLOBALS: dict[str, Any] = {"datetime": datetime.datetime, "timedelta": datetime.timedelta}
+
+
+def custom_function(txt: Any) -> str:
+    """CustomScriptTest's ``my_custom_function``, registered with both engines under the test's name."""
+    return str(txt).upper()
+
+
+TEST_GLOBALS["custom_function"] = custom_function
 CLOCK = clock.FrozenClock()  # installed by main(): timers in both runs move with it, nobody sleeps
 ADVANCE: dict[str, Any] = {"@advance": 3600}  # move the frozen clock an hour on and fire what is due
 DOUBLE = "double"  # a step that sets output_item = input_item * 2 (the library's multi-instance tests)
@@ -190,6 +198,11 @@ SCENARIOS: tuple[Scenario, ...] = (
        folder=SPIFF, steps=({"error": True, "payload": "ERROR!"},), data={"result": "ERROR!"}),
     _s("escalation with a payload", "EventPayloadTest.testEscalationEvent", "escalation_event_payload.bpmn",
        "event_test", folder=SPIFF, steps=({"escalation": True, "payload": "ERROR!"},), data={"result": "ERROR!"}),
+    _s("a registered script function", "CustomInlineScriptTest.testRunThroughHappy", "custom_function_test*",
+       "top_workflow", data={"c1": "HELLO", "c2": "GOODBYE", "c3": "ARRIVEDERCI"}),
+    _s("a registered function overwritten by data",
+       "CustomInlineScriptTest.test_overwrite_function_with_local_variable", "custom_function_test*",
+       "top_workflow", start={"custom_function": "bill"}, end="error"),
     _s("business rule task (DMN)", "BusinessRuleTaskTest.testBusinessRule", "business_rule_task.bpmn",
        "Process_bd2e724", folder=SPIFF),
     _s("spiff multi-instance with scripts", "MultiInstanceTaskTest.testMultiInstanceTask", "spiff_multiinstance.bpmn",
@@ -416,6 +429,7 @@ def main() -> None:
         print(f"(no SpiffWorkflow git directory under {mirror}/{REPO})")
         return
     clock.use(CLOCK)
+    scripting.helper("custom_function")(lambda _call, txt: custom_function(txt))
     for name in ("ecvet", "ecvet.worker", "ecvet.notifications", "ecvet.engine", "ecvet.api"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     corpus = _git_files(git_dir, "tests/SpiffWorkflow/")
