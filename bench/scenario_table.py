@@ -36,6 +36,7 @@ def _s(name: str, test: str, files: str, process: str, **kw: Any) -> Scenario:
     return Scenario(name, test, files, process, **kw)
 
 
+VARS_REFUSED = "deliberate: the sandbox refuses vars() and globals() (security issue)"
 MESSAGE_INTERRUPTS = "sid-db1e1749-03ee-46aa-8674-bba07b1bd167"
 MI = {"input_data": [1, 2, 3], "output_data": {}}
 SCENARIOS: tuple[Scenario, ...] = (
@@ -92,8 +93,12 @@ SCENARIOS: tuple[Scenario, ...] = (
        "Process_cozt5fu"),
     _s("uncaught escalation", "UncaughtEscalationTest.test_uncaught_escalation", "uncaught_escalation.bpmn",
        "top_level"),
-    _s("escalation from a call activity", "CallActivityEscalationTest", "Test-Workflows/CallActivity-Escalation*",
-       "CallActivity-Escalation-Test", note="deliberate: the sandbox refuses vars() and globals() (security issue)"),
+    _s("escalation from a call activity", "CallActivityEscalationTest.testShouldEscalate",
+       "Test-Workflows/CallActivity-Escalation*", "CallActivity-Escalation-Test", start={"should_escalate": True},
+       note=VARS_REFUSED),
+    _s("no escalation from a call activity", "CallActivityEscalationTest.testShouldNotEscalate",
+       "Test-Workflows/CallActivity-Escalation*", "CallActivity-Escalation-Test", start={"should_escalate": False},
+       note=VARS_REFUSED),
     _s("event subprocess", "EventSubprocessTest.testEventSubprocess", "event-subprocess.bpmn", "main",
        steps=({"v1": True, "v2": False},)),
     _s("start event split, message", "StartEventSplitTest.test_start_event_split", "start_event_split.bpmn", "main",
