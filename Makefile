@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///$(CURDIR)/var/ecvet.sqlite3
 export DATABASE_URL
 
-.PHONY: run test bench bench-http bench-scale corpus lint setup system-deps fonts chromium test-postgres migrate deploy clean
+.PHONY: run test bench bench-http bench-scale corpus scenarios lint setup system-deps fonts chromium test-postgres migrate deploy clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || $(MAKE) system-deps
@@ -82,6 +82,11 @@ bench: setup
 # through the API and print the table of issue 11; not part of `make test` (bench/corpus.py).
 corpus: setup
 	$(BIN)/python -m bench.corpus $(MIRROR)
+
+# SpiffWorkflow's own test scenarios (diagram, data at each user task, the end its test asserts), run with the
+# bare library and through the API side by side; not part of `make test` (bench/scenarios.py).
+scenarios: setup
+	$(BIN)/python -m bench.scenarios $(MIRROR)
 
 # Real servers and workers under concurrent clients in other processes (bench/http.py), SQLite and PostgreSQL.
 bench-http: setup
