@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "ecvet.qualification.models",
     "ecvet.partnership.models",
     "ecvet.mobility.models",
+    "ecvet.mobility.seal",
     "ecvet.review.models",
 )
 
