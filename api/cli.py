@@ -189,7 +189,7 @@ def credential_verify(file: str, key_file: str | None) -> None:
     """Check a signed credential (or a download of several) offline: exit 0 when every signature is valid."""
     data = _read_json(file)
     key = _read_json(key_file) if key_file else None
-    found = data.get("credentials") if isinstance(data, dict) and "credentials" in data else [data]
+    found = seal.credentials_in(data)
     if not isinstance(found, list) or not found or (key is not None and not isinstance(key, dict)):
         click.echo(f"{file} holds no credential to verify.", err=True)
         sys.exit(1)

@@ -43,7 +43,7 @@ def verify_page() -> Any:
         except ValueError:
             data, problem = None, "verify.not_json"
         if problem is None:
-            found = data.get("credentials") if isinstance(data, dict) and "credentials" in data else [data]
+            found = seal.credentials_in(data)
             if not isinstance(found, list) or not found:
                 problem = "verify.no_credential"
             else:

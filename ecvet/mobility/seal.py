@@ -155,17 +155,21 @@ def _public_key(jwk: Any) -> Ed25519PublicKey | None:
         return None
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def verify(credential: Any, *, key: dict[str, Any] | None = None) -> Verification:
     """Whether the credential is unchanged since its proof was made, with ``key`` (a JWK) if given, else
     with the key the proof carries. Offline: no database, no network."""
     if not isinstance(credential, dict) or not isinstance(credential.get("proof"), dict):
         return Verification(False, "no_proof", "The file is not a signed credential: it has no proof.")
     proof = credential["proof"]
-    issuer = credential.get("issuer") if isinstance(credential.get("issuer"), dict) else {}
+    issuer = _mapping(credential.get("issuer"))
     issuer_id = issuer.get("id") if isinstance(issuer.get("id"), str) else None
-    names = issuer.get("legalName") if isinstance(issuer.get("legalName"), dict) else {}
+    names = _mapping(issuer.get("legalName"))
     issuer_name = str(names.get("en") or next(iter(names.values()), "")) or None
-    method = proof.get("verificationMethod") if isinstance(proof.get("verificationMethod"), dict) else {}
+    method = _mapping(proof.get("verificationMethod"))
     jwk = key if key is not None else method.get("publicKeyJwk")
     key_id = jwk.get("kid") if isinstance(jwk, dict) else None
     found = dict(issuer_id=issuer_id, issuer_name=issuer_name, key_id=key_id)
@@ -191,6 +195,13 @@ def _check(credential: dict[str, Any], proof: dict[str, Any], method: dict[str, 
         return "mismatch", ("The signature does not match: the credential was changed after it was signed, or "
                             "another key signed it.")
     return "valid", "The signature is valid: the credential is unchanged since it was signed."
+
+
+def credentials_in(data: Any) -> Any:
+    """The credentials of a file: a download (``{"credentials": [...]}``), a list, or one credential."""
+    if isinstance(data, dict) and "credentials" in data:
+        return data["credentials"]
+    return data if isinstance(data, list) else [data]
 
 
 def published_by(session: Session, credential: Any) -> Verification:
