@@ -11,7 +11,6 @@ MODEL_MODULES = (
     "ecvet.qualification.models",
     "ecvet.partnership.models",
     "ecvet.mobility.models",
-    "ecvet.mobility.seal",
     "ecvet.review.models",
 )
 

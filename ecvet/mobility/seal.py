@@ -32,32 +32,20 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
-from sqlalchemy import ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ecvet.evidence import canonical_json
 from ecvet.mobility import credentials
+from ecvet.mobility.models import OrganisationKey
 from engine import audit
 from engine.errors import NotFound
-from engine.models import Base, Organisation, utcnow
+from engine.models import Organisation, utcnow
 from engine.parties import Actor
 
 CRYPTOSUITE = "ecvet-flow-eddsa-json-2026"
 HEADER = {"alg": "EdDSA", "b64": False, "crit": ["b64"]}
 _ORGANISATION_URN = f"{credentials.URN}organisation:"
-
-
-class OrganisationKey(Base):
-    """An organisation's credential signing key: public key in the clear, private key encrypted."""
-
-    __tablename__ = "organisation_keys"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    key_id: Mapped[str] = mapped_column(String(32), unique=True)  # the public key's SHA-256, first 32 hex
-    public_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, base64url without padding
-    private_key_encrypted: Mapped[str] = mapped_column(Text)  # Fernet token of the raw 32-byte seed
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 @dataclass(frozen=True)

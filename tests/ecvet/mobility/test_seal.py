@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from ecvet.mobility import seal
-from ecvet.mobility.models import Mobility
+from ecvet.mobility.models import Mobility, OrganisationKey
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import AuditEvent
@@ -46,7 +46,7 @@ def test_each_credential_is_signed_by_its_issuer_with_one_key(db: Database, froz
     again = _signed(db, life)  # the same key signs the next download
     assert again[0]["proof"]["verificationMethod"] == proof["verificationMethod"]
     with db.transaction(write=False) as s:
-        keys = list(s.scalars(select(seal.OrganisationKey)))
+        keys = list(s.scalars(select(OrganisationKey)))
         created = [e for e in s.scalars(select(AuditEvent)) if e.action == "credential_key_created"]
         published = seal.keys_of(s, keys[0].organisation_id)
         assert seal.published_by(s, first).valid
@@ -59,7 +59,7 @@ def test_the_private_key_is_stored_encrypted(db: Database, frozen: FrozenClock) 
     life = make_lifecycle_world(db, frozen, "implications")
     _signed(db, life)
     with db.transaction(write=False) as s:
-        key = s.scalars(select(seal.OrganisationKey)).one()
+        key = s.scalars(select(OrganisationKey)).one()
         _, private = seal.issuer_key(s, key.organisation_id, secret=SECRET)
     raw = private.private_bytes_raw()
     assert seal._b64(raw) not in key.private_key_encrypted
@@ -100,7 +100,7 @@ def test_a_changed_key_is_detected(db: Database, frozen: FrozenClock) -> None:
     # not the issuer's published key.
     forged = copy.deepcopy(good)
     forged["credentialSubject"]["hasClaim"][0]["specifiedBy"]["creditPoint"][0]["point"] = "30"
-    fake = seal.OrganisationKey(key_id="f" * 32, public_key=other_jwk["x"], private_key_encrypted="")
+    fake = OrganisationKey(key_id="f" * 32, public_key=other_jwk["x"], private_key_encrypted="")
     forged = seal.sign(forged, fake, other, created=T0)
     assert seal.verify(forged).valid
     with db.transaction(write=False) as s:
