@@ -16,6 +16,7 @@ from engine.db import Database
 from tests.api.web.conftest import browser_for
 from tests.support import mobility_driver
 from tests.support.ecvet_worlds import CZECH_SCHOOL, make_lifecycle_world
+from tests.support.factories import PASSWORD, Person
 
 T0 = mobility_driver.T0
 
@@ -68,3 +69,18 @@ def test_input_that_is_no_credential_is_a_clear_422(app: Flask, db: Database) ->
         assert sentence in response.get_data(as_text=True)
     unsigned = anyone.post("/verify", {"credential": json.dumps({"id": "urn:x"})})
     assert "The credential carries no signature." in unsigned.get_data(as_text=True)
+
+
+def test_the_learner_downloads_her_credentials_and_anyone_checks_them(app: Flask, db: Database,
+                                                                      frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    with db.transaction(write=False) as s:
+        learner_id = s.get_one(Mobility, life.mobility_id).learner_id
+    learner = browser_for(app, Person(life.learner.user_id, life.learner.email, PASSWORD))
+    certificate = learner.get(f"/documents/certificate/{learner_id}").get_data(as_text=True)
+    assert f'href="/learners/{learner_id}/credentials.json"' in certificate
+    assert 'href="/verify"' in certificate
+    download = learner.get(f"/learners/{learner_id}/credentials.json")
+    assert download.status_code == 200
+    checked = browser_for(app).post("/verify", {"file": (io.BytesIO(download.data), "credentials.jsonld")})
+    assert checked.get_data(as_text=True).count(f"Issued and signed by {CZECH_SCHOOL}.") == 2
