@@ -93,21 +93,31 @@ def _create_key(session: Session, organisation_id: int, secret: str, actor_id: i
     return key, private
 
 
-def issuer_key(session: Session, organisation_id: int, *, secret: str, actor_id: int | None = None) -> tuple[
-        OrganisationKey, Ed25519PrivateKey]:
-    """The organisation's newest key the secret opens, made (and audited) on first use. A key the secret no
-    longer opens (the secret changed) stays published, so what it signed still verifies, and a new key
-    signs from now on."""
+def _open_key(session: Session, organisation_id: int, fernet: Fernet) -> tuple[
+        OrganisationKey, Ed25519PrivateKey] | None:
     keys = session.scalars(select(OrganisationKey).where(OrganisationKey.organisation_id == organisation_id)
                            .order_by(OrganisationKey.id.desc()))
-    fernet = _fernet(secret)
     for key in keys:
         try:
             seed = fernet.decrypt(key.private_key_encrypted.encode("ascii"))
         except InvalidToken:
             continue
         return key, Ed25519PrivateKey.from_private_bytes(seed)
-    return _create_key(session, organisation_id, secret, actor_id)
+    return None
+
+
+def issuer_key(session: Session, organisation_id: int, *, secret: str, actor_id: int | None = None) -> tuple[
+        OrganisationKey, Ed25519PrivateKey]:
+    """The organisation's newest key the secret opens, made (and audited) on first use. A key the secret no
+    longer opens (the secret changed) stays published, so what it signed still verifies, and a new key
+    signs from now on."""
+    fernet = _fernet(secret)
+    found = _open_key(session, organisation_id, fernet)
+    if found is not None:
+        return found
+    # Two first downloads at once: the organisation's row lock makes the second one use the first's key.
+    session.execute(select(Organisation.id).where(Organisation.id == organisation_id).with_for_update())
+    return _open_key(session, organisation_id, fernet) or _create_key(session, organisation_id, secret, actor_id)
 
 
 def _signing_input(credential: dict[str, Any], proof: dict[str, Any]) -> bytes:
