@@ -1,6 +1,7 @@
-"""The `ecvet` command: serve, deploy, migrate and bootstrap an administrator."""
+"""The `ecvet` command: serve, deploy, migrate, bootstrap an administrator and verify credentials."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ import click
 
 from demo import seed
 from ecvet import wiring
+from ecvet.mobility import seal
 from engine import deployments, migrate, parties
 from engine.config import load_settings, settings
 from engine.db import Database
@@ -163,3 +165,41 @@ def serve(host: str, port: int, debug: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.group()
+def credential() -> None:
+    """European Learning Model credentials."""
+
+
+def _read_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        click.echo(f"{path} is not a readable JSON file: {exc}", err=True)
+        sys.exit(1)
+
+
+@credential.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--key", "key_file", type=click.Path(dir_okay=False),
+              help="the issuer's public key as a JWK file (from /api/organisations/{id}/keys); "
+                   "default: the key in the credential's proof")
+def credential_verify(file: str, key_file: str | None) -> None:
+    """Check a signed credential (or a download of several) offline: exit 0 when every signature is valid."""
+    data = _read_json(file)
+    key = _read_json(key_file) if key_file else None
+    found = seal.credentials_in(data)
+    if not isinstance(found, list) or not found or (key is not None and not isinstance(key, dict)):
+        click.echo(f"{file} holds no credential to verify.", err=True)
+        sys.exit(1)
+    results = [seal.verify(c, key=key) for c in found]
+    for c, result in zip(found, results, strict=True):
+        name = c.get("id") if isinstance(c, dict) else None
+        issuer = f" issued by {result.issuer_name} ({result.issuer_id})" if result.issuer_id else ""
+        click.echo(f"{'valid' if result.valid else 'INVALID'}: {name or 'credential'}{issuer}, "
+                   f"key {result.key_id or '-'}: {result.reason}")
+    if key is None and all(r.valid for r in results):
+        click.echo("The key was taken from the file: compare it with the issuer's published keys "
+                   "(or give it with --key) to be sure who signed.")
+    sys.exit(0 if all(r.valid for r in results) else 1)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from marshmallow import Schema, fields
 
-from ecvet.mobility import credentials, service, views
+from ecvet.mobility import seal, service, views
 
 from .deps import authenticated
 from .parsing import Blueprint
@@ -40,7 +41,9 @@ def achievements(learner_id: int) -> Any:
 
 class CredentialsOut(Schema):
     credentials = fields.List(fields.Dict(), metadata={
-        "description": "one European Learning Model (ELM 3) credential per recognised unit, as JSON-LD"})
+        "description": "one European Learning Model (ELM 3) credential per recognised unit, as JSON-LD, signed by "
+        "the recognising organisation (Ed25519 Data Integrity proof with a detached JWS; public key in the proof "
+        "and at /api/organisations/{id}/keys)"})
 
 
 @blp.route("/<id:learner_id>/credentials", methods=["GET"])
@@ -49,5 +52,6 @@ class CredentialsOut(Schema):
 def learner_credentials(learner_id: int) -> Any:
     """The learner's recognised units as Europass / European Learning Model credentials (JSON-LD), from the
     mobilities you take part in (all of them for the learner and admins)."""
-    with authenticated(write=False) as (session, actor):
-        return {"credentials": credentials.for_learner(session, actor=actor, learner_id=learner_id)}
+    with authenticated() as (session, actor):  # writes the issuer's key pair on its first credential
+        return {"credentials": seal.for_learner(session, actor=actor, learner_id=learner_id,
+                                                secret=str(current_app.secret_key))}

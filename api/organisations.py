@@ -5,10 +5,11 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from ecvet.mobility import seal
 from engine import parties
 
-from .deps import authenticated
-from .parsing import Blueprint, Id
+from .deps import authenticated, unit_of_work
+from .parsing import Blueprint, Id, public
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("organisations", __name__, url_prefix="/api/organisations", description="Organisations")
@@ -80,3 +81,26 @@ def add_member(body: dict[str, Any], organisation_id: int) -> Any:
 def remove_member(organisation_id: int, user_id: int) -> None:
     with authenticated() as (session, actor):
         parties.remove_member(session, actor=actor, organisation_id=organisation_id, user_id=user_id)
+
+
+class PublicKeySchema(Schema):
+    kty = fields.String(metadata={"description": "OKP"})
+    crv = fields.String(metadata={"description": "Ed25519"})
+    x = fields.String(metadata={"description": "the public key, base64url (RFC 8037)"})
+    kid = fields.String(metadata={"description": "the key id a credential's proof names"})
+    created = fields.String()
+
+
+class PublicKeysOut(Schema):
+    keys = fields.List(fields.Nested(PublicKeySchema))
+
+
+@blp.route("/<id:organisation_id>/keys", methods=["GET"])
+@blp.response(200, PublicKeysOut)
+@blp.alt_response(404, response="NOT_FOUND")
+@public
+def keys(organisation_id: int) -> Any:
+    """The public keys (JWK) the organisation signs its learners' credentials with: anyone may check a
+    credential's key against them, no sign-in."""
+    with unit_of_work(write=False) as session:
+        return {"keys": seal.keys_of(session, organisation_id)}

@@ -91,7 +91,9 @@ class Settings:
                                         "bearer token `/metrics` requires; unset, it is open")
     # -- pages
     secret_key: str | None = setting("ECVET_SECRET_KEY", None,
-                                     "signs session cookies; unset, development keeps a random one in var/")
+                                     "signs session cookies and encrypts the organisations' credential signing "
+                                     "keys; unset, development keeps a random one in var/ (a new secret cannot "
+                                     "open the old keys: new keys are made, the old stay published)")
     secure_cookies: bool = setting("ECVET_SECURE_COOKIES", False, "mark the session cookie Secure over HTTP too")
     session_hours: int = setting("ECVET_SESSION_HOURS", 12, "lifetime of a page session")
     server_threads: int = setting("ECVET_SERVER_THREADS", 8, "request threads of each `ecvet serve` process")

@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from ecvet.documents import i18n, model, pdf, service
-from ecvet.mobility import credentials
+from ecvet.mobility import seal
 from engine import instances
 from engine.errors import Invalid
 from engine.models import ProcessInstance, utcnow
@@ -89,8 +89,8 @@ def download(kind: str, record_id: int, fmt: str) -> Any:
 @bp.route("/learners/<id:learner_id>/credentials.json", endpoint="credentials")
 def learner_credentials(learner_id: int) -> Any:
     """The learner's recognised units as European Learning Model credentials (JSON-LD), to take to Europass."""
-    with page_session(write=False) as (session, actor):
-        found = credentials.for_learner(session, actor=actor, learner_id=learner_id)
+    with page_session() as (session, actor):  # writes the issuer's key pair on its first credential
+        found = seal.for_learner(session, actor=actor, learner_id=learner_id, secret=str(current_app.secret_key))
     body = json.dumps({"credentials": found}, ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/ld+json", headers={
         "Content-Disposition": f'attachment; filename="credentials-learner-{learner_id}.jsonld"',

@@ -8,7 +8,7 @@ outcomes), ``awardedBy`` the recognising organisation, ``wasDerivedFrom`` the ho
 ``wasInfluencedBy`` the learning activity abroad. Every credential is checked against
 :data:`CREDENTIAL_SCHEMA` (the ELM fields used here) before it leaves the platform.
 
-Not done here: the issuer's seal (a Verifiable Credential proof); the credential is unsigned data.
+The issuer's seal (a Verifiable Credential proof) is added by :mod:`ecvet.mobility.seal`.
 """
 from __future__ import annotations
 

@@ -446,3 +446,17 @@ class PracticalImplication(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrganisationKey(Base):
+    """An organisation's credential signing key (ecvet/mobility/seal.py): public key in the clear, private key
+    encrypted; never deleted, so what it signed keeps verifying."""
+
+    __tablename__ = "organisation_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)  # the public key's SHA-256, first 32 hex
+    public_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, base64url without padding
+    private_key_encrypted: Mapped[str] = mapped_column(Text)  # Fernet token of the raw 32-byte seed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -96,8 +96,9 @@ def test_openapi_document_is_valid_openapi_3(world: World) -> None:
 
 
 def test_openapi_says_which_operations_are_public(world: World) -> None:
-    """Only /healthz, /metrics (without ECVET_METRICS_TOKEN) and POST /api/tokens need no token, and the
-    document says so; every other operation keeps the bearer requirement and documents its 401."""
+    """Only /healthz, /metrics (without ECVET_METRICS_TOKEN), POST /api/tokens and an organisation's public
+    keys need no token, and the document says so; every other operation keeps the bearer requirement and
+    documents its 401."""
     doc = openapi(world.client)
     public, protected = set(), set()
     for path, item in doc["paths"].items():
@@ -110,7 +111,8 @@ def test_openapi_says_which_operations_are_public(world: World) -> None:
                 assert "security" not in operation, f"{method} {path}: {operation['security']}"
                 assert operation["responses"]["401"] == {"$ref": "#/components/responses/UNAUTHORIZED"}, path
                 protected.add(f"{method.upper()} {path}")
-    assert public == {"GET /healthz", "GET /metrics", "POST /api/tokens"}
+    assert public == {"GET /healthz", "GET /metrics", "POST /api/tokens",
+                      "GET /api/organisations/{organisation_id}/keys"}  # public keys of signed credentials
     assert len(protected) >= 60
     # what the document says is what the server does
     assert world.client.get("/healthz").status_code == 200

@@ -1,12 +1,25 @@
-"""The `ecvet` command (api/cli.py): bootstrap-demo seeds and prints the credentials table, twice alike."""
+"""The `ecvet` command (api/cli.py): bootstrap-demo seeds and prints the credentials table, twice alike;
+`credential verify` checks a signed credential offline."""
 from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.cli import main
 from demo.seed import DEMO_PASSWORD
+from ecvet.mobility import seal
+from ecvet.mobility.models import Mobility
+from engine.clock import FrozenClock
 from engine.db import Database
+from tests.support.ecvet_worlds import CZECH_SCHOOL, make_lifecycle_world
+
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 
 def test_bootstrap_demo_prints_who_can_do_what_and_runs_again(db: Database, db_url: str,
@@ -25,3 +38,37 @@ def test_bootstrap_demo_prints_who_can_do_what_and_runs_again(db: Database, db_u
     second = runner.invoke(main, ["bootstrap-demo", "--url", "http://demo.example:5000/"])
     assert second.exit_code == 0, second.output
     assert second.stdout == first.stdout
+
+
+def test_credential_verify_checks_the_signature_offline(db: Database, frozen: FrozenClock, tmp_path: Path) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    with db.transaction() as s:
+        learner_id = s.get_one(Mobility, life.mobility_id).learner_id
+        found = seal.for_learner(s, actor=life.learner, learner_id=learner_id, secret="cli-tests-only-secret")
+    runner = CliRunner()
+    download = tmp_path / "credentials.jsonld"
+    download.write_text(json.dumps({"credentials": found}), encoding="utf-8")
+    valid = runner.invoke(main, ["credential", "verify", str(download)])  # no database: offline
+    assert valid.exit_code == 0, valid.output
+    assert valid.stdout.count("valid: urn:ecvet-flow:credential:") == 2
+    assert f"issued by {CZECH_SCHOOL}" in valid.stdout
+    key = tmp_path / "key.jwk"
+    key.write_text(json.dumps(found[0]["proof"]["verificationMethod"]["publicKeyJwk"]), encoding="utf-8")
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(found[0]), encoding="utf-8")
+    assert runner.invoke(main, ["credential", "verify", str(one), "--key", str(key)]).exit_code == 0
+    tampered = copy.deepcopy(found[0])
+    tampered["credentialSubject"]["hasClaim"][0]["specifiedBy"]["creditPoint"][0]["point"] = "30"
+    one.write_text(json.dumps(tampered), encoding="utf-8")
+    refused = runner.invoke(main, ["credential", "verify", str(one)])
+    assert refused.exit_code == 1
+    assert "INVALID" in refused.stdout
+    assert "changed after it was signed" in refused.stdout
+    other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    key.write_text(json.dumps({"kty": "OKP", "crv": "Ed25519", "x": seal._b64(other)}), encoding="utf-8")
+    one.write_text(json.dumps(found[0]), encoding="utf-8")
+    assert runner.invoke(main, ["credential", "verify", str(one), "--key", str(key)]).exit_code == 1
+    one.write_text("{not json", encoding="utf-8")
+    broken = runner.invoke(main, ["credential", "verify", str(one)])
+    assert broken.exit_code == 1
+    assert "not a readable JSON file" in broken.output

@@ -6,12 +6,15 @@ from datetime import date
 
 from flask import Flask
 
+from ecvet.mobility import seal
+from ecvet.mobility.models import Mobility
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
 from tests.api.conftest import Caller, assert_problem, sign_in
 from tests.support import mobility_driver
 from tests.support.ecvet_factories import Party
+from tests.support.ecvet_worlds import CZECH_SCHOOL, make_lifecycle_world
 from tests.support.factories import PASSWORD, Person, make_user
 
 T0 = mobility_driver.T0  # the frozen fixture starts the clock here
@@ -44,3 +47,17 @@ def test_outsiders_and_unknown_learners_get_404(app: Flask, db: Database, frozen
         assert_problem(outsider.get(url), 404)
         assert_problem(outsider.client.get(url), 401)
     assert_problem(caller(app, sc.sending).get("/api/learners/999999"), 404)
+
+
+def test_credentials_come_signed_by_the_recognising_organisation(app: Flask, db: Database,
+                                                                  frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    with db.transaction(write=False) as s:
+        learner_id = s.get_one(Mobility, life.mobility_id).learner_id
+    body = caller(app, life.learner).get(f"/api/learners/{learner_id}/credentials").get_json()
+    results = [seal.verify(c) for c in body["credentials"]]
+    assert [(r.valid, r.issuer_name) for r in results] == [(True, CZECH_SCHOOL)] * 2
+    issuer = int(body["credentials"][0]["issuer"]["id"].rsplit(":", 1)[1])
+    published = app.test_client().get(f"/api/organisations/{issuer}/keys")  # no sign-in
+    assert published.status_code == 200
+    assert [k["kid"] for k in published.get_json()["keys"]] == [results[0].key_id]

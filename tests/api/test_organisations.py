@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from tests.api.conftest import Caller, World, assert_problem, sign_in
 from tests.support.factories import make_user
@@ -211,3 +212,11 @@ def test_an_organisation_has_a_region_of_its_own_country(world: World) -> None:
     for region in ("DE-NW", "ES-XX", "Valencia"):
         body = assert_problem(create(world.admin, name="Wrong", country="ES", region=region), 422)
         assert "region" in body["errors"]
+
+
+def test_public_keys_are_open_to_anyone(app: Flask, world: World) -> None:
+    anyone = app.test_client()
+    response = anyone.get(f"/api/organisations/{world.sending_org}/keys")
+    assert response.status_code == 200
+    assert response.get_json() == {"keys": []}  # made when the organisation signs its first credential
+    assert_problem(anyone.get("/api/organisations/999999/keys"), 404)

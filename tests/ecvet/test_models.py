@@ -20,7 +20,7 @@ DOMAIN_TABLES = {
     "partner_profiles", "role_maps", "role_map_entries", "learners", "mobilities", "mobility_status_changes",
     "learning_agreements", "la_versions", "la_signatures", "assessment_records", "assessment_acknowledgements",
     "personal_transcripts", "validation_decisions", "recognition_decisions", "credit_awards",
-    "practical_implications", "reviews", "evaluations", "action_plans", "action_plan_items",
+    "practical_implications", "organisation_keys", "reviews", "evaluations", "action_plans", "action_plan_items",
 }
 
 
