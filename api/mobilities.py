@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from marshmallow import Schema, fields, validate
 
-from ecvet.mobility import nomination, service, transcript, views
+from ecvet.mobility import beneficiary_report, nomination, service, transcript, views
 from ecvet.mobility.models import MobilityStatus
 from engine.pagination import Page
 
@@ -59,6 +60,11 @@ class NominateRequest(Schema):
 class WithdrawRequest(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=4000),
                            metadata={"description": "why the mobility is cancelled"})
+
+
+class BeneficiaryReportArgs(Schema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv"]),
+                           metadata={"description": "csv (the Beneficiary Module imports CSV)"})
 
 
 class MobilityListArgs(PageArgs):
@@ -122,6 +128,24 @@ def list_(args: dict[str, Any]) -> Any:
     with authenticated(write=False) as (session, actor):
         page = service.list_for(session, actor=actor, **args)
         return Page([views.mobility(m) for m in page.items], page.next_cursor)
+
+
+@blp.route("/beneficiary-report", methods=["GET"])
+@blp.arguments(BeneficiaryReportArgs, location="query")
+@blp.doc(responses={"200": {"description": "One row per mobility your organisation sends", "content": {
+    "text/csv": {"schema": {"type": "string"}}}}})
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def beneficiary_report_(args: dict[str, Any]) -> Any:
+    """The mobilities your organisation sends (not the cancelled ones) as CSV in the Erasmus+ Beneficiary
+    Module's import columns: Mobility ID and project code from the Learning Agreement, participant,
+    organisations with OID and country, dates, qualification, EQF level, ECVET points awarded. Audited as
+    a read of personal data; cells a spreadsheet would run as a formula start with '."""
+    with authenticated() as (session, actor):
+        table = beneficiary_report.rows(session, actor=actor)
+    response = Response(beneficiary_report.to_csv(table), mimetype="text/csv",
+                        headers={"Cache-Control": "private, no-store", "Vary": "Authorization"})
+    response.headers["Content-Disposition"] = 'attachment; filename="beneficiary-report.csv"'
+    return response
 
 
 @blp.route("/<id:mobility_id>", methods=["GET"])

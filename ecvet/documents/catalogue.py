@@ -291,6 +291,13 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
      "versiones se conservan como prueba.",
      "Een handtekening geldt voor deze versie als ze precies voor haar SHA-256 is gegeven; handtekeningen van "
      "andere versies blijven als bewijs bewaard."),
+    # Progress of an action plan (computed from its items)
+    ("Status", "Status", "Estado", "Status"),
+    ("{0} of {1} done", "{0} von {1} erledigt", "{0} de {1} hechas", "{0} van {1} gedaan"),
+    ("open", "offen", "abierto", "open"),
+    ("in progress", "in Arbeit", "en curso", "bezig"),
+    ("done", "erledigt", "hecho", "gedaan"),
+    ("dropped", "verworfen", "descartado", "geschrapt"),
 )
 
 #: English text → {language: wording}.

@@ -98,7 +98,7 @@ def build_action_plan(session: Session, actor: Actor, record_id: int) -> Documen
         return f"{who} ({item['owner_name']})" if item.get("owner_name") else who
 
     items = described["items"]
-    done = sum(1 for i in items if i["status"] == "done")
+    progress = _ACTION_STATUS[described["status"]]
     sections = [
         _review_section(review, mobility, orgs, mou_code),
         Section("Evaluation sheets", table=Table(
@@ -106,7 +106,9 @@ def build_action_plan(session: Session, actor: Actor, record_id: int) -> Documen
             [[_review_party_label(e.party, review, orgs), text(e.outcomes_appropriate), text(e.evidence_sufficient),
               f"EV-{e.id}"] for e in evaluations])),
         Section("Summary", text=text(action_plan.summary)),
-        Section("Actions", fields(("Done", f"{done} of {len(items)}")), table=Table(
+        Section("Actions", fields(
+            ("Status", progress),
+            ("Done", f"{described['actions_done']} of {described['actions_total']} done")), table=Table(
             ["#", "Action", "Owner", "Due", "Status", "Note"],
             [[text(i["position"]), text(i["action"]), owner(i), text(i["due_date"]),
               text(_ACTION_STATUS.get(i["status"], i["status"])), text(i["status_note"])] for i in items])),
@@ -130,7 +132,8 @@ def build_action_plan(session: Session, actor: Actor, record_id: int) -> Documen
         signatures=[Signature(party=_review_party_label("sending", review, orgs), name=name, position=None,
                               email=email, signed_at=action_plan.created_at, mode="explicit", content_hash=None,
                               counts=True)],
-        data=data, status=review.status.replace("_", " "),
+        # The plan's own status, from its items: the review may be completed while actions are still open.
+        data=data, status=progress,
     )
 
 

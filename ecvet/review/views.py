@@ -9,7 +9,7 @@ from typing import Annotated, TypedDict
 from sqlalchemy.orm import Session
 
 from ecvet.review import service
-from ecvet.review.models import ActionPlan, ActionPlanItem, Evaluation, Review, ReviewParty
+from ecvet.review.models import ActionItemStatus, ActionPlan, ActionPlanItem, Evaluation, Review, ReviewParty
 from engine.parties import Actor
 
 ANSWER = "yes | partly | no"
@@ -57,6 +57,9 @@ class ActionItemView(TypedDict):
 class ActionPlanView(TypedDict):
     id: int
     review_id: int
+    status: Annotated[str, "open | in_progress | done, computed from the items (dropped ones do not count)"]
+    actions_done: Annotated[int, "items done"]
+    actions_total: Annotated[int, "items that count: all but the dropped ones"]
     summary: str | None
     revise_mou: bool
     mou_changes: str | None
@@ -106,12 +109,35 @@ def _owner(item: ActionPlanItem, of: Review) -> str:
     return ReviewParty.SENDING if item.owner_organisation_id == of.sending_organisation_id else ReviewParty.HOSTING
 
 
+class PlanStatus:
+    """The status of an action plan, computed from its items: never done while an item is open."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    ALL = (OPEN, IN_PROGRESS, DONE)
+
+
+def plan_progress(statuses: list[str]) -> tuple[str, int, int]:
+    """(status, done, total) of a plan whose items have these statuses. Dropped items do not count; a plan
+    with nothing left to do is done, one with nothing started is open, anything between is in progress."""
+    counted = [s for s in statuses if s != ActionItemStatus.DROPPED]
+    done = sum(1 for s in counted if s == ActionItemStatus.DONE)
+    if done == len(counted):
+        return PlanStatus.DONE, done, len(counted)
+    if all(s == ActionItemStatus.OPEN for s in counted):
+        return PlanStatus.OPEN, done, len(counted)
+    return PlanStatus.IN_PROGRESS, done, len(counted)
+
+
 def action_plan(session: Session, row: ActionPlan) -> ActionPlanView:
     """The action plan with its items, each with its owner as a party of the review."""
     of = session.get(Review, row.review_id)
     assert of is not None
+    status, done, total = plan_progress([i.status for i in row.items])
     return {
-        "id": row.id, "review_id": row.review_id, "summary": row.summary,
+        "id": row.id, "review_id": row.review_id, "status": status, "actions_done": done,
+        "actions_total": total, "summary": row.summary,
         "revise_mou": row.revise_mou, "mou_changes": row.mou_changes,
         "created_by": row.created_by, "created_at": row.created_at,
         "items": [

@@ -2,6 +2,8 @@
 the home side sees the transcript only once released, outsiders get 404 for everything."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from typing import Any
 
@@ -13,6 +15,7 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
 from tests.api.conftest import Caller, assert_problem, sign_in
+from tests.support.beneficiary_report_case import FORMULA_NAME, MOBILITY_ID, PROJECT_CODE, report_case
 from tests.support import mobility_driver
 from tests.support.ecvet_factories import Party, make_party
 from tests.support.factories import PASSWORD, Person, make_user
@@ -212,3 +215,31 @@ def test_the_sending_school_withdraws_a_live_mobility(app: Flask, db: Database, 
     assert run.ready() == []
     assert host.get("/api/tasks").get_json()["items"] == []
     assert_problem(sender.post(url, json={"reason": "again"}), 409)
+
+
+def test_beneficiary_report_is_the_senders_mobilities_as_csv(app: Flask, db: Database) -> None:
+    case = report_case(db)
+    response = caller(app, case.sending).get("/api/mobilities/beneficiary-report?format=csv")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "private, no-store"
+    header, *rows = csv.reader(io.StringIO(response.get_data(as_text=True)))
+    assert header[:4] == ["Mobility ID", "Project Code", "Participant Name", "Participant Email"]
+    assert len(rows) == 1
+    row = dict(zip(header, rows[0], strict=True))
+    assert (row["Mobility ID"], row["Project Code"]) == (MOBILITY_ID, PROJECT_CODE)
+    # The learner's name would run as a formula in a spreadsheet: it comes out quoted.
+    assert row["Participant Name"] == "'" + FORMULA_NAME
+    assert (row["Receiving Organisation"], row["Receiving Country"], row["EQF Level"]) == ("Hosting company", "BE", "4")
+
+
+def test_beneficiary_report_shows_no_other_organisations_mobilities(app: Flask, db: Database) -> None:
+    case = report_case(db)
+    for party in (case.hosting, case.other):
+        text = caller(app, party).get("/api/mobilities/beneficiary-report").get_data(as_text=True)
+        assert MOBILITY_ID not in text and "HYPERLINK" not in text
+    assert len(list(csv.reader(io.StringIO(
+        caller(app, case.hosting).get("/api/mobilities/beneficiary-report").get_data(as_text=True))))) == 1
+    assert_problem(caller(app, case.sending).get("/api/mobilities/beneficiary-report?format=xlsx"), 422)
+    assert app.test_client().get("/api/mobilities/beneficiary-report").status_code == 401

@@ -429,9 +429,10 @@ def test_action_plan_shows_actions_owners_and_progress(db: Database, frozen: Fro
     review = make_review(db, life)
     doc = build(db, life.learner, "action-plan", review.action_plan_id)
     assert doc.title == "Action plan"
-    assert doc.status == "completed"
+    # The review is completed, but none of the plan's actions is: the plan reads open, never completed.
+    assert doc.status == "open"
     actions = section(doc, "Actions")
-    assert dict(actions.fields) == {"Done": "0 of 2"}
+    assert dict(actions.fields) == {"Status": "open", "Done": "0 of 2 done"}
     assert actions.table is not None
     assert [row[:5] for row in actions.table.rows] == [
         ["1", "Send the log template with the LA", f"Sending organisation: {CZECH_SCHOOL} (CZ) (Anna Schmidt)",
@@ -454,8 +455,15 @@ def test_action_plan_shows_actions_owners_and_progress(db: Database, frozen: Fro
                                          item_id=item_id,
                             status="done", note="Sent with LA version 1")
     later = build(db, life.hosting.actor, "action-plan", review.action_plan_id)
-    assert dict(section(later, "Actions").fields) == {"Done": "1 of 2"}
+    assert dict(section(later, "Actions").fields) == {"Status": "in progress", "Done": "1 of 2 done"}
+    assert later.status == "in progress"
     assert later.content_hash != doc.content_hash
+    with db.transaction() as s:
+        item_id = s.get_one(ActionPlan, review.action_plan_id).items[1].id
+        ecvet.review.service.update_item(s, actor=life.sending.actor, action_plan_id=review.action_plan_id,
+                                         item_id=item_id, status="dropped", note="Covered by the LA")
+    finished = build(db, life.hosting.actor, "action-plan", review.action_plan_id)
+    assert (finished.status, dict(section(finished, "Actions").fields)["Done"]) == ("done", "1 of 1 done")
     for actor in (life.outsider.actor,):
         with pytest.raises(NotFound):
             build(db, actor, "action-plan", review.action_plan_id)
