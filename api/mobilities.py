@@ -135,7 +135,7 @@ def list_(args: dict[str, Any]) -> Any:
 @blp.doc(responses={"200": {"description": "One row per mobility your organisation sends", "content": {
     "text/csv": {"schema": {"type": "string"}}}}})
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def beneficiary_report_(args: dict[str, Any]) -> Any:
+def beneficiary_report_(_args: dict[str, Any]) -> Any:
     """The mobilities your organisation sends (not the cancelled ones) as CSV in the Erasmus+ Beneficiary
     Module's import columns: Mobility ID and project code from the Learning Agreement, participant,
     organisations with OID and country, dates, qualification, EQF level, ECVET points awarded. Audited as

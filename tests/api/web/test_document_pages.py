@@ -12,6 +12,7 @@ from engine import clock, instances
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
+from tests.api.conftest import Reviewed
 from tests.api.web.conftest import Browser, browser_for
 from tests.support.ecvet_factories import Party
 from tests.support.ecvet_worlds import BULGARIAN_HOTEL, LEARNER_NAME, RecordsWorld, make_records_world
@@ -126,3 +127,12 @@ def test_the_task_page_shows_the_document_being_decided(app: Flask, db: Database
     assert LEARNER_NAME in context
     others = html[html.index("Other documents of this process"):]
     assert f'href="/documents/mou/{records_world.mou_id}"' in others
+
+
+def test_an_action_plan_page_shows_the_plans_progress_not_the_reviews(app: Flask, reviewed: Reviewed) -> None:
+    """The review is completed once the plan is made; the plan's page says open until its actions are done."""
+    plan = reviewed.sender.get(f"/api/reviews/{reviewed.review_id}").get_json()["action_plan"]
+    html = browser_for(app, reviewed.sender.person).get(f"/documents/action-plan/{plan['id']}").get_data(as_text=True)
+    assert '">open</span>' in html
+    assert '">completed</span>' not in html
+    assert "0 of 3 done" in html
