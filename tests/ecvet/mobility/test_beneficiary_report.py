@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ecvet.mobility import beneficiary_report
+from ecvet.mobility.models import CreditAward
+from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import AuditEvent
 from tests.support.beneficiary_report_case import FORMULA_NAME, MOBILITY_ID, PROJECT_CODE, report_case
+from tests.support.ecvet_worlds import make_lifecycle_world
+
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)  # the frozen clock starts here
 
 
 @pytest.mark.parametrize(("value", "cell"), [
@@ -51,3 +57,13 @@ def test_the_hosting_side_and_strangers_get_no_rows(db: Database) -> None:
 def test_csv_has_the_header_then_one_line_per_row() -> None:
     text = beneficiary_report.to_csv([["'=1", "a,b"]])
     assert list(csv.reader(io.StringIO(text))) == [list(beneficiary_report.COLUMNS), ["'=1", "a,b"]]
+
+
+def test_points_awarded_are_the_credits_of_the_recognised_units(db: Database, frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "recognised")
+    with db.transaction() as s:
+        awarded = s.scalar(select(func.sum(CreditAward.ecvet_points)).where(CreditAward.mobility_id == life.mobility_id))
+        table = beneficiary_report.rows(s, actor=life.sending.actor)
+    assert awarded
+    row = dict(zip(beneficiary_report.COLUMNS, table[0], strict=True))
+    assert float(row["ECVET Points Awarded"]) == awarded
