@@ -62,7 +62,8 @@ def test_csv_has_the_header_then_one_line_per_row() -> None:
 def test_points_awarded_are_the_credits_of_the_recognised_units(db: Database, frozen: FrozenClock) -> None:
     life = make_lifecycle_world(db, frozen, "recognised")
     with db.transaction() as s:
-        awarded = s.scalar(select(func.sum(CreditAward.ecvet_points)).where(CreditAward.mobility_id == life.mobility_id))
+        awarded = s.scalar(select(func.sum(CreditAward.ecvet_points))
+                           .where(CreditAward.mobility_id == life.mobility_id))
         table = beneficiary_report.rows(s, actor=life.sending.actor)
     assert awarded
     row = dict(zip(beneficiary_report.COLUMNS, table[0], strict=True))
