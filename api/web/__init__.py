@@ -83,6 +83,8 @@ nav_item("tasks", "My tasks", "web_inbox.inbox", lambda _viewer: True, 10)
 nav_item("documents", "Documents", "web_documents.index", lambda _viewer: True, 20)
 nav_item("definitions", "Process definitions", "web_definitions.index", lambda v: v.may_edit_processes, 30)
 nav_item("dashboard", "Dashboard", "web_monitor.dashboard", lambda v: v.may_monitor, 40)
+nav_item("achievements", messages.t("nav.my_achievements"), "web_achievements.mine",
+         lambda v: bool(v.learner_ids), 15)
 nav_item("start", "Start", "web_start.index", lambda v: v.is_admin or bool(v.organisations), 25)
 
 
@@ -146,7 +148,7 @@ def render_instructions(text: str) -> str:
 #: Modules of this package whose ``bp`` blueprint holds pages; an area adds its module name here.
 PAGE_MODULES = ["auth", "inbox", "task_pages", "task_work_pages", "document_pages",
                 "vendor", "definitions_pages", "monitor_pages", "instance_pages", "start_pages", "profile_pages",
-                "site_pages", "verify_pages"]
+                "site_pages", "verify_pages", "achievement_pages"]
 
 
 def init_app(app: Flask) -> None:

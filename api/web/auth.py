@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import Session
 
+from ecvet.mobility import service as mobilities
 from engine import parties
 from engine.errors import TooManyRequests, Unauthorized
 from engine.parties import Actor, SignedIn
@@ -27,6 +28,8 @@ class Viewer:
     name: str
     email: str
     organisations: tuple[tuple[int, str], ...]
+    #: The learners this person signs for (as the learner, or as parent or guardian): their achievements.
+    learner_ids: tuple[int, ...] = ()
 
     @property
     def user_id(self) -> int:
@@ -52,8 +55,8 @@ class Viewer:
         return ", ".join(name for _, name in self.organisations)
 
     @classmethod
-    def of(cls, signed: SignedIn) -> Viewer:
-        return cls(signed.actor, signed.name, signed.actor.email, signed.organisations)
+    def of(cls, signed: SignedIn, learner_ids: tuple[int, ...] = ()) -> Viewer:
+        return cls(signed.actor, signed.name, signed.actor.email, signed.organisations, learner_ids)
 
 
 def _remember(signed: SignedIn) -> None:
@@ -68,10 +71,11 @@ def _load(db_session: Session) -> Viewer | None:
     if not isinstance(uid, int) or not isinstance(fingerprint, str):
         return None
     try:
-        return Viewer.of(parties.signed_in_user(db_session, user_id=uid, fingerprint=fingerprint))
+        signed = parties.signed_in_user(db_session, user_id=uid, fingerprint=fingerprint)
     except Unauthorized:
         session.clear()
         return None
+    return Viewer.of(signed, tuple(mobilities.learner_ids_of(db_session, signed.actor)))
 
 
 def current_viewer() -> Viewer | None:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from ecvet.documents import model, service
+from ecvet.documents import transcript as transcript_document
 from ecvet.partnership import attachments
-from engine import claims, inbox, tasks
+from engine import claims, inbox, instances, tasks
 from engine import forms as engine_forms
 from engine.errors import Conflict, EngineError, Forbidden, Invalid, NotFound
 from engine.models import HumanTask, InstanceStatus, TaskState
@@ -38,6 +39,9 @@ class Context:
     primary: list[model.Document]
     others: list[model.DocumentRef]
 
+
+#: The form of the task that issues the Learner's Personal Transcript: its page previews the transcript.
+TRANSCRIPT_ISSUE_FORM = "mobility_transcript_issue.json"
 
 #: Instance statuses under which a ready task cannot be completed: the page says so instead of a form.
 STOPPED = (InstanceStatus.SUSPENDED, InstanceStatus.TERMINATED)
@@ -64,6 +68,13 @@ def task_context(session: Session, actor: Actor, task: HumanTask, values: dict[s
     wanted = {(r.kind, r.record_id) for r in service.references_in(values)}
     primary_refs = [r for r in refs if (r.kind, r.record_id) in wanted] or refs[-1:]
     primary = [service.build(session, actor=actor, kind=r.kind, record_id=r.record_id) for r in primary_refs]
+    if task.form == TRANSCRIPT_ISSUE_FORM and task.state == TaskState.READY:
+        # The host reads the transcript as it will be issued before submitting (issue 14 item 8).
+        mobility_id = next((d["mobility_id"] for d in instances.process_data(
+            session, actor=actor, instance_id=task.instance_id) if isinstance(d.get("mobility_id"), int)), None)
+        issued = None if mobility_id is None else transcript_document.preview(session, actor, mobility_id)
+        if issued is not None:
+            primary.insert(0, issued)
     shown = {(r.kind, r.record_id) for r in primary_refs}
     return Context(primary, [r for r in refs if (r.kind, r.record_id) not in shown])
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from ecvet.documents.parts import (
 )
 from ecvet.mobility import service, transcript, views
 from ecvet.mobility.models import PersonalTranscript
-from engine.errors import NotFound
+from engine.errors import EngineError, NotFound
 from engine.parties import Actor
 
 
@@ -87,6 +88,23 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
         sections=sections, signatures=[signature], data=dict(views.personal_transcript(issued)),
         status="ready for recognition" if issued.ready_for_recognition_at else "issued",
     )
+
+
+#: The status of a transcript shown before it is issued: nothing of it is stored, its id names nothing.
+PREVIEW = "preview"
+
+
+def preview(session: Session, actor: Actor, mobility_id: int) -> Document | None:
+    """The transcript exactly as issuing it now would produce it, built and then rolled back (nothing is
+    kept, nothing audited), so the host reads it before issuing; None while it cannot be issued (or is)."""
+    savepoint = session.begin_nested()
+    try:
+        row = transcript.issue(session, actor=actor, mobility_id=mobility_id)
+        return replace(build(session, actor, row.id), status=PREVIEW)
+    except EngineError:
+        return None
+    finally:
+        savepoint.rollback()
 
 
 def _assessor(value: Any) -> str | None:

@@ -256,6 +256,14 @@ def visible_mobility_ids(session: Session, actor: Actor, learner_id: int) -> lis
     return [m.id for m in mobilities if is_party(actor, m)]
 
 
+def learner_ids_of(session: Session, actor: Actor) -> list[int]:
+    """The learners the caller signs for personally (as the learner, or as their parent or guardian) who have
+    a mobility: the achievements the caller may open as their own."""
+    return list(session.scalars(select(Learner.id).where(
+        or_(Learner.user_id == actor.user_id, Learner.guardian_user_id == actor.user_id),
+        select(Mobility.id).where(Mobility.learner_id == Learner.id).exists()).order_by(Learner.id)))
+
+
 def get_learner(session: Session, *, actor: Actor, learner_id: int) -> Learner:
     """The learner, for the parties of one of their mobilities and admins; 404 for anyone else."""
     learner = session.get(Learner, learner_id)

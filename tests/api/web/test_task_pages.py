@@ -4,15 +4,24 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import date
 
-from sqlalchemy import select
+from flask import Flask
+from sqlalchemy import func, select
 
+from ecvet.mobility.models import PersonalTranscript
 from ecvet.partnership.models import Attachment
+from engine.clock import FrozenClock
+from engine.db import Database
 from engine.models import AuditEvent
 from tests.api.conftest import TWO_LANE as ROOT_TWO_LANE
 from tests.api.conftest import World, post_bundle
 from tests.api.web.conftest import Browser, browser_for, ready_task, start_two_lane
+from tests.support import mobility_driver
+from tests.support.factories import PASSWORD, Person
 from tests.support.task_pages import FIXTURES
+
+T0 = mobility_driver.T0
 
 VALID = {"placement_title": "Commis chef", "start_date": "2027-03-01", "weeks": "6"}
 
@@ -243,3 +252,27 @@ def test_an_attachment_field_uploads_the_file_and_completes_with_its_id(world: W
     assert attachment.uploaded_by == world.host.person.id
     assert event.detail["data"]["evidence"] == attachment.id
     assert ready_task(world.sender, instance_id)["name"] == "Acknowledge the assessment"
+
+
+def test_the_host_reads_the_transcript_before_issuing_it(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    """The issue task shows the transcript the document builder makes of it now, and keeps nothing."""
+    sc = mobility_driver.start(db, frozen, "NL", "BE")
+    run = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    run.prepare()
+    run.parties_sign()
+    mobility_driver.go_live(sc)
+    run.assess({"U1": "achieved", "U2": "not_achieved"})
+    task = run.only_for("hosting", "issue_transcript")
+    host = browser_for(app, Person(sc.hosting.user_id, sc.hosting.email, PASSWORD))
+    html = host.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "Preview: not issued yet" in html
+    assert "Learner&#39;s Personal Transcript" in html or "Learner's Personal Transcript" in html
+    assert "Results per unit" in html
+    assert "Observation notes U1" in html
+    with db.transaction(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(PersonalTranscript)) == 0
+        assert s.scalar(select(func.count()).select_from(AuditEvent)
+                        .where(AuditEvent.action == "transcript.issued")) == 0
+    run.issue_transcript()
+    with db.transaction(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(PersonalTranscript)) == 1

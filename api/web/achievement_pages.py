@@ -1,0 +1,81 @@
+"""A learner's achievements as a page: units and ECVET points awarded, recognitions, practical implications,
+the documents (transcript, recognition record, certificate) and the credentials download.
+
+``/achievements`` is the signed-in learner's (or guardian's) own; ``/learners/<id>/achievements`` the same
+page for anyone who may see that learner (``ecvet.mobility.views.achievements`` decides: 404 otherwise).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, render_template
+from sqlalchemy.orm import Session
+
+from ecvet.documents.parts import organisation_label, organisations
+from ecvet.mobility import service, transcript, views
+from engine.parties import Actor
+
+from .auth import page_session, require_viewer
+
+bp = Blueprint("web_achievements", __name__)
+
+
+@dataclass(frozen=True)
+class MobilityLinks:
+    """One mobility of the learner as the page names it, with the record ids of its documents."""
+
+    mobility_id: int
+    host: str
+    start: date
+    end: date
+    transcript_id: int | None
+    recognition_id: int | None
+
+
+def _mobilities(session: Session, actor: Actor, mobility_ids: list[int]) -> list[MobilityLinks]:
+    found = [service.get(session, actor=actor, mobility_id=i) for i in mobility_ids]
+    orgs = organisations(session, [m.hosting_organisation_id for m in found])
+    links = []
+    for mobility in found:
+        issued = transcript.issued_for(session, mobility)
+        readable = issued is not None and transcript.readable(actor, mobility, issued)
+        decided = views.decisions(session, mobility)["recognition"]
+        links.append(MobilityLinks(mobility.id, organisation_label(orgs, mobility.hosting_organisation_id),
+                                   mobility.start_date, mobility.end_date,
+                                   issued.id if issued is not None and readable else None,
+                                   decided["id"] if decided else None))
+    return links
+
+
+def _render(learner_id: int, active: str | None) -> Any:
+    with page_session(write=False) as (session, actor):
+        achieved = views.achievements(session, actor=actor, learner_id=learner_id)
+        mobilities = _mobilities(session, actor, achieved["mobility_ids"])
+        awarding = organisations(session, [c["awarded_by_organisation_id"] for c in achieved["credits"]])
+        awarded_by = {c["id"]: organisation_label(awarding, c["awarded_by_organisation_id"])
+                      for c in achieved["credits"]}
+    return render_template("achievements/achievements.html", active=active, achieved=achieved,
+                           learner_id=learner_id, mobilities=mobilities, awarded_by=awarded_by)
+
+
+@bp.route("/achievements", endpoint="mine")
+def my_achievements() -> Any:
+    """The signed-in learner's achievements; a guardian of several learners chooses one."""
+    viewer = require_viewer()
+    if len(viewer.learner_ids) == 1:
+        return _render(viewer.learner_ids[0], "achievements")
+    if len(viewer.learner_ids) > 1:
+        with page_session(write=False) as (session, actor):
+            learners = [service.get_learner(session, actor=actor, learner_id=i) for i in viewer.learner_ids]
+            names = [(person.id, person.name) for person in learners]
+        return render_template("achievements/choose.html", active="achievements", learners=names)
+    return render_template("achievements/choose.html", active="achievements", learners=[])
+
+
+@bp.route("/learners/<id:learner_id>/achievements", endpoint="learner")
+def learner_achievements(learner_id: int) -> Any:
+    """The achievements of one learner, for who may see them (their own: the highlighted navigation entry)."""
+    viewer = require_viewer()
+    return _render(learner_id, "achievements" if learner_id in viewer.learner_ids else None)

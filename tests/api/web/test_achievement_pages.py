@@ -1,0 +1,90 @@
+"""The learner's achievements page (api/web/achievement_pages.py): units, points, implications, documents and
+credentials; "My achievements" in the navigation of a learner only; nobody else's learner is shown."""
+from __future__ import annotations
+
+from flask import Flask
+
+from ecvet.mobility.models import Learner, Mobility
+from engine.clock import FrozenClock
+from engine.db import Database
+from tests.api.web.conftest import browser_for
+from tests.support import mobility_driver
+from tests.support.ecvet_factories import Party, make_learner_mobility
+from tests.support.ecvet_worlds import CZECH_SCHOOL, DANISH_HOTEL, LIFECYCLE_LEARNER, make_lifecycle_world
+from tests.support.factories import PASSWORD, Person, make_user
+
+T0 = mobility_driver.T0
+NAV_ENTRY = '<a href="/achievements"'
+
+
+def member(party: Party) -> Person:
+    return Person(party.user_id, party.email, PASSWORD)
+
+
+def test_the_learner_finds_her_achievements_in_the_navigation(app: Flask, db: Database,
+                                                              frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    with db.transaction(write=False) as s:
+        learner_id = s.get_one(Mobility, life.mobility_id).learner_id
+    learner = browser_for(app, Person(life.learner.user_id, life.learner.email, PASSWORD))
+    assert NAV_ENTRY in learner.get("/tasks").get_data(as_text=True)
+    response = learner.get("/achievements")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f"Achievements of {LIFECYCLE_LEARNER}" in html
+    assert 'aria-current="page">My achievements' in html
+    assert "U1" in html
+    assert "U2" in html
+    assert CZECH_SCHOOL in html
+    assert DANISH_HOTEL in html
+    assert "Exempted from a learning activity" in html
+    assert "exempted_activity" not in html
+    assert f'href="/documents/transcript/{life.transcript_id}"' in html
+    assert f'href="/documents/recognition-record/{life.recognition_id}"' in html
+    assert f'href="/documents/certificate/{learner_id}"' in html
+    assert f'href="/documents/certificate/{learner_id}.pdf"' in html
+    assert f'href="/learners/{learner_id}/credentials.json"' in html
+    same = learner.get(f"/learners/{learner_id}/achievements")
+    assert same.status_code == 200
+    assert f"Achievements of {LIFECYCLE_LEARNER}" in same.get_data(as_text=True)
+
+
+def test_parties_see_the_page_without_the_entry_and_outsiders_see_nothing(app: Flask, db: Database,
+                                                                         frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    with db.transaction(write=False) as s:
+        learner_id = s.get_one(Mobility, life.mobility_id).learner_id
+    school = browser_for(app, member(life.sending))
+    assert NAV_ENTRY not in school.get("/tasks").get_data(as_text=True)
+    html = school.get(f"/learners/{learner_id}/achievements").get_data(as_text=True)
+    assert f"Achievements of {LIFECYCLE_LEARNER}" in html
+    assert "U1" in html
+    assert "No achievements here." in school.get("/achievements").get_data(as_text=True)
+    outsider = browser_for(app, member(life.outsider))
+    response = outsider.get(f"/learners/{learner_id}/achievements")
+    assert response.status_code == 404
+    assert LIFECYCLE_LEARNER not in response.get_data(as_text=True)
+    assert browser_for(app).get("/achievements").status_code == 302  # to the sign-in page
+
+
+def test_a_guardian_of_two_learners_chooses_one(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "recognised")
+    with db.transaction(write=False) as s:
+        mobility = s.get_one(Mobility, life.mobility_id)
+        mou_id, learner_id = mobility.mou_id, mobility.learner_id
+    brother = make_learner_mobility(db, sending=life.sending, hosting=life.hosting, mou_id=mou_id,
+                                    learner_name="Petr Šťastný")
+    guardian = make_user(db, name="Eva Šťastná")
+    with db.transaction() as s:
+        for row in (s.get_one(Learner, learner_id), s.get_one(Learner, brother.learner_id)):
+            row.guardian_user_id = guardian.id
+    page = browser_for(app, guardian)
+    html = page.get("/achievements").get_data(as_text=True)
+    assert NAV_ENTRY in html
+    assert "Whose achievements?" in html
+    assert f'href="/learners/{learner_id}/achievements"' in html
+    assert f'href="/learners/{brother.learner_id}/achievements"' in html
+    mine = page.get(f"/learners/{learner_id}/achievements").get_data(as_text=True)
+    assert 'aria-current="page">My achievements' in mine
+    assert "U1" in mine
+    assert "No units recognised yet." in page.get(f"/learners/{brother.learner_id}/achievements").get_data(as_text=True)
