@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "ecvet.partnership.models",
     "ecvet.mobility.models",
     "ecvet.review.models",
+    "ecvet.europass.models",
 )
 
 

@@ -40,7 +40,7 @@ SCHEMA_PREFIX = "ecvet-flow/document/"
 #: Every document kind, in the order of the mobility lifecycle.
 KINDS = (
     "mou", "learning-agreement", "assessment-sheet", "transcript", "recognition-record", "evaluation",
-    "action-plan", "certificate",
+    "action-plan", "certificate", "europass-mobility",
 )
 
 #: The template name of each kind: the title of its documents.
@@ -53,6 +53,7 @@ KIND_TITLES = {
     "evaluation": "Evaluation sheet",
     "action-plan": "Action plan",
     "certificate": "Certificate of learning achievements",
+    "europass-mobility": "Europass Mobility",
 }
 
 #: Keys of process data that hold record ids (as the records' task actions return them), and the
@@ -132,6 +133,8 @@ class Document:
     status: str | None = None
     #: The languages its fixed texts are in (:mod:`ecvet.documents.i18n`), two for a bilingual document.
     languages: tuple[str, ...] = ("en",)
+    #: The organisation that issues it: its letterhead heads the PDF (None: no letterhead).
+    issuer_organisation_id: int | None = None
 
     @property
     def schema(self) -> str:

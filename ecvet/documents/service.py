@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ecvet.documents import (
     assessment,
     certificate,
+    europass,
     i18n,
     learning_agreement,
     mou,
@@ -69,6 +70,7 @@ BUILDERS: dict[str, Builder] = {
     "evaluation": review.build_evaluation,
     "action-plan": review.build_action_plan,
     "certificate": certificate.build,
+    "europass-mobility": europass.build,
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -249,3 +250,20 @@ class RoleMapEntry(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     organisation_name: Mapped[str | None] = mapped_column(String(300))
     notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Letterhead(Base):
+    """An organisation's letterhead on the documents it issues: its address and logo (a PNG the platform
+    re-encoded from the upload, so nothing active survives). A new row per save; the newest is current."""
+
+    __tablename__ = "letterheads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    logo_width: Mapped[int | None] = mapped_column(Integer)
+    logo_height: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

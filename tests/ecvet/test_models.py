@@ -21,6 +21,7 @@ DOMAIN_TABLES = {
     "learning_agreements", "la_versions", "la_signatures", "assessment_records", "assessment_acknowledgements",
     "personal_transcripts", "validation_decisions", "recognition_decisions", "credit_awards",
     "practical_implications", "organisation_keys", "reviews", "evaluations", "action_plans", "action_plan_items",
+    "europass_mobilities", "europass_signatures", "letterheads",
 }
 
 
