@@ -69,10 +69,11 @@ def get_document(args: dict[str, Any], kind: str, record_id: int) -> Any:
     with authenticated(write=False) as (session, actor):
         document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=args["version"],
                                  languages=i18n.languages(args["lang"]))
+        head = service.letterhead_of(session, document) if _wants_pdf(args["format"]) else None
     # Learners' personal data: never kept by shared caches.
     headers = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization"}
     if not _wants_pdf(args["format"]):
         return document.as_json(), headers
-    response = Response(pdf.render(document, generated_at=utcnow()), mimetype=PDF, headers=headers)
+    response = Response(pdf.render(document, generated_at=utcnow(), letterhead=head), mimetype=PDF, headers=headers)
     response.headers["Content-Disposition"] = f'attachment; filename="{_filename(document)}"'
     return response

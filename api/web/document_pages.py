@@ -75,10 +75,11 @@ def download(kind: str, record_id: int, fmt: str) -> Any:
     with page_session(write=False) as (session, actor):
         document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
                                  languages=i18n.languages(request.args.get("lang")))
+        head = service.letterhead_of(session, document) if fmt == "pdf" else None
     suffix = f"-v{document.reference.version}" if document.reference.version else ""
     name = f"{kind}-{record_id}{suffix}.{fmt}"
     if fmt == "pdf":
-        body = pdf.render(document, generated_at=utcnow())
+        body = pdf.render(document, generated_at=utcnow(), letterhead=head)
         mimetype = "application/pdf"
     else:
         body = json.dumps(document.as_json(), ensure_ascii=False, indent=2).encode("utf-8")

@@ -85,6 +85,7 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
         reference=Reference(f"AS-{sheet.id}", None, data_hash(data), "document"), issued_at=sheet.recorded_at,
         sections=sections, signatures=signatures, data=data,
         status=f"replaced by AS-{replaced_by}" if replaced_by else "current",
+        issuer_organisation_id=sheet.organisation_id,
     )
 
 

@@ -262,4 +262,5 @@ def build(session: Session, actor: Actor, record_id: int, version: int | None = 
         issued_at=shown.version.created_at, sections=sections, signatures=_signatures(shown),
         data=_data(shown, required),
         status=shown.la.status if shown.version.id == current.id else f"superseded by version {current.number}",
+        issuer_organisation_id=mobility.sending_organisation_id,
     )

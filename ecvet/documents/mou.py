@@ -250,4 +250,5 @@ def build(session: Session, actor: Actor, record_id: int, version: int | None = 
         reference=Reference(code, shown.version.number, shown.version.content_hash),
         issued_at=shown.version.created_at, sections=sections, signatures=_signatures(shown), data=data,
         status=mou.status if shown.version.id == shown.current.id else _older_status(shown),
+        issuer_organisation_id=mou.sending_organisation_id,
     )

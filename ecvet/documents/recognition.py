@@ -91,6 +91,7 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
                              organisation_label(orgs, row.organisation_id)]),
         reference=Reference(f"REC-{row.id}", None, data_hash(data), "document"), issued_at=row.decided_at,
         sections=sections, signatures=signatures, data=data, status=mobility.status,
+        issuer_organisation_id=row.organisation_id,
     )
 
 

@@ -15,13 +15,16 @@ from ecvet.documents import (
     i18n,
     learning_agreement,
     mou,
+    pdf,
     recognition,
     review,
     transcript,
 )
 from ecvet.documents.model import KIND_TITLES, KINDS, Document, DocumentRef
+from ecvet.partnership import letterhead
 from engine import instances
 from engine.errors import NotFound
+from engine.models import Organisation
 from engine.parties import Actor
 
 REFERENCE_KEYS: dict[str, str] = {
@@ -134,3 +137,18 @@ def for_instance(session: Session, *, actor: Actor, instance_id: str) -> list[Do
         visible.append(DocumentRef(ref.kind, ref.record_id, title))
     return visible
 
+
+
+def letterhead_of(session: Session, document: Document) -> pdf.Letterhead | None:
+    """The letterhead of the organisation that issues `document` (its name, and the address and logo it
+    saved, if any); None for a document no single organisation issues."""
+    if document.issuer_organisation_id is None:
+        return None
+    organisation = session.get(Organisation, document.issuer_organisation_id)
+    if organisation is None:
+        return None
+    saved = letterhead.current(session, organisation.id)
+    if saved is None:
+        return pdf.Letterhead(organisation.name)
+    size = (saved.logo_width, saved.logo_height) if saved.logo_width and saved.logo_height else None
+    return pdf.Letterhead(organisation.name, saved.address, saved.logo_png, size)

@@ -87,6 +87,7 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
         reference=Reference(f"LPT-{issued.id}", None, issued.content_hash), issued_at=issued.issued_at,
         sections=sections, signatures=[signature], data=dict(views.personal_transcript(issued)),
         status="ready for recognition" if issued.ready_for_recognition_at else "issued",
+        issuer_organisation_id=issued.hosting_organisation_id,
     )
 
 

@@ -113,7 +113,10 @@ def clean_logo(data: bytes) -> tuple[bytes, int, int]:
                     f"At most {MAX_SIDE} × {MAX_SIDE} pixels; this one is {width} × {height}"]})
             image.load()
             clean = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's own bound, far above ours: refused the same way
+        raise Invalid("The logo is too large", errors={"logo": [
+            f"At most {MAX_SIDE} × {MAX_SIDE} pixels"]}) from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise Invalid("The logo cannot be read as an image", errors={"logo": [
             f"Not a readable {expected} image"]}) from exc
     out = io.BytesIO()

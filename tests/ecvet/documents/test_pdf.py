@@ -14,8 +14,10 @@ from ecvet.documents import pdf, service
 from ecvet.documents.model import Document, Reference, Section, Signature, Table
 from engine import clock
 from engine.clock import FrozenClock
+from engine.config import settings
 from engine.db import Database
 from engine.parties import Actor
+from tests.support import images
 from tests.support.ecvet_worlds import (
     BULGARIAN_HOTEL,
     CZECH_SCHOOL,
@@ -42,6 +44,11 @@ def flat(value: str) -> str:
     return "".join(value.split())
 
 
+def valid(signatures: str) -> list[str]:
+    """Whether each signature block says it counts for the version printed."""
+    return [line.rsplit(" ", 1)[-1] for line in signatures.splitlines() if line.startswith("Valid for this version")]
+
+
 def handmade(**overrides: object) -> Document:
     values: dict[str, object] = dict(
         kind="transcript", record_id=7, title="Learner's Personal Transcript",
@@ -54,7 +61,8 @@ def handmade(**overrides: object) -> Document:
             Section("Comment", text="Très bien — ganz gut."),
         ],
         signatures=[Signature("Hosting organisation: Хотел (BG)", "Иван Петров", "Управител", "ivan@hotel.example",
-                              datetime(2027, 4, 9, 17, 0, tzinfo=UTC), "explicit", "ab" * 32, True, None),
+                              datetime(2027, 4, 9, 17, 0, tzinfo=UTC), "explicit", "ab" * 32, True, None,
+                              "Sofia"),
                     Signature("Competent institution: Junta (ES)", None, None, None,
                               datetime(2027, 4, 30, 0, 0, tzinfo=UTC), "implicit", "cd" * 32, False, 1)],
         data={"id": 7}, status="issued",
@@ -75,14 +83,19 @@ def test_pdf_is_valid_and_carries_every_script_the_eu_needs() -> None:
                      "Иван Петров", "Управител", "not achieved", "Très bien — ganz gut.", "Page 1 of 1",
                      "Generated 2027-02-01 08:30 UTC", "Reference T-7", "Status: issued"):
         assert expected in content, expected
-    for expected in ("implicit (no objection in time)", "cdcdcdcdcdcd…"):
-        assert flat(expected) in flat(content), expected
+    for expected in ("implicit (no objection in time)", "cd" * 32, "Sofia, 2027-04-09 17:00 UTC"):
+        assert flat(expected) in flat(content), expected  # the full hash signed, place and date of signing
     signatures = content[content.index("\nSignatures\n"):]
-    assert [line for line in signatures.splitlines() if line in ("yes", "no")] == ["yes", "no"]
+    assert valid(signatures) == ["yes", "no"]
     assert ("ab" * 32) in flat(content)
-    assert reader.metadata is not None
-    assert reader.metadata.title == "Learner's Personal Transcript"
-    assert str(reader.metadata["/CreationDate"]).startswith("D:20270201083000")
+    # PDF/A-2U keeps the document's metadata in XMP (no Info dictionary)
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    assert xmp.dc_title == {"x-default": "Learner's Personal Transcript"}
+    assert xmp.xmp_create_date == datetime(2027, 2, 1, 8, 30)
+    assert b"<pdfaid:part>2</pdfaid:part>" in data
+    assert b"<pdfaid:conformance>U</pdfaid:conformance>" in data
+    assert b"/OutputIntents" in data  # the sRGB output intent PDF/A asks for
 
 
 def test_same_document_and_time_give_the_same_bytes() -> None:
@@ -120,6 +133,44 @@ def test_a_missing_font_fails_naming_the_debian_package(tmp_path: Path) -> None:
     assert error.value.status == 503
 
 
+def test_the_letterhead_heads_the_first_page_with_logo_and_address() -> None:
+    head = pdf.Letterhead("Berufskolleg Rhein", "Rheinallee 1\n50667 Köln", images.png(300, 100), (300, 100))
+    data = pdf.render(handmade(), generated_at=GENERATED, letterhead=head)
+    reader, content = read(data)
+    assert content.index("Berufskolleg Rhein") < content.index("Rheinallee 1") < content.index("50667 Köln") \
+        < content.index("Learner's Personal Transcript")
+    assert len(reader.pages[0].images) == 1
+    assert pdf.render(handmade(), generated_at=GENERATED, letterhead=head) == data  # still deterministic
+
+
+EMAILS = ["maria.fernandez-garcia@hotel-sol-de-valencia.example", "jonas.keller@learner.example",
+          "international.office@berufskolleg-rhein.example"]
+
+
+def test_no_word_is_broken_mid_word_even_in_narrow_columns() -> None:
+    columns = ["Unit", "Assessor", "E-mail", "Method", "Date", "Result", "Grade", "Points", "Evidence"]
+    rows = [[f"U{i}", "Dr. María Fernández García", EMAILS[i % 3], "observation", "2027-03-18",
+             "achieved", "sehr gut", "12", "Photographs of the Mediterranean buffet"] for i in range(6)]
+    document = handmade(sections=[Section("Results", [("Contact", EMAILS[0])], table=Table(columns, rows))])
+    _, content = read(pdf.render(document, generated_at=GENERATED))
+    lines = content.splitlines()
+    for email in EMAILS:  # each address whole on one line, never split across two
+        assert any(email in line for line in lines), email
+    assert ("cd" * 32) in content  # a full hash on one line too
+
+
+def test_columns_are_at_least_as_wide_as_their_longest_word() -> None:
+    printer = pdf.FPDF(unit="mm", format="A4")
+    for style, name in pdf.FONT_FILES.items():
+        printer.add_font(pdf.FAMILY, style, str(settings().font_dir / name))
+    printer.set_margins(18, 16, 18)
+    cells = [["Unit", "E-mail", "Comment"], ["U1", EMAILS[0], "short words only here " * 8]]
+    size, widths = pdf.fit_columns(printer, cells, size=8, pad=2, bold_first_row=True)
+    printer.set_font(pdf.FAMILY, "", size)
+    assert widths[1] >= printer.get_string_width(EMAILS[0]) + 2
+    assert sum(widths) == pytest.approx(printer.epw)
+
+
 # --- documents built from the records ----------------------------------------------------------------
 
 
@@ -148,9 +199,9 @@ def test_mou_pdf_shows_partners_units_hash_and_which_signatures_count(db: Databa
     assert world.mou_hashes[1] in flat(content)
     # Five signatures: the school's of version 1 no longer counts, the four of version 2 do.
     signatures = content[content.index("\nSignatures\n"):]
-    assert world.mou_hashes[0][:12] in flat(signatures)
-    assert world.mou_hashes[1][:12] in flat(signatures)
-    assert [line for line in signatures.splitlines() if line in ("yes", "no")] == ["no", "yes", "yes", "yes", "yes"]
+    assert world.mou_hashes[0] in flat(signatures)  # the full hash each signature was given for
+    assert world.mou_hashes[1] in flat(signatures)
+    assert valid(signatures) == ["no", "yes", "yes", "yes", "yes"]
 
 
 def test_la_pdf_shows_the_learner_units_and_points(db: Database, world: RecordsWorld) -> None:
@@ -160,7 +211,7 @@ def test_la_pdf_shows_the_learner_units_and_points(db: Database, world: RecordsW
                      "Prepares cold starters to recipe", "Version 1", "superseded by version 2"):
         assert flat(expected) in flat(content), expected
     signatures = content[content.index("\nSignatures\n"):]
-    assert [line for line in signatures.splitlines() if line in ("yes", "no")] == ["yes", "yes", "yes", "no"]
+    assert valid(signatures) == ["yes", "yes", "yes", "no"]
     assert world.la_hashes[0] in flat(content)
 
 
