@@ -1,15 +1,21 @@
 """/api/organisations and members: the parties that lanes are bound to (admin-managed)."""
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from flask import Response, request, send_file
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ecvet.mobility import seal
+from ecvet.partnership import letterhead
 from engine import parties
+from engine.errors import Invalid
 
 from .deps import authenticated, unit_of_work
 from .parsing import Blueprint, Id, public
+from .schemas import schema_for
 from .schemas import PageArgs, page_schema
 
 blp = Blueprint("organisations", __name__, url_prefix="/api/organisations", description="Organisations")
@@ -104,3 +110,69 @@ def keys(organisation_id: int) -> Any:
     credential's key against them, no sign-in."""
     with unit_of_work(write=False) as session:
         return {"keys": seal.keys_of(session, organisation_id)}
+
+
+LetterheadOut = schema_for(letterhead.LetterheadView, "LetterheadOut")
+
+
+class LogoUpload(Schema):
+    """The multipart body's file; the address and ``remove_logo`` are form fields beside it."""
+
+    logo = Upload(load_default=None, metadata={"description": (
+        f"PNG or JPEG (by content), at most {letterhead.MAX_BYTES // 1024} KB and {letterhead.MAX_SIDE} pixels a "
+        "side; stored re-encoded as a plain PNG. Without it the previous logo is kept")})
+
+
+class LetterheadForm(Schema):
+    address = fields.String(load_default=None, allow_none=True, metadata={
+        "description": f"the postal address, at most {letterhead.MAX_ADDRESS} characters on "
+                       f"{letterhead.MAX_ADDRESS_LINES} lines"})
+    remove_logo = fields.Boolean(load_default=False)
+
+
+def _letterhead_form() -> dict[str, Any]:
+    try:
+        return LetterheadForm().load({k: v for k, v in request.form.items() if k in LetterheadForm().fields})
+    except ValidationError as exc:
+        raise Invalid("The letterhead is not valid", errors=exc.messages) from exc
+
+
+@blp.route("/<id:organisation_id>/letterhead", methods=["GET"])
+@blp.response(200, LetterheadOut)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_letterhead(organisation_id: int) -> Any:
+    """The letterhead the organisation's documents print (members and administrators)."""
+    with authenticated(write=False) as (session, actor):
+        return letterhead.get(session, actor=actor, organisation_id=organisation_id)
+
+
+@blp.route("/<id:organisation_id>/letterhead", methods=["PUT"])
+@blp.arguments(LogoUpload, location="files")
+@blp.response(200, LetterheadOut)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def put_letterhead(files: dict[str, Any], organisation_id: int) -> Any:
+    """Save the letterhead (multipart: ``address``, ``logo``, ``remove_logo``): members and administrators.
+    A logo that is not a PNG or JPEG (an SVG, a script, a polyglot), too large in bytes or pixels, or
+    unreadable is refused with 422 and nothing is saved."""
+    form = _letterhead_form()
+    upload = files.get("logo")
+    data = upload.read(letterhead.MAX_BYTES + 1) if upload is not None else None
+    with authenticated() as (session, actor):
+        letterhead.save(session, actor=actor, organisation_id=organisation_id, address=form["address"],
+                        logo_data=data, remove_logo=form["remove_logo"])
+        return letterhead.get(session, actor=actor, organisation_id=organisation_id)
+
+
+@blp.route("/<id:organisation_id>/letterhead/logo", methods=["GET"])
+@blp.response(200, description="The stored logo (PNG)")
+@blp.alt_response(404, response="NOT_FOUND")
+def get_logo(organisation_id: int) -> Response:
+    """The logo as stored (a PNG the platform re-encoded), for members and administrators."""
+    with authenticated(write=False) as (session, actor):
+        png = letterhead.logo(session, actor=actor, organisation_id=organisation_id)
+    response = send_file(io.BytesIO(png), mimetype="image/png", max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,12 +1,14 @@
 """/api/organisations and members: validation of identifiers, admin-only changes, member-only reads."""
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from tests.api.conftest import Caller, World, assert_problem, sign_in
+from tests.support import images
 from tests.support.factories import make_user
 
 HOTEL = {"name": "Hotel Sol", "country": "es", "erasmus_oid": "E10234567", "pic": "912345678"}
@@ -220,3 +222,39 @@ def test_public_keys_are_open_to_anyone(app: Flask, world: World) -> None:
     assert response.status_code == 200
     assert response.get_json() == {"keys": []}  # made when the organisation signs its first credential
     assert_problem(anyone.get("/api/organisations/999999/keys"), 404)
+
+
+# --- the letterhead (PUT/GET /api/organisations/{id}/letterhead, GET .../letterhead/logo) ---------------------
+
+
+def put_letterhead(caller: Caller, org_id: int, logo: bytes | None, address: str = "Rheinallee 1\n50667 Köln") -> Any:
+    data: dict[str, Any] = {"address": address}
+    if logo is not None:
+        data["logo"] = (io.BytesIO(logo), "logo.png")
+    return caller.put(f"/api/organisations/{org_id}/letterhead", data=data, content_type="multipart/form-data")
+
+
+def test_a_member_saves_the_letterhead_and_reads_the_re_encoded_logo(world: World) -> None:
+    saved = put_letterhead(world.sender, world.sending_org, images.png(90, 30, text={"x": "<script>"}))
+    assert saved.status_code == 200, saved.get_json()
+    body = saved.get_json()
+    assert (body["address"], body["has_logo"], body["logo_width"]) == ("Rheinallee 1\n50667 Köln", True, 90)
+    logo = world.sender.get(f"/api/organisations/{world.sending_org}/letterhead/logo")
+    assert (logo.mimetype, logo.headers["X-Content-Type-Options"]) == ("image/png", "nosniff")
+    assert b"script" not in logo.data
+    assert_problem(world.outsider.get(f"/api/organisations/{world.sending_org}/letterhead"), 404)
+    assert_problem(put_letterhead(world.outsider, world.sending_org, None), 403)
+
+
+@pytest.mark.parametrize(("upload", "said"), [
+    (b"%PDF-1.4 not an image", "PNG or JPEG"),
+    (images.SVG_WITH_SCRIPT, "SVG"),
+    (images.png() + b"\0" * (600 * 1024), "KB"),
+    (images.png_claiming(4000, 4000), "pixels"),
+    (images.png_header_then_html(), "readable"),
+], ids=["non-image", "svg-with-script", "huge-file", "huge-dimensions", "polyglot"])
+def test_hostile_logos_get_422_and_nothing_is_saved(world: World, upload: bytes, said: str) -> None:
+    problem = assert_problem(put_letterhead(world.sender, world.sending_org, upload), 422)
+    assert said in " ".join(problem["errors"]["logo"])
+    assert world.sender.get(f"/api/organisations/{world.sending_org}/letterhead").get_json()["saved_at"] is None
+    assert_problem(world.sender.get(f"/api/organisations/{world.sending_org}/letterhead/logo"), 404)
