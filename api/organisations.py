@@ -15,8 +15,7 @@ from engine.errors import Invalid
 
 from .deps import authenticated, unit_of_work
 from .parsing import Blueprint, Id, public
-from .schemas import schema_for
-from .schemas import PageArgs, page_schema
+from .schemas import PageArgs, page_schema, schema_for
 
 blp = Blueprint("organisations", __name__, url_prefix="/api/organisations", description="Organisations")
 
