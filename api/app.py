@@ -33,6 +33,7 @@ from . import (
     outbox,
     parsing,
     partner_profiles,
+    partner_search,
     partnerships,
     problems,
     process_definitions,
@@ -54,7 +55,7 @@ RESOURCES = (
     healthz, tokens, organisations, users, process_definitions, decisions, process_instances, tasks, incidents,
     messages, signals,
     outbox, mous, national_models, competent_institutions, partnerships, partner_profiles, attachments,
-    mobilities, learners, reviews, evaluations, action_plans, documents, europass_mobilities,
+    mobilities, learners, reviews, evaluations, action_plans, documents, europass_mobilities, partner_search,
 )
 
 

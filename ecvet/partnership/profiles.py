@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecvet.evidence import content_hash
+from ecvet.national_models import codes
 from ecvet.partnership import attachments, service
 from ecvet.partnership.models import PartnerProfile, Partnership, PartnershipSide
 from ecvet.qualification.models import OutcomeKind
@@ -88,6 +89,8 @@ CONTENT_SCHEMA: dict[str, Any] = {
                     "eqf_level": {"type": "integer", "minimum": 1, "maximum": 8},
                     "nqf_level": {"type": "string", "maxLength": 20},
                     "ecvet_points": {"type": "number", "minimum": 0},
+                    "sector": {"enum": list(codes.sector_codes()),
+                               "description": "a sector code (ecvet/national_models/data/sectors.csv): partner search"},
                     "units": {"type": "array", "items": _UNIT},
                 },
             },
