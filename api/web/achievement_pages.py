@@ -14,6 +14,7 @@ from flask import Blueprint, render_template
 from sqlalchemy.orm import Session
 
 from ecvet.documents.parts import organisation_label, organisations
+from ecvet.europass import service as europass
 from ecvet.mobility import service, transcript, views
 from engine.parties import Actor
 
@@ -32,10 +33,12 @@ class MobilityLinks:
     end: date
     transcript_id: int | None
     recognition_id: int | None
+    europass_id: int | None = None  # the Europass Mobility, once the reader may see it (the learner: signed off)
 
 
-def _mobilities(session: Session, actor: Actor, mobility_ids: list[int]) -> list[MobilityLinks]:
+def _mobilities(session: Session, actor: Actor, mobility_ids: list[int], learner_id: int) -> list[MobilityLinks]:
     found = [service.get(session, actor=actor, mobility_id=i) for i in mobility_ids]
+    europasses = {row.mobility_id: row.id for row in europass.of_learner(session, actor=actor, learner_id=learner_id)}
     orgs = organisations(session, [m.hosting_organisation_id for m in found])
     links = []
     for mobility in found:
@@ -45,14 +48,14 @@ def _mobilities(session: Session, actor: Actor, mobility_ids: list[int]) -> list
         links.append(MobilityLinks(mobility.id, organisation_label(orgs, mobility.hosting_organisation_id),
                                    mobility.start_date, mobility.end_date,
                                    issued.id if issued is not None and readable else None,
-                                   decided["id"] if decided else None))
+                                   decided["id"] if decided else None, europasses.get(mobility.id)))
     return links
 
 
 def _render(learner_id: int, active: str | None) -> Any:
     with page_session(write=False) as (session, actor):
         achieved = views.achievements(session, actor=actor, learner_id=learner_id)
-        mobilities = _mobilities(session, actor, achieved["mobility_ids"])
+        mobilities = _mobilities(session, actor, achieved["mobility_ids"], learner_id)
         awarding = organisations(session, [c["awarded_by_organisation_id"] for c in achieved["credits"]])
         awarded_by = {c["id"]: organisation_label(awarding, c["awarded_by_organisation_id"])
                       for c in achieved["credits"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ecvet.europass import service as europass
 from ecvet.mobility.models import Learner, Mobility
 from engine.clock import FrozenClock
 from engine.db import Database
@@ -88,3 +89,22 @@ def test_a_guardian_of_two_learners_chooses_one(app: Flask, db: Database, frozen
     assert 'aria-current="page">My achievements' in mine
     assert "U1" in mine
     assert "No units recognised yet." in page.get(f"/learners/{brother.learner_id}/achievements").get_data(as_text=True)
+
+
+def test_the_europass_mobility_shows_to_the_learner_once_both_signed_off(app: Flask, db: Database,
+                                                                          frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    with db.transaction() as s:
+        row = europass.issue(s, actor=life.sending.actor, mobility_id=life.mobility_id)
+        europass_id, digest = row.id, row.content_hash
+    learner = browser_for(app, Person(life.learner.user_id, life.learner.email, PASSWORD))
+    link = f"/documents/europass-mobility/{europass_id}"
+    assert link not in learner.get("/achievements").get_data(as_text=True)
+    for party, actor in (("hosting", life.hosting.actor), ("sending", life.sending.actor)):
+        with db.transaction() as s:
+            europass.sign(s, actor=actor, europass_id=europass_id, party=party, content_hash=digest)
+    html = learner.get("/achievements").get_data(as_text=True)
+    assert link in html
+    assert "Europass Mobility" in html
+    printed = learner.get(f"/documents/europass-mobility/{europass_id}.pdf")
+    assert (printed.status_code, printed.mimetype) == (200, "application/pdf")
