@@ -241,3 +241,25 @@ def of_learner(session: Session, *, actor: Actor, learner_id: int) -> list[Europ
         if mobility is not None and mobilities.is_party(actor, mobility) and readable(session, actor, mobility, row):
             found.append(row)
     return found
+
+
+def of_mobility(session: Session, *, actor: Actor, mobility_id: int) -> EuropassMobility | None:
+    """The mobility's Europass Mobility if the caller may read it; None when not issued (or not yet readable
+    by the learner); 404 for anyone who is no party of the mobility."""
+    mobility = mobilities.get(session, actor=actor, mobility_id=mobility_id)
+    row = for_mobility(session, mobility)
+    return row if row is not None and readable(session, actor, mobility, row) else None
+
+
+def may_issue(session: Session, *, actor: Actor, mobility_id: int) -> bool:
+    """Whether the caller may issue the mobility's Europass Mobility now (a sending member, recognised, none yet)."""
+    mobility = mobilities.get(session, actor=actor, mobility_id=mobility_id)
+    return (mobility.sending_organisation_id in actor.organisation_ids
+            and mobility.status == MobilityStatus.RECOGNIZED and for_mobility(session, mobility) is None)
+
+
+def parties_to_sign(session: Session, actor: Actor, row: EuropassMobility) -> list[str]:
+    """The parties the caller signs for (a member of that organisation) that have not signed off yet."""
+    signed = {s.party for s in signatures(session, row)}
+    owners = {EuropassParty.HOSTING: row.hosting_organisation_id, EuropassParty.SENDING: row.sending_organisation_id}
+    return [p for p in EuropassParty.ALL if p not in signed and owners[p] in actor.organisation_ids]
