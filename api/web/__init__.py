@@ -86,6 +86,7 @@ nav_item("dashboard", "Dashboard", "web_monitor.dashboard", lambda v: v.may_moni
 nav_item("achievements", messages.t("nav.my_achievements"), "web_achievements.mine",
          lambda v: bool(v.learner_ids), 15)
 nav_item("start", "Start", "web_start.index", lambda v: v.is_admin or bool(v.organisations), 25)
+nav_item("partners", messages.t("nav.find_partners"), "web_partners.search", lambda v: bool(v.organisations), 27)
 
 
 def navigation(app: Flask, viewer: Any) -> list[NavItem]:
@@ -148,7 +149,7 @@ def render_instructions(text: str) -> str:
 #: Modules of this package whose ``bp`` blueprint holds pages; an area adds its module name here.
 PAGE_MODULES = ["auth", "inbox", "task_pages", "task_work_pages", "document_pages",
                 "vendor", "definitions_pages", "monitor_pages", "instance_pages", "start_pages", "profile_pages",
-                "site_pages", "verify_pages", "achievement_pages", "europass_pages"]
+                "site_pages", "verify_pages", "achievement_pages", "europass_pages", "partner_pages"]
 
 
 def init_app(app: Flask) -> None:

@@ -224,3 +224,10 @@ def compare(session: Session, *, organisation_id: int, qualification_id: int) ->
             "host_qualification": host_title, "pairs": pairs, "host_only": left, "covered_units": len(covered),
             "covered_ecvet_points": sum(p["home"]["ecvet_points"] or 0 for p in covered),
             "total_ecvet_points": sum(p["home"]["ecvet_points"] or 0 for p in pairs)}
+
+
+def qualifications(session: Session) -> list[tuple[int, str, str]]:
+    """(id, title, country) of every registered qualification: what a comparison starts from."""
+    rows = session.execute(select(Qualification.id, Qualification.title, Qualification.country)
+                           .order_by(Qualification.country, Qualification.title))
+    return [(i, title, country) for i, title, country in rows]
