@@ -117,3 +117,17 @@ def test_issued_once_by_the_school_for_a_recognised_mobility(db: Database, froze
     issued(db, life)
     with db.transaction() as s, pytest.raises(Conflict, match="already"):
         service.issue(s, actor=life.sending.actor, mobility_id=life.mobility_id)
+
+
+def test_the_document_side_by_side_in_the_partners_languages(db: Database, frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "recognised")
+    europass_id, _ = issued(db, life)
+    with db.transaction(write=False) as s:
+        document = documents.build(s, actor=life.sending.actor, kind="europass-mobility", record_id=europass_id,
+                                   languages=("de", "en"))
+    assert document.title == "Europass Mobilität / Europass Mobility"
+    assert [section.heading for section in document.sections][:2] == ["Inhaber/in / Holder",
+                                                                     "Europass Mobilität / Europass Mobility"]
+    labels = [label for section in document.sections for label, _ in section.fields]
+    assert "Mentor/in / Mentor" in labels
+    assert "Garde-manger practice abroad" in [value for section in document.sections for _, value in section.fields]
