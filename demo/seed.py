@@ -340,6 +340,7 @@ class _Seeder:
             offered = ecvet.qualification.service.profile_entry(self._cook(s)) if key == "school" else {
                 "title": {"hotel": "Técnico en Cocina y Gastronomía (cook)", "college": "Kok (cook), MBO level 3"}[key],
                 "eqf_level": 4}
+        offered["sector"] = "hospitality"  # what partner search filters on
         return {
             "organisation": {"name": org.name, "country": org.country, "type": "VET school" if key != "hotel"
                              else "Hotel and restaurant (training company)", "address": org.city,
