@@ -193,3 +193,13 @@ UNIT_DESCRIPTIONS = {
     "U3": "Hot kitchen: basic cooking methods, stocks and sauces, dishes to order",
     "U4": "The pass between kitchen and restaurant: orders, timing, guests' requests",
 }
+
+#: The hotel's training units as its partner profile offers them (its own codes and words).
+HOTEL_UNITS = [
+    {"code": "HS-01", "title": "Cold kitchen: starters, salads and buffet", "learning_outcomes": [
+        {"kind": "skills", "text": "Prepares cold starters, tapas and salads for the buffet"}]},
+    {"code": "HS-02", "title": "Food safety and HACCP in the hotel kitchen", "learning_outcomes": [
+        {"kind": "knowledge", "text": "Applies the HACCP plan and keeps the temperature logs"}]},
+    {"code": "HS-05", "title": "Room service and banqueting", "learning_outcomes": [
+        {"kind": "competence", "text": "Works with the service team at banquets"}]},
+]

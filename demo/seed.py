@@ -33,6 +33,7 @@ from demo.cast import (
     COMPETENCES,
     CONTACTS,
     COOK_UNITS,
+    HOTEL_UNITS,
     LA_COMMON,
     LA_LEARNERS,
     LA_RESPONSIBLE,
@@ -341,6 +342,7 @@ class _Seeder:
                 "title": {"hotel": "Técnico en Cocina y Gastronomía (cook)", "college": "Kok (cook), MBO level 3"}[key],
                 "eqf_level": 4}
         offered["sector"] = "hospitality"  # what partner search filters on
+        offered["units"] = offered.get("units") or (HOTEL_UNITS if key == "hotel" else [])
         return {
             "organisation": {"name": org.name, "country": org.country, "type": "VET school" if key != "hotel"
                              else "Hotel and restaurant (training company)", "address": org.city,
