@@ -92,7 +92,7 @@ def _outcome(value: Any) -> str:
 def _unit(raw: dict[str, Any]) -> OfferedUnit:
     points = raw.get("ecvet_points")
     return {"code": raw.get("code") or None, "title": str(raw.get("title") or ""),
-            "ecvet_points": float(points) if isinstance(points, int | float) else None,
+            "ecvet_points": points if isinstance(points, int | float) and not isinstance(points, bool) else None,
             "learning_outcomes": [_outcome(o) for o in raw.get("learning_outcomes") or []]}
 
 
@@ -175,8 +175,8 @@ def similarity(a: OfferedUnit, b: OfferedUnit) -> float:
 
 
 def _home_units(qualification: Qualification) -> list[OfferedUnit]:
-    return [{"code": u.code, "title": u.title, "ecvet_points": float(u.ecvet_points) if u.ecvet_points is not None
-             else None, "learning_outcomes": [f"{o.kind}: {o.text}" for o in u.outcomes]}
+    return [{"code": u.code, "title": u.title, "ecvet_points": u.ecvet_points,
+             "learning_outcomes": [f"{o.kind}: {o.text}" for o in u.outcomes]}
             for u in qualification.units]
 
 
