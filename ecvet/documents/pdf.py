@@ -182,7 +182,8 @@ def _line(pdf: _Pdf, value: str, *, size: float, style: str = "", height: float 
     pdf.set_font(FAMILY, style, size)
     if grey:
         pdf.set_text_color(*_GREY)
-    pdf.multi_cell(0, height or size * 0.5, pdf.safe(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    # Ragged right: justified lines would stretch the gaps of a wrapped heading or a hash line.
+    pdf.multi_cell(0, height or size * 0.5, pdf.safe(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0, 0, 0)
 
 
@@ -273,13 +274,13 @@ def _signatures(pdf: _Pdf, signatures: list[Signature], langs: tuple[str, ...]) 
             (say("E-mail", langs), s.email or EMPTY),
             (say("Place and date", langs), place_date),
             (say("How", langs), say("implicit (no objection in time)" if s.mode == "implicit" else s.mode, langs)),
-            (say("Version", langs), text(s.version)),
+            *([(say("Version", langs), text(s.version))] if s.version is not None else []),
             (say("SHA-256 of the text signed", langs), s.content_hash or EMPTY),
             (say("Valid for this version", langs), say("yes" if s.counts else "no", langs)),
         ]
         cells = [[pdf.safe(label), pdf.safe(value)] for label, value in rows]
         size, widths = fit_columns(pdf, cells, size=8, pad=2, bold_first_column=True, weights=(30, 70))
-        if pdf.get_y() > pdf.h - 55:  # a signature block is not split from its party
+        if pdf.get_y() > pdf.h - 85:  # a signature block stays on one page
             pdf.add_page()
         pdf.set_font(FAMILY, "", size)
         with pdf.table(col_widths=widths, text_align="LEFT", v_align="TOP", line_height=size * 0.525, padding=1,
@@ -330,7 +331,8 @@ def fit_columns(pdf: FPDF, cells: Sequence[Sequence[str]], *, size: float, pad: 
                 weights: Sequence[float] | None = None) -> tuple[float, tuple[float, ...]]:
     """A font size and column widths (mm, summing to the page's text width) at which every word of every
     cell fits its column, so none is broken mid-word: each column is at least as wide as its longest word
-    (plus `pad`), the rest of the width goes where the text is long (or by `weights`); when even the
+    (plus `pad`), the columns take `weights` when the words fit them, else the rest of the width goes
+    where the text is long; when even the
     longest words do not fit side by side the size shrinks, down to :data:`MIN_TABLE_SIZE`."""
     columns = max((len(r) for r in cells), default=0)
     if columns == 0:
@@ -351,10 +353,12 @@ def fit_columns(pdf: FPDF, cells: Sequence[Sequence[str]], *, size: float, pad: 
     extra = available - sum(need)
     if extra <= 0:
         return current, tuple(need)
-    wanted = [max(0.0, natural[j] - need[j]) for j in range(columns)]
     if weights is not None and len(weights) == columns:
-        total = sum(weights)
-        wanted = [max(wanted[j], available * weights[j] / total - need[j], 0.0) for j in range(columns)]
+        # the layout asked for (label and value columns alike in every section) wherever its words fit
+        share = tuple(available * w / sum(weights) for w in weights)
+        if all(share[j] >= need[j] for j in range(columns)):
+            return current, share
+    wanted = [max(0.0, natural[j] - need[j]) for j in range(columns)]
     total_wanted = sum(wanted)
     if total_wanted <= 0:
         return current, tuple(n + extra / columns for n in need)
