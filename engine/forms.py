@@ -212,3 +212,26 @@ def fit(schema_text: str, values: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return {name: cut(value, properties[name]) for name, value in values.items() if name in properties}
+
+
+def schema_problems(text: str) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """A form's JSON Schema as typed in an editor: (the schema, []) or (the schema or None, every problem
+    as (where, message)): not JSON (with line and column), not an object, or not valid against its
+    metaschema (each error with its path). A dynamic enum counts as a choice list (filled when shown)."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        where = f"line {line}, column {column}" if line else "(text)"
+        return None, [(where, f"not valid JSON: {getattr(exc, 'msg', str(exc))}")]
+    except RecursionError:
+        return None, [("(text)", "nested too deeply")]
+    if not isinstance(doc, dict):
+        return None, [("(root)", "a form schema must be a JSON object")]
+    if "$schema" in doc and validator_for(doc, default=None) is None:  # type: ignore[arg-type]
+        return doc, [("$schema", f"unknown $schema {doc['$schema']!r}")]
+    cls = validator_for(doc, default=Draft202012Validator)
+    checked = resolve_options(doc, lambda _name: [{"const": "option"}])
+    problems = [("/".join(str(part) for part in error.absolute_path) or "(root)", error.message)
+                for error in cls(cls.META_SCHEMA).iter_errors(checked)]
+    return doc, sorted(problems)
