@@ -36,16 +36,26 @@
     return items.map(function (v) { return JSON.stringify(v); });
   }
 
-  /* The values of a "allowed values" text ("none","explicit") as plain strings; [] when not a plain list. */
+  /* The values of an "allowed values" text ("none","explicit" or none, explicit) as plain strings. */
   function allowedValues(text) {
     var parts = (text || "").split(",").map(function (p) { return p.trim(); }).filter(Boolean);
     var values = [];
     for (var i = 0; i < parts.length; i++) {
       var m = SIMPLE.exec(parts[i]);
-      if (!m) { return []; }
-      values.push(m[1]);
+      if (m) { values.push(m[1]); } else if (PLAIN_WORD.test(parts[i])) { values.push(parts[i]); } else { return []; }
     }
     return values;
+  }
+
+  /* A column's allowed values: plain in the editor ("none, explicit"), quoted for the engine. */
+  function valuesToPlain(text) {
+    var values = allowedValues(text);
+    return values.length && /^\s*"/.test(text) ? values.join(", ") : text;
+  }
+
+  function valuesToPython(text) {
+    var values = allowedValues(text);
+    return values.length && text.indexOf('"') === -1 ? quoted(values).join(",") : text;
   }
 
   function inputToPlain(text) {
@@ -82,19 +92,27 @@
     return JSON.stringify(t);
   }
 
-  /* Rewrite the text of every cell in a text column of every decision table with `inFn` / `outFn`. */
-  function rewrite(xml, inFn, outFn) {
+  /* Rewrite the text of every cell (and allowed values) of a text column of every decision table. */
+  function rewrite(xml, inFn, outFn, valuesFn) {
     var doc = new DOMParser().parseFromString(xml, "application/xml");
     if (doc.getElementsByTagName("parsererror").length) { return xml; }
     var tables = doc.getElementsByTagNameNS(DMN_NS, "decisionTable");
+    var rewriteValues = function (values) {
+      var text = textOf(values);
+      if (text) { text.textContent = valuesFn(text.textContent); }
+    };
     for (var t = 0; t < tables.length; t++) {
       var table = tables[t];
       var inputs = children(table, "input").map(function (input) {
         var expression = children(input, "inputExpression")[0];
-        return expression && expression.getAttribute("typeRef") === "string";
+        var isText = expression && expression.getAttribute("typeRef") === "string";
+        if (isText) { children(input, "inputValues").forEach(rewriteValues); }
+        return isText;
       });
       var outputs = children(table, "output").map(function (output) {
-        return output.getAttribute("typeRef") === "string";
+        var isText = output.getAttribute("typeRef") === "string";
+        if (isText) { children(output, "outputValues").forEach(rewriteValues); }
+        return isText;
       });
       children(table, "rule").forEach(function (rule) {
         [[children(rule, "inputEntry"), inputs, inFn], [children(rule, "outputEntry"), outputs, outFn]]
@@ -110,8 +128,8 @@
   }
 
   window.EcvetDmnPlain = {
-    toPlain: function (xml) { return rewrite(xml, inputToPlain, outputToPlain); },
-    toPython: function (xml) { return rewrite(xml, inputToPython, outputToPython); },
+    toPlain: function (xml) { return rewrite(xml, inputToPlain, outputToPlain, valuesToPlain); },
+    toPython: function (xml) { return rewrite(xml, inputToPython, outputToPython, valuesToPython); },
     allowedValues: allowedValues
   };
 })();

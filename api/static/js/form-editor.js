@@ -84,6 +84,7 @@
   text.addEventListener("input", function () {
     dirty = true;
     host.removeAttribute("data-last-save");
+    host.setAttribute("data-preview-state", "checking");
     if (timer) { clearTimeout(timer); }
     timer = setTimeout(refresh, 400);
   });
