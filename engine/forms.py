@@ -22,8 +22,11 @@ def _validator(schema_text: str) -> Any:
 
 #: spiff-arena's dynamic enum: ``"anyOf": ["options_from_task_data_var:colours"]`` takes its choices from
 #: the task data variable ``colours`` (``[{"value": ..., "label": ...}]`` or plain values) when shown.
+#: ``"x-suggestions": ["options_from_task_data_var:names"]`` does the same for values offered while
+#: typing, which bind nothing (validators ignore ``x-`` keywords): a variable missing suggests nothing.
 OPTIONS_MARKER = "options_from_task_data_var:"
 _CHOICE_KEYWORDS = ("anyOf", "oneOf")
+SUGGESTIONS = "x-suggestions"
 
 
 def _options_variable(value: Any) -> str | None:
@@ -53,8 +56,13 @@ def resolve_options(node: Any, lookup: Any) -> Any:
         return node
     resolved: dict[str, Any] = {}
     for key, value in node.items():
-        variable = _options_variable(value) if key in _CHOICE_KEYWORDS else None
-        resolved[key] = lookup(variable) if variable is not None else resolve_options(value, lookup)
+        variable = _options_variable(value) if key in (*_CHOICE_KEYWORDS, SUGGESTIONS) else None
+        if variable is None:
+            resolved[key] = resolve_options(value, lookup)
+        elif key == SUGGESTIONS:
+            resolved[key] = [choice for choice in lookup(variable) if "const" in choice]
+        else:
+            resolved[key] = lookup(variable)
     return resolved
 
 

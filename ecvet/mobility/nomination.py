@@ -409,6 +409,8 @@ def process_variables(session: Session, mobility: Mobility) -> dict[str, Any]:
             {"code": u["code"], "title": u.get("title"), "ecvet_points": u.get("ecvet_points")}
             for u in service.mou_units(session, mobility).values()
         ],
+        # The forms' unit pickers (dynamic enums) choose from these.
+        "mou_unit_choices": service.unit_choices(service.mou_units(session, mobility).values()),
         # The gateways read these before the Learning Agreement exists.
         "la_id": None,
         "la_status": None,
