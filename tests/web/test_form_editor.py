@@ -57,4 +57,11 @@ def test_owner_edits_a_form_field_sees_the_preview_and_deploys(
         kept = json.loads(deployments.definition_file(s, v1, FORM))
     assert deployed["properties"]["placement_title"]["title"] == "Name of the placement"
     assert kept["properties"]["placement_title"]["title"] == "Placement title"
+
+    # On a phone the schema and the preview stack; nothing is cut off on the right.
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.reload()
+    page.wait_for_selector("[data-form-editor][data-ready='true']")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    screenshot(page, "form-editor-375")
     assert problems == []
