@@ -93,6 +93,8 @@ def test_hosting_mentor_records_the_assessment_after_one_invalid_submission(
     offered = page.locator(f"datalist#{assessor.get_attribute('list')} option")
     assert [o.get_attribute("value") for o in offered.all()] == ["Javier Ruiz"]
     assessor.fill("Javier Ruiz")
+    where = page.locator("#f-assessments-0-assessor-organisation")
+    assert page.locator(f"datalist#{where.get_attribute('list')} option").count() == 2  # sending and hosting
     page.locator("#f-assessments-0-assessor-organisation").fill("Hotel Sol")
     sheet.get_by_role("radio", name="Achieved", exact=True).check()
     page.get_by_role("button", name="Complete task", exact=True).click()  # no criteria, no date: refused
