@@ -22,8 +22,11 @@ def _validator(schema_text: str) -> Any:
 
 #: spiff-arena's dynamic enum: ``"anyOf": ["options_from_task_data_var:colours"]`` takes its choices from
 #: the task data variable ``colours`` (``[{"value": ..., "label": ...}]`` or plain values) when shown.
+#: ``"x-suggestions": ["options_from_task_data_var:names"]`` does the same for values offered while
+#: typing, which bind nothing (validators ignore ``x-`` keywords): a variable missing suggests nothing.
 OPTIONS_MARKER = "options_from_task_data_var:"
 _CHOICE_KEYWORDS = ("anyOf", "oneOf")
+SUGGESTIONS = "x-suggestions"
 
 
 def _options_variable(value: Any) -> str | None:
@@ -53,8 +56,13 @@ def resolve_options(node: Any, lookup: Any) -> Any:
         return node
     resolved: dict[str, Any] = {}
     for key, value in node.items():
-        variable = _options_variable(value) if key in _CHOICE_KEYWORDS else None
-        resolved[key] = lookup(variable) if variable is not None else resolve_options(value, lookup)
+        variable = _options_variable(value) if key in (*_CHOICE_KEYWORDS, SUGGESTIONS) else None
+        if variable is None:
+            resolved[key] = resolve_options(value, lookup)
+        elif key == SUGGESTIONS:
+            resolved[key] = [choice for choice in lookup(variable) if "const" in choice]
+        else:
+            resolved[key] = lookup(variable)
     return resolved
 
 
@@ -212,3 +220,26 @@ def fit(schema_text: str, values: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return {name: cut(value, properties[name]) for name, value in values.items() if name in properties}
+
+
+def schema_problems(text: str) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """A form's JSON Schema as typed in an editor: (the schema, []) or (the schema or None, every problem
+    as (where, message)): not JSON (with line and column), not an object, or not valid against its
+    metaschema (each error with its path). A dynamic enum counts as a choice list (filled when shown)."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        where = f"line {line}, column {column}" if line else "(text)"
+        return None, [(where, f"not valid JSON: {getattr(exc, 'msg', str(exc))}")]
+    except RecursionError:
+        return None, [("(text)", "nested too deeply")]
+    if not isinstance(doc, dict):
+        return None, [("(root)", "a form schema must be a JSON object")]
+    if "$schema" in doc and validator_for(doc, default=None) is None:  # type: ignore[arg-type]
+        return doc, [("$schema", f"unknown $schema {doc['$schema']!r}")]
+    cls = validator_for(doc, default=Draft202012Validator)
+    checked = resolve_options(doc, lambda _name: [{"const": "option"}])
+    problems = [("/".join(str(part) for part in error.absolute_path) or "(root)", error.message)
+                for error in cls(cls.META_SCHEMA).iter_errors(checked)]
+    return doc, sorted(problems)

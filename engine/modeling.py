@@ -131,3 +131,39 @@ def save_decision_table(
         results += deployments.deploy(session, actor=actor, files=files, forms_dir=forms_dir, source="modeler",
                                       max_bundle_bytes=max_bundle_bytes)
     return results
+
+
+def form_files(definition: ProcessDefinition) -> list[str]:
+    """The JSON Schema forms the version's user tasks name (each once, in task order)."""
+    named = [t.get("form") for t in definition.user_tasks or []]
+    return list(dict.fromkeys(name for name in named if isinstance(name, str) and name))
+
+
+def form(session: Session, *, actor: Actor, key: str, filename: str) -> tuple[ProcessDefinition, bytes]:
+    """The latest version of `key` and the content of one of its tasks' forms as deployed with it."""
+    require_admin(actor)
+    latest = deployments.get_definition(session, key=key)
+    if filename not in form_files(latest):
+        raise NotFound(f"No task of '{key}' uses a form '{filename}'")
+    return latest, deployments.definition_file(session, latest, filename)
+
+
+def save_form(
+    session: Session,
+    *,
+    actor: Actor,
+    key: str,
+    filename: str,
+    content: bytes,
+    forms_dir: Path | None,
+    max_bundle_bytes: int,
+) -> list[deployments.Deployed]:
+    """Deploy the latest version of `key` with one task form changed: the next version, everything else
+    as it was. The deployment checks the form as any other (a JSON Schema its validator accepts)."""
+    latest, _ = form(session, actor=actor, key=key, filename=filename)
+    diagram = monitoring.diagram_file(session, latest)
+    files = _bundle(session, latest, diagram)
+    files[filename] = content
+    results = deployments.deploy(session, actor=actor, files=files, forms_dir=forms_dir, source="modeler",
+                                 max_bundle_bytes=max_bundle_bytes)
+    return results

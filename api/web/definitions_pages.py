@@ -41,11 +41,17 @@ def _submitted_xml() -> bytes:
     return data
 
 
-def _saved(results: list[deployments.Deployed], back: str) -> Any:
+def deployed_answer(results: list[deployments.Deployed], back: str) -> Any:
     """Tell what was deployed: JSON for the editors' JavaScript, a flash and a redirect for a form."""
+    # A table used by two processes of one bundle deploys that bundle twice: one entry per process.
+    newest: dict[str, deployments.Deployed] = {}
+    for r in results:
+        kept = newest.get(r.definition.key)
+        if kept is None or (r.created, r.definition.version) > (kept.created, kept.definition.version):
+            newest[r.definition.key] = r
     versions = [{"key": r.definition.key, "version": r.definition.version, "created": r.created,
                  "url": url_for("web_definitions.version", key=r.definition.key, version=r.definition.version)}
-                for r in results]
+                for r in newest.values()]
     created = [v for v in versions if v["created"]]
     if created:
         message = "Deployed: " + ", ".join(f"{v['key']} version {v['version']}" for v in created) + "."
@@ -126,7 +132,7 @@ def modeler(key: str) -> Any:
         with page_session() as (session, actor):
             results = modeling.save_diagram(session, actor=actor, key=key, xml=xml, forms_dir=cfg.forms_dir,
                                             max_bundle_bytes=cfg.max_bundle_bytes)
-            answer = _saved(results, url_for("web_definitions.detail", key=key))
+            answer = deployed_answer(results, url_for("web_definitions.detail", key=key))
     except Invalid as exc:
         if wants_json():
             raise
@@ -163,7 +169,7 @@ def decision_table(filename: str) -> Any:
         with page_session() as (session, actor):
             results = modeling.save_decision_table(session, actor=actor, filename=filename, xml=xml,
                                                    forms_dir=cfg.forms_dir, max_bundle_bytes=cfg.max_bundle_bytes)
-            answer = _saved(results, url_for("web_definitions.decision_table", filename=filename))
+            answer = deployed_answer(results, url_for("web_definitions.decision_table", filename=filename))
     except Invalid as exc:
         if wants_json():
             raise

@@ -409,6 +409,14 @@ def process_variables(session: Session, mobility: Mobility) -> dict[str, Any]:
             {"code": u["code"], "title": u.get("title"), "ecvet_points": u.get("ecvet_points")}
             for u in service.mou_units(session, mobility).values()
         ],
+        # The forms' unit pickers (dynamic enums) choose from these.
+        "mou_unit_choices": service.unit_choices(service.mou_units(session, mobility).values()),
+        # Where an assessor works, suggested from the two organisations of the mobility.
+        "party_organisation_choices": [
+            {"value": name, "label": name} for name in dict.fromkeys(session.scalars(
+                select(Organisation.name).where(Organisation.id.in_(
+                    [mobility.hosting_organisation_id, mobility.sending_organisation_id])).order_by(
+                    Organisation.name)))],
         # The gateways read these before the Learning Agreement exists.
         "la_id": None,
         "la_status": None,

@@ -179,6 +179,25 @@ def mou_units(session: Session, mobility: Mobility) -> dict[str, dict[str, Any]]
     return {u["code"]: u for u in qualification.get("units") or [] if isinstance(u.get("code"), str)}
 
 
+def unit_choices(units: Any, key: str = "code") -> list[dict[str, str]]:
+    """Units as a form's choice list (spiff dynamic enum ``options_from_task_data_var:``): the code is the
+    value, "code — title" what the person picks from."""
+    out = []
+    for unit in units or []:
+        code = unit.get(key) if isinstance(unit, dict) else None
+        if isinstance(code, str) and code:
+            title = unit.get("title")
+            out.append({"value": code, "label": f"{code} — {title}" if isinstance(title, str) and title else code})
+    return out
+
+
+def assessor_choices(content: Any) -> list[dict[str, str]]:
+    """The assessors a Learning Agreement names, as suggestions for who assessed a unit."""
+    assessors = ((content or {}).get("assessment") or {}).get("assessors") or []
+    names = [a.get("name") for a in assessors if isinstance(a, dict)]
+    return [{"value": n, "label": n} for n in dict.fromkeys(n for n in names if isinstance(n, str) and n)]
+
+
 def national_model(session: Session, mobility: Mobility) -> NationalModel:
     """The national model the mobility was nominated under (evaluated now for rows made without one)."""
     if mobility.national_model:

@@ -72,7 +72,10 @@ def la_references(context: ActionContext, la_id: int) -> dict[str, Any]:
             "la_in_force": learning_agreement.in_force(context.session, la),
             "la_changes": version.changes,
             "la_units": [{"code": u["code"], "title": u.get("title"), "ecvet_points": u.get("ecvet_points")}
-                         for u in version.content.get("units") or []]}
+                         for u in version.content.get("units") or []],
+            # The forms' pickers (dynamic enums): units of this LA, and the assessors it names.
+            "la_unit_choices": service.unit_choices(version.content.get("units")),
+            "la_assessor_choices": service.assessor_choices(version.content)}
 
 
 def _quoted_hash(data: dict[str, Any]) -> str:
@@ -286,7 +289,8 @@ def release_transcript(context: ActionContext, data: dict[str, Any]) -> dict[str
     released = transcript.mark_ready(context.session, actor=context.actor, mobility_id=_mobility_id(context))
     units = [{"unit": u["code"], "title": u.get("title"), "result": u["result"], "ecvet_points": u["ecvet_points"]}
              for u in released.content["units"]]
-    return {"transcript_ready": True, "transcript_hash": released.content_hash, "transcript_units": units}
+    return {"transcript_ready": True, "transcript_hash": released.content_hash, "transcript_units": units,
+            "transcript_unit_choices": service.unit_choices(units, key="unit")}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -396,6 +396,21 @@ def get_action_plan(session: Session, *, actor: Actor, action_plan_id: int) -> A
     return action_plan
 
 
+def action_item(session: Session, *, actor: Actor, action_plan_id: int, item_id: int) -> ActionPlanItem:
+    """One item of an action plan, for the parties of its review and administrators."""
+    action_plan = get_action_plan(session, actor=actor, action_plan_id=action_plan_id)
+    item = next((i for i in action_plan.items if i.id == item_id), None)
+    if item is None:
+        raise NotFound(f"Action plan {action_plan_id} has no item {item_id}")
+    return item
+
+
+def may_update_item(actor: Actor, review: Review, item: ActionPlanItem) -> bool:
+    """The item's owner (its organisation or person), the sending organisation and administrators."""
+    owner = (item.owner_organisation_id in actor.organisation_ids) or (item.owner_user_id == actor.user_id)
+    return actor.is_admin or owner or ReviewParty.SENDING in parties_of(actor, review)
+
+
 def update_item(
     session: Session, *, actor: Actor, action_plan_id: int, item_id: int, status: str, note: str | None = None
 ) -> ActionPlanItem:
@@ -403,11 +418,8 @@ def update_item(
     action_plan = get_action_plan(session, actor=actor, action_plan_id=action_plan_id)
     review = session.get(Review, action_plan.review_id)
     assert review is not None
-    item = next((i for i in action_plan.items if i.id == item_id), None)
-    if item is None:
-        raise NotFound(f"Action plan {action_plan_id} has no item {item_id}")
-    owner = (item.owner_organisation_id in actor.organisation_ids) or (item.owner_user_id == actor.user_id)
-    if not (actor.is_admin or owner or ReviewParty.SENDING in parties_of(actor, review)):
+    item = action_item(session, actor=actor, action_plan_id=action_plan_id, item_id=item_id)
+    if not may_update_item(actor, review, item):
         raise Forbidden("Only the sending organisation or the item's owner updates it")
     if status not in ActionItemStatus.ALL:
         raise Invalid("Unknown status", errors={"status": [f"One of {', '.join(ActionItemStatus.ALL)}"]})

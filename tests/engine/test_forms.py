@@ -81,6 +81,36 @@ def test_a_dynamic_enum_without_its_variable_allows_no_choice() -> None:
     assert forms.with_task_data(SCHEMA, {}) is SCHEMA  # nothing to fill: the deployed text itself
 
 
+NAMES = json.dumps({
+    "type": "object",
+    "properties": {"assessor": {"type": "string", "x-suggestions": ["options_from_task_data_var:assessors"]}},
+})
+
+
+def test_suggestions_come_from_task_data_and_bind_nothing() -> None:
+    """``x-suggestions`` offers values while typing; any text is still accepted, and none is offered when
+    the variable is missing."""
+    shown = forms.with_task_data(NAMES, {"assessors": [{"value": "Javier Ruiz", "label": "Javier Ruiz"}]})
+    assert json.loads(shown)["properties"]["assessor"]["x-suggestions"] == [
+        {"const": "Javier Ruiz", "title": "Javier Ruiz"}]
+    assert forms.field_errors(shown, {"assessor": "Someone else"}) == {}
+    missing = forms.with_task_data(NAMES, {})
+    assert json.loads(missing)["properties"]["assessor"]["x-suggestions"] == []
+    assert forms.field_errors(missing, {"assessor": "Someone else"}) == {}
+
+
+def test_schema_problems_list_every_metaschema_error_with_its_path() -> None:
+    schema, problems = forms.schema_problems('{"type": "object", "properties": {"a": {"type": "text"}, '
+                                             '"b": {"minLength": -1}}}')
+    assert schema is not None
+    assert [where for where, _ in problems] == ["properties/a/type", "properties/b/minLength"]
+    assert forms.schema_problems(SCHEMA) == (json.loads(SCHEMA), [])
+    assert forms.schema_problems("[]")[1] == [("(root)", "a form schema must be a JSON object")]
+    assert forms.schema_problems('{"a": ')[1][0][0] == "line 1, column 7"
+    dynamic = forms.schema_problems(COLOURS)
+    assert dynamic[1] == []  # a dynamic enum is a choice list, filled when shown
+
+
 def test_a_ui_schema_orders_fields_and_sets_widgets_help_and_read_only() -> None:
     schema = json.loads(SCHEMA)
     ui = {"ui:order": ["units", "weeks"], "weeks": {"ui:help": "Whole weeks", "ui:widget": "radio"},

@@ -15,11 +15,7 @@ def deploy(db: Database, *paths: Any) -> None:
         deployments.deploy(s, actor=None, files={p.name: p.read_bytes() for p in paths}, forms_dir=ROOT / "forms")
 
 
-KNOWN_NOISE = (
-    "Failed to load resource",
-    # dmn-js's production bundle embeds Inferno, which prints this once; it is not a failure.
-    "It looks like you're using a minified copy of the development build of Inferno",
-)
+KNOWN_NOISE = ("Failed to load resource",)
 
 
 def watch_console(page: Any) -> list[str]:

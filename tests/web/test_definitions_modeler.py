@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecvet.national_models import service
 from engine import deployments
-from engine.config import ROOT
 from engine.db import Database
 from tests.support.modeler import TWO_LANE, deploy, watch_console
 from tests.web.conftest import Demo, LiveServer
-
-DMN = ROOT / "processes" / "national_models.dmn"
-USES_TABLE = ROOT / "tests" / "fixtures" / "modeling" / "uses_national_model.bpmn"
 
 
 def versions(db: Database, key: str) -> list[Any]:
@@ -77,42 +72,3 @@ def test_owner_renames_a_task_in_the_modeler_and_deploys_version_2(
     assert "Check the placement" in page.locator("g.djs-element[data-element-id='review']").text_content()
     assert problems == []
 
-
-def test_owner_edits_the_national_models_table(
-    page: Any, demo: Demo, live_server: LiveServer, sign_in_as: Any, screenshot: Any
-) -> None:
-    deploy(live_server.db, USES_TABLE, DMN)
-    problems = watch_console(page)
-    sign_in_as(page, demo.admin)
-    page.goto("/definitions")
-    page.get_by_role("link", name="national_models.dmn").click()
-    page.wait_for_selector("[data-dmn-editor][data-rendered='true']")
-    assert page.locator(".tjs-table").count() == 1  # the decision table view, not the diagram
-    assert page.get_by_text('"ES"').first.is_visible()
-
-    # A typo in an answer: dmn-js accepts it, the engine accepts it, the platform cannot act on it.
-    page.evaluate("""() => {
-      const decision = window.ecvetDmn.getActiveView().element;
-      const rule = decision.decisionLogic.rule.find(r => r.inputEntry[0].text === '"ES"');
-      const cell = rule.outputEntry.find(e => e.text === '"implicit"');
-      window.ecvetDmn.getActiveViewer().get('modeling').editCell(cell, '"implict"');
-    }""")
-    page.get_by_role("button", name="Save as new version").click()
-    page.wait_for_selector("[data-dmn-editor][data-last-save='refused']")
-    assert "implict" in page.locator("[data-deploy-result]").inner_text()
-    assert len(versions(live_server.db, "uses_national_model")) == 1
-
-    page.evaluate("""() => {
-      const decision = window.ecvetDmn.getActiveView().element;
-      const rule = decision.decisionLogic.rule.find(r => r.inputEntry[0].text === '"ES"');
-      const cell = rule.outputEntry.find(e => e.text === '"implict"');
-      window.ecvetDmn.getActiveViewer().get('modeling').editCell(cell, '"explicit"');
-    }""")
-    page.get_by_role("button", name="Save as new version").click()
-    page.wait_for_selector("[data-dmn-editor][data-last-save='saved']")
-    assert "uses_national_model version 2" in page.locator("[data-deploy-result]").inner_text()
-    screenshot(page, "decision-table")
-
-    with live_server.db.transaction(write=False) as s:
-        assert service.decide("ES", session=s).mou_approval == "explicit"
-    assert problems == []

@@ -83,9 +83,18 @@ def test_hosting_mentor_records_the_assessment_after_one_invalid_submission(
     task_id = open_task(page, run, "record_assessment")
     assert "U1" in page.locator("#f-la_units").inner_text()  # the units to assess, read-only
     sheet = page.locator("#f-assessments-0")
-    sheet.get_by_label("Unit code").fill("U1")
+    # The units are picked from the Learning Agreement's, not typed.
+    unit_choices = sheet.locator("#f-assessments-0-unit").get_by_role("radio")
+    assert [c.get_attribute("value") for c in unit_choices.all()] == ["U1", "U2"]
+    sheet.get_by_role("radio", name="U1", exact=False).check()
     sheet.get_by_label("Method").select_option("practical_task")
-    page.locator("#f-assessments-0-assessor-name").fill("Javier Ruiz")
+    # Who assessed is suggested from the assessors the Learning Agreement names (typing stays possible).
+    assessor = page.locator("#f-assessments-0-assessor-name")
+    offered = page.locator(f"datalist#{assessor.get_attribute('list')} option")
+    assert [o.get_attribute("value") for o in offered.all()] == ["Javier Ruiz"]
+    assessor.fill("Javier Ruiz")
+    where = page.locator("#f-assessments-0-assessor-organisation")
+    assert page.locator(f"datalist#{where.get_attribute('list')} option").count() == 2  # sending and hosting
     page.locator("#f-assessments-0-assessor-organisation").fill("Hotel Sol")
     sheet.get_by_role("radio", name="Achieved", exact=True).check()
     page.get_by_role("button", name="Complete task", exact=True).click()  # no criteria, no date: refused
@@ -106,7 +115,7 @@ def test_hosting_mentor_records_the_assessment_after_one_invalid_submission(
     outcome.get_by_role("radio", name="Achieved", exact=True).check()
     page.get_by_role("button", name="Add another assessment sheet").click()
     second = page.locator("#f-assessments-1")
-    second.get_by_label("Unit code").fill("U2")
+    second.get_by_role("radio", name="U2", exact=False).check()
     second.get_by_label("Assessment criteria").fill("Applies the hygiene plan")
     second.get_by_label("Method").select_option("observation")
     # The mentor assessed U2 herself: no assessor typed, the sheet names the signed-in mentor.

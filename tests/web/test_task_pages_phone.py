@@ -21,7 +21,7 @@ def fill_the_required(page: Any, task_name: str) -> None:
     elif task_name == "Follow the learning activities":
         page.locator("#f-decision input[type=radio]").first.check()
     elif task_name == "Prepare the Learning Agreement":
-        page.get_by_label("Unit code").first.fill("U1")
+        page.get_by_label("Unit code").first.select_option(index=1)  # picked from the MoU's units
 
 
 def test_every_demo_party_completes_their_first_task_at_375_px(browser: Any, live_server: LiveServer,

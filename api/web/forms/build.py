@@ -78,6 +78,7 @@ def _field(node: Mapping[str, Any], path: str, name: str, *, required: bool, val
         for key, attr in (("minLength", "minlength"), ("maxLength", "maxlength")):
             if isinstance(node.get(key), int):
                 f.attrs[attr] = node[key]
+        f.suggestions = _suggestions(node)
     elif shown == "fieldset":
         f.children = _object_fields(node, path, value if isinstance(value, Mapping) else {}, filling)
     elif shown == "array":
@@ -106,6 +107,15 @@ def _array(f: Field, node: Mapping[str, Any], value: Any, filling: _Filling) -> 
         item.label = f"{items.get('title') or f.label} {index + 1}"
         item.can_remove = count > min_items
         f.children.append(item)
+
+
+def _suggestions(node: Mapping[str, Any]) -> list[str]:
+    """Values offered while typing (``x-suggestions``, filled from task data when shown): each once."""
+    offered = node.get("x-suggestions")
+    if not isinstance(offered, list):
+        return []
+    values = [str(o["const"]) for o in offered if isinstance(o, dict) and isinstance(o.get("const"), str | int)]
+    return list(dict.fromkeys(values))
 
 
 def _whole(node: Mapping[str, Any], key: str, default: int) -> int:

@@ -28,6 +28,7 @@ class Field:
     errors: list[str] = field(default_factory=list)
     children: list[Field] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
+    suggestions: list[str] = field(default_factory=list)  # offered while typing (a datalist), not binding
     can_add: bool = False
     can_remove: bool = False
     item_label: str = "item"

@@ -218,3 +218,17 @@ def test_the_definition_page_lists_its_deploy_warnings(pages: dict[str, Browser]
     page = pages["admin"].get("/definitions/two_lane_review").get_data(as_text=True)
     assert "Deploy warnings of the latest version" in page
     assert "goes to the person who started the instance" in page
+
+
+def test_a_table_saved_lists_each_deployed_process_once(world: World, pages: dict[str, Browser]) -> None:
+    """partnership.bpmn holds two processes that both carry the table: its bundle is deployed for each,
+    and the answer still names each process once, with the version that saving created."""
+    response = deploy_files(world.admin, [PROCESSES / "partnership.bpmn", PROCESSES / "national_models.dmn"])
+    assert response.status_code in (200, 201), response.get_json()
+    admin = pages["admin"]
+    admin.get("/decision-tables/national_models.dmn")
+    changed = DMN.replace(b'label="Recognition by"', b'label="Recognition by (who)"')
+    saved = _post_xml(admin, "/decision-tables/national_models.dmn", changed)
+    assert saved.status_code == 201, saved.get_json()
+    listed = [(v["key"], v["version"], v["created"]) for v in saved.get_json()["versions"]]
+    assert sorted(listed) == [("mou_approval_round", 2, True), ("partnership", 2, True)]

@@ -282,3 +282,15 @@ def test_add_buttons_say_a_or_an_and_choices_read_their_schema_titles() -> None:
     assert ">Add an item</button>" in html
     assert "Change the Learning Agreement" in html
     assert "Change la" not in html
+
+
+def test_suggestions_are_a_datalist_on_the_text_input() -> None:
+    schema = {"type": "object", "properties": {"assessor": {
+        "type": "string", "title": "Assessor",
+        "x-suggestions": [{"const": "Javier Ruiz", "title": "Javier Ruiz"}, {"const": "Javier Ruiz"}]}}}
+    form = forms.build(schema)
+    assert form.fields[0].suggestions == ["Javier Ruiz"]
+    html = render(form)
+    assert 'list="f-assessor-suggestions"' in html
+    assert '<datalist id="f-assessor-suggestions"><option value="Javier Ruiz"></option></datalist>' in html
+    assert 'list=' not in render(forms.build({"type": "object", "properties": {"a": {"type": "string"}}}))
