@@ -1,0 +1,42 @@
+/*
+ * Zoom controls shared by every BPMN diagram (viewer pages and the modeler): the buttons are in the page
+ * ([data-zoom="in"|"out"|"fit"] inside the given box, labelled from the message catalogue); this binds
+ * them to a bpmn-js instance. "Fit" shows the whole diagram, leaving `inset` pixels free on the left (the
+ * modeler's palette: a number or a function giving it) so no shape hides under it. Ctrl/Cmd + wheel and the +/- keys zoom as well.
+ */
+(function () {
+  "use strict";
+
+  function fit(diagram, inset) {
+    var canvas = diagram.get("canvas");
+    canvas.zoom("fit-viewport", "auto");
+    var box = canvas.viewbox();
+    var inner = box.inner;
+    if (!inner.width || !inner.height) { return; }
+    var left = inset || 0;
+    var margin = 16;
+    var width = Math.max(box.outer.width - left - 2 * margin, 50);
+    var height = Math.max(box.outer.height - 2 * margin, 50);
+    var scale = Math.min(width / inner.width, height / inner.height, 1.2);
+    canvas.viewbox({
+      x: inner.x - (left + margin + (width - inner.width * scale) / 2) / scale,
+      y: inner.y - (margin + (height - inner.height * scale) / 2) / scale,
+      width: box.outer.width / scale,
+      height: box.outer.height / scale
+    });
+  }
+
+  function bind(box, diagram, inset) {
+    if (!box) { return; }
+    Array.prototype.forEach.call(box.querySelectorAll("[data-zoom]"), function (button) {
+      button.addEventListener("click", function () {
+        var how = button.getAttribute("data-zoom");
+        if (how === "fit") { fit(diagram, typeof inset === "function" ? inset() : inset); return; }
+        diagram.get("zoomScroll").stepZoom(how === "in" ? 1 : -1);
+      });
+      button.disabled = false;
+    });
+  }
+
+  window.EcvetDiagram = { fit: fit, bind: bind };
+})();

@@ -1,0 +1,413 @@
+/*
+ * Properties-panel groups for what this platform reads from a model besides plain BPMN (the engine's
+ * parser: engine/bundle/conventions.py, checks.py, messages.py, actions.py): a user task's form file,
+ * instructions, due date and task action; scripts and pre/post scripts; gateway conditions; a service
+ * task's operator, result variable, parameters and retries; a business rule task's decision; a message
+ * event's payload, variable and correlation; a lane's role key; who may start the process. Timers, names,
+ * ids, documentation, messages and errors are the bpmn-js-properties-panel's own BPMN groups.
+ *
+ * Every change is one command on bpmn-js's command stack (undo works), written in the spiffworkflow
+ * extension elements the moddle description (spiffworkflow-moddle.js) declares. Labels come from the
+ * page's message catalogue (the labels object passed to the module).
+ */
+import { useService } from "bpmn-js-properties-panel";
+import {
+  ListGroup, SelectEntry, TextAreaEntry, TextFieldEntry,
+  isSelectEntryEdited, isTextAreaEntryEdited, isTextFieldEntryEdited
+} from "@bpmn-io/properties-panel";
+import { h } from "@bpmn-io/properties-panel/preact";
+
+var LOW_PRIORITY = 400;
+var PARAMETER_TYPES = ["str", "int", "float", "bool", "dict", "list", "any"];
+
+function bo(element) { return element.businessObject || element; }
+function is(object, type) { return !!object && typeof object.$instanceOf === "function" && object.$instanceOf(type); }
+
+/* ---- reading ------------------------------------------------------------------------------------ */
+
+function extensions(owner) {
+  var ext = owner.get("extensionElements");
+  return ext ? ext.get("values") : [];
+}
+
+function extension(owner, type) {
+  return extensions(owner).filter(function (v) { return is(v, type); })[0];
+}
+
+function property(owner, name) {
+  var props = extension(owner, "spiffworkflow:Properties");
+  var found = props && props.get("properties").filter(function (p) { return p.name === name; })[0];
+  return found ? found.value || "" : "";
+}
+
+function messageDefinition(element) {
+  var object = bo(element);
+  return (object.get && object.get("eventDefinitions") || []).filter(function (d) {
+    return is(d, "bpmn:MessageEventDefinition");
+  })[0];
+}
+
+/* ---- writing: each setter returns the commands, executed as one ---------------------------------- */
+
+function Writer(element, services) {
+  this.element = element;
+  this.factory = services.bpmnFactory;
+  this.stack = services.commandStack;
+  this.commands = [];
+}
+
+Writer.prototype.update = function (moddleElement, properties) {
+  this.commands.push({ cmd: "element.updateModdleProperties",
+    context: { element: this.element, moddleElement: moddleElement, properties: properties } });
+};
+
+Writer.prototype.create = function (type, attrs, parent) {
+  var created = this.factory.create(type, attrs);
+  created.$parent = parent;
+  return created;
+};
+
+Writer.prototype.extensionElements = function (owner) {
+  var ext = owner.get("extensionElements");
+  if (!ext) {
+    ext = this.create("bpmn:ExtensionElements", { values: [] }, owner);
+    this.update(owner, { extensionElements: ext });
+  }
+  return ext;
+};
+
+Writer.prototype.extension = function (owner, type, attrs) {
+  var found = extension(owner, type);
+  if (found) { return found; }
+  var ext = this.extensionElements(owner);
+  found = this.create(type, attrs || {}, ext);
+  this.update(ext, { values: ext.get("values").concat([found]) });
+  return found;
+};
+
+Writer.prototype.removeExtension = function (owner, type) {
+  var found = extension(owner, type);
+  if (!found) { return; }
+  var ext = owner.get("extensionElements");
+  this.update(ext, { values: ext.get("values").filter(function (v) { return v !== found; }) });
+};
+
+Writer.prototype.run = function () {
+  if (this.commands.length) { this.stack.execute("properties-panel.multi-command-executor", this.commands); }
+};
+
+function setProperty(writer, owner, name, value) {
+  var props = extension(owner, "spiffworkflow:Properties");
+  var found = props && props.get("properties").filter(function (p) { return p.name === name; })[0];
+  if (!value) {
+    if (found) { writer.update(props, { properties: props.get("properties").filter(function (p) { return p !== found; }) }); }
+  } else if (found) {
+    writer.update(found, { value: value });
+  } else {
+    props = writer.extension(owner, "spiffworkflow:Properties", { properties: [] });
+    var created = writer.create("spiffworkflow:Property", { name: name, value: value }, props);
+    writer.update(props, { properties: props.get("properties").concat([created]) });
+  }
+  writer.run();
+}
+
+function setBody(writer, owner, type, value) {
+  if (!value) {
+    writer.removeExtension(owner, type);
+  } else {
+    var found = extension(owner, type);
+    if (found) { writer.update(found, { value: value }); } else { writer.extension(owner, type, { value: value }); }
+  }
+  writer.run();
+}
+
+/* ---- entry components ---------------------------------------------------------------------------- */
+
+function services() {
+  return { bpmnFactory: useService("bpmnFactory"), commandStack: useService("commandStack") };
+}
+
+/* One component for every text entry (a stable type, so typing never remounts the input). */
+function TextEntry(props) {
+  var svc = services();
+  var debounce = useService("debounceInput");
+  return h(props.area ? TextAreaEntry : TextFieldEntry, {
+    element: props.element, id: props.id, label: props.label, description: props.description,
+    rows: props.area ? 4 : undefined, monospace: !!props.code, debounce: debounce,
+    getValue: function () { return props.read(props.element) || ""; },
+    setValue: function (value) { props.write(props.element, value || "", svc); }
+  });
+}
+
+/* An entry whose reads and writes are given as functions. */
+function entry(id, label, read, write, options) {
+  options = options || {};
+  return { id: id, label: label, description: options.description, area: !!options.area, code: !!options.code,
+           read: read, write: write, component: TextEntry,
+           isEdited: options.area ? isTextAreaEntryEdited : isTextFieldEntryEdited };
+}
+
+function propertyEntry(id, name, label, options) {
+  return entry(id, label, function (element) { return property(bo(element), name); },
+    function (element, value, svc) { setProperty(new Writer(element, svc), bo(element), name, value.trim()); }, options);
+}
+
+function bodyEntry(id, type, label, options, owner) {
+  var ownerOf = owner || bo;
+  return entry(id, label, function (element) {
+    var found = extension(ownerOf(element), type);
+    return found ? found.value : "";
+  }, function (element, value, svc) { setBody(new Writer(element, svc), ownerOf(element), type, value); }, options);
+}
+
+/* ---- groups -------------------------------------------------------------------------------------- */
+
+function group(id, label, entries) {
+  return entries.length ? { id: id, label: label, entries: entries } : null;
+}
+
+function taskGroups(element, L) {
+  var object = bo(element);
+  var groups = [];
+  if (is(object, "bpmn:UserTask") || is(object, "bpmn:ManualTask")) {
+    groups.push(group("spiff-form", L.group_form, [
+      propertyEntry("spiff-formJsonSchemaFilename", "formJsonSchemaFilename", L.form_file, { description: L.form_file_hint }),
+      bodyEntry("spiff-instructionsForEndUser", "spiffworkflow:InstructionsForEndUser", L.instructions,
+        { area: true, description: L.instructions_hint }),
+      propertyEntry("spiff-dueDate", "dueDate", L.due_date, { description: L.due_date_hint, code: true })
+    ]));
+    groups.push(group("spiff-action", L.group_action, [
+      propertyEntry("spiff-recordAction", "recordAction", L.record_action, { description: L.record_action_hint })
+    ]));
+  }
+  if (is(object, "bpmn:ScriptTask")) {
+    groups.push(group("spiff-script", L.group_script, [
+      entry("spiff-script", L.script, function (el) { return bo(el).get("script"); },
+        function (el, value, svc) {
+          var writer = new Writer(el, svc);
+          writer.update(bo(el), { script: value || undefined });
+          writer.run();
+        }, { area: true, code: true, description: L.script_hint })
+    ]));
+  }
+  if (is(object, "bpmn:BusinessRuleTask")) {
+    groups.push(group("spiff-decision", L.group_decision, [
+      bodyEntry("spiff-calledDecisionId", "spiffworkflow:CalledDecisionId", L.decision_id, { description: L.decision_id_hint })
+    ]));
+  }
+  if (is(object, "bpmn:ServiceTask")) {
+    groups.push(group("spiff-service", L.group_service, serviceEntries(L)));
+    groups.push(parametersGroup(element, L));
+  }
+  if (is(object, "bpmn:Activity") && !is(object, "bpmn:SubProcess") && !is(object, "bpmn:CallActivity")) {
+    groups.push(group("spiff-scripts", L.group_pre_post, [
+      bodyEntry("spiff-preScript", "spiffworkflow:PreScript", L.pre_script, { area: true, code: true, description: L.pre_script_hint }),
+      bodyEntry("spiff-postScript", "spiffworkflow:PostScript", L.post_script, { area: true, code: true, description: L.post_script_hint })
+    ]));
+  }
+  return groups;
+}
+
+function operator(element) { return extension(bo(element), "spiffworkflow:ServiceTaskOperator"); }
+
+function setOperator(element, svc, attrs) {
+  var writer = new Writer(element, svc);
+  var found = operator(element);
+  if (found) { writer.update(found, attrs); } else { writer.extension(bo(element), "spiffworkflow:ServiceTaskOperator", attrs); }
+  writer.run();
+}
+
+function serviceEntries(L) {
+  return [
+    entry("spiff-operator", L.operator, function (el) { var o = operator(el); return o ? o.id : ""; },
+      function (el, value, svc) { setOperator(el, svc, { id: value.trim() || undefined }); }, { description: L.operator_hint }),
+    entry("spiff-resultVariable", L.result_variable, function (el) { var o = operator(el); return o ? o.resultVariable : ""; },
+      function (el, value, svc) { setOperator(el, svc, { resultVariable: value.trim() || undefined }); }, { description: L.result_variable_hint }),
+    propertyEntry("spiff-retries", "retries", L.retries, { description: L.retries_hint })
+  ];
+}
+
+function ParameterType(props) {
+  var svc = services();
+  var parameter = props.parameter;
+  return h(SelectEntry, {
+    element: props.element, id: props.id, label: props.label,
+    getOptions: function () { return PARAMETER_TYPES.map(function (t) { return { value: t, label: t }; }); },
+    getValue: function () { return parameter.type || "str"; },
+    setValue: function (value) { var w = new Writer(props.element, svc); w.update(parameter, { type: value }); w.run(); }
+  });
+}
+
+function parameterField(id, label, parameter, attribute, options) {
+  return Object.assign(entry(id, label, function () { return parameter.get(attribute); },
+    function (el, value, svc) {
+      var writer = new Writer(el, svc);
+      var change = {};
+      change[attribute] = value.trim();
+      writer.update(parameter, change);
+      writer.run();
+    }, options), {});
+}
+
+function parametersGroup(element, L) {
+  var found = operator(element);
+  var list = found && found.get("parameterList");
+  var parameters = list ? list.get("parameters") : [];
+  var items = parameters.map(function (parameter, index) {
+    var prefix = "spiff-parameter-" + index;
+    return {
+      id: prefix, label: parameter.id || L.unnamed,
+      entries: [
+        parameterField(prefix + "-id", L.parameter_name, parameter, "id"),
+        { id: prefix + "-type", label: L.parameter_type, parameter: parameter, component: ParameterType, isEdited: isSelectEntryEdited },
+        parameterField(prefix + "-value", L.parameter_value, parameter, "value", { code: true, description: L.parameter_value_hint })
+      ],
+      autoFocusEntry: prefix + "-id",
+      remove: function () { removeParameter(element, parameter); }
+    };
+  });
+  return { id: "spiff-parameters", label: L.group_parameters, component: ListGroup, items: items,
+           add: function (event) { event.stopPropagation(); addParameter(element, parameters.length); } };
+}
+
+/* List groups call add/remove outside a component: the services come from the injector kept below. */
+var injected = null;
+
+function addParameter(element, count) {
+  var writer = new Writer(element, injected);
+  var op = writer.extension(bo(element), "spiffworkflow:ServiceTaskOperator", {});
+  var list = op.get("parameterList");
+  if (!list) {
+    list = writer.create("spiffworkflow:Parameters", { parameters: [] }, op);
+    writer.update(op, { parameterList: list });
+  }
+  var parameter = writer.create("spiffworkflow:Parameter", { id: "parameter_" + (count + 1), type: "str", value: "" }, list);
+  writer.update(list, { parameters: list.get("parameters").concat([parameter]) });
+  writer.run();
+}
+
+function removeParameter(element, parameter) {
+  var list = parameter.$parent;
+  var writer = new Writer(element, injected);
+  writer.update(list, { parameters: list.get("parameters").filter(function (p) { return p !== parameter; }) });
+  writer.run();
+}
+
+function flowGroups(element, L) {
+  var object = bo(element);
+  if (!is(object, "bpmn:SequenceFlow")) { return []; }
+  var source = object.sourceRef;
+  var conditional = object.get("conditionExpression") ||
+    is(source, "bpmn:ExclusiveGateway") || is(source, "bpmn:InclusiveGateway") || is(source, "bpmn:ComplexGateway");
+  if (!conditional) { return []; }
+  return [group("spiff-condition", L.group_condition, [
+    entry("spiff-conditionExpression", L.condition, function (el) {
+      var expression = bo(el).get("conditionExpression");
+      return expression ? expression.get("body") : "";
+    }, function (el, value, svc) {
+      var writer = new Writer(el, svc);
+      var expression;
+      if (value.trim()) {
+        expression = writer.create("bpmn:FormalExpression", { body: value }, bo(el));
+      }
+      writer.update(bo(el), { conditionExpression: expression });
+      writer.run();
+    }, { area: true, code: true, description: L.condition_hint })
+  ])];
+}
+
+function messageGroups(element, L) {
+  var definition = messageDefinition(element);
+  if (!definition) { return []; }
+  var owner = function () { return definition; };
+  var object = bo(element);
+  var throwing = is(object, "bpmn:ThrowEvent");
+  var groups = [];
+  if (throwing) {
+    groups.push(group("spiff-message", L.group_message, [
+      bodyEntry("spiff-messagePayload", "spiffworkflow:MessagePayload", L.message_payload,
+        { area: true, code: true, description: L.message_payload_hint }, owner)
+    ]));
+  } else {
+    groups.push(group("spiff-message", L.group_message, [
+      bodyEntry("spiff-messageVariable", "spiffworkflow:MessageVariable", L.message_variable,
+        { description: L.message_variable_hint }, owner)
+    ]));
+    groups.push(correlationGroup(element, definition, L));
+  }
+  return groups;
+}
+
+function correlationGroup(element, definition, L) {
+  var correlations = extensions(definition).filter(function (v) { return is(v, "spiffworkflow:ProcessVariableCorrelation"); });
+  var items = correlations.map(function (correlation, index) {
+    var prefix = "spiff-correlation-" + index;
+    return {
+      id: prefix, label: correlation.propertyId || L.unnamed,
+      entries: [
+        parameterField(prefix + "-property", L.correlation_property, correlation, "propertyId"),
+        parameterField(prefix + "-expression", L.correlation_expression, correlation, "expression",
+          { code: true, description: L.correlation_expression_hint })
+      ],
+      autoFocusEntry: prefix + "-property",
+      remove: function () {
+        var writer = new Writer(element, injected);
+        var ext = definition.get("extensionElements");
+        writer.update(ext, { values: ext.get("values").filter(function (v) { return v !== correlation; }) });
+        writer.run();
+      }
+    };
+  });
+  return { id: "spiff-correlations", label: L.group_correlations, component: ListGroup, items: items,
+    add: function (event) {
+      event.stopPropagation();
+      var writer = new Writer(element, injected);
+      var ext = writer.extensionElements(definition);
+      var created = writer.create("spiffworkflow:ProcessVariableCorrelation", { propertyId: "", expression: "" }, ext);
+      writer.update(ext, { values: ext.get("values").concat([created]) });
+      writer.run();
+    } };
+}
+
+function laneGroups(element, L) {
+  if (!is(bo(element), "bpmn:Lane")) { return []; }
+  return [group("spiff-lane", L.group_lane, [
+    propertyEntry("spiff-roleKey", "roleKey", L.role_key, { description: L.role_key_hint })
+  ])];
+}
+
+function processGroups(element, L) {
+  var object = bo(element);
+  var process = is(object, "bpmn:Process") ? object : (is(object, "bpmn:Participant") ? object.processRef : null);
+  if (!process) { return []; }
+  var of = function () { return process; };
+  var processProperty = function (id, name, label, hint) {
+    return entry(id, label, function () { return property(process, name); },
+      function (el, value, svc) { setProperty(new Writer(el, svc), of(), name, value.trim()); }, { description: hint });
+  };
+  return [group("spiff-start", L.group_start, [
+    processProperty("spiff-startableBy", "startableBy", L.startable_by, L.startable_by_hint),
+    processProperty("spiff-startCheck", "startCheck", L.start_check, L.start_check_hint)
+  ])];
+}
+
+export default function spiffProviderModule(labels) {
+  function SpiffPropertiesProvider(propertiesPanel, injector) {
+    injected = { bpmnFactory: injector.get("bpmnFactory"), commandStack: injector.get("commandStack") };
+    propertiesPanel.registerProvider(LOW_PRIORITY, this);
+  }
+  SpiffPropertiesProvider.$inject = ["propertiesPanel", "injector"];
+  SpiffPropertiesProvider.prototype.getGroups = function (element) {
+    return function (groups) {
+      var ours = [].concat(
+        processGroups(element, labels), laneGroups(element, labels), taskGroups(element, labels),
+        flowGroups(element, labels), messageGroups(element, labels)
+      ).filter(Boolean);
+      // Ours come right after the general group (name and id), before documentation and the rest.
+      var general = groups.findIndex(function (g) { return g.id === "general"; });
+      groups.splice(general + 1, 0, ...ours);
+      return groups;
+    };
+  };
+  return { __init__: ["spiffPropertiesProvider"], spiffPropertiesProvider: ["type", SpiffPropertiesProvider] };
+}
