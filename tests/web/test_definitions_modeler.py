@@ -1,5 +1,7 @@
 """A process owner edits a diagram in the browser's bpmn-js modeler and deploys it as a new version; an
-invalid edit comes back with the engine's error on the element it concerns, and nothing is deployed."""
+invalid edit comes back with the engine's error on the element it concerns, and nothing is deployed. The
+properties panel edits what the engine reads (a user task's form file, a gateway condition), and the
+diagrams of the modeler, the version and the instance pages zoom and fit."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,6 +10,7 @@ from ecvet.national_models import service
 from engine import deployments
 from engine.config import ROOT
 from engine.db import Database
+from tests.support.dashboard import start
 from tests.support.modeler import TWO_LANE, deploy, watch_console
 from tests.web.conftest import Demo, LiveServer
 
@@ -115,4 +118,100 @@ def test_owner_edits_the_national_models_table(
 
     with live_server.db.transaction(write=False) as s:
         assert service.decide("ES", session=s).mou_approval == "explicit"
+    assert problems == []
+
+
+FORM_PROPERTY = """() => {
+  const task = window.ecvetModeler.get('elementRegistry').get('review').businessObject;
+  const props = task.extensionElements.values.find(v => v.$type === 'spiffworkflow:Properties');
+  return props.properties.find(p => p.name === 'formJsonSchemaFilename').value;
+}"""
+CONDITION = """() => {
+  const flow = window.ecvetModeler.get('elementRegistry').get('Flow_accepted').businessObject;
+  return flow.conditionExpression ? flow.conditionExpression.body : null;
+}"""
+SCALE = "() => window.ecvetModeler.get('canvas').zoom()"
+
+
+def open_group(page: Any, label: str) -> None:
+    header = page.locator("[data-properties-panel] .bio-properties-panel-group-header", has_text=label)
+    if "open" not in (header.get_attribute("class") or "").split():
+        header.click()
+
+
+def api_get(page: Any, token: str, path: str) -> Any:
+    response = page.request.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert response.status == 200, response.text()
+    return response
+
+
+def test_owner_changes_a_form_file_and_a_condition_in_the_properties_panel_and_deploys(
+    page: Any, demo: Demo, live_server: LiveServer, sign_in_as: Any, screenshot: Any
+) -> None:
+    deploy(live_server.db, TWO_LANE)
+    problems = watch_console(page)
+    sign_in_as(page, demo.admin)
+    page.goto("/definitions/two_lane_review/modeler")
+    page.wait_for_selector("[data-bpmn-modeler][data-rendered='true']")
+
+    # The whole diagram is in view beside the palette, not under it; zoom in and fit work.
+    palette = page.locator(".djs-palette").bounding_box()
+    pool = page.locator("g.djs-element[data-element-id='Participant_two_lane_review']").bounding_box()
+    canvas = page.locator("[data-modeler-canvas]").bounding_box()
+    assert pool["x"] >= palette["x"] + palette["width"]
+    assert pool["x"] + pool["width"] <= canvas["x"] + canvas["width"]
+    assert canvas["height"] >= 500
+    minimap = page.locator(".djs-minimap.open").bounding_box()
+    assert pool["y"] >= minimap["y"] + minimap["height"]  # nor under the minimap
+    fitted = page.evaluate(SCALE)
+    page.get_by_role("button", name="Zoom in").click()
+    assert page.evaluate(SCALE) > fitted
+    page.get_by_role("button", name="Fit the whole diagram").click()
+    assert abs(page.evaluate(SCALE) - fitted) < 0.01
+
+    # The review task: its form file, changed in the panel.
+    page.locator("g.djs-element[data-element-id='review']").click()
+    panel = page.locator("[data-properties-panel]")
+    assert "Review placement" in panel.locator(".bio-properties-panel-header").inner_text()
+    open_group(page, "Form and instructions")
+    form = panel.get_by_label("Form file (JSON Schema)")
+    assert form.input_value() == "two_lane_review.json"
+    form.fill("two_lane_propose.json")
+    page.wait_for_function(f"() => ({FORM_PROPERTY})() === 'two_lane_propose.json'")
+
+    # The gateway's "Yes" flow: its condition, changed in the panel.
+    page.locator("g.djs-element[data-element-id='Flow_accepted_label']").click()
+    open_group(page, "Condition")
+    condition = panel.get_by_label("Condition (Python expression)")
+    assert condition.input_value() == "accepted"
+    condition.fill("accepted is True")
+    page.wait_for_function(f"() => ({CONDITION})() === 'accepted is True'")
+    screenshot(page, "modeler-properties", full_page=False)
+
+    page.get_by_role("button", name="Save as new version").click()
+    page.wait_for_selector("[data-bpmn-modeler][data-last-save='saved']")
+    assert "Deployed: two_lane_review version 2." in page.locator("[data-deploy-result]").inner_text()
+
+    # Through the API: version 2 has both changes, version 1 neither.
+    answer = page.request.post("/api/tokens", data={"email": demo.admin.email, "password": demo.admin.password})
+    token = answer.json()["token"]
+    v2 = api_get(page, token, "/api/process-definitions/two_lane_review?version=2").json()
+    assert {t["bpmn_id"]: t["form"] for t in v2["user_tasks"]}["review"] == "two_lane_propose.json"
+    xml = api_get(page, token, "/api/process-definitions/two_lane_review/versions/2/files/two_lane_review.bpmn").text()
+    assert 'id="Flow_accepted"' in xml
+    assert ">accepted is True</bpmn:conditionExpression>" in xml
+    v1 = api_get(page, token, "/api/process-definitions/two_lane_review?version=1").json()
+    assert {t["bpmn_id"]: t["form"] for t in v1["user_tasks"]}["review"] == "two_lane_review.json"
+
+    # The same diagram with zoom controls on the version page and on an instance's page.
+    page.goto("/definitions/two_lane_review/versions/2")
+    page.wait_for_selector("[data-bpmn-viewer][data-rendered='true']")
+    viewer_scale = "() => document.querySelector('[data-bpmn-viewer]').ecvetViewer.get('canvas').zoom()"
+    fitted = page.evaluate(viewer_scale)
+    page.get_by_role("button", name="Zoom out").click()
+    assert page.evaluate(viewer_scale) < fitted
+    instance_id = start(live_server.db, demo, "placement-1")
+    page.goto(f"/instances/{instance_id}")
+    page.wait_for_selector("#instance-diagram[data-rendered='true']")
+    assert page.get_by_role("button", name="Fit the whole diagram").is_enabled()
     assert problems == []

@@ -1,8 +1,9 @@
 /*
  * Zoom controls shared by every BPMN diagram (viewer pages and the modeler): the buttons are in the page
  * ([data-zoom="in"|"out"|"fit"] inside the given box, labelled from the message catalogue); this binds
- * them to a bpmn-js instance. "Fit" shows the whole diagram, leaving `inset` pixels free on the left (the
- * modeler's palette: a number or a function giving it) so no shape hides under it. Ctrl/Cmd + wheel and the +/- keys zoom as well.
+ * them to a bpmn-js instance. "Fit" shows the whole diagram, leaving `inset` free ({left, top} in pixels:
+ * the modeler's palette and minimap; or a function giving it) so no shape hides under them. Ctrl/Cmd +
+ * wheel zooms as well.
  */
 (function () {
   "use strict";
@@ -13,14 +14,15 @@
     var box = canvas.viewbox();
     var inner = box.inner;
     if (!inner.width || !inner.height) { return; }
-    var left = inset || 0;
+    var left = (inset && inset.left) || 0;
+    var top = (inset && inset.top) || 0;
     var margin = 16;
     var width = Math.max(box.outer.width - left - 2 * margin, 50);
-    var height = Math.max(box.outer.height - 2 * margin, 50);
+    var height = Math.max(box.outer.height - top - 2 * margin, 50);
     var scale = Math.min(width / inner.width, height / inner.height, 1.2);
     canvas.viewbox({
       x: inner.x - (left + margin + (width - inner.width * scale) / 2) / scale,
-      y: inner.y - (margin + (height - inner.height * scale) / 2) / scale,
+      y: inner.y - (top + margin + (height - inner.height * scale) / 2) / scale,
       width: box.outer.width / scale,
       height: box.outer.height / scale
     });

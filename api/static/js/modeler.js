@@ -30,10 +30,12 @@ function start(host) {
   var marked = [];
   var dirty = false;
 
-  /* "Fit" keeps the diagram right of the palette (its width as drawn, one or two columns). */
-  function paletteWidth() {
+  /* "Fit" keeps the diagram right of the palette (its width as drawn, one or two columns) and below the
+     open minimap. */
+  function inset() {
     var palette = canvasBox.querySelector(".djs-palette");
-    return palette ? palette.offsetWidth : 0;
+    var minimap = canvasBox.querySelector(".djs-minimap.open");
+    return { left: palette ? palette.offsetWidth : 0, top: minimap ? minimap.offsetTop + minimap.offsetHeight : 0 };
   }
 
   function say(text, isError) {
@@ -123,7 +125,7 @@ function start(host) {
   window.addEventListener("beforeunload", function (event) {
     if (dirty) { event.preventDefault(); event.returnValue = ""; }
   });
-  window.EcvetDiagram.bind(host.querySelector("[data-zoom-controls]"), modeler, paletteWidth);
+  window.EcvetDiagram.bind(host.querySelector("[data-zoom-controls]"), modeler, inset);
 
   say(labels.loading);
   fetch(host.getAttribute("data-xml-url"), { credentials: "same-origin", headers: { Accept: "application/xml" } })
@@ -133,8 +135,8 @@ function start(host) {
     })
     .then(function (xml) { return modeler.importXML(xml); })
     .then(function () {
-      window.EcvetDiagram.fit(modeler, paletteWidth());
       modeler.get("minimap").open();
+      window.EcvetDiagram.fit(modeler, inset());
       say("");
       saveButton.disabled = false;
       host.setAttribute("data-rendered", "true");

@@ -80,8 +80,8 @@
       .then(function (xml) { return viewer.importXML(xml); })
       .then(function () {
         if (window.EcvetDiagram) {
-          window.EcvetDiagram.fit(viewer, 0);
-          window.EcvetDiagram.bind(el.parentNode.querySelector("[data-zoom-controls]"), viewer, 0);
+          window.EcvetDiagram.fit(viewer);
+          window.EcvetDiagram.bind(el.parentNode.querySelector("[data-zoom-controls]"), viewer);
         } else {
           viewer.get("canvas").zoom("fit-viewport", "auto");
         }
