@@ -151,16 +151,16 @@ def _exported(entry: Any) -> str | None:
 
 
 def _as_file(path: PurePosixPath) -> PurePosixPath:
-    base = NODE_MODULES / path
+    """The file a path without extension means (Node's rules: .js, .mjs, a folder's index or package.json)."""
     for candidate in (path, PurePosixPath(f"{path}.js"), PurePosixPath(f"{path}.mjs"), path / "index.js"):
         if (NODE_MODULES / candidate).is_file():
             return candidate
-    manifest = base / "package.json"
+    manifest = NODE_MODULES / path / "package.json"
     if manifest.is_file():
         meta = json.loads(manifest.read_text())
         if main := meta.get("module") or meta.get("main"):
-            return _as_file(PurePosixPath(str(path / main)).joinpath())
-    raise LookupError(f"cannot resolve {path} in node_modules")
+            return _as_file(_normal(path / main))
+    raise LookupError(f"cannot resolve {path} in node_modules (run `make setup`: npm ci)")
 
 
 def _normal(path: PurePosixPath) -> PurePosixPath:
@@ -228,6 +228,15 @@ def module_graph() -> ModuleGraph:
     return ModuleGraph(frozenset(files), bare, aliases)
 
 
+def _installed_graph() -> ModuleGraph:
+    """The graph, or none before `npm ci` (logged; the modeler page then offers the upload form only)."""
+    try:
+        return module_graph()
+    except (LookupError, OSError, ValueError) as exc:
+        current_app.logger.error("front-end modules missing: %s", exc)
+        return ModuleGraph(frozenset(), {}, {})
+
+
 @cache
 def modules_stamp() -> str:
     """Part of every module URL that changes with the lock file, so browsers may cache modules long.
@@ -242,7 +251,7 @@ def modules_stamp() -> str:
 @bp.route("/vendor-modules/<stamp>/<path:filename>")
 def module(stamp: str, filename: str) -> Any:
     """One file of the module graph from node_modules/; anything else is 404."""
-    graph = module_graph()
+    graph = _installed_graph()
     if request.path.endswith("/") and not filename.endswith("/"):
         filename += "/"  # the converter drops it; a folder alias keeps it
     filename = graph.aliases.get(filename, filename)
@@ -254,7 +263,7 @@ def module(stamp: str, filename: str) -> Any:
 def import_map() -> str:
     """The page's import map (JSON) for the module graph and our shims; its hash is allowed by the CSP.
     Paths imported without their extension map to the file's one URL."""
-    graph = module_graph()
+    graph = _installed_graph()
 
     def url(path: str) -> str:
         return url_for("web_vendor.module", stamp=modules_stamp(), filename=path)
@@ -266,7 +275,8 @@ def import_map() -> str:
     imports.update({url(alias): canonical.get(path) or url(path) for alias, path in graph.aliases.items()
                     if not alias.endswith("/")})
     imports.update({specifier: url_for("static", filename=static) for specifier, static in SHIMS.items()})
-    text = json.dumps({"imports": imports}, indent=1, sort_keys=True)
+    # Inlined in a <script>: no "<" may close it early.
+    text = json.dumps({"imports": imports}, indent=1, sort_keys=True).replace("<", "\\u003c")
     security.allow_inline_script(text)
     return text
 
