@@ -4,6 +4,7 @@ properties panel edits what the engine reads (a user task's form file, a gateway
 diagrams of the modeler, the version and the instance pages zoom and fit."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ecvet.national_models import service
@@ -16,6 +17,7 @@ from tests.web.conftest import Demo, LiveServer
 
 DMN = ROOT / "processes" / "national_models.dmn"
 USES_TABLE = ROOT / "tests" / "fixtures" / "modeling" / "uses_national_model.bpmn"
+DEADLINE = ROOT / "processes" / "signature_deadline.bpmn"
 
 
 def versions(db: Database, key: str) -> list[Any]:
@@ -214,4 +216,55 @@ def test_owner_changes_a_form_file_and_a_condition_in_the_properties_panel_and_d
     page.goto(f"/instances/{instance_id}")
     page.wait_for_selector("#instance-diagram[data-rendered='true']")
     assert page.get_by_role("button", name="Fit the whole diagram").is_enabled()
+    assert problems == []
+
+
+def holds(element_id: str, expression: str, expected: str) -> str:
+    """JavaScript: true once `expression` on the element's business object (bo) in the modeler is `expected`."""
+    return f"() => {{ const bo = window.ecvetModeler.get('elementRegistry').get('{element_id}').businessObject; " \
+           f"return ({expression}) === {json.dumps(expected)}; }}"
+
+
+def test_owner_changes_a_timer_instructions_and_a_lane_role_in_the_properties_panel(
+    page: Any, demo: Demo, live_server: LiveServer, sign_in_as: Any
+) -> None:
+    deploy(live_server.db, DEADLINE)
+    problems = watch_console(page)
+    sign_in_as(page, demo.admin)
+    page.goto("/definitions/signature_deadline/modeler")
+    page.wait_for_selector("[data-bpmn-modeler][data-rendered='true']")
+    panel = page.locator("[data-properties-panel]")
+
+    page.locator("g.djs-element[data-element-id='Timer_deadline']").click()
+    open_group(page, "Timer")
+    assert panel.get_by_label("Kind of timer").input_value() == "timeDuration"
+    when = panel.get_by_label("When (Python expression)")
+    assert when.input_value() == '"PT2S"'
+    when.fill('"PT48H"')
+    page.wait_for_function(holds("Timer_deadline", "bo.eventDefinitions[0].timeDuration.body", '"PT48H"'))
+
+    page.locator("g.djs-element[data-element-id='follow_up']").click()
+    open_group(page, "Form and instructions")
+    panel.get_by_label("Instructions for the person doing the task").fill("Call the school and record the answer.")
+    page.wait_for_function(holds("follow_up", "bo.extensionElements.values.find(v => v.value).value",
+                                 "Call the school and record the answer."))
+
+    lane = page.locator("g.djs-element[data-element-id='Lane_ci']").bounding_box()
+    page.mouse.click(lane["x"] + lane["width"] - 30, lane["y"] + lane["height"] / 2)  # an empty spot of the lane
+    assert "Competent institution" in panel.locator(".bio-properties-panel-header").inner_text()
+    open_group(page, "Role")
+    panel.get_by_label("Role key").fill("competent-institution-home")
+    page.wait_for_function(holds("Lane_ci", "bo.extensionElements?.values[0].properties[0].value",
+                                 "competent-institution-home"))
+
+    page.get_by_role("button", name="Save as new version").click()
+    page.wait_for_selector("[data-bpmn-modeler][data-last-save='saved']")
+    token = page.request.post("/api/tokens", data={"email": demo.admin.email,
+                                                   "password": demo.admin.password}).json()["token"]
+    v2 = api_get(page, token, "/api/process-definitions/signature_deadline?version=2").json()
+    follow_up = next(t for t in v2["user_tasks"] if t["bpmn_id"] == "follow_up")
+    assert follow_up["instructions"] == "Call the school and record the answer."
+    assert follow_up["role"] == "competent-institution-home"
+    xml = api_get(page, token, "/api/process-definitions/signature_deadline/versions/2/files/signature_deadline.bpmn")
+    assert '"PT48H"</bpmn:timeDuration>' in xml.text()
     assert problems == []

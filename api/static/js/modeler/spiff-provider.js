@@ -3,8 +3,8 @@
  * parser: engine/bundle/conventions.py, checks.py, messages.py, actions.py): a user task's form file,
  * instructions, due date and task action; scripts and pre/post scripts; gateway conditions; a service
  * task's operator, result variable, parameters and retries; a business rule task's decision; a message
- * event's payload, variable and correlation; a lane's role key; who may start the process. Timers, names,
- * ids, documentation, messages and errors are the bpmn-js-properties-panel's own BPMN groups.
+ * event's payload, variable and correlation; timer expressions; a lane's role key; who may start the
+ * process. Names, ids, documentation, messages and errors are the bpmn-js-properties-panel's own groups.
  *
  * Every change is one command on bpmn-js's command stack (undo works), written in the spiffworkflow
  * extension elements the moddle description (spiffworkflow-moddle.js) declares. Labels come from the
@@ -369,6 +369,61 @@ function correlationGroup(element, definition, L) {
     } };
 }
 
+/* Timers: the engine evaluates the expression as Python (a literal needs quotes), so the panel says so;
+   this group replaces the BPMN provider's, whose help text describes ISO literals. */
+var TIMER_TYPES = ["timeDate", "timeDuration", "timeCycle"];
+
+function timerDefinition(element) {
+  var object = bo(element);
+  return (object.get && object.get("eventDefinitions") || []).filter(function (d) {
+    return is(d, "bpmn:TimerEventDefinition");
+  })[0];
+}
+
+function timerType(definition) {
+  return TIMER_TYPES.filter(function (type) { return definition.get(type); })[0] || "";
+}
+
+function TimerType(props) {
+  var svc = services();
+  var definition = timerDefinition(props.element);
+  return h(SelectEntry, {
+    element: props.element, id: props.id, label: props.label,
+    getOptions: function () {
+      return [{ value: "", label: props.labels.timer_none }].concat(TIMER_TYPES.map(function (type) {
+        return { value: type, label: props.labels["timer_" + type] };
+      }));
+    },
+    getValue: function () { return timerType(definition); },
+    setValue: function (value) {
+      var current = timerType(definition);
+      if (value === current) { return; }
+      var body = current ? definition.get(current).get("body") : "";
+      var writer = new Writer(props.element, svc);
+      var change = { timeDate: undefined, timeDuration: undefined, timeCycle: undefined };
+      if (value) { change[value] = writer.create("bpmn:FormalExpression", { body: body }, definition); }
+      writer.update(definition, change);
+      writer.run();
+    }
+  });
+}
+
+function timerGroups(element, L) {
+  var definition = timerDefinition(element);
+  if (!definition) { return []; }
+  var entries = [{ id: "spiff-timerType", label: L.timer_type, labels: L, component: TimerType, isEdited: isSelectEntryEdited }];
+  if (timerType(definition)) {
+    entries.push(entry("spiff-timerValue", L.timer_value, function () {
+      return definition.get(timerType(definition)).get("body");
+    }, function (el, value, svc) {
+      var writer = new Writer(el, svc);
+      writer.update(definition.get(timerType(definition)), { body: value });
+      writer.run();
+    }, { code: true, description: L.timer_value_hint }));
+  }
+  return [group("spiff-timer", L.group_timer, entries)];
+}
+
 function laneGroups(element, L) {
   if (!is(bo(element), "bpmn:Lane")) { return []; }
   return [group("spiff-lane", L.group_lane, [
@@ -401,8 +456,9 @@ export default function spiffProviderModule(labels) {
     return function (groups) {
       var ours = [].concat(
         processGroups(element, labels), laneGroups(element, labels), taskGroups(element, labels),
-        flowGroups(element, labels), messageGroups(element, labels)
+        flowGroups(element, labels), messageGroups(element, labels), timerGroups(element, labels)
       ).filter(Boolean);
+      groups = groups.filter(function (g) { return g.id !== "timer"; });
       // Ours come right after the general group (name and id), before documentation and the rest.
       var general = groups.findIndex(function (g) { return g.id === "general"; });
       groups.splice(general + 1, 0, ...ours);
