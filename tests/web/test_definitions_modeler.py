@@ -219,7 +219,7 @@ def test_owner_changes_a_form_file_and_a_condition_in_the_properties_panel_and_d
     assert problems == []
 
 
-def holds(element_id: str, expression: str, expected: str) -> str:
+def holds(element_id: str, expression: str, expected: Any) -> str:
     """JavaScript: true once `expression` on the element's business object (bo) in the modeler is `expected`."""
     return f"() => {{ const bo = window.ecvetModeler.get('elementRegistry').get('{element_id}').businessObject; " \
            f"return ({expression}) === {json.dumps(expected)}; }}"
@@ -267,4 +267,49 @@ def test_owner_changes_a_timer_instructions_and_a_lane_role_in_the_properties_pa
     assert follow_up["role"] == "competent-institution-home"
     xml = api_get(page, token, "/api/process-definitions/signature_deadline/versions/2/files/signature_deadline.bpmn")
     assert '"PT48H"</bpmn:timeDuration>' in xml.text()
+    assert problems == []
+
+
+REVIEW = ROOT / "processes" / "review.bpmn"
+
+
+def test_owner_adds_a_service_parameter_and_a_correlation_in_the_properties_panel(
+    page: Any, demo: Demo, live_server: LiveServer, sign_in_as: Any
+) -> None:
+    deploy(live_server.db, REVIEW)
+    problems = watch_console(page)
+    sign_in_as(page, demo.admin)
+    page.goto("/definitions/review/modeler")
+    page.wait_for_selector("[data-bpmn-modeler][data-rendered='true']")
+    panel = page.locator("[data-properties-panel]")
+
+    page.locator("g.djs-element[data-element-id='record_revision']").click()
+    open_group(page, "Service")
+    assert panel.get_by_label("Operator (connector)").input_value() == "review.revision_done"
+    parameters = panel.locator(".bio-properties-panel-group", has_text="Parameters")
+    parameters.get_by_title("Create new list item").click()
+    item = panel.locator("[data-entry-id='spiff-parameter-2']")
+    item.get_by_label("Name").fill("mou_hash")
+    item.get_by_label("Value").fill('mou_revision["mou_hash"]')
+    page.wait_for_function(holds("record_revision", "bo.extensionElements.values[0].parameterList.parameters[2].value",
+                                 'mou_revision["mou_hash"]'))
+
+    page.locator("g.djs-element[data-element-id='Catch_mou_revised']").click()
+    assert panel.get_by_label("Variable receiving the payload").input_value() == "mou_revision"
+    correlations = panel.locator(".bio-properties-panel-group", has_text="Correlation")
+    correlations.get_by_title("Create new list item").click()
+    added = panel.locator("[data-entry-id='spiff-correlation-1']")
+    added.get_by_label("Correlation property").fill("mou_id")
+    added.get_by_label("Value in this instance").fill("mou_id")
+    page.wait_for_function(holds(
+        "Catch_mou_revised",
+        "bo.eventDefinitions[0].extensionElements.values.filter(v => v.propertyId === 'mou_id').length", 1))
+
+    page.get_by_role("button", name="Save as new version").click()
+    page.wait_for_selector("[data-bpmn-modeler][data-last-save='saved']")
+    token = page.request.post("/api/tokens", data={"email": demo.admin.email,
+                                                   "password": demo.admin.password}).json()["token"]
+    xml = api_get(page, token, "/api/process-definitions/review/versions/2/files/review.bpmn").text()
+    assert '<spiffworkflow:parameter id="mou_hash" type="str" value="mou_revision[&#34;mou_hash&#34;]"' in xml
+    assert "<spiffworkflow:propertyId>mou_id</spiffworkflow:propertyId>" in xml
     assert problems == []
