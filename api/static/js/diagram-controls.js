@@ -28,6 +28,24 @@
     });
   }
 
+  /* The first view: the whole diagram when it is readable so; a large one (the 70-element mobility
+     process) starts at a readable scale at its top left instead: the minimap and "Fit" give the rest. */
+  var READABLE = 0.6;
+
+  function show(diagram, inset) {
+    fit(diagram, inset);
+    var canvas = diagram.get("canvas");
+    var box = canvas.viewbox();
+    if (box.scale >= READABLE || !box.inner.width) { return; }
+    var margin = 16;
+    canvas.viewbox({
+      x: box.inner.x - (((inset && inset.left) || 0) + margin) / READABLE,
+      y: box.inner.y - (((inset && inset.top) || 0) + margin) / READABLE,
+      width: box.outer.width / READABLE,
+      height: box.outer.height / READABLE
+    });
+  }
+
   function bind(box, diagram, inset) {
     if (!box) { return; }
     Array.prototype.forEach.call(box.querySelectorAll("[data-zoom]"), function (button) {
@@ -40,5 +58,5 @@
     });
   }
 
-  window.EcvetDiagram = { fit: fit, bind: bind };
+  window.EcvetDiagram = { fit: fit, show: show, bind: bind };
 })();

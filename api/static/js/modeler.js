@@ -135,8 +135,8 @@ function start(host) {
     })
     .then(function (xml) { return modeler.importXML(xml); })
     .then(function () {
-      modeler.get("minimap").open();
-      window.EcvetDiagram.fit(modeler, inset());
+      if (canvasBox.offsetWidth >= 640) { modeler.get("minimap").open(); }  // on a phone it would cover the canvas
+      window.EcvetDiagram.show(modeler, inset());
       say("");
       saveButton.disabled = false;
       host.setAttribute("data-rendered", "true");

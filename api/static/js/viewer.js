@@ -80,7 +80,7 @@
       .then(function (xml) { return viewer.importXML(xml); })
       .then(function () {
         if (window.EcvetDiagram) {
-          window.EcvetDiagram.fit(viewer);
+          window.EcvetDiagram.show(viewer);
           window.EcvetDiagram.bind(el.parentNode.querySelector("[data-zoom-controls]"), viewer);
         } else {
           viewer.get("canvas").zoom("fit-viewport", "auto");
