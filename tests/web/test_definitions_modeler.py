@@ -72,6 +72,7 @@ def test_owner_renames_a_task_in_the_modeler_and_deploys_version_2(
     assert "not valid Python" in error.inner_text()
     assert page.locator("g.djs-element.deploy-error[data-element-id='record_rejection']").count() == 1
     assert page.locator("[data-error-element='record_rejection']").is_visible()
+    assert "Record rejection" in page.locator("[data-properties-panel] .bio-properties-panel-header").inner_text()
     error.get_by_role("button").click()  # shows the element: the modeler selects it
     assert page.locator("g.djs-element.selected[data-element-id='record_rejection']").count() == 1
     screenshot(page, "modeler-error")

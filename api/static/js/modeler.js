@@ -8,7 +8,7 @@
  * (the catalogue's modeler.* texts). "Save as new version" posts the edited XML; the engine validates
  * the whole bundle and either deploys version n+1 or answers with errors, each naming its element: those
  * elements get the marker "deploy-error" and a badge in the diagram, and the list under the toolbar lets
- * a keyboard user jump to each one (which also opens its properties).
+ * a keyboard user jump to each one (which also opens its properties; the first is selected at once).
  * window.ecvetModeler is the bpmn-js instance (its modeling API is what the browser tests drive).
  */
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js-properties-panel";
@@ -114,6 +114,10 @@ function start(host) {
           mark(result.body.errors);
         }
         window.EcvetDeploy.show(resultBox, result, reveal);
+        if (!result.ok && marked.length) {
+          // The first element in error is selected, so its properties are open beside the list.
+          modeler.get("selection").select(modeler.get("elementRegistry").get(marked[0]));
+        }
         host.setAttribute("data-last-save", result.ok ? "saved" : "refused");
       })
       .catch(function (error) { say(labels.not_saved + " " + error.message, true); })
