@@ -179,6 +179,10 @@ def test_owner_changes_a_form_file_and_a_condition_in_the_properties_panel_and_d
     open_group(page, "Form and instructions")
     form = panel.get_by_label("Form file (JSON Schema)")
     assert form.input_value() == "two_lane_review.json"
+    form.fill("../review form.txt")  # what the engine would refuse is refused on the field, not applied
+    error = panel.locator("[data-entry-id='spiff-formJsonSchemaFilename'] .bio-properties-panel-error")
+    assert "ending in .json" in error.inner_text()
+    assert page.evaluate(FORM_PROPERTY) == "two_lane_review.json"
     form.fill("two_lane_propose.json")
     page.wait_for_function(f"() => ({FORM_PROPERTY})() === 'two_lane_propose.json'")
 

@@ -16,115 +16,34 @@ import {
   isSelectEntryEdited, isTextAreaEntryEdited, isTextFieldEntryEdited
 } from "@bpmn-io/properties-panel";
 import { h } from "@bpmn-io/properties-panel/preact";
+import {
+  Writer, bo, extension, extensions, is, messageDefinition, property, setBody, setProperty
+} from "./spiff-model.js";
 
 var LOW_PRIORITY = 400;
 var PARAMETER_TYPES = ["str", "int", "float", "bool", "dict", "list", "any"];
-
-function bo(element) { return element.businessObject || element; }
-function is(object, type) { return !!object && typeof object.$instanceOf === "function" && object.$instanceOf(type); }
-
-/* ---- reading ------------------------------------------------------------------------------------ */
-
-function extensions(owner) {
-  var ext = owner.get("extensionElements");
-  return ext ? ext.get("values") : [];
-}
-
-function extension(owner, type) {
-  return extensions(owner).filter(function (v) { return is(v, type); })[0];
-}
-
-function property(owner, name) {
-  var props = extension(owner, "spiffworkflow:Properties");
-  var found = props && props.get("properties").filter(function (p) { return p.name === name; })[0];
-  return found ? found.value || "" : "";
-}
-
-function messageDefinition(element) {
-  var object = bo(element);
-  return (object.get && object.get("eventDefinitions") || []).filter(function (d) {
-    return is(d, "bpmn:MessageEventDefinition");
-  })[0];
-}
-
-/* ---- writing: each setter returns the commands, executed as one ---------------------------------- */
-
-function Writer(element, services) {
-  this.element = element;
-  this.factory = services.bpmnFactory;
-  this.stack = services.commandStack;
-  this.commands = [];
-}
-
-Writer.prototype.update = function (moddleElement, properties) {
-  this.commands.push({ cmd: "element.updateModdleProperties",
-    context: { element: this.element, moddleElement: moddleElement, properties: properties } });
-};
-
-Writer.prototype.create = function (type, attrs, parent) {
-  var created = this.factory.create(type, attrs);
-  created.$parent = parent;
-  return created;
-};
-
-Writer.prototype.extensionElements = function (owner) {
-  var ext = owner.get("extensionElements");
-  if (!ext) {
-    ext = this.create("bpmn:ExtensionElements", { values: [] }, owner);
-    this.update(owner, { extensionElements: ext });
-  }
-  return ext;
-};
-
-Writer.prototype.extension = function (owner, type, attrs) {
-  var found = extension(owner, type);
-  if (found) { return found; }
-  var ext = this.extensionElements(owner);
-  found = this.create(type, attrs || {}, ext);
-  this.update(ext, { values: ext.get("values").concat([found]) });
-  return found;
-};
-
-Writer.prototype.removeExtension = function (owner, type) {
-  var found = extension(owner, type);
-  if (!found) { return; }
-  var ext = owner.get("extensionElements");
-  this.update(ext, { values: ext.get("values").filter(function (v) { return v !== found; }) });
-};
-
-Writer.prototype.run = function () {
-  if (this.commands.length) { this.stack.execute("properties-panel.multi-command-executor", this.commands); }
-};
-
-function setProperty(writer, owner, name, value) {
-  var props = extension(owner, "spiffworkflow:Properties");
-  var found = props && props.get("properties").filter(function (p) { return p.name === name; })[0];
-  if (!value) {
-    if (found) { writer.update(props, { properties: props.get("properties").filter(function (p) { return p !== found; }) }); }
-  } else if (found) {
-    writer.update(found, { value: value });
-  } else {
-    props = writer.extension(owner, "spiffworkflow:Properties", { properties: [] });
-    var created = writer.create("spiffworkflow:Property", { name: name, value: value }, props);
-    writer.update(props, { properties: props.get("properties").concat([created]) });
-  }
-  writer.run();
-}
-
-function setBody(writer, owner, type, value) {
-  if (!value) {
-    writer.removeExtension(owner, type);
-  } else {
-    var found = extension(owner, type);
-    if (found) { writer.update(found, { value: value }); } else { writer.extension(owner, type, { value: value }); }
-  }
-  writer.run();
-}
 
 /* ---- entry components ---------------------------------------------------------------------------- */
 
 function services() {
   return { bpmnFactory: useService("bpmnFactory"), commandStack: useService("commandStack") };
+}
+
+/* Checks of what the engine would refuse, shown on the field at once; a refused value is not applied. */
+var PATTERNS = {
+  form_file: /^[A-Za-z0-9_.-]+\.json$/,
+  role_key: /^[a-z0-9]+(?:-[a-z0-9]+)*$/,
+  count: /^[0-9]+$/,
+  registered: /^[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*$/,
+  identifier: /^[A-Za-z_][A-Za-z0-9_]*$/
+};
+
+function check(kind, message, required) {
+  return function (value) {
+    var text = (value || "").trim();
+    if (!text) { return required ? message : null; }
+    return PATTERNS[kind].test(text) ? null : message;
+  };
 }
 
 /* One component for every text entry (a stable type, so typing never remounts the input). */
@@ -133,9 +52,12 @@ function TextEntry(props) {
   var debounce = useService("debounceInput");
   return h(props.area ? TextAreaEntry : TextFieldEntry, {
     element: props.element, id: props.id, label: props.label, description: props.description,
-    rows: props.area ? 4 : undefined, monospace: !!props.code, debounce: debounce,
+    rows: props.area ? 4 : undefined, monospace: !!props.code, debounce: debounce, validate: props.validate,
     getValue: function () { return props.read(props.element) || ""; },
-    setValue: function (value) { props.write(props.element, value || "", svc); }
+    setValue: function (value) {
+      if (props.validate && props.validate(value)) { return; }
+      props.write(props.element, value || "", svc);
+    }
   });
 }
 
@@ -143,7 +65,7 @@ function TextEntry(props) {
 function entry(id, label, read, write, options) {
   options = options || {};
   return { id: id, label: label, description: options.description, area: !!options.area, code: !!options.code,
-           read: read, write: write, component: TextEntry,
+           validate: options.validate, read: read, write: write, component: TextEntry,
            isEdited: options.area ? isTextAreaEntryEdited : isTextFieldEntryEdited };
 }
 
@@ -171,13 +93,15 @@ function taskGroups(element, L) {
   var groups = [];
   if (is(object, "bpmn:UserTask") || is(object, "bpmn:ManualTask")) {
     groups.push(group("spiff-form", L.group_form, [
-      propertyEntry("spiff-formJsonSchemaFilename", "formJsonSchemaFilename", L.form_file, { description: L.form_file_hint }),
+      propertyEntry("spiff-formJsonSchemaFilename", "formJsonSchemaFilename", L.form_file,
+        { description: L.form_file_hint, validate: check("form_file", L.invalid_form_file) }),
       bodyEntry("spiff-instructionsForEndUser", "spiffworkflow:InstructionsForEndUser", L.instructions,
         { area: true, description: L.instructions_hint }),
       propertyEntry("spiff-dueDate", "dueDate", L.due_date, { description: L.due_date_hint, code: true })
     ]));
     groups.push(group("spiff-action", L.group_action, [
-      propertyEntry("spiff-recordAction", "recordAction", L.record_action, { description: L.record_action_hint })
+      propertyEntry("spiff-recordAction", "recordAction", L.record_action,
+        { description: L.record_action_hint, validate: check("registered", L.invalid_registered) })
     ]));
   }
   if (is(object, "bpmn:ScriptTask")) {
@@ -220,10 +144,12 @@ function setOperator(element, svc, attrs) {
 function serviceEntries(L) {
   return [
     entry("spiff-operator", L.operator, function (el) { var o = operator(el); return o ? o.id : ""; },
-      function (el, value, svc) { setOperator(el, svc, { id: value.trim() || undefined }); }, { description: L.operator_hint }),
+      function (el, value, svc) { setOperator(el, svc, { id: value.trim() || undefined }); },
+      { description: L.operator_hint, validate: check("registered", L.invalid_registered) }),
     entry("spiff-resultVariable", L.result_variable, function (el) { var o = operator(el); return o ? o.resultVariable : ""; },
-      function (el, value, svc) { setOperator(el, svc, { resultVariable: value.trim() || undefined }); }, { description: L.result_variable_hint }),
-    propertyEntry("spiff-retries", "retries", L.retries, { description: L.retries_hint })
+      function (el, value, svc) { setOperator(el, svc, { resultVariable: value.trim() || undefined }); },
+      { description: L.result_variable_hint, validate: check("identifier", L.invalid_identifier) }),
+    propertyEntry("spiff-retries", "retries", L.retries, { description: L.retries_hint, validate: check("count", L.invalid_count) })
   ];
 }
 
@@ -258,7 +184,7 @@ function parametersGroup(element, L) {
     return {
       id: prefix, label: parameter.id || L.unnamed,
       entries: [
-        parameterField(prefix + "-id", L.parameter_name, parameter, "id"),
+        parameterField(prefix + "-id", L.parameter_name, parameter, "id", { validate: check("identifier", L.invalid_identifier, true) }),
         { id: prefix + "-type", label: L.parameter_type, parameter: parameter, component: ParameterType, isEdited: isSelectEntryEdited },
         parameterField(prefix + "-value", L.parameter_value, parameter, "value", { code: true, description: L.parameter_value_hint })
       ],
@@ -331,7 +257,7 @@ function messageGroups(element, L) {
   } else {
     groups.push(group("spiff-message", L.group_message, [
       bodyEntry("spiff-messageVariable", "spiffworkflow:MessageVariable", L.message_variable,
-        { description: L.message_variable_hint }, owner)
+        { description: L.message_variable_hint, validate: check("identifier", L.invalid_identifier) }, owner)
     ]));
     groups.push(correlationGroup(element, definition, L));
   }
@@ -427,7 +353,7 @@ function timerGroups(element, L) {
 function laneGroups(element, L) {
   if (!is(bo(element), "bpmn:Lane")) { return []; }
   return [group("spiff-lane", L.group_lane, [
-    propertyEntry("spiff-roleKey", "roleKey", L.role_key, { description: L.role_key_hint })
+    propertyEntry("spiff-roleKey", "roleKey", L.role_key, { description: L.role_key_hint, validate: check("role_key", L.invalid_role_key) })
   ])];
 }
 
@@ -436,13 +362,14 @@ function processGroups(element, L) {
   var process = is(object, "bpmn:Process") ? object : (is(object, "bpmn:Participant") ? object.processRef : null);
   if (!process) { return []; }
   var of = function () { return process; };
-  var processProperty = function (id, name, label, hint) {
+  var processProperty = function (id, name, label, hint, validate) {
     return entry(id, label, function () { return property(process, name); },
-      function (el, value, svc) { setProperty(new Writer(el, svc), of(), name, value.trim()); }, { description: hint });
+      function (el, value, svc) { setProperty(new Writer(el, svc), of(), name, value.trim()); },
+      { description: hint, validate: validate });
   };
   return [group("spiff-start", L.group_start, [
     processProperty("spiff-startableBy", "startableBy", L.startable_by, L.startable_by_hint),
-    processProperty("spiff-startCheck", "startCheck", L.start_check, L.start_check_hint)
+    processProperty("spiff-startCheck", "startCheck", L.start_check, L.start_check_hint, check("registered", L.invalid_registered))
   ])];
 }
 
