@@ -299,6 +299,16 @@ def test_owner_adds_a_service_parameter_and_a_correlation_in_the_properties_pane
     page.wait_for_function(holds("record_revision", "bo.extensionElements.values[0].parameterList.parameters[2].value",
                                  'mou_revision["mou_hash"]'))
 
+    # A property no group names (spiff-arena models carry their own) is kept and editable too.
+    others = panel.locator(".bio-properties-panel-group", has_text="Other properties")
+    others.get_by_title("Create new list item").click()
+    other = panel.locator("[data-entry-id='spiff-property-0']")
+    other.get_by_label("Name").fill("owner")
+    other.get_by_label("Value").fill("school")
+    page.wait_for_function(holds(
+        "record_revision", "bo.extensionElements.values[1].properties.map(p => p.name + '=' + p.value).join()",
+        "retries=3,owner=school"))
+
     page.locator("g.djs-element[data-element-id='Catch_mou_revised']").click()
     assert panel.get_by_label("Variable receiving the payload").input_value() == "mou_revision"
     correlations = panel.locator(".bio-properties-panel-group", has_text="Correlation")
@@ -317,4 +327,5 @@ def test_owner_adds_a_service_parameter_and_a_correlation_in_the_properties_pane
     xml = api_get(page, token, "/api/process-definitions/review/versions/2/files/review.bpmn").text()
     assert '<spiffworkflow:parameter id="mou_hash" type="str" value="mou_revision[&#34;mou_hash&#34;]"' in xml
     assert "<spiffworkflow:propertyId>mou_id</spiffworkflow:propertyId>" in xml
+    assert '<spiffworkflow:property name="owner" value="school" />' in xml
     assert problems == []

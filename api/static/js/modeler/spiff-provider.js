@@ -97,6 +97,8 @@ function taskGroups(element, L) {
         { description: L.form_file_hint, validate: check("form_file", L.invalid_form_file) }),
       bodyEntry("spiff-instructionsForEndUser", "spiffworkflow:InstructionsForEndUser", L.instructions,
         { area: true, description: L.instructions_hint }),
+      propertyEntry("spiff-formUiSchemaFilename", "formUiSchemaFilename", L.ui_form_file,
+        { description: L.ui_form_file_hint, validate: check("form_file", L.invalid_form_file) }),
       propertyEntry("spiff-dueDate", "dueDate", L.due_date, { description: L.due_date_hint, code: true })
     ]));
     groups.push(group("spiff-action", L.group_action, [
@@ -350,6 +352,45 @@ function timerGroups(element, L) {
   return [group("spiff-timer", L.group_timer, entries)];
 }
 
+/* Properties the groups above do not name (spiff-arena models carry their own): listed, edited, added. */
+var NAMED = ["formJsonSchemaFilename", "formUiSchemaFilename", "dueDate", "recordAction", "retries", "roleKey",
+             "startableBy", "startCheck"];
+
+function otherPropertiesGroup(element, L) {
+  var object = bo(element);
+  if (!object.get || is(object, "bpmn:Participant") || is(object, "bpmn:Collaboration") || !object.$descriptor ||
+      !object.$descriptor.properties.some(function (d) { return d.name === "extensionElements"; })) {
+    return null;
+  }
+  var props = extension(object, "spiffworkflow:Properties");
+  var others = props ? props.get("properties").filter(function (p) { return NAMED.indexOf(p.name) < 0; }) : [];
+  var items = others.map(function (prop, index) {
+    var prefix = "spiff-property-" + index;
+    return {
+      id: prefix, label: prop.name || L.unnamed,
+      entries: [
+        parameterField(prefix + "-name", L.property_name, prop, "name", { validate: check("identifier", L.invalid_identifier, true) }),
+        parameterField(prefix + "-value", L.property_value, prop, "value")
+      ],
+      autoFocusEntry: prefix + "-name",
+      remove: function () {
+        var writer = new Writer(element, injected);
+        writer.update(props, { properties: props.get("properties").filter(function (p) { return p !== prop; }) });
+        writer.run();
+      }
+    };
+  });
+  return { id: "spiff-properties", label: L.group_properties, component: ListGroup, items: items,
+    add: function (event) {
+      event.stopPropagation();
+      var writer = new Writer(element, injected);
+      var container = writer.extension(object, "spiffworkflow:Properties", { properties: [] });
+      var created = writer.create("spiffworkflow:Property", { name: "property_" + (others.length + 1), value: "" }, container);
+      writer.update(container, { properties: container.get("properties").concat([created]) });
+      writer.run();
+    } };
+}
+
 function laneGroups(element, L) {
   if (!is(bo(element), "bpmn:Lane")) { return []; }
   return [group("spiff-lane", L.group_lane, [
@@ -383,7 +424,8 @@ export default function spiffProviderModule(labels) {
     return function (groups) {
       var ours = [].concat(
         processGroups(element, labels), laneGroups(element, labels), taskGroups(element, labels),
-        flowGroups(element, labels), messageGroups(element, labels), timerGroups(element, labels)
+        flowGroups(element, labels), messageGroups(element, labels), timerGroups(element, labels),
+        [otherPropertiesGroup(element, labels)]
       ).filter(Boolean);
       groups = groups.filter(function (g) { return g.id !== "timer"; });
       // Ours come right after the general group (name and id), before documentation and the rest.
