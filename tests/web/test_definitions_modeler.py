@@ -5,6 +5,7 @@ diagrams of the modeler, the version and the instance pages zoom and fit."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ecvet.national_models import service
@@ -328,4 +329,28 @@ def test_owner_adds_a_service_parameter_and_a_correlation_in_the_properties_pane
     assert '<spiffworkflow:parameter id="mou_hash" type="str" value="mou_revision[&#34;mou_hash&#34;]"' in xml
     assert "<spiffworkflow:propertyId>mou_id</spiffworkflow:propertyId>" in xml
     assert '<spiffworkflow:property name="owner" value="school" />' in xml
+    assert problems == []
+
+
+def test_saving_the_shipped_processes_unchanged_keeps_every_extension(
+    page: Any, demo: Demo, live_server: LiveServer, sign_in_as: Any
+) -> None:
+    """The moddle description round-trips what the engine reads: each shipped process, opened and saved
+    without an edit, deploys as a version with the same user tasks and the same spiffworkflow elements."""
+    processes = ROOT / "processes"
+    deploy(live_server.db, processes / "mobility.bpmn", processes / "partnership.bpmn", REVIEW, DMN)
+    problems = watch_console(page)
+    sign_in_as(page, demo.admin)
+    token = page.request.post("/api/tokens", data={"email": demo.admin.email,
+                                                   "password": demo.admin.password}).json()["token"]
+    for key, diagram in (("mobility", "mobility.bpmn"), ("partnership", "partnership.bpmn"), ("review", "review.bpmn")):
+        page.goto(f"/definitions/{key}/modeler")
+        page.wait_for_selector("[data-bpmn-modeler][data-rendered='true']")
+        page.get_by_role("button", name="Save as new version").click()
+        page.wait_for_selector("[data-bpmn-modeler][data-last-save='saved']")
+        v1, v2 = (api_get(page, token, f"/api/process-definitions/{key}?version={n}").json() for n in (1, 2))
+        assert v2["user_tasks"] == v1["user_tasks"], key
+        tags = [re.findall(r"<spiffworkflow:(\w+)", api_get(
+            page, token, f"/api/process-definitions/{key}/versions/{n}/files/{diagram}").text()) for n in (1, 2)]
+        assert sorted(tags[1]) == sorted(tags[0]), key
     assert problems == []
