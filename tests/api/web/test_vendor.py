@@ -65,3 +65,14 @@ def test_the_modeler_page_allows_its_import_map_by_hash_only(world: World, pages
     # Other pages keep the strict policy: no inline script at all.
     other = pages["admin"].get("/definitions/two_lane_review")
     assert "script-src 'self';" in other.headers["Content-Security-Policy"]
+
+
+def test_the_panel_and_minimap_stylesheets_are_served_from_the_allow_list(app: Any) -> None:
+    client = app.test_client()
+    panel = client.get("/vendor/@bpmn-io/properties-panel/assets/properties-panel.css")
+    assert panel.status_code == 200
+    assert panel.mimetype == "text/css"
+    assert client.get("/vendor/diagram-js-minimap/assets/diagram-js-minimap.css").status_code == 200
+    for url in ("/vendor/@bpmn-io/properties-panel/index.esm.js", "/vendor/@bpmn-io/properties-panel/../package.json",
+                "/vendor/diagram-js-minimap/package.json", "/vendor/@left/pad/index.js"):
+        assert client.get(url).status_code == 404, url
