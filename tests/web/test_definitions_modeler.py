@@ -346,6 +346,12 @@ def test_saving_the_shipped_processes_unchanged_keeps_every_extension(
     for key, diagram in (("mobility", "mobility.bpmn"), ("partnership", "partnership.bpmn"), ("review", "review.bpmn")):
         page.goto(f"/definitions/{key}/modeler")
         page.wait_for_selector("[data-bpmn-modeler][data-rendered='true']")
+        if key == "partnership":  # an error's payload, shown where the error is thrown
+            page.evaluate("""() => { const m = window.ecvetModeler;
+              m.get('selection').select(m.get('elementRegistry').get('EndEvent_hosting_rejected')); }""")
+            open_group(page, "Payload")
+            thrown = page.locator("[data-properties-panel]").get_by_label("Payload (thrown)").input_value()
+            assert thrown == '{"comment": comment, "version": mou_version}'
         page.get_by_role("button", name="Save as new version").click()
         page.wait_for_selector("[data-bpmn-modeler][data-last-save='saved']")
         v1, v2 = (api_get(page, token, f"/api/process-definitions/{key}?version={n}").json() for n in (1, 2))

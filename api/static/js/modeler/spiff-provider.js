@@ -3,8 +3,9 @@
  * parser: engine/bundle/conventions.py, checks.py, messages.py, actions.py): a user task's form file,
  * instructions, due date and task action; scripts and pre/post scripts; gateway conditions; a service
  * task's operator, result variable, parameters and retries; a business rule task's decision; a message
- * event's payload, variable and correlation; timer expressions; a lane's role key; who may start the
- * process. Names, ids, documentation, messages and errors are the bpmn-js-properties-panel's own groups.
+ * event's payload, variable and correlation; the payload of errors, signals and escalations; timer
+ * expressions; a lane's role key; who may start the process; any other spiffworkflow:property. Names,
+ * ids, documentation, message and error references are the bpmn-js-properties-panel's own groups.
  *
  * Every change is one command on bpmn-js's command stack (undo works), written in the spiffworkflow
  * extension elements the moddle description (spiffworkflow-moddle.js) declares. Labels come from the
@@ -352,6 +353,28 @@ function timerGroups(element, L) {
   return [group("spiff-timer", L.group_timer, entries)];
 }
 
+/* Errors, signals and escalations carry their payload on the referenced bpmn:error / bpmn:signal /
+   bpmn:escalation: the expression the throw evaluates, and the variable a catch puts it in. */
+var REFS = [["bpmn:ErrorEventDefinition", "errorRef"], ["bpmn:SignalEventDefinition", "signalRef"],
+            ["bpmn:EscalationEventDefinition", "escalationRef"]];
+
+function payloadGroups(element, L) {
+  var object = bo(element);
+  var definitions = (object.get && object.get("eventDefinitions")) || [];
+  var target = null;
+  definitions.forEach(function (definition) {
+    REFS.forEach(function (pair) { if (!target && is(definition, pair[0])) { target = definition.get(pair[1]); } });
+  });
+  if (!target) { return []; }
+  var owner = function () { return target; };
+  return [group("spiff-payload", L.group_payload, [
+    bodyEntry("spiff-payloadExpression", "spiffworkflow:PayloadExpression", L.payload_expression,
+      { area: true, code: true, description: L.payload_expression_hint }, owner),
+    bodyEntry("spiff-variableName", "spiffworkflow:VariableName", L.variable_name,
+      { description: L.variable_name_hint, validate: check("identifier", L.invalid_identifier) }, owner)
+  ])];
+}
+
 /* Properties the groups above do not name (spiff-arena models carry their own): listed, edited, added. */
 var NAMED = ["formJsonSchemaFilename", "formUiSchemaFilename", "dueDate", "recordAction", "retries", "roleKey",
              "startableBy", "startCheck"];
@@ -425,7 +448,7 @@ export default function spiffProviderModule(labels) {
       var ours = [].concat(
         processGroups(element, labels), laneGroups(element, labels), taskGroups(element, labels),
         flowGroups(element, labels), messageGroups(element, labels), timerGroups(element, labels),
-        [otherPropertiesGroup(element, labels)]
+        payloadGroups(element, labels), [otherPropertiesGroup(element, labels)]
       ).filter(Boolean);
       groups = groups.filter(function (g) { return g.id !== "timer"; });
       // Ours come right after the general group (name and id), before documentation and the rest.
