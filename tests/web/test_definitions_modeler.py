@@ -360,3 +360,15 @@ def test_saving_the_shipped_processes_unchanged_keeps_every_extension(
             page, token, f"/api/process-definitions/{key}/versions/{n}/files/{diagram}").text()) for n in (1, 2)]
         assert sorted(tags[1]) == sorted(tags[0]), key
     assert problems == []
+
+
+def test_the_modeler_says_so_when_its_libraries_cannot_be_loaded(
+    page: Any, demo: Demo, live_server: LiveServer, sign_in_as: Any
+) -> None:
+    deploy(live_server.db, TWO_LANE)
+    sign_in_as(page, demo.admin)
+    page.route("**/vendor-modules/**", lambda route: route.abort())  # as before `npm ci`
+    page.goto("/definitions/two_lane_review/modeler")
+    page.wait_for_selector("[data-bpmn-modeler][data-render-error]")
+    assert "Upload a BPMN file below instead" in page.locator("[data-diagram-status]").inner_text()
+    assert page.get_by_text("Upload a BPMN file instead").is_visible()

@@ -21,6 +21,7 @@ var host = document.querySelector("[data-bpmn-modeler]");
 if (host) { start(host); }
 
 function start(host) {
+  host.setAttribute("data-modeler-started", "");  // the libraries loaded (see modeler-missing.js)
   var canvasBox = host.querySelector("[data-modeler-canvas]");
   var panelBox = host.querySelector("[data-properties-panel]");
   var saveButton = host.querySelector("[data-save]");
