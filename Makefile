@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# Front-end libraries (bpmn-js, dmn-js, chart.js) from the committed lock file; the pages serve them
+# Front-end libraries (bpmn-js and its properties panel, dmn-js, chart.js) from the committed lock file; the pages serve them
 # from node_modules/ (api/web/vendor.py), so nothing third-party is committed or fetched at run time.
 NODE_STAMP := node_modules/.installed
 

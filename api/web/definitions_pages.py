@@ -18,7 +18,7 @@ from engine.errors import Invalid
 from engine.parties import require_admin
 
 from ..deps import settings
-from . import security, wants_json
+from . import messages, security, wants_json
 from .auth import page_session
 
 bp = Blueprint("web_definitions", __name__)
@@ -105,6 +105,12 @@ def version_page(key: str, version: int) -> Any:
 # --- the BPMN modeler ---------------------------------------------------------------------------------
 
 
+def _modeler_labels() -> dict[str, str]:
+    """The catalogue's ``modeler.*`` texts, for the modeler's JavaScript (labels of its properties panel)."""
+    prefix = "modeler."
+    return {key[len(prefix):]: text for key, text in messages.catalogue().items() if key.startswith(prefix)}
+
+
 def _modeler_page(key: str, errors: Any = None, message: str | None = None, status: int = 200) -> Any:
     with page_session(write=False) as (session, actor):
         require_admin(actor)
@@ -115,6 +121,7 @@ def _modeler_page(key: str, errors: Any = None, message: str | None = None, stat
     html = render_template(
         "definitions/modeler.html", active="definitions", process=process, diagram=diagram,
         kept=[f for f in process.latest.files if f != diagram], errors=errors, message=message,
+        labels=_modeler_labels(),
         xml_url=url_for("web_monitor.diagram_xml", key=key, version=process.latest.version),
         save_url=url_for("web_definitions.modeler", key=key),
     )

@@ -1,6 +1,8 @@
 """What keeps the pages safe: the session secret and cookie, CSRF on every form, security headers."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -78,6 +80,12 @@ def allow_inline_styles() -> None:
     g.csp_inline_styles = True
 
 
+def allow_inline_script(text: str) -> None:
+    """Allow this one inline script (an import map, which browsers take inline only) by its hash."""
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    g.csp_script_hashes = [*g.get("csp_script_hashes", []), f"'sha256-{digest}'"]
+
+
 def configure(app: Flask) -> None:
     """Session cookie, CSRF protection of page forms, and security headers on every page response."""
     current: Settings = app.extensions["ecvet_settings"]
@@ -109,6 +117,8 @@ def configure(app: Flask) -> None:
         policy = dict(CSP)
         if g.get("csp_inline_styles"):
             policy["style-src"] = "'self' 'unsafe-inline'"
+        if g.get("csp_script_hashes"):
+            policy["script-src"] = " ".join(["'self'", *g.csp_script_hashes])
         response.headers.setdefault("Content-Security-Policy", "; ".join(f"{k} {v}" for k, v in policy.items()))
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

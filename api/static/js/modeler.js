@@ -1,23 +1,43 @@
 /*
- * The in-browser BPMN modeler (bpmn-js Modeler, loaded before this file, with deploy.js).
+ * The in-browser BPMN modeler: bpmn-js Modeler (its UMD bundle, loaded before this module, with deploy.js
+ * and diagram-controls.js), its properties panel with our provider for the SpiffWorkflow extensions the
+ * engine reads (modeler/spiff-provider.js, modeler/spiffworkflow-moddle.js), and a minimap. The ES
+ * modules come from node_modules through the page's import map (api/web/vendor.py).
  *
- * [data-bpmn-modeler] holds data-xml-url (the latest version's diagram) and data-save-url. "Save as new
- * version" posts the edited XML; the engine validates the whole bundle and either deploys version n+1
- * or answers with errors, each naming its element: those elements get the marker "deploy-error" and a
- * badge in the diagram, and the list under the toolbar lets a keyboard user jump to each one.
+ * [data-bpmn-modeler] holds data-xml-url (the latest version's diagram), data-save-url and data-labels
+ * (the catalogue's modeler.* texts). "Save as new version" posts the edited XML; the engine validates
+ * the whole bundle and either deploys version n+1 or answers with errors, each naming its element: those
+ * elements get the marker "deploy-error" and a badge in the diagram, and the list under the toolbar lets
+ * a keyboard user jump to each one (which also opens its properties; the first is selected at once).
  * window.ecvetModeler is the bpmn-js instance (its modeling API is what the browser tests drive).
  */
-(function () {
-  "use strict";
+import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js-properties-panel";
+import MinimapModule from "diagram-js-minimap";
+import spiffworkflow from "./modeler/spiffworkflow-moddle.js";
+import spiffProviderModule from "./modeler/spiff-provider.js";
 
-  var host = document.querySelector("[data-bpmn-modeler]");
-  if (!host) { return; }
+
+var host = document.querySelector("[data-bpmn-modeler]");
+if (host) { start(host); }
+
+function start(host) {
+  host.setAttribute("data-modeler-started", "");  // the libraries loaded (see modeler-missing.js)
   var canvasBox = host.querySelector("[data-modeler-canvas]");
+  var panelBox = host.querySelector("[data-properties-panel]");
   var saveButton = host.querySelector("[data-save]");
   var resultBox = host.querySelector("[data-deploy-result]");
   var statusBox = host.querySelector("[data-diagram-status]");
+  var labels = JSON.parse(host.getAttribute("data-labels") || "{}");
   var marked = [];
   var dirty = false;
+
+  /* "Fit" keeps the diagram right of the palette (its width as drawn, one or two columns) and below the
+     open minimap. */
+  function inset() {
+    var palette = canvasBox.querySelector(".djs-palette");
+    var minimap = canvasBox.querySelector(".djs-minimap.open");
+    return { left: palette ? palette.offsetWidth : 0, top: minimap ? minimap.offsetTop + minimap.offsetHeight : 0 };
+  }
 
   function say(text, isError) {
     statusBox.textContent = text || "";
@@ -26,11 +46,17 @@
   }
 
   if (typeof window.BpmnJS !== "function") {
-    say("The modeler is not installed (run make setup). Upload a BPMN file below instead.", true);
+    say(labels.missing, true);
     return;
   }
 
-  var modeler = new window.BpmnJS({ container: canvasBox });
+  var modeler = new window.BpmnJS({
+    container: canvasBox,
+    propertiesPanel: { parent: panelBox },
+    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, spiffProviderModule(labels),
+                        MinimapModule],
+    moddleExtensions: { spiffworkflow: spiffworkflow }
+  });
   window.ecvetModeler = modeler;
 
   function unmark() {
@@ -71,7 +97,7 @@
     saveButton.disabled = true;
     unmark();
     window.EcvetDeploy.clear(resultBox);
-    say("Validating and deploying…");
+    say(labels.saving);
     modeler.saveXML({ format: true })
       .then(function (out) { return window.EcvetDeploy.post(host.getAttribute("data-save-url"), out.xml); })
       .then(function (result) {
@@ -89,9 +115,13 @@
           mark(result.body.errors);
         }
         window.EcvetDeploy.show(resultBox, result, reveal);
+        if (!result.ok && marked.length) {
+          // The first element in error is selected, so its properties are open beside the list.
+          modeler.get("selection").select(modeler.get("elementRegistry").get(marked[0]));
+        }
         host.setAttribute("data-last-save", result.ok ? "saved" : "refused");
       })
-      .catch(function (error) { say("Not saved: " + error.message, true); })
+      .catch(function (error) { say(labels.not_saved + " " + error.message, true); })
       .then(function () { saveButton.disabled = false; });
   }
 
@@ -100,22 +130,24 @@
   window.addEventListener("beforeunload", function (event) {
     if (dirty) { event.preventDefault(); event.returnValue = ""; }
   });
+  window.EcvetDiagram.bind(host.querySelector("[data-zoom-controls]"), modeler, inset);
 
-  say("Loading the latest version…");
+  say(labels.loading);
   fetch(host.getAttribute("data-xml-url"), { credentials: "same-origin", headers: { Accept: "application/xml" } })
     .then(function (response) {
-      if (!response.ok) { throw new Error("the diagram could not be loaded (" + response.status + ")"); }
+      if (!response.ok) { throw new Error(labels.load_failed + " (" + response.status + ")"); }
       return response.text();
     })
     .then(function (xml) { return modeler.importXML(xml); })
     .then(function () {
-      modeler.get("canvas").zoom("fit-viewport", "auto");
+      if (canvasBox.offsetWidth >= 640) { modeler.get("minimap").open(); }  // on a phone it would cover the canvas
+      window.EcvetDiagram.show(modeler, inset());
       say("");
       saveButton.disabled = false;
       host.setAttribute("data-rendered", "true");
     })
     .catch(function (error) {
-      say("The diagram cannot be edited here: " + error.message, true);
+      say(labels.cannot_edit + " " + error.message, true);
       host.setAttribute("data-render-error", error.message);
     });
-})();
+}

@@ -7,6 +7,7 @@
  *   data-flows     optional JSON [flowId] -> marker hl-flow-taken
  *   data-heat      optional JSON [{element_id, kind, count, overdue}] -> count badges and heat-<1..5> markers
  * When done the element carries data-rendered="true" (or data-render-error), so tests and people know.
+ * Zoom buttons ([data-zoom-controls] beside the diagram, see diagram-controls.js) zoom and fit it.
  * The page also shows the same facts as text (tables, lists): the diagram adds to them, never replaces them.
  */
 (function () {
@@ -78,7 +79,12 @@
       })
       .then(function (xml) { return viewer.importXML(xml); })
       .then(function () {
-        viewer.get("canvas").zoom("fit-viewport", "auto");
+        if (window.EcvetDiagram) {
+          window.EcvetDiagram.show(viewer);
+          window.EcvetDiagram.bind(el.parentNode.querySelector("[data-zoom-controls]"), viewer);
+        } else {
+          viewer.get("canvas").zoom("fit-viewport", "auto");
+        }
         markStates(viewer, parse(el, "data-states", {}), parse(el, "data-flows", []));
         markHeat(viewer, parse(el, "data-heat", []));
         status(el, "");
