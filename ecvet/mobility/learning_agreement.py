@@ -43,6 +43,7 @@ from ecvet.mobility.models import (
     LaVersion,
     LearningAgreement,
     Mobility,
+    MobilityGroup,
     MobilityStatus,
     PersonalTranscript,
 )
@@ -88,7 +89,10 @@ def _party_order(mobility: Mobility) -> list[str]:
     order = [LaParty.LEARNER]
     if _needs_guardian(mobility):
         order.append(LaParty.GUARDIAN)
-    return order + [LaParty.SENDING, LaParty.HOSTING]
+    order.append(LaParty.SENDING)
+    if mobility.intermediary_organisation_id is not None:
+        order.append(LaParty.INTERMEDIARY)
+    return order + [LaParty.HOSTING]
 
 
 def _needs_competent_institution(session: Session, mobility: Mobility) -> bool:
@@ -231,7 +235,7 @@ def prepare(session: Session, *, actor: Actor, mobility_id: int, content: dict[s
     mou = session.get(Mou, mobility.mou_id)
     if mou is None or in_force_version(mou) is None:
         raise Conflict("The mobility's MoU is not in force: a Learning Agreement is made under an active MoU")
-    content = la_content.units_from_mou(session, mobility, la_content.check(content))
+    content = _named_parties(session, mobility, la_content.units_from_mou(session, mobility, la_content.check(content)))
     existing = session.scalar(select(LearningAgreement.id).where(
         LearningAgreement.mobility_id == mobility.id, LearningAgreement.status != LaStatus.DELETED))
     if existing is not None:
@@ -250,6 +254,21 @@ def prepare(session: Session, *, actor: Actor, mobility_id: int, content: dict[s
     audit.record(session, actor_id=actor.user_id, action="la.prepared", la_id=la.id, mobility_id=mobility.id,
                  version=1, content_hash=version.content_hash)
     return la
+
+
+def _named_parties(session: Session, mobility: Mobility, content: dict[str, Any]) -> dict[str, Any]:
+    """The signed text names the intermediary organisation (a party that signs) and the group whose
+    programme the learner follows, so a signature binds to them too."""
+    content = {k: v for k, v in content.items() if k not in ("intermediary_organisation", "group")}
+    if mobility.intermediary_organisation_id is not None:
+        org = session.get(Organisation, mobility.intermediary_organisation_id)
+        assert org is not None
+        content = {**content, "intermediary_organisation": {"id": org.id, "name": org.name, "country": org.country}}
+    if mobility.group_id is not None:
+        group = session.get(MobilityGroup, mobility.group_id)
+        assert group is not None
+        content = {**content, "group": {"id": group.id, "name": group.name, "programme": group.programme}}
+    return content
 
 
 def _reason(entry: Any, index: int, kind: str, errors: dict[str, list[str]]) -> str:

@@ -56,9 +56,10 @@ class LaParty:
     LEARNER = "learner"
     GUARDIAN = "guardian"
     SENDING = "sending"
+    INTERMEDIARY = "intermediary"  # where the mobility has one: it signs after the sending organisation
     HOSTING = "hosting"
     COMPETENT_INSTITUTION = "competent_institution"
-    ALL = (LEARNER, GUARDIAN, SENDING, HOSTING, COMPETENT_INSTITUTION)
+    ALL = (LEARNER, GUARDIAN, SENDING, HOSTING, COMPETENT_INSTITUTION, INTERMEDIARY)
 
 class LaChange:
     ADDED = "added"
@@ -137,6 +138,21 @@ class Learner(Base):
         """Under 18 on that date: the Learning Agreement then needs a parent's or guardian's signature."""
         return self.age_on(on_date) < ADULT_AGE
 
+class MobilityGroup(Base):
+    """Learners who go together under one MoU (migration 1704): one programme, one Learning Agreement
+    text, and the accompanying persons; each learner still has their own mobility and signs their own copy."""
+
+    __tablename__ = "mobility_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mou_id: Mapped[int] = mapped_column(ForeignKey("mous.id"), index=True)
+    sending_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    programme: Mapped[str] = mapped_column(Text)
+    accompanying_persons: Mapped[list[Any]]  # [{"name", "role", "organisation"}]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 class Mobility(Base):
     """One learner's stay abroad under a MoU: nomination, then live, then recognized (or cancelled)."""
 
@@ -172,6 +188,7 @@ class Mobility(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime | None]
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("mobility_groups.id"), index=True)  # migration 1704
 
     learner: Mapped[Learner] = relationship(lazy="joined")
 

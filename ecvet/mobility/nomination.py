@@ -361,6 +361,8 @@ def _bindings(mobility: Mobility) -> dict[str, Any]:
     return {
         "sending": mobility.sending_organisation_id,
         "hosting": mobility.hosting_organisation_id,
+        # A mobility without an intermediary never routes to its lane; the school holds it meanwhile.
+        "intermediary": mobility.intermediary_organisation_id or mobility.sending_organisation_id,
         "learner": {"user_id": learner.user_id},
         "guardian": guardian,
         "competent-institution-home": mobility.competent_institution_home_id or mobility.sending_organisation_id,

@@ -39,6 +39,7 @@ ROLE_PARTY = {
     "guardian": LaParty.GUARDIAN,
     "sending": LaParty.SENDING,
     "hosting": LaParty.HOSTING,
+    "intermediary": LaParty.INTERMEDIARY,
     "competent-institution-home": LaParty.COMPETENT_INSTITUTION,
 }
 #: Form fields a task consumes: cleared once used, so a later task's form is not prefilled with
