@@ -26,6 +26,7 @@ from . import (
     learners,
     messages,
     mobilities,
+    mobility_groups,
     mous,
     national_models,
     organisations,
@@ -53,7 +54,7 @@ RESOURCES = (
     healthz, tokens, organisations, users, process_definitions, decisions, process_instances, tasks, incidents,
     messages, signals,
     outbox, mous, national_models, competent_institutions, partnerships, partner_profiles, attachments,
-    mobilities, learners, reviews, evaluations, action_plans, documents,
+    mobilities, learners, reviews, evaluations, action_plans, documents, mobility_groups,
 )
 
 

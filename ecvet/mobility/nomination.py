@@ -279,6 +279,7 @@ def nominate(
     competent_institution_home_id: int | None = None,
     competent_institution_host_id: int | None = None,
     business_key: str | None = None,
+    group_id: int | None = None,
 ) -> Mobility:
     """The sending organisation nominates a learner for a mobility under its active MoU and starts the
     Mobility process, in one unit of work.
@@ -306,6 +307,8 @@ def nominate(
     _organisations_exist(session, errors, intermediary_organisation_id=intermediary_organisation_id,
                          competent_institution_home_id=competent_institution_home_id,
                          competent_institution_host_id=competent_institution_host_id)
+    if intermediary_organisation_id in (mou.sending_organisation_id, hosting_organisation_id):
+        errors["intermediary_organisation_id"] = ["An intermediary is neither the sending nor the hosting organisation"]
     if (learner is None) == (learner_id is None):
         errors["learner"] = ["Give either the learner's details (learner) or an existing learner_id"]
     if errors:
@@ -332,7 +335,7 @@ def nominate(
         start_date=start, end_date=end, status=MobilityStatus.NOMINATION, created_at=now, updated_at=now,
         competent_institution_home_id=ci_home, competent_institution_host_id=ci_host,
         intermediary_organisation_id=intermediary_organisation_id, national_model=model.as_dict(),
-        created_by=actor.user_id,
+        created_by=actor.user_id, group_id=group_id,
     )
     session.add(mobility)
     session.flush()
@@ -397,6 +400,7 @@ def process_variables(session: Session, mobility: Mobility) -> dict[str, Any]:
     return {
         "mobility_id": mobility.id,
         "mou_id": mobility.mou_id,  # the agreement it runs under: listed among the instance's documents
+        "group_id": mobility.group_id,
         "qualification_title": mobility.qualification_title,
         "start_date": mobility.start_date.isoformat(),
         "end_date": mobility.end_date.isoformat(),
