@@ -117,6 +117,9 @@ def _participants(shown: _Shown) -> Section:
         ("Intermediary", content.get("intermediary")),
         ("Group", (content.get("group") or {}).get("name")),
         ("Group programme", (content.get("group") or {}).get("programme")),
+        *[(f"Hosting period {p.get('position')}",
+           f"{(p.get('hosting_organisation') or {}).get('name')}, {p.get('start_date')} to {p.get('end_date')}: "
+           f"{', '.join(p.get('units') or [])}") for p in content.get("periods") or []],
         ("Under the MoU", shown.mou_code or (f"MoU {mobility.mou_id}")),
     ]
     return Section("Participants", fields(*participants))

@@ -108,6 +108,7 @@ CONTENT_SCHEMA: dict[str, Any] = {
         # Written by the platform from the mobility's records (whatever a form sends is replaced).
         "intermediary_organisation": {"type": "object"},
         "group": {"type": "object"},
+        "periods": {"type": "array"},
     },
 }
 _VALIDATOR = Draft202012Validator(CONTENT_SCHEMA)

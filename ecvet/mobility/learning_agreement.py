@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecvet.evidence import content_hash
-from ecvet.mobility import la_content, service
+from ecvet.mobility import la_content, periods, service
 from ecvet.mobility.models import (
     LaChange,
     LaParty,
@@ -259,7 +259,9 @@ def prepare(session: Session, *, actor: Actor, mobility_id: int, content: dict[s
 def _named_parties(session: Session, mobility: Mobility, content: dict[str, Any]) -> dict[str, Any]:
     """The signed text names the intermediary organisation (a party that signs) and the group whose
     programme the learner follows, so a signature binds to them too."""
-    content = {k: v for k, v in content.items() if k not in ("intermediary_organisation", "group")}
+    content = {k: v for k, v in content.items() if k not in ("intermediary_organisation", "group", "periods")}
+    if mobility.periods:
+        content = {**content, "periods": periods.described(session, mobility)}
     if mobility.intermediary_organisation_id is not None:
         org = session.get(Organisation, mobility.intermediary_organisation_id)
         assert org is not None

@@ -191,6 +191,24 @@ class Mobility(Base):
     group_id: Mapped[int | None] = mapped_column(ForeignKey("mobility_groups.id"), index=True)  # migration 1704
 
     learner: Mapped[Learner] = relationship(lazy="joined")
+    # Several hosts one after the other (migration 1704); none: one host for the whole mobility.
+    periods: Mapped[list[MobilityPeriod]] = relationship(lazy="selectin", order_by="MobilityPeriod.position")
+
+class MobilityPeriod(Base):
+    """One host's part of a mobility with several hosts: its dates and the units it assesses. Period 1's
+    host is the mobility's hosting organisation (it signs the LA and issues the transcript)."""
+
+    __tablename__ = "mobility_periods"
+    __table_args__ = (UniqueConstraint("mobility_id", "position"), CheckConstraint("end_date >= start_date",
+                                                                                   name="ck_mobility_periods_dates"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    hosting_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    unit_codes: Mapped[list[Any]]
 
 class MobilityStatusChange(Base):
     """One step of a mobility's life (nomination → live → recognized, or cancelled), with its reason."""

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecvet.mobility import periods as host_periods
 from ecvet.mobility import service
 from ecvet.mobility.models import Learner, Mobility, MobilityStatus, MobilityStatusChange
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
@@ -280,6 +281,7 @@ def nominate(
     competent_institution_host_id: int | None = None,
     business_key: str | None = None,
     group_id: int | None = None,
+    periods: list[dict[str, Any]] | None = None,
 ) -> Mobility:
     """The sending organisation nominates a learner for a mobility under its active MoU and starts the
     Mobility process, in one unit of work.
@@ -309,6 +311,10 @@ def nominate(
                          competent_institution_host_id=competent_institution_host_id)
     if intermediary_organisation_id in (mou.sending_organisation_id, hosting_organisation_id):
         errors["intermediary_organisation_id"] = ["An intermediary is neither the sending nor the hosting organisation"]
+    checked_periods = host_periods.check(
+        periods, partners=signing - {mou.sending_organisation_id}, host=hosting_organisation_id, start=start,
+        end=end, units={u.get("code") for u in qualification.get("units") or []}, errors=errors,
+    ) if periods is not None and start and end and qualification else []
     if (learner is None) == (learner_id is None):
         errors["learner"] = ["Give either the learner's details (learner) or an existing learner_id"]
     if errors:
@@ -337,6 +343,7 @@ def nominate(
         intermediary_organisation_id=intermediary_organisation_id, national_model=model.as_dict(),
         created_by=actor.user_id, group_id=group_id,
     )
+    host_periods.attach(mobility, checked_periods)
     session.add(mobility)
     session.flush()
     session.add(MobilityStatusChange(mobility_id=mobility.id, old_status=None, new_status=MobilityStatus.NOMINATION,
@@ -370,6 +377,7 @@ def _bindings(mobility: Mobility) -> dict[str, Any]:
         "guardian": guardian,
         "competent-institution-home": mobility.competent_institution_home_id or mobility.sending_organisation_id,
         "competent-institution-host": mobility.competent_institution_host_id or mobility.hosting_organisation_id,
+        **host_periods.bindings(mobility),
     }
 
 
@@ -401,6 +409,7 @@ def process_variables(session: Session, mobility: Mobility) -> dict[str, Any]:
         "mobility_id": mobility.id,
         "mou_id": mobility.mou_id,  # the agreement it runs under: listed among the instance's documents
         "group_id": mobility.group_id,
+        "host_periods": len(mobility.periods) or 1,  # the gateways give each later period's host its assessment
         "qualification_title": mobility.qualification_title,
         "start_date": mobility.start_date.isoformat(),
         "end_date": mobility.end_date.isoformat(),

@@ -22,6 +22,7 @@ from ecvet.mobility import (
     departure,
     learning_agreement,
     nomination,
+    periods,
     recognition,
     service,
     signatures,
@@ -258,7 +259,8 @@ def checkpoint(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 def record_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """The host's assessment sheets, one per unit of the agreement in force."""
     rows = assessment.record(context.session, actor=context.actor, mobility_id=_mobility_id(context),
-                             assessments=data.get("assessments") or [], signer=data.get("signer"))
+                             assessments=data.get("assessments") or [], signer=data.get("signer"),
+                             period=periods.ROLE_PERIOD.get(context.task.role or "", 1))
     return {"assessment_ids": [r.id for r in rows], "signer": None}
 
 

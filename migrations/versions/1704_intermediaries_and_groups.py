@@ -1,8 +1,10 @@
-"""Intermediaries sign Learning Agreements; group mobilities with their accompanying persons
+"""Intermediaries sign Learning Agreements; group mobilities with their accompanying persons; several
+hosting periods per mobility
 
 ``la_signatures.party`` may be ``intermediary`` (the intermediary organisation of a mobility signs its
 Learning Agreement). ``mobility_groups`` holds a group's programme (the one Learning Agreement text its
-learners each sign) and accompanying persons; ``mobilities.group_id`` names a mobility's group. On
+learners each sign) and accompanying persons; ``mobilities.group_id`` names a mobility's group;
+``mobility_periods`` the hosts of a mobility with several, each with its dates and units. On
 SQLite the check constraint changes by copying la_signatures, which drops its append-only triggers: they
 are added again.
 
@@ -65,9 +67,29 @@ def upgrade() -> None:
         op.add_column('mobilities', sa.Column('group_id', sa.Integer(), nullable=True))
         op.create_foreign_key('fk_mobilities_group_id', 'mobilities', 'mobility_groups', ['group_id'], ['id'])
     op.create_index('ix_mobilities_group_id', 'mobilities', ['group_id'])
+    op.create_table(
+        'mobility_periods',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('mobility_id', sa.Integer(), nullable=False),
+        sa.Column('position', sa.Integer(), nullable=False),
+        sa.Column('hosting_organisation_id', sa.Integer(), nullable=False),
+        sa.Column('start_date', sa.Date(), nullable=False),
+        sa.Column('end_date', sa.Date(), nullable=False),
+        sa.Column('unit_codes', sa.JSON(), nullable=False),
+        sa.CheckConstraint('end_date >= start_date', name='ck_mobility_periods_dates'),
+        sa.ForeignKeyConstraint(['mobility_id'], ['mobilities.id']),
+        sa.ForeignKeyConstraint(['hosting_organisation_id'], ['organisations.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('mobility_id', 'position'),
+    )
+    op.create_index('ix_mobility_periods_mobility_id', 'mobility_periods', ['mobility_id'])
+    op.create_index('ix_mobility_periods_hosting_organisation_id', 'mobility_periods', ['hosting_organisation_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_mobility_periods_hosting_organisation_id', table_name='mobility_periods')
+    op.drop_index('ix_mobility_periods_mobility_id', table_name='mobility_periods')
+    op.drop_table('mobility_periods')
     op.drop_index('ix_mobilities_group_id', table_name='mobilities')
     if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table('mobilities', recreate="always") as batch_op:
