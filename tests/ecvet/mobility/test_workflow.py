@@ -426,8 +426,9 @@ def test_postponed_mobility_starts_once_signed(db: Database, frozen: FrozenClock
 def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(frozen: FrozenClock) -> None:
     """The process graph alone (bare SpiffWorkflow, connectors stubbed, data set by hand): the worst
     case of every party including a guardian, an intermediary and an explicit approval re-signing each
-    of the MAX_VERSIONS versions, then three hosting periods assessed, still completes, and no task tree gets near the 1000 levels at which
-    SpiffWorkflow stops walking (hazard 7: the instance would stall silently)."""
+    of the MAX_VERSIONS versions, then three hosting periods assessed, still completes, and no task
+    tree gets near the 1000 levels at which SpiffWorkflow stops walking (hazard 7: the instance would
+    stall silently)."""
     files = {name: (ROOT / "processes" / name).read_bytes() for name in FILES}
     (process,) = parse_bundle(files, forms_dir=ROOT / "forms").processes
     engine = SandboxedScriptEngine({"mobility.go_live": lambda **_: "live",
