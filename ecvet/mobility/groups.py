@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecvet.mobility import nomination, service
@@ -74,6 +74,19 @@ class GroupView(TypedDict):
 class CompletedTask(TypedDict):
     mobility_id: int
     task_id: str
+
+
+class GroupBatch(TypedDict):
+    group_id: int
+    group_name: str
+    bpmn_id: str
+    name: str
+    count: int
+
+
+def is_signing(bpmn_id: str) -> bool:
+    """A signature step (the "sign all" of the pages); preparing and agreeing have forms of their own."""
+    return bpmn_id.startswith(("sign_", "resign_"))
 
 
 def _accompanying(persons: Any, errors: dict[str, list[str]]) -> list[dict[str, str]]:
@@ -207,3 +220,16 @@ def complete_all(session: Session, *, actor: Actor, group_id: int, bpmn_id: str,
     audit.record(session, actor_id=actor.user_id, action="mobility_group.completed_all", group_id=group.id,
                  bpmn_id=bpmn_id, task_ids=[d["task_id"] for d in done])
     return done
+
+
+def batches_for(session: Session, *, actor: Actor) -> list[GroupBatch]:
+    """The caller's waiting tasks of group mobilities, by group and step (the inbox shows them batched)."""
+    rows = session.execute(
+        select(MobilityGroup.id, MobilityGroup.name, HumanTask.bpmn_id, HumanTask.name, func.count(HumanTask.id))
+        .join(Mobility, Mobility.group_id == MobilityGroup.id)
+        .join(HumanTask, HumanTask.instance_id == Mobility.process_instance_id)
+        .where(HumanTask.state == TaskState.READY, HumanTask.bpmn_id.in_(BATCHED_TASKS),
+               engine_tasks.assigned_to(actor))
+        .group_by(MobilityGroup.id, MobilityGroup.name, HumanTask.bpmn_id, HumanTask.name)
+        .order_by(MobilityGroup.id, HumanTask.bpmn_id))
+    return [{"group_id": g, "group_name": n, "bpmn_id": b, "name": t, "count": c} for g, n, b, t, c in rows]
