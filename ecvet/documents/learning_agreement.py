@@ -23,6 +23,8 @@ _LA_PARTIES = {
     LaParty.SENDING: "Sending organisation",
     LaParty.HOSTING: "Hosting organisation",
     LaParty.INTERMEDIARY: "Intermediary organisation",
+    LaParty.HOSTING_PERIOD_2: "Hosting organisation (period 2)",
+    LaParty.HOSTING_PERIOD_3: "Hosting organisation (period 3)",
     LaParty.COMPETENT_INSTITUTION: "Competent institution",
 }
 

@@ -60,6 +60,15 @@ STALE_MESSAGE = "stale: the Learning Agreement changed since you read it"
 #: Versions an LA may have: every version is a signing round in the Mobility process, whose task tree
 #: must stay far below the workflow library's depth limit (hazard 7 of the engine notes).
 MAX_VERSIONS = 30
+#: Each signature of each round deepens the tree: with more signers (an intermediary, later hosts) an
+#: agreement may have fewer versions (:func:`max_versions`); tests/ecvet/mobility/test_workflow.py checks
+#: the worst case of every signer.
+SIGNATURE_BUDGET = 180
+
+
+def max_versions(signers: int) -> int:
+    """The most versions an agreement with `signers` required signatures may have."""
+    return min(MAX_VERSIONS, SIGNATURE_BUDGET // max(signers, 1))
 
 #: The content's schema and the parts of it a change may replace (:mod:`ecvet.mobility.la_content`).
 CONTENT_SCHEMA = la_content.CONTENT_SCHEMA
@@ -92,7 +101,8 @@ def _party_order(mobility: Mobility) -> list[str]:
     order.append(LaParty.SENDING)
     if mobility.intermediary_organisation_id is not None:
         order.append(LaParty.INTERMEDIARY)
-    return order + [LaParty.HOSTING]
+    later_hosts = {2: LaParty.HOSTING_PERIOD_2, 3: LaParty.HOSTING_PERIOD_3}
+    return order + [LaParty.HOSTING] + [later_hosts[p.position] for p in mobility.periods if p.position in later_hosts]
 
 
 def _needs_competent_institution(session: Session, mobility: Mobility) -> bool:
@@ -357,7 +367,7 @@ def _new_version(session: Session, actor: Actor, la: LearningAgreement, edit: _E
     """Version n+1 with `content`, current from now on; every party signs again."""
     previous = edit.version
     number = (session.scalar(select(func.max(LaVersion.number)).where(LaVersion.la_id == la.id)) or 0) + 1
-    if number > MAX_VERSIONS:
+    if number > max_versions(len(required_signatures(session, la))):
         raise Conflict(f"The Learning Agreement has {number - 1} versions already, the most one may have; "
                        "agree the remaining changes outside the platform")
     now = utcnow()

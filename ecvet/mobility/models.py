@@ -58,8 +58,11 @@ class LaParty:
     SENDING = "sending"
     INTERMEDIARY = "intermediary"  # where the mobility has one: it signs after the sending organisation
     HOSTING = "hosting"
+    HOSTING_PERIOD_2 = "hosting_period_2"  # the hosts of later periods sign after the first host
+    HOSTING_PERIOD_3 = "hosting_period_3"
     COMPETENT_INSTITUTION = "competent_institution"
-    ALL = (LEARNER, GUARDIAN, SENDING, HOSTING, COMPETENT_INSTITUTION, INTERMEDIARY)
+    ALL = (LEARNER, GUARDIAN, SENDING, HOSTING, COMPETENT_INSTITUTION, INTERMEDIARY, HOSTING_PERIOD_2,
+           HOSTING_PERIOD_3)
 
 class LaChange:
     ADDED = "added"

@@ -41,6 +41,8 @@ ROLE_PARTY = {
     "sending": LaParty.SENDING,
     "hosting": LaParty.HOSTING,
     "intermediary": LaParty.INTERMEDIARY,
+    "hosting-period-2": LaParty.HOSTING_PERIOD_2,
+    "hosting-period-3": LaParty.HOSTING_PERIOD_3,
     "competent-institution-home": LaParty.COMPETENT_INSTITUTION,
 }
 #: Form fields a task consumes: cleared once used, so a later task's form is not prefilled with

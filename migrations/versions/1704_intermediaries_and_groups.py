@@ -2,7 +2,7 @@
 hosting periods per mobility
 
 ``la_signatures.party`` may be ``intermediary`` (the intermediary organisation of a mobility signs its
-Learning Agreement). ``mobility_groups`` holds a group's programme (the one Learning Agreement text its
+Learning Agreement) or ``hosting_period_2``/``_3`` (the hosts of later periods sign it too). ``mobility_groups`` holds a group's programme (the one Learning Agreement text its
 learners each sign) and accompanying persons; ``mobilities.group_id`` names a mobility's group;
 ``mobility_periods`` the hosts of a mobility with several, each with its dates and units. On
 SQLite the check constraint changes by copying la_signatures, which drops its append-only triggers: they
@@ -23,7 +23,7 @@ branch_labels = None
 depends_on = None
 
 _OLD_PARTIES = ('learner', 'guardian', 'sending', 'hosting', 'competent_institution')
-_PARTIES = _OLD_PARTIES + ('intermediary',)
+_PARTIES = _OLD_PARTIES + ('intermediary', 'hosting_period_2', 'hosting_period_3')
 
 
 def _party_check(parties: tuple[str, ...]) -> str:

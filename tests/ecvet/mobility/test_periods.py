@@ -100,7 +100,17 @@ def test_each_host_assesses_its_own_period(db: Database, frozen: FrozenClock) ->
     periods = run.la()["content"]["periods"]
     assert [(p["hosting_organisation"]["id"], p["units"]) for p in periods] == [
         (sc.hosting.org_id, ["U1"]), (restaurant.org_id, ["U2"])]
+    assert run.la()["required_signatures"] == ["learner", "sending", "hosting", "hosting_period_2"]
     run.parties_sign()
+    assert not run.la()["in_force"], "the second host signs too"
+    (signing,) = [t for t in run.ready() if t.bpmn_id == "sign_hosting_period_2"]
+    with pytest.raises(NotFound), db.transaction() as s:
+        tasks.complete(s, actor=sc.hosting.actor, task_id=signing.id, data={})
+    values = tasks_detail(db, restaurant, signing.id)
+    with db.transaction() as s:
+        tasks.complete(s, actor=restaurant.actor, task_id=signing.id, data={
+            "la_hash": values["la_hash"], "decision": "sign", "signer": {"position": "Chef"}})
+    assert run.la()["in_force"]
     with db.transaction(write=False) as s:  # the second host is a party: it sees the mobility
         assert service.get(s, actor=restaurant.actor, mobility_id=run.mobility_id).id == run.mobility_id
         assert [m.id for m in service.list_for(s, actor=restaurant.actor).items] == [run.mobility_id]
@@ -141,3 +151,8 @@ def test_each_host_assesses_its_own_period(db: Database, frozen: FrozenClock) ->
         section = next(x for x in document.sections if x.heading == "Hosting periods")
         assert section.table is not None
         assert [row[-1] for row in section.table.rows] == ["U1", "U2"]
+
+
+def tasks_detail(db: Database, party: Party, task_id: str) -> dict[str, Any]:
+    with db.transaction(write=False) as s:
+        return dict(tasks.detail(s, actor=party.actor, task_id=task_id)["form"]["values"])

@@ -425,8 +425,8 @@ def test_postponed_mobility_starts_once_signed(db: Database, frozen: FrozenClock
 
 def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(frozen: FrozenClock) -> None:
     """The process graph alone (bare SpiffWorkflow, connectors stubbed, data set by hand): the worst
-    case of every party including a guardian, an intermediary and an explicit approval re-signing each
-    of the MAX_VERSIONS versions, then three hosting periods assessed, still completes, and no task
+    case of every party including a guardian, an intermediary, three hosts and an explicit approval re-signing each
+    of the versions it may have, then three hosting periods assessed, still completes, and no task
     tree gets near the 1000 levels at which SpiffWorkflow stops walking (hazard 7: the instance would
     stall silently)."""
     files = {name: (ROOT / "processes" / name).read_bytes() for name in FILES}
@@ -450,7 +450,8 @@ def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(
         workflow.do_engine_steps()
 
     def signing_round(prefix: str, approval: str) -> None:
-        order = ["learner", "guardian", "sending", "intermediary", "hosting", "competent_institution", None]
+        order = ["learner", "guardian", "sending", "intermediary", "hosting", "hosting_period_2", "hosting_period_3",
+                 "competent_institution", None]
         for party, following in zip(order, order[1:], strict=False):
             step(f"{prefix}_{party}" if party != "competent_institution" else approval, la_next_party=following)
 
@@ -460,7 +461,8 @@ def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(
     frozen.set(datetime(2027, 3, 1, 0, 0, 1, tzinfo=UTC))
     workflow.refresh_timers()
     workflow.do_engine_steps()
-    for _ in range(learning_agreement.MAX_VERSIONS - 1):
+    signers = 8  # learner, guardian, sending, intermediary, three hosts, competent institution
+    for _ in range(learning_agreement.max_versions(signers) - 1):
         step("checkpoint", checkpoint_decision="change_la", la_next_party="learner")
         signing_round("resign", "reapprove_la_ci")
     step("checkpoint", checkpoint_decision="assess")
