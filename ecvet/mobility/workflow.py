@@ -341,9 +341,22 @@ def validate_and_recognise(context: ActionContext, data: dict[str, Any]) -> dict
     return _recognised(context, decision)
 
 
-for _name in ("mobility.record_assessment", "mobility.issue_transcript", "mobility.validate", "mobility.recognise",
+for _name in ("mobility.issue_transcript", "mobility.validate", "mobility.recognise",
               "mobility.validate_and_recognise"):
     prefill(_name)(signing.prefill)
+
+
+@prefill("mobility.record_assessment")
+def record_assessment_values(context: ActionContext) -> dict[str, Any]:
+    """The reader as signer, and only the units the host of this task's period assesses (every unit of
+    the agreement when the mobility has one host)."""
+    values = signing.prefill(context)
+    mobility = service.get(context.session, actor=context.actor, mobility_id=_mobility_id(context))
+    if mobility.periods:
+        period = periods.ROLE_PERIOD.get(context.task.role or "", 1)
+        units = context.task_data.get("la_units") or []
+        values["la_units"] = [u for u in units if periods.may_assess(mobility, period, u.get("code") or "")]
+    return values
 
 
 @action("mobility.record_implications")

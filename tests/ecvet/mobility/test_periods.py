@@ -121,7 +121,8 @@ def test_each_host_assesses_its_own_period(db: Database, frozen: FrozenClock) ->
     values = run.values("hosting", "checkpoint")
     run.complete("hosting", "checkpoint", {"la_hash": values["la_hash"], "decision": "assess"})
 
-    # Period 1's host assesses its unit only: U2 is the restaurant's.
+    # Period 1's host assesses its unit only: U2 is the restaurant's (its form lists U1 alone).
+    assert [u["code"] for u in run.values("hosting", "record_assessment")["la_units"]] == ["U1"]
     with pytest.raises(Invalid) as refusal:
         run.complete("hosting", "record_assessment", {"assessments": [_sheet("U1"), _sheet("U2")]})
     assert "assessments.1.unit" in refusal.value.errors
@@ -131,6 +132,7 @@ def test_each_host_assesses_its_own_period(db: Database, frozen: FrozenClock) ->
     with db.transaction(write=False) as s:
         assert task.id in {t.id for t in tasks.list_for(s, actor=restaurant.actor).items}
         assert task.id not in {t.id for t in tasks.list_for(s, actor=sc.hosting.actor).items}
+    assert [u["code"] for u in tasks_detail(db, restaurant, task.id)["la_units"]] == ["U2"]
     with pytest.raises(NotFound), db.transaction() as s:  # not its task: it does not exist for period 1's host
         tasks.complete(s, actor=sc.hosting.actor, task_id=task.id, data={"assessments": [_sheet("U2")]})
     with pytest.raises(Forbidden), db.transaction() as s:  # nor through the service, for the other period
