@@ -251,8 +251,8 @@ def _mobility_page(form: Form, status: int = 200) -> Any:
                 org = directory.get(competence.organisation_id)
                 if org is not None and (org.id, org.name) not in institutions:
                     institutions.append((org.id, org.name))
-            partners = {terms.mou.sending_organisation_id} | {o.id for o in terms.hosting}
-            intermediaries = [(o.id, o.name) for o in directory.values() if o.id not in partners]
+            mou_parties = {terms.mou.sending_organisation_id} | {o.id for o in terms.hosting}
+            intermediaries = [(o.id, o.name) for o in directory.values() if o.id not in mou_parties]
             if len(terms.hosting) == 1 and not form.get("hosting_organisation_id"):
                 form.values["hosting_organisation_id"] = str(terms.hosting[0].id)
             if len(terms.qualifications) == 1 and not form.get("qualification_title"):
