@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ecvet.mobility import groups
 
@@ -20,10 +20,12 @@ blp = Blueprint("mobility_groups", __name__, url_prefix="/api/mobility-groups",
 class GroupLearnerIn(LearnerIn):
     """A new learner (their details), or one nominated before (``learner_id`` alone)."""
 
-    class Meta:
-        partial = True
-
     learner_id = Id(load_default=None)
+
+    @validates_schema
+    def _details_or_id(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("learner_id") is None and not all(data.get(k) for k in ("name", "date_of_birth", "email")):
+            raise ValidationError("Give the learner's name, date_of_birth and email, or a learner_id")
 
 
 class AccompanyingPersonIn(Schema):
@@ -39,7 +41,8 @@ class GroupNominateRequest(Schema):
     programme = fields.String(required=True, validate=validate.Length(min=1, max=20000),
                               metadata={"description": "the programme the whole group follows abroad"})
     accompanying_persons = fields.List(fields.Nested(AccompanyingPersonIn), load_default=list)
-    learners = fields.List(fields.Nested(GroupLearnerIn), required=True,
+    # Each learner is new (details) or known (learner_id): partial, and GroupLearnerIn checks which.
+    learners = fields.List(fields.Nested(GroupLearnerIn(partial=True)), required=True,
                            validate=validate.Length(min=1, max=groups.MAX_LEARNERS))
     hosting_organisation_id = Id(required=True, metadata={"description": "a signing partner of the MoU"})
     qualification_title = fields.String(required=True, validate=validate.Length(min=1, max=300))

@@ -5,7 +5,7 @@ their own copy, the organisations sign all copies in one request, each signature
 outside the group sees it, and a learner cannot sign another learner's copy."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask
@@ -197,3 +197,19 @@ def test_a_group_mobility_with_an_intermediary_through_the_api(app: Flask, db: D
     final = who["sending"].get(f"/api/mobility-groups/{group_id}").get_json()
     assert [m["status"] for m in final["mobilities"]] == [MobilityStatus.RECOGNIZED] * 3
     assert final["my_tasks"] == []
+
+
+def test_a_group_takes_known_learners_by_id_and_refuses_an_entry_with_neither(app: Flask, db: Database,
+                                                                              frozen: FrozenClock) -> None:
+    sc = start(db, frozen, "NL", "BE")
+    known = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    sender = person(app, sc.sending.user_id, sc.sending.email)
+    before = counts(db)
+    problem = assert_problem(sender.post("/api/mobility-groups", json=group_body(
+        sc, [{"learner_id": known.learner_id}, {"name": "Only a name"}])), 422)
+    assert "learners" in problem["errors"], problem
+    assert counts(db) == before
+    response = sender.post("/api/mobility-groups", json=group_body(
+        sc, [{"learner_id": known.learner_id}], start_date="2027-05-03", end_date="2027-06-04"))
+    assert response.status_code == 201, response.get_json()
+    assert [m["learner_id"] for m in response.get_json()["mobilities"]] == [known.learner_id]
