@@ -27,6 +27,7 @@ from . import (
     learners,
     messages,
     mobilities,
+    mobility_groups,
     mous,
     national_models,
     organisations,
@@ -56,6 +57,7 @@ RESOURCES = (
     messages, signals,
     outbox, mous, national_models, competent_institutions, partnerships, partner_profiles, attachments,
     mobilities, learners, reviews, evaluations, action_plans, documents, europass_mobilities, partner_search,
+    mobility_groups,
 )
 
 

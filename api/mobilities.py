@@ -38,6 +38,14 @@ class LearnerIn(Schema):
     european_student_identifier = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
+class PeriodIn(Schema):
+    hosting_organisation_id = Id(required=True, metadata={"description": "a hosting partner of the MoU"})
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    units = fields.List(fields.String(validate=validate.Length(min=1, max=50)), required=True,
+                        metadata={"description": "the codes of the units this host assesses"})
+
+
 class NominateRequest(Schema):
     mou_id = Id(required=True, metadata={"description": "an active MoU of your organisation"})
     hosting_organisation_id = Id(required=True, metadata={"description": "a signing partner of the MoU"})
@@ -55,6 +63,9 @@ class NominateRequest(Schema):
         load_default=None, metadata={"description": "only when several could act for the national model"})
     competent_institution_host_id = Id(load_default=None)
     business_key = fields.String(load_default=None, validate=validate.Length(max=255))
+    periods = fields.List(fields.Nested(PeriodIn), load_default=None, metadata={
+        "description": "several hosts one after the other (2 or 3 periods, the first with hosting_organisation_id): "
+                       "each host assesses the units of its period"})
 
 
 class WithdrawRequest(Schema):

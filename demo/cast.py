@@ -42,6 +42,9 @@ ORGANISATIONS = (
                      "Bonn", "https://na-bibb.example"),
     DemoOrganisation("na_es", "SEPIE (Servicio Español para la Internacionalización de la Educación)", "ES",
                      "E10000007", "900000007", "Madrid", "https://sepie.example"),
+    # An intermediary organisation: places the group in València and signs its Learning Agreements.
+    DemoOrganisation("agency", "EuroPraktikum Rheinland gGmbH", "DE", "E10000008", "900000008", "Köln",
+                     "https://europraktikum.example", "DE-NW"),
 )
 
 #: The registry of competent institutions: the national models say *whether* a function needs one,
@@ -105,6 +108,14 @@ PEOPLE = (
                otherwise="nominated yesterday; she signs once the school has prepared her Learning Agreement"),
     DemoPerson("lukas", "lukas.becker@learner.example", "Lukas Becker", "learner (cook)",
                otherwise="not nominated yet; Anna Schmidt nominates him (Start > Nominate a learner)"),
+    DemoPerson("intermediary", "placement@europraktikum.example", "Markus Brandt",
+               "placement officer at the intermediary organisation", "agency",
+               otherwise="Documents: the group's Learning Agreements (it sees only its mobilities)",
+               tasks=("Sign the Learning Agreement as intermediary",) * 2, position="Placement officer"),
+    DemoPerson("mia", "mia.schulz@learner.example", "Mia Schulz", "learner (cook), 18, in the group of class 2b",
+               otherwise="Documents: her copy of the group's Learning Agreement, which she signed"),
+    DemoPerson("ben", "ben.wagner@learner.example", "Ben Wagner", "learner (cook), 19, in the group of class 2b",
+               otherwise="Documents: his copy of the group's Learning Agreement, which he signed"),
 )
 
 # --------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import ecvet.mobility.nomination
 import ecvet.mobility.service
 import ecvet.partnership.service
 import ecvet.qualification.service
+from demo import group as demo_group
 from demo.cast import (
     ASSESSMENT_CRITERIA,
     CHAMBER_COVERED,
@@ -217,6 +218,7 @@ class _Seeder:
         if valencia is not None:
             self._run("Jonas Keller · Cook · Köln → València", lambda: self._mobility_jonas(n, valencia))
             self._run("Elif Yılmaz · Cook · Köln → València", lambda: self._mobility_elif(n, valencia))
+            demo_group.seed_group(self.db, self.frozen, now=n, mou_id=valencia, orgs=self.orgs)
 
     def _run(self, name: str, scenario: Callable[[], Any]) -> Any:
         try:

@@ -223,6 +223,7 @@ MOBILITY_LABELS = {
     "learner.guardian_name": "Parent or guardian",
     "learner.guardian_email": "Parent's or guardian's e-mail address",
     "competent_institution_home_id": "Competent institution (home)",
+    "intermediary_organisation_id": "Intermediary organisation",
     "learner_id": "Learner",
     "learner": "Learner",
 }
@@ -234,6 +235,7 @@ def _mobility_page(form: Form, status: int = 200) -> Any:
     _require_member()
     terms = None
     institutions: list[tuple[int, str]] = []
+    intermediaries: list[tuple[int, str]] = []
     with page_session(write=False) as (session, actor):
         choices = nomination.nominable(session, actor=actor)
         summaries = [(m.id, in_force_version(m)) for m in choices]
@@ -249,13 +251,16 @@ def _mobility_page(form: Form, status: int = 200) -> Any:
                 org = directory.get(competence.organisation_id)
                 if org is not None and (org.id, org.name) not in institutions:
                     institutions.append((org.id, org.name))
+            mou_parties = {terms.mou.sending_organisation_id} | {o.id for o in terms.hosting}
+            intermediaries = [(o.id, o.name) for o in directory.values() if o.id not in mou_parties]
             if len(terms.hosting) == 1 and not form.get("hosting_organisation_id"):
                 form.values["hosting_organisation_id"] = str(terms.hosting[0].id)
             if len(terms.qualifications) == 1 and not form.get("qualification_title"):
                 form.values["qualification_title"] = terms.qualifications[0]["title"]
         partners = {m.id: _partner_names(m) for m in choices}
     return render_template("start/mobility.html", active="start", form=form, choices=summaries, partners=partners,
-                           terms=terms, institutions=institutions, labels=MOBILITY_LABELS,
+                           terms=terms, institutions=institutions, intermediaries=intermediaries,
+                           labels=MOBILITY_LABELS,
                            summary=form.summary(MOBILITY_LABELS)), status
 
 
@@ -297,7 +302,8 @@ def nominate() -> Any:
                 session, actor=actor, mou_id=mou_id, hosting_organisation_id=hosting_id,
                 qualification_title=form.get("qualification_title"), start_date=form.get("start_date"),
                 end_date=form.get("end_date"), learner=learner,
-                competent_institution_home_id=_int(form.get("competent_institution_home_id")))
+                competent_institution_home_id=_int(form.get("competent_institution_home_id")),
+                intermediary_organisation_id=_int(form.get("intermediary_organisation_id")))
             assert mobility.process_instance_id is not None
             target = _first_step(session, actor, mobility.process_instance_id)
             name = mobility.learner.name

@@ -22,6 +22,9 @@ _LA_PARTIES = {
     LaParty.GUARDIAN: "Parent or guardian",
     LaParty.SENDING: "Sending organisation",
     LaParty.HOSTING: "Hosting organisation",
+    LaParty.INTERMEDIARY: "Intermediary organisation",
+    LaParty.HOSTING_PERIOD_2: "Hosting organisation (period 2)",
+    LaParty.HOSTING_PERIOD_3: "Hosting organisation (period 3)",
     LaParty.COMPETENT_INSTITUTION: "Competent institution",
 }
 
@@ -64,7 +67,8 @@ def _shown(session: Session, actor: Actor, record_id: int, version: int | None) 
     mobility = learning_agreement.mobility_of(session, la)
     signed = views.la_signatures(session, la.id)
     orgs = organisations(session, [mobility.sending_organisation_id, mobility.hosting_organisation_id,
-                                   *(s.organisation_id for s in signed)])
+                                   *([mobility.intermediary_organisation_id] if mobility.intermediary_organisation_id
+                                     else []), *(s.organisation_id for s in signed)])
     mou = session.get(Mou, mobility.mou_id)
     mou_code = None
     if mou is not None and mou.current_version_id is not None:
@@ -111,7 +115,13 @@ def _participants(shown: _Shown) -> Section:
         *_contact("Sending organisation", persons.get("sending")),
         ("Hosting organisation", organisation_label(shown.orgs, mobility.hosting_organisation_id)),
         *_contact("Hosting organisation", persons.get("hosting")),
+        ("Intermediary organisation", (content.get("intermediary_organisation") or {}).get("name")),
         ("Intermediary", content.get("intermediary")),
+        ("Group", (content.get("group") or {}).get("name")),
+        ("Group programme", (content.get("group") or {}).get("programme")),
+        *[(f"Hosting period {p.get('position')}",
+           f"{(p.get('hosting_organisation') or {}).get('name')}, {p.get('start_date')} to {p.get('end_date')}: "
+           f"{', '.join(p.get('units') or [])}") for p in content.get("periods") or []],
         ("Under the MoU", shown.mou_code or (f"MoU {mobility.mou_id}")),
     ]
     return Section("Participants", fields(*participants))

@@ -68,6 +68,14 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
                           text(u.get("ecvet_points")), text(u.get("evidence"))] for u in units]),
         ),
     ]
+    if content.get("host_periods"):  # several hosts: each host's part of the mobility and of the units
+        sections.insert(2, Section("Hosting periods", table=Table(
+            ["Period", "Hosting organisation", "Start", "End", "Units assessed"],
+            [[text(p.get("position")), text((p.get("hosting_organisation") or {}).get("name")),
+              text(p.get("start_date")), text(p.get("end_date")),
+              text([u.get("code") for u in units if (u.get("assessed_by") or {}).get("organisation_id")
+                    == (p.get("hosting_organisation") or {}).get("id")])]
+             for p in content["host_periods"]])))
     remarks = [[text(u.get("code")), text(u.get("learner_agrees")), text(u.get("learner_comment"))]
                for u in units if u.get("learner_comment") or u.get("learner_agrees") is False]
     if remarks:

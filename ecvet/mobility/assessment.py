@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ecvet import signing
-from ecvet.mobility import learning_agreement, service
+from ecvet.mobility import learning_agreement, periods, service
 from ecvet.mobility.models import (
     AssessmentAcknowledgement,
     AssessmentMethod,
@@ -149,27 +149,30 @@ def _checked_entry(entry: Any, i: int, units: dict[str, dict[str, Any]], mobilit
 
 def record(
     session: Session, *, actor: Actor, mobility_id: int, assessments: list[dict[str, Any]],
-    signer: dict[str, Any] | None = None,
+    signer: dict[str, Any] | None = None, period: int = 1,
 ) -> list[AssessmentRecord]:
     """A member of the host records and signs assessment sheets, one per unit of the Learning Agreement
     in force, during the live mobility; a unit assessed again gets a new sheet superseding the earlier
     one. 403 for anyone but a member of the hosting organisation (administrators included), 409
     outside a live mobility or once the transcript is issued, 422 for an incomplete sheet or a
-    `signer` naming someone else (nothing is stored then)."""
+    `signer` naming someone else (nothing is stored then). With several hosts (:mod:`ecvet.mobility.periods`)
+    the host of `period` assesses the units of its period only (422 for another period's unit)."""
     mobility = service.get(session, actor=actor, mobility_id=mobility_id)
-    if not (actor.is_admin or service.is_host(actor, mobility)):
-        raise Forbidden("Only the hosting organisation assesses the learner")
+    host_id = periods.assessor(mobility, period)
+    if not (actor.is_admin or host_id in actor.organisation_ids):
+        raise Forbidden("Only the hosting organisation assesses the learner" if not mobility.periods else
+                        f"Only the host of period {period} assesses the learner in it")
     mobility = service.locked(session, mobility.id)
-    signed = signing.for_organisation(session, actor=actor, organisation_id=mobility.hosting_organisation_id,
-                                      submitted=signer)
-    host = session.get(Organisation, mobility.hosting_organisation_id)
+    signed = signing.for_organisation(session, actor=actor, organisation_id=host_id, submitted=signer)
+    host = session.get(Organisation, host_id)
     assessor = {"name": signed.name, "organisation": host.name if host else None, "role": signed.position}
     if mobility.status != MobilityStatus.LIVE:
         raise Conflict(f"The mobility is {mobility.status}: units are assessed while it is live")
     if _transcript(session, mobility) is not None:
         raise Conflict("The transcript is issued: the assessment is final")
     la, version = _agreement(session, mobility)
-    units = {u["code"]: u for u in version.content.get("units") or []}
+    units = {u["code"]: u for u in version.content.get("units") or []
+             if periods.may_assess(mobility, period, u["code"])}
     if not isinstance(assessments, list) or not assessments:
         raise Invalid("Record at least one assessment sheet", errors={"assessments": ["At least one"]})
     errors: dict[str, list[str]] = {}
@@ -196,7 +199,7 @@ def record(
             assessor_name=entry["assessor_name"], assessor_organisation=entry["assessor_organisation"],
             assessor_role=entry["assessor_role"], assessed_on=entry["assessed_on"], result=entry["result"],
             grade=entry["grade"], comments=entry["comments"], evidence=entry["evidence"],
-            organisation_id=mobility.hosting_organisation_id, supersedes_id=previous.id if previous else None,
+            organisation_id=host_id, supersedes_id=previous.id if previous else None,
             recorded_by=actor.user_id, recorded_at=now, **signed.columns(),
         )
         session.add(row)

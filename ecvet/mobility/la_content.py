@@ -105,6 +105,10 @@ CONTENT_SCHEMA: dict[str, Any] = {
         },
         "intermediary": _SHORT,
         "learner_progress": _TEXT,
+        # Written by the platform from the mobility's records (whatever a form sends is replaced).
+        "intermediary_organisation": {"type": "object"},
+        "group": {"type": "object"},
+        "periods": {"type": "array"},
     },
 }
 _VALIDATOR = Draft202012Validator(CONTENT_SCHEMA)

@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecvet.evidence import content_hash
-from ecvet.mobility import la_content, service
+from ecvet.mobility import la_content, periods, service
 from ecvet.mobility.models import (
     LaChange,
     LaParty,
@@ -43,6 +43,7 @@ from ecvet.mobility.models import (
     LaVersion,
     LearningAgreement,
     Mobility,
+    MobilityGroup,
     MobilityStatus,
     PersonalTranscript,
 )
@@ -59,6 +60,15 @@ STALE_MESSAGE = "stale: the Learning Agreement changed since you read it"
 #: Versions an LA may have: every version is a signing round in the Mobility process, whose task tree
 #: must stay far below the workflow library's depth limit (hazard 7 of the engine notes).
 MAX_VERSIONS = 30
+#: Each signature of each round deepens the tree: with more signers (an intermediary, later hosts) an
+#: agreement may have fewer versions (:func:`max_versions`); tests/ecvet/mobility/test_workflow.py checks
+#: the worst case of every signer.
+SIGNATURE_BUDGET = 180
+
+
+def max_versions(signers: int) -> int:
+    """The most versions an agreement with `signers` required signatures may have."""
+    return min(MAX_VERSIONS, SIGNATURE_BUDGET // max(signers, 1))
 
 #: The content's schema and the parts of it a change may replace (:mod:`ecvet.mobility.la_content`).
 CONTENT_SCHEMA = la_content.CONTENT_SCHEMA
@@ -88,7 +98,11 @@ def _party_order(mobility: Mobility) -> list[str]:
     order = [LaParty.LEARNER]
     if _needs_guardian(mobility):
         order.append(LaParty.GUARDIAN)
-    return order + [LaParty.SENDING, LaParty.HOSTING]
+    order.append(LaParty.SENDING)
+    if mobility.intermediary_organisation_id is not None:
+        order.append(LaParty.INTERMEDIARY)
+    later_hosts = {2: LaParty.HOSTING_PERIOD_2, 3: LaParty.HOSTING_PERIOD_3}
+    return order + [LaParty.HOSTING] + [later_hosts[p.position] for p in mobility.periods if p.position in later_hosts]
 
 
 def _needs_competent_institution(session: Session, mobility: Mobility) -> bool:
@@ -231,7 +245,7 @@ def prepare(session: Session, *, actor: Actor, mobility_id: int, content: dict[s
     mou = session.get(Mou, mobility.mou_id)
     if mou is None or in_force_version(mou) is None:
         raise Conflict("The mobility's MoU is not in force: a Learning Agreement is made under an active MoU")
-    content = la_content.units_from_mou(session, mobility, la_content.check(content))
+    content = _named_parties(session, mobility, la_content.units_from_mou(session, mobility, la_content.check(content)))
     existing = session.scalar(select(LearningAgreement.id).where(
         LearningAgreement.mobility_id == mobility.id, LearningAgreement.status != LaStatus.DELETED))
     if existing is not None:
@@ -250,6 +264,23 @@ def prepare(session: Session, *, actor: Actor, mobility_id: int, content: dict[s
     audit.record(session, actor_id=actor.user_id, action="la.prepared", la_id=la.id, mobility_id=mobility.id,
                  version=1, content_hash=version.content_hash)
     return la
+
+
+def _named_parties(session: Session, mobility: Mobility, content: dict[str, Any]) -> dict[str, Any]:
+    """The signed text names the intermediary organisation (a party that signs) and the group whose
+    programme the learner follows, so a signature binds to them too."""
+    content = {k: v for k, v in content.items() if k not in ("intermediary_organisation", "group", "periods")}
+    if mobility.periods:
+        content = {**content, "periods": periods.described(session, mobility)}
+    if mobility.intermediary_organisation_id is not None:
+        org = session.get(Organisation, mobility.intermediary_organisation_id)
+        assert org is not None
+        content = {**content, "intermediary_organisation": {"id": org.id, "name": org.name, "country": org.country}}
+    if mobility.group_id is not None:
+        group = session.get(MobilityGroup, mobility.group_id)
+        assert group is not None
+        content = {**content, "group": {"id": group.id, "name": group.name, "programme": group.programme}}
+    return content
 
 
 def _reason(entry: Any, index: int, kind: str, errors: dict[str, list[str]]) -> str:
@@ -336,7 +367,7 @@ def _new_version(session: Session, actor: Actor, la: LearningAgreement, edit: _E
     """Version n+1 with `content`, current from now on; every party signs again."""
     previous = edit.version
     number = (session.scalar(select(func.max(LaVersion.number)).where(LaVersion.la_id == la.id)) or 0) + 1
-    if number > MAX_VERSIONS:
+    if number > max_versions(len(required_signatures(session, la))):
         raise Conflict(f"The Learning Agreement has {number - 1} versions already, the most one may have; "
                        "agree the remaining changes outside the platform")
     now = utcnow()

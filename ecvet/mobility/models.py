@@ -56,9 +56,13 @@ class LaParty:
     LEARNER = "learner"
     GUARDIAN = "guardian"
     SENDING = "sending"
+    INTERMEDIARY = "intermediary"  # where the mobility has one: it signs after the sending organisation
     HOSTING = "hosting"
+    HOSTING_PERIOD_2 = "hosting_period_2"  # the hosts of later periods sign after the first host
+    HOSTING_PERIOD_3 = "hosting_period_3"
     COMPETENT_INSTITUTION = "competent_institution"
-    ALL = (LEARNER, GUARDIAN, SENDING, HOSTING, COMPETENT_INSTITUTION)
+    ALL = (LEARNER, GUARDIAN, SENDING, HOSTING, COMPETENT_INSTITUTION, INTERMEDIARY, HOSTING_PERIOD_2,
+           HOSTING_PERIOD_3)
 
 class LaChange:
     ADDED = "added"
@@ -137,6 +141,21 @@ class Learner(Base):
         """Under 18 on that date: the Learning Agreement then needs a parent's or guardian's signature."""
         return self.age_on(on_date) < ADULT_AGE
 
+class MobilityGroup(Base):
+    """Learners who go together under one MoU (migration 1704): one programme, one Learning Agreement
+    text, and the accompanying persons; each learner still has their own mobility and signs their own copy."""
+
+    __tablename__ = "mobility_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mou_id: Mapped[int] = mapped_column(ForeignKey("mous.id"), index=True)
+    sending_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    programme: Mapped[str] = mapped_column(Text)
+    accompanying_persons: Mapped[list[Any]]  # [{"name", "role", "organisation"}]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 class Mobility(Base):
     """One learner's stay abroad under a MoU: nomination, then live, then recognized (or cancelled)."""
 
@@ -172,8 +191,27 @@ class Mobility(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime | None]
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("mobility_groups.id"), index=True)  # migration 1704
 
     learner: Mapped[Learner] = relationship(lazy="joined")
+    # Several hosts one after the other (migration 1704); none: one host for the whole mobility.
+    periods: Mapped[list[MobilityPeriod]] = relationship(lazy="selectin", order_by="MobilityPeriod.position")
+
+class MobilityPeriod(Base):
+    """One host's part of a mobility with several hosts: its dates and the units it assesses. Period 1's
+    host is the mobility's hosting organisation (it signs the LA and issues the transcript)."""
+
+    __tablename__ = "mobility_periods"
+    __table_args__ = (UniqueConstraint("mobility_id", "position"), CheckConstraint("end_date >= start_date",
+                                                                                   name="ck_mobility_periods_dates"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    hosting_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    unit_codes: Mapped[list[Any]]
 
 class MobilityStatusChange(Base):
     """One step of a mobility's life (nomination → live → recognized, or cancelled), with its reason."""

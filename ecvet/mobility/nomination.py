@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecvet.mobility import periods as host_periods
 from ecvet.mobility import service
 from ecvet.mobility.models import Learner, Mobility, MobilityStatus, MobilityStatusChange
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
@@ -279,6 +280,8 @@ def nominate(
     competent_institution_home_id: int | None = None,
     competent_institution_host_id: int | None = None,
     business_key: str | None = None,
+    group_id: int | None = None,
+    periods: list[dict[str, Any]] | None = None,
 ) -> Mobility:
     """The sending organisation nominates a learner for a mobility under its active MoU and starts the
     Mobility process, in one unit of work.
@@ -306,6 +309,12 @@ def nominate(
     _organisations_exist(session, errors, intermediary_organisation_id=intermediary_organisation_id,
                          competent_institution_home_id=competent_institution_home_id,
                          competent_institution_host_id=competent_institution_host_id)
+    if intermediary_organisation_id in (mou.sending_organisation_id, hosting_organisation_id):
+        errors["intermediary_organisation_id"] = ["An intermediary is neither the sending nor the hosting organisation"]
+    checked_periods = host_periods.check(
+        periods, partners=signing - {mou.sending_organisation_id}, host=hosting_organisation_id, start=start,
+        end=end, units={u.get("code") for u in qualification.get("units") or []}, errors=errors,
+    ) if periods is not None and start and end and qualification else []
     if (learner is None) == (learner_id is None):
         errors["learner"] = ["Give either the learner's details (learner) or an existing learner_id"]
     if errors:
@@ -332,8 +341,9 @@ def nominate(
         start_date=start, end_date=end, status=MobilityStatus.NOMINATION, created_at=now, updated_at=now,
         competent_institution_home_id=ci_home, competent_institution_host_id=ci_host,
         intermediary_organisation_id=intermediary_organisation_id, national_model=model.as_dict(),
-        created_by=actor.user_id,
+        created_by=actor.user_id, group_id=group_id,
     )
+    host_periods.attach(mobility, checked_periods)
     session.add(mobility)
     session.flush()
     session.add(MobilityStatusChange(mobility_id=mobility.id, old_status=None, new_status=MobilityStatus.NOMINATION,
@@ -361,10 +371,13 @@ def _bindings(mobility: Mobility) -> dict[str, Any]:
     return {
         "sending": mobility.sending_organisation_id,
         "hosting": mobility.hosting_organisation_id,
+        # A mobility without an intermediary never routes to its lane; the school holds it meanwhile.
+        "intermediary": mobility.intermediary_organisation_id or mobility.sending_organisation_id,
         "learner": {"user_id": learner.user_id},
         "guardian": guardian,
         "competent-institution-home": mobility.competent_institution_home_id or mobility.sending_organisation_id,
         "competent-institution-host": mobility.competent_institution_host_id or mobility.hosting_organisation_id,
+        **host_periods.bindings(mobility),
     }
 
 
@@ -395,6 +408,8 @@ def process_variables(session: Session, mobility: Mobility) -> dict[str, Any]:
     return {
         "mobility_id": mobility.id,
         "mou_id": mobility.mou_id,  # the agreement it runs under: listed among the instance's documents
+        "group_id": mobility.group_id,
+        "host_periods": len(mobility.periods) or 1,  # the gateways give each later period's host its assessment
         "qualification_title": mobility.qualification_title,
         "start_date": mobility.start_date.isoformat(),
         "end_date": mobility.end_date.isoformat(),

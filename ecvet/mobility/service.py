@@ -22,6 +22,7 @@ from ecvet.mobility.models import (
     Learner,
     LearningAgreement,
     Mobility,
+    MobilityPeriod,
     MobilityStatus,
     MobilityStatusChange,
 )
@@ -53,8 +54,10 @@ def home_organisation_ids(mobility: Mobility) -> set[int]:
 
 
 def host_organisation_ids(mobility: Mobility) -> set[int]:
-    """The host side: the hosting organisation and the competent institution (host)."""
-    return {i for i in (mobility.hosting_organisation_id, mobility.competent_institution_host_id) if i}
+    """The host side: the hosting organisation (every host of a mobility with several periods) and the
+    competent institution (host)."""
+    hosts = {mobility.hosting_organisation_id} | {p.hosting_organisation_id for p in mobility.periods}
+    return hosts | ({mobility.competent_institution_host_id} if mobility.competent_institution_host_id else set())
 
 
 def party_organisation_ids(mobility: Mobility) -> set[int]:
@@ -134,6 +137,7 @@ def list_for(
             Mobility.competent_institution_home_id.in_(orgs),
             Mobility.competent_institution_host_id.in_(orgs),
             Mobility.intermediary_organisation_id.in_(orgs),
+            Mobility.id.in_(select(MobilityPeriod.mobility_id).where(MobilityPeriod.hosting_organisation_id.in_(orgs))),
             Mobility.learner_id.in_(learner_ids),
         ))
     if status:

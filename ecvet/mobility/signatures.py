@@ -67,14 +67,19 @@ def _party_organisation(session: Session, actor: Actor, mobility: Mobility, part
             raise Forbidden("The guardian has no account: a member of the sending organisation records "
                             "the guardian's signature")
         return mobility.sending_organisation_id
-    if party == LaParty.SENDING:
-        if mobility.sending_organisation_id not in actor.organisation_ids:
-            raise Forbidden("Only members of the sending organisation sign for it")
-        return mobility.sending_organisation_id
-    if party == LaParty.HOSTING:
-        if mobility.hosting_organisation_id not in actor.organisation_ids:
-            raise Forbidden("Only members of the hosting organisation sign for it")
-        return mobility.hosting_organisation_id
+    later = {p.position: p.hosting_organisation_id for p in mobility.periods}
+    organisation_party = {
+        LaParty.SENDING: (mobility.sending_organisation_id, "the sending organisation"),
+        LaParty.HOSTING: (mobility.hosting_organisation_id, "the hosting organisation"),
+        LaParty.INTERMEDIARY: (mobility.intermediary_organisation_id, "the mobility's intermediary organisation"),
+        LaParty.HOSTING_PERIOD_2: (later.get(2), "the host of period 2"),
+        LaParty.HOSTING_PERIOD_3: (later.get(3), "the host of period 3"),
+    }.get(party)
+    if organisation_party is not None:
+        org_id, what = organisation_party
+        if org_id is None or org_id not in actor.organisation_ids:
+            raise Forbidden(f"Only members of {what} sign for it")
+        return org_id
     ids = sorted(competent_institution_ids(session, mobility) & actor.organisation_ids)
     if not ids:
         raise Forbidden("Only members of a competent institution registered for LA approval in the sending "

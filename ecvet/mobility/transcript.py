@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ecvet import signing
 from ecvet.evidence import content_hash
-from ecvet.mobility import assessment, learning_agreement, service
+from ecvet.mobility import assessment, learning_agreement, periods, service
 from ecvet.mobility.models import AssessmentResult, Mobility, MobilityStatus, PersonalTranscript
 from engine import audit
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -159,6 +159,10 @@ def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str,
                                      if u["result"] == AssessmentResult.ACHIEVED),
         "issued_on": now.date().isoformat(),
     }
+    if mobility.periods:  # several hosts: each host's part, and per unit the host that assessed it
+        content["host_periods"] = periods.described(session, mobility)
+        for unit in units:
+            unit["assessed_by"] = _organisation(session, sheets[unit["code"]].organisation_id)
     transcript = PersonalTranscript(
         mobility_id=mobility.id, learner_id=learner.id, sending_organisation_id=mobility.sending_organisation_id,
         hosting_organisation_id=mobility.hosting_organisation_id, la_id=la.id, la_version_id=version.id,

@@ -22,6 +22,7 @@ from ecvet.mobility import (
     departure,
     learning_agreement,
     nomination,
+    periods,
     recognition,
     service,
     signatures,
@@ -39,6 +40,9 @@ ROLE_PARTY = {
     "guardian": LaParty.GUARDIAN,
     "sending": LaParty.SENDING,
     "hosting": LaParty.HOSTING,
+    "intermediary": LaParty.INTERMEDIARY,
+    "hosting-period-2": LaParty.HOSTING_PERIOD_2,
+    "hosting-period-3": LaParty.HOSTING_PERIOD_3,
     "competent-institution-home": LaParty.COMPETENT_INSTITUTION,
 }
 #: Form fields a task consumes: cleared once used, so a later task's form is not prefilled with
@@ -260,7 +264,8 @@ def checkpoint(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 def record_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """The host's assessment sheets, one per unit of the agreement in force."""
     rows = assessment.record(context.session, actor=context.actor, mobility_id=_mobility_id(context),
-                             assessments=data.get("assessments") or [], signer=data.get("signer"))
+                             assessments=data.get("assessments") or [], signer=data.get("signer"),
+                             period=periods.ROLE_PERIOD.get(context.task.role or "", 1))
     return {"assessment_ids": [r.id for r in rows], "signer": None}
 
 
@@ -340,9 +345,22 @@ def validate_and_recognise(context: ActionContext, data: dict[str, Any]) -> dict
     return _recognised(context, decision)
 
 
-for _name in ("mobility.record_assessment", "mobility.issue_transcript", "mobility.validate", "mobility.recognise",
+for _name in ("mobility.issue_transcript", "mobility.validate", "mobility.recognise",
               "mobility.validate_and_recognise"):
     prefill(_name)(signing.prefill)
+
+
+@prefill("mobility.record_assessment")
+def record_assessment_values(context: ActionContext) -> dict[str, Any]:
+    """The reader as signer, and only the units the host of this task's period assesses (every unit of
+    the agreement when the mobility has one host)."""
+    values = signing.prefill(context)
+    mobility = service.get(context.session, actor=context.actor, mobility_id=_mobility_id(context))
+    if mobility.periods:
+        period = periods.ROLE_PERIOD.get(context.task.role or "", 1)
+        units = context.task_data.get("la_units") or []
+        values["la_units"] = [u for u in units if periods.may_assess(mobility, period, u.get("code") or "")]
+    return values
 
 
 @action("mobility.record_implications")

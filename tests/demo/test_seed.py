@@ -74,9 +74,9 @@ def seeded(db: Database) -> seed.DemoResult:
 
 def test_a_second_run_adds_nothing_and_prints_the_same_table(db: Database, seeded: seed.DemoResult) -> None:
     before = counts(db)
-    assert before["Organisation"] == 7, "five parties and two supporting actors"
-    assert before["ProcessInstance"] == 5
-    assert before["Mobility"] == 3
+    assert before["Organisation"] == 8, "five parties, an intermediary and two supporting actors"
+    assert before["ProcessInstance"] == 7
+    assert before["Mobility"] == 5, "three alone, two in a group"
     again = seed.seed(db)
     assert counts(db) == before, "not one row more, not even an audit event"
     assert [(x.email, x.tasks) for x in again.logins] == [(x.email, x.tasks) for x in seeded.logins]
@@ -94,7 +94,8 @@ def test_every_demo_user_has_the_tasks_the_table_says(db: Database, seeded: seed
         ready = s.scalars(select(HumanTask).where(HumanTask.state == TaskState.READY)).all()
         where = {(t.bpmn_id, t.process_key) for t in ready}
         assert where == {("prepare_la", "mobility"), ("sign_learner", "mobility"), ("checkpoint", "mobility"),
-                         ("approve_hosting", "partnership"), ("approve_ci_home", "partnership")}
+                         ("approve_hosting", "partnership"), ("approve_ci_home", "partnership"),
+                         ("sign_intermediary", "mobility")}  # the group's two copies (tests/demo/test_group.py)
         sign = next(t for t in ready if t.bpmn_id == "sign_learner")
         assert (sign.instance_id, sign.user_id) == (jonas.process_instance_id, jonas.learner.user_id)
 

@@ -55,7 +55,7 @@ class Scenario:
     runs: list[Run] = field(default_factory=list)
 
     def nominate(self, name: str, born: date, *, sector: str | None = None, guardian_account: bool = False,
-                 start: date = START, end: date = END) -> Run:
+                 start: date = START, end: date = END, intermediary: Party | None = None) -> Run:
         learner_user = make_user(self.db, name=name)
         guardian_user = make_user(self.db, name=f"Parent of {name}") if guardian_account else None
         details = {"name": name, "date_of_birth": born.isoformat(), "email": learner_user.email}
@@ -65,11 +65,13 @@ class Scenario:
         with self.db.transaction() as s:
             mobility = nomination.nominate(s, actor=self.sending.actor, mou_id=self.mou_id,
                                            hosting_organisation_id=self.hosting.org_id, qualification_title="Cook",
-                                           start_date=start, end_date=end, sector=sector, learner=details)
+                                           start_date=start, end_date=end, sector=sector, learner=details,
+                                           intermediary_organisation_id=intermediary.org_id if intermediary else None)
             assert mobility.process_instance_id is not None
             run = Run(self, mobility.id, mobility.process_instance_id, mobility.learner_id,
                       actor_for(self.db, learner_user.id),
-                      actor_for(self.db, guardian_user.id) if guardian_user else None, name)
+                      actor_for(self.db, guardian_user.id) if guardian_user else None, name,
+                      intermediary.actor if intermediary else None)
         self.runs.append(run)
         return run
 
@@ -88,6 +90,7 @@ class Run:
     learner: Actor
     guardian: Actor | None
     name: str
+    intermediary: Actor | None = None
 
     # Who is who ----------------------------------------------------------------------------------
 
@@ -99,6 +102,8 @@ class Run:
             out["ci_home"] = self.sc.ci_home.actor
         if self.guardian is not None:
             out["guardian"] = self.guardian
+        if self.intermediary is not None:
+            out["intermediary"] = self.intermediary
         return out
 
     @property
@@ -202,6 +207,8 @@ class Run:
             who = "guardian" if self.guardian else "sending"
             self.sign(f"{prefix}_guardian", who)
         self.sign(f"{prefix}_sending", "sending", SIGNER)
+        if self.intermediary is not None:
+            self.sign(f"{prefix}_intermediary", "intermediary", SIGNER)
         self.sign(f"{prefix}_hosting", "hosting", HOST_SIGNER)
 
     def change_units(self) -> None:

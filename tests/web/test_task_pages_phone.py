@@ -16,7 +16,7 @@ def fill_the_required(page: Any, task_name: str) -> None:
     """What each demo task needs beyond what the page fills in."""
     if task_name == "Approve the MoU":
         page.get_by_role("radio", name="Approved", exact=True).check()
-    elif task_name == "Sign your Learning Agreement":
+    elif task_name in ("Sign your Learning Agreement", "Sign the Learning Agreement as intermediary"):
         page.get_by_role("radio", name="Sign", exact=True).check()
     elif task_name == "Follow the learning activities":
         page.locator("#f-decision input[type=radio]").first.check()

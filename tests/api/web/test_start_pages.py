@@ -362,3 +362,18 @@ def test_pages_need_a_deployed_process(app: Flask, db: Database) -> None:
                         f"&hosting_organisation_id={hotel.org_id}")
     assert response.status_code == 409
     assert "not deployed" in response.get_data(as_text=True)
+
+
+def test_a_nomination_may_name_an_intermediary(setting: Setting) -> None:
+    """The intermediary is chosen from the directory (not the MoU's partners); it becomes a party."""
+    page = setting.browser(setting.nl)
+    html = page.get("/start/mobility").get_data(as_text=True)
+    choices = field_block(html, "f-intermediary_organisation_id")
+    assert f'<option value="{setting.outsider.org_id}">' in choices
+    assert f'<option value="{setting.be.org_id}"' not in choices
+    response = page.post("/start/mobility", {"mou_id": setting.mou_id, **nomination(
+        hosting_organisation_id=setting.be.org_id, intermediary_organisation_id=setting.outsider.org_id)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with setting.db.transaction(write=False) as s:
+        (mobility,) = s.scalars(select(Mobility)).all()
+    assert mobility.intermediary_organisation_id == setting.outsider.org_id

@@ -101,6 +101,9 @@ def test_nomination_starts_the_process_with_every_lane_bound(db: Database) -> No
         "sending": (sending.org_id, None), "hosting": (hosting.org_id, None), "learner": (None, learner.user_id),
         "guardian": (None, guardian.id), "competent-institution-home": (sending.org_id, None),
         "competent-institution-host": (hosting.org_id, None),
+        "intermediary": (sending.org_id, None),  # no intermediary: the school holds the lane, never used
+        # One host: the lanes of later hosting periods are the host's, never used either.
+        "hosting-period-2": (hosting.org_id, None), "hosting-period-3": (hosting.org_id, None),
     }
 
 

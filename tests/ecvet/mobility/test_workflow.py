@@ -425,9 +425,10 @@ def test_postponed_mobility_starts_once_signed(db: Database, frozen: FrozenClock
 
 def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(frozen: FrozenClock) -> None:
     """The process graph alone (bare SpiffWorkflow, connectors stubbed, data set by hand): the worst
-    case of every party including a guardian and an explicit approval re-signing each of the
-    MAX_VERSIONS versions still completes, and no task tree gets near the 1000 levels at which
-    SpiffWorkflow stops walking (hazard 7: the instance would stall silently)."""
+    case of every party including a guardian, an intermediary, three hosts and an explicit approval re-signing each
+    of the versions it may have, then three hosting periods assessed, still completes, and no task
+    tree gets near the 1000 levels at which SpiffWorkflow stops walking (hazard 7: the instance would
+    stall silently)."""
     files = {name: (ROOT / "processes" / name).read_bytes() for name in FILES}
     (process,) = parse_bundle(files, forms_dir=ROOT / "forms").processes
     engine = SandboxedScriptEngine({"mobility.go_live": lambda **_: "live",
@@ -436,7 +437,7 @@ def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(
     workflow = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=engine)
     workflow.task_tree.data.update({
         "mobility_id": 1, "start_deadline": "2027-03-01T00:00:00+00:00", "country": "DE", "sector": "crafts",
-        "eqf_level": 4, "la_id": None, "la_refused": False, "la_next_party": None})
+        "eqf_level": 4, "la_id": None, "la_refused": False, "la_next_party": None, "host_periods": 3})
     workflow.do_engine_steps()
 
     def step(bpmn_id: str, **data: Any) -> None:
@@ -449,7 +450,8 @@ def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(
         workflow.do_engine_steps()
 
     def signing_round(prefix: str, approval: str) -> None:
-        order = ["learner", "guardian", "sending", "hosting", "competent_institution", None]
+        order = ["learner", "guardian", "sending", "intermediary", "hosting", "hosting_period_2", "hosting_period_3",
+                 "competent_institution", None]
         for party, following in zip(order, order[1:], strict=False):
             step(f"{prefix}_{party}" if party != "competent_institution" else approval, la_next_party=following)
 
@@ -459,11 +461,13 @@ def test_the_most_versions_an_agreement_may_have_stay_within_spiffs_depth_limit(
     frozen.set(datetime(2027, 3, 1, 0, 0, 1, tzinfo=UTC))
     workflow.refresh_timers()
     workflow.do_engine_steps()
-    for _ in range(learning_agreement.MAX_VERSIONS - 1):
+    signers = 8  # learner, guardian, sending, intermediary, three hosts, competent institution
+    for _ in range(learning_agreement.max_versions(signers) - 1):
         step("checkpoint", checkpoint_decision="change_la", la_next_party="learner")
         signing_round("resign", "reapprove_la_ci")
     step("checkpoint", checkpoint_decision="assess")
-    for bpmn_id in ("record_assessment", "acknowledge_assessment", "issue_transcript", "release_transcript",
+    for bpmn_id in ("record_assessment", "assess_period_2", "assess_period_3", "acknowledge_assessment",
+                    "issue_transcript", "release_transcript",
                     "validate_units", "recognise_ci", "record_implications"):
         step(bpmn_id)
     assert workflow.is_completed()
