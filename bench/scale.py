@@ -28,17 +28,18 @@ from typing import Any
 
 os.environ.setdefault("ECVET_ARGON2_FAST", "1")
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, make_url, select, text  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from bench import explain  # noqa: E402
 from bench.generate import LANES, sequential_process  # noqa: E402
 from bench.run import print_table  # noqa: E402
-from bench.servers import fresh_pg, fresh_sqlite  # noqa: E402
+from bench.servers import PG_URL, fresh_pg, fresh_sqlite  # noqa: E402
 from engine import bulk, deployments, migrate, parties, summaries  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.db import Database  # noqa: E402
-from engine.models import AuditEvent, HumanTask, utcnow  # noqa: E402
+from engine.models import AuditEvent, HumanTask, Organisation, ProcessInstance, User, utcnow  # noqa: E402
 
 KEY = "bench20"
 PASSWORD = "bench-password-1"
@@ -48,6 +49,7 @@ STEPS = 21  # instance n has its first n // 3 % STEPS user tasks (of 20) complet
 DAYS = 60  # instance n started n % DAYS days ago
 SCALE = int(os.environ.get("ECVET_BENCH_SCALE", "10000"))
 REPEAT = int(os.environ.get("ECVET_BENCH_REPEAT", "30"))
+KEEP = os.environ.get("ECVET_BENCH_SCALE_KEEP") == "1"
 CHUNK = 5000  # instances per unit of work while loading
 COMPLETE = "complete a task"
 REFRESH = "(worker) recomputing the dashboard's summary, once"
@@ -61,6 +63,34 @@ class World:
     bindings: list[dict[str, int]]
     loaded: int = 0
     loading_seconds: float = 0.0
+
+
+def reopen(url: str) -> World | None:
+    """The world a previous run left in `url` (ECVET_BENCH_SCALE_KEEP=1), migrated to the current head;
+    None if there is none."""
+    try:
+        migrate.upgrade(url)
+    except OperationalError:
+        return None
+    db = Database(url)
+    with db.transaction(write=False) as s:
+        admin = s.scalar(select(User).where(User.email == "admin@example.org"))
+        if admin is None:
+            db.dispose()
+            return None
+        names = {name: org for org, name in s.execute(select(Organisation.id, Organisation.name))}
+        loaded = s.scalar(select(func.count()).select_from(ProcessInstance)) or 0
+        actor = parties.Actor.of(admin)
+    senders = [names[f"School {n}"] for n in range(SENDERS)]
+    hosts = [names[f"Host {n}"] for n in range(HOSTS)]
+    return World(db, actor, _bindings(senders, hosts, names["Learners"]), loaded=loaded)
+
+
+def _bindings(senders: list[int], hosts: list[int], learners: int) -> list[dict[str, int]]:
+    roles = [lane.split()[0].lower() for lane in LANES]
+    # every pairing of a sender and a host, taken in turn: instance n has sender n % 3 and host n % 5
+    return [dict(zip(roles, (senders[n % SENDERS], hosts[n % HOSTS], learners), strict=True))
+            for n in range(SENDERS * HOSTS)]
 
 
 def setup(url: str) -> World:
@@ -77,11 +107,7 @@ def setup(url: str) -> World:
         parties.create_user(s, actor=None, email="coordinator@example.org", name="Coordinator",
                             password=PASSWORD, organisation_ids=[senders[0]])
         actor = parties.Actor.of(admin)
-    roles = [lane.split()[0].lower() for lane in LANES]
-    # every pairing of a sender and a host, taken in turn: instance n has sender n % 3 and host n % 5
-    bindings = [dict(zip(roles, (senders[n % SENDERS], hosts[n % HOSTS], learners), strict=True))
-                for n in range(SENDERS * HOSTS)]
-    return World(db, actor, bindings)
+    return World(db, actor, _bindings(senders, hosts, learners))
 
 
 def load_to(world: World, total: int) -> None:
@@ -180,18 +206,25 @@ def measure(worlds: list[World]) -> list[dict[str, tuple[float, float]]]:
     return out
 
 
-def _fresh(name: str, *, sqlite: bool) -> str:
+def _world(name: str, *, sqlite: bool) -> World:
+    """A fresh database `name`; with ECVET_BENCH_SCALE_KEEP=1 on PostgreSQL, the one a previous run
+    left if there is one (loading 100,000 instances takes a while: measure again without reloading)."""
+    if KEEP and not sqlite:
+        kept = reopen(make_url(PG_URL).set(database=f"ecvet_bench_{name}").render_as_string(hide_password=False))
+        if kept is not None:
+            print(f"  reusing ecvet_bench_{name}: {kept.loaded} instances", file=sys.stderr)
+            return kept
     url = fresh_sqlite(name) if sqlite else fresh_pg(f"ecvet_bench_{name}")
     if url is None:
         raise SystemExit("PostgreSQL is needed (or ECVET_BENCH_SCALE_SQLITE=1)")
-    return url
+    return setup(url)
 
 
 def main() -> None:
     sqlite = os.environ.get("ECVET_BENCH_SCALE_SQLITE") == "1"
-    small = setup(_fresh("scale_1000", sqlite=sqlite))
+    small = _world("scale_1000", sqlite=sqlite)
     load_to(small, 1000)
-    world = setup(_fresh("scale", sqlite=sqlite))
+    world = _world("scale", sqlite=sqlite)
     load_to(world, 1000)
     first_load = world.loading_seconds
     load_to(world, SCALE)
@@ -204,11 +237,12 @@ def main() -> None:
     small.db.dispose()
     world.db.dispose()
     backend = "SQLite" if sqlite else "PostgreSQL"
+    rate = world.loaded / world.loading_seconds if world.loading_seconds else 0.0
+    loading = (f"Loading through engine/bulk.py took {world.loading_seconds:.1f} s ({rate:.0f} instances/s; "
+               f"the first 1,000 in {first_load:.1f} s)." if rate else "Loaded by an earlier run.")
     print(f"\n{backend}: {world.loaded} instances, {tasks} task rows, {audit} audit rows, {mine} ready tasks for the "
-          f"measured organisation. Loading through engine/bulk.py took {world.loading_seconds:.1f} s "
-          f"({world.loaded / world.loading_seconds:.0f} instances/s; the first 1,000 in {first_load:.1f} s). "
-          f"Each request {REPEAT} times against a database of 1,000 instances and one of {world.loaded:,}, "
-          f"interleaved.\n")
+          f"measured organisation. {loading} Each request {REPEAT} times against a database of 1,000 instances "
+          f"and one of {world.loaded:,}, interleaved.\n")
     rows = []
     for label, (p50, p95) in at_small.items():
         big50, big95 = at_large[label]
