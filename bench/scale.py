@@ -52,7 +52,7 @@ REPEAT = int(os.environ.get("ECVET_BENCH_REPEAT", "30"))
 KEEP = os.environ.get("ECVET_BENCH_SCALE_KEEP") == "1"
 CHUNK = 5000  # instances per unit of work while loading
 COMPLETE = "complete a task"
-REFRESH = "(worker) recomputing the dashboard's summary, once"
+REFRESH = "(worker) recomputing the summaries (administrators, 1 organisation)"
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -175,7 +175,7 @@ def requests_of(world: World) -> tuple[list[tuple[str, Callable[[], Any]]], floa
          lambda: api.get("/api/process-instances?business_key=M-999", headers=headers)),
         ("inbox page /tasks", lambda: coordinator.get("/tasks")),
         ("dashboard /monitor (administrator, the worker's summary)", lambda: admin.get("/monitor")),
-        ("dashboard /monitor (coordinator, live over their instances)", lambda: coordinator.get("/monitor")),
+        ("dashboard /monitor (coordinator, their organisation's summary)", lambda: coordinator.get("/monitor")),
     ], refresh_ms
 
 
