@@ -13,6 +13,8 @@ An import of work under way (or a load test that wants realistic task tables) as
 `complete` user tasks to be completed too: each the first ready one, with no form data, by the
 importing administrator on the parties' behalf, at times spread between `started_at` and now. The
 rows are those `tasks.complete` leaves (completed task rows, `task.completed` and status audit rows).
+A task with a form or a record action is refused (422): its data must pass the form and its action
+write the domain's records, which only `tasks.complete` does.
 """
 from __future__ import annotations
 
@@ -204,6 +206,10 @@ class _Loader:
             if not waiting:
                 raise _refuse(number, f"has fewer than {start.complete} user tasks to complete")
             task = waiting[0]
+            properties = (getattr(task.task_spec, "extensions", {}) or {}).get("properties", {}) or {}
+            if properties.get("formJsonSchemaFilename") or properties.get("recordAction"):
+                # Its data would have to pass the form, its record action write the domain's records.
+                raise _refuse(number, f"would complete {bpmn_id_of(task)} without its form or record action")
             outcome = run_engine(workflow, before=functools.partial(_run, task))
             _check_stops_at_user_tasks(workflow, outcome, number)
             steps.append(step(task, execution.compute_status(workflow, outcome, False, steps[-1].status)))

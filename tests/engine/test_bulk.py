@@ -14,6 +14,7 @@ from engine.errors import Forbidden, Invalid
 from engine.models import AuditEvent, HumanTask, InstanceStatus, Job, ProcessInstance, utcnow
 from engine.parties import Actor
 from tests.support.bpmn import intermediate_timer
+from tests.support.bundles import FORM, process, user_task
 from tests.support.engine import deploy
 
 LANES = ("Sending organisation", "Hosting organisation")
@@ -117,6 +118,11 @@ def test_bulk_refuses_to_complete_more_tasks_than_the_process_has(
     bound = {"sending": orgs["sending"], "hosting": orgs["hosting"]}
     with pytest.raises(Invalid, match="fewer than 3"), db.transaction() as s:
         bulk.start_many(s, actor=admin, process_key="steps", starts=[bulk.NewInstance(bound, complete=3)])
+    deploy(db, {"formed.bpmn": process("formed", [("ask", user_task("ask", form="ask.json"))]), "ask.json": FORM})
+    with pytest.raises(Invalid, match="without its form"), db.transaction() as s:
+        bulk.start_many(s, actor=admin, process_key="formed", starts=[bulk.NewInstance({}, complete=1)])
+    with db.transaction() as s:  # started and left at the form: fine
+        bulk.start_many(s, actor=admin, process_key="formed", starts=[bulk.NewInstance({})])
     with pytest.raises(Invalid, match="negative"), db.transaction() as s:
         bulk.start_many(s, actor=admin, process_key="steps", starts=[bulk.NewInstance(bound, complete=-1)])
-    assert _count(db, ProcessInstance) == 0
+    assert _count(db, ProcessInstance) == 1  # the one left at its form; nothing of the refused ones
