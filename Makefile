@@ -92,7 +92,8 @@ scenarios: setup
 bench-http: setup
 	$(BIN)/python -m bench.http
 
-# Inbox, instance list, dashboard and completion at 1,000 instances and at ECVET_BENCH_SCALE (bench/scale.py).
+# Inbox, instance list, dashboard and completion at 1,000 instances and at ECVET_BENCH_SCALE, interleaved, with
+# EXPLAIN ANALYZE of every list statement (bench/scale.py; ECVET_BENCH_SCALE_KEEP=1 reuses the loaded databases).
 bench-scale: setup
 	$(BIN)/python -m bench.scale
 

@@ -5,9 +5,11 @@ PostgreSQL with two separate API servers and two workers on one database (client
 each client process signs in as its own user of its own three organisations, starts instances of the
 20-user-task process over 3 lanes and completes every task it is given, for a fixed time. Printed:
 completions/s and starts/s, p50/p95/p99 of each, errors, server processes, and the bare library's
-deserialise+step+serialise round trip measured in the same run, as ratios. After the two-server run the
-database is counted: every completion exactly one `task.completed` audit row and one completed task,
-every assignment mailed once. Not a test: nothing here asserts a time.
+deserialise+step+serialise round trip measured in the same run, as ratios. After each set-up the
+database is counted and the check printed: every start answered 201 exactly one instance and one
+`instance.started` audit row, every completion answered 200 exactly one `task.completed` audit row and
+one completed task, every assignment mailed once. ECVET_BENCH_SETUPS picks set-ups (sqlite,
+postgresql, two-servers). Not a test: nothing here asserts a time.
 """
 from __future__ import annotations
 
@@ -31,13 +33,14 @@ from bench.run import bare, print_table  # noqa: E402
 from bench.servers import HOST, fleet, fresh_pg, fresh_sqlite  # noqa: E402
 from engine import deployments, migrate, parties  # noqa: E402
 from engine.db import Database  # noqa: E402
-from engine.models import AuditEvent, HumanTask, OutboxMessage, TaskState  # noqa: E402
+from engine.models import AuditEvent, HumanTask, OutboxMessage, ProcessInstance, TaskState  # noqa: E402
 
 TASKS = 20
 KEY = "bench_http"
 PASSWORD = "bench-password-1"
 CLIENTS = tuple(int(n) for n in os.environ.get("ECVET_BENCH_CLIENTS", "1,4,16").split(","))
 SECONDS = float(os.environ.get("ECVET_BENCH_SECONDS", "8"))
+SETUPS = os.environ.get("ECVET_BENCH_SETUPS", "sqlite,postgresql,two-servers").split(",")
 BATCH = 4  # instances a client keeps in flight: one task list read serves this many completions
 
 
@@ -161,22 +164,30 @@ def run_phase(label: str, ports: list[int], clients: int, server_processes: int)
 
 
 def ledger(url: str, phases: list[Phase]) -> str:
-    """Nothing lost, nothing twice: completions answered 200 against the rows the database holds."""
+    """Nothing lost, nothing twice: starts and completions answered against the rows the database holds."""
     answered = sum(len(r.completions) for p in phases for r in p.results)
+    started = sum(len(r.starts) for p in phases for r in p.results)
     db = Database(url)
     with db.transaction(write=False) as s:
-        audited = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "task.completed"))
-        completed = s.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.state == TaskState.COMPLETED))
-        created = s.scalar(select(func.count()).select_from(HumanTask))
+        def count(model: Any, *where: Any) -> int:
+            return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+        audited = count(AuditEvent, AuditEvent.action == "task.completed")
+        completed = count(HumanTask, HumanTask.state == TaskState.COMPLETED)
+        created = count(HumanTask)
+        instances = count(ProcessInstance)
+        start_rows = count(AuditEvent, AuditEvent.action == "instance.started")
         twice = s.scalar(select(func.count()).select_from(
             select(OutboxMessage.task_id, OutboxMessage.to_email, OutboxMessage.kind)
             .group_by(OutboxMessage.task_id, OutboxMessage.to_email, OutboxMessage.kind)
             .having(func.count() > 1).subquery()))
-        mailed = s.scalar(select(func.count()).select_from(OutboxMessage))
+        mailed = count(OutboxMessage)
     db.dispose()
-    verdict = "consistent" if answered == audited == completed and twice == 0 else "INCONSISTENT"
-    return (f"{verdict}: {answered} completions answered 200, {audited} task.completed audit rows, {completed} "
-            f"completed task rows (of {created}), {mailed} e-mails of which {twice} sent twice")
+    consistent = answered == audited == completed and started == instances == start_rows and twice == 0
+    return (f"{'consistent' if consistent else 'INCONSISTENT'}: {answered} completions answered 200, {audited} "
+            f"task.completed audit rows, {completed} completed task rows (of {created}); {started} starts answered "
+            f"201, {instances} instances, {start_rows} instance.started audit rows; {mailed} e-mails of which "
+            f"{twice} sent twice")
 
 
 def measure(label: str, url: str, *, servers: int, workers: int, processes_each: int = 0) -> tuple[list[Phase], str]:
@@ -192,11 +203,12 @@ def main() -> None:
     print("measuring bare SpiffWorkflow...", file=sys.stderr)
     _step, trip = bare(TASKS)
     runs: list[tuple[list[Phase], str]] = []
-    runs.append(measure("sqlite", fresh_sqlite("http"), servers=1, workers=1))
-    pg = fresh_pg("ecvet_bench_http")
+    if "sqlite" in SETUPS:
+        runs.append(measure("sqlite", fresh_sqlite("http"), servers=1, workers=1))
+    pg = fresh_pg("ecvet_bench_http") if "postgresql" in SETUPS else None
     if pg:
         runs.append(measure("postgresql", pg, servers=1, workers=1))
-    pg2 = fresh_pg("ecvet_bench_http2")
+    pg2 = fresh_pg("ecvet_bench_http2") if "two-servers" in SETUPS else None
     if pg2:
         runs.append(measure("postgresql, 2 servers + 2 workers", pg2, servers=2, workers=2, processes_each=1))
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from . import tasks
 from .errors import Invalid
-from .models import HumanTask, Organisation, ProcessDefinition, ProcessInstance, TaskState, User, utcnow
+from .models import HumanTask, Organisation, ProcessDefinition, ProcessInstance, TaskOwner, TaskState, User, utcnow
 from .pagination import Page, paginate
 from .parties import Actor
 
@@ -142,15 +142,21 @@ def describe(session: Session, task_rows: list[HumanTask]) -> list[InboxRow]:
 
 
 def processes_of(session: Session, *, actor: Actor) -> list[tuple[str, str]]:
-    """(key, name) of every process the caller has had a task in: the choices of the inbox filter."""
-    keys = sorted(set(session.scalars(select(HumanTask.process_key).where(_mine(actor)).distinct())))
-    if not keys:
-        return []
+    """(key, name) of every process the caller has had a task in: the choices of the inbox filter.
+
+    Asked per deployed process (a few rows), each an index probe per party the caller acts for
+    (``ix_tasks_org_process``, ``ix_tasks_user_process``): never a DISTINCT over every task the
+    caller's organisations ever had, which grows with the years of work behind them."""
+    owned = select(TaskOwner.task_id).where(TaskOwner.user_id == actor.user_id)
+    unowned = ~HumanTask.owners.any()
+    had = [exists().where(HumanTask.process_key == ProcessDefinition.key, party, unowned)
+           for party in tasks.parties_of(actor)]
+    had.append(exists().where(HumanTask.process_key == ProcessDefinition.key, HumanTask.id.in_(owned)))
     names: dict[str, str] = {}
     for key, name in session.execute(
         select(ProcessDefinition.key, ProcessDefinition.name)
-        .where(ProcessDefinition.key.in_(keys))
+        .where(or_(*had))
         .order_by(ProcessDefinition.key, ProcessDefinition.version)
     ):
         names[key] = name  # the latest version's name wins
-    return [(key, names.get(key, key)) for key in keys]
+    return sorted(names.items())

@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 
-from engine import inbox, operations
+from bench.generate import sequential_process
+from engine import inbox, operations, tasks
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Invalid
 from engine.parties import Actor
-from tests.support.two_lane import deploy_two_lane, ready_task, start_two_lane
+from tests.support.engine import deploy
+from tests.support.two_lane import PROPOSAL, deploy_two_lane, ready_task, start_two_lane
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -65,3 +67,18 @@ def test_an_unknown_order_cursor_or_state_is_invalid(
     options: dict[str, Any] = {"order": "due", option: value}
     with pytest.raises(Invalid), db.transaction(write=False) as s:
         inbox.list_for(s, actor=orgs["sender"], **options)
+
+
+def test_the_filter_offers_the_processes_the_caller_had_tasks_in_done_or_not_and_no_other(
+        db: Database, orgs: dict[str, Any]) -> None:
+    deploy_two_lane(db)
+    deploy(db, {"steps.bpmn": sequential_process("steps", 2, lanes=("Sending organisation", "Hosting organisation"))})
+    iid = start_two_lane(db, orgs["sender"], orgs)
+    with db.transaction(write=False) as s:
+        assert [key for key, _name in inbox.processes_of(s, actor=orgs["sender"])] == ["two_lane_review"]
+        assert inbox.processes_of(s, actor=orgs["host"]) == []  # the second lane's task is not there yet
+    with db.transaction() as s:
+        tasks.complete(s, actor=orgs["sender"], task_id=ready_task(db, iid).id, data=PROPOSAL)
+    with db.transaction(write=False) as s:  # a completed task still counts: the filter also finds past work
+        assert [key for key, _name in inbox.processes_of(s, actor=orgs["sender"])] == ["two_lane_review"]
+        assert [key for key, _name in inbox.processes_of(s, actor=orgs["host"])] == ["two_lane_review"]
