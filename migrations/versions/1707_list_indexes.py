@@ -7,14 +7,14 @@ deployed process, whether a party ever had a task of it: an index probe on ``(or
 process_key)`` or ``(user_id, process_key)`` instead of a DISTINCT over all its tasks (engine/inbox.py).
 
 Revision ID: 1707
-Revises: 1601
+Revises: 1706
 Create Date: 2026-12-07 12:10:00
 """
 from alembic import op
 
 
 revision = '1707'
-down_revision = '1601'
+down_revision = '1706'
 branch_labels = None
 depends_on = None
 
