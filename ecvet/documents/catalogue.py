@@ -1,306 +1,44 @@
-"""The message catalogue of documents: the fixed texts of the templates in English (the source) and
-their German, Spanish and Dutch wording, as the official templates are used in the partners' languages.
+"""The message catalogue of documents: the fixed texts of the templates in English (the source) and their
+German, Spanish, Dutch, French and Italian wording, one gettext catalogue per language in
+``ecvet/locale/<language>/LC_MESSAGES/documents.po``.
 
-Keys are the English texts the builders write; a key with ``{0}``, ``{1}`` holds the parts that vary
-(a number, a title), which are kept as they are. Texts people typed are never keys: they stay as typed.
-A text without an entry stays English (see :mod:`ecvet.documents.i18n`).
+A ``msgid`` is the English text a builder writes; one with ``{0}``, ``{1}`` holds the parts that vary (a
+number, a title), which are kept as they are. Texts people typed are never msgids: they stay as typed. A
+text without a translation stays English (see :mod:`ecvet.documents.i18n`).
+
+The ``.po`` files are read directly (Babel's ``read_po``) once per process rather than compiled to
+``.mo``: there is no build step a fresh clone, a test run or a worktree could miss, and the catalogue is
+a dictionary lookup either way (a few hundred texts).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
 #: Languages documents are written in, besides the English source.
-TRANSLATED = ("de", "es", "nl")
+TRANSLATED = ("de", "es", "nl", "fr", "it")
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "documents"
 
-# One row per fixed text: English, German, Spanish, Dutch.
-_ROWS: tuple[tuple[str, str, str, str], ...] = (
-    # Titles of the templates
-    ("Memorandum of Understanding", "Lernpartnerschaftsvereinbarung (Memorandum of Understanding)",
-     "Memorando de Entendimiento", "Memorandum van Overeenstemming"),
-    ("Learning Agreement", "Lernvereinbarung", "Acuerdo de Aprendizaje", "Leerovereenkomst"),
-    ("Assessment sheet", "Bewertungsbogen", "Hoja de evaluación", "Beoordelingsformulier"),
-    ("Learner's Personal Transcript", "Persönlicher Leistungsnachweis", "Expediente Personal del Alumno",
-     "Persoonlijk Leerlingdossier"),
-    ("Validation and recognition record", "Validierungs- und Anerkennungsnachweis",
-     "Registro de validación y reconocimiento", "Verslag van validering en erkenning"),
-    # Sections
-    ("Mobility", "Mobilität", "Movilidad", "Mobiliteit"),
-    ("Participants", "Beteiligte", "Participantes", "Deelnemers"),
-    ("Duration of the mobility", "Dauer der Mobilität", "Duración de la movilidad", "Duur van de mobiliteit"),
-    ("Qualification being taken", "Angestrebte Qualifikation", "Cualificación que se cursa",
-     "Kwalificatie in opleiding"),
-    ("Units of learning outcomes to be achieved abroad", "Im Ausland zu erwerbende Einheiten von Lernergebnissen",
-     "Unidades de resultados de aprendizaje que se adquirirán en el extranjero",
-     "Eenheden van leerresultaten die in het buitenland worden behaald"),
-    ("Assessment", "Bewertung", "Evaluación", "Beoordeling"),
-    ("Validation and recognition", "Validierung und Anerkennung", "Validación y reconocimiento",
-     "Validering en erkenning"),
-    ("Annexes", "Anlagen", "Anexos", "Bijlagen"),
-    ("Changes made by version {0}", "Änderungen in Version {0}", "Cambios de la versión {0}",
-     "Wijzigingen in versie {0}"),
-    ("Signing", "Unterzeichnung", "Firma", "Ondertekening"),
-    ("Objectives", "Ziele", "Objetivos", "Doelstellingen"),
-    ("Signing organisation {0}", "Unterzeichnende Organisation {0}", "Organización firmante {0}",
-     "Ondertekenende organisatie {0}"),
-    ("Other organisations covered", "Weitere einbezogene Organisationen", "Otras organizaciones incluidas",
-     "Andere betrokken organisaties"),
-    ("Competent institutions named", "Benannte zuständige Stellen", "Instituciones competentes designadas",
-     "Aangewezen bevoegde instanties"),
-    ("Qualification {0}: {1}", "Qualifikation {0}: {1}", "Cualificación {0}: {1}", "Kwalificatie {0}: {1}"),
-    ("Assessment, documentation, validation and recognition", "Bewertung, Dokumentation, Validierung und Anerkennung",
-     "Evaluación, documentación, validación y reconocimiento", "Beoordeling, documentatie, validering en erkenning"),
-    ("Duration and validity", "Dauer und Gültigkeit", "Duración y validez", "Duur en geldigheid"),
-    ("Evaluation and review", "Evaluierung und Überprüfung", "Evaluación y revisión", "Evaluatie en herziening"),
-    ("Approvals this version needs", "Für diese Version erforderliche Zustimmungen",
-     "Aprobaciones que requiere esta versión", "Goedkeuringen die deze versie nodig heeft"),
-    ("Refusals", "Ablehnungen", "Rechazos", "Weigeringen"),
-    ("Signatures", "Unterschriften", "Firmas", "Handtekeningen"),
-    # Fields and columns
-    ("Mobility ID", "Mobilitäts-ID", "ID de movilidad", "Mobiliteits-ID"),
-    ("Project code", "Projektnummer", "Código del proyecto", "Projectcode"),
-    ("Learner", "Lernende Person", "Alumno/a", "Leerling"),
-    ("Date of birth", "Geburtsdatum", "Fecha de nacimiento", "Geboortedatum"),
-    ("Gender", "Geschlecht", "Sexo", "Geslacht"),
-    ("Address", "Anschrift", "Dirección", "Adres"),
-    ("Telephone", "Telefon", "Teléfono", "Telefoon"),
-    ("Phone", "Telefon", "Teléfono", "Telefoon"),
-    ("Learner's e-mail", "E-Mail der lernenden Person", "Correo electrónico del alumno/a", "E-mail van de leerling"),
-    ("European Student Identifier", "Europäische Studierendenkennung", "Identificador Europeo del Estudiante",
-     "Europese studentenidentificatie"),
-    ("Parent or guardian", "Erziehungsberechtigte Person", "Padre, madre o tutor/a", "Ouder of voogd"),
-    ("Guardian's e-mail", "E-Mail der erziehungsberechtigten Person", "Correo electrónico del tutor/a",
-     "E-mail van de ouder of voogd"),
-    ("Sending organisation", "Entsendende Einrichtung", "Organización de envío", "Zendende organisatie"),
-    ("Hosting organisation", "Aufnehmende Einrichtung", "Organización de acogida", "Ontvangende organisatie"),
-    ("Sending organisation: contact person", "Entsendende Einrichtung: Ansprechperson",
-     "Organización de envío: persona de contacto", "Zendende organisatie: contactpersoon"),
-    ("Sending organisation: position", "Entsendende Einrichtung: Funktion", "Organización de envío: cargo",
-     "Zendende organisatie: functie"),
-    ("Sending organisation: telephone", "Entsendende Einrichtung: Telefon", "Organización de envío: teléfono",
-     "Zendende organisatie: telefoon"),
-    ("Sending organisation: e-mail", "Entsendende Einrichtung: E-Mail", "Organización de envío: correo electrónico",
-     "Zendende organisatie: e-mail"),
-    ("Hosting organisation: contact person", "Aufnehmende Einrichtung: Ansprechperson",
-     "Organización de acogida: persona de contacto", "Ontvangende organisatie: contactpersoon"),
-    ("Hosting organisation: position", "Aufnehmende Einrichtung: Funktion", "Organización de acogida: cargo",
-     "Ontvangende organisatie: functie"),
-    ("Hosting organisation: telephone", "Aufnehmende Einrichtung: Telefon", "Organización de acogida: teléfono",
-     "Ontvangende organisatie: telefoon"),
-    ("Hosting organisation: e-mail", "Aufnehmende Einrichtung: E-Mail",
-     "Organización de acogida: correo electrónico", "Ontvangende organisatie: e-mail"),
-    ("Intermediary", "Vermittelnde Organisation", "Organización intermediaria", "Intermediaire organisatie"),
-    ("Under the MoU", "Im Rahmen des MoU", "En el marco del MoU", "Onder het MoU"),
-    ("Start", "Beginn", "Inicio", "Begin"),
-    ("End", "Ende", "Fin", "Einde"),
-    ("Weeks", "Wochen", "Semanas", "Weken"),
-    ("Title", "Titel", "Título", "Titel"),
-    ("Title in the partnership language", "Titel in der Partnerschaftssprache", "Título en la lengua de la asociación",
-     "Titel in de taal van het partnerschap"),
-    ("EQF level", "EQR-Niveau", "Nivel EQF", "EQF-niveau"),
-    ("NQF level", "DQR/NQR-Niveau", "Nivel del marco nacional", "NLQF-niveau"),
-    ("Sector", "Branche", "Sector", "Sector"),
-    ("Learner's progress so far", "Bisheriger Lernfortschritt", "Progreso del alumno/a hasta ahora",
-     "Voortgang van de leerling tot nu toe"),
-    ("Total ECVET points", "ECVET-Punkte insgesamt", "Total de puntos ECVET", "Totaal ECVET-punten"),
-    ("Unit", "Einheit", "Unidad", "Eenheid"),
-    ("ECVET points", "ECVET-Punkte", "Puntos ECVET", "ECVET-punten"),
-    ("Learning outcomes", "Lernergebnisse", "Resultados de aprendizaje", "Leerresultaten"),
-    ("Parts of the unit", "Teile der Einheit", "Partes de la unidad", "Onderdelen van de eenheid"),
-    ("Location", "Lernort", "Lugar", "Locatie"),
-    ("Tasks", "Aufgaben", "Tareas", "Taken"),
-    ("Method", "Methode", "Método", "Methode"),
-    ("Assessment criteria", "Bewertungskriterien", "Criterios de evaluación", "Beoordelingscriteria"),
-    ("When", "Wann", "Cuándo", "Wanneer"),
-    ("Where", "Wo", "Dónde", "Waar"),
-    ("How it is documented", "Dokumentation", "Cómo se documenta", "Hoe het wordt gedocumenteerd"),
-    ("Assessor", "Bewertende Person", "Evaluador/a", "Beoordelaar"),
-    ("Organisation", "Organisation", "Organización", "Organisatie"),
-    ("Role", "Rolle", "Función", "Rol"),
-    ("Who", "Wer", "Quién", "Wie"),
-    ("How", "Wie", "Cómo", "Hoe"),
-    ("Effect on the learner's programme", "Auswirkung auf den Bildungsgang", "Efecto en el programa del alumno/a",
-     "Gevolg voor het opleidingsprogramma"),
-    ("Responsible person", "Verantwortliche Person", "Persona responsable", "Verantwoordelijke persoon"),
-    ("Responsible for", "Zuständig für", "Responsable de", "Verantwoordelijk voor"),
-    ("Europass CV", "Europass-Lebenslauf", "CV Europass", "Europass-cv"),
-    ("Europass Language Passport", "Europass-Sprachenpass", "Pasaporte de Lenguas Europass", "Europass-taalpaspoort"),
-    ("Units already acquired", "Bereits erworbene Einheiten", "Unidades ya adquiridas", "Reeds behaalde eenheden"),
-    ("Other", "Sonstiges", "Otros", "Overige"),
-    ("Change", "Änderung", "Cambio", "Wijziging"),
-    ("Reason", "Begründung", "Motivo", "Reden"),
-    ("Signed by, in this order", "Unterzeichnet von, in dieser Reihenfolge", "Firmado por, en este orden",
-     "Ondertekend door, in deze volgorde"),
-    ("Next to sign", "Als Nächstes unterzeichnet", "Firma a continuación", "Tekent hierna"),
-    ("Learner is a minor on the first day", "Am ersten Tag minderjährig", "Menor de edad el primer día",
-     "Minderjarig op de eerste dag"),
-    ("Mutual acceptance of procedures for", "Gegenseitige Anerkennung der Verfahren für",
-     "Aceptación mutua de los procedimientos de", "Wederzijdse aanvaarding van procedures voor"),
-    ("Other objectives", "Weitere Ziele", "Otros objetivos", "Andere doelstellingen"),
-    ("Name", "Name", "Nombre", "Naam"),
-    ("Country", "Land", "País", "Land"),
-    ("Erasmus+ OID", "Erasmus+ OID", "OID Erasmus+", "Erasmus+ OID"),
-    ("PIC", "PIC", "PIC", "PIC"),
-    ("Website", "Website", "Sitio web", "Website"),
-    ("Area of competence in its country", "Zuständigkeitsbereich im eigenen Land",
-     "Ámbito de competencia en su país", "Bevoegdheid in het eigen land"),
-    ("Contact person", "Ansprechperson", "Persona de contacto", "Contactpersoon"),
-    ("Position", "Funktion", "Cargo", "Functie"),
-    ("E-mail", "E-Mail", "Correo electrónico", "E-mail"),
-    ("Description", "Beschreibung", "Descripción", "Beschrijving"),
-    ("Duties", "Aufgaben", "Funciones", "Taken"),
-    ("Erasmus+ OID / PIC", "Erasmus+ OID / PIC", "OID / PIC Erasmus+", "Erasmus+ OID / PIC"),
-    ("ECVET points of the qualification", "ECVET-Punkte der Qualifikation", "Puntos ECVET de la cualificación",
-     "ECVET-punten van de kwalificatie"),
-    ("ECVET points of the units concerned", "ECVET-Punkte der betroffenen Einheiten",
-     "Puntos ECVET de las unidades afectadas", "ECVET-punten van de betrokken eenheden"),
-    ("Arrangement", "Regelung", "Disposición", "Regeling"),
-    ("Documentation", "Dokumentation", "Documentación", "Documentatie"),
-    ("Validation", "Validierung", "Validación", "Validering"),
-    ("Recognition", "Anerkennung", "Reconocimiento", "Erkenning"),
-    ("Planned duration of mobilities (weeks)", "Geplante Dauer der Mobilitäten (Wochen)",
-     "Duración prevista de las movilidades (semanas)", "Geplande duur van de mobiliteiten (weken)"),
-    ("Valid until", "Gültig bis", "Válido hasta", "Geldig tot"),
-    ("Decision on this version", "Entscheidung zu dieser Version", "Decisión sobre esta versión",
-     "Besluit over deze versie"),
-    # Assessment sheet, transcript, validation and recognition record, certificate
-    ("Certificate of learning achievements", "Nachweis der Lernergebnisse", "Certificado de logros de aprendizaje",
-     "Certificaat van leerresultaten"),
-    ("Units recognised and awarded", "Anerkannte und zuerkannte Einheiten", "Unidades reconocidas y concedidas",
-     "Erkende en toegekende eenheden"),
-    ("Extra ECVET points", "Zusätzliche ECVET-Punkte", "Puntos ECVET adicionales", "Extra ECVET-punten"),
-    ("Awarded by", "Zuerkannt von", "Concedido por", "Toegekend door"),
-    ("Awarded on", "Zuerkannt am", "Concedido el", "Toegekend op"),
-    ("Europass credential", "Europass-Nachweis", "Credencial Europass", "Europass-credential"),
-    ("Learner and mobility", "Lernende Person und Mobilität", "Alumno/a y movilidad", "Leerling en mobiliteit"),
-    ("Unit of learning outcomes", "Einheit von Lernergebnissen", "Unidad de resultados de aprendizaje",
-     "Eenheid van leerresultaten"),
-    ("Learning outcomes assessed", "Bewertete Lernergebnisse", "Resultados de aprendizaje evaluados",
-     "Beoordeelde leerresultaten"),
-    ("Results per learning outcome", "Ergebnisse je Lernergebnis", "Resultados por resultado de aprendizaje",
-     "Resultaten per leerresultaat"),
-    ("Learning outcome", "Lernergebnis", "Resultado de aprendizaje", "Leerresultaat"),
-    ("Learner's acknowledgement", "Kenntnisnahme der lernenden Person", "Conformidad del alumno/a",
-     "Kennisname door de leerling"),
-    ("Acknowledged", "Zur Kenntnis genommen", "Conforme", "Voor kennisname getekend"),
-    ("Agrees with the assessment", "Mit der Bewertung einverstanden", "De acuerdo con la evaluación",
-     "Akkoord met de beoordeling"),
-    ("Learner's comment", "Kommentar der lernenden Person", "Comentario del alumno/a", "Opmerking van de leerling"),
-    ("Learner (acknowledgement)", "Lernende Person (Kenntnisnahme)", "Alumno/a (conformidad)",
-     "Leerling (kennisname)"),
-    ("Criteria", "Kriterien", "Criterios", "Criteria"),
-    ("Context", "Kontext", "Contexto", "Context"),
-    ("Assessor's organisation", "Organisation der bewertenden Person", "Organización del evaluador/a",
-     "Organisatie van de beoordelaar"),
-    ("Assessor's role", "Rolle der bewertenden Person", "Función del evaluador/a", "Rol van de beoordelaar"),
-    ("Date", "Datum", "Fecha", "Datum"),
-    ("Result", "Ergebnis", "Resultado", "Resultaat"),
-    ("Grade", "Note", "Calificación", "Cijfer"),
-    ("Comments", "Bemerkungen", "Observaciones", "Opmerkingen"),
-    ("Comment", "Kommentar", "Comentario", "Opmerking"),
-    ("Evidence", "Nachweise", "Evidencias", "Bewijsstukken"),
-    ("Text assessed against (SHA-256)", "Bewertet gegen den Text (SHA-256)", "Texto de referencia (SHA-256)",
-     "Beoordeeld tegen de tekst (SHA-256)"),
-    ("Qualification", "Qualifikation", "Cualificación", "Kwalificatie"),
-    ("Mobility period", "Mobilitätszeitraum", "Período de movilidad", "Mobiliteitsperiode"),
-    ("Organisations", "Organisationen", "Organizaciones", "Organisaties"),
-    ("Issued by (hosting organisation)", "Ausgestellt von (aufnehmende Einrichtung)",
-     "Emitido por (organización de acogida)", "Uitgegeven door (ontvangende organisatie)"),
-    ("Home (sending organisation)", "Heimateinrichtung (entsendend)", "Origen (organización de envío)",
-     "Thuisinstelling (zendend)"),
-    ("Qualification and period", "Qualifikation und Zeitraum", "Cualificación y período", "Kwalificatie en periode"),
-    ("Actual first day", "Tatsächlicher erster Tag", "Primer día real", "Werkelijke eerste dag"),
-    ("Actual last day", "Tatsächlicher letzter Tag", "Último día real", "Werkelijke laatste dag"),
-    ("Ended early", "Vorzeitig beendet", "Finalizada antes de lo previsto", "Vroegtijdig beëindigd"),
-    ("Agreement", "Vereinbarung", "Acuerdo", "Overeenkomst"),
-    ("Text the results refer to (SHA-256)", "Text, auf den sich die Ergebnisse beziehen (SHA-256)",
-     "Texto al que se refieren los resultados (SHA-256)", "Tekst waarop de resultaten betrekking hebben (SHA-256)"),
-    ("Learning achieved abroad", "Im Ausland Gelerntes", "Aprendizaje adquirido en el extranjero",
-     "In het buitenland geleerd"),
-    ("Learning activities", "Lernaktivitäten", "Actividades de aprendizaje", "Leeractiviteiten"),
-    ("Hours", "Stunden", "Horas", "Uren"),
-    ("Results per unit", "Ergebnisse je Einheit", "Resultados por unidad", "Resultaten per eenheid"),
-    ("ECVET points achieved", "Erworbene ECVET-Punkte", "Puntos ECVET obtenidos", "Behaalde ECVET-punten"),
-    ("Learner's remarks", "Anmerkungen der lernenden Person", "Observaciones del alumno/a",
-     "Opmerkingen van de leerling"),
-    ("Agrees", "Einverstanden", "De acuerdo", "Akkoord"),
-    ("Issue and release for recognition", "Ausstellung und Freigabe zur Anerkennung",
-     "Emisión y puesta a disposición para el reconocimiento", "Uitgifte en vrijgave voor erkenning"),
-    ("Issued on", "Ausgestellt am", "Emitido el", "Uitgegeven op"),
-    ("Ready for recognition since", "Zur Anerkennung freigegeben seit", "Disponible para reconocimiento desde",
-     "Vrijgegeven voor erkenning sinds"),
-    ("Transcript decided on", "Zugrunde liegender Leistungsnachweis", "Expediente sobre el que se decide",
-     "Dossier waarover besloten is"),
-    ("Its SHA-256", "Sein SHA-256", "Su SHA-256", "De SHA-256 ervan"),
-    ("Still the transcript issued", "Noch der ausgestellte Leistungsnachweis", "Sigue siendo el expediente emitido",
-     "Nog steeds het uitgegeven dossier"),
-    ("National model", "Nationales Modell", "Modelo nacional", "Nationaal model"),
-    ("Merged with recognition", "Zusammen mit der Anerkennung", "Unida al reconocimiento", "Samen met de erkenning"),
-    ("Outcome", "Ergebnis", "Resultado", "Uitkomst"),
-    ("Decided", "Entschieden", "Decidido", "Besloten"),
-    ("Decided by", "Entschieden von", "Decidido por", "Besloten door"),
-    ("Recognised", "Anerkannt", "Reconocido", "Erkend"),
-    ("Recognised by", "Anerkannt von", "Reconocido por", "Erkend door"),
-    ("Awarded", "Zuerkannt", "Concedido", "Toegekend"),
-    ("Credits awarded to the learner", "Der lernenden Person zuerkannte Leistungspunkte",
-     "Créditos concedidos al alumno/a", "Aan de leerling toegekende studiepunten"),
-    ("Practical implications", "Praktische Auswirkungen", "Implicaciones prácticas", "Praktische gevolgen"),
-    ("Implication", "Auswirkung", "Implicación", "Gevolg"),
-    ("Outcomes of {0}", "Ergebnisse von {0}", "Resultados de {0}", "Uitkomsten van {0}"),
-    ("practical task", "praktische Aufgabe", "tarea práctica", "praktijkopdracht"),
-    ("observation", "Beobachtung", "observación", "observatie"),
-    ("portfolio", "Portfolio", "portafolio", "portfolio"),
-    ("interview", "Gespräch", "entrevista", "interview"),
-    ("test", "Prüfung", "prueba", "toets"),
-    ("validated", "validiert", "validado", "gevalideerd"),
-    ("partly validated", "teilweise validiert", "validado parcialmente", "gedeeltelijk gevalideerd"),
-    ("not validated", "nicht validiert", "no validado", "niet gevalideerd"),
-    # Fixed values
-    ("yes", "ja", "sí", "ja"),
-    ("no", "nein", "no", "nee"),
-    ("female", "weiblich", "mujer", "vrouw"),
-    ("male", "männlich", "hombre", "man"),
-    ("diverse", "divers", "diverso", "divers"),
-    ("not stated", "keine Angabe", "no consta", "niet opgegeven"),
-    ("validation", "Validierung", "validación", "validering"),
-    ("recognition", "Anerkennung", "reconocimiento", "erkenning"),
-    ("validation and recognition", "Validierung und Anerkennung", "validación y reconocimiento",
-     "validering en erkenning"),
-    ("achieved", "erreicht", "logrado", "behaald"),
-    ("not achieved", "nicht erreicht", "no logrado", "niet behaald"),
-    # The PDF's own texts
-    ("Page {0} of {1}", "Seite {0} von {1}", "Página {0} de {1}", "Pagina {0} van {1}"),
-    ("Reference {0}", "Aktenzeichen {0}", "Referencia {0}", "Referentie {0}"),
-    ("Version {0}", "Version {0}", "Versión {0}", "Versie {0}"),
-    ("Status: {0}", "Status: {0}", "Estado: {0}", "Status: {0}"),
-    ("Issued {0}", "Ausgestellt {0}", "Emitido {0}", "Uitgegeven {0}"),
-    ("SHA-256 of the signed text: {0}", "SHA-256 des unterzeichneten Textes: {0}", "SHA-256 del texto firmado: {0}",
-     "SHA-256 van de ondertekende tekst: {0}"),
-    ("SHA-256 of this document's data: {0}", "SHA-256 der Daten dieses Dokuments: {0}",
-     "SHA-256 de los datos de este documento: {0}", "SHA-256 van de gegevens van dit document: {0}"),
-    ("explicit", "ausdrücklich", "expresa", "uitdrukkelijk"),
-    ("implicit (no objection in time)", "stillschweigend (kein fristgerechter Einwand)",
-     "tácita (sin objeción en plazo)", "stilzwijgend (geen bezwaar binnen de termijn)"),
-    ("Party", "Partei", "Parte", "Partij"),
-    ("Signed by", "Unterzeichnet von", "Firmado por", "Ondertekend door"),
-    ("Text signed (SHA-256)", "Unterzeichneter Text (SHA-256)", "Texto firmado (SHA-256)",
-     "Ondertekende tekst (SHA-256)"),
-    ("Counts", "Gilt", "Válida", "Geldt"),
-    ("A signature counts for this version when it was given for exactly this version's SHA-256; signatures of "
-     "other versions stay as evidence.",
-     "Eine Unterschrift gilt für diese Version, wenn sie genau für deren SHA-256 gegeben wurde; Unterschriften "
-     "anderer Versionen bleiben als Nachweis erhalten.",
-     "Una firma es válida para esta versión cuando se dio exactamente para su SHA-256; las firmas de otras "
-     "versiones se conservan como prueba.",
-     "Een handtekening geldt voor deze versie als ze precies voor haar SHA-256 is gegeven; handtekeningen van "
-     "andere versies blijven als bewijs bewaard."),
-    # Progress of an action plan (computed from its items)
-    ("Status", "Status", "Estado", "Status"),
-    ("{0} of {1} done", "{0} von {1} erledigt", "{0} de {1} hechas", "{0} van {1} gedaan"),
-    ("open", "offen", "abierto", "open"),
-    ("in progress", "in Arbeit", "en curso", "bezig"),
-    ("done", "erledigt", "hecho", "gedaan"),
-    ("dropped", "verworfen", "descartado", "geschrapt"),
-)
 
-#: English text → {language: wording}.
-CATALOGUE: dict[str, dict[str, str]] = {
-    english: dict(zip(TRANSLATED, wording, strict=True)) for english, *wording in _ROWS
-}
+def po_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _translations(language: str) -> dict[str, str]:
+    """msgid -> msgstr of one language's catalogue; empty and fuzzy entries are not translations."""
+    with po_path(language).open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def _load() -> dict[str, dict[str, str]]:
+    by_language = {language: _translations(language) for language in TRANSLATED}
+    english = sorted({msgid for texts in by_language.values() for msgid in texts})
+    return {msgid: {language: by_language[language][msgid] for language in TRANSLATED
+                    if msgid in by_language[language]} for msgid in english}
+
+
+#: English text -> {language: wording}, for the languages that translate it.
+CATALOGUE: dict[str, dict[str, str]] = _load()
