@@ -5,6 +5,7 @@ renders), with the visibility of each record's own service: a document that is n
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from engine import instances
 from engine.errors import Invalid
 from engine.models import ProcessInstance, utcnow
 
+from . import messages
 from .auth import page_session
 
 bp = Blueprint("web_documents", __name__)
@@ -39,6 +41,16 @@ def _version() -> int | None:
     return int(raw)
 
 
+def _languages() -> tuple[str, ...]:
+    """The languages asked for with ``?lang=``; else the reader's beside English, as the bilingual official
+    templates are used (English alone for an English reader)."""
+    asked = request.args.get("lang")
+    if asked:
+        return i18n.languages(asked)
+    reader = messages.current_language()
+    return (reader, i18n.SOURCE) if reader != i18n.SOURCE and reader in i18n.LANGUAGES else (i18n.SOURCE,)
+
+
 @bp.route("/documents", endpoint="index")
 def documents_index() -> Any:
     """Every document of the processes the signed-in person's organisation takes part in, by process."""
@@ -49,7 +61,9 @@ def documents_index() -> Any:
         for instance in page.items:
             refs = service.for_instance(session, actor=actor, instance_id=instance.id)
             if refs:
-                groups.append(InstanceDocuments(instance, refs))
+                said = [dataclasses.replace(r, title=i18n.say(r.title, (messages.current_language(),)))
+                        for r in refs]
+                groups.append(InstanceDocuments(instance, said))
     next_url = url_for("web_documents.index", cursor=page.next_cursor) if page.next_cursor else None
     first_url = url_for("web_documents.index") if cursor else None
     return render_template("documents/index.html", active="documents", groups=groups, next_url=next_url,
@@ -62,8 +76,10 @@ def document_page(kind: str, record_id: int) -> Any:
     version = _version()
     with page_session(write=False) as (session, actor):
         document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
-                                 languages=i18n.languages(request.args.get("lang")))
-    return render_template("documents/document.html", active="documents", document=document)
+                                 languages=_languages())
+    choices = [(code, name, f"{code},{i18n.SOURCE}" if code != i18n.SOURCE else code)
+               for code, name in messages.LANGUAGE_NAMES.items() if code in i18n.LANGUAGES]
+    return render_template("documents/document.html", active="documents", document=document, choices=choices)
 
 
 @bp.route("/documents/<kind>/<id:record_id>.<fmt>", endpoint="download")
@@ -74,7 +90,7 @@ def download(kind: str, record_id: int, fmt: str) -> Any:
     version = _version()
     with page_session(write=False) as (session, actor):
         document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
-                                 languages=i18n.languages(request.args.get("lang")))
+                                 languages=_languages())
     suffix = f"-v{document.reference.version}" if document.reference.version else ""
     name = f"{kind}-{record_id}{suffix}.{fmt}"
     if fmt == "pdf":
