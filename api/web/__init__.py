@@ -155,7 +155,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _language() -> None:
         """The language of the pages for this request: the profile's, else the browser's, else English."""
-        if security.is_api_request() or request.endpoint in ("static", None):
+        if security.is_api_request() or request.endpoint == "static":
             return
         viewer = _viewer_or_none()
         accepted = [tag for tag, quality in request.accept_languages if quality > 0]

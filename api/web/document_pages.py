@@ -51,6 +51,12 @@ def _languages() -> tuple[str, ...]:
     return (reader, i18n.SOURCE) if reader != i18n.SOURCE and reader in i18n.LANGUAGES else (i18n.SOURCE,)
 
 
+def _title(title: str) -> str:
+    """"Learning Agreement: Lea Hoffmann" in the reader's language: the kind is a fixed text, the rest not."""
+    kind, sep, rest = title.partition(": ")
+    return f"{i18n.say(kind, (messages.current_language(),))}{sep}{rest}"
+
+
 @bp.route("/documents", endpoint="index")
 def documents_index() -> Any:
     """Every document of the processes the signed-in person's organisation takes part in, by process."""
@@ -61,8 +67,7 @@ def documents_index() -> Any:
         for instance in page.items:
             refs = service.for_instance(session, actor=actor, instance_id=instance.id)
             if refs:
-                said = [dataclasses.replace(r, title=i18n.say(r.title, (messages.current_language(),)))
-                        for r in refs]
+                said = [dataclasses.replace(r, title=_title(r.title)) for r in refs]
                 groups.append(InstanceDocuments(instance, said))
     next_url = url_for("web_documents.index", cursor=page.next_cursor) if page.next_cursor else None
     first_url = url_for("web_documents.index") if cursor else None
