@@ -37,7 +37,8 @@ def _version() -> int | None:
     if raw in (None, ""):
         return None
     if not raw.isdigit() or int(raw) < 1:
-        raise Invalid("The version is not valid", errors={"version": ["A version number from 1"]})
+        raise Invalid(messages.t("documents.version_invalid"),
+                      errors={"version": [messages.t("documents.version_hint")]})
     return int(raw)
 
 

@@ -397,5 +397,5 @@ def start_instance() -> Any:
     except NotFound as exc:
         form.errors = {"process_key": [exc.message]}
         return _instance_page(form, 422)
-    flash(f"An instance of {key} has started.", "success")
+    flash(t("start.instance_started", key=key), "success")
     return redirect(url_for("web_instances.instance", instance_id=instance_id))

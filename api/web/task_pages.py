@@ -161,7 +161,7 @@ def complete(task_id: str) -> Any:
                         **upload_errors} if schema_text else {**submission.errors, **upload_errors}
             if submission.errors or upload_errors:
                 # What could not be read (text in a number field...) and, with it, everything else wrong.
-                raise Invalid("The form has errors; nothing was saved", errors=problems)
+                raise Invalid(t("task.form_errors"), errors=problems)
             done = tasks.complete(session, actor=actor, task_id=task_id, data=submission.data, on_behalf=on_behalf)
             name = done.name
     except _ShowAgainError as again:
