@@ -19,6 +19,7 @@ browser's ``Accept-Language``, else English (:func:`negotiate`, chosen once per 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -163,6 +164,48 @@ def status_text(value: object) -> str:
     """A status code (``in_approval``) as the reader's word for it: the catalogue's ``status.<code>``."""
     key = f"status.{value}"
     return t(key) if has(key) else str(value).replace("_", " ")
+
+
+#: The sentences form validation writes (engine/forms.py, api/web/forms/parse.py), in English, by key;
+#: ``{n}`` is the number a sentence carries. The pages say them in the reader's language.
+_FIELD_ERRORS = {
+    "This field is required": "required", "This field is not part of the form": "not_in_form",
+    "Enter an e-mail address, such as name@example.org": "email", "Enter a web address": "url",
+    "Enter a date as year-month-day, such as 2027-03-01": "date",
+    "Enter a date and time, such as 2027-03-01T09:00:00Z": "datetime",
+    "Enter a date and time like 2027-03-01T09:00": "datetime",
+    "Enter a web address starting with https://": "https", "Enter a whole number": "integer",
+    "Enter a number": "number", "Enter text": "text", "Choose yes or no": "yes_no", "Enter a list": "list",
+    "Fill in the group of fields": "group", "Choose one of the options": "choice", "Enter valid JSON": "json",
+    "Enter it in the form the field's help describes": "pattern", "Each entry must be different": "unique",
+    "Enter a value of the right kind": "kind", "Leave this empty": "empty", "Tick this box to go on": "tick",
+    "Choose the value the form asks for": "const", "This value is not accepted here": "not_accepted",
+    "Enter it in the form the field asks for": "format",
+    "Enter {n} or more": "minimum", "Enter {n} or less": "maximum", "Enter more than {n}": "more_than",
+    "Enter less than {n}": "less_than", "Enter at least {n} characters": "min_length",
+    "Enter at most {n} characters": "max_length", "Enter at most 1 character": "max_length_one",
+    "Add at least {n} entries": "min_items", "Add at least 1 entry": "min_items_one",
+    "Keep at most {n} entries": "max_items", "Keep at most 1 entry": "max_items_one",
+}
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def field_error(text: str) -> str:
+    """A form validation sentence in the reader's language (``field_error.<key>``); unknown text, and any
+    text for an English reader, as it is."""
+    if current_language() == DEFAULT_LANGUAGE:
+        return text
+    number = _NUMBER.search(text)
+    shape = _NUMBER.sub("{n}", text, count=1) if number else text
+    key = _FIELD_ERRORS.get(text) or _FIELD_ERRORS.get(shape)
+    if key is None:
+        return text
+    return t(f"field_error.{key}", n=number.group(0) if number else "")
+
+
+def field_errors(errors: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+    """Every sentence of a form's errors (field path -> sentences) in the reader's language."""
+    return None if errors is None else {path: [field_error(str(m)) for m in said] for path, said in errors.items()}
 
 
 def install(env: Environment) -> None:

@@ -27,7 +27,7 @@ from engine.parties import Actor
 
 from . import forms
 from .auth import page_session
-from .messages import t
+from .messages import field_errors, t
 
 bp = Blueprint("web_tasks", __name__)
 
@@ -88,6 +88,7 @@ def _render(task_id: str, *, status: int = 200, values: dict[str, Any] | None = 
         current = detail["form"]["values"]
         shown_values = current if values is None else values
         shaped = engine_forms.with_ui(detail["form"]["schema"], detail["form"]["ui_schema"])
+        errors = field_errors(errors)
         form = forms.build(shaped, shown_values, errors, raw) if task.state == TaskState.READY else None
         (row,) = inbox.describe(session, [task])
         context = task_context(session, actor, task, {**current, **(values or {})})

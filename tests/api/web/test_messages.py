@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 
 from api.web import inbox, messages
 from ecvet.documents.catalogue import CATALOGUE as DOCUMENT_TEXTS
@@ -81,6 +81,18 @@ def test_a_message_follows_the_language_and_falls_back_to_english_outside_a_requ
     assert messages.t("task.back") == "Back to my tasks"
     assert messages.t("start.process_choice", "fr", name="Mobilité", key="mobility", version=3) == \
         "Mobilité (mobility, version 3)"
+
+
+def test_form_errors_are_said_in_the_readers_language(app: Flask) -> None:
+    errors = {"weeks": ["Enter 2 or more"], "email": ["Enter an e-mail address, such as name@example.org"],
+              "units": ["Add at least 1 entry", "Something the catalogue does not know"]}
+    with app.test_request_context("/tasks"):
+        assert messages.field_errors(errors) == errors  # English: as the validation wrote it
+        g.language = "de"
+        assert messages.field_errors(errors) == {
+            "weeks": ["Geben Sie 2 oder mehr ein"],
+            "email": ["Geben Sie eine E-Mail-Adresse ein, z. B. name@example.org"],
+            "units": ["Fügen Sie mindestens 1 Eintrag hinzu", "Something the catalogue does not know"]}
 
 
 @pytest.mark.parametrize(("profile", "accepted", "expected"), [
