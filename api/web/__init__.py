@@ -27,9 +27,14 @@ Interfaces other page modules rely on (keep them stable):
   Macros in ``macros/ui.html``: ``empty_state(title, text)``, ``badge(text, kind)``,
   ``pager(next_url)``, ``dl(pairs)``, ``when(dt)``. Filters: ``when`` (a UTC datetime as
   ``2027-03-01 09:00 UTC``), ``date`` and ``instructions`` (Markdown-ish text made safe HTML).
-* **Navigation**: :func:`nav_item` adds an entry (label, endpoint, who may see it); an entry whose
+* **Navigation**: :func:`nav_item` adds an entry (label: a catalogue key such as ``nav.my_tasks``, said in
+  the reader's language; endpoint; who may see it); an entry whose
   endpoint is not registered is not shown, so areas can land in any order. The process-owner and
   monitor entries are declared here for ``web_definitions.index`` and ``web_monitor.dashboard``.
+* **Words**: every text a person reads is ``t("area.key", field=...)`` (:mod:`api.web.messages`), in the
+  reader's language (profile, else ``Accept-Language``, else English; ``<html lang>`` says which); a status
+  code reads as words with the ``status_text`` filter. A new key goes into ``catalogue/en.json``, then
+  ``make catalogues`` and a translation in each ``api/locale/<lang>/LC_MESSAGES/messages.po``.
 * **Security headers**: every page response carries a strict CSP (``default-src 'self'``),
   ``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``. A page embedding bpmn-js/dmn-js,
   which write style attributes, calls ``api.web.security.allow_inline_styles()`` in its route.
