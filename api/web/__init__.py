@@ -31,7 +31,7 @@ Interfaces other page modules rely on (keep them stable):
   the reader's language; endpoint; who may see it); an entry whose
   endpoint is not registered is not shown, so areas can land in any order. The process-owner and
   monitor entries are declared here for ``web_definitions.index`` and ``web_monitor.dashboard``.
-* **Words**: every text a person reads is ``t("area.key", field=...)`` (:mod:`api.web.messages`), in the
+* **Words**: every text a person reads is ``t(key, field=...)`` (:mod:`api.web.messages`), in the
   reader's language (profile, else ``Accept-Language``, else English; ``<html lang>`` says which); a status
   code reads as words with the ``status_text`` filter. A new key goes into ``catalogue/en.json``, then
   ``make catalogues`` and a translation in each ``api/locale/<lang>/LC_MESSAGES/messages.po``.

@@ -46,10 +46,7 @@ def _languages() -> tuple[str, ...]:
     """The languages asked for with ``?lang=``; else the reader's beside English, as the bilingual official
     templates are used (English alone for an English reader)."""
     asked = request.args.get("lang")
-    if asked:
-        return i18n.languages(asked)
-    reader = messages.current_language()
-    return (reader, i18n.SOURCE) if reader != i18n.SOURCE and reader in i18n.LANGUAGES else (i18n.SOURCE,)
+    return i18n.languages(asked) if asked else messages.document_languages()
 
 
 def _title(title: str) -> str:

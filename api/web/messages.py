@@ -30,6 +30,7 @@ from babel.messages.pofile import read_po, write_po
 from flask import g, has_request_context
 from jinja2 import Environment
 
+from ecvet.documents import i18n as documents_i18n
 from engine.parties import LANGUAGES
 
 CATALOGUE_DIR = Path(__file__).with_name("catalogue")
@@ -82,6 +83,13 @@ def current_language() -> str:
     if has_request_context():
         return str(g.get("language", DEFAULT_LANGUAGE))
     return DEFAULT_LANGUAGE
+
+
+def document_languages() -> tuple[str, ...]:
+    """The languages a document is shown in to this reader: theirs beside English, as the bilingual official
+    templates are used (English alone for an English reader)."""
+    reader = current_language()
+    return (reader, documents_i18n.SOURCE) if reader in documents_i18n.TRANSLATED else (documents_i18n.SOURCE,)
 
 
 def negotiate(preferred: str | None, accepted: Iterable[str]) -> str:

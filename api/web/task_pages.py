@@ -27,7 +27,7 @@ from engine.parties import Actor
 
 from . import forms
 from .auth import page_session
-from .messages import field_errors, t
+from .messages import document_languages, field_errors, t
 
 bp = Blueprint("web_tasks", __name__)
 
@@ -67,7 +67,8 @@ def task_context(session: Session, actor: Actor, task: HumanTask, values: dict[s
         return Context([], [])
     wanted = {(r.kind, r.record_id) for r in service.references_in(values)}
     primary_refs = [r for r in refs if (r.kind, r.record_id) in wanted] or refs[-1:]
-    primary = [service.build(session, actor=actor, kind=r.kind, record_id=r.record_id) for r in primary_refs]
+    primary = [service.build(session, actor=actor, kind=r.kind, record_id=r.record_id, languages=document_languages())
+               for r in primary_refs]
     if task.form == TRANSCRIPT_ISSUE_FORM and task.state == TaskState.READY:
         # The host reads the transcript as it will be issued before submitting (issue 14 item 8).
         mobility_id = next((d["mobility_id"] for d in instances.process_data(

@@ -127,6 +127,10 @@ def test_the_task_page_shows_the_document_being_decided(app: Flask, db: Database
     assert LEARNER_NAME in context
     others = html[html.index("Other documents of this process"):]
     assert f'href="/documents/mou/{records_world.mou_id}"' in others
+    dutch = browser.get(f"/tasks/{task.id}", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    context = dutch[dutch.index('aria-label="Waar deze taak over gaat"'):dutch.index('id="task-work"')]
+    assert "Leerovereenkomst / Learning Agreement" in context  # the reader's language beside English
+    assert LEARNER_NAME in context
 
 
 def test_an_action_plan_page_shows_the_plans_progress_not_the_reviews(app: Flask, reviewed: Reviewed) -> None:
