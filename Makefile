@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///$(CURDIR)/var/ecvet.sqlite3
 export DATABASE_URL
 
-.PHONY: run test bench bench-http bench-scale corpus scenarios lint setup system-deps fonts chromium test-postgres migrate deploy clean
+.PHONY: catalogues run test bench bench-http bench-scale corpus scenarios lint setup system-deps fonts chromium test-postgres migrate deploy clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || $(MAKE) system-deps
@@ -38,6 +38,11 @@ FONTS := /usr/share/fonts/truetype/dejavu
 fonts:
 	@test -f $(FONTS)/DejaVuSans.ttf -a -f $(FONTS)/DejaVuSans-Bold.ttf || \
 		(apt-get update && apt-get install -y fonts-dejavu-core)
+
+# After adding a key to api/web/catalogue/en.json: add it to every language's .po (untranslated) and list
+# what is left to translate. The .po files are read as they are at start: nothing to compile.
+catalogues: $(STAMP)
+	$(BIN)/ecvet catalogue update
 
 migrate: setup
 	@mkdir -p var

@@ -1,4 +1,4 @@
-"""The `ecvet` command: serve, deploy, migrate, bootstrap an administrator and verify credentials."""
+"""The `ecvet` command: serve, deploy, migrate, bootstrap an administrator, verify credentials, update catalogues."""
 from __future__ import annotations
 
 import json
@@ -20,6 +20,7 @@ from engine.worker import serve as serve_worker
 from . import serving
 from .app import create_app
 from .logging import configure as configure_logging
+from .web import messages
 
 BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
 
@@ -203,3 +204,18 @@ def credential_verify(file: str, key_file: str | None) -> None:
         click.echo("The key was taken from the file: compare it with the issuer's published keys "
                    "(or give it with --key) to be sure who signed.")
     sys.exit(0 if all(r.valid for r in results) else 1)
+
+
+@main.group()
+def catalogue() -> None:
+    """The pages' message catalogues (api/web/catalogue/en.json and api/locale/*/LC_MESSAGES/messages.po)."""
+
+
+@catalogue.command("update")
+def catalogue_update() -> None:
+    """Add the keys of en.json to every language's .po (untranslated), drop removed keys, mark changed
+    English fuzzy; then list what is left to translate (exit 1 if anything is)."""
+    todo = messages.update_catalogues()
+    for language, keys in todo.items():
+        click.echo(f"{language}: {len(keys)} to translate: {', '.join(keys)}")
+    sys.exit(1 if todo else 0)

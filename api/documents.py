@@ -26,8 +26,8 @@ class DocumentArgs(Schema):
     version = Id(load_default=None,
                              metadata={"description": "an earlier version of a MoU or Learning Agreement"})
     lang = fields.String(load_default=None, validate=validate.Length(max=20),
-                         metadata={"description": "the language of the fixed texts (en, de, es, nl), or two side "
-                                                  "by side, e.g. es,en; English by default"})
+                         metadata={"description": "the language of the fixed texts (en, de, es, nl, fr, it), "
+                                                  "or two side by side, e.g. es,en; English by default"})
 
 
 DocumentReferenceSchema = schema_for(model.ReferenceJson, "DocumentReferenceSchema")

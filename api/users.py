@@ -26,6 +26,8 @@ class UserSchema(Schema):
         "description": "the position this person signs in (e.g. VET coordinator); signing forms are filled from it"})
     place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
         "description": "where this person usually signs (e.g. Köln); signing forms are filled from it"})
+    language = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "the language of the pages for this person (none: the browser's Accept-Language)"})
     created_at = fields.DateTime(dump_only=True)
 
 
@@ -34,6 +36,8 @@ class SigningProfileSchema(Schema):
 
     position = fields.String(allow_none=True, validate=validate.Length(max=200))
     place = fields.String(allow_none=True, validate=validate.Length(max=200))
+    language = fields.String(allow_none=True, validate=validate.OneOf(parties.LANGUAGES), metadata={
+        "description": "the language of the pages (en, de, es, nl, fr, it); null: the browser's Accept-Language"})
 
 
 @blp.route("", methods=["POST"])

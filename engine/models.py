@@ -81,6 +81,8 @@ class User(Base):
     # person usually signs in and the place they sign at. Forms are pre-filled from them.
     position: Mapped[str | None] = mapped_column(String(200))
     place: Mapped[str | None] = mapped_column(String(200))
+    # The language the pages speak to this person (migration 1702); none: the browser's Accept-Language.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="selectin")
 

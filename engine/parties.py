@@ -175,12 +175,15 @@ def create_user(
     return user
 
 
-PROFILE_FIELDS = ("position", "place")
+PROFILE_FIELDS = ("position", "place", "language")
 PROFILE_MAX = 200
+#: Languages the pages speak (their message catalogues, api/locale); a profile names one of them or none.
+LANGUAGES = ("en", "de", "es", "nl", "fr", "it")
 
 
 def _profile_fields(values: dict[str, object], errors: dict[str, list[str]]) -> dict[str, str | None]:
-    """Position and place as stored: trimmed text of at most 200 characters, empty meaning none."""
+    """Position and place as stored: trimmed text of at most 200 characters, empty meaning none; the
+    language one of :data:`LANGUAGES` or none."""
     out: dict[str, str | None] = {}
     for name in PROFILE_FIELDS:
         value = values.get(name)
@@ -190,12 +193,15 @@ def _profile_fields(values: dict[str, object], errors: dict[str, list[str]]) -> 
         text = (value or "").strip()
         if len(text) > PROFILE_MAX:
             errors[name] = [f"At most {PROFILE_MAX} characters"]
+        elif name == "language" and text and text not in LANGUAGES:
+            errors[name] = [f"One of {', '.join(LANGUAGES)}"]
         out[name] = text or None
     return out
 
 
 def update_profile(session: Session, *, actor: Actor, user_id: int, changes: dict[str, object]) -> User:
-    """Change the position and place a person signs in (yourself, or anyone for an admin). Name and
+    """Change the position and place a person signs in and the language of the pages (yourself, or anyone
+    for an admin). Name and
     e-mail are not part of it: a signature takes them from the account, so they change only with it."""
     user = get_user(session, actor=actor, user_id=user_id)
     errors: dict[str, list[str]] = {}
@@ -354,6 +360,8 @@ class SignedIn:
     name: str
     organisations: tuple[tuple[int, str], ...]
     fingerprint: str
+    #: The language chosen on the profile (None: the browser decides).
+    language: str | None = None
 
 
 def session_fingerprint(user: User) -> str:
@@ -366,7 +374,7 @@ def _signed_in(session: Session, user: User) -> SignedIn:
     names = {oid: name for oid, name in session.execute(
         select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids or [-1])))}
     return SignedIn(Actor.of(user), user.name, tuple((i, names.get(i, f"Organisation {i}")) for i in ids),
-                    session_fingerprint(user))
+                    session_fingerprint(user), user.language)
 
 
 def sign_in(session: Session, *, email: str, password: str) -> SignedIn:

@@ -27,9 +27,14 @@ Interfaces other page modules rely on (keep them stable):
   Macros in ``macros/ui.html``: ``empty_state(title, text)``, ``badge(text, kind)``,
   ``pager(next_url)``, ``dl(pairs)``, ``when(dt)``. Filters: ``when`` (a UTC datetime as
   ``2027-03-01 09:00 UTC``), ``date`` and ``instructions`` (Markdown-ish text made safe HTML).
-* **Navigation**: :func:`nav_item` adds an entry (label, endpoint, who may see it); an entry whose
+* **Navigation**: :func:`nav_item` adds an entry (label: a catalogue key such as ``nav.my_tasks``, said in
+  the reader's language; endpoint; who may see it); an entry whose
   endpoint is not registered is not shown, so areas can land in any order. The process-owner and
   monitor entries are declared here for ``web_definitions.index`` and ``web_monitor.dashboard``.
+* **Words**: every text a person reads is ``t(key, field=...)`` (:mod:`api.web.messages`), in the
+  reader's language (profile, else ``Accept-Language``, else English; ``<html lang>`` says which); a status
+  code reads as words with the ``status_text`` filter. A new key goes into ``catalogue/en.json``, then
+  ``make catalogues`` and a translation in each ``api/locale/<lang>/LC_MESSAGES/messages.po``.
 * **Security headers**: every page response carries a strict CSP (``default-src 'self'``),
   ``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``. A page embedding bpmn-js/dmn-js,
   which write style attributes, calls ``api.web.security.allow_inline_styles()`` in its route.
@@ -39,6 +44,7 @@ Interfaces other page modules rely on (keep them stable):
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 from collections.abc import Callable
@@ -47,7 +53,7 @@ from datetime import date, datetime
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, redirect, render_template, request, url_for
+from flask import Flask, Response, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -79,21 +85,22 @@ def nav_item(key: str, label: str, endpoint: str, visible: Callable[[Any], bool]
     _NAV[key] = NavItem(key, label, endpoint, visible, order)
 
 
-nav_item("tasks", "My tasks", "web_inbox.inbox", lambda _viewer: True, 10)
-nav_item("documents", "Documents", "web_documents.index", lambda _viewer: True, 20)
-nav_item("definitions", "Process definitions", "web_definitions.index", lambda v: v.may_edit_processes, 30)
-nav_item("dashboard", "Dashboard", "web_monitor.dashboard", lambda v: v.may_monitor, 40)
-nav_item("achievements", messages.t("nav.my_achievements"), "web_achievements.mine",
-         lambda v: bool(v.learner_ids), 15)
-nav_item("start", "Start", "web_start.index", lambda v: v.is_admin or bool(v.organisations), 25)
-nav_item("partners", messages.t("nav.find_partners"), "web_partners.search", lambda v: bool(v.organisations), 27)
+nav_item("tasks", "nav.my_tasks", "web_inbox.inbox", lambda _viewer: True, 10)
+nav_item("documents", "nav.documents", "web_documents.index", lambda _viewer: True, 20)
+nav_item("definitions", "nav.definitions", "web_definitions.index", lambda v: v.may_edit_processes, 30)
+nav_item("dashboard", "nav.dashboard", "web_monitor.dashboard", lambda v: v.may_monitor, 40)
+nav_item("achievements", "nav.my_achievements", "web_achievements.mine", lambda v: bool(v.learner_ids), 15)
+nav_item("start", "nav.start", "web_start.index", lambda v: v.is_admin or bool(v.organisations), 25)
+nav_item("partners", "nav.find_partners", "web_partners.search", lambda v: bool(v.organisations), 27)
 
 
 def navigation(app: Flask, viewer: Any) -> list[NavItem]:
+    """The entries `viewer` may see, in order; a label that is a catalogue key is said in their language."""
     if viewer is None:
         return []
-    return sorted((i for i in _NAV.values() if i.endpoint in app.view_functions and i.visible(viewer)),
-                  key=lambda i: i.order)
+    shown = sorted((i for i in _NAV.values() if i.endpoint in app.view_functions and i.visible(viewer)),
+                   key=lambda i: i.order)
+    return [dataclasses.replace(i, label=messages.t(i.label)) if messages.has(i.label) else i for i in shown]
 
 
 def wants_json() -> bool:
@@ -101,25 +108,16 @@ def wants_json() -> bool:
     return not any(mime == "text/html" and quality > 0 for mime, quality in request.accept_mimetypes)
 
 
-ERROR_TITLES = {
-    400: ("Bad request", "The request could not be understood."),
-    401: ("Sign in", "Sign in to see this page."),
-    403: ("Not allowed", "You may not do this."),
-    404: ("Not found", "There is nothing here, or it belongs to another organisation."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    409: ("Conflict", "Someone else changed this in the meantime."),
-    413: ("Too large", "What you sent is too large."),
-    422: ("Not valid", "What you sent is not valid."),
-    429: ("Too many attempts", "Wait a moment and try again."),
-    500: ("Something went wrong", "Something went wrong on our side; it has been logged."),
-    503: ("Temporarily unavailable", "The platform cannot reach its database just now; try again in a moment."),
-}
+#: Statuses with a title and a text of their own in the catalogue (``error.<status>.title`` / ``.text``).
+ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503)
+ERROR_TITLES = {status: (f"error.{status}.title", f"error.{status}.text") for status in ERROR_STATUSES}
 
 
 def error_page(status: int, message: str | None = None, errors: Any = None) -> Response:
     """An HTML error page (or problem+json when the page's JavaScript asked for JSON)."""
     fallback = ERROR_TITLES[500] if status >= HTTPStatus.INTERNAL_SERVER_ERROR else ERROR_TITLES[400]
-    title, default = ERROR_TITLES.get(status, fallback)
+    title_key, text_key = ERROR_TITLES.get(status, fallback)
+    title, default = messages.t(title_key), messages.t(text_key)
     if wants_json():
         return problems.problem(status, title, message or default, errors)
     html = render_template("errors/error.html", status=status, title=title, message=message or default,
@@ -160,6 +158,15 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
 
     messages.install(app.jinja_env)
+
+    @app.before_request
+    def _language() -> None:
+        """The language of the pages for this request: the profile's, else the browser's, else English."""
+        if security.is_api_request() or request.endpoint == "static":
+            return
+        viewer = _viewer_or_none()
+        accepted = [tag for tag, quality in request.accept_languages if quality > 0]
+        g.language = messages.negotiate(getattr(viewer, "language", None), accepted)
     app.add_template_filter(when, "when")
     app.add_template_filter(lambda v: v.isoformat()[:10] if v else "", "date")
     app.add_template_filter(lambda text: Markup(render_instructions(text or "")), "instructions")
@@ -219,7 +226,7 @@ def _register_error_pages(app: Flask) -> None:
         status = error.code or 500
         message = error.description if status in (400, 413) else None
         if "CSRF" in (error.description or ""):
-            message = "The form was not sent from this site or has expired; reload the page and try again."
+            message = messages.t("error.csrf")
         return error_page(status, message)
 
     @app.errorhandler(Exception)

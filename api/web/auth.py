@@ -16,6 +16,7 @@ from engine.errors import TooManyRequests, Unauthorized
 from engine.parties import Actor, SignedIn
 
 from ..deps import unit_of_work
+from .messages import t
 
 bp = Blueprint("web_auth", __name__)
 
@@ -30,6 +31,8 @@ class Viewer:
     organisations: tuple[tuple[int, str], ...]
     #: The learners this person signs for (as the learner, or as parent or guardian): their achievements.
     learner_ids: tuple[int, ...] = ()
+    #: The language chosen on the profile (None: the browser's Accept-Language decides).
+    language: str | None = None
 
     @property
     def user_id(self) -> int:
@@ -56,7 +59,7 @@ class Viewer:
 
     @classmethod
     def of(cls, signed: SignedIn, learner_ids: tuple[int, ...] = ()) -> Viewer:
-        return cls(signed.actor, signed.name, signed.actor.email, signed.organisations, learner_ids)
+        return cls(signed.actor, signed.name, signed.actor.email, signed.organisations, learner_ids, signed.language)
 
 
 def _remember(signed: SignedIn) -> None:
@@ -138,7 +141,7 @@ def sign_in() -> Any:
     password = request.form.get("password", "")
     if not email or not password:
         return render_template("auth/sign_in.html", next_url=next_url, email=email,
-                               error="Enter your e-mail address and your password."), 422
+                               error=t("auth.enter_both")), 422
     try:
         with unit_of_work() as db_session:
             signed = parties.sign_in(db_session, email=email, password=password)
@@ -148,9 +151,9 @@ def sign_in() -> Any:
         return response, 429, {"Retry-After": str(exc.retry_after)}
     except Unauthorized:
         return render_template("auth/sign_in.html", next_url=next_url, email=email,
-                               error="E-mail or password is wrong."), 401
+                               error=t("auth.wrong")), 401
     _remember(signed)
-    flash(f"Signed in as {signed.name}.", "success")
+    flash(t("auth.signed_in", name=signed.name), "success")
     return redirect(next_url)
 
 
@@ -162,5 +165,5 @@ def sign_out() -> Any:
             parties.sign_out(db_session, actor=viewer.actor)
     session.clear()
     g.viewer = None
-    flash("You have signed out.", "info")
+    flash(t("auth.signed_out"), "info")
     return redirect(url_for("web_auth.sign_in"))

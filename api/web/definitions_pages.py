@@ -20,6 +20,7 @@ from engine.parties import require_admin
 from ..deps import settings
 from . import messages, security, wants_json
 from .auth import page_session
+from .messages import t
 
 bp = Blueprint("web_definitions", __name__)
 
@@ -36,8 +37,8 @@ def _submitted_xml() -> bytes:
         upload = request.files.get("file")
         data = upload.read() if upload is not None and upload.filename else request.form.get("xml", "").encode()
     if not data.strip():
-        raise Invalid("Nothing was sent to deploy",
-                      errors=[{"file": None, "element_id": None, "line": None, "message": "send the XML to deploy"}])
+        raise Invalid(t("definitions.nothing_sent"),
+                      errors=[{"file": None, "element_id": None, "line": None, "message": t("definitions.send_xml")}])
     return data
 
 
@@ -54,10 +55,11 @@ def deployed_answer(results: list[deployments.Deployed], back: str) -> Any:
                 for r in newest.values()]
     created = [v for v in versions if v["created"]]
     if created:
-        message = "Deployed: " + ", ".join(f"{v['key']} version {v['version']}" for v in created) + "."
+        message = t("definitions.deployed_versions", versions=", ".join(
+            t("definitions.key_version", key=v["key"], version=v["version"]) for v in created))
     else:
-        message = "Nothing changed: this content is already deployed (" + ", ".join(
-            f"{v['key']} version {v['version']}" for v in versions) + ")."
+        message = t("definitions.unchanged", versions=", ".join(
+            t("definitions.key_version", key=v["key"], version=v["version"]) for v in versions))
     if wants_json():
         return jsonify(message=message, versions=versions), 201 if created else 200
     flash(message, "success")

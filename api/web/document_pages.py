@@ -5,6 +5,7 @@ renders), with the visibility of each record's own service: a document that is n
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from engine import instances
 from engine.errors import Invalid
 from engine.models import ProcessInstance, utcnow
 
+from . import messages
 from .auth import page_session
 
 bp = Blueprint("web_documents", __name__)
@@ -35,8 +37,22 @@ def _version() -> int | None:
     if raw in (None, ""):
         return None
     if not raw.isdigit() or int(raw) < 1:
-        raise Invalid("The version is not valid", errors={"version": ["A version number from 1"]})
+        raise Invalid(messages.t("documents.version_invalid"),
+                      errors={"version": [messages.t("documents.version_hint")]})
     return int(raw)
+
+
+def _languages() -> tuple[str, ...]:
+    """The languages asked for with ``?lang=``; else the reader's beside English, as the bilingual official
+    templates are used (English alone for an English reader)."""
+    asked = request.args.get("lang")
+    return i18n.languages(asked) if asked else messages.document_languages()
+
+
+def _title(title: str) -> str:
+    """"Learning Agreement: Lea Hoffmann" in the reader's language: the kind is a fixed text, the rest not."""
+    kind, sep, rest = title.partition(": ")
+    return f"{i18n.say(kind, (messages.current_language(),))}{sep}{rest}"
 
 
 @bp.route("/documents", endpoint="index")
@@ -49,7 +65,8 @@ def documents_index() -> Any:
         for instance in page.items:
             refs = service.for_instance(session, actor=actor, instance_id=instance.id)
             if refs:
-                groups.append(InstanceDocuments(instance, refs))
+                said = [dataclasses.replace(r, title=_title(r.title)) for r in refs]
+                groups.append(InstanceDocuments(instance, said))
     next_url = url_for("web_documents.index", cursor=page.next_cursor) if page.next_cursor else None
     first_url = url_for("web_documents.index") if cursor else None
     return render_template("documents/index.html", active="documents", groups=groups, next_url=next_url,
@@ -62,8 +79,10 @@ def document_page(kind: str, record_id: int) -> Any:
     version = _version()
     with page_session(write=False) as (session, actor):
         document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
-                                 languages=i18n.languages(request.args.get("lang")))
-    return render_template("documents/document.html", active="documents", document=document)
+                                 languages=_languages())
+    choices = [(code, name, f"{code},{i18n.SOURCE}" if code != i18n.SOURCE else code)
+               for code, name in messages.LANGUAGE_NAMES.items() if code in i18n.LANGUAGES]
+    return render_template("documents/document.html", active="documents", document=document, choices=choices)
 
 
 @bp.route("/documents/<kind>/<id:record_id>.<fmt>", endpoint="download")
@@ -74,7 +93,7 @@ def download(kind: str, record_id: int, fmt: str) -> Any:
     version = _version()
     with page_session(write=False) as (session, actor):
         document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
-                                 languages=i18n.languages(request.args.get("lang")))
+                                 languages=_languages())
         head = service.letterhead_of(session, document) if fmt == "pdf" else None
     suffix = f"-v{document.reference.version}" if document.reference.version else ""
     name = f"{kind}-{record_id}{suffix}.{fmt}"

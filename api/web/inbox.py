@@ -1,6 +1,7 @@
 """My tasks: the signed-in person's inbox across all processes, with filters, ordering and pages."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
@@ -24,6 +25,11 @@ ASSIGNMENTS = ("", "me", "organisation", "unassigned")
 PAGE_SIZE = 25
 
 
+def _one_of(allowed: Iterable[str]) -> str:
+    """"One of me, organisation, unassigned, empty" in the reader's language."""
+    return t("error.one_of", choices=", ".join(k or t("error.empty_choice") for k in allowed))
+
+
 def _filters() -> dict[str, str]:
     """The query string, checked: a hand-edited URL gets a clear 422 page, not a guess."""
     values = {
@@ -35,12 +41,12 @@ def _filters() -> dict[str, str]:
     }
     errors: dict[str, list[str]] = {}
     if values["assignment"] not in ASSIGNMENTS:
-        errors["assignment"] = [f"One of {', '.join(k or 'empty' for k in ASSIGNMENTS)}"]
+        errors["assignment"] = [_one_of(ASSIGNMENTS)]
     for name, allowed in (("state", STATES), ("overdue", OVERDUE), ("order", ORDERS)):
         if values[name] not in allowed:
-            errors[name] = [f"One of {', '.join(k or 'empty' for k in allowed)}"]
+            errors[name] = [_one_of(allowed)]
     if errors:
-        raise Invalid("The task filter is not valid", errors=errors)
+        raise Invalid(t("inbox.filter_invalid"), errors=errors)
     return values
 
 

@@ -18,14 +18,12 @@ from engine.models import InstanceStatus
 
 from . import audit_text, security
 from .auth import page_session
+from .messages import t
 
 bp = Blueprint("web_instances", __name__)
 
-OPERATIONS = {
-    "suspend": ("Suspended", "The instance is suspended: no timer, service or task completion runs until resumed."),
-    "resume": ("Resumed", "The instance is running again."),
-    "terminate": ("Terminated", "The instance is terminated; its open tasks were cancelled."),
-}
+#: Operations an administrator runs from the page; what each says when done is ``instance.done.<operation>``.
+OPERATIONS = ("suspend", "resume", "terminate")
 
 
 def _document_url(ref: Any) -> str:
@@ -74,8 +72,7 @@ def operate(instance_id: str, operation: str) -> Any:
             operations.resume(session, actor=actor, instance_id=instance_id)
         else:
             operations.terminate(session, actor=actor, instance_id=instance_id, reason=reason)
-    title, text = OPERATIONS[operation]
-    flash(f"{title}. {text}", "success")
+    flash(t(f"instance.done.{operation}"), "success")
     return redirect(url_for("web_instances.instance", instance_id=instance_id))
 
 
@@ -87,5 +84,5 @@ def retry(instance_id: str, incident_id: int) -> Any:
                                                                           instance_id=instance_id)):
             raise NotFound(f"No open incident {incident_id} on this instance")
         operations.retry_incident(session, actor=actor, incident_id=incident_id)
-    flash("The failed step was run again. If it fails again, a new incident is shown.", "success")
+    flash(t("instance.retried"), "success")
     return redirect(url_for("web_instances.instance", instance_id=instance_id))

@@ -17,6 +17,7 @@ from engine.models import InstanceStatus
 
 from . import security
 from .auth import page_session
+from .messages import t
 
 bp = Blueprint("web_monitor", __name__)
 
@@ -28,7 +29,8 @@ DAY_CHOICES = (7, 30, 90)
 def _days() -> int:
     raw = request.args.get("days", "30")
     if not raw.isdigit() or int(raw) not in DAY_CHOICES:
-        raise Invalid("Choose a period the dashboard offers", errors={"days": [f"One of {DAY_CHOICES}"]})
+        raise Invalid(t("monitor.period_invalid"),
+                      errors={"days": [t("error.one_of", choices=", ".join(map(str, DAY_CHOICES)))]})
     return int(raw)
 
 

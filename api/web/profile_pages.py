@@ -1,5 +1,6 @@
-"""Your profile (`/profile`): who you sign as, and the position and place signing forms are filled from;
-and the letterhead (address and logo) of each organisation you belong to, printed on the PDFs it issues.
+"""Your profile (`/profile`): who you sign as, the position and place signing forms are filled from, the
+language of the pages, and the letterhead (address and logo) of each organisation you belong to, printed on
+the PDFs it issues.
 
 Name and e-mail come with the account and are shown, not edited here: a signature always takes them
 from the account (ecvet/signing.py). The same services as `PATCH /api/users/me` and
@@ -10,12 +11,13 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 
 from ecvet.partnership import letterhead
 from engine import parties
 from engine.errors import Invalid
 
+from . import messages
 from .auth import page_session
 from .messages import t
 
@@ -26,10 +28,12 @@ def _render(values: dict[str, Any] | None = None, errors: dict[str, list[str]] |
             status: int = 200, letterhead_errors: dict[int, dict[str, list[str]]] | None = None) -> Any:
     with page_session(write=False) as (session, actor):
         user = parties.get_user(session, actor=actor, user_id=actor.user_id)
-        shown = values if values is not None else {"position": user.position or "", "place": user.place or ""}
+        shown = values if values is not None else {"position": user.position or "", "place": user.place or "",
+                                                    "language": user.language or ""}
         heads = [(org_id, letterhead.get(session, actor=actor, organisation_id=org_id))
                  for org_id in sorted(actor.organisation_ids)]
         return render_template("auth/profile.html", user=user, values=shown, errors=errors or {},
+                               languages=list(messages.LANGUAGE_NAMES.items()),
                                letterheads=heads, letterhead_errors=letterhead_errors or {}), status
 
 
@@ -47,7 +51,10 @@ def save() -> Any:
     except Invalid as exc:
         errors = exc.errors if isinstance(exc.errors, dict) else {"_": [exc.message]}
         return _render(changes, errors, 422)
-    flash("Your profile is saved: signing forms start with this position and place.", "success")
+    # The page that follows speaks the language just chosen, and so does this message.
+    g.language = messages.negotiate(str(changes.get("language") or "") or None,
+                                    [tag for tag, quality in request.accept_languages if quality > 0])
+    flash(messages.t("profile.saved"), "success")
     return redirect(url_for("web_profile.profile"))
 
 

@@ -28,6 +28,7 @@ from engine.parties import Actor
 
 from .. import parsing
 from .auth import Viewer, current_viewer, page_session, require_viewer
+from .messages import t
 
 bp = Blueprint("web_start", __name__)
 
@@ -126,20 +127,25 @@ def index() -> Any:
                            nominate=may_nominate(viewer), instance=viewer.is_admin)
 
 
+def _said(labels: dict[str, str]) -> dict[str, str]:
+    """Field name -> catalogue key, as field name -> the label in the reader's language."""
+    return {name: t(key) for name, key in labels.items()}
+
+
 # --------------------------------------------------------------------------------------------------
 # Start a partnership
 # --------------------------------------------------------------------------------------------------
 
 #: ECVET functions as people read them (the registry stores codes).
-FUNCTIONS = {"assessment": "assessment", "validation": "validation", "recognition": "recognition",
-             "award_of_credit": "award of credit", "mou_approval": "MoU approval", "la_approval": "LA approval"}
+FUNCTIONS = {code: f"function.{code}" for code in ("assessment", "validation", "recognition", "award_of_credit",
+                                                    "mou_approval", "la_approval")}
 
 PARTNERSHIP_LABELS = {
-    "sending_organisation_id": "Sending organisation",
-    "hosting_organisation_id": "Partner (hosting organisation)",
-    "competent_institution_home_id": "Competent institution of the home country",
-    "competent_institution_host_id": "Competent institution of the host country",
-    "business_key": "Reference",
+    "sending_organisation_id": "start.label.sending_organisation_id",
+    "hosting_organisation_id": "start.label.partner_id",
+    "competent_institution_home_id": "start.label.ci_home_country",
+    "competent_institution_host_id": "start.label.ci_host_country",
+    "business_key": "start.label.reference",
 }
 
 
@@ -163,8 +169,8 @@ def _partnership_page(form: Form, status: int = 200) -> Any:
             if name not in form.values and gate.default_id is not None:
                 form.values[name] = str(gate.default_id)
     return render_template("start/partnership.html", active="start", form=form, own=own, directory=directory,
-                           plan=plan, labels=PARTNERSHIP_LABELS, functions=FUNCTIONS,
-                           summary=form.summary(PARTNERSHIP_LABELS)), status
+                           plan=plan, labels=_said(PARTNERSHIP_LABELS), functions=_said(FUNCTIONS),
+                           summary=form.summary(_said(PARTNERSHIP_LABELS))), status
 
 
 @bp.route("/start/partnership", endpoint="partnership", methods=["GET"])
@@ -175,7 +181,7 @@ def partnership_form() -> Any:
     form = Form(values={k: v for k in ("sending_organisation_id", "hosting_organisation_id")
                         if (v := _text(k))})
     if "hosting_organisation_id" in request.args and not form.get("hosting_organisation_id"):
-        form.errors["hosting_organisation_id"] = ["Choose the partner organisation"]
+        form.errors["hosting_organisation_id"] = [t("start.choose_partner")]
         return _partnership_page(form, 422)
     viewer = current_viewer()
     if "sending_organisation_id" not in form.values and viewer is not None and len(viewer.organisations) == 1:
@@ -202,7 +208,7 @@ def start_partnership() -> Any:
     except Conflict as exc:
         form.alert = exc.message
         return _partnership_page(form, 409)
-    flash("The partnership has started: describe your organisation first; your partner is asked next.", "success")
+    flash(t("start.partnership_started"), "success")
     return redirect(target)
 
 
@@ -211,21 +217,21 @@ def start_partnership() -> Any:
 # --------------------------------------------------------------------------------------------------
 
 MOBILITY_LABELS = {
-    "mou_id": "MoU",
-    "hosting_organisation_id": "Hosting organisation",
-    "qualification_title": "Qualification",
-    "start_date": "First day abroad",
-    "end_date": "Last day abroad",
-    "learner.name": "Learner's name",
-    "learner.date_of_birth": "Date of birth",
-    "learner.email": "Learner's e-mail address",
-    "learner.european_student_identifier": "European Student Identifier",
-    "learner.guardian_name": "Parent or guardian",
-    "learner.guardian_email": "Parent's or guardian's e-mail address",
-    "competent_institution_home_id": "Competent institution (home)",
-    "intermediary_organisation_id": "Intermediary organisation",
-    "learner_id": "Learner",
-    "learner": "Learner",
+    "mou_id": "start.label.mou_id",
+    "hosting_organisation_id": "start.label.hosting_organisation_id",
+    "qualification_title": "start.label.qualification_title",
+    "start_date": "start.label.start_date",
+    "end_date": "start.label.end_date",
+    "learner.name": "start.label.learner_name",
+    "learner.date_of_birth": "start.label.date_of_birth",
+    "learner.email": "start.label.learner_email",
+    "learner.european_student_identifier": "start.label.esi",
+    "learner.guardian_name": "start.label.guardian_name",
+    "learner.guardian_email": "start.label.guardian_email",
+    "competent_institution_home_id": "start.label.ci_home",
+    "intermediary_organisation_id": "start.label.intermediary",
+    "learner_id": "start.label.learner",
+    "learner": "start.label.learner",
 }
 REQUIRED_FOR_NOMINATION = ("hosting_organisation_id", "qualification_title", "start_date", "end_date",
                            "learner.name", "learner.date_of_birth", "learner.email")
@@ -260,8 +266,8 @@ def _mobility_page(form: Form, status: int = 200) -> Any:
         partners = {m.id: _partner_names(m) for m in choices}
     return render_template("start/mobility.html", active="start", form=form, choices=summaries, partners=partners,
                            terms=terms, institutions=institutions, intermediaries=intermediaries,
-                           labels=MOBILITY_LABELS,
-                           summary=form.summary(MOBILITY_LABELS)), status
+                           labels=_said(MOBILITY_LABELS),
+                           summary=form.summary(_said(MOBILITY_LABELS))), status
 
 
 def _partner_names(mou: Any) -> str:
@@ -286,13 +292,13 @@ def nominate() -> Any:
     form = Form(values={k: _text(k) for k in MOBILITY_LABELS if k not in ("learner", "learner_id")})
     for name in REQUIRED_FOR_NOMINATION:
         if not form.get(name):
-            form.errors[name] = ["Required"]
+            form.errors[name] = [t("start.required")]
     mou_id = _int(form.get("mou_id"))
     hosting_id = _int(form.get("hosting_organisation_id"))
     if mou_id is None:
-        form.errors["mou_id"] = ["Choose the MoU the mobility runs under"]
+        form.errors["mou_id"] = [t("start.choose_mou")]
     if hosting_id is None:
-        form.errors["hosting_organisation_id"] = ["Choose the hosting organisation"]
+        form.errors["hosting_organisation_id"] = [t("start.choose_host")]
     if form.errors or mou_id is None or hosting_id is None:
         return _mobility_page(form, 422)
     learner = {k.removeprefix("learner."): v for k, v in form.values.items() if k.startswith("learner.") and v}
@@ -313,8 +319,7 @@ def nominate() -> Any:
     except Conflict as exc:
         form.alert = exc.message
         return _mobility_page(form, 409)
-    flash(f"{name} is nominated and the Mobility process has started: prepare the Learning Agreement next.",
-          "success")
+    flash(t("start.nominated", name=name), "success")
     return redirect(target)
 
 
@@ -322,7 +327,8 @@ def nominate() -> Any:
 # Start an instance of any process (administrators)
 # --------------------------------------------------------------------------------------------------
 
-INSTANCE_LABELS = {"process_key": "Process", "business_key": "Business key", "variables": "Variables (JSON)"}
+INSTANCE_LABELS = {"process_key": "start.label.process_key", "business_key": "start.label.business_key",
+                   "variables": "start.label.variables"}
 
 
 def _binding(raw: str) -> Any:
@@ -340,13 +346,13 @@ def _instance_page(form: Form, status: int = 200) -> Any:
         processes = deployments.latest_versions(session)
         chosen = next((d for d in processes if d.key == form.get("process_key")), None)
         if form.get("process_key") and chosen is None:
-            form.errors.setdefault("process_key", ["No deployed process has this key"])
+            form.errors.setdefault("process_key", [t("start.no_such_process")])
             status = 422
         organisations = parties.directory(session, actor=actor)
         users = list(parties.list_users(session, actor=actor, cursor=None, limit=500).items)
         roles = dict(sorted((chosen.roles or {}).items())) if chosen else {}
         rule = deployments.start_rule(session, chosen) if chosen else None
-    labels = {**INSTANCE_LABELS, **{f"parties.{role}": f"{lane} ({role})" for role, lane in roles.items()}}
+    labels = {**_said(INSTANCE_LABELS), **{f"parties.{role}": f"{lane} ({role})" for role, lane in roles.items()}}
     own_page = OWN_PAGES.get(chosen.key) if chosen else None
     return render_template("start/instance.html", active="start", form=form, processes=processes, chosen=chosen,
                            roles=roles, organisations=organisations, users=users, labels=labels,
@@ -374,14 +380,14 @@ def start_instance() -> Any:
         try:
             variables = parsing.loads_field(form.get("variables"))
         except ValueError as exc:
-            errors["variables"] = [f"Not valid JSON: {exc}"]
+            errors["variables"] = [t("start.not_json", error=exc)]
         else:
             if not isinstance(variables, dict):
-                errors["variables"] = ["A JSON object, e.g. {\"mobility_id\": 1}"]
+                errors["variables"] = [t("start.json_object", example='{"mobility_id": 1}')]
     bindings = {k.removeprefix("parties."): _binding(v) for k, v in form.values.items() if k.startswith("parties.")}
     unbound = [role for role, value in bindings.items() if value is None]
     for role in unbound:
-        errors[f"parties.{role}"] = ["Choose an organisation or a person"]
+        errors[f"parties.{role}"] = [t("start.choose_binding")]
     if errors:
         form.errors = errors
         return _instance_page(form, 422)
@@ -397,5 +403,5 @@ def start_instance() -> Any:
     except NotFound as exc:
         form.errors = {"process_key": [exc.message]}
         return _instance_page(form, 422)
-    flash(f"An instance of {key} has started.", "success")
+    flash(t("start.instance_started", key=key), "success")
     return redirect(url_for("web_instances.instance", instance_id=instance_id))

@@ -27,7 +27,7 @@ from engine.parties import Actor
 
 from . import forms
 from .auth import page_session
-from .messages import t
+from .messages import document_languages, field_errors, t
 
 bp = Blueprint("web_tasks", __name__)
 
@@ -67,7 +67,8 @@ def task_context(session: Session, actor: Actor, task: HumanTask, values: dict[s
         return Context([], [])
     wanted = {(r.kind, r.record_id) for r in service.references_in(values)}
     primary_refs = [r for r in refs if (r.kind, r.record_id) in wanted] or refs[-1:]
-    primary = [service.build(session, actor=actor, kind=r.kind, record_id=r.record_id) for r in primary_refs]
+    primary = [service.build(session, actor=actor, kind=r.kind, record_id=r.record_id, languages=document_languages())
+               for r in primary_refs]
     if task.form == TRANSCRIPT_ISSUE_FORM and task.state == TaskState.READY:
         # The host reads the transcript as it will be issued before submitting (issue 14 item 8).
         mobility_id = next((d["mobility_id"] for d in instances.process_data(
@@ -88,6 +89,7 @@ def _render(task_id: str, *, status: int = 200, values: dict[str, Any] | None = 
         current = detail["form"]["values"]
         shown_values = current if values is None else values
         shaped = engine_forms.with_ui(detail["form"]["schema"], detail["form"]["ui_schema"])
+        errors = field_errors(errors)
         form = forms.build(shaped, shown_values, errors, raw) if task.state == TaskState.READY else None
         (row,) = inbox.describe(session, [task])
         context = task_context(session, actor, task, {**current, **(values or {})})
@@ -161,7 +163,7 @@ def complete(task_id: str) -> Any:
                         **upload_errors} if schema_text else {**submission.errors, **upload_errors}
             if submission.errors or upload_errors:
                 # What could not be read (text in a number field...) and, with it, everything else wrong.
-                raise Invalid("The form has errors; nothing was saved", errors=problems)
+                raise Invalid(t("task.form_errors"), errors=problems)
             done = tasks.complete(session, actor=actor, task_id=task_id, data=submission.data, on_behalf=on_behalf)
             name = done.name
     except _ShowAgainError as again:

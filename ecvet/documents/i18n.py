@@ -43,11 +43,11 @@ def _one(english: str, language: str) -> str:
         return english
     found = CATALOGUE.get(english)
     if found is not None:
-        return found[language]
+        return found.get(language, english)
     for pattern, key in _PATTERNS:
         match = pattern.match(english)
         if match:
-            return CATALOGUE[key][language].format(*match.groups())
+            return CATALOGUE[key].get(language, key).format(*match.groups())
     return english
 
 

@@ -36,7 +36,7 @@ def test_admin_creates_a_user_who_can_sign_in(world: World) -> None:
     assert_no_secret(response)
     user = response.get_json()
     assert set(user) == {"id", "email", "name", "is_admin", "is_active", "organisation_ids", "position", "place",
-                         "created_at"}
+                         "language", "created_at"}
     assert user["email"] == "learner.two@example.org"  # stored lower-case
     assert (user["name"], user["is_admin"], user["is_active"]) == ("Lea Learner", False, True)
     assert user["organisation_ids"] == [world.hosting_org]
@@ -190,3 +190,15 @@ def test_a_person_sets_their_signing_profile_but_not_their_identity(world: World
     after = world.host.get("/api/users/me").get_json()
     assert (after["name"], after["email"], after["position"]) == (me["name"], me["email"], "Company mentor")
     assert_problem(world.client.patch("/api/users/me", json={"place": "x"}), 401)
+
+
+def test_a_person_chooses_the_language_of_the_pages(world: World) -> None:
+    """One of the languages the pages speak, or none (the browser decides); anything else is a 422."""
+    chosen = world.host.patch("/api/users/me", json={"language": "it"})
+    assert chosen.status_code == 200, chosen.get_json()
+    assert chosen.get_json()["language"] == "it"
+    refused = assert_problem(world.host.patch("/api/users/me", json={"language": "klingon"}), 422)
+    assert "language" in refused["errors"]
+    assert world.host.get("/api/users/me").get_json()["language"] == "it"
+    cleared = world.host.patch("/api/users/me", json={"language": None})
+    assert cleared.get_json()["language"] is None

@@ -127,6 +127,10 @@ def test_the_task_page_shows_the_document_being_decided(app: Flask, db: Database
     assert LEARNER_NAME in context
     others = html[html.index("Other documents of this process"):]
     assert f'href="/documents/mou/{records_world.mou_id}"' in others
+    dutch = browser.get(f"/tasks/{task.id}", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    context = dutch[dutch.index('aria-label="Waar deze taak over gaat"'):dutch.index('id="task-work"')]
+    assert "Leerovereenkomst / Learning Agreement" in context  # the reader's language beside English
+    assert LEARNER_NAME in context
 
 
 def test_an_action_plan_page_shows_the_plans_progress_not_the_reviews(app: Flask, reviewed: Reviewed) -> None:
@@ -136,3 +140,28 @@ def test_an_action_plan_page_shows_the_plans_progress_not_the_reviews(app: Flask
     assert '">open</span>' in html
     assert '">completed</span>' not in html
     assert "0 of 3 done" in html
+
+
+def test_a_document_is_bilingual_in_the_readers_language_beside_english(app: Flask, db: Database,
+                                                                         records_world: RecordsWorld) -> None:
+    """A French reader gets the fixed texts in French and English side by side, typed text as typed;
+    ?lang= picks another pair (Italian here), and English alone stays English."""
+    browser = browser_for(app, person(records_world.sending))
+    url = f"/documents/learning-agreement/{records_world.la_id}"
+    french = browser.get(url, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<html lang="fr">' in french
+    assert "Contrat pédagogique / Learning Agreement" in french
+    assert "Signatures" in french
+    assert "Langue du document" in french
+    assert "Preparing cold dishes" in french  # what people typed stays as typed
+    italian = browser.get(f"{url}?lang=it,en", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Accordo di apprendimento / Learning Agreement" in italian
+    english = browser.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Contrat pédagogique" not in english
+    assert "Learning Agreement /" not in english
+    pdf = browser.get(f"{url}.pdf", headers={"Accept-Language": "it"})
+    assert pdf.status_code == 200
+    assert pdf.mimetype == "application/pdf"
+    start_with_documents(db, records_world)
+    listing = browser.get("/documents", headers={"Accept-Language": "it"}).get_data(as_text=True)
+    assert "Accordo di apprendimento" in listing
