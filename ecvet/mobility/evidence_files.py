@@ -107,6 +107,35 @@ def upload(
     return row, stored
 
 
+def from_assessment_form(session: Session, *, actor: Actor, mobility_id: int, assessments: Any) -> list[EvidenceFile]:
+    """The files a task page uploaded into the assessment form (``assessments[].outcomes[].evidence_files``:
+    attachment ids), attached to their learning outcomes. An id the person cannot see reads like one that
+    does not exist (422), so the form cannot be used to claim another organisation's file."""
+    mobility = service.get(session, actor=actor, mobility_id=mobility_id)
+    found: list[tuple[str, str, str, Any]] = []
+    for i, entry in enumerate(assessments if isinstance(assessments, list) else []):
+        outcomes = entry.get("outcomes") if isinstance(entry, dict) else None
+        for j, outcome in enumerate(outcomes if isinstance(outcomes, list) else []):
+            ids = outcome.get("evidence_files") if isinstance(outcome, dict) else None
+            for k, value in enumerate(ids if isinstance(ids, list) else []):
+                found.append((f"assessments.{i}.outcomes.{j}.evidence_files.{k}", entry.get("unit"),
+                              outcome.get("learning_outcome"), value))
+    errors = attachments.check_usable(session, actor=actor, ids=[(path, value) for path, _, _, value in found])
+    if errors:
+        raise Invalid("An evidence file is not one you uploaded", errors=errors)
+    rows = []
+    for _, unit, outcome, attachment_id in found:
+        code, text, _ = _checked_target(session, mobility, unit, outcome, None)
+        rows.append(EvidenceFile(mobility_id=mobility.id, attachment_id=attachment_id, unit_code=code,
+                                 learning_outcome=text, uploaded_by=actor.user_id))
+    session.add_all(rows)
+    session.flush()
+    if rows:
+        audit.record(session, actor_id=actor.user_id, action="evidence_file.added", mobility_id=mobility.id,
+                     evidence_file_ids=[r.id for r in rows], attachment_ids=[r.attachment_id for r in rows])
+    return rows
+
+
 def _readable_mobility(session: Session, actor: Actor, mobility_id: int) -> Mobility:
     mobility = service.get(session, actor=actor, mobility_id=mobility_id)
     if not assessment.readable(session, actor, mobility):

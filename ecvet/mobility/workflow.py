@@ -20,6 +20,7 @@ from ecvet import signing
 from ecvet.mobility import (
     assessment,
     departure,
+    evidence_files,
     learning_agreement,
     nomination,
     recognition,
@@ -258,7 +259,9 @@ def record_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str,
     """The host's assessment sheets, one per unit of the agreement in force."""
     rows = assessment.record(context.session, actor=context.actor, mobility_id=_mobility_id(context),
                              assessments=data.get("assessments") or [], signer=data.get("signer"))
-    return {"assessment_ids": [r.id for r in rows], "signer": None}
+    files = evidence_files.from_assessment_form(context.session, actor=context.actor,
+                                                mobility_id=_mobility_id(context), assessments=data.get("assessments"))
+    return {"assessment_ids": [r.id for r in rows], "evidence_file_ids": [f.id for f in files], "signer": None}
 
 
 @action("mobility.acknowledge_assessment")

@@ -4,7 +4,7 @@ file's SHA-256; refusals store nothing."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -13,12 +13,14 @@ from sqlalchemy import func, select
 from ecvet.documents import assessment as assessment_document
 from ecvet.mobility import assessment, evidence_files, transcript
 from ecvet.mobility.models import EvidenceFile
+from ecvet.partnership import attachments
 from ecvet.partnership.attachments import ContentTooLargeError, UnsupportedMediaTypeError
 from engine import config
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import AuditEvent
+from tests.support import mobility_driver
 from tests.support.ecvet_factories import SIGNER, LiveMobility, make_live_mobility
 from tests.support.uploads import PDF, PNG
 
@@ -126,3 +128,33 @@ def test_once_the_transcript_is_issued_no_evidence_is_added(db: Database, live: 
     with db.transaction() as s:  # released: the home side reads the evidence now
         transcript.mark_ready(s, actor=live.hosting.actor, mobility_id=live.mobility_id)
         assert len(evidence_files.list_for(s, actor=live.sending.actor, mobility_id=live.mobility_id)) == 1
+
+
+def test_the_assessment_task_attaches_the_files_its_page_uploaded(db: Database, frozen: FrozenClock) -> None:
+    sc = mobility_driver.start(db, frozen, "NL", "BE")
+    run = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    run.prepare()
+    run.parties_sign()
+    mobility_driver.go_live(sc)
+    frozen.set(datetime(2027, 4, 5, 10, 0, tzinfo=UTC))
+    values = run.values("hosting", "checkpoint")
+    run.complete("hosting", "checkpoint", {"la_hash": values["la_hash"], "decision": "assess"})
+    with db.transaction() as s:  # what the task page does with a file chosen in the form: an attachment
+        mine = attachments.upload(s, actor=sc.hosting.actor, filename="starter.png", content=PNG).id
+        theirs = attachments.upload(s, actor=sc.outsider.actor, filename="other.pdf", content=PDF).id
+
+    def sheets(evidence: list[int]) -> dict[str, Any]:
+        return {"assessments": [
+            {**sheet("U1"), "date": "2027-04-05", "outcomes": [
+                {"learning_outcome": OUTCOME, "result": "achieved", "evidence_files": evidence}]},
+            {**sheet("U2"), "date": "2027-04-05"}]}
+
+    with pytest.raises(Invalid) as refused:  # another organisation's file cannot be claimed as evidence
+        run.complete("hosting", "record_assessment", sheets([theirs]))
+    assert "assessments.0.outcomes.0.evidence_files.0" in refused.value.errors
+    assert count(db) == 0
+    run.complete("hosting", "record_assessment", sheets([mine]))
+    with db.transaction() as s:
+        (listed,) = evidence_files.list_for(s, actor=run.learner, mobility_id=run.mobility_id)
+    assert (listed["unit"], listed["learning_outcome"], listed["sha256"]) == (
+        "U1", OUTCOME, hashlib.sha256(PNG).hexdigest())
