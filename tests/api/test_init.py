@@ -41,7 +41,7 @@ ACTIONS = {"complete", "cancel", "suspend", "resume", "terminate", "migrate", "r
            "claim", "unclaim", "assign"}
 #: Collections under one resource that a POST adds a record to.
 SUB_COLLECTIONS = {"approvals", "members", "comments", "signatures", "evidence-files", "qualification-awards",
-                   "revision-requests"}
+                   "review-conclusions"}
 ROUTED = [*app_module.RESOURCES, metrics]
 
 
