@@ -148,7 +148,7 @@ def render_instructions(text: str) -> str:
 #: Modules of this package whose ``bp`` blueprint holds pages; an area adds its module name here.
 PAGE_MODULES = ["auth", "inbox", "task_pages", "task_work_pages", "document_pages",
                 "vendor", "definitions_pages", "monitor_pages", "instance_pages", "start_pages", "profile_pages",
-                "site_pages", "verify_pages", "achievement_pages"]
+                "site_pages", "verify_pages", "achievement_pages", "review_pages"]
 
 
 def init_app(app: Flask) -> None:
