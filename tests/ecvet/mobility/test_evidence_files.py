@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ecvet.documents import assessment as assessment_document
+from ecvet.documents import pdf
 from ecvet.mobility import assessment, evidence_files, transcript
 from ecvet.mobility.models import EvidenceFile
 from ecvet.partnership import attachments
@@ -77,6 +78,7 @@ def test_host_and_learner_attach_evidence_the_sheet_prints_its_hash(db: Database
     assert [f["sha256"] for f in document.data["evidence_files"]] == [attachment.sha256,
                                                                      hashlib.sha256(PNG).hexdigest()]
     assert all(x.heading != "Evidence files" for x in other.sections), "U2 has no evidence"
+    assert pdf.render(document).startswith(b"%PDF-"), "the sheet with its evidence table renders as PDF"
 
 
 def test_outsiders_and_the_home_side_before_release_do_not_see_the_evidence(db: Database, live: LiveMobility) -> None:
