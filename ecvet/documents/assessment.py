@@ -59,7 +59,9 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
         Section("Learner's acknowledgement", fields(
             ("Acknowledged", acknowledgement is not None),
             ("Agrees with the assessment", acknowledgement.agrees if acknowledgement else None),
-            ("Learner's comment", acknowledgement.comment if acknowledgement else None),
+            ("Learner's comment on this unit", acknowledgement.comment if acknowledgement else None),
+            ("Learner's comment on the whole assessment",
+             acknowledgement.overall_comment if acknowledgement else None),
             ("When", acknowledgement.acknowledged_at if acknowledgement else None))),
     ]
     if sheet.supersedes_id or replaced_by:

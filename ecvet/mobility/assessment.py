@@ -252,7 +252,8 @@ def acknowledge(
 ) -> list[AssessmentAcknowledgement]:
     """The learner acknowledges the current sheets (every unit must have one), saying whether they agree;
     disagreeing needs a comment, which the host and, later, the home side read. A comment on one unit
-    (`unit_comments`: ``[{unit, comment}]``) goes on that unit's sheet only; `comment` on the others."""
+    (`unit_comments`: ``[{unit, comment}]``) goes on that unit's sheet only; `comment` is on the assessment
+    as a whole, kept as such (each sheet shows it under that name, never as a comment on the unit)."""
     mobility = service.get(session, actor=actor, mobility_id=mobility_id)
     if actor.user_id != mobility.learner.user_id:
         raise Forbidden("Only the learner acknowledges their assessment, with their own account")
@@ -272,7 +273,7 @@ def acknowledge(
         raise Conflict("You have acknowledged every assessment sheet already")
     now = utcnow()
     rows = [AssessmentAcknowledgement(mobility_id=mobility.id, assessment_id=r.id, agrees=agrees,
-                                      comment=per_unit.get(r.unit_code, comment), acknowledged_at=now,
+                                      comment=per_unit.get(r.unit_code), overall_comment=comment, acknowledged_at=now,
                                       acknowledged_by=actor.user_id) for r in pending]
     session.add_all(rows)
     session.flush()

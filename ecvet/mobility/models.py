@@ -345,7 +345,8 @@ class AssessmentAcknowledgement(Base):
     mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"), index=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment_records.id"))
     agrees: Mapped[bool] = mapped_column(Boolean)
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)  # on this unit only (since 1705)
+    overall_comment: Mapped[str | None] = mapped_column(Text)  # on the whole assessment (1705)
     acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

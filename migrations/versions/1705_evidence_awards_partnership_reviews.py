@@ -4,6 +4,8 @@
   attachments); ``assessment_signatures``: each assessor's own signature on an assessment sheet.
 * ``qualification_awards``: a whole qualification awarded once all its units are recognised.
 * ``learning_outcomes.esco_skill``: the ESCO skill URI of an outcome, where known.
+* ``assessment_acknowledgements.overall_comment``: the learner's comment on the whole assessment, kept
+  apart from the comment on each unit (which is no longer a copy of it).
 * ``partnership_reviews``: the review across the mobilities of one MoU, feeding a MoU revision.
 
 Revision ID: 1705
@@ -48,6 +50,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_assessment_signatures_assessment_id", "assessment_signatures", ["assessment_id"])
     op.add_column("learning_outcomes", sa.Column("esco_skill", sa.String(200), nullable=True))
+    op.add_column("assessment_acknowledgements", sa.Column("overall_comment", sa.Text(), nullable=True))
     op.create_table(
         "qualification_awards",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -92,6 +95,8 @@ def downgrade() -> None:
     op.drop_table("qualification_awards")
     with op.batch_alter_table("learning_outcomes") as batch:
         batch.drop_column("esco_skill")
+    with op.batch_alter_table("assessment_acknowledgements") as batch:
+        batch.drop_column("overall_comment")
     op.drop_index("ix_assessment_signatures_assessment_id", table_name="assessment_signatures")
     op.drop_table("assessment_signatures")
     op.drop_index("ix_evidence_files_mobility_id", table_name="evidence_files")

@@ -153,10 +153,13 @@ def test_a_learner_comment_on_one_unit_stays_on_that_unit(db: Database, live: Li
     assert set(refused.value.errors) == {"unit_comments.0.unit", "unit_comments.1.comment"}
     with db.transaction() as s:
         rows = assessment.acknowledge(s, actor=live.learner, mobility_id=live.mobility_id, agrees=False,
+                                      comment="Overall fair, but rushed",
                                       unit_comments=[{"unit": "U2", "comment": "The log template was new to me"}])
         sheets = {r.id: r.unit_code for r in assessment.current(s, s.get_one(Mobility, live.mobility_id))}
-        by_unit = {sheets[r.assessment_id]: r.comment for r in rows}
-    assert by_unit == {"U1": None, "U2": "The log template was new to me"}
+        by_unit = {sheets[r.assessment_id]: (r.comment, r.overall_comment) for r in rows}
+    # The comment on the whole is kept as such: it is not U1's comment (issue 12: no copy onto every unit).
+    assert by_unit == {"U1": (None, "Overall fair, but rushed"),
+                       "U2": ("The log template was new to me", "Overall fair, but rushed")}
 
 
 def test_each_learning_outcome_of_the_unit_gets_its_result(db: Database, live: LiveMobility) -> None:
