@@ -40,6 +40,7 @@ def test_the_partners_review_the_mou_and_start_its_revision_from_the_page(app: F
                                            "revise_mou": False})
     mou_id = p.partnership().mou_id
     host = browser_for(app, member(p.host))
+    assert f'href="/mous/{mou_id}/review"' in host.get(f"/documents/mou/{mou_id}").get_data(as_text=True)
     page = host.get(f"/mous/{mou_id}/review")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
