@@ -13,6 +13,7 @@ from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
 from tests.api.conftest import Caller, assert_problem, sign_in
+from tests.api.web.conftest import browser_for
 from tests.support import mobility_driver
 from tests.support.ecvet_factories import Party
 from tests.support.ecvet_worlds import CZECH_SCHOOL, make_lifecycle_world
@@ -92,3 +93,5 @@ def test_the_recognising_school_awards_the_qualification_over_http(app: Flask, d
     assert [c["credentialSubject"]["hasClaim"][0]["specifiedBy"]["type"] for c in issued] == [
         "LearningAchievementSpecification", "LearningAchievementSpecification", "Qualification"]
     assert all(seal.verify(c).valid for c in issued)
+    page = browser_for(app, Person(life.learner.user_id, life.learner.email, PASSWORD)).get("/achievements")
+    assert f"Cook, 30 ECVET points, awarded by {CZECH_SCHOOL}" in page.get_data(as_text=True)
