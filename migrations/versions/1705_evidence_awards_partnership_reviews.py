@@ -8,12 +8,19 @@
   apart from the comment on each unit (which is no longer a copy of it).
 * ``partnership_reviews``: the review across the mobilities of one MoU, feeding a MoU revision.
 
+The four new tables are evidence: append-only, like the sheets and signatures before them.
+
 Revision ID: 1705
 Revises: 1601
 Create Date: 2026-12-07 12:20:00
 """
 from alembic import op
 import sqlalchemy as sa
+
+from migrations.append_only import protect, unprotect
+
+#: Evidence: signatures, files, awards and conclusions are added, never changed or removed.
+APPEND_ONLY = ("evidence_files", "assessment_signatures", "qualification_awards", "partnership_reviews")
 
 
 revision = '1705'
@@ -86,17 +93,19 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
     )
     op.create_index("ix_partnership_reviews_mou_id", "partnership_reviews", ["mou_id"])
+    for table in APPEND_ONLY:
+        protect(table)
 
 
 def downgrade() -> None:
+    for table in APPEND_ONLY:
+        unprotect(table)
     op.drop_index("ix_partnership_reviews_mou_id", table_name="partnership_reviews")
     op.drop_table("partnership_reviews")
     op.drop_index("ix_qualification_awards_learner_id", table_name="qualification_awards")
     op.drop_table("qualification_awards")
-    with op.batch_alter_table("learning_outcomes") as batch:
-        batch.drop_column("esco_skill")
-    with op.batch_alter_table("assessment_acknowledgements") as batch:
-        batch.drop_column("overall_comment")
+    op.drop_column("learning_outcomes", "esco_skill")
+    op.drop_column("assessment_acknowledgements", "overall_comment")
     op.drop_index("ix_assessment_signatures_assessment_id", table_name="assessment_signatures")
     op.drop_table("assessment_signatures")
     op.drop_index("ix_evidence_files_mobility_id", table_name="evidence_files")

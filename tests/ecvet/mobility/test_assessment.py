@@ -219,3 +219,14 @@ def test_a_replaced_sheet_is_not_signed(db: Database, live: LiveMobility) -> Non
     colleague = actor_for(db, make_user(db, organisation_ids=[live.hosting.org_id], position="Chef").id)
     with pytest.raises(Conflict), db.transaction() as s:
         assessment.sign(s, actor=colleague, mobility_id=live.mobility_id, assessment_id=first)
+
+
+def test_assessors_signatures_are_append_only(db: Database, live: LiveMobility) -> None:
+    first, _ = record(db, live, [sheet("U1"), sheet("U2")])
+    colleague = actor_for(db, make_user(db, organisation_ids=[live.hosting.org_id], position="Chef").id)
+    with db.transaction() as s:
+        signed = assessment.sign(s, actor=colleague, mobility_id=live.mobility_id, assessment_id=first).id
+    for sql in ("UPDATE assessment_signatures SET signer_place = 'Elsewhere' WHERE id = :id",
+                "DELETE FROM assessment_signatures WHERE id = :id"):
+        with pytest.raises(DBAPIError, match="append-only"), db.transaction() as s:
+            s.execute(text(sql), {"id": signed})
