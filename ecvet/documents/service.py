@@ -37,6 +37,7 @@ REFERENCE_KEYS: dict[str, str] = {
     "learner_evaluation_id": "evaluation",
     "action_plan_id": "action-plan",
     "certificate_learner_id": "certificate",
+    "partnership_review_id": "partnership-review",
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -69,6 +70,7 @@ BUILDERS: dict[str, Builder] = {
     "evaluation": review.build_evaluation,
     "action-plan": review.build_action_plan,
     "certificate": certificate.build,
+    "partnership-review": review.build_partnership_review,
 }
 
 

@@ -145,6 +145,18 @@ def _proposals(review: Review, sheets: list[Evaluation]) -> list[Proposal]:
     return out
 
 
+def get_conclusion(session: Session, *, actor: Actor, partnership_review_id: int) -> PartnershipReview:
+    """One recorded partnership review (conclusions and the summary as read), for the MoU's partners."""
+    row = session.get(PartnershipReview, partnership_review_id)
+    if row is None:
+        raise NotFound(f"No partnership review {partnership_review_id}")
+    try:
+        _partner_mou(session, actor, row.mou_id)
+    except NotFound:
+        raise NotFound(f"No partnership review {partnership_review_id}") from None
+    return row
+
+
 def conclusion_view(row: PartnershipReview) -> ConclusionView:
     return {"id": row.id, "mou_id": row.mou_id, "mou_version_reviewed": row.mou_version_reviewed,
             "conclusions": row.conclusions, "revision_requested": row.revision_requested,

@@ -2,6 +2,7 @@
 under a MoU for its partners only; its form records the conclusions and starts the MoU revision."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import Flask
@@ -59,3 +60,7 @@ def test_the_partners_review_the_mou_and_start_its_revision_from_the_page(app: F
     assert "the MoU revision has started" in host.get(done.headers["Location"]).get_data(as_text=True)
     assert p.open_steps() == {"draft_mou"}
     assert p.form_values("sending", "draft_mou")["revision_request"]["changes"] == "Eight weeks for U1."
+    record = re.search(r'href="(/documents/partnership-review/\d+)"', host.get(f"/mous/{mou_id}/review").get_data(
+        as_text=True))
+    assert record is not None
+    assert "Eight weeks for U1." in host.get(record.group(1)).get_data(as_text=True)

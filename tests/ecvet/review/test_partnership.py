@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 import ecvet.partnership.workflow  # noqa: F401  (registers the actions and connectors, as the app and worker do)
 import ecvet.review.workflow  # noqa: F401  (registers the actions and connectors, as the app and worker do)
+from ecvet.documents import pdf
+from ecvet.documents import service as documents
 from ecvet.partnership.models import MouStatus
 from ecvet.review import partnership as partnership_review
 from ecvet.review.models import PartnershipReview
@@ -106,6 +108,16 @@ def test_the_conclusions_start_the_mou_revision_with_the_summary(db: Database, a
         assert [(c["conclusions"], c["revision_requested"]) for c in seen["conclusions"]] == [
             (conclusions, True), ("Noted", False)]
         assert s.scalar(select(func.count(PartnershipReview.id))) == 2
+    with db.transaction(write=False) as s:  # the conclusions as a document, with the summary as read then
+        document = documents.build(s, actor=p.host.actor, kind="partnership-review", record_id=row_id)
+        with pytest.raises(NotFound):
+            documents.build(s, actor=p.ci_home.actor, kind="partnership-review", record_id=row_id)
+    assert (document.title, document.status) == ("Review of the partnership", "revision started")
+    answers = next(x for x in document.sections if x.heading == "What the evaluation sheets say").table
+    assert answers is not None
+    assert answers.rows[0] == ["Were the agreed learning outcomes appropriate?", "Everyone", "2", "2", "1"]
+    assert next(x for x in document.sections if x.heading == "Conclusions").text == conclusions
+    assert pdf.render(document).startswith(b"%PDF-")
     p.draft_and_submit(mobility_duration_weeks={"min": 4, "max": 8})
     p.approve_all("hosting")
     assert p.mou()[:2] == (MouStatus.ACTIVE, version + 1)
