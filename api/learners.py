@@ -7,11 +7,11 @@ from typing import Any
 from flask import current_app
 from marshmallow import Schema, fields
 
-from ecvet.mobility import seal, service, views
+from ecvet.mobility import qualification_award, seal, service, views
 
 from .deps import authenticated
-from .parsing import Blueprint
-from .schemas import schema_for
+from .parsing import Blueprint, Id
+from .schemas import SignerIn, schema_for
 
 blp = Blueprint("learners", __name__, url_prefix="/api/learners", description="Learners and their achievements")
 
@@ -20,6 +20,15 @@ LearnerOut = schema_for(views.LearnerView, "LearnerOut")
 CreditOut = schema_for(views.CreditView, "CreditOut")
 ImplicationOut = schema_for(views.ImplicationView, "ImplicationOut")
 AchievementsOut = schema_for(views.Achievements, "AchievementsOut")
+QualificationAwardOut = schema_for(qualification_award.QualificationAwardView, "QualificationAwardOut")
+
+
+class QualificationAwardRequest(Schema):
+    qualification_id = Id(required=True, metadata={"description": "a registered qualification whose every unit "
+                                                                  "is recognised for the learner"})
+    comment = fields.String(load_default=None, metadata={"description": "optional, at most 4000 characters"})
+    signer = fields.Nested(SignerIn, load_default=None, metadata={
+        "description": "your position and place (from your profile when left out); you sign as yourself"})
 
 
 @blp.route("/<id:learner_id>", methods=["GET"])
@@ -41,7 +50,8 @@ def achievements(learner_id: int) -> Any:
 
 class CredentialsOut(Schema):
     credentials = fields.List(fields.Dict(), metadata={
-        "description": "one European Learning Model (ELM 3) credential per recognised unit, as JSON-LD, signed by "
+        "description": "one European Learning Model (ELM 3) credential per recognised unit (and per qualification "
+        "awarded whole), as JSON-LD, signed by "
         "the recognising organisation (Ed25519 Data Integrity proof with a detached JWS; public key in the proof "
         "and at /api/organisations/{id}/keys)"})
 
@@ -55,3 +65,29 @@ def learner_credentials(learner_id: int) -> Any:
     with authenticated() as (session, actor):  # writes the issuer's key pair on its first credential
         return {"credentials": seal.for_learner(session, actor=actor, learner_id=learner_id,
                                                 secret=str(current_app.secret_key))}
+
+
+@blp.route("/<id:learner_id>/qualification-awards", methods=["POST"])
+@blp.arguments(QualificationAwardRequest)
+@blp.response(201, QualificationAwardOut)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def award_qualification(body: dict[str, Any], learner_id: int) -> Any:
+    """Award a whole qualification once every one of its units is recognised for the learner (409 before,
+    or when awarded already): a member of the recognising institution (or of the qualification's awarding
+    body) signs it; anyone else of the learner's mobilities gets 403."""
+    signer = {k: v for k, v in (body.get("signer") or {}).items() if v is not None} or None
+    with authenticated() as (session, actor):
+        return qualification_award.view(qualification_award.award(
+            session, actor=actor, learner_id=learner_id, qualification_id=body["qualification_id"], signer=signer,
+            comment=body["comment"]))
+
+
+@blp.route("/<id:learner_id>/qualification-awards", methods=["GET"])
+@blp.response(200, QualificationAwardOut(many=True))
+def list_qualification_awards(learner_id: int) -> Any:
+    """The qualifications awarded to the learner, resting on mobilities you take part in."""
+    with authenticated(write=False) as (session, actor):
+        return qualification_award.for_learner(session, actor=actor, learner_id=learner_id)

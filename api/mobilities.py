@@ -6,18 +6,22 @@ released to the home side).
 """
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Response
-from marshmallow import Schema, fields, validate
+from flask import Response, request, send_file
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate
 
-from ecvet.mobility import beneficiary_report, nomination, service, transcript, views
+from ecvet.mobility import assessment, beneficiary_report, evidence_files, nomination, service, transcript, views
 from ecvet.mobility.models import MobilityStatus
+from ecvet.partnership import attachments
+from engine.errors import Invalid
 from engine.pagination import Page
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
-from .schemas import PageArgs, page_schema, schema_for
+from .schemas import PageArgs, SignerIn, page_schema, schema_for
 
 blp = Blueprint("mobilities", __name__, url_prefix="/api/mobilities",
                 description="Learner mobilities and their records")
@@ -84,6 +88,27 @@ class MobilityListArgs(PageArgs):
     learner_id = Id(load_default=None)
 
 
+class EvidenceUpload(Schema):
+    """The multipart body of an evidence file: the file, and the learning outcome it is evidence of."""
+
+    file = Upload(required=True, metadata={"description": "PDF, PNG, JPEG, ODT or DOCX; at most "
+                                                          "ECVET_ATTACHMENT_MAX_BYTES (10 MiB by default)"})
+    unit = fields.String(metadata={"description": "a unit code of the Learning Agreement in force"})
+    learning_outcome = fields.String(metadata={"description": "one of the unit's learning outcomes, as written"})
+    description = fields.String(metadata={"description": "what the file shows (optional)"})
+
+
+class EvidenceForm(Schema):
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    learning_outcome = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    description = fields.String(load_default=None, validate=validate.Length(max=2_000))
+
+
+class AssessorSignRequest(Schema):
+    signer = fields.Nested(SignerIn, load_default=None, metadata={
+        "description": "your position and place (from your profile when left out); you sign as yourself"})
+
+
 # --------------------------------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------------------------------
@@ -104,6 +129,8 @@ TranscriptOut = schema_for(views.TranscriptView, "TranscriptOut")
 ValidationOut = schema_for(views.ValidationView, "ValidationOut")
 RecognitionOut = schema_for(views.RecognitionView, "RecognitionOut")
 MobilityDetail = schema_for(views.MobilityRecords, "MobilityDetail")
+EvidenceFileOut = schema_for(evidence_files.EvidenceFileView, "EvidenceFileOut")
+AssessorSignatureOut = schema_for(assessment.AssessorSignatureView, "AssessorSignatureOut")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -197,3 +224,73 @@ def get_assessments(mobility_id: int) -> Any:
     """The current assessment sheets with the learner's acknowledgement (same visibility as the transcript)."""
     with authenticated(write=False) as (session, actor):
         return views.assessment_sheets(session, actor=actor, mobility_id=mobility_id)
+
+
+@blp.route("/<id:mobility_id>/assessments/<id:assessment_id>/signatures", methods=["POST"])
+@blp.arguments(AssessorSignRequest)
+@blp.response(201, AssessorSignatureOut)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def sign_assessment(body: dict[str, Any], mobility_id: int, assessment_id: int) -> Any:
+    """An assessor signs a current assessment sheet with their own account: members of the hosting
+    organisation only (403 otherwise), once each (409)."""
+    signer = {k: v for k, v in (body.get("signer") or {}).items() if v is not None} or None
+    with authenticated() as (session, actor):
+        return assessment.signature_view(assessment.sign(session, actor=actor, mobility_id=mobility_id,
+                                                         assessment_id=assessment_id, signer=signer))
+
+
+def _evidence_form() -> dict[str, Any]:
+    """The non-file fields of the multipart body (webargs reads the ``files`` location only)."""
+    try:
+        return EvidenceForm().load({k: v for k, v in request.form.items() if k in EvidenceForm().fields})
+    except ValidationError as exc:
+        raise Invalid("The evidence file is not attached to a learning outcome", errors=exc.messages) from exc
+
+
+@blp.route("/<id:mobility_id>/evidence-files", methods=["POST"])
+@blp.arguments(EvidenceUpload, location="files")
+@blp.response(201, EvidenceFileOut)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def add_evidence_file(files: dict[str, Any], mobility_id: int) -> Any:
+    """Attach a file of evidence to a learning outcome of a unit (the host's assessors or the learner,
+    while the mobility is live and before the transcript): 413 above the size limit, 415 for a type other
+    than PDF, PNG, JPEG, ODT or DOCX (recognised from the content)."""
+    form = _evidence_form()
+    upload_ = files["file"]
+    content = upload_.read(attachments.max_bytes() + 1)
+    with authenticated() as (session, actor):
+        row, stored = evidence_files.upload(session, actor=actor, mobility_id=mobility_id, unit=form["unit"],
+                                            learning_outcome=form["learning_outcome"], filename=upload_.filename,
+                                            content=content, description=form["description"])
+        return evidence_files.view(row, stored)
+
+
+@blp.route("/<id:mobility_id>/evidence-files", methods=["GET"])
+@blp.response(200, EvidenceFileOut(many=True))
+def list_evidence_files(mobility_id: int) -> Any:
+    """The evidence files of the mobility (who may read its assessment sheets; 404 for anyone else)."""
+    with authenticated(write=False) as (session, actor):
+        return evidence_files.list_for(session, actor=actor, mobility_id=mobility_id)
+
+
+@blp.route("/<id:mobility_id>/evidence-files/<id:file_id>/content", methods=["GET"])
+@blp.response(200, description="The file as uploaded, always as a download")
+def download_evidence_file(mobility_id: int, file_id: int) -> Response:
+    """The bytes of one evidence file, as a download the browser does not render (audited)."""
+    with authenticated() as (session, actor):
+        attachment, content = evidence_files.content(session, actor=actor, mobility_id=mobility_id, file_id=file_id)
+        media_type, filename, digest = attachment.media_type, attachment.filename, attachment.sha256
+    response = send_file(io.BytesIO(content), mimetype=media_type, as_attachment=True, download_name=filename,
+                         etag=digest, conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from ecvet.partnership import approvals, mou, views
 from ecvet.partnership.models import ApprovalRole
+from ecvet.review import partnership as partnership_review
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
@@ -32,6 +33,17 @@ ApprovalSchema = schema_for(views.ApprovalView, "ApprovalSchema")
 RequiredApprovalSchema = schema_for(views.RequiredApprovalView, "RequiredApprovalSchema")
 MouPartySchema = schema_for(views.MouPartyView, "MouPartySchema")
 MouSchema = schema_for(views.MouView, "MouSchema")
+
+
+PartnershipReviewSchema = schema_for(partnership_review.PartnershipReviewSummary, "PartnershipReviewSchema")
+ReviewConclusionSchema = schema_for(partnership_review.ConclusionView, "ReviewConclusionSchema")
+
+
+class ReviewConclusionRequest(Schema):
+    conclusions = fields.String(required=True, validate=validate.Length(min=1, max=10_000), metadata={
+        "description": "what the partners conclude from the review of all mobilities under the MoU"})
+    request_revision = fields.Boolean(load_default=False, metadata={
+        "description": "start a revision of the MoU with these conclusions as the changes asked for"})
 
 
 class MouVersionSchema(Schema):
@@ -78,3 +90,31 @@ def approve(body: dict[str, Any], mou_id: int) -> Any:
     with authenticated() as (session, actor):
         approval = approvals.approve(session, actor=actor, mou_id=mou_id, **body)
         return views.recorded_approval(session, approval)
+
+
+@blp.route("/<id:mou_id>/review", methods=["GET"])
+@blp.response(200, PartnershipReviewSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_partnership_review(mou_id: int) -> Any:
+    """The review across every mobility under the MoU: the answers of all evaluation sheets, what the
+    parties proposed, the progress of every action plan, earlier conclusions. The MoU's partners only."""
+    with authenticated(write=False) as (session, actor):
+        return partnership_review.summary(session, actor=actor, mou_id=mou_id)
+
+
+@blp.route("/<id:mou_id>/review-conclusions", methods=["POST"])
+@blp.arguments(ReviewConclusionRequest)
+@blp.response(201, ReviewConclusionSchema)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def conclude_partnership_review(body: dict[str, Any], mou_id: int) -> Any:
+    """A partner records the review's conclusions (with the summary as read now) and, with
+    ``request_revision``, starts the MoU revision: the sending organisation gets the "Draft the MoU" task
+    with the conclusions as the changes asked for. 409 when the MoU is not in force or no Partnership
+    process waits to revise it."""
+    with authenticated() as (session, actor):
+        return partnership_review.conclusion_view(partnership_review.conclude(
+            session, actor=actor, mou_id=mou_id, conclusions=body["conclusions"],
+            request_revision=body["request_revision"]))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ecvet.documents.parts import organisation_label, organisations
 from ecvet.europass import service as europass
-from ecvet.mobility import service, transcript, views
+from ecvet.mobility import qualification_award, service, transcript, views
 from engine.parties import Actor
 
 from .auth import page_session, require_viewer
@@ -59,8 +59,12 @@ def _render(learner_id: int, active: str | None) -> Any:
         awarding = organisations(session, [c["awarded_by_organisation_id"] for c in achieved["credits"]])
         awarded_by = {c["id"]: organisation_label(awarding, c["awarded_by_organisation_id"])
                       for c in achieved["credits"]}
+        whole = qualification_award.for_learner(session, actor=actor, learner_id=learner_id)
+        institutions = organisations(session, [q["organisation_id"] for q in whole])
+        qualifications = [(q, organisation_label(institutions, q["organisation_id"])) for q in whole]
     return render_template("achievements/achievements.html", active=active, achieved=achieved,
-                           learner_id=learner_id, mobilities=mobilities, awarded_by=awarded_by)
+                           learner_id=learner_id, mobilities=mobilities, awarded_by=awarded_by,
+                           qualifications=qualifications)
 
 
 @bp.route("/achievements", endpoint="mine")

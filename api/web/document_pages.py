@@ -6,20 +6,23 @@ renders), with the visibility of each record's own service: a document that is n
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 
 from ecvet.documents import i18n, model, pdf, service
-from ecvet.mobility import seal
+from ecvet.mobility import assessment, evidence_files, seal
+from ecvet.mobility.models import AssessmentRecord
 from engine import instances
-from engine.errors import Invalid
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import ProcessInstance, utcnow
 
 from . import messages
 from .auth import page_session
+from .messages import t
 
 bp = Blueprint("web_documents", __name__)
 
@@ -115,3 +118,35 @@ def learner_credentials(learner_id: int) -> Any:
     return Response(body, mimetype="application/ld+json", headers={
         "Content-Disposition": f'attachment; filename="credentials-learner-{learner_id}.jsonld"',
         "Cache-Control": "private, no-store"})
+
+
+@bp.route("/documents/assessment-sheet/<id:record_id>/signatures", methods=["POST"], endpoint="sign_sheet")
+def sign_sheet(record_id: int) -> Any:
+    """An assessor of the host signs the sheet with their own account (the API's service decides who may)."""
+    back = url_for("web_documents.document", kind="assessment-sheet", record_id=record_id) + "#assessor"
+    place = (request.form.get("place") or "").strip()
+    try:
+        with page_session() as (session, actor):
+            sheet = session.get(AssessmentRecord, record_id)
+            if sheet is None:
+                raise NotFound(f"No assessment sheet {record_id}")
+            assessment.sign(session, actor=actor, mobility_id=sheet.mobility_id, assessment_id=record_id,
+                            signer={"place": place} if place else None)
+    except (Conflict, Forbidden, Invalid) as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    flash(t("sheet.signed"), "success")
+    return redirect(back)
+
+
+@bp.route("/mobilities/<id:mobility_id>/evidence-files/<id:file_id>", endpoint="evidence_file")
+def evidence_file(mobility_id: int, file_id: int) -> Any:
+    """One evidence file as a download, for who may read the mobility's assessment (audited)."""
+    with page_session() as (session, actor):
+        attachment, content = evidence_files.content(session, actor=actor, mobility_id=mobility_id, file_id=file_id)
+        media_type, filename = attachment.media_type, attachment.filename
+    response = send_file(io.BytesIO(content), mimetype=media_type, as_attachment=True, download_name=filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -16,7 +16,7 @@ from ecvet.documents.parts import (
     organisation_label,
     outcome_line,
 )
-from ecvet.mobility import assessment, service, views
+from ecvet.mobility import assessment, evidence_files, service, views
 from ecvet.mobility.models import AssessmentRecord, LaVersion
 from engine.errors import NotFound
 from engine.parties import Actor
@@ -38,6 +38,8 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
     unit: dict[str, Any] = next((u for u in (la_version.content.get("units") if la_version else None) or []
                  if u.get("code") == sheet.unit_code), {})
     orgs = mobility_organisations(session, mobility, sheet.organisation_id)
+    files = [(e, a) for e, a in evidence_files.of_mobility(session, mobility) if e.unit_code == sheet.unit_code]
+    assessors = assessment.signatures(session, sheet)
     sections = [
         Section("Learner and mobility", learner_fields(mobility, orgs) + fields(
             ("Learning Agreement", f"LA-{sheet.la_id} version {la_version.number if la_version else '?'}"),
@@ -53,10 +55,13 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
             ("Date", sheet.assessed_on), ("Result", RESULTS.get(sheet.result, sheet.result)),
             ("Grade", sheet.grade), ("Comments", sheet.comments), ("Evidence", sheet.evidence))),
         *_per_outcome(sheet),
+        *_evidence_files(files),
         Section("Learner's acknowledgement", fields(
             ("Acknowledged", acknowledgement is not None),
             ("Agrees with the assessment", acknowledgement.agrees if acknowledgement else None),
-            ("Learner's comment", acknowledgement.comment if acknowledgement else None),
+            ("Learner's comment on this unit", acknowledgement.comment if acknowledgement else None),
+            ("Learner's comment on the whole assessment",
+             acknowledgement.overall_comment if acknowledgement else None),
             ("When", acknowledgement.acknowledged_at if acknowledgement else None))),
     ]
     if sheet.supersedes_id or replaced_by:
@@ -69,6 +74,11 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
             party=f"Hosting organisation: {organisation_label(orgs, sheet.organisation_id)}", name=sheet.signer_name,
             position=sheet.signer_position, email=sheet.signer_email, signed_at=sheet.recorded_at, mode="explicit",
             content_hash=None, counts=True, place=sheet.signer_place))
+    for signed in assessors:
+        signatures.append(Signature(
+            party=f"Assessor: {organisation_label(orgs, signed.organisation_id)}", name=signed.signer_name,
+            position=signed.signer_position, email=signed.signer_email, signed_at=signed.signed_at,
+            mode="explicit", content_hash=None, counts=True, place=signed.signer_place))
     if acknowledgement is not None:
         signatures.append(Signature(
             party="Learner (acknowledgement)", name=mobility.learner.name, position=None, email=None,
@@ -77,6 +87,8 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
             "la_version": la_version.number if la_version else None,
             "la_hash": la_version.content_hash if la_version else None,
             "organisation_id": sheet.organisation_id, "superseded_by": replaced_by,
+            "evidence_files": [evidence_files.view(e, a) for e, a in files],
+            "assessor_signatures": [assessment.signature_view(a) for a in assessors],
             "learner": {"name": mobility.learner.name, "date_of_birth": mobility.learner.date_of_birth}}
     return Document(
         kind="assessment-sheet", record_id=sheet.id, title=KIND_TITLES["assessment-sheet"],
@@ -89,8 +101,6 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
     )
 
 
-
-
 def _per_outcome(sheet: AssessmentRecord) -> list[Section]:
     """The result of each learning outcome of the unit, where the sheet records them (since 1201)."""
     if not sheet.outcome_results:
@@ -99,3 +109,13 @@ def _per_outcome(sheet: AssessmentRecord) -> list[Section]:
         ["Learning outcome", "Result", "Comment"],
         [[outcome_line(r), text(RESULTS.get(r.get("result"), r.get("result"))), text(r.get("comment"))]
          for r in sheet.outcome_results]))]
+
+
+def _evidence_files(files: list[tuple[Any, Any]]) -> list[Section]:
+    """The files the assessment of the unit rests on, each with its full SHA-256 (since 1705)."""
+    if not files:
+        return []
+    return [Section("Evidence files", table=Table(
+        ["Learning outcome", "File", "Type", "Size (bytes)", "SHA-256"],
+        [[text(e.learning_outcome), text(a.filename), text(a.media_type), text(a.size), text(a.sha256)]
+         for e, a in files]))]

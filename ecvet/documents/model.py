@@ -40,7 +40,7 @@ SCHEMA_PREFIX = "ecvet-flow/document/"
 #: Every document kind, in the order of the mobility lifecycle.
 KINDS = (
     "mou", "learning-agreement", "assessment-sheet", "transcript", "recognition-record", "evaluation",
-    "action-plan", "certificate", "europass-mobility",
+    "action-plan", "certificate", "europass-mobility", "partnership-review",
 )
 
 #: The template name of each kind: the title of its documents.
@@ -54,6 +54,7 @@ KIND_TITLES = {
     "action-plan": "Action plan",
     "certificate": "Certificate of learning achievements",
     "europass-mobility": "Europass Mobility",
+    "partnership-review": "Review of the partnership",
 }
 
 #: Keys of process data that hold record ids (as the records' task actions return them), and the

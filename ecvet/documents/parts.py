@@ -38,7 +38,8 @@ def outcome_line(outcome: Any) -> str:
     """A learning outcome as printed: its kind (knowledge, skills, competence) first when it has one."""
     if isinstance(outcome, Mapping):
         kind = _OUTCOME_KINDS.get(str(outcome.get("kind")))
-        return f"{kind}: {outcome.get('text')}" if kind else text(outcome.get("text"))
+        line = f"{kind}: {outcome.get('text')}" if kind else text(outcome.get("text"))
+        return f"{line} (ESCO {outcome['esco_skill']})" if outcome.get("esco_skill") else line
     return text(outcome)
 
 

@@ -15,7 +15,7 @@ from ecvet.documents.parts import (
     organisation_label,
     points,
 )
-from ecvet.mobility import recognition, service, transcript, views
+from ecvet.mobility import qualification_award, recognition, service, transcript, views
 from ecvet.mobility.models import RecognitionDecision
 from engine.errors import NotFound
 from engine.parties import Actor
@@ -34,7 +34,9 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
     validation_rows = list(recognition.validations(session, mobility).values())
     credits = decided["credits"]
     implications = decided["implications"]
-    orgs = mobility_organisations(session, mobility, row.organisation_id, *(v.organisation_id for v in validation_rows))
+    awards = qualification_award.of_mobility(session, mobility.id, mobility.learner_id)
+    orgs = mobility_organisations(session, mobility, row.organisation_id, *(v.organisation_id for v in validation_rows),
+                                  *(a.organisation_id for a in awards))
     recogniser = "competent institution" if row.recognised_by == "competent_institution" else "sending organisation"
     sections = [
         Section("Learner and mobility", learner_fields(mobility, orgs)),
@@ -66,6 +68,11 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
               text(i["ecvet_points"])] for i in implications]),
             text=None if implications else "None recorded yet."),
     ]
+    sections += [Section("Qualification awarded", fields(
+        ("Qualification", a.qualification_title), ("EQF level", a.eqf_level), ("NQF level", a.nqf_level),
+        ("ECVET points", a.ecvet_points), ("Units recognised", len(a.credit_award_ids)),
+        ("Awarding institution", organisation_label(orgs, a.organisation_id)), ("Comment", a.comment),
+        ("Awarded on", a.awarded_at))) for a in awards]
     current_hash = issued.content_hash if issued is not None else None
     signatures: list[Signature] = []
     seen: set[tuple[Any, ...]] = set()
@@ -82,7 +89,13 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
         party=f"{label}: {organisation_label(orgs, row.organisation_id)}", name=row.signer_name,
         position=row.signer_position, email=row.signer_email, signed_at=row.decided_at, mode="explicit",
         content_hash=row.transcript_hash, counts=row.transcript_hash == current_hash, place=row.signer_place))
+    for a in awards:
+        signatures.append(Signature(
+            party=f"Qualification awarded: {organisation_label(orgs, a.organisation_id)}", name=a.signer_name,
+            position=a.signer_position, email=a.signer_email, signed_at=a.awarded_at, mode="explicit",
+            content_hash=None, counts=True, place=a.signer_place))
     data = {"id": row.id, "mobility_id": mobility.id, "mobility_status": mobility.status,
+            "qualification_awards": [qualification_award.view(a) for a in awards],
             "learner": {"name": mobility.learner.name, "date_of_birth": mobility.learner.date_of_birth},
             "transcript_id": row.transcript_id, **decided}
     return Document(

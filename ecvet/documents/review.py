@@ -1,4 +1,5 @@
-"""The review's documents: an evaluation sheet, and the action plan with its items."""
+"""The review's documents: an evaluation sheet, the action plan with its items, and the partnership review
+across the mobilities of one MoU (its conclusions with the summary the partners read)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -11,7 +12,7 @@ from ecvet.documents.parts import fields, learner_fields, mobility_organisations
 from ecvet.mobility.models import Mobility
 from ecvet.partnership.models import Mou
 from ecvet.partnership.mou import current_version
-from ecvet.review import service, views
+from ecvet.review import partnership, service, views
 from ecvet.review.models import Review
 from engine.models import Organisation, User
 from engine.parties import Actor
@@ -137,3 +138,57 @@ def build_action_plan(session: Session, actor: Actor, record_id: int) -> Documen
     )
 
 
+# --------------------------------------------------------------------------------------------------
+# Partnership review: across the mobilities of one MoU
+# --------------------------------------------------------------------------------------------------
+
+_QUESTIONS = {"outcomes_appropriate": "Were the agreed learning outcomes appropriate?",
+              "evidence_sufficient": "Was the documentation of the assessment sufficient evidence for recognition?"}
+_PROPOSAL_KINDS = {"changes_proposed": "Change proposed", "outcomes_comment": "On the learning outcomes",
+                   "evidence_comment": "On the evidence", "strengths": "What worked", "unit_remark": "Remark on a unit"}
+
+
+def build_partnership_review(session: Session, actor: Actor, record_id: int) -> Document:
+    """The partners' conclusions with the summary exactly as they read it when concluding (kept as JSON)."""
+    row = partnership.get_conclusion(session, actor=actor, partnership_review_id=record_id)
+    summary: dict[str, Any] = row.summary or {}
+    mou = session.get(Mou, row.mou_id)
+    code = current_version(mou).content.get("file_code") if mou is not None else None
+    organisation = session.get(Organisation, row.organisation_id)
+    who = {"all": "Everyone", **_REVIEW_PARTIES}
+    answers = [[text(_QUESTIONS.get(q.get("question"), q.get("question"))), text(who.get(party, party)),
+                text(counts.get("yes")), text(counts.get("partly")), text(counts.get("no"))]
+               for q in summary.get("questions") or []
+               for party, counts in [("all", q.get("overall") or {}), *sorted((q.get("by_party") or {}).items())]]
+    sections = [
+        Section("Partnership under review", fields(
+            ("MoU", code or f"MoU {row.mou_id}"), ("Version reviewed", row.mou_version_reviewed),
+            ("Mobilities under the MoU", summary.get("mobilities")), ("Mobilities reviewed", summary.get("reviews")),
+            ("Evaluation sheets", summary.get("evaluations")),
+            ("Actions", f"{summary.get('actions_done', 0)} of {summary.get('actions_total', 0)} done"))),
+        Section("What the evaluation sheets say", table=Table(["Question", "Who", "Yes", "Partly", "No"], answers)),
+        Section("Proposals and remarks", table=Table(
+            ["Mobility", "Who", "Kind", "Unit", "Text"],
+            [[text(p.get("mobility_id")), text(who.get(p.get("party"), p.get("party"))),
+              text(_PROPOSAL_KINDS.get(p.get("kind"), p.get("kind"))), text(p.get("unit")), text(p.get("text"))]
+             for p in summary.get("proposals") or []])),
+        Section("Action plans", table=Table(
+            ["Mobility", "Status", "Done", "Summary", "MoU changes asked for"],
+            [[text(a.get("mobility_id")), text(_ACTION_STATUS.get(a.get("status"), a.get("status"))),
+              f"{a.get('actions_done')} of {a.get('actions_total')} done", text(a.get("summary")),
+              text(a.get("mou_changes"))] for a in summary.get("action_plans") or []])),
+        Section("Conclusions", fields(("MoU revision started", row.revision_requested)), text=row.conclusions),
+    ]
+    name, email = _author(session, row.created_by)
+    data = {**partnership.conclusion_view(row), "summary": summary}
+    label = f"{organisation.name} ({organisation.country})" if organisation is not None else None
+    return Document(
+        kind="partnership-review", record_id=row.id, title=KIND_TITLES["partnership-review"],
+        subtitle=" · ".join(x for x in (code or f"MoU {row.mou_id}", label) if x),
+        reference=Reference(f"PR-{row.id}", None, data_hash(data), "document"), issued_at=row.created_at,
+        sections=sections,
+        signatures=[Signature(party=f"Partner: {label}" if label else "Partner", name=name, position=None,
+                              email=email, signed_at=row.created_at, mode="explicit", content_hash=None,
+                              counts=True)],
+        data=data, status="revision started" if row.revision_requested else "concluded",
+    )

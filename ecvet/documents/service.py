@@ -41,6 +41,7 @@ REFERENCE_KEYS: dict[str, str] = {
     "learner_evaluation_id": "evaluation",
     "action_plan_id": "action-plan",
     "certificate_learner_id": "certificate",
+    "partnership_review_id": "partnership-review",
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -74,6 +75,7 @@ BUILDERS: dict[str, Builder] = {
     "action-plan": review.build_action_plan,
     "certificate": certificate.build,
     "europass-mobility": europass.build,
+    "partnership-review": review.build_partnership_review,
 }
 
 

@@ -78,8 +78,10 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
              for p in content["host_periods"]])))
     remarks = [[text(u.get("code")), text(u.get("learner_agrees")), text(u.get("learner_comment"))]
                for u in units if u.get("learner_comment") or u.get("learner_agrees") is False]
-    if remarks:
-        sections.append(Section("Learner's remarks", table=Table(["Unit", "Agrees", "Comment"], remarks)))
+    overall = content.get("learner_overall_comment")
+    if remarks or overall:
+        sections.append(Section("Learner's remarks", fields(("Learner's comment on the whole assessment", overall)),
+                                table=Table(["Unit", "Agrees", "Comment"], remarks)))
     sections.append(Section("Issue and release for recognition", fields(
         ("Issued on", content.get("issued_on")),
         ("Ready for recognition since", issued.ready_for_recognition_at))))

@@ -10,12 +10,15 @@ Each sheet is signed by the member of the host who records it (:mod:`ecvet.signi
 a sheet names is what it states (who observed the learner, possibly a colleague) and, when left out,
 is that signer.
 
+Each assessor then signs the sheet with their own signed-in account (:func:`sign`): a member of the
+host, never anyone else, once per sheet; the sheet shows each assessor's name, role, place and date.
+
 Sheets are host-side working documents: the host side, the learner and admins read them at any time;
 the home side once the transcript is ready for recognition (EWP practice), like the transcript.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -28,12 +31,13 @@ from ecvet.mobility.models import (
     AssessmentMethod,
     AssessmentRecord,
     AssessmentResult,
+    AssessmentSignature,
     Mobility,
     MobilityStatus,
     PersonalTranscript,
 )
 from engine import audit
-from engine.errors import Conflict, Forbidden, Invalid
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Organisation, utcnow
 from engine.parties import Actor
 
@@ -251,7 +255,8 @@ def acknowledge(
 ) -> list[AssessmentAcknowledgement]:
     """The learner acknowledges the current sheets (every unit must have one), saying whether they agree;
     disagreeing needs a comment, which the host and, later, the home side read. A comment on one unit
-    (`unit_comments`: ``[{unit, comment}]``) goes on that unit's sheet only; `comment` on the others."""
+    (`unit_comments`: ``[{unit, comment}]``) goes on that unit's sheet only; `comment` is on the assessment
+    as a whole, kept as such (each sheet shows it under that name, never as a comment on the unit)."""
     mobility = service.get(session, actor=actor, mobility_id=mobility_id)
     if actor.user_id != mobility.learner.user_id:
         raise Forbidden("Only the learner acknowledges their assessment, with their own account")
@@ -271,7 +276,7 @@ def acknowledge(
         raise Conflict("You have acknowledged every assessment sheet already")
     now = utcnow()
     rows = [AssessmentAcknowledgement(mobility_id=mobility.id, assessment_id=r.id, agrees=agrees,
-                                      comment=per_unit.get(r.unit_code, comment), acknowledged_at=now,
+                                      comment=per_unit.get(r.unit_code), overall_comment=comment, acknowledged_at=now,
                                       acknowledged_by=actor.user_id) for r in pending]
     session.add_all(rows)
     session.flush()
@@ -286,3 +291,52 @@ def readable(session: Session, actor: Actor, mobility: Mobility) -> bool:
         return True
     transcript = _transcript(session, mobility)
     return transcript is not None and transcript.ready_for_recognition_at is not None
+
+
+class AssessorSignatureView(signing.SignerView):
+    """An assessor's own signature on a sheet: the signed-in member of the host, where and when."""
+
+    signed_at: datetime
+    organisation_id: int
+
+
+def signature_view(row: AssessmentSignature) -> AssessorSignatureView:
+    return {**signing.view(row), "signed_at": row.signed_at, "organisation_id": row.organisation_id}
+
+
+def signatures(session: Session, sheet: AssessmentRecord) -> list[AssessmentSignature]:
+    """The assessors' signatures on a sheet, in the order they signed."""
+    return list(session.scalars(select(AssessmentSignature).where(AssessmentSignature.assessment_id == sheet.id)
+                                .order_by(AssessmentSignature.id)))
+
+
+def sign(
+    session: Session, *, actor: Actor, mobility_id: int, assessment_id: int, signer: dict[str, Any] | None = None,
+) -> AssessmentSignature:
+    """An assessor signs a current sheet with their own account: only a member of the hosting organisation
+    (403 for the mobility's other parties, administrators included: a signature is personal), 404 for
+    anyone outside the mobility or a sheet of another mobility, 409 for a replaced sheet, once the
+    transcript is issued, or a second signature of the same person (the member who recorded the sheet
+    signed it then)."""
+    mobility = service.get(session, actor=actor, mobility_id=mobility_id)
+    sheet = session.get(AssessmentRecord, assessment_id)
+    if sheet is None or sheet.mobility_id != mobility.id:
+        raise NotFound(f"No assessment sheet {assessment_id} of mobility {mobility_id}")
+    mobility = service.locked(session, mobility.id)
+    signed = signing.for_organisation(session, actor=actor, organisation_id=sheet.organisation_id, submitted=signer)
+    if sheet.id not in {r.id for r in current(session, mobility)}:
+        raise Conflict("This sheet was replaced: sign the current one")
+    if _transcript(session, mobility) is not None:
+        raise Conflict("The transcript is issued: the assessment is final")
+    if sheet.signer_user_id == actor.user_id or any(s.signer_user_id == actor.user_id
+                                                   for s in signatures(session, sheet)):
+        raise Conflict("You have signed this sheet already")
+    assert signed.user_id is not None
+    row = AssessmentSignature(assessment_id=sheet.id, organisation_id=sheet.organisation_id,
+                              signer_user_id=signed.user_id, signer_name=signed.name, signer_email=signed.email,
+                              signer_position=signed.position, signer_place=signed.place, signed_at=signed.signed_at)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="assessment.signed", mobility_id=mobility.id,
+                 assessment_id=sheet.id, signature_id=row.id)
+    return row

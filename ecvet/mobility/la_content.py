@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ecvet.mobility import service
 from ecvet.mobility.models import Mobility
+from ecvet.qualification import service as qualification_service
 from ecvet.qualification.models import LEARNING_OUTCOME_SCHEMA, Unit
 from engine.errors import Invalid
 
@@ -140,7 +141,7 @@ def _known_outcomes(session: Session, known: dict[str, Any]) -> list[Any]:
     if listed:
         return copy.deepcopy(listed)
     unit = session.get(Unit, known["unit_id"]) if isinstance(known.get("unit_id"), int) else None
-    return [{"kind": o.kind, "text": o.text} for o in unit.outcomes] if unit is not None else []
+    return [qualification_service.outcome_entry(o) for o in unit.outcomes] if unit is not None else []
 
 
 def _fill_unit(session: Session, unit: dict[str, Any], known: dict[str, Any], where: str,

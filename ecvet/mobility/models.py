@@ -342,6 +342,37 @@ class AssessmentRecord(Base):
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+class EvidenceFile(Base):
+    """A file of evidence (photo, work sample, test) for one learning outcome of a unit; the bytes are an
+    attachment (``attachments``, stored once per SHA-256). Readable by the mobility's parties only."""
+
+    __tablename__ = "evidence_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"), index=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"))
+    unit_code: Mapped[str] = mapped_column(String(50))
+    learning_outcome: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+class AssessmentSignature(Base):
+    """An assessor's own signature on an assessment sheet (besides the member who recorded it)."""
+
+    __tablename__ = "assessment_signatures"
+    __table_args__ = (UniqueConstraint("assessment_id", "signer_user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment_records.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    signer_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_position: Mapped[str | None] = mapped_column(String(200))
+    signer_email: Mapped[str] = mapped_column(String(254))
+    signer_place: Mapped[str | None] = mapped_column(String(200))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 class AssessmentAcknowledgement(Base):
     """The learner's acknowledgement of one assessment record (and whether they agree with it)."""
 
@@ -352,7 +383,8 @@ class AssessmentAcknowledgement(Base):
     mobility_id: Mapped[int] = mapped_column(ForeignKey("mobilities.id"), index=True)
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment_records.id"))
     agrees: Mapped[bool] = mapped_column(Boolean)
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)  # on this unit only (since 1705)
+    overall_comment: Mapped[str | None] = mapped_column(Text)  # on the whole assessment (1705)
     acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -155,6 +155,9 @@ def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str,
         "period": {"start": mobility.start_date.isoformat(), "end": mobility.end_date.isoformat(), **actual},
         "learning_agreement": {"id": la.id, "version": version.number, "hash": version.content_hash},
         "units": units,
+        # The learner's comment on the assessment as a whole (1705), once, not on every unit.
+        "learner_overall_comment": next((acknowledged[sheets[u["code"]].id].overall_comment for u in reversed(units)
+                                         if acknowledged[sheets[u["code"]].id].overall_comment), None),
         "ecvet_points_achieved": sum(float(u["ecvet_points"] or 0) for u in units
                                      if u["result"] == AssessmentResult.ACHIEVED),
         "issued_on": now.date().isoformat(),

@@ -247,8 +247,7 @@ def agreement(session: Session, *, actor: Actor, la_id: int) -> AgreementView:
     version = learning_agreement.current_version(session, la)
     numbers = la_version_numbers(session, la.id)
     return {
-        "id": la.id,
-        "mobility_id": found.id,
+        "id": la.id, "mobility_id": found.id,
         "status": la.status,
         "version": version.number,
         "content": version.content,
@@ -286,7 +285,8 @@ class Assessor(TypedDict):
 
 class Acknowledgement(TypedDict):
     agrees: bool
-    comment: str | None
+    comment: Annotated[str | None, "the learner's comment on this unit"]
+    overall_comment: Annotated[str | None, "the learner's comment on the assessment as a whole (since 1705)"]
     acknowledged_at: datetime
 
 
@@ -327,7 +327,7 @@ def assessment_sheet(row: AssessmentRecord, acknowledgement: AssessmentAcknowled
         "signer": signing.view(row),
         "learner_acknowledgement": None if acknowledgement is None else {
             "agrees": acknowledgement.agrees, "comment": acknowledgement.comment,
-            "acknowledged_at": acknowledgement.acknowledged_at},
+            "overall_comment": acknowledgement.overall_comment, "acknowledged_at": acknowledgement.acknowledged_at},
     }
 
 

@@ -20,6 +20,7 @@ from ecvet import signing
 from ecvet.mobility import (
     assessment,
     departure,
+    evidence_files,
     learning_agreement,
     nomination,
     periods,
@@ -266,7 +267,9 @@ def record_assessment(context: ActionContext, data: dict[str, Any]) -> dict[str,
     rows = assessment.record(context.session, actor=context.actor, mobility_id=_mobility_id(context),
                              assessments=data.get("assessments") or [], signer=data.get("signer"),
                              period=periods.ROLE_PERIOD.get(context.task.role or "", 1))
-    return {"assessment_ids": [r.id for r in rows], "signer": None}
+    files = evidence_files.from_assessment_form(context.session, actor=context.actor,
+                                                mobility_id=_mobility_id(context), assessments=data.get("assessments"))
+    return {"assessment_ids": [r.id for r in rows], "evidence_file_ids": [f.id for f in files], "signer": None}
 
 
 @action("mobility.acknowledge_assessment")

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -27,6 +28,9 @@ class OutcomeKind:
     COMPETENCE = "competence"
     ALL = (KNOWLEDGE, SKILLS, COMPETENCE)
 
+#: An ESCO skill or competence concept URI (https://esco.ec.europa.eu): what a learning outcome refers to.
+ESCO_SKILL_PATTERN = r"^http://data\.europa\.eu/esco/skill/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
 #: A learning outcome as MoUs and Learning Agreements write it (JSON Schema): plain text, or text with
 #: its kind (knowledge, skills, competence) as the qualification lists it.
 LEARNING_OUTCOME_SCHEMA: dict[str, Any] = {
@@ -34,7 +38,8 @@ LEARNING_OUTCOME_SCHEMA: dict[str, Any] = {
         {"type": "string", "minLength": 1, "maxLength": 10_000},
         {"type": "object", "required": ["text"], "additionalProperties": False,
          "properties": {"kind": {"enum": list(OutcomeKind.ALL)},
-                        "text": {"type": "string", "minLength": 1, "maxLength": 10_000}}},
+                        "text": {"type": "string", "minLength": 1, "maxLength": 10_000},
+                        "esco_skill": {"type": "string", "pattern": ESCO_SKILL_PATTERN}}},
     ],
 }
 
@@ -92,5 +97,32 @@ class LearningOutcome(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
+    esco_skill: Mapped[str | None] = mapped_column(String(200))  # an ESCO skill URI, where known (1705)
 
     unit: Mapped[Unit] = relationship(back_populates="outcomes")
+
+
+class QualificationAward(Base):
+    """A whole qualification awarded to a learner once every one of its units is recognised (credit
+    awards), by the recognising institution, signed by the member who decided it."""
+
+    __tablename__ = "qualification_awards"
+    __table_args__ = (UniqueConstraint("learner_id", "qualification_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True)
+    qualification_id: Mapped[int] = mapped_column(ForeignKey("qualifications.id"))
+    qualification_title: Mapped[str] = mapped_column(String(300))
+    eqf_level: Mapped[int | None] = mapped_column(Integer)
+    nqf_level: Mapped[str | None] = mapped_column(String(20))
+    ecvet_points: Mapped[float] = mapped_column(Float)
+    credit_award_ids: Mapped[list[Any]]  # the unit credits it rests on
+    mobility_ids: Mapped[list[Any]]
+    comment: Mapped[str | None] = mapped_column(Text)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    signer_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_position: Mapped[str | None] = mapped_column(String(200))
+    signer_email: Mapped[str] = mapped_column(String(254))
+    signer_place: Mapped[str | None] = mapped_column(String(200))
+    awarded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,13 +6,22 @@ abroad; both carry copies of titles and points, and refer back here by ``qualifi
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pycountry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ecvet.qualification.models import EQF_HIGHEST, EQF_LOWEST, LearningOutcome, OutcomeKind, Qualification, Unit
+from ecvet.qualification.models import (
+    EQF_HIGHEST,
+    EQF_LOWEST,
+    ESCO_SKILL_PATTERN,
+    LearningOutcome,
+    OutcomeKind,
+    Qualification,
+    Unit,
+)
 from engine import audit
 from engine.errors import Conflict, Invalid
 from engine.models import Organisation
@@ -65,7 +74,12 @@ def _units(raw: Any, errors: dict[str, list[str]]) -> list[Unit]:
                 errors[f"{path}.learning_outcomes.{j}.kind"] = [f"One of {', '.join(OutcomeKind.ALL)}"]
             if not text:
                 errors[f"{path}.learning_outcomes.{j}.text"] = ["Required"]
-            outcomes.append(LearningOutcome(kind=kind or "", text=text))
+            esco = outcome.get("esco_skill") if isinstance(outcome, dict) else None
+            if esco is not None and not (isinstance(esco, str) and re.match(ESCO_SKILL_PATTERN, esco)):
+                errors[f"{path}.learning_outcomes.{j}.esco_skill"] = [
+                    "An ESCO skill URI: http://data.europa.eu/esco/skill/ followed by the concept's UUID"]
+            outcomes.append(LearningOutcome(kind=kind or "", text=text,
+                                            esco_skill=esco if isinstance(esco, str) else None))
         units.append(Unit(code=code[:50], title=title[:300], ecvet_points=_points(item.get("ecvet_points"),
                                                                                  f"{path}.ecvet_points", errors),
                           eqf_level=_level(item.get("eqf_level"), f"{path}.eqf_level", errors, required=False),
@@ -124,6 +138,12 @@ def find(session: Session, *, title: str, country: str) -> Qualification | None:
         Qualification.country == country.strip().upper()))
 
 
+def outcome_entry(outcome: LearningOutcome) -> dict[str, Any]:
+    """A learning outcome as MoUs and Learning Agreements write it: kind, text and the ESCO skill, if known."""
+    esco = {"esco_skill": outcome.esco_skill} if outcome.esco_skill else {}
+    return {"kind": outcome.kind, "text": outcome.text, **esco}
+
+
 def mou_entry(qualification: Qualification, unit_codes: list[str] | None = None) -> dict[str, Any]:
     """The qualification as the MoU template lists it ("qualifications covered"), with the units
     concerned (all of them, or those of `unit_codes`) and their learning outcomes, each referring back
@@ -139,7 +159,7 @@ def mou_entry(qualification: Qualification, unit_codes: list[str] | None = None)
             {"unit_id": u.id, "code": u.code, "title": u.title,
              **({"ecvet_points": u.ecvet_points} if u.ecvet_points is not None else {}),
              **({"eqf_level": u.eqf_level} if u.eqf_level is not None else {}),
-             **({"learning_outcomes": [{"kind": o.kind, "text": o.text} for o in u.outcomes]} if u.outcomes else {})}
+             **({"learning_outcomes": [outcome_entry(o) for o in u.outcomes]} if u.outcomes else {})}
             for u in qualification.units if unit_codes is None or u.code in unit_codes
         ],
     }

@@ -137,3 +137,19 @@ class ActionPlanItem(Base):
     status_note: Mapped[str | None] = mapped_column(Text)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+class PartnershipReview(Base):
+    """The partners' look across every mobility under one MoU (issue 13 item 8): the summary of the
+    evaluations and action plans as it stood, the conclusions, and the MoU revision it asked for."""
+
+    __tablename__ = "partnership_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mou_id: Mapped[int] = mapped_column(ForeignKey("mous.id"), index=True)
+    mou_version_reviewed: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]]  # the summary as the partners read it when they concluded
+    conclusions: Mapped[str] = mapped_column(Text)
+    revision_requested: Mapped[bool] = mapped_column(default=False)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

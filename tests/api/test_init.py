@@ -40,7 +40,8 @@ WEB_SUITES = {"test_page_input.py": "the API's input checks on every page"}
 ACTIONS = {"complete", "cancel", "suspend", "resume", "terminate", "migrate", "retry", "evaluate",
            "claim", "unclaim", "assign"}
 #: Collections under one resource that a POST adds a record to.
-SUB_COLLECTIONS = {"approvals", "members", "comments", "signatures"}
+SUB_COLLECTIONS = {"approvals", "members", "comments", "signatures", "evidence-files", "qualification-awards",
+                   "review-conclusions"}
 ROUTED = [*app_module.RESOURCES, metrics]
 
 

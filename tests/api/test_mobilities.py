@@ -3,21 +3,24 @@ the home side sees the transcript only once released, outsiders get 404 for ever
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
 
+from ecvet.mobility import assessment
 from ecvet.mobility.models import Learner, Mobility, MobilityStatus
+from engine import config
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.parties import Actor
 from tests.api.conftest import Caller, assert_problem, sign_in
 from tests.support import mobility_driver
 from tests.support.beneficiary_report_case import FORMULA_NAME, MOBILITY_ID, PROJECT_CODE, report_case
-from tests.support.ecvet_factories import Party, make_party
+from tests.support.ecvet_factories import Party, make_live_mobility, make_party
 from tests.support.factories import PASSWORD, Person, make_user
 from tests.support.mobility_driver import (
     Run,
@@ -25,6 +28,7 @@ from tests.support.mobility_driver import (
     go_live,
     start,
 )
+from tests.support.uploads import PDF
 
 T0 = mobility_driver.T0  # the frozen fixture starts the clock here
 
@@ -244,3 +248,64 @@ def test_beneficiary_report_shows_no_other_organisations_mobilities(app: Flask, 
         caller(app, case.hosting).get("/api/mobilities/beneficiary-report").get_data(as_text=True))))) == 1
     assert_problem(caller(app, case.sending).get("/api/mobilities/beneficiary-report?format=xlsx"), 422)
     assert app.test_client().get("/api/mobilities/beneficiary-report").status_code == 401
+
+
+# --------------------------------------------------------------------------------------------------
+# Evidence files and assessors' signatures over HTTP
+# --------------------------------------------------------------------------------------------------
+
+EVIDENCE_OUTCOME = "Prepares cold starters to recipe"  # U1's outcome in make_live_mobility's agreement
+
+
+def send_evidence(who: Caller, mobility_id: int, content: bytes, **form: str) -> Any:
+    data = {"file": (io.BytesIO(content), "starter.pdf", "application/pdf"), "unit": "U1",
+            "learning_outcome": EVIDENCE_OUTCOME, **form}
+    return who.post(f"/api/mobilities/{mobility_id}/evidence-files", data=data, content_type="multipart/form-data")
+
+
+def test_evidence_files_over_http_for_the_mobilitys_parties_only(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    live = make_live_mobility(db, frozen)
+    frozen.set(datetime(2027, 3, 20, 10, 0, tzinfo=UTC))
+    host, sender, outsider, learner = (caller(app, p) for p in (live.hosting, live.sending, live.outsider,
+                                                                 live.learner))
+    url = f"/api/mobilities/{live.mobility_id}/evidence-files"
+    added = send_evidence(host, live.mobility_id, PDF, description="Plated starter")
+    assert added.status_code == 201, added.get_json()
+    file_id, digest = added.get_json()["id"], added.get_json()["sha256"]
+    assert digest == hashlib.sha256(PDF).hexdigest()
+    assert [f["id"] for f in learner.get(url).get_json()] == [file_id]
+    download = learner.get(f"{url}/{file_id}/content")
+    assert (download.status_code, download.data, download.headers["X-Content-Type-Options"]) == (200, PDF, "nosniff")
+    for who in (outsider, sender):  # another organisation; the home side before the transcript is released
+        assert_problem(who.get(f"{url}/{file_id}/content"), 404)
+        assert_problem(who.get(url), 404)
+    assert_problem(send_evidence(outsider, live.mobility_id, PDF), 404)
+    assert_problem(send_evidence(sender, live.mobility_id, PDF), 403)
+    assert_problem(send_evidence(host, live.mobility_id, b"MZ\x90\x00 not a document"), 415)
+    assert_problem(send_evidence(host, live.mobility_id, PDF, learning_outcome="Flambés desserts"), 422)
+    assert_problem(host.post(url, data={"unit": "U1"}, content_type="multipart/form-data"), 422)
+    config.use(config.changed(attachment_max_bytes=100))  # the root conftest restores the settings after
+    assert_problem(send_evidence(host, live.mobility_id, PDF + b"\x00" * 200), 413)
+    assert [f["id"] for f in host.get(url).get_json()] == [file_id], "nothing half-stored by a refusal"
+
+
+def test_an_assessor_signs_the_sheet_over_http_and_nobody_else(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    live = make_live_mobility(db, frozen)
+    frozen.set(datetime(2027, 3, 20, 10, 0, tzinfo=UTC))
+    with db.transaction() as s:
+        sheets = assessment.record(s, actor=live.hosting.actor, mobility_id=live.mobility_id, assessments=[
+            {"unit": u, "criteria": "To recipe", "method": "observation", "date": "2027-03-18", "result": "achieved"}
+            for u in ("U1", "U2")])
+        sheet_id = sheets[0].id
+    colleague = sign_in(app.test_client(), make_user(db, organisation_ids=[live.hosting.org_id], name="Carmen Vidal",
+                                                     position="Head chef"))
+    url = f"/api/mobilities/{live.mobility_id}/assessments/{sheet_id}/signatures"
+    assert_problem(caller(app, live.sending).post(url, json={}), 403)
+    assert_problem(caller(app, live.learner).post(url, json={}), 403)
+    assert_problem(caller(app, live.outsider).post(url, json={}), 404)
+    assert_problem(colleague.post(url, json={"signer": {"name": "Javier Ruiz"}}), 422)
+    signed = colleague.post(url, json={"signer": {"place": "València"}})
+    assert signed.status_code == 201, signed.get_json()
+    assert {k: signed.get_json()[k] for k in ("name", "position", "place")} == {
+        "name": "Carmen Vidal", "position": "Head chef", "place": "València"}
+    assert_problem(colleague.post(url, json={}), 409)

@@ -193,3 +193,23 @@ def test_the_endpoints_are_documented(world: World) -> None:
     schemas = spec["components"]["schemas"]
     assert {"Mou", "Approval", "ApprovalRequest", "NationalModel"} <= set(schemas)
     assert "content_hash" in schemas["ApprovalRequest"]["required"]
+
+
+def test_the_partnership_review_is_the_partners_only(partnership: Partnership) -> None:
+    p, w = partnership, partnership.world
+    url = f"/api/mous/{p.mou_id}/review"
+    for caller in (w.sender, w.host, w.admin):
+        body = caller.get(url).get_json()
+        assert (body["mou_id"], body["mobilities"], body["reviews"], body["conclusions"]) == (p.mou_id, 0, 0, [])
+        assert [q["question"] for q in body["questions"]] == ["outcomes_appropriate", "evidence_sufficient"]
+    for caller in (p.chamber, w.outsider):  # a competent institution of the MoU is no partner of it
+        assert_problem(caller.get(url), 404)
+    conclude = f"/api/mous/{p.mou_id}/review-conclusions"
+    assert_problem(w.host.post(conclude, json={"conclusions": "Longer stays", "request_revision": True}), 409)
+    assert_problem(w.host.post(conclude, json={"conclusions": ""}), 422)
+    assert_problem(w.admin.post(conclude, json={"conclusions": "Longer stays"}), 403)
+    assert_problem(p.chamber.post(conclude, json={"conclusions": "Longer stays"}), 404)
+    done = w.host.post(conclude, json={"conclusions": "Longer stays"})
+    assert done.status_code == 201, done.get_json()
+    assert (done.get_json()["organisation_id"], done.get_json()["revision_requested"]) == (w.hosting_org, False)
+    assert [c["conclusions"] for c in w.sender.get(url).get_json()["conclusions"]] == ["Longer stays"]

@@ -33,7 +33,8 @@ def build(schema: Mapping[str, Any] | None, values: Mapping[str, Any] | None = N
         if path not in filling.used:
             prefix = "" if path in ("_", "", "data") else f"{path}: "
             leftovers.extend(prefix + m for m in messages)
-    has_files = _any_widget(fields, "file")
+    # An attachment field inside an array may have no item yet (added in the page): the form still uploads.
+    has_files = _any_widget(fields, "file") or _asks_for_files(root, schema, depth=0)
     count = sum(len(v) for v in errors.values())
     return Form(root.get("title") if isinstance(root.get("title"), str) else None,
                 root.get("description") if isinstance(root.get("description"), str) else None,
@@ -42,6 +43,20 @@ def build(schema: Mapping[str, Any] | None, values: Mapping[str, Any] | None = N
 
 def _any_widget(fields: list[Field], shown: str) -> bool:
     return any(f.widget == shown or _any_widget(f.children, shown) for f in fields)
+
+
+_FILE_SEARCH_DEPTH = 20
+
+
+def _asks_for_files(node: Any, root: Mapping[str, Any], *, depth: int) -> bool:
+    """Whether the schema has an attachment field anywhere (``$ref`` cycles end at a fixed depth)."""
+    node = resolve(node, root)
+    if not node or depth > _FILE_SEARCH_DEPTH:
+        return False
+    if node.get("format") == "attachment-id":
+        return True
+    children = [*(node.get("properties") or {}).values(), node.get("items")]
+    return any(_asks_for_files(c, root, depth=depth + 1) for c in children if isinstance(c, Mapping))
 
 
 def _object_fields(node: Mapping[str, Any], path: str, values: Mapping[str, Any], filling: _Filling) -> list[Field]:

@@ -1,6 +1,7 @@
 """Document pages without a browser: the documents of my processes as HTML, PDF and JSON, and nobody else's."""
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -8,17 +9,20 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 
+from ecvet.mobility import assessment, evidence_files
 from engine import clock, instances
 from engine.clock import FrozenClock
 from engine.config import ROOT
 from engine.db import Database
 from tests.api.conftest import Reviewed
 from tests.api.web.conftest import Browser, browser_for
-from tests.support.ecvet_factories import Party
+from tests.support.ecvet_factories import Party, make_live_mobility
 from tests.support.ecvet_worlds import BULGARIAN_HOTEL, LEARNER_NAME, RecordsWorld, make_records_world
 from tests.support.engine import deploy as deploy_files
-from tests.support.factories import PASSWORD, Person
+from tests.support.factories import PASSWORD, Person, make_user
+from tests.support.uploads import PDF
 
+T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)  # the frozen fixture's start (the evidence test)
 
 @pytest.fixture
 def records_world(db: Database) -> Iterator[RecordsWorld]:
@@ -165,3 +169,38 @@ def test_a_document_is_bilingual_in_the_readers_language_beside_english(app: Fla
     start_with_documents(db, records_world)
     listing = browser.get("/documents", headers={"Accept-Language": "it"}).get_data(as_text=True)
     assert "Accordo di apprendimento" in listing
+
+
+def test_assessors_sign_the_sheet_and_download_its_evidence_from_the_page(app: Flask, db: Database,
+                                                                         frozen: FrozenClock) -> None:
+    live = make_live_mobility(db, frozen)
+    frozen.set(datetime(2027, 3, 20, 10, 0, tzinfo=UTC))
+    with db.transaction() as s:
+        stored, _ = evidence_files.upload(s, actor=live.hosting.actor, mobility_id=live.mobility_id, unit="U1",
+                                          learning_outcome="Prepares cold starters to recipe",
+                                          filename="starter.pdf", content=PDF)
+        file_id = stored.id
+        sheet_id = assessment.record(s, actor=live.hosting.actor, mobility_id=live.mobility_id, assessments=[
+            {"unit": u, "criteria": "To recipe", "method": "observation", "date": "2027-03-18", "result": "achieved"}
+            for u in ("U1", "U2")])[0].id
+    chef = make_user(db, organisation_ids=[live.hosting.org_id], name="Carmen Vidal", position="Head chef")
+    colleague = browser_for(app, chef)
+    url = f"/documents/assessment-sheet/{sheet_id}"
+    html = colleague.get(url).get_data(as_text=True)
+    assert "starter.pdf" in html
+    assert hashlib.sha256(PDF).hexdigest() in html
+    signed = colleague.post(f"{url}/signatures", {"place": "València"})
+    assert signed.status_code == 302
+    page = colleague.get(url).get_data(as_text=True)
+    assert "You signed the assessment sheet." in page
+    assert "Carmen Vidal" in page
+    assert "València" in page
+    # The learner reads the sheet and downloads the evidence, but signs nothing as an assessor.
+    learner = browser_for(app, Person(live.learner.user_id, live.learner.email, PASSWORD))
+    download = learner.get(f"/mobilities/{live.mobility_id}/evidence-files/{file_id}")
+    assert (download.status_code, download.data) == (200, PDF)
+    learner.get(url)
+    learner.post(f"{url}/signatures", {})
+    assert "Only members of" in learner.get(url).get_data(as_text=True)
+    outsider = browser_for(app, Person(live.outsider.user_id, live.outsider.email, PASSWORD))
+    assert outsider.get(f"/mobilities/{live.mobility_id}/evidence-files/{file_id}").status_code == 404

@@ -4,12 +4,12 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import Flask
 from sqlalchemy import func, select
 
-from ecvet.mobility.models import PersonalTranscript
+from ecvet.mobility.models import EvidenceFile, PersonalTranscript
 from ecvet.partnership.models import Attachment
 from engine.clock import FrozenClock
 from engine.db import Database
@@ -276,3 +276,38 @@ def test_the_host_reads_the_transcript_before_issuing_it(app: Flask, db: Databas
     run.issue_transcript()
     with db.transaction(write=False) as s:
         assert s.scalar(select(func.count()).select_from(PersonalTranscript)) == 1
+
+
+def test_the_assessment_page_uploads_evidence_for_a_learning_outcome(app: Flask, db: Database,
+                                                                     frozen: FrozenClock) -> None:
+    """A file chosen next to a learning outcome becomes an attachment and that outcome's evidence file."""
+    sc = mobility_driver.start(db, frozen, "NL", "BE")
+    run = sc.nominate("Daan de Vries", date(2004, 9, 1))
+    run.prepare()
+    run.parties_sign()
+    mobility_driver.go_live(sc)
+    frozen.set(datetime(2027, 4, 5, 10, 0, tzinfo=UTC))
+    values = run.values("hosting", "checkpoint")
+    run.complete("hosting", "checkpoint", {"la_hash": values["la_hash"], "decision": "assess"})
+    task = run.only_for("hosting", "record_assessment")
+    host = browser_for(app, Person(sc.hosting.user_id, sc.hosting.email, PASSWORD))
+    html = host.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in html
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    fields = {"assessments.__count": "2", "assessments.0.unit": "U1", "assessments.0.criteria": "To recipe",
+              "assessments.0.method": "practical_task", "assessments.0.date": "2027-04-05",
+              "assessments.0.result": "achieved", "assessments.0.outcomes.__count": "1",
+              "assessments.0.outcomes.0.learning_outcome": "Prepares cold starters to recipe",
+              "assessments.0.outcomes.0.result": "achieved", "assessments.0.outcomes.0.evidence_files.__count": "1",
+              "assessments.0.outcomes.0.evidence_files.0": (io.BytesIO(pdf), "starter.pdf"),
+              "assessments.1.unit": "U2", "assessments.1.criteria": "Hygiene plan",
+              "assessments.1.method": "observation", "assessments.1.date": "2027-04-05",
+              "assessments.1.result": "achieved"}
+    response = host.post(f"/tasks/{task.id}", fields, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with db.transaction(write=False) as s:
+        (evidence,) = s.scalars(select(EvidenceFile)).all()
+        attachment = s.get(Attachment, evidence.attachment_id)
+    assert (evidence.unit_code, evidence.learning_outcome) == ("U1", "Prepares cold starters to recipe")
+    assert attachment is not None
+    assert attachment.filename == "starter.pdf"

@@ -299,7 +299,8 @@ def test_assessment_sheet_shows_the_assessment_and_the_learners_acknowledgement(
     assert fields(doc, "Unit of learning outcomes")["ECVET points"] == "12"
     acknowledgement = fields(doc, "Learner's acknowledgement")
     assert acknowledgement["Agrees with the assessment"] == "no"
-    assert acknowledgement["Learner's comment"].startswith("U2 took two attempts")
+    assert acknowledgement["Learner's comment on this unit"] == "—", "a comment on the whole is not one on U1"
+    assert acknowledgement["Learner's comment on the whole assessment"].startswith("U2 took two attempts")
     # Signed by the hotel's member who recorded it (her account and profile), acknowledged by the learner.
     assert [(s.party, s.name, s.position, s.place, s.counts) for s in doc.signatures] == [
         (f"Hosting organisation: {DANISH_HOTEL} (DK)", "Søren Ørsted", "Køkkenchef", "Aarhus", True),
@@ -333,6 +334,11 @@ def test_transcript_shows_results_points_and_the_hosts_signature(db: Database, f
          "sehr gut", "12"],
         ["U2", "Hygiene", "practical task", "2027-04-01", "Søren Ørsted (Køkkenchef)", "achieved", "—", "4"],
     ]
+    # The learner disagreed with one comment on the whole: printed once, not as a remark on every unit.
+    remarks = section(doc, "Learner's remarks")
+    assert dict(remarks.fields)["Learner's comment on the whole assessment"].startswith("U2 took two attempts")
+    assert remarks.table is not None
+    assert [row[2] for row in remarks.table.rows] == ["—", "—"]
     with db.transaction(write=False) as s:
         la_hash = learning_agreement.current_version(s, s.get_one(LearningAgreement, life.la_id)).content_hash
     assert fields(doc, "Learning Agreement")["Text the results refer to (SHA-256)"] == la_hash

@@ -9,12 +9,15 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from ecvet.documents import assessment as assessment_document
 from ecvet.mobility import assessment, transcript, views
 from ecvet.mobility.models import AssessmentAcknowledgement, AssessmentRecord, Mobility
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.support.ecvet_factories import SIGNER, LiveMobility, make_live_mobility
+from tests.support.engine import actor_for
+from tests.support.factories import make_user
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
@@ -150,10 +153,13 @@ def test_a_learner_comment_on_one_unit_stays_on_that_unit(db: Database, live: Li
     assert set(refused.value.errors) == {"unit_comments.0.unit", "unit_comments.1.comment"}
     with db.transaction() as s:
         rows = assessment.acknowledge(s, actor=live.learner, mobility_id=live.mobility_id, agrees=False,
+                                      comment="Overall fair, but rushed",
                                       unit_comments=[{"unit": "U2", "comment": "The log template was new to me"}])
         sheets = {r.id: r.unit_code for r in assessment.current(s, s.get_one(Mobility, live.mobility_id))}
-        by_unit = {sheets[r.assessment_id]: r.comment for r in rows}
-    assert by_unit == {"U1": None, "U2": "The log template was new to me"}
+        by_unit = {sheets[r.assessment_id]: (r.comment, r.overall_comment) for r in rows}
+    # The comment on the whole is kept as such: it is not U1's comment (issue 12: no copy onto every unit).
+    assert by_unit == {"U1": (None, "Overall fair, but rushed"),
+                       "U2": ("The log template was new to me", "Overall fair, but rushed")}
 
 
 def test_each_learning_outcome_of_the_unit_gets_its_result(db: Database, live: LiveMobility) -> None:
@@ -175,3 +181,52 @@ def test_each_learning_outcome_of_the_unit_gets_its_result(db: Database, live: L
     assert sheets[0]["outcome_results"] == [{"kind": "skills", "text": outcome, "result": "achieved",
                                              "comment": "Clean and fast"}]
     assert sheets[1]["outcome_results"] is None
+
+
+def test_each_assessor_signs_the_sheet_with_their_own_account(db: Database, live: LiveMobility) -> None:
+    first, _ = record(db, live, [sheet("U1"), sheet("U2")])
+    colleague = actor_for(db, make_user(db, organisation_ids=[live.hosting.org_id], name="Carmen Vidal",
+                                        position="Head chef", place="València").id)
+    with db.transaction() as s:
+        signed = assessment.sign(s, actor=colleague, mobility_id=live.mobility_id, assessment_id=first,
+                                 signer={"place": "Valencia"})
+        assert (signed.signer_name, signed.signer_position, signed.signer_place) == (
+            "Carmen Vidal", "Head chef", "Valencia")
+    refusals: list[tuple[Any, type[Exception]]] = [
+        (live.sending.actor, Forbidden),   # the sending school is no assessor of the host
+        (live.learner, Forbidden),
+        (live.outsider.actor, NotFound),   # another organisation does not see the mobility at all
+        (colleague, Conflict),             # once per assessor
+        (live.hosting.actor, Conflict),    # the member who recorded the sheet signed it then
+    ]
+    for actor, error in refusals:
+        with pytest.raises(error), db.transaction() as s:
+            assessment.sign(s, actor=actor, mobility_id=live.mobility_id, assessment_id=first)
+    with pytest.raises(Invalid), db.transaction() as s:  # nobody signs in someone else's name
+        assessment.sign(s, actor=live.hosting.actor, mobility_id=live.mobility_id, assessment_id=first + 1,
+                        signer={"name": "Carmen Vidal"})
+    with db.transaction(write=False) as s:
+        document = assessment_document.build(s, live.hosting.actor, first)
+    assessors = [x for x in document.signatures if x.party.startswith("Assessor")]
+    assert [(x.name, x.position, x.place) for x in assessors] == [("Carmen Vidal", "Head chef", "Valencia")]
+    assert assessors[0].signed_at is not None
+    assert document.data["assessor_signatures"][0]["name"] == "Carmen Vidal"
+
+
+def test_a_replaced_sheet_is_not_signed(db: Database, live: LiveMobility) -> None:
+    first, _ = record(db, live, [sheet("U1"), sheet("U2")])
+    record(db, live, [sheet("U1", comments="corrected")])
+    colleague = actor_for(db, make_user(db, organisation_ids=[live.hosting.org_id], position="Chef").id)
+    with pytest.raises(Conflict), db.transaction() as s:
+        assessment.sign(s, actor=colleague, mobility_id=live.mobility_id, assessment_id=first)
+
+
+def test_assessors_signatures_are_append_only(db: Database, live: LiveMobility) -> None:
+    first, _ = record(db, live, [sheet("U1"), sheet("U2")])
+    colleague = actor_for(db, make_user(db, organisation_ids=[live.hosting.org_id], position="Chef").id)
+    with db.transaction() as s:
+        signed = assessment.sign(s, actor=colleague, mobility_id=live.mobility_id, assessment_id=first).id
+    for sql in ("UPDATE assessment_signatures SET signer_place = 'Elsewhere' WHERE id = :id",
+                "DELETE FROM assessment_signatures WHERE id = :id"):
+        with pytest.raises(DBAPIError, match="append-only"), db.transaction() as s:
+            s.execute(text(sql), {"id": signed})

@@ -77,3 +77,21 @@ def test_learning_outcomes_come_from_the_qualification_unit_with_their_kind(db: 
     assert case.state(la_id)["content"]["units"][0]["learning_outcomes"] == [
         {"kind": "knowledge", "text": "Knows the hygiene rules for cold food"},
         {"kind": "skills", "text": "Prepares cold starters following the recipe"}]
+
+
+def test_an_esco_skill_of_the_qualification_goes_through_the_mou_into_the_agreement(db: Database) -> None:
+    esco = "http://data.europa.eu/esco/skill/0b5d7a2c-1f4e-4c8a-9f3d-2e6b8a7c5d41"
+    with db.transaction() as s:
+        cook = qualifications.register(s, actor=None, title="Cook", country="NL", eqf_level=4, units=[
+            {"code": "U1", "title": "Preparing cold dishes", "ecvet_points": 12, "learning_outcomes": [
+                {"kind": "skills", "text": "Prepares cold starters following the recipe", "esco_skill": esco}]}])
+        entry = qualifications.mou_entry(cook)
+    assert entry["units"][0]["learning_outcomes"][0]["esco_skill"] == esco
+    case = make_case(db, mou_content={"qualifications": [entry]})
+    la_id = case.prepare({"units": [{"code": "U1"}]})
+    assert case.state(la_id)["content"]["units"][0]["learning_outcomes"] == [
+        {"kind": "skills", "text": "Prepares cold starters following the recipe", "esco_skill": esco}]
+    with pytest.raises(Invalid) as refused:  # an outcome typed into the agreement: an ESCO URI or nothing
+        case.prepare({"units": [{"code": "U1", "learning_outcomes": [
+            {"text": "Plates starters", "esco_skill": "https://example.org/skills/plating"}]}]})
+    assert any(key.startswith("units.0.learning_outcomes.0") for key in refused.value.errors)
