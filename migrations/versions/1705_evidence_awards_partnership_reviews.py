@@ -11,7 +11,7 @@
 The four new tables are evidence: append-only, like the sheets and signatures before them.
 
 Revision ID: 1705
-Revises: 1601
+Revises: 1704
 Create Date: 2026-12-07 12:20:00
 """
 from alembic import op
@@ -24,7 +24,7 @@ APPEND_ONLY = ("evidence_files", "assessment_signatures", "qualification_awards"
 
 
 revision = '1705'
-down_revision = '1601'
+down_revision = '1704'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ each quoting that hash: both append-only. ``letterheads`` holds the address and 
 logo an organisation prints on the documents it issues; a new row per save.
 
 Revision ID: 1706
-Revises: 1704
+Revises: 1705
 Create Date: 2026-12-07 12:00:00
 """
 from alembic import op
@@ -18,7 +18,7 @@ from engine.models import UTCDateTime
 
 
 revision = '1706'
-down_revision = '1704'
+down_revision = '1705'
 branch_labels = None
 depends_on = None
 
