@@ -2,12 +2,9 @@
 national models, a qualification with units, a user per party, and work under way, so a newcomer
 signs in and finds tasks at once.
 
-Everything is made through the services the platform uses (organisations, users, the registry of
-competent institutions, qualifications) and the lifecycle runs through the real processes: the
-partnerships and mobilities are started and their tasks completed as the people whose lanes hold them,
-and time-bound steps (an implicit approval after 20 days, a mobility going live on its start date) are
-done by the worker's jobs on a clock moved through the recent past. So the demo shows histories,
-documents, audit trails and notifications exactly as real use would leave them.
+Everything is made through the platform's services, and the lifecycle runs through the real processes
+(tasks completed as the people whose lanes hold them; time-bound steps done by the worker's jobs on a
+clock moved through the recent past), so histories, documents and audit trails are as real use leaves them.
 
 Idempotent: parties are found by Erasmus+ OID and e-mail, each scenario by its process instance's
 business key, and a step is taken only if its task has never been completed; so a second run changes
