@@ -36,7 +36,6 @@ from sqlalchemy.orm import Session
 from ecvet.evidence import content_hash
 from ecvet.mobility import la_content, periods, service
 from ecvet.mobility.models import (
-    LaChange,
     LaParty,
     LaSignature,
     LaStatus,
@@ -47,6 +46,7 @@ from ecvet.mobility.models import (
     MobilityStatus,
     PersonalTranscript,
 )
+from ecvet.mobility.vocabulary import LaChange
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
 from ecvet.national_models.service import NationalModel
 from ecvet.partnership.models import ApprovalMode, Mou

@@ -13,13 +13,13 @@ from sqlalchemy.exc import DBAPIError
 import ecvet.mobility.workflow  # noqa: F401  (registers the mobility.* actions, as the app and worker do)
 from ecvet.mobility import learning_agreement
 from ecvet.mobility.models import (
-    LaChange,
     LaParty,
     LaSignature,
     LaStatus,
     LaVersion,
     LearningAgreement,
 )
+from ecvet.mobility.vocabulary import LaChange
 from engine import actions
 from engine.clock import FrozenClock
 from engine.db import Database
