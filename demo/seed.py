@@ -59,6 +59,8 @@ from engine.parties import Actor
 DEMO_PASSWORD = "ecvet-demo-2026"
 #: The files the demo's processes need; `make run` deploys all of processes/ before seeding anyway.
 PROCESS_FILES = ("partnership.bpmn", "mobility.bpmn", "review.bpmn", "national_models.dmn")
+#: The multilateral partnership of the demo (its business key and scenario name).
+CONSORTIUM = "Partnership Köln – València – Amsterdam (cooks, consortium)"
 
 
 
@@ -216,6 +218,7 @@ class _Seeder:
         if valencia is not None:
             self._run("Jonas Keller · Cook · Köln → València", lambda: self._mobility_jonas(n, valencia))
             self._run("Elif Yılmaz · Cook · Köln → València", lambda: self._mobility_elif(n, valencia))
+        self._run(CONSORTIUM, lambda: self._partnership_consortium(n))
 
     def _run(self, name: str, scenario: Callable[[], Any]) -> Any:
         try:
@@ -303,6 +306,42 @@ class _Seeder:
         if mou.status != MouStatus.ACTIVE:
             raise _StuckError(f"its MoU is {mou.status}")
         return mou.id
+
+    def _partnership_consortium(self, n: datetime) -> None:
+        """A MoU of three partners: the school sends, the hotel hosts, the Dutch college sends and hosts.
+        Each partner and each competent institution had its own task: the hotel, the college and the
+        chamber approved, the Spanish authority by silence after its 20 days; the MoU is in force."""
+        began = n - timedelta(days=50)
+        instance_id = self._start_partnership(CONSORTIUM, "hotel", began)
+        steps = self._partnership_steps(
+            "hotel", "Formación Profesional in the Comunitat Valenciana: the hotel trains apprentices of the "
+                     "Técnico en Cocina y Gastronomía (FP Dual).", f"MoU-KOELN-VALENCIA-AMSTERDAM-{began.year}")
+        draft = next(i for i, step in enumerate(steps) if step.bpmn_id == "draft_mou")
+        steps[draft] = Step("draft_mou", "coordinator", steps[draft].at,
+                            lambda _: self._consortium_mou(f"MoU-KOELN-VALENCIA-AMSTERDAM-{began.year}"))
+        self._drive(instance_id, began, [
+            *steps,
+            Step("approve_hosting", "mentor", timedelta(days=4), _approve),
+            Step("approve_partner", "nl_coordinator", timedelta(days=5), _approve),
+            Step("approve_ci_home", "chamber_officer", timedelta(days=6), _approve),
+        ])
+        if self._mou_of(instance_id).status != MouStatus.ACTIVE:
+            self._worker_at(began + timedelta(days=22, hours=3))  # the Spanish objection period is over
+        if (status := self._mou_of(instance_id).status) != MouStatus.ACTIVE:
+            raise _StuckError(f"its MoU is {status}")
+
+    def _consortium_mou(self, file_code: str) -> dict[str, Any]:
+        """The Köln–València MoU with the Dutch college as a third partner that both sends and hosts."""
+        content = self._mou("hotel", file_code)
+        college = self._organisation("college")
+        content["signing_organisations"].append({
+            "organisation_id": self.orgs["college"], "role": "both", "country": college.country,
+            "name": college.name, "address": college.city, "website": college.website,
+            "erasmus_oid": college.erasmus_oid, "pic": college.pic, **ORG_DETAILS["college"],
+            "contact_person": self._contact("college")})
+        content["objectives"]["other"] = ("A consortium of three schools and companies: cooks in training of each "
+                                          "partner spend three to twelve weeks in another partner's kitchen.")
+        return content
 
     def _partnership_amsterdam(self, n: datetime) -> None:
         """Started five days ago and submitted: the Dutch school (no competent institution in NL) and
