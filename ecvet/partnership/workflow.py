@@ -161,7 +161,7 @@ def draft(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """Create the partnership's MoU, or save a new version of it."""
     session = context.session
     partnership = _partnership(context)
-    content = _content(data)
+    content = roles.route_mou(session, partnership, _content(data))
     multilateral.check_roles(partnership, content)
     mou_id = context.task_data.get("mou_id", partnership.mou_id)
     if mou_id is None:

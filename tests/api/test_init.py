@@ -41,7 +41,7 @@ WEB_SUITES = {"test_page_input.py": "the API's input checks on every page"}
 ACTIONS = {"complete", "cancel", "suspend", "resume", "terminate", "migrate", "retry", "evaluate",
            "claim", "unclaim", "assign"}
 #: Collections under one resource that a POST adds a record to.
-SUB_COLLECTIONS = {"approvals", "members", "comments"}
+SUB_COLLECTIONS = {"approvals", "members", "comments", "confirmations"}
 ROUTED = [*app_module.RESOURCES, metrics]
 
 

@@ -152,4 +152,38 @@ def test_a_three_partner_mou_through_the_api(app: Flask, db: Database, frozen: F
     # The third partner sees the partnership it signs.
     items = p.people["third"].get("/api/partnerships").get_json()["items"]
     assert [i["instance_id"] for i in items] == [pf.instance_id]
+    confirm_the_role_map(p, pf, orgs)
+
+
+JURISDICTION = {"sending": "Validation of units in North Rhine-Westphalia", "hosting": "Assessment in its kitchen",
+                "third": "Every function for its own learners (MBO)", "ci-home": "MoU approval and recognition, DE",
+                "ci-host": "MoU and LA approval in the region", "ci-nl": "Advice on MBO qualifications"}
+
+
+def confirm_the_role_map(p: Platform, pf: PartnershipFlow, orgs: dict[str, int]) -> None:
+    """Every partner and competent institution confirms the role map, each for its own organisation:
+    within its jurisdiction and beyond; the MoU document prints the map and the confirmations."""
+    pid = pf.summary["id"]
+    url = f"/api/partnerships/{pid}/role-map/confirmations"
+    role_map = p.people["sending"].get(f"/api/partnerships/{pid}/role-map").get_json()
+    assert sorted(role_map["awaiting_confirmation"]) == sorted(orgs[k] for k in JURISDICTION)
+    assert_problem(p.people["outsider"].post(url, json={"role_map_id": role_map["id"], "jurisdiction": "x"}), 404)
+    assert_problem(p.people["third"].post(url, json={"role_map_id": role_map["id"] + 1, "jurisdiction": "x"}), 409)
+    assert "jurisdiction" in assert_problem(p.people["third"].post(url, json={"role_map_id": role_map["id"]}),
+                                            422)["errors"]
+    for who, within in JURISDICTION.items():
+        response = p.people[who].post(url, json={"role_map_id": role_map["id"], "jurisdiction": within,
+                                                 "beyond": "Recognition lies with the chamber" if who == "third"
+                                                 else None})
+        assert response.status_code == 201, (who, response.get_json())
+    assert_problem(p.people["third"].post(url, json={"role_map_id": role_map["id"], "jurisdiction": "again"}), 409)
+    confirmed = response.get_json()
+    assert confirmed["awaiting_confirmation"] == []
+    by = {c["organisation_id"]: (c["jurisdiction"], c["signer"]["name"]) for c in confirmed["confirmations"]}
+    assert by == {orgs[k]: (JURISDICTION[k], PEOPLE[k][0]) for k in JURISDICTION}, "each signed by its own member"
+    doc = p.document("ci-nl", "mou", pf.mou_id)
+    sections = {s["heading"]: s for s in doc["sections"]}
+    assert {"ECVET role map", "Confirmations of the role map"} <= set(sections)
+    rows = sections["Confirmations of the role map"]["table"]["rows"]
+    assert sorted(r[1] for r in rows) == sorted(JURISDICTION.values())
 
