@@ -27,6 +27,7 @@ import ecvet.mobility.nomination
 import ecvet.mobility.service
 import ecvet.partnership.service
 import ecvet.qualification.service
+from demo import consortium
 from demo.cast import (
     ASSESSMENT_CRITERIA,
     CHAMBER_COVERED,
@@ -42,10 +43,12 @@ from demo.cast import (
     UNIT_DESCRIPTIONS,
     DemoOrganisation,
 )
+from demo.steps import Step, approve, sign
+from demo.steps import StuckError as _StuckError
 from ecvet import wiring
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
 from ecvet.national_models.service import register_competence
-from ecvet.partnership.models import Decision, Mou, MouStatus, Partnership
+from ecvet.partnership.models import Mou, MouStatus, Partnership
 from ecvet.qualification.models import Qualification
 from engine import clock, deployments, jobs, parties, tasks
 from engine.clock import FrozenClock
@@ -59,8 +62,6 @@ from engine.parties import Actor
 DEMO_PASSWORD = "ecvet-demo-2026"
 #: The files the demo's processes need; `make run` deploys all of processes/ before seeding anyway.
 PROCESS_FILES = ("partnership.bpmn", "mobility.bpmn", "review.bpmn", "national_models.dmn")
-#: The multilateral partnership of the demo (its business key and scenario name).
-CONSORTIUM = "Partnership Köln – València – Amsterdam (cooks, consortium)"
 
 
 
@@ -82,21 +83,6 @@ class DemoResult:
     logins: list[DemoLogin]
     #: Scenarios left as they were, and why (someone ended them, or a step could not be taken).
     notes: list[str] = field(default_factory=list)
-
-
-class _StuckError(Exception):
-    """A scenario cannot go on as planned (its instance moved elsewhere): it is left as it is."""
-
-
-@dataclass(frozen=True)
-class Step:
-    """Complete the task `bpmn_id` as `who`, `at` after the scenario began, with data made from the
-    form's current values (which carry the hash being signed)."""
-
-    bpmn_id: str
-    who: str
-    at: timedelta
-    data: Callable[[dict[str, Any]], dict[str, Any]]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -218,7 +204,7 @@ class _Seeder:
         if valencia is not None:
             self._run("Jonas Keller · Cook · Köln → València", lambda: self._mobility_jonas(n, valencia))
             self._run("Elif Yılmaz · Cook · Köln → València", lambda: self._mobility_elif(n, valencia))
-        self._run(CONSORTIUM, lambda: self._partnership_consortium(n))
+        self._run(consortium.CONSORTIUM, lambda: consortium.partnership(self, n))
 
     def _run(self, name: str, scenario: Callable[[], Any]) -> Any:
         try:
@@ -296,8 +282,8 @@ class _Seeder:
             *self._partnership_steps("hotel", "Formación Profesional in the Comunitat Valenciana: the hotel trains "
                                               "apprentices of the Técnico en Cocina y Gastronomía (FP Dual).",
                                      f"MoU-KOELN-VALENCIA-{began.year}"),
-            Step("approve_hosting", "mentor", timedelta(days=4), _approve),
-            Step("approve_ci_home", "chamber_officer", timedelta(days=6), _approve),
+            Step("approve_hosting", "mentor", timedelta(days=4), approve),
+            Step("approve_ci_home", "chamber_officer", timedelta(days=6), approve),
         ])
         mou = self._mou_of(instance_id)
         if mou.status != MouStatus.ACTIVE:
@@ -306,42 +292,6 @@ class _Seeder:
         if mou.status != MouStatus.ACTIVE:
             raise _StuckError(f"its MoU is {mou.status}")
         return mou.id
-
-    def _partnership_consortium(self, n: datetime) -> None:
-        """A MoU of three partners: the school sends, the hotel hosts, the Dutch college sends and hosts.
-        Each partner and each competent institution had its own task: the hotel, the college and the
-        chamber approved, the Spanish authority by silence after its 20 days; the MoU is in force."""
-        began = n - timedelta(days=50)
-        instance_id = self._start_partnership(CONSORTIUM, "hotel", began)
-        steps = self._partnership_steps(
-            "hotel", "Formación Profesional in the Comunitat Valenciana: the hotel trains apprentices of the "
-                     "Técnico en Cocina y Gastronomía (FP Dual).", f"MoU-KOELN-VALENCIA-AMSTERDAM-{began.year}")
-        draft = next(i for i, step in enumerate(steps) if step.bpmn_id == "draft_mou")
-        steps[draft] = Step("draft_mou", "coordinator", steps[draft].at,
-                            lambda _: self._consortium_mou(f"MoU-KOELN-VALENCIA-AMSTERDAM-{began.year}"))
-        self._drive(instance_id, began, [
-            *steps,
-            Step("approve_hosting", "mentor", timedelta(days=4), _approve),
-            Step("approve_partner", "nl_coordinator", timedelta(days=5), _approve),
-            Step("approve_ci_home", "chamber_officer", timedelta(days=6), _approve),
-        ])
-        if self._mou_of(instance_id).status != MouStatus.ACTIVE:
-            self._worker_at(began + timedelta(days=22, hours=3))  # the Spanish objection period is over
-        if (status := self._mou_of(instance_id).status) != MouStatus.ACTIVE:
-            raise _StuckError(f"its MoU is {status}")
-
-    def _consortium_mou(self, file_code: str) -> dict[str, Any]:
-        """The Köln–València MoU with the Dutch college as a third partner that both sends and hosts."""
-        content = self._mou("hotel", file_code)
-        college = self._organisation("college")
-        content["signing_organisations"].append({
-            "organisation_id": self.orgs["college"], "role": "both", "country": college.country,
-            "name": college.name, "address": college.city, "website": college.website,
-            "erasmus_oid": college.erasmus_oid, "pic": college.pic, **ORG_DETAILS["college"],
-            "contact_person": self._contact("college")})
-        content["objectives"]["other"] = ("A consortium of three schools and companies: cooks in training of each "
-                                          "partner spend three to twelve weeks in another partner's kitchen.")
-        return content
 
     def _partnership_amsterdam(self, n: datetime) -> None:
         """Started five days ago and submitted: the Dutch school (no competent institution in NL) and
@@ -490,10 +440,10 @@ class _Seeder:
                                                                                              "the breakfast buffet"}},
                 {"code": "U4", "learning_activities": {"location": "Restaurant and pass",
                                                        "tasks": "Passing dishes during lunch service"}}]),
-            Step("sign_learner", "lea", timedelta(days=2), _sign),
-            Step("sign_guardian", "guardian", timedelta(days=2, hours=5), _sign),
-            Step("sign_sending", "coordinator", timedelta(days=3), _sign),
-            Step("sign_hosting", "mentor", timedelta(days=4), _sign),
+            Step("sign_learner", "lea", timedelta(days=2), sign),
+            Step("sign_guardian", "guardian", timedelta(days=2, hours=5), sign),
+            Step("sign_sending", "coordinator", timedelta(days=3), sign),
+            Step("sign_hosting", "mentor", timedelta(days=4), sign),
         ])
 
     def _mobility_jonas(self, n: datetime, mou_id: int) -> None:
@@ -516,18 +466,6 @@ class _Seeder:
         self._nominate("Elif Yılmaz · Cook · Köln → València", mou_id, "elif", began=n - timedelta(days=1), start=start,
                        weeks=5, details={
             "date_of_birth": _born(start, 19).isoformat()})
-
-
-# Signing steps send the form back as it came, as a person clicking "Approve" does: the signer in it is
-# the signed-in person the platform filled in, with the position and place of their profile.
-
-
-def _approve(values: dict[str, Any]) -> dict[str, Any]:
-    return {"mou_hash": values["mou_hash"], "decision": Decision.APPROVED, "signer": values["signer"]}
-
-
-def _sign(values: dict[str, Any]) -> dict[str, Any]:
-    return {"la_hash": values["la_hash"], "decision": "sign", "signer": values["signer"]}
 
 
 def _born(on: date, years: int) -> date:

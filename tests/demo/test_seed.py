@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 import ecvet.mobility.service
 import ecvet.national_models.service
-from demo import cast, seed
+from demo import cast, consortium, seed
 from ecvet.mobility import learning_agreement, views
 from ecvet.mobility.models import LaStatus, Learner, LearningAgreement, Mobility, MobilityStatus
 from ecvet.national_models.models import OrganisationCompetence
@@ -141,7 +141,7 @@ def test_the_valencia_mou_is_in_force_by_every_required_party_and_amsterdam_wait
 def test_the_consortium_mou_of_three_partners_is_in_force(db: Database) -> None:
     """The school sends, the hotel hosts, the Dutch college does both: every partner and competent
     institution approved the same hash, each in its own task (the college's in the Signing partners lane)."""
-    instance = by_business_key(db, seed.CONSORTIUM)
+    instance = by_business_key(db, consortium.CONSORTIUM)
     with db.transaction(write=False) as s:
         partnership = s.scalar(select(Partnership).where(Partnership.instance_id == instance.id))
         assert partnership is not None
