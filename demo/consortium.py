@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from demo.cast import ORG_DETAILS, DemoOrganisation
 from demo.steps import Step, StuckError, approve
-from ecvet.partnership.models import Mou, MouStatus
+from ecvet.partnership import roles
+from ecvet.partnership.models import Mou, MouStatus, Partnership
+from engine.clock import FrozenClock
+from engine.db import Database
+from engine.parties import Actor
 
 #: The multilateral partnership of the demo (its business key and scenario name).
 CONSORTIUM = "Partnership Köln – València – Amsterdam (cooks, consortium)"
@@ -17,7 +24,10 @@ class Seeder(Protocol):
     """What of the demo seeder (:class:`demo.seed._Seeder`) this scenario uses."""
 
     orgs: dict[str, int]
+    db: Database
+    frozen: FrozenClock
 
+    def actor(self, s: Session, key: str) -> Actor: ...
     def _start_partnership(self, business_key: str, hosting: str, began: datetime) -> str: ...
     def _partnership_steps(self, hosting: str, partner_country_text: str, file_code: str) -> list[Step]: ...
     def _drive(self, instance_id: str, began: datetime, steps: list[Step]) -> None: ...
@@ -49,6 +59,39 @@ def partnership(seeder: Seeder, n: datetime) -> None:
         seeder._worker_at(began + timedelta(days=22, hours=3))  # the Spanish objection period is over
     if (status := seeder._mou_of(instance_id).status) != MouStatus.ACTIVE:
         raise StuckError(f"its MoU is {status}")
+    confirm_role_map(seeder, instance_id, began + timedelta(days=23))
+
+
+#: Each party's confirmation of the role map: (person, within its jurisdiction, beyond it).
+CONFIRMATIONS = (
+    ("coordinator", "Validation of the units the learners achieve abroad (Berufskolleg Rhein, North Rhine-Westphalia)",
+     "Recognition and the award of ECVET points lie with the IHK Köln"),
+    ("mentor", "Assessment of the learners it hosts, in its kitchen in València",
+     "Validation and recognition lie with the sending partner and its chamber"),
+    ("nl_coordinator", "Every ECVET function for its own MBO learners (assessment, validation, recognition)", None),
+    ("chamber_officer", "MoU approval, recognition and the award of credit for cooks in training in Köln",
+     "Validation lies with the school"),
+    ("regional_officer", "MoU and Learning Agreement approval in the Comunitat Valenciana",
+     "Partners in other Spanish regions"),
+)
+
+
+def confirm_role_map(seeder: Seeder, instance_id: str, when: datetime) -> None:
+    """Every partner and competent institution confirms the role map (what lies within its jurisdiction,
+    what beyond); a party that confirmed it already is left alone."""
+    for person, within, beyond in CONFIRMATIONS:
+        seeder.frozen.set(when)
+        with seeder.db.transaction() as s:
+            partnership = s.scalar(select(Partnership).where(Partnership.instance_id == instance_id))
+            role_map = roles.current(s, partnership.id) if partnership is not None else None
+            actor = seeder.actor(s, person)
+            if partnership is None or role_map is None:
+                raise StuckError("its partnership has no role map")
+            if any(c.organisation_id in actor.organisation_ids for c in roles.confirmations(s, role_map)):
+                continue
+            roles.confirm(s, actor=actor, partnership_id=partnership.id, role_map_id=role_map.id,
+                          jurisdiction=within, beyond=beyond)
+        when += timedelta(hours=2)
 
 
 def mou(seeder: Seeder, file_code: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from demo import cast, consortium, seed
 from ecvet.mobility import learning_agreement, views
 from ecvet.mobility.models import LaStatus, Learner, LearningAgreement, Mobility, MobilityStatus
 from ecvet.national_models.models import OrganisationCompetence
-from ecvet.partnership import mou
+from ecvet.partnership import mou, roles
 from ecvet.partnership.models import ApprovalMode, Mou, MouApproval, MouStatus, MouVersion, Partnership
 from ecvet.qualification.models import Qualification, Unit
 from engine import instances, parties, tasks
@@ -161,6 +161,11 @@ def test_the_consortium_mou_of_three_partners_is_in_force(db: Database) -> None:
                                                 HumanTask.bpmn_id == "approve_partner")).all()
         assert [(org_names[t.organisation_id or 0], t.role, t.state) for t in own] == [
             ("Horeca College Amstel", "signing-partners", TaskState.COMPLETED)]
+        role_map = roles.current(s, partnership.id)
+        assert role_map is not None
+        confirmed = {org_names[c.organisation_id] for c in roles.confirmations(s, role_map)}
+        assert confirmed == {"Berufskolleg Rhein", "Hotel Sol de Valencia", "Horeca College Amstel", "IHK Köln",
+                             "Conselleria d'Educació (Valencia)"}, "every partner and competent institution"
 
 
 @pytest.mark.usefixtures("seeded")
