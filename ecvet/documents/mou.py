@@ -12,7 +12,7 @@ from ecvet.documents.parts import fields, organisation_label, organisations, out
 from ecvet.national_models.models import CompetenceFunction
 from ecvet.partnership import deadlines, roles, service, views
 from ecvet.partnership.approvers import Plan, Requirement, plan_for
-from ecvet.partnership.models import ApprovalRole, Decision, Mou, MouApproval, MouStatus, MouVersion
+from ecvet.partnership.models import ApprovalRole, Decision, Mou, MouApproval, MouStatus, MouVersion, RoleMapFunction
 from ecvet.partnership.mou import approvals_of, current_version, get, get_version
 from engine.errors import Invalid
 from engine.models import Organisation
@@ -35,6 +35,8 @@ _FUNCTION_LABELS = {
     CompetenceFunction.ASSESSMENT: "Assessment", CompetenceFunction.VALIDATION: "Validation",
     CompetenceFunction.RECOGNITION: "Recognition", CompetenceFunction.AWARD_OF_CREDIT: "Award of credit",
     CompetenceFunction.MOU_APPROVAL: "MoU approval", CompetenceFunction.LA_APPROVAL: "Learning Agreement approval",
+    RoleMapFunction.LEARNING_OUTCOMES: "Defining the learning outcomes",
+    RoleMapFunction.UNIT_DESIGN: "Designing the units",
 }
 
 
@@ -254,7 +256,8 @@ def _role_map_sections(session: Session, shown: _Shown) -> list[Section]:
     return [
         Section("ECVET role map", table=Table(
             ["Function", f"Home country ({home})", f"Host country ({host})"],
-            [[_FUNCTION_LABELS.get(f, f), holder(f, "home"), holder(f, "host")] for f in CompetenceFunction.ALL]),
+            [[_FUNCTION_LABELS.get(f, f), holder(f, "home"), holder(f, "host")] for f in RoleMapFunction.ALL
+             if f not in RoleMapFunction.OPTIONAL or (f, "home") in holders or (f, "host") in holders]),
             text=text(role_map.notes) if role_map.notes else None),
         Section("Confirmations of the role map", table=Table(
             ["Organisation", "Within its jurisdiction", "Beyond its jurisdiction", "Confirmed by", "When"], rows)),

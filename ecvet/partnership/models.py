@@ -59,6 +59,15 @@ class PartnershipSide:
     HOST = "host"
     COUNTRIES = (HOME, HOST)
 
+class RoleMapFunction:
+    """What a role map says who holds: the ECVET functions of the registry (every one required), and the
+    design functions the partners may add (who defines the learning outcomes, who designs the units)."""
+
+    LEARNING_OUTCOMES = "learning_outcomes"
+    UNIT_DESIGN = "unit_design"
+    OPTIONAL = (LEARNING_OUTCOMES, UNIT_DESIGN)
+    ALL = (*CompetenceFunction.ALL, *OPTIONAL)
+
 class Mou(Base):
     """A Memorandum of Understanding: identity and status; its text lives in versions."""
 
@@ -259,7 +268,7 @@ class RoleMapEntry(Base):
     __tablename__ = "role_map_entries"
     __table_args__ = (
         UniqueConstraint("role_map_id", "function", "side"),
-        CheckConstraint(one_of("function", CompetenceFunction.ALL), name="ck_role_map_entries_function"),
+        CheckConstraint(one_of("function", RoleMapFunction.ALL), name="ck_role_map_entries_function"),
         CheckConstraint(one_of("side", PartnershipSide.COUNTRIES), name="ck_role_map_entries_side"),
     )
 

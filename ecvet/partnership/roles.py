@@ -21,7 +21,14 @@ from ecvet import signing
 from ecvet.national_models.models import CompetenceFunction
 from ecvet.national_models.service import institutions_for
 from ecvet.partnership import service
-from ecvet.partnership.models import Partnership, PartnershipSide, RoleMap, RoleMapConfirmation, RoleMapEntry
+from ecvet.partnership.models import (
+    Partnership,
+    PartnershipSide,
+    RoleMap,
+    RoleMapConfirmation,
+    RoleMapEntry,
+    RoleMapFunction,
+)
 from engine import audit
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Organisation
@@ -72,11 +79,13 @@ def save(
     home, host = service.countries(session, partnership)
     errors: dict[str, list[str]] = {}
     for name in functions:
-        if name not in CompetenceFunction.ALL:
-            errors[f"ecvet_roles.{name}"] = [f"Not an ECVET function; one of {', '.join(CompetenceFunction.ALL)}"]
+        if name not in RoleMapFunction.ALL:
+            errors[f"ecvet_roles.{name}"] = [f"Not an ECVET function; one of {', '.join(RoleMapFunction.ALL)}"]
     rows: list[RoleMapEntry] = []
-    for function in CompetenceFunction.ALL:
+    for function in RoleMapFunction.ALL:
         sides = functions.get(function)
+        if sides is None and function in RoleMapFunction.OPTIONAL:
+            continue  # who defines outcomes and designs units: said where the partners know it
         if not isinstance(sides, dict):
             errors[f"ecvet_roles.{function}"] = ["Say who holds it in the home and in the host country"]
             continue

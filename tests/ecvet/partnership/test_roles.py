@@ -1,12 +1,15 @@
 """The role map (ecvet/partnership/roles.py) confirmed by every party and used to route the MoU draft."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import ecvet.partnership.workflow  # noqa: F401  (registers the actions and connectors, as the app and worker do)
+from ecvet.documents import mou as mou_document
 from ecvet.national_models.models import CompetenceFunction
 from ecvet.partnership import mou, roles
-from ecvet.partnership.models import Mou
+from ecvet.partnership.models import Mou, RoleMapFunction
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.parties import Actor
@@ -77,3 +80,27 @@ def test_every_party_confirms_the_current_map_once_signed_by_its_member(db: Data
             f: {"home": {"organisation_name": "Sending school"}, "host": {"organisation_id": p.host.org_id}}
             for f in CompetenceFunction.ALL})
         assert roles.confirmations(s, renewed) == []
+
+
+def test_the_map_may_say_who_defines_outcomes_and_designs_units_and_the_mou_prints_it(
+        db: Database, admin: Actor) -> None:
+    p = start(db, admin, "DE", "NL", ci_home_for="DE")
+    p.build()
+    holders: dict[str, Any] = {f: {"home": {"organisation_id": p.sender.org_id},
+                                   "host": {"organisation_id": p.host.org_id}} for f in CompetenceFunction.ALL}
+    holders[RoleMapFunction.LEARNING_OUTCOMES] = {"home": {"organisation_id": p.ci_home.org_id},
+                                                  "host": {"organisation_name": "Ministry of Education (NL)"}}
+    with db.transaction() as s:
+        saved = roles.save(s, actor=p.sender.actor, partnership=p.partnership(), functions=holders)
+        assert {e.function for e in saved.entries} == {*CompetenceFunction.ALL, RoleMapFunction.LEARNING_OUTCOMES}
+    with db.transaction() as s, pytest.raises(Invalid) as refused:
+        roles.save(s, actor=p.sender.actor, partnership=p.partnership(), functions={**holders, "catering": {}})
+    assert "ecvet_roles.catering" in refused.value.errors
+    p.draft_and_submit()
+    with db.transaction(write=False) as s:
+        document = mou_document.build(s, p.sender.actor, p.partnership().mou_id or 0)
+    (section,) = [x for x in document.sections if x.heading == "ECVET role map"]
+    assert section.table is not None
+    rows = {r[0]: r[1:] for r in section.table.rows}
+    assert rows["Defining the learning outcomes"][1] == "Ministry of Education (NL)"
+    assert "Designing the units" not in rows, "not mapped: not printed"
