@@ -25,6 +25,7 @@ import ecvet.mobility.service
 import ecvet.partnership.service
 import ecvet.qualification.service
 from demo import group as demo_group
+from demo import consortium
 from demo.cast import (
     ASSESSMENT_CRITERIA,
     CHAMBER_COVERED,
@@ -41,10 +42,12 @@ from demo.cast import (
     UNIT_DESCRIPTIONS,
     DemoOrganisation,
 )
+from demo.steps import Step, approve, sign
+from demo.steps import StuckError as _StuckError
 from ecvet import wiring
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
 from ecvet.national_models.service import register_competence
-from ecvet.partnership.models import Decision, Mou, MouStatus, Partnership
+from ecvet.partnership.models import Mou, MouStatus, Partnership
 from ecvet.qualification.models import Qualification
 from engine import clock, deployments, jobs, parties, tasks
 from engine.clock import FrozenClock
@@ -79,21 +82,6 @@ class DemoResult:
     logins: list[DemoLogin]
     #: Scenarios left as they were, and why (someone ended them, or a step could not be taken).
     notes: list[str] = field(default_factory=list)
-
-
-class _StuckError(Exception):
-    """A scenario cannot go on as planned (its instance moved elsewhere): it is left as it is."""
-
-
-@dataclass(frozen=True)
-class Step:
-    """Complete the task `bpmn_id` as `who`, `at` after the scenario began, with data made from the
-    form's current values (which carry the hash being signed)."""
-
-    bpmn_id: str
-    who: str
-    at: timedelta
-    data: Callable[[dict[str, Any]], dict[str, Any]]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -216,6 +204,7 @@ class _Seeder:
             self._run("Jonas Keller · Cook · Köln → València", lambda: self._mobility_jonas(n, valencia))
             self._run("Elif Yılmaz · Cook · Köln → València", lambda: self._mobility_elif(n, valencia))
             demo_group.seed_group(self.db, self.frozen, now=n, mou_id=valencia, orgs=self.orgs)
+        self._run(consortium.CONSORTIUM, lambda: consortium.partnership(self, n))
 
     def _run(self, name: str, scenario: Callable[[], Any]) -> Any:
         try:
@@ -293,8 +282,8 @@ class _Seeder:
             *self._partnership_steps("hotel", "Formación Profesional in the Comunitat Valenciana: the hotel trains "
                                               "apprentices of the Técnico en Cocina y Gastronomía (FP Dual).",
                                      f"MoU-KOELN-VALENCIA-{began.year}"),
-            Step("approve_hosting", "mentor", timedelta(days=4), _approve),
-            Step("approve_ci_home", "chamber_officer", timedelta(days=6), _approve),
+            Step("approve_hosting", "mentor", timedelta(days=4), approve),
+            Step("approve_ci_home", "chamber_officer", timedelta(days=6), approve),
         ])
         mou = self._mou_of(instance_id)
         if mou.status != MouStatus.ACTIVE:
@@ -453,10 +442,10 @@ class _Seeder:
                                                                                              "the breakfast buffet"}},
                 {"code": "U4", "learning_activities": {"location": "Restaurant and pass",
                                                        "tasks": "Passing dishes during lunch service"}}]),
-            Step("sign_learner", "lea", timedelta(days=2), _sign),
-            Step("sign_guardian", "guardian", timedelta(days=2, hours=5), _sign),
-            Step("sign_sending", "coordinator", timedelta(days=3), _sign),
-            Step("sign_hosting", "mentor", timedelta(days=4), _sign),
+            Step("sign_learner", "lea", timedelta(days=2), sign),
+            Step("sign_guardian", "guardian", timedelta(days=2, hours=5), sign),
+            Step("sign_sending", "coordinator", timedelta(days=3), sign),
+            Step("sign_hosting", "mentor", timedelta(days=4), sign),
         ])
 
     def _mobility_jonas(self, n: datetime, mou_id: int) -> None:
@@ -479,18 +468,6 @@ class _Seeder:
         self._nominate("Elif Yılmaz · Cook · Köln → València", mou_id, "elif", began=n - timedelta(days=1), start=start,
                        weeks=5, details={
             "date_of_birth": _born(start, 19).isoformat()})
-
-
-# Signing steps send the form back as it came, as a person clicking "Approve" does: the signer in it is
-# the signed-in person the platform filled in, with the position and place of their profile.
-
-
-def _approve(values: dict[str, Any]) -> dict[str, Any]:
-    return {"mou_hash": values["mou_hash"], "decision": Decision.APPROVED, "signer": values["signer"]}
-
-
-def _sign(values: dict[str, Any]) -> dict[str, Any]:
-    return {"la_hash": values["la_hash"], "decision": "sign", "signer": values["signer"]}
 
 
 def _born(on: date, years: int) -> date:

@@ -207,6 +207,7 @@ def _store(session: Session, deployment: Deployment, process: ParsedProcess) -> 
         deployment_id=deployment.id,
         spec_json=json.dumps(process.spec_dict),
         roles=dict(process.roles),
+        per_task_roles=list(process.per_task_roles),
         user_tasks=[asdict(t) for t in process.user_tasks],
         message_starts=message_starts(process.spec),
         warnings=[asdict(w) for w in process.warnings],

@@ -23,6 +23,7 @@ from . import (
 from . import (
     connectors as built_in_connectors,
 )
+from .bundle.conventions import PARTY_VARIABLE_PROPERTY
 from .models import (
     HumanTask,
     Incident,
@@ -214,6 +215,10 @@ def sync_tasks(
         lane = getattr(spec, "lane", None)
         role = lane_to_role.get(lane) if lane else task_roles.get(bpmn_id)
         party = bindings.get(role) if role else None
+        properties = (getattr(spec, "extensions", {}) or {}).get("properties", {}) or {}
+        if role and properties.get(PARTY_VARIABLE_PROPERTY):
+            party = _party_of_task(session, instance, task, role, variable=properties[PARTY_VARIABLE_PROPERTY],
+                                   bindings=bindings, actor_id=actor_id)
         # Outside every named lane (or in a process without lanes): the initiator's task (spiff-arena).
         user_id = party.user_id if party else (instance.started_by if role is None else None)
         owners = _lane_owners(session, instance, task, lane=lane, party=party, actor_id=actor_id)
@@ -241,6 +246,21 @@ def sync_tasks(
         audit.record(session, actor_id=actor_id, action="task.created", instance_id=instance.id,
                      task_id=task_id, bpmn_id=bpmn_id, role=role, **({"owners": owners} if owners else {}))
     return created
+
+
+def _party_of_task(session: Session, instance: ProcessInstance, task: Any, role: str, *, variable: str,
+                   bindings: dict[str, InstanceParty], actor_id: int | None) -> InstanceParty | None:
+    """The party of a task that names its own (``partyVariable``): the task-data variable holds a bound
+    name ``"<role>:<key>"`` (or a dict with it under ``party``), e.g. one item of a multi-instance
+    collection. Only names bound to this instance under the task's own role count, so data cannot hand
+    the task to an outsider or to another lane; otherwise nobody but administrators sees it (audited)."""
+    value = task.data.get(variable)
+    name = value.get("party") if isinstance(value, dict) else value
+    party = bindings.get(name) if isinstance(name, str) and name.startswith(f"{role}:") else None
+    if party is None:
+        audit.record(session, actor_id=actor_id, action="task.party_unbound", instance_id=instance.id,
+                     task_id=str(task.id), role=role, party=str(name))
+    return party
 
 
 def _lane_owners(session: Session, instance: ProcessInstance, task: Any, *, lane: str | None,

@@ -129,6 +129,35 @@ def authorise_start(session: Session, request: StartRequest) -> None:
         check(session, request)
 
 
+def per_task_roles(definition: ProcessDefinition) -> frozenset[str]:
+    """Roles whose every user task names its own party (``partyVariable``): nobody is bound to them at
+    start; domain code binds their parties (:func:`bind_party`) when it knows them."""
+    return frozenset(definition.per_task_roles or [])
+
+
+def bind_party(session: Session, *, actor_id: int | None, instance: ProcessInstance, role: str, key: str,
+               organisation_id: int) -> str:
+    """Bind one more organisation to a per-task role of a running instance, as ``"<role>:<key>"`` (a
+    task whose ``partyVariable`` names that string is that organisation's); returns the bound name.
+    Idempotent for the same organisation; 409 if the name is bound to another one. Only code calls
+    this (the domain, which decided who takes part): nothing a party types binds anyone."""
+    if role not in per_task_roles(instance.definition):
+        raise Invalid(f"'{role}' is not a role whose tasks name their own party", errors={"role": [role]})
+    if session.get(Organisation, organisation_id) is None:
+        raise Invalid(f"No organisation {organisation_id}", errors={"organisation_id": [str(organisation_id)]})
+    name = f"{role}:{key}"
+    existing = next((p for p in instance.parties if p.role == name), None)
+    if existing is not None:
+        if existing.organisation_id != organisation_id:
+            raise Conflict(f"'{name}' is bound to organisation {existing.organisation_id} already")
+        return name
+    instance.parties.append(InstanceParty(role=name, organisation_id=organisation_id))
+    session.flush()
+    audit.record(session, actor_id=actor_id, action="instance.party_bound", instance_id=instance.id, role=name,
+                 organisation_id=organisation_id)
+    return name
+
+
 def start(
     session: Session,
     *,
@@ -159,8 +188,9 @@ def start(
             bindings[role] = _parse_binding(role, value)
         except Invalid as exc:
             errors.update(exc.errors)
+    per_task = per_task_roles(definition)
     for role, lane in roles.items():
-        if role not in (parties or {}):
+        if role not in (parties or {}) and role not in per_task:
             errors[f"parties.{role}"] = [f"Role '{role}' (lane '{lane}') needs a party"]
     for role, (org_id, user_id) in bindings.items():
         if org_id is not None and session.get(Organisation, org_id) is None:

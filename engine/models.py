@@ -157,6 +157,9 @@ class ProcessDefinition(Base):
     user_tasks: Mapped[list[Any]]
     # Names of messages that start this process (message start events), for POST /api/messages.
     message_starts: Mapped[list[Any]] = mapped_column(default=list)
+    # Roles whose tasks each name their own party (``partyVariable``, e.g. one task per signing partner of
+    # a multilateral MoU): bound after start by domain code, so a start need not bind them (migration 1703).
+    per_task_roles: Mapped[list[Any]] = mapped_column(default=list)
     # What deployed but the process owner should read: {file, element_id, message, line} per item
     # (schema slips SpiffWorkflow tolerates, Camunda expressions translated, attributes not honoured).
     warnings: Mapped[list[Any]] = mapped_column(default=list)

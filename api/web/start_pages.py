@@ -350,7 +350,9 @@ def _instance_page(form: Form, status: int = 200) -> Any:
             status = 422
         organisations = parties.directory(session, actor=actor)
         users = list(parties.list_users(session, actor=actor, cursor=None, limit=500).items)
-        roles = dict(sorted((chosen.roles or {}).items())) if chosen else {}
+        # Roles whose tasks each name their own party are bound by the process later, not here.
+        roles = {role: lane for role, lane in sorted((chosen.roles or {}).items())
+                 if role not in (chosen.per_task_roles or [])} if chosen else {}
         rule = deployments.start_rule(session, chosen) if chosen else None
     labels = {**_said(INSTANCE_LABELS), **{f"parties.{role}": f"{lane} ({role})" for role, lane in roles.items()}}
     own_page = OWN_PAGES.get(chosen.key) if chosen else None

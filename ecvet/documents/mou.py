@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
 from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points
-from ecvet.partnership import deadlines, views
+from ecvet.national_models.models import CompetenceFunction
+from ecvet.partnership import deadlines, roles, service, views
 from ecvet.partnership.approvers import Plan, Requirement, plan_for
-from ecvet.partnership.models import ApprovalRole, Decision, Mou, MouApproval, MouStatus, MouVersion
+from ecvet.partnership.models import ApprovalRole, Decision, Mou, MouApproval, MouStatus, MouVersion, RoleMapFunction
 from ecvet.partnership.mou import approvals_of, current_version, get, get_version
 from engine.errors import Invalid
 from engine.models import Organisation
@@ -30,6 +31,13 @@ _ARRANGEMENT_LABELS = {
     "recognition": "Recognition",
 }
 _MOU_ROLES = {ApprovalRole.PARTNER: "Partner", ApprovalRole.COMPETENT_INSTITUTION: "Competent institution"}
+_FUNCTION_LABELS = {
+    CompetenceFunction.ASSESSMENT: "Assessment", CompetenceFunction.VALIDATION: "Validation",
+    CompetenceFunction.RECOGNITION: "Recognition", CompetenceFunction.AWARD_OF_CREDIT: "Award of credit",
+    CompetenceFunction.MOU_APPROVAL: "MoU approval", CompetenceFunction.LA_APPROVAL: "Learning Agreement approval",
+    RoleMapFunction.LEARNING_OUTCOMES: "Defining the learning outcomes",
+    RoleMapFunction.UNIT_DESIGN: "Designing the units",
+}
 
 
 @dataclass(frozen=True)
@@ -220,6 +228,42 @@ def _signatures(shown: _Shown) -> list[Signature]:
     ]
 
 
+def _role_map_sections(session: Session, shown: _Shown) -> list[Section]:
+    """The partnership's current role map (who holds each ECVET function in the home and the host country)
+    and each party's signed confirmation of it, within its jurisdiction and beyond."""
+    partnership = service.of_mou(session, shown.mou.id)
+    role_map = roles.current(session, partnership.id) if partnership is not None else None
+    if partnership is None or role_map is None:
+        return []
+    home, host = service.countries(session, partnership)
+    confirmed = roles.confirmations(session, role_map)
+    orgs = organisations(session, [*(e.organisation_id for e in role_map.entries),
+                                   *roles.confirming_parties(session, partnership)])
+    holders = {(e.function, e.side): e for e in role_map.entries}
+
+    def holder(function: str, side: str) -> str:
+        entry = holders.get((function, side))
+        if entry is None:
+            return text(None)
+        return organisation_label(orgs, entry.organisation_id) if entry.organisation_id is not None \
+            else text(entry.organisation_name)
+
+    done = {c.organisation_id for c in confirmed}
+    rows = [[organisation_label(orgs, c.organisation_id), text(c.jurisdiction), text(c.beyond),
+             text(c.signer_name), text(c.signed_at)] for c in confirmed]
+    rows += [[organisation_label(orgs, i), "not confirmed yet", text(None), text(None), text(None)]
+             for i in roles.confirming_parties(session, partnership) if i not in done]
+    return [
+        Section("ECVET role map", table=Table(
+            ["Function", f"Home country ({home})", f"Host country ({host})"],
+            [[_FUNCTION_LABELS.get(f, f), holder(f, "home"), holder(f, "host")] for f in RoleMapFunction.ALL
+             if f not in RoleMapFunction.OPTIONAL or (f, "home") in holders or (f, "host") in holders]),
+            text=text(role_map.notes) if role_map.notes else None),
+        Section("Confirmations of the role map", table=Table(
+            ["Organisation", "Within its jurisdiction", "Beyond its jurisdiction", "Confirmed by", "When"], rows)),
+    ]
+
+
 def _older_status(shown: _Shown) -> str:
     """How an earlier version stands: still in force while an amendment is in approval, else superseded."""
     if shown.mou.active_version_id == shown.version.id:
@@ -232,7 +276,7 @@ def build(session: Session, actor: Actor, record_id: int, version: int | None = 
     shown = _shown(session, actor, record_id, version)
     mou, content = shown.mou, shown.content
     sections = [*_organisation_sections(shown), *_qualification_sections(content), *_arrangement_sections(shown),
-                *_approval_sections(shown)]
+                *_role_map_sections(session, shown), *_approval_sections(shown)]
     names = [o.get("name") or organisation_label(shown.orgs, o.get("organisation_id"))
              for o in content.get("signing_organisations") or []]
     code = content.get("file_code") or mou.business_key

@@ -26,6 +26,10 @@ from engine.models import FileBlob, Organisation
 # --------------------------------------------------------------------------------------------------
 
 
+#: Days a competent institution named in a MoU without a national model requiring it has to decide.
+NAMED_APPROVAL_DAYS = 30
+
+
 class Requirement(NamedTuple):
     """One approval the MoU needs: this organisation, in this role (compares equal to a plain tuple)."""
 
@@ -42,6 +46,9 @@ class Plan:
     countries: dict[Requirement, str] = field(default_factory=dict)
     models: dict[str, NationalModel] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # Competent institutions the MoU names although no national model requires them (a multilateral
+    # MoU's further institutions): they approve explicitly like the others.
+    named_only: set[Requirement] = field(default_factory=set)
 
 
 def signing_ids(content: dict[str, Any]) -> list[int]:
@@ -68,11 +75,10 @@ def _competent_institution(
     registered = institutions_for(session, country=country, function=CompetenceFunction.MOU_APPROVAL,
                                   region=region, sector=content.get("sector") or None)
     named = [ci["organisation_id"] for ci in content.get("competent_institutions") or []]
-    chosen = [org_id for org_id in registered if org_id in named]
-    if len(chosen) == 1:
+    # Several named: the first one named stands for the national model; the others approve as named ones.
+    chosen = [org_id for org_id in named if org_id in registered]
+    if chosen:
         return chosen[0], None
-    if len(chosen) > 1:
-        return None, f"name only one competent institution for MoU approval in {country}"
     if len(registered) == 1:
         return registered[0], None
     where = f"{country} ({region})" if region else country
@@ -123,7 +129,24 @@ def plan_for(session: Session, content: dict[str, Any], *, mou: Mou | None = Non
             plan.requirements.append(requirement)
             plan.modes[requirement] = (model.mou_approval, model.mou_approval_days)
             plan.countries[requirement] = country
+    _named_institutions(session, content, plan)
     return plan
+
+
+def _named_institutions(session: Session, content: dict[str, Any], plan: Plan) -> None:
+    """Every competent institution the MoU names approves it too (any number of them), explicitly,
+    within its country's period (else :data:`NAMED_APPROVAL_DAYS`)."""
+    named = [ci.get("organisation_id") for ci in content.get("competent_institutions") or []]
+    ids = [i for i in named if isinstance(i, int) and Requirement(i, ApprovalRole.COMPETENT_INSTITUTION)
+           not in plan.modes]
+    for org in session.scalars(select(Organisation).where(Organisation.id.in_(ids or [-1])).order_by(Organisation.id)):
+        requirement = Requirement(org.id, ApprovalRole.COMPETENT_INSTITUTION)
+        model = plan.models.get(org.country)
+        days = model.mou_approval_days if model is not None and model.mou_approval_days > 0 else NAMED_APPROVAL_DAYS
+        plan.requirements.append(requirement)
+        plan.modes[requirement] = (ApprovalMode.EXPLICIT, days)
+        plan.countries[requirement] = org.country
+        plan.named_only.add(requirement)
 
 
 def pin_national_models(session: Session, *, mou: Mou, table_sha256: str, actor_id: int | None) -> None:

@@ -60,6 +60,15 @@ class PartnershipSide:
     HOST = "host"
     COUNTRIES = (HOME, HOST)
 
+class RoleMapFunction:
+    """What a role map says who holds: the ECVET functions of the registry (every one required), and the
+    design functions the partners may add (who defines the learning outcomes, who designs the units)."""
+
+    LEARNING_OUTCOMES = "learning_outcomes"
+    UNIT_DESIGN = "unit_design"
+    OPTIONAL = (LEARNING_OUTCOMES, UNIT_DESIGN)
+    ALL = (*CompetenceFunction.ALL, *OPTIONAL)
+
 class Mou(Base):
     """A Memorandum of Understanding: identity and status; its text lives in versions."""
 
@@ -232,13 +241,35 @@ class RoleMap(Base):
         lazy="selectin", order_by="RoleMapEntry.id", cascade="all, delete-orphan"
     )
 
+class RoleMapConfirmation(Base):
+    """One party of a partnership (a partner or a competent institution) confirms the role map: the part
+    of it within its jurisdiction (``jurisdiction``, in its words) and what lies beyond it (``beyond``),
+    signed by a member. It binds to one role map: a new mapping needs new confirmations. Append-only
+    (migration 1703)."""
+
+    __tablename__ = "role_map_confirmations"
+    __table_args__ = (UniqueConstraint("role_map_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role_map_id: Mapped[int] = mapped_column(ForeignKey("role_maps.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    jurisdiction: Mapped[str] = mapped_column(Text)
+    beyond: Mapped[str | None] = mapped_column(Text)
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    signer_position: Mapped[str | None] = mapped_column(String(200))
+    signer_email: Mapped[str | None] = mapped_column(String(254))
+    signer_place: Mapped[str | None] = mapped_column(String(200))
+    signer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class RoleMapEntry(Base):
     """One function in one country: the organisation holding it (registered, or named in words)."""
 
     __tablename__ = "role_map_entries"
     __table_args__ = (
         UniqueConstraint("role_map_id", "function", "side"),
-        CheckConstraint(one_of("function", CompetenceFunction.ALL), name="ck_role_map_entries_function"),
+        CheckConstraint(one_of("function", RoleMapFunction.ALL), name="ck_role_map_entries_function"),
         CheckConstraint(one_of("side", PartnershipSide.COUNTRIES), name="ck_role_map_entries_side"),
     )
 

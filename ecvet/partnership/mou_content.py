@@ -21,7 +21,8 @@ _CONTACT = {
 }
 _ORGANISATION_FIELDS: dict[str, Any] = {
     "organisation_id": {"type": "integer", "minimum": 1},
-    "role": {"type": "string", "maxLength": 100, "description": "e.g. sending, hosting"},
+    "role": {"type": "string", "maxLength": 100,
+             "description": "sending, hosting or both (required when more than two organisations sign)"},
     "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
     "name": _SHORT,
     "address": _TEXT,
@@ -98,7 +99,8 @@ CONTENT_SCHEMA: dict[str, Any] = {
         "other_organisations": {"type": "array", "items": _OTHER_ORGANISATION},
         "competent_institutions": {
             "type": "array",
-            "description": "competent institutions named for the countries whose national model requires one",
+            "description": "competent institutions named for the countries whose national model requires one "
+                           "(the first named per country), and further ones: each approves the MoU",
             "items": {"type": "object", "properties": {"organisation_id": {"type": "integer", "minimum": 1}},
                       "required": ["organisation_id"]},
         },

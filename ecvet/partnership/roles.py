@@ -17,15 +17,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecvet import signing
 from ecvet.national_models.models import CompetenceFunction
+from ecvet.national_models.service import institutions_for
 from ecvet.partnership import service
-from ecvet.partnership.models import Partnership, PartnershipSide, RoleMap, RoleMapEntry
+from ecvet.partnership.models import (
+    Partnership,
+    PartnershipSide,
+    RoleMap,
+    RoleMapConfirmation,
+    RoleMapEntry,
+    RoleMapFunction,
+)
 from engine import audit
-from engine.errors import Forbidden, Invalid
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import Organisation
 from engine.parties import Actor
 
 NAME_MAX = 300  # an organisation named in words (one not on the platform)
+TEXT_MAX = 10_000
 
 
 def _holder(value: Any, path: str, errors: dict[str, list[str]], session: Session) -> dict[str, Any] | None:
@@ -69,11 +79,13 @@ def save(
     home, host = service.countries(session, partnership)
     errors: dict[str, list[str]] = {}
     for name in functions:
-        if name not in CompetenceFunction.ALL:
-            errors[f"ecvet_roles.{name}"] = [f"Not an ECVET function; one of {', '.join(CompetenceFunction.ALL)}"]
+        if name not in RoleMapFunction.ALL:
+            errors[f"ecvet_roles.{name}"] = [f"Not an ECVET function; one of {', '.join(RoleMapFunction.ALL)}"]
     rows: list[RoleMapEntry] = []
-    for function in CompetenceFunction.ALL:
+    for function in RoleMapFunction.ALL:
         sides = functions.get(function)
+        if sides is None and function in RoleMapFunction.OPTIONAL:
+            continue  # who defines outcomes and designs units: said where the partners know it
         if not isinstance(sides, dict):
             errors[f"ecvet_roles.{function}"] = ["Say who holds it in the home and in the host country"]
             continue
@@ -102,3 +114,136 @@ def get_current(session: Session, *, actor: Actor, partnership_id: int) -> RoleM
     """The partnership's current role map (parties and admins; 404 for anyone else)."""
     partnership = service.get(session, actor=actor, partnership_id=partnership_id)
     return current(session, partnership.id)
+
+
+# --------------------------------------------------------------------------------------------------
+# Confirmations: every partner and competent institution confirms the map, within its jurisdiction
+# --------------------------------------------------------------------------------------------------
+
+
+def confirmations(session: Session, role_map: RoleMap) -> list[RoleMapConfirmation]:
+    return list(session.scalars(select(RoleMapConfirmation).where(RoleMapConfirmation.role_map_id == role_map.id)
+                                .order_by(RoleMapConfirmation.id)))
+
+
+def confirming_parties(session: Session, partnership: Partnership) -> list[int]:
+    """Who confirms the role map: every party of the partnership (the partners, those its MoU adds, and
+    the competent institutions bound to it or its MoU requires), in id order."""
+    return sorted(service.party_ids(session, partnership))
+
+
+def _text(value: Any, field: str, errors: dict[str, list[str]], *, required: bool) -> str | None:
+    if value is not None and not isinstance(value, str):
+        errors[field] = ["Text"]
+        return None
+    text = (value or "").strip() or None
+    if required and text is None:
+        errors[field] = ["Say what of this role map lies within your organisation's jurisdiction"]
+    elif text is not None and len(text) > TEXT_MAX:
+        errors[field] = [f"At most {TEXT_MAX} characters"]
+    return text
+
+
+def confirm(
+    session: Session,
+    *,
+    actor: Actor,
+    partnership_id: int,
+    role_map_id: int,
+    jurisdiction: Any,
+    beyond: Any = None,
+    organisation_id: int | None = None,
+    signer: Any = None,
+) -> RoleMapConfirmation:
+    """The signed-in member confirms the current role map for their organisation, a party of the
+    partnership: what lies within its jurisdiction and what beyond it. 404 for a non-party, 409 when the
+    quoted map is not the current one (the map changed: read it again) or the organisation confirmed it
+    already, 422 for a missing statement or an organisation the caller may not speak for."""
+    partnership = service.get(session, actor=actor, partnership_id=partnership_id)
+    role_map = current(session, partnership.id)
+    if role_map is None:
+        raise NotFound(f"Partnership {partnership_id} has no role map yet")
+    if role_map_id != role_map.id:
+        raise Conflict("The role map changed since you read it: read the current one and confirm that",
+                       errors={"role_map_id": [f"The current role map is {role_map.id}"]})
+    parties = confirming_parties(session, partnership)
+    mine = [i for i in parties if i in actor.organisation_ids and (organisation_id is None or i == organisation_id)]
+    if not mine:
+        raise Forbidden("Only members of a partner or a competent institution of this partnership confirm its "
+                        "role map")
+    if len(mine) > 1:
+        raise Invalid("You belong to several parties of this partnership: say for which you confirm",
+                      errors={"organisation_id": [f"One of {mine}"]})
+    errors: dict[str, list[str]] = {}
+    within = _text(jurisdiction, "jurisdiction", errors, required=True)
+    outside = _text(beyond, "beyond", errors, required=False)
+    if errors:
+        raise Invalid("The confirmation is not complete", errors=errors)
+    assert within is not None
+    if session.scalar(select(RoleMapConfirmation.id).where(RoleMapConfirmation.role_map_id == role_map.id,
+                                                           RoleMapConfirmation.organisation_id == mine[0])):
+        raise Conflict("Your organisation has confirmed this role map already")
+    signed = signing.for_organisation(session, actor=actor, organisation_id=mine[0], submitted=signer)
+    row = RoleMapConfirmation(role_map_id=role_map.id, organisation_id=mine[0], jurisdiction=within,
+                              beyond=outside, signed_at=signed.signed_at, **signed.columns())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="role_map.confirmed", instance_id=partnership.instance_id,
+                 partnership_id=partnership.id, role_map_id=role_map.id, organisation_id=mine[0],
+                 confirmation_id=row.id, jurisdiction=within, beyond=outside, signer_user_id=row.signer_user_id)
+    return row
+
+
+# --------------------------------------------------------------------------------------------------
+# Routing: the MoU draft takes who does what from the role map where the sender left it open
+# --------------------------------------------------------------------------------------------------
+
+#: Which arrangement of the MoU template each ECVET function of the role map fills, and in which country.
+ARRANGEMENT_FUNCTIONS = {
+    "assessment": (CompetenceFunction.ASSESSMENT, PartnershipSide.HOST),
+    "documentation": (CompetenceFunction.ASSESSMENT, PartnershipSide.HOST),
+    "validation": (CompetenceFunction.VALIDATION, PartnershipSide.HOME),
+    "recognition": (CompetenceFunction.RECOGNITION, PartnershipSide.HOME),
+}
+
+
+def route_mou(session: Session, partnership: Partnership, content: dict[str, Any]) -> dict[str, Any]:
+    """The MoU text with what the current role map says filled in where the sender left it open: who
+    assesses, documents, validates and recognises (``arrangements.*.organisation_ids``) and, when no
+    competent institution is named, the registered organisations the map gives MoU approval to in each
+    country (so the approval goes to them, not to another institution registered for the same place).
+    What the sender wrote stays as written; the result is what the partners approve (its hash)."""
+    role_map = current(session, partnership.id)
+    if role_map is None:
+        return content
+    holders = {(e.function, e.side): e.organisation_id for e in role_map.entries if e.organisation_id is not None}
+    routed = dict(content)
+    arrangements = dict(routed.get("arrangements") or {})
+    for name, (function, side) in ARRANGEMENT_FUNCTIONS.items():
+        entry = dict(arrangements.get(name) or {})
+        holder = holders.get((function, side))
+        if holder is not None and not entry.get("organisation_ids"):
+            entry["organisation_ids"] = [holder]
+            arrangements[name] = entry
+    if arrangements:
+        routed["arrangements"] = arrangements
+    if "competent_institutions" not in routed:
+        named = _registered_approvers(session, partnership, holders, routed.get("sector") or None)
+        if named:
+            routed["competent_institutions"] = [{"organisation_id": i} for i in named]
+    return routed
+
+
+def _registered_approvers(session: Session, partnership: Partnership, holders: dict[tuple[str, str], int],
+                          sector: str | None) -> list[int]:
+    """The role map's MoU-approval holders that the registry knows as such for their partner's country
+    and region: the map chooses among registered institutions, it never makes one."""
+    found: list[int] = []
+    countries, regions = service.countries(session, partnership), service.regions(session, partnership)
+    places = zip(PartnershipSide.COUNTRIES, countries, regions, strict=True)
+    for side, country, region in places:
+        holder = holders.get((CompetenceFunction.MOU_APPROVAL, side))
+        if holder is not None and holder not in found and holder in institutions_for(
+                session, country=country, function=CompetenceFunction.MOU_APPROVAL, region=region, sector=sector):
+            found.append(holder)
+    return found

@@ -25,6 +25,7 @@ from ecvet.partnership.models import (
     MouStatus,
     MouVersion,
     PartnerProfile,
+    Partnership,
     RoleMap,
 )
 from ecvet.partnership.mou import approvals_of, current_version, get
@@ -69,6 +70,14 @@ class RoleMapEntryView(TypedDict):
         "and country (null when the entry names no registered organisation)")]
 
 
+class RoleMapConfirmationView(TypedDict):
+    organisation_id: int
+    jurisdiction: Annotated[str, "what of the role map lies within the organisation's jurisdiction"]
+    beyond: Annotated[str | None, "what lies beyond it (for another body to confirm)"]
+    signer: signing.SignerView
+    signed_at: datetime
+
+
 class RoleMapView(TypedDict):
     id: int
     partnership_id: int
@@ -76,6 +85,8 @@ class RoleMapView(TypedDict):
     created_by: int | None
     created_at: datetime
     entries: list[RoleMapEntryView]
+    confirmations: Annotated[list[RoleMapConfirmationView], "each party's signed confirmation of this map"]
+    awaiting_confirmation: Annotated[list[int], "parties (organisation ids) that have not confirmed it yet"]
 
 
 class MouSummaryView(TypedDict):
@@ -229,12 +240,20 @@ def role_map(session: Session, row: RoleMap) -> RoleMapView:
         for c in session.scalars(select(OrganisationCompetence).where(
             OrganisationCompetence.organisation_id.in_(named or [-1])))
     }
+    partnership = session.get(Partnership, row.partnership_id)
+    confirmed = roles.confirmations(session, row)
+    parties = roles.confirming_parties(session, partnership) if partnership is not None else []
+    done = {c.organisation_id for c in confirmed}
     return {
         "id": row.id,
         "partnership_id": row.partnership_id,
         "notes": row.notes,
         "created_by": row.created_by,
         "created_at": row.created_at,
+        "confirmations": [RoleMapConfirmationView(organisation_id=c.organisation_id, jurisdiction=c.jurisdiction,
+                                                  beyond=c.beyond, signer=signing.view(c), signed_at=c.signed_at)
+                          for c in confirmed],
+        "awaiting_confirmation": [i for i in parties if i not in done],
         "entries": [
             RoleMapEntryView(function=e.function, side=e.side, country=e.country, organisation_id=e.organisation_id,
                              organisation_name=e.organisation_name, notes=e.notes,

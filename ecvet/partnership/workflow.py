@@ -18,9 +18,12 @@ every action below works on it:
 * ``partnership.submit`` (action): the sending organisation puts the draft up for approval and signs it
   in the same step as the signed-in member (every signing partner, the sender included, must approve
   the same hash; ``signer`` gives only position and place, :mod:`ecvet.signing`). The MoU
-  must be signed by exactly the two partners of the partnership, and a competent institution that a
-  national model requires must be the organisation bound to that country's competent-institution
-  lane; otherwise 422 before anyone is asked. Returns the MoU references plus the inputs of the
+  is signed by the two partners of the partnership and any number of further partners (each with its
+  role, :mod:`ecvet.partnership.multilateral`), and a competent institution that the home or host
+  country's national model requires must be the organisation bound to that country's
+  competent-institution lane; otherwise 422 before anyone is asked. Further partners and competent
+  institutions (of a third country, or named in the MoU) are bound to the instance and listed in
+  ``mou_other_partners`` / ``mou_other_institutions``, one task each. Returns the MoU references plus the inputs of the
   ``national_model`` decision (``home_country``, ``host_country``, ``country``, ``sector``,
   ``eqf_level``), so the business rule tasks decide on registered countries, not on what a form said.
 * ``partnership.approve`` / ``partnership.approve_as_competent_institution`` (actions):
@@ -55,8 +58,8 @@ from sqlalchemy import select
 from ecvet import signing
 from ecvet.evidence import content_hash
 from ecvet.national_models.service import FILENAME
-from ecvet.partnership import approvals, deadlines, profiles, roles, service
-from ecvet.partnership.approvers import Requirement, latest_decisions, pin_national_models, plan_for, signing_ids
+from ecvet.partnership import approvals, deadlines, multilateral, profiles, roles, service
+from ecvet.partnership.approvers import Requirement, latest_decisions, pin_national_models, plan_for
 from ecvet.partnership.models import ApprovalMode, ApprovalRole, Decision, Mou, MouStatus, Partnership, PartnershipSide
 from ecvet.partnership.mou import (
     CONTENT_FIELDS,
@@ -158,7 +161,8 @@ def draft(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
     """Create the partnership's MoU, or save a new version of it."""
     session = context.session
     partnership = _partnership(context)
-    content = _content(data)
+    content = roles.route_mou(session, partnership, _content(data))
+    multilateral.check_roles(partnership, content)
     mou_id = context.task_data.get("mou_id", partnership.mou_id)
     if mou_id is None:
         mou = create_draft(session, actor=context.actor,
@@ -197,20 +201,16 @@ def _pin_table(context: ActionContext, mou: Mou) -> None:
 def _check_parties(context: ActionContext, partnership: Partnership, mou: Mou, content: dict[str, Any]) -> None:
     """Everyone whose approval the MoU needs must be someone this process asks."""
     session = context.session
-    signing = set(signing_ids(content))
-    partners = {partnership.sending_organisation_id, partnership.hosting_organisation_id}
-    if signing != partners:
-        raise Invalid("The MoU of this partnership is signed by its sending and its hosting organisation",
-                      errors={"signing_organisations": [f"Expected organisations {sorted(partners)}, "
-                                                        f"found {sorted(signing)}"]})
+    multilateral.check_partners(partnership, content)
     home, host = service.countries(session, partnership)
     bound = {p.role: p.organisation_id for p in context.instance.parties}
     plan = plan_for(session, content, mou=mou)
     errors: dict[str, list[str]] = {}
     for requirement in plan.requirements:
-        if requirement.role != ApprovalRole.COMPETENT_INSTITUTION:
-            continue
-        country = plan.countries[requirement]
+        country = plan.countries.get(requirement)
+        if requirement.role != ApprovalRole.COMPETENT_INSTITUTION or requirement in plan.named_only \
+                or country not in (home, host):
+            continue  # partners, and institutions of a third country or named only: a task of their own
         role = "competent-institution-home" if country == home else "competent-institution-host"
         if bound.get(role) != requirement.organisation_id:
             errors.setdefault("competent_institutions", []).append(
@@ -245,8 +245,11 @@ def submit_and_sign(context: ActionContext, data: dict[str, Any]) -> dict[str, A
         approvals.approve(session, actor=context.actor, mou_id=mou_id, content_hash=version.content_hash,
                      signer=data.get("signer"), organisation_id=mou.sending_organisation_id)
     home, host = service.countries(session, partnership)
+    others = multilateral.approvers(session, actor_id=context.actor.user_id, instance=context.instance,
+                                    partnership=partnership, plan=plan_for(session, version.content, mou=mou),
+                                    countries=(home, host))
     # The comment of an earlier rejection has been dealt with: it is not shown in the next round.
-    return {**references(context, mou_id),
+    return {**references(context, mou_id), **others,
             **_decision_inputs(version.content, home, host, service.regions(session, partnership)),
             "rejection": None, "signer": None}
 
@@ -348,10 +351,11 @@ def renewal(context: ActionContext, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @services.connector("mou.implicit_approval")
-def implicit_approval(mou_id: int, country: str | None = None) -> str:
+def implicit_approval(mou_id: int, country: str | None = None, organisation_id: int | None = None) -> str:
     """Record the implicit approval of the competent institution of `country` (every one whose
     objection period has run out and that has not decided, without a country) and return the MoU
-    status; a MoU that is no longer in approval is left alone (someone decided meanwhile)."""
+    status; a MoU that is no longer in approval is left alone (someone decided meanwhile).
+    ``organisation_id`` narrows it to one institution (a multilateral MoU's own objection task)."""
     session = _current_session()
     mou = session.get(Mou, mou_id)
     if mou is None:
@@ -365,6 +369,7 @@ def implicit_approval(mou_id: int, country: str | None = None) -> str:
         r for r in plan.requirements
         if plan.modes[r][0] == ApprovalMode.IMPLICIT and r not in decided
         and (country is None or plan.countries.get(r) == country)
+        and (organisation_id is None or r.organisation_id == organisation_id)
     ]
     if not due:
         if country is not None and any(plan.countries.get(r) == country for r in decided):

@@ -18,6 +18,9 @@ FORM_PROPERTY = "formJsonSchemaFilename"
 UI_FORM_PROPERTY = "formUiSchemaFilename"
 DUE_PROPERTY = "dueDate"
 ROLE_KEY_PROPERTY = "roleKey"
+#: user task property: the task-data variable naming, per task, which party of the lane's role acts
+#: (``"<role>:<key>"``, bound by domain code with :func:`engine.instances.bind_party`); see engine/execution.py.
+PARTY_VARIABLE_PROPERTY = "partyVariable"
 STARTABLE_BY_PROPERTY = "startableBy"
 START_CHECK_PROPERTY = "startCheck"
 #: ``startableBy`` value: no person starts the process; messages other instances throw do (and admins).

@@ -56,6 +56,7 @@ class UserTaskInfo:
     instructions: str | None
     due: str | None  # the spiff property 'dueDate', as written in the model
     ui_form: str | None = None  # the spiff property 'formUiSchemaFilename'
+    party_variable: str | None = None  # the spiff property 'partyVariable': one party per task, bound later
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ class ParsedProcess:
     # What deploys but the process owner should read (file, element, message), from its own files.
     warnings: list[BundleError] = field(default_factory=list)
     timer_starts: list[TimerStart] = field(default_factory=list)
+    # Roles all of whose user tasks (its called processes' included) name their own party (partyVariable).
+    per_task_roles: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -31,7 +31,15 @@ from .checks import (
     precheck_decisions,
 )
 from .context import BundleContext, ve_message
-from .conventions import DUE_PROPERTY, FORM_PROPERTY, ROLE_KEY_PROPERTY, ROLE_KEY_RE, UI_FORM_PROPERTY, role_key
+from .conventions import (
+    DUE_PROPERTY,
+    FORM_PROPERTY,
+    PARTY_VARIABLE_PROPERTY,
+    ROLE_KEY_PROPERTY,
+    ROLE_KEY_RE,
+    UI_FORM_PROPERTY,
+    role_key,
+)
 from .forms import lookup_form, resolve_owned_form
 from .loading import add_bundle_documents, load_bundle_files, load_library, resolve_library
 from .model import BundleInvalid, ParsedBundle, ParsedProcess, UserTaskInfo
@@ -239,6 +247,7 @@ def _build_process(ctx: BundleContext, doc: Doc, key: str) -> ParsedProcess | No
     scope.has_lanes = bool(scope.process_el.xpath(".//bpmn:lane", namespaces=NS))
     owned = [spec] + [s for pid, s in subs.items() if ctx.owner(pid) == key]
     user_tasks = _user_tasks(ctx, scope, owned)
+    per_task_roles = _per_task_roles(scope, [spec, *subs.values()])
     # Document order, so forms and task lists read like the diagram.
     user_tasks.sort(key=lambda t: getattr(process_parser.get_node_by_id(t.bpmn_id), "sourceline", 0) or 0)
     start_rule = check_start_rule(ctx, doc, scope.process_el, scope.roles)
@@ -255,6 +264,7 @@ def _build_process(ctx: BundleContext, doc: Doc, key: str) -> ParsedProcess | No
     return ParsedProcess(key=key, name=process_parser.get_name(), content_hash=content_hash(scope.files), spec=spec,
                          subprocess_specs=subs, spec_dict=spec_dict, roles=scope.roles, user_tasks=user_tasks,
                          files=scope.files, start_rule=start_rule, timer_starts=timer_starts,
+                         per_task_roles=per_task_roles,
                          warnings=[w for w in ctx.warnings if w.file is None or w.file in scope.files])
 
 
@@ -285,6 +295,29 @@ def _user_tasks(ctx: BundleContext, scope: _Scope, owned: list[BpmnProcessSpec])
                 continue  # multi-instance: the child spec carries the same id
             seen.add(task_spec.bpmn_id)
             found.append(_user_task(ctx, scope, task_spec))
+    return found
+
+
+def _per_task_roles(scope: _Scope, specs: list[BpmnProcessSpec]) -> list[str]:
+    """Roles (of lanes this process or a process it calls draws) all of whose user tasks name their own
+    party with ``partyVariable``. A called process's lane becomes a role of the caller here, since its
+    tasks run in the caller's instance and are routed by the caller's roles."""
+    flags: dict[str, list[bool]] = {}
+    lanes: dict[str, str] = {}
+    for owned_spec in specs:
+        for task_spec in owned_spec.task_specs.values():
+            lane = getattr(task_spec, "lane", None)
+            if not getattr(task_spec, "manual", False) or not lane:
+                continue
+            role = scope.lane_keys.get(lane) or role_key(lane)
+            if not role:
+                continue
+            properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            flags.setdefault(role, []).append(bool(properties.get(PARTY_VARIABLE_PROPERTY)))
+            lanes.setdefault(role, lane)
+    found = sorted(role for role, each in flags.items() if each and all(each))
+    for role in found:
+        scope.roles.setdefault(role, lanes[role])
     return found
 
 
@@ -410,4 +443,5 @@ def _user_task(ctx: BundleContext, scope: _Scope, task_spec: Any) -> UserTaskInf
         instructions=extensions.get("instructionsForEndUser"),
         due=properties.get(DUE_PROPERTY),
         ui_form=ui_form,
+        party_variable=properties.get(PARTY_VARIABLE_PROPERTY) or None,
     )

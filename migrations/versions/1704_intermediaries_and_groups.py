@@ -9,7 +9,7 @@ SQLite the check constraint changes by copying la_signatures, which drops its ap
 are added again.
 
 Revision ID: 1704
-Revises: 1702
+Revises: 1703
 Create Date: 2026-12-07 12:10:00
 """
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from alembic import op
 from migrations.append_only import protect
 
 revision = '1704'
-down_revision = '1702'
+down_revision = '1703'
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,7 @@ SUITES = {
     "test_hostile_scripts.py": "hostile scripts never block the server",
     "test_instance_data.py": "an instance's process data, withheld per party (/api/process-instances/{id}/data)",
     "test_lifecycle.py": "the whole ECVET lifecycle end to end, per national model",
+    "test_lifecycle_multilateral.py": "a MoU of three partners and their competent institutions, end to end",
     "test_running_failures.py": "a running process's failures are incidents that say what to fix, never a 500",
     "test_starts.py": "nobody starts, steers or intercepts another party's process",
     "test_unavailable.py": "every operation while the database is unreachable",
@@ -41,7 +42,7 @@ ACTIONS = {"complete", "cancel", "suspend", "resume", "terminate", "migrate", "r
            "claim", "unclaim", "assign"}
 #: Collections under one resource that a POST adds a record to.
 SUB_COLLECTIONS = {"approvals", "members", "comments", "signatures", "evidence-files", "qualification-awards",
-                   "review-conclusions"}
+                   "review-conclusions", "confirmations"}
 ROUTED = [*app_module.RESOURCES, metrics]
 
 

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 
 import ecvet.mobility.service
 import ecvet.national_models.service
-from demo import cast, seed
+from demo import cast, consortium, seed
 from ecvet.mobility import learning_agreement, views
 from ecvet.mobility.models import LaStatus, Learner, LearningAgreement, Mobility, MobilityStatus
 from ecvet.national_models.models import OrganisationCompetence
-from ecvet.partnership import mou
-from ecvet.partnership.models import ApprovalMode, Mou, MouApproval, MouStatus, MouVersion
+from ecvet.partnership import mou, roles
+from ecvet.partnership.models import ApprovalMode, Mou, MouApproval, MouStatus, MouVersion, Partnership
 from ecvet.qualification.models import Qualification, Unit
 from engine import instances, parties, tasks
 from engine.db import Database
@@ -75,7 +75,7 @@ def seeded(db: Database) -> seed.DemoResult:
 def test_a_second_run_adds_nothing_and_prints_the_same_table(db: Database, seeded: seed.DemoResult) -> None:
     before = counts(db)
     assert before["Organisation"] == 8, "five parties, an intermediary and two supporting actors"
-    assert before["ProcessInstance"] == 7
+    assert before["ProcessInstance"] == 8, "three partnerships (one of three partners), five mobilities (two in a group)"
     assert before["Mobility"] == 5, "three alone, two in a group"
     again = seed.seed(db)
     assert counts(db) == before, "not one row more, not even an audit event"
@@ -134,8 +134,39 @@ def test_the_valencia_mou_is_in_force_by_every_required_party_and_amsterdam_wait
                          "IHK Köln": ApprovalMode.EXPLICIT, "Conselleria d'Educació (Valencia)": ApprovalMode.IMPLICIT}
         content = mou.current_version(memorandum).content
         assert content["qualifications"][0]["qualification_id"] == s.scalar(select(Qualification.id))
-        others = s.scalars(select(Mou).where(Mou.id != valencia)).all()
-        assert [m.status for m in others] == [MouStatus.IN_APPROVAL]
+        others = s.scalars(select(Mou).where(Mou.id != valencia).order_by(Mou.id)).all()
+        assert [m.status for m in others] == [MouStatus.IN_APPROVAL, MouStatus.ACTIVE], "Amsterdam; the consortium"
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_consortium_mou_of_three_partners_is_in_force(db: Database) -> None:
+    """The school sends, the hotel hosts, the Dutch college does both: every partner and competent
+    institution approved the same hash, each in its own task (the college's in the Signing partners lane)."""
+    instance = by_business_key(db, consortium.CONSORTIUM)
+    with db.transaction(write=False) as s:
+        partnership = s.scalar(select(Partnership).where(Partnership.instance_id == instance.id))
+        assert partnership is not None
+        memorandum = s.get_one(Mou, partnership.mou_id)
+        assert memorandum.status == MouStatus.ACTIVE
+        version = mou.current_version(memorandum)
+        org_names = {o.id: o.name for o in s.scalars(select(Organisation))}
+        assert [(org_names[o["organisation_id"]], o["role"]) for o in version.content["signing_organisations"]] == [
+            ("Berufskolleg Rhein", "sending"), ("Hotel Sol de Valencia", "hosting"), ("Horeca College Amstel", "both")]
+        approvals = s.scalars(select(MouApproval).where(MouApproval.mou_id == memorandum.id)).all()
+        assert {(org_names[a.organisation_id], a.role, a.mode) for a in approvals
+                if a.content_hash == version.content_hash} == {
+            ("Berufskolleg Rhein", "partner", "explicit"), ("Hotel Sol de Valencia", "partner", "explicit"),
+            ("Horeca College Amstel", "partner", "explicit"), ("IHK Köln", "competent_institution", "explicit"),
+            ("Conselleria d'Educació (Valencia)", "competent_institution", "implicit")}
+        own = s.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                HumanTask.bpmn_id == "approve_partner")).all()
+        assert [(org_names[t.organisation_id or 0], t.role, t.state) for t in own] == [
+            ("Horeca College Amstel", "signing-partners", TaskState.COMPLETED)]
+        role_map = roles.current(s, partnership.id)
+        assert role_map is not None
+        confirmed = {org_names[c.organisation_id] for c in roles.confirmations(s, role_map)}
+        assert confirmed == {"Berufskolleg Rhein", "Hotel Sol de Valencia", "Horeca College Amstel", "IHK Köln",
+                             "Conselleria d'Educació (Valencia)"}, "every partner and competent institution"
 
 
 @pytest.mark.usefixtures("seeded")
@@ -149,8 +180,10 @@ def test_the_regional_authority_saw_the_approval_by_silence_coming(db: Database)
         assert {(c.function, c.region) for c in s.scalars(select(OrganisationCompetence).where(
             OrganisationCompetence.organisation_id == authority.id))} == {("mou_approval", "ES-VC"),
                                                                           ("la_approval", "ES-VC")}
-        objection = s.scalars(select(HumanTask).where(HumanTask.bpmn_id == "object_mou_ci_host")).all()
-        assert [(t.organisation_id, t.state) for t in objection] == [(authority.id, TaskState.CANCELLED)]
+        objection = s.scalars(select(HumanTask).where(HumanTask.bpmn_id == "object_mou_ci_host")
+                              .order_by(HumanTask.created_at)).all()
+        # València's MoU, then the consortium's: each objection period ran out.
+        assert [(t.organisation_id, t.state) for t in objection] == [(authority.id, TaskState.CANCELLED)] * 2
         assert objection[0].due_at is not None
         mailed = s.scalars(select(OutboxMessage.kind).where(OutboxMessage.to_email == officer.email,
                                                             OutboxMessage.task_id == objection[0].id)).all()

@@ -17,7 +17,8 @@ from engine.models import Base
 DOMAIN_TABLES = {
     "organisation_competences", "qualifications", "units", "learning_outcomes", "mous", "mou_versions",
     "mou_approvals", "partnerships", "attachment_blobs", "attachments", "attachment_references",
-    "partner_profiles", "role_maps", "role_map_entries", "learners", "mobilities", "mobility_status_changes",
+    "partner_profiles", "role_maps", "role_map_entries", "role_map_confirmations", "learners", "mobilities",
+    "mobility_status_changes",
     "learning_agreements", "la_versions", "la_signatures", "assessment_records", "assessment_acknowledgements",
     "personal_transcripts", "validation_decisions", "recognition_decisions", "credit_awards",
     "practical_implications", "organisation_keys", "reviews", "evaluations", "action_plans", "action_plan_items",

@@ -399,3 +399,52 @@ def test_start_data_the_start_event_cannot_read_is_refused_not_a_server_error(pe
     with people.db.transaction(write=False) as s:
         waits = s.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == iid)).one()
         assert (waits.name, waits.correlations) == ("go", {"MainCorrelationKey": {"case_id": 7}})
+
+
+def per_task_process(key: str) -> bytes:
+    """The owner prepares; then one review task per item of ``reviewers``, each naming its own party."""
+    lanes = ('<bpmn:laneSet id="ls"><bpmn:lane id="L_owner" name="Owner"><bpmn:flowNodeRef>prepare</bpmn:flowNodeRef>'
+             '</bpmn:lane><bpmn:lane id="L_rev" name="Reviewers"><bpmn:flowNodeRef>review</bpmn:flowNodeRef>'
+             '</bpmn:lane></bpmn:laneSet>')
+    body = ('<bpmn:startEvent id="s"/><bpmn:userTask id="prepare"/>'
+            '<bpmn:userTask id="review"><bpmn:extensionElements><spiffworkflow:properties>'
+            '<spiffworkflow:property name="partyVariable" value="reviewer"/></spiffworkflow:properties>'
+            '</bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics>'
+            '<bpmn:loopDataInputRef>reviewers</bpmn:loopDataInputRef>'
+            '<bpmn:inputDataItem id="reviewer" name="reviewer"/>'
+            '</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask><bpmn:endEvent id="e"/>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="prepare"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="review"/>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="review" targetRef="e"/>')
+    return wrap(key, body, lanes)
+
+
+def test_tasks_that_name_their_own_party_go_to_the_party_bound_under_their_role(db: Database, admin: Actor) -> None:
+    """partyVariable: each multi-instance task lands with the organisation bound (after start, by code)
+    as "<role>:<key>"; a name not bound under the task's own role hands it to nobody but admins."""
+    (deployed,) = deploy(db, {"pt.bpmn": per_task_process("pt")})
+    assert deployed.definition.per_task_roles == ["reviewers"]
+    owner, first, second = make_org(db), make_org(db), make_org(db)
+    with db.transaction() as s:
+        inst = instances.start(s, actor=admin, process_key="pt", parties={"owner": owner.id})  # reviewers: later
+        instance = row(s, ProcessInstance, inst.id)
+        assert instances.bind_party(s, actor_id=None, instance=instance, role="reviewers", key="1",
+                                    organisation_id=first.id) == "reviewers:1"
+        instances.bind_party(s, actor_id=None, instance=instance, role="reviewers", key="2", organisation_id=second.id)
+        instances.bind_party(s, actor_id=None, instance=instance, role="reviewers", key="2", organisation_id=second.id)
+        with pytest.raises(Conflict):
+            instances.bind_party(s, actor_id=None, instance=instance, role="reviewers", key="2",
+                                 organisation_id=first.id)
+        with pytest.raises(Invalid):
+            instances.bind_party(s, actor_id=None, instance=instance, role="owner", key="x", organisation_id=first.id)
+    with db.transaction() as s:
+        (prepare,) = instances.ready_tasks(s, row(s, ProcessInstance, inst.id))
+        tasks.complete(s, actor=admin, task_id=prepare.id, on_behalf=True,
+                       data={"reviewers": ["reviewers:1", "reviewers:2", "owner", "reviewers:9"]})
+    with db.transaction(write=False) as s:
+        review = [t for t in instances.ready_tasks(s, row(s, ProcessInstance, inst.id)) if t.bpmn_id == "review"]
+        assert sorted((t.organisation_id or 0) for t in review) == sorted([first.id, second.id, 0, 0])
+        assert {t.role for t in review} == {"reviewers"}
+        unbound = s.scalars(select(AuditEvent).where(AuditEvent.action == "task.party_unbound",
+                                                     AuditEvent.instance_id == inst.id)).all()
+        assert len(unbound) == 2, "the other lane's role and the name nobody bound"

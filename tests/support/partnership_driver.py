@@ -29,6 +29,9 @@ ROLES = {
     "hosting": "Hosting organisation",
     "competent-institution-home": "Competent institution (home)",
     "competent-institution-host": "Competent institution (host)",
+    # A task each for further partners and institutions of a multilateral MoU, bound when it is submitted.
+    "signing-partners": "Signing partners",
+    "competent-institutions": "Competent institutions",
 }
 #: What the chamber's member gives when signing; name and e-mail are her account's (Jonas Weber).
 CI_SIGNER = {"position": "Head of vocational training", "place": "Köln"}
