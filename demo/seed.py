@@ -24,8 +24,8 @@ import ecvet.mobility.nomination
 import ecvet.mobility.service
 import ecvet.partnership.service
 import ecvet.qualification.service
-from demo import group as demo_group
 from demo import consortium
+from demo import group as demo_group
 from demo.cast import (
     ASSESSMENT_CRITERIA,
     CHAMBER_COVERED,

@@ -157,8 +157,7 @@ class ProcessDefinition(Base):
     user_tasks: Mapped[list[Any]]
     # Names of messages that start this process (message start events), for POST /api/messages.
     message_starts: Mapped[list[Any]] = mapped_column(default=list)
-    # Roles whose tasks each name their own party (``partyVariable``, e.g. one task per signing partner of
-    # a multilateral MoU): bound after start by domain code, so a start need not bind them (migration 1703).
+    # Roles whose tasks name their own party (``partyVariable``): bound after start, not at it (1703).
     per_task_roles: Mapped[list[Any]] = mapped_column(default=list)
     # What deployed but the process owner should read: {file, element_id, message, line} per item
     # (schema slips SpiffWorkflow tolerates, Camunda expressions translated, attributes not honoured).
@@ -277,8 +276,7 @@ class HumanTask(Base):
         Index("ix_tasks_user_state", "user_id", "state", "created_at", "id"),
         Index("ix_tasks_instance_state", "instance_id", "state"),
         Index("ix_tasks_state_due", "state", "due_at"),  # overdue work, most overdue first
-        # Has this party ever had a task of this process (the inbox's filter choices, engine/inbox.py)?
-        Index("ix_tasks_org_process", "organisation_id", "process_key"),
+        Index("ix_tasks_org_process", "organisation_id", "process_key"),  # the inbox's filter choices
         Index("ix_tasks_user_process", "user_id", "process_key"),
     )
 

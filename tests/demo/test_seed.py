@@ -75,7 +75,7 @@ def seeded(db: Database) -> seed.DemoResult:
 def test_a_second_run_adds_nothing_and_prints_the_same_table(db: Database, seeded: seed.DemoResult) -> None:
     before = counts(db)
     assert before["Organisation"] == 8, "five parties, an intermediary and two supporting actors"
-    assert before["ProcessInstance"] == 8, "three partnerships (one of three partners), five mobilities (two in a group)"
+    assert before["ProcessInstance"] == 8, "three partnerships (one of three partners), five mobilities"
     assert before["Mobility"] == 5, "three alone, two in a group"
     again = seed.seed(db)
     assert counts(db) == before, "not one row more, not even an audit event"
