@@ -75,8 +75,9 @@ def test_every_operation_answers_503_with_retry_after(unreachable: str) -> None:
     called = 0
     for operation in operations(doc):
         # a valid request: only the database is missing (query strings are checked before the database)
-        required = [p["name"] for p in operation.spec.get("parameters", []) if p["in"] == "query" and p["required"]]
-        url = unreachable + operation.url() + ("?" + "&".join(f"{name}=DE" for name in required) if required else "")
+        required = [(p["name"], "1" if p.get("schema", {}).get("type") == "integer" else "DE")
+                    for p in operation.spec.get("parameters", []) if p["in"] == "query" and p["required"]]
+        url = unreachable + operation.url() + ("?" + "&".join(f"{n}={v}" for n, v in required) if required else "")
         headers = {"Authorization": "Bearer some-token"}
         data = None
         if "application/json" in operation.body_types:
