@@ -97,6 +97,11 @@ def test_the_learner_then_the_school_sign_and_the_school_nominates_a_new_learner
     page.get_by_role("link", name="Start", exact=True).click()
     page.get_by_role("link", name="Nominate a learner").click()
     page.wait_for_url("**/start/mobility")
+    # Köln has two MoUs in force (the bilateral one and the three-partner consortium): she picks one first.
+    mous = page.get_by_label("MoU")
+    mous.select_option(label=next(o for o in mous.locator("option").all_inner_texts()
+                                  if o.startswith("MoU-KOELN-VALENCIA-2026")))
+    page.get_by_role("button", name="Continue").click()
     start = clock.now().date() + timedelta(days=60)
     page.get_by_label("First day abroad").fill(start.isoformat())
     page.get_by_label("Last day abroad").fill((start + timedelta(days=3)).isoformat())  # too short for the MoU
