@@ -1,5 +1,7 @@
 """The learner's certificate of achievements: the units recognised and awarded, their ECVET points, the
-practical implications at home and the Europass credential of each unit (record id: the learner's id)."""
+practical implications at home and the Europass credential of each unit (record id: the learner's id).
+When one organisation recognised (awarded) every unit, it is the certificate's issuer and its letterhead heads
+the PDF; units awarded by several organisations leave the certificate without a letterhead."""
 from __future__ import annotations
 
 from typing import Any
@@ -41,8 +43,11 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
                             "total_ecvet_points": achieved["total_ecvet_points"],
                             "credentials": [f"{URN}credential:{c['id']}" for c in credits]}
     issued = max((c["awarded_at"] for c in credits), default=None)
+    awarding = {c["awarded_by_organisation_id"] for c in credits} - {None}
     return Document(
         kind="certificate", record_id=record_id, title=KIND_TITLES["certificate"], subtitle=learner.get("name"),
         reference=Reference(f"CERT-{record_id}", None, data_hash(data), "document"), issued_at=issued,
         sections=sections, signatures=[], data=data, status=None,
+        # One organisation recognised every unit: it issues the certificate, on its letterhead.
+        issuer_organisation_id=awarding.pop() if len(awarding) == 1 else None,
     )

@@ -8,7 +8,8 @@ Chosen mechanics (actions, not process tasks, so a mobility recognised before th
    persons and the host's mentor, the period actually spent, the Learning Agreement's Mobility ID and project
    code, per unit the learning outcomes, activities, hours, how and by whom it was assessed and what was
    recognised) plus what the issuer adds in words (objective, skills). The content and its SHA-256 never
-   change; one per mobility (409 for a second).
+   change; one per mobility (409 for a second). Issuing e-mails the members of both organisations, and their
+   inboxes list it until their organisation has signed it off (:mod:`ecvet.europass.sign_off`).
 2. **Sign off** (``POST /api/europass-mobilities/{id}/signatures``), in any order: a member of the hosting
    organisation for ``hosting``, a member of the sending organisation for ``sending``, each quoting the hash
    of the text read (409 when stale) through :mod:`ecvet.signing` (the signed-in person, position and place).
@@ -24,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet import signing
+from ecvet.europass import sign_off
 from ecvet.europass.models import EuropassMobility, EuropassParty, EuropassSignature
 from ecvet.evidence import content_hash
 from ecvet.mobility import service as mobilities
@@ -173,6 +175,7 @@ def issue(session: Session, *, actor: Actor, mobility_id: int, objective: Any = 
     session.flush()
     audit.record(session, actor_id=actor.user_id, action="europass_mobility.issued", mobility_id=mobility.id,
                  europass_id=row.id, content_hash=row.content_hash)
+    sign_off.announce(session, row, actor_id=actor.user_id)  # e-mail both organisations' members
     return row
 
 

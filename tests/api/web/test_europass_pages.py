@@ -43,3 +43,32 @@ def test_issue_and_sign_off_from_the_page(app: Flask, db: Database, frozen: Froz
     outsider = browser_for(app, member(life.outsider))
     assert outsider.get(url).status_code == 404
     assert outsider.post(url, {"objective": "x"}).status_code == 404
+
+
+def test_the_sign_off_waits_in_the_inbox_and_the_document_shows_each_signature_whole(
+        app: Flask, db: Database, frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    url = f"/mobilities/{life.mobility_id}/europass-mobility"
+    school, hotel = browser_for(app, member(life.sending)), browser_for(app, member(life.hosting))
+    outsider = browser_for(app, member(life.outsider))
+    assert "Europass Mobility to sign off" not in hotel.get("/tasks").get_data(as_text=True)
+    assert school.post(url, {"objective": "Cold kitchen abroad"}).status_code == 302
+    inbox = hotel.get("/tasks").get_data(as_text=True)
+    assert "Europass Mobility to sign off" in inbox
+    assert f'href="{url}"' in inbox
+    assert LIFECYCLE_LEARNER in inbox
+    assert "Europass Mobility to sign off" not in outsider.get("/tasks").get_data(as_text=True)
+    digest = hotel.get(url).get_data(as_text=True).split('name="content_hash" value="')[1].split('"')[0]
+    assert hotel.post(f"{url}/signatures", {"party": "hosting", "content_hash": digest,
+                                            "place": "Aarhus"}).status_code == 302
+    assert "Europass Mobility to sign off" not in hotel.get("/tasks").get_data(as_text=True)
+    assert "Europass Mobility to sign off" in school.get("/tasks").get_data(as_text=True)  # not signed yet
+
+    page = hotel.get(url).get_data(as_text=True)
+    signatures = page.split('class="signature-list"')[1]
+    assert f'<span class="token hash-full">{digest}</span>' in signatures  # the whole SHA-256, never cut
+    assert "Place and date" in signatures
+    assert "Aarhus, " in signatures
+    assert "Valid for this version" in signatures
+    assert '<span class="badge badge-ok">Yes</span>' in signatures
+    assert f'<span class="token">{life.hosting.email}</span>' in signatures
