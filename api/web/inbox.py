@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from ecvet.mobility import groups
+from ecvet.partnership import roles
 from engine import inbox
 from engine.errors import Invalid
 from engine.models import TaskState
@@ -70,6 +71,7 @@ def inbox_view() -> Any:
         )
         processes = inbox.processes_of(session, actor=actor)
         group_batches = groups.batches_for(session, actor=actor)
+        role_maps = roles.to_confirm(session, actor=actor)
     defaults = {("state", TaskState.READY), ("order", "created")}
     filtered = any(v and (k, v) not in defaults for k, v in filters.items())
     query: dict[str, Any] = dict(filters)
@@ -79,7 +81,7 @@ def inbox_view() -> Any:
         "tasks/inbox.html", active="tasks", rows=page.items, filters=filters, processes=processes,
         states=_labelled(STATES), overdue_choices=_labelled(OVERDUE), orders=_labelled(ORDERS), next_url=next_url,
         first_url=first_url,
-        filtered=filtered, group_batches=group_batches,
+        filtered=filtered, group_batches=group_batches, role_maps=role_maps,
         assignments={k: t("inbox.assignment." + (k or "any")) for k in ASSIGNMENTS},
     )
 
