@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request, url_for
 
 from ecvet.europass import sign_off
 from ecvet.mobility import groups
+from ecvet.partnership import roles
 from engine import inbox
 from engine.errors import Invalid
 from engine.models import TaskState
@@ -72,6 +73,7 @@ def inbox_view() -> Any:
         processes = inbox.processes_of(session, actor=actor)
         group_batches = groups.batches_for(session, actor=actor)
         europass_sign_offs = sign_off.waiting_for(session, actor=actor)
+        role_maps = roles.to_confirm(session, actor=actor)
     defaults = {("state", TaskState.READY), ("order", "created")}
     filtered = any(v and (k, v) not in defaults for k, v in filters.items())
     query: dict[str, Any] = dict(filters)
@@ -81,7 +83,7 @@ def inbox_view() -> Any:
         "tasks/inbox.html", active="tasks", rows=page.items, filters=filters, processes=processes,
         states=_labelled(STATES), overdue_choices=_labelled(OVERDUE), orders=_labelled(ORDERS), next_url=next_url,
         first_url=first_url,
-        filtered=filtered, group_batches=group_batches, europass_sign_offs=europass_sign_offs,
+        filtered=filtered, group_batches=group_batches, europass_sign_offs=europass_sign_offs, role_maps=role_maps,
         assignments={k: t("inbox.assignment." + (k or "any")) for k in ASSIGNMENTS},
     )
 

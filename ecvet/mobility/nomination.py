@@ -23,8 +23,9 @@ from ecvet.mobility import service
 from ecvet.mobility.models import Learner, Mobility, MobilityStatus, MobilityStatusChange
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
 from ecvet.national_models.service import FILENAME, NationalModel, decide, institutions_for
+from ecvet.partnership import multilateral, roles
 from ecvet.partnership.approvers import signing_ids
-from ecvet.partnership.models import Mou, MouStatus, MouVersion
+from ecvet.partnership.models import Mou, MouStatus, MouVersion, PartnershipSide
 from ecvet.partnership.mou import get, in_force_version, is_sender
 from engine import audit, deployments, instances
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -35,8 +36,7 @@ _LEARNER_FIELDS = ("name", "date_of_birth", "email", "guardian_name", "guardian_
 
 
 def _text(value: Any, limit: int) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text[:limit] if text else None
+    return (str(value).strip() if value is not None else "")[:limit] or None
 
 
 def parse_date(value: Any, name: str, errors: dict[str, list[str]]) -> date | None:
@@ -132,10 +132,10 @@ def _registered(session: Session, country: str, function: str | None = None, *,
     return set(session.scalars(stmt))
 
 
-def _home_institution(
-    session: Session, model: NationalModel, country: str, chosen: int | None
-) -> int | None:
-    """The competent institution (home) the national model needs (LA approval, recognition), if any."""
+def _home_institution(session: Session, model: NationalModel, country: str, chosen: int | None,
+                      mapped: dict[tuple[str, str], int]) -> int | None:
+    """The competent institution (home) the national model needs (LA approval, recognition), if any: the
+    one named, else the one the confirmed role map gives all of it (when registered), else the one registered."""
     needed = []
     if model.la_approval != "none":
         needed.append(CompetenceFunction.LA_APPROVAL)
@@ -155,6 +155,9 @@ def _home_institution(
         return chosen
     if not needed:
         return None
+    preferred = {mapped.get((function, PartnershipSide.HOME)) for function in needed}
+    if len(preferred) == 1 and (pick := preferred.pop()) in (candidates or set()):
+        return pick
     if not candidates:
         raise Invalid(f"The national model of {country} ({model.model}) needs a competent institution for "
                       f"{', '.join(needed)}, but none is registered for all of it", errors={
@@ -165,9 +168,10 @@ def _home_institution(
     return next(iter(candidates))
 
 
-def _host_institution(session: Session, country: str, chosen: int | None) -> int | None:
+def _host_institution(session: Session, country: str, chosen: int | None, mapped: int | None) -> int | None:
+    """The one named, else the confirmed role map's LA approver of the host country if registered as such."""
     if chosen is None:
-        return None
+        return mapped if mapped in _registered(session, country, CompetenceFunction.LA_APPROVAL) else None
     if chosen not in _registered(session, country):
         raise Invalid("Not a competent institution of the host country",
                       errors={"competent_institution_host_id": [f"Not registered in {country}"]})
@@ -235,9 +239,8 @@ def _qualification_covered(content: dict[str, Any], title: str, eqf_level: int |
 
 
 def _organisations_exist(session: Session, errors: dict[str, list[str]], **ids: int | None) -> None:
-    for name, org_id in ids.items():
-        if org_id is not None and session.get(Organisation, org_id) is None:
-            errors[name] = [f"No organisation {org_id}"]
+    errors.update({name: [f"No organisation {i}"] for name, i in ids.items()
+                   if i is not None and session.get(Organisation, i) is None})
 
 
 def _learner_who_signs(session: Session, actor: Actor, details: dict[str, Any] | None, learner_id: int | None,
@@ -305,15 +308,19 @@ def nominate(
     signing = {o.get("organisation_id") for o in content.get("signing_organisations") or []}
     if hosting_organisation_id == mou.sending_organisation_id or hosting_organisation_id not in signing:
         errors["hosting_organisation_id"] = ["The hosting organisation must be a signing partner of the MoU"]
+    else:  # a multilateral MoU's roles: a "sending" partner never hosts, a "hosting" one never sends
+        errors.update(multilateral.nomination_errors(content, sending_id=mou.sending_organisation_id,
+                                                     hosting_id=hosting_organisation_id))
     qualification, eqf = _qualification_covered(content, qualification_title, qualification_eqf_level, errors)
     _organisations_exist(session, errors, intermediary_organisation_id=intermediary_organisation_id,
                          competent_institution_home_id=competent_institution_home_id,
                          competent_institution_host_id=competent_institution_host_id)
     if intermediary_organisation_id in (mou.sending_organisation_id, hosting_organisation_id):
         errors["intermediary_organisation_id"] = ["An intermediary is neither the sending nor the hosting organisation"]
+    hosts = {i for i in signing if multilateral.may_host(content, i)} - {mou.sending_organisation_id}
     checked_periods = host_periods.check(
-        periods, partners=signing - {mou.sending_organisation_id}, host=hosting_organisation_id, start=start,
-        end=end, units={u.get("code") for u in qualification.get("units") or []}, errors=errors,
+        periods, partners=hosts, host=hosting_organisation_id, start=start, end=end,
+        units={u.get("code") for u in qualification.get("units") or []}, errors=errors,
     ) if periods is not None and start and end and qualification else []
     if (learner is None) == (learner_id is None):
         errors["learner"] = ["Give either the learner's details (learner) or an existing learner_id"]
@@ -324,15 +331,15 @@ def nominate(
     assert qualification is not None
     person = _learner_who_signs(session, actor, learner, learner_id, start)
 
-    sending = session.get(Organisation, mou.sending_organisation_id)
-    hosting = session.get(Organisation, hosting_organisation_id)
-    assert sending is not None
-    assert hosting is not None
+    sending = session.get_one(Organisation, mou.sending_organisation_id)
+    hosting = session.get_one(Organisation, hosting_organisation_id)
     sector = (sector or content.get("sector") or "").strip().lower() or None
     model, definition = _model_for_process(session, sending.country, sector, eqf, region=sending.region,
                                            qualification_system=content.get("qualification_system") or None)
-    ci_home = _home_institution(session, model, sending.country, competent_institution_home_id)
-    ci_host = _host_institution(session, hosting.country, competent_institution_host_id)
+    mapped = roles.confirmed_holders(session, mou.id)  # who does what, as every party confirmed it
+    ci_home = _home_institution(session, model, sending.country, competent_institution_home_id, mapped)
+    ci_host = _host_institution(session, hosting.country, competent_institution_host_id,
+                                mapped.get((CompetenceFunction.LA_APPROVAL, PartnershipSide.HOST)))
 
     now = utcnow()
     mobility = Mobility(
@@ -441,16 +448,11 @@ def process_variables(session: Session, mobility: Mobility) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------------------------------
-# Nominating learners under a MoU in force
-# --------------------------------------------------------------------------------------------------
-
+# Nominating learners under a MoU in force: what the form may choose
 
 @dataclass(frozen=True)
 class NominationTerms:
-    """What a nomination under a MoU may choose, read from the version in force: the hosting
-    partners, the qualifications covered, the planned duration of mobilities and the validity date."""
-
+    """What a nomination under a MoU may choose, read from the version in force."""
     mou: Mou
     version: MouVersion
     hosting: list[Organisation]
@@ -483,7 +485,8 @@ def nomination_terms(session: Session, *, actor: Actor, mou_id: int) -> Nominati
     if version is None:
         raise Conflict(f"The MoU is {mou.status} and has no version in force")
     content = version.content
-    hosting_ids = [i for i in signing_ids(content) if i != mou.sending_organisation_id]
+    hosting_ids = [i for i in signing_ids(content)
+                   if i != mou.sending_organisation_id and multilateral.may_host(content, i)]
     found = {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(hosting_ids or [-1])))}
     duration = content.get("mobility_duration_weeks") or {}
     return NominationTerms(

@@ -110,3 +110,29 @@ def approvers(session: Session, *, actor_id: int | None, instance: ProcessInstan
                              "mode": ApprovalMode.IMPLICIT if mode == ApprovalMode.IMPLICIT else ApprovalMode.EXPLICIT,
                              "days": int(days)})
     return {"mou_other_partners": partners, "mou_other_institutions": institutions}
+
+
+def role_of(content: dict[str, Any], organisation_id: int | None) -> str | None:
+    """What a signing organisation does under the MoU (sending, hosting, both), or None where the MoU
+    does not say (a bilateral MoU without roles: its two partners do what the partnership says)."""
+    for org in content.get("signing_organisations") or []:
+        if org.get("organisation_id") == organisation_id and org.get("role") in PARTNER_ROLES:
+            return str(org["role"])
+    return None
+
+
+def may_host(content: dict[str, Any], organisation_id: int | None) -> bool:
+    """A signing organisation whose MoU role is "sending" only never hosts a learner under it."""
+    return role_of(content, organisation_id) != "sending"
+
+
+def nomination_errors(content: dict[str, Any], *, sending_id: int, hosting_id: int | None) -> dict[str, list[str]]:
+    """A mobility under a MoU that gives roles: its sending organisation is one whose role is sending or
+    both, its hosting organisation hosting or both (later periods' hosts: :func:`may_host`)."""
+    errors: dict[str, list[str]] = {}
+    if role_of(content, sending_id) == "hosting":
+        errors["mou_id"] = ["Under this MoU your organisation only hosts learners: it does not send them"]
+    if not may_host(content, hosting_id):
+        errors["hosting_organisation_id"] = [
+            "Under the MoU this partner only sends learners: choose one whose role is hosting or both"]
+    return errors

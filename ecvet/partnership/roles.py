@@ -247,3 +247,64 @@ def _registered_approvers(session: Session, partnership: Partnership, holders: d
                 session, country=country, function=CompetenceFunction.MOU_APPROVAL, region=region, sector=sector):
             found.append(holder)
     return found
+
+
+# --------------------------------------------------------------------------------------------------
+# The confirmed map routes the mobilities under the partnership's MoU; the inbox lists maps to confirm
+# --------------------------------------------------------------------------------------------------
+
+
+def confirmed_holders(session: Session, mou_id: int) -> dict[tuple[str, str], int]:
+    """``{(function, side): organisation id}`` from the current role map of the partnership the MoU
+    formalises, once every party has confirmed it (an unconfirmed map routes nothing); only entries
+    naming a registered organisation."""
+    partnership = service.of_mou(session, mou_id)
+    role_map = current(session, partnership.id) if partnership is not None else None
+    if partnership is None or role_map is None:
+        return {}
+    done = {c.organisation_id for c in confirmations(session, role_map)}
+    if not set(confirming_parties(session, partnership)) <= done:
+        return {}
+    return {(e.function, e.side): e.organisation_id for e in role_map.entries if e.organisation_id is not None}
+
+
+def to_confirm(session: Session, *, actor: Actor) -> list[dict[str, Any]]:
+    """The current role maps the caller's organisations are parties to and have not confirmed yet, one row
+    per partnership and organisation (the inbox shows them as "role map to confirm")."""
+    if not actor.organisation_ids:
+        return []
+    rows: list[dict[str, Any]] = []
+    maps = session.scalars(select(RoleMap).order_by(RoleMap.partnership_id, RoleMap.id.desc()))
+    latest: dict[int, RoleMap] = {}
+    for role_map in maps:
+        latest.setdefault(role_map.partnership_id, role_map)
+    for partnership_id, role_map in latest.items():
+        partnership = session.get(Partnership, partnership_id)
+        if partnership is None:
+            continue
+        mine = set(confirming_parties(session, partnership)) & actor.organisation_ids
+        done = {c.organisation_id for c in confirmations(session, role_map)}
+        for org_id in sorted(mine - done):
+            organisation = session.get(Organisation, org_id)
+            rows.append({"partnership_id": partnership_id, "role_map_id": role_map.id, "organisation_id": org_id,
+                         "organisation_name": organisation.name if organisation else str(org_id)})
+    return rows
+
+
+def for_mou(session: Session, *, actor: Actor, mou_id: int) -> Partnership:
+    """The partnership a MoU formalises, for its parties (404 for anyone else, or a MoU of none)."""
+    partnership = service.of_mou(session, mou_id)
+    if partnership is None:
+        raise NotFound(f"MoU {mou_id} formalises no partnership with a role map")
+    return service.get(session, actor=actor, partnership_id=partnership.id)
+
+
+def mine_to_confirm(session: Session, *, actor: Actor, partnership: Partnership, role_map: RoleMap) -> list[int]:
+    """The caller's organisations that confirm this map and have not yet (the page's forms)."""
+    done = {c.organisation_id for c in confirmations(session, role_map)}
+    return [i for i in confirming_parties(session, partnership) if i in actor.organisation_ids and i not in done]
+
+
+def organisation_names(session: Session, ids: set[int]) -> dict[int, str]:
+    rows = session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids or {-1})))
+    return {org_id: name for org_id, name in rows}
