@@ -136,14 +136,20 @@ def test_owner_changes_a_form_file_and_a_condition_in_the_properties_panel_and_d
     panel = page.locator("[data-properties-panel]")
     assert "Review placement" in panel.locator(".bio-properties-panel-header").inner_text()
     open_group(page, "Form and instructions")
+    # A choice among the version's form files, with "Other…" for a name typed (and checked) by hand.
     form = panel.get_by_label("Form file (JSON Schema)")
     assert form.input_value() == "two_lane_review.json"
-    form.fill("../review form.txt")  # what the engine would refuse is refused on the field, not applied
-    error = panel.locator("[data-entry-id='spiff-formJsonSchemaFilename'] .bio-properties-panel-error")
+    choices = form.locator("option").all_inner_texts()
+    assert {"two_lane_review.json", "two_lane_propose.json", "Other…"} <= set(choices)
+    form.select_option(label="Other…")
+    other = panel.get_by_label("Other form file name")
+    other.fill("../review form.txt")  # what the engine would refuse is refused on the field, not applied
+    error = panel.locator("[data-entry-id='spiff-formJsonSchemaFilename-other'] .bio-properties-panel-error")
     assert "ending in .json" in error.inner_text()
     assert page.evaluate(FORM_PROPERTY) == "two_lane_review.json"
-    form.fill("two_lane_propose.json")
+    form.select_option("two_lane_propose.json")
     page.wait_for_function(f"() => ({FORM_PROPERTY})() === 'two_lane_propose.json'")
+    assert other.count() == 0  # a file of the bundle needs no typing
 
     # The gateway's "Yes" flow: its condition, changed in the panel.
     page.locator("g.djs-element[data-element-id='Flow_accepted_label']").click()

@@ -4,17 +4,20 @@
  * engine reads (modeler/spiff-provider.js, modeler/spiffworkflow-moddle.js), and a minimap. The ES
  * modules come from node_modules through the page's import map (api/web/vendor.py).
  *
- * [data-bpmn-modeler] holds data-xml-url (the latest version's diagram), data-save-url and data-labels
- * (the catalogue's modeler.* texts). "Save as new version" posts the edited XML; the engine validates
- * the whole bundle and either deploys version n+1 or answers with errors, each naming its element: those
- * elements get the marker "deploy-error" and a badge in the diagram, and the list under the toolbar lets
- * a keyboard user jump to each one (which also opens its properties; the first is selected at once).
+ * [data-bpmn-modeler] holds data-xml-url (the latest version's diagram), data-save-url, data-labels
+ * (the catalogue's modeler.* texts; the libraries' own words through modeler/translate.js) and
+ * data-form-files (the bundle's form files, offered by the form file pickers). "Save as new version"
+ * posts the edited XML; the engine validates the whole bundle and either deploys version n+1 or answers
+ * with errors, each naming its element: those elements get the marker "deploy-error" and a badge in the
+ * diagram, and the list under the toolbar lets a keyboard user jump to each one (which also opens its
+ * properties; the first is selected at once).
  * window.ecvetModeler is the bpmn-js instance (its modeling API is what the browser tests drive).
  */
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js-properties-panel";
 import MinimapModule from "diagram-js-minimap";
 import spiffworkflow from "./modeler/spiffworkflow-moddle.js";
 import spiffProviderModule from "./modeler/spiff-provider.js";
+import translateModule from "./modeler/translate.js";
 
 
 var host = document.querySelector("[data-bpmn-modeler]");
@@ -28,6 +31,7 @@ function start(host) {
   var resultBox = host.querySelector("[data-deploy-result]");
   var statusBox = host.querySelector("[data-diagram-status]");
   var labels = JSON.parse(host.getAttribute("data-labels") || "{}");
+  var formFiles = JSON.parse(host.getAttribute("data-form-files") || "[]");
   var marked = [];
   var dirty = false;
 
@@ -53,8 +57,8 @@ function start(host) {
   var modeler = new window.BpmnJS({
     container: canvasBox,
     propertiesPanel: { parent: panelBox },
-    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, spiffProviderModule(labels),
-                        MinimapModule],
+    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, spiffProviderModule(labels, formFiles),
+                        MinimapModule, translateModule(labels)],
     moddleExtensions: { spiffworkflow: spiffworkflow }
   });
   window.ecvetModeler = modeler;
