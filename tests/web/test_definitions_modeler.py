@@ -336,3 +336,32 @@ def test_the_modeler_says_so_when_its_libraries_cannot_be_loaded(
     page.wait_for_selector("[data-bpmn-modeler][data-render-error]")
     assert "Upload a BPMN file below instead" in page.locator("[data-diagram-status]").inner_text()
     assert page.get_by_text("Upload a BPMN file instead").is_visible()
+
+
+def test_the_modeler_and_its_panel_speak_the_readers_language(
+    page: Any, demo: Demo, live_server: LiveServer, sign_in_as: Any
+) -> None:
+    """The properties panel's own words (through the translate service), the form file picker and the
+    deploy answer come from the catalogue: a German reader reads German."""
+    deploy(live_server.db, TWO_LANE)
+    problems = watch_console(page)
+    sign_in_as(page, demo.admin)
+    page.set_extra_http_headers({"Accept-Language": "de"})
+    page.goto("/definitions/two_lane_review/modeler")
+    page.wait_for_selector("[data-bpmn-modeler][data-rendered='true']")
+    page.locator("g.djs-element[data-element-id='review']").click()
+    panel = page.locator("[data-properties-panel]")
+    titles = panel.locator(".bio-properties-panel-group-header-title").all_inner_texts()
+    assert {"Allgemein", "Dokumentation", "Formular und Anweisungen"} <= set(titles)
+    assert not {"General", "Documentation"} & set(titles)
+    add = panel.locator("[data-group-id='group-spiff-properties'] .bio-properties-panel-add-entry")
+    assert add.get_attribute("title") == "Neuen Listeneintrag anlegen"
+    open_group(page, "Formular und Anweisungen")
+    choices = panel.get_by_label("Formulardatei (JSON Schema)").locator("option").all_inner_texts()
+    assert {"Andere…", "two_lane_review.json"} <= set(choices)
+
+    page.get_by_role("button", name="Als neue Version speichern").click()
+    page.wait_for_selector("[data-bpmn-modeler][data-last-save='saved']")
+    answer = page.locator("[data-deploy-result] .deploy-versions").inner_text()
+    assert re.search(r"two_lane_review Version \d \((neu|unverändert: gleicher Inhalt)\)", answer), answer
+    assert problems == []

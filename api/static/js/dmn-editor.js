@@ -1,5 +1,6 @@
 /*
- * The decision-table editor (dmn-js Modeler, loaded before this file, with deploy.js).
+ * The decision-table editor (dmn-js Modeler from its ES modules, see dmn/modeler.js, run before this
+ * deferred file, with deploy.js).
  *
  * [data-dmn-editor] holds data-xml-url (the deployed table), data-save-url and data-texts (the status
  * words, from the catalogue, so they follow the page's language). The decision table view
@@ -14,7 +15,6 @@
 (function () {
   "use strict";
 
-  if (window.EcvetQuietInferno) { window.EcvetQuietInferno.restore(); }
   var host = document.querySelector("[data-dmn-editor]");
   if (!host) { return; }
   var canvasBox = host.querySelector("[data-editor-canvas]");
