@@ -323,6 +323,9 @@ def test_saving_the_shipped_processes_unchanged_keeps_every_extension(
         tags = [re.findall(r"<spiffworkflow:(\w+)", api_get(
             page, token, f"/api/process-definitions/{key}/versions/{n}/files/{diagram}").text()) for n in (1, 2)]
         assert sorted(tags[1]) == sorted(tags[0]), key
+        if key == "partnership":  # a multi-instance's loop variable, which bpmn-js alone drops on import
+            saved = api_get(page, token, f"/api/process-definitions/{key}/versions/2/files/{diagram}").text()
+            assert ">mou_other_partners</bpmn:loopDataInputRef>" in saved
     assert problems == []
 
 

@@ -18,6 +18,7 @@ import MinimapModule from "diagram-js-minimap";
 import spiffworkflow from "./modeler/spiffworkflow-moddle.js";
 import spiffProviderModule from "./modeler/spiff-provider.js";
 import translateModule from "./modeler/translate.js";
+import * as loopRefs from "./modeler/loop-refs.js";
 
 
 var host = document.querySelector("[data-bpmn-modeler]");
@@ -34,6 +35,7 @@ function start(host) {
   var formFiles = JSON.parse(host.getAttribute("data-form-files") || "[]");
   var marked = [];
   var dirty = false;
+  var keptLoopRefs = {};  // variable names bpmn-js would drop on import (modeler/loop-refs.js)
 
   /* "Fit" keeps the diagram right of the palette (its width as drawn, one or two columns) and below the
      open minimap. */
@@ -103,7 +105,9 @@ function start(host) {
     window.EcvetDeploy.clear(resultBox);
     say(labels.saving);
     modeler.saveXML({ format: true })
-      .then(function (out) { return window.EcvetDeploy.post(host.getAttribute("data-save-url"), out.xml); })
+      .then(function (out) {
+        return window.EcvetDeploy.post(host.getAttribute("data-save-url"), loopRefs.restore(out.xml, keptLoopRefs));
+      })
       .then(function (result) {
         say("");
         if (result.ok) {
@@ -142,7 +146,10 @@ function start(host) {
       if (!response.ok) { throw new Error(labels.load_failed + " (" + response.status + ")"); }
       return response.text();
     })
-    .then(function (xml) { return modeler.importXML(xml); })
+    .then(function (xml) {
+      keptLoopRefs = loopRefs.remember(xml);
+      return modeler.importXML(xml);
+    })
     .then(function () {
       if (canvasBox.offsetWidth >= 640) { modeler.get("minimap").open(); }  // on a phone it would cover the canvas
       window.EcvetDiagram.show(modeler, inset());
