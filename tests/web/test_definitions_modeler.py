@@ -352,6 +352,9 @@ def test_the_modeler_and_its_panel_speak_the_readers_language(
     page.set_extra_http_headers({"Accept-Language": "de"})
     page.goto("/definitions/two_lane_review/modeler")
     page.wait_for_selector("[data-bpmn-modeler][data-rendered='true']")
+    intro = page.locator(".page-head p.muted").first
+    assert intro.inner_text().startswith("Bearbeitet wird Version 1 (two_lane_review.bpmn).")
+    assert intro.locator("[data-next-version]").inner_text() == "2"
     page.locator("g.djs-element[data-element-id='review']").click()
     panel = page.locator("[data-properties-panel]")
     titles = panel.locator(".bio-properties-panel-group-header-title").all_inner_texts()
