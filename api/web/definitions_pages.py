@@ -123,7 +123,7 @@ def _modeler_page(key: str, errors: Any = None, message: str | None = None, stat
     html = render_template(
         "definitions/modeler.html", active="definitions", process=process, diagram=diagram,
         kept=[f for f in process.latest.files if f != diagram], errors=errors, message=message,
-        labels=_modeler_labels(),
+        labels=_modeler_labels(), form_files=sorted(f for f in process.latest.files if f.endswith(".json")),
         xml_url=url_for("web_monitor.diagram_xml", key=key, version=process.latest.version),
         save_url=url_for("web_definitions.modeler", key=key),
     )

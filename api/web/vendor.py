@@ -45,7 +45,6 @@ ALLOWED: dict[str, frozenset[str]] = {
         *(f"assets/bpmn-font/font/bpmn.{ext}" for ext in _FONTS),
     }),
     "dmn-js": frozenset({
-        "dmn-modeler.production.min.js",
         "dmn-viewer.production.min.js",
         "assets/diagram-js.css",
         "assets/dmn-js-shared.css",
@@ -111,17 +110,19 @@ def vendor_url(package: str, filename: str) -> str:
 
 # --- ES modules -------------------------------------------------------------------------------------
 
-#: The bare specifiers our own modules import (api/static/js/modeler*.js); everything they import is
-#: found from here.
+#: The bare specifiers our own modules import (api/static/js/modeler*.js, js/dmn/modeler.js); everything
+#: they import is found from here.
 MODULE_ENTRIES = (
     "bpmn-js-properties-panel",
     "@bpmn-io/properties-panel",
     "@bpmn-io/properties-panel/preact",
     "@bpmn-io/properties-panel/preact/hooks",
     "diagram-js-minimap",
+    "dmn-js/lib/Modeler",  # the decision-table editor (api/static/js/dmn/modeler.js)
 )
 #: Packages that ship CommonJS only -> our ES module with the same interface (in api/static/).
-SHIMS = {"classnames": "js/modeler/classnames.js"}
+SHIMS = {"classnames": "js/modeler/classnames.js", "css.escape": "js/dmn/css-escape.js",
+         "escape-html": "js/dmn/escape-html.js"}
 
 _IMPORT_RE = re.compile(r"""(?:^|[;\n}])\s*(?:import|export)\s*(?:[\w*${},\s]+?\s*from\s*)?['"]([^'"]+)['"]""")
 _CONDITIONS = ("browser", "import", "module", "default")

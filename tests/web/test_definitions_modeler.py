@@ -136,14 +136,20 @@ def test_owner_changes_a_form_file_and_a_condition_in_the_properties_panel_and_d
     panel = page.locator("[data-properties-panel]")
     assert "Review placement" in panel.locator(".bio-properties-panel-header").inner_text()
     open_group(page, "Form and instructions")
+    # A choice among the version's form files, with "Other…" for a name typed (and checked) by hand.
     form = panel.get_by_label("Form file (JSON Schema)")
     assert form.input_value() == "two_lane_review.json"
-    form.fill("../review form.txt")  # what the engine would refuse is refused on the field, not applied
-    error = panel.locator("[data-entry-id='spiff-formJsonSchemaFilename'] .bio-properties-panel-error")
+    choices = form.locator("option").all_inner_texts()
+    assert {"two_lane_review.json", "two_lane_propose.json", "Other…"} <= set(choices)
+    form.select_option(label="Other…")
+    other = panel.get_by_label("Other form file name")
+    other.fill("../review form.txt")  # what the engine would refuse is refused on the field, not applied
+    error = panel.locator("[data-entry-id='spiff-formJsonSchemaFilename-other'] .bio-properties-panel-error")
     assert "ending in .json" in error.inner_text()
     assert page.evaluate(FORM_PROPERTY) == "two_lane_review.json"
-    form.fill("two_lane_propose.json")
+    form.select_option("two_lane_propose.json")
     page.wait_for_function(f"() => ({FORM_PROPERTY})() === 'two_lane_propose.json'")
+    assert other.count() == 0  # a file of the bundle needs no typing
 
     # The gateway's "Yes" flow: its condition, changed in the panel.
     page.locator("g.djs-element[data-element-id='Flow_accepted_label']").click()
@@ -317,6 +323,9 @@ def test_saving_the_shipped_processes_unchanged_keeps_every_extension(
         tags = [re.findall(r"<spiffworkflow:(\w+)", api_get(
             page, token, f"/api/process-definitions/{key}/versions/{n}/files/{diagram}").text()) for n in (1, 2)]
         assert sorted(tags[1]) == sorted(tags[0]), key
+        if key == "partnership":  # a multi-instance's loop variable, which bpmn-js alone drops on import
+            saved = api_get(page, token, f"/api/process-definitions/{key}/versions/2/files/{diagram}").text()
+            assert ">mou_other_partners</bpmn:loopDataInputRef>" in saved
     assert problems == []
 
 
@@ -330,3 +339,35 @@ def test_the_modeler_says_so_when_its_libraries_cannot_be_loaded(
     page.wait_for_selector("[data-bpmn-modeler][data-render-error]")
     assert "Upload a BPMN file below instead" in page.locator("[data-diagram-status]").inner_text()
     assert page.get_by_text("Upload a BPMN file instead").is_visible()
+
+
+def test_the_modeler_and_its_panel_speak_the_readers_language(
+    page: Any, demo: Demo, live_server: LiveServer, sign_in_as: Any
+) -> None:
+    """The properties panel's own words (through the translate service), the form file picker and the
+    deploy answer come from the catalogue: a German reader reads German."""
+    deploy(live_server.db, TWO_LANE)
+    problems = watch_console(page)
+    sign_in_as(page, demo.admin)
+    page.set_extra_http_headers({"Accept-Language": "de"})
+    page.goto("/definitions/two_lane_review/modeler")
+    page.wait_for_selector("[data-bpmn-modeler][data-rendered='true']")
+    intro = page.locator(".page-head p.muted").first
+    assert intro.inner_text().startswith("Bearbeitet wird Version 1 (two_lane_review.bpmn).")
+    assert intro.locator("[data-next-version]").inner_text() == "2"
+    page.locator("g.djs-element[data-element-id='review']").click()
+    panel = page.locator("[data-properties-panel]")
+    titles = panel.locator(".bio-properties-panel-group-header-title").all_inner_texts()
+    assert {"Allgemein", "Dokumentation", "Formular und Anweisungen"} <= set(titles)
+    assert not {"General", "Documentation"} & set(titles)
+    add = panel.locator("[data-group-id='group-spiff-properties'] .bio-properties-panel-add-entry")
+    assert add.get_attribute("title") == "Neuen Listeneintrag anlegen"
+    open_group(page, "Formular und Anweisungen")
+    choices = panel.get_by_label("Formulardatei (JSON Schema)").locator("option").all_inner_texts()
+    assert {"Andere…", "two_lane_review.json"} <= set(choices)
+
+    page.get_by_role("button", name="Als neue Version speichern").click()
+    page.wait_for_selector("[data-bpmn-modeler][data-last-save='saved']")
+    answer = page.locator("[data-deploy-result] .deploy-versions").inner_text()
+    assert re.search(r"two_lane_review Version \d \((neu|unverändert: gleicher Inhalt)\)", answer), answer
+    assert problems == []

@@ -2,7 +2,8 @@
  * Shared by the BPMN modeler and the decision-table editor: send the edited XML to the page's save URL
  * (CSRF token from <meta name="csrf-token">) and show what the engine answered in [data-deploy-result].
  * The answer is JSON: {message, versions: [{key, version, created, url}]} on success, or an RFC 9457
- * problem with errors: [{file, element_id, message, line}] when the engine refused the bundle.
+ * problem with errors: [{file, element_id, message, line}] when the engine refused the bundle. The box's
+ * own words come from the catalogue, in its data-texts (definitions/_deploy_result.html).
  */
 (function () {
   "use strict";
@@ -27,6 +28,14 @@
     });
   }
 
+  /* The box's text `name` from the catalogue, with {placeholders} filled in. */
+  function text(box, name, values) {
+    var texts = JSON.parse(box.getAttribute("data-texts") || "{}");
+    return (texts[name] || name).replace(/{([^}]+)}/g, function (match, key) {
+      return values && key in values ? String(values[key]) : match;
+    });
+  }
+
   function clear(box) {
     while (box.firstChild) { box.removeChild(box.firstChild); }
     box.hidden = true;
@@ -46,16 +55,16 @@
     box.hidden = false;
     if (result.ok) {
       box.classList.add("flash", "flash-success");
-      box.appendChild(element("p", null, result.body.message || "Saved."));
+      box.appendChild(element("p", null, result.body.message || text(box, "saved")));
       var versions = result.body.versions || [];
       if (versions.length) {
         var list = element("ul", "deploy-versions");
         versions.forEach(function (v) {
           var item = element("li");
-          var link = element("a", null, v.key + " version " + v.version);
+          var link = element("a", null, text(box, "version", { key: v.key, version: v.version }));
           link.href = v.url;
           item.appendChild(link);
-          item.appendChild(document.createTextNode(v.created ? " (new)" : " (unchanged: same content)"));
+          item.appendChild(document.createTextNode(" (" + text(box, v.created ? "new" : "unchanged") + ")"));
           list.appendChild(item);
         });
         box.appendChild(list);
@@ -64,7 +73,7 @@
       return;
     }
     box.classList.add("alert", "alert-error");
-    box.appendChild(element("p", "deploy-title", result.body.detail || result.body.title || "Not saved."));
+    box.appendChild(element("p", "deploy-title", result.body.detail || result.body.title || text(box, "not_saved")));
     var errors = Array.isArray(result.body.errors) ? result.body.errors : [];
     if (!Array.isArray(result.body.errors) && result.body.errors && typeof result.body.errors === "object") {
       Object.keys(result.body.errors).forEach(function (key) {
@@ -82,7 +91,7 @@
           if (onElement) {
             var button = element("button", "button button-small", error.element_id);
             button.type = "button";
-            button.setAttribute("aria-label", "Show element " + error.element_id + " in the diagram");
+            button.setAttribute("aria-label", text(box, "show_element", { id: error.element_id }));
             button.addEventListener("click", function () { onElement(error.element_id); });
             li.appendChild(button);
           } else {
@@ -92,7 +101,7 @@
         }
         li.appendChild(element("span", "deploy-error-message", error.message));
         if (error.file) {
-          li.appendChild(element("span", "muted", " — " + error.file + (error.line ? ", line " + error.line : "")));
+          li.appendChild(element("span", "muted", " — " + error.file + (error.line ? ", " + text(box, "line", { line: error.line }) : "")));
         }
         ul.appendChild(li);
       });

@@ -1,7 +1,9 @@
 /*
- * The decision-table editor (dmn-js Modeler, loaded before this file, with deploy.js).
+ * The decision-table editor (dmn-js Modeler from its ES modules, see dmn/modeler.js, run before this
+ * deferred file, with deploy.js).
  *
- * [data-dmn-editor] holds data-xml-url (the deployed table) and data-save-url. The decision table view
+ * [data-dmn-editor] holds data-xml-url (the deployed table), data-save-url and data-texts (the status
+ * words, from the catalogue, so they follow the page's language). The decision table view
  * opens directly; "Save as new version" posts the XML and the server deploys it with every process
  * that uses the table, or lists the engine's and the domain's errors. window.ecvetDmn is the instance.
  *
@@ -13,7 +15,6 @@
 (function () {
   "use strict";
 
-  if (window.EcvetQuietInferno) { window.EcvetQuietInferno.restore(); }
   var host = document.querySelector("[data-dmn-editor]");
   if (!host) { return; }
   var canvasBox = host.querySelector("[data-editor-canvas]");
@@ -24,6 +25,7 @@
   var choiceLabel = choiceBox.querySelector("[data-cell-choices-label]");
   var choiceSelect = choiceBox.querySelector("select");
   var plain = window.EcvetDmnPlain;
+  var texts = JSON.parse(host.getAttribute("data-texts") || "{}");
   var chosenCell = null;
   var dirty = false;
 
@@ -34,7 +36,7 @@
   }
 
   if (typeof window.DmnJS !== "function") {
-    say("The decision table editor is not installed (run make setup). Upload a DMN file below instead.", true);
+    say(texts.missing, true);
     return;
   }
 
@@ -55,7 +57,7 @@
   function save() {
     saveButton.disabled = true;
     window.EcvetDeploy.clear(resultBox);
-    say("Validating and deploying…");
+    say(texts.saving);
     editor.saveXML({ format: true })
       .then(function (out) { return window.EcvetDeploy.post(host.getAttribute("data-save-url"), plain.toPython(out.xml)); })
       .then(function (result) {
@@ -64,7 +66,7 @@
         window.EcvetDeploy.show(resultBox, result, null);
         host.setAttribute("data-last-save", result.ok ? "saved" : "refused");
       })
-      .catch(function (error) { say("Not saved: " + error.message, true); })
+      .catch(function (error) { say(texts.not_saved.replace("{reason}", error.message), true); })
       .then(function () { saveButton.disabled = false; });
   }
 
@@ -121,10 +123,10 @@
     if (dirty) { event.preventDefault(); event.returnValue = ""; }
   });
 
-  say("Loading the deployed table…");
+  say(texts.loading);
   fetch(host.getAttribute("data-xml-url"), { credentials: "same-origin", headers: { Accept: "application/xml" } })
     .then(function (response) {
-      if (!response.ok) { throw new Error("the table could not be loaded (" + response.status + ")"); }
+      if (!response.ok) { throw new Error(texts.load_failed.replace("{status}", String(response.status))); }
       return response.text();
     })
     .then(function (xml) { return editor.importXML(plain.toPlain(xml)); })
@@ -140,7 +142,7 @@
       host.setAttribute("data-rendered", "true");
     })
     .catch(function (error) {
-      say("The table cannot be edited here: " + error.message, true);
+      say(texts.cannot_edit.replace("{reason}", error.message), true);
       host.setAttribute("data-render-error", error.message);
     });
 })();

@@ -4,17 +4,21 @@
  * engine reads (modeler/spiff-provider.js, modeler/spiffworkflow-moddle.js), and a minimap. The ES
  * modules come from node_modules through the page's import map (api/web/vendor.py).
  *
- * [data-bpmn-modeler] holds data-xml-url (the latest version's diagram), data-save-url and data-labels
- * (the catalogue's modeler.* texts). "Save as new version" posts the edited XML; the engine validates
- * the whole bundle and either deploys version n+1 or answers with errors, each naming its element: those
- * elements get the marker "deploy-error" and a badge in the diagram, and the list under the toolbar lets
- * a keyboard user jump to each one (which also opens its properties; the first is selected at once).
+ * [data-bpmn-modeler] holds data-xml-url (the latest version's diagram), data-save-url, data-labels
+ * (the catalogue's modeler.* texts; the libraries' own words through modeler/translate.js) and
+ * data-form-files (the bundle's form files, offered by the form file pickers). "Save as new version"
+ * posts the edited XML; the engine validates the whole bundle and either deploys version n+1 or answers
+ * with errors, each naming its element: those elements get the marker "deploy-error" and a badge in the
+ * diagram, and the list under the toolbar lets a keyboard user jump to each one (which also opens its
+ * properties; the first is selected at once).
  * window.ecvetModeler is the bpmn-js instance (its modeling API is what the browser tests drive).
  */
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js-properties-panel";
 import MinimapModule from "diagram-js-minimap";
 import spiffworkflow from "./modeler/spiffworkflow-moddle.js";
 import spiffProviderModule from "./modeler/spiff-provider.js";
+import translateModule from "./modeler/translate.js";
+import * as loopRefs from "./modeler/loop-refs.js";
 
 
 var host = document.querySelector("[data-bpmn-modeler]");
@@ -28,8 +32,10 @@ function start(host) {
   var resultBox = host.querySelector("[data-deploy-result]");
   var statusBox = host.querySelector("[data-diagram-status]");
   var labels = JSON.parse(host.getAttribute("data-labels") || "{}");
+  var formFiles = JSON.parse(host.getAttribute("data-form-files") || "[]");
   var marked = [];
   var dirty = false;
+  var keptLoopRefs = {};  // variable names bpmn-js would drop on import (modeler/loop-refs.js)
 
   /* "Fit" keeps the diagram right of the palette (its width as drawn, one or two columns) and below the
      open minimap. */
@@ -53,8 +59,8 @@ function start(host) {
   var modeler = new window.BpmnJS({
     container: canvasBox,
     propertiesPanel: { parent: panelBox },
-    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, spiffProviderModule(labels),
-                        MinimapModule],
+    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, spiffProviderModule(labels, formFiles),
+                        MinimapModule, translateModule(labels)],
     moddleExtensions: { spiffworkflow: spiffworkflow }
   });
   window.ecvetModeler = modeler;
@@ -99,7 +105,9 @@ function start(host) {
     window.EcvetDeploy.clear(resultBox);
     say(labels.saving);
     modeler.saveXML({ format: true })
-      .then(function (out) { return window.EcvetDeploy.post(host.getAttribute("data-save-url"), out.xml); })
+      .then(function (out) {
+        return window.EcvetDeploy.post(host.getAttribute("data-save-url"), loopRefs.restore(out.xml, keptLoopRefs));
+      })
       .then(function (result) {
         say("");
         if (result.ok) {
@@ -138,7 +146,10 @@ function start(host) {
       if (!response.ok) { throw new Error(labels.load_failed + " (" + response.status + ")"); }
       return response.text();
     })
-    .then(function (xml) { return modeler.importXML(xml); })
+    .then(function (xml) {
+      keptLoopRefs = loopRefs.remember(xml);
+      return modeler.importXML(xml);
+    })
     .then(function () {
       if (canvasBox.offsetWidth >= 640) { modeler.get("minimap").open(); }  // on a phone it would cover the canvas
       window.EcvetDiagram.show(modeler, inset());

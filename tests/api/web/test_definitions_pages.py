@@ -232,3 +232,20 @@ def test_a_table_saved_lists_each_deployed_process_once(world: World, pages: dic
     assert saved.status_code == 201, saved.get_json()
     listed = [(v["key"], v["version"], v["created"]) for v in saved.get_json()["versions"]]
     assert sorted(listed) == [("mou_approval_round", 2, True), ("partnership", 2, True)]
+
+
+def test_the_editors_get_their_words_in_the_readers_language_and_the_bundles_form_files(
+    deployed: World, pages: dict[str, Browser]
+) -> None:
+    """The editors' JavaScript shows only what the page gives it: status words from the catalogue in the
+    reader's language (data-texts, data-labels) and the version's form files for the form file picker."""
+    german = {"Accept-Language": "de"}
+    admin = pages["admin"]
+    modeler = admin.get("/definitions/two_lane_review/modeler", headers=german).get_data(as_text=True)
+    assert 'data-form-files="[&#34;two_lane_propose.json&#34;, &#34;two_lane_review.json&#34;]"' in modeler
+    assert "Neuen Listeneintrag anlegen" in modeler  # the panel library's words (modeler.lib.*)
+    assert "Element {id} im Diagramm zeigen" in modeler  # deploy.js's words
+    table = admin.get("/decision-tables/national_models.dmn", headers=german).get_data(as_text=True)
+    assert "Die bereitgestellte Tabelle wird geladen" in table  # (its ellipsis is escaped in the JSON)
+    assert "Die Tabelle kann hier nicht bearbeitet werden: {reason}" in table
+    assert "quiet-inferno" not in table

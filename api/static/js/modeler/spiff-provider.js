@@ -20,6 +20,7 @@ import { h } from "@bpmn-io/properties-panel/preact";
 import {
   Writer, bo, extension, extensions, is, messageDefinition, property, setBody, setProperty
 } from "./spiff-model.js";
+import FormFilePicker from "./form-file-picker.js";
 
 var LOW_PRIORITY = 400;
 var PARAMETER_TYPES = ["str", "int", "float", "bool", "dict", "list", "any"];
@@ -83,6 +84,13 @@ function bodyEntry(id, type, label, options, owner) {
   }, function (element, value, svc) { setBody(new Writer(element, svc), ownerOf(element), type, value); }, options);
 }
 
+/* A form file: a choice among the bundle's form files, or another name typed and checked (form-file-picker.js). */
+function formFileEntry(id, name, label, hint, L) {
+  var typed = propertyEntry(id, name, label, { description: hint, validate: check("form_file", L.invalid_form_file) });
+  return Object.assign(typed, { component: FormFilePicker, text: TextEntry, labels: L, files: formFiles,
+                                isEdited: isSelectEntryEdited });
+}
+
 /* ---- groups -------------------------------------------------------------------------------------- */
 
 function group(id, label, entries) {
@@ -94,12 +102,10 @@ function taskGroups(element, L) {
   var groups = [];
   if (is(object, "bpmn:UserTask") || is(object, "bpmn:ManualTask")) {
     groups.push(group("spiff-form", L.group_form, [
-      propertyEntry("spiff-formJsonSchemaFilename", "formJsonSchemaFilename", L.form_file,
-        { description: L.form_file_hint, validate: check("form_file", L.invalid_form_file) }),
+      formFileEntry("spiff-formJsonSchemaFilename", "formJsonSchemaFilename", L.form_file, L.form_file_hint, L),
       bodyEntry("spiff-instructionsForEndUser", "spiffworkflow:InstructionsForEndUser", L.instructions,
         { area: true, description: L.instructions_hint }),
-      propertyEntry("spiff-formUiSchemaFilename", "formUiSchemaFilename", L.ui_form_file,
-        { description: L.ui_form_file_hint, validate: check("form_file", L.invalid_form_file) }),
+      formFileEntry("spiff-formUiSchemaFilename", "formUiSchemaFilename", L.ui_form_file, L.ui_form_file_hint, L),
       propertyEntry("spiff-dueDate", "dueDate", L.due_date, { description: L.due_date_hint, code: true })
     ]));
     groups.push(group("spiff-action", L.group_action, [
@@ -201,6 +207,8 @@ function parametersGroup(element, L) {
 
 /* List groups call add/remove outside a component: the services come from the injector kept below. */
 var injected = null;
+var translate = null;  // diagram-js's translate service (modeler/translate.js), for the list groups
+var formFiles = [];  // the bundle's .json files (the page's data-form-files), for the form file pickers
 
 function addParameter(element, count) {
   var writer = new Writer(element, injected);
@@ -437,9 +445,11 @@ function processGroups(element, L) {
   ])];
 }
 
-export default function spiffProviderModule(labels) {
+export default function spiffProviderModule(labels, files) {
+  formFiles = files || [];
   function SpiffPropertiesProvider(propertiesPanel, injector) {
     injected = { bpmnFactory: injector.get("bpmnFactory"), commandStack: injector.get("commandStack") };
+    translate = injector.get("translate");
     propertiesPanel.registerProvider(LOW_PRIORITY, this);
   }
   SpiffPropertiesProvider.$inject = ["propertiesPanel", "injector"];
@@ -450,6 +460,8 @@ export default function spiffProviderModule(labels) {
         flowGroups(element, labels), messageGroups(element, labels), timerGroups(element, labels),
         payloadGroups(element, labels), [otherPropertiesGroup(element, labels)]
       ).filter(Boolean);
+      // The list groups' own words ("Create new list item"...) through the translate service too.
+      ours.forEach(function (g) { if (g.component === ListGroup) { g.translate = translate; } });
       groups = groups.filter(function (g) { return g.id !== "timer"; });
       // Ours come right after the general group (name and id), before documentation and the rest.
       var general = groups.findIndex(function (g) { return g.id === "general"; });
