@@ -144,7 +144,7 @@ def save(
     open_incident = old_status == InstanceStatus.ERROR and has_open_incident(session, instance.id)
     new_status = compute_status(workflow, outcome, open_incident, old_status)
     if new_status != old_status:
-        instance.set_status(new_status)
+        instance.status = new_status
         audit.record(session, actor_id=actor_id, action="instance.status_changed", instance_id=instance.id,
                      old=old_status, new=new_status)
     if new_status == InstanceStatus.COMPLETED and instance.completed_at is None:

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 from . import clock
@@ -233,18 +233,19 @@ class ProcessInstance(Base):
         """The process definition version this instance runs on (it never changes by itself)."""
         return self.definition.version
 
-    def set_status(self, status: str) -> None:
-        """Every status change goes through here: the parties' rows carry a copy (migration 1708)."""
-        self.status = status
+    @validates("status")
+    def _copy_status(self, _key: str, status: str) -> str:
+        """Whoever sets the status sets the copy on the parties' rows too (migration 1708)."""
         for party in self.parties:
             party.status = status
+        return status
 
 
 class InstanceParty(Base):
     """Which organisation (or single user, e.g. the learner) plays a lane's role in one instance."""
 
     __tablename__ = "instance_parties"
-    # Copies of the instance's key, status (set_status) and start: a party's filtered list is one range scan.
+    # Copies of the instance's key, status (kept on every set) and start: a party's filtered list is one scan.
     __table_args__ = (
         UniqueConstraint("instance_id", "role"),
         Index("ix_parties_org_key_status", "organisation_id", "process_key", "status", "created_at", "instance_id"),

@@ -33,7 +33,7 @@ def suspend(session: Session, *, actor: Actor, instance_id: str, reason: str | N
     if instance.status in FINAL or instance.status == InstanceStatus.SUSPENDED:
         raise Conflict(f"The instance is {instance.status}; it cannot be suspended")
     previous = instance.status
-    instance.set_status(InstanceStatus.SUSPENDED)
+    instance.status = InstanceStatus.SUSPENDED
     instance.next_due_at = None
     instance.updated_at = utcnow()
     jobqueue.cancel_pending(session, instance_id=instance.id)
@@ -50,7 +50,7 @@ def resume(session: Session, *, actor: Actor, instance_id: str) -> ProcessInstan
         raise Conflict(f"The instance is {instance.status}, not suspended")
     workflow = execution.open_workflow(instance)
     open_incident = execution.has_open_incident(session, instance.id)
-    instance.set_status(InstanceStatus.ERROR if open_incident else InstanceStatus.RUNNING)
+    instance.status = InstanceStatus.ERROR if open_incident else InstanceStatus.RUNNING
     audit.record(session, actor_id=actor.user_id, action="instance.resumed", instance_id=instance.id)
     execution.advance(session, instance, workflow, actor_id=actor.user_id)
     return instance
@@ -65,7 +65,7 @@ def terminate(session: Session, *, actor: Actor, instance_id: str, reason: str |
     workflow = execution.open_workflow(instance)
     workflow.cancel()
     previous = instance.status
-    instance.set_status(InstanceStatus.TERMINATED)
+    instance.status = InstanceStatus.TERMINATED
     instance.completed_at = utcnow()
     audit.record(session, actor_id=actor.user_id, action="instance.terminated", instance_id=instance.id,
                  previous=previous, reason=reason)

@@ -126,6 +126,11 @@ def test_every_status_change_reaches_the_party_rows(db: Database, orgs: dict[str
 
     assert step(complete, first) == InstanceStatus.COMPLETED
     second = started()
+    # Any writer, even a plain assignment outside the engine's operations, moves the copies with it.
+    assert step(lambda s, i: setattr(s.get_one(ProcessInstance, i), "status", InstanceStatus.ERROR),
+                second) == InstanceStatus.ERROR
+    assert step(lambda s, i: setattr(s.get_one(ProcessInstance, i), "status", InstanceStatus.WAITING),
+                second) == InstanceStatus.WAITING
     assert step(lambda s, i: operations.terminate(s, actor=admin, instance_id=i), second) == InstanceStatus.TERMINATED
     with db.transaction(write=False) as s:
         assert [i.id for i in instances.list_for(s, actor=orgs["host"], status=InstanceStatus.TERMINATED).items] == [

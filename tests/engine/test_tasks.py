@@ -86,7 +86,7 @@ def test_another_party_may_not_complete_and_an_admin_only_on_behalf(db: Database
 def test_a_task_of_a_suspended_instance_cannot_be_completed(db: Database, orgs: dict[str, Any], two_lane: str) -> None:
     task = ready_task(db, two_lane)
     with db.transaction() as s:
-        row(s, ProcessInstance, two_lane).set_status(InstanceStatus.SUSPENDED)
+        row(s, ProcessInstance, two_lane).status = InstanceStatus.SUSPENDED
     with pytest.raises(Conflict, match="suspended"):
         complete(db, orgs["sender"], task.id, PROPOSAL)
 
