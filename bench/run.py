@@ -253,7 +253,8 @@ def add_background(p: Platform, count: int) -> None:
                 rows.append({"id": iid, "definition_id": definition_id, "process_key": "bench20",
                              "status": "waiting", "state": state, "lock_version": 1,
                              "created_at": _utc(now), "updated_at": _utc(now)})
-                party_rows += [{"instance_id": iid, "role": r, "organisation_id": o} for r, o in p.org_ids.items()]
+                party_rows += [{"instance_id": iid, "role": r, "organisation_id": o, "process_key": "bench20",
+                                "status": "waiting", "created_at": _utc(now)} for r, o in p.org_ids.items()]
                 task_rows.append({"id": str(uuid.uuid4()), "instance_id": iid, "process_key": "bench20",
                                   "bpmn_id": "task_0", "name": "Step 0", "role": "sending",
                                   "organisation_id": p.org_ids["sending"], "state": "ready",

@@ -249,7 +249,8 @@ class _Loader:
             "started_by": actor.user_id, "created_at": times[0], "updated_at": times[-1],
             "completed_at": completed_at, "next_due_at": None,
         })
-        rows.parties += [{"instance_id": instance_id, "role": role, "organisation_id": org, "user_id": None}
+        rows.parties += [{"instance_id": instance_id, "role": role, "organisation_id": org, "user_id": None,
+                          "process_key": definition.key, "status": status, "created_at": times[0]}
                          for role, org in sorted(start.parties.items())]
         audit = _Trail(actor, instance_id)
         audit.add(times[0], "instance.started", None, process_key=definition.key, version=definition.version,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, NamedTuple, TypedDict
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, union_all
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -32,7 +32,7 @@ from .models import (
     User,
     utcnow,
 )
-from .pagination import Page, paginate
+from .pagination import MAX_LIMIT, Page, keyset_after, page_of, paginate
 from .parties import Actor
 
 PartyRef = int | Mapping[str, int]
@@ -151,7 +151,8 @@ def bind_party(session: Session, *, actor_id: int | None, instance: ProcessInsta
         if existing.organisation_id != organisation_id:
             raise Conflict(f"'{name}' is bound to organisation {existing.organisation_id} already")
         return name
-    instance.parties.append(InstanceParty(role=name, organisation_id=organisation_id))
+    instance.parties.append(InstanceParty(role=name, organisation_id=organisation_id, process_key=instance.process_key,
+                                          status=instance.status, created_at=instance.created_at))
     session.flush()
     audit.record(session, actor_id=actor_id, action="instance.party_bound", instance_id=instance.id, role=name,
                  organisation_id=organisation_id)
@@ -209,10 +210,12 @@ def start(
         status=InstanceStatus.RUNNING,
         state="",
         started_by=actor.user_id,
+        created_at=utcnow(),
     )
     instance.definition = definition
     instance.parties = [
-        InstanceParty(role=role, organisation_id=org_id, user_id=user_id)
+        InstanceParty(role=role, organisation_id=org_id, user_id=user_id, process_key=definition.key,
+                      status=InstanceStatus.RUNNING, created_at=instance.created_at)
         for role, (org_id, user_id) in sorted(bindings.items())
     ]
     session.add(instance)
@@ -283,19 +286,56 @@ def list_for(
     newest_first: bool = False,
 ) -> Page[ProcessInstance]:
     """The instances the actor is a party of (admins: all), oldest first unless `newest_first`."""
+    if status and status not in InstanceStatus.ALL:
+        raise Invalid("Unknown status", errors={"status": [f"One of {', '.join(InstanceStatus.ALL)}"]})
+    if not actor.is_admin and not business_key:
+        return _party_page(session, actor, process_key=process_key, status=status, cursor=cursor, limit=limit,
+                           descending=newest_first)
     stmt = select(ProcessInstance)
     if not actor.is_admin:
         stmt = stmt.where(party_filter(actor))
     if process_key:
         stmt = stmt.where(ProcessInstance.process_key == process_key)
     if status:
-        if status not in InstanceStatus.ALL:
-            raise Invalid("Unknown status", errors={"status": [f"One of {', '.join(InstanceStatus.ALL)}"]})
         stmt = stmt.where(ProcessInstance.status == status)
     if business_key:
         stmt = stmt.where(ProcessInstance.business_key == business_key)
     return paginate(session, stmt, [ProcessInstance.created_at, ProcessInstance.id], cursor=cursor, limit=limit,
                     descending=newest_first)
+
+
+def _party_page(session: Session, actor: Actor, *, process_key: str | None, status: str | None,
+                cursor: str | None, limit: int, descending: bool) -> Page[ProcessInstance]:
+    """A party's page from the copies on its own party rows (migration 1708), not from the instances.
+
+    One branch per party the actor acts as (their user, each organisation) and status asked for (all
+    six without a filter), each a range scan of ``ix_parties_{org,user}_{key_,}status`` limited to the
+    page; one statement merges them (an instance where the actor plays two roles counts once) and
+    reads the page's instances by primary key.
+    """
+    limit = max(1, min(limit, MAX_LIMIT))
+    keys = [InstanceParty.created_at, InstanceParty.instance_id]
+    after = keyset_after(keys, cursor, descending=descending)
+    order = [k.desc() for k in keys] if descending else keys
+    parties = [InstanceParty.user_id == actor.user_id]
+    parties += [InstanceParty.organisation_id == org_id for org_id in actor.organisation_ids]
+    branches = []
+    for party in parties:
+        for one in [status] if status else InstanceStatus.ALL:
+            branch = select(*keys).where(party, InstanceParty.status == one).distinct()
+            if process_key:
+                branch = branch.where(InstanceParty.process_key == process_key)
+            if after is not None:
+                branch = branch.where(after)
+            branches.append(select(branch.order_by(*order).limit(limit + 1).subquery()))
+    merged = union_all(*branches).subquery()
+    merged_keys = [merged.c.created_at, merged.c.instance_id]
+    page = select(*merged_keys).distinct().order_by(
+        *([k.desc() for k in merged_keys] if descending else merged_keys)).limit(limit + 1).subquery()
+    instance_order = [ProcessInstance.created_at, ProcessInstance.id]
+    stmt = select(ProcessInstance).where(ProcessInstance.id.in_(select(page.c.instance_id))).order_by(
+        *([k.desc() for k in instance_order] if descending else instance_order))
+    return page_of(list(session.scalars(stmt)), instance_order, limit)
 
 
 def ready_tasks(session: Session, instance: ProcessInstance) -> list[HumanTask]:

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 from . import clock
@@ -39,16 +39,12 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, _dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
+        if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, _dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -77,8 +73,7 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The profile a signature takes what the account does not prove (migration 0008): the position a
-    # person usually signs in and the place they sign at. Forms are pre-filled from them.
+    # What a signature takes that the account does not prove (0008): usual position and place; pre-fill forms.
     position: Mapped[str | None] = mapped_column(String(200))
     place: Mapped[str | None] = mapped_column(String(200))
     # The language the pages speak to this person (migration 1702); none: the browser's Accept-Language.
@@ -140,10 +135,7 @@ class ProcessDefinition(Base):
     """One version of one process key; its parsed spec is stored here once, not in every instance."""
 
     __tablename__ = "process_definitions"
-    __table_args__ = (
-        UniqueConstraint("key", "version"),
-        UniqueConstraint("key", "content_hash"),
-    )
+    __table_args__ = (UniqueConstraint("key", "version"), UniqueConstraint("key", "content_hash"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(255), index=True)
@@ -159,8 +151,7 @@ class ProcessDefinition(Base):
     message_starts: Mapped[list[Any]] = mapped_column(default=list)
     # Roles whose tasks name their own party (``partyVariable``): bound after start, not at it (1703).
     per_task_roles: Mapped[list[Any]] = mapped_column(default=list)
-    # What deployed but the process owner should read: {file, element_id, message, line} per item
-    # (schema slips SpiffWorkflow tolerates, Camunda expressions translated, attributes not honoured).
+    # What the process owner should read ({file, element_id, message, line}): slips, translations, ignored.
     warnings: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -171,10 +162,7 @@ class DecisionDefinition(Base):
     """One version of one DMN decision, deployed alone or with processes; ``POST /api/decisions/{key}/evaluate``."""
 
     __tablename__ = "decision_definitions"
-    __table_args__ = (
-        UniqueConstraint("key", "version"),
-        UniqueConstraint("key", "content_sha256"),
-    )
+    __table_args__ = (UniqueConstraint("key", "version"), UniqueConstraint("key", "content_sha256"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(255), index=True)
@@ -245,18 +233,35 @@ class ProcessInstance(Base):
         """The process definition version this instance runs on (it never changes by itself)."""
         return self.definition.version
 
+    @validates("status")
+    def _copy_status(self, _key: str, status: str) -> str:
+        """Whoever sets the status sets the copy on the parties' rows too (migration 1708)."""
+        for party in self.parties:
+            party.status = status
+        return status
+
 
 class InstanceParty(Base):
     """Which organisation (or single user, e.g. the learner) plays a lane's role in one instance."""
 
     __tablename__ = "instance_parties"
-    __table_args__ = (UniqueConstraint("instance_id", "role"),)
+    # Copies of the instance's key, status (kept on every set) and start: a party's filtered list is one scan.
+    __table_args__ = (
+        UniqueConstraint("instance_id", "role"),
+        Index("ix_parties_org_key_status", "organisation_id", "process_key", "status", "created_at", "instance_id"),
+        Index("ix_parties_org_status", "organisation_id", "status", "created_at", "instance_id"),
+        Index("ix_parties_user_key_status", "user_id", "process_key", "status", "created_at", "instance_id"),
+        Index("ix_parties_user_status", "user_id", "status", "created_at", "instance_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(100))
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    process_key: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
 
 
 class TaskState:
@@ -300,8 +305,7 @@ class HumanTask(Base):
     # Who in the organisation works on it (migration 1401): claimed by themself or assigned by a colleague.
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None]
-    # Named people a script gave the task's lane to (spiff-arena ``lane_owners``): they act on it
-    # instead of the bound party.
+    # Named people a script gave the task's lane to (spiff-arena ``lane_owners``), instead of the party.
     owners: Mapped[list[TaskOwner]] = relationship(lazy="selectin", cascade="all, delete-orphan",
                                                    order_by="TaskOwner.user_id")
 
@@ -370,20 +374,16 @@ class JobStatus:
 
 
 class Job(Base):
-    """Due work for `ecvet worker`: timers, service tasks, message delivery, notifications.
-
-    Claimed with SELECT ... FOR UPDATE SKIP LOCKED and a lease; the version column fences a worker
-    whose lease expired, so a job's effect commits at most once even when two workers ran it.
-    """
+    """Due work for `ecvet worker` (timers, service tasks, messages, notifications), claimed with FOR
+    UPDATE SKIP LOCKED and a lease; the version fences a worker whose lease expired: effects commit once."""
 
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_status_due", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    instance_id: Mapped[str | None] = mapped_column(
-        ForeignKey("process_instances.id", ondelete="CASCADE"), index=True
-    )
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"),
+                                                    index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING)
     due_at: Mapped[datetime]
@@ -477,10 +477,8 @@ class OutboxMessage(Base):
 
 
 class SignInThrottle(Base):
-    """Failed sign-ins per e-mail address: after too many, the address is locked for a while.
-
-    Keyed by the address typed, known or not, so the lock-out does not reveal which accounts exist.
-    """
+    """Failed sign-ins per e-mail address typed (known or not, so the lock-out reveals no account):
+    after too many, the address is locked for a while."""
 
     __tablename__ = "sign_in_throttle"
 

@@ -62,6 +62,16 @@ def _after(order_by: list[InstrumentedAttribute[Any]], cursor: str | None, *, de
     return tuple_(*order_by) < tuple_(*values) if descending else tuple_(*order_by) > tuple_(*values)
 
 
+def keyset_after(order_by: list[InstrumentedAttribute[Any]], cursor: str | None, *, descending: bool = False) -> Any:
+    """The keyset condition "after `cursor`" on `order_by` (None on the first page), for pages built here."""
+    return _after(order_by, cursor, descending=descending)
+
+
+def page_of(rows: list[Any], order_by: list[InstrumentedAttribute[Any]], limit: int) -> Page[Any]:
+    """The first `limit` of `rows` (read with limit + 1) and the cursor after them, if there are more."""
+    return _page(rows, order_by, limit)
+
+
 def _page(rows: list[Any], order_by: list[InstrumentedAttribute[Any]], limit: int) -> Page[Any]:
     next_cursor = None
     if len(rows) > limit:

@@ -111,6 +111,7 @@ TESTS = ROOT / "tests" / "engine"
 SUITES = {
     "test_hostile_scripts.py": "every script attack of issue 9, through instances and a real worker",
     "test_spiff_hazards.py": "SpiffWorkflow's hazards pinned, each beside the engine's answer to it",
+    "test_instance_lists.py": "a party's instance list from its party rows' copies (1708): every writer keeps them",
 }
 
 
