@@ -6,7 +6,7 @@ tests/engine/test_init.py checks exactly this list against the code.
 
     config clock errors                     settings, the one clock, the errors every layer raises
     models db pagination security           tables, units of work, cursor pages, password hashes and tokens
-    audit throttle jobqueue mailer          what every layer writes: audit rows, sign-in locks, jobs, mail
+    audit throttle jobqueue mailer mailtexts  every layer writes: audit rows, sign-in locks, jobs, mail, its texts
     sandbox scripting datastores bundle forms  untrusted code and XML made safe; data stores (session given)
     runtime                                 SpiffWorkflow's door: specs, lean state, one run, its events
     parties actions deployments script_helpers  who acts, the domain's task actions, process versions, what scripts ask

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from . import audit, jobqueue
 from .config import settings
 from .mailer import DeliveryFailed, Mail, Mailer, configured_mailer
+from .mailtexts import ENGINE, MailWriter
 from .models import (
     HumanTask,
     InstanceStatus,
@@ -147,8 +148,8 @@ def recipients(session: Session, task: HumanTask) -> list[User]:
     return list(session.scalars(stmt))
 
 
-def _when(moment: datetime | None) -> str:
-    return _utc(moment).strftime("%Y-%m-%d %H:%M UTC") if moment else "no due date"
+def _when(moment: datetime | None, _: MailWriter) -> str:
+    return _utc(moment).strftime("%Y-%m-%d %H:%M UTC") if moment else _("no due date")
 
 
 def task_link(task: HumanTask) -> str:
@@ -157,37 +158,39 @@ def task_link(task: HumanTask) -> str:
 
 
 def compose(event: str, task: HumanTask, instance: ProcessInstance, user: User, party: str | None) -> Mail:
-    """The message for one recipient, written for a VET coordinator or company mentor."""
+    """The message for one recipient, written for a VET coordinator or company mentor in their language."""
+    _ = ENGINE.writer(user.language)
     process = instance.process_key + (f" / {instance.business_key}" if instance.business_key else "")
-    due = _when(task.due_at)
+    due = _when(task.due_at, _)
+    names = {"task": task.name, "process": process, "due": due}
     if event == OVERDUE:
-        subject = f"[ECVET] OVERDUE: {task.name} ({process}) was due {due}"
-        opening = (f"The task \"{task.name}\" is overdue: it was due on {due} and has not been "
-                   "completed yet. Please complete it as soon as possible, or tell the other "
-                   "parties of the mobility about the delay.")
+        subject = _("[ECVET] OVERDUE: {task} ({process}) was due {due}", **names)
+        opening = _("The task \"{task}\" is overdue: it was due on {due} and has not been completed yet. "
+                    "Please complete it as soon as possible, or tell the other parties of the mobility about "
+                    "the delay.", **names)
     elif event == DUE_SOON:
-        subject = f"[ECVET] Due soon: {task.name} ({process}) is due {due}"
-        opening = f"Reminder: the task \"{task.name}\" is due on {due} and is still open."
+        subject = _("[ECVET] Due soon: {task} ({process}) is due {due}", **names)
+        opening = _("Reminder: the task \"{task}\" is due on {due} and is still open.", **names)
     else:
-        subject = f"[ECVET] New task: {task.name} ({process})"
-        opening = f"A new task \"{task.name}\" is waiting for {party or 'you'}."
+        subject = _("[ECVET] New task: {task} ({process})", **names)
+        opening = _("A new task \"{task}\" is waiting for {party}.", task=task.name, party=party or _("you"))
     lines = [
-        f"Hello {user.name},",
+        _("Hello {name},", name=user.name),
         "",
         opening,
         "",
-        f"Task:         {task.name}",
-        f"Process:      {instance.process_key}",
-        f"Business key: {instance.business_key or '-'}",
-        f"Your role:    {task.lane or task.role or '-'}",
-        *([f"Organisation: {party}"] if party else []),
-        f"Due:          {due}",
-        f"Open it:      {task_link(task)}",
+        _("Task:         {value}", value=task.name),
+        _("Process:      {value}", value=instance.process_key),
+        _("Business key: {value}", value=instance.business_key or "-"),
+        _("Your role:    {value}", value=task.lane or task.role or "-"),
+        *([_("Organisation: {value}", value=party)] if party else []),
+        _("Due:          {value}", value=due),
+        _("Open it:      {value}", value=task_link(task)),
     ]
     if task.instructions:
-        lines += ["", "Instructions:", task.instructions]
-    lines += ["", "This message was sent automatically by ECVET Flow; you receive it because you are "
-              "a party to this task."]
+        lines += ["", _("Instructions:"), task.instructions]
+    lines += ["", _("This message was sent automatically by ECVET Flow; you receive it because you are a party "
+                    "to this task.")]
     return Mail(to=user.email, subject=subject, body="\n".join(lines), kind=event, task_id=task.id,
                 instance_id=instance.id)
 

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
 from ecvet.europass.models import EuropassMobility, EuropassParty, EuropassSignature
+from ecvet.mail import MAIL
 from ecvet.mobility.models import Learner
 from engine import audit
 from engine.config import settings
@@ -73,28 +74,29 @@ def _link(row: EuropassMobility) -> str:
 
 
 def compose(user: User, row: EuropassMobility) -> Mail:
-    """The message for one member of the host or the sending organisation."""
+    """The message for one member of the host or the sending organisation, in their language."""
+    _ = MAIL.writer(user.language)
     content = row.content
-    number = content.get("europass_mobility_number") or row.id
-    holder = (content.get("holder") or {}).get("name") or "-"
-    host = (content.get("host_organisation") or {}).get("name") or "-"
-    sending = (content.get("sending_organisation") or {}).get("name") or "-"
+    names = {"number": content.get("europass_mobility_number") or row.id,
+             "holder": (content.get("holder") or {}).get("name") or "-",
+             "host": (content.get("host_organisation") or {}).get("name") or "-",
+             "sending": (content.get("sending_organisation") or {}).get("name") or "-"}
     body = "\n".join([
-        f"Hello {user.name},",
+        _("Hello {name},", name=user.name),
         "",
-        f"The Europass Mobility {number} of {holder} has been issued and waits for the sign-off of the host "
-        f"({host}) and of the sending organisation ({sending}).",
-        "Please read it and sign it off for your organisation; it shows in your task inbox until it is signed.",
+        _("The Europass Mobility {number} of {holder} has been issued and waits for the sign-off of the host "
+          "({host}) and of the sending organisation ({sending}).", **names),
+        _("Please read it and sign it off for your organisation; it shows in your task inbox until it is signed."),
         "",
-        f"Europass Mobility: {number}",
-        f"SHA-256 of the text: {row.content_hash}",
-        f"Open it: {_link(row)}",
+        _("Europass Mobility: {number}", **names),
+        _("SHA-256 of the text: {hash}", hash=row.content_hash),
+        _("Open it: {link}", link=_link(row)),
         "",
-        "This message was sent automatically by ECVET Flow; you receive it as a member of the host or of the "
-        "sending organisation of this mobility.",
+        _("This message was sent automatically by ECVET Flow; you receive it as a member of the host or of the "
+          "sending organisation of this mobility."),
     ])
-    return Mail(to=user.email, subject=f"[ECVET] Europass Mobility to sign off: {number} ({holder})", body=body,
-                kind=MAIL_KIND)
+    return Mail(to=user.email, subject=_("[ECVET] Europass Mobility to sign off: {number} ({holder})", **names),
+                body=body, kind=MAIL_KIND)
 
 
 def announce(session: Session, row: EuropassMobility, *, actor_id: int | None,

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecvet.mail import MAIL
 from ecvet.partnership.approvers import Plan, Requirement, latest_decisions, plan_for
 from ecvet.partnership.models import ApprovalMode, ApprovalRole, Mou, MouStatus
 from ecvet.partnership.mou import current_version
@@ -50,18 +51,20 @@ def _members(session: Session, organisation_id: int) -> list[User]:
 
 
 def _mail(user: User, mou: Mou, institution: Organisation, due: datetime | None, version: int) -> Mail:
-    when = due.strftime("%Y-%m-%d %H:%M UTC") if due else "-"
-    subject = f"[ECVET] ESCALATED: approval of MoU {mou.business_key or mou.id} by {institution.name} is overdue"
+    _ = MAIL.writer(user.language)
+    names = {"mou": mou.business_key or mou.id, "institution": institution.name, "version": version,
+             "due": due.strftime("%Y-%m-%d %H:%M UTC") if due else "-"}
     body = "\n".join([
-        f"Hello {user.name},",
+        _("Hello {name},", name=user.name),
         "",
-        f"{institution.name} had to approve or reject version {version} of MoU {mou.business_key or mou.id} "
-        f"by {when}, as its national model requires, and has not decided yet.",
-        "The approval task stays open. Please decide now, or agree on a new date with the other parties.",
+        _("{institution} had to approve or reject version {version} of MoU {mou} by {due}, as its national "
+          "model requires, and has not decided yet.", **names),
+        _("The approval task stays open. Please decide now, or agree on a new date with the other parties."),
         "",
-        "This message was sent automatically by ECVET Flow; you receive it as a member of the competent "
-        "institution or of the sending organisation of this MoU.",
+        _("This message was sent automatically by ECVET Flow; you receive it as a member of the competent "
+          "institution or of the sending organisation of this MoU."),
     ])
+    subject = _("[ECVET] ESCALATED: approval of MoU {mou} by {institution} is overdue", **names)
     return Mail(to=user.email, subject=subject, body=body, kind=ESCALATION_KIND)
 
 

@@ -120,6 +120,36 @@ def test_assignment_goes_to_every_active_member_of_the_bound_organisation_only(m
     assert {to for to, _ in sent(m.db)} == {"alice@school.example", "bob@school.example", "dave@hotel.example"}
 
 
+def test_each_recipient_reads_the_notices_in_their_own_language_else_english(
+        mobility: Mobility, frozen: FrozenClock) -> None:
+    m = mobility
+    with m.db.transaction() as s:
+        row(s, User, m.alice.user_id).language = "de"
+        row(s, User, m.bob.user_id).language = "pt"  # not one we translate into: English
+    _iid, tid = start(m)
+    frozen.set(DUE + timedelta(seconds=1))
+    jobs.run_due(m.db)
+    mail = {(x.to_email, x.kind): x for x in outbox(m.db)}
+    german, english = mail["alice@school.example", "assigned"], mail["bob@school.example", "assigned"]
+    assert german.subject == "[ECVET] Neue Aufgabe: Sign learning agreement (due_date_review / M-2027-001)"
+    assert german.body.startswith("Hallo alice,\n\nEine neue Aufgabe „Sign learning agreement“ wartet auf "
+                                  "Berufsschule")
+    for expected in ("Aufgabe:            Sign learning agreement", "Geschäftsschlüssel: M-2027-001",
+                     "Fällig:             2027-03-03 09:00 UTC", f"Öffnen:             /api/tasks/{tid}",
+                     "Anweisungen:", "Diese Nachricht wurde automatisch von ECVET Flow gesendet"):
+        assert expected in german.body
+    assert "Hello" not in german.body
+    assert "Task:" not in german.body
+    assert english.subject == "[ECVET] New task: Sign learning agreement (due_date_review / M-2027-001)"
+    assert english.body.startswith("Hello bob,")
+    assert mail["alice@school.example", "due_soon"].subject == \
+        "[ECVET] Bald fällig: Sign learning agreement (due_date_review / M-2027-001) ist fällig am 2027-03-03 09:00 UTC"
+    late = mail["alice@school.example", "overdue"]
+    assert late.subject.startswith("[ECVET] ÜBERFÄLLIG: Sign learning agreement")
+    assert "ist überfällig: Sie war am 2027-03-03 09:00 UTC fällig" in late.body
+    assert mail["bob@school.example", "overdue"].subject.startswith("[ECVET] OVERDUE: ")
+
+
 def test_a_task_bound_to_one_user_notifies_that_user_alone(mobility: Mobility) -> None:
     m = mobility
     start(m, {"sending": {"user_id": m.bob.user_id}, "hosting": m.hosting})
