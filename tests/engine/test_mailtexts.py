@@ -8,6 +8,7 @@ import pytest
 from engine import mailtexts
 from engine.config import ROOT
 from engine.mailtexts import ENGINE, MailCatalogue
+from engine.parties import LANGUAGES
 from tests.support.mailtexts import msgids_used, problems
 
 
@@ -42,3 +43,7 @@ def test_the_check_finds_a_missing_untranslated_or_mismatched_text(tmp_path: Pat
     assert "de: missing 'New'" in found
     assert "it: untranslated 'Bye'" in found
     assert "fr: fields of 'Hello {name},' differ: ['nom'] != ['name']" in found
+
+
+def test_every_language_a_profile_may_name_has_its_e_mails() -> None:
+    assert set(LANGUAGES) == {mailtexts.SOURCE, *mailtexts.TRANSLATED}
