@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import ecvet.mobility.service
 import ecvet.partnership.service
-from ecvet.mobility import nomination
+from ecvet.mobility import groups, nomination
 from ecvet.national_models.service import list_competences
 from ecvet.partnership.mou import in_force_version
 from engine import deployments, instances, parties, tasks
@@ -124,7 +124,8 @@ def _require_member() -> Viewer:
 def index() -> Any:
     viewer = _require_member()
     return render_template("start/index.html", active="start", partnership=may_start_partnership(viewer),
-                           nominate=may_nominate(viewer), instance=viewer.is_admin)
+                           nominate=may_nominate(viewer), instance=viewer.is_admin,
+                           max_learners=groups.MAX_LEARNERS)
 
 
 def _said(labels: dict[str, str]) -> dict[str, str]:
