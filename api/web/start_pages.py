@@ -11,6 +11,7 @@ start itself a CSRF-protected POST. A refusal shows the form again with each err
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 import ecvet.mobility.service
 import ecvet.partnership.service
-from ecvet.mobility import nomination
+from ecvet.mobility import groups, nomination
 from ecvet.national_models.service import list_competences
 from ecvet.partnership.mou import in_force_version
 from engine import deployments, instances, parties, tasks
@@ -124,7 +125,8 @@ def _require_member() -> Viewer:
 def index() -> Any:
     viewer = _require_member()
     return render_template("start/index.html", active="start", partnership=may_start_partnership(viewer),
-                           nominate=may_nominate(viewer), instance=viewer.is_admin)
+                           nominate=may_nominate(viewer), instance=viewer.is_admin,
+                           max_learners=groups.MAX_LEARNERS)
 
 
 def _said(labels: dict[str, str]) -> dict[str, str]:
@@ -233,8 +235,53 @@ MOBILITY_LABELS = {
     "learner_id": "start.label.learner",
     "learner": "start.label.learner",
 }
+#: The later hosting periods the page offers (service positions 1 and 2: periods 2 and 3).
+LATER_PERIODS = (1, 2)
+PERIOD_FIELDS = {"hosting_organisation_id": "start.label.period_host", "start_date": "start.label.period_start",
+                 "end_date": "start.label.period_end", "units": "start.label.period_units"}
 REQUIRED_FOR_NOMINATION = ("hosting_organisation_id", "qualification_title", "start_date", "end_date",
                            "learner.name", "learner.date_of_birth", "learner.email")
+
+
+def _mobility_labels() -> dict[str, str]:
+    labels = _said(MOBILITY_LABELS)
+    labels.update({f"periods.{i}.{name}": t(key, n=i + 1)
+                   for i in LATER_PERIODS for name, key in PERIOD_FIELDS.items()})
+    labels.update({"periods": t("start.label.periods"), "periods.0.hosting_organisation_id": t("start.label.periods"),
+                   "periods.0.start_date": t("start.label.periods"), "periods.0.units": t("start.label.period1_units")})
+    return labels
+
+
+def _later_periods(form: Form) -> list[dict[str, Any]]:
+    """Periods 2 and 3 as typed (a wholly empty one is not there); period 3 without period 2 is refused."""
+    later: list[dict[str, Any]] = []
+    for i in LATER_PERIODS:
+        entry = {"hosting_organisation_id": _int(form.get(f"periods.{i}.hosting_organisation_id")),
+                 "start_date": form.get(f"periods.{i}.start_date"), "end_date": form.get(f"periods.{i}.end_date"),
+                 "units": request.form.getlist(f"periods.{i}.units")}
+        if any(entry.values()):
+            if len(later) < i - 1:
+                form.errors[f"periods.{i - 1}.hosting_organisation_id"] = [t("start.period_order")]
+            later.append(entry)
+    return later
+
+
+def _with_first_period(later: list[dict[str, Any]], form: Form,
+                       terms: nomination.NominationTerms) -> list[dict[str, Any]] | None:
+    """All the periods, the first with the mobility's host from its first day to the day before period 2,
+    with the units of the qualification no later period takes (None: one host, no periods)."""
+    if not later:
+        return None
+    try:
+        first_end: str = (date.fromisoformat(later[0]["start_date"]) - timedelta(days=1)).isoformat()
+    except ValueError:
+        first_end = ""
+    taken = {code for period in later for code in period["units"]}
+    chosen = next((q for q in terms.qualifications if q["title"] == form.get("qualification_title")), {})
+    units = [u["code"] for u in chosen.get("units") or [] if u.get("code") not in taken]
+    first = {"hosting_organisation_id": _int(form.get("hosting_organisation_id")), "start_date": form.get("start_date"),
+             "end_date": first_end, "units": units}
+    return [first, *later]
 
 
 def _mobility_page(form: Form, status: int = 200) -> Any:
@@ -264,10 +311,12 @@ def _mobility_page(form: Form, status: int = 200) -> Any:
             if len(terms.qualifications) == 1 and not form.get("qualification_title"):
                 form.values["qualification_title"] = terms.qualifications[0]["title"]
         partners = {m.id: _partner_names(m) for m in choices}
+    labels = _mobility_labels()
+    qualifications = terms.qualifications if terms else []
+    units = list(dict.fromkeys(u["code"] for q in qualifications for u in q.get("units") or []))
     return render_template("start/mobility.html", active="start", form=form, choices=summaries, partners=partners,
-                           terms=terms, institutions=institutions, intermediaries=intermediaries,
-                           labels=_said(MOBILITY_LABELS),
-                           summary=form.summary(_said(MOBILITY_LABELS))), status
+                           terms=terms, institutions=institutions, intermediaries=intermediaries, labels=labels,
+                           units=units, later_periods=LATER_PERIODS, summary=form.summary(labels)), status
 
 
 def _partner_names(mou: Any) -> str:
@@ -290,6 +339,9 @@ def mobility_form() -> Any:
 def nominate() -> Any:
     _require_member()
     form = Form(values={k: _text(k) for k in MOBILITY_LABELS if k not in ("learner", "learner_id")})
+    form.values.update({f"periods.{i}.{k}": _text(f"periods.{i}.{k}") for i in LATER_PERIODS for k in PERIOD_FIELDS
+                        if k != "units"})
+    later = _later_periods(form)
     for name in REQUIRED_FOR_NOMINATION:
         if not form.get(name):
             form.errors[name] = [t("start.required")]
@@ -304,12 +356,13 @@ def nominate() -> Any:
     learner = {k.removeprefix("learner."): v for k, v in form.values.items() if k.startswith("learner.") and v}
     try:
         with page_session() as (session, actor):
+            periods = _with_first_period(later, form, nomination.nomination_terms(session, actor=actor, mou_id=mou_id))
             mobility = nomination.nominate(
                 session, actor=actor, mou_id=mou_id, hosting_organisation_id=hosting_id,
                 qualification_title=form.get("qualification_title"), start_date=form.get("start_date"),
                 end_date=form.get("end_date"), learner=learner,
                 competent_institution_home_id=_int(form.get("competent_institution_home_id")),
-                intermediary_organisation_id=_int(form.get("intermediary_organisation_id")))
+                intermediary_organisation_id=_int(form.get("intermediary_organisation_id")), periods=periods)
             assert mobility.process_instance_id is not None
             target = _first_step(session, actor, mobility.process_instance_id)
             name = mobility.learner.name

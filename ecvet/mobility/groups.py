@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecvet.mobility import nomination, service
-from ecvet.mobility.models import Mobility, MobilityGroup
+from ecvet.mobility.models import Learner, Mobility, MobilityGroup
 from ecvet.partnership.mou import get as get_mou
 from engine import audit
 from engine import tasks as engine_tasks
@@ -74,6 +74,12 @@ class GroupView(TypedDict):
 class CompletedTask(TypedDict):
     mobility_id: int
     task_id: str
+
+
+class KnownLearner(TypedDict):
+    id: int
+    name: str
+    date_of_birth: str
 
 
 class GroupBatch(TypedDict):
@@ -149,6 +155,23 @@ def nominate_group(
     audit.record(session, actor_id=actor.user_id, action="mobility_group.nominated", group_id=group.id,
                  mou_id=mou.id, learners=len(learners), accompanying_persons=len(persons))
     return group
+
+
+def known_learners(session: Session, *, actor: Actor, mou_id: int) -> list[KnownLearner]:
+    """The learners the MoU's sending organisation nominated before (a group may take them again by
+    ``learner_id``): for its members (and administrators) only; the read is audited."""
+    mou = get_mou(session, actor=actor, mou_id=mou_id)
+    if not (actor.is_admin or mou.sending_organisation_id in actor.organisation_ids):
+        raise Forbidden("Only members of the MoU's sending organisation nominate learners under it")
+    learners = session.scalars(
+        select(Learner).join(Mobility, Mobility.learner_id == Learner.id)
+        .where(Mobility.sending_organisation_id == mou.sending_organisation_id)
+        .distinct().order_by(Learner.name, Learner.id))
+    known: list[KnownLearner] = [{"id": x.id, "name": x.name, "date_of_birth": x.date_of_birth.isoformat()}
+                                 for x in learners]
+    audit.record(session, actor_id=actor.user_id, action="learner.listed", mou_id=mou.id,
+                 organisation_id=mou.sending_organisation_id, learners=len(known))
+    return known
 
 
 def _members(session: Session, group: MobilityGroup) -> list[Mobility]:

@@ -36,7 +36,8 @@ UNTESTED_ALONE = {
     "deps": "the unit of work every route opens: every route test; its rollback in test_problems.py",
 }
 #: Web test modules named after what they exercise across pages.
-WEB_SUITES = {"test_page_input.py": "the API's input checks on every page"}
+WEB_SUITES = {"test_page_input.py": "the API's input checks on every page",
+              "test_start_periods.py": "the later hosting periods of start_pages' nomination page"}
 #: The actions that run a process: the only verbs in a path (README, API section).
 ACTIONS = {"complete", "cancel", "suspend", "resume", "terminate", "migrate", "retry", "evaluate",
            "claim", "unclaim", "assign"}
