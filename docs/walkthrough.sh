@@ -2,7 +2,7 @@
 # One ECVET mobility through the HTTP API with curl: read it top to bottom, or run it.
 #
 #   make run                          # other terminal: migrate, deploy processes/, seed the demo, serve :5000 + worker
-#   docs/walkthrough.sh               # or: B=http://127.0.0.1:5057 docs/walkthrough.sh
+#   docs/walkthrough.sh               # or: B=http://127.0.0.1:5057 docs/walkthrough.sh (or ECVET_BASE_URL=...)
 #
 # It uses the demo that `make run` seeds (demo/seed.py): Berufskolleg Rhein (Köln, DE) sends cooks in
 # training to Hotel Sol de Valencia (ES) under a MoU in force; the IHK Köln (chamber) recognises units.
@@ -13,13 +13,21 @@
 #   2. During and after: Lea Hoffmann (16) is in València since last week, on the same process. The hotel
 #      assesses her, she acknowledges, the hotel issues the Learner's Personal Transcript and releases it,
 #      the school validates, the chamber recognises, the credits are in her achievements, documents are
-#      downloaded as PDF, and the worker starts the review of her mobility.
+#      checked in two languages (JSON and PDF), and the worker starts the review of her mobility.
+#   3. What leaves the platform: the school issues her Europass Mobility, the hotel and the school sign it
+#      off, it is downloaded in German/English and Spanish/English; her signed credentials are verified
+#      offline with `ecvet credential verify` (and a forged copy fails).
+#   4. The school searches for partners, and the intermediary signs both copies of the demo group's
+#      Learning Agreement at once ("sign all").
+# It needs curl, and jq or python3; step 15 needs the `ecvet` command (ECVET=..., PATH, or ./.venv).
 # Run it once on a fresh demo (it completes the demo's open tasks): `rm var/ecvet.sqlite3 && make run`.
 set -euo pipefail
 
-B=${B:-http://127.0.0.1:5000}
+B=${B:-${ECVET_BASE_URL:-http://127.0.0.1:5000}}   # the server: B=... or ECVET_BASE_URL=...
 PASSWORD=${PASSWORD:-ecvet-demo-2026}      # every demo user's password (development only)
-OUT=${OUT:-$(mktemp -d)}                   # where the PDFs go
+OUT=${OUT:-$(mktemp -d)}                   # where the PDFs, JSON documents and credentials go
+# the command line (for `ecvet credential verify`): ECVET=..., else `ecvet` on PATH, else this checkout's venv
+ECVET=${ECVET:-$(command -v ecvet || echo "$(cd "$(dirname "$0")/.." && pwd)/.venv/bin/ecvet")}
 mkdir -p "$OUT"
 TODAY=$(date -u +%F)
 
@@ -32,6 +40,8 @@ JSON=${JSON:-$(command -v jq >/dev/null 2>&1 && echo jq || echo python3)}
 if [ "$JSON" = jq ]; then
   get() { jq -r "$1"; }
   task_of() { jq -r --arg b "$1" '[.items[] | select(.bpmn_id == $b)][0].id // empty'; }   # < task list
+  # forge < credentials download: the same download with the first credential's ECVET points raised to 60
+  forge() { jq '.credentials[0].credentialSubject.hasClaim[0].specifiedBy.creditPoint[0].point = "60"'; }
 else
   get() {
     python3 -c '
@@ -41,7 +51,7 @@ for name, index, every in re.findall(r"\.(\w+)|\[(\d+)\]|\[(\])", sys.argv[1]):
     if every:
         values = [item for value in values for item in value]
     else:
-        values = [value[name] if name else value[int(index)] for value in values]
+        values = [(value or {}).get(name) if name else value[int(index)] for value in values]
 for value in values:
     print("null" if value is None else str(value).lower() if isinstance(value, bool) else
           json.dumps(value) if isinstance(value, (dict, list)) else value)' "$1"
@@ -50,6 +60,13 @@ for value in values:
     python3 -c '
 import json, sys
 print(next((t["id"] for t in json.load(sys.stdin)["items"] if t["bpmn_id"] == sys.argv[1]), ""))' "$1"
+  }
+  forge() {
+    python3 -c '
+import json, sys
+download = json.load(sys.stdin)
+download["credentials"][0]["credentialSubject"]["hasClaim"][0]["specifiedBy"]["creditPoint"][0]["point"] = "60"
+print(json.dumps(download, ensure_ascii=False))'
   }
 fi
 
@@ -71,6 +88,17 @@ api() {
 
 # status METHOD PATH TOKEN: only the HTTP status (to show what someone may not see)
 status() { curl -s -o /dev/null -w '%{http_code}' -X "$1" "$B$2" -H "Authorization: Bearer $3"; }
+
+# refused CODE WHAT METHOD PATH TOKEN [JSON BODY]: prints "WHAT: HTTP CODE"; stops when the API answered
+# anything else (what someone may not do or see must stay refused)
+refused() {
+  local code=$1 what=$2 method=$3 path=$4 token=$5 body=${6:-} got
+  local args=(-s -o /dev/null -w '%{http_code}' -X "$method" "$B$path" -H "Authorization: Bearer $token")
+  if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' -d "$body"); fi
+  got=$(curl "${args[@]}")
+  echo "   $what: HTTP $got"
+  if [ "$got" != "$code" ]; then echo "expected HTTP $code for $method $path" >&2; return 1; fi
+}
 
 # complete TOKEN INSTANCE BPMN_ID JSON: the caller finds the task in their own task list and completes it
 complete() {
@@ -94,6 +122,26 @@ inbox() {
   tasks=$(api GET "/api/tasks?${2:-}" "$1")
   if [ -z "$(echo "$tasks" | get '.items[].id')" ]; then echo "   (nothing)"; return; fi
   paste -d ':' <(echo "$tasks" | get '.items[].bpmn_id') <(echo "$tasks" | get '.items[].name') | sed 's/^/   /; s/:/: /'
+}
+
+# document HREF LANGS TOKEN: GET /api/documents/{kind}/{id} in two languages side by side (?lang=de,en),
+# as JSON and as PDF (saved in $OUT); stops unless the JSON names both languages, carries a full SHA-256
+# and a bilingual title ("Lernvereinbarung / Learning Agreement"), and the PDF is a PDF.
+document() {
+  local href=$1 langs=$2 token=$3 doc name title hash
+  name=$(echo "$href" | sed 's|^/api/documents/||; s|/|-|g')-${langs/,/-}
+  doc=$(api GET "$href?lang=$langs" "$token")
+  printf '%s' "$doc" > "$OUT/$name.json"
+  title=$(echo "$doc" | get '.title')
+  hash=$(echo "$doc" | get '.content_hash')
+  if [ "$(echo "$doc" | get '.languages[]' | paste -sd ,)" != "$langs" ] || [[ "$title" != *" / "* ]] \
+     || ! [[ "$hash" =~ ^[0-9a-f]{64}$ ]]; then
+    echo "$href?lang=$langs: not a bilingual document with its hash: $title, ${hash:-no hash}" >&2; return 1
+  fi
+  curl -sS "$B$href?lang=$langs&format=pdf" -H "Authorization: Bearer $token" -o "$OUT/$name.pdf"
+  if [ "$(head -c 5 "$OUT/$name.pdf")" != "%PDF-" ]; then echo "$href?lang=$langs&format=pdf: not a PDF" >&2; return 1; fi
+  printf '   %-36s %-6s %s (SHA-256 %s…), PDF %s bytes\n' "$href" "$langs" "$title" "${hash:0:12}" \
+    "$(wc -c < "$OUT/$name.pdf" | tr -d ' ')"
 }
 
 curl -sf "$B/healthz" >/dev/null || { echo "no server at $B: start it with make run (or set B=...)" >&2; exit 1; }
@@ -254,12 +302,23 @@ paste -d ' ' <(echo "$ACHIEVEMENTS" | get '.credits[].unit') <(echo "$ACHIEVEMEN
   | sed 's/^/   unit /; s/$/ ECVET points/'
 echo "   total: $(echo "$ACHIEVEMENTS" | get '.total_ecvet_points') ECVET points"
 
-step "11. Documents (GET /api/documents/{kind}/{id}, ?format=pdf)"
-api GET "/api/process-instances/$LI/documents" "$SCHOOL" | get '.items[].href' | sed 's/^/   /'
-RECOGNITION=$(api GET "/api/mobilities/$LEA_M" "$SCHOOL" | get '.recognition.id')
-curl -sS "$B/api/documents/recognition-record/$RECOGNITION?format=pdf" -H "Authorization: Bearer $LEA" \
-     -o "$OUT/recognition-record-$RECOGNITION.pdf"
-echo "   $OUT/recognition-record-$RECOGNITION.pdf ($(head -c 8 "$OUT/recognition-record-$RECOGNITION.pdf"))"
+step "11. Her documents, each in a partner's language beside English (GET /api/documents/{kind}/{id}?lang=)"
+# What the instance refers to (GET /api/process-instances/{id}/documents): the MoU, the Learning Agreement,
+# the assessment sheets, the transcript, the recognition record and her certificate. The host's documents
+# (sheets, transcript) in Spanish and English, the school's and the chamber's in German and English, the
+# MoU and the Learning Agreement, which both sides sign, in both.
+for href in $(api GET "/api/process-instances/$LI/documents" "$SCHOOL" | get '.items[].href'); do
+  case $href in
+    */assessment-sheet/*|*/transcript/*) document "$href" es,en "$SCHOOL" ;;
+    */mou/*|*/learning-agreement/*)      document "$href" de,en "$SCHOOL"; document "$href" es,en "$SCHOOL" ;;
+    *)                                   document "$href" de,en "$SCHOOL" ;;
+  esac
+done
+KINDS=$(api GET "/api/process-instances/$LI/documents" "$SCHOOL" | get '.items[].href' | cut -d/ -f4 | sort -u | paste -sd ' ')
+for kind in mou learning-agreement assessment-sheet transcript recognition-record; do
+  [[ " $KINDS " == *" $kind "* ]] || { echo "no $kind among Lea's documents ($KINDS)" >&2; exit 1; }
+done
+echo "   saved as JSON and PDF in $OUT"
 
 step "12. The review: the end of the mobility threw mobility_recognized; the worker starts the Review process"
 for _ in $(seq 1 30); do
@@ -290,5 +349,88 @@ REVIEW_ID=$(api GET "/api/reviews?mobility_id=$LEA_M" "$LEA" | get '.items[0].id
 PLAN=$(api GET "/api/reviews/$REVIEW_ID" "$HOTEL" | get '.action_plan.id')
 echo "   review $REVIEW_ID: $(api GET "/api/reviews/$REVIEW_ID" "$HOTEL" | get '.status');" \
      "action plan: $B/api/documents/action-plan/$PLAN"
+
+# --- 3. What leaves the platform: the Europass Mobility and the credentials --------------------------
+step "14. The Europass Mobility: the school issues it, the hotel and the school sign it off"
+# Done with actions, not process tasks (POST /api/europass-mobilities, .../signatures): the text and its
+# SHA-256 come from the records plus the skills the school writes in words, and never change.
+EUROPASS=$(api POST /api/europass-mobilities "$SCHOOL" "{\"mobility_id\": $LEA_M,
+  \"objective\": \"Work in a hotel kitchen abroad and bring units of the cook qualification home as credit\",
+  \"skills\": {\"job_related\": \"Runs the cold station of a hotel kitchen alone; keeps the HACCP temperature logs\",
+              \"language\": \"Kitchen Spanish: takes orders and reads recipes\"}}")
+E=$(echo "$EUROPASS" | get '.id')
+E_HASH=$(echo "$EUROPASS" | get '.content_hash')
+echo "   Europass Mobility $E ($(echo "$EUROPASS" | get '.status')), SHA-256 $E_HASH"
+refused 409 "a second one for the same mobility" POST /api/europass-mobilities "$SCHOOL" "{\"mobility_id\": $LEA_M}"
+refused 404 "Lea reads it only once both signed off" GET "/api/europass-mobilities/$E" "$LEA"
+refused 403 "the hotel signing off for the school" POST "/api/europass-mobilities/$E/signatures" "$HOTEL" \
+  "{\"party\": \"sending\", \"content_hash\": \"$E_HASH\"}"
+refused 409 "a sign-off quoting another text" POST "/api/europass-mobilities/$E/signatures" "$HOTEL" \
+  "{\"party\": \"hosting\", \"content_hash\": \"$(printf '0%.0s' $(seq 64))\"}"
+api POST "/api/europass-mobilities/$E/signatures" "$HOTEL" "{\"party\": \"hosting\", \"content_hash\": \"$E_HASH\",
+  \"signer\": {\"position\": \"Company mentor\", \"place\": \"València\"}}" >/dev/null
+echo "   signed off: hosting (Javier Ruiz)"
+SIGNED=$(api POST "/api/europass-mobilities/$E/signatures" "$SCHOOL" "{\"party\": \"sending\", \"content_hash\": \"$E_HASH\",
+  \"signer\": $SCHOOL_SIGNER}")
+echo "   signed off: sending (Anna Schmidt); status $(echo "$SIGNED" | get '.status')," \
+     "sign-offs: $(echo "$SIGNED" | get '.signatures[].party' | paste -sd ' ')"
+if [ "$(echo "$SIGNED" | get '.status')" != signed ]; then echo "the Europass Mobility is not signed off by both" >&2; exit 1; fi
+echo "   Lea reads it now (GET /api/europass-mobilities?learner_id=$LEARNER):" \
+     "$(api GET "/api/europass-mobilities?learner_id=$LEARNER" "$LEA" | get '.[].id' | sed 's/^/Europass Mobility /')"
+document "/api/documents/europass-mobility/$E" de,en "$LEA"
+document "/api/documents/europass-mobility/$E" es,en "$HOTEL"
+
+step "15. Lea's credentials: one signed European Learning Model credential per recognised unit, checked offline"
+api GET "/api/learners/$LEARNER/credentials" "$LEA" > "$OUT/credentials.json"
+echo "   $(get '.credentials[].id' < "$OUT/credentials.json" | paste -sd ' ') in $OUT/credentials.json"
+ISSUER=$(get '.credentials[0].issuer.id' < "$OUT/credentials.json")
+api GET "/api/organisations/${ISSUER##*:}/keys" "" | get '.keys[0]' > "$OUT/issuer-key.json"
+echo "   the issuer's published key (GET /api/organisations/${ISSUER##*:}/keys, no sign-in): $OUT/issuer-key.json"
+"$ECVET" credential verify --key "$OUT/issuer-key.json" "$OUT/credentials.json" | sed 's/^/   /'
+forge < "$OUT/credentials.json" > "$OUT/credentials-forged.json"
+if "$ECVET" credential verify "$OUT/credentials-forged.json" > "$OUT/forged.txt"; then
+  echo "a credential with its points changed passed the check" >&2; exit 1
+fi
+echo "   the same download with 60 points in the first credential fails (exit 1):"
+grep INVALID "$OUT/forged.txt" | sed 's/^/   /'
+
+# --- 4. Finding partners, and signing for a group ---------------------------------------------------
+step "16. Partner search (GET /api/partner-search): Spanish hosts offering a cold kitchen unit"
+FOUND=$(api GET "/api/partner-search?country=ES&sector=hospitality&unit=cold" "$SCHOOL")
+paste -d ':' <(echo "$FOUND" | get '.results[].name') <(echo "$FOUND" | get '.results[].organisation_id') \
+  | sed 's/^/   /; s/:\([0-9]*\)$/ (organisation \1)/'
+echo "$FOUND" | get '.results[].organisation_id' | grep -qx "$HOTEL_ID" \
+  || { echo "the hotel is not among the Spanish hosts with a cold kitchen unit" >&2; exit 1; }
+if echo "$FOUND" | grep -q '"contact_person'; then echo "partner search shows a contact person" >&2; exit 1; fi
+echo "   no contact persons in the results"
+refused 422 "an unknown sector code" GET "/api/partner-search?sector=spaceflight" "$SCHOOL"
+
+step "17. A group's signatures at once: the intermediary signs both copies (POST /api/mobility-groups/{id}/complete)"
+INTERMEDIARY=$(token placement@europraktikum.example)   # Markus Brandt, EuroPraktikum Rheinland
+GROUP_IDS=$(for id in $(api GET /api/mobilities "$INTERMEDIARY" | get '.items[].id'); do
+  api GET "/api/mobilities/$id" "$INTERMEDIARY" | get '.learning_agreement.content.group.id'
+done | grep -vx null | sort -u)
+SIGNED_GROUP=""
+for G in $GROUP_IDS; do
+  GROUP=$(api GET "/api/mobility-groups/$G" "$INTERMEDIARY")
+  echo "   group $G: $(echo "$GROUP" | get '.name'); waiting for Markus: $(echo "$GROUP" | get '.my_tasks[].bpmn_id' | paste -sd ' ')"
+  if ! echo "$GROUP" | get '.my_tasks[].bpmn_id' | grep -qx sign_intermediary; then continue; fi
+  TASK=$(echo "$GROUP" | get '.my_tasks[0].task_ids[0]')
+  LA_HASH=$(api GET "/api/tasks/$TASK" "$INTERMEDIARY" | get '.form.values.la_hash')   # one text for every copy
+  api POST "/api/mobility-groups/$G/complete" "$INTERMEDIARY" "{\"bpmn_id\": \"sign_intermediary\",
+    \"data\": {\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\", \"signer\": {\"position\": \"Placement officer\"}}}" >/dev/null
+  LEFT=$(api GET "/api/mobility-groups/$G" "$INTERMEDIARY" | get '.my_tasks[].bpmn_id' | paste -sd ' ')
+  echo "   signed all: $(echo "$GROUP" | get '.my_tasks[0].task_ids[]' | wc -l | tr -d ' ') copies; waiting for Markus now:" \
+       "${LEFT:-(nothing)}"
+  refused 409 "signing all again (none waits)" POST "/api/mobility-groups/$G/complete" "$INTERMEDIARY" \
+    "{\"bpmn_id\": \"sign_intermediary\", \"data\": {\"la_hash\": \"$LA_HASH\", \"decision\": \"sign\"}}"
+  for id in $(echo "$GROUP" | get '.mobilities[].mobility_id'); do
+    echo "   mobility $id: signatures $(api GET "/api/mobilities/$id" "$INTERMEDIARY" | get '.learning_agreement.signatures[].party' | paste -sd ' ')"
+  done
+  SIGNED_GROUP=$G
+done
+[ -n "$SIGNED_GROUP" ] || echo "   (no group task waits for a demo user: the demo's group was signed already)"
+
 echo
-echo "Done: Lukas's Learning Agreement is in force; Lea's mobility is recognised, credited and reviewed."
+echo "Done: Lukas's Learning Agreement is in force; Lea's mobility is recognised, credited and reviewed;"
+echo "her documents, Europass Mobility and credentials are in $OUT."
