@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any, TypedDict
 
+from babel import Locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -120,10 +121,16 @@ def _contains(haystack: Iterable[str | None], needle: str) -> bool:
     return any(needle in (h or "").casefold() for h in haystack)
 
 
+#: ISO 3166-1 alpha-2 codes as CLDR (through Babel) knows them; "ZZ" (unknown region) and "EU" are no countries.
+COUNTRIES = frozenset(code for code in Locale("en").territories
+                      if re.fullmatch(r"[A-Z]{2}", code) and code not in {"ZZ", "EU", "EZ", "UN"})
+
+
 def check_filters(country: Any, sector: Any) -> None:
     """422 for a country that is no ISO 3166-1 alpha-2 code, or a sector not on the code list."""
     errors: dict[str, list[str]] = {}
-    if country is not None and not (isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country)):
+    if country is not None and not (isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country)
+                                    and country in COUNTRIES):
         errors["country"] = ["An ISO 3166-1 alpha-2 code in capitals, e.g. ES"]
     if sector is not None and sector not in codes.sector_codes():
         errors["sector"] = [f"One of {', '.join(codes.sector_codes())}"]

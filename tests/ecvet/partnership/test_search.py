@@ -40,7 +40,8 @@ def test_results_never_show_contact_persons_or_the_searchers_own(db: Database, d
     assert "Berufskolleg Rhein" not in names(db, directory)
 
 
-@pytest.mark.parametrize(("filters", "field"), [({"country": "es"}, "country"), ({"sector": "handwerk"}, "sector")])
+@pytest.mark.parametrize(("filters", "field"), [({"country": "es"}, "country"), ({"country": "XX"}, "country"),
+                                                    ({"sector": "handwerk"}, "sector")])
 def test_unknown_codes_are_refused(db: Database, directory: Directory, filters: dict[str, str], field: str) -> None:
     with db.transaction(write=False) as s, pytest.raises(Invalid) as error:
         search.search(s, actor=directory.school.actor, **filters)
