@@ -123,7 +123,7 @@ def _contains(haystack: Iterable[str | None], needle: str) -> bool:
 
 #: ISO 3166-1 alpha-2 codes as CLDR (through Babel) knows them; "ZZ" (unknown region) and "EU" are no countries.
 COUNTRIES = frozenset(code for code in Locale("en").territories
-                      if re.fullmatch(r"[A-Z]{2}", code) and code not in {"ZZ", "EU", "EZ", "UN"})
+                      if re.fullmatch(r"[A-Z]{2}", str(code)) and code not in {"ZZ", "EU", "EZ", "UN"})
 
 
 def check_filters(country: Any, sector: Any) -> None:
