@@ -81,6 +81,9 @@ def test_group_role_map_europass_and_partner_pages_at_375_px(live_server: LiveSe
     page, problems = phone("placement@europraktikum.example")
     visit(page, f"/mobility-groups/{group_id}")
     assert page.locator("form.generated-form button[type=submit]").first.is_visible()
+    position = page.get_by_label("Position").first
+    assert position.input_value() == "Placement officer"
+    assert position.bounding_box()["width"] > 250, "the inputs are styled like every form's, full width"
     screenshot(page, "phone-group-intermediary")
     assert problems == []
 
