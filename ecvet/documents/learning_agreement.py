@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
-from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points
+from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points, sector_label
 from ecvet.mobility import learning_agreement, views
 from ecvet.mobility.models import LaParty, LaSignature, LaVersion, LearningAgreement, Mobility
 from ecvet.partnership.models import Mou
@@ -136,7 +136,7 @@ def _qualification(shown: _Shown) -> Section:
     return Section("Qualification being taken", fields(
         ("Title", mobility.qualification_title), ("Title in the partnership language", translated),
         ("EQF level", mobility.qualification_eqf_level), ("NQF level", details.get("nqf_level")),
-        ("Sector", mobility.sector), ("Learner's progress so far", content.get("learner_progress"))))
+        ("Sector", sector_label(mobility.sector)), ("Learner's progress so far", content.get("learner_progress"))))
 
 
 def _units(units: list[dict[str, Any]]) -> Section:

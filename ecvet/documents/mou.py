@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
-from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points
+from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points, sector_label
 from ecvet.national_models.models import CompetenceFunction
 from ecvet.partnership import deadlines, roles, service, views
 from ecvet.partnership.approvers import Plan, Requirement, plan_for
@@ -173,7 +173,7 @@ def _arrangement_sections(shown: _Shown) -> list[Section]:
         Section("Duration and validity", fields(
             ("Planned duration of mobilities (weeks)",
              f"{text(duration.get('min'))} to {text(duration.get('max'))}" if duration else None),
-            ("Valid until", content.get("valid_until")), ("Sector", content.get("sector")),
+            ("Valid until", content.get("valid_until")), ("Sector", sector_label(content.get("sector"))),
         )),
         Section("Evaluation and review", text=text(content.get("evaluation_and_review"))),
     ]
