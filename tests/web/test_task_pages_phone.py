@@ -29,6 +29,10 @@ def test_every_demo_party_completes_their_first_task_at_375_px(browser: Any, liv
             page.locator("a.task-link", has_text=person.tasks[0]).first.click()
             page.wait_for_url("**/tasks/*")
             assert_fits_a_phone(page, f"task page of {person.email}")
+            if person.key == "intermediary":  # what changed in the group's agreement, in words
+                changes = page.locator("table.readonly-table").first.inner_text()
+                assert "Assessment arrangements" in changes, changes
+                assert "replaced" in changes, changes
             form_top = page.locator("form.generated-form").bounding_box()["y"]
             document = page.locator("#task-document")
             if document.count():
