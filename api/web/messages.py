@@ -216,6 +216,15 @@ def field_errors(errors: dict[str, list[str]] | None) -> dict[str, list[str]] | 
     return None if errors is None else {path: [field_error(str(m)) for m in said] for path, said in errors.items()}
 
 
+def value_label(value: Any, key: str) -> Any:
+    """A code value in a read-only table cell (column `key`) as words: the catalogue's
+    ``value.<key>.<value>`` (``change`` ``replaced`` -> "replaced", ``section`` ``assessment`` ->
+    "Assessment arrangements"); any other value as it is."""
+    if isinstance(value, str) and has(f"value.{key}.{value}"):
+        return t(f"value.{key}.{value}")
+    return value
+
+
 def install(env: Environment) -> None:
     """The catalogue's helpers in a Jinja environment (the app's, or a test's own)."""
     env.globals["t"] = t
@@ -223,3 +232,4 @@ def install(env: Environment) -> None:
     env.filters["field_label"] = field_label
     env.filters["with_article"] = with_article
     env.filters["status_text"] = status_text
+    env.filters["value_label"] = value_label

@@ -8,15 +8,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
-from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points
+from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points, sector_label
 from ecvet.mobility import learning_agreement, views
 from ecvet.mobility.models import LaParty, LaSignature, LaVersion, LearningAgreement, Mobility
+from ecvet.mobility.vocabulary import LaChange
 from ecvet.partnership.models import Mou
 from ecvet.partnership.mou import current_version
 from engine.errors import NotFound
 from engine.models import Organisation
 from engine.parties import Actor
 
+#: What a version changed, in the template's words: the parts of the text (la_content.SECTIONS) and the kinds.
+_LA_SECTIONS = {
+    "assessment": "Assessment", "validation_and_recognition": "Validation and recognition",
+    "duration": "Duration of the mobility", "intermediary": "Intermediary organisation",
+    "learner_progress": "Learner's progress so far", "mobility_identifier": "Mobility ID",
+    "project_code": "Project code",
+    "learner_contact": "The learner's contact details", "contact_persons": "Contact persons",
+    "qualification_details": "Qualification being taken", "annexes": "Annexes",
+}
+_LA_CHANGES = {LaChange.ADDED: "added", LaChange.REMOVED: "removed", LaChange.REPLACED: "replaced"}
 _LA_PARTIES = {
     LaParty.LEARNER: "Learner",
     LaParty.GUARDIAN: "Parent or guardian",
@@ -136,7 +147,7 @@ def _qualification(shown: _Shown) -> Section:
     return Section("Qualification being taken", fields(
         ("Title", mobility.qualification_title), ("Title in the partnership language", translated),
         ("EQF level", mobility.qualification_eqf_level), ("NQF level", details.get("nqf_level")),
-        ("Sector", mobility.sector), ("Learner's progress so far", content.get("learner_progress"))))
+        ("Sector", sector_label(mobility.sector)), ("Learner's progress so far", content.get("learner_progress"))))
 
 
 def _units(units: list[dict[str, Any]]) -> Section:
@@ -207,8 +218,10 @@ def _changes_and_signing(session: Session, shown: _Shown, required: list[str]) -
     sections = []
     if shown.version.changes:
         sections.append(Section(f"Changes made by version {shown.version.number}", table=Table(
-            ["Unit", "Change", "Reason"],
-            [[text(c.get("unit")), text(c.get("change")), text(c.get("reason"))] for c in shown.version.changes])))
+            ["Unit or part of the text", "Change", "Reason"],
+            [[text(c.get("unit") or _LA_SECTIONS.get(c.get("section") or "", c.get("section"))),
+              text(_LA_CHANGES.get(c.get("change") or "", c.get("change"))), text(c.get("reason"))]
+             for c in shown.version.changes])))
     next_party = learning_agreement.next_party(session, shown.la) if shown.version.id == shown.current.id else None
     sections.append(Section("Signing", fields(
         ("Signed by, in this order", [_LA_PARTIES.get(p, p) for p in required]),

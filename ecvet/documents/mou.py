@@ -8,11 +8,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ecvet.documents.model import KIND_TITLES, Document, Reference, Section, Signature, Table, text
-from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points
+from ecvet.documents.parts import fields, organisation_label, organisations, outcome_line, points, sector_label
 from ecvet.national_models.models import CompetenceFunction
 from ecvet.partnership import deadlines, roles, service, views
 from ecvet.partnership.approvers import Plan, Requirement, plan_for
-from ecvet.partnership.models import ApprovalRole, Decision, Mou, MouApproval, MouStatus, MouVersion, RoleMapFunction
+from ecvet.partnership.models import (
+    ApprovalRole,
+    Decision,
+    Mou,
+    MouApproval,
+    MouStatus,
+    MouVersion,
+    PartnershipSide,
+    RoleMapFunction,
+)
 from ecvet.partnership.mou import approvals_of, current_version, get, get_version
 from engine.errors import Invalid
 from engine.models import Organisation
@@ -30,6 +39,8 @@ _ARRANGEMENT_LABELS = {
     "validation": "Validation",
     "recognition": "Recognition",
 }
+#: A signing organisation's role is typed; the two usual ones print as the template's words.
+_ORG_ROLES = {PartnershipSide.SENDING: "Sending organisation", PartnershipSide.HOSTING: "Hosting organisation"}
 _MOU_ROLES = {ApprovalRole.PARTNER: "Partner", ApprovalRole.COMPETENT_INSTITUTION: "Competent institution"}
 _FUNCTION_LABELS = {
     CompetenceFunction.ASSESSMENT: "Assessment", CompetenceFunction.VALIDATION: "Validation",
@@ -92,11 +103,15 @@ def _identifiers(org: Mapping[str, Any], registered: Organisation | None) -> tup
             org.get("pic") or (registered.pic if registered else None))
 
 
+def _org_role(org: Mapping[str, Any]) -> Any:
+    return _ORG_ROLES.get(org.get("role") or "", org.get("role"))
+
+
 def _organisation_fields(org: Mapping[str, Any], registered: Organisation | None) -> list[tuple[str, str]]:
     contact = org.get("contact_person") or {}
     oid, pic = _identifiers(org, registered)
     return fields(
-        ("Name", org.get("name")), ("Role", org.get("role")), ("Country", org.get("country")),
+        ("Name", org.get("name")), ("Role", _org_role(org)), ("Country", org.get("country")),
         ("Erasmus+ OID", oid), ("PIC", pic),
         ("Address", org.get("address")), ("Telephone", org.get("phone")), ("Website", org.get("website")),
         ("Area of competence in its country", org.get("competence")),
@@ -125,7 +140,7 @@ def _organisation_sections(shown: _Shown) -> list[Section]:
     if others:
         sections.append(Section("Other organisations covered", table=Table(
             ["Name", "Role", "Country", "Erasmus+ OID / PIC", "Contact person", "Telephone", "E-mail", "Duties"],
-            [[text(o.get("name")), text(o.get("role")), text(o.get("country")),
+            [[text(o.get("name")), text(_org_role(o)), text(o.get("country")),
               text([i for i in _identifiers(o, _registered(shown, o)) if i]),
               text((o.get("contact_person") or {}).get("name")),
               text(o.get("phone") or (o.get("contact_person") or {}).get("phone")),
@@ -173,7 +188,7 @@ def _arrangement_sections(shown: _Shown) -> list[Section]:
         Section("Duration and validity", fields(
             ("Planned duration of mobilities (weeks)",
              f"{text(duration.get('min'))} to {text(duration.get('max'))}" if duration else None),
-            ("Valid until", content.get("valid_until")), ("Sector", content.get("sector")),
+            ("Valid until", content.get("valid_until")), ("Sector", sector_label(content.get("sector"))),
         )),
         Section("Evaluation and review", text=text(content.get("evaluation_and_review"))),
     ]

@@ -10,11 +10,18 @@ from sqlalchemy.orm import Session
 
 from ecvet.documents.model import EMPTY, text
 from ecvet.mobility.models import Mobility
+from ecvet.national_models import codes
 from engine.models import Organisation
 
 
 def fields(*pairs: tuple[str, Any]) -> list[tuple[str, str]]:
     return [(label, text(value)) for label, value in pairs]
+
+
+def sector_label(code: str | None) -> str | None:
+    """A sector as people read it (``hospitality`` -> "Hotel, restaurants and catering", a msgid of the
+    document catalogue); a code not in the list stays as it is."""
+    return next((c.label for c in codes.sectors() if c.code == code), code)
 
 
 def organisations(session: Session, ids: Iterable[int | None]) -> dict[int, Organisation]:

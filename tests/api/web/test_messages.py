@@ -12,6 +12,8 @@ from flask import Flask, g
 
 from api.web import inbox, messages
 from ecvet.documents.catalogue import CATALOGUE as DOCUMENT_TEXTS
+from ecvet.mobility import la_content
+from ecvet.mobility.vocabulary import LaChange
 from engine import parties
 from tests.api.conftest import World
 from tests.api.web.conftest import Browser, browser_for, ready_task, start_two_lane
@@ -48,6 +50,16 @@ def test_fields_are_filled_in_and_a_missing_key_is_an_error() -> None:
 def test_keys_without_a_schema_title_read_as_words() -> None:
     assert messages.field_label("ecvet_points") == "ECVET points"
     assert messages.field_label("due_date") == "Due date"
+
+
+def test_code_values_in_read_only_tables_read_as_words() -> None:
+    """What changed in a Learning Agreement version: its sections and kinds of change, never their codes."""
+    assert messages.value_label("assessment", "section") == "Assessment arrangements"
+    assert messages.value_label("replaced", "change") == "replaced"
+    assert all(messages.has(f"value.section.{name}") for name in la_content.SECTIONS)
+    assert all(messages.has(f"value.change.{kind}") for kind in LaChange.ALL)
+    assert messages.value_label("U1", "unit") == "U1"  # what is not a code stays as it is
+    assert messages.value_label(12, "ecvet_points") == 12
 
 
 @pytest.mark.parametrize(("noun", "expected"), [

@@ -6,8 +6,9 @@ import io
 
 import pypdf
 
-from ecvet.documents import pdf, service
+from ecvet.documents import i18n, learning_agreement, pdf, service
 from ecvet.documents.model import Document
+from ecvet.mobility import la_content
 from engine.db import Database
 from tests.support.learning_agreement_case import TEMPLATE_CONTENT, Case, make_case
 
@@ -60,3 +61,11 @@ def test_the_pdf_prints_what_was_signed(db: Database) -> None:
                   "Dishesfollowtherecipeandthehygienerules", "PieterJansen", "EuropassLanguagePassport",
                   "Cuisinier(fr)", "+31612345678", document.content_hash):
         assert value in printed
+
+
+def test_what_a_version_changed_is_said_in_words_never_codes() -> None:
+    """Every part of the text a version may replace has the template's name, and the kinds of change
+    are catalogue words (the document's language, not 'replaced' in every language)."""
+    assert set(learning_agreement._LA_SECTIONS) == set(la_content.SECTIONS)
+    assert i18n.say("replaced", ("de",)) == "ersetzt"
+    assert i18n.say(learning_agreement._LA_SECTIONS["contact_persons"], ("nl",)) == "Contactpersonen"

@@ -158,6 +158,7 @@ def test_la_document_shows_learner_units_points_changes_and_signatures(db: Datab
     changes = section(doc, "Changes made by version 2").table
     assert changes is not None
     assert changes.rows == [["U2", "removed", "Hygiene is taught at home this year"]]
+    assert changes.columns[0] == "Unit or part of the text"
     assert fields(doc, "Signing")["Next to sign"] == "Sending organisation"
     assert [(s.party, s.version, s.counts) for s in doc.signatures] == [
         ("Learner", 1, False), ("Sending organisation: Berufskolleg Köln (DE)", 1, False),
