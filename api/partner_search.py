@@ -54,5 +54,6 @@ def find(args: dict[str, Any]) -> Any:
 def comparison(args: dict[str, Any], organisation_id: int) -> Any:
     """The home qualification's units side by side with the organisation's offer: the same code, a similar
     unit (words in common) or not offered, and what the organisation offers besides."""
-    with authenticated(write=False) as (session, _actor):
-        return search.compare(session, organisation_id=organisation_id, qualification_id=args["qualification_id"])
+    with authenticated(write=False) as (session, actor):
+        return search.compare(session, actor=actor, organisation_id=organisation_id,
+                              qualification_id=args["qualification_id"])

@@ -39,13 +39,14 @@ def partner_search() -> Any:
 
 @bp.route("/partners/<id:organisation_id>/comparison", endpoint="comparison")
 def comparison(organisation_id: int) -> Any:
-    with page_session(write=False) as (session, _actor):
+    with page_session(write=False) as (session, actor):
         home = search.qualifications(session)
         wanted = request.args.get("qualification_id", "")
         chosen = int(wanted) if wanted.isdigit() else (home[0][0] if home else None)
         if chosen is None:
             raise Invalid("No qualification is registered to compare with",
                           errors={"qualification_id": ["No qualification registered"]})
-        compared = search.compare(session, organisation_id=organisation_id, qualification_id=chosen)
+        compared = search.compare(session, actor=actor, organisation_id=organisation_id,
+                                  qualification_id=chosen)
     return render_template("partners/comparison.html", active="partners", compared=compared, qualifications=home,
                            chosen=chosen)

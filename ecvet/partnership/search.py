@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from ecvet.national_models import codes
 from ecvet.partnership.models import PartnerProfile
 from ecvet.qualification.models import Qualification
-from engine.errors import Invalid, NotFound
+from engine.errors import Forbidden, Invalid, NotFound
 from engine.models import Organisation
 from engine.parties import Actor
 
@@ -138,11 +138,18 @@ def check_filters(country: Any, sector: Any) -> None:
         raise Invalid("The search filters are not valid", errors=errors)
 
 
+def require_member(actor: Actor) -> None:
+    """Partner search is for people who act for an organisation (and administrators), not for learners."""
+    if not (actor.is_admin or actor.organisation_ids):
+        raise Forbidden("Partner search is for members of an organisation")
+
+
 def search(session: Session, *, actor: Actor, country: str | None = None, sector: str | None = None,
            qualification: str | None = None, unit: str | None = None) -> list[PartnerMatch]:
     """Organisations other than yours whose newest profile matches every filter given: `country`,
     `sector` (of an offered qualification), `qualification` (words in an offered title) and `unit`
     (words in an offered unit's code, title or learning outcomes). By name, at most :data:`MAX_RESULTS`."""
+    require_member(actor)
     check_filters(country, sector)
     profiles = _newest_profiles(session)
     query = select(Organisation).order_by(Organisation.name, Organisation.id)
@@ -200,9 +207,10 @@ def _host_offer(host: PartnerMatch, title: str) -> tuple[str | None, list[Offere
     return None, [u for q in offered for u in q["units"]]
 
 
-def compare(session: Session, *, organisation_id: int, qualification_id: int) -> Comparison:
+def compare(session: Session, *, actor: Actor, organisation_id: int, qualification_id: int) -> Comparison:
     """The home qualification's units beside the host organisation's offer (404 for an unknown one). Reads
-    only what :func:`search` shows, so every signed-in person may compare."""
+    only what :func:`search` shows, so every member of an organisation may compare."""
+    require_member(actor)
     qualification = session.get(Qualification, qualification_id)
     if qualification is None:
         raise NotFound(f"No qualification {qualification_id}")

@@ -6,7 +6,8 @@ import pytest
 
 from ecvet.partnership import search
 from engine.db import Database
-from engine.errors import Invalid, NotFound
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.parties import Actor
 from tests.support.partner_search import Directory, make_directory
 
 
@@ -50,7 +51,8 @@ def test_unknown_codes_are_refused(db: Database, directory: Directory, filters: 
 
 def test_the_comparison_pairs_home_units_with_the_hosts(db: Database, directory: Directory) -> None:
     with db.transaction(write=False) as s:
-        compared = search.compare(s, organisation_id=directory.hotel.org_id, qualification_id=directory.cook_id)
+        compared = search.compare(s, actor=directory.school.actor, organisation_id=directory.hotel.org_id,
+                                  qualification_id=directory.cook_id)
     assert compared["host_qualification"] == "Técnico en Cocina y Gastronomía (cook)"
     pairs = {p["home"]["code"]: (p["match"], p["host"]["code"] if p["host"] else None) for p in compared["pairs"]}
     assert pairs == {"U1": ("similar", "C-01"), "U2": ("similar", "C-02"), "U3": ("not_offered", None)}
@@ -58,8 +60,18 @@ def test_the_comparison_pairs_home_units_with_the_hosts(db: Database, directory:
     assert (compared["covered_units"], compared["covered_ecvet_points"], compared["total_ecvet_points"]) == (
         2, 16, 24)
     with db.transaction(write=False) as s:
-        college = search.compare(s, organisation_id=directory.college.org_id, qualification_id=directory.cook_id)
+        college = search.compare(s, actor=directory.school.actor, organisation_id=directory.college.org_id,
+                                 qualification_id=directory.cook_id)
     assert [(p["home"]["code"], p["match"]) for p in college["pairs"]] == [
         ("U1", "not_offered"), ("U2", "same_code"), ("U3", "not_offered")]
     with db.transaction(write=False) as s, pytest.raises(NotFound):
-        search.compare(s, organisation_id=999999, qualification_id=directory.cook_id)
+        search.compare(s, actor=directory.school.actor, organisation_id=999999, qualification_id=directory.cook_id)
+
+
+def test_a_person_of_no_organisation_cannot_search_or_compare(db: Database, directory: Directory) -> None:
+    """A learner has no partners to find: the directory is for organisations (and administrators)."""
+    learner = Actor(0, "learner@example.org", False, frozenset())
+    with db.transaction(write=False) as s, pytest.raises(Forbidden):
+        search.search(s, actor=learner, country="ES")
+    with db.transaction(write=False) as s, pytest.raises(Forbidden):
+        search.compare(s, actor=learner, organisation_id=directory.hotel.org_id, qualification_id=directory.cook_id)
