@@ -8,15 +8,14 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Response, request, send_file
+from flask import Response, send_file
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
 from ecvet.partnership import attachments, views
-from engine.errors import Invalid
 
 from .deps import authenticated
-from .parsing import Blueprint, Id
+from .parsing import Blueprint, Id, multipart_fields
 from .schemas import schema_for
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/attachments",
@@ -39,14 +38,6 @@ class UploadForm(Schema):
     organisation_id = Id(load_default=None)
 
 
-def _form_fields() -> dict[str, Any]:
-    """The non-file fields of the multipart body (webargs reads the ``files`` location only)."""
-    try:
-        return UploadForm().load({k: v for k, v in request.form.items() if k in UploadForm().fields})
-    except ValidationError as exc:
-        raise Invalid("The upload is not valid", errors=exc.messages) from exc
-
-
 @blp.route("", methods=["POST"])
 @blp.arguments(UploadRequest, location="files")
 @blp.response(201, AttachmentSchema)
@@ -60,7 +51,7 @@ def upload(files: dict[str, Any]) -> Any:
     above the size limit. Until a partnership record refers to it, only your organisation sees it.
     """
     upload_ = files["file"]
-    form = _form_fields()
+    form = multipart_fields(UploadForm(), "The upload is not valid")
     content = upload_.read(attachments.max_bytes() + 1)
     with authenticated() as (session, actor):
         attachment = attachments.upload(session, actor=actor, filename=upload_.filename, content=content,

@@ -9,18 +9,17 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Response, request, send_file
+from flask import Response, send_file
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from ecvet.mobility import assessment, beneficiary_report, evidence_files, nomination, service, transcript, views
 from ecvet.mobility.models import MobilityStatus
 from ecvet.partnership import attachments
-from engine.errors import Invalid
 from engine.pagination import Page
 
 from .deps import authenticated
-from .parsing import Blueprint, Id
+from .parsing import Blueprint, Id, multipart_fields
 from .schemas import PageArgs, SignerIn, page_schema, schema_for
 
 blp = Blueprint("mobilities", __name__, url_prefix="/api/mobilities",
@@ -242,14 +241,6 @@ def sign_assessment(body: dict[str, Any], mobility_id: int, assessment_id: int) 
                                                          assessment_id=assessment_id, signer=signer))
 
 
-def _evidence_form() -> dict[str, Any]:
-    """The non-file fields of the multipart body (webargs reads the ``files`` location only)."""
-    try:
-        return EvidenceForm().load({k: v for k, v in request.form.items() if k in EvidenceForm().fields})
-    except ValidationError as exc:
-        raise Invalid("The evidence file is not attached to a learning outcome", errors=exc.messages) from exc
-
-
 @blp.route("/<id:mobility_id>/evidence-files", methods=["POST"])
 @blp.arguments(EvidenceUpload, location="files")
 @blp.response(201, EvidenceFileOut)
@@ -263,7 +254,7 @@ def add_evidence_file(files: dict[str, Any], mobility_id: int) -> Any:
     """Attach a file of evidence to a learning outcome of a unit (the host's assessors or the learner,
     while the mobility is live and before the transcript): 413 above the size limit, 415 for a type other
     than PDF, PNG, JPEG, ODT or DOCX (recognised from the content)."""
-    form = _evidence_form()
+    form = multipart_fields(EvidenceForm(), "The evidence file is not attached to a learning outcome")
     upload_ = files["file"]
     content = upload_.read(attachments.max_bytes() + 1)
     with authenticated() as (session, actor):

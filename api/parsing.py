@@ -452,3 +452,13 @@ def _is_machine_endpoint() -> bool:
 def install_converters(app: Flask) -> None:
     """Put the converters in place; before any blueprint registers its rules (they are compiled then)."""
     app.url_map.converters.update(CONVERTERS)
+
+
+def multipart_fields(schema: ma.Schema, message: str) -> dict[str, Any]:
+    """The non-file fields of a multipart body, loaded by `schema` (webargs reads the ``files`` location
+    only); a refusal is a 422 with `message` and the fields' errors."""
+    try:
+        loaded: dict[str, Any] = schema.load({k: v for k, v in request.form.items() if k in schema.fields})
+    except ma.ValidationError as exc:
+        raise Invalid(message, errors=exc.messages) from exc
+    return loaded
