@@ -16,5 +16,5 @@ tests/engine/test_init.py checks exactly this list against the code.
     diagrams monitoring modeling metrics health migrate summaries  what monitors and owners see; the schema's upkeep
     messages signals                        delivering messages (may start an instance) and broadcasting signals
     handlers                                the worker's job per kind: timers, service tasks, messages, mail
-    jobs worker                             claiming due jobs and running them; the worker loop
+    jobs periodic worker                    claiming due jobs and running them; scheduled sweeps; the worker loop
 """

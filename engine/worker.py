@@ -7,7 +7,7 @@ import threading
 from datetime import datetime, timedelta
 from types import FrameType
 
-from . import execution, jobs, services, summaries
+from . import execution, jobs, periodic, services, summaries
 from .config import settings
 from .db import Database
 from .errors import Conflict
@@ -71,6 +71,7 @@ class Worker:
         try:
             with self.db.transaction() as session:
                 summaries.refresh(session)
+                periodic.ensure_scheduled(session)  # a sweep whose job failed for good starts again
         except Conflict:
             pass  # another worker wrote the row at the same moment: theirs is as fresh
         except Exception:  # noqa: BLE001 - a failed refresh leaves the dashboard live, never the worker down
