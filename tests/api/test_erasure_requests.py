@@ -1,6 +1,7 @@
 """/api/learners/{id}/erasure-requests and /api/erasure-requests: the learner (or the guardian of a minor,
-or the sending school on the learner's behalf) asks, a member of the sending school carries out or
-refuses within a month; the answer says what was erased and what was kept, why and until when."""
+or the sending school on the learner's behalf) asks, a member of the sending school answers (PATCH:
+carried out or refused) within a month; the answer says what was erased and what was kept, why and
+until when."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -20,6 +21,7 @@ from tests.support.factories import PASSWORD, Person
 from tests.support.privacy_world import make_privacy_world
 
 T0 = mobility_driver.T0
+CARRY_OUT = {"status": "carried_out"}
 
 
 def caller(app: Flask, who: Party | Actor) -> Caller:
@@ -55,11 +57,11 @@ def test_the_learner_asks_and_the_sending_school_erases_all_but_the_kept_evidenc
     assert hosting.get("/api/erasure-requests").get_json() == []
     for stranger in (hosting, outsider):
         assert_problem(stranger.get(f"/api/erasure-requests/{rid}"), 404)
-        assert_problem(stranger.post(f"/api/erasure-requests/{rid}/carry-out"), 404)
-    assert_problem(learner.post(f"/api/erasure-requests/{rid}/carry-out"), 403)  # she cannot erase herself
-    assert_problem(sending.post("/api/erasure-requests/999999/carry-out"), 404)
+        assert_problem(stranger.patch(f"/api/erasure-requests/{rid}", json=CARRY_OUT), 404)
+    assert_problem(learner.patch(f"/api/erasure-requests/{rid}", json=CARRY_OUT), 403)  # she cannot erase herself
+    assert_problem(sending.patch("/api/erasure-requests/999999", json=CARRY_OUT), 404)
 
-    done = sending.post(f"/api/erasure-requests/{rid}/carry-out")
+    done = sending.patch(f"/api/erasure-requests/{rid}", json=CARRY_OUT)
     assert done.status_code == 200
     body = done.get_json()
     assert body["status"] == "carried_out"
@@ -70,7 +72,7 @@ def test_the_learner_asks_and_the_sending_school_erases_all_but_the_kept_evidenc
     assert "deleted" in {e["how"] for e in body["erased"]}
     assert any("kept until 2037-04-09" in line and "Art. 17(3)(b)" in line for line in body["answer"])
     assert any("audit trail" in line for line in body["answer"])
-    assert_problem(sending.post(f"/api/erasure-requests/{rid}/carry-out"), 409)
+    assert_problem(sending.patch(f"/api/erasure-requests/{rid}", json=CARRY_OUT), 409)
     with db.transaction(write=False) as s:
         mails = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "erasure_answer")).all()
         assert not s.get_one(User, identity["user_id"]).is_active
@@ -89,7 +91,7 @@ def test_a_running_mobility_is_refused_with_the_reason(app: Flask, db: Database,
     asked = guardian.post(f"/api/learners/{run.learner_id}/erasure-requests")  # for a minor, the guardian
     assert asked.status_code == 201
     assert asked.get_json()["on_behalf"] is True
-    body = sending.post(f"/api/erasure-requests/{asked.get_json()['id']}/carry-out").get_json()
+    body = sending.patch(f"/api/erasure-requests/{asked.get_json()['id']}", json=CARRY_OUT).get_json()
     assert (body["status"], body["refusal_reason"]) == ("refused", "running_mobility")
     assert "still running" in body["answer"][0]
     assert "cancel or finish it first" in body["answer"][0]
@@ -110,18 +112,20 @@ def test_the_school_records_a_request_and_refuses_it_in_its_own_words(
         s.get_one(User, run.learner.user_id).language = "de"
     asked = sending.post(f"/api/learners/{run.learner_id}/erasure-requests").get_json()
     assert (asked["on_behalf"], asked["language"]) == (True, "de")
-    url = f"/api/erasure-requests/{asked['id']}/refuse"
-    assert_problem(sending.post(url, json={}), 422)
-    assert_problem(sending.post(url, json={"reason": "   "}), 422)
-    assert_problem(sending.post(url, json={"reason": "x" * 2001}), 422)
-    assert_problem(sending.post(url, json={"reason": 7}), 422)
-    assert_problem(learner.post(url, json={"reason": "I changed my mind"}), 403)
-    assert_problem(sending.post("/api/erasure-requests/not-a-number/refuse", json={"reason": "No"}), 404)
-    body = sending.post(url, json={"reason": "Die Anerkennung ist noch strittig"}).get_json()
+    url = f"/api/erasure-requests/{asked['id']}"
+    for bad in ({}, {"status": "refused"}, {"status": "refused", "reason": "   "},
+                {"status": "refused", "reason": "x" * 2001}, {"status": "refused", "reason": 7},
+                {"status": "received"}, {"status": "erased"}):
+        assert_problem(sending.patch(url, json=bad), 422)
+    assert_problem(sending.patch(url, data="{", content_type="application/json"), 400)  # malformed, as everywhere
+    assert_problem(learner.patch(url, json={"status": "refused", "reason": "I changed my mind"}), 403)
+    assert_problem(sending.patch("/api/erasure-requests/not-a-number", json=CARRY_OUT), 404)
+    body = sending.patch(url, json={"status": "refused", "reason": "Die Anerkennung ist noch strittig"}).get_json()
     assert body["status"] == "refused"
     assert body["answer"] == ["Ihre entsendende Einrichtung hat die Löschung Ihrer Daten aus diesem Grund "
                               "abgelehnt: Die Anerkennung ist noch strittig"]
-    assert_problem(sending.post(url, json={"reason": "again"}), 409)
+    assert_problem(sending.patch(url, json={"status": "refused", "reason": "again"}), 409)
+    assert_problem(sending.patch(url, json=CARRY_OUT), 409)
     with db.transaction(write=False) as s:
         (mail,) = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "erasure_answer")).all()
     assert (mail.to_email, mail.subject) == (run.learner.email, f"[ECVET] Antwort auf Ihren Löschantrag {asked['id']}")
