@@ -104,6 +104,11 @@ def open_for(session: Session, *, actor: Actor) -> list[ErasureRequest]:
                                 .order_by(ErasureRequest.requested_at, ErasureRequest.id)))
 
 
+def may_answer(session: Session, actor: Actor, row: ErasureRequest) -> bool:
+    """A member of a sending organisation of the learner's mobilities answers the request."""
+    return _is_coordinator(session, actor, row.learner_id)
+
+
 def _handled(session: Session, actor: Actor, request_id: int) -> tuple[ErasureRequest, Learner]:
     row = get(session, actor=actor, request_id=request_id)
     if not _is_coordinator(session, actor, row.learner_id):
