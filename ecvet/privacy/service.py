@@ -111,6 +111,8 @@ def may_answer(session: Session, actor: Actor, row: ErasureRequest) -> bool:
 
 def _handled(session: Session, actor: Actor, request_id: int) -> tuple[ErasureRequest, Learner]:
     row = get(session, actor=actor, request_id=request_id)
+    # Two coordinators answering at once: the second waits here, then finds the request answered (409).
+    row = session.get_one(ErasureRequest, row.id, with_for_update=True, populate_existing=True)
     if not _is_coordinator(session, actor, row.learner_id):
         raise Forbidden("Only a member of the learner's sending organisation answers an erasure request")
     if row.status != ErasureStatus.RECEIVED:

@@ -130,3 +130,14 @@ def test_the_school_records_a_request_and_refuses_it_in_its_own_words(
         (mail,) = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "erasure_answer")).all()
     assert (mail.to_email, mail.subject) == (run.learner.email, f"[ECVET] Antwort auf Ihren Löschantrag {asked['id']}")
     assert learner.get(f"/api/learners/{run.learner_id}/erasure-requests").get_json()[0]["status"] == "refused"
+
+
+def test_the_guardian_asks_for_a_minor_only_until_the_18th_birthday(
+        app: Flask, db: Database, frozen: FrozenClock) -> None:
+    sc = mobility_driver.start(db, frozen, "NL", "BE")
+    run = sc.nominate("Lena Vos", date(2009, 6, 1), guardian_account=True)
+    assert run.guardian is not None
+    frozen.set(datetime(2027, 6, 1, 8, 0, tzinfo=T0.tzinfo))  # her 18th birthday
+    guardian, learner = caller(app, run.guardian), caller(app, run.learner)
+    assert_problem(guardian.post(f"/api/learners/{run.learner_id}/erasure-requests"), 403)
+    assert learner.post(f"/api/learners/{run.learner_id}/erasure-requests").status_code == 201
