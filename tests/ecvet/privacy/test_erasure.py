@@ -7,11 +7,15 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from ecvet.mobility.models import LaSignature, LaVersion, Learner, PersonalTranscript
 from ecvet.privacy import erasure, holdings
 from ecvet.privacy.erasure import ERASED_BIRTH_DATE, KeptReason
+from ecvet.privacy.models import AppendOnlyUnlock
+from engine import audit
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import ApiToken, AuditEvent, Base, User
@@ -93,6 +97,7 @@ def test_an_erasure_leaves_no_personal_field_behind_outside_kept_evidence(db: Da
             assert not user.is_active
             assert user.email.endswith("@erased.invalid")
         assert s.scalars(select(ApiToken).where(ApiToken.user_id == identity["user_id"])).all() == []
+        assert s.scalars(select(AppendOnlyUnlock)).all() == []  # the marker never outlives the erasure
         (event,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "learner.erased")).all()
         assert event.detail["learner_id"] == world.learner_id
         # Kept evidence is untouched and its hash still binds its signatures.
@@ -129,3 +134,17 @@ def test_evidence_past_its_retention_period_is_not_kept(db: Database, frozen: Fr
     assert now.until["personal_transcripts"] == "2037-04-09"  # the mobility ended 2027-04-09, plus ten years
     assert now.keep["mobilities"] == {world.run.mobility_id}
     assert later.keep == {}
+
+
+def test_the_unlock_never_opens_the_audit_trail(db: Database) -> None:
+    with db.transaction() as s:
+        audit.record(s, actor_id=None, action="test.recorded")
+    with db.transaction() as s:
+        s.add(AppendOnlyUnlock(reason="test"))
+        s.flush()
+        with pytest.raises(DBAPIError), s.begin_nested():
+            s.execute(update(AuditEvent).values(action="test.rewritten"))
+        s.query(AppendOnlyUnlock).delete()
+    with db.transaction(write=False) as s:
+        assert s.scalars(select(AuditEvent.action)).all() == ["test.recorded"]
+        assert s.scalars(select(AppendOnlyUnlock)).all() == []
