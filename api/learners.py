@@ -7,7 +7,8 @@ from typing import Any
 from flask import current_app
 from marshmallow import Schema, fields
 
-from ecvet.mobility import qualification_award, seal, service, views
+from ecvet.mobility import qualification_award, views
+from ecvet.subject_access import audited
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
@@ -35,8 +36,8 @@ class QualificationAwardRequest(Schema):
 @blp.response(200, LearnerOut)
 def get_learner(learner_id: int) -> Any:
     """A learner's personal data: the parties of their mobilities and admins only."""
-    with authenticated(write=False) as (session, actor):
-        return views.learner(service.get_learner(session, actor=actor, learner_id=learner_id))
+    with authenticated() as (session, actor):  # writes the read down
+        return audited.learner(session, actor=actor, learner_id=learner_id)
 
 
 @blp.route("/<id:learner_id>/achievements", methods=["GET"])
@@ -44,8 +45,8 @@ def get_learner(learner_id: int) -> Any:
 def achievements(learner_id: int) -> Any:
     """Units and ECVET points awarded to the learner, and practical implications, from the mobilities you
     take part in (all of them for the learner and admins)."""
-    with authenticated(write=False) as (session, actor):
-        return views.achievements(session, actor=actor, learner_id=learner_id)
+    with authenticated() as (session, actor):  # writes the read down
+        return audited.achievements(session, actor=actor, learner_id=learner_id)
 
 
 class CredentialsOut(Schema):
@@ -63,8 +64,8 @@ def learner_credentials(learner_id: int) -> Any:
     """The learner's recognised units as Europass / European Learning Model credentials (JSON-LD), from the
     mobilities you take part in (all of them for the learner and admins)."""
     with authenticated() as (session, actor):  # writes the issuer's key pair on its first credential
-        return {"credentials": seal.for_learner(session, actor=actor, learner_id=learner_id,
-                                                secret=str(current_app.secret_key))}
+        return {"credentials": audited.credentials(session, actor=actor, learner_id=learner_id,
+                                                   secret=str(current_app.secret_key))}
 
 
 @blp.route("/<id:learner_id>/qualification-awards", methods=["POST"])
@@ -89,5 +90,5 @@ def award_qualification(body: dict[str, Any], learner_id: int) -> Any:
 @blp.response(200, QualificationAwardOut(many=True))
 def list_qualification_awards(learner_id: int) -> Any:
     """The qualifications awarded to the learner, resting on mobilities you take part in."""
-    with authenticated(write=False) as (session, actor):
-        return qualification_award.for_learner(session, actor=actor, learner_id=learner_id)
+    with authenticated() as (session, actor):  # writes the read down
+        return audited.qualification_awards(session, actor=actor, learner_id=learner_id)
