@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -98,7 +97,8 @@ def collect(session: Session, *, actor: Actor, learner_id: int) -> dict[str, Any
     if learner is None or not may_export(session, actor, learner):
         raise NotFound(f"No learner {learner_id}")
     record_read(session, actor=actor, learner_id=learner.id, what="export", record_id=learner.id)
-    tables = {held.table: {"heading": held.heading, "rows": [_row(r) for r in held.rows]}
+    tables = {held.table: {"heading": held.heading, "purpose": held.purpose, "kind": held.kind,
+                           "rows": [_row(r) for r in held.rows]}
               for held in holdings_rows.about(session, learner.id)}
     reads = [{"at": r.at.isoformat(), "reader": r.reader_name, "reader_email": r.reader_email,
               "organisation_id": r.organisation_id, "organisation": r.organisation_name, "what": r.what,
@@ -115,39 +115,62 @@ def collect(session: Session, *, actor: Actor, learner_id: int) -> dict[str, Any
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Part:
-    heading: str
-    tables: tuple[str, ...]
+#: A printed value longer than this is cut (the JSON export holds it whole); a word longer than
+#: :data:`WORD_MAX` is split so a column of the page can hold it (hashes, links, JSON without spaces).
+VALUE_MAX = 1200
+WORD_MAX = 32
+
+
+def readable(value: Any) -> str:
+    """A value as the PDF prints it: as a document field, long words split, long texts cut."""
+    said = text(value)
+    if len(said) > VALUE_MAX:
+        said = said[:VALUE_MAX] + " … (cut here: the JSON export holds it whole)"
+    return " ".join(" ".join(word[i:i + WORD_MAX] for i in range(0, len(word), WORD_MAX)) or word
+                    for word in said.split(" "))
 
 
 def _record_section(heading: str, row: Mapping[str, Any]) -> Section:
-    return Section(heading, [(column, text(value)) for column, value in row.items()])
+    return Section(heading, [(column, readable(value)) for column, value in row.items()])
+
+
+#: A working record outside the named parts is printed as one line of at most this many characters.
+SUMMARY_MAX = 300
+
+
+def _summary(row: Mapping[str, Any]) -> str:
+    """A working record in one line: its short values (long texts and JSON are in the JSON export)."""
+    said = "; ".join(f"{k}: {text(v)}" for k, v in row.items()
+                     if k != "id" and v not in (None, "", [], {}) and not isinstance(v, dict | list))
+    return readable(said[:SUMMARY_MAX] + (" …" if len(said) > SUMMARY_MAX else ""))
 
 
 def as_document(held: Mapping[str, Any]) -> Document:
     """The export as a :class:`~ecvet.documents.model.Document` (for the PDF renderer): a part per kind of
     record (learner, mobilities, agreements, assessments, transcripts, recognitions, signatures, accounts),
-    every other table after them, the files and who read the data."""
+    each record with all its fields; then every other table (working data: processes, tasks, mails, the
+    audit trail) a line per record; the files and who read the data."""
     tables: Mapping[str, Mapping[str, Any]] = held["tables"]
     sections: list[Section] = []
-    shown: set[str] = set()
-    parts = [_Part(h, t) for h, t in PDF_PARTS]
-    others = tuple(sorted(t for t in tables if not any(t in p.tables for p in parts)))
-    for part in [*parts, _Part("Other records", others)]:
-        rows = [(name, row) for name in part.tables if name in tables for row in tables[name]["rows"]]
-        sections.append(Section(part.heading, text=None if rows else "None held."))
-        for name, row in rows:
-            shown.add(name)
-            label = tables[name]["heading"]
-            sections.append(_record_section(f"{label} {row.get('id', '')}".strip(), row))
+    named = {t for _h, names in PDF_PARTS for t in names}
+    for part, names in PDF_PARTS:
+        rows = [(name, row) for name in names if name in tables for row in tables[name]["rows"]]
+        sections.append(Section(part, text=None if rows else "None held."))
+        sections.extend(_record_section(f"{tables[name]['heading']} {row.get('id', '')}".strip(), row)
+                        for name, row in rows)
+    others = [t for t in sorted(tables) if t not in named and tables[t]["rows"]]
+    sections.append(Section("Other records", text=None if others else "None held."))
+    sections.extend(Section(tables[t]["heading"], text=readable(tables[t]["purpose"]), table=Table(
+        ["Record", "Held"], [[text(r.get("id", "")), _summary(r)] for r in tables[t]["rows"]])) for t in others)
     files = held["files"]
     sections.append(Section("Files", table=Table(["Name", "Size (bytes)", "SHA-256", "Link"], [
-        [f["name"], str(f["size"]), f["sha256"], f["url"]] for f in files]) if files else None,
+        [readable(f["name"]), str(f["size"]), readable(f["sha256"]), readable(f["url"])] for f in files])
+        if files else None,
         text=None if files else "None held."))
     reads = held["reads"]
     sections.append(Section("Who read the data", table=Table(["When", "Who", "Organisation", "What", "Record"], [
-        [r["at"], text(r["reader"]), text(r["organisation"]), r["what"], text(r["record_id"])] for r in reads])
+        [readable(r["at"]), readable(r["reader"]), readable(r["organisation"]), r["what"], text(r["record_id"])]
+        for r in reads])
         if reads else None, text=None if reads else "Nobody has read the data yet."))
     return Document(kind="learner-export", record_id=held["learner_id"], title="Everything held about the learner",
                     subtitle=held["name"], reference=Reference(None, None, content_hash(held), "document"),
