@@ -34,7 +34,8 @@ from engine.parties import Actor
 from .models import PersonalDataRead
 
 #: What a read can be of, besides a document kind (ecvet.documents.model.KINDS).
-LEARNER_RECORDS = ("learner", "achievements", "credentials", "qualification-awards", "mobility", "export")
+LEARNER_RECORDS = ("learner", "achievements", "credentials", "qualification-awards", "mobility", "export",
+                   "evidence-file", "beneficiary-report")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -64,12 +65,26 @@ def record_read(session: Session, *, actor: Actor, learner_id: int, what: str, r
     """Write down that `actor` read `what` (a document kind or one of :data:`LEARNER_RECORDS`) number
     `record_id` about the learner: an audit event (``document.read`` for a document, ``learner.read``
     otherwise) and a row of the reads log, in the reader's unit of work."""
-    organisation_id = reader_organisation_id(session, actor, learner_id)
+    organisation_id = log_read(session, actor=actor, learner_id=learner_id, what=what, record_id=record_id)
     action = "learner.read" if what in LEARNER_RECORDS else "document.read"
     audit.record(session, actor_id=actor.user_id, action=action, kind=what, record_id=record_id,
                  learner_id=learner_id, organisation_id=organisation_id)
+
+
+def log_read(session: Session, *, actor: Actor, learner_id: int, what: str, record_id: int | None) -> int | None:
+    """Only the reads-log row of a read, for a read that writes its own audit event (an evidence file's
+    download, the beneficiary report); returns the organisation the reader read for."""
+    organisation_id = reader_organisation_id(session, actor, learner_id)
     session.add(PersonalDataRead(learner_id=learner_id, actor_user_id=actor.user_id, organisation_id=organisation_id,
                                  what=what, record_id=record_id))
+    return organisation_id
+
+
+def log_reads(session: Session, *, actor: Actor, what: str, read: list[tuple[int, int, int | None]]) -> None:
+    """Reads-log rows of a list that shows many learners at once (the beneficiary report), which writes its
+    own audit event: one ``(learner id, record id, organisation id)`` per learner shown."""
+    session.add_all(PersonalDataRead(learner_id=learner_id, actor_user_id=actor.user_id, organisation_id=org_id,
+                                     what=what, record_id=record_id) for learner_id, record_id, org_id in read)
 
 
 #: Document kinds by how their record leads to the learner: its own column, its mobility, its review's mobility.

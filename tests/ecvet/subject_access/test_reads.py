@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ecvet.documents import service as documents
 from ecvet.documents.model import KINDS
-from ecvet.mobility.models import Learner
+from ecvet.mobility import beneficiary_report, evidence_files
+from ecvet.mobility.models import EvidenceFile, Learner
 from ecvet.subject_access import audited, reads
 from ecvet.subject_access.models import PersonalDataRead
 from engine.clock import FrozenClock
@@ -20,6 +21,7 @@ from engine.models import AuditEvent, Organisation
 from engine.parties import Actor
 from tests.support.engine import actor_for
 from tests.support.factories import make_user
+from tests.support.privacy_world import make_privacy_world
 from tests.support.subject_access_world import make_all_documents
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
@@ -118,3 +120,21 @@ def test_learner_records_shown_are_audited_as_learner_reads(db: Database, frozen
                 ("learner", "achievements", "qualification-awards", "credentials", "mobility")]
     assert events == expected
     assert logged == expected
+
+
+def test_evidence_downloads_and_the_beneficiary_report_are_in_the_reads_log(db: Database,
+                                                                            frozen: FrozenClock) -> None:
+    world = make_privacy_world(db, frozen)
+    sending = world.sc.sending
+    with db.transaction() as s:
+        evidence = s.scalars(select(EvidenceFile).where(EvidenceFile.mobility_id == world.run.mobility_id)).one()
+        before = s.scalar(select(func.max(PersonalDataRead.id))) or 0
+        evidence_files.content(s, actor=sending.actor, mobility_id=world.run.mobility_id, file_id=evidence.id)
+        beneficiary_report.rows(s, actor=sending.actor)
+    with db.transaction(write=False) as s:
+        logged = [(r.learner_id, r.actor_user_id, r.organisation_id, r.what, r.record_id) for r in s.scalars(
+            select(PersonalDataRead).where(PersonalDataRead.id > before).order_by(PersonalDataRead.id))]
+    assert logged == [
+        (world.learner_id, sending.user_id, sending.org_id, "evidence-file", evidence.id),
+        (world.learner_id, sending.user_id, sending.org_id, "beneficiary-report", world.run.mobility_id),
+        (world.other.learner_id, sending.user_id, sending.org_id, "beneficiary-report", world.other.mobility_id)]
