@@ -5,7 +5,7 @@ is keyed by instance: a learner's list of who read their data would scan it whol
 indexed by learner, makes the list one range scan (ecvet/subject_access/reads.py).
 
 Revision ID: 1803
-Revises: 1708
+Revises: 1802
 Create Date: 2026-12-07 15:30:00
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 from engine.models import UTCDateTime
 
 revision = '1803'
-down_revision = '1708'
+down_revision = '1802'
 branch_labels = None
 depends_on = None
 
