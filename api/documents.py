@@ -66,7 +66,7 @@ def get_document(args: dict[str, Any], kind: str, record_id: int) -> Any:
     and for an unknown kind, 404. `?version=n` for MoUs and Learning Agreements (422 if malformed).
     `?lang=de` writes the template's fixed texts in German, `?lang=es,en` in Spanish and English side by
     side (422 for another language); what people typed stays as typed."""
-    with authenticated(write=False) as (session, actor):
+    with authenticated() as (session, actor):  # writes the read down (audit trail, reads log)
         document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=args["version"],
                                  languages=i18n.languages(args["lang"]))
         head = service.letterhead_of(session, document) if _wants_pdf(args["format"]) else None

@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, validate
 from ecvet.mobility import assessment, beneficiary_report, evidence_files, nomination, service, transcript, views
 from ecvet.mobility.models import MobilityStatus
 from ecvet.partnership import attachments
+from ecvet.subject_access import audited
 from engine.pagination import Page
 
 from .deps import authenticated
@@ -190,8 +191,8 @@ def beneficiary_report_(_args: dict[str, Any]) -> Any:
 def get(mobility_id: int) -> Any:
     """Status, learner, Learning Agreement versions and signatures, assessment and transcript (the home
     side only once released for recognition), validation, recognition and credits."""
-    with authenticated(write=False) as (session, actor):
-        return views.mobility_with_records(session, actor=actor, mobility_id=mobility_id)
+    with authenticated() as (session, actor):  # writes the read of the learner's data down
+        return audited.mobility(session, actor=actor, mobility_id=mobility_id)
 
 
 @blp.route("/<id:mobility_id>/cancel", methods=["POST"])

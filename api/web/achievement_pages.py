@@ -6,21 +6,28 @@ page for anyone who may see that learner (``ecvet.mobility.views.achievements`` 
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, render_template
 from sqlalchemy.orm import Session
 
+from ecvet.documents import pdf
 from ecvet.documents.parts import organisation_label, organisations
 from ecvet.europass import service as europass
 from ecvet.mobility import qualification_award, service, transcript, views
+from ecvet.mobility.models import Learner
+from ecvet.subject_access import audited, export, reads
 from engine.parties import Actor
 
 from .auth import page_session, require_viewer
 
 bp = Blueprint("web_achievements", __name__)
+
+#: The latest reads by others the learner's page lists (the API pages through them all).
+READS_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,12 @@ def _mobilities(session: Session, actor: Actor, mobility_ids: list[int], learner
 
 
 def _render(learner_id: int, active: str | None) -> Any:
-    with page_session(write=False) as (session, actor):
-        achieved = views.achievements(session, actor=actor, learner_id=learner_id)
+    with page_session() as (session, actor):  # writes the read down
+        achieved = audited.achievements(session, actor=actor, learner_id=learner_id)
+        learner = session.get_one(Learner, learner_id)
+        own = reads.acts_for(actor, learner)
+        looked = reads.reads_for(session, actor=actor, learner_id=learner_id, others_only=True,
+                                 limit=READS_SHOWN).items if own else []
         mobilities = _mobilities(session, actor, achieved["mobility_ids"], learner_id)
         awarding = organisations(session, [c["awarded_by_organisation_id"] for c in achieved["credits"]])
         awarded_by = {c["id"]: organisation_label(awarding, c["awarded_by_organisation_id"])
@@ -64,7 +75,7 @@ def _render(learner_id: int, active: str | None) -> Any:
         qualifications = [(q, organisation_label(institutions, q["organisation_id"])) for q in whole]
     return render_template("achievements/achievements.html", active=active, achieved=achieved,
                            learner_id=learner_id, mobilities=mobilities, awarded_by=awarded_by,
-                           qualifications=qualifications)
+                           qualifications=qualifications, own=own, looked=looked)
 
 
 @bp.route("/achievements", endpoint="mine")
@@ -86,3 +97,19 @@ def learner_achievements(learner_id: int) -> Any:
     """The achievements of one learner, for who may see them (their own: the highlighted navigation entry)."""
     viewer = require_viewer()
     return _render(learner_id, "achievements" if learner_id in viewer.learner_ids else None)
+
+
+@bp.route("/learners/<id:learner_id>/my-data.<fmt>", endpoint="export")
+def export_download(learner_id: int, fmt: str) -> Any:
+    """Everything held about the learner, as a JSON or PDF file (who may: ``ecvet.subject_access.export``)."""
+    if fmt not in ("json", "pdf"):
+        abort(404)
+    with page_session() as (session, actor):  # writes the export down
+        held = export.collect(session, actor=actor, learner_id=learner_id)
+    if fmt == "pdf":
+        body, mimetype = pdf.render(export.as_document(held)), "application/pdf"
+    else:
+        body, mimetype = json.dumps(held, ensure_ascii=False, indent=2).encode("utf-8"), "application/json"
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="learner-{learner_id}-data.{fmt}"',
+        "Cache-Control": "private, no-store"})

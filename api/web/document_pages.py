@@ -80,7 +80,7 @@ def documents_index() -> Any:
 def document_page(kind: str, record_id: int) -> Any:
     """One document as a readable page (an earlier version of a MoU or LA with ?version=n)."""
     version = _version()
-    with page_session(write=False) as (session, actor):
+    with page_session() as (session, actor):  # writes the read down (audit trail, reads log)
         document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
                                  languages=_languages())
     choices = [(code, name, f"{code},{i18n.SOURCE}" if code != i18n.SOURCE else code)
@@ -94,7 +94,7 @@ def download(kind: str, record_id: int, fmt: str) -> Any:
     if fmt not in ("pdf", "json"):
         abort(404)
     version = _version()
-    with page_session(write=False) as (session, actor):
+    with page_session() as (session, actor):  # writes the read down (audit trail, reads log)
         document = service.build(session, actor=actor, kind=kind, record_id=record_id, version=version,
                                  languages=_languages())
         head = service.letterhead_of(session, document) if fmt == "pdf" else None

@@ -19,7 +19,7 @@ bp = Blueprint("web_europass", __name__)
 
 
 def _render(mobility_id: int, errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
-    with page_session(write=False) as (session, actor):
+    with page_session() as (session, actor):  # writes the read of the document down
         row = service.of_mobility(session, actor=actor, mobility_id=mobility_id)
         document = documents.build(session, actor=actor, kind="europass-mobility", record_id=row.id) if row else None
         may_issue = row is None and service.may_issue(session, actor=actor, mobility_id=mobility_id)

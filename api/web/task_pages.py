@@ -83,7 +83,7 @@ def task_context(session: Session, actor: Actor, task: HumanTask, values: dict[s
 def _render(task_id: str, *, status: int = 200, values: dict[str, Any] | None = None,
             errors: dict[str, list[str]] | None = None, raw: dict[str, str] | None = None,
             alert: str | None = None, on_behalf: bool = False, focus: str | None = None) -> Any:
-    with page_session(write=False) as (session, actor):
+    with page_session() as (session, actor):  # the documents shown are reads written down (issue 16)
         detail = tasks.detail(session, actor=actor, task_id=task_id)
         task: HumanTask = detail["task"]
         current = detail["form"]["values"]

@@ -22,6 +22,7 @@ from ecvet.documents import (
 )
 from ecvet.documents.model import KIND_TITLES, KINDS, Document, DocumentRef
 from ecvet.partnership import letterhead
+from ecvet.subject_access import reads
 from engine import instances
 from engine.errors import NotFound
 from engine.models import Organisation
@@ -85,7 +86,16 @@ def build(session: Session, *, actor: Actor, kind: str, record_id: int, version:
 
     ``version`` picks an earlier text of a versioned record (MoU, LA); the current one by default.
     ``languages``: its fixed texts in one language or two side by side (:func:`ecvet.documents.i18n.languages`).
-    An unknown kind, an unknown record and an invisible one all look the same (404)."""
+    An unknown kind, an unknown record and an invisible one all look the same (404). Every document built
+    here is shown to `actor`, so the read is audited and in the learner's reads log (issue 16)."""
+    document = _build(session, actor=actor, kind=kind, record_id=record_id, version=version, languages=languages)
+    reads.record_document_read(session, actor=actor, kind=kind, record_id=record_id)
+    return document
+
+
+def _build(session: Session, *, actor: Actor, kind: str, record_id: int, version: int | None = None,
+           languages: Sequence[str] = (i18n.SOURCE,)) -> Document:
+    """:func:`build` without writing the read down: for the titles of a list, which shows no content."""
     builder = BUILDERS.get(kind)
     if builder is None:
         raise NotFound(f"No document kind {kind!r}; kinds: {', '.join(KINDS)}")
@@ -132,7 +142,7 @@ def for_instance(session: Session, *, actor: Actor, instance_id: str) -> list[Do
     visible: list[DocumentRef] = []
     for ref in sorted(refs, key=lambda r: (order[r.kind], r.record_id)):
         try:
-            document = build(session, actor=actor, kind=ref.kind, record_id=ref.record_id)
+            document = _build(session, actor=actor, kind=ref.kind, record_id=ref.record_id)
         except NotFound:
             continue
         title = f"{document.title}: {document.subtitle}" if document.subtitle else document.title

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecvet.mobility.models import CreditAward, LaVersion, LearningAgreement, Mobility, MobilityStatus
+from ecvet.subject_access import reads
 from engine import audit
 from engine.models import Organisation
 from engine.parties import Actor
@@ -68,6 +69,8 @@ def rows(session: Session, *, actor: Actor) -> list[list[str]]:
             sending.name, sending.erasmus_oid, sending.country, hosting.name, hosting.erasmus_oid, hosting.country,
             m.start_date.isoformat(), m.end_date.isoformat(), m.qualification_title, m.qualification_eqf_level,
             _points(points.get(m.id)))])
+    reads.log_reads(session, actor=actor, what="beneficiary-report",
+                    read=[(m.learner_id, m.id, m.sending_organisation_id) for m in mobilities])
     audit.record(session, actor_id=actor.user_id, action="mobility.beneficiary_report_read",
                  organisation_ids=sorted(actor.organisation_ids), mobility_ids=ids)
     return out

@@ -24,6 +24,7 @@ from ecvet.mobility import assessment, learning_agreement, service
 from ecvet.mobility.models import EvidenceFile, Mobility, MobilityStatus, PersonalTranscript
 from ecvet.partnership import attachments
 from ecvet.partnership.models import Attachment, AttachmentBlob
+from ecvet.subject_access import reads
 from engine import audit
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.parties import Actor
@@ -170,4 +171,5 @@ def content(session: Session, *, actor: Actor, mobility_id: int, file_id: int) -
     assert blob is not None, "an attachment always has its blob"
     audit.record(session, actor_id=actor.user_id, action="evidence_file.downloaded", mobility_id=mobility.id,
                  evidence_file_id=row.id, sha256=attachment.sha256)
+    reads.log_read(session, actor=actor, learner_id=mobility.learner_id, what="evidence-file", record_id=row.id)
     return attachment, bytes(blob.content)

@@ -54,6 +54,7 @@ from ecvet.partnership.models import Attachment, AttachmentBlob
 from ecvet.privacy.models import ErasureRequest
 from ecvet.qualification.models import QualificationAward
 from ecvet.review.models import ActionPlan, ActionPlanItem, Evaluation, Review
+from ecvet.subject_access.models import PersonalDataRead
 from engine.models import (
     ApiToken,
     AuditEvent,
@@ -343,6 +344,9 @@ _CATALOGUE: tuple[Holding, ...] = (
             _where(EuropassSignature, lambda lid: EuropassSignature.europass_id.in_(
                 select(EuropassMobility.id).where(EuropassMobility.learner_id == lid))), SIGNER, P,
             append_only=True),
+    # Subject access (issue 16) -----------------------------------------------------------------------------
+    Holding("personal_data_reads", E, "Who read the learner's personal data, when (Art. 15(1)(c), Art. 5(2)).",
+            _of_learner(PersonalDataRead), (), K),
     # Data protection -----------------------------------------------------------------------------------
     Holding("erasure_requests", E, "The learner's erasure requests and their answers (Art. 5(2), 12, 17).",
             _of_learner(ErasureRequest), ("refusal_note",), K),

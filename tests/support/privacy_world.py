@@ -24,6 +24,7 @@ from ecvet.europass import service as europass
 from ecvet.mobility import evidence_files, qualification_award
 from ecvet.mobility.models import AssessmentRecord, AssessmentSignature, Learner, Mobility, MobilityPeriod
 from ecvet.qualification import service as qualifications
+from ecvet.subject_access import audited
 from engine import claims, deployments, parties, tasks, throttle
 from engine.config import ROOT
 from engine.db import Database
@@ -161,4 +162,6 @@ def make_privacy_world(db: Database, frozen: Any) -> PrivacyWorld:
         qualification_award.award(s, actor=sc.sending.actor, learner_id=run.learner_id,
                                   qualification_id=qualification.id, signer=SIGNER)
     _extras(sc, run)
+    with db.transaction() as s:  # the school reads her record: a row in her reads log (ecvet.subject_access)
+        audited.learner(s, actor=sc.sending.actor, learner_id=run.learner_id)
     return PrivacyWorld(sc, run, other, review_id, europass_id)

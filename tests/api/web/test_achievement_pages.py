@@ -108,3 +108,51 @@ def test_the_europass_mobility_shows_to_the_learner_once_both_signed_off(app: Fl
     assert "Europass Mobility" in html
     printed = learner.get(f"/documents/europass-mobility/{europass_id}.pdf")
     assert (printed.status_code, printed.mimetype) == (200, "application/pdf")
+
+
+# --- Issue 16: the learner downloads their data and sees who looked at it --------------------------------
+
+
+def test_the_learner_sees_who_looked_and_downloads_her_data(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    with db.transaction(write=False) as s:
+        learner_id = s.get_one(Mobility, life.mobility_id).learner_id
+    learner = browser_for(app, Person(life.learner.user_id, life.learner.email, PASSWORD))
+    quiet = learner.get("/achievements").get_data(as_text=True)
+    assert "Who looked at my data" in quiet
+    assert "Nobody else has looked at your data yet." in quiet  # her own reads are not listed
+    host = browser_for(app, member(life.hosting))
+    assert host.get(f"/documents/transcript/{life.transcript_id}").status_code == 200
+    html = learner.get("/achievements").get_data(as_text=True)
+    assert "Nobody else has looked at your data yet." not in html
+    assert "Søren Ørsted" in html
+    assert DANISH_HOTEL in html
+    assert f'data-label="What">Learner&#39;s Personal Transcript {life.transcript_id}</td>' in html
+    assert f'href="/learners/{learner_id}/my-data.json">Download my data (JSON)' in html
+    assert f'href="/learners/{learner_id}/my-data.pdf">Download my data (PDF)' in html
+    german = learner.get("/achievements", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Wer meine Daten angesehen hat" in german
+    as_json = learner.get(f"/learners/{learner_id}/my-data.json")
+    assert as_json.status_code == 200
+    assert as_json.get_json()["tables"]["learners"]["rows"][0]["name"] == LIFECYCLE_LEARNER
+    as_pdf = learner.get(f"/learners/{learner_id}/my-data.pdf")
+    assert as_pdf.status_code == 200
+    assert as_pdf.data.startswith(b"%PDF")
+    assert learner.get(f"/learners/{learner_id}/my-data.xml").status_code == 404
+
+
+def test_others_see_no_reads_and_may_not_download_a_learners_data(app: Flask, db: Database,
+                                                                  frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    with db.transaction(write=False) as s:
+        learner_id = s.get_one(Mobility, life.mobility_id).learner_id
+    host = browser_for(app, member(life.hosting))
+    html = host.get(f"/learners/{learner_id}/achievements").get_data(as_text=True)
+    assert f"Achievements of {LIFECYCLE_LEARNER}" in html
+    assert "Who looked at my data" not in html
+    assert "my-data.json" not in html
+    assert host.get(f"/learners/{learner_id}/my-data.json").status_code == 404
+    other = make_user(db)
+    assert browser_for(app, other).get(f"/learners/{learner_id}/my-data.pdf").status_code == 404
+    sender = browser_for(app, member(life.sending))
+    assert sender.get(f"/learners/{learner_id}/my-data.json").status_code == 200
