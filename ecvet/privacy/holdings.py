@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, Select, Table, func, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
+from ecvet.consent.models import GuardianHandOver, PrivacyAcknowledgement
 from ecvet.europass.models import EuropassMobility, EuropassSignature
 from ecvet.mobility.models import (
     AssessmentAcknowledgement,
@@ -336,6 +337,14 @@ _CATALOGUE: tuple[Holding, ...] = (
             _where(EuropassSignature, lambda lid: EuropassSignature.europass_id.in_(
                 select(EuropassMobility.id).where(EuropassMobility.learner_id == lid))), SIGNER, P,
             append_only=True),
+    # Consent and information (migration 1804) -------------------------------------------------------------
+    Holding("privacy_acknowledgements", E, "That the learner and the guardian were shown the privacy notice "
+                                           "(Art. 5(2), 13): which version, in which language, when.",
+            _where(PrivacyAcknowledgement, lambda lid: _is_learners_user(PrivacyAcknowledgement.user_id, lid)),
+            (), K),
+    Holding("guardian_hand_overs", E, "When the guardian's access ended at the learner's 18th birthday.",
+            _of_learner(GuardianHandOver), ("came_of_age_on",), K),
+    _none("evaluation_visibility_policies", "The partners' choice of who reads evaluation sheets under a MoU."),
 )
 
 HOLDINGS: dict[str, Holding] = {h.table: h for h in _CATALOGUE}
