@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import Schema, fields
 
-from ecvet.mobility import qualification_award, seal, service, views
+from ecvet.mobility import minimisation, qualification_award, seal, views
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
@@ -36,7 +36,7 @@ class QualificationAwardRequest(Schema):
 def get_learner(learner_id: int) -> Any:
     """A learner's personal data: the parties of their mobilities and admins only."""
     with authenticated(write=False) as (session, actor):
-        return views.learner(service.get_learner(session, actor=actor, learner_id=learner_id))
+        return minimisation.learner_record(session, actor=actor, learner_id=learner_id)
 
 
 @blp.route("/<id:learner_id>/achievements", methods=["GET"])

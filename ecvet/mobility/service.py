@@ -92,6 +92,16 @@ def host_side(actor: Actor, mobility: Mobility) -> bool:
     return bool(host_organisation_ids(mobility) & actor.organisation_ids)
 
 
+def personal_fields(actor: Actor, mobility: Mobility) -> dict[str, bool]:
+    """Which of the learner's personal fields the caller's part in the mobility needs (minimisation,
+    issue 16): the date of birth the home side (which nominated the learner and signs the Learning
+    Agreement), the learner and admins; the guardian's contact those, and the host side while the
+    learner is a minor (its duty of care abroad). Everyone else sees name, e-mail and whether a minor."""
+    home = actor.is_admin or is_learner(actor, mobility) or home_side(actor, mobility)
+    minor_abroad = host_side(actor, mobility) and mobility.learner.is_minor(guardians.today())
+    return {"birth": home, "guardian": home or minor_abroad}
+
+
 def is_sender(actor: Actor, mobility: Mobility) -> bool:
     return mobility.sending_organisation_id in actor.organisation_ids
 
