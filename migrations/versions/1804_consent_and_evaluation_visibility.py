@@ -6,7 +6,7 @@ the 18th birthday (the daily sweep writes it once). ``evaluation_visibility_poli
 the partners read each other's evaluation sheets (no row: each party its own and the action plan).
 
 Revision ID: 1804
-Revises: 1708
+Revises: 1802
 Create Date: 2026-12-07 15:30:00
 """
 from alembic import op
@@ -16,7 +16,7 @@ from engine.models import UTCDateTime
 
 
 revision = '1804'
-down_revision = '1708'
+down_revision = '1802'
 branch_labels = None
 depends_on = None
 
