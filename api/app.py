@@ -37,6 +37,7 @@ from . import (
     partner_profiles,
     partner_search,
     partnerships,
+    privacy_notice,
     problems,
     process_definitions,
     process_instances,
@@ -58,7 +59,7 @@ RESOURCES = (
     messages, signals,
     outbox, mous, national_models, competent_institutions, partnerships, partner_profiles, attachments,
     mobilities, learners, reviews, evaluations, action_plans, documents, europass_mobilities, partner_search,
-    mobility_groups, erasure_requests,
+    mobility_groups, privacy_notice, erasure_requests,
 )
 
 

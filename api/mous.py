@@ -8,6 +8,8 @@ from marshmallow import Schema, fields, validate
 from ecvet.partnership import approvals, mou, views
 from ecvet.partnership.models import ApprovalRole
 from ecvet.review import partnership as partnership_review
+from ecvet.review import visibility
+from ecvet.review.models import EvaluationVisibility
 
 from .deps import authenticated
 from .parsing import Blueprint, Id
@@ -44,6 +46,15 @@ class ReviewConclusionRequest(Schema):
         "description": "what the partners conclude from the review of all mobilities under the MoU"})
     request_revision = fields.Boolean(load_default=False, metadata={
         "description": "start a revision of the MoU with these conclusions as the changes asked for"})
+
+
+class EvaluationVisibilityRequest(Schema):
+    visibility = fields.String(required=True, validate=validate.OneOf(EvaluationVisibility.ALL), metadata={
+        "description": "own (each party reads its own evaluation sheet and the action plan) or partners (the "
+                       "partner organisations read each other's); a learner reads only their own either way"})
+
+
+EvaluationVisibilitySchema = schema_for(visibility.VisibilityView, "EvaluationVisibility")
 
 
 class MouVersionSchema(Schema):
@@ -118,3 +129,24 @@ def conclude_partnership_review(body: dict[str, Any], mou_id: int) -> Any:
         return partnership_review.conclusion_view(partnership_review.conclude(
             session, actor=actor, mou_id=mou_id, conclusions=body["conclusions"],
             request_revision=body["request_revision"]))
+
+
+@blp.route("/<id:mou_id>/evaluation-visibility", methods=["GET"])
+@blp.response(200, EvaluationVisibilitySchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_evaluation_visibility(mou_id: int) -> Any:
+    """Who reads the evaluation sheets of the reviews under the MoU (default: each party its own)."""
+    with authenticated(write=False) as (session, actor):
+        return visibility.view(session, actor=actor, mou_id=mou_id)
+
+
+@blp.route("/<id:mou_id>/evaluation-visibility", methods=["PUT"])
+@blp.arguments(EvaluationVisibilityRequest)
+@blp.response(200, EvaluationVisibilitySchema)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def set_evaluation_visibility(body: dict[str, Any], mou_id: int) -> Any:
+    """A member of a signing partner sets who reads the evaluation sheets (audited)."""
+    with authenticated() as (session, actor):
+        return visibility.set_policy(session, actor=actor, mou_id=mou_id, visibility=body["visibility"])

@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "ecvet.review.models",
     "ecvet.europass.models",
     "ecvet.subject_access.models",
+    "ecvet.consent.models",
     "ecvet.privacy.models",
 )
 

@@ -159,6 +159,28 @@ def bind_party(session: Session, *, actor_id: int | None, instance: ProcessInsta
     return name
 
 
+def hand_over_user_party(session: Session, *, actor_id: int | None, instance: ProcessInstance, user_id: int,
+                         organisation_id: int, reason: str) -> list[str]:
+    """Every role of a running instance bound to the user ``user_id`` is bound to the organisation
+    instead, with the role's ready tasks (unclaimed), e.g. a guardian whose learner came of age. Only
+    code calls this (the domain, which decided that the person no longer acts); returns the roles moved."""
+    if session.get(Organisation, organisation_id) is None:
+        raise Invalid(f"No organisation {organisation_id}", errors={"organisation_id": [str(organisation_id)]})
+    moved = sorted(p.role for p in instance.parties if p.user_id == user_id)
+    for party in instance.parties:
+        if party.user_id == user_id:
+            party.user_id, party.organisation_id = None, organisation_id
+    for task in ready_tasks(session, instance):
+        if task.user_id == user_id and task.role in moved:
+            task.user_id, task.organisation_id, task.claimed_by, task.claimed_at = None, organisation_id, None, None
+            task.owners = []
+    session.flush()
+    if moved:
+        audit.record(session, actor_id=actor_id, action="instance.party_handed_over", instance_id=instance.id,
+                     roles=moved, user_id=user_id, organisation_id=organisation_id, reason=reason)
+    return moved
+
+
 def start(
     session: Session,
     *,

@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from ecvet.review import partnership
+from ecvet.review import partnership, visibility
+from ecvet.review.models import EvaluationVisibility
 from engine.errors import Conflict, Forbidden, Invalid
 
 from .auth import page_session, require_viewer
@@ -24,7 +25,23 @@ def partnership_review(mou_id: int) -> Any:
     require_viewer()
     with page_session(write=False) as (session, actor):
         summary = partnership.summary(session, actor=actor, mou_id=mou_id)
-    return render_template("review/partnership.html", active=None, summary=summary, mou_id=mou_id)
+        policy = visibility.view(session, actor=actor, mou_id=mou_id)
+    return render_template("review/partnership.html", active=None, summary=summary, mou_id=mou_id,
+                           visibility=policy, visibilities=EvaluationVisibility.ALL)
+
+
+@bp.route("/mous/<id:mou_id>/review/evaluation-visibility", methods=["POST"], endpoint="visibility")
+def set_visibility(mou_id: int) -> Any:
+    """A signing partner chooses who reads the evaluation sheets (the same service as the API's PUT)."""
+    require_viewer()
+    try:
+        with page_session() as (session, actor):
+            visibility.set_policy(session, actor=actor, mou_id=mou_id, visibility=request.form.get("visibility", ""))
+    except (Forbidden, Invalid) as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web_review.partnership", mou_id=mou_id) + "#visibility")
+    flash(t("review.visibility.saved"), "success")
+    return redirect(url_for("web_review.partnership", mou_id=mou_id) + "#visibility")
 
 
 @bp.route("/mous/<id:mou_id>/review", methods=["POST"])

@@ -89,7 +89,7 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
             "organisation_id": sheet.organisation_id, "superseded_by": replaced_by,
             "evidence_files": [evidence_files.view(e, a) for e, a in files],
             "assessor_signatures": [assessment.signature_view(a) for a in assessors],
-            "learner": {"name": mobility.learner.name, "date_of_birth": mobility.learner.date_of_birth}}
+            "learner": {"name": mobility.learner.name}}
     return Document(
         kind="assessment-sheet", record_id=sheet.id, title=KIND_TITLES["assessment-sheet"],
         subtitle=" · ".join([mobility.learner.name, f"Unit {sheet.unit_code} {sheet.unit_title or ''}".strip(),

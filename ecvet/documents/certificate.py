@@ -21,7 +21,7 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
     learner, credits = achieved["learner"], achieved["credits"]
     orgs = organisations(session, [c["awarded_by_organisation_id"] for c in credits])
     sections = [
-        Section("Learner", fields(("Name", learner.get("name")), ("Date of birth", learner.get("date_of_birth")),
+        Section("Learner", fields(("Name", learner.get("name")),  # no date of birth (minimisation, issue 16)
                                   ("European Student Identifier", learner.get("european_student_identifier")))),
         Section("Units recognised and awarded",
                 fields(("Total ECVET points", achieved["total_ecvet_points"]),
@@ -39,7 +39,8 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
             ["Implication", "Unit", "Description", "ECVET points"],
             [[text(IMPLICATIONS.get(i["kind"], i["kind"])), text(i["unit"]), text(i["description"]),
               text(i["ecvet_points"])] for i in implications])))
-    data: dict[str, Any] = {"learner": learner, "credits": credits, "implications": implications,
+    data: dict[str, Any] = {"learner": {k: learner.get(k) for k in ("id", "name", "european_student_identifier")},
+                            "credits": credits, "implications": implications,
                             "total_ecvet_points": achieved["total_ecvet_points"],
                             "credentials": [f"{URN}credential:{c['id']}" for c in credits]}
     issued = max((c["awarded_at"] for c in credits), default=None)

@@ -57,7 +57,8 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
     abroad, units = content["learning_abroad"], content.get("units") or []
     qualification = abroad.get("qualification") or {}
     sections = [
-        Section("Holder", fields(("Name", holder.get("name")), ("Date of birth", holder.get("date_of_birth")),
+        # No date of birth, even in records issued before issue 16 that hold one: the template does not ask.
+        Section("Holder", fields(("Name", holder.get("name")),
                                  ("European Student Identifier", holder.get("european_student_identifier")))),
         Section("Europass Mobility", fields(
             ("Europass Mobility number", content.get("europass_mobility_number")),

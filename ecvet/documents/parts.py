@@ -71,9 +71,11 @@ IMPLICATIONS = {
 
 
 def learner_fields(mobility: Mobility, orgs: Mapping[int, Organisation]) -> list[tuple[str, str]]:
+    """Who and which mobility a document is about: name and student identifier, never the date of birth,
+    which only the Learning Agreement's template asks for (minimisation, issue 16)."""
     learner = mobility.learner
     return fields(
-        ("Learner", learner.name), ("Date of birth", learner.date_of_birth),
+        ("Learner", learner.name),
         ("European Student Identifier", learner.european_student_identifier),
         ("Sending organisation", organisation_label(orgs, mobility.sending_organisation_id)),
         ("Hosting organisation", organisation_label(orgs, mobility.hosting_organisation_id)),

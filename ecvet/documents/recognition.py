@@ -96,7 +96,7 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
             content_hash=None, counts=True, place=a.signer_place))
     data = {"id": row.id, "mobility_id": mobility.id, "mobility_status": mobility.status,
             "qualification_awards": [qualification_award.view(a) for a in awards],
-            "learner": {"name": mobility.learner.name, "date_of_birth": mobility.learner.date_of_birth},
+            "learner": {"name": mobility.learner.name},
             "transcript_id": row.transcript_id, **decided}
     return Document(
         kind="recognition-record", record_id=row.id, title=KIND_TITLES["recognition-record"],

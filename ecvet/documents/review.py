@@ -93,6 +93,9 @@ def build_action_plan(session: Session, actor: Actor, record_id: int) -> Documen
     mobility, orgs, mou_code = _review_context(session, review)
     described = views.action_plan(session, action_plan)
     evaluations = service.evaluations_of(session, review)
+    # The table shows the sheets the reader may read (the MoU's policy); the data names every sheet, so
+    # the document's hash is the same for every reader.
+    readable = service.readable_parties(session, actor, review)
 
     def owner(item: Mapping[str, Any]) -> str:
         who = _review_party_label(item["owner"], review, orgs)
@@ -105,7 +108,7 @@ def build_action_plan(session: Session, actor: Actor, record_id: int) -> Documen
         Section("Evaluation sheets", table=Table(
             ["Party", "Learning outcomes appropriate", "Evidence sufficient", "Sheet"],
             [[_review_party_label(e.party, review, orgs), text(e.outcomes_appropriate), text(e.evidence_sufficient),
-              f"EV-{e.id}"] for e in evaluations])),
+              f"EV-{e.id}"] for e in evaluations if e.party in readable])),
         Section("Summary", text=text(action_plan.summary)),
         Section("Actions", fields(
             ("Status", progress),

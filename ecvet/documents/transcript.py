@@ -40,7 +40,8 @@ def build(session: Session, actor: Actor, record_id: int) -> Document:
     period = content.get("period") or {}
     la = content.get("learning_agreement") or {}
     sections = [
-        Section("Learner", fields(("Name", learner.get("name")), ("Date of birth", learner.get("date_of_birth")),
+        # No date of birth, even in transcripts issued before issue 16 that hold one: the template does not ask.
+        Section("Learner", fields(("Name", learner.get("name")),
                                    ("European Student Identifier", learner.get("european_student_identifier")))),
         Section("Organisations", fields(
             ("Issued by (hosting organisation)", f"{host.get('name')} ({host.get('country')})" if host else None),

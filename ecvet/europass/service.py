@@ -127,7 +127,7 @@ def content_of(session: Session, mobility: Mobility, *, objective: str | None, s
                         if u["learning_activities"].get("location")})
     return {
         "europass_mobility_number": number,
-        "holder": {"name": learner.name, "date_of_birth": learner.date_of_birth.isoformat(),
+        "holder": {"name": learner.name,  # no date of birth: the Europass Mobility's template does not ask for it
                    "european_student_identifier": learner.european_student_identifier},
         "issuing_organisation": sending["name"],
         "national_europass_centre": _europass_centre(session, sending["country"]),

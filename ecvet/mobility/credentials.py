@@ -171,7 +171,6 @@ def build(session: Session, award: CreditAward) -> dict[str, Any]:
         "issuanceDate": awarded,
         "credentialSubject": {
             "id": f"{URN}learner:{learner.id}", "type": "Person", "fullName": {"en": learner.name},
-            "dateOfBirth": learner.date_of_birth.isoformat(),
             "hasClaim": [{
                 "id": f"{URN}achievement:{award.id}", "type": "LearningAchievement", "title": title,
                 "specifiedBy": specification,
@@ -214,7 +213,6 @@ def build_qualification(session: Session, awarded: QualificationAward) -> dict[s
         "issuanceDate": when,
         "credentialSubject": {
             "id": f"{URN}learner:{learner.id}", "type": "Person", "fullName": {"en": learner.name},
-            "dateOfBirth": learner.date_of_birth.isoformat(),
             "hasClaim": [{
                 "id": f"{URN}qualification-achievement:{awarded.id}", "type": "LearningAchievement", "title": title,
                 "specifiedBy": {

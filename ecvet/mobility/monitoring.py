@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from ecvet.mobility import guardians
 from ecvet.mobility.models import Learner, Mobility, MobilityStatus
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
 from engine.models import Organisation
@@ -37,7 +38,7 @@ def _visible(stmt: Select[str, str, int], actor: Actor, sending: type[Organisati
     )
     personal = exists().where(
         Learner.id == Mobility.learner_id,
-        or_(Learner.user_id == actor.user_id, Learner.guardian_user_id == actor.user_id),
+        guardians.acts_for(actor.user_id),
     )
     return stmt.where(or_(
         Mobility.sending_organisation_id.in_(orgs),

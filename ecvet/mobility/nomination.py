@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecvet.mobility import guardians, service
 from ecvet.mobility import periods as host_periods
-from ecvet.mobility import service
 from ecvet.mobility.models import Learner, Mobility, MobilityStatus, MobilityStatusChange
 from ecvet.national_models.models import CompetenceFunction, OrganisationCompetence
 from ecvet.national_models.service import FILENAME, NationalModel, decide, institutions_for
@@ -373,7 +373,7 @@ def _bindings(mobility: Mobility) -> dict[str, Any]:
     """Lane roles of processes/mobility.bpmn → parties. Where the national model names no competent
     institution, the sending (home) or hosting (host) organisation holds the function itself."""
     learner = mobility.learner
-    guardian: Any = {"user_id": learner.guardian_user_id} if learner.guardian_user_id else \
+    guardian: Any = {"user_id": learner.guardian_user_id} if guardians.guardian_acts(learner) else \
         mobility.sending_organisation_id
     return {
         "sending": mobility.sending_organisation_id,

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ecvet.mobility import guardians
 from ecvet.mobility.models import (
     LaStatus,
     Learner,
@@ -68,9 +69,12 @@ def party_organisation_ids(mobility: Mobility) -> set[int]:
 
 
 def is_learner(actor: Actor, mobility: Mobility) -> bool:
-    """The learner or their parent or guardian, signed in with their own account."""
+    """The learner, or their parent or guardian while the learner is a minor today (each signed in with
+    their own account): the guardian's access ends by itself on the 18th birthday."""
     learner = mobility.learner
-    return actor.user_id in {u for u in (learner.user_id, learner.guardian_user_id) if u is not None}
+    if learner.user_id is not None and actor.user_id == learner.user_id:
+        return True
+    return actor.user_id == learner.guardian_user_id and guardians.guardian_acts(learner)
 
 
 def is_party(actor: Actor, mobility: Mobility) -> bool:
@@ -86,6 +90,16 @@ def home_side(actor: Actor, mobility: Mobility) -> bool:
 
 def host_side(actor: Actor, mobility: Mobility) -> bool:
     return bool(host_organisation_ids(mobility) & actor.organisation_ids)
+
+
+def personal_fields(actor: Actor, mobility: Mobility) -> dict[str, bool]:
+    """Which of the learner's personal fields the caller's part in the mobility needs (minimisation,
+    issue 16): the date of birth the home side (which nominated the learner and signs the Learning
+    Agreement), the learner and admins; the guardian's contact those, and the host side while the
+    learner is a minor (its duty of care abroad). Everyone else sees name, e-mail and whether a minor."""
+    home = actor.is_admin or is_learner(actor, mobility) or home_side(actor, mobility)
+    minor_abroad = host_side(actor, mobility) and mobility.learner.is_minor(guardians.today())
+    return {"birth": home, "guardian": home or minor_abroad}
 
 
 def is_sender(actor: Actor, mobility: Mobility) -> bool:
@@ -129,8 +143,7 @@ def list_for(
     stmt = select(Mobility)
     if not actor.is_admin:
         orgs = actor.organisation_ids or {-1}
-        learner_ids = select(Learner.id).where(
-            or_(Learner.user_id == actor.user_id, Learner.guardian_user_id == actor.user_id))
+        learner_ids = select(Learner.id).where(guardians.acts_for(actor.user_id))
         stmt = stmt.where(or_(
             Mobility.sending_organisation_id.in_(orgs),
             Mobility.hosting_organisation_id.in_(orgs),
@@ -280,10 +293,10 @@ def visible_mobility_ids(session: Session, actor: Actor, learner_id: int) -> lis
 
 
 def learner_ids_of(session: Session, actor: Actor) -> list[int]:
-    """The learners the caller signs for personally (as the learner, or as their parent or guardian) who have
-    a mobility: the achievements the caller may open as their own."""
+    """The learners the caller signs for personally (as the learner, or as the parent or guardian of a minor)
+    who have a mobility: the achievements the caller may open as their own."""
     return list(session.scalars(select(Learner.id).where(
-        or_(Learner.user_id == actor.user_id, Learner.guardian_user_id == actor.user_id),
+        guardians.acts_for(actor.user_id),
         select(Mobility.id).where(Mobility.learner_id == Learner.id).exists()).order_by(Learner.id)))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet import signing
+from ecvet.mobility import guardians
 from ecvet.mobility.learning_agreement import (
     STALE_MESSAGE,
     competent_institution_ids,
@@ -59,7 +60,9 @@ def _party_organisation(session: Session, actor: Actor, mobility: Mobility, part
             raise Forbidden("Only the learner signs as learner, with their own account")
         return None
     if party == LaParty.GUARDIAN:
-        if learner.guardian_user_id is not None:
+        # A guardian's account signs while the learner is a minor; after the 18th birthday the
+        # guardian no longer acts for them, and what is left of the guardian's part is on paper.
+        if guardians.guardian_acts(learner):
             if actor.user_id != learner.guardian_user_id:
                 raise Forbidden("Only the learner's parent or guardian signs as guardian")
             return None
@@ -96,7 +99,7 @@ def _signer(session: Session, actor: Actor, mobility: Mobility, party: str, *, o
     if party == LaParty.LEARNER and learner.user_id is not None:
         return signing.personally(session, actor=actor, user_id=learner.user_id, submitted=submitted,
                                   refusal="Only the learner signs as learner, with their own account")
-    if party == LaParty.GUARDIAN and learner.guardian_user_id is not None:
+    if party == LaParty.GUARDIAN and learner.guardian_user_id is not None and guardians.guardian_acts(learner):
         return signing.personally(session, actor=actor, user_id=learner.guardian_user_id, submitted=submitted,
                                   refusal="Only the learner's parent or guardian signs as guardian")
     assert organisation_id is not None

@@ -147,7 +147,7 @@ def issue(session: Session, *, actor: Actor, mobility_id: int, signer: dict[str,
     learner = mobility.learner
     now = signed_by.signed_at
     content = {
-        "learner": {"name": learner.name, "date_of_birth": learner.date_of_birth.isoformat(),
+        "learner": {"name": learner.name,  # no date of birth: the transcript's template does not ask for it
                     "european_student_identifier": learner.european_student_identifier},
         "home": _organisation(session, mobility.sending_organisation_id),
         "host": _organisation(session, mobility.hosting_organisation_id),

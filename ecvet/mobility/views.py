@@ -83,7 +83,7 @@ class LearnerView(TypedDict):
 
     id: int
     name: str
-    date_of_birth: date
+    date_of_birth: Annotated[date | None, "for the home side, the learner and admins only (minimisation)"]
     email: str
     guardian_name: str | None
     guardian_email: str | None
@@ -121,13 +121,13 @@ def mobility(row: Mobility) -> MobilityView:
     }
 
 
-def learner(row: Learner, on: date | None = None) -> LearnerView:
-    """A learner's personal data, for the parties of their mobility and admins only."""
+def learner(row: Learner, on: date | None = None, *, birth: bool = True, guardian: bool = True) -> LearnerView:
+    """A learner's personal data for the parties; birth date, guardian where :func:`service.personal_fields` say."""
     return {
-        "id": row.id, "name": row.name, "date_of_birth": row.date_of_birth, "email": row.email,
-        "guardian_name": row.guardian_name, "guardian_email": row.guardian_email,
+        "id": row.id, "name": row.name, "date_of_birth": row.date_of_birth if birth else None, "email": row.email,
+        "guardian_name": row.guardian_name if guardian else None, "is_minor": row.is_minor(on) if on else None,
+        "guardian_email": row.guardian_email if guardian else None,
         "european_student_identifier": row.european_student_identifier,
-        "is_minor": row.is_minor(on) if on else None,
         "has_account": row.user_id is not None, "guardian_has_account": row.guardian_user_id is not None,
     }
 
@@ -156,7 +156,7 @@ def mobility_with_records(session: Session, *, actor: Actor, mobility_id: int) -
         "ready_for_recognition" if issued.ready_for_recognition_at is not None else "issued")
     return {
         **mobility(found),
-        "learner": learner(found.learner, found.start_date),
+        "learner": learner(found.learner, found.start_date, **service.personal_fields(actor, found)),
         "status_history": [
             StatusChange(old_status=c.old_status, new_status=c.new_status, reason=c.reason, changed_at=c.changed_at,
                          changed_by=c.changed_by) for c in service.status_history(session, found)
@@ -491,7 +491,7 @@ def achievements(session: Session, *, actor: Actor, learner_id: int) -> Achievem
         .order_by(PracticalImplication.id)))
     extra = sum(i.ecvet_points or 0 for i in implications if i.kind == ImplicationKind.EXTRA_CREDITS)
     return {
-        "learner": learner(person),
+        "learner": learner(person, birth=False, guardian=False),  # what a certificate needs
         "credits": [credit(c) for c in credits],
         "implications": [implication(i) for i in implications],
         "total_ecvet_points": sum(c.ecvet_points for c in credits),

@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, Select, Table, func, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
+from ecvet.consent.models import GuardianHandOver, PrivacyAcknowledgement
 from ecvet.europass.models import EuropassMobility, EuropassSignature
 from ecvet.mobility.models import (
     AssessmentAcknowledgement,
@@ -347,6 +348,14 @@ _CATALOGUE: tuple[Holding, ...] = (
     # Subject access (issue 16) -----------------------------------------------------------------------------
     Holding("personal_data_reads", E, "Who read the learner's personal data, when (Art. 15(1)(c), Art. 5(2)).",
             _of_learner(PersonalDataRead), (), K),
+    # Consent and information (migration 1804) -------------------------------------------------------------
+    Holding("privacy_acknowledgements", E, "That the learner and the guardian were shown the privacy notice "
+                                           "(Art. 5(2), 13): which version, in which language, when.",
+            _where(PrivacyAcknowledgement, lambda lid: _is_learners_user(PrivacyAcknowledgement.user_id, lid)),
+            (), K),
+    Holding("guardian_hand_overs", E, "When the guardian's access ended at the learner's 18th birthday.",
+            _of_learner(GuardianHandOver), ("came_of_age_on",), K),
+    _none("evaluation_visibility_policies", "The partners' choice of who reads evaluation sheets under a MoU."),
     # Data protection -----------------------------------------------------------------------------------
     Holding("erasure_requests", E, "The learner's erasure requests and their answers (Art. 5(2), 12, 17).",
             _of_learner(ErasureRequest), ("refusal_note",), K),

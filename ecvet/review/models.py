@@ -153,3 +153,26 @@ class PartnershipReview(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+class EvaluationVisibility:
+    """Who reads which evaluation sheets of the reviews under one MoU (issue 16)."""
+
+    #: Each party reads its own sheet and the action plan (the default).
+    OWN = "own"
+    #: The partner organisations read each other's sheets too; learners still only their own.
+    PARTNERS = "partners"
+    ALL = (OWN, PARTNERS)
+
+class EvaluationVisibilityPolicy(Base):
+    """The partners' choice of :class:`EvaluationVisibility` for the reviews under one MoU (no row: OWN),
+    set by a coordinator of a signing partner (audited; the latest choice is the row)."""
+
+    __tablename__ = "evaluation_visibility_policies"
+    __table_args__ = (CheckConstraint(one_of("visibility", EvaluationVisibility.ALL),
+                                      name="ck_evaluation_visibility_policies_visibility"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mou_id: Mapped[int] = mapped_column(ForeignKey("mous.id"), unique=True)
+    visibility: Mapped[str] = mapped_column(String(16), default=EvaluationVisibility.OWN)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -29,7 +29,7 @@ from ecvet.mobility.models import Mobility
 from ecvet.partnership import mou as mous
 from ecvet.partnership.approvers import signing_ids
 from ecvet.partnership.models import Mou, MouStatus
-from ecvet.review import service, views
+from ecvet.review import service, views, visibility
 from ecvet.review.models import Answer, Evaluation, PartnershipReview, Review, ReviewParty
 from engine import audit, messages
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -163,7 +163,12 @@ def conclusion_view(row: PartnershipReview) -> ConclusionView:
             "organisation_id": row.organisation_id, "created_by": row.created_by, "created_at": row.created_at}
 
 
-def _summary_of(session: Session, mou: Mou) -> PartnershipReviewSummary:
+def _summary_of(session: Session, mou: Mou, actor: Actor | None = None) -> PartnershipReviewSummary:
+    """The counts over every sheet; the proposals quoted only from the sheets the reader may read (issue 16:
+    the MoU's evaluation visibility), or, for the summary kept with a conclusion (no ``actor``), from the
+    sheets every partner may read."""
+    shared = visibility.readable_parties(session, mou.id, speaks_for={ReviewParty.SENDING}, is_admin=False) \
+        & visibility.readable_parties(session, mou.id, speaks_for={ReviewParty.HOSTING}, is_admin=False)
     mobilities = list(session.scalars(select(Mobility).where(Mobility.mou_id == mou.id).order_by(Mobility.id)))
     reviews = list(session.scalars(select(Review).where(Review.mou_id == mou.id).order_by(Review.id)))
     sheets: list[Evaluation] = []
@@ -174,7 +179,8 @@ def _summary_of(session: Session, mou: Mou) -> PartnershipReviewSummary:
     for review in reviews:
         of_review = service.evaluations_of(session, review)
         sheets += of_review
-        proposals += _proposals(review, of_review)
+        readable = service.readable_parties(session, actor, review) if actor is not None else shared
+        proposals += _proposals(review, [e for e in of_review if e.party in readable])
         plan = service.action_plan_of(session, review)
         if plan is None:
             continue
@@ -203,7 +209,7 @@ def _summary_of(session: Session, mou: Mou) -> PartnershipReviewSummary:
 
 def summary(session: Session, *, actor: Actor, mou_id: int) -> PartnershipReviewSummary:
     """The review across every mobility of the MoU, for its partners and admins (404 for anyone else)."""
-    return _summary_of(session, _partner_mou(session, actor, mou_id))
+    return _summary_of(session, _partner_mou(session, actor, mou_id), actor)
 
 
 def conclude(

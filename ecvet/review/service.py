@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from ecvet.mobility.models import Mobility, MobilityStatus
 from ecvet.partnership.models import Mou, MouStatus
 from ecvet.partnership.mou import in_force_version
+from ecvet.review import visibility
 from ecvet.review.models import (
     ActionItemStatus,
     ActionPlan,
@@ -259,10 +260,24 @@ def evaluations_of(session: Session, review: Review) -> list[Evaluation]:
     return sorted(rows, key=lambda e: order[e.party])
 
 
+def readable_parties(session: Session, actor: Actor, review: Review) -> set[str]:
+    """Whose evaluation sheets of the review the caller reads, by the MoU's policy (:mod:`.visibility`)."""
+    return visibility.readable_parties(session, review.mou_id, speaks_for=parties_of(actor, review),
+                                       is_admin=actor.is_admin)
+
+
+def visible_evaluations(session: Session, actor: Actor, review: Review) -> list[Evaluation]:
+    """The review's evaluation sheets the caller may read (each party its own by default)."""
+    readable = readable_parties(session, actor, review)
+    return [e for e in evaluations_of(session, review) if e.party in readable]
+
+
 def get_evaluation(session: Session, *, actor: Actor, evaluation_id: int) -> Evaluation:
-    """One evaluation sheet, for the parties of its review and administrators."""
+    """One evaluation sheet, for the parties of its review the MoU's policy lets read it, and administrators."""
     evaluation = session.get(Evaluation, evaluation_id)
-    if evaluation is None or not can_see(actor, session.get(Review, evaluation.review_id)):  # type: ignore[arg-type]
+    review = session.get(Review, evaluation.review_id) if evaluation is not None else None
+    if evaluation is None or review is None or not can_see(actor, review) \
+            or evaluation.party not in readable_parties(session, actor, review):
         raise NotFound(f"No evaluation sheet {evaluation_id}")
     return evaluation
 

@@ -161,6 +161,6 @@ def review(session: Session, *, actor: Actor, review_id: int) -> ReviewWithRecor
         "status": found.status, "mou_version_reviewed": found.mou_version_reviewed,
         "mou_version_revised": found.mou_version_revised, "created_at": found.created_at,
         "updated_at": found.updated_at, "completed_at": found.completed_at,
-        "evaluations": [evaluation(e) for e in service.evaluations_of(session, found)],
+        "evaluations": [evaluation(e) for e in service.visible_evaluations(session, actor, found)],
         "action_plan": action_plan(session, plan) if plan is not None else None,
     }

@@ -10,15 +10,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ecvet.mobility import qualification_award, seal, service, views
+from ecvet.mobility import minimisation, qualification_award, seal, views
 from engine.parties import Actor
 
 from .reads import record_read
 
 
 def learner(session: Session, *, actor: Actor, learner_id: int) -> views.LearnerView:
-    """The learner's personal data (:func:`ecvet.mobility.service.get_learner` decides who: 404 otherwise)."""
-    found = views.learner(service.get_learner(session, actor=actor, learner_id=learner_id))
+    """The learner's personal data, minimised for the reader (:func:`ecvet.mobility.minimisation.learner_record`
+    decides who: 404 otherwise)."""
+    found = minimisation.learner_record(session, actor=actor, learner_id=learner_id)
     record_read(session, actor=actor, learner_id=learner_id, what="learner", record_id=learner_id)
     return found
 

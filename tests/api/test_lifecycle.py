@@ -577,7 +577,9 @@ def review(w: World) -> None:
         assert w.partnership is not None
         assert (record["status"], record["mobility_id"], record["mou_id"]) == ("completed", m.mobility_id,
                                                                                w.partnership.mou_id)
-        assert [e["party"] for e in record["evaluations"]] == ["sending", "hosting", "learner"]
+        # Each party reads its own evaluation sheet (the default policy, issue 16).
+        assert [e["party"] for e in record["evaluations"]] == ["learner"]
+        assert [e["party"] for e in r.record("sending")["evaluations"]] == ["sending"]
         assert [i["owner"] for i in record["action_plan"]["items"]] == ["hosting", "sending", "learner"]
         p.hidden_from("outsider", f"/api/reviews/{record['id']}")
 
@@ -642,17 +644,20 @@ def check_mobility_documents(w: World, released: dict[str, dict[str, Any]]) -> N
                 ("recognition-record", detail["recognition"]["id"])} <= refs
 
         review = w.reviews[key].record("sending")
-        answers = {}
-        for evaluation in review["evaluations"]:
-            doc = p.document(key, "evaluation", evaluation["id"])
-            answers[doc["data"]["party"]] = (doc["data"]["outcomes_appropriate"], doc["data"]["evidence_sufficient"])
+        answers, sheet_ids = {}, []
+        for who in ("sending", "hosting", key):  # each party opens its own sheet (issue 16)
+            for evaluation in w.reviews[key].record(who)["evaluations"]:
+                doc = p.document(who, "evaluation", evaluation["id"])
+                answers[doc["data"]["party"]] = (doc["data"]["outcomes_appropriate"],
+                                                 doc["data"]["evidence_sufficient"])
+                sheet_ids.append(evaluation["id"])
         assert answers == {"sending": ("yes", "yes"), "hosting": ("partly", "yes"), "learner": ("yes", "partly")}
         plan = p.document("hosting", "action-plan", review["action_plan"]["id"])
         assert [(i["action"], i["owner"], i["due_date"]) for i in plan["data"]["items"]] == [
             ("Offer U3 instead of U2 in spring", "hosting", "2027-09-30"),
             ("Add criteria per outcome to the assessment sheet", "sending", "2027-09-30"),
             ("Keep a learning diary", "learner", "2027-09-30")]
-        assert sorted(plan["data"]["evaluation_ids"]) == sorted(e["id"] for e in review["evaluations"])
+        assert sorted(plan["data"]["evaluation_ids"]) == sorted(sheet_ids)
 
         p.pdf(key, "learning-agreement", la_id)
         p.pdf("sending", "recognition-record", detail["recognition"]["id"])

@@ -309,3 +309,27 @@ def test_an_assessor_signs_the_sheet_over_http_and_nobody_else(app: Flask, db: D
     assert {k: signed.get_json()[k] for k in ("name", "position", "place")} == {
         "name": "Carmen Vidal", "position": "Head chef", "place": "València"}
     assert_problem(colleague.post(url, json={}), 409)
+
+
+def test_a_guardian_reads_a_minors_mobility_until_the_18th_birthday_over_http(app: Flask, db: Database,
+                                                                               frozen: FrozenClock) -> None:
+    """Issue 16: the guardian's access ends by itself on the learner's 18th birthday (engine clock)."""
+    sc = mobility_driver.start(db, frozen, "NL", "BE")
+    run = sc.nominate("Mia Keller", date(2009, 3, 15), guardian_account=True)
+    run.prepare()
+    assert run.guardian is not None
+    la_id = run.la()["id"]
+    urls = (f"/api/mobilities/{run.mobility_id}", f"/api/learners/{run.learner_id}",
+            f"/api/documents/learning-agreement/{la_id}")
+    frozen.set(datetime(2027, 3, 14, 23, 59, tzinfo=UTC))
+    guardian = sign_in(app.test_client(), Person(run.guardian.user_id, run.guardian.email, PASSWORD))
+    learner = sign_in(app.test_client(), Person(run.learner.user_id, run.learner.email, PASSWORD))
+    for url in urls:
+        assert guardian.get(url).status_code == 200, url
+    assert [m["id"] for m in guardian.get("/api/mobilities").get_json()["items"]] == [run.mobility_id]
+    frozen.set(datetime(2027, 3, 15, 0, 0, 1, tzinfo=UTC))
+    for url in urls:
+        assert_problem(guardian.get(url), 404)
+        assert learner.get(url).status_code == 200, url
+    assert guardian.get("/api/mobilities").get_json()["items"] == []
+    assert [m["id"] for m in learner.get("/api/mobilities").get_json()["items"]] == [run.mobility_id]

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from ecvet import evidence
 from ecvet.partnership import approvals, mou
 from engine.db import Database
-from tests.api.conftest import Caller, World, assert_problem, sign_in
+from engine.models import AuditEvent
+from tests.api.conftest import Caller, Reviewed, World, assert_problem, sign_in
 from tests.support.ecvet_factories import SIGNER, Party, mou_content, register
 from tests.support.engine import actor_for
 from tests.support.factories import make_org, make_user
@@ -213,3 +215,24 @@ def test_the_partnership_review_is_the_partners_only(partnership: Partnership) -
     assert done.status_code == 201, done.get_json()
     assert (done.get_json()["organisation_id"], done.get_json()["revision_requested"]) == (w.hosting_org, False)
     assert [c["conclusions"] for c in w.sender.get(url).get_json()["conclusions"]] == ["Longer stays"]
+
+
+def test_a_signing_partner_sets_who_reads_the_evaluation_sheets(reviewed: Reviewed) -> None:
+    """PUT /api/mous/{id}/evaluation-visibility: a member of a signing partner (audited); 404 for whoever
+    does not see the MoU, 403 for an administrator (the partners decide), 422 for an unknown policy."""
+    r = reviewed
+    mou_id = r.admin.get(f"/api/reviews/{r.review_id}").get_json()["mou_id"]
+    url = f"/api/mous/{mou_id}/evaluation-visibility"
+    assert r.host.get(url).get_json()["visibility"] == "own"
+    assert_problem(r.learner.put(url, json={"visibility": "partners"}), 404)
+    assert_problem(r.outsider.put(url, json={"visibility": "partners"}), 404)
+    assert_problem(r.admin.put(url, json={"visibility": "partners"}), 403)
+    assert_problem(r.host.put(url, json={"visibility": "everyone"}), 422)
+    changed = r.host.put(url, json={"visibility": "partners"})
+    assert changed.status_code == 200
+    assert (changed.get_json()["visibility"], changed.get_json()["set_by"]) == ("partners", r.host.person.id)
+    assert r.sender.get(url).get_json()["visibility"] == "partners"
+    with r.run.db.transaction(write=False) as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "review.evaluation_visibility_set")).all()
+        assert [(e.actor_id, e.detail["old"], e.detail["new"]) for e in events] == [
+            (r.host.person.id, "own", "partners")]

@@ -448,3 +448,29 @@ def test_tasks_that_name_their_own_party_go_to_the_party_bound_under_their_role(
         unbound = s.scalars(select(AuditEvent).where(AuditEvent.action == "task.party_unbound",
                                                      AuditEvent.instance_id == inst.id)).all()
         assert len(unbound) == 2, "the other lane's role and the name nobody bound"
+
+
+def test_a_person_hands_every_role_and_ready_task_of_theirs_to_an_organisation(people: People) -> None:
+    """hand_over_user_party: e.g. a guardian whose learner came of age; the organisation takes the lanes."""
+    deploy(people.db, {"p.bpmn": lanes_process("p")})
+    person = people.learner
+    iid = people.start(people.admin, "p", parties=people.parties(sending={"user_id": person.user_id}))
+    with people.db.transaction(write=False) as s:
+        assert [t.bpmn_id for t in tasks.list_for(s, actor=person, instance_id=iid).items] == ["t_s"]
+        assert tasks.list_for(s, actor=people.sender, instance_id=iid).items == []
+    with people.db.transaction() as s:
+        moved = instances.hand_over_user_party(s, actor_id=None, instance=s.get_one(ProcessInstance, iid),
+                                               user_id=person.user_id, organisation_id=people.sending,
+                                               reason="came of age")
+    assert moved == ["learner", "sending"]
+    with people.db.transaction(write=False) as s:
+        assert tasks.list_for(s, actor=person, instance_id=iid).items == []
+        assert [t.bpmn_id for t in tasks.list_for(s, actor=people.sender, instance_id=iid).items] == ["t_s"]
+        with pytest.raises(NotFound):
+            instances.get(s, actor=person, instance_id=iid)
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "instance.party_handed_over")).one()
+        assert (event.instance_id, event.detail["roles"], event.detail["reason"]) == (iid, moved, "came of age")
+    with people.db.transaction() as s:  # nothing left to move: nothing audited
+        assert instances.hand_over_user_party(s, actor_id=None, instance=s.get_one(ProcessInstance, iid),
+                                              user_id=person.user_id, organisation_id=people.sending,
+                                              reason="again") == []

@@ -19,7 +19,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from api.web import messages
 from ecvet import wiring
+from ecvet.consent import notice
+from ecvet.consent.models import GuardianHandOver
 from ecvet.europass import service as europass
 from ecvet.mobility import evidence_files, qualification_award
 from ecvet.mobility.models import AssessmentRecord, AssessmentSignature, Learner, Mobility, MobilityPeriod
@@ -118,6 +121,13 @@ def _extras(sc: Scenario, run: Run) -> None:
         learner = s.get_one(Learner, run.learner_id)
         parties.issue_token(s, email=learner.email, password=PASSWORD)
         throttle.record_failure(s, learner.email.upper())
+        # She and her guardian read the privacy notice; on her 18th birthday the sweep records the hand-over.
+        version = notice.version_of(messages.english())
+        for reader in (run.learner, run.guardian):
+            assert reader is not None
+            notice.acknowledge(s, actor=reader, version=version, current=version, language="nl")
+        s.add(GuardianHandOver(learner_id=learner.id, guardian_user_id=learner.guardian_user_id,
+                               came_of_age_on=date(2028, 6, 15)))
 
 
 def make_privacy_world(db: Database, frozen: Any) -> PrivacyWorld:

@@ -17,6 +17,7 @@ Fixtures for page tests (D1 and D2 alike):
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -142,6 +143,10 @@ def do_sign_in(page: Any, person: Person, *, expect_inbox: bool = True) -> None:
     page.get_by_label("Password").fill(person.password)
     page.get_by_role("button", name="Sign in").click()
     if expect_inbox:
+        # A learner (or a minor's guardian) reads the privacy notice first, once per version.
+        page.wait_for_url(re.compile(r".*/(tasks|privacy)\b.*"))
+        if "/privacy" in page.url:
+            page.get_by_role("button", name="I have read it").click()
         page.wait_for_url("**/tasks**")
 
 

@@ -19,6 +19,7 @@ from tests.support.factories import Person  # noqa: E402
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+VERSION = re.compile(r'<input type="hidden" name="version" value="([0-9a-f]{64})">')
 
 
 @dataclass
@@ -28,9 +29,15 @@ class Browser:
     client: FlaskClient
     person: Person | None = None
     token: str | None = None
+    #: A learner (or a minor's guardian) is sent to the privacy notice first; like a person, the browser
+    #: reads it and says so, then goes where it was going. False: it stays on the notice (its own tests).
+    reads_privacy_notice: bool = True
 
     def get(self, url: str, **kw: Any) -> Any:
-        response = self.client.get(url, headers={**HTML, **kw.pop("headers", {})}, **kw)
+        headers = {**HTML, **kw.pop("headers", {})}
+        response = self.client.get(url, headers=headers, **kw)
+        if self._sent_to_privacy_notice(response):
+            response = self.client.get(url, headers=headers, **kw)
         found = TOKEN.search(response.get_data(as_text=True)) if response.mimetype == "text/html" else None
         if found:
             self.token = found.group(1)
@@ -43,7 +50,26 @@ class Browser:
         payload = MultiDict(list(data.items()) if isinstance(data, dict) else data or [])
         if csrf and "csrf_token" not in payload:
             payload.add("csrf_token", self.token)
-        return self.client.post(url, data=payload, headers={**HTML, **kw.pop("headers", {})}, **kw)
+        headers = {**HTML, **kw.pop("headers", {})}
+        response = self.client.post(url, data=payload, headers=headers, **kw)
+        if self._sent_to_privacy_notice(response):
+            response = self.client.post(url, data=payload, headers=headers, **kw)
+        return response
+
+    def _sent_to_privacy_notice(self, response: Any) -> bool:
+        """Acknowledge the notice when a page sent the browser to it (then the caller repeats its request)."""
+        if not (self.reads_privacy_notice and response.status_code == 302
+                and response.location.startswith("/privacy?")):
+            return False
+        page = self.client.get(response.location, headers=HTML).get_data(as_text=True)
+        version, token = VERSION.search(page), TOKEN.search(page)
+        assert version is not None, page
+        assert token is not None, page
+        self.token = token.group(1)
+        done = self.client.post("/privacy/acknowledgements", headers=HTML,
+                                data={"csrf_token": self.token, "version": version.group(1), "next": "/"})
+        assert done.status_code == 302, done.get_data(as_text=True)
+        return True
 
     def sign_in(self, person: Person) -> Any:
         self.get("/sign-in")

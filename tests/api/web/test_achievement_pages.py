@@ -2,6 +2,8 @@
 credentials; "My achievements" in the navigation of a learner only; nobody else's learner is shown."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
 
 from ecvet.europass import service as europass
@@ -79,6 +81,7 @@ def test_a_guardian_of_two_learners_chooses_one(app: Flask, db: Database, frozen
     with db.transaction() as s:
         for row in (s.get_one(Learner, learner_id), s.get_one(Learner, brother.learner_id)):
             row.guardian_user_id = guardian.id
+            row.date_of_birth = date(2010, 6, 1)  # minors: a guardian acts for a minor only (issue 16)
     page = browser_for(app, guardian)
     html = page.get("/achievements").get_data(as_text=True)
     assert NAV_ENTRY in html

@@ -46,7 +46,7 @@ def test_the_partners_review_the_mou_and_start_its_revision_from_the_page(app: F
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f"Review of the partnership under MoU {mou_id}" in html
-    assert "Too short" in html
+    assert "Too short" not in html  # the learner's sheet is the learner's alone (issue 16)
     assert "Add assessment criteria to the transcript template" in html  # an open action
     assert "0 of 3 done" in html
     outsider = browser_for(app, member(p.ci_home))  # a competent institution is no partner of the MoU
@@ -64,3 +64,29 @@ def test_the_partners_review_the_mou_and_start_its_revision_from_the_page(app: F
         as_text=True))
     assert record is not None
     assert "Eight weeks for U1." in host.get(record.group(1)).get_data(as_text=True)
+
+
+def test_a_partner_chooses_on_the_page_who_reads_the_evaluation_sheets(app: Flask, db: Database,
+                                                                      frozen: FrozenClock) -> None:
+    p = start(db, actor_for(db, make_user(db, is_admin=True).id), "NL", "BE")
+    p.build()
+    p.draft_and_submit()
+    p.approve_all("hosting")
+    r = start_review(db, p)
+    r.complete("learner", "evaluate_learner", evaluation())
+    r.complete("hosting", "evaluate_hosting", evaluation("partly", "no", changes_proposed="Longer stays please"))
+    r.complete("sending", "evaluate_sending", evaluation())
+    mou_id = p.partnership().mou_id
+    sender = browser_for(app, member(p.sender))
+    html = sender.get(f"/mous/{mou_id}/review").get_data(as_text=True)
+    assert 'name="visibility" value="own" checked' in html
+    assert "Longer stays please" not in html  # the host's sheet, by default the host's only
+    done = sender.post(f"/mous/{mou_id}/review/evaluation-visibility", {"visibility": "partners"})
+    assert done.status_code == 302
+    html = sender.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Saved: who reads the evaluation sheets." in html
+    assert 'name="visibility" value="partners" checked' in html
+    assert "Longer stays please" in html
+    bad = sender.post(f"/mous/{mou_id}/review/evaluation-visibility", {"visibility": "everyone"})
+    assert bad.status_code == 302
+    assert 'name="visibility" value="partners" checked' in sender.get(f"/mous/{mou_id}/review").get_data(as_text=True)

@@ -411,7 +411,9 @@ def test_recognition_record_shows_validation_recognition_credits_and_implication
 def test_evaluation_sheet_shows_the_answers_and_who_handed_it_in(db: Database, frozen: FrozenClock) -> None:
     life = lifecycle(db, frozen)
     review = make_review(db, life)
-    doc = build(db, life.hosting.actor, "evaluation", review.evaluation_ids["sending"])
+    with pytest.raises(NotFound):  # by default each party reads its own sheet (issue 16)
+        build(db, life.hosting.actor, "evaluation", review.evaluation_ids["sending"])
+    doc = build(db, life.sending.actor, "evaluation", review.evaluation_ids["sending"])
     assert doc.title == "Evaluation sheet"
     assert doc.subtitle == f"Sending organisation: {CZECH_SCHOOL} (CZ) · {LIFECYCLE_LEARNER} · Cook"
     assert fields(doc, "Was the documentation of the assessment sufficient evidence for recognition?") == {
@@ -448,11 +450,9 @@ def test_action_plan_shows_actions_owners_and_progress(db: Database, frozen: Fro
     ]
     sheets = section(doc, "Evaluation sheets").table
     assert sheets is not None
-    assert [row[1:] for row in sheets.rows] == [
-        ["yes", "partly", f"EV-{review.evaluation_ids['sending']}"],
-        ["yes", "yes", f"EV-{review.evaluation_ids['hosting']}"],
-        ["partly", "yes", f"EV-{review.evaluation_ids['learner']}"],
-    ]
+    # The learner reads their own sheet only (issue 16); the document's data names every sheet, as for anyone.
+    assert [row[1:] for row in sheets.rows] == [["partly", "yes", f"EV-{review.evaluation_ids['learner']}"]]
+    assert doc.data["evaluation_ids"] == [review.evaluation_ids[p] for p in ("sending", "hosting", "learner")]
     assert fields(doc, "Revision of the MoU")["Revision asked for"] == "no"
     assert doc.signatures[0].party == f"Sending organisation: {CZECH_SCHOOL} (CZ)"
     # Progress on an action changes the document, and so its hash.

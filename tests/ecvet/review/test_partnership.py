@@ -14,7 +14,8 @@ from ecvet.documents import pdf
 from ecvet.documents import service as documents
 from ecvet.partnership.models import MouStatus
 from ecvet.review import partnership as partnership_review
-from ecvet.review.models import PartnershipReview
+from ecvet.review import visibility
+from ecvet.review.models import EvaluationVisibility, PartnershipReview
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -68,8 +69,20 @@ def test_the_partners_read_every_mobilitys_review_in_one_summary(db: Database, a
     assert outcomes["overall"] == {"yes": 2, "partly": 2, "no": 1}
     assert outcomes["by_party"]["hosting"] == {"yes": 0, "partly": 1, "no": 1}
     assert evidence["overall"] == {"yes": 3, "partly": 1, "no": 1}
-    assert {(x["kind"], x["unit"], x["text"]) for x in seen["proposals"]} >= {
-        ("unit_remark", "U1", "Too short"), ("changes_proposed", None, "Eight weeks")}
+    # The proposals are quoted from the sheets the reader reads (issue 16): the host its own by default,
+    # the school's too once the partners share their sheets, the learner's never; admins all.
+    quoted = {(x["party"], x["kind"], x["unit"], x["text"]) for x in seen["proposals"]}
+    assert {party for party, *_ in quoted} == {"hosting"}
+    with db.transaction() as s:
+        visibility.set_policy(s, actor=p.sender.actor, mou_id=mou_id, visibility=EvaluationVisibility.PARTNERS)
+    with db.transaction(write=False) as s:
+        shared = partnership_review.summary(s, actor=p.host.actor, mou_id=mou_id)
+        everything = partnership_review.summary(s, actor=admin, mou_id=mou_id)
+    quoted = {(x["party"], x["kind"], x["unit"], x["text"]) for x in shared["proposals"]}
+    assert ("sending", "changes_proposed", None, "Eight weeks") in quoted
+    assert {party for party, *_ in quoted} == {"sending", "hosting"}
+    assert ("learner", "unit_remark", "U1", "Too short") in {
+        (x["party"], x["kind"], x["unit"], x["text"]) for x in everything["proposals"]}
     (plan,) = seen["action_plans"]
     assert (plan["status"], plan["actions_done"], plan["actions_total"]) == ("open", 0, 3)
     assert (seen["actions_done"], seen["actions_total"], len(seen["open_actions"])) == (0, 3, 3)

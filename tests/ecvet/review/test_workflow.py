@@ -138,7 +138,9 @@ def test_review_with_action_plan_and_a_mou_revision_through_the_gates(
     assert p.status() in InstanceStatus.ACTIVE, "the partnership is back in force"
 
     with db.transaction(write=False) as s:
-        found = views.review(s, actor=p.sender.actor, review_id=review.id)
+        own = views.review(s, actor=p.sender.actor, review_id=review.id)
+        found = views.review(s, actor=admin, review_id=review.id)
+    assert [e["party"] for e in own["evaluations"]] == ["sending"]  # each party its own sheet (issue 16)
     sheets = {e["party"]: e for e in found["evaluations"]}
     assert (sheets["hosting"]["outcomes_appropriate"], sheets["hosting"]["evidence_sufficient"]) == ("partly", "no")
     assert sheets["hosting"]["evidence_comment"] == "The transcript names no assessment criteria."
