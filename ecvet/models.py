@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "ecvet.mobility.models",
     "ecvet.review.models",
     "ecvet.europass.models",
+    "ecvet.retention.models",
 )
 
 

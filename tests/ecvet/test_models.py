@@ -23,6 +23,7 @@ DOMAIN_TABLES = {
     "personal_transcripts", "validation_decisions", "recognition_decisions", "credit_awards",
     "practical_implications", "organisation_keys", "reviews", "evaluations", "action_plans", "action_plan_items",
     "europass_mobilities", "europass_signatures", "letterheads",
+    "retention_policies", "evidence_purges",
 }
 
 
