@@ -20,6 +20,8 @@ MODULES = (
     "ecvet.partnership.workflow",  # partnership.* actions, mou.implicit_approval and mou.expire connectors
     "ecvet.mobility.workflow",  # mobility.* actions, mobility.go_live/start_missed/la_implicit_approval connectors
     "ecvet.review.workflow",  # review.* actions, review.revision_done connector
+    # sweeps the worker runs on a schedule (engine.periodic)
+    "ecvet.retention.purge",  # retention.purge, daily
 )
 
 

@@ -1,0 +1,60 @@
+"""Learners whose evidence has all gone: their profile is pseudonymised (no name, e-mail, date of birth
+or guardian left), so the rows that remain (mobilities, reviews) speak of no one identifiable."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ecvet.mobility.models import Learner, Mobility
+from ecvet.qualification.models import QualificationAward
+from ecvet.retention import evidence
+
+#: The evidence kinds whose rows keep a learner identifiable.
+EVIDENCE_KINDS = ("recognition", "europass", "transcript", "assessment", "learning_agreement")
+PSEUDONYM_DOMAIN = "pseudonymised.invalid"
+#: Stands for any date of birth once pseudonymised (the column is required).
+NO_BIRTH_DATE = date(1900, 1, 1)
+
+
+def is_pseudonymised(learner: Learner) -> bool:
+    return learner.email.endswith(f"@{PSEUDONYM_DOMAIN}")
+
+
+def _evidence_left(session: Session, mobility_ids: list[int], learner_id: int, going: dict[str, set[Any]]) -> bool:
+    for kind in EVIDENCE_KINDS:
+        for table_name, where in evidence.MOBILITY_TABLES[kind]:
+            ids = {r["id"] for r in evidence.rows(session, table_name, where, mobility_ids)}
+            if ids - going.get(table_name, set()):
+                return True
+    awards = set(session.scalars(select(QualificationAward.id).where(QualificationAward.learner_id == learner_id)))
+    return bool(awards - going.get("qualification_awards", set()))
+
+
+def without_evidence(session: Session, *, today: date, going: dict[str, set[Any]]) -> list[int]:
+    """Learners not yet pseudonymised, all of whose mobilities are finished and ended, with no evidence
+    left once the rows in ``going`` are gone."""
+    active = select(Mobility.learner_id).where(Mobility.status.not_in(evidence.FINISHED) | (Mobility.end_date >= today))
+    ids = session.scalars(select(Mobility.learner_id).where(Mobility.learner_id.not_in(active))
+                          .group_by(Mobility.learner_id).order_by(Mobility.learner_id))
+    result = []
+    for learner_id in list(ids):
+        learner = session.get(Learner, learner_id)
+        if learner is None or is_pseudonymised(learner):
+            continue
+        mobility_ids = list(session.scalars(select(Mobility.id).where(Mobility.learner_id == learner_id)))
+        if not _evidence_left(session, mobility_ids, learner_id, going):
+            result.append(learner_id)
+    return result
+
+
+def pseudonymise(session: Session, learner_id: int) -> None:
+    """Replace every personal field of the learner's profile; the account (users) is not retention's."""
+    learner = session.get(Learner, learner_id)
+    assert learner is not None
+    learner.name = f"Learner {learner_id}"
+    learner.email = f"learner-{learner_id}@{PSEUDONYM_DOMAIN}"
+    learner.date_of_birth = NO_BIRTH_DATE
+    learner.guardian_name = learner.guardian_email = learner.european_student_identifier = None
