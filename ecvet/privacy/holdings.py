@@ -336,6 +336,10 @@ _CATALOGUE: tuple[Holding, ...] = (
             _where(EuropassSignature, lambda lid: EuropassSignature.europass_id.in_(
                 select(EuropassMobility.id).where(EuropassMobility.learner_id == lid))), SIGNER, P,
             append_only=True),
+    # Retention (ecvet.retention, migration 1801) ----------------------------------------------------------
+    _none("retention_policies", "Organisations' retention periods per record kind: no learner's data."),
+    _none("evidence_purges", "Hashes and dates of evidence purged under the retention policy, so signed copies "
+                             "still verify: no link to a person (no learner id, by design).", append_only=True),
 )
 
 HOLDINGS: dict[str, Holding] = {h.table: h for h in _CATALOGUE}

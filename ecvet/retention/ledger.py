@@ -48,13 +48,13 @@ def table(name: str) -> Table:
 
 
 def remove(session: Session, *, table_name: str, rows: list[dict[str, Any]], kind: str,
-           learner_of: dict[int, int | None], run: str, now: datetime) -> None:
+           run: str, now: datetime) -> None:
     """Write the ledger rows for ``rows`` of ``table_name``, then delete them (the triggers check the ledger)."""
     if not rows:
         return
     session.add_all([EvidencePurge(table_name=table_name, row_id=row["id"], record_kind=kind,
-                                   content_hash=row_hash(row), signed_at=_signed_at(row),
-                                   learner_id=learner_of.get(row["id"]), purged_at=now, purge_run=run)
+                                   content_hash=row_hash(row), signed_at=_signed_at(row), purged_at=now,
+                                   purge_run=run)
                      for row in rows])
     session.flush()
     target = table(table_name)

@@ -29,7 +29,10 @@ class RetentionPolicy(Base):
 
 
 class EvidencePurge(Base):
-    """One evidence row deleted under the retention policy: which, its hash, when it was signed."""
+    """One evidence row deleted under the retention policy: which, its hash, when it was signed.
+
+    No learner id (minimisation): the ledger proves that a text existed and was signed, to whoever holds
+    a copy; it need not say of whom, and it outlives the learner's profile."""
 
     __tablename__ = "evidence_purges"
     __table_args__ = (Index("ix_evidence_purges_row", "table_name", "row_id"),)
@@ -41,6 +44,5 @@ class EvidencePurge(Base):
     # The row's own hash (content_hash of signed texts and signatures), else the SHA-256 of its canonical JSON.
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     signed_at: Mapped[datetime | None]
-    learner_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: the learner may go later
     purged_at: Mapped[datetime] = mapped_column(default=utcnow)
     purge_run: Mapped[str] = mapped_column(String(36))

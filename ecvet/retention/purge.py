@@ -84,7 +84,7 @@ class PurgeReport:
 
 def _mobility(session: Session, report: PurgeReport, mobility: Mobility, months: Months, today: date) -> None:
     due = [kind for kind, day in evidence.expiries(mobility, months).items() if day <= today]
-    learner_of = mobility.learner_id
+    learner_id = mobility.learner_id
     for kind in evidence.ORDER:
         if kind not in due:
             continue
@@ -92,19 +92,19 @@ def _mobility(session: Session, report: PurgeReport, mobility: Mobility, months:
             session.execute(update(LearningAgreement).where(LearningAgreement.mobility_id == mobility.id)
                             .values(current_version_id=None))
         if kind == "mobility_free_text" and mobility.cancel_reason is not None:
-            report.add(kind, "mobilities", "clear", [mobility.id], learner_of)
+            report.add(kind, "mobilities", "clear", [mobility.id], learner_id)
             if not report.dry_run:
                 mobility.cancel_reason = None
         for table_name, where in evidence.MOBILITY_TABLES[kind]:
             found = evidence.rows(session, table_name, where, [mobility.id])
             through_ledger = table_name in evidence.APPEND_ONLY
             report.add(kind, table_name, "delete_through_ledger" if through_ledger else "delete",
-                       [r["id"] for r in found], learner_of)
+                       [r["id"] for r in found], learner_id)
             if report.dry_run or not found:
                 continue
             if through_ledger:
                 ledger.remove(session, table_name=table_name, rows=found, kind=kind,
-                              learner_of={r["id"]: learner_of for r in found}, run=report.run, now=report.now)
+                              run=report.run, now=report.now)
             else:
                 target = ledger.table(table_name)
                 session.execute(target.delete().where(target.c.id.in_([r["id"] for r in found])))
@@ -119,7 +119,7 @@ def _qualification_awards(session: Session, report: PurgeReport, months: Months,
             row = {c.name: getattr(award, c.name) for c in QualificationAward.__table__.columns}
             session.expunge(award)
             ledger.remove(session, table_name="qualification_awards", rows=[row], kind="qualification_award",
-                          learner_of={award.id: award.learner_id}, run=report.run, now=report.now)
+                          run=report.run, now=report.now)
 
 
 def _audit_trail(session: Session, report: PurgeReport, today: date) -> None:
@@ -131,8 +131,8 @@ def _audit_trail(session: Session, report: PurgeReport, today: date) -> None:
         cutoff.year, cutoff.month, cutoff.day, tzinfo=report.now.tzinfo)).order_by(t.c.id))]
     report.add("audit_trail", "audit_events", "delete_through_ledger", [r["id"] for r in found])
     if found and not report.dry_run:
-        ledger.remove(session, table_name="audit_events", rows=found, kind="audit_trail", learner_of={},
-                      run=report.run, now=report.now)
+        ledger.remove(session, table_name="audit_events", rows=found, kind="audit_trail", run=report.run,
+                      now=report.now)
 
 
 def purge(session: Session, *, now: datetime | None = None, dry_run: bool) -> PurgeReport:

@@ -96,13 +96,11 @@ def upgrade() -> None:
         sa.Column("record_kind", sa.String(40), nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("signed_at", UTCDateTime(), nullable=True),
-        sa.Column("learner_id", sa.Integer(), nullable=True),
         sa.Column("purged_at", UTCDateTime(), nullable=False),
         sa.Column("purge_run", sa.String(36), nullable=False),
     )
     op.create_index("ix_evidence_purges_row", "evidence_purges", ["table_name", "row_id"])
     op.create_index("ix_evidence_purges_content_hash", "evidence_purges", ["content_hash"])
-    op.create_index("ix_evidence_purges_learner_id", "evidence_purges", ["learner_id"])
     protect("evidence_purges")
     _through_ledger(True)
 

@@ -49,7 +49,7 @@ def test_through_the_ledger_a_delete_passes_and_an_update_stays_refused(db: Data
     with pytest.raises(DBAPIError, match="append-only"), db.transaction() as s:
         s.execute(update(AuditEvent).where(AuditEvent.id == event_id).values(action="rewritten"))
     with db.transaction() as s:
-        ledger.remove(s, table_name="audit_events", rows=[row], kind="audit_trail", learner_of={}, run="t", now=T0)
+        ledger.remove(s, table_name="audit_events", rows=[row], kind="audit_trail", run="t", now=T0)
     with db.transaction() as s:
         assert s.get(AuditEvent, event_id) is None
         assert ledger.lookup(s, ledger.row_hash(row)) is not None
@@ -64,7 +64,7 @@ def test_an_issued_transcript_goes_only_through_the_ledger(db: Database, frozen:
     with db.transaction() as s:
         table = ledger.table("personal_transcripts")
         row = dict(s.execute(select(*table.c).where(table.c.id == life.transcript_id)).one()._mapping)
-        ledger.remove(s, table_name="personal_transcripts", rows=[row], kind="transcript", learner_of={}, run="t",
+        ledger.remove(s, table_name="personal_transcripts", rows=[row], kind="transcript", run="t",
                       now=frozen.now())
     with db.transaction() as s:
         assert s.get(PersonalTranscript, life.transcript_id) is None
