@@ -39,6 +39,7 @@ from . import (
     problems,
     process_definitions,
     process_instances,
+    retention,
     reviews,
     signals,
     tasks,
@@ -57,7 +58,7 @@ RESOURCES = (
     messages, signals,
     outbox, mous, national_models, competent_institutions, partnerships, partner_profiles, attachments,
     mobilities, learners, reviews, evaluations, action_plans, documents, europass_mobilities, partner_search,
-    mobility_groups,
+    mobility_groups, retention,
 )
 
 

@@ -22,6 +22,7 @@ from ecvet.retention import evidence, learners, ledger, working
 from ecvet.retention.policy import Months, add_months, national_defaults
 from engine import audit, periodic
 from engine.models import utcnow
+from engine.parties import Actor, require_admin
 
 FINISHED = evidence.FINISHED
 
@@ -159,6 +160,12 @@ def purge(session: Session, *, now: datetime | None = None, dry_run: bool) -> Pu
     audit.record(session, actor_id=None, action="retention.dry_run" if dry_run else "retention.purged",
                  run=report.run, counts=report.counts())
     return report
+
+
+def dry_run(session: Session, *, actor: Actor) -> PurgeReport:
+    """What a purge would remove now, for a platform administrator (403 for anyone else)."""
+    require_admin(actor)
+    return purge(session, dry_run=True)
 
 
 @periodic.register("retention.purge", every=timedelta(days=1))
