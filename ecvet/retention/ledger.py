@@ -2,6 +2,7 @@
 found here still answers "authentic, signed on ..., purged on ..." to anyone checking a signed copy."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -78,3 +79,36 @@ def lookup(session: Session, sha256: str) -> PurgedEvidence | None:
     if found is None:
         return None
     return PurgedEvidence(found.table_name, found.record_kind, found.signed_at, found.purged_at)
+
+
+#: Signed texts whose SHA-256 a printed document shows, with the column that dates them.
+_SIGNED_TEXTS = (("la_versions", "created_at"), ("personal_transcripts", "issued_at"),
+                 ("europass_mobilities", "created_at"), ("mou_versions", "created_at"))
+HASH = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+@dataclass(frozen=True)
+class HashCheck:
+    """What the platform knows of a SHA-256: a text it holds, one it held and purged, or nothing."""
+
+    found: str  # "held" | "purged" | "unknown"
+    record_kind: str | None = None
+    signed_at: datetime | None = None
+    purged_at: datetime | None = None
+
+
+def check(session: Session, sha256: str) -> HashCheck:
+    """Whether a signed text with this SHA-256 is held, or was purged under the retention policy (then when
+    it was signed and when purged): a printed copy stays verifiable after its record is gone."""
+    digest = sha256.strip().lower()
+    if not HASH.match(digest):
+        return HashCheck("unknown")
+    for table_name, dated in _SIGNED_TEXTS:
+        t = table(table_name)
+        found = session.execute(select(t.c[dated]).where(t.c.content_hash == digest).limit(1)).first()
+        if found is not None:
+            return HashCheck("held", table_name, found[0])
+    purged = lookup(session, digest)
+    if purged is None:
+        return HashCheck("unknown")
+    return HashCheck("purged", purged.record_kind, purged.signed_at, purged.purged_at)
