@@ -143,9 +143,14 @@ def build(session: Session, *, actor: Actor, organisation_id: int) -> dict[str, 
             "personal_data": _categories(activity.tables), "recipients": list(activity.recipients),
             "transfers": TRANSFERS, "retention": retention, "security": list(SECURITY), "tables": list(activity.tables),
         })
-    organisation = session.get_one(Organisation, organisation_id)
-    return {"organisation_id": organisation_id, "country": view["country"], "controller": organisation.name,
+    return {"organisation_id": organisation_id, "country": view["country"],
+            "controller": controller(session, organisation_id),
             "note": view["note"], "activities": activities}
+
+
+def controller(session: Session, organisation_id: int) -> str:
+    """The controller's name (the organisation); callers have checked the reader may see it."""
+    return session.get_one(Organisation, organisation_id).name
 
 
 def document(session: Session, *, actor: Actor, organisation_id: int, at: datetime | None = None) -> Document:
@@ -171,7 +176,12 @@ def document(session: Session, *, actor: Actor, organisation_id: int, at: dateti
                     sections=sections, signatures=[], data=data, issuer_organisation_id=organisation_id)
 
 
+def localised(session: Session, *, actor: Actor, organisation_id: int, languages: tuple[str, ...]) -> Document:
+    """The register as a document, its fixed texts in ``languages``."""
+    return i18n.localise(document(session, actor=actor, organisation_id=organisation_id), languages)
+
+
 def pdf_bytes(session: Session, *, actor: Actor, organisation_id: int, languages: tuple[str, ...]) -> bytes:
     """The register as a PDF under the organisation's letterhead, its fixed texts in ``languages``."""
-    built = i18n.localise(document(session, actor=actor, organisation_id=organisation_id), languages)
+    built = localised(session, actor=actor, organisation_id=organisation_id, languages=languages)
     return pdf.render(built, generated_at=utcnow(), letterhead=service.letterhead_of(session, built))
