@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ecvet.mobility.models import LearningAgreement, Mobility
+from ecvet.mobility.models import EvidenceFile, LearningAgreement, Mobility
+from ecvet.partnership.models import Attachment, AttachmentBlob, AttachmentReference
 from ecvet.qualification.models import QualificationAward
 from ecvet.retention import evidence, learners, ledger, working
 from ecvet.retention.policy import Months, add_months, national_defaults
@@ -101,14 +102,37 @@ def _mobility(session: Session, report: PurgeReport, mobility: Mobility, months:
             through_ledger = table_name in evidence.APPEND_ONLY
             report.add(kind, table_name, "delete_through_ledger" if through_ledger else "delete",
                        [r["id"] for r in found], learner_id)
-            if report.dry_run or not found:
-                continue
-            if through_ledger:
-                ledger.remove(session, table_name=table_name, rows=found, kind=kind,
-                              run=report.run, now=report.now)
-            else:
-                target = ledger.table(table_name)
-                session.execute(target.delete().where(target.c.id.in_([r["id"] for r in found])))
+            if not report.dry_run and found:
+                if through_ledger:
+                    ledger.remove(session, table_name=table_name, rows=found, kind=kind,
+                                  run=report.run, now=report.now)
+                else:
+                    target = ledger.table(table_name)
+                    session.execute(target.delete().where(target.c.id.in_([r["id"] for r in found])))
+            if table_name == "evidence_files" and found:
+                _files(session, report, kind, {r["attachment_id"] for r in found}, learner_id)
+
+
+def _files(session: Session, report: PurgeReport, kind: str, attachment_ids: set[int], learner_id: int) -> None:
+    """The files of purged evidence: each attachment no other record cites, and its bytes once no
+    attachment shares them."""
+    going = report.going().get("evidence_files", set())
+    cited = set(session.scalars(select(EvidenceFile.attachment_id).where(
+        EvidenceFile.attachment_id.in_(attachment_ids), EvidenceFile.id.not_in(going))))
+    cited |= set(session.scalars(select(AttachmentReference.attachment_id).where(
+        AttachmentReference.attachment_id.in_(attachment_ids))))
+    orphans = sorted(attachment_ids - cited)
+    if not orphans:
+        return
+    digests = set(session.scalars(select(Attachment.sha256).where(Attachment.id.in_(orphans))))
+    shared = set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(digests),
+                                                                 Attachment.id.not_in(orphans))))
+    blobs = sorted(digests - shared)
+    report.add(kind, "attachments", "delete", orphans, learner_id)
+    report.add(kind, "attachment_blobs", "delete", blobs, learner_id)
+    if not report.dry_run:
+        session.execute(delete(Attachment).where(Attachment.id.in_(orphans)))
+        session.execute(delete(AttachmentBlob).where(AttachmentBlob.sha256.in_(blobs)))
 
 
 def _qualification_awards(session: Session, report: PurgeReport, months: Months, today: date) -> None:
