@@ -20,6 +20,7 @@ from . import (
     competent_institutions,
     decisions,
     documents,
+    erasure_requests,
     europass_mobilities,
     evaluations,
     healthz,
@@ -58,7 +59,7 @@ RESOURCES = (
     messages, signals,
     outbox, mous, national_models, competent_institutions, partnerships, partner_profiles, attachments,
     mobilities, learners, reviews, evaluations, action_plans, documents, europass_mobilities, partner_search,
-    mobility_groups, retention,
+    mobility_groups, retention, erasure_requests,
 )
 
 

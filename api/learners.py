@@ -8,8 +8,11 @@ from flask import current_app
 from marshmallow import Schema, fields
 
 from ecvet.mobility import qualification_award, seal, service, views
+from ecvet.privacy import service as erasure_service
+from ecvet.privacy import views as privacy_views
 
 from .deps import authenticated
+from .erasure_requests import ErasureRequestOut
 from .parsing import Blueprint, Id
 from .schemas import SignerIn, schema_for
 
@@ -37,6 +40,29 @@ def get_learner(learner_id: int) -> Any:
     """A learner's personal data: the parties of their mobilities and admins only."""
     with authenticated(write=False) as (session, actor):
         return views.learner(service.get_learner(session, actor=actor, learner_id=learner_id))
+
+
+@blp.route("/<id:learner_id>/erasure-requests", methods=["POST"])
+@blp.response(201, ErasureRequestOut)
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def request_erasure(learner_id: int) -> Any:
+    """Ask for the learner's data to be erased: the learner, their guardian while a minor, or a member of
+    the sending organisation on the learner's behalf (409 while another request waits)."""
+    with authenticated() as (session, actor):
+        row = erasure_service.request(session, actor=actor, learner_id=learner_id)
+        return privacy_views.erasure_request(session, row)
+
+
+@blp.route("/<id:learner_id>/erasure-requests", methods=["GET"])
+@blp.response(200, ErasureRequestOut(many=True))
+@blp.alt_response(404, response="NOT_FOUND")
+def learner_erasure_requests(learner_id: int) -> Any:
+    """The learner's erasure requests and their answers."""
+    with authenticated(write=False) as (session, actor):
+        return [privacy_views.erasure_request(session, r) for r in erasure_service.of_learner(session, actor=actor,
+                                                                              learner_id=learner_id)]
 
 
 @blp.route("/<id:learner_id>/achievements", methods=["GET"])

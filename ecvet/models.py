@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "ecvet.review.models",
     "ecvet.europass.models",
     "ecvet.retention.models",
+    "ecvet.privacy.models",
 )
 
 

@@ -51,6 +51,7 @@ from ecvet.mobility.models import (
 )
 from ecvet.models import register_tables
 from ecvet.partnership.models import Attachment, AttachmentBlob
+from ecvet.privacy.models import ErasureRequest
 from ecvet.qualification.models import QualificationAward
 from ecvet.review.models import ActionPlan, ActionPlanItem, Evaluation, Review
 from engine.models import (
@@ -131,6 +132,10 @@ def _is_learners_email(column: Any, learner_id: int) -> ColumnElement[bool]:
                                                                     Learner.guardian_email.is_not(None))),
         lowered.in_(select(func.lower(User.email)).where(_is_learners_user(User.id, learner_id))),
     )
+
+
+def _name(learner_id: int) -> Any:
+    return select(Learner.name).where(Learner.id == learner_id).scalar_subquery()
 
 
 def _mobility_ids(learner_id: int) -> Select[Any]:
@@ -245,9 +250,11 @@ _CATALOGUE: tuple[Holding, ...] = (
             _where(PendingMessage, lambda lid: or_(_is_learners_instance(PendingMessage.source_instance_id, lid),
                                                    _is_learners_user(PendingMessage.sender_id, lid))),
             ("correlation_keys", "payload"), D),
-    Holding("outbox", W, "E-mails to the learner or the guardian, and mails about the learner's processes.",
+    Holding("outbox", W, "E-mails to the learner or the guardian, and mails about the learner or their processes.",
             _where(OutboxMessage, lambda lid: or_(_is_learners_email(OutboxMessage.to_email, lid),
-                                                  _is_learners_instance(OutboxMessage.instance_id, lid))),
+                                                  _is_learners_instance(OutboxMessage.instance_id, lid),
+                                                  OutboxMessage.subject.contains(_name(lid)),
+                                                  OutboxMessage.body.contains(_name(lid)))),
             ("to_email", "subject", "body"), D),
     Holding("sign_in_throttle", W, "Failed sign-ins with the learner's or the guardian's address.",
             _where(SignInThrottle, lambda lid: _is_learners_email(SignInThrottle.email, lid)), ("email",), D),
@@ -340,6 +347,10 @@ _CATALOGUE: tuple[Holding, ...] = (
     _none("retention_policies", "Organisations' retention periods per record kind: no learner's data."),
     _none("evidence_purges", "Hashes and dates of evidence purged under the retention policy, so signed copies "
                              "still verify: no link to a person (no learner id, by design).", append_only=True),
+    # Data protection -----------------------------------------------------------------------------------
+    Holding("erasure_requests", E, "The learner's erasure requests and their answers (Art. 5(2), 12, 17).",
+            _of_learner(ErasureRequest), ("refusal_note",), K),
+    _none("append_only_unlocks", "A marker that lives inside an erasing transaction only."),
 )
 
 HOLDINGS: dict[str, Holding] = {h.table: h for h in _CATALOGUE}

@@ -77,11 +77,12 @@ ACTIVITIES: tuple[Activity, ...] = (
              "and agreeing an action plan.", "Art. 6(1)(e) and (f) GDPR: quality assurance the grant requires.",
              (LEARNERS, STAFF), (SENDING, HOSTING),
              ("reviews", "evaluations", "action_plans", "action_plan_items", "partnership_reviews"), ("review",)),
-    Activity("accounts", "Accounts and security", "Signing in, protecting accounts, sending notifications and "
-             "keeping an audit trail of who did or read what.",
+    Activity("accounts", "Accounts, security and data subjects' rights", "Signing in, protecting accounts, sending "
+             "notifications, keeping an audit trail of who did or read what, and answering erasure requests.",
              "Art. 6(1)(c) and (f) GDPR and Art. 32 (security of processing); Art. 5(2) accountability.",
              (LEARNERS, GUARDIANS, STAFF), (),
-             ("users", "api_tokens", "sign_in_throttle", "audit_events", "outbox", "jobs", "evidence_purges"),
+             ("users", "api_tokens", "sign_in_throttle", "audit_events", "outbox", "jobs", "evidence_purges",
+              "erasure_requests"),
              ("audit_trail", "api_tokens", "sign_in_throttle", "outbox", "finished_jobs", "pending_messages")),
 )
 TRANSFERS = ("Within the EU/EEA only: between the partner organisations of a mobility, in their countries. "

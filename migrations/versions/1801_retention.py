@@ -5,12 +5,13 @@ national default (ecvet/retention/data/national_defaults.json). ``evidence_purge
 ledger of evidence rows the retention purge deleted, with their hashes, so signed copies still verify.
 
 The append-only tables keep refusing every UPDATE; their DELETE triggers (same names as
-migrations/append_only.py and 0006 gave them) are replaced by ones that let a DELETE through only when
-the ledger already holds a row for (table_name, row_id): evidence leaves only through the ledger.
-The downgrade restores the former triggers.
+migrations/append_only.py and 0006 gave them) get a guard that lets a DELETE through only when the
+ledger already holds a row for (table_name, row_id): evidence leaves only through the ledger. The guard
+is added to the trigger as it stands (SQLite: its WHEN; PostgreSQL: its function), so 1802's erasure
+guard survives in either order; the downgrade takes it out again.
 
 Revision ID: 1801
-Revises: 1708
+Revises: 1802
 Create Date: 2026-12-07 15:30:00
 """
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from engine.models import UTCDateTime
 from migrations.append_only import protect, unprotect
 
 revision = '1801'
-down_revision = '1708'
+down_revision = '1802'
 branch_labels = None
 depends_on = None
 
@@ -32,48 +33,67 @@ APPEND_ONLY = (
     "role_map_confirmations", "evidence_files", "assessment_signatures", "qualification_awards",
     "partnership_reviews", "europass_mobilities", "europass_signatures",
 )
-_TRANSCRIPT_MESSAGE = (
-    "personal_transcripts is immutable once issued (only the release for recognition may be set, once)"
-)
-_TRANSCRIPT_RELEASED = "'ready_for_recognition_at' - 'ready_marked_by'"
+_LEDGER_TABLES = (*APPEND_ONLY, "personal_transcripts")
 
 
-def _in_ledger(table: str, row: str) -> str:
-    return (f"EXISTS (SELECT 1 FROM evidence_purges p WHERE p.table_name = '{table}' "
-            f"AND p.row_id = {row}.id)")
+def _sqlite_guard(table: str) -> str:
+    return (f"NOT EXISTS (SELECT 1 FROM evidence_purges p WHERE p.table_name = '{table}' "
+            f"AND p.row_id = OLD.id)")
 
 
-def _transcript_function(allow_ledger: bool) -> str:
-    ledger = (f"IF TG_OP = 'DELETE' AND {_in_ledger('personal_transcripts', 'OLD')} THEN RETURN OLD; END IF; "
-              if allow_ledger else "")
-    return (
-        "CREATE OR REPLACE FUNCTION personal_transcripts_immutable() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"{ledger}IF TG_OP = 'DELETE' OR OLD.ready_for_recognition_at IS NOT NULL "
-        f"OR (to_jsonb(NEW) - {_TRANSCRIPT_RELEASED}) IS DISTINCT FROM (to_jsonb(OLD) - {_TRANSCRIPT_RELEASED}) THEN "
-        f"RAISE EXCEPTION '{_TRANSCRIPT_MESSAGE}'; END IF; RETURN NEW; END $$"
-    )
+def _pg_guard(table: str) -> str:
+    return (f"IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM evidence_purges p WHERE p.table_name = '{table}' "
+            f"AND p.row_id = OLD.id) THEN RETURN OLD; END IF; ")
 
 
-def _sqlite_delete_trigger(table: str, message: str, *, allow_ledger: bool) -> None:
-    op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
-    when = f"WHEN NOT {_in_ledger(table, 'OLD')} " if allow_ledger else ""
-    op.execute(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} {when}"
-               f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
+def _sqlite_patched(sql: str, guard: str, add: bool) -> str | None:
+    """The trigger's SQL with the guard added (or taken out); None when there is nothing to change."""
+    if add and guard not in sql:
+        if " WHEN " in sql:
+            head, rest = sql.split(" WHEN ", 1)
+            condition, body = rest.split(" BEGIN ", 1)
+            return f"{head} WHEN {guard} AND ({condition}) BEGIN {body}"
+        head, body = sql.split(" BEGIN ", 1)
+        return f"{head} WHEN {guard} BEGIN {body}"
+    if not add and guard in sql:
+        if f" WHEN {guard} AND (" in sql:
+            head, rest = sql.split(f" WHEN {guard} AND (", 1)
+            condition, body = rest.split(") BEGIN ", 1)
+            return f"{head} WHEN {condition} BEGIN {body}"
+        return sql.replace(f" WHEN {guard}", "", 1)
+    return None
 
 
-def _through_ledger(allow_ledger: bool) -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for table in APPEND_ONLY:
-            _sqlite_delete_trigger(table, f"{table} is append-only", allow_ledger=allow_ledger)
-        _sqlite_delete_trigger("personal_transcripts", _TRANSCRIPT_MESSAGE, allow_ledger=allow_ledger)
-    elif dialect == "postgresql":
-        for table in APPEND_ONLY:
-            ledger = (f"IF TG_OP = 'DELETE' AND {_in_ledger(table, 'OLD')} THEN RETURN OLD; END IF; "
-                      if allow_ledger else "")
-            op.execute(f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                       f"BEGIN {ledger}RAISE EXCEPTION '{table} is append-only'; END $$")
-        op.execute(_transcript_function(allow_ledger))
+def _pg_patched(src: str, guard: str, add: bool) -> str | None:
+    if add and guard not in src:
+        return src.replace("BEGIN ", "BEGIN " + guard, 1)
+    if not add and guard in src:
+        return src.replace(guard, "", 1)
+    return None
+
+
+def _through_ledger(add: bool) -> None:
+    """Add (or take out) the ledger's guard in each table's DELETE trigger, as the trigger stands: other
+    guards (migration 1802's erasure unlock) are kept, whichever migration ran first."""
+    bind = op.get_bind()
+    for table in _LEDGER_TABLES:
+        if bind.dialect.name == "sqlite":
+            name = f"{table}_no_delete"
+            sql = str(bind.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n"),
+                                   {"n": name}).scalar_one())
+            patched = _sqlite_patched(sql, _sqlite_guard(table), add)
+            if patched is not None:
+                op.execute(f"DROP TRIGGER {name}")
+                op.execute(patched)
+        elif bind.dialect.name == "postgresql":
+            functions = list(bind.execute(sa.text(
+                "SELECT DISTINCT p.proname, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                "JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname = :t AND NOT t.tgisinternal"), {"t": table}))
+            for name, src in functions:
+                patched = _pg_patched(str(src), _pg_guard(table), add)
+                if patched is not None:
+                    op.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+                               f"AS $${patched}$$")
 
 
 def upgrade() -> None:
@@ -102,11 +122,11 @@ def upgrade() -> None:
     op.create_index("ix_evidence_purges_row", "evidence_purges", ["table_name", "row_id"])
     op.create_index("ix_evidence_purges_content_hash", "evidence_purges", ["content_hash"])
     protect("evidence_purges")
-    _through_ledger(True)
+    _through_ledger(add=True)
 
 
 def downgrade() -> None:
-    _through_ledger(False)
+    _through_ledger(add=False)
     unprotect("evidence_purges")
     op.drop_table("evidence_purges")
     op.drop_index("ix_retention_policies_organisation_id", table_name="retention_policies")

@@ -43,7 +43,7 @@ ACTIONS = {"complete", "cancel", "suspend", "resume", "terminate", "migrate", "r
            "claim", "unclaim", "assign"}
 #: Collections under one resource that a POST adds a record to.
 SUB_COLLECTIONS = {"approvals", "members", "comments", "signatures", "evidence-files", "qualification-awards",
-                   "review-conclusions", "confirmations"}
+                   "review-conclusions", "confirmations", "erasure-requests"}
 ROUTED = [*app_module.RESOURCES, metrics]
 
 

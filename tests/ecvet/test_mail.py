@@ -13,7 +13,7 @@ from engine.config import ROOT
 from engine.models import Organisation, User
 from tests.support.mailtexts import msgids_used, problems
 
-USERS = ("ecvet/partnership/deadlines.py", "ecvet/europass/sign_off.py")
+USERS = ("ecvet/partnership/deadlines.py", "ecvet/europass/sign_off.py", "ecvet/privacy/answer.py")
 
 
 def test_every_text_of_the_domains_mails_is_translated_in_all_five_languages_with_its_fields() -> None:

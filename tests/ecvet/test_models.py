@@ -24,6 +24,7 @@ DOMAIN_TABLES = {
     "practical_implications", "organisation_keys", "reviews", "evaluations", "action_plans", "action_plan_items",
     "europass_mobilities", "europass_signatures", "letterheads",
     "retention_policies", "evidence_purges",
+    "erasure_requests", "append_only_unlocks",
 }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import inspect, text
 from ecvet.models import register_tables
 from ecvet.privacy import holdings
 from ecvet.privacy.holdings import HOLDINGS, Kind, Treatment
+from ecvet.privacy.models import ErasureRequest
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.models import Base
@@ -63,6 +64,8 @@ def test_append_only_flags_match_the_triggers_of_the_migrated_database(db: Datab
 
 def test_a_full_lifecycle_leaves_rows_in_every_table_said_to_hold_some(db: Database, frozen: FrozenClock) -> None:
     world = make_privacy_world(db, frozen)
+    with db.transaction() as s:  # she asks for her data to be erased
+        s.add(ErasureRequest(learner_id=world.learner_id, requested_by=world.run.learner.user_id))
     with db.transaction(write=False) as s:
         mine = holdings.rows_about(s, world.learner_id)
         theirs = holdings.rows_about(s, world.other.learner_id)
