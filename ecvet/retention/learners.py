@@ -1,5 +1,6 @@
-"""Learners whose evidence has all gone: their profile is pseudonymised (no name, e-mail, date of birth
-or guardian left), so the rows that remain (mobilities, reviews) speak of no one identifiable."""
+"""Learners whose evidence has all gone: everything else about them is erased or pseudonymised through
+the erasure helper's :func:`ecvet.privacy.erasure.erase_learner` with nothing to keep (profile, accounts,
+process data, mails, tokens...), so the rows that remain speak of no one identifiable."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,18 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ecvet.mobility.models import Learner, Mobility
+from ecvet.privacy import erasure
 from ecvet.qualification.models import QualificationAward
 from ecvet.retention import evidence
 
 #: The evidence kinds whose rows keep a learner identifiable.
 EVIDENCE_KINDS = ("recognition", "europass", "transcript", "assessment", "learning_agreement")
-PSEUDONYM_DOMAIN = "pseudonymised.invalid"
-#: Stands for any date of birth once pseudonymised (the column is required).
-NO_BIRTH_DATE = date(1900, 1, 1)
-
-
 def is_pseudonymised(learner: Learner) -> bool:
-    return learner.email.endswith(f"@{PSEUDONYM_DOMAIN}")
+    return learner.name == erasure.pseudonym(learner.id)
 
 
 def _evidence_left(session: Session, mobility_ids: list[int], learner_id: int, going: dict[str, set[Any]]) -> bool:
@@ -51,10 +48,5 @@ def without_evidence(session: Session, *, today: date, going: dict[str, set[Any]
 
 
 def pseudonymise(session: Session, learner_id: int) -> None:
-    """Replace every personal field of the learner's profile; the account (users) is not retention's."""
-    learner = session.get(Learner, learner_id)
-    assert learner is not None
-    learner.name = f"Learner {learner_id}"
-    learner.email = f"learner-{learner_id}@{PSEUDONYM_DOMAIN}"
-    learner.date_of_birth = NO_BIRTH_DATE
-    learner.guardian_name = learner.guardian_email = learner.european_student_identifier = None
+    """Erase the learner with nothing kept: the evidence is gone already (audited ``learner.erased``)."""
+    erasure.erase_learner(session, learner_id=learner_id, actor_id=None, keep={})

@@ -22,6 +22,7 @@ from ecvet.mobility.models import (
     PersonalTranscript,
     RecognitionDecision,
 )
+from ecvet.privacy import erasure
 from ecvet.retention import ledger, policy
 from ecvet.retention.models import EvidencePurge
 from ecvet.retention.purge import purge
@@ -79,7 +80,7 @@ def test_a_purge_removes_expired_personal_data_and_keeps_verifiable_evidence(db:
     assert _counts(db, life.mobility_id) == before  # a dry run changes nothing
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(EvidencePurge)) == 0
-        assert s.get_one(Learner, learner_id).name != f"Learner {learner_id}"
+        assert s.get_one(Learner, learner_id).name != erasure.pseudonym(learner_id)
     kinds = dry.counts()
     for kind in ("learning_agreement", "assessment", "transcript", "recognition", "review", "mobility_free_text",
                  "learner_profile"):
@@ -92,8 +93,8 @@ def test_a_purge_removes_expired_personal_data_and_keeps_verifiable_evidence(db:
     with db.transaction() as s:
         learner = s.get_one(Learner, learner_id)
         assert (learner.name, learner.guardian_name, learner.european_student_identifier) == (
-            f"Learner {learner_id}", None, None)
-        assert learner.email.endswith("@pseudonymised.invalid")
+            erasure.pseudonym(learner_id), None, None)
+        assert learner.email.endswith("@erased.invalid")
         assert learner.date_of_birth == date(1900, 1, 1)
         # The evidence's hashes are in the ledger, so a signed copy still answers "authentic".
         found = ledger.lookup(s, life.transcript_hash or "")
