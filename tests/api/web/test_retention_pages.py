@@ -42,6 +42,9 @@ def test_the_register_page_and_its_pdf(world: World, pages: dict[str, Browser]) 
     text = page.get_data(as_text=True)
     assert "Records of processing activities" in text
     assert "Assessment, validation and recognition" in text
+    german = sender.get(url + "?lang=de").get_data(as_text=True)
+    assert "Verzeichnis von Verarbeitungstätigkeiten" in german
+    assert "Rechtsgrundlage" in german
     pdf = sender.get(f"/organisations/{world.sending_org}/processing-register.pdf?lang=fr")
     assert pdf.status_code == 200
     assert pdf.mimetype == "application/pdf"
