@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecvet.retention.models import RetentionPolicy
@@ -131,6 +131,16 @@ class Months:
             assert organisation is not None
             self._cache[organisation_id] = periods(self._session, organisation)
         return self._cache[organisation_id][kind].months
+
+
+    def shortest(self, kinds: tuple[str, ...]) -> int:
+        """The shortest period of these kinds anywhere: national defaults, platform defaults, any organisation's."""
+        found = [int(n["months"][k]) for n in national_defaults()["countries"].values() for k in kinds
+                 if k in n["months"]]
+        found += [int(BY_NAME[k].default_months or 0) for k in kinds if BY_NAME[k].category == PERSONAL]
+        own = self._session.scalar(select(func.min(RetentionPolicy.keep_months))
+                                   .where(RetentionPolicy.record_kind.in_(kinds)))
+        return min([*found, *([own] if own is not None else [])])
 
 
 def add_months(day: date, months: int) -> date:

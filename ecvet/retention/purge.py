@@ -160,13 +160,16 @@ def _audit_trail(session: Session, report: PurgeReport, today: date) -> None:
                       now=report.now)
 
 
-def purge(session: Session, *, now: datetime | None = None, dry_run: bool) -> PurgeReport:
+def purge(session: Session, *, now: datetime | None = None, dry_run: bool, actor_id: int | None = None) -> PurgeReport:
     """Apply the retention policy at ``now`` (default: the clock), or only list what would go."""
     report = PurgeReport(str(uuid.uuid4()), now or utcnow(), dry_run)
     today = report.now.date()
     months = Months(session)
-    finished = session.scalars(select(Mobility).where(Mobility.status.in_(FINISHED), Mobility.end_date < today)
-                               .order_by(Mobility.id))
+    # No mobility that ended more recently than the shortest period anywhere has anything to go (a few
+    # days' margin for months of different lengths).
+    latest_end = add_months(today, -months.shortest(evidence.ORDER)) + timedelta(days=3)
+    finished = session.scalars(select(Mobility).where(Mobility.status.in_(FINISHED), Mobility.end_date < today,
+                                                      Mobility.end_date <= latest_end).order_by(Mobility.id))
     for mobility in list(finished):
         _mobility(session, report, mobility, months, today)
     _qualification_awards(session, report, months, today)
@@ -181,7 +184,7 @@ def purge(session: Session, *, now: datetime | None = None, dry_run: bool) -> Pu
         if not dry_run:
             working.remove(session, sweep, keys)
     session.flush()
-    audit.record(session, actor_id=None, action="retention.dry_run" if dry_run else "retention.purged",
+    audit.record(session, actor_id=actor_id, action="retention.dry_run" if dry_run else "retention.purged",
                  run=report.run, counts=report.counts())
     return report
 
@@ -189,7 +192,7 @@ def purge(session: Session, *, now: datetime | None = None, dry_run: bool) -> Pu
 def dry_run(session: Session, *, actor: Actor) -> PurgeReport:
     """What a purge would remove now, for a platform administrator (403 for anyone else)."""
     require_admin(actor)
-    return purge(session, dry_run=True)
+    return purge(session, dry_run=True, actor_id=actor.user_id)
 
 
 @periodic.register("retention.purge", every=timedelta(days=1))
