@@ -82,7 +82,9 @@ ACTIVITIES: tuple[Activity, ...] = (
              "Art. 6(1)(c) and (f) GDPR and Art. 32 (security of processing); Art. 5(2) accountability.",
              (LEARNERS, GUARDIANS, STAFF), (),
              ("users", "api_tokens", "sign_in_throttle", "audit_events", "outbox", "jobs", "evidence_purges",
-              "erasure_requests"),
+              "erasure_requests",
+              # the access and consent helpers' tables (issue 16): named here before their branches merge
+              "personal_data_reads", "privacy_acknowledgements", "guardian_hand_overs"),
              ("audit_trail", "api_tokens", "sign_in_throttle", "outbox", "finished_jobs", "pending_messages")),
 )
 TRANSFERS = ("Within the EU/EEA only: between the partner organisations of a mobility, in their countries. "
@@ -124,8 +126,8 @@ def _categories(tables: tuple[str, ...]) -> list[str]:
     """The catalogue's description of each table that holds personal data, in the catalogue's words."""
     found = []
     for table in tables:
-        holding = HOLDINGS[table]
-        if (holding.rows is not None or holding.personal) and holding.purpose not in found:
+        holding = HOLDINGS.get(table)
+        if holding is not None and (holding.rows is not None or holding.personal) and holding.purpose not in found:
             found.append(holding.purpose)
     return found
 
