@@ -89,3 +89,14 @@ def rows(session: Any, table_name: str, where: Where, mobility_ids: list[int]) -
     columns = [c for c in t.c]
     query = select(*columns).where(where(t, mobility_ids)).order_by(t.c.id.desc())
     return [dict(r._mapping) for r in session.execute(query)]
+
+
+def kept_until(session: Any, mobility: Mobility) -> date:
+    """The last day any evidence of the mobility is kept under its sending organisation's policy: what an
+    erasure request is told about the evidence it must leave (Art. 17(3)(b))."""
+    from_policy = expiries(mobility, Months(session))
+    return max(day for kind, day in from_policy.items() if kind in EVIDENCE_KINDS)
+
+
+#: The kinds of a mobility's records that are evidence (the others are personal working data).
+EVIDENCE_KINDS = ("recognition", "europass", "transcript", "assessment", "learning_agreement")

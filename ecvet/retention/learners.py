@@ -15,7 +15,7 @@ from ecvet.qualification.models import QualificationAward
 from ecvet.retention import evidence
 
 #: The evidence kinds whose rows keep a learner identifiable.
-EVIDENCE_KINDS = ("recognition", "europass", "transcript", "assessment", "learning_agreement")
+EVIDENCE_KINDS = evidence.EVIDENCE_KINDS
 def is_pseudonymised(learner: Learner) -> bool:
     return learner.name == erasure.pseudonym(learner.id)
 

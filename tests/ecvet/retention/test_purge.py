@@ -23,7 +23,7 @@ from ecvet.mobility.models import (
     RecognitionDecision,
 )
 from ecvet.privacy import erasure
-from ecvet.retention import ledger, policy
+from ecvet.retention import evidence, ledger, policy
 from ecvet.retention.models import EvidencePurge
 from ecvet.retention.purge import purge
 from ecvet.review.models import ActionPlan, Evaluation
@@ -129,6 +129,8 @@ def test_a_mobility_not_yet_expired_is_untouched(db: Database, frozen: FrozenClo
 
 def test_an_organisations_own_period_replaces_the_national_default(db: Database, frozen: FrozenClock) -> None:
     life = _world(db, frozen)
+    with db.transaction() as s:  # the mobility ended on 2027-04-09; the CZ default is 60 months
+        assert evidence.kept_until(s, s.get_one(Mobility, life.mobility_id)) == date(2032, 4, 9)
     frozen.set(datetime(2028, 6, 1, 3, 0, tzinfo=UTC))
     with db.transaction() as s:
         assert "transcript" not in purge(s, dry_run=True).counts()
@@ -139,6 +141,8 @@ def test_an_organisations_own_period_replaces_the_national_default(db: Database,
     with db.transaction() as s:
         report = purge(s, dry_run=False)
     assert {"learning_agreement", "assessment", "transcript", "recognition"} <= set(report.counts())
+    with db.transaction() as s:  # europass keeps its default: the latest evidence sets the date
+        assert evidence.kept_until(s, s.get_one(Mobility, life.mobility_id)) == date(2032, 4, 9)
     assert _counts(db, life.mobility_id)["personal_transcripts"] == 0
 
 
