@@ -198,7 +198,8 @@ def test_repeated_failures_lock_the_address_then_it_unlocks(world: World, known:
         assert 0 < int(locked.headers["Retry-After"]) <= throttle.LOCK.total_seconds()
         assert "try again" in body["detail"]
         with world.db.transaction(write=False) as s:
-            failed = s.scalars(select(AuditEvent).where(AuditEvent.action == "signin.failed").order_by(AuditEvent.id)).all()
+            failed = s.scalars(select(AuditEvent).where(AuditEvent.action == "signin.failed")
+                               .order_by(AuditEvent.id)).all()
         assert [e.detail["locked"] for e in failed] == [False] * (throttle.MAX_FAILURES - 1) + [True]
         assert {e.detail["email"] for e in failed} == {email}
         # other addresses are not affected

@@ -64,5 +64,6 @@ def test_refusing_action_keeps_nothing(db: Database, admin: Actor) -> None:
         tasks.complete(s, actor=member, task_id=task_id, data={"stale": True})
     with db.transaction(write=False) as s:
         assert row(s, HumanTask, task_id).state == TaskState.READY
-        actions_logged = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid).order_by(AuditEvent.id))]
+        actions_logged = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid)
+                                                      .order_by(AuditEvent.id))]
         assert "task.completed" not in actions_logged

@@ -30,7 +30,8 @@ def test_a_ready_user_task_is_projected_with_its_party_form_and_role(db: Databas
     assert row.name
     assert row.lane == "Sending organisation"
     with db.transaction(write=False) as s:
-        actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid).order_by(AuditEvent.id))]
+        actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid)
+                                               .order_by(AuditEvent.id))]
     assert actions[:3] == ["instance.started", "instance.status_changed", "task.created"]
 
 

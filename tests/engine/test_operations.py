@@ -58,7 +58,8 @@ def test_terminate_cancels_the_ready_tasks_for_good(db: Database, orgs: dict[str
     assert status(db, iid) == InstanceStatus.TERMINATED
     with db.transaction(write=False) as s:
         assert row(s, HumanTask, task.id).state == TaskState.CANCELLED
-        actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid).order_by(AuditEvent.id))]
+        actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid)
+                                               .order_by(AuditEvent.id))]
     assert "instance.terminated" in actions
     with pytest.raises(Conflict), db.transaction() as s:
         operations.terminate(s, actor=admin, instance_id=iid)

@@ -91,7 +91,8 @@ def test_failures_retry_with_backoff_then_incident_then_operator_retry(
     assert connectors.CALLS == ["Ana"] * 4
     with db.transaction(write=False) as s:
         assert row(s, Incident, incident.id).resolved_at is not None
-        actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid).order_by(AuditEvent.id))]
+        actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid)
+                                               .order_by(AuditEvent.id))]
         assert actions.count("incident.raised") == 1
         assert actions.count("incident.retried") == 1
         assert actions.count("service.completed") == 1

@@ -36,7 +36,8 @@ def test_sign_in_sets_a_protected_session_cookie_and_audits(app: Flask, world: W
     assert response.headers["Location"] == "/sign-in"
     assert browser.get("/tasks").status_code == 302  # signed out for real
     with world.db.transaction(write=False) as s:
-        actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.actor_id == world.host.person.id).order_by(AuditEvent.id))]
+        actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.actor_id == world.host.person.id)
+                                               .order_by(AuditEvent.id))]
     assert "session.signed_in" in actions
     assert "session.signed_out" in actions
 

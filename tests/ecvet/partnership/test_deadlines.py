@@ -45,7 +45,8 @@ def mails(db: Database, to: str) -> list[tuple[str, str]]:
 
 def audited(db: Database, action: str) -> list[dict[str, Any]]:
     with db.transaction(write=False) as s:
-        return [e.detail for e in s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))]
+        return [e.detail for e in s.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                                            .order_by(AuditEvent.id))]
 
 
 def required(p: PartnershipRun, role: str = ApprovalRole.COMPETENT_INSTITUTION) -> views.RequiredApprovalView:
