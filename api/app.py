@@ -41,6 +41,7 @@ from . import (
     problems,
     process_definitions,
     process_instances,
+    retention,
     reviews,
     signals,
     tasks,
@@ -59,7 +60,7 @@ RESOURCES = (
     messages, signals,
     outbox, mous, national_models, competent_institutions, partnerships, partner_profiles, attachments,
     mobilities, learners, reviews, evaluations, action_plans, documents, europass_mobilities, partner_search,
-    mobility_groups, privacy_notice, erasure_requests,
+    mobility_groups, privacy_notice, retention, erasure_requests,
 )
 
 

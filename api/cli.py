@@ -11,6 +11,7 @@ import click
 from demo import seed
 from ecvet import wiring
 from ecvet.mobility import seal
+from ecvet.retention import purge
 from engine import deployments, migrate, parties
 from engine.config import load_settings, settings
 from engine.db import Database
@@ -204,6 +205,24 @@ def credential_verify(file: str, key_file: str | None) -> None:
         click.echo("The key was taken from the file: compare it with the issuer's published keys "
                    "(or give it with --key) to be sure who signed.")
     sys.exit(0 if all(r.valid for r in results) else 1)
+
+
+@main.group()
+def retention() -> None:
+    """The retention policy (ecvet.retention)."""
+
+
+@retention.command("purge")
+@click.option("--dry-run", is_flag=True, help="list what would go, change nothing")
+def retention_purge(dry_run: bool) -> None:
+    """Apply the retention policy now (the worker does it daily) and print what went, per record kind."""
+    database = Database(load_settings().database_url)
+    try:
+        with database.transaction() as session:
+            report = purge.purge(session, dry_run=dry_run)
+            click.echo("\n".join(report.lines()))
+    finally:
+        database.dispose()
 
 
 @main.group()

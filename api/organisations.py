@@ -8,8 +8,10 @@ from flask import Response, request, send_file
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
+from ecvet.documents import i18n
 from ecvet.mobility import seal
 from ecvet.partnership import letterhead
+from ecvet.retention import policy, register
 from engine import parties
 from engine.errors import Invalid
 
@@ -175,3 +177,55 @@ def get_logo(organisation_id: int) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- retention and records of processing (ecvet.retention) -----------------------------------------
+
+_PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+class RetentionChange(Schema):
+    keep_months = fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True, strict=True),
+                              required=True, metadata={
+                                  "description": "{record kind: months} (null: back to the default); kinds as "
+                                                 "GET lists with configurable=true"})
+
+
+class RegisterArgs(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "pdf"]))
+    lang = fields.String(load_default=None, metadata={"description": "PDF texts: de, es, fr, it, nl or en; or two"})
+
+
+@blp.route("/<id:organisation_id>/retention", methods=["GET"])
+@blp.response(200)
+def get_policy(organisation_id: int) -> Any:
+    """The organisation's retention period of every record kind, its source (organisation, national default,
+    platform default) and legal basis. Members of the organisation and administrators; 404 for others."""
+    with authenticated(write=False) as (session, actor):
+        return policy.view(session, actor=actor, organisation_id=organisation_id)
+
+
+@blp.route("/<id:organisation_id>/retention", methods=["PUT"])
+@blp.arguments(RetentionChange)
+@blp.response(200)
+def put_policy(body: dict[str, Any], organisation_id: int) -> Any:
+    """Set the organisation's own periods (months) for some record kinds; 422 for an unknown kind or a value
+    out of 0-360; audited as ``retention.policy_changed``."""
+    with authenticated() as (session, actor):
+        return policy.change(session, actor=actor, organisation_id=organisation_id, keep_months=body["keep_months"])
+
+
+@blp.route("/<id:organisation_id>/processing-register", methods=["GET"])
+@blp.arguments(RegisterArgs, location="query")
+@blp.response(200)
+def get_register(args: dict[str, Any], organisation_id: int) -> Any:
+    """The organisation's records of processing (GDPR Art. 30), as JSON or, with ``format=pdf``, a PDF."""
+    if args["format"] == "pdf":
+        languages = i18n.languages(args["lang"])
+        with authenticated(write=False) as (session, actor):
+            body = register.pdf_bytes(session, actor=actor, organisation_id=organisation_id, languages=languages)
+        response = Response(body, mimetype="application/pdf", headers=_PRIVATE)
+        response.headers["Content-Disposition"] = f'attachment; filename="processing-register-{organisation_id}.pdf"'
+        return response
+    with authenticated(write=False) as (session, actor):
+        return register.build(session, actor=actor, organisation_id=organisation_id), _PRIVATE

@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "ecvet.europass.models",
     "ecvet.subject_access.models",
     "ecvet.consent.models",
+    "ecvet.retention.models",
     "ecvet.privacy.models",
 )
 

@@ -22,6 +22,7 @@ MODULES = (
     "ecvet.review.workflow",  # review.* actions, review.revision_done connector
     # sweeps the worker runs on a schedule (engine.periodic)
     "ecvet.consent.guardianship",  # guardian.access_ends: a guardian's access ends at the 18th birthday
+    "ecvet.retention.purge",  # retention.purge, daily
 )
 
 

@@ -149,7 +149,7 @@ PAGE_MODULES = ["auth", "inbox", "task_pages", "task_work_pages", "document_page
                 "vendor", "definitions_pages", "monitor_pages", "instance_pages", "start_pages", "profile_pages",
                 "site_pages", "verify_pages", "achievement_pages", "europass_pages", "partner_pages",
                 "form_editor_pages", "action_plan_pages", "group_pages", "group_start_pages",
-                "review_pages", "role_map_pages", "privacy_pages", "erasure_pages"]
+                "review_pages", "role_map_pages", "privacy_pages", "retention_pages", "erasure_pages"]
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""/verify: anyone checks a credential this platform signed (pasted or uploaded JSON), no sign-in."""
+"""/verify: anyone checks a credential this platform signed (pasted or uploaded JSON), or the SHA-256 printed
+on a document (held, or purged under the retention policy and still authentic), no sign-in."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from ecvet.mobility import seal
+from ecvet.retention import ledger
 from engine.config import settings
 
 from ..deps import unit_of_work
@@ -31,6 +33,11 @@ def verify_page() -> Any:
     if request.method == "GET":
         return render_template("verify/verify.html", results=None, problem=None, text="")
     text = _submitted()
+    if ledger.HASH.match(text.strip()):
+        # A SHA-256 printed on a document: held, purged under the retention policy (still authentic), or unknown.
+        with unit_of_work(write=False) as session:
+            found = ledger.check(session, text)
+        return render_template("verify/verify.html", results=None, problem=None, text=text.strip(), hash_check=found)
     problem = None
     results: list[tuple[Any, seal.Verification]] = []
     if not text.strip():

@@ -35,12 +35,10 @@ from ecvet.mobility.models import (
 from ecvet.privacy import holdings
 from ecvet.privacy.holdings import Holding, Kind, Treatment
 from ecvet.privacy.models import AppendOnlyUnlock
+from ecvet.retention import evidence as retention_evidence
 from engine import audit
 from engine.models import Base, User
 
-#: How long a mobility's signed evidence is kept after its end, when nothing else is configured: ten
-#: years covers the national archiving rules of the partner countries and the Erasmus+ audit period.
-EVIDENCE_YEARS = 10
 #: ``learners.date_of_birth`` is NOT NULL and printed by documents and credentials: an erased learner's
 #: becomes this date, which no learner has and which makes them adult (no guardian keeps access).
 ERASED_BIRTH_DATE = date(1900, 1, 1)
@@ -87,13 +85,6 @@ def _key(table: Table, row: RowMapping) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def _years_after(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 def _mobility_of(table: str, row: RowMapping, maps: dict[str, dict[Any, int]]) -> set[int]:
     """The mobilities an evidence row belongs to."""
     if table == "mobilities":
@@ -119,7 +110,7 @@ def kept_evidence(session: Session, learner_id: int, *, today: date,
         LaSignature, LaSignature.la_id == LearningAgreement.id).where(LearningAgreement.mobility_id.in_(mobilities))))
     signed |= set(session.scalars(select(PersonalTranscript.mobility_id).where(
         PersonalTranscript.learner_id == learner_id)))
-    until = {m: _years_after(mobilities[m].end_date, EVIDENCE_YEARS) for m in signed}
+    until = {m: retention_evidence.kept_until(session, mobilities[m]) for m in signed}
     running = {m: day for m, day in until.items() if day >= today}
     maps: dict[str, dict[Any, int]] = {
         "la": {la: m for la, m in session.execute(select(LearningAgreement.id, LearningAgreement.mobility_id).where(

@@ -356,6 +356,10 @@ _CATALOGUE: tuple[Holding, ...] = (
     Holding("guardian_hand_overs", E, "When the guardian's access ended at the learner's 18th birthday.",
             _of_learner(GuardianHandOver), ("came_of_age_on",), K),
     _none("evaluation_visibility_policies", "The partners' choice of who reads evaluation sheets under a MoU."),
+    # Retention (ecvet.retention, migration 1805) ----------------------------------------------------------
+    _none("retention_policies", "Organisations' retention periods per record kind: no learner's data."),
+    _none("evidence_purges", "Hashes and dates of evidence purged under the retention policy, so signed copies "
+                             "still verify: no link to a person (no learner id, by design).", append_only=True),
     # Data protection -----------------------------------------------------------------------------------
     Holding("erasure_requests", E, "The learner's erasure requests and their answers (Art. 5(2), 12, 17).",
             _of_learner(ErasureRequest), ("refusal_note",), K),

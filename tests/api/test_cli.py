@@ -1,10 +1,10 @@
 """The `ecvet` command (api/cli.py): bootstrap-demo seeds and prints the credentials table, twice alike;
-`credential verify` checks a signed credential offline."""
+`credential verify` checks a signed credential offline; `retention purge [--dry-run]` prints what goes."""
 from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from ecvet.mobility import seal
 from ecvet.mobility.models import Mobility
 from engine.clock import FrozenClock
 from engine.db import Database
+from engine.models import SignInThrottle
 from tests.support.ecvet_worlds import CZECH_SCHOOL, make_lifecycle_world
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
@@ -72,3 +73,25 @@ def test_credential_verify_checks_the_signature_offline(db: Database, frozen: Fr
     broken = runner.invoke(main, ["credential", "verify", str(one)])
     assert broken.exit_code == 1
     assert "not a readable JSON file" in broken.output
+
+
+def test_retention_purge_prints_what_goes_and_a_dry_run_keeps_it(db: Database, db_url: str, frozen: FrozenClock,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    with db.transaction() as s:
+        s.add(SignInThrottle(email="someone@example.org", failures=2, window_started_at=T0))
+    frozen.set(T0 + timedelta(days=3))
+    runner = CliRunner()
+    dry = runner.invoke(main, ["retention", "purge", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.startswith("Dry run ")
+    assert "sign_in_throttle: delete 1 row(s) of sign_in_throttle: someone@example.org" in dry.stdout
+    with db.transaction() as s:
+        assert s.get(SignInThrottle, "someone@example.org") is not None
+    done = runner.invoke(main, ["retention", "purge"])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.startswith("Purge ")
+    with db.transaction() as s:
+        assert s.get(SignInThrottle, "someone@example.org") is None
+    again = runner.invoke(main, ["retention", "purge"])
+    assert "nothing to purge" in again.stdout

@@ -25,6 +25,7 @@ DOMAIN_TABLES = {
     "europass_mobilities", "europass_signatures", "letterheads",
     "personal_data_reads",
     "privacy_acknowledgements", "guardian_hand_overs", "evaluation_visibility_policies",
+    "retention_policies", "evidence_purges",
     "erasure_requests", "append_only_unlocks",
 }
 

@@ -1,7 +1,6 @@
 """engine.periodic: a registered sweep runs once per interval, whatever the number of workers."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -15,13 +14,14 @@ from engine.models import AuditEvent, Job, JobStatus, utcnow
 
 
 @pytest.fixture
-def sweep() -> Iterator[str]:
+def sweep(monkeypatch: pytest.MonkeyPatch) -> str:
     def run(session: Session) -> None:
         audit.record(session, actor_id=None, action="sweep.ran")
 
+    # Only this sweep: the domain's own (retention purge...) are registered once any test loaded the wiring.
+    monkeypatch.setattr(periodic, "REGISTERED", {})
     periodic.register("test-sweep", every=timedelta(hours=1))(run)
-    yield "test-sweep"
-    periodic.REGISTERED.pop("test-sweep", None)
+    return "test-sweep"
 
 
 def _ran(db: Database) -> int:

@@ -1,16 +1,19 @@
 """/verify (api/web/verify_pages.py): anyone pastes or uploads a credential, no sign-in, and reads whether
-it is valid and who issued it; a changed credential or another key is refused."""
+it is valid and who issued it; a changed credential or another key is refused; a document's SHA-256 is
+held, purged under the retention policy (still authentic) or unknown."""
 from __future__ import annotations
 
 import copy
 import io
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
 
 from ecvet.mobility import seal
 from ecvet.mobility.models import Mobility
+from ecvet.retention.purge import purge
 from engine.clock import FrozenClock
 from engine.db import Database
 from tests.api.web.conftest import browser_for
@@ -84,3 +87,27 @@ def test_the_learner_downloads_her_credentials_and_anyone_checks_them(app: Flask
     assert download.status_code == 200
     checked = browser_for(app).post("/verify", {"file": (io.BytesIO(download.data), "credentials.jsonld")})
     assert checked.get_data(as_text=True).count(f"Issued and signed by {CZECH_SCHOOL}.") == 2
+
+
+def test_a_documents_hash_stays_authentic_after_the_retention_purge(app: Flask, db: Database,
+                                                                    frozen: FrozenClock) -> None:
+    life = make_lifecycle_world(db, frozen, "implications")
+    digest = life.transcript_hash or ""
+    anyone = browser_for(app)
+
+    def check(text: str) -> str:
+        page = anyone.post("/verify", {"credential": text})
+        assert page.status_code == 200
+        return page.get_data(as_text=True)
+
+    assert 'data-hash="held"' in check(digest.upper())
+    assert 'data-hash="unknown"' in check("ab" * 32)
+    frozen.set(datetime(2032, 5, 1, 3, 0, tzinfo=UTC))  # 60 months after the mobility's end
+    with db.transaction() as s:
+        purge(s, dry_run=False)
+    with db.transaction() as s:
+        assert s.get(Mobility, life.mobility_id) is not None
+    after = check(digest)
+    assert 'data-hash="purged"' in after
+    assert "signed on 2027-04-08" in after
+    assert "purged on 2032-05-01" in after
