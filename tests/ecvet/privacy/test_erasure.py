@@ -15,6 +15,7 @@ from ecvet.mobility.models import LaSignature, LaVersion, Learner, PersonalTrans
 from ecvet.privacy import erasure, holdings
 from ecvet.privacy.erasure import ERASED_BIRTH_DATE, KeptReason
 from ecvet.privacy.models import AppendOnlyUnlock
+from ecvet.retention import policy as retention_policy
 from engine import audit
 from engine.clock import FrozenClock
 from engine.db import Database
@@ -130,10 +131,24 @@ def test_evidence_past_its_retention_period_is_not_kept(db: Database, frozen: Fr
     world = make_privacy_world(db, frozen)
     with db.transaction(write=False) as s:
         now = erasure.kept_evidence(s, world.learner_id, today=date(2030, 1, 1))
-        later = erasure.kept_evidence(s, world.learner_id, today=date(2037, 4, 10))
-    assert now.until["personal_transcripts"] == "2037-04-09"  # the mobility ended 2027-04-09, plus ten years
+        later = erasure.kept_evidence(s, world.learner_id, today=date(2034, 4, 10))
+    # the mobility ended 2027-04-09; the German school keeps evidence seven years (national default)
+    assert now.until["personal_transcripts"] == "2034-04-09"
     assert now.keep["mobilities"] == {world.run.mobility_id}
     assert later.keep == {}
+
+
+def test_the_sending_organisations_own_period_decides_what_is_kept(db: Database, frozen: FrozenClock) -> None:
+    world = make_privacy_world(db, frozen)
+    sending = world.sc.sending.actor
+    with db.transaction() as s:
+        retention_policy.change(s, actor=sending, organisation_id=min(sending.organisation_ids),
+                                keep_months={kind: 120 for kind in ("learning_agreement", "assessment", "transcript",
+                                                                    "recognition", "europass")})
+    with db.transaction(write=False) as s:
+        kept = erasure.kept_evidence(s, world.learner_id, today=date(2035, 1, 1))
+    assert kept.until["personal_transcripts"] == "2037-04-09"
+    assert kept.keep["mobilities"] == {world.run.mobility_id}
 
 
 def test_the_unlock_never_opens_the_audit_trail(db: Database) -> None:
