@@ -431,6 +431,37 @@ for G in $GROUP_IDS; do
 done
 [ -n "$SIGNED_GROUP" ] || echo "   (no group task waits for a demo user: the demo's group was signed already)"
 
+# --- 5. Data protection (issue 16) -------------------------------------------------------------------
+step "18. Lea's data: the privacy notice, who looked at her data, and everything held about her"
+NOTICE=$(curl -sS "$B/api/privacy-notice?language=de")
+echo "   privacy notice (de), version $(echo "$NOTICE" | get '.version' | cut -c1-12)…: $(echo "$NOTICE" | get '.sections[].heading' | paste -sd ';' | sed 's/;/; /g')"
+api POST /api/privacy-notice/acknowledgements "$LEA" \
+  "{\"version\": \"$(echo "$NOTICE" | get '.version')\", \"language\": \"de\"}" >/dev/null
+echo "   Lea acknowledged it: $(api GET /api/privacy-notice/acknowledgements "$LEA" | get '.[0].acknowledged_at')"
+READS=$(api GET "/api/learners/$LEARNER/reads?others_only=true&limit=5" "$LEA")
+echo "$READS" | get '.items[] | "   \(.at[0:16]) \(.reader_name) (\(.organisation_name // "personally")) read \(.what) \(.record_id)"'
+EXPORT=$(api GET "/api/learners/$LEARNER/export" "$LEA")
+echo "   her export: $(echo "$EXPORT" | get '.tables | length') tables, $(echo "$EXPORT" | get '.files | length') files," \
+     "$(echo "$EXPORT" | get '.reads | length') reads of her data"
+curl -sS "$B/api/learners/$LEARNER/export?format=pdf" -H "Authorization: Bearer $LEA" -o "$OUT/lea-my-data.pdf"
+head -c 4 "$OUT/lea-my-data.pdf" | grep -q '%PDF' || { echo "the export PDF is not a PDF" >&2; exit 1; }
+echo "   and as a PDF: $OUT/lea-my-data.pdf"
+refused 404 "Lukas asks for Lea's export" GET "/api/learners/$LEARNER/export" "$LUKAS"
+refused 404 "the hotel asks for Lea's export" GET "/api/learners/$LEARNER/export" "$HOTEL"
+
+step "19. The school's retention periods and records of processing; the platform's purge, as a dry run"
+SCHOOL_ORG=$(echo "$LEA_MOBILITY" | get '.sending_organisation_id')
+api GET "/api/organisations/$SCHOOL_ORG/retention" "$SCHOOL" \
+  | get '.kinds[] | select(.category == "evidence") | "   \(.kind): \(.keep_months) months (\(.source))"'
+REGISTER=$(api GET "/api/organisations/$SCHOOL_ORG/processing-register" "$SCHOOL")
+echo "$REGISTER" | get '.activities[] | "   register: \(.name)"'
+refused 422 "a retention period of -1 months" PUT "/api/organisations/$SCHOOL_ORG/retention" "$SCHOOL" \
+  '{"keep_months": {"transcript": -1}}'
+refused 404 "the hotel reads the school's register" GET "/api/organisations/$SCHOOL_ORG/processing-register" "$HOTEL"
+ADMIN=$(token admin@example.org)
+DRY=$(api GET /api/retention/dry-run "$ADMIN")
+echo "   dry run: $(echo "$DRY" | get '.items | length') records would go today (the demo's evidence is young)"
+
 echo
 echo "Done: Lukas's Learning Agreement is in force; Lea's mobility is recognised, credited and reviewed;"
 echo "her documents, Europass Mobility and credentials are in $OUT."
