@@ -96,8 +96,8 @@ def test_openapi_document_is_valid_openapi_3(world: World) -> None:
 
 
 def test_openapi_says_which_operations_are_public(world: World) -> None:
-    """Only /healthz, /metrics (without ECVET_METRICS_TOKEN), POST /api/tokens and an organisation's public
-    keys need no token, and the document says so; every other operation keeps the bearer requirement and
+    """Only /healthz, /metrics (without ECVET_METRICS_TOKEN), POST /api/tokens, an organisation's public
+    keys and the privacy notice need no token, and the document says so; every other operation keeps the bearer requirement and
     documents its 401."""
     doc = openapi(world.client)
     public, protected = set(), set()
@@ -112,11 +112,13 @@ def test_openapi_says_which_operations_are_public(world: World) -> None:
                 assert operation["responses"]["401"] == {"$ref": "#/components/responses/UNAUTHORIZED"}, path
                 protected.add(f"{method.upper()} {path}")
     assert public == {"GET /healthz", "GET /metrics", "POST /api/tokens",
-                      "GET /api/organisations/{organisation_id}/keys"}  # public keys of signed credentials
+                      "GET /api/organisations/{organisation_id}/keys",  # public keys of signed credentials
+                      "GET /api/privacy-notice"}  # read before anyone signs in (GDPR Art. 13)
     assert len(protected) >= 60
     # what the document says is what the server does
     assert world.client.get("/healthz").status_code == 200
     assert world.client.get("/metrics").status_code == 200
+    assert world.client.get("/api/privacy-notice").status_code == 200
     assert_problem(world.client.get("/api/tokens"), 401)
 
 
