@@ -115,6 +115,22 @@ _BASIS = {
 }
 
 
+#: The record kinds in words (the pages say the same through their catalogue, ``retention.kind.*``).
+_KIND_NAMES = {
+    "learning_agreement": "Learning Agreements and their signatures",
+    "assessment": "Assessment sheets, signatures, acknowledgements and evidence files",
+    "transcript": "Personal Transcripts", "recognition": "Validation and recognition decisions, credits",
+    "europass": "Europass Mobility and its sign-offs", "qualification_award": "Qualifications awarded",
+    "mou": "Memoranda of Understanding and their approvals", "audit_trail": "Audit trail",
+    "learner_profile": "Learner's profile", "mobility_free_text": "Free text of mobilities (reasons, status history)",
+    "review": "Evaluation sheets and action plans", "sign_in_throttle": "Failed sign-ins",
+    "api_tokens": "Expired or revoked sign-in tokens", "outbox": "Notification e-mails sent",
+    "finished_jobs": "Finished background jobs", "pending_messages": "Process messages delivered or expired",
+}
+_SOURCE_NAMES = {"organisation": "Set by the organisation", "national_default": "National default",
+                 "platform_default": "Platform default"}
+
+
 def _period(row: dict[str, Any]) -> str:
     since = _SINCE.get(row["since"], row["since"])
     if row["keep_months"] is not None:
@@ -169,7 +185,7 @@ def document(session: Session, *, actor: Actor, organisation_id: int, at: dateti
             table=Table(["Personal data"], [[c] for c in activity["personal_data"]]) if activity["personal_data"]
             else None))
         sections.append(Section("Retention", table=Table(["Record kind", "Kept", "Source"], [
-            [r["kind"].replace("_", " "), r["period"], r["basis"] or r["source"].replace("_", " ")]
+            [_KIND_NAMES.get(r["kind"], r["kind"]), r["period"], r["basis"] or _SOURCE_NAMES.get(r["source"], "")]
             for r in activity["retention"]])))
     sections.append(Section("Security measures", table=Table(["Measure"], [[m] for m in SECURITY])))
     data = {"register": register}
