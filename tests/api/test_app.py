@@ -96,9 +96,9 @@ def test_openapi_document_is_valid_openapi_3(world: World) -> None:
 
 
 def test_openapi_says_which_operations_are_public(world: World) -> None:
-    """Only /healthz, /metrics (without ECVET_METRICS_TOKEN), POST /api/tokens, an organisation's public
-    keys and the privacy notice need no token, and the document says so; every other operation keeps the bearer requirement and
-    documents its 401."""
+    """Only /healthz, /metrics (without ECVET_METRICS_TOKEN), POST /api/tokens, an organisation's
+    public keys and the privacy notice need no token, and the document says so; every other operation
+    keeps the bearer requirement and documents its 401."""
     doc = openapi(world.client)
     public, protected = set(), set()
     for path, item in doc["paths"].items():
