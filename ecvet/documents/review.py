@@ -162,7 +162,8 @@ def build_partnership_review(session: Session, actor: Actor, record_id: int) -> 
     answers = [[text(_QUESTIONS.get(q.get("question"), q.get("question"))), text(who.get(party, party)),
                 text(counts.get("yes")), text(counts.get("partly")), text(counts.get("no"))]
                for q in summary.get("questions") or []
-               for party, counts in [("all", q.get("overall") or {}), *sorted((q.get("by_party") or {}).items())]]
+               for party, counts in [("all", q.get("overall") or {}), *sorted((q.get("by_party") or {}).items())]
+               if any(counts.get(answer) for answer in ("yes", "partly", "no"))]  # sheets no partner may read: none
     sections = [
         Section("Partnership under review", fields(
             ("MoU", code or f"MoU {row.mou_id}"), ("Version reviewed", row.mou_version_reviewed),

@@ -129,7 +129,8 @@ def _counts(answers: list[str]) -> AnswerCounts:
 
 def _question(name: str, sheets: list[Evaluation]) -> QuestionSummary:
     return {"question": name, "overall": _counts([getattr(e, name) for e in sheets]),
-            "by_party": {p: _counts([getattr(e, name) for e in sheets if e.party == p]) for p in ReviewParty.ALL}}
+            "by_party": {p: _counts([getattr(e, name) for e in sheets if e.party == p]) for p in ReviewParty.ALL
+                         if any(e.party == p for e in sheets)}}
 
 
 def _proposals(review: Review, sheets: list[Evaluation]) -> list[Proposal]:
@@ -164,14 +165,15 @@ def conclusion_view(row: PartnershipReview) -> ConclusionView:
 
 
 def _summary_of(session: Session, mou: Mou, actor: Actor | None = None) -> PartnershipReviewSummary:
-    """The counts over every sheet; the proposals quoted only from the sheets the reader may read (issue 16:
-    the MoU's evaluation visibility), or, for the summary kept with a conclusion (no ``actor``), from the
-    sheets every partner may read."""
+    """The answers counted and the proposals quoted only from the sheets the reader may read (issue 16: the
+    MoU's evaluation visibility; with one review, a count per party is that party's sheet), or, for the
+    summary kept with a conclusion (no ``actor``), from the sheets every partner may read."""
     shared = visibility.readable_parties(session, mou.id, speaks_for={ReviewParty.SENDING}, is_admin=False) \
         & visibility.readable_parties(session, mou.id, speaks_for={ReviewParty.HOSTING}, is_admin=False)
     mobilities = list(session.scalars(select(Mobility).where(Mobility.mou_id == mou.id).order_by(Mobility.id)))
     reviews = list(session.scalars(select(Review).where(Review.mou_id == mou.id).order_by(Review.id)))
     sheets: list[Evaluation] = []
+    counted: list[Evaluation] = []
     proposals: list[Proposal] = []
     plans: list[PlanSummary] = []
     open_actions: list[OpenAction] = []
@@ -180,6 +182,7 @@ def _summary_of(session: Session, mou: Mou, actor: Actor | None = None) -> Partn
         of_review = service.evaluations_of(session, review)
         sheets += of_review
         readable = service.readable_parties(session, actor, review) if actor is not None else shared
+        counted += [e for e in of_review if e.party in readable]
         proposals += _proposals(review, [e for e in of_review if e.party in readable])
         plan = service.action_plan_of(session, review)
         if plan is None:
@@ -200,7 +203,7 @@ def _summary_of(session: Session, mou: Mou, actor: Actor | None = None) -> Partn
         "mobilities": len(mobilities), "mobilities_by_status": dict(Counter(m.status for m in mobilities)),
         "reviews": len(reviews), "reviews_by_status": dict(Counter(r.status for r in reviews)),
         "evaluations": len(sheets),
-        "questions": [_question("outcomes_appropriate", sheets), _question("evidence_sufficient", sheets)],
+        "questions": [_question("outcomes_appropriate", counted), _question("evidence_sufficient", counted)],
         "proposals": proposals, "action_plans": plans, "actions_done": done_total[0], "actions_total": done_total[1],
         "open_actions": sorted(open_actions, key=lambda a: (a["due_date"], a["review_id"])),
         "conclusions": [conclusion_view(r) for r in earlier],

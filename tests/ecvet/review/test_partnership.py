@@ -65,10 +65,12 @@ def test_the_partners_read_every_mobilitys_review_in_one_summary(db: Database, a
     with db.transaction(write=False) as s:
         seen = partnership_review.summary(s, actor=p.host.actor, mou_id=mou_id)
     assert (seen["mobilities"], seen["reviews"], seen["evaluations"]) == (2, 2, 5)
+    # The answers are counted from the sheets the reader reads: by default the host its own two only (with
+    # one review a count per party would be that party's sheet).
     outcomes, evidence = seen["questions"]
-    assert outcomes["overall"] == {"yes": 2, "partly": 2, "no": 1}
-    assert outcomes["by_party"]["hosting"] == {"yes": 0, "partly": 1, "no": 1}
-    assert evidence["overall"] == {"yes": 3, "partly": 1, "no": 1}
+    assert outcomes["overall"] == {"yes": 0, "partly": 1, "no": 1}
+    assert outcomes["by_party"] == {"hosting": {"yes": 0, "partly": 1, "no": 1}}
+    assert evidence["overall"] == {"yes": 0, "partly": 1, "no": 1}
     # The proposals are quoted from the sheets the reader reads (issue 16): the host its own by default,
     # the school's too once the partners share their sheets, the learner's never; admins all.
     quoted = {(x["party"], x["kind"], x["unit"], x["text"]) for x in seen["proposals"]}
@@ -83,6 +85,11 @@ def test_the_partners_read_every_mobilitys_review_in_one_summary(db: Database, a
     assert {party for party, *_ in quoted} == {"sending", "hosting"}
     assert ("learner", "unit_remark", "U1", "Too short") in {
         (x["party"], x["kind"], x["unit"], x["text"]) for x in everything["proposals"]}
+    assert set(shared["questions"][0]["by_party"]) == {"sending", "hosting"}
+    outcomes, evidence = everything["questions"]
+    assert outcomes["overall"] == {"yes": 2, "partly": 2, "no": 1}
+    assert set(outcomes["by_party"]) == {"sending", "hosting", "learner"}
+    assert evidence["overall"] == {"yes": 3, "partly": 1, "no": 1}
     (plan,) = seen["action_plans"]
     assert (plan["status"], plan["actions_done"], plan["actions_total"]) == ("open", 0, 3)
     assert (seen["actions_done"], seen["actions_total"], len(seen["open_actions"])) == (0, 3, 3)
@@ -128,9 +135,19 @@ def test_the_conclusions_start_the_mou_revision_with_the_summary(db: Database, a
     assert (document.title, document.status) == ("Review of the partnership", "revision started")
     answers = next(x for x in document.sections if x.heading == "What the evaluation sheets say").table
     assert answers is not None
-    assert answers.rows[0] == ["Were the agreed learning outcomes appropriate?", "Everyone", "2", "2", "1"]
+    # kept for every partner to read: by default no partner reads another's sheet, so no answer is counted
+    assert answers.rows == []
     assert next(x for x in document.sections if x.heading == "Conclusions").text == conclusions
     assert pdf.render(document).startswith(b"%PDF-")
+    # once the partners share their sheets, a conclusion keeps their answers, never the learners'
+    with db.transaction() as s:
+        visibility.set_policy(s, actor=p.sender.actor, mou_id=mou_id, visibility=EvaluationVisibility.PARTNERS)
+        shared_id = partnership_review.conclude(s, actor=p.sender.actor, mou_id=mou_id, conclusions="Shared").id
+    with db.transaction(write=False) as s:
+        shared = documents.build(s, actor=p.host.actor, kind="partnership-review", record_id=shared_id)
+    rows = next(x for x in shared.sections if x.heading == "What the evaluation sheets say").table
+    assert rows is not None
+    assert {row[1] for row in rows.rows} == {"Everyone", "Sending organisation", "Hosting organisation"}
     p.draft_and_submit(mobility_duration_weeks={"min": 4, "max": 8})
     p.approve_all("hosting")
     assert p.mou()[:2] == (MouStatus.ACTIVE, version + 1)
