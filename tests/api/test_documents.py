@@ -260,9 +260,14 @@ def test_review_documents_for_the_reviews_parties(app: Flask, db: Database) -> N
         assert plan.headers["Content-Disposition"] == \
             f'attachment; filename="action-plan-{review.action_plan_id}.pdf"'
         assert "SendthelogtemplatewiththeLA" in pdf_text(plan.data)
-        sheet = learner.get(f"/api/documents/evaluation/{review.evaluation_ids['hosting']}").get_json()
+        host = _caller(client, life.hosting)
+        sheet = host.get(f"/api/documents/evaluation/{review.evaluation_ids['hosting']}").get_json()
         assert sheet["schema"] == "ecvet-flow/document/evaluation/v1"
         assert sheet["data"]["strengths"] == "Motivated learner"
+        # each party reads its own sheet and the action plan (issue 16's default): not the hotel's
+        own = learner.get(f"/api/documents/evaluation/{review.evaluation_ids['learner']}").get_json()
+        assert own["data"]["outcomes_appropriate"] == "partly"
+        assert_problem(learner.get(f"/api/documents/evaluation/{review.evaluation_ids['hosting']}"), 404)
         assert_problem(outsider.get(f"/api/documents/action-plan/{review.action_plan_id}"), 404)
         assert_problem(outsider.get(f"/api/documents/evaluation/{review.evaluation_ids['hosting']}?format=pdf"), 404)
     finally:
