@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, current_app
 from marshmallow import Schema, fields, validate
 
-from ecvet.documents import pdf
+from ecvet.documents import i18n, pdf
 from ecvet.mobility import qualification_award, views
 from ecvet.privacy import service as erasure_service
 from ecvet.privacy import views as privacy_views
@@ -146,6 +146,9 @@ def list_reads(args: dict[str, Any], learner_id: int) -> Any:
 class ExportArgs(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "pdf"]),
                            metadata={"description": "json (default) or pdf"})
+    lang = fields.String(load_default=None, validate=validate.Length(max=20),
+                         metadata={"description": "the PDF's language (en, de, es, nl, fr, it), or two side by "
+                                                  "side, e.g. de,en; the reader's profile language by default"})
 
 
 class ExportOut(Schema):
@@ -167,12 +170,15 @@ class ExportOut(Schema):
 def export_learner(args: dict[str, Any], learner_id: int) -> Any:
     """Everything held about the learner (every table's rows about them, files, who read the data), as JSON
     or as a readable PDF with `?format=pdf`. For the learner, their guardian while a minor, a member of the
-    sending organisation (answering the learner's request) and admins; 404 for anyone else. Audited."""
+    sending organisation (answering the learner's request) and admins; 404 for anyone else. Audited.
+    The PDF is in the reader's profile language; `?lang=de` (or `de,en`: side by side) chooses (422 for
+    another language)."""
     with authenticated() as (session, actor):  # writes the export down (audit trail, reads log)
+        langs = i18n.languages(args["lang"]) if args["lang"] else export.reader_languages(session, actor)
         held = export.collect(session, actor=actor, learner_id=learner_id)
     headers = {"Cache-Control": "private, no-store"}
     if args["format"] == "json":
         return held, headers
-    body = pdf.render(export.as_document(held))
+    body = pdf.render(export.as_document(held, langs))
     return Response(body, mimetype="application/pdf", headers={
         **headers, "Content-Disposition": f'attachment; filename="learner-{learner_id}-data.pdf"'})

@@ -22,6 +22,7 @@ from ecvet.mobility.models import Learner
 from ecvet.subject_access import audited, export, reads
 from engine.parties import Actor
 
+from . import messages
 from .auth import page_session, require_viewer
 
 bp = Blueprint("web_achievements", __name__)
@@ -107,7 +108,7 @@ def export_download(learner_id: int, fmt: str) -> Any:
     with page_session() as (session, actor):  # writes the export down
         held = export.collect(session, actor=actor, learner_id=learner_id)
     if fmt == "pdf":
-        body, mimetype = pdf.render(export.as_document(held)), "application/pdf"
+        body, mimetype = pdf.render(export.as_document(held, (messages.current_language(),))), "application/pdf"
     else:
         body, mimetype = json.dumps(held, ensure_ascii=False, indent=2).encode("utf-8"), "application/json"
     return Response(body, mimetype=mimetype, headers={

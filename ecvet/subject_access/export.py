@@ -8,22 +8,25 @@ own test fails until it is. Values are made JSON-safe; bytes are never exported,
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ecvet.documents.i18n import LANGUAGES, SOURCE, localise, say
 from ecvet.documents.model import Document, Reference, Section, Table, text
 from ecvet.evidence import content_hash
 from ecvet.mobility.models import EvidenceFile, Learner, Mobility
 from ecvet.partnership.models import Attachment
 from engine import audit, clock
 from engine.errors import NotFound
+from engine.models import User
 from engine.parties import Actor
 
 from . import holdings_rows
+from .labels import label
 from .reads import acts_for, all_reads, record_read
 
 SCHEMA = "ecvet-flow/learner-export/v1"
@@ -119,60 +122,77 @@ def collect(session: Session, *, actor: Actor, learner_id: int) -> dict[str, Any
 #: :data:`WORD_MAX` is split so a column of the page can hold it (hashes, links, JSON without spaces).
 VALUE_MAX = 1200
 WORD_MAX = 32
+#: Said after a value cut at :data:`VALUE_MAX` (a msgid of the documents' catalogue).
+CUT = "… (cut here: the JSON export holds it whole)"
+#: The PDF's fixed texts besides the parts' headings and the field labels (msgids of the documents' catalogue).
+TITLE = "Everything held about the learner"
+NONE_HELD = "None held."
+NOBODY_READ = "Nobody has read the data yet."
 
 
-def readable(value: Any) -> str:
-    """A value as the PDF prints it: as a document field, long words split, long texts cut."""
+def readable(value: Any, langs: Sequence[str] = (SOURCE,)) -> str:
+    """A value as the PDF prints it: as a document field, long words split, long texts cut (said in `langs`)."""
     said = text(value)
     if len(said) > VALUE_MAX:
-        said = said[:VALUE_MAX] + " … (cut here: the JSON export holds it whole)"
+        said = f"{said[:VALUE_MAX]} {say(CUT, langs)}"
     return " ".join(" ".join(word[i:i + WORD_MAX] for i in range(0, len(word), WORD_MAX)) or word
                     for word in said.split(" "))
 
 
-def _record_section(heading: str, row: Mapping[str, Any]) -> Section:
-    return Section(heading, [(column, readable(value)) for column, value in row.items()])
+def _record_section(heading: str, row: Mapping[str, Any], langs: Sequence[str]) -> Section:
+    """A record with a field per column, labelled in words (:mod:`.labels`; ``localise`` says them in `langs`)."""
+    return Section(heading, [(label(column), readable(value, langs)) for column, value in row.items()])
 
 
 #: A working record outside the named parts is printed as one line of at most this many characters.
 SUMMARY_MAX = 300
 
 
-def _summary(row: Mapping[str, Any]) -> str:
+def _summary(row: Mapping[str, Any], langs: Sequence[str]) -> str:
     """A working record in one line: its short values (long texts and JSON are in the JSON export)."""
-    said = "; ".join(f"{k}: {text(v)}" for k, v in row.items()
+    said = "; ".join(f"{say(label(k), langs)}: {text(v)}" for k, v in row.items()
                      if k != "id" and v not in (None, "", [], {}) and not isinstance(v, dict | list))
-    return readable(said[:SUMMARY_MAX] + (" …" if len(said) > SUMMARY_MAX else ""))
+    return readable(said[:SUMMARY_MAX] + (" …" if len(said) > SUMMARY_MAX else ""), langs)
 
 
-def as_document(held: Mapping[str, Any]) -> Document:
-    """The export as a :class:`~ecvet.documents.model.Document` (for the PDF renderer): a part per kind of
-    record (learner, mobilities, agreements, assessments, transcripts, recognitions, signatures, accounts),
-    each record with all its fields; then every other table (working data: processes, tasks, mails, the
-    audit trail) a line per record; the files and who read the data."""
+def as_document(held: Mapping[str, Any], langs: Sequence[str] = (SOURCE,)) -> Document:
+    """The export as a :class:`~ecvet.documents.model.Document` (for the PDF renderer) in the languages
+    `langs` (:func:`ecvet.documents.i18n.languages`; localised with :func:`~ecvet.documents.i18n.localise`):
+    a part per kind of record (learner, mobilities, agreements, assessments, transcripts, recognitions,
+    signatures, accounts), each record with all its fields; then every other table (working data: processes,
+    tasks, mails, the audit trail) a line per record; the files and who read the data."""
     tables: Mapping[str, Mapping[str, Any]] = held["tables"]
     sections: list[Section] = []
     named = {t for _h, names in PDF_PARTS for t in names}
+    none_held = say(NONE_HELD, langs)
     for part, names in PDF_PARTS:
         rows = [(name, row) for name in names if name in tables for row in tables[name]["rows"]]
-        sections.append(Section(part, text=None if rows else "None held."))
-        sections.extend(_record_section(f"{tables[name]['heading']} {row.get('id', '')}".strip(), row)
-                        for name, row in rows)
+        sections.append(Section(part, text=None if rows else none_held))
+        sections.extend(_record_section(f"{say(tables[name]['heading'], langs)} {row.get('id', '')}".strip(), row,
+                                        langs) for name, row in rows)
     others = [t for t in sorted(tables) if t not in named and tables[t]["rows"]]
-    sections.append(Section("Other records", text=None if others else "None held."))
-    sections.extend(Section(tables[t]["heading"], text=readable(tables[t]["purpose"]), table=Table(
-        ["Record", "Held"], [[text(r.get("id", "")), _summary(r)] for r in tables[t]["rows"]])) for t in others)
+    sections.append(Section("Other records", text=None if others else none_held))
+    sections.extend(Section(tables[t]["heading"], text=readable(tables[t]["purpose"], langs), table=Table(
+        ["Record", "Held"], [[text(r.get("id", "")), _summary(r, langs)] for r in tables[t]["rows"]]))
+        for t in others)
     files = held["files"]
     sections.append(Section("Files", table=Table(["Name", "Size (bytes)", "SHA-256", "Link"], [
-        [readable(f["name"]), str(f["size"]), readable(f["sha256"]), readable(f["url"])] for f in files])
-        if files else None,
-        text=None if files else "None held."))
+        [readable(f["name"], langs), str(f["size"]), readable(f["sha256"], langs), readable(f["url"], langs)]
+        for f in files]) if files else None, text=None if files else none_held))
     reads = held["reads"]
     sections.append(Section("Who read the data", table=Table(["When", "Who", "Organisation", "What", "Record"], [
-        [readable(r["at"]), readable(r["reader"]), readable(r["organisation"]), r["what"], text(r["record_id"])]
-        for r in reads])
-        if reads else None, text=None if reads else "Nobody has read the data yet."))
-    return Document(kind="learner-export", record_id=held["learner_id"], title="Everything held about the learner",
-                    subtitle=held["name"], reference=Reference(None, None, content_hash(held), "document"),
-                    issued_at=datetime.fromisoformat(held["generated_at"]), sections=sections, signatures=[],
-                    data={}, status=None)
+        [readable(r["at"], langs), readable(r["reader"], langs), readable(r["organisation"], langs), r["what"],
+         text(r["record_id"])] for r in reads])
+        if reads else None, text=None if reads else say(NOBODY_READ, langs)))
+    document = Document(kind="learner-export", record_id=held["learner_id"], title=TITLE, subtitle=held["name"],
+                        reference=Reference(None, None, content_hash(held), "document"),
+                        issued_at=datetime.fromisoformat(held["generated_at"]), sections=sections, signatures=[],
+                        data={}, status=None)
+    return localise(document, langs)
+
+
+def reader_languages(session: Session, actor: Actor) -> tuple[str, ...]:
+    """The language the signed-in person chose on their profile (``users.language``), else English."""
+    user = session.get(User, actor.user_id)
+    chosen = user.language if user is not None else None
+    return (chosen,) if chosen in LANGUAGES else (SOURCE,)

@@ -16,7 +16,7 @@ from ecvet.qualification import service as qualifications
 from ecvet.subject_access.models import PersonalDataRead
 from engine.clock import FrozenClock
 from engine.db import Database
-from engine.models import AuditEvent
+from engine.models import AuditEvent, User
 from engine.parties import Actor
 from tests.api.conftest import Caller, assert_problem, sign_in
 from tests.api.web.conftest import browser_for
@@ -211,3 +211,43 @@ def test_the_export_as_pdf_opens_with_the_learners_name_and_its_parts(app: Flask
     for words in (LIFECYCLE_LEARNER, "Mobilities", "Learning Agreements", "Assessments", "Transcripts",
                   "Recognitions", "Signatures", "Accounts", "Who read the data"):
         assert words in text, words
+
+
+def test_the_export_pdf_speaks_the_readers_language(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    world = make_all_documents(db, frozen)
+    learner = caller(app, world.life.learner)
+    response = learner.get(f"/api/learners/{world.learner_id}/export?format=pdf&lang=de")
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    for words in (LIFECYCLE_LEARNER, "Mobilitäten", "Lernvereinbarungen", "Bewertungen", "Anerkennungen",
+                  "Unterschriften", "Konten", "Wer die Daten gelesen hat", "Geburtsdatum"):
+        assert words in text, words
+    assert "date_of_birth" not in text
+    assert "signer_email" not in text
+    assert "Who read the data" not in text
+    assert_problem(learner.get(f"/api/learners/{world.learner_id}/export?format=pdf&lang=xx"), 422)
+    english = pdf_text(learner.get(f"/api/learners/{world.learner_id}/export?format=pdf").data)
+    assert "Who read the data" in english
+    assert "Date of birth" in english
+    assert "date_of_birth" not in english
+
+
+def test_the_export_pdf_is_in_the_language_of_the_readers_profile(app: Flask, db: Database,
+                                                                   frozen: FrozenClock) -> None:
+    world = make_all_documents(db, frozen)
+    with db.transaction() as s:
+        s.get_one(User, world.life.learner.user_id).language = "fr"
+    text = pdf_text(caller(app, world.life.learner).get(f"/api/learners/{world.learner_id}/export?format=pdf").data)
+    assert "Qui a lu les données" in text
+    assert "Date de naissance" in text
+
+
+def test_the_pages_data_download_is_in_the_page_language(app: Flask, db: Database, frozen: FrozenClock) -> None:
+    world = make_all_documents(db, frozen)
+    browser = browser_for(app, person(world.life.learner))
+    german = browser.get(f"/learners/{world.learner_id}/my-data.pdf", headers={"Accept-Language": "de"})
+    assert german.status_code == 200
+    text = pdf_text(german.data)
+    assert "Wer die Daten gelesen hat" in text
+    assert "Geburtsdatum" in text
+    assert "date_of_birth" not in text

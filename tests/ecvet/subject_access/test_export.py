@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Column, ForeignKey, Integer, Table
 
-from ecvet.documents import pdf
+from ecvet.documents import i18n, pdf
+from ecvet.documents.catalogue import CATALOGUE, TRANSLATED
 from ecvet.models import register_tables
 from ecvet.privacy import holdings
 from ecvet.privacy import service as erasure
-from ecvet.subject_access import export, holdings_rows
+from ecvet.subject_access import export, holdings_rows, labels
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import NotFound
@@ -113,3 +114,33 @@ def test_the_pdf_has_the_name_and_a_part_per_kind_of_record(db: Database, world:
     assert document.subtitle == LEARNER_NAME
     body = pdf.render(document)
     assert body.startswith(b"%PDF")
+
+
+def test_the_german_pdf_has_german_headings_and_labels_in_words(db: Database, world: PrivacyWorld) -> None:
+    with db.transaction() as s:
+        held = export.collect(s, actor=world.run.learner, learner_id=world.learner_id)
+    document = export.as_document(held, i18n.languages("de"))
+    headings = [s.heading for s in document.sections]
+    assert document.title == "Alle Daten über die lernende Person"
+    for german in ("Mobilitäten", "Lernvereinbarungen", "Bewertungen", "Anerkennungen", "Unterschriften", "Konten",
+                   "Weitere Datensätze", "Dateien", "Wer die Daten gelesen hat"):
+        assert german in headings, german
+    assert "Mobilities" not in headings
+    field_labels = [label for section in document.sections for label, _value in section.fields]
+    assert "Geburtsdatum" in field_labels
+    assert "Date of birth" not in field_labels
+    assert field_labels
+    assert not [label for label in field_labels if "_" in label]
+    columns = [c for section in document.sections if section.table for c in section.table.columns]
+    assert "Wann" in columns
+    assert "When" not in columns
+    assert pdf.render(document).startswith(b"%PDF")
+
+
+def test_every_column_of_the_named_parts_has_a_label_in_every_language() -> None:
+    register_tables()
+    columns = {c.name for _part, names in export.PDF_PARTS for t in names for c in Base.metadata.tables[t].columns}
+    for column in columns - export.SECRET_COLUMNS:
+        assert column in labels.LABELS, column
+        assert set(CATALOGUE.get(labels.label(column), {})) == set(TRANSLATED), column
+    assert labels.label("some_new_column") == "Some new column"
