@@ -267,8 +267,10 @@ def test_uploads_without_a_token_are_401_not_422(lived: World) -> None:
 def test_public_operations_need_no_token(lived: World, doc: dict[str, Any]) -> None:
     public = {str(op) for op in operations(doc) if op.public}
     assert public == {"GET /healthz", "POST /api/tokens", "GET /metrics",
-                      "GET /api/organisations/{organisation_id}/keys"}  # credential verifiers need no account
+                      "GET /api/organisations/{organisation_id}/keys",  # credential verifiers need no account
+                      "GET /api/privacy-notice"}  # read before signing in
     assert lived.client.get("/healthz").status_code == 200
+    assert lived.client.get("/api/privacy-notice").status_code == 200
     assert lived.client.get(f"/api/organisations/{lived.sending_org}/keys").status_code == 200
     assert lived.client.get("/metrics").status_code == 200
     assert lived.client.post("/api/tokens", json={"email": lived.admin.person.email,
