@@ -88,14 +88,20 @@ def _my_roles(client: Client) -> dict[str, int]:
     return {lane.split()[0].lower(): org for lane, org in zip(LANES, ids, strict=True)}
 
 
-def drive(number: int, port: int, seconds: float, queue: Any) -> None:
-    """A client process: start BATCH instances, complete what its inbox shows, again, until time is up."""
+def drive(number: int, port: int, seconds: float, queue: Any, *, ready: Any = None, go: Any = None) -> None:
+    """A client process: start BATCH instances, complete what its inbox shows, again, until time is up.
+
+    It signs in, then waits for `go` (set once every client is ready), so that no client's start-up
+    (importing Python, signing in) runs on the cores while the others are measured."""
     client = Client(port)
     status, body = client.call("POST", "/api/tokens", {"email": f"client{number}@example.org", "password": PASSWORD})
     if status != HTTPStatus.CREATED:
         raise SystemExit(f"client {number} could not sign in: {status} {body}")
     client.token = body["token"]
     roles = _my_roles(client)
+    if ready is not None and go is not None:
+        ready.put(number)
+        go.wait()
     result = ClientResult()
     began = time.perf_counter()
     deadline = began + seconds
@@ -151,10 +157,15 @@ class Phase:
 
 def run_phase(label: str, ports: list[int], clients: int, server_processes: int) -> Phase:
     context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    workers = [context.Process(target=drive, args=(n, ports[n % len(ports)], SECONDS, queue)) for n in range(clients)]
+    queue, ready, go = context.Queue(), context.Queue(), context.Event()
+    workers = [context.Process(target=drive, args=(n, ports[n % len(ports)], SECONDS, queue),
+                               kwargs={"ready": ready, "go": go})
+               for n in range(clients)]
     for w in workers:
         w.start()
+    for _ in workers:
+        ready.get(timeout=300)
+    go.set()
     results = [queue.get(timeout=SECONDS + 300) for _ in workers]
     for w in workers:
         w.join()

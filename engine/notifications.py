@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, event, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from . import audit, jobqueue
 from .config import settings
@@ -206,6 +206,9 @@ def _stale_reminder(task: HumanTask, payload: dict[str, Any]) -> bool:
         return True
 
 
+_MESSAGE_COLUMNS = load_only(ProcessInstance.status, ProcessInstance.process_key, ProcessInstance.business_key)
+
+
 def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
     """Worker: send one event's message to each recipient of a task that is still ready."""
     payload = dict(job.payload or {})
@@ -213,7 +216,9 @@ def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
     task = session.get(HumanTask, job.task_id) if job.task_id else None
     if task is None or task.state != TaskState.READY:
         return
-    instance = session.get(ProcessInstance, task.instance_id)
+    # Not the instance's state (the serialised workflow, tens of kilobytes): a message needs its status,
+    # key and business key only; any other attribute still loads on first use.
+    instance = session.get(ProcessInstance, task.instance_id, options=[_MESSAGE_COLUMNS])
     if instance is None or instance.status not in InstanceStatus.ACTIVE:
         return  # suspended, in error or ended: nobody can act on the task now
     if event in (DUE_SOON, OVERDUE) and _stale_reminder(task, payload):

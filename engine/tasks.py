@@ -5,7 +5,7 @@ import copy
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from . import actions, audit, deployments, execution, forms
@@ -183,18 +183,29 @@ def detail(session: Session, *, actor: Actor, task_id: str) -> dict[str, Any]:
 _SNAPSHOT = aliased(ProcessInstance)
 
 
-def _completion_statement(session: Session, task_id: str) -> Any:
-    """The task's instance (definition and parties joined) with every ready task of it, in one statement."""
-    owner = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-    seen = select(_SNAPSHOT.lock_version).where(_SNAPSHOT.id == ProcessInstance.id).scalar_subquery()
-    stmt = (
-        select(ProcessInstance, HumanTask, seen)
-        .outerjoin(HumanTask, (HumanTask.instance_id == ProcessInstance.id) & (HumanTask.state == TaskState.READY))
-        .where(ProcessInstance.id == owner)
-        .options(joinedload(ProcessInstance.parties), joinedload(HumanTask.owners))
-        .execution_options(populate_existing=True)
-    )
-    return lock_instance(session, stmt)
+_COMPLETION_STATEMENTS: dict[str, Any] = {}
+
+
+def _completion_statement(session: Session) -> Any:
+    """The task's instance (definition and parties joined) with every ready task of it, in one statement.
+
+    Built once per dialect with the task id as a bound parameter: composing it (an alias, two eager
+    loads, the lock) cost more CPU than running it."""
+    dialect = session.get_bind().dialect.name
+    cached = _COMPLETION_STATEMENTS.get(dialect)
+    if cached is None:
+        owner = select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
+        seen = select(_SNAPSHOT.lock_version).where(_SNAPSHOT.id == ProcessInstance.id).scalar_subquery()
+        stmt = (
+            select(ProcessInstance, HumanTask, seen)
+            .outerjoin(HumanTask,
+                       (HumanTask.instance_id == ProcessInstance.id) & (HumanTask.state == TaskState.READY))
+            .where(ProcessInstance.id == owner)
+            .options(joinedload(ProcessInstance.parties), joinedload(HumanTask.owners))
+            .execution_options(populate_existing=True)
+        )
+        cached = _COMPLETION_STATEMENTS[dialect] = lock_instance(session, stmt)
+    return cached
 
 
 def lock_instance(session: Session, stmt: Any) -> Any:
@@ -215,7 +226,7 @@ def lock_for_completion(session: Session, task_id: str) -> tuple[HumanTask, Proc
     (tests/api/test_concurrency.py): this row lock (PostgreSQL), SQLite's up-front write lock
     (BEGIN IMMEDIATE, engine/db.py) and the instance's optimistic ``lock_version``.
     """
-    rows = session.execute(_completion_statement(session, task_id)).unique().all()
+    rows = session.execute(_completion_statement(session), {"task_id": task_id}).unique().all()
     if not rows:
         raise NotFound(f"No task {task_id}")
     instance = rows[0][0]
