@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -121,6 +122,22 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
     return "UNIQUE constraint failed" in str(exc.orig)
 
 
+#: Seconds a SQLite writer waits for the other writers of its process (as long as busy_timeout).
+SQLITE_WRITER_WAIT_SECONDS = 30.0
+_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+_SQLITE_WRITERS_GUARD = threading.Lock()
+
+
+def _sqlite_writer_lock(url: str) -> threading.RLock:
+    """One lock per SQLite file and process. SQLite lets one writer in at a time; without this, the
+    request threads of one process that all want to write meet in SQLite's busy handler, which sleeps
+    in steps of up to 100 ms and lets a late thread in before an early one (seen as p99 above 1.5 s
+    at 16 clients). Queued on a lock, they go in turn, at once; only another process (the worker)
+    still meets them in the busy handler."""
+    with _SQLITE_WRITERS_GUARD:
+        return _SQLITE_WRITERS.setdefault(url, threading.RLock())
+
+
 class Database:
     """Owns the engine and hands out transactional sessions; the only way code reaches SQL."""
 
@@ -128,6 +145,7 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = _sqlite_writer_lock(self.url) if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -141,6 +159,9 @@ class Database:
         that cannot be reached surfaces as Unavailable (503, Retry-After), a value it cannot store as
         Invalid (422).
         """
+        writers = self._writers if write else None
+        if writers is not None and not writers.acquire(timeout=SQLITE_WRITER_WAIT_SECONDS):
+            raise Conflict("The database is busy with other writes; try again")
         token = _write_intent.set(write)
         pending: contextvars.Token[bool] | None = token  # reset once the transaction has begun
         session = self.sessionmaker()
@@ -166,6 +187,8 @@ class Database:
             if pending is not None:
                 _write_intent.reset(pending)
             session.close()
+            if writers is not None:
+                writers.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

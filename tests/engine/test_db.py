@@ -90,3 +90,49 @@ def test_the_postgresql_pool_is_sized_to_the_process_threads_or_as_set() -> None
     assert Database(url).engine.pool.size() == 5  # type: ignore[attr-defined]  # QueuePool's
     config.use(config.load_settings(server_threads=3, db_pool_size=7))
     assert Database(url).engine.pool.size() == 7  # type: ignore[attr-defined]
+
+
+def test_sqlite_writers_of_one_process_take_turns_on_a_lock_not_in_the_busy_handler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second writer thread waits for the first on the process's lock and then goes in, never
+    sleeping in SQLite's busy handler; a writer that waits past the bound gets 409. Readers never wait."""
+    import threading
+
+    db = Database(f"sqlite:///{tmp_path}/writers.sqlite3")
+    Organisation.metadata.create_all(db.engine)
+    inside, release, order = threading.Event(), threading.Event(), []
+
+    def first() -> None:
+        with db.transaction() as s:
+            s.add(Organisation(name="First", country="DE"))
+            s.flush()
+            inside.set()
+            release.wait(5)
+            order.append("first commits")
+
+    def second() -> None:
+        with db.transaction() as s:
+            order.append("second begins")
+            s.add(Organisation(name="Second", country="DE"))
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert inside.wait(5)
+    with db.transaction(write=False) as s:  # a reader does not queue behind the writer
+        assert s.scalars(select(Organisation)).all() == []
+    monkeypatch.setattr(engine_db, "SQLITE_WRITER_WAIT_SECONDS", 0.05)
+    with pytest.raises(Conflict, match="busy with other writes"), db.transaction() as s:
+        s.add(Organisation(name="Too late", country="DE"))
+    monkeypatch.setattr(engine_db, "SQLITE_WRITER_WAIT_SECONDS", 5.0)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.2)
+    assert b.is_alive()  # queued on the lock while the first is inside
+    release.set()
+    a.join(5)
+    b.join(5)
+    assert order == ["first commits", "second begins"]
+    with db.transaction(write=False) as s:
+        assert sorted(o.name for o in s.scalars(select(Organisation))) == ["First", "Second"]
+    db.dispose()
