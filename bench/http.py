@@ -28,9 +28,10 @@ os.environ.setdefault("ECVET_ARGON2_FAST", "1")
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench import cpu  # noqa: E402
 from bench.generate import LANES, sequential_process  # noqa: E402
 from bench.run import bare, print_table  # noqa: E402
-from bench.servers import HOST, fleet, fresh_pg, fresh_sqlite  # noqa: E402
+from bench.servers import HOST, Fleet, fleet, fresh_pg, fresh_sqlite  # noqa: E402
 from engine import deployments, migrate, parties  # noqa: E402
 from engine.db import Database  # noqa: E402
 from engine.models import AuditEvent, HumanTask, OutboxMessage, ProcessInstance, TaskState  # noqa: E402
@@ -135,6 +136,12 @@ class Phase:
     clients: int
     server_processes: int
     results: list[ClientResult]
+    #: CPU seconds per kind of process while the clients ran (bench/cpu.py).
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    def cpu_ms_per_completion(self) -> dict[str, float]:
+        done = max(1, sum(len(r.completions) for r in self.results))
+        return {kind: 1000 * seconds / done for kind, seconds in self.cpu.items()}
 
     def rate(self, kind: str) -> float:
         wall = max(r.elapsed for r in self.results)
@@ -155,7 +162,11 @@ class Phase:
         return ", ".join(f"{n}x{code}" for code, n in sorted(merged.items())) or "0"
 
 
-def run_phase(label: str, ports: list[int], clients: int, server_processes: int) -> Phase:
+CPU_KINDS = ("API server", "worker", "PostgreSQL", "clients")
+
+
+def run_phase(label: str, running: Fleet, clients: int) -> Phase:
+    ports = running.ports
     context = multiprocessing.get_context("spawn")
     queue, ready, go = context.Queue(), context.Queue(), context.Event()
     workers = [context.Process(target=drive, args=(n, ports[n % len(ports)], SECONDS, queue),
@@ -165,11 +176,15 @@ def run_phase(label: str, ports: list[int], clients: int, server_processes: int)
         w.start()
     for _ in workers:
         ready.get(timeout=300)
+    roots = {"API server": running.server_pids, "worker": running.worker_pids,
+             "clients": [w.pid for w in workers if w.pid is not None]}
+    before = cpu.snapshot(roots, by_name={"postgres": "PostgreSQL"})
     go.set()
     results = [queue.get(timeout=SECONDS + 300) for _ in workers]
+    used = cpu.spent(before, cpu.snapshot(roots, by_name={"postgres": "PostgreSQL"}))
     for w in workers:
         w.join()
-    phase = Phase(label, clients, server_processes, results)
+    phase = Phase(label, clients, running.server_processes, results, used)
     print(f"  {label}, {clients} clients: {phase.rate('completions'):.1f} completions/s", file=sys.stderr)
     return phase
 
@@ -206,7 +221,7 @@ def measure(label: str, url: str, *, servers: int, workers: int, processes_each:
     phases = []
     with fleet(url, servers=servers, workers=workers, processes_each=processes_each) as running:
         for clients in CLIENTS:
-            phases.append(run_phase(label, running.ports, clients, running.server_processes))
+            phases.append(run_phase(label, running, clients))
     return phases, ledger(url, phases)
 
 
@@ -238,6 +253,16 @@ def main() -> None:
           f"processes over HTTP keep-alive; bare SpiffWorkflow round trip (deserialise+step+serialise, one "
           f"process, same run): {trip:.2f} ms = {1000 / trip:.0f} trips/s\n")
     print_table(header, rows)
+    print(f"\nWhere the {os.cpu_count()} cores went: ms of CPU per completion by kind of process (from /proc, "
+          "while the clients ran; a start and the task lists are shared out over the completions)\n")
+    cpu_rows = []
+    for phases, _ledger in runs:
+        for p in phases:
+            spent = p.cpu_ms_per_completion()
+            total = sum(spent.values())
+            cpu_rows.append((p.label, str(p.clients), *(f"{spent.get(kind, 0.0):.2f}" for kind in CPU_KINDS),
+                             f"{total:.2f}", f"{(os.cpu_count() or 1) * 1000 / total:.0f}" if total else "-"))
+    print_table(("backend", "clients", *CPU_KINDS, "total", "ceiling completions/s on these cores"), cpu_rows)
     print()
     for phases, verdict in runs:
         print(f"{phases[0].label}: {verdict}")

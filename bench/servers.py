@@ -50,6 +50,9 @@ class Fleet:
     ports: list[int] = field(default_factory=list)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     server_processes: int = 0
+    #: Process ids of the `ecvet serve` and `ecvet worker` commands (their children descend from them).
+    server_pids: list[int] = field(default_factory=list)
+    worker_pids: list[int] = field(default_factory=list)
 
 
 def _environment(url: str, extra: dict[str, str]) -> dict[str, str]:
@@ -89,6 +92,7 @@ def fleet(url: str, *, servers: int = 1, workers: int = 1, processes_each: int =
                 [sys.executable, "-m", "api.cli", "serve", "--host", HOST, "--port", str(port)],
                 env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             started.processes.append(process)
+            started.server_pids.append(process.pid)
             started.ports.append(port)
             _wait_healthy(port, process)
             banner = process.stdout.readline().decode() if process.stdout else ""
@@ -97,6 +101,7 @@ def fleet(url: str, *, servers: int = 1, workers: int = 1, processes_each: int =
             started.processes.append(subprocess.Popen(  # noqa: S603
                 [sys.executable, "-m", "api.cli", "worker", "--poll", "0.2"], env=env,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            started.worker_pids.append(started.processes[-1].pid)
         yield started
     finally:
         for process in started.processes:
