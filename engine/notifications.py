@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, event, inspect, select, update
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from . import audit, jobqueue
 from .config import settings
@@ -145,7 +145,7 @@ def recipients(session: Session, task: HumanTask) -> list[User]:
         )
     else:
         return []
-    return list(session.scalars(stmt))
+    return list(session.scalars(stmt.options(lazyload(User.memberships))))  # a message needs no memberships
 
 
 def _when(moment: datetime | None, _: MailWriter) -> str:
@@ -206,7 +206,11 @@ def _stale_reminder(task: HumanTask, payload: dict[str, Any]) -> bool:
         return True
 
 
-_MESSAGE_COLUMNS = load_only(ProcessInstance.status, ProcessInstance.process_key, ProcessInstance.business_key)
+_MESSAGE_COLUMNS = (
+    load_only(ProcessInstance.status, ProcessInstance.process_key, ProcessInstance.business_key),
+    lazyload(ProcessInstance.definition),  # eager by default: not needed for a message
+    lazyload(ProcessInstance.parties),
+)
 
 
 def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
@@ -218,7 +222,7 @@ def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
         return
     # Not the instance's state (the serialised workflow, tens of kilobytes): a message needs its status,
     # key and business key only; any other attribute still loads on first use.
-    instance = session.get(ProcessInstance, task.instance_id, options=[_MESSAGE_COLUMNS])
+    instance = session.get(ProcessInstance, task.instance_id, options=_MESSAGE_COLUMNS)
     if instance is None or instance.status not in InstanceStatus.ACTIVE:
         return  # suspended, in error or ended: nobody can act on the task now
     if event in (DUE_SOON, OVERDUE) and _stale_reminder(task, payload):

@@ -25,6 +25,7 @@ from engine.parties import Actor
 from tests.support.engine import actor_for, deploy, row
 from tests.support.factories import make_org, make_user
 from tests.support.settings import environment
+from tests.support.statements import counted
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 DUE = T0 + timedelta(hours=48)  # the fixture's first task has dueDate PT48H
@@ -366,3 +367,27 @@ def test_smtp_unreachable_gives_up_after_the_configured_attempts(
     assert all("ConnectionRefusedError" in (r.error or "") for r in rows)
 
 
+
+
+def test_a_notification_job_reads_no_workflow_state_and_sends_few_statements(mobility: Mobility) -> None:
+    """Issue 15: the worker's cost per assignment. The job, the task with its owners, the instance's
+    status and keys (not its serialised workflow, not its definition or parties), the recipients (not
+    their memberships), the organisation's name; per recipient its outbox row and audit row; the job's
+    'done'. Two recipients: eleven statements."""
+    m = mobility
+    start(m)
+    claims = jobs.claim(m.db, worker_id="counting")
+    assert len(claims) == 1
+    with counted(m.db.engine) as statements:
+        assert jobs.run_claimed(m.db, claims[0], worker_id="counting") == "done"
+    sent_statements = [text for text in statements if not text.startswith("BEGIN")]
+    listing = "\n".join(text[:150] for text in sent_statements)
+    assert len(sent_statements) <= 7 + 2 * 2, listing
+    # First lines only (tests/support/statements.py): what a read selects, hence what it loads.
+    instance_reads = [text for text in sent_statements if text.startswith("SELECT process_instances.")]
+    assert len(instance_reads) == 1, listing
+    assert "process_instances.state" not in instance_reads[0]
+    assert "process_definitions." not in instance_reads[0]
+    assert not any(text.startswith(("SELECT instance_parties.", "SELECT memberships."))
+                   for text in sent_statements), listing
+    assert sent(m.db) == [("alice@school.example", "assigned"), ("bob@school.example", "assigned")]
