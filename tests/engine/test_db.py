@@ -136,3 +136,46 @@ def test_sqlite_writers_of_one_process_take_turns_on_a_lock_not_in_the_busy_hand
     with db.transaction(write=False) as s:
         assert sorted(o.name for o in s.scalars(select(Organisation))) == ["First", "Second"]
     db.dispose()
+
+
+def test_sqlite_writers_of_two_processes_take_turns_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker and the API server are two processes on one SQLite file: while one is writing, the
+    other waits for its turn on the file lock beside the database (refused with 409 past the bound),
+    not in SQLite's busy handler, and goes in once the first has committed."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/processes.sqlite3"
+    db = Database(url)
+    Organisation.metadata.create_all(db.engine)
+    holder = subprocess.Popen(  # noqa: S603 - this interpreter running a fixed script
+        [sys.executable, "-c", (
+            "import sys\n"
+            "from engine.db import Database\n"
+            "from engine.models import Organisation\n"
+            f"db = Database({url!r})\n"
+            "with db.transaction() as s:\n"
+            "    s.add(Organisation(name='Other process', country='DE'))\n"
+            "    s.flush()\n"
+            "    print('inside', flush=True)\n"
+            "    sys.stdin.readline()\n"
+        )],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(Path(__file__).parents[2]))
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout.readline().strip() == "inside"
+        monkeypatch.setattr(engine_db, "SQLITE_WRITER_WAIT_SECONDS", 0.05)
+        with pytest.raises(Conflict, match="busy with other writes"), db.transaction() as s:
+            s.add(Organisation(name="Too late", country="DE"))
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        monkeypatch.setattr(engine_db, "SQLITE_WRITER_WAIT_SECONDS", 10.0)
+        with db.transaction() as s:
+            s.add(Organisation(name="This process", country="DE"))
+        assert holder.wait(10) == 0
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    with db.transaction(write=False) as s:
+        assert sorted(o.name for o in s.scalars(select(Organisation))) == ["Other process", "This process"]
+    db.dispose()
