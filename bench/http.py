@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import statistics
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -42,6 +43,7 @@ PASSWORD = "bench-password-1"
 CLIENTS = tuple(int(n) for n in os.environ.get("ECVET_BENCH_CLIENTS", "1,4,16").split(","))
 SECONDS = float(os.environ.get("ECVET_BENCH_SECONDS", "8"))
 SETUPS = os.environ.get("ECVET_BENCH_SETUPS", "sqlite,postgresql,two-servers").split(",")
+CLIENT_PROCESSES = int(os.environ.get("ECVET_BENCH_CLIENT_PROCESSES", "2"))
 BATCH = 4  # instances a client keeps in flight: one task list read serves this many completions
 
 
@@ -89,8 +91,18 @@ def _my_roles(client: Client) -> dict[str, int]:
     return {lane.split()[0].lower(): org for lane, org in zip(LANES, ids, strict=True)}
 
 
+def drive_group(numbers: list[int], ports: list[int], seconds: float, queue: Any, *, ready: Any, go: Any) -> None:
+    """A client process: one thread per client of `numbers` (each its own user and connection)."""
+    threads = [threading.Thread(target=drive, args=(n, ports[n % len(ports)], seconds, queue),
+                                kwargs={"ready": ready, "go": go}) for n in numbers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def drive(number: int, port: int, seconds: float, queue: Any, *, ready: Any = None, go: Any = None) -> None:
-    """A client process: start BATCH instances, complete what its inbox shows, again, until time is up.
+    """A client: start BATCH instances, complete what its inbox shows, again, until time is up.
 
     It signs in, then waits for `go` (set once every client is ready), so that no client's start-up
     (importing Python, signing in) runs on the cores while the others are measured."""
@@ -166,21 +178,24 @@ CPU_KINDS = ("API server", "worker", "PostgreSQL", "clients")
 
 
 def run_phase(label: str, running: Fleet, clients: int) -> Phase:
-    ports = running.ports
+    """`clients` clients, as threads of CLIENT_PROCESSES processes (the clients' own CPU is then small
+    beside the platform's, as it is when they sit on other machines; 0: one process per client)."""
     context = multiprocessing.get_context("spawn")
     queue, ready, go = context.Queue(), context.Queue(), context.Event()
-    workers = [context.Process(target=drive, args=(n, ports[n % len(ports)], SECONDS, queue),
+    processes = clients if CLIENT_PROCESSES <= 0 else min(clients, CLIENT_PROCESSES)
+    groups = [list(range(clients))[k::processes] for k in range(processes)]
+    workers = [context.Process(target=drive_group, args=(group, running.ports, SECONDS, queue),
                                kwargs={"ready": ready, "go": go})
-               for n in range(clients)]
+               for group in groups]
     for w in workers:
         w.start()
-    for _ in workers:
+    for _ in range(clients):
         ready.get(timeout=300)
     roots = {"API server": running.server_pids, "worker": running.worker_pids,
              "clients": [w.pid for w in workers if w.pid is not None]}
     before = cpu.snapshot(roots, by_name={"postgres": "PostgreSQL"})
     go.set()
-    results = [queue.get(timeout=SECONDS + 300) for _ in workers]
+    results = [queue.get(timeout=SECONDS + 300) for _ in range(clients)]
     used = cpu.spent(before, cpu.snapshot(roots, by_name={"postgres": "PostgreSQL"}))
     for w in workers:
         w.join()
