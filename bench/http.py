@@ -264,8 +264,9 @@ def main() -> None:
                          f"{p.percentile('completions', 99):.1f}", f"{p.rate('starts'):.1f}",
                          f"{p.percentile('starts', 50):.1f}", f"{p.percentile('starts', 95):.1f}", p.errors(),
                          f"{p.percentile('completions', 50) / trip:.1f}", f"{(1000 / trip) / rate:.1f}"))
-    print(f"\n{TASKS}-user-task process over {len(LANES)} lanes, {SECONDS:.0f} s per row, clients in their own "
-          f"processes over HTTP keep-alive; bare SpiffWorkflow round trip (deserialise+step+serialise, one "
+    spread = f"threads of {CLIENT_PROCESSES} processes" if CLIENT_PROCESSES > 0 else "one process each"
+    print(f"\n{TASKS}-user-task process over {len(LANES)} lanes, {SECONDS:.0f} s per row, clients as {spread} "
+          f"over HTTP keep-alive; bare SpiffWorkflow round trip (deserialise+step+serialise, one "
           f"process, same run): {trip:.2f} ms = {1000 / trip:.0f} trips/s\n")
     print_table(header, rows)
     print(f"\nWhere the {os.cpu_count()} cores went: ms of CPU per completion by kind of process (from /proc, "
