@@ -1,6 +1,9 @@
 """engine/db.py: one unit of work per call, all or nothing, and database failures as 409, 422 or 503."""
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -97,8 +100,6 @@ def test_sqlite_writers_of_one_process_take_turns_on_a_lock_not_in_the_busy_hand
 ) -> None:
     """A second writer thread waits for the first on the process's lock and then goes in, never
     sleeping in SQLite's busy handler; a writer that waits past the bound gets 409. Readers never wait."""
-    import threading
-
     db = Database(f"sqlite:///{tmp_path}/writers.sqlite3")
     Organisation.metadata.create_all(db.engine)
     inside, release, order = threading.Event(), threading.Event(), []
@@ -142,9 +143,6 @@ def test_sqlite_writers_of_two_processes_take_turns_too(tmp_path: Path, monkeypa
     """The worker and the API server are two processes on one SQLite file: while one is writing, the
     other waits for its turn on the file lock beside the database (refused with 409 past the bound),
     not in SQLite's busy handler, and goes in once the first has committed."""
-    import subprocess
-    import sys
-
     url = f"sqlite:///{tmp_path}/processes.sqlite3"
     db = Database(url)
     Organisation.metadata.create_all(db.engine)
@@ -162,7 +160,8 @@ def test_sqlite_writers_of_two_processes_take_turns_too(tmp_path: Path, monkeypa
         )],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(Path(__file__).parents[2]))
     try:
-        assert holder.stdout is not None and holder.stdin is not None
+        assert holder.stdout is not None
+        assert holder.stdin is not None
         assert holder.stdout.readline().strip() == "inside"
         monkeypatch.setattr(engine_db, "SQLITE_WRITER_WAIT_SECONDS", 0.05)
         with pytest.raises(Conflict, match="busy with other writes"), db.transaction() as s:
