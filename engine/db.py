@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -128,7 +129,8 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
 SQLITE_WRITER_WAIT_SECONDS = 30.0
 #: Seconds between two tries for another process's write turn: far below SQLite's own busy sleeps.
 _TURN_POLL_SECONDS = 0.0005
-_SQLITE_WRITERS: dict[str, _WriteTurns] = {}
+#: Kept while a Database of the file lives (weakly: a test suite opens thousands of files).
+_SQLITE_WRITERS: weakref.WeakValueDictionary[str, _WriteTurns] = weakref.WeakValueDictionary()
 _SQLITE_WRITERS_GUARD = threading.Lock()
 
 
@@ -165,25 +167,31 @@ class _WriteTurns:
     def release(self) -> None:
         self._depth -= 1
         if self._depth == 0 and self._fd is not None:
+            # Unlocked explicitly: a process forked meanwhile shares the open file, and closing ours alone
+            # would leave the turn with it. Then closed: no descriptor stays open between writes.
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
         self._threads.release()
 
     def _process_turn(self, deadline: float) -> bool:
         if self._lock_path is None:
             return True
-        if self._fd is None:
-            try:
-                self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            except OSError:
-                return True  # no place for the lock file (no directory yet): SQLite says what is wrong
+        try:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return True  # no place for the lock file (no directory yet): SQLite says what is wrong
         while True:
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 if time.monotonic() >= deadline:
+                    os.close(fd)
                     return False
                 time.sleep(_TURN_POLL_SECONDS)
+            else:
+                self._fd = fd
+                return True
 
 
 def _sqlite_file(url: str) -> str | None:
@@ -199,9 +207,10 @@ def _sqlite_writer_turns(url: str) -> _WriteTurns:
     path = _sqlite_file(url)
     with _SQLITE_WRITERS_GUARD:
         key = path or url
-        if key not in _SQLITE_WRITERS:
-            _SQLITE_WRITERS[key] = _WriteTurns(f"{path}-writers" if path else None)
-        return _SQLITE_WRITERS[key]
+        turns = _SQLITE_WRITERS.get(key)
+        if turns is None:
+            turns = _SQLITE_WRITERS[key] = _WriteTurns(f"{path}-writers" if path else None)
+        return turns
 
 
 class Database:

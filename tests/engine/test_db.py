@@ -1,6 +1,7 @@
 """engine/db.py: one unit of work per call, all or nothing, and database failures as 409, 422 or 503."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -178,3 +179,24 @@ def test_sqlite_writers_of_two_processes_take_turns_too(tmp_path: Path, monkeypa
     with db.transaction(write=False) as s:
         assert sorted(o.name for o in s.scalars(select(Organisation))) == ["Other process", "This process"]
     db.dispose()
+
+
+def test_no_write_turn_keeps_a_file_open_between_writes(tmp_path: Path) -> None:
+    """A test suite (or a CLI) opens many SQLite files: no lock file stays open after a write."""
+    def writer_files() -> list[str]:
+        targets = []
+        for fd in Path("/proc/self/fd").iterdir():
+            try:
+                targets.append(os.readlink(fd))
+            except OSError:
+                continue
+        return [t for t in targets if t.endswith("-writers")]
+
+    for n in range(20):
+        db = Database(f"sqlite:///{tmp_path}/many-{n}.sqlite3")
+        Organisation.metadata.create_all(db.engine)
+        with db.transaction() as s:
+            s.add(Organisation(name=f"Organisation {n}", country="DE"))
+        db.dispose()
+        assert (tmp_path / f"many-{n}.sqlite3-writers").exists()  # the turn was taken through the file
+    assert writer_files() == []
