@@ -141,3 +141,8 @@ BY_KIND: dict[str, Handler] = {
     deployments.TIMER_START_JOB: start_by_timer,
     notifications.JOB_KIND: send_notification,
 }
+
+#: Kinds whose jobs may run many in one unit of work (engine/jobs.py run_claimed_together).
+TOGETHER_BY_KIND: dict[str, Callable[[Session, list[Job]], bool]] = {
+    notifications.JOB_KIND: notifications.notify_many,
+}

@@ -8,6 +8,7 @@ for finished work is noise.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, lazyload, load_only
 
 from . import audit, jobqueue
 from .config import settings
-from .mailer import DeliveryFailed, Mail, Mailer, configured_mailer
+from .mailer import DeliveryFailed, Mail, Mailer, OutboxMailer, configured_mailer
 from .mailtexts import ENGINE, MailWriter
 from .models import (
     HumanTask,
@@ -131,21 +132,47 @@ def _closed_tasks_cancel_their_notifications(session: Session, _context: Any, _i
 def recipients(session: Session, task: HumanTask) -> list[User]:
     """Active members of the organisation bound to the task's role, or the one bound user; the lane's
     owners when a script named them."""
-    if task.owners:
-        owners = [owner.user_id for owner in task.owners]
-        stmt = select(User).where(User.id.in_(owners), User.is_active.is_(True)).order_by(User.id)
-    elif task.user_id is not None:
-        stmt = select(User).where(User.id == task.user_id, User.is_active.is_(True))
-    elif task.organisation_id is not None:
+    return recipients_of(session, [task]).get(task.id, [])
+
+
+def recipients_of(session: Session, tasks: list[HumanTask]) -> dict[str, list[User]]:
+    """:func:`recipients` of many tasks, by task id, in at most two statements: the people named by id
+    (lane owners, bound users) and the members of the bound organisations; each list ordered by user id."""
+    by_id: set[int] = set()
+    org_ids: set[int] = set()
+    for task in tasks:
+        if task.owners:
+            by_id.update(owner.user_id for owner in task.owners)
+        elif task.user_id is not None:
+            by_id.add(task.user_id)
+        elif task.organisation_id is not None:
+            org_ids.add(task.organisation_id)
+    no_memberships = lazyload(User.memberships)  # a message needs no memberships
+    users = {u.id: u for u in session.scalars(
+        select(User).where(User.id.in_(by_id), User.is_active.is_(True)).options(no_memberships))} if by_id else {}
+    members: dict[int, list[User]] = {}
+    if org_ids:
         stmt = (
-            select(User)
+            select(User, Membership.organisation_id)
             .join(Membership, Membership.user_id == User.id)
-            .where(Membership.organisation_id == task.organisation_id, User.is_active.is_(True))
+            .where(Membership.organisation_id.in_(org_ids), User.is_active.is_(True))
             .order_by(User.id)
+            .options(no_memberships)
         )
-    else:
-        return []
-    return list(session.scalars(stmt.options(lazyload(User.memberships))))  # a message needs no memberships
+        for user, org_id in session.execute(stmt):
+            members.setdefault(org_id, []).append(user)
+    out: dict[str, list[User]] = {}
+    for task in tasks:
+        if task.owners:
+            wanted = sorted({owner.user_id for owner in task.owners})
+            out[task.id] = [users[i] for i in wanted if i in users]
+        elif task.user_id is not None:
+            out[task.id] = [users[task.user_id]] if task.user_id in users else []
+        elif task.organisation_id is not None:
+            out[task.id] = list(members.get(task.organisation_id, []))
+        else:
+            out[task.id] = []
+    return out
 
 
 def _when(moment: datetime | None, _: MailWriter) -> str:
@@ -213,49 +240,101 @@ _MESSAGE_COLUMNS = (
 )
 
 
-def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
-    """Worker: send one event's message to each recipient of a task that is still ready."""
-    payload = dict(job.payload or {})
-    event = payload.get("event", ASSIGNED)
-    task = session.get(HumanTask, job.task_id) if job.task_id else None
-    if task is None or task.state != TaskState.READY:
-        return
+@dataclass
+class _Notice:
+    """One job's message to one recipient, composed and ready to record or deliver."""
+
+    job: Job
+    task: HumanTask
+    instance: ProcessInstance
+    event: str
+    mail: Mail
+
+
+def _composed(session: Session, batch: list[Job]) -> list[_Notice]:
+    """The messages of `batch`, read with a handful of statements however many jobs it holds: the tasks
+    (with their owners), the instances' status and keys, the organisations' names and the recipients.
+    A job whose task is no longer ready, whose instance cannot go on, or whose reminder is stale has none."""
+    task_ids = {job.task_id for job in batch if job.task_id}
+    tasks = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.id.in_(task_ids)))} if task_ids else {}
+    ready = [t for t in tasks.values() if t.state == TaskState.READY]
+    if not ready:
+        return []
     # Not the instance's state (the serialised workflow, tens of kilobytes): a message needs its status,
     # key and business key only; any other attribute still loads on first use.
-    instance = session.get(ProcessInstance, task.instance_id, options=_MESSAGE_COLUMNS)
-    if instance is None or instance.status not in InstanceStatus.ACTIVE:
-        return  # suspended, in error or ended: nobody can act on the task now
-    if event in (DUE_SOON, OVERDUE) and _stale_reminder(task, payload):
-        return
-    people = recipients(session, task)
-    only = payload.get("only")
-    if only is not None:
-        wanted = set(only)
-        people = [u for u in people if u.email in wanted]
-    party = None
-    if task.organisation_id is not None:
-        org = session.get(Organisation, task.organisation_id)
-        party = org.name if org else None
+    instances = {i.id: i for i in session.scalars(
+        select(ProcessInstance).where(ProcessInstance.id.in_({t.instance_id for t in ready}))
+        .options(*_MESSAGE_COLUMNS))}
+    org_ids = {t.organisation_id for t in ready if t.organisation_id is not None}
+    names: dict[int, str] = {}
+    if org_ids:
+        stmt = select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
+        names.update(session.execute(stmt).all())
+    people = recipients_of(session, ready)
+    notices: list[_Notice] = []
+    for job in batch:
+        payload = dict(job.payload or {})
+        event = payload.get("event", ASSIGNED)
+        task = tasks.get(job.task_id) if job.task_id else None
+        if task is None or task.state != TaskState.READY:
+            continue
+        instance = instances.get(task.instance_id)
+        if instance is None or instance.status not in InstanceStatus.ACTIVE:
+            continue  # suspended, in error or ended: nobody can act on the task now
+        if event in (DUE_SOON, OVERDUE) and _stale_reminder(task, payload):
+            continue
+        wanted = set(payload["only"]) if payload.get("only") is not None else None
+        party = names.get(task.organisation_id) if task.organisation_id is not None else None
+        for user in people.get(task.id, []):
+            if wanted is None or user.email in wanted:
+                notices.append(_Notice(job, task, instance, event, compose(event, task, instance, user, party)))
+    return notices
+
+
+def _sent(notice: _Notice, transport: str, outbox_id: int) -> dict[str, Any]:
+    """The audit event of a message that went out (and its log line)."""
+    mail, task = notice.mail, notice.task
+    log.info("notification %s sent to %s", notice.event, mail.to,
+             extra={"instance_id": notice.instance.id, "task_id": task.id, "transport": transport})
+    return {"actor_id": None, "action": "notification.sent", "instance_id": notice.instance.id, "task_id": task.id,
+            "detail": {"event": notice.event, "to": mail.to, "transport": transport, "outbox_id": outbox_id}}
+
+
+def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
+    """Worker: send one event's message to each recipient of a task that is still ready."""
     mailer = mailer or configured_mailer()
     failed: list[str] = []
-    for user in people:
-        mail = compose(event, task, instance, user, party)
+    for notice in _composed(session, [job]):
         try:
-            row = mailer.send(session, mail)
+            row = mailer.send(session, notice.mail)
         except DeliveryFailed as exc:
-            failed.append(user.email)
-            audit.record(session, actor_id=None, action="notification.failed", instance_id=instance.id,
-                         task_id=task.id, event=event, to=user.email, transport=mailer.transport,
-                         outbox_id=exc.record.id, error=exc.record.error)
-            log.warning("notification %s to %s failed: %s", event, user.email, exc.record.error,
-                        extra={"instance_id": instance.id, "task_id": task.id})
+            failed.append(notice.mail.to)
+            audit.record(session, actor_id=None, action="notification.failed", instance_id=notice.instance.id,
+                         task_id=notice.task.id, event=notice.event, to=notice.mail.to,
+                         transport=mailer.transport, outbox_id=exc.record.id, error=exc.record.error)
+            log.warning("notification %s to %s failed: %s", notice.event, notice.mail.to, exc.record.error,
+                        extra={"instance_id": notice.instance.id, "task_id": notice.task.id})
             continue
-        audit.record(session, actor_id=None, action="notification.sent", instance_id=instance.id,
-                     task_id=task.id, event=event, to=user.email, transport=row.transport, outbox_id=row.id)
-        log.info("notification %s sent to %s", event, user.email,
-                 extra={"instance_id": instance.id, "task_id": task.id, "transport": row.transport})
+        event = _sent(notice, row.transport, row.id)
+        audit.record(session, actor_id=None, action=event["action"], instance_id=event["instance_id"],
+                     task_id=event["task_id"], **event["detail"])
     if failed:
-        _retry_failed(session, job, payload, failed)
+        _retry_failed(session, job, dict(job.payload or {}), failed)
+
+
+def notify_many(session: Session, batch: list[Job], mailer: Mailer | None = None) -> bool:
+    """Worker: the messages of many jobs in the caller's one unit of work, when the transport only
+    records them (the outbox): the reads, the outbox rows and the audit rows each take one statement for
+    the whole batch instead of several per job. Over SMTP it declines (returns False, having done
+    nothing): a delivered message cannot be rolled back, so each job keeps a unit of work of its own."""
+    mailer = mailer or configured_mailer()
+    if not isinstance(mailer, OutboxMailer):
+        return False
+    notices = _composed(session, batch)
+    ids = mailer.record_many(session, [notice.mail for notice in notices])
+    audit.record_many(session, [_sent(notice, mailer.transport, outbox_id)
+                                for notice, outbox_id in zip(notices, ids, strict=True)])
+    return True
 
 
 def _retry_failed(session: Session, job: Job, payload: dict[str, Any], failed: list[str]) -> None:

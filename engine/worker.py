@@ -39,7 +39,10 @@ class Worker:
     def run_once(self) -> int:
         """Claim and run one batch; returns how many jobs were claimed."""
         claims = jobs.claim(self.db, worker_id=self.worker_id, limit=self.batch, lease=self.lease)
-        for item in claims:
+        singles = jobs.run_together(self.db, claims, worker_id=self.worker_id)
+        if len(singles) < len(claims):
+            log.info("%s jobs ran together", len(claims) - len(singles))
+        for item in singles:
             if self.stopping.is_set():
                 break  # unclaimed remainder: its lease expires and another worker takes it
             result = jobs.run_claimed(self.db, item, worker_id=self.worker_id)

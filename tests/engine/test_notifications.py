@@ -391,3 +391,86 @@ def test_a_notification_job_reads_no_workflow_state_and_sends_few_statements(mob
     assert not any(text.startswith(("SELECT instance_parties.", "SELECT memberships."))
                    for text in sent_statements), listing
     assert sent(m.db) == [("alice@school.example", "assigned"), ("bob@school.example", "assigned")]
+
+
+def _notices_of(db: Database) -> list[tuple[str | None, str, str]]:
+    with db.transaction(write=False) as s:
+        audits = s.scalars(select(AuditEvent).where(AuditEvent.action == "notification.sent").order_by(AuditEvent.id))
+        return sorted((a.task_id, a.detail["to"], a.detail["event"]) for a in audits)
+
+
+def test_notices_of_many_jobs_run_together_with_as_many_statements_as_two(mobility: Mobility) -> None:
+    """Issue 15: the worker's cost per assignment falls with the batch. Two jobs and six jobs take the
+    same statements (no more per job), and every recipient gets exactly what one job at a time gives."""
+    m = mobility
+    counts = []
+    for size in (2, 6):
+        task_ids = [start(m)[1] for _ in range(size)]
+        claims = jobs.claim(m.db, worker_id="together")
+        assert len(claims) == size
+        with counted(m.db.engine) as statements:
+            assert jobs.run_claimed_together(m.db, claims, worker_id="together") == []
+        counts.append(len([text for text in statements if not text.startswith("BEGIN")]))
+        assert {to for tid, to, _ in _notices_of(m.db) if tid in task_ids} == {
+            "alice@school.example", "bob@school.example"}
+        assert sorted(tid for tid, _to, _ in _notices_of(m.db) if tid in task_ids) == sorted(task_ids * 2)
+    assert counts[0] == counts[1], counts
+    with m.db.transaction(write=False) as s:
+        assert {j.status for j in s.scalars(select(Job).where(Job.payload["event"].as_string() == "assigned"))} \
+            == {JobStatus.DONE}
+    # Outbox rows and audit rows match one to one (the audit row names its outbox row).
+    with m.db.transaction(write=False) as s:
+        ids = {a.detail["outbox_id"] for a in s.scalars(select(AuditEvent)
+                                                         .where(AuditEvent.action == "notification.sent"))}
+    assert ids == {r.id for r in outbox(m.db)}
+
+
+def test_a_failure_inside_the_batch_loses_nothing_and_each_job_then_runs_alone(
+        mobility: Mobility, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = mobility
+    _good_iid, good = start(m)
+    _bad_iid, bad = start(m)
+    original = notifications.compose
+
+    def broken_for_one(event: str, task: HumanTask, *args: Any) -> Any:
+        if task.id == bad:
+            raise RuntimeError("cannot write this one")
+        return original(event, task, *args)
+
+    monkeypatch.setattr(notifications, "compose", broken_for_one)
+    claims = jobs.claim(m.db, worker_id="together")
+    left = jobs.run_claimed_together(m.db, claims, worker_id="together")
+    assert left == claims  # rolled back: nothing of the batch stays
+    assert outbox(m.db) == []
+    assert [jobs.run_claimed(m.db, item, worker_id="together") for item in left] == ["done", "failed"]
+    assert sorted({to for tid, to, _ in _notices_of(m.db) if tid == good}) == [
+        "alice@school.example", "bob@school.example"]
+    assert [tid for tid, _to, _ in _notices_of(m.db) if tid == bad] == []
+
+
+def test_over_smtp_or_with_a_handler_of_ones_own_each_job_keeps_its_own_unit_of_work(
+        mobility: Mobility, smtp_server: FakeMailServer) -> None:
+    m = mobility
+    start(m)
+    start(m)
+    claims = jobs.claim(m.db, worker_id="together")
+    assert jobs.run_claimed_together(m.db, claims, worker_id="together") == claims  # SMTP: declined
+    assert outbox(m.db) == []
+    assert smtp_server.received == []
+    assert [jobs.run_claimed(m.db, item, worker_id="together") for item in claims] == ["done", "done"]
+    assert len(smtp_server.received) == 4
+
+
+def test_a_handler_registered_over_the_engines_own_runs_one_job_at_a_time(
+        mobility: Mobility, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = mobility
+    start(m)
+    start(m)
+    seen: list[int] = []
+    monkeypatch.setitem(jobs.HANDLERS, notifications.JOB_KIND, lambda _session, job: seen.append(job.id))
+    claims = jobs.claim(m.db, worker_id="together")
+    assert jobs.run_claimed_together(m.db, claims, worker_id="together") == claims
+    for item in claims:
+        jobs.run_claimed(m.db, item, worker_id="together")
+    assert sorted(seen) == sorted(item.job_id for item in claims)
+    assert outbox(m.db) == []
