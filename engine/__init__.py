@@ -5,8 +5,8 @@ counts as one module from outside; inside, its modules import each other freely,
 tests/engine/test_init.py checks exactly this list against the code.
 
     config clock errors                     settings, the one clock, the errors every layer raises
-    models db pagination security           tables, units of work, cursor pages, password hashes and tokens
-    audit throttle jobqueue mailer mailtexts  every layer writes: audit rows, sign-in locks, jobs, mail, its texts
+    models audit db pagination security     tables, audit rows, units of work, cursor pages, hashes and tokens
+    throttle jobqueue mailer mailtexts      every layer writes: sign-in locks, jobs, mail, its texts
     sandbox scripting datastores bundle forms  untrusted code and XML made safe; data stores (session given)
     runtime                                 SpiffWorkflow's door: specs, lean state, one run, its events
     parties actions deployments script_helpers  who acts, the domain's task actions, process versions, what scripts ask

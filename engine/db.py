@@ -16,9 +16,10 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from . import audit
 from .config import settings
 from .errors import Conflict, EngineError, Invalid, Unavailable
 
@@ -213,13 +214,23 @@ def _sqlite_writer_turns(url: str) -> _WriteTurns:
         return turns
 
 
+class UnitOfWork(Session):
+    """A session that keeps its audit events as rows (engine/audit.py) and writes them before a savepoint
+    begins, so they stay with the transaction they were recorded in whatever the savepoint does."""
+
+    def begin_nested(self) -> SessionTransaction:
+        audit.write_pending(self)
+        return super().begin_nested()
+
+
 class Database:
     """Owns the engine and hands out transactional sessions; the only way code reaches SQL."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(self.engine, class_=UnitOfWork, expire_on_commit=False,
+                                         info={audit.KEEPS_ROWS: True})
         self._writers = _sqlite_writer_turns(self.url) if self.is_sqlite else None
 
     @property
