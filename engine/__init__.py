@@ -5,7 +5,7 @@ counts as one module from outside; inside, its modules import each other freely,
 tests/engine/test_init.py checks exactly this list against the code.
 
     config clock errors                     settings, the one clock, the errors every layer raises
-    models audit db pagination security     tables, audit rows, units of work, cursor pages, hashes and tokens
+    models kept_rows audit db pagination security  tables, kept rows, audit, units of work, pages, hashes, tokens
     throttle jobqueue mailer mailtexts      every layer writes: sign-in locks, jobs, mail, its texts
     sandbox scripting datastores bundle forms  untrusted code and XML made safe; data stores (session given)
     runtime                                 SpiffWorkflow's door: specs, lean state, one run, its events

@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit
+from . import kept_rows
 from .config import settings
 from .errors import Conflict, EngineError, Invalid, Unavailable
 
@@ -215,11 +215,12 @@ def _sqlite_writer_turns(url: str) -> _WriteTurns:
 
 
 class UnitOfWork(Session):
-    """A session that keeps its audit events as rows (engine/audit.py) and writes them before a savepoint
-    begins, so they stay with the transaction they were recorded in whatever the savepoint does."""
+    """A session that keeps append-only rows to insert together (engine/kept_rows.py) and writes them
+    before a savepoint begins, so they stay with the transaction they were kept in whatever the
+    savepoint does."""
 
     def begin_nested(self) -> SessionTransaction:
-        audit.write_pending(self)
+        kept_rows.write(self)
         return super().begin_nested()
 
 
@@ -230,7 +231,7 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, class_=UnitOfWork, expire_on_commit=False,
-                                         info={audit.KEEPS_ROWS: True})
+                                         info={kept_rows.KEEPS_ROWS: True})
         self._writers = _sqlite_writer_turns(self.url) if self.is_sqlite else None
 
     @property

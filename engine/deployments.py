@@ -245,7 +245,7 @@ def schedule_timer_starts(session: Session, definition: ProcessDefinition, start
             job.status, job.finished_at, job.row_version = JobStatus.CANCELLED, now, job.row_version + 1
     for start in starts:
         due, cycles, interval = start.first(now)
-        jobqueue.enqueue(session, kind=TIMER_START_JOB, due_at=due, payload={
+        jobqueue.add(session, kind=TIMER_START_JOB, due_at=due, payload={
             "key": definition.key, "definition_id": definition.id, "element_id": start.element_id,
             "cycles_left": cycles, "interval_seconds": interval.total_seconds()})
 

@@ -124,8 +124,8 @@ def start_by_timer(session: Session, job: Job) -> None:
     due = job.due_at + interval
     if due <= utcnow():
         due += interval * (1 + (utcnow() - due) // interval)
-    jobqueue.enqueue(session, kind=deployments.TIMER_START_JOB, due_at=due,
-                     payload={**data, "cycles_left": cycles_left - 1 if cycles_left > 0 else cycles_left})
+    jobqueue.add(session, kind=deployments.TIMER_START_JOB, due_at=due,
+                 payload={**data, "cycles_left": cycles_left - 1 if cycles_left > 0 else cycles_left})
 
 
 def send_notification(session: Session, job: Job) -> None:

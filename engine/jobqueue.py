@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
+from . import kept_rows
 from .models import Job, JobStatus, utcnow
 
 
@@ -32,11 +33,38 @@ def enqueue(
     payload: dict[str, Any] | None = None,
     max_attempts: int = 1,
 ) -> Job:
-    """Add a job of ``kind`` due at ``due_at`` (now by default); it commits with the caller's work."""
-    job = Job(kind=kind, due_at=due_at or utcnow(), instance_id=instance_id, task_id=task_id,
-              payload=payload or {}, max_attempts=max(1, max_attempts))
+    """Add a job of ``kind`` due at ``due_at`` (now by default); it commits with the caller's work. For a
+    caller that needs the job itself (its id); :func:`add` is cheaper."""
+    job = Job(**_row(kind=kind, due_at=due_at, instance_id=instance_id, task_id=task_id, payload=payload,
+               max_attempts=max_attempts))
     session.add(job)
     return job
+
+
+def add(
+    session: Session,
+    *,
+    kind: str,
+    due_at: datetime | None = None,
+    instance_id: str | None = None,
+    task_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    max_attempts: int = 1,
+) -> None:
+    """:func:`enqueue` without handing the job back: a row the unit of work keeps and writes in one
+    statement with its others (engine/kept_rows.py), which the schedulers of every save use."""
+    row = _row(kind=kind, due_at=due_at, instance_id=instance_id, task_id=task_id, payload=payload,
+               max_attempts=max_attempts)
+    if not kept_rows.keep(session, Job, row):
+        session.add(Job(**row))
+
+
+def _row(*, kind: str, due_at: datetime | None, instance_id: str | None, task_id: str | None,
+         payload: dict[str, Any] | None, max_attempts: int) -> dict[str, Any]:
+    now = utcnow()
+    return {"kind": kind, "due_at": due_at or now, "instance_id": instance_id, "task_id": task_id,
+            "payload": payload or {}, "max_attempts": max(1, max_attempts), "status": JobStatus.PENDING,
+            "attempts": 0, "created_at": now, "row_version": 1}
 
 
 def cancel_pending(session: Session, *, instance_id: str, kinds: tuple[str, ...] | None = None) -> int:

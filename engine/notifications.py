@@ -61,24 +61,22 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def schedule_reminders(session: Session, task: HumanTask) -> list[Job]:
+def schedule_reminders(session: Session, task: HumanTask) -> None:
     """Enqueue 'due soon' (unless its time has passed) and 'overdue' for the task's current due date.
 
     Reminders carry the due date they were made for; if the date changes later, the old ones do
     nothing, so calling this again after a change is all a new due date needs.
     """
     if task.due_at is None or not _assigned(task):
-        return []
+        return
     due = _utc(task.due_at)
     now = utcnow()
-    out: list[Job] = []
     lead = reminder_lead()
     if lead > timedelta(0) and due - lead > now:
-        out.append(jobqueue.enqueue(session, kind=JOB_KIND, due_at=due - lead, instance_id=task.instance_id,
-                                task_id=task.id, payload={"event": DUE_SOON, "due_at": due.isoformat()}))
-    out.append(jobqueue.enqueue(session, kind=JOB_KIND, due_at=due, instance_id=task.instance_id, task_id=task.id,
-                            payload={"event": OVERDUE, "due_at": due.isoformat()}))
-    return out
+        jobqueue.add(session, kind=JOB_KIND, due_at=due - lead, instance_id=task.instance_id, task_id=task.id,
+                     payload={"event": DUE_SOON, "due_at": due.isoformat()})
+    jobqueue.add(session, kind=JOB_KIND, due_at=due, instance_id=task.instance_id, task_id=task.id,
+                 payload={"event": OVERDUE, "due_at": due.isoformat()})
 
 
 def on_tasks_created(session: Session, instance: ProcessInstance, created: list[HumanTask]) -> None:
@@ -87,8 +85,8 @@ def on_tasks_created(session: Session, instance: ProcessInstance, created: list[
     for task in created:
         if not _assigned(task):
             continue  # a lane-less task is nobody's: there is no one to tell
-        jobqueue.enqueue(session, kind=JOB_KIND, due_at=now, instance_id=instance.id, task_id=task.id,
-                     payload={"event": ASSIGNED})
+        jobqueue.add(session, kind=JOB_KIND, due_at=now, instance_id=instance.id, task_id=task.id,
+                 payload={"event": ASSIGNED})
         schedule_reminders(session, task)
 
 
@@ -349,8 +347,8 @@ def _retry_failed(session: Session, job: Job, payload: dict[str, Any], failed: l
                   extra={"instance_id": job.instance_id, "task_id": job.task_id})
         return
     retry = {**payload, "only": sorted(failed), "attempt": attempt + 1}
-    jobqueue.enqueue(session, kind=JOB_KIND, due_at=utcnow() + jobqueue.backoff(attempt, base_seconds=60),
-                 instance_id=job.instance_id, task_id=job.task_id, payload=retry)
+    jobqueue.add(session, kind=JOB_KIND, due_at=utcnow() + jobqueue.backoff(attempt, base_seconds=60),
+             instance_id=job.instance_id, task_id=job.task_id, payload=retry)
 
 
 # --- reading the outbox ----------------------------------------------------------------------------

@@ -94,6 +94,5 @@ def schedule(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow
     )))
     for task in ready:
         if str(task.id) not in known:
-            jobqueue.enqueue(session, kind=JOB_KIND, instance_id=instance.id, task_id=str(task.id),
-                         max_attempts=retries_of(task) + 1,
-                         payload={"bpmn_id": bpmn_id_of(task)})
+            jobqueue.add(session, kind=JOB_KIND, instance_id=instance.id, task_id=str(task.id),
+                         max_attempts=retries_of(task) + 1, payload={"bpmn_id": bpmn_id_of(task)})

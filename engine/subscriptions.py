@@ -186,7 +186,7 @@ def on_save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
         _sync_subscriptions(session, instance, workflow)
     for event in outcome.thrown_messages:
         definition = event.event_definition
-        jobqueue.enqueue(session, kind=JOB_KIND, payload={
+        jobqueue.add(session, kind=JOB_KIND, payload={
             "name": definition.name,
             "correlation_keys": jsonable(event.correlations or {}),
             "payload": jsonable(event.payload if event.payload is not None else {}),
@@ -199,7 +199,7 @@ def on_save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
     for event in outcome.thrown_signals:
         # Like a thrown message: the receivers change in their own units of work, through the worker.
         payload = jsonable(event.payload) if event.payload is not None else None
-        jobqueue.enqueue(session, kind=SIGNAL_JOB_KIND, payload={
+        jobqueue.add(session, kind=SIGNAL_JOB_KIND, payload={
             "name": event.event_definition.name, "payload": payload, "source_instance_id": instance.id})
         audit.record(session, actor_id=None, action="signal.thrown", instance_id=instance.id,
                      name=event.event_definition.name)
@@ -329,7 +329,7 @@ def _schedule_kept(session: Session, instance: ProcessInstance, wanted: list[tup
                     continue
                 if message.id not in scheduled:
                     scheduled.add(message.id)
-                    jobqueue.enqueue(session, kind=JOB_KIND, instance_id=instance.id,
+                    jobqueue.add(session, kind=JOB_KIND, instance_id=instance.id,
                                  payload={"pending_message_id": message.id})
                 break
 

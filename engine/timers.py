@@ -60,7 +60,7 @@ def schedule(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow
     if instance.id is not None:
         jobqueue.cancel_pending(session, instance_id=instance.id, kinds=(JOB_KIND,))
     if due is not None:
-        jobqueue.enqueue(session, kind=JOB_KIND, due_at=due, instance_id=instance.id)
+        jobqueue.add(session, kind=JOB_KIND, due_at=due, instance_id=instance.id)
 
 
 def task_due_at(task: Any, created: datetime) -> datetime | None:

@@ -15,6 +15,9 @@ from .models import utcnow
 
 log = logging.getLogger("ecvet.worker")
 
+#: How long the worker waits after a batch that drained the queue before it claims again (seconds).
+GATHER_SECONDS = 0.05
+
 
 class Worker:
     """Polls the jobs table; several workers (processes or machines) may share one database."""
@@ -63,6 +66,10 @@ class Worker:
             self.refresh_summaries()
             if ran == 0:
                 self.stopping.wait(self.poll_seconds)
+            elif ran < self.batch:
+                # The queue is drained: a moment's pause lets the next batch gather, so jobs arriving
+                # under load run several to a unit of work (notices) instead of one each.
+                self.stopping.wait(min(self.poll_seconds, GATHER_SECONDS))
         log.info("worker %s stopped", self.worker_id)
 
     def refresh_summaries(self) -> None:

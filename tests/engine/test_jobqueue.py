@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.generate import script_process
 from engine import instances, jobqueue
@@ -12,6 +12,7 @@ from engine.db import Database
 from engine.models import Job, JobStatus
 from engine.parties import Actor
 from tests.support.engine import deploy
+from tests.support.statements import counted
 
 T0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -70,3 +71,32 @@ def test_a_retry_request_carries_its_delay() -> None:
     retry = jobqueue.RetryLater("busy", delay=timedelta(seconds=30))
     assert str(retry) == "busy"
     assert retry.delay == timedelta(seconds=30)
+
+
+def test_added_jobs_are_written_together_and_seen_by_what_follows_in_the_unit_of_work(
+        db: Database, admin: Actor) -> None:
+    """jobqueue.add keeps rows (engine/kept_rows.py): one INSERT for all at the commit, yet an UPDATE or a
+    read later in the unit of work sees them, as autoflush shows ORM objects; a rolled-back savepoint
+    takes only its own."""
+    deploy(db, {"p.bpmn": script_process("p", "x = 1")})
+    with db.transaction() as s:
+        one = instances.start(s, actor=admin, process_key="p", parties={}).id
+    with counted(db.engine) as statements, db.transaction() as s:
+        for n in range(4):
+            jobqueue.add(s, kind="probe", instance_id=one, payload={"n": n})
+    assert len([text for text in statements if text.startswith("INSERT INTO jobs")]) == 1
+    with db.transaction() as s:
+        jobqueue.add(s, kind="timer", instance_id=one)
+        assert jobqueue.cancel_pending(s, instance_id=one, kinds=("timer",)) == 1
+        jobqueue.add(s, kind="kept", instance_id=one)
+        assert s.scalar(select(func.count()).select_from(Job).where(Job.kind == "kept")) == 1
+        savepoint = s.begin_nested()
+        jobqueue.add(s, kind="previewed", instance_id=one)
+        savepoint.rollback()
+    with db.transaction(write=False) as s:
+        kinds = sorted((j.kind, j.status, j.row_version) for j in s.scalars(select(Job).where(Job.instance_id == one))
+                       if j.kind != "notify")
+        payloads = sorted(j.payload["n"] for j in s.scalars(select(Job).where(Job.kind == "probe")))
+    assert kinds == [("kept", JobStatus.PENDING, 1)] + [("probe", JobStatus.PENDING, 1)] * 4 + [
+        ("timer", JobStatus.CANCELLED, 2)]
+    assert payloads == [0, 1, 2, 3]
