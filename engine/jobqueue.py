@@ -6,7 +6,7 @@ notifications); running a due job is :mod:`engine.jobs`, which knows every handl
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
@@ -23,48 +23,39 @@ class RetryLater(Exception):  # noqa: N818 - a request to the job runner, not an
         self.delay = delay
 
 
-def enqueue(
-    session: Session,
-    *,
-    kind: str,
-    due_at: datetime | None = None,
-    instance_id: str | None = None,
-    task_id: str | None = None,
-    payload: dict[str, Any] | None = None,
-    max_attempts: int = 1,
-) -> Job:
-    """Add a job of ``kind`` due at ``due_at`` (now by default); it commits with the caller's work. For a
-    caller that needs the job itself (its id); :func:`add` is cheaper."""
-    job = Job(**_row(kind=kind, due_at=due_at, instance_id=instance_id, task_id=task_id, payload=payload,
-               max_attempts=max_attempts))
+class JobFields(TypedDict, total=False):
+    """What a job may say besides its kind: when it is due (now by default), what it is about, its
+    payload and how many attempts it gets (at least one)."""
+
+    due_at: datetime | None
+    instance_id: str | None
+    task_id: str | None
+    payload: dict[str, Any] | None
+    max_attempts: int
+
+
+def enqueue(session: Session, *, kind: str, **fields: Unpack[JobFields]) -> Job:
+    """Add a job of ``kind``; it commits with the caller's work. For a caller that needs the job itself
+    (its id); :func:`add` is cheaper."""
+    job = Job(**_row(kind, fields))
     session.add(job)
     return job
 
 
-def add(
-    session: Session,
-    *,
-    kind: str,
-    due_at: datetime | None = None,
-    instance_id: str | None = None,
-    task_id: str | None = None,
-    payload: dict[str, Any] | None = None,
-    max_attempts: int = 1,
-) -> None:
+def add(session: Session, *, kind: str, **fields: Unpack[JobFields]) -> None:
     """:func:`enqueue` without handing the job back: a row the unit of work keeps and writes in one
     statement with its others (engine/kept_rows.py), which the schedulers of every save use."""
-    row = _row(kind=kind, due_at=due_at, instance_id=instance_id, task_id=task_id, payload=payload,
-               max_attempts=max_attempts)
+    row = _row(kind, fields)
     if not kept_rows.keep(session, Job, row):
         session.add(Job(**row))
 
 
-def _row(*, kind: str, due_at: datetime | None, instance_id: str | None, task_id: str | None,
-         payload: dict[str, Any] | None, max_attempts: int) -> dict[str, Any]:
+def _row(kind: str, fields: JobFields) -> dict[str, Any]:
     now = utcnow()
-    return {"kind": kind, "due_at": due_at or now, "instance_id": instance_id, "task_id": task_id,
-            "payload": payload or {}, "max_attempts": max(1, max_attempts), "status": JobStatus.PENDING,
-            "attempts": 0, "created_at": now, "row_version": 1}
+    return {"kind": kind, "due_at": fields.get("due_at") or now, "instance_id": fields.get("instance_id"),
+            "task_id": fields.get("task_id"), "payload": fields.get("payload") or {},
+            "max_attempts": max(1, fields.get("max_attempts", 1)), "status": JobStatus.PENDING, "attempts": 0,
+            "created_at": now, "row_version": 1}
 
 
 def cancel_pending(session: Session, *, instance_id: str, kinds: tuple[str, ...] | None = None) -> int:
