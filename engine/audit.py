@@ -30,14 +30,6 @@ def record(
         session.add(AuditEvent(**row))
 
 
-def record_many(session: Session, events: list[dict[str, Any]]) -> None:
-    """Many events at once, for a batch that writes dozens: each dict holds ``actor_id``, ``action``,
-    ``instance_id``, ``task_id`` and ``detail``."""
-    for e in events:
-        record(session, actor_id=e["actor_id"], action=e["action"], instance_id=e["instance_id"],
-               task_id=e["task_id"], **e["detail"])
-
-
 def for_instance(session: Session, instance_id: str, *, limit: int = 500) -> list[AuditEvent]:
     stmt = (
         select(AuditEvent)

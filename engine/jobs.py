@@ -135,10 +135,12 @@ def run_claimed_together(db: Database, items: list[Claim], *, worker_id: str) ->
     when the kind cannot, the handler declined or the unit of work failed (rolled back: nothing of it
     stays, and each job then gets its own retry or failure). Jobs another worker re-claimed are left out."""
     kinds = {item.kind for item in items}
-    kind = next(iter(kinds)) if len(kinds) == 1 else None
-    together = TOGETHER.get(kind) if kind is not None else None
+    if len(items) <= 1 or len(kinds) != 1:
+        return items
+    kind = kinds.pop()
+    together = TOGETHER.get(kind)
     # A handler registered over the engine's own (jobs.handler) runs as registered: one job at a time.
-    if len(items) <= 1 or together is None or HANDLERS.get(kind or "") is not handlers.BY_KIND.get(kind or ""):
+    if together is None or HANDLERS.get(kind) is not handlers.BY_KIND.get(kind):
         return items
     try:
         with db.transaction() as session:
@@ -149,7 +151,6 @@ def run_claimed_together(db: Database, items: list[Claim], *, worker_id: str) ->
             if mine and not together(session, mine):
                 return items
             if mine:
-                session.flush()
                 session.execute(
                     update(Job).where(Job.id.in_([job.id for job in mine]))
                     .values(status=JobStatus.DONE, finished_at=utcnow(), lease_until=None,

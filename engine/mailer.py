@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -54,23 +54,16 @@ class Mailer(Protocol):
         ...
 
 
-def _row(mail: Mail, *, transport: str, sent: bool, error: str | None = None) -> OutboxMessage:
-    return OutboxMessage(
-        to_email=mail.to,
-        subject=mail.subject[:300],
-        body=mail.body,
-        kind=mail.kind,
-        task_id=mail.task_id,
-        instance_id=mail.instance_id,
-        created_at=utcnow(),
-        sent_at=utcnow() if sent else None,
-        transport=transport,
-        error=error,
-    )
+def _values(mail: Mail, *, transport: str, sent: bool, error: str | None = None) -> dict[str, Any]:
+    """The outbox row of one message, as column values."""
+    now = utcnow()
+    return {"to_email": mail.to, "subject": mail.subject[:300], "body": mail.body, "kind": mail.kind,
+            "task_id": mail.task_id, "instance_id": mail.instance_id, "created_at": now,
+            "sent_at": now if sent else None, "transport": transport, "error": error}
 
 
 def _record(session: Session, mail: Mail, *, transport: str, sent: bool, error: str | None = None) -> OutboxMessage:
-    row = _row(mail, transport=transport, sent=sent, error=error)
+    row = OutboxMessage(**_values(mail, transport=transport, sent=sent, error=error))
     session.add(row)
     session.flush()  # the id goes into the audit trail
     return row
@@ -88,13 +81,10 @@ class OutboxMailer:
         """Many messages at once, in one INSERT on every database; returns their outbox ids in the order of
         `mails` (for the audit trail). The ids come back unordered (ordering them would cost SQLite one
         statement per row), so they are matched by recipient, task and kind: rows alike in those are
-        alike in everything, and either id names either."""
+        the same message, and either id names either."""
         if not mails:
             return []
-        now = utcnow()
-        values = [{"to_email": m.to, "subject": m.subject[:300], "body": m.body, "kind": m.kind, "task_id": m.task_id,
-                   "instance_id": m.instance_id, "created_at": now, "sent_at": now, "transport": self.transport,
-                   "error": None} for m in mails]
+        values = [_values(mail, transport=self.transport, sent=True) for mail in mails]
         session.flush()
         stmt = insert(OutboxMessage).returning(OutboxMessage.id, OutboxMessage.to_email, OutboxMessage.task_id,
                                                OutboxMessage.kind)

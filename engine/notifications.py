@@ -289,13 +289,13 @@ def _composed(session: Session, batch: list[Job]) -> list[_Notice]:
     return notices
 
 
-def _sent(notice: _Notice, transport: str, outbox_id: int) -> dict[str, Any]:
-    """The audit event of a message that went out (and its log line)."""
+def _sent(session: Session, notice: _Notice, transport: str, outbox_id: int) -> None:
+    """A message went out: its audit event and its log line."""
     mail, task = notice.mail, notice.task
+    audit.record(session, actor_id=None, action="notification.sent", instance_id=notice.instance.id,
+                 task_id=task.id, event=notice.event, to=mail.to, transport=transport, outbox_id=outbox_id)
     log.info("notification %s sent to %s", notice.event, mail.to,
              extra={"instance_id": notice.instance.id, "task_id": task.id, "transport": transport})
-    return {"actor_id": None, "action": "notification.sent", "instance_id": notice.instance.id, "task_id": task.id,
-            "detail": {"event": notice.event, "to": mail.to, "transport": transport, "outbox_id": outbox_id}}
 
 
 def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
@@ -313,9 +313,7 @@ def notify(session: Session, job: Job, mailer: Mailer | None = None) -> None:
             log.warning("notification %s to %s failed: %s", notice.event, notice.mail.to, exc.record.error,
                         extra={"instance_id": notice.instance.id, "task_id": notice.task.id})
             continue
-        event = _sent(notice, row.transport, row.id)
-        audit.record(session, actor_id=None, action=event["action"], instance_id=event["instance_id"],
-                     task_id=event["task_id"], **event["detail"])
+        _sent(session, notice, row.transport, row.id)
     if failed:
         _retry_failed(session, job, dict(job.payload or {}), failed)
 
@@ -330,8 +328,8 @@ def notify_many(session: Session, batch: list[Job], mailer: Mailer | None = None
         return False
     notices = _composed(session, batch)
     ids = mailer.record_many(session, [notice.mail for notice in notices])
-    audit.record_many(session, [_sent(notice, mailer.transport, outbox_id)
-                                for notice, outbox_id in zip(notices, ids, strict=True)])
+    for notice, outbox_id in zip(notices, ids, strict=True):
+        _sent(session, notice, mailer.transport, outbox_id)  # kept rows: one INSERT for the batch
     return True
 
 
@@ -348,7 +346,7 @@ def _retry_failed(session: Session, job: Job, payload: dict[str, Any], failed: l
         return
     retry = {**payload, "only": sorted(failed), "attempt": attempt + 1}
     jobqueue.add(session, kind=JOB_KIND, due_at=utcnow() + jobqueue.backoff(attempt, base_seconds=60),
-             instance_id=job.instance_id, task_id=job.task_id, payload=retry)
+                 instance_id=job.instance_id, task_id=job.task_id, payload=retry)
 
 
 # --- reading the outbox ----------------------------------------------------------------------------
