@@ -8,7 +8,8 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from . import (
     audit,
@@ -37,7 +38,16 @@ from .models import (
     User,
     utcnow,
 )
-from .runtime import SPEC_CACHE, RunOutcome, bpmn_id_of, dump_state, load_state, ready_user_tasks, run_engine
+from .runtime import (
+    SPEC_CACHE,
+    WORKFLOW_CACHE,
+    RunOutcome,
+    bpmn_id_of,
+    dump_state,
+    load_state,
+    ready_user_tasks,
+    run_engine,
+)
 from .scripting import SandboxedScriptEngine
 
 
@@ -88,6 +98,40 @@ def new_workflow(definition: ProcessDefinition, variables: Mapping[str, Any]) ->
 def open_workflow(instance: ProcessInstance) -> BpmnWorkflow:
     spec, subs = specs_for(instance.definition)
     return load_state(instance.state, spec, subs, script_engine())
+
+
+def open_for_change(instance: ProcessInstance) -> BpmnWorkflow:
+    """The workflow of an instance this unit of work has locked and will change: the one this process
+    committed last if the row still holds exactly what it saved (engine/runtime.py WorkflowCache),
+    otherwise restored from the row. Read-only callers use :func:`open_workflow`."""
+    spec, subs = specs_for(instance.definition)
+    kept = WORKFLOW_CACHE.take(instance.id, instance.state, spec)
+    if kept is None:
+        return load_state(instance.state, spec, subs, script_engine())
+    kept.script_engine = script_engine()
+    return kept
+
+
+_KEPT_WORKFLOWS = "ecvet.kept_workflows"
+
+
+def keep_after_commit(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Offer the workflow just saved to the next change of the instance in this process, once (and only
+    if) this unit of work commits. Call it last: the workflow must not change after its save."""
+    session.info.setdefault(_KEPT_WORKFLOWS, {})[instance.id] = (instance.state, workflow)
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _kept_once_committed(session: Session) -> None:
+    for instance_id, (state, workflow) in session.info.pop(_KEPT_WORKFLOWS, {}).items():
+        WORKFLOW_CACHE.put(instance_id, state, workflow)
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _dropped_with_any_rollback(session: Session, previous: SessionTransaction) -> None:
+    """A savepoint's rollback too: what was saved inside it may be gone, so nothing is kept."""
+    del previous
+    session.info.pop(_KEPT_WORKFLOWS, None)
 
 
 def find_task(workflow: BpmnWorkflow, task_id: str) -> Any:

@@ -256,6 +256,7 @@ def start(
         # evaluates a start event's correlation outside its task error handling): nothing is started.
         raise Invalid(f"'{definition.key}' cannot start with these variables: {type(exc).__name__}: {exc}",
                       errors={"variables": [str(exc)]}) from exc
+    execution.keep_after_commit(session, instance, workflow)
     return instance
 
 

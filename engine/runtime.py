@@ -38,10 +38,10 @@ from .datastores import register as register_data_stores
 from .scripting import SandboxedScriptEngine, ScriptError, ScriptSandboxError
 
 __all__ = [
-    "REGISTRY", "SPEC_CACHE", "SPEC_SERIALIZER", "VERSION", "IncidentInfo", "LeanWorkflowConverter", "RunOutcome",
-    "SpecCache", "bpmn_id_of", "dump_state", "error_message", "error_tasks", "explain", "failing_task",
-    "fire_start_timers", "load_state", "ready_user_tasks", "run_engine", "signals_thrown", "spec_from_json",
-    "spec_to_json",
+    "REGISTRY", "SPEC_CACHE", "SPEC_SERIALIZER", "VERSION", "WORKFLOW_CACHE", "IncidentInfo", "LeanWorkflowConverter",
+    "RunOutcome", "SpecCache", "WorkflowCache", "bpmn_id_of", "dump_state", "error_message", "error_tasks", "explain",
+    "failing_task", "fire_start_timers", "load_state", "ready_user_tasks", "run_engine", "signals_thrown",
+    "spec_from_json", "spec_to_json",
 ]
 
 log = logging.getLogger("ecvet.engine")
@@ -146,6 +146,52 @@ class SpecCache:
 
 
 SPEC_CACHE = SpecCache()
+
+
+class WorkflowCache:
+    """Deserialised workflows this process saved, each with the exact state text it was saved as.
+
+    Restoring a workflow from its JSON is a third of the library's own round trip. A unit of work that
+    changes an instance under its lock takes the workflow this process saved last instead, but only when
+    the row holds exactly the text that workflow was saved as and it runs on the same parsed spec: any
+    other writer (another process, a migration, an operator) changed the text, so the entry is not used.
+    Taking removes the entry, so no two threads hold one workflow; it comes back only with the next
+    committed save. Safe to lose: a miss restores from the row, as without the cache.
+    """
+
+    def __init__(self, size: int = 128) -> None:
+        self._items: OrderedDict[str, tuple[str, BpmnWorkflow]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def take(self, instance_id: str, state: str, spec: Any) -> BpmnWorkflow | None:
+        """The kept workflow of `instance_id` if it was saved as `state` on `spec`; the entry goes either way."""
+        with self._lock:
+            entry = self._items.pop(instance_id, None)
+        if entry is None:
+            return None
+        kept_state, workflow = entry
+        if kept_state != state or workflow.spec is not spec:
+            return None
+        return workflow
+
+    def put(self, instance_id: str, state: str, workflow: BpmnWorkflow) -> None:
+        """Keep `workflow`, committed as `state`: it must not change after that save."""
+        with self._lock:
+            self._items[instance_id] = (state, workflow)
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+WORKFLOW_CACHE = WorkflowCache()
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:

@@ -269,7 +269,7 @@ def complete(
         raise Conflict(f"The instance is {instance.status}; its tasks cannot be completed")
     forms.validate(shown_schema(session, task), data)
 
-    workflow = execution.open_workflow(instance)
+    workflow = execution.open_for_change(instance)
     spiff_task = execution.find_task(workflow, task.id)
     if spiff_task is None or spiff_task.state != SpiffState.READY:
         raise Conflict(f"Task {task_id} is no longer ready")
@@ -293,4 +293,5 @@ def complete(
     audit.record(session, actor_id=actor.user_id, action="task.completed", instance_id=instance.id,
                  task_id=task.id, bpmn_id=task.bpmn_id, role=task.role, on_behalf=on_behalf, data=data)
     execution.advance(session, instance, workflow, actor_id=actor.user_id, before=_run_task)
+    execution.keep_after_commit(session, instance, workflow)
     return task

@@ -1,17 +1,20 @@
 """engine/execution.py: the one path of a step: load, run, save, and the task projection kept in step."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import select
 
-from bench.generate import script_process
-from engine import execution, instances, tasks
+from bench.generate import script_process, scripted_process, sequential_process
+from engine import execution, instances, runtime, tasks
 from engine.db import Database
 from engine.models import AuditEvent, HumanTask, Incident, InstanceStatus, ProcessInstance, TaskState
 from engine.parties import Actor
-from engine.runtime import IncidentInfo, RunOutcome
+from engine.runtime import WORKFLOW_CACHE, IncidentInfo, RunOutcome
 from engine.scripting import SandboxedEnvironment
 from tests.support.bundles import process, user_task
 from tests.support.engine import actor_for, deploy, row
@@ -172,3 +175,136 @@ def test_lane_owners_naming_nobody_of_the_party_leave_the_lane_to_its_party(db: 
                               parties={"sending": orgs["sending"], "hosting": orgs["hosting"]}).id
     approve = _ready_row(db, iid)
     assert (approve.owners, approve.organisation_id) == ([], orgs["sending"])
+
+
+# -- the workflow this process committed last (issue 15: no restore from JSON between two changes) ---------
+
+def _counting_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every restore of a workflow from its row's JSON, by instance state text."""
+    loads: list[str] = []
+    real = runtime.load_state
+
+    def counted(state: str, *args: Any) -> Any:
+        loads.append(state)
+        return real(state, *args)
+
+    monkeypatch.setattr(execution, "load_state", counted)
+    return loads
+
+
+def _last_data(instance: ProcessInstance) -> dict[str, Any]:
+    last = execution.open_workflow(instance).last_task
+    assert last is not None
+    return dict(last.data)
+
+
+def _steps(db: Database, orgs: dict[str, Any], n: int = 4, **variables: Any) -> str:
+    deploy(db, {"steps.bpmn": sequential_process("steps", n, lanes=("Sending organisation",))})
+    with db.transaction() as s:
+        return instances.start(s, actor=orgs["sender"], process_key="steps", parties={"sending": orgs["sending"]},
+                               variables=variables).id
+
+
+def _complete_next(db: Database, actor: Actor, iid: str, data: dict[str, Any]) -> None:
+    with db.transaction() as s:
+        task = s.scalars(select(HumanTask).where(HumanTask.instance_id == iid,
+                                                 HumanTask.state == TaskState.READY)).one()
+        tasks.complete(s, actor=actor, task_id=task.id, data=data)
+
+
+def test_a_change_continues_the_workflow_this_process_committed_without_restoring_it(
+        db: Database, orgs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    WORKFLOW_CACHE.clear()
+    iid = _steps(db, orgs)
+    loads = _counting_loads(monkeypatch)
+    _complete_next(db, orgs["sender"], iid, {"first": 1})
+    _complete_next(db, orgs["sender"], iid, {"second": 2})
+    assert loads == []  # the start's workflow, then the first completion's, were taken as they were
+    with db.transaction(write=False) as s:
+        data = _last_data(row(s, ProcessInstance, iid))
+    assert (data["first"], data["second"]) == (1, 2)
+
+
+def test_a_change_by_another_writer_is_never_overwritten_by_the_kept_workflow(
+        db: Database, orgs: dict[str, Any], admin: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process (here: a change that does not go through this cache) saves the instance: the
+    row's text is no longer what the kept workflow was saved as, so the next change restores the row."""
+    WORKFLOW_CACHE.clear()
+    iid = _steps(db, orgs)
+    _complete_next(db, orgs["sender"], iid, {"first": 1})
+    with db.transaction() as s:  # the other writer: its own restore, a variable, its own save
+        instance = row(s, ProcessInstance, iid)
+        workflow = execution.open_workflow(instance)
+        workflow.get_tasks(state=SpiffState.READY, manual=True)[0].data["from_elsewhere"] = "kept"
+        execution.save(s, instance, workflow, RunOutcome(), actor_id=admin.user_id)
+    loads = _counting_loads(monkeypatch)
+    _complete_next(db, orgs["sender"], iid, {"second": 2})
+    assert len(loads) == 1
+    with db.transaction(write=False) as s:
+        data = _last_data(row(s, ProcessInstance, iid))
+    assert (data["first"], data["second"], data["from_elsewhere"]) == (1, 2, "kept")
+
+
+def test_a_rolled_back_change_keeps_nothing_and_the_next_one_restores_the_row(
+        db: Database, orgs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    WORKFLOW_CACHE.clear()
+    iid = _steps(db, orgs)
+    first = ready_task(db, iid).id
+
+    def fails_after_the_completion() -> None:
+        with db.transaction() as s:
+            tasks.complete(s, actor=orgs["sender"], task_id=first, data={"lost": True})
+            raise RuntimeError("the unit of work fails after the completion")
+
+    with pytest.raises(RuntimeError):
+        fails_after_the_completion()
+    assert len(WORKFLOW_CACHE) == 0  # the start's workflow was taken by the failed completion, and is gone
+    with db.transaction() as s:  # a savepoint that rolls back inside a unit of work that commits
+        savepoint = s.begin_nested()
+        tasks.complete(s, actor=orgs["sender"], task_id=first, data={"lost": True})
+        savepoint.rollback()
+    assert len(WORKFLOW_CACHE) == 0
+    loads = _counting_loads(monkeypatch)
+    _complete_next(db, orgs["sender"], iid, {"first": 1})
+    assert len(loads) == 1
+    assert ready_task(db, iid).bpmn_id == "task_1"
+    with db.transaction(write=False) as s:
+        data = _last_data(row(s, ProcessInstance, iid))
+    assert data["first"] == 1
+    assert "lost" not in data
+
+
+def _history(db: Database, iid: str) -> tuple[dict[str, Any], list[tuple[str, str | None]]]:
+    """The instance's saved state without SpiffWorkflow's clock stamps, and its audit trail's actions."""
+    with db.transaction(write=False) as s:
+        state = json.loads(row(s, ProcessInstance, iid).state)
+        events = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid).order_by(AuditEvent.id))
+        trail = [(e.action, e.detail.get("bpmn_id")) for e in events]
+    for task in state["tasks"].values():
+        task.pop("last_state_change")
+        task.pop("id")
+        task["parent"] = task["children"] = None  # fresh UUIDs per run
+    state.pop("last_task", None)
+    state.pop("completed", None)
+    return {"tasks": sorted(state["tasks"].values(), key=lambda t: (t["task_spec"], t["state"])),
+            "data": state["data"]}, trail
+
+
+def test_kept_workflows_save_exactly_what_restored_ones_do(db: Database, orgs: dict[str, Any]) -> None:
+    """The same process driven twice, once always restoring from the row and once continuing the kept
+    workflow, with a script task and a gateway on every step and nested data: the same saved history."""
+    deploy(db, {"counted.bpmn": scripted_process("counted", 6, lanes=("Sending organisation",))})
+    histories = []
+    for restore_every_time in (True, False):
+        WORKFLOW_CACHE.clear()
+        with db.transaction() as s:
+            iid = instances.start(s, actor=orgs["sender"], process_key="counted",
+                                  parties={"sending": orgs["sending"]}, variables={"completed": 0}).id
+        for step in range(6):
+            if restore_every_time:
+                WORKFLOW_CACHE.clear()
+            _complete_next(db, orgs["sender"], iid, {"step": step, "nested": {"items": [step]}})
+        histories.append(_history(db, iid))
+    assert histories[0] == histories[1]
+    assert histories[0][0]["tasks"]
+    assert ("task.completed", "task_5") in histories[0][1]

@@ -53,6 +53,25 @@ def test_the_spec_cache_loads_once_per_key_and_forgets_the_oldest() -> None:
     assert prepared == ["seq"]
 
 
+def test_a_kept_workflow_is_handed_out_once_and_only_for_its_exact_state_and_spec() -> None:
+    cache = runtime.WorkflowCache(size=2)
+    spec, subs = parsed(sequential_process("seq", 1), "seq")
+    other_spec, _ = parsed(sequential_process("seq", 1), "seq")
+    workflow = BpmnWorkflow(spec, subs)
+    cache.put("i1", "state-1", workflow)
+    assert cache.take("i1", "state-1", spec) is workflow
+    assert cache.take("i1", "state-1", spec) is None  # taken: no second holder
+    for state, wanted_spec in (("state-2", spec), ("state-1", other_spec)):
+        cache.put("i1", "state-1", workflow)
+        assert cache.take("i1", state, wanted_spec) is None
+        assert len(cache) == 0  # a stale entry goes too
+    for key in ("a", "b", "c"):
+        cache.put(key, "s", workflow)
+    assert len(cache) == 2
+    assert cache.take("a", "s", spec) is None  # the least recently kept: dropped
+    assert cache.take("c", "s", spec) is workflow
+
+
 def test_lean_state_has_no_spec_and_comes_back_with_the_cached_one() -> None:
     spec, subs = parsed(sequential_process("seq", 2), "seq")
     workflow = BpmnWorkflow(spec, subs, script_engine=SandboxedScriptEngine())
