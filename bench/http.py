@@ -8,8 +8,11 @@ completions/s and starts/s, p50/p95/p99 of each, errors, server processes, and t
 deserialise+step+serialise round trip measured in the same run, as ratios. After each set-up the
 database is counted and the check printed: every start answered 201 exactly one instance and one
 `instance.started` audit row, every completion answered 200 exactly one `task.completed` audit row and
-one completed task, every assignment mailed once. ECVET_BENCH_SETUPS picks set-ups (sqlite,
-postgresql, two-servers). Not a test: nothing here asserts a time.
+one completed task, every assignment mailed once. Last, the floor: the same clients send only
+authenticated GET /api/users/me, and its CPU per request plus the library's step+serialise is the least a
+completion can cost on this stack, with the rate those cores could reach at that cost (the ceiling no
+optimisation of the completion itself can pass). ECVET_BENCH_SETUPS picks set-ups (sqlite, postgresql,
+two-servers). Not a test: nothing here asserts a time.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench import cpu  # noqa: E402
 from bench.generate import LANES, sequential_process  # noqa: E402
-from bench.run import bare, print_table  # noqa: E402
+from bench.run import bare, bare_step_and_save, print_table  # noqa: E402
 from bench.servers import HOST, Fleet, fleet, fresh_pg, fresh_sqlite  # noqa: E402
 from engine import deployments, migrate, parties  # noqa: E402
 from engine.db import Database  # noqa: E402
@@ -51,6 +54,7 @@ BATCH = 4  # instances a client keeps in flight: one task list read serves this 
 class ClientResult:
     completions: list[float] = field(default_factory=list)
     starts: list[float] = field(default_factory=list)
+    reads: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
 
@@ -91,18 +95,21 @@ def _my_roles(client: Client) -> dict[str, int]:
     return {lane.split()[0].lower(): org for lane, org in zip(LANES, ids, strict=True)}
 
 
-def drive_group(numbers: list[int], ports: list[int], seconds: float, queue: Any, *, ready: Any, go: Any) -> None:
+def drive_group(numbers: list[int], ports: list[int], seconds: float, queue: Any, *, ready: Any, go: Any,
+                reads_only: bool = False) -> None:
     """A client process: one thread per client of `numbers` (each its own user and connection)."""
     threads = [threading.Thread(target=drive, args=(n, ports[n % len(ports)], seconds, queue),
-                                kwargs={"ready": ready, "go": go}) for n in numbers]
+                                kwargs={"ready": ready, "go": go, "reads_only": reads_only}) for n in numbers]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
 
 
-def drive(number: int, port: int, seconds: float, queue: Any, *, ready: Any = None, go: Any = None) -> None:
-    """A client: start BATCH instances, complete what its inbox shows, again, until time is up.
+def drive(number: int, port: int, seconds: float, queue: Any, *, ready: Any = None, go: Any = None,
+          reads_only: bool = False) -> None:
+    """A client: start BATCH instances, complete what its inbox shows, again, until time is up; with
+    `reads_only`, the least an authenticated request does (GET /api/users/me), for the floor.
 
     It signs in, then waits for `go` (set once every client is ready), so that no client's start-up
     (importing Python, signing in) runs on the cores while the others are measured."""
@@ -118,6 +125,10 @@ def drive(number: int, port: int, seconds: float, queue: Any, *, ready: Any = No
     result = ClientResult()
     began = time.perf_counter()
     deadline = began + seconds
+    while reads_only and time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        status, _me = client.call("GET", "/api/users/me")
+        _account(result, result.reads, status, HTTPStatus.OK, t0)
     while time.perf_counter() < deadline:
         for _ in range(BATCH):
             t0 = time.perf_counter()
@@ -151,9 +162,9 @@ class Phase:
     #: CPU seconds per kind of process while the clients ran (bench/cpu.py).
     cpu: dict[str, float] = field(default_factory=dict)
 
-    def cpu_ms_per_completion(self) -> dict[str, float]:
-        done = max(1, sum(len(r.completions) for r in self.results))
-        return {kind: 1000 * seconds / done for kind, seconds in self.cpu.items()}
+    def cpu_ms_per_completion(self, kind: str = "completions") -> dict[str, float]:
+        done = max(1, sum(len(getattr(r, kind)) for r in self.results))
+        return {process: 1000 * seconds / done for process, seconds in self.cpu.items()}
 
     def rate(self, kind: str) -> float:
         wall = max(r.elapsed for r in self.results)
@@ -177,7 +188,7 @@ class Phase:
 CPU_KINDS = ("API server", "worker", "PostgreSQL", "clients")
 
 
-def run_phase(label: str, running: Fleet, clients: int) -> Phase:
+def run_phase(label: str, running: Fleet, clients: int, *, reads_only: bool = False) -> Phase:
     """`clients` clients, as threads of CLIENT_PROCESSES processes (the clients' own CPU is then small
     beside the platform's, as it is when they sit on other machines; 0: one process per client)."""
     context = multiprocessing.get_context("spawn")
@@ -185,7 +196,7 @@ def run_phase(label: str, running: Fleet, clients: int) -> Phase:
     processes = clients if CLIENT_PROCESSES <= 0 else min(clients, CLIENT_PROCESSES)
     groups = [list(range(clients))[k::processes] for k in range(processes)]
     workers = [context.Process(target=drive_group, args=(group, running.ports, SECONDS, queue),
-                               kwargs={"ready": ready, "go": go})
+                               kwargs={"ready": ready, "go": go, "reads_only": reads_only})
                for group in groups]
     for w in workers:
         w.start()
@@ -200,7 +211,8 @@ def run_phase(label: str, running: Fleet, clients: int) -> Phase:
     for w in workers:
         w.join()
     phase = Phase(label, clients, running.server_processes, results, used)
-    print(f"  {label}, {clients} clients: {phase.rate('completions'):.1f} completions/s", file=sys.stderr)
+    kind = "reads" if reads_only else "completions"
+    print(f"  {label}, {clients} clients: {phase.rate(kind):.1f} {kind}/s", file=sys.stderr)
     return phase
 
 
@@ -231,19 +243,49 @@ def ledger(url: str, phases: list[Phase]) -> str:
             f"{twice} sent twice")
 
 
-def measure(label: str, url: str, *, servers: int, workers: int, processes_each: int = 0) -> tuple[list[Phase], str]:
+def measure(label: str, url: str, *, servers: int, workers: int, processes_each: int = 0
+            ) -> tuple[list[Phase], Phase, str]:
+    """The completion phases, then the floor phase (authenticated reads only) at the most clients."""
     prepare(url, max(CLIENTS))
     phases = []
     with fleet(url, servers=servers, workers=workers, processes_each=processes_each) as running:
         for clients in CLIENTS:
             phases.append(run_phase(label, running, clients))
-    return phases, ledger(url, phases)
+        floor = run_phase(label, running, max(CLIENTS), reads_only=True)
+    return phases, floor, ledger(url, phases)
+
+
+def print_floors(runs: list[tuple[list[Phase], Phase, str]], step_and_save: float) -> None:
+    """What no completion can cost less than on this stack: one authenticated request (server, database
+    and client CPU of GET /api/users/me, measured) and the library's step+serialise (in memory, as the
+    platform keeps workflows), against the cores; the completions' own total beside it."""
+    cores = os.cpu_count() or 1
+    rows = []
+    for phases, floor, _verdict in runs:
+        per_read = floor.cpu_ms_per_completion("reads")
+        request = sum(per_read.get(kind, 0.0) for kind in ("API server", "PostgreSQL", "clients"))
+        least = request + step_and_save
+        server_part = per_read.get("API server", 0.0) + step_and_save
+        ceiling = min(cores * 1000 / least, min(cores, floor.server_processes) * 1000 / server_part)
+        busiest = phases[-1]
+        spent = sum(busiest.cpu_ms_per_completion().values())
+        rows.append((floor.label, f"{floor.rate('reads'):.0f}", f"{per_read.get('API server', 0.0):.2f}",
+                     f"{per_read.get('PostgreSQL', 0.0):.2f}", f"{per_read.get('clients', 0.0):.2f}",
+                     f"{step_and_save:.2f}", f"{least:.2f}", f"{ceiling:.0f}", f"{spent:.2f}",
+                     f"{busiest.rate('completions'):.0f}"))
+    print(f"\nThe floor at {max(CLIENTS)} clients: CPU ms of one authenticated GET /api/users/me by kind of "
+          "process, plus bare SpiffWorkflow's step+serialise; a completion costs at least their sum, so no "
+          f"completion rate can pass the floor's ceiling: the {cores} cores over the floor, or the server "
+          "processes over their part of it (one process runs on one core), whichever is lower\n")
+    print_table(("backend", "reads/s", "read: API server", "read: PostgreSQL", "read: client", "step+save",
+                 "floor ms", "floor's ceiling /s", "completion ms (all processes)", "completions/s"), rows)
 
 
 def main() -> None:
     print("measuring bare SpiffWorkflow...", file=sys.stderr)
     _step, trip = bare(TASKS)
-    runs: list[tuple[list[Phase], str]] = []
+    step_and_save = bare_step_and_save(TASKS)
+    runs: list[tuple[list[Phase], Phase, str]] = []
     if "sqlite" in SETUPS:
         runs.append(measure("sqlite", fresh_sqlite("http"), servers=1, workers=1))
     pg = fresh_pg("ecvet_bench_http") if "postgresql" in SETUPS else None
@@ -256,7 +298,7 @@ def main() -> None:
     header = ("backend", "server procs", "clients", "completions/s", "p50 ms", "p95 ms", "p99 ms", "starts/s",
               "start p50 ms", "start p95 ms", "errors", "p50 / bare trip", "bare trips/s / completions/s")
     rows = []
-    for phases, _ledger in runs:
+    for phases, _floor, _ledger in runs:
         for p in phases:
             rate = p.rate("completions")
             rows.append((p.label, str(p.server_processes), str(p.clients), f"{rate:.1f}",
@@ -272,15 +314,16 @@ def main() -> None:
     print(f"\nWhere the {os.cpu_count()} cores went: ms of CPU per completion by kind of process (from /proc, "
           "while the clients ran; a start and the task lists are shared out over the completions)\n")
     cpu_rows = []
-    for phases, _ledger in runs:
+    for phases, _floor, _ledger in runs:
         for p in phases:
             spent = p.cpu_ms_per_completion()
             total = sum(spent.values())
             cpu_rows.append((p.label, str(p.clients), *(f"{spent.get(kind, 0.0):.2f}" for kind in CPU_KINDS),
                              f"{total:.2f}", f"{(os.cpu_count() or 1) * 1000 / total:.0f}" if total else "-"))
     print_table(("backend", "clients", *CPU_KINDS, "total", "ceiling completions/s on these cores"), cpu_rows)
+    print_floors(runs, step_and_save)
     print()
-    for phases, verdict in runs:
+    for phases, _floor, verdict in runs:
         print(f"{phases[0].label}: {verdict}")
 
 

@@ -156,18 +156,24 @@ class WorkflowCache:
     the row holds exactly the text that workflow was saved as and it runs on the same parsed spec: any
     other writer (another process, a migration, an operator) changed the text, so the entry is not used.
     Taking removes the entry, so no two threads hold one workflow; it comes back only with the next
-    committed save. Safe to lose: a miss restores from the row, as without the cache.
+    committed save. Safe to lose: a miss restores from the row, as without the cache. Bounded by count
+    and by the length of the kept state texts (a large instance counts as many small ones), least
+    recently kept first out.
     """
 
-    def __init__(self, size: int = 128) -> None:
+    def __init__(self, size: int = 128, max_chars: int = 8_000_000) -> None:
         self._items: OrderedDict[str, tuple[str, BpmnWorkflow]] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
+        self._max_chars = max_chars
+        self._chars = 0
 
     def take(self, instance_id: str, state: str, spec: Any) -> BpmnWorkflow | None:
         """The kept workflow of `instance_id` if it was saved as `state` on `spec`; the entry goes either way."""
         with self._lock:
             entry = self._items.pop(instance_id, None)
+            if entry is not None:
+                self._chars -= len(entry[0])
         if entry is None:
             return None
         kept_state, workflow = entry
@@ -177,11 +183,17 @@ class WorkflowCache:
 
     def put(self, instance_id: str, state: str, workflow: BpmnWorkflow) -> None:
         """Keep `workflow`, committed as `state`: it must not change after that save."""
+        if len(state) > self._max_chars:
+            return
         with self._lock:
+            previous = self._items.pop(instance_id, None)
+            if previous is not None:
+                self._chars -= len(previous[0])
             self._items[instance_id] = (state, workflow)
-            self._items.move_to_end(instance_id)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            self._chars += len(state)
+            while len(self._items) > self._size or self._chars > self._max_chars:
+                _key, (dropped, _workflow) = self._items.popitem(last=False)
+                self._chars -= len(dropped)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -189,6 +201,7 @@ class WorkflowCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._chars = 0
 
 
 WORKFLOW_CACHE = WorkflowCache()

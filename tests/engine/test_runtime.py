@@ -70,6 +70,18 @@ def test_a_kept_workflow_is_handed_out_once_and_only_for_its_exact_state_and_spe
     assert len(cache) == 2
     assert cache.take("a", "s", spec) is None  # the least recently kept: dropped
     assert cache.take("c", "s", spec) is workflow
+    by_length = runtime.WorkflowCache(size=10, max_chars=10)
+    by_length.put("big", "x" * 11, workflow)  # longer than the whole bound: not kept at all
+    assert len(by_length) == 0
+    for key in ("a", "b", "c"):
+        by_length.put(key, "xxxx", workflow)  # 12 characters kept would pass 10: "a" goes
+    assert len(by_length) == 2
+    assert by_length.take("a", "xxxx", spec) is None
+    by_length.put("b", "xxxxxx", workflow)  # kept again, longer: its old length is not counted twice
+    assert len(by_length) == 2
+    by_length.put("d", "x", workflow)  # 4 + 6 + 1 passes 10: the least recently kept ("c") goes
+    assert by_length.take("c", "xxxx", spec) is None
+    assert by_length.take("b", "xxxxxx", spec) is workflow
 
 
 def test_lean_state_has_no_spec_and_comes_back_with_the_cached_one() -> None:
