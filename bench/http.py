@@ -129,7 +129,7 @@ def drive(number: int, port: int, seconds: float, queue: Any, *, ready: Any = No
         t0 = time.perf_counter()
         status, _me = client.call("GET", "/api/users/me")
         _account(result, result.reads, status, HTTPStatus.OK, t0)
-    while time.perf_counter() < deadline:
+    while not reads_only and time.perf_counter() < deadline:
         for _ in range(BATCH):
             t0 = time.perf_counter()
             status, body = client.call("POST", "/api/process-instances", {"process_key": KEY, "parties": roles})

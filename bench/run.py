@@ -264,7 +264,9 @@ def interleaved(p: Platform, n_tasks: int, instances_run: int = 3) -> Interleave
             t0 = time.perf_counter()
             response = p.client.post(f"/api/tasks/{ready[0].id}/complete", json={"data": {}}, headers=headers)
             completions.append(time.perf_counter() - t0)
-            if response.status_code != HTTPStatus.OK or me.status_code != HTTPStatus.OK:
+            if me.status_code != HTTPStatus.OK:
+                raise SystemExit(f"GET /api/users/me failed: {me.status_code} {me.get_data(as_text=True)}")
+            if response.status_code != HTTPStatus.OK:
                 raise SystemExit(f"complete failed: {response.status_code} {response.get_data(as_text=True)}")
     return Interleaved(median_ms(trips), median_ms(reads), median_ms(completions))
 
